@@ -1,0 +1,63 @@
+//! The command-line grammar (clap derive). Provider subcommands are declared in
+//! `registry.rs`, the one place a provider is registered.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::registry::ProviderCommand;
+
+/// paybridge: payment-provider SDKs, a local sandbox and a demo.
+#[derive(Debug, Parser)]
+#[command(name = "paybridge", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Print exactly one JSON object on stdout (logs go to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start every provider simulator on one port and print their endpoints as one JSON line.
+    Sandbox(SandboxArgs),
+    /// Run one complete flow per provider against the in-process sandbox.
+    Demo(DemoArgs),
+    #[command(flatten)]
+    Provider(ProviderCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {}
+
+/// Flags every network command takes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NetArgs {
+    /// Full URL of the provider's service endpoint.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Seconds allowed for the whole call.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+}
+
+impl NetArgs {
+    /// The transport settings these flags ask for.
+    pub fn http_config(&self) -> paybridge_core::http::HttpConfig {
+        paybridge_core::http::HttpConfig {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            connect_timeout: Duration::from_secs(self.timeout.clamp(1, 10)),
+            ..paybridge_core::http::HttpConfig::default()
+        }
+    }
+}

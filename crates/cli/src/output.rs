@@ -1,0 +1,184 @@
+//! Results, errors and exit codes exactly as `shared/CLI.md` says.
+//!
+//! Exit codes: 0 success · 1 declined/failed or failed verification · 2 usage, configuration or
+//! input · 3 transport. With `--json`, stdout is exactly one JSON object.
+
+use std::process::ExitCode;
+
+use paybridge_core::{Error, ErrorKind, PaymentStatus};
+use serde_json::{Value, json};
+
+/// A command's result: a JSON object and its readable form.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// `None` when the command printed its result itself (the sandbox's endpoint line).
+    pub value: Option<Value>,
+    pub exit: u8,
+}
+
+impl Outcome {
+    /// A successful result (exit 0).
+    pub fn ok(value: Value) -> Self {
+        Self {
+            value: Some(value),
+            exit: 0,
+        }
+    }
+
+    /// Nothing more to print (exit 0).
+    pub fn printed() -> Self {
+        Self {
+            value: None,
+            exit: 0,
+        }
+    }
+
+    /// A payment outcome: exit 1 when the provider gave a definitive negative status.
+    pub fn payment(value: Value, status: PaymentStatus) -> Self {
+        Self {
+            value: Some(value),
+            exit: u8::from(status.is_negative()),
+        }
+    }
+}
+
+/// A failed command, with the kind and exit code of the contract.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    pub kind: &'static str,
+    pub code: Value,
+    pub message: String,
+    pub exit: u8,
+}
+
+impl CliError {
+    /// Bad flag, unreadable or malformed file, missing secret.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self {
+            kind: "input",
+            code: Value::Null,
+            message: message.into(),
+            exit: 2,
+        }
+    }
+
+    /// Something on our side broke.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            kind: "transport",
+            code: Value::Null,
+            message: message.into(),
+            exit: 3,
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        let (kind, exit) = match e.kind() {
+            ErrorKind::Provider => ("provider", 1),
+            ErrorKind::Signature => ("signature", 1),
+            ErrorKind::Transport => ("transport", 3),
+            // Unsupported: the user asked for something this provider cannot do.
+            _ => ("input", 2),
+        };
+        let code = e.provider_code().map_or(Value::Null, |c| {
+            c.parse::<i64>()
+                .map_or_else(|_| Value::String(c.to_owned()), Value::from)
+        });
+        Self {
+            kind,
+            code,
+            message: e.to_string(),
+            exit,
+        }
+    }
+}
+
+/// Print the result and turn it into the process exit code.
+pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode {
+    match result {
+        Ok(outcome) => {
+            match (&outcome.value, json) {
+                (Some(v), true) => println!("{v}"),
+                (Some(v), false) => print_human(v, 0),
+                (None, _) => {}
+            }
+            ExitCode::from(outcome.exit)
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"error": {"kind": e.kind, "code": e.code, "message": e.message}})
+                );
+            } else {
+                let code = if e.code.is_null() {
+                    String::new()
+                } else {
+                    format!(" [{}]", e.code)
+                };
+                eprintln!("error ({}){code}: {}", e.kind, e.message);
+            }
+            ExitCode::from(e.exit)
+        }
+    }
+}
+
+/// A clap error: help and version print normally (exit 0); usage errors exit 2, as JSON on
+/// stdout when `--json` was given.
+pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if json {
+        let message = e.render().to_string();
+        let first = message
+            .lines()
+            .next()
+            .unwrap_or("usage error")
+            .trim_start_matches("error: ");
+        println!(
+            "{}",
+            json!({"error": {"kind": "input", "code": null, "message": first}})
+        );
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(2)
+}
+
+/// A readable rendering of a JSON object: `key: value` lines, nested values indented.
+fn print_human(value: &Value, depth: usize) {
+    let pad = "  ".repeat(depth);
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::Object(_) | Value::Array(_) => {
+                        println!("{pad}{k}:");
+                        print_human(v, depth + 1);
+                    }
+                    _ => println!("{pad}{k}: {}", scalar(v)),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                println!("{pad}- [{i}]");
+                print_human(v, depth + 1);
+            }
+        }
+        other => println!("{pad}{}", scalar(other)),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,211 @@
+//! The error every paybridge crate maps its own error into.
+
+use std::time::Duration;
+
+/// A boxed error kept as the `source` of a transport error, so nothing is flattened to text.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in the terms a caller decides on.
+///
+/// No variant ever carries a secret: provider crates build messages from field names and
+/// provider answers, never from credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be delivered or the answer could not be read: connect failure,
+    /// TLS, an unexpected HTTP status, a body over the size limit.
+    #[error("transport error{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Transport {
+        /// HTTP status of the answer, when there was one.
+        status: Option<u16>,
+        /// What happened.
+        message: String,
+        /// The underlying error, kept for `source()` chains.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The provider did not answer within the configured time.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The provider answered and declined or failed the operation.
+    #[error("provider error{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Provider {
+        /// The provider's own code, as it stands on the wire (`"4"`, `"soap:Client"`), if any.
+        code: Option<String>,
+        /// The provider's message or the documented meaning of its code.
+        message: String,
+        /// Whether the same request may succeed if sent again later.
+        retryable: bool,
+    },
+    /// A signature, hash or checksum did not verify.
+    #[error("signature verification failed: {0}")]
+    Signature(String),
+    /// The provider's answer or a callback could not be decoded.
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// The caller's input is invalid; nothing was sent.
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// The provider does not offer this operation (see `PaymentProvider::capabilities`).
+    #[error("{provider} does not support {operation}")]
+    Unsupported {
+        /// Provider id.
+        provider: &'static str,
+        /// The operation asked for.
+        operation: &'static str,
+    },
+    /// The SDK is misconfigured (missing credential, bad endpoint URL, TLS setup).
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+/// The four error kinds of the command-line contract, plus the two that only a library sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider declined or failed the operation.
+    Provider,
+    /// A signature did not verify.
+    Signature,
+    /// Bad input or configuration.
+    Input,
+    /// Transport, timeout or an undecodable answer.
+    Transport,
+    /// The operation does not exist for this provider.
+    Unsupported,
+}
+
+impl ErrorKind {
+    /// The lowercase name used in JSON error objects.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Signature => "signature",
+            Self::Input => "input",
+            Self::Transport => "transport",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl Error {
+    /// A transport error without an HTTP status.
+    pub fn transport(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Transport {
+            status: None,
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A provider error with a code.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "lets callers pass `4` or `\"soap:Client\"` alike"
+    )]
+    pub fn provider(code: impl ToString, message: impl Into<String>, retryable: bool) -> Self {
+        Self::Provider {
+            code: Some(code.to_string()),
+            message: message.into(),
+            retryable,
+        }
+    }
+
+    /// Whether sending the same request again later may succeed.
+    ///
+    /// Only a hint: whether it is *safe* to resend is the caller's decision (a payment that
+    /// timed out may have been taken; check its status instead of resending it).
+    #[must_use]
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Transport { status, .. } => {
+                status.is_none_or(|s| s == 429 || s == 502 || s == 503 || s == 504)
+            }
+            Self::Timeout(_) => true,
+            Self::Provider { retryable, .. } => *retryable,
+            Self::Signature(_)
+            | Self::Decode(_)
+            | Self::Input(_)
+            | Self::Unsupported { .. }
+            | Self::Config(_) => false,
+        }
+    }
+
+    /// The kind of the error, as the command-line contract names it.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Provider { .. } => ErrorKind::Provider,
+            Self::Signature(_) => ErrorKind::Signature,
+            Self::Input(_) | Self::Config(_) => ErrorKind::Input,
+            Self::Transport { .. } | Self::Timeout(_) | Self::Decode(_) => ErrorKind::Transport,
+            Self::Unsupported { .. } => ErrorKind::Unsupported,
+        }
+    }
+
+    /// The provider's code, for provider errors.
+    #[must_use]
+    pub fn provider_code(&self) -> Option<&str> {
+        match self {
+            Self::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl From<yaserde::Error> for Error {
+    fn from(e: yaserde::Error) -> Self {
+        Self::Decode(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_classification() {
+        assert!(Error::Timeout(Duration::from_secs(1)).retryable());
+        assert!(
+            Error::Transport {
+                status: Some(503),
+                message: "x".into(),
+                source: None
+            }
+            .retryable()
+        );
+        assert!(
+            !Error::Transport {
+                status: Some(500),
+                message: "x".into(),
+                source: None
+            }
+            .retryable()
+        );
+        assert!(Error::provider(4, "maintenance", true).retryable());
+        assert!(!Error::provider(3, "card error", false).retryable());
+        assert!(!Error::Signature("bad".into()).retryable());
+    }
+
+    #[test]
+    fn display_includes_code_and_status() {
+        assert_eq!(
+            Error::provider(100, "bad card", false).to_string(),
+            "provider error 100: bad card"
+        );
+        let e = Error::Transport {
+            status: Some(500),
+            message: "unexpected status".into(),
+            source: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "transport error (HTTP 500): unexpected status"
+        );
+        assert_eq!(e.kind(), ErrorKind::Transport);
+    }
+}

@@ -1,0 +1,54 @@
+//! # paybridge-core
+//!
+//! What every paybridge provider crate shares:
+//!
+//! - [`PaymentProvider`]: the one async trait a service holds as `Arc<dyn PaymentProvider>`;
+//! - [`Money`] and [`Currency`]: exact decimal amounts, never `f64`;
+//! - [`PaymentStatus`]: the normalized status, always paired with the provider's raw status;
+//! - [`Error`]: the common error every provider error maps into;
+//! - [`http`]: one shared `reqwest` client (rustls) with timeouts, a streamed body limit,
+//!   tracing and a retry policy that only retries idempotent requests;
+//! - [`soap`]: SOAP 1.1 / 1.2 envelopes around yaserde payloads, Fault decoding, rpc/encoded helpers;
+//! - [`signature`]: md5 / sha512 / HMAC-SHA512 hex and constant-time verification;
+//! - [`notification`]: raw callbacks and the [`Verified`] typestate;
+//! - [`seen`]: the idempotency hook for callbacks.
+//!
+//! ## Example: a verified callback
+//!
+//! ```
+//! use paybridge_core::notification::Unverified;
+//! use paybridge_core::signature;
+//!
+//! # fn main() -> Result<(), paybridge_core::Error> {
+//! // A provider crate parses the callback, then verifies it; only `Verified` exposes the data.
+//! let parsed = Unverified::new(("order-1", "79081f77644242a37d858d48aa83fc05"));
+//! let verified = parsed.verify(|(_, sign)| {
+//!     let expected = signature::md5_hex(&[b"partner-secret", b"1234567890", b"SERIAL123456"]);
+//!     signature::verify_hex(&expected, sign)
+//! })?;
+//! assert_eq!(verified.0, "order-1");
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod http;
+pub mod money;
+pub mod notification;
+pub mod provider;
+pub mod seen;
+pub mod signature;
+pub mod soap;
+pub mod status;
+pub mod xml;
+
+pub use error::{Error, ErrorKind, Result};
+pub use money::{Currency, Money};
+pub use notification::{RawNotification, SignatureProof, Unverified, Verified};
+pub use provider::{
+    Capabilities, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentSession,
+    PaymentState,
+};
+pub use seen::{InMemorySeenStore, SeenStore};
+pub use status::PaymentStatus;

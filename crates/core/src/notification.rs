@@ -1,0 +1,193 @@
+//! Callbacks as they arrive, and the typestate that guards their data.
+//!
+//! A callback's data is reachable only as [`Verified<T>`]. A `Verified<T>` is built only
+//! from a [`SignatureProof`], and a proof is returned only by the constant-time checks of
+//! [`crate::signature`] (or by [`SignatureProof::from_confirmation`], for providers whose
+//! callback proves nothing by itself and must be confirmed by a status call).
+//! Parsed but unchecked data is held as [`Unverified<T>`], which exposes nothing.
+
+use std::ops::Deref;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+use crate::Result;
+
+/// A callback exactly as the HTTP server received it, from any framework.
+#[derive(Debug, Clone)]
+pub struct RawNotification {
+    /// HTTP method (`GET` for query callbacks, `POST` otherwise).
+    pub method: Method,
+    /// The raw query string, without `?` (empty when none).
+    pub query: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The raw body bytes, untouched: signatures are checked over these.
+    pub body: Bytes,
+}
+
+impl RawNotification {
+    /// A POST with a body and a content type.
+    #[must_use]
+    pub fn post(content_type: &str, body: impl Into<Bytes>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(content_type) {
+            headers.insert(http::header::CONTENT_TYPE, v);
+        }
+        Self {
+            method: Method::POST,
+            query: String::new(),
+            headers,
+            body: body.into(),
+        }
+    }
+
+    /// A GET with a query string (with or without the leading `?`).
+    #[must_use]
+    pub fn get(query: &str) -> Self {
+        Self {
+            method: Method::GET,
+            query: query.strip_prefix('?').unwrap_or(query).to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// The `Content-Type` header's media type, lowercased, without parameters.
+    #[must_use]
+    pub fn media_type(&self) -> Option<String> {
+        let v = self
+            .headers
+            .get(http::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?;
+        Some(v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
+    }
+}
+
+impl From<http::Request<Bytes>> for RawNotification {
+    fn from(req: http::Request<Bytes>) -> Self {
+        let (parts, body) = req.into_parts();
+        Self {
+            method: parts.method,
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+/// Evidence that a signature check (or a confirming status call) succeeded.
+///
+/// It cannot be built outside this crate, cannot be cloned, and is consumed by
+/// [`Verified::new`]: one check, one verified value.
+#[derive(Debug)]
+#[must_use = "a proof is only useful to build a Verified value"]
+pub struct SignatureProof {
+    _private: (),
+}
+
+impl SignatureProof {
+    pub(crate) fn new() -> Self {
+        Self { _private: () }
+    }
+
+    /// A proof from a confirmation that the caller obtained from the provider itself over an
+    /// authenticated channel (e.g. Wooppay's `cash_getOperationData` answering status 4 for
+    /// the operation a callback named). `Verified` is what callback handlers expect; this is
+    /// the one door for providers whose callbacks carry no signature.
+    pub fn from_confirmation<T>(confirmation: &Verified<T>) -> Self {
+        let _ = confirmation;
+        Self::new()
+    }
+}
+
+/// Data from a callback whose signature has been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified<T> {
+    value: T,
+}
+
+impl<T> Verified<T> {
+    /// Wrap `value`, consuming the proof that it was verified.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "consuming the proof is the point: one check, one value"
+    )]
+    pub fn new(value: T, proof: SignatureProof) -> Self {
+        let _ = proof;
+        Self { value }
+    }
+
+    /// The verified data.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// Transform the data, keeping it verified.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Verified<U> {
+        Verified {
+            value: f(self.value),
+        }
+    }
+}
+
+impl<T> Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// Data parsed from a callback that has not been verified yet. It exposes nothing: the
+/// only way to the data is [`Unverified::verify`].
+pub struct Unverified<T> {
+    value: T,
+}
+
+impl<T> Unverified<T> {
+    /// Hold parsed, unchecked data.
+    pub fn new(value: T) -> Self {
+        Self { value }
+    }
+
+    /// Run the check on the data; on success the data becomes [`Verified`].
+    pub fn verify(self, check: impl FnOnce(&T) -> Result<SignatureProof>) -> Result<Verified<T>> {
+        let proof = check(&self.value)?;
+        Ok(Verified::new(self.value, proof))
+    }
+}
+
+impl<T> std::fmt::Debug for Unverified<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unverified(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature;
+
+    #[test]
+    fn unverified_becomes_verified_only_when_check_passes() {
+        let ok = Unverified::new(7).verify(|_| signature::verify_hex("ab", "AB"));
+        assert_eq!(ok.map(Verified::into_inner).ok(), Some(7));
+        let bad = Unverified::new(7).verify(|_| signature::verify_hex("ab", "ac"));
+        assert!(matches!(bad, Err(crate::Error::Signature(_))));
+    }
+
+    #[test]
+    fn raw_notification_from_http_request() {
+        let req = http::Request::builder()
+            .method("GET")
+            .uri("/cb?status=1&sign=x")
+            .body(Bytes::new())
+            .unwrap();
+        let raw = RawNotification::from(req);
+        assert_eq!(raw.method, Method::GET);
+        assert_eq!(raw.query, "status=1&sign=x");
+        let post = RawNotification::post("application/json; charset=utf-8", "{}");
+        assert_eq!(post.media_type().as_deref(), Some("application/json"));
+    }
+}

@@ -1,0 +1,158 @@
+//! The [`PaymentProvider`] trait: the common denominator of every provider crate.
+//!
+//! Each provider crate's native client stays the full-power API; this trait lets a service
+//! hold `Arc<dyn PaymentProvider>` per provider and drive the common flow.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::{Error, Money, PaymentStatus, RawNotification, Result, Verified};
+
+/// Which trait operations a provider supports; the others return [`Error::Unsupported`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per trait operation is the point"
+)]
+pub struct Capabilities {
+    /// `create_payment` is supported.
+    pub create_payment: bool,
+    /// `payment_status` is supported.
+    pub payment_status: bool,
+    /// `verify_notification` is supported.
+    pub notifications: bool,
+}
+
+/// A payment to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The merchant's own reference (order id, request id); must be unique per payment.
+    pub reference: String,
+    /// How much.
+    pub amount: Money,
+    /// Shown to the payer where the provider supports it.
+    pub description: Option<String>,
+    /// Where the payer returns after paying.
+    pub return_url: Option<String>,
+    /// Where the provider sends its callback.
+    pub notify_url: Option<String>,
+    /// Provider-specific fields, documented by each provider crate (e.g. a card's telco).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl PaymentRequest {
+    /// A request with a reference and an amount, nothing else.
+    #[must_use]
+    pub fn new(reference: impl Into<String>, amount: Money) -> Self {
+        Self {
+            reference: reference.into(),
+            amount,
+            description: None,
+            return_url: None,
+            notify_url: None,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// A metadata field, or an input error naming it.
+    pub fn require_metadata(&self, key: &str) -> Result<&str> {
+        self.metadata
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| Error::Input(format!("metadata field `{key}` is required")))
+    }
+}
+
+/// Identifies a payment at the merchant and, once known, at the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PaymentRef {
+    /// The merchant's reference.
+    pub reference: String,
+    /// The provider's id for it, once known.
+    pub provider_reference: Option<String>,
+}
+
+impl PaymentRef {
+    /// A reference known only to the merchant so far.
+    #[must_use]
+    pub fn merchant(reference: impl Into<String>) -> Self {
+        Self {
+            reference: reference.into(),
+            provider_reference: None,
+        }
+    }
+}
+
+/// A payment's state as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentState {
+    /// Which payment.
+    pub payment: PaymentRef,
+    /// Normalized status.
+    pub status: PaymentStatus,
+    /// The provider's own code or word.
+    pub provider_status: String,
+    /// What the merchant is credited, when the provider says.
+    pub amount: Option<Money>,
+    /// The provider's message, if any.
+    pub message: Option<String>,
+}
+
+/// What `create_payment` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentSession {
+    /// The payment's state right after creation.
+    pub state: PaymentState,
+    /// Where to send the payer, for redirect flows.
+    pub redirect_url: Option<String>,
+}
+
+/// A verified callback, normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The payment's state as the callback reports it.
+    pub state: PaymentState,
+    /// `true` when this callback was seen before (see [`crate::SeenStore`]): do not credit again.
+    pub duplicate: bool,
+}
+
+/// One payment provider behind a common, object-safe interface.
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// A stable, lowercase id (`"card-charging"`, `"woopay"`).
+    fn id(&self) -> &'static str;
+
+    /// Which operations below are supported.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Start a payment.
+    async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
+        let _ = request;
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "create_payment",
+        })
+    }
+
+    /// Ask the provider where a payment stands.
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let _ = payment;
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "payment_status",
+        })
+    }
+
+    /// Verify a callback and normalize it.
+    async fn verify_notification(
+        &self,
+        notification: &RawNotification,
+    ) -> Result<Verified<Notification>> {
+        let _ = notification;
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "verify_notification",
+        })
+    }
+}

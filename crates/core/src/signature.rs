@@ -1,0 +1,128 @@
+//! Hashes and signatures the providers use, and their constant-time checks.
+//!
+//! Every successful check returns a [`SignatureProof`]: the only value from which a
+//! [`Verified`](crate::Verified) can be built.
+
+use hmac::{KeyInit, Mac};
+use md5::Md5;
+use sha2::{Digest, Sha512};
+use subtle::ConstantTimeEq;
+
+use crate::notification::SignatureProof;
+use crate::{Error, Result};
+
+type HmacSha512 = hmac::Hmac<Sha512>;
+
+/// Lowercase hex MD5 of the concatenation of `parts`.
+#[must_use]
+pub fn md5_hex(parts: &[&[u8]]) -> String {
+    let mut h = Md5::new();
+    for p in parts {
+        h.update(p);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Lowercase hex SHA-512 of the concatenation of `parts`.
+#[must_use]
+pub fn sha512_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Lowercase hex HMAC-SHA512 of `message` under `key`.
+#[must_use]
+pub fn hmac_sha512_hex(key: &[u8], message: &[u8]) -> String {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    match HmacSha512::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Compare a signature we computed (`expected`, hex) with one we received, in constant time
+/// and ignoring ASCII case (providers differ in hex case).
+///
+/// Lengths are not secret; contents are compared without early exit.
+pub fn verify_hex(expected: &str, received: &str) -> Result<SignatureProof> {
+    let a = expected.trim().to_ascii_lowercase();
+    let b = received.trim().to_ascii_lowercase();
+    if a.is_empty() {
+        return Err(Error::Signature("no expected signature".into()));
+    }
+    if bool::from(a.as_bytes().ct_eq(b.as_bytes())) {
+        Ok(SignatureProof::new())
+    } else {
+        Err(Error::Signature("signature mismatch".into()))
+    }
+}
+
+/// Verify a received hex HMAC-SHA512 (either case) over `message` with `verify_slice`.
+pub fn verify_hmac_sha512_hex(
+    key: &[u8],
+    message: &[u8],
+    received_hex: &str,
+) -> Result<SignatureProof> {
+    let tag = hex::decode(received_hex.trim())
+        .map_err(|_| Error::Signature("signature is not hex".into()))?;
+    let mut mac =
+        HmacSha512::new_from_slice(key).map_err(|_| Error::Signature("invalid HMAC key".into()))?;
+    mac.update(message);
+    mac.verify_slice(&tag)
+        .map(|()| SignatureProof::new())
+        .map_err(|_| Error::Signature("signature mismatch".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NOTES.md, card charging: md5("partner-secret" + "1234567890" + "SERIAL123456").
+    #[test]
+    fn md5_known_answer() {
+        assert_eq!(
+            md5_hex(&[b"partner-secret", b"1234567890", b"SERIAL123456"]),
+            "79081f77644242a37d858d48aa83fc05"
+        );
+    }
+
+    /// NOTES.md, Qvickly: HMAC-SHA512 of the PHP `json_encode` of the data.
+    const QVICKLY_HASH: &str = "8dde708fea8cfcee68d6817975f37bf9b0c5412f3edfbd1d1d2bca629bd49f06a57bddcaac465ebe8306d25d6e1ff32e8a225c6b58ebef2ea39f51a6777f037a";
+
+    #[test]
+    fn hmac_sha512_known_answer() {
+        let data = br#"{"id":"123456","amount":100,"currency":"SEK"}"#;
+        assert_eq!(hmac_sha512_hex(b"1234567890123456", data), QVICKLY_HASH);
+        assert!(verify_hmac_sha512_hex(b"1234567890123456", data, QVICKLY_HASH).is_ok());
+        assert!(
+            verify_hmac_sha512_hex(b"1234567890123456", data, &QVICKLY_HASH.to_uppercase()).is_ok()
+        );
+        assert!(verify_hmac_sha512_hex(b"1234567890123457", data, QVICKLY_HASH).is_err());
+        assert!(verify_hmac_sha512_hex(b"1234567890123456", data, "zz").is_err());
+    }
+
+    #[test]
+    fn sha512_known_answer() {
+        // sha512("abc"), FIPS 180-2 test vector.
+        assert_eq!(
+            sha512_hex(&[b"a", b"bc"]),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
+    }
+
+    #[test]
+    fn verify_hex_is_case_insensitive_and_strict() {
+        let sig = "79081f77644242a37d858d48aa83fc05";
+        assert!(verify_hex(sig, &sig.to_uppercase()).is_ok());
+        assert!(verify_hex(sig, "79081f77644242a37d858d48aa83fc06").is_err());
+        assert!(verify_hex(sig, "").is_err());
+        assert!(verify_hex("", "").is_err());
+        assert!(verify_hex(sig, &sig[..31]).is_err());
+    }
+}

@@ -1,0 +1,480 @@
+//! SOAP 1.1 and 1.2 envelopes around yaserde payloads.
+//!
+//! The envelope is written and read here, outside yaserde (as onvif-rs does), and yaserde
+//! handles only the payload: the header block and the body's first element. This keeps one
+//! payload type usable in both SOAP versions and lets the envelope prefix follow the peer's
+//! habits (`soap`, `soap12`, PHP's `SOAP-ENV`).
+//!
+//! Reading: [`RawEnvelope::parse`] refuses DTDs, detects the version from the envelope
+//! namespace, turns a `Fault` (either version) into [`Error::Provider`], and hands out the
+//! header and body elements as standalone XML with every in-scope namespace declared.
+//!
+//! ```
+//! use paybridge_core::soap::{RawEnvelope, SoapVersion, EnvelopeStyle, wrap};
+//!
+//! let xml = wrap(&EnvelopeStyle::new(SoapVersion::V12), None, r#"<Ping xmlns="urn:x"/>"#);
+//! let env = RawEnvelope::parse(&xml).unwrap();
+//! assert_eq!(env.version, SoapVersion::V12);
+//! assert!(env.body.contains("Ping"));
+//! ```
+
+use std::fmt::Write as _;
+
+use http::HeaderName;
+use yaserde::{YaDeserialize, YaSerialize};
+
+use crate::http::{HttpRequest, HttpTransport};
+use crate::xml;
+use crate::{Error, Result};
+
+/// `xsi` namespace.
+pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// `xsd` namespace.
+pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
+/// SOAP 1.1 encoding namespace (`SOAP-ENC`), also the rpc/encoded `encodingStyle`.
+pub const SOAP_ENC_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+
+/// The SOAP version of an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SoapVersion {
+    /// SOAP 1.1: `text/xml` and a `SOAPAction` header.
+    V11,
+    /// SOAP 1.2: `application/soap+xml` with an `action` parameter.
+    V12,
+}
+
+impl SoapVersion {
+    /// The envelope namespace.
+    #[must_use]
+    pub const fn namespace(self) -> &'static str {
+        match self {
+            Self::V11 => "http://schemas.xmlsoap.org/soap/envelope/",
+            Self::V12 => "http://www.w3.org/2003/05/soap-envelope",
+        }
+    }
+
+    /// The prefix ASP.NET uses for this version.
+    #[must_use]
+    pub const fn default_prefix(self) -> &'static str {
+        match self {
+            Self::V11 => "soap",
+            Self::V12 => "soap12",
+        }
+    }
+
+    /// The version whose envelope namespace is `uri`.
+    #[must_use]
+    pub fn from_namespace(uri: &str) -> Option<Self> {
+        [Self::V11, Self::V12]
+            .into_iter()
+            .find(|v| v.namespace() == uri)
+    }
+
+    /// The `Content-Type` of a request with this action.
+    #[must_use]
+    pub fn content_type(self, action: &str) -> String {
+        match self {
+            Self::V11 => "text/xml; charset=utf-8".to_owned(),
+            Self::V12 => format!("application/soap+xml; charset=utf-8; action=\"{action}\""),
+        }
+    }
+
+    /// The HTTP headers of a request with this action: `Content-Type`, plus `SOAPAction`
+    /// (quoted) for SOAP 1.1.
+    #[must_use]
+    pub fn request_headers(self, action: &str) -> Vec<(HeaderName, String)> {
+        let mut headers = vec![(http::header::CONTENT_TYPE, self.content_type(action))];
+        if self == Self::V11 {
+            headers.push((
+                HeaderName::from_static("soapaction"),
+                format!("\"{action}\""),
+            ));
+        }
+        headers
+    }
+}
+
+/// How an envelope is written: version, prefix, extra namespace declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeStyle {
+    /// SOAP version.
+    pub version: SoapVersion,
+    /// Envelope prefix (`soap`, `soap12`, `SOAP-ENV`).
+    pub prefix: String,
+    /// Extra `xmlns:prefix="uri"` declarations on the envelope, after `xsi` and `xsd`.
+    pub namespaces: Vec<(String, String)>,
+    /// Write `encodingStyle` (rpc/encoded) on the envelope.
+    pub encoding_style: bool,
+}
+
+impl EnvelopeStyle {
+    /// ASP.NET's style for this version (`soap:` / `soap12:`, `xsi` and `xsd` declared).
+    #[must_use]
+    pub fn new(version: SoapVersion) -> Self {
+        Self {
+            version,
+            prefix: version.default_prefix().to_owned(),
+            namespaces: Vec::new(),
+            encoding_style: false,
+        }
+    }
+
+    /// PHP SoapServer's rpc/encoded style: `SOAP-ENV`, `SOAP-ENC` and `encodingStyle`, plus
+    /// the service namespace under `service_prefix`.
+    #[must_use]
+    pub fn rpc_encoded(service_prefix: &str, service_ns: &str) -> Self {
+        Self {
+            version: SoapVersion::V11,
+            prefix: "SOAP-ENV".to_owned(),
+            namespaces: vec![
+                (service_prefix.to_owned(), service_ns.to_owned()),
+                ("SOAP-ENC".to_owned(), SOAP_ENC_NS.to_owned()),
+            ],
+            encoding_style: true,
+        }
+    }
+}
+
+/// Write a complete envelope document around already-serialized header and body elements.
+#[must_use]
+pub fn wrap(style: &EnvelopeStyle, header: Option<&str>, body: &str) -> String {
+    let p = &style.prefix;
+    let mut out = String::with_capacity(body.len() + header.map_or(0, str::len) + 400);
+    let _ = write!(
+        out,
+        r#"<?xml version="1.0" encoding="utf-8"?><{p}:Envelope xmlns:{p}="{}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}""#,
+        style.version.namespace()
+    );
+    for (prefix, uri) in &style.namespaces {
+        let _ = write!(out, r#" xmlns:{prefix}="{}""#, xml::escape_attr(uri));
+    }
+    if style.encoding_style {
+        let _ = write!(out, r#" {p}:encodingStyle="{SOAP_ENC_NS}""#);
+    }
+    out.push('>');
+    if let Some(h) = header {
+        let _ = write!(out, "<{p}:Header>{h}</{p}:Header>");
+    }
+    let _ = write!(out, "<{p}:Body>{body}</{p}:Body></{p}:Envelope>");
+    out
+}
+
+/// Serialize a yaserde value as an element, without XML declaration or indentation.
+pub fn to_fragment<T: YaSerialize>(value: &T) -> Result<String> {
+    yaserde::ser::to_string_with_config(
+        value,
+        &yaserde::ser::Config {
+            perform_indent: false,
+            write_document_declaration: false,
+            indent_string: None,
+        },
+    )
+    .map_err(|e| Error::Input(format!("cannot serialize request: {e}")))
+}
+
+/// Deserialize a yaserde value from a standalone element.
+pub fn from_fragment<T: YaDeserialize>(fragment: &str) -> Result<T> {
+    yaserde::de::from_str(fragment)
+        .map_err(|e| Error::Decode(format!("unexpected SOAP payload: {e}")))
+}
+
+/// A SOAP Fault, either version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoapFault {
+    /// The version it came in.
+    pub version: SoapVersion,
+    /// `faultcode` (1.1) or `Code/Value` (1.2), as written (`soap:Client`).
+    pub code: String,
+    /// `faultstring` (1.1) or the first `Reason/Text` (1.2).
+    pub reason: String,
+    /// The text of `detail` / `Detail`, if any.
+    pub detail: Option<String>,
+}
+
+impl SoapFault {
+    fn from_node(version: SoapVersion, fault: roxmltree::Node<'_, '_>) -> Self {
+        let env = Some(version.namespace());
+        let (code, reason, detail) = match version {
+            SoapVersion::V11 => (
+                xml::child(fault, None, "faultcode").map(xml::text),
+                xml::child(fault, None, "faultstring").map(xml::text),
+                xml::child(fault, None, "detail")
+                    .map(|d| d.descendants().filter_map(|n| n.text()).collect::<String>()),
+            ),
+            SoapVersion::V12 => (
+                xml::child(fault, env, "Code")
+                    .and_then(|c| xml::child(c, env, "Value"))
+                    .map(xml::text),
+                xml::child(fault, env, "Reason")
+                    .and_then(|r| xml::child(r, env, "Text"))
+                    .map(xml::text),
+                xml::child(fault, env, "Detail")
+                    .map(|d| d.descendants().filter_map(|n| n.text()).collect::<String>()),
+            ),
+        };
+        Self {
+            version,
+            code: code.unwrap_or_default().trim().to_owned(),
+            reason: reason.unwrap_or_default().trim().to_owned(),
+            detail: detail
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty()),
+        }
+    }
+
+    /// Whether the fault blames the receiver (`Server` / `Receiver`): possibly transient.
+    #[must_use]
+    pub fn is_receiver_fault(&self) -> bool {
+        let local = self.code.rsplit(':').next().unwrap_or_default();
+        local.starts_with("Server") || local.starts_with("Receiver")
+    }
+}
+
+impl From<SoapFault> for Error {
+    fn from(f: SoapFault) -> Self {
+        let retryable = f.is_receiver_fault();
+        let message = match f.detail {
+            Some(d) => format!("SOAP Fault: {} ({d})", f.reason),
+            None => format!("SOAP Fault: {}", f.reason),
+        };
+        Error::Provider {
+            code: Some(f.code),
+            message,
+            retryable,
+        }
+    }
+}
+
+/// A received envelope, split into standalone header and body elements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEnvelope {
+    /// The version, from the envelope namespace.
+    pub version: SoapVersion,
+    /// The header blocks (each a standalone element), in order.
+    pub headers: Vec<String>,
+    /// The body's first element, standalone.
+    pub body: String,
+}
+
+impl RawEnvelope {
+    /// Parse an envelope. A `Fault` body becomes [`Error::Provider`]; anything that is not a
+    /// SOAP envelope is [`Error::Decode`].
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_inner(text)?.map_err(Error::from)
+    }
+
+    /// Parse an envelope, returning a Fault as a value instead of an error.
+    pub fn parse_inner(text: &str) -> Result<Result<Self, SoapFault>> {
+        let doc = xml::parse(text)?;
+        let root = doc.root_element();
+        let version = root
+            .tag_name()
+            .namespace()
+            .and_then(SoapVersion::from_namespace)
+            .filter(|_| root.tag_name().name() == "Envelope")
+            .ok_or_else(|| Error::Decode("not a SOAP envelope".into()))?;
+        let env = Some(version.namespace());
+        let headers = xml::child(root, env, "Header")
+            .map(|h| {
+                h.children()
+                    .filter(roxmltree::Node::is_element)
+                    .map(|e| xml::standalone_fragment(text, e))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = xml::child(root, env, "Body")
+            .ok_or_else(|| Error::Decode("SOAP envelope without Body".into()))?;
+        let first =
+            xml::first_element(body).ok_or_else(|| Error::Decode("empty SOAP Body".into()))?;
+        if first.tag_name().name() == "Fault" && first.tag_name().namespace() == env {
+            return Ok(Err(SoapFault::from_node(version, first)));
+        }
+        Ok(Ok(Self {
+            version,
+            headers,
+            body: xml::standalone_fragment(text, first),
+        }))
+    }
+
+    /// Decode the body element.
+    pub fn body<T: YaDeserialize>(&self) -> Result<T> {
+        from_fragment(&self.body)
+    }
+
+    /// Decode the first header block, if there is one.
+    pub fn header<T: YaDeserialize>(&self) -> Result<Option<T>> {
+        self.headers.first().map(|h| from_fragment(h)).transpose()
+    }
+}
+
+/// A typed envelope: an optional header block and a body element, both yaserde types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope<H, B> {
+    /// SOAP version.
+    pub version: SoapVersion,
+    /// The header block.
+    pub header: Option<H>,
+    /// The body element.
+    pub body: B,
+}
+
+impl<H: YaSerialize, B: YaSerialize> Envelope<H, B> {
+    /// Serialize in ASP.NET's style for the version.
+    pub fn to_xml(&self) -> Result<String> {
+        self.to_xml_with(&EnvelopeStyle::new(self.version))
+    }
+
+    /// Serialize in a given style (the style's version wins over `self.version`).
+    pub fn to_xml_with(&self, style: &EnvelopeStyle) -> Result<String> {
+        let header = self.header.as_ref().map(to_fragment).transpose()?;
+        Ok(wrap(style, header.as_deref(), &to_fragment(&self.body)?))
+    }
+}
+
+impl<H: YaDeserialize, B: YaDeserialize> Envelope<H, B> {
+    /// Parse and decode (a Fault becomes [`Error::Provider`]).
+    pub fn from_xml(text: &str) -> Result<Self> {
+        let raw = RawEnvelope::parse(text)?;
+        Ok(Self {
+            version: raw.version,
+            header: raw.header()?,
+            body: raw.body()?,
+        })
+    }
+}
+
+/// One SOAP call's addressing.
+#[derive(Debug, Clone)]
+pub struct SoapCall<'a> {
+    /// Full endpoint URL.
+    pub endpoint: &'a str,
+    /// SOAP version.
+    pub version: SoapVersion,
+    /// The SOAPAction / `action` value, unquoted.
+    pub action: &'a str,
+    /// Provider id, for tracing.
+    pub provider: &'static str,
+    /// Operation name, for tracing.
+    pub operation: &'static str,
+    /// Whether the call may be retried by the transport.
+    pub idempotent: bool,
+    /// Extra headers (e.g. a session cookie).
+    pub extra_headers: Vec<(HeaderName, String)>,
+}
+
+/// Post an envelope and read the answer: the body is read before the status is judged, so a
+/// Fault sent with HTTP 500 surfaces as [`Error::Provider`]; a non-2xx answer that is not a
+/// Fault is [`Error::Transport`] with its status.
+pub async fn call(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
+    envelope: String,
+) -> Result<RawEnvelope> {
+    let mut request = HttpRequest::post(call.endpoint, envelope)
+        .idempotent(call.idempotent)
+        .operation(call.provider, call.operation);
+    for (name, value) in call
+        .version
+        .request_headers(call.action)
+        .into_iter()
+        .chain(call.extra_headers)
+    {
+        request = request.header(name, &value)?;
+    }
+    let response = transport.send(request).await?;
+    let parsed = response.text().and_then(RawEnvelope::parse_inner);
+    match parsed {
+        Ok(Err(fault)) => Err(fault.into()),
+        Ok(Ok(envelope)) => {
+            response.into_success()?;
+            Ok(envelope)
+        }
+        Err(decode) => {
+            response.into_success()?;
+            Err(decode)
+        }
+    }
+}
+
+/// Helpers for rpc/encoded payloads (PHP SoapServer and friends).
+pub mod encoded {
+    /// The `SOAP-ENC:arrayType` value for `len` items of `item_type` (`xsd:int[2]`).
+    #[must_use]
+    pub fn array_type(item_type: &str, len: usize) -> String {
+        format!("{item_type}[{len}]")
+    }
+
+    /// Split an `arrayType` value into item type and length.
+    #[must_use]
+    pub fn parse_array_type(value: &str) -> Option<(&str, usize)> {
+        let (item, rest) = value.trim().split_once('[')?;
+        let len = rest.strip_suffix(']')?.parse().ok()?;
+        Some((item, len))
+    }
+
+    /// Whether an element is `xsi:nil="true"` (or `"1"`).
+    #[must_use]
+    pub fn is_nil(node: roxmltree::Node<'_, '_>) -> bool {
+        matches!(node.attribute((super::XSI_NS, "nil")), Some("true" | "1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_headers_per_version() {
+        let a = "PayooBPGAdapter/CallToPartner";
+        let h11 = SoapVersion::V11.request_headers(a);
+        assert_eq!(h11[0].1, "text/xml; charset=utf-8");
+        assert_eq!(h11[1].0.as_str(), "soapaction");
+        assert_eq!(h11[1].1, "\"PayooBPGAdapter/CallToPartner\"");
+        let h12 = SoapVersion::V12.request_headers(a);
+        assert_eq!(h12.len(), 1);
+        assert_eq!(
+            h12[0].1,
+            "application/soap+xml; charset=utf-8; action=\"PayooBPGAdapter/CallToPartner\""
+        );
+    }
+
+    #[test]
+    fn array_type_helpers() {
+        assert_eq!(encoded::array_type("xsd:int", 2), "xsd:int[2]");
+        assert_eq!(
+            encoded::parse_array_type("xsd:int[12]"),
+            Some(("xsd:int", 12))
+        );
+        assert_eq!(encoded::parse_array_type("xsd:int"), None);
+        let doc = xml::parse(
+            r#"<r xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>"#,
+        )
+        .unwrap();
+        assert!(encoded::is_nil(doc.root_element()));
+    }
+
+    #[test]
+    fn not_an_envelope_is_a_decode_error() {
+        assert!(matches!(
+            RawEnvelope::parse("<html/>"),
+            Err(Error::Decode(_))
+        ));
+        assert!(matches!(
+            RawEnvelope::parse("garbage"),
+            Err(Error::Decode(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = RawEnvelope::parse(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn parse_never_panics_on_envelope_like_text(body in "\\PC{0,200}") {
+            let text = format!(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#);
+            let _ = RawEnvelope::parse(&text);
+        }
+    }
+}

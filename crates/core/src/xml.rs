@@ -1,0 +1,222 @@
+//! Safe XML reading shared by the SOAP layer and callback parsers, and a structural
+//! comparison for tests.
+//!
+//! Documents with a DTD are refused (roxmltree's default): no entity is ever expanded, so
+//! "billion laughs" and external-entity documents fail fast.
+
+use std::fmt::Write as _;
+
+use crate::{Error, Result};
+
+/// Parse a document, refusing DTDs. Errors are [`Error::Decode`].
+pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
+    roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 1_000_000,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+    .map_err(|e| Error::Decode(format!("malformed XML: {e}")))
+}
+
+/// The first element child of `node`.
+#[must_use]
+pub fn first_element<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children().find(roxmltree::Node::is_element)
+}
+
+/// The element child of `node` with this namespace and local name.
+#[must_use]
+pub fn child<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    namespace: Option<&str>,
+    local: &str,
+) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children().find(|c| {
+        c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == namespace
+    })
+}
+
+/// The text of an element, concatenated over its text children (empty when none).
+#[must_use]
+pub fn text(node: roxmltree::Node<'_, '_>) -> String {
+    node.children()
+        .filter(roxmltree::Node::is_text)
+        .filter_map(|t| t.text())
+        .collect()
+}
+
+/// The source text of `element` as a standalone document: every namespace in scope that the
+/// element does not declare itself is declared on its start tag, so the fragment decodes the
+/// same way outside its envelope (rpc/encoded bodies use `xsi:` prefixes declared on the
+/// envelope).
+#[must_use]
+pub fn standalone_fragment(source: &str, element: roxmltree::Node<'_, '_>) -> String {
+    let Some(fragment) = source.get(element.range()) else {
+        return String::new();
+    };
+    let tag_end = start_tag_end(fragment);
+    let name_end = fragment
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_whitespace() || *c == '/' || *c == '>')
+        .map_or(tag_end, |(i, _)| i);
+    let start_tag = fragment.get(..tag_end).unwrap_or_default();
+    let mut declarations = String::new();
+    for ns in element.namespaces() {
+        let attr = match ns.name() {
+            Some("xml") => continue,
+            Some(prefix) => format!("xmlns:{prefix}="),
+            None => "xmlns=".to_owned(),
+        };
+        if !declares(start_tag, &attr) {
+            let _ = write!(declarations, " {attr}\"{}\"", escape_attr(ns.uri()));
+        }
+    }
+    let (head, tail) = fragment.split_at(name_end.min(fragment.len()));
+    format!("{head}{declarations}{tail}")
+}
+
+/// Byte index just past the `>` that ends the start tag (quotes respected).
+fn start_tag_end(fragment: &str) -> usize {
+    let mut quote = None;
+    for (i, c) in fragment.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return i + 1,
+            _ => {}
+        }
+    }
+    fragment.len()
+}
+
+fn declares(start_tag: &str, attr: &str) -> bool {
+    start_tag.match_indices(attr).any(|(i, _)| {
+        start_tag
+            .get(..i)
+            .is_some_and(|p| p.ends_with(char::is_whitespace))
+    })
+}
+
+/// Escape text for use inside a double-quoted attribute value.
+#[must_use]
+pub fn escape_attr(s: &str) -> String {
+    escape(s, true)
+}
+
+/// Escape text for use as element content.
+#[must_use]
+pub fn escape_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, attr: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attr => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A canonical text form of a document for structural comparison: one line per element with
+/// its `{namespace}name`, its attributes sorted (namespace declarations left out, since
+/// prefixes are not significant), and its trimmed text. Two documents that differ only in
+/// prefixes, attribute order, declarations or indentation canonicalize the same.
+pub fn canonicalize(text: &str) -> Result<String> {
+    let doc = parse(text)?;
+    let mut out = String::new();
+    write_canonical(doc.root_element(), 0, &mut out);
+    Ok(out)
+}
+
+fn write_canonical(node: roxmltree::Node<'_, '_>, depth: usize, out: &mut String) {
+    let name = node.tag_name();
+    let _ = write!(
+        out,
+        "{:indent$}{{{}}}{}",
+        "",
+        name.namespace().unwrap_or_default(),
+        name.name(),
+        indent = depth * 2
+    );
+    let mut attrs: Vec<String> = node
+        .attributes()
+        .map(|a| {
+            format!(
+                "{{{}}}{}={:?}",
+                a.namespace().unwrap_or_default(),
+                a.name(),
+                a.value()
+            )
+        })
+        .collect();
+    attrs.sort();
+    for a in attrs {
+        let _ = write!(out, " {a}");
+    }
+    let t = text(node);
+    if !t.trim().is_empty() {
+        let _ = write!(out, " = {:?}", t.trim());
+    }
+    out.push('\n');
+    for c in node.children().filter(roxmltree::Node::is_element) {
+        write_canonical(c, depth + 1, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtd_and_entities_are_refused() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
+        assert!(matches!(parse(bomb), Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn fragment_carries_inherited_namespaces() {
+        let src = r#"<e:Env xmlns:e="urn:e" xmlns:xsi="urn:xsi" xmlns="urn:d"><e:Body><op xmlns:x="urn:x" a=">"><v xsi:type="x:int">1</v></op></e:Body></e:Env>"#;
+        let doc = parse(src).unwrap();
+        let op = doc.descendants().find(|n| n.has_tag_name("op")).unwrap();
+        let frag = standalone_fragment(src, op);
+        let reparsed = parse(&frag).unwrap();
+        let root = reparsed.root_element();
+        assert_eq!(root.tag_name().namespace(), Some("urn:d"));
+        let v = first_element(root).unwrap();
+        assert_eq!(v.attribute(("urn:xsi", "type")), Some("x:int"));
+        // Declared once only: `xmlns:x` was already on the element.
+        assert_eq!(frag.matches("xmlns:x=").count(), 1);
+    }
+
+    #[test]
+    fn canonical_form_ignores_prefixes_and_layout() {
+        let a = r#"<p:a xmlns:p="urn:p" y="2" x="1">  <p:b>t</p:b></p:a>"#;
+        let b = "<a xmlns=\"urn:p\" x=\"1\" y=\"2\">\n<b>t</b>\n</a>";
+        assert_eq!(canonicalize(a).unwrap(), canonicalize(b).unwrap());
+        let c = r#"<a xmlns="urn:q" x="1" y="2"><b>t</b></a>"#;
+        assert_ne!(canonicalize(a).unwrap(), canonicalize(c).unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let s = String::from_utf8_lossy(&bytes);
+            if let Ok(doc) = parse(&s) {
+                let _ = standalone_fragment(&s, doc.root_element());
+            }
+            let _ = canonicalize(&s);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Every provider is usable behind `Arc<dyn PaymentProvider>`, and unsupported operations say
+//! so both up front (capabilities) and when called (`Error::Unsupported`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::sync::Arc;
+
+use paybridge_core::{
+    Capabilities, Currency, Error, Money, PaymentProvider, PaymentRef, PaymentRequest,
+    RawNotification,
+};
+
+/// A provider that implements nothing: the trait's defaults must all refuse.
+struct NothingProvider;
+
+#[async_trait::async_trait]
+impl PaymentProvider for NothingProvider {
+    fn id(&self) -> &'static str {
+        "nothing"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+}
+
+fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
+    vec![Arc::new(NothingProvider)]
+}
+
+#[tokio::test]
+async fn providers_live_behind_one_trait_object() {
+    let providers = all_providers();
+    let mut ids: Vec<_> = providers.iter().map(|p| p.id()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), providers.len(), "provider ids must be unique");
+    for p in providers {
+        let caps = p.capabilities();
+        let req = PaymentRequest::new("ref-1", Money::parse("50000", Currency::VND).unwrap());
+        let created = p.create_payment(req).await;
+        assert_eq!(
+            caps.create_payment,
+            !matches!(created, Err(Error::Unsupported { .. }))
+        );
+        let status = p.payment_status(&PaymentRef::merchant("ref-1")).await;
+        assert_eq!(
+            caps.payment_status,
+            !matches!(status, Err(Error::Unsupported { .. }))
+        );
+        let note = p.verify_notification(&RawNotification::get("a=b")).await;
+        assert_eq!(
+            caps.notifications,
+            !matches!(note, Err(Error::Unsupported { .. }))
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The gateway's native API: `charging` and `check`.
+
+use std::sync::Arc;
+
+use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::{Currency, Error, Money, PaymentStatus};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::card::{Card, RequestId};
+use crate::error::CardChargingError;
+use crate::signature::{SignScheme, SignedFields};
+use crate::status::ChargeStatus;
+use crate::wire::{BodyEncoding, WireFields};
+
+/// Provider id used in tracing spans and by the `PaymentProvider` impl.
+pub const PROVIDER_ID: &str = "card-charging";
+
+/// How to reach and authenticate to one gateway.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Full URL of the gateway endpoint, e.g. `https://gateway.example/chargingws/v2`.
+    pub endpoint: String,
+    /// `partner_id` issued by the gateway.
+    pub partner_id: String,
+    /// `partner_key` issued by the gateway: signs requests and verifies callbacks.
+    pub partner_key: SecretString,
+    /// Request signature scheme.
+    pub sign_scheme: SignScheme,
+    /// Request body encoding.
+    pub encoding: BodyEncoding,
+    /// Refuse a declared value that is not one of the telco's face values (default `true`).
+    pub check_denomination: bool,
+}
+
+impl ClientConfig {
+    /// The documented defaults: md5(key + code + serial), form body, face values checked.
+    #[must_use]
+    pub fn new(
+        endpoint: impl Into<String>,
+        partner_id: impl Into<String>,
+        partner_key: SecretString,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            partner_id: partner_id.into(),
+            partner_key,
+            sign_scheme: SignScheme::default(),
+            encoding: BodyEncoding::default(),
+            check_denomination: true,
+        }
+    }
+}
+
+/// The gateway's answer to `charging` or `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeResult {
+    /// The gateway's status code.
+    pub status: ChargeStatus,
+    /// The merchant's request id, as echoed.
+    pub request_id: String,
+    /// The gateway's transaction id, once assigned.
+    pub trans_id: Option<String>,
+    /// The face value the merchant declared.
+    pub declared_value: Option<Money>,
+    /// The card's real face value, once known.
+    pub value: Option<Money>,
+    /// What the merchant is credited after fees: credit this, never `declared_value`.
+    pub amount: Option<Money>,
+    /// The gateway's message (Vietnamese, UTF-8).
+    pub message: String,
+}
+
+impl ChargeResult {
+    /// The normalized status.
+    #[must_use]
+    pub fn payment_status(&self) -> PaymentStatus {
+        self.status.normalized()
+    }
+
+    /// Card accepted with a wrong declared face value (status 2).
+    #[must_use]
+    pub fn amount_mismatch(&self) -> bool {
+        self.status == ChargeStatus::SuccessWrongValue
+    }
+
+    pub(crate) fn from_fields(f: &WireFields<'_>) -> Result<Self, CardChargingError> {
+        let code = f.status.code().ok_or_else(|| {
+            CardChargingError::Decode("field `status` is missing or not a number".into())
+        })?;
+        Ok(Self {
+            status: ChargeStatus::from_code(code),
+            request_id: f
+                .request_id
+                .text()
+                .map(|s| s.into_owned())
+                .unwrap_or_default(),
+            trans_id: f.trans_id.text().map(|s| s.into_owned()),
+            declared_value: f.declared_value.vnd("declared_value")?,
+            value: f.value.vnd("value")?,
+            amount: f.amount.vnd("amount")?,
+            message: f.message.text().map(|s| s.into_owned()).unwrap_or_default(),
+        })
+    }
+}
+
+/// A client for one gateway account. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Arc<ClientConfig>,
+    transport: HttpTransport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Charging,
+    Check,
+}
+
+impl Command {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Charging => "charging",
+            Self::Check => "check",
+        }
+    }
+}
+
+impl Client {
+    /// A client sharing `transport`'s connection pool.
+    pub fn new(config: ClientConfig, transport: HttpTransport) -> Result<Self, CardChargingError> {
+        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "endpoint must be an http(s) URL, got {:?}",
+                config.endpoint
+            ))
+            .into());
+        }
+        if config.partner_id.is_empty() || config.partner_key.expose_secret().is_empty() {
+            return Err(Error::Config("partner_id and partner_key are required".into()).into());
+        }
+        Ok(Self {
+            config: Arc::new(config),
+            transport,
+        })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Submit a card (`command=charging`). Usually answers 99 (pending); the result then comes
+    /// by callback or [`Client::check`].
+    ///
+    /// Never retried: a timeout becomes [`CardChargingError::ChargeTimedOut`], telling you to
+    /// `check` the same request id. Status 4 (maintenance) is [`CardChargingError::Maintenance`].
+    pub async fn charge(
+        &self,
+        card: &Card,
+        declared_value: Money,
+        request_id: &RequestId,
+    ) -> Result<ChargeResult, CardChargingError> {
+        self.call(Command::Charging, card, declared_value, request_id)
+            .await
+    }
+
+    /// Ask for the state of an earlier request (`command=check`, same fields and sign).
+    /// Idempotent, so the transport retries it on transient failures.
+    pub async fn check(
+        &self,
+        card: &Card,
+        declared_value: Money,
+        request_id: &RequestId,
+    ) -> Result<ChargeResult, CardChargingError> {
+        self.call(Command::Check, card, declared_value, request_id)
+            .await
+    }
+
+    /// Validate, then build the request's fields in the documented order.
+    fn fields(
+        &self,
+        command: Command,
+        card: &Card,
+        declared_value: Money,
+        request_id: &RequestId,
+    ) -> Result<[(&'static str, String); 8], CardChargingError> {
+        if declared_value.currency() != Currency::VND {
+            return Err(CardChargingError::Input(format!(
+                "card values are in VND, got {}",
+                declared_value.currency()
+            )));
+        }
+        let value = declared_value
+            .to_minor_units()
+            .and_then(|v| u64::try_from(v).ok())
+            .filter(|v| *v > 0)
+            .ok_or_else(|| {
+                CardChargingError::Input(format!("invalid card value {declared_value}"))
+            })?;
+        if self.config.check_denomination && !card.telco.denominations().contains(&value) {
+            return Err(CardChargingError::Input(format!(
+                "{value} is not a {} face value ({:?}); disable check_denomination to send it anyway",
+                card.telco,
+                card.telco.denominations()
+            )));
+        }
+        let key = self.config.partner_key.expose_secret();
+        let sign = self.config.sign_scheme.sign(
+            key,
+            &SignedFields {
+                code: card.code(),
+                serial: &card.serial,
+                command: command.as_str(),
+                partner_id: &self.config.partner_id,
+                request_id: request_id.as_str(),
+                telco: card.telco.as_str(),
+            },
+        );
+        Ok([
+            ("telco", card.telco.as_str().to_owned()),
+            ("code", card.code().to_owned()),
+            ("serial", card.serial.clone()),
+            ("amount", value.to_string()),
+            ("request_id", request_id.as_str().to_owned()),
+            ("partner_id", self.config.partner_id.clone()),
+            ("sign", sign),
+            ("command", command.as_str().to_owned()),
+        ])
+    }
+
+    async fn call(
+        &self,
+        command: Command,
+        card: &Card,
+        declared_value: Money,
+        request_id: &RequestId,
+    ) -> Result<ChargeResult, CardChargingError> {
+        let fields = self.fields(command, card, declared_value, request_id)?;
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let encoded = self.config.encoding.encode(&self.config.endpoint, &pairs);
+        let mut request = if encoded.get {
+            HttpRequest::get(encoded.url)
+        } else {
+            HttpRequest::post(encoded.url, encoded.body)
+        };
+        if let Some(ct) = &encoded.content_type {
+            request = request.header(http::header::CONTENT_TYPE, ct)?;
+        }
+        request = request
+            .header(http::header::ACCEPT, "application/json")?
+            .idempotent(command == Command::Check)
+            .operation(PROVIDER_ID, command.as_str());
+        let response = match self.transport.send(request).await {
+            Err(Error::Timeout(_)) if command == Command::Charging => {
+                return Err(CardChargingError::ChargeTimedOut {
+                    request_id: request_id.to_string(),
+                });
+            }
+            other => other?,
+        };
+        let result = match WireFields::from_json(&response.body) {
+            Ok(fields) => ChargeResult::from_fields(&fields),
+            Err(e) => {
+                response.into_success()?;
+                Err(e)
+            }
+        }?;
+        if result.status == ChargeStatus::Maintenance {
+            return Err(CardChargingError::Maintenance {
+                message: result.message,
+            });
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_answer_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            if let Ok(fields) = WireFields::from_json(&bytes) {
+                let _ = ChargeResult::from_fields(&fields);
+            }
+        }
+
+        #[test]
+        fn json_shaped_answers_never_panic(status in "\\PC{0,6}", amount in proptest::prelude::any::<f64>(), value in proptest::prelude::any::<i64>()) {
+            let body = serde_json::json!({"status": status, "amount": amount, "value": value, "declared_value": u64::MAX}).to_string();
+            if let Ok(fields) = WireFields::from_json(body.as_bytes()) {
+                let _ = ChargeResult::from_fields(&fields);
+            }
+        }
+    }
+}

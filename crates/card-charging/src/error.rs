@@ -1,0 +1,71 @@
+//! The card-charging crate's error, and how it maps into [`paybridge_core::Error`].
+
+use crate::status::ChargeStatus;
+
+/// What can go wrong talking to a card-charging gateway.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CardChargingError {
+    /// The gateway answered code 4: under maintenance. Nothing was charged; retry later.
+    #[error("gateway under maintenance (status 4): {message}")]
+    Maintenance {
+        /// The gateway's message.
+        message: String,
+    },
+    /// A `charging` call timed out. The card may have been taken: call `check` with the same
+    /// request id — never resend the charge.
+    #[error(
+        "charge {request_id} timed out; it may have been accepted: call `check` with the same request_id, do not resend"
+    )]
+    ChargeTimedOut {
+        /// The request id to `check`.
+        request_id: String,
+    },
+    /// A callback's `callback_sign` does not match, or a callback disagrees with `check`.
+    #[error("callback verification failed: {0}")]
+    Signature(String),
+    /// Invalid input; nothing was sent.
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// The gateway's answer or a callback could not be decoded.
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// Transport, timeout or configuration problems from the shared layer.
+    #[error(transparent)]
+    Core(#[from] paybridge_core::Error),
+}
+
+impl CardChargingError {
+    /// Whether the same request may succeed later.
+    #[must_use]
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Maintenance { .. } => true,
+            Self::Core(e) => e.retryable(),
+            Self::ChargeTimedOut { .. } | Self::Signature(_) | Self::Input(_) | Self::Decode(_) => {
+                false
+            }
+        }
+    }
+}
+
+impl From<CardChargingError> for paybridge_core::Error {
+    fn from(e: CardChargingError) -> Self {
+        match e {
+            CardChargingError::Maintenance { message } => Self::Provider {
+                code: Some(ChargeStatus::Maintenance.code().to_string()),
+                message: format!("{} ({message})", ChargeStatus::Maintenance.meaning().1),
+                retryable: true,
+            },
+            e @ CardChargingError::ChargeTimedOut { .. } => Self::Transport {
+                status: None,
+                message: e.to_string(),
+                source: None,
+            },
+            CardChargingError::Signature(m) => Self::Signature(m),
+            CardChargingError::Input(m) => Self::Input(m),
+            CardChargingError::Decode(m) => Self::Decode(m),
+            CardChargingError::Core(e) => e,
+        }
+    }
+}

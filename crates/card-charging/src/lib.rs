@@ -1,0 +1,74 @@
+//! # paybridge-card-charging
+//!
+//! Vietnamese telco prepaid-card gateways speaking `chargingws/v2`: submit a card
+//! (`charging`), ask for its state (`check`), and verify the gateway's callbacks.
+//!
+//! Money safety is built in:
+//! - [`RequestId::generate`] never repeats;
+//! - a `charge` is never resent: a timeout becomes [`CardChargingError::ChargeTimedOut`]
+//!   telling you to `check` the same request id, while `check` is retried;
+//! - callback data is only reachable as [`Verified<CardCallback>`](paybridge_core::Verified)
+//!   after a constant-time `callback_sign` check, and [`Client::confirm_callback`] confirms
+//!   status and amounts with the gateway before you credit;
+//! - a repeated callback is reported as a duplicate ([`deduplicate`]);
+//! - the credited value is `amount` (after fees), never `declared_value`.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+//! use paybridge_core::http::HttpTransport;
+//! use paybridge_core::{Currency, Money};
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let transport = HttpTransport::with_defaults()?; // share this one across providers
+//! let client = Client::new(
+//!     ClientConfig::new(
+//!         "https://gateway.example/chargingws/v2",
+//!         "8740404061",
+//!         SecretString::from(std::env::var("PARTNER_KEY")?),
+//!     ),
+//!     transport,
+//! )?;
+//! let card = Card::new(Telco::Viettel, "312821445892982", "10004783347874")?;
+//! let request_id = RequestId::generate(); // store it with the order before sending
+//! let result = client
+//!     .charge(&card, Money::parse("50000", Currency::VND)?, &request_id)
+//!     .await?;
+//! println!("{:?} -> {}", result.status, result.payment_status());
+//!
+//! // Later, in the callback handler:
+//! // let verified = client.verify_callback(&raw_notification)?;
+//! // let confirmed = client.confirm_callback(&verified).await?; // credit confirmed.amount
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The wire rules (fields, sign, codes) are those of the provider page
+//! (`shared/providers/card-charging-api.txt`) and NOTES.md; see [`SignScheme`] and
+//! [`BodyEncoding`] for the variants real gateways use.
+#![forbid(unsafe_code)]
+
+pub mod card;
+pub mod client;
+pub mod error;
+pub mod notification;
+pub mod provider;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod signature;
+pub mod status;
+pub mod wire;
+
+pub use card::{Card, RequestId, Telco};
+pub use client::{ChargeResult, Client, ClientConfig, PROVIDER_ID};
+pub use error::CardChargingError;
+pub use notification::{
+    CardCallback, HandledCallback, deduplicate, verify_callback, verify_callback_json,
+    verify_callback_query,
+};
+pub use provider::CardChargingProvider;
+pub use signature::{SignScheme, callback_sign};
+pub use status::ChargeStatus;
+pub use wire::BodyEncoding;

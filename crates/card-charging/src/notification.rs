@@ -1,0 +1,226 @@
+//! Callbacks: the gateway POSTs JSON (or calls GET with a query) once a pending card is decided.
+//!
+//! `callback_sign = md5(partner_key + code + serial)` covers only the card, not the status
+//! or the amounts. [`verify_callback`] checks it in constant time; for money decisions,
+//! [`Client::confirm_callback`](crate::Client::confirm_callback) also asks the gateway (`check`)
+//! and refuses a callback whose status or amounts differ from the gateway's own record —
+//! that is what catches a tampered `status` or `amount`.
+
+use paybridge_core::notification::Unverified;
+use paybridge_core::signature::verify_hex;
+use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::card::{Card, RequestId, Telco};
+use crate::client::{ChargeResult, Client};
+use crate::error::CardChargingError;
+use crate::signature::callback_sign;
+use crate::status::ChargeStatus;
+use crate::wire::WireFields;
+
+/// A decided (or still pending) card, as the gateway's callback reports it.
+#[derive(Clone)]
+pub struct CardCallback {
+    /// Status code.
+    pub status: ChargeStatus,
+    /// The merchant's request id.
+    pub request_id: String,
+    /// The gateway's transaction id.
+    pub trans_id: Option<String>,
+    /// Face value the merchant declared.
+    pub declared_value: Option<Money>,
+    /// Face value charged (`value`).
+    pub value: Option<Money>,
+    /// The card's real face value (`card_value`, GET callbacks only).
+    pub card_value: Option<Money>,
+    /// What the merchant is credited: credit this, never `declared_value`.
+    pub amount: Option<Money>,
+    /// The gateway's message.
+    pub message: String,
+    /// The card's network, as sent.
+    pub telco: String,
+    /// The card's serial.
+    pub serial: String,
+    code: SecretString,
+}
+
+impl std::fmt::Debug for CardCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardCallback")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("trans_id", &self.trans_id)
+            .field("declared_value", &self.declared_value)
+            .field("value", &self.value)
+            .field("card_value", &self.card_value)
+            .field("amount", &self.amount)
+            .field("message", &self.message)
+            .field("telco", &self.telco)
+            .field("serial", &self.serial)
+            .field("code", &"[hidden]")
+            .finish()
+    }
+}
+
+impl CardCallback {
+    /// The normalized status.
+    #[must_use]
+    pub fn payment_status(&self) -> PaymentStatus {
+        self.status.normalized()
+    }
+
+    /// Card accepted with a wrong declared face value (status 2).
+    #[must_use]
+    pub fn amount_mismatch(&self) -> bool {
+        self.status == ChargeStatus::SuccessWrongValue
+    }
+
+    /// The card this callback is about (to `check` it).
+    pub fn card(&self) -> Result<Card, CardChargingError> {
+        Card::new(
+            self.telco.parse::<Telco>()?,
+            self.code.expose_secret(),
+            &self.serial,
+        )
+    }
+
+    /// The key under which duplicates are detected: same request id, same status.
+    #[must_use]
+    pub fn dedup_key(&self) -> String {
+        format!("card-charging:{}:{}", self.request_id, self.status.code())
+    }
+
+    fn from_fields(f: &WireFields<'_>) -> Result<Self, CardChargingError> {
+        let status = f.status.code().ok_or_else(|| {
+            CardChargingError::Decode("field `status` is missing or not a number".into())
+        })?;
+        Ok(Self {
+            status: ChargeStatus::from_code(status),
+            request_id: f.required("request_id", &f.request_id)?,
+            trans_id: f.trans_id.text().map(|s| s.into_owned()),
+            declared_value: f.declared_value.vnd("declared_value")?,
+            value: f.value.vnd("value")?,
+            card_value: f.card_value.vnd("card_value")?,
+            amount: f.amount.vnd("amount")?,
+            message: f.message.text().map(|s| s.into_owned()).unwrap_or_default(),
+            telco: f.telco.text().map(|s| s.into_owned()).unwrap_or_default(),
+            serial: f.required("serial", &f.serial)?,
+            code: SecretString::from(f.required("code", &f.code)?),
+        })
+    }
+}
+
+/// Verify a callback in either form: a POST whose body is JSON (or a form), or a GET query.
+pub fn verify_callback(
+    partner_key: &SecretString,
+    raw: &RawNotification,
+) -> Result<Verified<CardCallback>, CardChargingError> {
+    let is_form = raw.media_type().as_deref() == Some("application/x-www-form-urlencoded");
+    if raw.body.is_empty() || raw.method == http::Method::GET {
+        verify_callback_query(partner_key, &raw.query)
+    } else if is_form {
+        verify_fields(partner_key, &WireFields::from_query(&raw.body))
+    } else {
+        verify_callback_json(partner_key, &raw.body)
+    }
+}
+
+/// Verify a POSTed JSON callback body.
+pub fn verify_callback_json(
+    partner_key: &SecretString,
+    body: &[u8],
+) -> Result<Verified<CardCallback>, CardChargingError> {
+    verify_fields(partner_key, &WireFields::from_json(body)?)
+}
+
+/// Verify a GET callback's query string (with or without the leading `?`).
+pub fn verify_callback_query(
+    partner_key: &SecretString,
+    query: &str,
+) -> Result<Verified<CardCallback>, CardChargingError> {
+    let q = query.strip_prefix('?').unwrap_or(query);
+    verify_fields(partner_key, &WireFields::from_query(q.as_bytes()))
+}
+
+fn verify_fields(
+    partner_key: &SecretString,
+    fields: &WireFields<'_>,
+) -> Result<Verified<CardCallback>, CardChargingError> {
+    let received = fields
+        .callback_sign
+        .text()
+        .ok_or_else(|| CardChargingError::Signature("callback_sign is missing".into()))?;
+    let parsed = Unverified::new(CardCallback::from_fields(fields)?);
+    parsed
+        .verify(|cb| {
+            let expected = callback_sign(
+                partner_key.expose_secret(),
+                cb.code.expose_secret(),
+                &cb.serial,
+            );
+            verify_hex(&expected, &received)
+        })
+        .map_err(|_| CardChargingError::Signature("callback_sign does not match".into()))
+}
+
+/// A verified callback and whether it was seen before.
+#[derive(Debug)]
+pub struct HandledCallback {
+    /// The callback.
+    pub callback: Verified<CardCallback>,
+    /// `true` when the same request id and status arrived before: do not credit again.
+    pub duplicate: bool,
+}
+
+/// Record a verified callback in `seen` and report whether it is a duplicate.
+pub async fn deduplicate(
+    callback: Verified<CardCallback>,
+    seen: &dyn SeenStore,
+) -> Result<HandledCallback, CardChargingError> {
+    let fresh = seen.insert_if_absent(&callback.dedup_key()).await?;
+    Ok(HandledCallback {
+        callback,
+        duplicate: !fresh,
+    })
+}
+
+impl Client {
+    /// Verify a callback with this client's partner key.
+    pub fn verify_callback(
+        &self,
+        raw: &RawNotification,
+    ) -> Result<Verified<CardCallback>, CardChargingError> {
+        verify_callback(&self.config().partner_key, raw)
+    }
+
+    /// Confirm a verified callback with the gateway (`check`): the status, request id and
+    /// amounts the gateway reports must equal the callback's, or the callback is refused as
+    /// [`CardChargingError::Signature`]. Use before crediting anything.
+    pub async fn confirm_callback(
+        &self,
+        callback: &Verified<CardCallback>,
+    ) -> Result<ChargeResult, CardChargingError> {
+        let card = callback.card()?;
+        let declared = callback
+            .declared_value
+            .ok_or_else(|| CardChargingError::Decode("callback without declared_value".into()))?;
+        let request_id = RequestId::new(&callback.request_id)?;
+        let checked = self.check(&card, declared, &request_id).await?;
+        let same = checked.status == callback.status
+            && checked.request_id == callback.request_id
+            && checked.amount == callback.amount
+            && checked.value == callback.value
+            && checked.declared_value == callback.declared_value;
+        if same {
+            Ok(checked)
+        } else {
+            Err(CardChargingError::Signature(format!(
+                "callback disagrees with the gateway: callback status {} amount {:?}, gateway status {} amount {:?}",
+                callback.status.code(),
+                callback.amount,
+                checked.status.code(),
+                checked.amount
+            )))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! `PaymentProvider` for card charging: create = `charging`, status = `check`,
+//! notification = a verified callback.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use paybridge_core::{
+    Capabilities, Error, InMemorySeenStore, Money, Notification, PaymentProvider, PaymentRef,
+    PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore, Verified,
+};
+
+use crate::card::{Card, RequestId, Telco};
+use crate::client::{ChargeResult, Client, PROVIDER_ID};
+use crate::notification::deduplicate;
+
+/// The card gateway behind the common trait.
+///
+/// `create_payment` reads the card from the request's metadata (`telco`, `code`, `serial`) and
+/// uses `reference` as the request id. `payment_status` needs the card again to sign `check`,
+/// so it works for payments this value created; for others use [`Client::check`].
+pub struct CardChargingProvider {
+    client: Client,
+    seen: Arc<dyn SeenStore>,
+    cards: Mutex<HashMap<String, (Card, Money)>>,
+}
+
+impl CardChargingProvider {
+    /// A provider over `client`, reporting duplicates through `seen`.
+    #[must_use]
+    pub fn new(client: Client, seen: Arc<dyn SeenStore>) -> Self {
+        Self {
+            client,
+            seen,
+            cards: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A provider with a process-local duplicate store.
+    #[must_use]
+    pub fn with_memory_store(client: Client) -> Self {
+        Self::new(client, Arc::new(InMemorySeenStore::new()))
+    }
+
+    fn state(reference: &str, r: &ChargeResult) -> PaymentState {
+        PaymentState {
+            payment: PaymentRef {
+                reference: reference.to_owned(),
+                provider_reference: r.trans_id.clone(),
+            },
+            status: r.payment_status(),
+            provider_status: r.status.code().to_string(),
+            amount: r.amount,
+            message: Some(r.message.clone()).filter(|m| !m.is_empty()),
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for CardChargingProvider {
+    fn id(&self) -> &'static str {
+        PROVIDER_ID
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create_payment: true,
+            payment_status: true,
+            notifications: true,
+        }
+    }
+
+    async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
+        let telco: Telco = request.require_metadata("telco")?.parse()?;
+        let card = Card::new(
+            telco,
+            request.require_metadata("code")?,
+            request.require_metadata("serial")?,
+        )?;
+        let request_id = RequestId::new(&request.reference)?;
+        let result = self
+            .client
+            .charge(&card, request.amount, &request_id)
+            .await?;
+        if let Ok(mut cards) = self.cards.lock() {
+            cards.insert(request.reference.clone(), (card, request.amount));
+        }
+        Ok(PaymentSession {
+            state: Self::state(&request.reference, &result),
+            redirect_url: None,
+        })
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let known = self
+            .cards
+            .lock()
+            .map_err(|_| Error::Config("card table lock poisoned".into()))?
+            .get(&payment.reference)
+            .cloned();
+        let (card, amount) = known.ok_or_else(|| {
+            Error::Input(format!(
+                "no card known for request_id {}: use Client::check with the card",
+                payment.reference
+            ))
+        })?;
+        let request_id = RequestId::new(&payment.reference)?;
+        let result = self.client.check(&card, amount, &request_id).await?;
+        Ok(Self::state(&payment.reference, &result))
+    }
+
+    async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
+        let handled = deduplicate(self.client.verify_callback(raw)?, self.seen.as_ref()).await?;
+        let duplicate = handled.duplicate;
+        Ok(handled.callback.map(|cb| Notification {
+            state: PaymentState {
+                payment: PaymentRef {
+                    reference: cb.request_id.clone(),
+                    provider_reference: cb.trans_id.clone(),
+                },
+                status: cb.payment_status(),
+                provider_status: cb.status.code().to_string(),
+                amount: cb.amount,
+                message: Some(cb.message.clone()).filter(|m| !m.is_empty()),
+            },
+            duplicate,
+        }))
+    }
+}

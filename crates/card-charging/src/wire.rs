@@ -1,0 +1,328 @@
+//! The gateway's wire formats: request bodies in four encodings, and the flat field set of
+//! answers and callbacks (JSON with numbers or strings, or a query string).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use paybridge_core::{Currency, Money};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
+use crate::error::CardChargingError;
+
+/// How a request's fields are put on the wire. Gateways differ; the form is the most common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyEncoding {
+    /// `POST`, `application/x-www-form-urlencoded`.
+    #[default]
+    Form,
+    /// `POST`, `multipart/form-data` (what the provider page's curl example sends).
+    Multipart,
+    /// `POST`, `application/json`, every value a string.
+    Json,
+    /// `GET` with the fields in the query string.
+    Query,
+}
+
+/// An encoded request: method, URL, content type, body.
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedRequest {
+    pub get: bool,
+    pub url: String,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+impl BodyEncoding {
+    /// Encode `fields` (in order) for `endpoint`.
+    pub(crate) fn encode(self, endpoint: &str, fields: &[(&str, &str)]) -> EncodedRequest {
+        let form = || {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in fields {
+                s.append_pair(k, v);
+            }
+            s.finish()
+        };
+        match self {
+            Self::Form => EncodedRequest {
+                get: false,
+                url: endpoint.to_owned(),
+                content_type: Some("application/x-www-form-urlencoded".into()),
+                body: Bytes::from(form()),
+            },
+            Self::Query => {
+                let sep = if endpoint.contains('?') { '&' } else { '?' };
+                EncodedRequest {
+                    get: true,
+                    url: format!("{endpoint}{sep}{}", form()),
+                    content_type: None,
+                    body: Bytes::new(),
+                }
+            }
+            Self::Json => {
+                let map: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+                    .collect();
+                EncodedRequest {
+                    get: false,
+                    url: endpoint.to_owned(),
+                    content_type: Some("application/json".into()),
+                    body: Bytes::from(serde_json::Value::Object(map).to_string()),
+                }
+            }
+            Self::Multipart => {
+                let boundary = format!("paybridge-{:016x}", fastrand::u64(..));
+                let mut body = String::new();
+                for (k, v) in fields {
+                    body.push_str("--");
+                    body.push_str(&boundary);
+                    body.push_str("\r\nContent-Disposition: form-data; name=\"");
+                    body.push_str(k);
+                    body.push_str("\"\r\n\r\n");
+                    body.push_str(v);
+                    body.push_str("\r\n");
+                }
+                body.push_str("--");
+                body.push_str(&boundary);
+                body.push_str("--\r\n");
+                EncodedRequest {
+                    get: false,
+                    url: endpoint.to_owned(),
+                    content_type: Some(format!("multipart/form-data; boundary={boundary}")),
+                    body: Bytes::from(body),
+                }
+            }
+        }
+    }
+}
+
+/// One wire value: gateways send the same field as a number, a string or null.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) enum Flex<'a> {
+    Int(i64),
+    Float(f64),
+    Text(Cow<'a, str>),
+    #[default]
+    Null,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Flex<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Flex<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, a string or null")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Flex::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i64::try_from(v)
+                    .map(Flex::Int)
+                    .map_err(|_| E::custom("number out of range"))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Flex::Float(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Flex::Text(Cow::Borrowed(if v { "true" } else { "false" })))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Flex::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Flex::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Flex::Text(Cow::Owned(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Flex::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Flex::Null)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Flex<'_> {
+    /// The value as text (numbers in their decimal form); `None` for null or empty text.
+    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Flex::Int(i) => Some(Cow::Owned(i.to_string())),
+            Flex::Float(f) => Some(Cow::Owned(f.to_string())),
+            Flex::Text(t) if !t.is_empty() => Some(Cow::Borrowed(t.as_ref())),
+            Flex::Text(_) | Flex::Null => None,
+        }
+    }
+
+    /// The value as an integer code.
+    pub(crate) fn code(&self) -> Option<i64> {
+        match self {
+            Flex::Int(i) => Some(*i),
+            Flex::Text(t) => t.trim().parse().ok(),
+            Flex::Float(_) | Flex::Null => None,
+        }
+    }
+
+    /// The value as VND. Integers are exact; strings are parsed exactly; floats follow
+    /// [`Money::from_wire_f64`]'s rule (rounded to whole dong).
+    pub(crate) fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
+        let bad = |e: paybridge_core::Error| CardChargingError::Decode(format!("{field}: {e}"));
+        match self {
+            Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND)
+                .map(Some)
+                .map_err(bad),
+            Flex::Float(f) => Money::from_wire_f64(*f, Currency::VND)
+                .map(Some)
+                .map_err(bad),
+            Flex::Text(t) if t.trim().is_empty() => Ok(None),
+            Flex::Text(t) => Money::parse(t, Currency::VND).map(Some).map_err(bad),
+            Flex::Null => Ok(None),
+        }
+    }
+}
+
+/// Every field an answer or a callback may carry. Unknown fields are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct WireFields<'a> {
+    #[serde(borrow)]
+    pub status: Flex<'a>,
+    #[serde(borrow)]
+    pub message: Flex<'a>,
+    #[serde(borrow)]
+    pub request_id: Flex<'a>,
+    #[serde(borrow)]
+    pub declared_value: Flex<'a>,
+    #[serde(borrow)]
+    pub card_value: Flex<'a>,
+    #[serde(borrow)]
+    pub value: Flex<'a>,
+    #[serde(borrow)]
+    pub amount: Flex<'a>,
+    #[serde(borrow)]
+    pub code: Flex<'a>,
+    #[serde(borrow)]
+    pub serial: Flex<'a>,
+    #[serde(borrow)]
+    pub telco: Flex<'a>,
+    #[serde(borrow)]
+    pub trans_id: Flex<'a>,
+    #[serde(borrow)]
+    pub callback_sign: Flex<'a>,
+}
+
+impl<'a> WireFields<'a> {
+    /// From a JSON object.
+    pub(crate) fn from_json(body: &'a [u8]) -> Result<Self, CardChargingError> {
+        serde_json::from_slice(body).map_err(|e| {
+            CardChargingError::Decode(format!("not a JSON object of gateway fields: {e}"))
+        })
+    }
+
+    /// From a query string or a form body (every value is text).
+    pub(crate) fn from_query(query: &'a [u8]) -> Self {
+        let mut f = Self::default();
+        for (k, v) in form_urlencoded::parse(query) {
+            let slot = match k.as_ref() {
+                "status" => &mut f.status,
+                "message" => &mut f.message,
+                "request_id" => &mut f.request_id,
+                "declared_value" => &mut f.declared_value,
+                "card_value" => &mut f.card_value,
+                "value" => &mut f.value,
+                "amount" => &mut f.amount,
+                "code" => &mut f.code,
+                "serial" => &mut f.serial,
+                "telco" => &mut f.telco,
+                "trans_id" => &mut f.trans_id,
+                "callback_sign" => &mut f.callback_sign,
+                _ => continue,
+            };
+            *slot = Flex::Text(v);
+        }
+        f
+    }
+
+    /// A required text field.
+    pub(crate) fn required(&self, name: &str, v: &Flex<'_>) -> Result<String, CardChargingError> {
+        let _ = self;
+        v.text()
+            .map(Cow::into_owned)
+            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_is_percent_encoded_in_order() {
+        let r = BodyEncoding::Form.encode(
+            "http://h/chargingws/v2",
+            &[("telco", "VIETTEL"), ("message", "Thành công&x")],
+        );
+        assert!(!r.get);
+        assert_eq!(
+            &r.body[..],
+            b"telco=VIETTEL&message=Th%C3%A0nh+c%C3%B4ng%26x"
+        );
+        let q = BodyEncoding::Query.encode("http://h/chargingws/v2", &[("a", "1"), ("b", "2")]);
+        assert!(q.get);
+        assert_eq!(q.url, "http://h/chargingws/v2?a=1&b=2");
+    }
+
+    #[test]
+    fn multipart_and_json_carry_every_field() {
+        let m = BodyEncoding::Multipart.encode("http://h", &[("telco", "VIETTEL"), ("code", "1")]);
+        let ct = m.content_type.unwrap();
+        let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
+        let body = std::str::from_utf8(&m.body).unwrap();
+        assert!(body.starts_with(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"telco\"\r\n\r\nVIETTEL\r\n"
+        )));
+        assert!(body.ends_with(&format!("--{boundary}--\r\n")));
+        let j = BodyEncoding::Json.encode("http://h", &[("telco", "VIETTEL"), ("amount", "50000")]);
+        let v: serde_json::Value = serde_json::from_slice(&j.body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"telco": "VIETTEL", "amount": "50000"})
+        );
+    }
+
+    #[test]
+    fn flex_values() {
+        let f = WireFields::from_json(br#"{"status":"99","amount":35000,"value":null,"declared_value":"50000","trans_id":8,"x":[1]}"#).unwrap();
+        assert_eq!(f.status.code(), Some(99));
+        assert_eq!(
+            f.amount.vnd("amount").unwrap().unwrap().amount_string(),
+            "35000"
+        );
+        assert_eq!(f.value.vnd("value").unwrap(), None);
+        assert_eq!(
+            f.declared_value.vnd("d").unwrap().unwrap().amount_string(),
+            "50000"
+        );
+        assert_eq!(f.trans_id.text().as_deref(), Some("8"));
+        let g = WireFields::from_json(br#"{"amount":35000.4}"#).unwrap();
+        assert_eq!(
+            g.amount.vnd("amount").unwrap().unwrap().amount_string(),
+            "35000"
+        );
+        assert!(
+            WireFields::from_json(br#"{"amount":"35000.5"}"#)
+                .unwrap()
+                .amount
+                .vnd("amount")
+                .is_err()
+        );
+    }
+}

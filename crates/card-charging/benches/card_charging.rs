@@ -1,1 +1,102 @@
-fn main() {}
+//! Card-charging benchmarks: callback verification throughput, and the overhead of a full
+//! `charge` round trip compared with a raw `reqwest` POST of the same bytes to the same
+//! loopback server.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark harness"
+)]
+
+use std::hint::black_box;
+
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use paybridge_card_charging::{
+    Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
+};
+use paybridge_core::http::HttpTransport;
+use paybridge_core::{Currency, Money};
+use secrecy::SecretString;
+
+const KEY: &str = "bench-partner-key";
+
+const ANSWER: &str = r#"{"trans_id":8,"request_id":"323233","amount":35000,"value":null,"declared_value":50000,"telco":"VIETTEL","serial":"10004783347874","code":"312821445892982","status":99,"message":"PENDING"}"#;
+
+fn callback_body() -> Vec<u8> {
+    let sign = callback_sign(KEY, "314688440422676", "10003395125761");
+    format!(r#"{{"status":1,"message":"Th\u00e0nh c\u00f4ng","request_id":"989876","declared_value":50000,"value":50000,"amount":25000,"code":"314688440422676","serial":"10003395125761","telco":"VIETTEL","trans_id":54180,"callback_sign":"{sign}"}}"#).into_bytes()
+}
+
+fn verify(c: &mut Criterion) {
+    let key = SecretString::from(KEY);
+    let body = callback_body();
+    assert!(verify_callback_json(&key, &body).is_ok());
+    c.bench_function("verify_posted_json_callback", |b| {
+        b.iter(|| verify_callback_json(black_box(&key), black_box(&body)).is_ok());
+    });
+}
+
+fn round_trip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route("/chargingws/v2", post(|| async { ANSWER }));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/chargingws/v2")
+    });
+    let transport = HttpTransport::with_defaults().unwrap();
+    let client = Client::new(
+        ClientConfig::new(url.clone(), "3681148751", SecretString::from(KEY)),
+        transport,
+    )
+    .unwrap();
+    let card = Card::new(Telco::Viettel, "312821445892982", "10004783347874").unwrap();
+    let amount = Money::parse("50000", Currency::VND).unwrap();
+    let rid = RequestId::new("323233").unwrap();
+
+    // The exact bytes the client sends, precomputed for the raw baseline.
+    let sign = callback_sign(KEY, "312821445892982", "10004783347874");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("telco", "VIETTEL"),
+            ("code", "312821445892982"),
+            ("serial", "10004783347874"),
+            ("amount", "50000"),
+            ("request_id", "323233"),
+            ("partner_id", "3681148751"),
+            ("sign", sign.as_str()),
+            ("command", "charging"),
+        ])
+        .finish();
+    let raw = reqwest::Client::builder().build().unwrap();
+
+    let mut group = c.benchmark_group("charge_round_trip_loopback");
+    group.bench_function("paybridge_charge", |b| {
+        b.iter(|| rt.block_on(client.charge(&card, amount, &rid)).unwrap());
+    });
+    group.bench_function("raw_reqwest_post", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                raw.post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("accept", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+            })
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verify, round_trip);
+criterion_main!(benches);

@@ -92,13 +92,17 @@ impl ChargeResult {
             request_id: f
                 .request_id
                 .text()
-                .map(|s| s.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default(),
-            trans_id: f.trans_id.text().map(|s| s.into_owned()),
+            trans_id: f.trans_id.text().map(std::borrow::Cow::into_owned),
             declared_value: f.declared_value.vnd("declared_value")?,
             value: f.value.vnd("value")?,
             amount: f.amount.vnd("amount")?,
-            message: f.message.text().map(|s| s.into_owned()).unwrap_or_default(),
+            message: f
+                .message
+                .text()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default(),
         })
     }
 }

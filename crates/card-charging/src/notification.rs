@@ -97,13 +97,21 @@ impl CardCallback {
         Ok(Self {
             status: ChargeStatus::from_code(status),
             request_id: f.required("request_id", &f.request_id)?,
-            trans_id: f.trans_id.text().map(|s| s.into_owned()),
+            trans_id: f.trans_id.text().map(std::borrow::Cow::into_owned),
             declared_value: f.declared_value.vnd("declared_value")?,
             value: f.value.vnd("value")?,
             card_value: f.card_value.vnd("card_value")?,
             amount: f.amount.vnd("amount")?,
-            message: f.message.text().map(|s| s.into_owned()).unwrap_or_default(),
-            telco: f.telco.text().map(|s| s.into_owned()).unwrap_or_default(),
+            message: f
+                .message
+                .text()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default(),
+            telco: f
+                .telco
+                .text()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default(),
             serial: f.required("serial", &f.serial)?,
             code: SecretString::from(f.required("code", &f.code)?),
         })
@@ -125,7 +133,7 @@ pub fn verify_callback(
     }
 }
 
-/// Verify a POSTed JSON callback body.
+/// Verify a posted JSON callback body.
 pub fn verify_callback_json(
     partner_key: &SecretString,
     body: &[u8],

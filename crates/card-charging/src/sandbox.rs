@@ -312,7 +312,7 @@ fn settle(r: &mut Record, status: ChargeStatus) {
     };
     r.value = value;
     r.amount = Some(value.map_or(0, |v| v * 7 / 10));
-    r.message = message.to_owned();
+    message.clone_into(&mut r.message);
 }
 
 async fn gateway(

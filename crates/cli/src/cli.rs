@@ -35,6 +35,10 @@ pub(crate) struct SandboxArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
+    /// Where the card-charging simulator POSTs its callbacks (also settable at run time with
+    /// `PUT /chargingws/v2/_sandbox/callback-url`).
+    #[arg(long)]
+    pub card_callback_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! `paybridge demo`: one complete flow per provider against the in-process sandbox.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -13,6 +14,13 @@ pub(crate) struct Step {
     pub name: String,
     pub elapsed: Duration,
     pub detail: String,
+}
+
+/// One provider's flow: its steps, and the error that stopped it, if any.
+pub(crate) struct FlowResult {
+    pub provider: &'static str,
+    pub log: FlowLog,
+    pub error: Option<String>,
 }
 
 /// Records the steps of one flow.
@@ -42,39 +50,33 @@ impl FlowLog {
 }
 
 pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
-    let sandbox = sandbox::start(
-        "127.0.0.1:0"
-            .parse()
-            .map_err(|_| CliError::internal("bad address"))?,
-    )
-    .await?;
-    let flows: Vec<(&str, Result<FlowLog, (FlowLog, String)>)> =
-        crate::registry::demo_flows(&sandbox).await;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let sandbox = sandbox::start(addr, None).await?;
+    let flows = crate::registry::demo_flows(&sandbox).await;
     sandbox.task.abort();
-    let mut all_ok = true;
+    let mut all_ok = !flows.is_empty();
     let mut report = Vec::new();
-    for (provider, result) in flows {
-        let (log, error) = match result {
-            Ok(log) => (log, None),
-            Err((log, e)) => {
-                all_ok = false;
-                (log, Some(e))
-            }
-        };
-        eprintln!(
-            "== {provider}: {}",
-            if error.is_none() { "passed" } else { "FAILED" }
-        );
+    let mut table = String::new();
+    for FlowResult {
+        provider,
+        log,
+        error,
+    } in flows
+    {
+        all_ok &= error.is_none();
+        let verdict = if error.is_none() { "passed" } else { "FAILED" };
+        let _ = writeln!(table, "{provider:<16} {verdict}");
         for s in &log.steps {
-            eprintln!(
-                "  {:<28} {:>8.1} ms  {}",
+            let _ = writeln!(
+                table,
+                "  {:<26} {:>8.1} ms  {}",
                 s.name,
                 s.elapsed.as_secs_f64() * 1000.0,
                 s.detail
             );
         }
         if let Some(e) = &error {
-            eprintln!("  error: {e}");
+            let _ = writeln!(table, "  error: {e}");
         }
         report.push(json!({
             "provider": provider,
@@ -82,14 +84,23 @@ pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
             "error": error,
             "steps": log.steps.iter().map(|s| json!({
                 "step": s.name,
-                "ms": (s.elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+                "ms": (s.elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
                 "detail": s.detail,
             })).collect::<Vec<Value>>(),
         }));
     }
-    let value = json!({"passed": all_ok, "flows": report});
+    let _ = writeln!(
+        table,
+        "{}",
+        if all_ok {
+            "all flows passed"
+        } else {
+            "some flows FAILED"
+        }
+    );
     Ok(Outcome {
-        value: Some(value),
+        value: Some(json!({"passed": all_ok, "flows": report})),
+        human: Some(table),
         exit: u8::from(!all_ok),
     })
 }

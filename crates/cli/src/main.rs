@@ -5,6 +5,7 @@
 mod cli;
 mod demo;
 mod output;
+mod providers;
 mod registry;
 mod sandbox;
 

@@ -13,22 +13,17 @@ use serde_json::{Value, json};
 pub(crate) struct Outcome {
     /// `None` when the command printed its result itself (the sandbox's endpoint line).
     pub value: Option<Value>,
+    /// A readable form to print instead of the generic rendering of `value`.
+    pub human: Option<String>,
     pub exit: u8,
 }
 
 impl Outcome {
-    /// A successful result (exit 0).
-    pub fn ok(value: Value) -> Self {
-        Self {
-            value: Some(value),
-            exit: 0,
-        }
-    }
-
     /// Nothing more to print (exit 0).
     pub fn printed() -> Self {
         Self {
             value: None,
+            human: None,
             exit: 0,
         }
     }
@@ -37,6 +32,7 @@ impl Outcome {
     pub fn payment(value: Value, status: PaymentStatus) -> Self {
         Self {
             value: Some(value),
+            human: None,
             exit: u8::from(status.is_negative()),
         }
     }
@@ -99,10 +95,11 @@ impl From<Error> for CliError {
 pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode {
     match result {
         Ok(outcome) => {
-            match (&outcome.value, json) {
-                (Some(v), true) => println!("{v}"),
-                (Some(v), false) => print_human(v, 0),
-                (None, _) => {}
+            match (&outcome.value, &outcome.human, json) {
+                (Some(v), _, true) => println!("{v}"),
+                (_, Some(h), false) => print!("{h}"),
+                (Some(v), None, false) => print_human(v, 0),
+                (None, _, _) => {}
             }
             ExitCode::from(outcome.exit)
         }
@@ -134,12 +131,15 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if json {
-        let message = e.render().to_string();
-        let first = message
-            .lines()
+        let rendered = e.render().to_string();
+        let first = rendered
+            .split("\n\n")
             .next()
             .unwrap_or("usage error")
-            .trim_start_matches("error: ");
+            .trim_start_matches("error: ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         println!(
             "{}",
             json!({"error": {"kind": "input", "code": null, "message": first}})

@@ -3,29 +3,42 @@
 
 use clap::Subcommand;
 
+use crate::demo::{FlowLog, FlowResult};
 use crate::output::{CliError, Outcome};
-use crate::sandbox::{Mount, SandboxContext};
+use crate::providers::card_charging;
+use crate::sandbox::{Mount, RunningSandbox, SandboxContext};
 
 /// Provider subcommands (`paybridge <provider> <command>`).
 #[derive(Debug, Subcommand)]
-pub(crate) enum ProviderCommand {}
+pub(crate) enum ProviderCommand {
+    /// Vietnamese telco card-charging gateways (`chargingws/v2`).
+    #[command(subcommand, name = "card-charging")]
+    CardCharging(card_charging::Command),
+}
 
 /// Run a provider subcommand.
 pub(crate) async fn run(command: ProviderCommand) -> Result<Outcome, CliError> {
-    match command {}
+    match command {
+        ProviderCommand::CardCharging(c) => card_charging::run(c).await,
+    }
 }
 
 /// Every provider's simulator, mounted on one router.
-pub(crate) fn sandbox_mounts(_ctx: &SandboxContext) -> Vec<Mount> {
-    Vec::new()
+pub(crate) fn sandbox_mounts(ctx: &SandboxContext) -> Result<Vec<Mount>, CliError> {
+    Ok(vec![card_charging::mount(ctx)?])
 }
 
-/// Every provider's demo flow against the running sandbox.
-pub(crate) async fn demo_flows(
-    _sandbox: &crate::sandbox::RunningSandbox,
-) -> Vec<(
-    &'static str,
-    Result<crate::demo::FlowLog, (crate::demo::FlowLog, String)>,
-)> {
-    Vec::new()
+/// Every provider's demo flow against the running sandbox, in order.
+pub(crate) async fn demo_flows(sandbox: &RunningSandbox) -> Vec<FlowResult> {
+    let mut results = Vec::new();
+    if let Some(endpoint) = sandbox.endpoints.get("card-charging") {
+        let mut log = FlowLog::default();
+        let error = card_charging::demo(endpoint, &mut log).await.err();
+        results.push(FlowResult {
+            provider: "card-charging",
+            log,
+            error,
+        });
+    }
+    results
 }

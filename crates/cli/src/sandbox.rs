@@ -17,6 +17,8 @@ use crate::registry;
 pub(crate) struct SandboxContext {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
+    /// Callback URL for the card-charging simulator.
+    pub card_callback_url: Option<String>,
 }
 
 /// One provider's simulator: its name, the path of its service endpoint, its routes.
@@ -35,7 +37,10 @@ pub(crate) struct RunningSandbox {
 }
 
 /// Bind, mount every simulator and serve in the background.
-pub(crate) async fn start(addr: SocketAddr) -> Result<RunningSandbox, CliError> {
+pub(crate) async fn start(
+    addr: SocketAddr,
+    card_callback_url: Option<String>,
+) -> Result<RunningSandbox, CliError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input(format!("cannot listen on {addr}: {e}")))?;
@@ -44,10 +49,11 @@ pub(crate) async fn start(addr: SocketAddr) -> Result<RunningSandbox, CliError> 
         .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
     let ctx = SandboxContext {
         base_url: format!("http://{addr}"),
+        card_callback_url,
     };
     let mut router = Router::new();
     let mut endpoints = BTreeMap::new();
-    for mount in registry::sandbox_mounts(&ctx) {
+    for mount in registry::sandbox_mounts(&ctx)? {
         endpoints.insert(
             mount.name,
             format!("{}{}", ctx.base_url, mount.endpoint_path),
@@ -68,7 +74,7 @@ pub(crate) async fn start(addr: SocketAddr) -> Result<RunningSandbox, CliError> 
 
 /// Serve until interrupted, after printing the endpoint map as one JSON line.
 pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
-    let sandbox = start(args.addr).await?;
+    let sandbox = start(args.addr, args.card_callback_url.clone()).await?;
     let map: serde_json::Map<String, Value> = sandbox
         .endpoints
         .iter()

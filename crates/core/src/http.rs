@@ -130,6 +130,16 @@ impl HttpRequest {
         }
     }
 
+    /// A PUT (idempotent unless said otherwise).
+    #[must_use]
+    pub fn put(url: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        Self {
+            method: Method::PUT,
+            idempotent: true,
+            ..Self::post(url, body)
+        }
+    }
+
     /// A GET (idempotent unless said otherwise).
     #[must_use]
     pub fn get(url: impl Into<String>) -> Self {

@@ -1,0 +1,309 @@
+//! `paybridge card-charging charge | check | verify-callback`.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use clap::{Args, Subcommand, ValueEnum};
+use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
+use paybridge_card_charging::{
+    BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, ClientConfig, RequestId,
+    SignScheme, Telco,
+};
+use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::{Currency, Money, RawNotification};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::{amount_json, read_input, secret};
+use crate::cli::NetArgs;
+use crate::demo::FlowLog;
+use crate::output::{CliError, Outcome};
+use crate::sandbox::{Mount, SandboxContext};
+
+/// Card-charging gateways (`chargingws/v2`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Submit a card (`command=charging`).
+    Charge(ChargeArgs),
+    /// Ask for the state of an earlier request id (`command=check`).
+    Check(ChargeArgs),
+    /// Verify a callback given as its posted JSON body or its GET query string.
+    VerifyCallback(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Scheme {
+    /// `md5(partner_key + code + serial)`
+    CodeSerial,
+    /// `md5(partner_key + code + command + partner_id + request_id + serial + telco)`
+    Sorted,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Encoding {
+    Form,
+    Multipart,
+    Json,
+    Query,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChargeArgs {
+    #[command(flatten)]
+    net: NetArgs,
+    /// Partner id issued by the gateway.
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_ID")]
+    partner_id: String,
+    /// Partner key issued by the gateway (never printed).
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_KEY", hide_env_values = true, value_parser = secret)]
+    partner_key: SecretString,
+    /// VIETTEL, VINAPHONE, MOBIFONE, VIETNAMOBILE, VNMOBI, GATE, ZING, ...
+    #[arg(long)]
+    telco: String,
+    /// The card's scratch-off code.
+    #[arg(long)]
+    code: String,
+    /// The card's serial.
+    #[arg(long)]
+    serial: String,
+    /// Declared face value in VND.
+    #[arg(long)]
+    amount: String,
+    /// The merchant's request id.
+    #[arg(long)]
+    request_id: String,
+    /// Request signature scheme.
+    #[arg(long, value_enum, default_value = "code-serial")]
+    sign_scheme: Scheme,
+    /// Request body encoding.
+    #[arg(long, value_enum, default_value = "form")]
+    encoding: Encoding,
+    /// Send a face value that is not one of the telco's usual denominations.
+    #[arg(long)]
+    any_amount: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["body", "query"])))]
+pub(crate) struct VerifyArgs {
+    /// Partner key issued by the gateway (never printed).
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_KEY", hide_env_values = true, value_parser = secret)]
+    partner_key: SecretString,
+    /// File holding the posted JSON body (`-` for stdin).
+    #[arg(long)]
+    body: Option<String>,
+    /// The GET callback's query string.
+    #[arg(long)]
+    query: Option<String>,
+}
+
+pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
+    match command {
+        Command::Charge(args) => call(args, true).await,
+        Command::Check(args) => call(args, false).await,
+        Command::VerifyCallback(args) => verify(&args),
+    }
+}
+
+async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
+    let telco: Telco = args.telco.parse().map_err(paybridge_core::Error::from)?;
+    let card = Card::new(telco, &args.code, &args.serial).map_err(paybridge_core::Error::from)?;
+    let amount = Money::parse(&args.amount, Currency::VND)?;
+    let request_id = RequestId::new(&args.request_id).map_err(paybridge_core::Error::from)?;
+    let mut config =
+        ClientConfig::new(args.net.endpoint.clone(), args.partner_id, args.partner_key);
+    config.sign_scheme = match args.sign_scheme {
+        Scheme::CodeSerial => SignScheme::CodeSerial,
+        Scheme::Sorted => SignScheme::SortedFields,
+    };
+    config.encoding = match args.encoding {
+        Encoding::Form => BodyEncoding::Form,
+        Encoding::Multipart => BodyEncoding::Multipart,
+        Encoding::Json => BodyEncoding::Json,
+        Encoding::Query => BodyEncoding::Query,
+    };
+    config.check_denomination = !args.any_amount;
+    let transport = HttpTransport::new(args.net.http_config())?;
+    let client = Client::new(config, transport).map_err(paybridge_core::Error::from)?;
+    let result = if charge {
+        client.charge(&card, amount, &request_id).await
+    } else {
+        client.check(&card, amount, &request_id).await
+    }
+    .map_err(paybridge_core::Error::from)?;
+    Ok(Outcome::payment(
+        result_json(&result),
+        result.payment_status(),
+    ))
+}
+
+fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
+    let raw = match (&args.body, &args.query) {
+        (Some(path), _) => RawNotification::post("application/json", read_input(path)?),
+        (None, Some(q)) => RawNotification::get(q),
+        (None, None) => return Err(CliError::input("give --body FILE or --query STRING")),
+    };
+    let cb = paybridge_card_charging::verify_callback(&args.partner_key, &raw)
+        .map_err(paybridge_core::Error::from)?;
+    Ok(Outcome::payment(callback_json(&cb), cb.payment_status()))
+}
+
+/// The contract's result object for `charge` and `check`.
+pub(crate) fn result_json(r: &ChargeResult) -> Value {
+    json!({
+        "status": r.payment_status().as_str(),
+        "provider_status": r.status.code(),
+        "request_id": r.request_id,
+        "trans_id": r.trans_id,
+        "declared_value": amount_json(r.declared_value),
+        "value": amount_json(r.value),
+        "amount": amount_json(r.amount),
+        "message": r.message,
+        "amount_mismatch": r.amount_mismatch(),
+    })
+}
+
+/// The same fields for a verified callback.
+pub(crate) fn callback_json(cb: &CardCallback) -> Value {
+    json!({
+        "status": cb.payment_status().as_str(),
+        "provider_status": cb.status.code(),
+        "request_id": cb.request_id,
+        "trans_id": cb.trans_id,
+        "declared_value": amount_json(cb.declared_value),
+        "value": amount_json(cb.value),
+        "amount": amount_json(cb.amount),
+        "message": cb.message,
+        "amount_mismatch": cb.amount_mismatch(),
+    })
+}
+
+/// The simulator, mounted in `paybridge sandbox`.
+pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
+    let sim = Simulator::new()?;
+    sim.set_callback_url(ctx.card_callback_url.clone());
+    Ok(Mount {
+        name: "card-charging",
+        endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
+        router: sim.router(),
+    })
+}
+
+/// charge → pending → callback → verify → check, against the sandbox at `endpoint`.
+pub(crate) async fn demo(endpoint: &str, log: &mut FlowLog) -> Result<(), String> {
+    log.start();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
+    let receiver = axum::Router::new()
+        .route(
+            "/charge/callback",
+            post(
+                |State(tx): State<mpsc::UnboundedSender<Bytes>>, body: Bytes| async move {
+                    let _ = tx.send(body);
+                    "OK"
+                },
+            ),
+        )
+        .with_state(tx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
+    let receiver_url = format!(
+        "http://{}/charge/callback",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    let outcome = demo_steps(endpoint, &receiver_url, &mut rx, log).await;
+    server.abort();
+    outcome
+}
+
+async fn demo_steps(
+    endpoint: &str,
+    receiver_url: &str,
+    callbacks: &mut mpsc::UnboundedReceiver<Bytes>,
+    log: &mut FlowLog,
+) -> Result<(), String> {
+    let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
+    let set_url = HttpRequest::put(
+        format!("{endpoint}/_sandbox/callback-url"),
+        receiver_url.to_owned(),
+    );
+    transport
+        .send(set_url)
+        .await
+        .and_then(paybridge_core::http::HttpResponse::into_success)
+        .map_err(|e| format!("cannot configure the sandbox callback URL: {e}"))?;
+    log.step("configure callback URL", receiver_url);
+
+    let client = Client::new(
+        ClientConfig::new(
+            endpoint,
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        transport,
+    )
+    .map_err(|e| e.to_string())?;
+    let card = Card::new(Telco::Viettel, "312821445892989", "10004783347874")
+        .map_err(|e| e.to_string())?;
+    let amount = Money::parse("50000", Currency::VND).map_err(|e| e.to_string())?;
+    let request_id = RequestId::generate();
+    let charged = client
+        .charge(&card, amount, &request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if charged.status != ChargeStatus::Pending {
+        return Err(format!(
+            "expected pending (99), got {}",
+            charged.status.code()
+        ));
+    }
+    log.step("charge", format!("request_id {request_id} → 99 pending"));
+
+    let waited = Instant::now();
+    let body = tokio::time::timeout(Duration::from_secs(10), callbacks.recv())
+        .await
+        .map_err(|_| "no callback within 10 s".to_owned())?
+        .ok_or("callback receiver closed")?;
+    log.step(
+        "callback delivered",
+        format!(
+            "{} bytes after {} ms",
+            body.len(),
+            waited.elapsed().as_millis()
+        ),
+    );
+
+    let verified = client
+        .verify_callback(&RawNotification::post("application/json", body))
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "verify callback_sign",
+        format!(
+            "status {} amount {}",
+            verified.status.code(),
+            amount_json(verified.amount)
+        ),
+    );
+
+    let confirmed = client
+        .confirm_callback(&verified)
+        .await
+        .map_err(|e| e.to_string())?;
+    if confirmed.status != ChargeStatus::Success {
+        return Err(format!("check reports status {}", confirmed.status.code()));
+    }
+    log.step(
+        "check agrees",
+        format!(
+            "status 1 succeeded, credit {}",
+            amount_json(confirmed.amount)
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! One module per provider: its subcommands, demo flow and output mapping.
+
+pub(crate) mod card_charging;
+
+use std::io::Read;
+
+use secrecy::SecretString;
+
+use crate::output::CliError;
+
+/// clap value parser for secrets: the value goes straight into a `SecretString`.
+pub(crate) fn secret(value: &str) -> Result<SecretString, String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// Read a file argument (`-` is stdin); failures are input errors (exit 2).
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, CliError> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::input(format!("cannot read stdin: {e}")))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| CliError::input(format!("cannot read {path}: {e}")))
+}
+
+/// An amount as the contract prints it: a JSON string holding a decimal number.
+pub(crate) fn amount_json(m: Option<paybridge_core::Money>) -> serde_json::Value {
+    m.map_or(serde_json::Value::Null, |m| {
+        serde_json::Value::String(m.amount_string())
+    })
+}

@@ -1,0 +1,321 @@
+//! The `paybridge` binary against the contract in shared/CLI.md: fields, exit codes, error
+//! JSON, secrets kept out of every output.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
+const KEY: &str = "sandbox-key";
+
+struct Sandbox {
+    child: Child,
+    endpoints: Value,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sandbox() -> Sandbox {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    Sandbox { child, endpoints }
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
+        .envs(env.iter().copied())
+        .env("PAYBRIDGE_LOG", "trace")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    // No secret anywhere, even with trace logging.
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains(KEY), "partner key leaked: {all}");
+    (out, json)
+}
+
+fn charge_args<'a>(
+    endpoint: &'a str,
+    command: &'a str,
+    code: &'a str,
+    request_id: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "--json",
+        "card-charging",
+        command,
+        "--endpoint",
+        endpoint,
+        "--telco",
+        "VIETTEL",
+        "--code",
+        code,
+        "--serial",
+        "10004783347874",
+        "--amount",
+        "50000",
+        "--request-id",
+        request_id,
+    ]
+}
+
+const CREDS: [(&str, &str); 2] = [
+    ("PAYBRIDGE_CARD_PARTNER_ID", "sandbox-partner"),
+    ("PAYBRIDGE_CARD_PARTNER_KEY", KEY),
+];
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+#[test]
+fn sandbox_prints_one_json_line_with_every_endpoint() {
+    let sb = sandbox();
+    let ep = sb.endpoints["card-charging"].as_str().unwrap();
+    assert!(
+        ep.starts_with("http://127.0.0.1:") && ep.ends_with("/chargingws/v2"),
+        "{ep}"
+    );
+}
+
+#[test]
+fn charge_outcomes_and_exit_codes() {
+    let sb = sandbox();
+    let ep = sb.endpoints["card-charging"].as_str().unwrap();
+
+    let rid = unique("ok");
+    let (out, v) = run(&charge_args(ep, "charge", "312821445892981", &rid), &CREDS);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["provider_status"], 1);
+    assert_eq!(v["request_id"], rid.as_str());
+    assert_eq!(v["declared_value"], "50000");
+    assert_eq!(v["value"], "50000");
+    assert_eq!(v["amount"], "35000");
+    assert_eq!(v["amount_mismatch"], false);
+    assert!(v["trans_id"].is_string());
+    assert_eq!(v["message"], "Thành công");
+
+    let (out, v) = run(
+        &charge_args(ep, "charge", "312821445892982", &unique("mismatch")),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["amount_mismatch"], true);
+
+    let (out, v) = run(
+        &charge_args(ep, "charge", "312821445892983", &unique("fail")),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["provider_status"], 3);
+
+    let (out, v) = run(
+        &charge_args(ep, "charge", "312821445892984", &unique("maint")),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["error"]["kind"], "provider");
+    assert_eq!(v["error"]["code"], 4);
+
+    // Pending, then check.
+    let rid = unique("pending");
+    let (out, v) = run(&charge_args(ep, "charge", "312821445892989", &rid), &CREDS);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["provider_status"], 99);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (out, v) = run(&charge_args(ep, "check", "312821445892989", &rid), &CREDS);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["status"], "succeeded");
+
+    // Reused request id: the gateway's 100, message kept.
+    let (out, v) = run(&charge_args(ep, "charge", "312821445892989", &rid), &CREDS);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["provider_status"], 100);
+    assert_eq!(v["message"], "request_id đã tồn tại");
+}
+
+#[test]
+fn flags_win_over_environment() {
+    let sb = sandbox();
+    let ep = sb.endpoints["card-charging"].as_str().unwrap();
+    let mut args = charge_args(ep, "charge", "312821445892981", "flag-wins");
+    args.extend(["--partner-key", "wrong-key"]);
+    let (out, v) = run(&args, &CREDS);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["message"], "Sai chữ ký");
+}
+
+#[test]
+fn input_and_transport_errors() {
+    let (out, v) = run(
+        &charge_args("http://127.0.0.1:9/chargingws/v2", "charge", "1", "r1"),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(v["error"]["kind"], "transport");
+
+    let mut bad_amount = charge_args("http://127.0.0.1:9/x", "charge", "1", "r1");
+    bad_amount[12] = "100.5";
+    let (out, v) = run(&bad_amount, &CREDS);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(v["error"]["kind"], "input");
+
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "charge",
+            "--endpoint",
+            "http://x",
+        ],
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(v["error"]["kind"], "input");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("--telco"),
+        "{v}"
+    );
+
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--partner-key",
+            KEY,
+            "--body",
+            "/nonexistent",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(v["error"]["kind"], "input");
+}
+
+#[test]
+fn verify_callback_body_and_query() {
+    let sign = paybridge_card_charging::callback_sign(KEY, "314688440422676", "10003395125761");
+    let body = format!(
+        r#"{{"status":1,"message":"Th\u00e0nh c\u00f4ng","request_id":"989876","declared_value":50000,"value":50000,"amount":25000,"code":"314688440422676","serial":"10003395125761","telco":"VIETTEL","trans_id":54180,"callback_sign":"{sign}"}}"#
+    );
+    let dir = std::env::temp_dir().join(unique("cb"));
+    std::fs::write(&dir, &body).unwrap();
+    let path = dir.to_str().unwrap();
+
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--partner-key",
+            KEY,
+            "--body",
+            path,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["amount"], "25000");
+    assert_eq!(v["request_id"], "989876");
+    assert_eq!(v["message"], "Thành công");
+
+    let (out, v) = run(
+        &["--json", "card-charging", "verify-callback", "--body", path],
+        &[("PAYBRIDGE_CARD_PARTNER_KEY", "other-key")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["error"]["kind"], "signature");
+
+    let query = format!(
+        "status=1&message=Th%C3%A0nh%20c%C3%B4ng&request_id=989876&declared_value=50000&card_value=50000&value=50000&amount=25000&code=314688440422676&serial=10003395125761&telco=VIETTEL&trans_id=343424&callback_sign={sign}"
+    );
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--partner-key",
+            KEY,
+            "--query",
+            &query,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["trans_id"], "343424");
+    let tampered = query.replace("serial=10003395125761", "serial=1");
+    let (out, _) = run(
+        &[
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--partner-key",
+            KEY,
+            "--query",
+            &tampered,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_file(dir);
+}
+
+#[test]
+fn demo_passes() {
+    let (out, v) = run(&["--json", "demo"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["passed"], true);
+    assert!(
+        v["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["provider"] == "card-charging" && f["passed"] == true)
+    );
+}
+
+#[test]
+fn version_and_help_exit_zero() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("paybridge "));
+}

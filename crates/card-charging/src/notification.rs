@@ -7,14 +7,13 @@
 //! that is what catches a tampered `status` or `amount`.
 
 use paybridge_core::notification::Unverified;
-use paybridge_core::signature::verify_hex;
+use paybridge_core::signature::verify_md5_hex;
 use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::card::{Card, RequestId, Telco};
 use crate::client::{ChargeResult, Client};
 use crate::error::CardChargingError;
-use crate::signature::callback_sign;
 use crate::status::ChargeStatus;
 use crate::wire::WireFields;
 
@@ -161,12 +160,12 @@ fn verify_fields(
     let parsed = Unverified::new(CardCallback::from_fields(fields)?);
     parsed
         .verify(|cb| {
-            let expected = callback_sign(
-                partner_key.expose_secret(),
-                cb.code.expose_secret(),
-                &cb.serial,
-            );
-            verify_hex(&expected, &received)
+            let parts: [&[u8]; 3] = [
+                partner_key.expose_secret().as_bytes(),
+                cb.code.expose_secret().as_bytes(),
+                cb.serial.as_bytes(),
+            ];
+            verify_md5_hex(&parts, &received)
         })
         .map_err(|_| CardChargingError::Signature("callback_sign does not match".into()))
 }

@@ -268,23 +268,26 @@ impl HttpTransport {
 
     /// Send a request, retrying it only if it is idempotent (see module docs).
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let path = reqwest::Url::parse(&request.url)
-            .map(|u| u.path().to_owned())
+        let url = reqwest::Url::parse(&request.url)
             .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?;
         let span = tracing::info_span!(
             "paybridge.http",
             provider = request.provider,
             operation = request.operation,
             method = %request.method,
-            path = %path,
+            path = %url.path(),
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retry(request).instrument(span).await
+        self.send_with_retry(&request, url).instrument(span).await
     }
 
-    async fn send_with_retry(&self, request: HttpRequest) -> Result<HttpResponse> {
+    async fn send_with_retry(
+        &self,
+        request: &HttpRequest,
+        url: reqwest::Url,
+    ) -> Result<HttpResponse> {
         let policy = self.inner.config.retry;
         let max_attempts = if request.idempotent {
             policy.max_attempts.max(1)
@@ -296,7 +299,7 @@ impl HttpTransport {
         loop {
             let span = tracing::Span::current();
             span.record("attempt", attempt);
-            let outcome = self.send_once(&request).await;
+            let outcome = self.send_once(request, url.clone()).await;
             let retry = attempt < max_attempts
                 && match &outcome {
                     Ok(resp) => matches!(resp.status, 429 | 502 | 503 | 504),
@@ -327,18 +330,18 @@ impl HttpTransport {
         }
     }
 
-    async fn send_once(&self, request: &HttpRequest) -> Result<HttpResponse> {
+    async fn send_once(&self, request: &HttpRequest, url: reqwest::Url) -> Result<HttpResponse> {
         let mut builder = self
             .inner
             .client
-            .request(request.method.clone(), &request.url)
+            .request(request.method.clone(), url)
             .body(request.body.clone());
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
         let mut response = builder.send().await.map_err(|e| self.map_reqwest(e))?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let limit = self.inner.config.max_body_bytes;
         let too_large = || Error::Transport {
             status: Some(status),

@@ -13,14 +13,44 @@ use crate::{Error, Result};
 
 type HmacSha512 = hmac::Hmac<Sha512>;
 
-/// Lowercase hex MD5 of the concatenation of `parts`.
-#[must_use]
-pub fn md5_hex(parts: &[&[u8]]) -> String {
+/// Lowercase hex of `bytes`, without per-character iteration.
+fn to_hex(bytes: &[u8]) -> String {
+    fn digit(n: u8) -> char {
+        char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+    }
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
+    out
+}
+
+fn md5_digest(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Md5::new();
     for p in parts {
         h.update(p);
     }
-    hex::encode(h.finalize())
+    h.finalize().into()
+}
+
+/// Lowercase hex MD5 of the concatenation of `parts`.
+#[must_use]
+pub fn md5_hex(parts: &[&[u8]]) -> String {
+    to_hex(&md5_digest(parts))
+}
+
+/// Check a received hex MD5 (either case) of the concatenation of `parts`, comparing the
+/// digests in constant time. Allocation-free: this is the hot path of callback verification.
+pub fn verify_md5_hex(parts: &[&[u8]], received_hex: &str) -> Result<SignatureProof> {
+    let mut received = [0_u8; 16];
+    hex::decode_to_slice(received_hex.trim(), &mut received)
+        .map_err(|_| Error::Signature("signature is not a 32-digit hex MD5".into()))?;
+    if bool::from(md5_digest(parts).ct_eq(&received)) {
+        Ok(SignatureProof::new())
+    } else {
+        Err(Error::Signature("signature mismatch".into()))
+    }
 }
 
 /// Lowercase hex SHA-512 of the concatenation of `parts`.
@@ -30,7 +60,7 @@ pub fn sha512_hex(parts: &[&[u8]]) -> String {
     for p in parts {
         h.update(p);
     }
-    hex::encode(h.finalize())
+    to_hex(&h.finalize())
 }
 
 /// Lowercase hex HMAC-SHA512 of `message` under `key`.
@@ -40,7 +70,7 @@ pub fn hmac_sha512_hex(key: &[u8], message: &[u8]) -> String {
     match HmacSha512::new_from_slice(key) {
         Ok(mut mac) => {
             mac.update(message);
-            hex::encode(mac.finalize().into_bytes())
+            to_hex(&mac.finalize().into_bytes())
         }
         Err(_) => String::new(),
     }
@@ -114,6 +144,17 @@ mod tests {
             sha512_hex(&[b"a", b"bc"]),
             "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
         );
+    }
+
+    #[test]
+    fn verify_md5_hex_compares_digests() {
+        let parts: [&[u8]; 3] = [b"partner-secret", b"1234567890", b"SERIAL123456"];
+        assert!(verify_md5_hex(&parts, "79081f77644242a37d858d48aa83fc05").is_ok());
+        assert!(verify_md5_hex(&parts, "79081F77644242A37D858D48AA83FC05").is_ok());
+        assert!(verify_md5_hex(&parts, "79081f77644242a37d858d48aa83fc06").is_err());
+        assert!(verify_md5_hex(&parts, "79081f77644242a37d858d48aa83fc0").is_err());
+        assert!(verify_md5_hex(&parts, "").is_err());
+        assert!(verify_md5_hex(&parts, "zz081f77644242a37d858d48aa83fc05").is_err());
     }
 
     #[test]

@@ -50,6 +50,7 @@ fn round_trip(c: &mut Criterion) {
         format!("http://{addr}/chargingws/v2")
     });
     let transport = HttpTransport::with_defaults().unwrap();
+    let bare = transport.clone();
     let client = Client::new(
         ClientConfig::new(url.clone(), "3681148751", SecretString::from(KEY)),
         transport,
@@ -85,6 +86,19 @@ fn round_trip(c: &mut Criterion) {
         .unwrap();
 
     let mut group = c.benchmark_group("charge_round_trip_loopback");
+    group.bench_function("paybridge_transport_send", |b| {
+        b.iter(|| {
+            let req = paybridge_core::http::HttpRequest::post(url.clone(), body.clone())
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .unwrap()
+                .header(http::header::ACCEPT, "application/json")
+                .unwrap();
+            rt.block_on(bare.send(req)).unwrap()
+        });
+    });
     group.bench_function("paybridge_charge", |b| {
         b.iter(|| rt.block_on(client.charge(&card, amount, &rid)).unwrap());
     });

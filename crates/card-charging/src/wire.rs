@@ -222,8 +222,34 @@ pub(crate) struct WireFields<'a> {
 impl<'a> WireFields<'a> {
     /// From a JSON object.
     pub(crate) fn from_json(body: &'a [u8]) -> Result<Self, CardChargingError> {
-        serde_json::from_slice(body).map_err(|e| {
+        // One UTF-8 check of the whole body, then the flat-object fast path; serde decides
+        // everything the fast path does not take.
+        let text = std::str::from_utf8(body)
+            .map_err(|e| CardChargingError::Decode(format!("body is not UTF-8: {e}")))?;
+        if let Some(fields) = scan_flat_object(text) {
+            return Ok(fields);
+        }
+        serde_json::from_str(text).map_err(|e| {
             CardChargingError::Decode(format!("not a JSON object of gateway fields: {e}"))
+        })
+    }
+
+    /// The slot for a field name, and its bit in a duplicate-detection mask.
+    fn slot(&mut self, name: &str) -> Option<(&mut Flex<'a>, u16)> {
+        Some(match name {
+            "status" => (&mut self.status, 1),
+            "message" => (&mut self.message, 1 << 1),
+            "request_id" => (&mut self.request_id, 1 << 2),
+            "declared_value" => (&mut self.declared_value, 1 << 3),
+            "card_value" => (&mut self.card_value, 1 << 4),
+            "value" => (&mut self.value, 1 << 5),
+            "amount" => (&mut self.amount, 1 << 6),
+            "code" => (&mut self.code, 1 << 7),
+            "serial" => (&mut self.serial, 1 << 8),
+            "telco" => (&mut self.telco, 1 << 9),
+            "trans_id" => (&mut self.trans_id, 1 << 10),
+            "callback_sign" => (&mut self.callback_sign, 1 << 11),
+            _ => return None,
         })
     }
 
@@ -231,22 +257,9 @@ impl<'a> WireFields<'a> {
     pub(crate) fn from_query(query: &'a [u8]) -> Self {
         let mut f = Self::default();
         for (k, v) in form_urlencoded::parse(query) {
-            let slot = match k.as_ref() {
-                "status" => &mut f.status,
-                "message" => &mut f.message,
-                "request_id" => &mut f.request_id,
-                "declared_value" => &mut f.declared_value,
-                "card_value" => &mut f.card_value,
-                "value" => &mut f.value,
-                "amount" => &mut f.amount,
-                "code" => &mut f.code,
-                "serial" => &mut f.serial,
-                "telco" => &mut f.telco,
-                "trans_id" => &mut f.trans_id,
-                "callback_sign" => &mut f.callback_sign,
-                _ => continue,
-            };
-            *slot = Flex::Text(v);
+            if let Some((slot, _)) = f.slot(&k) {
+                *slot = Flex::Text(v);
+            }
         }
         f
     }
@@ -260,9 +273,219 @@ impl<'a> WireFields<'a> {
     }
 }
 
+/// The fast path for what gateways actually send: one flat JSON object whose values are
+/// strings, numbers, booleans or null. Anything else (nesting, a known key twice, invalid
+/// JSON) returns `None` and goes through serde, which gives the precise error. It is strict:
+/// whatever it accepts, serde accepts with the same values (property-tested).
+fn scan_flat_object(text: &str) -> Option<WireFields<'_>> {
+    let b = text.as_bytes();
+    let mut fields = WireFields::default();
+    let mut seen = 0_u16;
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(fields);
+    }
+    loop {
+        let (key, next) = scan_string(text, i)?;
+        i = skip_ws(b, next);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let (value, next) = scan_value(text, i)?;
+        if let Some((slot, bit)) = fields.slot(&key) {
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            *slot = value;
+        }
+        i = skip_ws(b, next);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(fields),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// A JSON string starting at `start` (its opening quote): the value and the index after it.
+fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
+    let b = text.as_bytes();
+    if b.get(start) != Some(&b'"') {
+        return None;
+    }
+    let mut i = start + 1;
+    let mut escaped = false;
+    loop {
+        // Slice search instead of indexing byte by byte: no bounds check per byte.
+        i += b
+            .get(i..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        match *b.get(i)? {
+            b'"' => break,
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+    let value = if escaped {
+        // Escapes are rare (Vietnamese text sent as \uXXXX): let serde decode that one token.
+        Cow::Owned(serde_json::from_str::<String>(text.get(start..=i)?).ok()?)
+    } else {
+        Cow::Borrowed(text.get(start + 1..i)?)
+    };
+    Some((value, i + 1))
+}
+
+fn scan_value(text: &str, i: usize) -> Option<(Flex<'_>, usize)> {
+    let b = text.as_bytes();
+    let literal = |word: &str, v: Flex<'static>| {
+        text.get(i..i + word.len())
+            .filter(|w| *w == word)
+            .map(|_| (v, i + word.len()))
+    };
+    match b.get(i)? {
+        b'"' => scan_string(text, i).map(|(s, n)| (Flex::Text(s), n)),
+        b'n' => literal("null", Flex::Null),
+        b't' => literal("true", Flex::Text(Cow::Borrowed("true"))),
+        b'f' => literal("false", Flex::Text(Cow::Borrowed("false"))),
+        b'-' | b'0'..=b'9' => {
+            let len = b
+                .get(i..)?
+                .iter()
+                .take_while(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                .count();
+            let token = text.get(i..i + len)?;
+            if !is_json_number(token) {
+                return None;
+            }
+            let value = if token.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+                Flex::Float(token.parse().ok()?)
+            } else {
+                // Integers beyond i64 go through serde, which reports them.
+                Flex::Int(token.parse().ok()?)
+            };
+            Some((value, i + len))
+        }
+        _ => None,
+    }
+}
+
+/// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn is_json_number(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn via_serde(text: &str) -> Option<WireFields<'_>> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// Same values, whether borrowed or owned.
+    fn same(a: &WireFields<'_>, b: &WireFields<'_>) -> bool {
+        let norm = |w: &WireFields<'_>| {
+            format!("{w:?}")
+                .replace("Owned(", "")
+                .replace("Borrowed(", "")
+        };
+        norm(a) == norm(b)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_serde_on_samples() {
+        for text in [
+            r#"{"status":1,"message":"Th\u00e0nh c\u00f4ng","request_id":"989876","declared_value":50000,"value":50000,"amount":25000,"code":"314688440422676","serial":"10003395125761","telco":"VIETTEL","trans_id":54180,"callback_sign":"17b118fe86852c52ea126c9537617f6d"}"#,
+            "{\n  \"trans_id\": 8,\n  \"value\": null,\n  \"amount\": -3.5e2, \"x\": true\n}",
+            "{}",
+            r#"{"message":"a\"b\\c\/d"}"#,
+        ] {
+            let fast = scan_flat_object(text).unwrap_or_else(|| panic!("fast path refused {text}"));
+            assert!(same(&fast, &via_serde(text).unwrap()), "{text}");
+        }
+        for text in [
+            r#"{"x":[1]}"#,
+            r#"{"amount":1,"amount":2}"#,
+            r#"{"amount":01}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":1.}"#,
+            "{\"a\":\"\u{1}\"}",
+        ] {
+            assert!(scan_flat_object(text).is_none(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_never_panics_and_never_accepts_more_than_serde(text in "\\PC{0,120}") {
+            if let Some(fast) = scan_flat_object(&text) {
+                let slow = via_serde(&text);
+                proptest::prop_assert!(slow.is_some(), "fast path accepted what serde refuses: {}", text);
+                proptest::prop_assert!(same(&fast, &slow.unwrap()), "{}", text);
+            }
+        }
+
+        #[test]
+        fn fast_path_agrees_on_generated_objects(
+            status in proptest::prelude::any::<i64>(),
+            amount in proptest::prelude::any::<f64>(),
+            message in "\\PC{0,20}",
+            code in "[0-9a-z\"\\\\/]{0,10}",
+        ) {
+            let text = serde_json::json!({"status": status, "amount": amount, "message": message, "code": code, "value": null}).to_string();
+            let fast = scan_flat_object(&text);
+            proptest::prop_assert!(fast.is_some(), "{}", text);
+            proptest::prop_assert!(same(&fast.unwrap(), &via_serde(&text).unwrap()), "{}", text);
+        }
+    }
 
     #[test]
     fn form_encoding_is_percent_encoded_in_order() {

@@ -5,8 +5,45 @@
 //! "billion laughs" and external-entity documents fail fast.
 
 use std::fmt::Write as _;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 
 use crate::{Error, Result};
+
+/// An `xsd:decimal`, `xsd:float` or `xsd:double` on the wire, held exactly as a [`Decimal`].
+///
+/// Parsing takes the wire text exactly (`100`, `100.50`, `-0.5`); exponent forms that PHP and
+/// .NET emit for floats (`1.0E+2`) are read as the exact decimal they denote. Serialization
+/// writes the shortest plain decimal (`100.5`, never an exponent). Generated types use this
+/// for every such field, so no amount ever passes through `f64`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, yaserde::DefaultYaSerde,
+)]
+pub struct XsdDecimal(pub Decimal);
+
+impl FromStr for XsdDecimal {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        Decimal::from_str_exact(t)
+            .or_else(|_| Decimal::from_scientific(t))
+            .map(|d| Self(d.normalize()))
+            .map_err(|_| Error::Decode(format!("not a decimal number: {s:?}")))
+    }
+}
+
+impl std::fmt::Display for XsdDecimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+impl From<Decimal> for XsdDecimal {
+    fn from(d: Decimal) -> Self {
+        Self(d)
+    }
+}
 
 /// Parse a document, refusing DTDs. Errors are [`Error::Decode`].
 pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
@@ -178,6 +215,19 @@ fn write_canonical(node: roxmltree::Node<'_, '_>, depth: usize, out: &mut String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xsd_decimal_is_exact() {
+        let d: XsdDecimal = "100.50".parse().unwrap();
+        assert_eq!(d.to_string(), "100.5");
+        assert_eq!("1.0E+2".parse::<XsdDecimal>().unwrap().to_string(), "100");
+        assert_eq!(
+            "-0.125".parse::<XsdDecimal>().unwrap().to_string(),
+            "-0.125"
+        );
+        assert!("abc".parse::<XsdDecimal>().is_err());
+        assert!("".parse::<XsdDecimal>().is_err());
+    }
 
     #[test]
     fn dtd_and_entities_are_refused() {

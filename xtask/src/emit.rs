@@ -1,0 +1,297 @@
+//! The model to Rust source: yaserde structs and enums, SOAPAction constants.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::names::{camel, screaming, snake};
+use crate::schema::{
+    ArrayDef, Builtin, EnumDef, FieldType, Model, Occurs, QName, SchemaError, StructDef, TypeDef,
+};
+
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+fn ident(s: &str) -> Ident {
+    Ident::new(s, Span::call_site())
+}
+
+/// Prefixes: the primary namespace is `tns` (and the default namespace), others `ns1`, `ns2`…
+/// in order of first use; `SOAP-ENC` and `xsi` are fixed.
+struct Prefixes {
+    primary: String,
+    map: BTreeMap<String, String>,
+}
+
+impl Prefixes {
+    fn new(model: &Model) -> Self {
+        let primary = model.primary_namespace.clone().unwrap_or_default();
+        let mut map = BTreeMap::new();
+        map.insert(primary.clone(), "tns".to_owned());
+        let mut n = 0;
+        for t in &model.types {
+            let ns = &t.name().namespace;
+            if !map.contains_key(ns) {
+                n += 1;
+                map.insert(ns.clone(), format!("ns{n}"));
+            }
+        }
+        Self { primary, map }
+    }
+
+    fn of(&self, ns: &str) -> &str {
+        self.map.get(ns).map_or("tns", String::as_str)
+    }
+}
+
+struct Emitter<'a> {
+    model: &'a Model,
+    prefixes: Prefixes,
+    by_name: BTreeMap<&'a QName, &'a TypeDef>,
+}
+
+/// Generate the module source for one provider. `header` is the module doc text.
+pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
+    let by_name = model.types.iter().map(|t| (t.name(), t)).collect();
+    let e = Emitter {
+        model,
+        prefixes: Prefixes::new(model),
+        by_name,
+    };
+    let mut seen = BTreeMap::new();
+    for t in &model.types {
+        if let Some(other) = seen.insert(camel(&t.name().name), t.name()) {
+            return Err(SchemaError {
+                file: model.sources.join(", "),
+                line: 0,
+                message: format!(
+                    "types {{{}}}{} and {{{}}}{} both become `{}` in Rust",
+                    other.namespace,
+                    other.name,
+                    t.name().namespace,
+                    t.name().name,
+                    camel(&t.name().name)
+                ),
+            });
+        }
+    }
+    let mut items = Vec::new();
+    for op in &model.operations {
+        let name = ident(&format!("{}_ACTION", screaming(&op.name)));
+        let action = &op.soap_action;
+        let doc = format!(
+            " SOAPAction of `{}` ({}/{}, SOAP {}; input `{}`, output `{}`).",
+            op.name,
+            op.style,
+            op.use_,
+            op.versions.join(" and "),
+            op.input.as_deref().unwrap_or("-"),
+            op.output.as_deref().unwrap_or("-"),
+        );
+        items.push(quote! { #[doc = #doc] pub const #name: &str = #action; });
+    }
+    for t in &model.types {
+        items.push(match t {
+            TypeDef::Struct(s) => e.structure(s)?,
+            TypeDef::Enum(en) => Emitter::enumeration(en),
+            TypeDef::Array(a) => Emitter::array(a),
+        });
+    }
+    let file = quote! {
+        use yaserde::{YaDeserialize, YaSerialize};
+        #(#items)*
+    };
+    let parsed: syn::File = syn::parse2(file).map_err(|err| SchemaError {
+        file: model.sources.join(", "),
+        line: 0,
+        message: format!("generated code does not parse: {err}"),
+    })?;
+    let body = prettyplease::unparse(&parsed);
+    let doc: String = header
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "//!\n".to_owned()
+            } else {
+                format!("//! {l}\n")
+            }
+        })
+        .collect();
+    Ok(format!("{doc}\n{body}"))
+}
+
+impl Emitter<'_> {
+    fn rust_type(ty: &FieldType) -> TokenStream {
+        match ty {
+            FieldType::Builtin(b) => match b {
+                Builtin::String => quote!(String),
+                Builtin::Boolean => quote!(bool),
+                Builtin::Int => quote!(i32),
+                Builtin::Long => quote!(i64),
+                Builtin::Short => quote!(i16),
+                Builtin::Byte => quote!(i8),
+                Builtin::UnsignedInt => quote!(u32),
+                Builtin::UnsignedLong => quote!(u64),
+                Builtin::Decimal => quote!(paybridge_core::xml::XsdDecimal),
+            },
+            FieldType::Named(q) => {
+                let id = ident(&camel(&q.name));
+                quote!(#id)
+            }
+        }
+    }
+
+    fn wire_type_name(ty: &FieldType) -> String {
+        match ty {
+            FieldType::Builtin(b) => format!("{b:?}").to_lowercase(),
+            FieldType::Named(q) => q.name.clone(),
+        }
+    }
+
+    /// Fields of the whole extension chain, base first.
+    fn all_fields<'s>(
+        &'s self,
+        s: &'s StructDef,
+    ) -> Result<Vec<&'s crate::schema::Field>, SchemaError> {
+        let mut chain = vec![s];
+        let mut current = s;
+        while let Some(base) = &current.base {
+            match self.by_name.get(base) {
+                Some(TypeDef::Struct(b)) if !chain.iter().any(|c| c.name == b.name) => {
+                    chain.push(b);
+                    current = b;
+                }
+                _ => {
+                    return Err(SchemaError {
+                        file: self.model.sources.join(", "),
+                        line: s.line,
+                        message: format!(
+                            "{}: base {} is not a complex type (or is circular)",
+                            s.name.name, base.name
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(chain.iter().rev().flat_map(|c| c.fields.iter()).collect())
+    }
+
+    fn structure(&self, s: &StructDef) -> Result<TokenStream, SchemaError> {
+        let name = ident(&camel(&s.name.name));
+        let wire = s.elements.first().unwrap_or(&s.name.name);
+        let prefix = self.prefixes.of(&s.name.namespace);
+        let ns = &s.name.namespace;
+        let xsi = if s.polymorphic {
+            quote!(, "xsi" = #XSI)
+        } else {
+            quote!()
+        };
+        let container = if *ns == self.prefixes.primary {
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #prefix = #ns #xsi })])
+        } else {
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #prefix = #ns #xsi })])
+        };
+        let mut fields = Vec::new();
+        if s.polymorphic {
+            fields.push(quote! {
+                #[doc = " `xsi:type`: names the concrete type where a base type is expected."]
+                #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+                pub xsi_type: Option<String>,
+            });
+        }
+        let mut rust_names = BTreeMap::new();
+        for f in self.all_fields(s)? {
+            let fname = snake(&f.wire_name);
+            if let Some(prev) = rust_names.insert(fname.clone(), f.wire_name.clone()) {
+                return Err(SchemaError {
+                    file: self.model.sources.join(", "),
+                    line: s.line,
+                    message: format!(
+                        "{}: fields {prev} and {} both become `{fname}`",
+                        s.name.name, f.wire_name
+                    ),
+                });
+            }
+            let fid = ident(&fname);
+            let inner = Self::rust_type(&f.ty);
+            let (ty, occurs) = match (f.occurs, f.nillable) {
+                (Occurs::Many, _) => (quote!(Vec<#inner>), "repeated"),
+                (Occurs::Optional, _) => (quote!(Option<#inner>), "optional"),
+                (Occurs::Required, true) => (quote!(Option<#inner>), "required, nillable"),
+                (Occurs::Required, false) => (inner, "required"),
+            };
+            let wire_name = &f.wire_name;
+            let doc = format!(
+                " `{}` (`{}`, {occurs}).",
+                f.wire_name,
+                Self::wire_type_name(&f.ty)
+            );
+            let attr = if let Some(fns) = &f.namespace {
+                let p = self.prefixes.of(fns);
+                quote!(#[yaserde(rename = #wire_name, prefix = #p)])
+            } else {
+                quote!(#[yaserde(rename = #wire_name)])
+            };
+            fields.push(quote! { #[doc = #doc] #attr pub #fid: #ty, });
+        }
+        let doc = format!(" `{}` in `{}`.", s.name.name, s.name.namespace);
+        Ok(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+            #container
+            pub struct #name { #(#fields)* }
+        })
+    }
+
+    fn enumeration(e: &EnumDef) -> TokenStream {
+        let name = ident(&camel(&e.name.name));
+        let variants = e.values.iter().enumerate().map(|(i, v)| {
+            let id = ident(&camel(v));
+            let doc = format!(" `{v}`");
+            let default = if i == 0 { quote!(#[default]) } else { quote!() };
+            quote! { #[doc = #doc] #default #[yaserde(rename = #v)] #id, }
+        });
+        let doc = format!(
+            " `{}` in `{}`: one of {}.",
+            e.name.name,
+            e.name.namespace,
+            e.values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, YaSerialize, YaDeserialize)]
+            pub enum #name { #(#variants)* }
+        }
+    }
+
+    fn array(a: &ArrayDef) -> TokenStream {
+        let name = ident(&camel(&a.name.name));
+        let item = Self::rust_type(&a.item);
+        let wire = &a.name.name;
+        let doc = format!(
+            " `{}`: SOAP-encoded array of `{}`.",
+            a.name.name, a.item_wire_type
+        );
+        let enc = crate::schema::SOAP_ENC;
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+            #[yaserde(rename = #wire, namespaces = { "SOAP-ENC" = #enc, "xsi" = #XSI })]
+            pub struct #name {
+                #[doc = " `SOAP-ENC:arrayType`, e.g. `xsd:string[2]`."]
+                #[yaserde(attribute = true, prefix = "SOAP-ENC", rename = "arrayType")]
+                pub array_type: Option<String>,
+                #[doc = " `xsi:type` of the array."]
+                #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+                pub xsi_type: Option<String>,
+                #[doc = " The `item` elements."]
+                #[yaserde(rename = "item")]
+                pub items: Vec<#item>,
+            }
+        }
+    }
+}

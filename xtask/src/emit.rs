@@ -93,7 +93,7 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
     for t in &model.types {
         items.push(match t {
             TypeDef::Struct(s) => e.structure(s)?,
-            TypeDef::Enum(en) => Emitter::enumeration(en),
+            TypeDef::Enum(en) => Emitter::enumeration(&e.prefixes, en),
             TypeDef::Array(a) => Emitter::array(a),
         });
     }
@@ -243,14 +243,21 @@ impl Emitter<'_> {
         })
     }
 
-    fn enumeration(e: &EnumDef) -> TokenStream {
+    fn enumeration(prefixes: &Prefixes, e: &EnumDef) -> TokenStream {
         let name = ident(&camel(&e.name.name));
-        let variants = e.values.iter().enumerate().map(|(i, v)| {
+        let variants = e.values.iter().map(|v| {
             let id = ident(&camel(v));
             let doc = format!(" `{v}`");
-            let default = if i == 0 { quote!(#[default]) } else { quote!() };
-            quote! { #[doc = #doc] #default #[yaserde(rename = #v)] #id, }
+            quote! { #[doc = #doc] #[yaserde(rename = #v)] #id, }
         });
+        // yaserde decodes text it does not know as the default variant: make that default a
+        // variant of its own, so an undocumented value never reads as a documented one.
+        let undocumented = quote! {
+            #[doc = " A value the schema does not list (what yaserde decodes unknown text as)."]
+            #[default]
+            #[yaserde(rename = "__undocumented__")]
+            Undocumented,
+        };
         let doc = format!(
             " `{}` in `{}`: one of {}.",
             e.name.name,
@@ -261,10 +268,19 @@ impl Emitter<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let wire = &e.name.name;
+        let ns = &e.name.namespace;
+        let prefix = prefixes.of(ns);
+        let container = if *ns == prefixes.primary {
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #prefix = #ns })])
+        } else {
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #prefix = #ns })])
+        };
         quote! {
             #[doc = #doc]
             #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, YaSerialize, YaDeserialize)]
-            pub enum #name { #(#variants)* }
+            #container
+            pub enum #name { #(#variants)* #undocumented }
         }
     }
 

@@ -205,9 +205,14 @@ pub struct Error {
 }
 /// `AckCodeType` in `PayooBPGAdapter`: one of `Success`, `SuccessWithWarning`, `Failure`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "AckCodeType",
+    prefix = "tns",
+    default_namespace = "tns",
+    namespaces = {"tns" = "PayooBPGAdapter"}
+)]
 pub enum AckCodeType {
     /// `Success`
-    #[default]
     #[yaserde(rename = "Success")]
     Success,
     /// `SuccessWithWarning`
@@ -216,6 +221,10 @@ pub enum AckCodeType {
     /// `Failure`
     #[yaserde(rename = "Failure")]
     Failure,
+    /// A value the schema does not list (what yaserde decodes unknown text as).
+    #[default]
+    #[yaserde(rename = "__undocumented__")]
+    Undocumented,
 }
 /// `APICredential` in `PayooBPGAdapter`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]

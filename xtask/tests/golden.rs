@@ -1,0 +1,160 @@
+//! The generator's own tests: golden output, errors that name file and line, check mode.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::path::{Path, PathBuf};
+
+use xtask::codegen::{TARGETS, diff, generate, rustfmt};
+use xtask::emit::emit;
+use xtask::schema::{Model, read_file};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn generate_str(file: &str, text: &str) -> Result<String, String> {
+    let mut model = Model::default();
+    read_file(&mut model, file, text).map_err(|e| e.to_string())?;
+    model.finish().map_err(|e| e.to_string())?;
+    rustfmt(&emit(&model, "Golden fixture.").map_err(|e| e.to_string())?)
+}
+
+/// Regenerate with `UPDATE_GOLDEN=1 cargo test -p xtask`.
+#[test]
+fn golden_output() {
+    let input = std::fs::read_to_string(fixtures().join("golden.wsdl")).unwrap();
+    let out = generate_str("golden.wsdl", &input).unwrap();
+    let expected_path = fixtures().join("golden.rs.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected_path, &out).unwrap();
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap();
+    assert!(
+        out == expected,
+        "golden output changed:\n{}",
+        diff(&expected, &out)
+    );
+    // Deterministic: a second run gives the same bytes.
+    assert_eq!(generate_str("golden.wsdl", &input).unwrap(), out);
+}
+
+fn schema(body: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\" xmlns:tns=\"urn:t\" targetNamespace=\"urn:t\" elementFormDefault=\"qualified\">\n{body}\n</s:schema>\n"
+    )
+}
+
+#[test]
+fn unsupported_constructs_are_errors_with_file_and_line() {
+    let cases = [
+        (
+            "<s:complexType name=\"A\">\n  <s:choice><s:element name=\"x\" type=\"s:string\"/></s:choice>\n</s:complexType>",
+            "bad.xsd:4: unsupported construct <choice> in complexType A",
+        ),
+        (
+            "<s:complexType name=\"A\"><s:sequence>\n<s:element name=\"x\" type=\"s:hexBinary\"/></s:sequence></s:complexType>",
+            "bad.xsd:4: unsupported built-in type xs:hexBinary",
+        ),
+        (
+            "<s:complexType name=\"A\"><s:sequence>\n<s:element name=\"x\" type=\"tns:Missing\"/></s:sequence></s:complexType>",
+            "A refers to unknown type {urn:t}Missing",
+        ),
+        (
+            "<s:group name=\"g\"/>",
+            "bad.xsd:3: unsupported construct <group> in xs:schema",
+        ),
+        (
+            "<s:complexType name=\"A\"><s:sequence><s:element ref=\"tns:x\"/></s:sequence></s:complexType>",
+            "element without name (ref= is not supported)",
+        ),
+        (
+            "<s:simpleType name=\"S\"><s:list itemType=\"s:int\"/></s:simpleType>",
+            "simpleType S: only restrictions are supported",
+        ),
+    ];
+    for (body, expected) in cases {
+        let err = generate_str("bad.xsd", &schema(body)).unwrap_err();
+        assert!(err.contains(expected), "{err}\n  expected: {expected}");
+    }
+    let err = generate_str("broken.xsd", "<s:schema").unwrap_err();
+    assert!(err.starts_with("broken.xsd:1: malformed XML"), "{err}");
+}
+
+#[test]
+fn name_collisions_are_errors() {
+    let body = "<s:complexType name=\"A\"><s:sequence><s:element name=\"OrderID\" type=\"s:string\"/><s:element name=\"order_id\" type=\"s:string\"/></s:sequence></s:complexType>";
+    let err = generate_str("c.xsd", &schema(body)).unwrap_err();
+    assert!(err.contains("both become `order_id`"), "{err}");
+}
+
+/// A scratch workspace holding a copy of `schemas/`.
+fn scratch() -> PathBuf {
+    let root = std::env::temp_dir().join(format!(
+        "xtask-check-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    let src = xtask::workspace_root().join("schemas");
+    for target in TARGETS {
+        for s in target.sources {
+            let to = root.join(s);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(src.parent().unwrap().join(s), to).unwrap();
+        }
+    }
+    root
+}
+
+#[test]
+fn check_mode_fails_when_a_schema_or_a_generated_file_changes() {
+    let root = scratch();
+    let first = generate(&root, false).unwrap();
+    assert_eq!(first.written, first.files);
+    assert_eq!(generate(&root, true).unwrap().written, 0);
+
+    // A hand edit of generated code is drift.
+    let generated = root.join("crates/payoo/src/generated/caller_services.rs");
+    let original = std::fs::read_to_string(&generated).unwrap();
+    std::fs::write(
+        &generated,
+        original.replace("pub shop_id: i64", "pub shop_id: i32"),
+    )
+    .unwrap();
+    let err = generate(&root, true).unwrap_err();
+    assert!(
+        err.contains("crates/payoo/src/generated/caller_services.rs is out of date"),
+        "{err}"
+    );
+    assert!(
+        err.contains('-') && err.contains("pub shop_id: i32") && err.contains("pub shop_id: i64"),
+        "{err}"
+    );
+    generate(&root, false).unwrap();
+
+    // A schema edit without regeneration is drift too.
+    let wsdl = root.join("schemas/linkifier/PaymentNotification.wsdl");
+    let text = std::fs::read_to_string(&wsdl).unwrap();
+    std::fs::write(
+        &wsdl,
+        text.replace("name=\"PromoCode\"", "name=\"PromotionCode\""),
+    )
+    .unwrap();
+    let err = generate(&root, true).unwrap_err();
+    assert!(
+        err.contains("payment_notification.rs is out of date") && err.contains("PromotionCode"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn checked_in_code_matches_the_schemas() {
+    generate(&xtask::workspace_root(), true).unwrap();
+}

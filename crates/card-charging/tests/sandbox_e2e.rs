@@ -11,9 +11,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::routing::post;
-use paybridge_card_charging::sandbox::{SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
+use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
     Card, CardChargingError, CardChargingProvider, ChargeStatus, Client, ClientConfig, RequestId,
     Telco, callback_sign,
@@ -34,19 +32,10 @@ async fn serve(router: axum::Router) -> String {
 
 /// A merchant callback endpoint that forwards every body it receives.
 async fn receiver() -> (String, mpsc::UnboundedReceiver<Bytes>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let router = axum::Router::new()
-        .route(
-            "/charge/callback",
-            post(
-                |State(tx): State<mpsc::UnboundedSender<Bytes>>, body: Bytes| async move {
-                    let _ = tx.send(body);
-                    "OK"
-                },
-            ),
-        )
-        .with_state(tx);
-    (format!("{}/charge/callback", serve(router).await), rx)
+    let (url, rx, _task) = sandbox::callback_receiver("/charge/callback")
+        .await
+        .unwrap();
+    (url, rx)
 }
 
 async fn setup() -> (Simulator, Client, String) {

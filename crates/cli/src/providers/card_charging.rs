@@ -3,8 +3,6 @@
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::routing::post;
 use clap::{Args, Subcommand, ValueEnum};
 use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
@@ -195,28 +193,9 @@ pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// charge → pending → callback → verify → check, against the sandbox at `endpoint`.
 pub(crate) async fn demo(endpoint: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
-    let receiver = axum::Router::new()
-        .route(
-            "/charge/callback",
-            post(
-                |State(tx): State<mpsc::UnboundedSender<Bytes>>, body: Bytes| async move {
-                    let _ = tx.send(body);
-                    "OK"
-                },
-            ),
-        )
-        .with_state(tx);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let (receiver_url, mut rx, server) = sandbox::callback_receiver("/charge/callback")
         .await
         .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
-    let receiver_url = format!(
-        "http://{}/charge/callback",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, receiver).await;
-    });
     let outcome = demo_steps(endpoint, &receiver_url, &mut rx, log).await;
     server.abort();
     outcome

@@ -29,8 +29,23 @@ impl PaymentProvider for NothingProvider {
     }
 }
 
+/// Every provider crate's implementation, configured against an address where nothing
+/// listens: capabilities must hold without any network success.
 fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
-    vec![Arc::new(NothingProvider)]
+    let transport = paybridge_core::http::HttpTransport::with_defaults().unwrap();
+    let card = paybridge_card_charging::Client::new(
+        paybridge_card_charging::ClientConfig::new(
+            "http://127.0.0.1:9/chargingws/v2",
+            "partner",
+            secrecy::SecretString::from("key"),
+        ),
+        transport,
+    )
+    .unwrap();
+    vec![
+        Arc::new(NothingProvider),
+        Arc::new(paybridge_card_charging::CardChargingProvider::with_memory_store(card)),
+    ]
 }
 
 #[tokio::test]

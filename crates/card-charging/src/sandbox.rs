@@ -301,38 +301,6 @@ impl Simulator {
     }
 }
 
-/// A merchant-side callback endpoint for tests and the demo: a local HTTP server at `path`
-/// that answers `OK` to every POST and forwards each body to the returned channel.
-///
-/// Returns the full URL to configure on the simulator, the channel, and the server task
-/// (abort it when done).
-pub async fn callback_receiver(
-    path: &str,
-) -> std::io::Result<(
-    String,
-    tokio::sync::mpsc::UnboundedReceiver<Bytes>,
-    tokio::task::JoinHandle<()>,
-)> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let router = Router::new()
-        .route(
-            path,
-            axum::routing::post(
-                |State(tx): State<tokio::sync::mpsc::UnboundedSender<Bytes>>, body: Bytes| async move {
-                    let _ = tx.send(body);
-                    "OK"
-                },
-            ),
-        )
-        .with_state(tx);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}{path}", listener.local_addr()?);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Ok((url, rx, task))
-}
-
 /// Set a record's final fields for `status`.
 fn settle(r: &mut Record, status: ChargeStatus) {
     r.status = status;

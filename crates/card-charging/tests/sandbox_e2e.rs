@@ -32,7 +32,7 @@ async fn serve(router: axum::Router) -> String {
 
 /// A merchant callback endpoint that forwards every body it receives.
 async fn receiver() -> (String, mpsc::UnboundedReceiver<Bytes>) {
-    let (url, rx, _task) = sandbox::callback_receiver("/charge/callback")
+    let (url, rx, _task) = paybridge_core::sandbox::callback_receiver("/charge/callback", "OK")
         .await
         .unwrap();
     (url, rx)

@@ -37,6 +37,8 @@ pub mod http;
 pub mod money;
 pub mod notification;
 pub mod provider;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod seen;
 pub mod signature;
 pub mod soap;

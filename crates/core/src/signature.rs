@@ -109,6 +109,48 @@ pub fn verify_hmac_sha512_hex(
         .map_err(|_| Error::Signature("signature mismatch".into()))
 }
 
+/// An HMAC-SHA512 key prepared once (inner and outer pads hashed), for verifying many
+/// messages under the same secret: each check clones the keyed state instead of re-deriving it.
+#[derive(Clone)]
+pub struct HmacSha512Key {
+    mac: HmacSha512,
+}
+
+impl HmacSha512Key {
+    /// Prepare `key` (any length).
+    pub fn new(key: &[u8]) -> Result<Self> {
+        HmacSha512::new_from_slice(key)
+            .map(|mac| Self { mac })
+            .map_err(|_| Error::Config("invalid HMAC key".into()))
+    }
+
+    /// Lowercase hex HMAC of `message`.
+    #[must_use]
+    pub fn sign_hex(&self, message: &[u8]) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(message);
+        to_hex(&mac.finalize().into_bytes())
+    }
+
+    /// Verify a received hex HMAC (either case) of `message` with `verify_slice`.
+    pub fn verify_hex(&self, message: &[u8], received_hex: &str) -> Result<SignatureProof> {
+        let mut tag = [0_u8; 64];
+        hex::decode_to_slice(received_hex.trim(), &mut tag)
+            .map_err(|_| Error::Signature("signature is not a 128-digit hex HMAC-SHA512".into()))?;
+        let mut mac = self.mac.clone();
+        mac.update(message);
+        mac.verify_slice(&tag)
+            .map(|()| SignatureProof::new())
+            .map_err(|_| Error::Signature("signature mismatch".into()))
+    }
+}
+
+impl std::fmt::Debug for HmacSha512Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacSha512Key([hidden])")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +177,13 @@ mod tests {
         );
         assert!(verify_hmac_sha512_hex(b"1234567890123457", data, QVICKLY_HASH).is_err());
         assert!(verify_hmac_sha512_hex(b"1234567890123456", data, "zz").is_err());
+        let key = HmacSha512Key::new(b"1234567890123456").unwrap();
+        assert_eq!(key.sign_hex(data), QVICKLY_HASH);
+        assert!(key.verify_hex(data, QVICKLY_HASH).is_ok());
+        assert!(key.verify_hex(data, &QVICKLY_HASH.to_uppercase()).is_ok());
+        assert!(key.verify_hex(b"{}", QVICKLY_HASH).is_err());
+        assert!(key.verify_hex(data, &QVICKLY_HASH[..126]).is_err());
+        assert!(!format!("{key:?}").contains("1234567890123456"));
     }
 
     #[test]

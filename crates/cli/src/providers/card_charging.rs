@@ -193,9 +193,10 @@ pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// charge → pending → callback → verify → check, against the sandbox at `endpoint`.
 pub(crate) async fn demo(endpoint: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (receiver_url, mut rx, server) = sandbox::callback_receiver("/charge/callback")
-        .await
-        .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
+    let (receiver_url, mut rx, server) =
+        paybridge_core::sandbox::callback_receiver("/charge/callback", "OK")
+            .await
+            .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
     let outcome = demo_steps(endpoint, &receiver_url, &mut rx, log).await;
     server.abort();
     outcome

@@ -1,0 +1,207 @@
+//! Forwarding a callback to the BokaMera booking API: `POST /payment/billmate/v1/ipncallback`
+//! with the XML DTO (`Content-Type` and `Accept: application/xml`).
+
+use paybridge_core::http::{HttpRequest, HttpTransport};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::QvicklyError;
+use crate::generated::booking_api::{
+    CredentialsResponse, IpnCallBackResponse, QvicklyCheckoutIpnCallBack,
+    QvicklyIpnCallbackResponseData, ServerDataResponse,
+};
+use crate::notification::{CallbackFormat, parse_dto};
+
+/// Provider id used in tracing spans and by the `PaymentProvider` impl.
+pub const PROVIDER_ID: &str = "qvickly";
+
+/// A client for the booking API's IPN route.
+#[derive(Debug, Clone)]
+pub struct ForwardClient {
+    endpoint: String,
+    transport: HttpTransport,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonBody<'a> {
+    #[serde(borrow)]
+    credentials: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+fn object(raw: Option<&str>, what: &str) -> Result<serde_json::Map<String, Value>, QvicklyError> {
+    match raw {
+        None => Ok(serde_json::Map::new()),
+        Some(r) => match serde_json::from_str::<Value>(r) {
+            Ok(Value::Object(m)) => Ok(m),
+            // PHP encodes an empty associative array as `[]`.
+            Ok(Value::Array(a)) if a.is_empty() => Ok(serde_json::Map::new()),
+            Ok(_) => Err(QvicklyError::Decode(format!("{what} is not an object"))),
+            Err(e) => Err(QvicklyError::Decode(format!("{what}: {e}"))),
+        },
+    }
+}
+
+/// The XML DTO for a callback received as JSON, a form, or already as XML.
+pub fn dto_from_callback(
+    body: &[u8],
+    company_id: Option<String>,
+    booking_id: Option<i32>,
+) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
+    let text_body = std::str::from_utf8(body)
+        .map_err(|e| QvicklyError::Decode(format!("body is not UTF-8: {e}")))?;
+    let mut dto = match CallbackFormat::sniff(body) {
+        CallbackFormat::Xml => parse_dto(text_body)?,
+        format => {
+            let (credentials, data) = if format == CallbackFormat::Json {
+                let b: JsonBody<'_> = serde_json::from_str(text_body)
+                    .map_err(|e| QvicklyError::Decode(format!("JSON callback: {e}")))?;
+                (
+                    object(b.credentials.map(RawValue::get), "credentials")?,
+                    object(b.data.map(RawValue::get), "data")?,
+                )
+            } else {
+                let mut c = None;
+                let mut d = None;
+                for (k, v) in form_urlencoded::parse(body) {
+                    match k.as_ref() {
+                        "credentials" => c = Some(v.into_owned()),
+                        "data" => d = Some(v.into_owned()),
+                        _ => {}
+                    }
+                }
+                (
+                    object(c.as_deref(), "credentials")?,
+                    object(d.as_deref(), "data")?,
+                )
+            };
+            let server = object(
+                credentials
+                    .get("serverdata")
+                    .map(ToString::to_string)
+                    .as_deref(),
+                "serverdata",
+            )?;
+            let s = |k: &str| text(server.get(k));
+            QvicklyCheckoutIpnCallBack {
+                booking_id: None,
+                company_id: None,
+                credentials: Some(CredentialsResponse {
+                    client: text(credentials.get("client")),
+                    hash: text(credentials.get("hash")),
+                    id: text(credentials.get("id")),
+                    language: text(credentials.get("language")),
+                    serverdata: Some(ServerDataResponse {
+                        gateway_interface: s("GATEWAY_INTERFACE"),
+                        http_accept: s("HTTP_ACCEPT"),
+                        http_accept_encoding: s("HTTP_ACCEPT_ENCODING"),
+                        http_accept_language: s("HTTP_ACCEPT_LANGUAGE"),
+                        http_cache_control: s("HTTP_CACHE_CONTROL"),
+                        http_connection: s("HTTP_CONNECTION"),
+                        http_host: s("HTTP_HOST"),
+                        http_user_agent: s("HTTP_USER_AGENT"),
+                        path: s("PATH"),
+                        query_string: s("QUERY_STRING"),
+                        remote_addr: s("REMOTE_ADDR"),
+                        remote_port: s("REMOTE_PORT"),
+                        request_method: s("REQUEST_METHOD"),
+                        request_time: s("REQUEST_TIME"),
+                        server_addr: s("SERVER_ADDR"),
+                        server_name: s("SERVER_NAME"),
+                        server_port: s("SERVER_PORT"),
+                        server_protocol: s("SERVER_PROTOCOL"),
+                        server_software: s("SERVER_SOFTWARE"),
+                    }),
+                    test: text(credentials.get("test")),
+                    time: text(credentials.get("time")),
+                    version: text(credentials.get("version")),
+                }),
+                data: Some(QvicklyIpnCallbackResponseData {
+                    number: text(data.get("number")),
+                    orderid: text(data.get("orderid")),
+                    status: text(data.get("status")),
+                    url: text(data.get("url")),
+                }),
+            }
+        }
+    };
+    if company_id.is_some() {
+        dto.company_id = company_id;
+    }
+    if booking_id.is_some() {
+        dto.booking_id = booking_id;
+    }
+    Ok(dto)
+}
+
+impl ForwardClient {
+    /// A client for the full URL of the IPN route
+    /// (`https://api.bokamera.se/payment/billmate/v1/ipncallback`).
+    pub fn new(
+        endpoint: impl Into<String>,
+        transport: HttpTransport,
+    ) -> Result<Self, QvicklyError> {
+        let endpoint = endpoint.into();
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(paybridge_core::Error::Config(format!(
+                "endpoint must be an http(s) URL, got {endpoint:?}"
+            ))
+            .into());
+        }
+        Ok(Self {
+            endpoint,
+            transport,
+        })
+    }
+
+    /// Post the DTO and read `IpnCallBackResponse`. `Success = false` is
+    /// [`QvicklyError::Refused`] with the booking API's message. Retried on transient
+    /// failures: an IPN may be delivered more than once by design.
+    pub async fn forward(
+        &self,
+        dto: &QvicklyCheckoutIpnCallBack,
+    ) -> Result<IpnCallBackResponse, QvicklyError> {
+        let body = paybridge_core::soap::to_fragment(dto)?;
+        let request = HttpRequest::post(self.endpoint.clone(), body)
+            .header(http::header::CONTENT_TYPE, "application/xml")?
+            .header(http::header::ACCEPT, "application/xml")?
+            .idempotent(true)
+            .operation(PROVIDER_ID, "ipncallback");
+        let response = self.transport.send(request).await?;
+        let decoded = response
+            .text()
+            .map_err(QvicklyError::from)
+            .and_then(|t| parse_response(t));
+        match decoded {
+            Ok(r) if r.success == Some(true) => {
+                response.into_success()?;
+                Ok(r)
+            }
+            Ok(r) => Err(QvicklyError::Refused {
+                message: r
+                    .message
+                    .unwrap_or_else(|| format!("Success=false (HTTP {})", response.status)),
+            }),
+            Err(e) => {
+                response.into_success()?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Decode an `IpnCallBackResponse` document.
+pub fn parse_response(text: &str) -> Result<IpnCallBackResponse, QvicklyError> {
+    paybridge_core::xml::parse(text)?;
+    Ok(paybridge_core::soap::from_fragment(text)?)
+}

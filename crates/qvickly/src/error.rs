@@ -1,0 +1,44 @@
+//! The Qvickly crate's error, and how it maps into [`paybridge_core::Error`].
+
+/// Code Billmate's own SDK answers a callback whose hash does not verify with.
+pub const VERIFICATION_ERROR_CODE: u32 = 9511;
+
+/// What can go wrong with a Qvickly callback or its forwarding.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QvicklyError {
+    /// The hash does not verify, or the callback names another merchant id.
+    #[error("verification error ({VERIFICATION_ERROR_CODE}): {0}")]
+    Signature(String),
+    /// The body is not a Qvickly callback in any of the accepted forms.
+    #[error("cannot decode callback: {0}")]
+    Decode(String),
+    /// Invalid input; nothing was sent.
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// The booking API answered `Success = false`.
+    #[error("booking API refused the callback: {message}")]
+    Refused {
+        /// The booking API's `Message`.
+        message: String,
+    },
+    /// Transport, timeout or configuration problems from the shared layer.
+    #[error(transparent)]
+    Core(#[from] paybridge_core::Error),
+}
+
+impl From<QvicklyError> for paybridge_core::Error {
+    fn from(e: QvicklyError) -> Self {
+        match e {
+            QvicklyError::Signature(m) => Self::Signature(m),
+            QvicklyError::Decode(m) => Self::Decode(m),
+            QvicklyError::Input(m) => Self::Input(m),
+            QvicklyError::Refused { message } => Self::Provider {
+                code: None,
+                message,
+                retryable: false,
+            },
+            QvicklyError::Core(e) => e,
+        }
+    }
+}

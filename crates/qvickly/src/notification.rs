@@ -1,0 +1,345 @@
+//! Qvickly IPN callbacks: parse any of the three forms, verify, deduplicate.
+//!
+//! `hash = HMAC-SHA512(secret, json_encode(data))`, lowercase hex. Which bytes are hashed:
+//! - **JSON body** `{"credentials": {...}, "data": {...}}`: the raw bytes of the `data` value
+//!   exactly as received — nothing is re-encoded;
+//! - **form body** (`credentials` and `data` fields holding JSON): `data` re-encoded as PHP's
+//!   `json_encode` would ([`crate::php_json::reencode`]);
+//! - **booking API XML** (`QvicklyCheckoutIpnCallBack`): `data` rebuilt from the DTO in
+//!   Qvickly's key order `number, status, orderid, url` (not the DTO's alphabetical order) and
+//!   encoded as PHP would.
+//!
+//! The comparison is constant time (`verify_slice`). When a merchant id is configured, a
+//! callback naming another id is refused too.
+
+use std::borrow::Cow;
+
+use paybridge_core::notification::Unverified;
+use paybridge_core::signature::HmacSha512Key;
+use paybridge_core::{RawNotification, SeenStore, Verified};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::QvicklyError;
+use crate::generated::booking_api::QvicklyCheckoutIpnCallBack;
+use crate::php_json::{encode_str, reencode};
+use crate::status::QvicklyStatus;
+
+/// A verified callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QvicklyCallback {
+    /// `data.orderid`: Qvickly's order (invoice) id.
+    pub order_id: Option<String>,
+    /// `data.number`: the payment number.
+    pub number: Option<String>,
+    /// `data.status`.
+    pub status: QvicklyStatus,
+    /// `data.url`: the payment page or invoice URL.
+    pub url: Option<String>,
+    /// `credentials.test`: a test-mode payment.
+    pub test: bool,
+    /// `credentials.id`: the merchant id the callback is for.
+    pub merchant_id: Option<String>,
+    /// The exact bytes that were signed: PHP `json_encode` of `data`.
+    pub signed_data: String,
+}
+
+impl QvicklyCallback {
+    /// The key under which duplicates are detected: same payment, same status.
+    #[must_use]
+    pub fn dedup_key(&self) -> String {
+        format!(
+            "qvickly:{}:{}:{}",
+            self.number.as_deref().unwrap_or_default(),
+            self.order_id.as_deref().unwrap_or_default(),
+            self.status.as_str()
+        )
+    }
+}
+
+/// The form a callback arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackFormat {
+    /// JSON body.
+    Json,
+    /// `application/x-www-form-urlencoded` with JSON fields.
+    Form,
+    /// The booking API's XML DTO.
+    Xml,
+}
+
+impl CallbackFormat {
+    /// Guess from the first meaningful byte: `<` XML, `{` JSON, anything else a form.
+    #[must_use]
+    pub fn sniff(body: &[u8]) -> Self {
+        let first = body
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(body)
+            .iter()
+            .find(|b| !b.is_ascii_whitespace());
+        match first {
+            Some(b'<') => Self::Xml,
+            Some(b'{') => Self::Json,
+            _ => Self::Form,
+        }
+    }
+}
+
+/// Verifies callbacks for one merchant. Prepares the HMAC key once.
+#[derive(Debug, Clone)]
+pub struct CallbackVerifier {
+    merchant_id: Option<String>,
+    key: HmacSha512Key,
+}
+
+/// What every form yields before verification.
+struct Parsed {
+    hash: String,
+    merchant_id: Option<String>,
+    test: bool,
+    signed: String,
+    fields: DataFields,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DataFields {
+    number: Option<Value>,
+    status: Option<Value>,
+    orderid: Option<Value>,
+    url: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Credentials {
+    hash: Option<String>,
+    id: Option<Value>,
+    test: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct JsonBody<'a> {
+    #[serde(borrow)]
+    credentials: &'a RawValue,
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_i64() == Some(1),
+        Some(Value::String(s)) => matches!(s.trim(), "1" | "true"),
+        _ => false,
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(what: &str, json: &str) -> Result<T, QvicklyError> {
+    serde_json::from_str(json).map_err(|e| QvicklyError::Decode(format!("{what}: {e}")))
+}
+
+impl CallbackVerifier {
+    /// A verifier for `secret`; with `merchant_id`, callbacks for other ids are refused.
+    pub fn new(merchant_id: Option<String>, secret: &SecretString) -> Result<Self, QvicklyError> {
+        if secret.expose_secret().is_empty() {
+            return Err(paybridge_core::Error::Config("the Qvickly secret is empty".into()).into());
+        }
+        Ok(Self {
+            merchant_id: merchant_id.filter(|m| !m.is_empty()),
+            key: HmacSha512Key::new(secret.expose_secret().as_bytes())?,
+        })
+    }
+
+    /// Verify a callback as an HTTP server received it (format from `Content-Type`, else
+    /// sniffed from the body).
+    pub fn verify(&self, raw: &RawNotification) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        let format = match raw.media_type().as_deref() {
+            Some("application/json") => CallbackFormat::Json,
+            Some("application/x-www-form-urlencoded") => CallbackFormat::Form,
+            Some("application/xml" | "text/xml") => CallbackFormat::Xml,
+            _ => CallbackFormat::sniff(&raw.body),
+        };
+        self.verify_as(format, &raw.body)
+    }
+
+    /// Verify a body whose format is sniffed.
+    pub fn verify_bytes(&self, body: &[u8]) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        self.verify_as(CallbackFormat::sniff(body), body)
+    }
+
+    /// Verify a body in a known format.
+    pub fn verify_as(
+        &self,
+        format: CallbackFormat,
+        body: &[u8],
+    ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        let text = std::str::from_utf8(body)
+            .map_err(|e| QvicklyError::Decode(format!("body is not UTF-8: {e}")))?;
+        let parsed = match format {
+            CallbackFormat::Json => parse_json(text)?,
+            CallbackFormat::Form => parse_form(body)?,
+            CallbackFormat::Xml => parse_xml(text)?,
+        };
+        self.check(parsed)
+    }
+
+    fn check(&self, p: Parsed) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        if let (Some(expected), Some(got)) = (&self.merchant_id, &p.merchant_id)
+            && expected != got
+        {
+            return Err(QvicklyError::Signature(format!(
+                "callback is for merchant id {got}, not {expected}"
+            )));
+        }
+        let hash = p.hash;
+        let callback = QvicklyCallback {
+            order_id: text(p.fields.orderid.as_ref()),
+            number: text(p.fields.number.as_ref()),
+            status: QvicklyStatus::parse(&text(p.fields.status.as_ref()).unwrap_or_default()),
+            url: text(p.fields.url.as_ref()),
+            test: p.test,
+            merchant_id: p.merchant_id,
+            signed_data: p.signed,
+        };
+        Unverified::new(callback)
+            .verify(|cb| self.key.verify_hex(cb.signed_data.as_bytes(), &hash))
+            .map_err(|_| QvicklyError::Signature("hash does not match the data".into()))
+    }
+}
+
+fn parse_json(body: &str) -> Result<Parsed, QvicklyError> {
+    let body: JsonBody<'_> = serde_json::from_str(body)
+        .map_err(|e| QvicklyError::Decode(format!("JSON callback: {e}")))?;
+    let credentials: Credentials = decode("credentials", body.credentials.get())?;
+    let signed = body.data.get().to_owned();
+    Ok(Parsed {
+        hash: credentials
+            .hash
+            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
+        merchant_id: text(credentials.id.as_ref()),
+        test: truthy(credentials.test.as_ref()),
+        fields: decode("data", &signed)?,
+        signed,
+    })
+}
+
+fn parse_form(body: &[u8]) -> Result<Parsed, QvicklyError> {
+    let mut credentials = None;
+    let mut data = None;
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "credentials" => credentials = Some(v),
+            "data" => data = Some(v),
+            _ => {}
+        }
+    }
+    let credentials: Credentials = decode(
+        "credentials",
+        &credentials
+            .ok_or_else(|| QvicklyError::Decode("form without a credentials field".into()))?,
+    )?;
+    let data: Cow<'_, str> =
+        data.ok_or_else(|| QvicklyError::Decode("form without a data field".into()))?;
+    let signed = reencode(&data).map_err(|e| QvicklyError::Decode(format!("data: {e}")))?;
+    Ok(Parsed {
+        hash: credentials
+            .hash
+            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
+        merchant_id: text(credentials.id.as_ref()),
+        test: truthy(credentials.test.as_ref()),
+        fields: decode("data", &signed)?,
+        signed,
+    })
+}
+
+/// Parse the booking API's XML DTO (DTDs refused first, like every XML we read).
+pub fn parse_dto(text: &str) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
+    paybridge_core::xml::parse(text).map_err(QvicklyError::from)?;
+    paybridge_core::soap::from_fragment(text).map_err(QvicklyError::from)
+}
+
+/// `data` as Qvickly signs it, rebuilt from DTO fields: keys in Qvickly's order
+/// `number, status, orderid, url`, absent fields left out, PHP escaping.
+#[must_use]
+pub fn data_json(
+    number: Option<&str>,
+    status: Option<&str>,
+    orderid: Option<&str>,
+    url: Option<&str>,
+) -> String {
+    let mut out = String::from("{");
+    for (key, value) in [
+        ("number", number),
+        ("status", status),
+        ("orderid", orderid),
+        ("url", url),
+    ] {
+        if let Some(v) = value {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            encode_str(&mut out, key);
+            out.push(':');
+            encode_str(&mut out, v);
+        }
+    }
+    out.push('}');
+    out
+}
+
+fn parse_xml(text: &str) -> Result<Parsed, QvicklyError> {
+    let dto = parse_dto(text)?;
+    let credentials = dto.credentials.unwrap_or_default();
+    let data = dto.data.unwrap_or_default();
+    let signed = data_json(
+        data.number.as_deref(),
+        data.status.as_deref(),
+        data.orderid.as_deref(),
+        data.url.as_deref(),
+    );
+    Ok(Parsed {
+        hash: credentials
+            .hash
+            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
+        merchant_id: credentials.id,
+        test: truthy(credentials.test.map(Value::String).as_ref()),
+        fields: DataFields {
+            number: data.number.map(Value::String),
+            status: data.status.map(Value::String),
+            orderid: data.orderid.map(Value::String),
+            url: data.url.map(Value::String),
+        },
+        signed,
+    })
+}
+
+/// A verified callback and whether it was seen before.
+#[derive(Debug)]
+pub struct HandledCallback {
+    /// The callback.
+    pub callback: Verified<QvicklyCallback>,
+    /// `true` when the same payment and status arrived before (Qvickly retries for months):
+    /// answer 2xx again, but do not act twice.
+    pub duplicate: bool,
+}
+
+/// Record a verified callback in `seen` and report whether it is a duplicate.
+pub async fn deduplicate(
+    callback: Verified<QvicklyCallback>,
+    seen: &dyn SeenStore,
+) -> Result<HandledCallback, QvicklyError> {
+    let fresh = seen.insert_if_absent(&callback.dedup_key()).await?;
+    Ok(HandledCallback {
+        callback,
+        duplicate: !fresh,
+    })
+}

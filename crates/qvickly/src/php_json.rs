@@ -1,0 +1,372 @@
+//! PHP's `json_encode` (default flags), reproduced byte for byte.
+//!
+//! Qvickly signs `json_encode($data)`. When the data reaches us re-serialized (a form field
+//! holding JSON, or the booking API's XML DTO), the signed bytes must be rebuilt exactly:
+//! no whitespace, keys in the order received, `/` as `\/`, every non-ASCII character as
+//! lowercase `\uXXXX` (UTF-16 surrogate pairs beyond the BMP), control characters as `\b`,
+//! `\f`, `\n`, `\r`, `\t` or `\u00XX`. Numbers are copied as written (PHP decodes and re-encodes
+//! them to the same text for the integers and short decimals Qvickly sends).
+
+use std::fmt::Write as _;
+
+/// Why a document could not be re-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError(pub String);
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Nesting deeper than this is refused (no stack exhaustion on hostile input).
+const MAX_DEPTH: usize = 64;
+
+/// Append `s` as a PHP `json_encode` string literal (quotes included).
+pub fn encode_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || u32::from(c) >= 0x80 => {
+                let mut units = [0_u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{u:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Re-encode a JSON document the way PHP's `json_encode(json_decode($text))` would, keeping
+/// key order and number text. Invalid JSON is an error.
+pub fn reencode(text: &str) -> Result<String, JsonError> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        out: String::with_capacity(text.len() + 16),
+    };
+    p.ws();
+    p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(JsonError(format!("trailing data at byte {}", p.i)));
+    }
+    Ok(p.out)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+    out: String,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn err<T>(&self, what: &str) -> Result<T, JsonError> {
+        Err(JsonError(format!("{what} at byte {}", self.i)))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), JsonError> {
+        if depth > MAX_DEPTH {
+            return self.err("nesting too deep");
+        }
+        match self.s.get(self.i) {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => {
+                let s = self.string()?;
+                encode_str(&mut self.out, &s);
+                Ok(())
+            }
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => self.err("expected a value"),
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), JsonError> {
+        if self.text.get(self.i..self.i + word.len()) == Some(word) {
+            self.out.push_str(word);
+            self.i += word.len();
+            Ok(())
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let start = self.i;
+        if self.s.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        match self.s.get(self.i) {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return self.err("invalid number"),
+        }
+        if self.s.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if !self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+                return self.err("invalid number");
+            }
+            self.digits();
+        }
+        if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if !self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+                return self.err("invalid number");
+            }
+            self.digits();
+        }
+        match self.text.get(start..self.i) {
+            Some(n) => {
+                self.out.push_str(n);
+                Ok(())
+            }
+            None => self.err("invalid number"),
+        }
+    }
+
+    fn digits(&mut self) {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+    }
+
+    /// A string literal, decoded.
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.i += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let rest = self.s.get(self.i..).unwrap_or_default();
+            let run = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(rest.len());
+            match self.text.get(self.i..self.i + run) {
+                Some(chunk) => out.push_str(chunk),
+                None => return self.err("invalid UTF-8 boundary"),
+            }
+            self.i += run;
+            match self.s.get(self.i) {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = self.escape()?;
+                    out.push(c);
+                }
+                Some(_) => return self.err("control character in string"),
+                None => return self.err("unterminated string"),
+            }
+        }
+    }
+
+    fn escape(&mut self) -> Result<char, JsonError> {
+        let c = match self.s.get(self.i) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.i += 1;
+                let hi = self.hex4()?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    if self.text.get(self.i..self.i + 2) != Some("\\u") {
+                        return self.err("unpaired surrogate");
+                    }
+                    self.i += 2;
+                    let lo = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return self.err("unpaired surrogate");
+                    }
+                    let code =
+                        0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
+                    return char::from_u32(code).map_or_else(|| self.err("invalid code point"), Ok);
+                }
+                return char::from_u32(u32::from(hi))
+                    .map_or_else(|| self.err("unpaired surrogate"), Ok);
+            }
+            _ => return self.err("invalid escape"),
+        };
+        self.i += 1;
+        Ok(c)
+    }
+
+    fn hex4(&mut self) -> Result<u16, JsonError> {
+        let digits = self
+            .text
+            .get(self.i..self.i + 4)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
+        match digits.and_then(|d| u16::from_str_radix(d, 16).ok()) {
+            Some(v) => {
+                self.i += 4;
+                Ok(v)
+            }
+            None => self.err("invalid \\u escape"),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), JsonError> {
+        self.i += 1;
+        self.out.push('{');
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            self.out.push('}');
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.s.get(self.i) != Some(&b'"') {
+                return self.err("expected a key");
+            }
+            let key = self.string()?;
+            encode_str(&mut self.out, &key);
+            self.ws();
+            if self.s.get(self.i) != Some(&b':') {
+                return self.err("expected ':'");
+            }
+            self.i += 1;
+            self.out.push(':');
+            self.ws();
+            self.value(depth + 1)?;
+            self.ws();
+            match self.s.get(self.i) {
+                Some(b',') => {
+                    self.i += 1;
+                    self.out.push(',');
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    self.out.push('}');
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or '}'"),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<(), JsonError> {
+        self.i += 1;
+        self.out.push('[');
+        self.ws();
+        if self.s.get(self.i) == Some(&b']') {
+            self.i += 1;
+            self.out.push(']');
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            self.value(depth + 1)?;
+            self.ws();
+            match self.s.get(self.i) {
+                Some(b',') => {
+                    self.i += 1;
+                    self.out.push(',');
+                }
+                Some(b']') => {
+                    self.i += 1;
+                    self.out.push(']');
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or ']'"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn php_escaping_rules() {
+        let mut s = String::new();
+        encode_str(&mut s, "a/b\"c\\d\u{1}\n\tå😀\u{7f}");
+        assert_eq!(
+            s,
+            "\"a\\/b\\\"c\\\\d\\u0001\\n\\t\\u00e5\\ud83d\\ude00\u{7f}\""
+        );
+    }
+
+    #[test]
+    fn reencode_matches_php_output() {
+        // Hand-checked against PHP 8 `json_encode(json_decode($in))`.
+        let input = "{ \"number\": \"1001\",\n \"status\": \"Paid\", \"orderid\": \"A/1\", \"url\": \"https://shop.se/tack?q=åäö\", \"emoji\": \"😀\", \"nested\": {\"a\": [1, 2.50, {\"b\": \"Ö\"}], \"e\": {}, \"l\": []}, \"n\": null, \"t\": true }";
+        let php = r#"{"number":"1001","status":"Paid","orderid":"A\/1","url":"https:\/\/shop.se\/tack?q=\u00e5\u00e4\u00f6","emoji":"\ud83d\ude00","nested":{"a":[1,2.50,{"b":"\u00d6"}],"e":{},"l":[]},"n":null,"t":true}"#;
+        assert_eq!(reencode(input).unwrap(), php);
+        // Already-encoded input comes back unchanged, escapes and all.
+        assert_eq!(reencode(php).unwrap(), php);
+        assert_eq!(
+            reencode(r#"{"id":"123456","amount":100,"currency":"SEK"}"#).unwrap(),
+            r#"{"id":"123456","amount":100,"currency":"SEK"}"#
+        );
+    }
+
+    #[test]
+    fn invalid_json_is_refused() {
+        for bad in [
+            "",
+            "{",
+            "{\"a\"}",
+            "[1,]",
+            "{\"a\":01}",
+            "\"\\ud83d\"",
+            "\"\\x\"",
+            "tru",
+            "{} x",
+            "\"a\u{1}\"",
+        ] {
+            assert!(reencode(bad).is_err(), "{bad:?} accepted");
+        }
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(reencode(&deep).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "\\PC{0,200}") {
+            let _ = reencode(&text);
+        }
+
+        #[test]
+        fn output_is_json_with_the_same_value(s in "\\PC{0,40}", n in proptest::prelude::any::<i32>()) {
+            let doc = serde_json::json!({"s": s, "n": n, "a": [s, {"k": null}]}).to_string();
+            let php = reencode(&doc).map_err(|e| proptest::test_runner::TestCaseError::fail(e.0))?;
+            proptest::prop_assert!(php.is_ascii());
+            let back: serde_json::Value = serde_json::from_str(&php).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let orig: serde_json::Value = serde_json::from_str(&doc).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(back, orig);
+            proptest::prop_assert_eq!(reencode(&php).map_err(|e| proptest::test_runner::TestCaseError::fail(e.0))?, php.clone());
+        }
+    }
+}

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
+use paybridge_card_charging::sandbox::{SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
     Card, CardChargingError, CardChargingProvider, ChargeStatus, Client, ClientConfig, RequestId,
     Telco, callback_sign,

@@ -19,6 +19,15 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// A successful result (exit 0).
+    pub fn ok(value: Value) -> Self {
+        Self {
+            value: Some(value),
+            human: None,
+            exit: 0,
+        }
+    }
+
     /// Nothing more to print (exit 0).
     pub fn printed() -> Self {
         Self {

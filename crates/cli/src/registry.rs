@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use crate::demo::{FlowLog, FlowResult};
 use crate::output::{CliError, Outcome};
-use crate::providers::card_charging;
+use crate::providers::{card_charging, qvickly};
 use crate::sandbox::{Mount, RunningSandbox, SandboxContext};
 
 /// Provider subcommands (`paybridge <provider> <command>`).
@@ -14,18 +14,22 @@ pub(crate) enum ProviderCommand {
     /// Vietnamese telco card-charging gateways (`chargingws/v2`).
     #[command(subcommand, name = "card-charging")]
     CardCharging(card_charging::Command),
+    /// Qvickly IPN callbacks: verify, forward to the booking API.
+    #[command(subcommand)]
+    Qvickly(qvickly::Command),
 }
 
 /// Run a provider subcommand.
 pub(crate) async fn run(command: ProviderCommand) -> Result<Outcome, CliError> {
     match command {
         ProviderCommand::CardCharging(c) => card_charging::run(c).await,
+        ProviderCommand::Qvickly(c) => qvickly::run(c).await,
     }
 }
 
 /// Every provider's simulator, mounted on one router.
 pub(crate) fn sandbox_mounts(ctx: &SandboxContext) -> Result<Vec<Mount>, CliError> {
-    Ok(vec![card_charging::mount(ctx)?])
+    Ok(vec![card_charging::mount(ctx)?, qvickly::mount(ctx)?])
 }
 
 /// Every provider's demo flow against the running sandbox, in order.
@@ -36,6 +40,16 @@ pub(crate) async fn demo_flows(sandbox: &RunningSandbox) -> Vec<FlowResult> {
         let error = card_charging::demo(endpoint, &mut log).await.err();
         results.push(FlowResult {
             provider: "card-charging",
+            log,
+            error,
+        });
+    }
+    if let Some(endpoint) = sandbox.endpoints.get("qvickly") {
+        let mut log = FlowLog::default();
+        let base_url = format!("http://{}", sandbox.addr);
+        let error = qvickly::demo(endpoint, &base_url, &mut log).await.err();
+        results.push(FlowResult {
+            provider: "qvickly",
             log,
             error,
         });

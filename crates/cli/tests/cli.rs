@@ -15,6 +15,7 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 const KEY: &str = "sandbox-key";
+const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;
 
 struct Sandbox {
     child: Child,
@@ -57,6 +58,10 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
     // No secret anywhere, even with trace logging.
     let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(KEY), "partner key leaked: {all}");
+    assert!(
+        !all.contains(QVICKLY_SECRET),
+        "qvickly secret leaked: {all}"
+    );
     (out, json)
 }
 
@@ -318,4 +323,85 @@ fn version_and_help_exit_zero() {
     let out = Command::new(BIN).arg("--version").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("paybridge "));
+}
+
+#[test]
+fn qvickly_verify_and_forward() {
+    use paybridge_qvickly::sandbox::{CallbackSpec, Simulator};
+    let sb = sandbox();
+    let ep = sb.endpoints["qvickly"].as_str().unwrap();
+    let body = Simulator::new().unwrap().signed_callback(&CallbackSpec {
+        status: Some("Cancelled".into()),
+        orderid: Some("P/1".into()),
+        ..CallbackSpec::default()
+    });
+    let file = std::env::temp_dir().join(unique("qv"));
+    std::fs::write(&file, &body).unwrap();
+    let path = file.to_str().unwrap();
+    let env = [
+        ("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET),
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+    ];
+
+    // A definitive negative outcome: the normal object, exit 1.
+    let (out, v) = run(
+        &["--json", "qvickly", "verify-callback", "--body", path],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["provider_status"], "Cancelled");
+    assert_eq!(v["order_id"], "P/1");
+    assert_eq!(v["number"], "1001");
+    assert_eq!(v["test"], true);
+    assert!(v["url"].is_string());
+
+    let paid = body.replace("Cancelled", "Paid");
+    std::fs::write(&file, &paid).unwrap();
+    let (out, v) = run(
+        &["--json", "qvickly", "verify-callback", "--body", path],
+        &env,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "tampered status must not verify: {v}"
+    );
+    assert_eq!(v["error"]["kind"], "signature");
+
+    std::fs::write(&file, &body).unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "qvickly",
+            "forward",
+            "--endpoint",
+            ep,
+            "--body",
+            path,
+            "--booking-id",
+            "5",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["success"], true);
+    assert!(v["message"].as_str().unwrap().contains("P/1"));
+
+    std::fs::write(&file, "not a callback").unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "qvickly",
+            "forward",
+            "--endpoint",
+            ep,
+            "--body",
+            path,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert_eq!(v["error"]["kind"], "input");
+    let _ = std::fs::remove_file(file);
 }

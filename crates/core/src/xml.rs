@@ -58,6 +58,25 @@ pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
     .map_err(|e| Error::Decode(format!("malformed XML: {e}")))
 }
 
+/// Parse `text` (refusing DTDs) and check that its root element is `{namespace}local`.
+///
+/// yaserde decodes any root element into any struct — an HTML error page becomes a response
+/// with every field empty — so every document decoded from the network is checked here first.
+pub fn expect_root(text: &str, namespace: Option<&str>, local: &str) -> Result<()> {
+    let doc = parse(text)?;
+    let root = doc.root_element().tag_name();
+    if root.name() == local && root.namespace() == namespace {
+        Ok(())
+    } else {
+        Err(Error::Decode(format!(
+            "expected <{local}> in namespace {}, found <{}> in namespace {}",
+            namespace.unwrap_or("(none)"),
+            root.name(),
+            root.namespace().unwrap_or("(none)")
+        )))
+    }
+}
+
 /// The first element child of `node`.
 #[must_use]
 pub fn first_element<'a, 'input>(
@@ -227,6 +246,14 @@ mod tests {
         );
         assert!("abc".parse::<XsdDecimal>().is_err());
         assert!("".parse::<XsdDecimal>().is_err());
+    }
+
+    #[test]
+    fn expect_root_checks_name_and_namespace() {
+        assert!(expect_root(r#"<a xmlns="urn:x"/>"#, Some("urn:x"), "a").is_ok());
+        assert!(expect_root(r#"<a xmlns="urn:y"/>"#, Some("urn:x"), "a").is_err());
+        assert!(expect_root("<html>oops</html>", Some("urn:x"), "a").is_err());
+        assert!(expect_root("<a/>", None, "a").is_ok());
     }
 
     #[test]

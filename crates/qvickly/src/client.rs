@@ -41,7 +41,9 @@ struct JsonBody<'a> {
 
 fn object(raw: Option<&str>, what: &str) -> Result<serde_json::Map<String, Value>, QvicklyError> {
     match raw {
-        None => Ok(serde_json::Map::new()),
+        None => Err(QvicklyError::Decode(format!(
+            "a callback needs a {what} field"
+        ))),
         Some(r) => match serde_json::from_str::<Value>(r) {
             Ok(Value::Object(m)) => Ok(m),
             // PHP encodes an empty associative array as `[]`.
@@ -181,7 +183,7 @@ impl ForwardClient {
         let decoded = response
             .text()
             .map_err(QvicklyError::from)
-            .and_then(|t| parse_response(t));
+            .and_then(parse_response);
         match decoded {
             Ok(r) if r.success == Some(true) => {
                 response.into_success()?;
@@ -202,6 +204,10 @@ impl ForwardClient {
 
 /// Decode an `IpnCallBackResponse` document.
 pub fn parse_response(text: &str) -> Result<IpnCallBackResponse, QvicklyError> {
-    paybridge_core::xml::parse(text)?;
+    paybridge_core::xml::expect_root(
+        text,
+        Some(crate::notification::DTOS_NS),
+        "IpnCallBackResponse",
+    )?;
     Ok(paybridge_core::soap::from_fragment(text)?)
 }

@@ -27,6 +27,9 @@ use crate::generated::booking_api::QvicklyCheckoutIpnCallBack;
 use crate::php_json::{encode_str, reencode};
 use crate::status::QvicklyStatus;
 
+/// The booking API's DTO namespace.
+pub const DTOS_NS: &str = "http://schemas.datacontract.org/2004/07/BokaMera.API.ServiceModel.Dtos";
+
 /// A verified callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QvicklyCallback {
@@ -263,7 +266,7 @@ fn parse_form(body: &[u8]) -> Result<Parsed, QvicklyError> {
 
 /// Parse the booking API's XML DTO (DTDs refused first, like every XML we read).
 pub fn parse_dto(text: &str) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
-    paybridge_core::xml::parse(text).map_err(QvicklyError::from)?;
+    paybridge_core::xml::expect_root(text, Some(DTOS_NS), "QvicklyCheckoutIpnCallBack")?;
     paybridge_core::soap::from_fragment(text).map_err(QvicklyError::from)
 }
 

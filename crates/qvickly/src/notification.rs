@@ -19,7 +19,6 @@ use paybridge_core::signature::HmacSha512Key;
 use paybridge_core::{RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::QvicklyError;
@@ -106,48 +105,126 @@ struct Parsed {
     fields: DataFields,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The four data fields, as text.
+#[derive(Debug, Default)]
 struct DataFields {
-    number: Option<Value>,
-    status: Option<Value>,
-    orderid: Option<Value>,
-    url: Option<Value>,
+    number: Option<String>,
+    status: Option<String>,
+    orderid: Option<String>,
+    url: Option<String>,
+}
+
+/// A JSON scalar read as text without building a `Value`: strings as they are (borrowed when
+/// unescaped), numbers and booleans in their JSON form, `null` as absent.
+#[derive(Debug, Default)]
+struct Scalar<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Borrowed(if v {
+                    "true"
+                } else {
+                    "false"
+                }))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar(None))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Scalar<'_> {
+    fn owned(self) -> Option<String> {
+        self.0.map(Cow::into_owned)
+    }
+
+    /// `"1"`, `1`, `true`, `"true"`.
+    fn truthy(&self) -> bool {
+        matches!(self.0.as_deref().map(str::trim), Some("1" | "true"))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Credentials {
-    hash: Option<String>,
-    id: Option<Value>,
-    test: Option<Value>,
+struct RawData<'a> {
+    #[serde(borrow, default)]
+    number: Scalar<'a>,
+    #[serde(borrow, default)]
+    status: Scalar<'a>,
+    #[serde(borrow, default)]
+    orderid: Scalar<'a>,
+    #[serde(borrow, default)]
+    url: Scalar<'a>,
+}
+
+impl RawData<'_> {
+    fn owned(self) -> DataFields {
+        DataFields {
+            number: self.number.owned(),
+            status: self.status.owned(),
+            orderid: self.orderid.owned(),
+            url: self.url.owned(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Credentials<'a> {
+    #[serde(borrow, default)]
+    hash: Scalar<'a>,
+    #[serde(borrow, default)]
+    id: Scalar<'a>,
+    #[serde(borrow, default)]
+    test: Scalar<'a>,
 }
 
 #[derive(Deserialize)]
 struct JsonBody<'a> {
     #[serde(borrow)]
-    credentials: &'a RawValue,
+    credentials: Credentials<'a>,
     #[serde(borrow)]
     data: &'a RawValue,
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_i64() == Some(1),
-        Some(Value::String(s)) => matches!(s.trim(), "1" | "true"),
-        _ => false,
-    }
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(what: &str, json: &str) -> Result<T, QvicklyError> {
+fn decode<'a, T: Deserialize<'a>>(what: &str, json: &'a str) -> Result<T, QvicklyError> {
     serde_json::from_str(json).map_err(|e| QvicklyError::Decode(format!("{what}: {e}")))
+}
+
+fn required_hash(c: &Credentials<'_>) -> Result<String, QvicklyError> {
+    c.hash
+        .0
+        .as_deref()
+        .map(str::to_owned)
+        .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))
 }
 
 impl CallbackVerifier {
@@ -205,10 +282,10 @@ impl CallbackVerifier {
         }
         let hash = p.hash;
         let callback = QvicklyCallback {
-            order_id: text(p.fields.orderid.as_ref()),
-            number: text(p.fields.number.as_ref()),
-            status: QvicklyStatus::parse(&text(p.fields.status.as_ref()).unwrap_or_default()),
-            url: text(p.fields.url.as_ref()),
+            order_id: p.fields.orderid,
+            number: p.fields.number,
+            status: QvicklyStatus::parse(p.fields.status.as_deref().unwrap_or_default()),
+            url: p.fields.url,
             test: p.test,
             merchant_id: p.merchant_id,
             signed_data: p.signed,
@@ -220,18 +297,14 @@ impl CallbackVerifier {
 }
 
 fn parse_json(body: &str) -> Result<Parsed, QvicklyError> {
-    let body: JsonBody<'_> = serde_json::from_str(body)
-        .map_err(|e| QvicklyError::Decode(format!("JSON callback: {e}")))?;
-    let credentials: Credentials = decode("credentials", body.credentials.get())?;
-    let signed = body.data.get().to_owned();
+    let body: JsonBody<'_> = decode("JSON callback", body)?;
+    let data: RawData<'_> = decode("data", body.data.get())?;
     Ok(Parsed {
-        hash: credentials
-            .hash
-            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
-        merchant_id: text(credentials.id.as_ref()),
-        test: truthy(credentials.test.as_ref()),
-        fields: decode("data", &signed)?,
-        signed,
+        hash: required_hash(&body.credentials)?,
+        test: body.credentials.test.truthy(),
+        merchant_id: body.credentials.id.owned(),
+        fields: data.owned(),
+        signed: body.data.get().to_owned(),
     })
 }
 
@@ -245,21 +318,18 @@ fn parse_form(body: &[u8]) -> Result<Parsed, QvicklyError> {
             _ => {}
         }
     }
-    let credentials: Credentials = decode(
-        "credentials",
-        &credentials
-            .ok_or_else(|| QvicklyError::Decode("form without a credentials field".into()))?,
-    )?;
+    let credentials_text = credentials
+        .ok_or_else(|| QvicklyError::Decode("form without a credentials field".into()))?;
+    let credentials: Credentials<'_> = decode("credentials", &credentials_text)?;
     let data: Cow<'_, str> =
         data.ok_or_else(|| QvicklyError::Decode("form without a data field".into()))?;
     let signed = reencode(&data).map_err(|e| QvicklyError::Decode(format!("data: {e}")))?;
+    let fields = decode::<RawData<'_>>("data", &signed)?.owned();
     Ok(Parsed {
-        hash: credentials
-            .hash
-            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
-        merchant_id: text(credentials.id.as_ref()),
-        test: truthy(credentials.test.as_ref()),
-        fields: decode("data", &signed)?,
+        hash: required_hash(&credentials)?,
+        test: credentials.test.truthy(),
+        merchant_id: credentials.id.owned(),
+        fields,
         signed,
     })
 }
@@ -314,12 +384,12 @@ fn parse_xml(text: &str) -> Result<Parsed, QvicklyError> {
             .hash
             .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
         merchant_id: credentials.id,
-        test: truthy(credentials.test.map(Value::String).as_ref()),
+        test: Scalar(credentials.test.map(Cow::Owned)).truthy(),
         fields: DataFields {
-            number: data.number.map(Value::String),
-            status: data.status.map(Value::String),
-            orderid: data.orderid.map(Value::String),
-            url: data.url.map(Value::String),
+            number: data.number,
+            status: data.status,
+            orderid: data.orderid,
+            url: data.url,
         },
         signed,
     })

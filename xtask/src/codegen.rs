@@ -35,6 +35,11 @@ pub const TARGETS: &[Target] = &[
         sources: &["schemas/linkifier/PaymentNotification.wsdl"],
     },
     Target {
+        crate_dir: "crates/woopay",
+        module: "xml_controller",
+        sources: &["schemas/woopay/XmlController.wsdl"],
+    },
+    Target {
         crate_dir: "crates/qvickly",
         module: "booking_api",
         sources: &[

@@ -48,6 +48,9 @@ struct Emitter<'a> {
     model: &'a Model,
     prefixes: Prefixes,
     by_name: BTreeMap<&'a QName, &'a TypeDef>,
+    /// rpc/encoded: scalars are typed encoded values, every field optional, every struct
+    /// carries `xsi:type` and `xsi:nil`.
+    encoded: bool,
 }
 
 /// Generate the module source for one provider. `header` is the module doc text.
@@ -57,6 +60,7 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
         model,
         prefixes: Prefixes::new(model),
         by_name,
+        encoded: model.encoded(),
     };
     let mut seen = BTreeMap::new();
     for t in &model.types {
@@ -90,11 +94,14 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
         );
         items.push(quote! { #[doc = #doc] pub const #name: &str = #action; });
     }
+    for op in model.operations.iter().filter(|o| o.style == "rpc") {
+        items.extend(e.rpc_wrappers(op));
+    }
     for t in &model.types {
         items.push(match t {
             TypeDef::Struct(s) => e.structure(s)?,
             TypeDef::Enum(en) => Emitter::enumeration(&e.prefixes, en),
-            TypeDef::Array(a) => Emitter::array(a),
+            TypeDef::Array(a) => e.array(a),
         });
     }
     let file = quote! {
@@ -121,7 +128,22 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
 }
 
 impl Emitter<'_> {
-    fn rust_type(ty: &FieldType) -> TokenStream {
+    fn rust_type(&self, ty: &FieldType) -> TokenStream {
+        if self.encoded
+            && let FieldType::Builtin(b) = ty
+        {
+            return match b {
+                Builtin::String => quote!(paybridge_core::soap::encoded::EncString),
+                Builtin::Boolean => quote!(paybridge_core::soap::encoded::EncBool),
+                Builtin::Decimal => quote!(paybridge_core::soap::encoded::EncDecimal),
+                Builtin::Int
+                | Builtin::Long
+                | Builtin::Short
+                | Builtin::Byte
+                | Builtin::UnsignedInt
+                | Builtin::UnsignedLong => quote!(paybridge_core::soap::encoded::EncInt),
+            };
+        }
         match ty {
             FieldType::Builtin(b) => match b {
                 Builtin::String => quote!(String),
@@ -186,13 +208,25 @@ impl Emitter<'_> {
         } else {
             quote!()
         };
-        let container = if *ns == self.prefixes.primary {
+        let unqualified = s.fields.iter().all(|f| f.namespace.is_none()) && s.base.is_none();
+        let container = if self.encoded || (unqualified && !s.fields.is_empty()) {
+            quote!(#[yaserde(rename = #wire, namespaces = { "xsi" = #XSI })])
+        } else if *ns == self.prefixes.primary {
             quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #prefix = #ns #xsi })])
         } else {
             quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #prefix = #ns #xsi })])
         };
         let mut fields = Vec::new();
-        if s.polymorphic {
+        if self.encoded {
+            fields.push(quote! {
+                #[doc = " `xsi:type`, e.g. `ns1:CoreLoginRequest`."]
+                #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+                pub xsi_type: Option<String>,
+                #[doc = " `xsi:nil`: PHP answers errors with a nil `response`."]
+                #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+                pub xsi_nil: Option<String>,
+            });
+        } else if s.polymorphic {
             fields.push(quote! {
                 #[doc = " `xsi:type`: names the concrete type where a base type is expected."]
                 #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
@@ -213,9 +247,12 @@ impl Emitter<'_> {
                 });
             }
             let fid = ident(&fname);
-            let inner = Self::rust_type(&f.ty);
+            let inner = self.rust_type(&f.ty);
             let (ty, occurs) = match (f.occurs, f.nillable) {
                 (Occurs::Many, _) => (quote!(Vec<#inner>), "repeated"),
+                (_, _) if self.encoded => {
+                    (quote!(Option<#inner>), "rpc/encoded, may be absent or nil")
+                }
                 (Occurs::Optional, _) => (quote!(Option<#inner>), "optional"),
                 (Occurs::Required, true) => (quote!(Option<#inner>), "required, nillable"),
                 (Occurs::Required, false) => (inner, "required"),
@@ -241,6 +278,50 @@ impl Emitter<'_> {
             #container
             pub struct #name { #(#fields)* }
         })
+    }
+
+    /// rpc style: the operation element (`<tns:op>` with the input parts) and the response
+    /// element (`<tns:opResponse>` with the output parts), parts unqualified.
+    fn rpc_wrappers(&self, op: &crate::schema::Operation) -> Vec<TokenStream> {
+        let ns = op
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.prefixes.primary.clone());
+        let env = "http://schemas.xmlsoap.org/soap/envelope/";
+        let wrapper = |wire: String, rust: String, parts: &[(String, FieldType)], doc: String| {
+            let name = ident(&rust);
+            let fields = parts.iter().map(|(part, ty)| {
+                let fid = ident(&snake(part));
+                let t = self.rust_type(ty);
+                let doc = format!(" Part `{part}` (`{}`).", Self::wire_type_name(ty));
+                quote! { #[doc = #doc] #[yaserde(rename = #part)] pub #fid: Option<#t>, }
+            });
+            quote! {
+                #[doc = #doc]
+                #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+                #[yaserde(rename = #wire, prefix = "tns", namespaces = { "tns" = #ns, "SOAP-ENV" = #env })]
+                pub struct #name {
+                    #[doc = " `SOAP-ENV:encodingStyle` on the operation element."]
+                    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+                    pub encoding_style: Option<String>,
+                    #(#fields)*
+                }
+            }
+        };
+        vec![
+            wrapper(
+                op.name.clone(),
+                format!("{}Rpc", camel(&op.name)),
+                &op.input_parts,
+                format!(" rpc request element of `{}`.", op.name),
+            ),
+            wrapper(
+                format!("{}Response", op.name),
+                format!("{}RpcResponse", camel(&op.name)),
+                &op.output_parts,
+                format!(" rpc response element of `{}`.", op.name),
+            ),
+        ]
     }
 
     fn enumeration(prefixes: &Prefixes, e: &EnumDef) -> TokenStream {
@@ -284,9 +365,9 @@ impl Emitter<'_> {
         }
     }
 
-    fn array(a: &ArrayDef) -> TokenStream {
+    fn array(&self, a: &ArrayDef) -> TokenStream {
         let name = ident(&camel(&a.name.name));
-        let item = Self::rust_type(&a.item);
+        let item = self.rust_type(&a.item);
         let wire = &a.name.name;
         let doc = format!(
             " `{}`: SOAP-encoded array of `{}`.",

@@ -32,7 +32,9 @@ fn words(name: &str) -> Vec<String> {
     words
 }
 
-/// `snake_case`, with a trailing `_` for Rust keywords and a leading `n` for a leading digit.
+/// `snake_case`, with a `_field` suffix for Rust keywords (yaserde's derive builds
+/// `__{name}_value` locals, so a trailing `_` would not be snake case) and a leading `n` for a
+/// leading digit.
 #[must_use]
 pub fn snake(name: &str) -> String {
     let s = words(name)
@@ -62,7 +64,7 @@ pub fn camel(name: &str) -> String {
 /// `SCREAMING_SNAKE_CASE`.
 #[must_use]
 pub fn screaming(name: &str) -> String {
-    snake(name).trim_end_matches('_').to_uppercase()
+    snake(name).trim_end_matches("_field").to_uppercase()
 }
 
 fn fix_ident(s: String) -> String {
@@ -79,7 +81,7 @@ fn fix_ident(s: String) -> String {
         return format!("n{s}");
     }
     if KEYWORDS.contains(&s.as_str()) {
-        return format!("{s}_");
+        return format!("{s}_field");
     }
     s
 }
@@ -95,7 +97,7 @@ mod tests {
         assert_eq!(snake("PayProviderID"), "pay_provider_id");
         assert_eq!(snake("HTTP_ACCEPT_ENCODING"), "http_accept_encoding");
         assert_eq!(snake("fraud_status"), "fraud_status");
-        assert_eq!(snake("type"), "type_");
+        assert_eq!(snake("type"), "type_field");
         assert_eq!(camel("cDataRecordIPN"), "CDataRecordIpn");
         assert_eq!(camel("APICredential"), "ApiCredential");
         assert_eq!(camel("IPNEventRaisedResult"), "IpnEventRaisedResult");

@@ -160,6 +160,20 @@ pub struct Operation {
     pub versions: Vec<&'static str>,
     pub input: Option<String>,
     pub output: Option<String>,
+    /// rpc style: the `soap:body` namespace of the operation's wrapper elements.
+    pub namespace: Option<String>,
+    /// rpc style: the input message's parts (name, type).
+    pub input_parts: Vec<(String, FieldType)>,
+    /// rpc style: the output message's parts (name, type).
+    pub output_parts: Vec<(String, FieldType)>,
+}
+
+impl Model {
+    /// Whether the service is rpc/encoded (every value carries `xsi:type`).
+    #[must_use]
+    pub fn encoded(&self) -> bool {
+        self.operations.iter().any(|o| o.use_ == "encoded")
+    }
 }
 
 /// Everything read from one provider's schema files.
@@ -565,7 +579,7 @@ fn read_wsdl(
     model: &mut Model,
     defs: roxmltree::Node<'_, '_>,
 ) -> Result<(), SchemaError> {
-    let mut messages: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut messages: BTreeMap<String, Vec<(String, String, Option<FieldType>)>> = BTreeMap::new();
     let mut port_ops: Vec<(String, Option<String>, Option<String>)> = Vec::new();
     for child in elements(defs) {
         if child.tag_name().namespace() != Some(WSDL) {
@@ -584,10 +598,14 @@ fn read_wsdl(
                 let name = child.attribute("name").unwrap_or_default().to_owned();
                 let parts = elements(child)
                     .map(|p| {
-                        p.attribute("element")
-                            .or_else(|| p.attribute("type"))
-                            .map(|v| v.rsplit(':').next().unwrap_or(v).to_owned())
-                            .ok_or_else(|| r.err(p, "part without element or type"))
+                        let part = p.attribute("name").unwrap_or_default().to_owned();
+                        if let Some(el) = p.attribute("element") {
+                            Ok((part, el.rsplit(':').next().unwrap_or(el).to_owned(), None))
+                        } else if let Some(ty) = p.attribute("type") {
+                            Ok((part, ty.to_owned(), Some(field_type(r, p, ty)?)))
+                        } else {
+                            Err(r.err(p, "part without element or type"))
+                        }
                     })
                     .collect::<Result<_, _>>()?;
                 messages.insert(name, parts);
@@ -611,13 +629,22 @@ fn read_wsdl(
     }
     for op in &mut model.operations {
         if let Some((_, input, output)) = port_ops.iter().find(|(n, _, _)| *n == op.name) {
-            let first = |m: &Option<String>| {
+            let parts = |m: &Option<String>| {
                 m.as_ref()
                     .and_then(|m| messages.get(m))
-                    .and_then(|parts| parts.first().cloned())
+                    .cloned()
+                    .unwrap_or_default()
             };
-            op.input = first(input);
-            op.output = first(output);
+            let (inp, out) = (parts(input), parts(output));
+            op.input = inp.first().map(|p| p.1.clone());
+            op.output = out.first().map(|p| p.1.clone());
+            let typed = |ps: Vec<(String, String, Option<FieldType>)>| {
+                ps.into_iter()
+                    .filter_map(|(n, _, t)| t.map(|t| (n, t)))
+                    .collect()
+            };
+            op.input_parts = typed(inp);
+            op.output_parts = typed(out);
         }
     }
     Ok(())
@@ -652,12 +679,16 @@ fn read_binding(
             .attribute("style")
             .unwrap_or(default_style)
             .to_owned();
-        let use_ = elements(op)
+        let body = elements(op)
             .find(|c| is(*c, WSDL, "input"))
-            .and_then(|i| elements(i).find(|c| is(*c, soap_ns, "body")))
+            .and_then(|i| elements(i).find(|c| is(*c, soap_ns, "body")));
+        let use_ = body
             .and_then(|b| b.attribute("use"))
             .unwrap_or("literal")
             .to_owned();
+        let namespace = body
+            .and_then(|b| b.attribute("namespace"))
+            .map(str::to_owned);
         if let Some(existing) = model.operations.iter_mut().find(|o| o.name == name) {
             if existing.soap_action != action {
                 return Err(r.err(
@@ -677,6 +708,9 @@ fn read_binding(
                 versions: vec![version],
                 input: None,
                 output: None,
+                namespace,
+                input_parts: Vec::new(),
+                output_parts: Vec::new(),
             });
         }
     }

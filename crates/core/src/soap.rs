@@ -396,8 +396,18 @@ pub async fn call(
     }
 }
 
-/// Helpers for rpc/encoded payloads (PHP SoapServer and friends).
+/// Helpers for rpc/encoded payloads (PHP `SoapServer` and friends).
+///
+/// rpc/encoded puts `xsi:type` on every value and `xsi:nil="true"` on absent ones. The typed
+/// values below carry both attributes and keep the text as received; `get()` parses it.
+/// Generated rpc/encoded types use them for every scalar field.
 pub mod encoded {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
+    use crate::{Error, Result};
+
     /// The `SOAP-ENC:arrayType` value for `len` items of `item_type` (`xsd:int[2]`).
     #[must_use]
     pub fn array_type(item_type: &str, len: usize) -> String {
@@ -417,6 +427,78 @@ pub mod encoded {
     pub fn is_nil(node: roxmltree::Node<'_, '_>) -> bool {
         matches!(node.attribute((super::XSI_NS, "nil")), Some("true" | "1"))
     }
+
+    macro_rules! encoded_value {
+        ($(#[$doc:meta])* $name:ident, $xsd:literal, $ty:ty, $parse:expr, $show:expr) => {
+            $(#[$doc])*
+            #[derive(Debug, Default, Clone, PartialEq, Eq, yaserde::YaSerialize, yaserde::YaDeserialize)]
+            #[yaserde(namespaces = { "xsi" = "http://www.w3.org/2001/XMLSchema-instance" })]
+            pub struct $name {
+                /// `xsi:type`, e.g. `xsd:int`.
+                #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+                pub xsi_type: Option<String>,
+                /// `xsi:nil`.
+                #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+                pub xsi_nil: Option<String>,
+                /// The text as on the wire (`None` for an empty element).
+                #[yaserde(text = true)]
+                pub text: Option<String>,
+            }
+
+            impl $name {
+                /// The `xsi:type` this value is written with.
+                pub const XSI_TYPE: &'static str = $xsd;
+
+                /// A value written with its `xsi:type`.
+                #[must_use]
+                pub fn new(value: $ty) -> Self {
+                    let show: fn(&$ty) -> String = $show;
+                    Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: Some(show(&value)) }
+                }
+
+                /// An empty element with its `xsi:type` (what PHP sends for an unset value).
+                #[must_use]
+                pub fn empty() -> Self {
+                    Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: None }
+                }
+
+                /// Whether the element is `xsi:nil`.
+                #[must_use]
+                pub fn is_nil(&self) -> bool {
+                    matches!(self.xsi_nil.as_deref(), Some("true" | "1"))
+                }
+
+                /// The value: `None` when nil or empty, an error when the text is not a value.
+                pub fn get(&self) -> Result<Option<$ty>> {
+                    let t = self.text.as_deref().unwrap_or_default().trim();
+                    if self.is_nil() || t.is_empty() {
+                        return Ok(None);
+                    }
+                    let parse: fn(&str) -> Option<$ty> = $parse;
+                    parse(t).map(Some).ok_or_else(|| {
+                        Error::Decode(format!("{t:?} is not a valid {}", $xsd))
+                    })
+                }
+            }
+        };
+    }
+
+    encoded_value!(
+        /// An `xsd:string` value.
+        EncString, "xsd:string", String, |t| Some(t.to_owned()), Clone::clone
+    );
+    encoded_value!(
+        /// An `xsd:int` value.
+        EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), ToString::to_string
+    );
+    encoded_value!(
+        /// An `xsd:float`/`xsd:double` value, held exactly (never `f64`).
+        EncDecimal, "xsd:float", Decimal, |t| Decimal::from_str_exact(t).or_else(|_| Decimal::from_scientific(t)).ok(), |d| d.normalize().to_string()
+    );
+    encoded_value!(
+        /// An `xsd:boolean` value (`true`/`false`/`1`/`0`).
+        EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, ToString::to_string
+    );
 }
 
 #[cfg(test)]
@@ -451,6 +533,54 @@ mod tests {
         )
         .unwrap();
         assert!(encoded::is_nil(doc.root_element()));
+    }
+
+    #[derive(Debug, Default, PartialEq, yaserde::YaSerialize, yaserde::YaDeserialize)]
+    #[yaserde(rename = "req")]
+    struct Req {
+        #[yaserde(rename = "username")]
+        username: Option<encoded::EncString>,
+        #[yaserde(rename = "amount")]
+        amount: Option<encoded::EncDecimal>,
+        #[yaserde(rename = "captcha")]
+        captcha: Option<encoded::EncString>,
+        #[yaserde(rename = "id")]
+        id: Option<encoded::EncInt>,
+    }
+
+    #[test]
+    fn encoded_values_roundtrip_with_xsi_type_and_nil() {
+        let xml = r#"<req xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><username xsi:type="xsd:string">test_merch</username><amount xsi:type="xsd:float">17421.5</amount><captcha xsi:type="xsd:string"/><id xsi:nil="true"/></req>"#;
+        let r: Req = from_fragment(xml).unwrap();
+        assert_eq!(
+            r.username.as_ref().unwrap().get().unwrap().as_deref(),
+            Some("test_merch")
+        );
+        assert_eq!(
+            r.username.as_ref().unwrap().xsi_type.as_deref(),
+            Some("xsd:string")
+        );
+        assert_eq!(
+            r.amount.as_ref().unwrap().get().unwrap(),
+            Some(rust_decimal::Decimal::new(174_215, 1))
+        );
+        assert_eq!(r.captcha.as_ref().unwrap().get().unwrap(), None);
+        assert!(r.id.as_ref().unwrap().is_nil());
+        assert_eq!(r.id.as_ref().unwrap().get().unwrap(), None);
+        let again = to_fragment(&r).unwrap();
+        assert_eq!(
+            crate::xml::canonicalize(&again).unwrap(),
+            crate::xml::canonicalize(xml).unwrap(),
+            "{again}"
+        );
+        let bad: Req = from_fragment(r#"<req xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><id xsi:type="xsd:int">x</id></req>"#).unwrap();
+        assert!(bad.id.unwrap().get().is_err());
+        assert_eq!(
+            encoded::EncDecimal::new(rust_decimal::Decimal::new(10_050, 2))
+                .text
+                .as_deref(),
+            Some("100.5")
+        );
     }
 
     #[test]

@@ -185,9 +185,22 @@ fn escape(s: &str, attr: bool) -> String {
     out
 }
 
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// `prefix:local` as `{namespace}local` when the prefix is in scope at `node`, else unchanged.
+fn resolve_qname(node: roxmltree::Node<'_, '_>, value: &str) -> String {
+    match value.split_once(':') {
+        Some((prefix, local)) => node
+            .lookup_namespace_uri(Some(prefix))
+            .map_or_else(|| value.to_owned(), |uri| format!("{{{uri}}}{local}")),
+        None => value.to_owned(),
+    }
+}
+
 /// A canonical text form of a document for structural comparison: one line per element with
 /// its `{namespace}name`, its attributes sorted (namespace declarations left out, since
-/// prefixes are not significant), and its trimmed text. Two documents that differ only in
+/// prefixes are not significant; `xsi:type` values resolved to `{namespace}name`), and its
+/// trimmed text. Two documents that differ only in
 /// prefixes, attribute order, declarations or indentation canonicalize the same.
 pub fn canonicalize(text: &str) -> Result<String> {
     let doc = parse(text)?;
@@ -209,11 +222,17 @@ fn write_canonical(node: roxmltree::Node<'_, '_>, depth: usize, out: &mut String
     let mut attrs: Vec<String> = node
         .attributes()
         .map(|a| {
+            // `xsi:type` holds a QName: compare what it names, not the prefix it uses.
+            let value = if a.namespace() == Some(XSI) && a.name() == "type" {
+                resolve_qname(node, a.value())
+            } else {
+                a.value().to_owned()
+            };
             format!(
                 "{{{}}}{}={:?}",
                 a.namespace().unwrap_or_default(),
                 a.name(),
-                a.value()
+                value
             )
         })
         .collect();
@@ -282,6 +301,9 @@ mod tests {
         let a = r#"<p:a xmlns:p="urn:p" y="2" x="1">  <p:b>t</p:b></p:a>"#;
         let b = "<a xmlns=\"urn:p\" x=\"1\" y=\"2\">\n<b>t</b>\n</a>";
         assert_eq!(canonicalize(a).unwrap(), canonicalize(b).unwrap());
+        let t1 = r#"<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:n="urn:s" xsi:type="n:T"/>"#;
+        let t2 = r#"<a xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:m="urn:s" xsi:type="m:T"/>"#;
+        assert_eq!(canonicalize(t1).unwrap(), canonicalize(t2).unwrap());
         let c = r#"<a xmlns="urn:q" x="1" y="2"><b>t</b></a>"#;
         assert_ne!(canonicalize(a).unwrap(), canonicalize(c).unwrap());
     }

@@ -29,8 +29,20 @@ impl Prefixes {
         let mut map = BTreeMap::new();
         map.insert(primary.clone(), "tns".to_owned());
         let mut n = 0;
-        for t in &model.types {
-            let ns = &t.name().namespace;
+        let field_namespaces = model.types.iter().flat_map(|t| match t {
+            TypeDef::Struct(s) => s
+                .fields
+                .iter()
+                .filter_map(|f| f.namespace.as_ref())
+                .collect(),
+            _ => Vec::new(),
+        });
+        for ns in model
+            .types
+            .iter()
+            .map(|t| &t.name().namespace)
+            .chain(field_namespaces)
+        {
             if !map.contains_key(ns) {
                 n += 1;
                 map.insert(ns.clone(), format!("ns{n}"));
@@ -203,18 +215,25 @@ impl Emitter<'_> {
         let wire = s.elements.first().unwrap_or(&s.name.name);
         let prefix = self.prefixes.of(&s.name.namespace);
         let ns = &s.name.namespace;
-        let xsi = if s.polymorphic {
-            quote!(, "xsi" = #XSI)
-        } else {
-            quote!()
-        };
+        // Declare the struct's own prefix, its fields' prefixes and, for a hierarchy, `xsi`.
+        let mut declared: BTreeMap<&str, &str> = BTreeMap::new();
+        declared.insert(prefix, ns.as_str());
+        for f in self.all_fields(s)? {
+            if let Some(fns) = &f.namespace {
+                declared.insert(self.prefixes.of(fns), fns.as_str());
+            }
+        }
+        if s.polymorphic {
+            declared.insert("xsi", XSI);
+        }
+        let decls = declared.iter().map(|(p, u)| quote!(#p = #u));
         let unqualified = s.fields.iter().all(|f| f.namespace.is_none()) && s.base.is_none();
         let container = if self.encoded || (unqualified && !s.fields.is_empty()) {
             quote!(#[yaserde(rename = #wire, namespaces = { "xsi" = #XSI })])
         } else if *ns == self.prefixes.primary {
-            quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #prefix = #ns #xsi })])
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #(#decls),* })])
         } else {
-            quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #prefix = #ns #xsi })])
+            quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #(#decls),* })])
         };
         let mut fields = Vec::new();
         if self.encoded {

@@ -44,6 +44,77 @@ fn golden_output() {
     assert_eq!(generate_str("golden.wsdl", &input).unwrap(), out);
 }
 
+/// XML-sample inference, golden too.
+#[test]
+fn golden_output_from_an_xml_sample() {
+    let input = std::fs::read_to_string(fixtures().join("sample.xml")).unwrap();
+    let out = generate_str("sample.xml", &input).unwrap();
+    let expected_path = fixtures().join("sample.rs.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected_path, &out).unwrap();
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap();
+    assert!(
+        out == expected,
+        "golden output changed:\n{}",
+        diff(&expected, &out)
+    );
+}
+
+/// The booking API publishes both an XML sample and (our) XSDs: inference from the sample must
+/// find the same elements, in the same namespaces, as the schemas.
+#[test]
+fn sample_inference_agrees_with_the_qvickly_schemas() {
+    let root = xtask::workspace_root();
+    let read = |files: &[&str]| {
+        let mut m = Model::default();
+        for f in files {
+            read_file(&mut m, f, &std::fs::read_to_string(root.join(f)).unwrap()).unwrap();
+        }
+        m.finish().unwrap();
+        let mut shape: Vec<String> = m
+            .types
+            .iter()
+            .filter_map(|t| match t {
+                xtask::schema::TypeDef::Struct(s) if !s.fields.is_empty() => Some(
+                    s.fields
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{}/{}@{}",
+                                s.fields.len(),
+                                f.wire_name,
+                                f.namespace.as_deref().unwrap_or("")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                _ => None,
+            })
+            .collect();
+        shape.sort();
+        shape
+    };
+    let from_schemas = read(&[
+        "schemas/qvickly/BokaMera.API.ServiceModel.Dtos.xsd",
+        "schemas/qvickly/QvicklyIntegration.Models.Payment.xsd",
+    ]);
+    let from_sample = read(&["schemas/qvickly/samples/ipncallback-request.xml"]);
+    // The schemas also describe IpnCallBackResponse, which the request sample does not hold.
+    let without_response: Vec<String> = from_schemas
+        .into_iter()
+        .filter(|s| !s.contains("/Success@"))
+        .collect();
+    assert_eq!(from_sample, without_response);
+}
+
+#[test]
+fn sample_attributes_are_refused_with_their_line() {
+    let err = generate_str("s.xml", "<a>\n<b kind=\"x\"><c/></b></a>").unwrap_err();
+    assert!(err.starts_with("s.xml:2: attribute kind"), "{err}");
+}
+
 fn schema(body: &str) -> String {
     format!(
         "<?xml version=\"1.0\"?>\n<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\" xmlns:tns=\"urn:t\" targetNamespace=\"urn:t\" elementFormDefault=\"qualified\">\n{body}\n</s:schema>\n"

@@ -279,7 +279,7 @@ fn read_sample(
     }
     let name = infer_struct(r, model, root)?;
     if let Some(TypeDef::Struct(s)) = model.types.iter_mut().find(|t| *t.name() == name)
-        && !s.elements.iter().any(|e| *e == name.name)
+        && !s.elements.contains(&name.name)
     {
         s.elements.push(name.name.clone());
     }

@@ -139,40 +139,43 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
     Ok(format!("{doc}\n{body}"))
 }
 
+/// The Rust type for a field type; `encoded` scalars are typed rpc/encoded values.
+fn type_tokens(ty: &FieldType, encoded: bool) -> TokenStream {
+    if encoded && let FieldType::Builtin(b) = ty {
+        return match b {
+            Builtin::String => quote!(paybridge_core::soap::encoded::EncString),
+            Builtin::Boolean => quote!(paybridge_core::soap::encoded::EncBool),
+            Builtin::Decimal => quote!(paybridge_core::soap::encoded::EncDecimal),
+            Builtin::Int
+            | Builtin::Long
+            | Builtin::Short
+            | Builtin::Byte
+            | Builtin::UnsignedInt
+            | Builtin::UnsignedLong => quote!(paybridge_core::soap::encoded::EncInt),
+        };
+    }
+    match ty {
+        FieldType::Builtin(b) => match b {
+            Builtin::String => quote!(String),
+            Builtin::Boolean => quote!(bool),
+            Builtin::Int => quote!(i32),
+            Builtin::Long => quote!(i64),
+            Builtin::Short => quote!(i16),
+            Builtin::Byte => quote!(i8),
+            Builtin::UnsignedInt => quote!(u32),
+            Builtin::UnsignedLong => quote!(u64),
+            Builtin::Decimal => quote!(paybridge_core::xml::XsdDecimal),
+        },
+        FieldType::Named(q) => {
+            let id = ident(&camel(&q.name));
+            quote!(#id)
+        }
+    }
+}
+
 impl Emitter<'_> {
     fn rust_type(&self, ty: &FieldType) -> TokenStream {
-        if self.encoded
-            && let FieldType::Builtin(b) = ty
-        {
-            return match b {
-                Builtin::String => quote!(paybridge_core::soap::encoded::EncString),
-                Builtin::Boolean => quote!(paybridge_core::soap::encoded::EncBool),
-                Builtin::Decimal => quote!(paybridge_core::soap::encoded::EncDecimal),
-                Builtin::Int
-                | Builtin::Long
-                | Builtin::Short
-                | Builtin::Byte
-                | Builtin::UnsignedInt
-                | Builtin::UnsignedLong => quote!(paybridge_core::soap::encoded::EncInt),
-            };
-        }
-        match ty {
-            FieldType::Builtin(b) => match b {
-                Builtin::String => quote!(String),
-                Builtin::Boolean => quote!(bool),
-                Builtin::Int => quote!(i32),
-                Builtin::Long => quote!(i64),
-                Builtin::Short => quote!(i16),
-                Builtin::Byte => quote!(i8),
-                Builtin::UnsignedInt => quote!(u32),
-                Builtin::UnsignedLong => quote!(u64),
-                Builtin::Decimal => quote!(paybridge_core::xml::XsdDecimal),
-            },
-            FieldType::Named(q) => {
-                let id = ident(&camel(&q.name));
-                quote!(#id)
-            }
-        }
+        type_tokens(ty, self.encoded)
     }
 
     fn wire_type_name(ty: &FieldType) -> String {
@@ -227,8 +230,14 @@ impl Emitter<'_> {
             declared.insert("xsi", XSI);
         }
         let decls = declared.iter().map(|(p, u)| quote!(#p = #u));
-        let unqualified = s.fields.iter().all(|f| f.namespace.is_none()) && s.base.is_none();
-        let container = if self.encoded || (unqualified && !s.fields.is_empty()) {
+        let unqualified = s
+            .fields
+            .iter()
+            .filter(|f| !f.attribute)
+            .all(|f| f.namespace.is_none())
+            && s.fields.iter().any(|f| !f.attribute)
+            && s.base.is_none();
+        let container = if self.encoded || unqualified {
             quote!(#[yaserde(rename = #wire, namespaces = { "xsi" = #XSI })])
         } else if *ns == self.prefixes.primary {
             quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #(#decls),* })])
@@ -266,7 +275,8 @@ impl Emitter<'_> {
                 });
             }
             let fid = ident(&fname);
-            let inner = self.rust_type(&f.ty);
+            // Attribute values are plain text even in rpc/encoded services.
+            let inner = type_tokens(&f.ty, self.encoded && !f.attribute);
             let (ty, occurs) = match (f.occurs, f.nillable) {
                 (Occurs::Many, _) => (quote!(Vec<#inner>), "repeated"),
                 (_, _) if self.encoded => {
@@ -282,7 +292,9 @@ impl Emitter<'_> {
                 f.wire_name,
                 Self::wire_type_name(&f.ty)
             );
-            let attr = if let Some(fns) = &f.namespace {
+            let attr = if f.attribute {
+                quote!(#[yaserde(attribute = true, rename = #wire_name)])
+            } else if let Some(fns) = &f.namespace {
                 let p = self.prefixes.of(fns);
                 quote!(#[yaserde(rename = #wire_name, prefix = #p)])
             } else {

@@ -100,6 +100,8 @@ pub struct Field {
     pub ty: FieldType,
     pub occurs: Occurs,
     pub nillable: bool,
+    /// An XML attribute rather than a child element.
+    pub attribute: bool,
 }
 
 /// A complex type (or a top-level element with an inline complex type).
@@ -333,6 +335,7 @@ fn infer_struct(
                 ty,
                 occurs: Occurs::Optional,
                 nillable: false,
+                attribute: false,
             }),
         }
     }
@@ -551,9 +554,43 @@ fn read_fields(
             ty: field_type(r, el, ty)?,
             occurs,
             nillable: el.attribute("nillable") == Some("true"),
+            attribute: false,
         });
     }
     Ok(fields)
+}
+
+/// `xs:attribute name=… type=… use=…` of a simple built-in type; unqualified, as
+/// `attributeFormDefault` defaults to.
+fn read_attribute(r: &Reader<'_, '_>, attr: roxmltree::Node<'_, '_>) -> Result<Field, SchemaError> {
+    let name = attr.attribute("name").ok_or_else(|| {
+        r.err(
+            attr,
+            "attribute without name (ref= is only supported in soapenc arrays)",
+        )
+    })?;
+    let ty = match attr.attribute("type") {
+        Some(t) => field_type(r, attr, t)?,
+        None => FieldType::Builtin(Builtin::String),
+    };
+    if !matches!(ty, FieldType::Builtin(_)) {
+        return Err(r.err(
+            attr,
+            format!("attribute {name}: only built-in simple types are supported"),
+        ));
+    }
+    Ok(Field {
+        wire_name: name.to_owned(),
+        namespace: None,
+        ty,
+        occurs: if attr.attribute("use") == Some("required") {
+            Occurs::Required
+        } else {
+            Occurs::Optional
+        },
+        nillable: false,
+        attribute: true,
+    })
 }
 
 fn read_complex(
@@ -576,7 +613,11 @@ fn read_complex(
     };
     for child in elements(ct) {
         match (child.tag_name().namespace(), child.tag_name().name()) {
-            (Some(XSD), "sequence" | "all") => def.fields = read_fields(r, ctx, child)?,
+            (Some(XSD), "sequence" | "all") => {
+                let mut fields = read_fields(r, ctx, child)?;
+                def.fields.append(&mut fields);
+            }
+            (Some(XSD), "attribute") => def.fields.push(read_attribute(r, child)?),
             (Some(XSD), "annotation") => {}
             (Some(XSD), "complexContent") => {
                 let inner = elements(child)

@@ -115,6 +115,33 @@ fn sample_attributes_are_refused_with_their_line() {
     assert!(err.starts_with("s.xml:2: attribute kind"), "{err}");
 }
 
+#[test]
+fn attributes_of_complex_types_are_read() {
+    let body = "<s:complexType name=\"A\"><s:sequence><s:element name=\"x\" type=\"s:string\"/></s:sequence><s:attribute name=\"id\" type=\"s:int\" use=\"required\"/><s:attribute name=\"note\"/></s:complexType>";
+    let out = generate_str("a.xsd", &schema(body)).unwrap();
+    assert!(
+        out.contains("#[yaserde(attribute = true, rename = \"id\")]\n    pub id: i32,"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "#[yaserde(attribute = true, rename = \"note\")]\n    pub note: Option<String>,"
+        ),
+        "{out}"
+    );
+    let err = generate_str(
+        "a.xsd",
+        &schema(
+            "<s:complexType name=\"A\">\n<s:attribute name=\"k\" type=\"tns:A\"/></s:complexType>",
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("a.xsd:4: attribute k: only built-in simple types are supported"),
+        "{err}"
+    );
+}
+
 fn schema(body: &str) -> String {
     format!(
         "<?xml version=\"1.0\"?>\n<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\" xmlns:tns=\"urn:t\" targetNamespace=\"urn:t\" elementFormDefault=\"qualified\">\n{body}\n</s:schema>\n"

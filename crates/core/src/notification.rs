@@ -2,8 +2,8 @@
 //!
 //! A callback's data is reachable only as [`Verified<T>`]. A `Verified<T>` is built only
 //! from a [`SignatureProof`], and a proof is returned only by the constant-time checks of
-//! [`crate::signature`] (or by [`SignatureProof::from_confirmation`], for providers whose
-//! callback proves nothing by itself and must be confirmed by a status call).
+//! [`crate::signature`] (or by [`SignatureProof::from_status_confirmation`], for providers
+//! whose callback proves nothing by itself and must be confirmed by a status call).
 //! Parsed but unchecked data is held as [`Unverified<T>`], which exposes nothing.
 
 use std::ops::Deref;
@@ -92,12 +92,12 @@ impl SignatureProof {
         Self { _private: () }
     }
 
-    /// A proof from a confirmation that the caller obtained from the provider itself over an
-    /// authenticated channel (e.g. Wooppay's `cash_getOperationData` answering status 4 for
-    /// the operation a callback named). `Verified` is what callback handlers expect; this is
-    /// the one door for providers whose callbacks carry no signature.
-    pub fn from_confirmation<T>(confirmation: &Verified<T>) -> Self {
-        let _ = confirmation;
+    /// A proof that the provider's own status API, called over the authenticated channel,
+    /// confirmed what a callback claims (Wooppay's `requestUrl` carries no signature: the
+    /// payment is confirmed with `cash_getOperationData`). Call it only after that check
+    /// passed; every use names the provider, so reviews can find them all.
+    pub fn from_status_confirmation(provider: &'static str) -> Self {
+        tracing::trace!(provider, "callback confirmed through the status API");
         Self::new()
     }
 }

@@ -1,10 +1,22 @@
 //! # paybridge-woopay
 //!
 //! Wooppay invoices over SOAP rpc/encoded (PHP `SoapServer`), with sessions.
-//!
-//! **Status:** only the wire types generated from `schemas/woopay/XmlController.wsdl` by
-//! `cargo xtask codegen` exist so far ([`generated`]); the client, sessions, callbacks,
-//! sandbox and CLI commands are issue 5 and are not implemented yet.
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod error;
 pub mod generated;
+pub mod notification;
+pub mod operation;
+pub mod provider;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use client::{
+    Client, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, LoginInfo,
+    PROVIDER_ID, WoopayConfig, frame_url,
+};
+pub use error::{ErrorCode, WoopayError};
+pub use notification::{ConfirmedPayment, REQUEST_URL_ANSWER};
+pub use operation::{Operation, OperationStatus, OperationType};
+pub use provider::WoopayProvider;

@@ -1,0 +1,842 @@
+//! The Wooppay XML API (`https://www.wooppay.com/api/wsd/`): one async method per documented
+//! operation, over rpc/encoded SOAP 1.1 with the generated wire types.
+//!
+//! Sessions: the first call logs in (`core_login`); every later call sends
+//! `Cookie: session=<key>`. Concurrent first calls share one login (the session slot is locked
+//! while logging in). An answer with code 5, 606 or 607 (session missing or expired) drops that
+//! session, logs in again and repeats the call — once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString};
+use paybridge_core::soap::{
+    self, EnvelopeStyle, SoapCall, SoapVersion, from_fragment, to_fragment, wrap,
+};
+use paybridge_core::{Currency, Money};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{ErrorCode, WoopayError};
+use crate::generated::xml_controller as wire;
+use crate::operation::{Operation, OperationStatus, OperationType};
+
+/// Provider id used in tracing spans and by the `PaymentProvider` impl.
+pub const PROVIDER_ID: &str = "woopay";
+/// The service namespace.
+pub const NAMESPACE: &str = "urn:XmlControllerwsdl";
+const ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+
+/// Where and as whom to connect.
+#[derive(Debug, Clone)]
+pub struct WoopayConfig {
+    /// The API endpoint, e.g. `https://www.test.wooppay.com/api/wsd/`.
+    pub endpoint: String,
+    /// Merchant login.
+    pub username: String,
+    /// Merchant password (never printed).
+    pub password: SecretString,
+}
+
+/// What `core_login` returns.
+#[derive(Debug, Clone)]
+pub struct LoginInfo {
+    /// The session key (a bearer credential: `Debug` hides it).
+    pub session: SecretString,
+    /// User id.
+    pub user_id: Option<i64>,
+    /// User's display name.
+    pub username: Option<String>,
+    /// Login.
+    pub login: Option<String>,
+    /// User type (3000 merchant, 4000 identified, 5000 unidentified).
+    pub user_type: Option<i64>,
+    /// Roles.
+    pub roles: Vec<String>,
+}
+
+/// An invoice's common fields (`cash_createInvoice`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRequest {
+    /// `referenceId`: the merchant's order id.
+    pub reference_id: String,
+    /// `amount`, in KZT.
+    pub amount: Money,
+    /// `backUrl`: where the payer returns.
+    pub back_url: String,
+    /// `requestUrl`: what Wooppay calls (GET) once paid.
+    pub request_url: String,
+    /// `addInfo`: shown on the payment form.
+    pub add_info: Option<String>,
+    /// `deathDate`: `YYYY-MM-DD HH:MM:SS`, when the invoice expires.
+    pub death_date: Option<String>,
+    /// `description`: shown in the payer's history.
+    pub description: Option<String>,
+    /// `orderNumber` (unused by Wooppay).
+    pub order_number: Option<i64>,
+}
+
+impl InvoiceRequest {
+    /// An invoice with the required fields.
+    #[must_use]
+    pub fn new(
+        reference_id: impl Into<String>,
+        amount: Money,
+        back_url: impl Into<String>,
+        request_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            reference_id: reference_id.into(),
+            amount,
+            back_url: back_url.into(),
+            request_url: request_url.into(),
+            add_info: None,
+            death_date: None,
+            description: None,
+            order_number: None,
+        }
+    }
+
+    fn validate(&self) -> Result<(), WoopayError> {
+        if self.reference_id.trim().is_empty() {
+            return Err(WoopayError::Input("referenceId is required".into()));
+        }
+        if self.amount.currency() != Currency::KZT {
+            return Err(WoopayError::Input(format!(
+                "Wooppay amounts are in KZT, got {}",
+                self.amount.currency()
+            )));
+        }
+        if self.amount.amount() <= Decimal::ZERO {
+            return Err(WoopayError::Input("amount must be positive".into()));
+        }
+        if let Some(d) = &self.death_date
+            && !is_datetime(d)
+        {
+            return Err(WoopayError::Input(format!(
+                "deathDate must be YYYY-MM-DD HH:MM:SS, got {d:?}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with plausible ranges.
+fn is_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok()).unwrap_or(99);
+    b.len() == 19
+        && digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && b.get(10) == Some(&b' ')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19)
+        && (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) < 24
+        && num(14..16) < 60
+        && num(17..19) < 60
+}
+
+/// `cash_createInvoiceExtended`: payment from the payer's phone balance (service type 2),
+/// confirmed by the SMS code from `core_requestConfirmationCode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendedInvoiceRequest {
+    /// Common fields; `add_info` is replaced by the confirmation code.
+    pub invoice: InvoiceRequest,
+    /// The SMS confirmation code (sent as `addInfo`).
+    pub confirmation_code: String,
+    /// `userPhone`: the phone charged.
+    pub user_phone: String,
+    /// `userEmail`.
+    pub user_email: Option<String>,
+}
+
+/// `cash_createInvoice2Extended`: card binding, frame payment (service type 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoice2ExtendedRequest {
+    /// Common fields.
+    pub invoice: InvoiceRequest,
+    /// `cardForbidden`: pay from the Wooppay wallet only.
+    pub card_forbidden: bool,
+    /// `userEmail`.
+    pub user_email: Option<String>,
+    /// `userPhone`.
+    pub user_phone: Option<String>,
+}
+
+/// A created invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoice {
+    /// `operationId`.
+    pub operation_id: i64,
+    /// `operationUrl`: the payment form to send the payer to.
+    pub operation_url: String,
+}
+
+impl Invoice {
+    /// The payment form for an iframe (`&view_format=frame` added).
+    #[must_use]
+    pub fn frame_url(&self) -> String {
+        frame_url(&self.operation_url)
+    }
+}
+
+/// Add `view_format=frame` to a payment-form URL.
+#[must_use]
+pub fn frame_url(operation_url: &str) -> String {
+    let sep = if operation_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!("{operation_url}{sep}view_format=frame")
+}
+
+#[derive(Clone)]
+struct Session {
+    key: SecretString,
+    generation: u64,
+}
+
+struct Inner {
+    config: WoopayConfig,
+    transport: HttpTransport,
+    session: tokio::sync::Mutex<Option<Session>>,
+    generation: AtomicU64,
+    logins: AtomicU64,
+}
+
+/// A Wooppay client for one merchant account. Cheap to clone; clones share the session.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "generated rpc/encoded fields are all `Option`"
+)]
+fn s(v: &str) -> Option<EncString> {
+    Some(EncString::new(v.to_owned()))
+}
+
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "generated rpc/encoded fields are all `Option`"
+)]
+fn opt_s(v: Option<&str>) -> Option<EncString> {
+    Some(v.map_or_else(EncString::empty, |v| EncString::new(v.to_owned())))
+}
+
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "generated rpc/encoded fields are all `Option`"
+)]
+fn opt_i(v: Option<i64>) -> Option<EncInt> {
+    Some(v.map_or_else(EncInt::empty, EncInt::new))
+}
+
+fn text(v: Option<&EncString>) -> Result<Option<String>, WoopayError> {
+    Ok(v.map(EncString::get).transpose()?.flatten())
+}
+
+fn int(v: Option<&EncInt>) -> Result<Option<i64>, WoopayError> {
+    Ok(v.map(EncInt::get).transpose()?.flatten())
+}
+
+fn kzt(v: Option<&EncDecimal>) -> Result<Option<Money>, WoopayError> {
+    let d = v.map(EncDecimal::get).transpose()?.flatten();
+    d.map(|d| Money::new(d, Currency::KZT).map_err(|e| WoopayError::Decode(e.to_string())))
+        .transpose()
+}
+
+/// A generated rpc response: its `return` split into the data and the error code.
+trait RpcAnswer: yaserde::YaDeserialize {
+    type Data;
+    fn split(self) -> (Option<Self::Data>, Option<EncInt>);
+}
+
+macro_rules! rpc_answer {
+    ($wrapper:ty, $data:ty) => {
+        impl RpcAnswer for $wrapper {
+            type Data = $data;
+            fn split(self) -> (Option<$data>, Option<EncInt>) {
+                match self.return_field {
+                    Some(r) => (r.response, r.error_code),
+                    None => (None, None),
+                }
+            }
+        }
+    };
+}
+
+rpc_answer!(wire::CoreLoginRpcResponse, wire::CoreLoginResponseData);
+rpc_answer!(
+    wire::CashCreateInvoiceRpcResponse,
+    wire::CashCreateInvoiceResponseData
+);
+rpc_answer!(
+    wire::CashCreateInvoiceExtendedRpcResponse,
+    wire::CashCreateInvoiceResponseData
+);
+rpc_answer!(
+    wire::CashCreateInvoice2ExtendedRpcResponse,
+    wire::CashCreateInvoiceResponseData
+);
+rpc_answer!(
+    wire::CashCreateInvoiceByServiceRpcResponse,
+    wire::CashCreateInvoiceResponseData
+);
+rpc_answer!(wire::CoreRequestConfirmationCodeRpcResponse, EncBool);
+rpc_answer!(
+    wire::CashGetBalanceRpcResponse,
+    wire::CashGetBalanceResponseData
+);
+rpc_answer!(
+    wire::CashGetOperationDataRpcResponse,
+    wire::CashGetOperationDataResponseData
+);
+
+/// One operation: name, SOAPAction, whether resending is harmless.
+struct Op {
+    name: &'static str,
+    action: &'static str,
+    idempotent: bool,
+}
+
+const LOGIN: Op = Op {
+    name: "core_login",
+    action: wire::CORE_LOGIN_ACTION,
+    idempotent: true,
+};
+const CREATE: Op = Op {
+    name: "cash_createInvoice",
+    action: wire::CASH_CREATE_INVOICE_ACTION,
+    idempotent: false,
+};
+const CREATE_EXT: Op = Op {
+    name: "cash_createInvoiceExtended",
+    action: wire::CASH_CREATE_INVOICE_EXTENDED_ACTION,
+    idempotent: false,
+};
+const CREATE_2EXT: Op = Op {
+    name: "cash_createInvoice2Extended",
+    action: wire::CASH_CREATE_INVOICE2_EXTENDED_ACTION,
+    idempotent: false,
+};
+const CREATE_BY_SERVICE: Op = Op {
+    name: "cash_createInvoiceByService",
+    action: wire::CASH_CREATE_INVOICE_BY_SERVICE_ACTION,
+    idempotent: false,
+};
+const CONFIRMATION_CODE: Op = Op {
+    name: "core_requestConfirmationCode",
+    action: wire::CORE_REQUEST_CONFIRMATION_CODE_ACTION,
+    idempotent: false,
+};
+const BALANCE: Op = Op {
+    name: "cash_getBalance",
+    action: wire::CASH_GET_BALANCE_ACTION,
+    idempotent: true,
+};
+const OPERATION_DATA: Op = Op {
+    name: "cash_getOperationData",
+    action: wire::CASH_GET_OPERATION_DATA_ACTION,
+    idempotent: true,
+};
+
+impl Client {
+    /// A client sharing `transport`'s connection pool.
+    pub fn new(config: WoopayConfig, transport: HttpTransport) -> Result<Self, WoopayError> {
+        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
+            return Err(paybridge_core::Error::Config(format!(
+                "endpoint must be an http(s) URL, got {:?}",
+                config.endpoint
+            ))
+            .into());
+        }
+        if config.username.is_empty() || config.password.expose_secret().is_empty() {
+            return Err(
+                paybridge_core::Error::Config("username and password are required".into()).into(),
+            );
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                session: tokio::sync::Mutex::new(None),
+                generation: AtomicU64::new(0),
+                logins: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// How many times this client has called `core_login` (for tests and metrics).
+    #[must_use]
+    pub fn login_count(&self) -> u64 {
+        self.inner.logins.load(Ordering::Relaxed)
+    }
+
+    /// Post one operation and decode its answer; `Ok((data, code))`.
+    async fn post<A: RpcAnswer>(
+        &self,
+        op: &Op,
+        fragment: &str,
+        session: Option<&SecretString>,
+    ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
+        let envelope = wrap(
+            &EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
+            None,
+            fragment,
+        );
+        let extra_headers = session
+            .map(|s| {
+                vec![(
+                    http::header::COOKIE,
+                    format!("session={}", s.expose_secret()),
+                )]
+            })
+            .unwrap_or_default();
+        let call = SoapCall {
+            endpoint: &self.inner.config.endpoint,
+            version: SoapVersion::V11,
+            action: op.action,
+            provider: PROVIDER_ID,
+            operation: op.name,
+            idempotent: op.idempotent,
+            extra_headers,
+        };
+        let raw = soap::call(&self.inner.transport, call, envelope).await?;
+        paybridge_core::xml::expect_root(
+            &raw.body,
+            Some(NAMESPACE),
+            &format!("{}Response", op.name),
+        )?;
+        let answer: A = from_fragment(&raw.body)?;
+        let (data, code) = answer.split();
+        let code = int(code.as_ref())?
+            .ok_or_else(|| WoopayError::Decode(format!("{}: no error_code", op.name)))?;
+        Ok((data, ErrorCode::from_code(code)))
+    }
+
+    /// Log in now (`core_login`) and keep the session for later calls.
+    pub async fn login(&self) -> Result<LoginInfo, WoopayError> {
+        let mut slot = self.inner.session.lock().await;
+        let info = self.do_login().await?;
+        *slot = Some(Session {
+            key: info.session.clone(),
+            generation: self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
+        });
+        Ok(info)
+    }
+
+    async fn do_login(&self) -> Result<LoginInfo, WoopayError> {
+        self.inner.logins.fetch_add(1, Ordering::Relaxed);
+        let req = wire::CoreLoginRpc {
+            encoding_style: Some(ENCODING.into()),
+            core_login_request: Some(wire::CoreLoginRequest {
+                xsi_type: Some("ns1:CoreLoginRequest".into()),
+                xsi_nil: None,
+                username: s(&self.inner.config.username),
+                password: s(self.inner.config.password.expose_secret()),
+                captcha: Some(EncString::empty()),
+            }),
+        };
+        let (data, code) = self
+            .post::<wire::CoreLoginRpcResponse>(&LOGIN, &to_fragment(&req)?, None)
+            .await?;
+        if code != ErrorCode::from_code(0) {
+            return Err(WoopayError::Api(code));
+        }
+        let data = data
+            .filter(|d| d.xsi_nil.is_none())
+            .ok_or_else(|| WoopayError::Decode("core_login: no response".into()))?;
+        let session = text(data.session.as_ref())?
+            .ok_or_else(|| WoopayError::Decode("core_login: no session".into()))?;
+        Ok(LoginInfo {
+            session: SecretString::from(session),
+            user_id: int(data.id.as_ref())?,
+            username: text(data.username.as_ref())?,
+            login: text(data.login.as_ref())?,
+            user_type: int(data.type_field.as_ref())?,
+            roles: data
+                .roles
+                .map(|r| {
+                    r.items
+                        .iter()
+                        .filter_map(|i| i.get().ok().flatten())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The current session, logging in if there is none. Callers that arrive during a login
+    /// wait for it instead of logging in themselves.
+    async fn session(&self) -> Result<Session, WoopayError> {
+        let mut slot = self.inner.session.lock().await;
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        let info = self.do_login().await?;
+        let session = Session {
+            key: info.session,
+            generation: self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
+        };
+        *slot = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Forget `generation`'s session, unless another caller already replaced it.
+    async fn invalidate(&self, generation: u64) {
+        let mut slot = self.inner.session.lock().await;
+        if slot.as_ref().is_some_and(|s| s.generation == generation) {
+            *slot = None;
+        }
+    }
+
+    /// An authenticated call: renew the session once on codes 5, 606, 607.
+    async fn authed<A: RpcAnswer>(
+        &self,
+        op: &Op,
+        fragment: &str,
+    ) -> Result<Option<A::Data>, WoopayError> {
+        let mut renewed = false;
+        loop {
+            let session = self.session().await?;
+            let (data, code) = self.post::<A>(op, fragment, Some(&session.key)).await?;
+            match code.code() {
+                0 => return Ok(data),
+                _ if code.is_session_error() && !renewed => {
+                    tracing::debug!(
+                        operation = op.name,
+                        code = code.code(),
+                        "session expired, logging in again"
+                    );
+                    self.invalidate(session.generation).await;
+                    renewed = true;
+                }
+                _ => return Err(WoopayError::Api(code)),
+            }
+        }
+    }
+
+    fn invoice_fields(
+        inv: &InvoiceRequest,
+        add_info: Option<&str>,
+        service_type: Option<i64>,
+    ) -> Result<InvoiceFields, WoopayError> {
+        inv.validate()?;
+        Ok(InvoiceFields {
+            reference_id: s(&inv.reference_id),
+            back_url: s(&inv.back_url),
+            request_url: s(&inv.request_url),
+            add_info: opt_s(add_info.or(inv.add_info.as_deref())),
+            amount: Some(EncDecimal::new(inv.amount.amount())),
+            death_date: opt_s(inv.death_date.as_deref()),
+            service_type: opt_i(service_type),
+            description: opt_s(inv.description.as_deref()),
+            order_number: opt_i(inv.order_number),
+        })
+    }
+
+    fn invoice(data: Option<wire::CashCreateInvoiceResponseData>) -> Result<Invoice, WoopayError> {
+        let d = data.ok_or_else(|| WoopayError::Decode("no invoice in the answer".into()))?;
+        Ok(Invoice {
+            operation_id: int(d.operation_id.as_ref())?
+                .ok_or_else(|| WoopayError::Decode("no operationId".into()))?,
+            operation_url: text(d.operation_url.as_ref())?
+                .ok_or_else(|| WoopayError::Decode("no operationUrl".into()))?,
+        })
+    }
+
+    /// `cash_createInvoice`: an invoice, paid on Wooppay's form (no card binding).
+    /// Never resent automatically: on a timeout, look the invoice up before creating another.
+    pub async fn create_invoice(&self, inv: &InvoiceRequest) -> Result<Invoice, WoopayError> {
+        let f = Self::invoice_fields(inv, None, None)?;
+        let req = wire::CashCreateInvoiceRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_create_invoice_request: Some(wire::CashCreateInvoiceRequest {
+                xsi_type: Some("ns1:CashCreateInvoiceRequest".into()),
+                xsi_nil: None,
+                reference_id: f.reference_id,
+                back_url: f.back_url,
+                request_url: f.request_url,
+                add_info: f.add_info,
+                amount: f.amount,
+                death_date: f.death_date,
+                service_type: f.service_type,
+                description: f.description,
+                order_number: f.order_number,
+            }),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &to_fragment(&req)?)
+                .await?,
+        )
+    }
+
+    /// `core_requestConfirmationCode`: send the SMS code for a phone-balance payment.
+    pub async fn request_confirmation_code(&self, phone: &str) -> Result<bool, WoopayError> {
+        if phone.trim().is_empty() {
+            return Err(WoopayError::Input("phone is required".into()));
+        }
+        let req = wire::CoreRequestConfirmationCodeRpc {
+            encoding_style: Some(ENCODING.into()),
+            core_request_confirmation_code_request: Some(
+                wire::CoreRequestConfirmationCodeRequest {
+                    xsi_type: Some("ns1:CoreRequestConfirmationCodeRequest".into()),
+                    xsi_nil: None,
+                    phone: s(phone),
+                },
+            ),
+        };
+        let sent = self
+            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(
+                &CONFIRMATION_CODE,
+                &to_fragment(&req)?,
+            )
+            .await?;
+        Ok(sent
+            .map(|b| b.get())
+            .transpose()?
+            .flatten()
+            .unwrap_or(false))
+    }
+
+    /// `cash_createInvoiceExtended`: paid from the phone balance (service type 2).
+    pub async fn create_invoice_extended(
+        &self,
+        req: &ExtendedInvoiceRequest,
+    ) -> Result<Invoice, WoopayError> {
+        if req.user_phone.trim().is_empty() || req.confirmation_code.trim().is_empty() {
+            return Err(WoopayError::Input(
+                "userPhone and the confirmation code are required".into(),
+            ));
+        }
+        let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2))?;
+        let wire_req = wire::CashCreateInvoiceExtendedRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_create_invoice_extended_request: Some(wire::CashCreateInvoiceExtendedRequest {
+                xsi_type: Some("ns1:CashCreateInvoiceExtendedRequest".into()),
+                xsi_nil: None,
+                reference_id: f.reference_id,
+                back_url: f.back_url,
+                request_url: f.request_url,
+                add_info: f.add_info,
+                amount: f.amount,
+                death_date: f.death_date,
+                service_type: f.service_type,
+                description: f.description,
+                order_number: f.order_number,
+                user_email: opt_s(req.user_email.as_deref()),
+                user_phone: s(&req.user_phone),
+            }),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(
+                &CREATE_EXT,
+                &to_fragment(&wire_req)?,
+            )
+            .await?,
+        )
+    }
+
+    /// `cash_createInvoice2Extended`: card bound after payment, frame-capable (service type 4).
+    pub async fn create_invoice_2_extended(
+        &self,
+        req: &Invoice2ExtendedRequest,
+    ) -> Result<Invoice, WoopayError> {
+        let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
+        let wire_req = wire::CashCreateInvoice2ExtendedRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_create_invoice_extended2_request: Some(wire::CashCreateInvoiceExtended2Request {
+                xsi_type: Some("ns1:CashCreateInvoiceExtended2Request".into()),
+                xsi_nil: None,
+                card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
+                user_email: opt_s(req.user_email.as_deref()),
+                user_phone: opt_s(req.user_phone.as_deref()),
+                reference_id: f.reference_id,
+                back_url: f.back_url,
+                request_url: f.request_url,
+                add_info: f.add_info,
+                amount: f.amount,
+                death_date: f.death_date,
+                service_type: f.service_type,
+                description: f.description,
+                order_number: f.order_number,
+            }),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(
+                &CREATE_2EXT,
+                &to_fragment(&wire_req)?,
+            )
+            .await?,
+        )
+    }
+
+    /// `cash_createInvoiceByService`: as `cash_createInvoice2Extended`, for a named service.
+    pub async fn create_invoice_by_service(
+        &self,
+        service_name: &str,
+        req: &Invoice2ExtendedRequest,
+    ) -> Result<Invoice, WoopayError> {
+        if service_name.trim().is_empty() {
+            return Err(WoopayError::Input("serviceName is required".into()));
+        }
+        let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
+        let wire_req = wire::CashCreateInvoiceByServiceRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_create_invoice_by_service_request: Some(wire::CashCreateInvoiceByServiceRequest {
+                xsi_type: Some("ns1:CashCreateInvoiceByServiceRequest".into()),
+                xsi_nil: None,
+                service_name: s(service_name),
+                card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
+                user_email: opt_s(req.user_email.as_deref()),
+                user_phone: opt_s(req.user_phone.as_deref()),
+                reference_id: f.reference_id,
+                back_url: f.back_url,
+                request_url: f.request_url,
+                add_info: f.add_info,
+                amount: f.amount,
+                death_date: f.death_date,
+                service_type: f.service_type,
+                description: f.description,
+                order_number: f.order_number,
+            }),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
+                &CREATE_BY_SERVICE,
+                &to_fragment(&wire_req)?,
+            )
+            .await?,
+        )
+    }
+
+    /// `cash_getBalance`: the merchant wallet's balance (KZT).
+    pub async fn balance(&self) -> Result<Money, WoopayError> {
+        let req = wire::CashGetBalanceRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_get_balance_request: Some(wire::CashGetBalanceRequest {
+                xsi_type: Some("ns1:CashGetBalanceRequest".into()),
+                xsi_nil: None,
+            }),
+        };
+        let data = self
+            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &to_fragment(&req)?)
+            .await?;
+        kzt(data.and_then(|d| d.amount).as_ref())?
+            .ok_or_else(|| WoopayError::Decode("no amount".into()))
+    }
+
+    /// `cash_getOperationData`: several operations at once.
+    pub async fn operation_data(&self, ids: &[i64]) -> Result<Vec<Operation>, WoopayError> {
+        if ids.is_empty() {
+            return Err(WoopayError::Input("at least one operation id".into()));
+        }
+        let req = wire::CashGetOperationDataRpc {
+            encoding_style: Some(ENCODING.into()),
+            cash_get_operation_data_request: Some(wire::CashGetOperationDataRequest {
+                xsi_type: Some("ns1:CashGetOperationDataRequest".into()),
+                xsi_nil: None,
+                operation_id: Some(wire::IntArray {
+                    array_type: Some(soap::encoded::array_type("xsd:int", ids.len())),
+                    xsi_type: Some("ns1:intArray".into()),
+                    items: ids.iter().map(|i| EncInt::new(*i)).collect(),
+                }),
+            }),
+        };
+        let data = self
+            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, &to_fragment(&req)?)
+            .await?;
+        let records = data
+            .and_then(|d| d.records)
+            .map(|r| r.items)
+            .unwrap_or_default();
+        records
+            .iter()
+            .map(|r| {
+                Ok(Operation {
+                    id: int(r.id.as_ref())?
+                        .ok_or_else(|| WoopayError::Decode("operation without id".into()))?,
+                    op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
+                    lot_id: int(r.lot_id.as_ref())?.unwrap_or(0),
+                    sum: kzt(r.sum.as_ref())?,
+                    fee: kzt(r.fee.as_ref())?,
+                    date: text(r.date.as_ref())?,
+                    status: OperationStatus::from_code(int(r.status.as_ref())?.unwrap_or(0)),
+                    comment: text(r.comment.as_ref())?,
+                    from_subject: text(r.from_subject.as_ref())?,
+                    to_subject: text(r.to_subject.as_ref())?,
+                    from_full_name: text(r.from_full_name.as_ref())?,
+                    to_full_name: text(r.to_full_name.as_ref())?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The invoice fields every create operation shares, encoded.
+struct InvoiceFields {
+    reference_id: Option<EncString>,
+    back_url: Option<EncString>,
+    request_url: Option<EncString>,
+    add_info: Option<EncString>,
+    amount: Option<EncDecimal>,
+    death_date: Option<EncString>,
+    service_type: Option<EncInt>,
+    description: Option<EncString>,
+    order_number: Option<EncInt>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn death_date_format() {
+        assert!(is_datetime("2026-11-23 18:30:00"));
+        for bad in [
+            "2026-11-23",
+            "2026-13-01 00:00:00",
+            "2026-11-23T18:30:00",
+            "2026-11-23 24:00:00",
+            "",
+        ] {
+            assert!(!is_datetime(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn frame_url_adds_view_format() {
+        assert_eq!(
+            frame_url("https://www.test.wooppay.com/invoice/operation?id=1&key=k"),
+            "https://www.test.wooppay.com/invoice/operation?id=1&key=k&view_format=frame"
+        );
+        assert_eq!(
+            frame_url("https://x/pay"),
+            "https://x/pay?view_format=frame"
+        );
+    }
+}

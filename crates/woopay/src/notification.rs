@@ -1,0 +1,64 @@
+//! The `requestUrl` callback: once an invoice is paid, Wooppay calls the merchant's
+//! `requestUrl` with GET — no parameters of its own, no signature — until the answer is
+//! [`REQUEST_URL_ANSWER`]. A GET proves nothing: the payment is confirmed by asking
+//! `cash_getOperationData` for the operation, and only status 4 yields a `Verified` value.
+
+use paybridge_core::notification::SignatureProof;
+use paybridge_core::{SeenStore, Verified};
+
+use crate::client::{Client, PROVIDER_ID};
+use crate::error::WoopayError;
+use crate::operation::{Operation, OperationStatus};
+
+/// What the merchant answers a `requestUrl` call with, once it has handled the payment.
+pub const REQUEST_URL_ANSWER: &str = r#"{"data":1}"#;
+
+/// A confirmed payment and whether it was seen before.
+#[derive(Debug)]
+pub struct ConfirmedPayment {
+    /// The operation, confirmed paid (status 4) by Wooppay itself.
+    pub operation: Verified<Operation>,
+    /// `true` when this operation was confirmed before: answer again, do not credit twice.
+    pub duplicate: bool,
+}
+
+impl Client {
+    /// Confirm that operation `id` is paid (status 4) with `cash_getOperationData`.
+    /// Any other status is [`WoopayError::NotConfirmed`] naming it.
+    pub async fn confirm_payment(&self, id: i64) -> Result<Verified<Operation>, WoopayError> {
+        let op = self
+            .operation_data(&[id])
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| {
+                WoopayError::NotConfirmed(format!("Wooppay does not know operation {id}"))
+            })?;
+        if op.status != OperationStatus::Done {
+            return Err(WoopayError::NotConfirmed(format!(
+                "operation {id} has status {} ({:?}), not 4",
+                op.status.code(),
+                op.status
+            )));
+        }
+        Ok(Verified::new(
+            op,
+            SignatureProof::from_status_confirmation(PROVIDER_ID),
+        ))
+    }
+
+    /// Handle a `requestUrl` call for operation `id`: confirm it, and report a repeat.
+    /// Answer the call with [`REQUEST_URL_ANSWER`] once this returns `Ok`.
+    pub async fn handle_request_url(
+        &self,
+        id: i64,
+        seen: &dyn SeenStore,
+    ) -> Result<ConfirmedPayment, WoopayError> {
+        let operation = self.confirm_payment(id).await?;
+        let fresh = seen.insert_if_absent(&format!("woopay:{id}:4")).await?;
+        Ok(ConfirmedPayment {
+            operation,
+            duplicate: !fresh,
+        })
+    }
+}

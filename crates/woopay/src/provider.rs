@@ -1,0 +1,181 @@
+//! `PaymentProvider` for Wooppay: create = `cash_createInvoice`, status =
+//! `cash_getOperationData`, notification = the `requestUrl` call, confirmed by status.
+//!
+//! `create_payment` needs `return_url` (→ `backUrl`) and `notify_url` (→ `requestUrl`); it
+//! appends `reference=<reference>` to the `requestUrl`, so the call that comes back names the
+//! payment. `verify_notification` reads `operation_id` from the query, or `reference` for a
+//! payment this value created.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use paybridge_core::{
+    Capabilities, Error, InMemorySeenStore, Notification, PaymentProvider, PaymentRef,
+    PaymentRequest, PaymentSession, PaymentState, PaymentStatus, RawNotification, Result,
+    SeenStore, Verified,
+};
+
+use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
+use crate::operation::Operation;
+
+/// Wooppay behind the common trait.
+pub struct WoopayProvider {
+    client: Client,
+    seen: Arc<dyn SeenStore>,
+    operations: Mutex<HashMap<String, i64>>,
+}
+
+impl WoopayProvider {
+    /// A provider over `client`, reporting duplicates through `seen`.
+    #[must_use]
+    pub fn new(client: Client, seen: Arc<dyn SeenStore>) -> Self {
+        Self {
+            client,
+            seen,
+            operations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A provider with a process-local duplicate store.
+    #[must_use]
+    pub fn with_memory_store(client: Client) -> Self {
+        Self::new(client, Arc::new(InMemorySeenStore::new()))
+    }
+
+    fn operation_id(&self, payment: &PaymentRef) -> Result<i64> {
+        if let Some(id) = payment
+            .provider_reference
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+        {
+            return Ok(id);
+        }
+        self.operations
+            .lock()
+            .map_err(|_| Error::Config("operation table lock poisoned".into()))?
+            .get(&payment.reference)
+            .copied()
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "no Wooppay operation known for {}",
+                    payment.reference
+                ))
+            })
+    }
+
+    fn state(reference: &str, op: &Operation) -> PaymentState {
+        PaymentState {
+            payment: PaymentRef {
+                reference: reference.to_owned(),
+                provider_reference: Some(op.id.to_string()),
+            },
+            status: op.status.normalized(),
+            provider_status: op.status.code().to_string(),
+            amount: op.sum,
+            message: op.comment.clone(),
+        }
+    }
+}
+
+/// `url` with `key=value` appended to its query.
+fn with_param(url: &str, key: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let pair: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, value)
+        .finish();
+    format!("{url}{sep}{pair}")
+}
+
+#[async_trait]
+impl PaymentProvider for WoopayProvider {
+    fn id(&self) -> &'static str {
+        PROVIDER_ID
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create_payment: true,
+            payment_status: true,
+            notifications: true,
+        }
+    }
+
+    async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
+        let back_url = request
+            .return_url
+            .clone()
+            .ok_or_else(|| Error::Input("return_url is required".into()))?;
+        let notify = request
+            .notify_url
+            .clone()
+            .ok_or_else(|| Error::Input("notify_url is required".into()))?;
+        let mut inv = InvoiceRequest::new(
+            request.reference.clone(),
+            request.amount,
+            back_url,
+            with_param(&notify, "reference", &request.reference),
+        );
+        inv.description.clone_from(&request.description);
+        let invoice = self.client.create_invoice(&inv).await?;
+        if let Ok(mut ops) = self.operations.lock() {
+            ops.insert(request.reference.clone(), invoice.operation_id);
+        }
+        Ok(PaymentSession {
+            state: PaymentState {
+                payment: PaymentRef {
+                    reference: request.reference,
+                    provider_reference: Some(invoice.operation_id.to_string()),
+                },
+                status: PaymentStatus::Pending,
+                provider_status: "1".to_owned(),
+                amount: None,
+                message: None,
+            },
+            redirect_url: Some(invoice.operation_url),
+        })
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let id = self.operation_id(payment)?;
+        let op = self
+            .client
+            .operation_data(&[id])
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| Error::Provider {
+                code: None,
+                message: format!("operation {id} not returned"),
+                retryable: false,
+            })?;
+        Ok(Self::state(&payment.reference, &op))
+    }
+
+    async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
+        let mut reference = None;
+        let mut operation_id = None;
+        for (k, v) in form_urlencoded::parse(raw.query.as_bytes()) {
+            match k.as_ref() {
+                "reference" => reference = Some(v.into_owned()),
+                "operation_id" | "operationId" => operation_id = v.parse::<i64>().ok(),
+                _ => {}
+            }
+        }
+        let payment = PaymentRef {
+            reference: reference.clone().unwrap_or_default(),
+            provider_reference: operation_id.map(|i| i.to_string()),
+        };
+        let id = self.operation_id(&payment)?;
+        let confirmed = self
+            .client
+            .handle_request_url(id, self.seen.as_ref())
+            .await?;
+        let duplicate = confirmed.duplicate;
+        let reference = reference.unwrap_or_else(|| id.to_string());
+        Ok(confirmed.operation.map(|op| Notification {
+            state: Self::state(&reference, &op),
+            duplicate,
+        }))
+    }
+}

@@ -1,0 +1,392 @@
+//! The client against wiremock (exact wire) and against the simulator (sessions, errors, the
+//! whole invoice → pay → requestUrl → confirm flow).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::time::Duration;
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::RawEnvelope;
+use paybridge_core::xml::canonicalize;
+use paybridge_core::{
+    Currency, InMemorySeenStore, Money, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus,
+    RawNotification,
+};
+use paybridge_woopay::sandbox::{
+    ENDPOINT_PATH, EXPIRE_PATH, SANDBOX_PASSWORD, SANDBOX_SMS_CODE, SANDBOX_USERNAME, Simulator,
+};
+use paybridge_woopay::{
+    Client, ErrorCode, ExtendedInvoiceRequest, Invoice2ExtendedRequest, InvoiceRequest,
+    OperationStatus, WoopayConfig, WoopayError, WoopayProvider,
+};
+use secrecy::SecretString;
+use wiremock::matchers::{header, method};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn kzt(s: &str) -> Money {
+    Money::parse(s, Currency::KZT).unwrap()
+}
+
+fn client(endpoint: String, password: &str) -> Client {
+    Client::new(
+        WoopayConfig {
+            endpoint,
+            username: SANDBOX_USERNAME.into(),
+            password: SecretString::from(password),
+        },
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap()
+}
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../schemas/woopay/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The body element of a request, without `SoapUI`'s bogus `xs:type` attributes.
+fn body_of(xml: &str) -> String {
+    let mut out = String::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(" xs:type=\"") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 10..];
+        rest = &after[after.find('"').unwrap() + 1..];
+    }
+    out.push_str(rest);
+    let cleaned = out.replace(
+        " xmlns:xs=\"http://www.w3.org/2000/XMLSchema-instance\"",
+        "",
+    );
+    canonicalize(&RawEnvelope::parse(&cleaned).unwrap().body).unwrap()
+}
+
+async fn sandbox() -> (Simulator, String) {
+    let sim = Simulator::new().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (sim, base)
+}
+
+fn answer(op: &str, inner: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:XmlControllerwsdl" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:{op}Response><return xsi:type="ns1:X">{inner}</return></ns1:{op}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>"#
+    )
+}
+
+fn body_has(op: &'static str) -> impl Fn(&Request) -> bool {
+    move |r: &Request| String::from_utf8_lossy(&r.body).contains(&format!(":{op} "))
+}
+
+#[tokio::test]
+async fn requests_match_the_document_and_carry_the_session_cookie() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("soapaction", "\"urn:XmlControllerwsdl#core_login\""))
+        .and(header("content-type", "text/xml; charset=utf-8"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(sample("core_login.response.xml")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_has("cash_createInvoice"))
+        .and(header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(sample("cash_createInvoice.response.xml")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_has("cash_getOperationData"))
+        .and(header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(sample("cash_getOperationData.response.xml")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(server.uri(), SANDBOX_PASSWORD);
+    let mut inv = InvoiceRequest::new(
+        "9379992",
+        kzt("100"),
+        "https://www.test.wooppay.com/",
+        "https://www.test.wooppay.com/",
+    );
+    inv.description = Some("test sale".into());
+    let invoice = c.create_invoice(&inv).await.unwrap();
+    assert_eq!(invoice.operation_id, 50_145_291);
+    assert!(invoice.frame_url().ends_with("&view_format=frame"));
+    let ops = c.operation_data(&[50_146_257]).await.unwrap();
+    assert_eq!(ops[0].status, OperationStatus::Done);
+    assert_eq!(ops[0].sum, Some(kzt("100")));
+
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent[0].headers.get("cookie").is_none(),
+        "core_login must not send a session"
+    );
+    // `encodingStyle` applies to the element it is on and its descendants: on the Envelope (as
+    // the getOperationData sample has it) or on the operation element (as the others and we
+    // have it, besides the Envelope) means the same, so that one attribute is set aside.
+    let without_encoding_style = |c: String| {
+        c.replace(" {http://schemas.xmlsoap.org/soap/envelope/}encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"", "")
+    };
+    for (request, sample_name) in sent.iter().zip([
+        "core_login.request.xml",
+        "cash_createInvoice.request.xml",
+        "cash_getOperationData.request.xml",
+    ]) {
+        let ours = canonicalize(
+            &RawEnvelope::parse(std::str::from_utf8(&request.body).unwrap())
+                .unwrap()
+                .body,
+        )
+        .unwrap();
+        assert_eq!(
+            without_encoding_style(ours),
+            without_encoding_style(body_of(&sample(sample_name))),
+            "{sample_name}"
+        );
+    }
+    // The password travels in the body, never in a log line or error.
+    assert!(!format!("{c:?}").contains(SANDBOX_PASSWORD));
+}
+
+#[tokio::test]
+async fn error_codes_are_typed_and_unknown_codes_kept() {
+    let server = MockServer::start().await;
+    let err_answer = |code: i64| {
+        answer(
+            "core_login",
+            &format!(
+                r#"<response xsi:nil="true"/><error_code xsi:type="xsd:int">{code}</error_code>"#
+            ),
+        )
+    };
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(err_answer(101)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(err_answer(4242)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>502</html>"))
+        .mount(&server)
+        .await;
+    let c = client(server.uri(), "wrong");
+    match c.login().await.unwrap_err() {
+        WoopayError::Api(code) => {
+            assert_eq!(code, ErrorCode::InvalidCredentials);
+            assert_eq!(code.meaning_ru(), "Неверные данные при входе в систему");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        c.login().await.unwrap_err(),
+        WoopayError::Api(ErrorCode::Unknown(4242))
+    ));
+    let err = c.login().await.unwrap_err();
+    assert!(
+        matches!(err, WoopayError::Core(paybridge_core::Error::Decode(_))),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn expired_session_is_renewed_once_then_the_call_succeeds() {
+    let (_sim, base) = sandbox().await;
+    let c = client(format!("{base}{ENDPOINT_PATH}"), SANDBOX_PASSWORD);
+    let before = c.balance().await.unwrap();
+    assert_eq!(c.login_count(), 1);
+    reqwest::Client::new()
+        .post(format!("{base}{EXPIRE_PATH}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c.balance().await.unwrap(), before);
+    assert_eq!(c.login_count(), 2, "exactly one re-login");
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_log_in_once() {
+    let (_sim, base) = sandbox().await;
+    let c = client(format!("{base}{ENDPOINT_PATH}"), SANDBOX_PASSWORD);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.balance().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(c.login_count(), 1);
+}
+
+#[tokio::test]
+async fn sandbox_error_paths() {
+    let (_sim, base) = sandbox().await;
+    let endpoint = format!("{base}{ENDPOINT_PATH}");
+    assert!(matches!(
+        client(endpoint.clone(), "nope").balance().await,
+        Err(WoopayError::Api(ErrorCode::InvalidCredentials))
+    ));
+    let c = client(endpoint, SANDBOX_PASSWORD);
+    // Refused before sending.
+    assert!(matches!(
+        c.create_invoice(&InvoiceRequest::new("r", kzt("0"), "u", "u"))
+            .await,
+        Err(WoopayError::Input(_))
+    ));
+    assert!(matches!(
+        c.create_invoice(&InvoiceRequest::new("", kzt("1"), "u", "u"))
+            .await,
+        Err(WoopayError::Input(_))
+    ));
+    let mut bad_date = InvoiceRequest::new("r", kzt("1"), "u", "u");
+    bad_date.death_date = Some("tomorrow".into());
+    assert!(matches!(
+        c.create_invoice(&bad_date).await,
+        Err(WoopayError::Input(_))
+    ));
+    // Refused by Wooppay.
+    assert!(matches!(
+        c.operation_data(&[1]).await,
+        Err(WoopayError::Api(ErrorCode::NotFound))
+    ));
+    let ext = ExtendedInvoiceRequest {
+        invoice: InvoiceRequest::new(
+            "r-ext",
+            kzt("150.50"),
+            "https://shop/back",
+            "https://shop/cb",
+        ),
+        confirmation_code: "0000".into(),
+        user_phone: "77001112233".into(),
+        user_email: None,
+    };
+    assert!(c.request_confirmation_code("77001112233").await.unwrap());
+    assert!(matches!(
+        c.create_invoice_extended(&ext).await,
+        Err(WoopayError::Api(ErrorCode::InvalidConfirmationCode))
+    ));
+    let ext = ExtendedInvoiceRequest {
+        confirmation_code: SANDBOX_SMS_CODE.into(),
+        ..ext
+    };
+    assert!(c.create_invoice_extended(&ext).await.unwrap().operation_id > 0);
+    let two = Invoice2ExtendedRequest {
+        invoice: InvoiceRequest::new(
+            "r-2ext",
+            kzt("99.99"),
+            "https://shop/back",
+            "https://shop/cb",
+        ),
+        card_forbidden: true,
+        user_email: Some("buyer@example.kz".into()),
+        user_phone: None,
+    };
+    assert!(
+        c.create_invoice_2_extended(&two)
+            .await
+            .unwrap()
+            .operation_id
+            > 0
+    );
+    assert!(
+        c.create_invoice_by_service("merch_invoice2", &two)
+            .await
+            .unwrap()
+            .operation_id
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn invoice_paid_then_request_url_called_then_confirmed() {
+    let (sim, base) = sandbox().await;
+    let (receiver, mut calls, _task) = paybridge_core::sandbox::callback_receiver(
+        "/woopay/request",
+        paybridge_woopay::REQUEST_URL_ANSWER,
+    )
+    .await
+    .unwrap();
+    let c = client(format!("{base}{ENDPOINT_PATH}"), SANDBOX_PASSWORD);
+    let provider = WoopayProvider::with_memory_store(c.clone());
+    let mut req = PaymentRequest::new("order-77", kzt("2500"));
+    req.return_url = Some("https://shop.kz/thanks".into());
+    req.notify_url = Some(receiver.clone());
+    let session = provider.create_payment(req).await.unwrap();
+    let id: i64 = session
+        .state
+        .payment
+        .provider_reference
+        .clone()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        session
+            .redirect_url
+            .unwrap()
+            .starts_with(&format!("{base}/invoice/operation?id={id}&key="))
+    );
+
+    // Not paid yet: a requestUrl call claiming otherwise is not confirmed.
+    let early = provider
+        .verify_notification(&RawNotification::get("reference=order-77"))
+        .await;
+    assert!(
+        matches!(early, Err(paybridge_core::Error::Signature(_))),
+        "{early:?}"
+    );
+
+    assert_eq!(sim.pay(id).await.unwrap(), 1);
+    let query = tokio::time::timeout(Duration::from_secs(5), calls.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::str::from_utf8(&query).unwrap(), "reference=order-77");
+    let n = provider
+        .verify_notification(&RawNotification::get("reference=order-77"))
+        .await
+        .unwrap();
+    assert_eq!(n.state.status, PaymentStatus::Succeeded);
+    assert_eq!(n.state.provider_status, "4");
+    assert_eq!(n.state.amount, Some(kzt("2500")));
+    assert!(!n.duplicate);
+    assert!(
+        provider
+            .verify_notification(&RawNotification::get(&format!("operation_id={id}")))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    let state = provider
+        .payment_status(&PaymentRef::merchant("order-77"))
+        .await
+        .unwrap();
+    assert_eq!(state.status, PaymentStatus::Succeeded);
+    let confirmed = c
+        .handle_request_url(id, &InMemorySeenStore::new())
+        .await
+        .unwrap();
+    assert_eq!(confirmed.operation.status, OperationStatus::Done);
+}

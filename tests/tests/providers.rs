@@ -42,9 +42,25 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
         transport,
     )
     .unwrap();
+    let woopay = paybridge_woopay::Client::new(
+        paybridge_woopay::WoopayConfig {
+            endpoint: "http://127.0.0.1:9/api/wsd/".into(),
+            username: "merchant".into(),
+            password: secrecy::SecretString::from("password"),
+        },
+        paybridge_core::http::HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let qvickly =
+        paybridge_qvickly::CallbackVerifier::new(None, &secrecy::SecretString::from("secret"))
+            .unwrap();
     vec![
         Arc::new(NothingProvider),
         Arc::new(paybridge_card_charging::CardChargingProvider::with_memory_store(card)),
+        Arc::new(paybridge_woopay::WoopayProvider::with_memory_store(woopay)),
+        Arc::new(paybridge_qvickly::QvicklyProvider::with_memory_store(
+            qvickly,
+        )),
     ]
 }
 

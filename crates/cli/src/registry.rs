@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use crate::demo::{FlowLog, FlowResult};
 use crate::output::{CliError, Outcome};
-use crate::providers::{card_charging, qvickly};
+use crate::providers::{card_charging, qvickly, woopay};
 use crate::sandbox::{Mount, RunningSandbox, SandboxContext};
 
 /// Provider subcommands (`paybridge <provider> <command>`).
@@ -17,6 +17,9 @@ pub(crate) enum ProviderCommand {
     /// Qvickly IPN callbacks: verify, forward to the booking API.
     #[command(subcommand)]
     Qvickly(qvickly::Command),
+    /// Wooppay invoices over SOAP.
+    #[command(subcommand)]
+    Woopay(woopay::Command),
 }
 
 /// Run a provider subcommand.
@@ -24,12 +27,17 @@ pub(crate) async fn run(command: ProviderCommand) -> Result<Outcome, CliError> {
     match command {
         ProviderCommand::CardCharging(c) => card_charging::run(c).await,
         ProviderCommand::Qvickly(c) => qvickly::run(c).await,
+        ProviderCommand::Woopay(c) => woopay::run(c).await,
     }
 }
 
 /// Every provider's simulator, mounted on one router.
 pub(crate) fn sandbox_mounts(ctx: &SandboxContext) -> Result<Vec<Mount>, CliError> {
-    Ok(vec![card_charging::mount(ctx)?, qvickly::mount(ctx)?])
+    Ok(vec![
+        card_charging::mount(ctx)?,
+        qvickly::mount(ctx)?,
+        woopay::mount(ctx)?,
+    ])
 }
 
 /// Every provider's demo flow against the running sandbox, in order.
@@ -40,6 +48,16 @@ pub(crate) async fn demo_flows(sandbox: &RunningSandbox) -> Vec<FlowResult> {
         let error = card_charging::demo(endpoint, &mut log).await.err();
         results.push(FlowResult {
             provider: "card-charging",
+            log,
+            error,
+        });
+    }
+    if let Some(endpoint) = sandbox.endpoints.get("woopay") {
+        let mut log = FlowLog::default();
+        let base_url = format!("http://{}", sandbox.addr);
+        let error = woopay::demo(endpoint, &base_url, &mut log).await.err();
+        results.push(FlowResult {
+            provider: "woopay",
             log,
             error,
         });

@@ -16,6 +16,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 const KEY: &str = "sandbox-key";
 const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;
+const WOOPAY_PASSWORD: &str = "A12345678a";
 
 struct Sandbox {
     child: Child,
@@ -404,4 +405,84 @@ fn qvickly_verify_and_forward() {
     assert_eq!(out.status.code(), Some(2), "{v}");
     assert_eq!(v["error"]["kind"], "input");
     let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn woopay_commands() {
+    let sb = sandbox();
+    let ep = sb.endpoints["woopay"].as_str().unwrap();
+    let env = [
+        ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+        ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+    ];
+    let net = |cmd: &'static str| vec!["--json", "woopay", cmd, "--endpoint", ep];
+
+    let (out, v) = run(&net("balance"), &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["amount"], "17421.50");
+
+    let mut create = net("create-invoice");
+    create.extend([
+        "--reference-id",
+        "cli-1",
+        "--amount",
+        "100.50",
+        "--back-url",
+        "https://shop/back",
+        "--request-url",
+        "https://shop/cb",
+        "--death-date",
+        "2030-01-01 00:00:00",
+    ]);
+    let (out, v) = run(&create, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let id = v["operation_id"].as_i64().unwrap();
+    assert!(
+        v["operation_url"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("id={id}"))
+    );
+
+    let id_text = id.to_string();
+    let mut data = net("operation-data");
+    data.extend(["--operation-id", id_text.as_str()]);
+    let (out, v) = run(&data, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let op = &v["operations"][0];
+    assert_eq!(op["id"], id);
+    assert_eq!(op["status"], "pending");
+    assert_eq!(op["provider_status"], 1);
+    assert_eq!(op["sum"], "100.50");
+    for field in [
+        "type",
+        "fee",
+        "date",
+        "comment",
+        "from_subject",
+        "to_subject",
+        "from_full_name",
+        "to_full_name",
+    ] {
+        assert!(op.get(field).is_some(), "{field} missing: {op}");
+    }
+
+    let (out, v) = run(&net("login"), &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(v["session"].as_str().unwrap().len() >= 16);
+    assert_eq!(v["user_id"], 384_310);
+    assert_eq!(v["roles"][0], "rMerchant");
+
+    let mut phone = net("request-confirmation-code");
+    phone.extend(["--phone", "77001112233"]);
+    let (out, v) = run(&phone, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["sent"], true);
+
+    let mut wrong = net("balance");
+    wrong.extend(["--password", "not-it"]);
+    let (out, v) = run(&wrong, &env);
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["error"]["code"], 101);
+    assert_eq!(v["error"]["kind"], "provider");
 }

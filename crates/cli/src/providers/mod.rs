@@ -2,6 +2,7 @@
 
 pub(crate) mod card_charging;
 pub(crate) mod qvickly;
+pub(crate) mod woopay;
 
 use std::io::Read;
 

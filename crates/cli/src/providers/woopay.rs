@@ -1,0 +1,390 @@
+//! `paybridge woopay …`: every Wooppay operation.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::{Currency, InMemorySeenStore, Money};
+use paybridge_woopay::sandbox::{self, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
+use paybridge_woopay::{
+    Client, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, Operation,
+    WoopayConfig,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::{amount_json, secret};
+use crate::cli::NetArgs;
+use crate::demo::FlowLog;
+use crate::output::{CliError, Outcome};
+use crate::sandbox::{Mount, SandboxContext};
+
+/// Wooppay invoices (every command logs in first).
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// `core_login`: print the session and the user.
+    Login(Creds),
+    /// `cash_createInvoice`.
+    CreateInvoice(CreateArgs),
+    /// `cash_createInvoiceExtended`: phone-balance payment (service type 2).
+    CreateInvoiceExtended(ExtendedArgs),
+    /// `cash_createInvoice2Extended`: card binding (service type 4).
+    CreateInvoice2Extended(TwoExtendedArgs),
+    /// `cash_createInvoiceByService`.
+    CreateInvoiceByService(ByServiceArgs),
+    /// `core_requestConfirmationCode`: send the SMS code.
+    RequestConfirmationCode(PhoneArgs),
+    /// `cash_getBalance`.
+    Balance(Creds),
+    /// `cash_getOperationData`.
+    OperationData(OperationArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Creds {
+    #[command(flatten)]
+    net: NetArgs,
+    /// Merchant login.
+    #[arg(long, env = "PAYBRIDGE_WOOPAY_USERNAME")]
+    username: String,
+    /// Merchant password (never printed).
+    #[arg(long, env = "PAYBRIDGE_WOOPAY_PASSWORD", hide_env_values = true, value_parser = secret)]
+    password: SecretString,
+}
+
+impl Creds {
+    fn client(&self) -> Result<Client, CliError> {
+        let transport = HttpTransport::new(self.net.http_config())?;
+        Ok(Client::new(
+            WoopayConfig {
+                endpoint: self.net.endpoint.clone(),
+                username: self.username.clone(),
+                password: self.password.clone(),
+            },
+            transport,
+        )
+        .map_err(paybridge_core::Error::from)?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// `referenceId`: your order id.
+    #[arg(long)]
+    reference_id: String,
+    /// Amount in KZT (`100`, `100.50`).
+    #[arg(long)]
+    amount: String,
+    /// `backUrl`.
+    #[arg(long)]
+    back_url: String,
+    /// `requestUrl`.
+    #[arg(long)]
+    request_url: String,
+    /// `addInfo`.
+    #[arg(long)]
+    add_info: Option<String>,
+    /// `deathDate`, `YYYY-MM-DD HH:MM:SS`.
+    #[arg(long)]
+    death_date: Option<String>,
+    /// `description`.
+    #[arg(long)]
+    description: Option<String>,
+}
+
+impl CreateArgs {
+    fn invoice(&self) -> Result<InvoiceRequest, CliError> {
+        let mut inv = InvoiceRequest::new(
+            self.reference_id.clone(),
+            Money::parse(&self.amount, Currency::KZT)?,
+            self.back_url.clone(),
+            self.request_url.clone(),
+        );
+        inv.add_info.clone_from(&self.add_info);
+        inv.death_date.clone_from(&self.death_date);
+        inv.description.clone_from(&self.description);
+        Ok(inv)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExtendedArgs {
+    #[command(flatten)]
+    create: CreateArgs,
+    /// `userPhone`: the phone charged.
+    #[arg(long)]
+    user_phone: String,
+    /// `userEmail`.
+    #[arg(long)]
+    user_email: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TwoExtendedArgs {
+    #[command(flatten)]
+    create: CreateArgs,
+    /// `cardForbidden`: 1 = pay from the Wooppay wallet only.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    card_forbidden: u8,
+    /// `userEmail`.
+    #[arg(long)]
+    user_email: Option<String>,
+    /// `userPhone`.
+    #[arg(long)]
+    user_phone: Option<String>,
+}
+
+impl TwoExtendedArgs {
+    fn request(&self) -> Result<Invoice2ExtendedRequest, CliError> {
+        Ok(Invoice2ExtendedRequest {
+            invoice: self.create.invoice()?,
+            card_forbidden: self.card_forbidden == 1,
+            user_email: self.user_email.clone(),
+            user_phone: self.user_phone.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ByServiceArgs {
+    #[command(flatten)]
+    two: TwoExtendedArgs,
+    /// `serviceName`.
+    #[arg(long)]
+    service_name: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PhoneArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// Phone to send the code to.
+    #[arg(long)]
+    phone: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OperationArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// Operation id (repeat for several).
+    #[arg(long = "operation-id", required = true)]
+    operation_ids: Vec<i64>,
+}
+
+fn invoice_json(i: &Invoice) -> Value {
+    json!({"operation_id": i.operation_id, "operation_url": i.operation_url})
+}
+
+fn operation_json(o: &Operation) -> Value {
+    json!({
+        "id": o.id,
+        "type": o.op_type.code(),
+        "status": o.status.normalized().as_str(),
+        "provider_status": o.status.code(),
+        "sum": amount_json(o.sum),
+        "fee": amount_json(o.fee),
+        "date": o.date,
+        "comment": o.comment,
+        "from_subject": o.from_subject,
+        "to_subject": o.to_subject,
+        "from_full_name": o.from_full_name,
+        "to_full_name": o.to_full_name,
+    })
+}
+
+fn err(e: paybridge_woopay::WoopayError) -> CliError {
+    paybridge_core::Error::from(e).into()
+}
+
+pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
+    match command {
+        Command::Login(c) => {
+            let info = c.client()?.login().await.map_err(err)?;
+            Ok(Outcome::ok(json!({
+                "session": info.session.expose_secret(),
+                "user_id": info.user_id,
+                "username": info.username,
+                "roles": info.roles,
+            })))
+        }
+        Command::CreateInvoice(a) => {
+            let inv = a.invoice()?;
+            let i = a.creds.client()?.create_invoice(&inv).await.map_err(err)?;
+            Ok(Outcome::ok(invoice_json(&i)))
+        }
+        Command::CreateInvoiceExtended(a) => {
+            let req = ExtendedInvoiceRequest {
+                confirmation_code: a.create.add_info.clone().unwrap_or_default(),
+                invoice: a.create.invoice()?,
+                user_phone: a.user_phone.clone(),
+                user_email: a.user_email.clone(),
+            };
+            let i = a
+                .create
+                .creds
+                .client()?
+                .create_invoice_extended(&req)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(invoice_json(&i)))
+        }
+        Command::CreateInvoice2Extended(a) => {
+            let req = a.request()?;
+            let i = a
+                .create
+                .creds
+                .client()?
+                .create_invoice_2_extended(&req)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(invoice_json(&i)))
+        }
+        Command::CreateInvoiceByService(a) => {
+            let req = a.two.request()?;
+            let i = a
+                .two
+                .create
+                .creds
+                .client()?
+                .create_invoice_by_service(&a.service_name, &req)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(invoice_json(&i)))
+        }
+        Command::RequestConfirmationCode(a) => {
+            let sent = a
+                .creds
+                .client()?
+                .request_confirmation_code(&a.phone)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(json!({"sent": sent})))
+        }
+        Command::Balance(c) => {
+            let amount = c.client()?.balance().await.map_err(err)?;
+            Ok(Outcome::ok(json!({"amount": amount.amount_string()})))
+        }
+        Command::OperationData(a) => {
+            let ops = a
+                .creds
+                .client()?
+                .operation_data(&a.operation_ids)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(
+                json!({"operations": ops.iter().map(operation_json).collect::<Vec<_>>()}),
+            ))
+        }
+    }
+}
+
+/// The simulator, mounted in `paybridge sandbox`.
+pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
+    let sim = Simulator::new()?;
+    Ok(Mount {
+        name: "woopay",
+        endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
+        router: sim.router(),
+    })
+}
+
+/// login → create invoice → pay → requestUrl callback → confirmed status 4.
+pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
+    log.start();
+    let (receiver_url, mut calls, server) = paybridge_core::sandbox::callback_receiver(
+        "/woopay/request",
+        paybridge_woopay::REQUEST_URL_ANSWER,
+    )
+    .await
+    .map_err(|e| format!("cannot start the requestUrl receiver: {e}"))?;
+    let outcome = demo_steps(endpoint, base_url, &receiver_url, &mut calls, log).await;
+    server.abort();
+    outcome
+}
+
+async fn demo_steps(
+    endpoint: &str,
+    base_url: &str,
+    receiver_url: &str,
+    calls: &mut tokio::sync::mpsc::UnboundedReceiver<axum::body::Bytes>,
+    log: &mut FlowLog,
+) -> Result<(), String> {
+    let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
+    let client = Client::new(
+        WoopayConfig {
+            endpoint: endpoint.to_owned(),
+            username: SANDBOX_USERNAME.to_owned(),
+            password: SecretString::from(SANDBOX_PASSWORD),
+        },
+        transport.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let info = client.login().await.map_err(|e| e.to_string())?;
+    log.step(
+        "login",
+        format!(
+            "user {} roles {}",
+            info.user_id.unwrap_or_default(),
+            info.roles.join(",")
+        ),
+    );
+
+    let amount = Money::parse("2500", Currency::KZT).map_err(|e| e.to_string())?;
+    let invoice = client
+        .create_invoice(&InvoiceRequest::new(
+            "demo-order-1",
+            amount,
+            "https://shop.example/thanks",
+            format!("{receiver_url}?reference=demo-order-1"),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "create invoice",
+        format!("operation {}", invoice.operation_id),
+    );
+
+    let pay = HttpRequest::post(
+        format!(
+            "{base_url}{}?id={}",
+            sandbox::PAY_PATH,
+            invoice.operation_id
+        ),
+        "",
+    );
+    transport
+        .send(pay)
+        .await
+        .and_then(paybridge_core::http::HttpResponse::into_success)
+        .map_err(|e| format!("sandbox pay failed: {e}"))?;
+    log.step("pay", "status 4 on the sandbox payment page");
+
+    let query = tokio::time::timeout(Duration::from_secs(10), calls.recv())
+        .await
+        .map_err(|_| "no requestUrl call within 10 s".to_owned())?
+        .ok_or("receiver closed")?;
+    log.step(
+        "requestUrl callback",
+        format!(
+            "GET ?{} answered {{\"data\":1}}",
+            String::from_utf8_lossy(&query)
+        ),
+    );
+
+    let confirmed = client
+        .handle_request_url(invoice.operation_id, &InMemorySeenStore::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "confirmed",
+        format!(
+            "status {} sum {}",
+            confirmed.operation.status.code(),
+            amount_json(confirmed.operation.sum)
+        ),
+    );
+    Ok(())
+}

@@ -21,6 +21,10 @@ pub(crate) struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only complicate clap's flatten"
+)]
 pub(crate) enum Command {
     /// Start every provider simulator on one port and print their endpoints as one JSON line.
     Sandbox(SandboxArgs),

@@ -266,11 +266,71 @@ fn php_error_answer_with_nil_response_decodes() {
     assert_eq!(s(&response.session), None);
 }
 
+/// Another SOAP stack's legitimate choices: other prefixes (`env`, `n`, `enc`, `i`, `t`),
+/// attributes in another order, whitespace and a declaration-free body.
+#[test]
+fn other_prefixes_attribute_order_and_whitespace_decode_the_same() {
+    let xml = r#"<?xml version="1.0"?>
+<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:n="urn:XmlControllerwsdl" xmlns:t="http://www.w3.org/2001/XMLSchema" xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/">
+  <env:Body>
+    <n:core_loginResponse env:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">
+      <return i:type="n:CoreLoginResponse">
+        <response i:type="n:CoreLoginResponseData">
+          <session i:type="t:string">abc123</session>
+          <id i:type="t:int"> 384310 </id>
+          <roles i:type="n:stringArray" enc:arrayType="t:string[1]">
+            <item i:type="t:string">rMerchant</item>
+          </roles>
+        </response>
+        <error_code i:type="t:int">0</error_code>
+      </return>
+    </n:core_loginResponse>
+  </env:Body>
+</env:Envelope>"#;
+    let resp: wire::CoreLoginRpcResponse =
+        from_fragment(&RawEnvelope::parse(xml).unwrap().body).unwrap();
+    let ret = resp.return_field.unwrap();
+    assert_eq!(i(&ret.error_code), Some(0));
+    let data = ret.response.unwrap();
+    assert_eq!(s(&data.session).as_deref(), Some("abc123"));
+    assert_eq!(i(&data.id), Some(384_310));
+    let roles = data.roles.unwrap();
+    assert_eq!(roles.items.len(), 1);
+    assert_eq!(roles.array_type.as_deref(), Some("t:string[1]"));
+    // And a nil response under another prefix.
+    let nil = xml.replace(
+        &xml[xml.find("<response").unwrap()..xml.find("</response>").unwrap() + 11],
+        r#"<response i:nil="true"/>"#,
+    );
+    let resp: wire::CoreLoginRpcResponse =
+        from_fragment(&RawEnvelope::parse(&nil).unwrap().body).unwrap();
+    assert!(
+        resp.return_field
+            .unwrap()
+            .response
+            .unwrap()
+            .xsi_nil
+            .is_some()
+    );
+}
+
 proptest::proptest! {
+    #[test]
+    fn envelope_shaped_answers_never_panic(inner in "\\PC{0,200}") {
+        let text = format!(r#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:XmlControllerwsdl" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><SOAP-ENV:Body><ns1:cash_getOperationDataResponse><return>{inner}</return></ns1:cash_getOperationDataResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#);
+        if let Ok(env) = RawEnvelope::parse(&text) {
+            let _: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);
+        }
+    }
+
     #[test]
     fn arbitrary_response_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
         let text = String::from_utf8_lossy(&bytes);
         if let Ok(env) = RawEnvelope::parse(&text) {
+            let _: Result<wire::CoreLoginRpcResponse, _> = from_fragment(&env.body);
+            let _: Result<wire::CashCreateInvoiceRpcResponse, _> = from_fragment(&env.body);
+            let _: Result<wire::CoreRequestConfirmationCodeRpcResponse, _> = from_fragment(&env.body);
+            let _: Result<wire::CashGetBalanceRpcResponse, _> = from_fragment(&env.body);
             let _: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);
         }
     }

@@ -174,9 +174,82 @@ pub struct CallToPartnerResponse {
     rename = "CallToPartnerResultType",
     prefix = "tns",
     default_namespace = "tns",
-    namespaces = {"tns" = "PayooBPGAdapter"}
+    namespaces = {"tns" = "PayooBPGAdapter",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
 )]
 pub struct CallToPartnerResultType {
+    /// `xsi:type`: names the concrete type where a base type is expected.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<String>,
+    /// `DigitalSignature` (`string`, optional).
+    #[yaserde(rename = "DigitalSignature", prefix = "tns")]
+    pub digital_signature: Option<String>,
+    /// `Error` (`Error`, optional).
+    #[yaserde(rename = "Error", prefix = "tns")]
+    pub error: Option<Error>,
+    /// `AckCode` (`AckCodeType`, required).
+    #[yaserde(rename = "AckCode", prefix = "tns")]
+    pub ack_code: AckCodeType,
+}
+/// `GetOrderInformationResponseType` in `PayooBPGAdapter`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "GetOrderInformationResponseType",
+    prefix = "tns",
+    default_namespace = "tns",
+    namespaces = {"tns" = "PayooBPGAdapter",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct GetOrderInformationResponseType {
+    /// `xsi:type`: names the concrete type where a base type is expected.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<String>,
+    /// `DigitalSignature` (`string`, optional).
+    #[yaserde(rename = "DigitalSignature", prefix = "tns")]
+    pub digital_signature: Option<String>,
+    /// `Error` (`Error`, optional).
+    #[yaserde(rename = "Error", prefix = "tns")]
+    pub error: Option<Error>,
+    /// `AckCode` (`AckCodeType`, required).
+    #[yaserde(rename = "AckCode", prefix = "tns")]
+    pub ack_code: AckCodeType,
+}
+/// `CreatePreOrderResponseType` in `PayooBPGAdapter`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CreatePreOrderResponseType",
+    prefix = "tns",
+    default_namespace = "tns",
+    namespaces = {"tns" = "PayooBPGAdapter",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CreatePreOrderResponseType {
+    /// `xsi:type`: names the concrete type where a base type is expected.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<String>,
+    /// `DigitalSignature` (`string`, optional).
+    #[yaserde(rename = "DigitalSignature", prefix = "tns")]
+    pub digital_signature: Option<String>,
+    /// `Error` (`Error`, optional).
+    #[yaserde(rename = "Error", prefix = "tns")]
+    pub error: Option<Error>,
+    /// `AckCode` (`AckCodeType`, required).
+    #[yaserde(rename = "AckCode", prefix = "tns")]
+    pub ack_code: AckCodeType,
+}
+/// `UpdateOrderStatusResponseType` in `PayooBPGAdapter`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "UpdateOrderStatusResponseType",
+    prefix = "tns",
+    default_namespace = "tns",
+    namespaces = {"tns" = "PayooBPGAdapter",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct UpdateOrderStatusResponseType {
+    /// `xsi:type`: names the concrete type where a base type is expected.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<String>,
     /// `DigitalSignature` (`string`, optional).
     #[yaserde(rename = "DigitalSignature", prefix = "tns")]
     pub digital_signature: Option<String>,

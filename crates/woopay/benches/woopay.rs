@@ -1,0 +1,151 @@
+//! Wooppay benchmarks: encode a `cash_createInvoice` request and decode its answer; a full
+//! `create_invoice` round trip on loopback against a raw `reqwest` POST of the same bytes.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark harness"
+)]
+
+use std::hint::black_box;
+
+use axum::body::Bytes;
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use paybridge_core::http::{HttpConfig, HttpTransport};
+use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
+use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, from_fragment, to_fragment, wrap};
+use paybridge_core::{Currency, Money};
+use paybridge_woopay::generated::xml_controller as wire;
+use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+
+fn sample(name: &str) -> String {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../schemas/woopay/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with("<!--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn request() -> wire::CashCreateInvoiceRpc {
+    let s = |v: &str| Some(EncString::new(v.to_owned()));
+    wire::CashCreateInvoiceRpc {
+        encoding_style: Some("http://schemas.xmlsoap.org/soap/encoding/".into()),
+        cash_create_invoice_request: Some(wire::CashCreateInvoiceRequest {
+            xsi_type: Some("ns1:CashCreateInvoiceRequest".into()),
+            xsi_nil: None,
+            reference_id: s("9379992"),
+            back_url: s("https://www.test.wooppay.com/"),
+            request_url: s("https://www.test.wooppay.com/"),
+            add_info: Some(EncString::empty()),
+            amount: Some(EncDecimal::new(Decimal::from(100))),
+            death_date: Some(EncString::empty()),
+            service_type: Some(EncInt::empty()),
+            description: s("test sale"),
+            order_number: Some(EncInt::empty()),
+        }),
+    }
+}
+
+fn codec(c: &mut Criterion) {
+    let style = EnvelopeStyle::rpc_encoded("ns1", "urn:XmlControllerwsdl");
+    let req = request();
+    c.bench_function("encode_cash_create_invoice", |b| {
+        b.iter(|| wrap(&style, None, &to_fragment(black_box(&req)).unwrap()));
+    });
+    let answer = sample("cash_createInvoice.response.xml");
+    c.bench_function("decode_cash_create_invoice_response", |b| {
+        b.iter(|| {
+            let env = RawEnvelope::parse(black_box(&answer)).unwrap();
+            let r: wire::CashCreateInvoiceRpcResponse = from_fragment(&env.body).unwrap();
+            r
+        });
+    });
+}
+
+fn round_trip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let login = sample("core_login.response.xml");
+    let created = sample("cash_createInvoice.response.xml");
+    let url = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route(
+            "/api/wsd/",
+            post(move |body: Bytes| {
+                let answer = if body.windows(10).any(|w| w == b"core_login") {
+                    login.clone()
+                } else {
+                    created.clone()
+                };
+                async move { ([("content-type", "text/xml; charset=utf-8")], answer) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/api/wsd/")
+    });
+    let client = Client::new(
+        WoopayConfig {
+            endpoint: url.clone(),
+            username: "test_merch".into(),
+            password: SecretString::from("A12345678a"),
+        },
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let inv = InvoiceRequest::new(
+        "9379992",
+        Money::parse("100", Currency::KZT).unwrap(),
+        "https://www.test.wooppay.com/",
+        "https://www.test.wooppay.com/",
+    );
+    rt.block_on(client.create_invoice(&inv)).unwrap(); // logs in once
+
+    let body = wrap(
+        &EnvelopeStyle::rpc_encoded("ns1", "urn:XmlControllerwsdl"),
+        None,
+        &to_fragment(&request()).unwrap(),
+    );
+    let defaults = HttpConfig::default();
+    let raw = reqwest::Client::builder()
+        .connect_timeout(defaults.connect_timeout)
+        .timeout(defaults.timeout)
+        .user_agent(defaults.user_agent.clone())
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("create_invoice_round_trip_loopback");
+    group.bench_function("raw_reqwest_post_same_timeouts", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                raw.post(&url)
+                    .header("content-type", "text/xml; charset=utf-8")
+                    .header("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\"")
+                    .header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+            })
+        });
+    });
+    group.bench_function("paybridge_create_invoice", |b| {
+        b.iter(|| rt.block_on(client.create_invoice(&inv)).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec, round_trip);
+criterion_main!(benches);

@@ -575,19 +575,7 @@ impl Client {
         let f = Self::invoice_fields(inv, None, None)?;
         let req = wire::CashCreateInvoiceRpc {
             encoding_style: Some(ENCODING.into()),
-            cash_create_invoice_request: Some(wire::CashCreateInvoiceRequest {
-                xsi_type: Some("ns1:CashCreateInvoiceRequest".into()),
-                xsi_nil: None,
-                reference_id: f.reference_id,
-                back_url: f.back_url,
-                request_url: f.request_url,
-                add_info: f.add_info,
-                amount: f.amount,
-                death_date: f.death_date,
-                service_type: f.service_type,
-                description: f.description,
-                order_number: f.order_number,
-            }),
+            cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
         };
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &to_fragment(&req)?)
@@ -636,21 +624,14 @@ impl Client {
         let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2))?;
         let wire_req = wire::CashCreateInvoiceExtendedRpc {
             encoding_style: Some(ENCODING.into()),
-            cash_create_invoice_extended_request: Some(wire::CashCreateInvoiceExtendedRequest {
-                xsi_type: Some("ns1:CashCreateInvoiceExtendedRequest".into()),
-                xsi_nil: None,
-                reference_id: f.reference_id,
-                back_url: f.back_url,
-                request_url: f.request_url,
-                add_info: f.add_info,
-                amount: f.amount,
-                death_date: f.death_date,
-                service_type: f.service_type,
-                description: f.description,
-                order_number: f.order_number,
-                user_email: opt_s(req.user_email.as_deref()),
-                user_phone: s(&req.user_phone),
-            }),
+            cash_create_invoice_extended_request: Some(invoice_request!(
+                CashCreateInvoiceExtendedRequest,
+                f,
+                {
+                    user_email: opt_s(req.user_email.as_deref()),
+                    user_phone: s(&req.user_phone),
+                }
+            )),
         };
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(
@@ -669,22 +650,15 @@ impl Client {
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoice2ExtendedRpc {
             encoding_style: Some(ENCODING.into()),
-            cash_create_invoice_extended2_request: Some(wire::CashCreateInvoiceExtended2Request {
-                xsi_type: Some("ns1:CashCreateInvoiceExtended2Request".into()),
-                xsi_nil: None,
-                card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
-                user_email: opt_s(req.user_email.as_deref()),
-                user_phone: opt_s(req.user_phone.as_deref()),
-                reference_id: f.reference_id,
-                back_url: f.back_url,
-                request_url: f.request_url,
-                add_info: f.add_info,
-                amount: f.amount,
-                death_date: f.death_date,
-                service_type: f.service_type,
-                description: f.description,
-                order_number: f.order_number,
-            }),
+            cash_create_invoice_extended2_request: Some(invoice_request!(
+                CashCreateInvoiceExtended2Request,
+                f,
+                {
+                    card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
+                    user_email: opt_s(req.user_email.as_deref()),
+                    user_phone: opt_s(req.user_phone.as_deref()),
+                }
+            )),
         };
         Self::invoice(
             self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(
@@ -707,23 +681,16 @@ impl Client {
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoiceByServiceRpc {
             encoding_style: Some(ENCODING.into()),
-            cash_create_invoice_by_service_request: Some(wire::CashCreateInvoiceByServiceRequest {
-                xsi_type: Some("ns1:CashCreateInvoiceByServiceRequest".into()),
-                xsi_nil: None,
-                service_name: s(service_name),
-                card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
-                user_email: opt_s(req.user_email.as_deref()),
-                user_phone: opt_s(req.user_phone.as_deref()),
-                reference_id: f.reference_id,
-                back_url: f.back_url,
-                request_url: f.request_url,
-                add_info: f.add_info,
-                amount: f.amount,
-                death_date: f.death_date,
-                service_type: f.service_type,
-                description: f.description,
-                order_number: f.order_number,
-            }),
+            cash_create_invoice_by_service_request: Some(invoice_request!(
+                CashCreateInvoiceByServiceRequest,
+                f,
+                {
+                    service_name: s(service_name),
+                    card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
+                    user_email: opt_s(req.user_email.as_deref()),
+                    user_phone: opt_s(req.user_phone.as_deref()),
+                }
+            )),
         };
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
@@ -796,6 +763,29 @@ impl Client {
             .collect()
     }
 }
+
+/// A generated create-invoice request: its `xsi:type`, the shared fields from an
+/// [`InvoiceFields`], and the type's own fields.
+macro_rules! invoice_request {
+    ($ty:ident, $f:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let f: InvoiceFields = $f;
+        wire::$ty {
+            xsi_type: Some(concat!("ns1:", stringify!($ty)).to_owned()),
+            xsi_nil: None,
+            reference_id: f.reference_id,
+            back_url: f.back_url,
+            request_url: f.request_url,
+            add_info: f.add_info,
+            amount: f.amount,
+            death_date: f.death_date,
+            service_type: f.service_type,
+            description: f.description,
+            order_number: f.order_number,
+            $($field: $value,)*
+        }
+    }};
+}
+use invoice_request;
 
 /// The invoice fields every create operation shares, encoded.
 struct InvoiceFields {

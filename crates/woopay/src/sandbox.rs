@@ -26,7 +26,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
-use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
+use paybridge_core::soap::encoded::EncString;
 use paybridge_core::soap::{RawEnvelope, from_fragment};
 use paybridge_core::xml::escape_text;
 use rust_decimal::Decimal;
@@ -470,57 +470,47 @@ impl Simulator {
 /// The invoice fields of any of the four create requests (`None`: not such a request, or
 /// undecodable).
 fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
-    let dec = |v: Option<&EncDecimal>| v.and_then(|e| e.get().ok().flatten());
-    let int = |v: Option<&EncInt>| v.and_then(|e| e.get().ok().flatten());
+    /// The shared fields of a generated create request, plus the phone where there is one.
+    macro_rules! new_invoice {
+        ($r:expr, $phone:expr) => {{
+            let r = $r;
+            NewInvoice {
+                reference_id: text(r.reference_id.as_ref()),
+                amount: r.amount.as_ref().and_then(|e| e.get().ok().flatten()),
+                request_url: text(r.request_url.as_ref()),
+                description: text(r.description.as_ref()),
+                add_info: text(r.add_info.as_ref()),
+                user_phone: $phone,
+                service_type: r.service_type.as_ref().and_then(|e| e.get().ok().flatten()),
+            }
+        }};
+    }
     match op {
         "cash_createInvoice" => from_fragment::<wire::CashCreateInvoiceRpc>(body)
             .ok()
-            .map(|r| {
-                let r = r.cash_create_invoice_request.unwrap_or_default();
-                NewInvoice {
-                    reference_id: text(r.reference_id.as_ref()),
-                    amount: dec(r.amount.as_ref()),
-                    request_url: text(r.request_url.as_ref()),
-                    description: text(r.description.as_ref()),
-                    add_info: text(r.add_info.as_ref()),
-                    user_phone: None,
-                    service_type: int(r.service_type.as_ref()),
-                }
-            }),
+            .map(|r| new_invoice!(r.cash_create_invoice_request.unwrap_or_default(), None)),
         "cash_createInvoiceExtended" => from_fragment::<wire::CashCreateInvoiceExtendedRpc>(body)
             .ok()
             .map(|r| {
                 let r = r.cash_create_invoice_extended_request.unwrap_or_default();
-                NewInvoice {
-                    reference_id: text(r.reference_id.as_ref()),
-                    amount: dec(r.amount.as_ref()),
-                    request_url: text(r.request_url.as_ref()),
-                    description: text(r.description.as_ref()),
-                    add_info: text(r.add_info.as_ref()),
-                    user_phone: Some(text(r.user_phone.as_ref())),
-                    service_type: int(r.service_type.as_ref()),
-                }
+                let phone = Some(text(r.user_phone.as_ref()));
+                new_invoice!(r, phone)
             }),
         "cash_createInvoice2Extended" => from_fragment::<wire::CashCreateInvoice2ExtendedRpc>(body)
             .ok()
             .map(|r| {
-                let r = r.cash_create_invoice_extended2_request.unwrap_or_default();
-                NewInvoice {
-                    reference_id: text(r.reference_id.as_ref()),
-                    amount: dec(r.amount.as_ref()),
-                    request_url: text(r.request_url.as_ref()),
-                    description: text(r.description.as_ref()),
-                    add_info: text(r.add_info.as_ref()),
-                    user_phone: None,
-                    service_type: int(r.service_type.as_ref()),
-                }
+                new_invoice!(
+                    r.cash_create_invoice_extended2_request.unwrap_or_default(),
+                    None
+                )
             }),
         "cash_createInvoiceByService" => from_fragment::<wire::CashCreateInvoiceByServiceRpc>(body)
             .ok()
+            .and_then(|r| r.cash_create_invoice_by_service_request)
+            // Without a service name the request is refused like a missing field.
             .map(|r| {
-                let r = r.cash_create_invoice_by_service_request.unwrap_or_default();
                 if text(r.service_name.as_ref()).is_empty() {
-                    return NewInvoice {
+                    NewInvoice {
                         reference_id: String::new(),
                         amount: None,
                         request_url: String::new(),
@@ -528,16 +518,9 @@ fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
                         add_info: String::new(),
                         user_phone: None,
                         service_type: None,
-                    };
-                }
-                NewInvoice {
-                    reference_id: text(r.reference_id.as_ref()),
-                    amount: dec(r.amount.as_ref()),
-                    request_url: text(r.request_url.as_ref()),
-                    description: text(r.description.as_ref()),
-                    add_info: text(r.add_info.as_ref()),
-                    user_phone: None,
-                    service_type: int(r.service_type.as_ref()),
+                    }
+                } else {
+                    new_invoice!(r, None)
                 }
             }),
         _ => None,

@@ -26,6 +26,27 @@ fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Decode hex (either case) into `out`; `None` unless `hex` is exactly `2 * out.len()` hex digits.
+fn decode_hex(hex: &str, out: &mut [u8]) -> Option<()> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let h = hex.as_bytes();
+    if h.len() != out.len() * 2 {
+        return None;
+    }
+    for (o, pair) in out.iter_mut().zip(h.chunks_exact(2)) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        *o = nibble(hi)? << 4 | nibble(lo)?;
+    }
+    Some(())
+}
+
 fn md5_digest(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Md5::new();
     for p in parts {
@@ -44,8 +65,8 @@ pub fn md5_hex(parts: &[&[u8]]) -> String {
 /// digests in constant time. Allocation-free: this is the hot path of callback verification.
 pub fn verify_md5_hex(parts: &[&[u8]], received_hex: &str) -> Result<SignatureProof> {
     let mut received = [0_u8; 16];
-    hex::decode_to_slice(received_hex.trim(), &mut received)
-        .map_err(|_| Error::Signature("signature is not a 32-digit hex MD5".into()))?;
+    decode_hex(received_hex.trim(), &mut received)
+        .ok_or_else(|| Error::Signature("signature is not a 32-digit hex MD5".into()))?;
     if bool::from(md5_digest(parts).ct_eq(&received)) {
         Ok(SignatureProof::new())
     } else {
@@ -135,8 +156,9 @@ impl HmacSha512Key {
     /// Verify a received hex HMAC (either case) of `message` with `verify_slice`.
     pub fn verify_hex(&self, message: &[u8], received_hex: &str) -> Result<SignatureProof> {
         let mut tag = [0_u8; 64];
-        hex::decode_to_slice(received_hex.trim(), &mut tag)
-            .map_err(|_| Error::Signature("signature is not a 128-digit hex HMAC-SHA512".into()))?;
+        decode_hex(received_hex.trim(), &mut tag).ok_or_else(|| {
+            Error::Signature("signature is not a 128-digit hex HMAC-SHA512".into())
+        })?;
         let mut mac = self.mac.clone();
         mac.update(message);
         mac.verify_slice(&tag)

@@ -1,10 +1,47 @@
 //! # paybridge-linkifier-ipn
 //!
-//! Linkifier IPN (SOAP 1.1/1.2, VerifyHASH).
+//! Linkifier payment notifications (`IPNEventRaised`, SOAP 1.1 and 1.2): send signed IPNs
+//! ([`IpnSender`]), receive and verify them ([`IpnReceiver`]) and answer
+//! ([`response_xml`]).
 //!
-//! **Status:** only the wire types generated from `schemas/` by `cargo xtask codegen` exist
-//! so far ([`generated`]); the client, signatures, callbacks, sandbox and CLI commands are
-//! issue 8 and are not implemented yet.
+//! `VerifyHASH` is not public: the default rule (ours, documented in [`signature`]) is
+//! `md5_hex(key + PayTransactionID + PayProviderTransactionID + PayProviderAmount + Currency)`
+//! over the text on the wire; plug another through [`VerifyHasher`]. The wire spelling
+//! `custopmerIP` is kept on the wire; the Rust field is `customer_ip`.
+//!
+//! ## Example: a receiving endpoint
+//!
+//! ```no_run
+//! use paybridge_core::InMemorySeenStore;
+//! use paybridge_linkifier_ipn::{IpnReceiver, IpnResult, response_xml};
+//! use secrecy::SecretString;
+//!
+//! # async fn handle(body: &[u8]) -> Result<String, Box<dyn std::error::Error>> {
+//! let receiver = IpnReceiver::new(SecretString::from(std::env::var("LINKIFIER_KEY")?));
+//! let seen = InMemorySeenStore::new();
+//! let got = receiver.receive(body, &seen).await?;
+//! if !got.duplicate {
+//!     println!("sale {:?}: {}", got.record.pay_transaction_id, got.record.pay_provider_amount);
+//! }
+//! let answer = IpnResult { has_errors: false, error_code: 0, message: "OK".into(), extra_message: String::new() };
+//! Ok(response_xml(got.version, &answer)?)
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod error;
 pub mod generated;
+pub mod notification;
+pub mod provider;
+pub mod record;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod signature;
+
+pub use client::{IpnResult, IpnSender, PROVIDER_ID, signed_request};
+pub use error::LinkifierError;
+pub use notification::{IpnReceiver, ReceivedIpn, response_xml};
+pub use provider::LinkifierProvider;
+pub use record::{BuyerInfo, IpnRecord};
+pub use signature::{HashedFields, Md5Concat, VerifyHasher};

@@ -1,0 +1,153 @@
+//! Sending IPNs: `POST …/PaymentNotification.asmx`, `IPNEventRaised`, SOAP 1.1 or 1.2.
+
+use std::sync::Arc;
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::{
+    self, EnvelopeStyle, SoapCall, SoapVersion, from_fragment, to_fragment, wrap,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::LinkifierError;
+use crate::generated::payment_notification as wire;
+use crate::record::{IpnRecord, amount_text};
+use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
+
+/// Provider id used in tracing spans and by the `PaymentProvider` impl.
+pub const PROVIDER_ID: &str = "linkifier-ipn";
+/// The service namespace.
+pub const NAMESPACE: &str = "http://tempuri.org/";
+
+/// `IPNEventRaisedResult`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpnResult {
+    /// `HasErrors`.
+    pub has_errors: bool,
+    /// `ErrorCode`.
+    pub error_code: i32,
+    /// `Message`.
+    pub message: String,
+    /// `ExtraMessage`.
+    pub extra_message: String,
+}
+
+/// The `VerifyHASH` fields of a record as they will be written.
+#[must_use]
+pub fn hashed_fields<'a>(record: &'a IpnRecord, amount: &'a str) -> HashedFields<'a> {
+    HashedFields {
+        pay_transaction_id: record.pay_transaction_id.as_deref().unwrap_or_default(),
+        pay_provider_transaction_id: record
+            .pay_provider_transaction_id
+            .as_deref()
+            .unwrap_or_default(),
+        pay_provider_amount: amount,
+        currency: record.currency.as_deref().unwrap_or_default(),
+    }
+}
+
+/// The `IPNEventRaised` element for a record, `VerifyHASH` computed.
+#[must_use]
+pub fn signed_request(
+    record: &IpnRecord,
+    key: &str,
+    hasher: &dyn VerifyHasher,
+) -> wire::IpnEventRaised {
+    let amount = amount_text(record.pay_provider_amount);
+    let mut w = record.to_wire();
+    w.verify_hash = Some(hasher.hash(key, &hashed_fields(record, &amount)));
+    wire::IpnEventRaised {
+        c_data_record_ipn: Some(w),
+    }
+}
+
+/// Sends IPNs to one endpoint with one key.
+#[derive(Debug, Clone)]
+pub struct IpnSender {
+    endpoint: String,
+    key: SecretString,
+    version: SoapVersion,
+    hasher: Arc<dyn VerifyHasher>,
+    transport: HttpTransport,
+}
+
+impl IpnSender {
+    /// A sender using the documented hash rule and SOAP 1.1.
+    pub fn new(
+        endpoint: impl Into<String>,
+        key: SecretString,
+        transport: HttpTransport,
+    ) -> Result<Self, LinkifierError> {
+        let endpoint = endpoint.into();
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(paybridge_core::Error::Config(format!(
+                "endpoint must be an http(s) URL, got {endpoint:?}"
+            ))
+            .into());
+        }
+        Ok(Self {
+            endpoint,
+            key,
+            version: SoapVersion::V11,
+            hasher: Arc::new(Md5Concat),
+            transport,
+        })
+    }
+
+    /// Use SOAP 1.2.
+    #[must_use]
+    pub fn soap12(mut self, yes: bool) -> Self {
+        self.version = if yes {
+            SoapVersion::V12
+        } else {
+            SoapVersion::V11
+        };
+        self
+    }
+
+    /// Use another `VerifyHASH` rule.
+    #[must_use]
+    pub fn with_hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// Send one IPN. `HasErrors = true` is [`LinkifierError::Rejected`]. Not retried: the
+    /// receiver decides about duplicates.
+    pub async fn send(&self, record: &IpnRecord) -> Result<IpnResult, LinkifierError> {
+        let body = to_fragment(&signed_request(
+            record,
+            self.key.expose_secret(),
+            self.hasher.as_ref(),
+        ))?;
+        let envelope = wrap(&EnvelopeStyle::new(self.version), None, &body);
+        let call = SoapCall {
+            endpoint: &self.endpoint,
+            version: self.version,
+            action: wire::IPN_EVENT_RAISED_ACTION,
+            provider: PROVIDER_ID,
+            operation: "IPNEventRaised",
+            idempotent: false,
+            extra_headers: Vec::new(),
+        };
+        let raw = soap::call(&self.transport, call, envelope).await?;
+        paybridge_core::xml::expect_root(&raw.body, Some(NAMESPACE), "IPNEventRaisedResponse")?;
+        let answer: wire::IpnEventRaisedResponse = from_fragment(&raw.body)?;
+        let r = answer
+            .ipn_event_raised_result
+            .ok_or_else(|| LinkifierError::Decode("no IPNEventRaisedResult".into()))?;
+        let result = IpnResult {
+            has_errors: r.has_errors,
+            error_code: r.error_code,
+            message: r.message.unwrap_or_default(),
+            extra_message: r.extra_message.unwrap_or_default(),
+        };
+        if result.has_errors {
+            return Err(LinkifierError::Rejected {
+                code: result.error_code,
+                message: result.message,
+                extra: result.extra_message,
+            });
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,167 @@
+//! Receiving IPNs: parse `IPNEventRaised` (SOAP 1.1 or 1.2), check `VerifyHASH` over the
+//! fields' text as received, report duplicates, and build the `IPNEventRaisedResponse`.
+//!
+//! Refused before any check: bodies over the size limit, documents with a DTD or entity
+//! declarations (never expanded), envelopes whose body is not `IPNEventRaised`, and records
+//! missing a value-type field.
+
+use std::sync::Arc;
+
+use paybridge_core::notification::Unverified;
+use paybridge_core::soap::{
+    EnvelopeStyle, RawEnvelope, SoapVersion, from_fragment, to_fragment, wrap,
+};
+use paybridge_core::xml::{child, text};
+use paybridge_core::{SeenStore, Verified};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::client::{IpnResult, NAMESPACE};
+use crate::error::LinkifierError;
+use crate::generated::payment_notification as wire;
+use crate::record::IpnRecord;
+use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
+
+/// Default largest IPN body accepted.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+/// Value-type fields that must be present.
+const VALUE_FIELDS: [&str; 7] = [
+    "PayProviderID",
+    "SalesSiteID",
+    "SalesSiteProductID",
+    "CustomerID",
+    "TransactionTypeID",
+    "PayProviderAmount",
+    "SaleQuantity",
+];
+
+/// A verified IPN and the SOAP version it came in (to answer in the same).
+#[derive(Debug)]
+pub struct ReceivedIpn {
+    /// The record.
+    pub record: Verified<IpnRecord>,
+    /// The version of the request.
+    pub version: SoapVersion,
+    /// `true` when the same `PayTransactionID` was received before.
+    pub duplicate: bool,
+}
+
+/// Verifies IPNs for one key.
+#[derive(Debug, Clone)]
+pub struct IpnReceiver {
+    key: SecretString,
+    hasher: Arc<dyn VerifyHasher>,
+    max_body: usize,
+}
+
+impl IpnReceiver {
+    /// A receiver using the documented hash rule and the default size limit.
+    #[must_use]
+    pub fn new(key: SecretString) -> Self {
+        Self {
+            key,
+            hasher: Arc::new(Md5Concat),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+
+    /// Use another `VerifyHASH` rule.
+    #[must_use]
+    pub fn with_hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// Parse and verify an IPN request body.
+    pub fn verify(
+        &self,
+        body: &[u8],
+    ) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
+        if body.len() > self.max_body {
+            return Err(LinkifierError::Decode(format!(
+                "body over {} bytes",
+                self.max_body
+            )));
+        }
+        let body_text = std::str::from_utf8(body)
+            .map_err(|e| LinkifierError::Decode(format!("not UTF-8: {e}")))?;
+        let env =
+            RawEnvelope::parse(body_text).map_err(|e| LinkifierError::Decode(e.to_string()))?;
+        paybridge_core::xml::expect_root(&env.body, Some(NAMESPACE), "IPNEventRaised")
+            .map_err(|e| LinkifierError::Decode(e.to_string()))?;
+        let doc = paybridge_core::xml::parse(&env.body)
+            .map_err(|e| LinkifierError::Decode(e.to_string()))?;
+        let ns = Some(NAMESPACE);
+        let record = child(doc.root_element(), ns, "cDataRecordIPN")
+            .ok_or_else(|| LinkifierError::Decode("no cDataRecordIPN".into()))?;
+        for name in VALUE_FIELDS {
+            if child(record, ns, name).is_none_or(|n| text(n).trim().is_empty()) {
+                return Err(LinkifierError::Decode(format!(
+                    "value-type field {name} is missing"
+                )));
+            }
+        }
+        let field = |name: &str| child(record, ns, name).map(text).unwrap_or_default();
+        let (tx, ptx, amount, currency, received) = (
+            field("PayTransactionID"),
+            field("PayProviderTransactionID"),
+            field("PayProviderAmount"),
+            field("Currency"),
+            field("VerifyHASH"),
+        );
+        let decoded: wire::IpnEventRaised =
+            from_fragment(&env.body).map_err(|e| LinkifierError::Decode(e.to_string()))?;
+        let wire_record = decoded
+            .c_data_record_ipn
+            .ok_or_else(|| LinkifierError::Decode("no cDataRecordIPN".into()))?;
+        let fields = HashedFields {
+            pay_transaction_id: &tx,
+            pay_provider_transaction_id: &ptx,
+            pay_provider_amount: amount.trim(),
+            currency: &currency,
+        };
+        let verified = Unverified::new(IpnRecord::from_wire(wire_record))
+            .verify(|_| {
+                self.hasher
+                    .verify(self.key.expose_secret(), &fields, &received)
+            })
+            .map_err(|_| LinkifierError::Signature)?;
+        Ok((verified, env.version))
+    }
+
+    /// Verify and record in `seen` (key: `PayTransactionID`).
+    pub async fn receive(
+        &self,
+        body: &[u8],
+        seen: &dyn SeenStore,
+    ) -> Result<ReceivedIpn, LinkifierError> {
+        let (record, version) = self.verify(body)?;
+        let key = format!(
+            "linkifier:{}",
+            record.pay_transaction_id.as_deref().unwrap_or_default()
+        );
+        let fresh = seen.insert_if_absent(&key).await?;
+        Ok(ReceivedIpn {
+            record,
+            version,
+            duplicate: !fresh,
+        })
+    }
+}
+
+/// The `IPNEventRaisedResponse` envelope to answer with, in `version`.
+pub fn response_xml(version: SoapVersion, result: &IpnResult) -> Result<String, LinkifierError> {
+    let body = wire::IpnEventRaisedResponse {
+        ipn_event_raised_result: Some(wire::IpnEventRaisedResult {
+            has_errors: result.has_errors,
+            error_code: result.error_code,
+            message: Some(result.message.clone()),
+            extra_message: Some(result.extra_message.clone()),
+        }),
+    };
+    Ok(wrap(
+        &EnvelopeStyle::new(version),
+        None,
+        &to_fragment(&body)?,
+    ))
+}

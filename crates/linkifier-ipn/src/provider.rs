@@ -1,0 +1,73 @@
+//! `PaymentProvider` for Linkifier IPNs: notifications only.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use paybridge_core::{
+    Capabilities, Currency, InMemorySeenStore, Money, Notification, PaymentProvider, PaymentRef,
+    PaymentState, PaymentStatus, RawNotification, Result, SeenStore, Verified,
+};
+
+use crate::client::PROVIDER_ID;
+use crate::notification::IpnReceiver;
+
+/// Linkifier IPNs behind the common trait. An IPN reports a completed sale: `succeeded`,
+/// with `TransactionTypeID` as the provider status.
+pub struct LinkifierProvider {
+    receiver: IpnReceiver,
+    seen: Arc<dyn SeenStore>,
+}
+
+impl LinkifierProvider {
+    /// A provider verifying with `receiver`, reporting duplicates through `seen`.
+    #[must_use]
+    pub fn new(receiver: IpnReceiver, seen: Arc<dyn SeenStore>) -> Self {
+        Self { receiver, seen }
+    }
+
+    /// A provider with a process-local duplicate store.
+    #[must_use]
+    pub fn with_memory_store(receiver: IpnReceiver) -> Self {
+        Self::new(receiver, Arc::new(InMemorySeenStore::new()))
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for LinkifierProvider {
+    fn id(&self) -> &'static str {
+        PROVIDER_ID
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create_payment: false,
+            payment_status: false,
+            notifications: true,
+        }
+    }
+
+    async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
+        let got = self.receiver.receive(&raw.body, self.seen.as_ref()).await?;
+        let duplicate = got.duplicate;
+        Ok(got.record.map(|r| {
+            let amount = r
+                .currency
+                .as_deref()
+                .and_then(|c| Currency::from_code(c).ok())
+                .and_then(|c| Money::new(r.pay_provider_amount, c).ok());
+            Notification {
+                state: PaymentState {
+                    payment: PaymentRef {
+                        reference: r.pay_transaction_id.clone().unwrap_or_default(),
+                        provider_reference: r.pay_provider_transaction_id.clone(),
+                    },
+                    status: PaymentStatus::Succeeded,
+                    provider_status: r.transaction_type_id.to_string(),
+                    amount,
+                    message: r.message_type.clone(),
+                },
+                duplicate,
+            }
+        }))
+    }
+}

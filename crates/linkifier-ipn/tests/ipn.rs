@@ -1,0 +1,422 @@
+//! Sending and receiving IPNs on the wire and against the simulator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::time::{Duration, Instant};
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::{RawEnvelope, SoapVersion};
+use paybridge_core::xml::canonicalize;
+use paybridge_core::{InMemorySeenStore, PaymentProvider, PaymentStatus, RawNotification};
+use paybridge_linkifier_ipn::sandbox::{ENDPOINT_PATH, SANDBOX_KEY, SEND_PATH, sample_record};
+use paybridge_linkifier_ipn::{
+    BuyerInfo, IpnReceiver, IpnRecord, IpnResult, IpnSender, LinkifierError, LinkifierProvider,
+    Md5Concat, response_xml, signed_request,
+};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../schemas/linkifier/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The record the provider page's sample shows, with its placeholders as values.
+fn placeholder_record() -> IpnRecord {
+    let s = || Some("string".to_owned());
+    IpnRecord {
+        pay_transaction_id: s(),
+        pay_provider_id: 7,
+        sales_site_id: 12,
+        sales_site_product_id: 345,
+        customer_id: 9_000_000_001,
+        customer_ip: s(),
+        payment_date_time: s(),
+        transaction_type_id: 1,
+        pay_provider_transaction_id: s(),
+        pay_provider_amount: Decimal::new(1999, 2),
+        promo_code: s(),
+        sale_description: s(),
+        sale_quantity: 2,
+        custom_referrer: s(),
+        currency: s(),
+        fraud_status: s(),
+        message_type: s(),
+        buyer_info: Some(BuyerInfo {
+            payer_id: s(),
+            business_name: s(),
+            first_name: s(),
+            last_name: s(),
+            payer_email: s(),
+            address: s(),
+            contact_phone: s(),
+            residence_country: s(),
+            payer_status: s(),
+        }),
+    }
+}
+
+fn sample_with_values(name: &str, hash: &str) -> String {
+    sample(name)
+        .replace(
+            "<PayProviderID>long</PayProviderID>",
+            "<PayProviderID>7</PayProviderID>",
+        )
+        .replace(
+            "<SalesSiteID>long</SalesSiteID>",
+            "<SalesSiteID>12</SalesSiteID>",
+        )
+        .replace(
+            "<SalesSiteProductID>long</SalesSiteProductID>",
+            "<SalesSiteProductID>345</SalesSiteProductID>",
+        )
+        .replace(
+            "<CustomerID>long</CustomerID>",
+            "<CustomerID>9000000001</CustomerID>",
+        )
+        .replace(
+            "<TransactionTypeID>int</TransactionTypeID>",
+            "<TransactionTypeID>1</TransactionTypeID>",
+        )
+        .replace(
+            "<PayProviderAmount>double</PayProviderAmount>",
+            "<PayProviderAmount>19.99</PayProviderAmount>",
+        )
+        .replace(
+            "<SaleQuantity>int</SaleQuantity>",
+            "<SaleQuantity>2</SaleQuantity>",
+        )
+        .replace(
+            "<VerifyHASH>string</VerifyHASH>",
+            &format!("<VerifyHASH>{hash}</VerifyHASH>"),
+        )
+}
+
+#[test]
+fn verify_hash_known_answers_computed_independently() {
+    // md5("k" + "string" + "string" + "19.99" + "string"), computed outside Rust.
+    let req = signed_request(&placeholder_record(), "k", &Md5Concat);
+    assert_eq!(
+        req.c_data_record_ipn.unwrap().verify_hash.as_deref(),
+        Some("6855e762e101564d6f86f9aeedf67604")
+    );
+    // md5("sandbox-linkifier-key" + "TX-1001" + "PP-77" + "19.99" + "USD").
+    let req = signed_request(&sample_record(), SANDBOX_KEY, &Md5Concat);
+    assert_eq!(
+        req.c_data_record_ipn.unwrap().verify_hash.as_deref(),
+        Some("3bed80c0fc6552745954719f1c27965c")
+    );
+}
+
+#[tokio::test]
+async fn requests_reproduce_the_samples_in_both_versions() {
+    for (soap12, file, ct) in [
+        (false, "soap11-request.xml", "text/xml; charset=utf-8"),
+        (
+            true,
+            "soap12-request.xml",
+            "application/soap+xml; charset=utf-8; action=\"http://tempuri.org/IPNEventRaised\"",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let answer = sample(if soap12 {
+            "soap12-response.xml"
+        } else {
+            "soap11-response.xml"
+        })
+        .replace(
+            "<HasErrors>boolean</HasErrors>",
+            "<HasErrors>false</HasErrors>",
+        )
+        .replace("<ErrorCode>int</ErrorCode>", "<ErrorCode>0</ErrorCode>");
+        Mock::given(method("POST"))
+            .and(path(ENDPOINT_PATH))
+            .and(header("content-type", ct))
+            .respond_with(ResponseTemplate::new(200).set_body_string(answer))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let sender = IpnSender::new(
+            format!("{}{ENDPOINT_PATH}", server.uri()),
+            SecretString::from("k"),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12);
+        let r = sender.send(&placeholder_record()).await.unwrap();
+        assert_eq!(
+            r,
+            IpnResult {
+                has_errors: false,
+                error_code: 0,
+                message: "string".into(),
+                extra_message: "string".into()
+            }
+        );
+        let sent = &server.received_requests().await.unwrap()[0];
+        if !soap12 {
+            assert_eq!(
+                sent.headers.get("soapaction").unwrap(),
+                "\"http://tempuri.org/IPNEventRaised\""
+            );
+        }
+        let ours = canonicalize(std::str::from_utf8(&sent.body).unwrap()).unwrap();
+        let theirs = canonicalize(&sample_with_values(
+            file,
+            "6855e762e101564d6f86f9aeedf67604",
+        ))
+        .unwrap();
+        assert_eq!(ours, theirs, "{file}");
+    }
+}
+
+#[tokio::test]
+async fn has_errors_is_a_rejection_with_both_messages() {
+    let server = MockServer::start().await;
+    let answer = sample("soap11-response.xml")
+        .replace(
+            "<HasErrors>boolean</HasErrors>",
+            "<HasErrors>true</HasErrors>",
+        )
+        .replace("<ErrorCode>int</ErrorCode>", "<ErrorCode>17</ErrorCode>")
+        .replace("<Message>string</Message>", "<Message>Bad sale</Message>")
+        .replace(
+            "<ExtraMessage>string</ExtraMessage>",
+            "<ExtraMessage>unknown site</ExtraMessage>",
+        );
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(answer))
+        .mount(&server)
+        .await;
+    let sender = IpnSender::new(
+        server.uri(),
+        SecretString::from("k"),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    match sender.send(&sample_record()).await.unwrap_err() {
+        LinkifierError::Rejected {
+            code,
+            message,
+            extra,
+        } => {
+            assert_eq!(
+                (code, message.as_str(), extra.as_str()),
+                (17, "Bad sale", "unknown site")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn signed_body(record: &IpnRecord, version: SoapVersion) -> String {
+    let frag = paybridge_core::soap::to_fragment(&signed_request(record, SANDBOX_KEY, &Md5Concat))
+        .unwrap();
+    paybridge_core::soap::wrap(
+        &paybridge_core::soap::EnvelopeStyle::new(version),
+        None,
+        &frag,
+    )
+}
+
+#[test]
+fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
+    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    for version in [SoapVersion::V11, SoapVersion::V12] {
+        let body = signed_body(&sample_record(), version);
+        assert!(body.contains("Gói &lt;Premium&gt;"), "{body}");
+        let (record, got_version) = receiver.verify(body.as_bytes()).unwrap();
+        assert_eq!(got_version, version);
+        assert_eq!(*record, sample_record());
+    }
+}
+
+#[test]
+fn tampering_with_any_hashed_field_or_the_hash_is_rejected() {
+    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let body = signed_body(&sample_record(), SoapVersion::V11);
+    for (from, to) in [
+        ("<PayTransactionID>TX-1001<", "<PayTransactionID>TX-1002<"),
+        (
+            "<PayProviderTransactionID>PP-77<",
+            "<PayProviderTransactionID>PP-78<",
+        ),
+        ("<PayProviderAmount>19.99<", "<PayProviderAmount>199.9<"),
+        ("<PayProviderAmount>19.99<", "<PayProviderAmount>19.990<"),
+        ("<Currency>USD<", "<Currency>EUR<"),
+        ("<VerifyHASH>3bed", "<VerifyHASH>4bed"),
+    ] {
+        assert!(body.contains(from), "{from}");
+        let tampered = body.replace(from, to);
+        assert!(
+            matches!(
+                receiver.verify(tampered.as_bytes()),
+                Err(LinkifierError::Signature)
+            ),
+            "{to}"
+        );
+    }
+    let wrong_key = IpnReceiver::new(SecretString::from("other"));
+    assert!(matches!(
+        wrong_key.verify(body.as_bytes()),
+        Err(LinkifierError::Signature)
+    ));
+}
+
+#[test]
+fn missing_value_type_fields_are_refused() {
+    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let body = signed_body(&sample_record(), SoapVersion::V11);
+    let without = body.replace("<CustomerID>9000000001</CustomerID>", "");
+    match receiver.verify(without.as_bytes()) {
+        Err(LinkifierError::Decode(m)) => assert!(m.contains("CustomerID"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Before sending: a JSON record without a value-type field does not parse.
+    let json = serde_json::to_value(sample_record()).unwrap();
+    let mut map = json.as_object().unwrap().clone();
+    map.remove("sale_quantity");
+    assert!(serde_json::from_value::<IpnRecord>(serde_json::Value::Object(map)).is_err());
+}
+
+#[test]
+fn entity_expansion_documents_are_refused_quickly() {
+    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let lol = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY l1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY l2 "&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;"><!ENTITY l3 "&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;"><!ENTITY l4 "&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;"><!ENTITY l5 "&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><IPNEventRaised xmlns="http://tempuri.org/"><cDataRecordIPN><PromoCode>&l5;</PromoCode></cDataRecordIPN></IPNEventRaised></soap:Body></soap:Envelope>"#;
+    let started = Instant::now();
+    assert!(matches!(
+        receiver.verify(lol.as_bytes()),
+        Err(LinkifierError::Decode(_))
+    ));
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "{:?}",
+        started.elapsed()
+    );
+    let huge = vec![b' '; 70 * 1024];
+    assert!(matches!(
+        receiver.verify(&huge),
+        Err(LinkifierError::Decode(_))
+    ));
+}
+
+async fn sandbox() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = paybridge_linkifier_ipn::sandbox::router().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn end_to_end_against_the_simulator() {
+    let base = sandbox().await;
+    for soap12 in [false, true] {
+        let sender = IpnSender::new(
+            format!("{base}{ENDPOINT_PATH}"),
+            SecretString::from(SANDBOX_KEY),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12);
+        let mut record = sample_record();
+        record.pay_transaction_id = Some(format!("TX-e2e-{soap12}"));
+        let r = sender.send(&record).await.unwrap();
+        assert_eq!(
+            (r.has_errors, r.error_code, r.message.as_str()),
+            (false, 0, "IPN received")
+        );
+        assert_eq!(
+            sender.send(&record).await.unwrap().message,
+            "Duplicate IPN, already recorded"
+        );
+        let wrong = IpnSender::new(
+            format!("{base}{ENDPOINT_PATH}"),
+            SecretString::from("wrong"),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12);
+        assert!(matches!(
+            wrong.send(&record).await,
+            Err(LinkifierError::Rejected { code: 1, .. })
+        ));
+    }
+
+    // The simulator sends a signed IPN to a merchant, who verifies it and answers.
+    let (url, mut bodies, _task) = paybridge_core::sandbox::callback_receiver("/ipn", "<ok/>")
+        .await
+        .unwrap();
+    let spec = serde_json::json!({"url": url, "soap12": true});
+    let _ = reqwest::Client::new()
+        .post(format!("{base}{SEND_PATH}"))
+        .body(spec.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(5), bodies.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let provider =
+        LinkifierProvider::with_memory_store(IpnReceiver::new(SecretString::from(SANDBOX_KEY)));
+    let n = provider
+        .verify_notification(&RawNotification::post("application/soap+xml", body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(n.state.status, PaymentStatus::Succeeded);
+    assert_eq!(n.state.payment.reference, "TX-1001");
+    assert_eq!(n.state.amount.unwrap().amount_string(), "19.99");
+    assert!(
+        provider
+            .verify_notification(&RawNotification::post("application/soap+xml", body.clone()))
+            .await
+            .unwrap()
+            .duplicate
+    );
+    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let got = receiver
+        .receive(&body, &InMemorySeenStore::new())
+        .await
+        .unwrap();
+    assert_eq!(got.version, SoapVersion::V12);
+    let answer = response_xml(
+        got.version,
+        &IpnResult {
+            has_errors: false,
+            error_code: 0,
+            message: "OK".into(),
+            extra_message: String::new(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        RawEnvelope::parse(&answer).unwrap().version,
+        SoapVersion::V12
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+        let _ = receiver.verify(&bytes);
+    }
+
+    #[test]
+    fn envelope_shaped_bodies_never_panic(inner in "\\PC{0,200}") {
+        let text = format!(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><IPNEventRaised xmlns="http://tempuri.org/"><cDataRecordIPN>{inner}</cDataRecordIPN></IPNEventRaised></s:Body></s:Envelope>"#);
+        let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+        let _ = receiver.verify(text.as_bytes());
+    }
+}

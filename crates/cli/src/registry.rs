@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use crate::demo::{FlowLog, FlowResult};
 use crate::output::{CliError, Outcome};
-use crate::providers::{card_charging, qvickly, woopay};
+use crate::providers::{card_charging, linkifier, qvickly, woopay};
 use crate::sandbox::{Mount, RunningSandbox, SandboxContext};
 
 /// Provider subcommands (`paybridge <provider> <command>`).
@@ -20,6 +20,9 @@ pub(crate) enum ProviderCommand {
     /// Wooppay invoices over SOAP.
     #[command(subcommand)]
     Woopay(woopay::Command),
+    /// Linkifier IPNs: send and verify.
+    #[command(subcommand, name = "linkifier-ipn")]
+    LinkifierIpn(linkifier::Command),
 }
 
 /// Run a provider subcommand.
@@ -28,6 +31,7 @@ pub(crate) async fn run(command: ProviderCommand) -> Result<Outcome, CliError> {
         ProviderCommand::CardCharging(c) => card_charging::run(c).await,
         ProviderCommand::Qvickly(c) => qvickly::run(c).await,
         ProviderCommand::Woopay(c) => woopay::run(c).await,
+        ProviderCommand::LinkifierIpn(c) => linkifier::run(c).await,
     }
 }
 
@@ -37,6 +41,7 @@ pub(crate) fn sandbox_mounts(ctx: &SandboxContext) -> Result<Vec<Mount>, CliErro
         card_charging::mount(ctx)?,
         qvickly::mount(ctx)?,
         woopay::mount(ctx)?,
+        linkifier::mount(ctx)?,
     ])
 }
 
@@ -68,6 +73,16 @@ pub(crate) async fn demo_flows(sandbox: &RunningSandbox) -> Vec<FlowResult> {
         let error = qvickly::demo(endpoint, &base_url, &mut log).await.err();
         results.push(FlowResult {
             provider: "qvickly",
+            log,
+            error,
+        });
+    }
+    if sandbox.endpoints.contains_key("linkifier-ipn") {
+        let mut log = FlowLog::default();
+        let base_url = format!("http://{}", sandbox.addr);
+        let error = linkifier::demo(&base_url, &mut log).await.err();
+        results.push(FlowResult {
+            provider: "linkifier-ipn",
             log,
             error,
         });

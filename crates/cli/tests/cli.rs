@@ -17,6 +17,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 const KEY: &str = "sandbox-key";
 const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;
 const WOOPAY_PASSWORD: &str = "A12345678a";
+const LINKIFIER_KEY: &str = paybridge_linkifier_ipn::sandbox::SANDBOX_KEY;
 
 struct Sandbox {
     child: Child,
@@ -485,4 +486,115 @@ fn woopay_commands() {
     assert_eq!(out.status.code(), Some(1), "{v}");
     assert_eq!(v["error"]["code"], 101);
     assert_eq!(v["error"]["kind"], "provider");
+}
+
+#[test]
+#[allow(clippy::too_many_lines, reason = "one end-to-end scenario, read top to bottom")]
+fn linkifier_send_and_verify() {
+    use paybridge_linkifier_ipn::sandbox::sample_record;
+    let sb = sandbox();
+    let ep = sb.endpoints["linkifier-ipn"].as_str().unwrap();
+    let env = [("PAYBRIDGE_LINKIFIER_KEY", LINKIFIER_KEY)];
+    let dir = std::env::temp_dir().join(unique("ipn"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("record.json");
+    std::fs::write(&record, serde_json::to_string(&sample_record()).unwrap()).unwrap();
+    let record = record.to_str().unwrap();
+
+    for extra in [&[][..], &["--soap12"][..]] {
+        let mut args = vec![
+            "--json",
+            "linkifier-ipn",
+            "send",
+            "--endpoint",
+            ep,
+            "--ipn",
+            record,
+        ];
+        args.extend(extra);
+        let (out, v) = run(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(v["has_errors"], false);
+        assert_eq!(v["error_code"], 0);
+        assert!(v["message"].is_string() && v["extra_message"].is_string());
+    }
+    let (out, v) = run(
+        &[
+            "--json",
+            "linkifier-ipn",
+            "send",
+            "--endpoint",
+            ep,
+            "--ipn",
+            record,
+            "--key",
+            "not-the-key",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["error"]["code"], 1);
+
+    let mut partial = serde_json::to_value(sample_record()).unwrap();
+    partial.as_object_mut().unwrap().remove("pay_provider_id");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, partial.to_string()).unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "linkifier-ipn",
+            "send",
+            "--endpoint",
+            ep,
+            "--ipn",
+            bad.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert_eq!(v["error"]["kind"], "input");
+
+    let body = {
+        let frag = paybridge_core::soap::to_fragment(&paybridge_linkifier_ipn::signed_request(
+            &sample_record(),
+            LINKIFIER_KEY,
+            &paybridge_linkifier_ipn::Md5Concat,
+        ))
+        .unwrap();
+        paybridge_core::soap::wrap(
+            &paybridge_core::soap::EnvelopeStyle::new(paybridge_core::soap::SoapVersion::V12),
+            None,
+            &frag,
+        )
+    };
+    let received = dir.join("received.xml");
+    std::fs::write(&received, &body).unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "linkifier-ipn",
+            "verify",
+            "--body",
+            received.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["pay_transaction_id"], "TX-1001");
+    assert_eq!(v["customer_ip"], "203.0.113.7");
+    assert_eq!(v["pay_provider_amount"], "19.99");
+    std::fs::write(&received, body.replace("<Currency>USD<", "<Currency>EUR<")).unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "linkifier-ipn",
+            "verify",
+            "--body",
+            received.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["error"]["kind"], "signature");
+    let _ = std::fs::remove_dir_all(dir);
 }

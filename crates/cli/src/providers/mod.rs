@@ -1,6 +1,7 @@
 //! One module per provider: its subcommands, demo flow and output mapping.
 
 pub(crate) mod card_charging;
+pub(crate) mod linkifier;
 pub(crate) mod qvickly;
 pub(crate) mod woopay;
 

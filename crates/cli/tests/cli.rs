@@ -489,7 +489,10 @@ fn woopay_commands() {
 }
 
 #[test]
-#[allow(clippy::too_many_lines, reason = "one end-to-end scenario, read top to bottom")]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 fn linkifier_send_and_verify() {
     use paybridge_linkifier_ipn::sandbox::sample_record;
     let sb = sandbox();

@@ -21,7 +21,7 @@ use crate::sandbox::{Mount, SandboxContext};
 /// Linkifier IPNs (SOAP 1.1/1.2, `VerifyHASH`).
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Build, sign and post an IPN; FILE is JSON with the `cDataRecordIPN` fields in snake_case.
+    /// Build, sign and post an IPN; FILE is JSON with the `cDataRecordIPN` fields in `snake_case`.
     Send(SendArgs),
     /// Verify a received `IPNEventRaised` request (SOAP 1.1 or 1.2) and print its record.
     Verify(VerifyArgs),

@@ -1,0 +1,388 @@
+//! `CallToPartner` over SOAP 1.1 or 1.2 (ASP.NET document/literal, namespace
+//! `PayooBPGAdapter`), signed both ways in checksum mode.
+//!
+//! Wire rules (our reading of the public material):
+//! - header `APICredential { APIUsername, APIPassword, APISignature, Timestamp }`: three
+//!   credentials issued by Payoo, and a timestamp (`yyyyMMddHHmmss`, UTC+7, overridable);
+//! - body `CallToPartner { _APIName, _APIParam }`; `_APIParam` carries
+//!   `xsi:type="<APIName>RequestType"`, `DigitalSignature` first, then the API's fields in
+//!   declared order; `DigitalSignature = sha512_hex(ChecksumKey + "|" + non-empty values)`;
+//! - answer `CallToPartnerResult { DigitalSignature, Error?, [extra fields], AckCode }`, checked
+//!   over `SeverityCode`, `Message`, the extra fields and `AckCode` in document order before
+//!   anything in it is trusted.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::{self, EnvelopeStyle, SoapCall, SoapVersion, to_fragment, wrap};
+use paybridge_core::xml::{escape_text, text};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{PayooError, PayooMessage};
+use crate::generated::caller_services::{AckCodeType, ApiCredential, CALL_TO_PARTNER_ACTION};
+use crate::signature::{checksum, verify};
+
+/// Provider id used in tracing spans and by the `PaymentProvider` impl.
+pub const PROVIDER_ID: &str = "payoo";
+/// The service namespace.
+pub const NAMESPACE: &str = "PayooBPGAdapter";
+
+/// The four secrets Payoo issues. `Debug` shows the username only.
+#[derive(Clone)]
+pub struct PayooCredentials {
+    /// `APIUsername`.
+    pub username: String,
+    /// `APIPassword`.
+    pub password: SecretString,
+    /// `APISignature` (a fixed credential, not computed).
+    pub signature: SecretString,
+    /// The checksum key that signs requests and verifies answers.
+    pub checksum_key: SecretString,
+}
+
+impl std::fmt::Debug for PayooCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayooCredentials")
+            .field("username", &self.username)
+            .field("password", &"[hidden]")
+            .field("signature", &"[hidden]")
+            .field("checksum_key", &"[hidden]")
+            .finish()
+    }
+}
+
+/// A verified answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallResult {
+    /// `Success` or `SuccessWithWarning` (a `Failure` is an error).
+    pub ack: AckCodeType,
+    /// Warnings that came with the answer.
+    pub warnings: Vec<PayooMessage>,
+    /// Extra result fields, in document order.
+    pub fields: Vec<(String, String)>,
+}
+
+/// `yyyyMMddHHmmss` in Vietnam time (UTC+7) for `unix_seconds`.
+#[must_use]
+pub fn vietnam_timestamp(unix_seconds: i64) -> String {
+    let local = unix_seconds + 7 * 3600;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Builds and sends `CallToPartner` requests.
+#[derive(Debug, Clone)]
+pub struct Client {
+    endpoint: String,
+    credentials: PayooCredentials,
+    version: SoapVersion,
+    timestamp: Option<String>,
+    transport: HttpTransport,
+}
+
+impl Client {
+    /// A SOAP 1.1 client.
+    pub fn new(
+        endpoint: impl Into<String>,
+        credentials: PayooCredentials,
+        transport: HttpTransport,
+    ) -> Result<Self, PayooError> {
+        let endpoint = endpoint.into();
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(paybridge_core::Error::Config(format!(
+                "endpoint must be an http(s) URL, got {endpoint:?}"
+            ))
+            .into());
+        }
+        Ok(Self {
+            endpoint,
+            credentials,
+            version: SoapVersion::V11,
+            timestamp: None,
+            transport,
+        })
+    }
+
+    /// Use SOAP 1.2.
+    #[must_use]
+    pub fn soap12(mut self, yes: bool) -> Self {
+        self.version = if yes {
+            SoapVersion::V12
+        } else {
+            SoapVersion::V11
+        };
+        self
+    }
+
+    /// Send this `Timestamp` instead of the current time.
+    #[must_use]
+    pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
+        self.timestamp = Some(timestamp.into());
+        self
+    }
+
+    /// The complete request envelope for `api_name` with `fields` in declared order.
+    pub fn request_xml(
+        &self,
+        api_name: &str,
+        fields: &[(&str, String)],
+    ) -> Result<String, PayooError> {
+        if api_name.is_empty()
+            || !api_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(PayooError::Input(format!("invalid API name {api_name:?}")));
+        }
+        let timestamp = self.timestamp.clone().unwrap_or_else(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            vietnam_timestamp(now)
+        });
+        let header = to_fragment(&ApiCredential {
+            api_username: Some(self.credentials.username.clone()),
+            api_password: Some(self.credentials.password.expose_secret().to_owned()),
+            api_signature: Some(self.credentials.signature.expose_secret().to_owned()),
+            timestamp: Some(timestamp),
+        })?;
+        let signature = checksum(
+            self.credentials.checksum_key.expose_secret(),
+            fields.iter().map(|(_, v)| v.as_str()),
+        );
+        let mut param = format!("<DigitalSignature>{signature}</DigitalSignature>");
+        for (name, value) in fields {
+            if !value.is_empty() {
+                let _ = write!(param, "<{name}>{}</{name}>", escape_text(value));
+            }
+        }
+        let body = format!(
+            r#"<CallToPartner xmlns="{NAMESPACE}"><_APIName>{}</_APIName><_APIParam xsi:type="{api_name}RequestType">{param}</_APIParam></CallToPartner>"#,
+            escape_text(api_name)
+        );
+        Ok(wrap(
+            &EnvelopeStyle::new(self.version),
+            Some(&header),
+            &body,
+        ))
+    }
+
+    /// One `CallToPartner` call. `Failure` → [`PayooError::Failure`] with every error; a
+    /// response whose `DigitalSignature` does not verify → [`PayooError::Signature`].
+    pub async fn call(
+        &self,
+        api_name: &str,
+        fields: &[(&str, String)],
+    ) -> Result<CallResult, PayooError> {
+        let envelope = self.request_xml(api_name, fields)?;
+        let call = SoapCall {
+            endpoint: &self.endpoint,
+            version: self.version,
+            action: CALL_TO_PARTNER_ACTION,
+            provider: PROVIDER_ID,
+            operation: "CallToPartner",
+            idempotent: api_name == "GetOrderInformation",
+            extra_headers: Vec::new(),
+        };
+        let raw = soap::call(&self.transport, call, envelope).await?;
+        parse_result(&raw.body, self.credentials.checksum_key.expose_secret())
+    }
+
+    /// `GetOrderInformation { OrderID, ShopID }`.
+    pub async fn get_order_information(
+        &self,
+        order_id: &str,
+        shop_id: i64,
+    ) -> Result<CallResult, PayooError> {
+        self.call(
+            "GetOrderInformation",
+            &[
+                ("OrderID", order_id.to_owned()),
+                ("ShopID", shop_id.to_string()),
+            ],
+        )
+        .await
+    }
+
+    /// `UpdateOrderStatus { ShopID, OrderID, NewStatus, UpdateLog }`.
+    pub async fn update_order_status(
+        &self,
+        shop_id: i64,
+        order_id: &str,
+        new_status: i32,
+        update_log: Option<&str>,
+    ) -> Result<CallResult, PayooError> {
+        self.call(
+            "UpdateOrderStatus",
+            &[
+                ("ShopID", shop_id.to_string()),
+                ("OrderID", order_id.to_owned()),
+                ("NewStatus", new_status.to_string()),
+                ("UpdateLog", update_log.unwrap_or_default().to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// `CreatePreOrder`, fields in declared order.
+    pub async fn create_pre_order(&self, order: &PreOrder) -> Result<CallResult, PayooError> {
+        self.call("CreatePreOrder", &order.fields()).await
+    }
+}
+
+/// `CreatePreOrder`'s fields. `ShopID`, `ShipNumDay` and `CyberCash` are value types (always
+/// sent); the strings are sent when non-empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreOrder {
+    /// `ShopID`.
+    pub shop_id: i64,
+    /// `OrderNo`.
+    pub order_no: String,
+    /// `FromShipDate`.
+    pub from_ship_date: String,
+    /// `ShipNumDay`.
+    pub ship_num_day: i32,
+    /// `Description`.
+    pub description: String,
+    /// `CyberCash`: the amount (VND).
+    pub cyber_cash: Decimal,
+    /// `HttpReference`.
+    pub http_reference: String,
+    /// `ShopBackURL`.
+    pub shop_back_url: String,
+    /// `SessionShop`.
+    pub session_shop: String,
+    /// `PaymentExpireDate`.
+    pub payment_expire_date: String,
+    /// `InfoEx`.
+    pub info_ex: String,
+    /// `UserName`.
+    pub user_name: String,
+    /// `ShopTitle`.
+    pub shop_title: String,
+    /// `ShopDomain`.
+    pub shop_domain: String,
+    /// `NotifyUrl`.
+    pub notify_url: String,
+    /// `BillingCode`.
+    pub billing_code: String,
+}
+
+impl PreOrder {
+    /// The fields in declared order.
+    #[must_use]
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ShopID", self.shop_id.to_string()),
+            ("OrderNo", self.order_no.clone()),
+            ("FromShipDate", self.from_ship_date.clone()),
+            ("ShipNumDay", self.ship_num_day.to_string()),
+            ("Description", self.description.clone()),
+            ("CyberCash", self.cyber_cash.normalize().to_string()),
+            ("HttpReference", self.http_reference.clone()),
+            ("ShopBackURL", self.shop_back_url.clone()),
+            ("SessionShop", self.session_shop.clone()),
+            ("PaymentExpireDate", self.payment_expire_date.clone()),
+            ("InfoEx", self.info_ex.clone()),
+            ("UserName", self.user_name.clone()),
+            ("ShopTitle", self.shop_title.clone()),
+            ("ShopDomain", self.shop_domain.clone()),
+            ("NotifyUrl", self.notify_url.clone()),
+            ("BillingCode", self.billing_code.clone()),
+        ]
+    }
+}
+
+/// Verify and read a `CallToPartnerResponse` body element.
+pub fn parse_result(body: &str, checksum_key: &str) -> Result<CallResult, PayooError> {
+    paybridge_core::xml::expect_root(body, Some(NAMESPACE), "CallToPartnerResponse")?;
+    let doc = paybridge_core::xml::parse(body)?;
+    let ns = Some(NAMESPACE);
+    let result = paybridge_core::xml::child(doc.root_element(), ns, "CallToPartnerResult")
+        .ok_or_else(|| PayooError::Decode("no CallToPartnerResult".into()))?;
+    let (mut received, mut ack, mut errors, mut fields, mut signed) =
+        (None, None, Vec::new(), Vec::new(), Vec::new());
+    for el in result.children().filter(roxmltree::Node::is_element) {
+        match el.tag_name().name() {
+            "DigitalSignature" => received = Some(text(el)),
+            "Error" => {
+                let part = |n: &str| {
+                    paybridge_core::xml::child(el, ns, n)
+                        .map(text)
+                        .unwrap_or_default()
+                };
+                let (severity, message) = (part("SeverityCode"), part("Message"));
+                signed.push(severity.clone());
+                signed.push(message.clone());
+                errors.push(PayooMessage {
+                    severity: severity.trim().parse().unwrap_or_default(),
+                    message,
+                });
+            }
+            "AckCode" => {
+                let t = text(el);
+                signed.push(t.clone());
+                ack = Some(t);
+            }
+            other => {
+                let t = text(el);
+                signed.push(t.clone());
+                fields.push((other.to_owned(), t));
+            }
+        }
+    }
+    let received = received.ok_or(PayooError::Signature)?;
+    // The proof is not kept: an answer to our own call is not a callback to hand out.
+    let _verified = verify(checksum_key, signed.iter().map(String::as_str), &received)
+        .map_err(|_| PayooError::Signature)?;
+    let ack = match ack.as_deref().map(str::trim) {
+        Some("Success") => AckCodeType::Success,
+        Some("SuccessWithWarning") => AckCodeType::SuccessWithWarning,
+        Some("Failure") => return Err(PayooError::Failure(errors)),
+        other => return Err(PayooError::Decode(format!("unknown AckCode {other:?}"))),
+    };
+    Ok(CallResult {
+        ack,
+        warnings: errors,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_is_vietnam_time() {
+        // 2026-11-23 12:00:00 UTC = 19:00:00 in Vietnam.
+        assert_eq!(vietnam_timestamp(1_795_435_200), "20261123190000");
+        // Crossing midnight and a leap day: 2024-02-28 20:00:00 UTC = 2024-02-29 03:00 UTC+7.
+        assert_eq!(vietnam_timestamp(1_709_150_400), "20240229030000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_answers_never_panic(text in "\\PC{0,300}") {
+            let _ = parse_result(&text, "k");
+            let wrapped = format!(r#"<CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult>{text}</CallToPartnerResult></CallToPartnerResponse>"#);
+            let _ = parse_result(&wrapped, "k");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The Payoo crate's error, and how it maps into [`paybridge_core::Error`].
+
+/// One `Error { SeverityCode, Message }` of a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayooMessage {
+    /// `SeverityCode`.
+    pub severity: i32,
+    /// `Message`.
+    pub message: String,
+}
+
+/// What can go wrong calling `CallToPartner`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayooError {
+    /// `AckCode = Failure`, with every error Payoo gave.
+    #[error("Payoo answered Failure: {}", .0.iter().map(|m| format!("[{}] {}", m.severity, m.message)).collect::<Vec<_>>().join("; "))]
+    Failure(Vec<PayooMessage>),
+    /// The response `DigitalSignature` does not verify.
+    #[error("response DigitalSignature does not verify")]
+    Signature,
+    /// The answer could not be decoded.
+    #[error("cannot decode Payoo's answer: {0}")]
+    Decode(String),
+    /// Invalid input; nothing was sent.
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// Transport, timeout, SOAP Fault or configuration problems from the shared layer.
+    #[error(transparent)]
+    Core(#[from] paybridge_core::Error),
+}
+
+impl From<PayooError> for paybridge_core::Error {
+    fn from(e: PayooError) -> Self {
+        match e {
+            e @ PayooError::Failure(_) => Self::Provider {
+                code: Some("Failure".into()),
+                message: e.to_string(),
+                retryable: false,
+            },
+            PayooError::Signature => {
+                Self::Signature("response DigitalSignature does not verify".into())
+            }
+            PayooError::Decode(m) => Self::Decode(m),
+            PayooError::Input(m) => Self::Input(m),
+            PayooError::Core(e) => e,
+        }
+    }
+}

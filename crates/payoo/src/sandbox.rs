@@ -1,0 +1,325 @@
+//! An ASP.NET-like Payoo simulator (feature `sandbox`) at `/CallerServices.asmx`, SOAP 1.1 and
+//! 1.2 (answered in the request's version).
+//!
+//! It checks the `APICredential` header ([`SANDBOX_USERNAME`], [`SANDBOX_PASSWORD`],
+//! [`SANDBOX_SIGNATURE`], a 14-digit `Timestamp`), the request's `DigitalSignature`
+//! ([`SANDBOX_CHECKSUM_KEY`]), and — like a schema-validating server — the `_APIParam`
+//! `xsi:type`, element order and value-type fields of the known APIs; a request failing any
+//! of that is a SOAP Fault (HTTP 500). Answers are signed the same way.
+//! Outcomes (our documented rules):
+//! - `CreatePreOrder`: stores the order (`OrderNo`), answers `Success` with `OrderID` and
+//!   `PaymentUrl`; `CyberCash` ≤ 0 answers `Failure` "Invalid amount".
+//! - `GetOrderInformation`: `Success` with `OrderID`, `ShopID`, `OrderStatus`, `TotalAmount`;
+//!   an unknown order answers `Failure` "Order not found".
+//! - `UpdateOrderStatus`: `Success`; the same status again answers `SuccessWithWarning`
+//!   "Status unchanged".
+//! - Any other API answers `Failure` "API not supported".
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, SoapVersion, wrap};
+use paybridge_core::xml::{child, escape_text, text};
+
+use crate::client::NAMESPACE;
+use crate::signature::{checksum, verify};
+
+/// `APIUsername` the simulator accepts.
+pub const SANDBOX_USERNAME: &str = "sandbox_shop";
+/// `APIPassword`.
+pub const SANDBOX_PASSWORD: &str = "sandbox-password";
+/// `APISignature`.
+pub const SANDBOX_SIGNATURE: &str = "sandbox-api-signature";
+/// The checksum key.
+pub const SANDBOX_CHECKSUM_KEY: &str = "sandbox-checksum-key";
+/// The endpoint path.
+pub const ENDPOINT_PATH: &str = "/CallerServices.asmx";
+
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Declared fields of the known APIs: (name, value type?).
+fn declared(api: &str) -> Option<&'static [(&'static str, bool)]> {
+    Some(match api {
+        "GetOrderInformation" => &[("OrderID", false), ("ShopID", true)],
+        "UpdateOrderStatus" => &[
+            ("ShopID", true),
+            ("OrderID", false),
+            ("NewStatus", true),
+            ("UpdateLog", false),
+        ],
+        "CreatePreOrder" => &[
+            ("ShopID", true),
+            ("OrderNo", false),
+            ("FromShipDate", false),
+            ("ShipNumDay", true),
+            ("Description", false),
+            ("CyberCash", true),
+            ("HttpReference", false),
+            ("ShopBackURL", false),
+            ("SessionShop", false),
+            ("PaymentExpireDate", false),
+            ("InfoEx", false),
+            ("UserName", false),
+            ("ShopTitle", false),
+            ("ShopDomain", false),
+            ("NotifyUrl", false),
+            ("BillingCode", false),
+        ],
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone)]
+struct Order {
+    shop_id: String,
+    status: String,
+    amount: String,
+}
+
+#[derive(Clone, Default)]
+struct Sim {
+    orders: Arc<Mutex<HashMap<String, Order>>>,
+}
+
+/// The simulator's routes.
+pub fn router() -> Router {
+    Router::new()
+        .route(ENDPOINT_PATH, post(endpoint))
+        .with_state(Sim::default())
+}
+
+fn version_of(headers: &HeaderMap) -> SoapVersion {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if ct.starts_with("application/soap+xml") {
+        SoapVersion::V12
+    } else {
+        SoapVersion::V11
+    }
+}
+
+fn content_type(v: SoapVersion) -> &'static str {
+    match v {
+        SoapVersion::V11 => "text/xml; charset=utf-8",
+        SoapVersion::V12 => "application/soap+xml; charset=utf-8",
+    }
+}
+
+fn fault(v: SoapVersion, message: &str) -> Response {
+    let m = escape_text(&format!(
+        "Server was unable to read request. ---> {message}"
+    ));
+    let body = match v {
+        SoapVersion::V11 => format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>{m}</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>"#
+        ),
+        SoapVersion::V12 => format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">{m}</soap:Text></soap:Reason><soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"#
+        ),
+    };
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, content_type(v))],
+        body,
+    )
+        .into_response()
+}
+
+/// A signed `CallToPartnerResponse`.
+fn answer(
+    v: SoapVersion,
+    ack: &str,
+    error: Option<(i32, &str)>,
+    fields: &[(&str, String)],
+) -> Response {
+    let mut signed: Vec<String> = Vec::new();
+    let mut inner = String::new();
+    if let Some((severity, message)) = error {
+        signed.push(severity.to_string());
+        signed.push(message.to_owned());
+        let _ = write!(
+            inner,
+            "<Error><SeverityCode>{severity}</SeverityCode><Message>{}</Message></Error>",
+            escape_text(message)
+        );
+    }
+    for (name, value) in fields {
+        signed.push(value.clone());
+        let _ = write!(inner, "<{name}>{}</{name}>", escape_text(value));
+    }
+    signed.push(ack.to_owned());
+    let signature =
+        checksum(SANDBOX_CHECKSUM_KEY, signed.iter().map(String::as_str)).to_uppercase();
+    let body = format!(
+        r#"<CallToPartnerResponse xmlns="{NAMESPACE}"><CallToPartnerResult><DigitalSignature>{signature}</DigitalSignature>{inner}<AckCode>{ack}</AckCode></CallToPartnerResult></CallToPartnerResponse>"#
+    );
+    let xml = wrap(&EnvelopeStyle::new(v), None, &body);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, content_type(v))],
+        xml,
+    )
+        .into_response()
+}
+
+/// Check the request like a strict server; `Ok((api, fields))` or the Fault message.
+fn read_request(body: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let env = RawEnvelope::parse(body).map_err(|e| e.to_string())?;
+    let ns = Some(NAMESPACE);
+    let header = env.headers.first().ok_or("APICredential header missing")?;
+    let hdoc = paybridge_core::xml::parse(header).map_err(|e| e.to_string())?;
+    let cred = hdoc.root_element();
+    if !cred.has_tag_name((NAMESPACE, "APICredential")) {
+        return Err("APICredential header missing".into());
+    }
+    let get = |n: &str| child(cred, ns, n).map(text).unwrap_or_default();
+    if get("APIUsername") != SANDBOX_USERNAME
+        || get("APIPassword") != SANDBOX_PASSWORD
+        || get("APISignature") != SANDBOX_SIGNATURE
+    {
+        return Err("Invalid credential".into());
+    }
+    let ts = get("Timestamp");
+    if ts.len() != 14 || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("Invalid Timestamp".into());
+    }
+    let doc = paybridge_core::xml::parse(&env.body).map_err(|e| e.to_string())?;
+    let call = doc.root_element();
+    if !call.has_tag_name((NAMESPACE, "CallToPartner")) {
+        return Err("unknown operation".into());
+    }
+    let api = child(call, ns, "_APIName").map(text).unwrap_or_default();
+    let param = child(call, ns, "_APIParam").ok_or("_APIParam missing")?;
+    let children: Vec<_> = param
+        .children()
+        .filter(roxmltree::Node::is_element)
+        .collect();
+    let Some(first) = children.first() else {
+        return Err("DigitalSignature missing".into());
+    };
+    if !first.has_tag_name((NAMESPACE, "DigitalSignature")) {
+        return Err("DigitalSignature must come first".into());
+    }
+    let fields: Vec<(String, String)> = children
+        .iter()
+        .skip(1)
+        .map(|c| (c.tag_name().name().to_owned(), text(*c)))
+        .collect();
+    if let Some(decl) = declared(&api) {
+        let xsi_type = param.attribute((XSI, "type")).unwrap_or_default();
+        if xsi_type.rsplit(':').next() != Some(&format!("{api}RequestType")) {
+            return Err(format!(
+                "_APIParam must be xsi:type {api}RequestType, got {xsi_type:?}"
+            ));
+        }
+        // Element order and value-type presence, as XmlSerializer enforces them.
+        let mut pos = 0;
+        for (name, _) in &fields {
+            let Some(i) = decl.iter().skip(pos).position(|(d, _)| d == name) else {
+                return Err(format!("unexpected or misplaced element {name}"));
+            };
+            pos += i + 1;
+        }
+        for (name, value_type) in decl {
+            if *value_type
+                && !fields
+                    .iter()
+                    .any(|(n, v)| n == name && !v.trim().is_empty())
+            {
+                return Err(format!("value-type field {name} missing"));
+            }
+        }
+    }
+    let received = text(*first);
+    let _checked = verify(
+        SANDBOX_CHECKSUM_KEY,
+        fields.iter().map(|(_, v)| v.as_str()),
+        &received,
+    )
+    .map_err(|_| "Invalid DigitalSignature".to_owned())?;
+    Ok((api, fields))
+}
+
+async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
+    let v = version_of(&headers);
+    let Ok(text_body) = std::str::from_utf8(&body) else {
+        return fault(v, "not UTF-8");
+    };
+    let (api, fields) = match read_request(text_body) {
+        Ok(r) => r,
+        Err(m) => return fault(v, &m),
+    };
+    let field = |n: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let Ok(mut orders) = sim.orders.lock() else {
+        return fault(v, "state");
+    };
+    match api.as_str() {
+        "CreatePreOrder" => {
+            let amount = field("CyberCash");
+            if amount.parse::<f64>().map_or(true, |a| a <= 0.0) {
+                return answer(v, "Failure", Some((1, "Invalid amount")), &[]);
+            }
+            let id = field("OrderNo");
+            orders.insert(
+                id.clone(),
+                Order {
+                    shop_id: field("ShopID"),
+                    status: "0".into(),
+                    amount: amount.clone(),
+                },
+            );
+            answer(
+                v,
+                "Success",
+                None,
+                &[
+                    ("OrderID", id.clone()),
+                    (
+                        "PaymentUrl",
+                        format!("https://sandbox.payoo.invalid/pay?order={id}"),
+                    ),
+                ],
+            )
+        }
+        "GetOrderInformation" => match orders.get(&field("OrderID")) {
+            Some(o) => answer(
+                v,
+                "Success",
+                None,
+                &[
+                    ("OrderID", field("OrderID")),
+                    ("ShopID", o.shop_id.clone()),
+                    ("OrderStatus", o.status.clone()),
+                    ("TotalAmount", o.amount.clone()),
+                ],
+            ),
+            None => answer(v, "Failure", Some((2, "Order not found")), &[]),
+        },
+        "UpdateOrderStatus" => match orders.get_mut(&field("OrderID")) {
+            Some(o) if o.status == field("NewStatus") => {
+                answer(v, "SuccessWithWarning", Some((0, "Status unchanged")), &[])
+            }
+            Some(o) => {
+                o.status = field("NewStatus");
+                answer(v, "Success", None, &[])
+            }
+            None => answer(v, "Failure", Some((2, "Order not found")), &[]),
+        },
+        _ => answer(v, "Failure", Some((3, "API not supported")), &[]),
+    }
+}

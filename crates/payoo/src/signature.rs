@@ -1,0 +1,51 @@
+//! Payoo's checksum mode: `DigitalSignature = sha512_hex(ChecksumKey + "|" + v1 + "|" + v2 …)`
+//! over the non-empty values in order. Payoo's PHP sample drops values PHP's `empty()` calls
+//! empty, `"0"` included — a known pitfall: we keep `"0"`.
+
+use paybridge_core::notification::SignatureProof;
+use paybridge_core::signature::{sha512_hex, verify_hex};
+
+/// The checksum of `values` (empty ones left out), lowercase hex.
+#[must_use]
+pub fn checksum<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> String {
+    let mut parts: Vec<&[u8]> = vec![key.as_bytes()];
+    for v in values.into_iter().filter(|v| !v.is_empty()) {
+        parts.push(b"|");
+        parts.push(v.as_bytes());
+    }
+    if parts.len() == 1 {
+        parts.push(b"|");
+    }
+    sha512_hex(&parts)
+}
+
+/// Check a received checksum, case-insensitively and in constant time.
+pub fn verify<'a>(
+    key: &str,
+    values: impl IntoIterator<Item = &'a str>,
+    received: &str,
+) -> paybridge_core::Result<SignatureProof> {
+    verify_hex(&checksum(key, values), received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_left_out_but_zero_is_kept() {
+        assert_eq!(
+            checksum("K", ["A", "", "0", "B"]),
+            sha512_hex(&[b"K|A|0|B"])
+        );
+        assert!(
+            verify(
+                "K",
+                ["A", "0", "B"],
+                &sha512_hex(&[b"K|A|0|B"]).to_uppercase()
+            )
+            .is_ok()
+        );
+        assert!(verify("K", ["A", "B"], &sha512_hex(&[b"K|A|0|B"])).is_err());
+    }
+}

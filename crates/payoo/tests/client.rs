@@ -1,0 +1,258 @@
+//! The Payoo client on the wire (wiremock) and against the simulator, SOAP 1.1 and 1.2.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::soap::RawEnvelope;
+use paybridge_core::xml::canonicalize;
+use paybridge_payoo::generated::caller_services::AckCodeType;
+use paybridge_payoo::sandbox::{
+    ENDPOINT_PATH, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
+};
+use paybridge_payoo::{Client, PayooCredentials, PayooError, PreOrder};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use wiremock::matchers::{header, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn creds(key: &str) -> PayooCredentials {
+    PayooCredentials {
+        username: SANDBOX_USERNAME.into(),
+        password: SecretString::from(SANDBOX_PASSWORD),
+        signature: SecretString::from(SANDBOX_SIGNATURE),
+        checksum_key: SecretString::from(key.to_owned()),
+    }
+}
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../schemas/payoo/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Canonical form with every text value blanked and `xsi:type` set aside: the structure only.
+fn structure(xml: &str) -> String {
+    canonicalize(xml)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split(" = ")
+                .next()
+                .unwrap()
+                .split(" {http://www.w3.org/2001/XMLSchema-instance}type=")
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn request_has_the_sample_structure_in_both_versions_and_the_known_checksum() {
+    for (soap12, file) in [(false, "soap11-request.xml"), (true, "soap12-request.xml")] {
+        let client = Client::new(
+            "http://x/CallerServices.asmx",
+            creds("K"),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12)
+        .with_timestamp("20261123190000");
+        let xml = client.request_xml("GetOrderInformation", &[]).unwrap();
+        assert_eq!(structure(&xml), structure(&sample(file)), "{file}");
+    }
+    let client = Client::new(
+        "http://x/",
+        creds("K"),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap()
+    .with_timestamp("20261123190000");
+    let xml = client
+        .request_xml(
+            "GetOrderInformation",
+            &[("OrderID", "ORD-1".into()), ("ShopID", "1234".into())],
+        )
+        .unwrap();
+    // sha512("K|ORD-1|1234"), computed outside Rust.
+    assert!(xml.contains("<DigitalSignature>8f7d139094839db13d6d9229bad340471c9d40d67a4638bf48166f0a22bffc919152a826b5bb1cddc9bd94a3cba488375ffde6504224b9fa389f9d9fbe63d951</DigitalSignature>"), "{xml}");
+    let canon = canonicalize(&xml).unwrap();
+    assert!(canon.contains(r#"{PayooBPGAdapter}_APIParam {http://www.w3.org/2001/XMLSchema-instance}type="GetOrderInformationRequestType""#), "{canon}");
+    let order: Vec<&str> = canon
+        .lines()
+        .filter(|l| l.starts_with("        {PayooBPGAdapter}"))
+        .map(|l| l.trim().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "{PayooBPGAdapter}DigitalSignature",
+            "{PayooBPGAdapter}OrderID",
+            "{PayooBPGAdapter}ShopID"
+        ]
+    );
+    assert!(canon.contains(r#"{PayooBPGAdapter}Timestamp = "20261123190000""#));
+    assert!(!format!("{:?}", creds("K")).contains(SANDBOX_PASSWORD));
+}
+
+#[tokio::test]
+async fn soap_headers_fault_with_500_and_tampered_answers() {
+    let server = MockServer::start().await;
+    let fault = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>Server was unable to read request.</faultstring></soap:Fault></soap:Body></soap:Envelope>"#;
+    Mock::given(method("POST"))
+        .and(header("soapaction", "\"PayooBPGAdapter/CallToPartner\""))
+        .and(header("content-type", "text/xml; charset=utf-8"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(fault))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let signed = |ack: &str, sig: &str| {
+        format!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><AckCode>{ack}</AckCode></CallToPartnerResult></CallToPartnerResponse></soap:Body></soap:Envelope>"#
+        )
+    };
+    let good = paybridge_payoo::signature::checksum("K", ["Success"]);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(signed("Success", &good)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(signed("Success", &good.replace('a', "b"))),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::new(
+        server.uri(),
+        creds("K"),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let err = client.get_order_information("ORD-1", 1).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PayooError::Core(paybridge_core::Error::Provider { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        client.get_order_information("ORD-1", 1).await.unwrap().ack,
+        AckCodeType::Success
+    );
+    assert!(matches!(
+        client.get_order_information("ORD-1", 1).await,
+        Err(PayooError::Signature)
+    ));
+    let sent = server.received_requests().await.unwrap();
+    let env = RawEnvelope::parse(std::str::from_utf8(&sent[0].body).unwrap()).unwrap();
+    assert!(env.headers[0].contains("APICredential"));
+}
+
+async fn sandbox() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, paybridge_payoo::sandbox::router())
+            .await
+            .unwrap();
+    });
+    base
+}
+
+#[tokio::test]
+async fn end_to_end_against_the_simulator_in_both_versions() {
+    let endpoint = sandbox().await;
+    for soap12 in [false, true] {
+        let client = Client::new(
+            endpoint.clone(),
+            creds(SANDBOX_CHECKSUM_KEY),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12);
+        let no = format!("ORD-{soap12}");
+        let order = PreOrder {
+            shop_id: 1234,
+            order_no: no.clone(),
+            ship_num_day: 0,
+            cyber_cash: Decimal::new(150_000, 0),
+            description: "Đơn hàng <1> & co".into(),
+            ..PreOrder::default()
+        };
+        let created = client.create_pre_order(&order).await.unwrap();
+        assert_eq!(created.ack, AckCodeType::Success);
+        assert_eq!(created.fields[0], ("OrderID".to_owned(), no.clone()));
+        let info = client.get_order_information(&no, 1234).await.unwrap();
+        assert!(
+            info.fields
+                .contains(&("TotalAmount".to_owned(), "150000".to_owned()))
+        );
+        assert_eq!(
+            client
+                .update_order_status(1234, &no, 1, Some("paid"))
+                .await
+                .unwrap()
+                .ack,
+            AckCodeType::Success
+        );
+        let warned = client
+            .update_order_status(1234, &no, 1, None)
+            .await
+            .unwrap();
+        assert_eq!(warned.ack, AckCodeType::SuccessWithWarning);
+        assert_eq!(warned.warnings[0].message, "Status unchanged");
+        match client
+            .get_order_information("missing", 1234)
+            .await
+            .unwrap_err()
+        {
+            PayooError::Failure(errors) => assert_eq!(errors[0].message, "Order not found"),
+            other => panic!("{other:?}"),
+        }
+        let zero = PreOrder {
+            cyber_cash: Decimal::ZERO,
+            order_no: "z".into(),
+            shop_id: 1,
+            ..PreOrder::default()
+        };
+        assert!(matches!(
+            client.create_pre_order(&zero).await,
+            Err(PayooError::Failure(_))
+        ));
+        // A wrong checksum key or a misordered request is a Fault, as a strict server answers.
+        let wrong = Client::new(
+            endpoint.clone(),
+            creds("nope"),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+        .soap12(soap12);
+        assert!(matches!(
+            wrong.get_order_information(&no, 1234).await,
+            Err(PayooError::Core(paybridge_core::Error::Provider { .. }))
+        ));
+        let misordered = client
+            .call(
+                "GetOrderInformation",
+                &[("ShopID", "1234".into()), ("OrderID", no.clone())],
+            )
+            .await;
+        assert!(
+            matches!(
+                misordered,
+                Err(PayooError::Core(paybridge_core::Error::Provider { .. }))
+            ),
+            "{misordered:?}"
+        );
+    }
+}

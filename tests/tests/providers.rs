@@ -54,8 +54,24 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
     let qvickly =
         paybridge_qvickly::CallbackVerifier::new(None, &secrecy::SecretString::from("secret"))
             .unwrap();
+    let payoo = paybridge_payoo::Client::new(
+        "http://127.0.0.1:9/CallerServices.asmx",
+        paybridge_payoo::PayooCredentials {
+            username: "u".into(),
+            password: secrecy::SecretString::from("p"),
+            signature: secrecy::SecretString::from("s"),
+            checksum_key: secrecy::SecretString::from("k"),
+        },
+        paybridge_core::http::HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
     vec![
         Arc::new(NothingProvider),
+        Arc::new(paybridge_payoo::PayooProvider::new(
+            payoo,
+            secrecy::SecretString::from("k"),
+            1,
+        )),
         Arc::new(paybridge_card_charging::CardChargingProvider::with_memory_store(card)),
         Arc::new(paybridge_woopay::WoopayProvider::with_memory_store(woopay)),
         Arc::new(paybridge_qvickly::QvicklyProvider::with_memory_store(

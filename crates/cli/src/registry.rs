@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use crate::demo::{FlowLog, FlowResult};
 use crate::output::{CliError, Outcome};
-use crate::providers::{card_charging, linkifier, qvickly, woopay};
+use crate::providers::{card_charging, linkifier, payoo, qvickly, woopay};
 use crate::sandbox::{Mount, RunningSandbox, SandboxContext};
 
 /// Provider subcommands (`paybridge <provider> <command>`).
@@ -23,6 +23,9 @@ pub(crate) enum ProviderCommand {
     /// Linkifier IPNs: send and verify.
     #[command(subcommand, name = "linkifier-ipn")]
     LinkifierIpn(linkifier::Command),
+    /// Payoo BPG `CallToPartner`.
+    #[command(subcommand)]
+    Payoo(payoo::Command),
 }
 
 /// Run a provider subcommand.
@@ -32,6 +35,7 @@ pub(crate) async fn run(command: ProviderCommand) -> Result<Outcome, CliError> {
         ProviderCommand::Qvickly(c) => qvickly::run(c).await,
         ProviderCommand::Woopay(c) => woopay::run(c).await,
         ProviderCommand::LinkifierIpn(c) => linkifier::run(c).await,
+        ProviderCommand::Payoo(c) => payoo::run(c).await,
     }
 }
 
@@ -42,6 +46,7 @@ pub(crate) fn sandbox_mounts(ctx: &SandboxContext) -> Result<Vec<Mount>, CliErro
         qvickly::mount(ctx)?,
         woopay::mount(ctx)?,
         linkifier::mount(ctx)?,
+        payoo::mount(ctx)?,
     ])
 }
 
@@ -73,6 +78,16 @@ pub(crate) async fn demo_flows(sandbox: &RunningSandbox) -> Vec<FlowResult> {
         let error = qvickly::demo(endpoint, &base_url, &mut log).await.err();
         results.push(FlowResult {
             provider: "qvickly",
+            log,
+            error,
+        });
+    }
+    if let Some(endpoint) = sandbox.endpoints.get("payoo") {
+        let mut log = FlowLog::default();
+        let base_url = format!("http://{}", sandbox.addr);
+        let error = payoo::demo(endpoint, &base_url, &mut log).await.err();
+        results.push(FlowResult {
+            provider: "payoo",
             log,
             error,
         });

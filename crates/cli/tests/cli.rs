@@ -601,3 +601,134 @@ fn linkifier_send_and_verify() {
     assert_eq!(v["error"]["kind"], "signature");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
+fn payoo_commands_in_both_soap_versions() {
+    let sb = sandbox();
+    let ep = sb.endpoints["payoo"].as_str().unwrap();
+    let env = [
+        ("PAYBRIDGE_PAYOO_USERNAME", "sandbox_shop"),
+        ("PAYBRIDGE_PAYOO_PASSWORD", "sandbox-password"),
+        ("PAYBRIDGE_PAYOO_SIGNATURE", "sandbox-api-signature"),
+        ("PAYBRIDGE_PAYOO_CHECKSUM_KEY", "sandbox-checksum-key"),
+    ];
+    for soap12 in [false, true] {
+        let no = format!("CLI-{soap12}");
+        let mut args = vec![
+            "--json",
+            "payoo",
+            "create-pre-order",
+            "--endpoint",
+            ep,
+            "--shop-id",
+            "1234",
+            "--order-no",
+            &no,
+            "--cyber-cash",
+            "150000",
+        ];
+        if soap12 {
+            args.push("--soap12");
+        }
+        let (out, v) = run(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(v["ack"], "Success");
+        assert_eq!(v["response"]["OrderID"], no.as_str());
+        assert!(v["errors"].as_array().unwrap().is_empty());
+
+        let mut get = vec![
+            "--json",
+            "payoo",
+            "get-order",
+            "--endpoint",
+            ep,
+            "--order-id",
+            &no,
+            "--shop-id",
+            "1234",
+        ];
+        if soap12 {
+            get.push("--soap12");
+        }
+        let (out, v) = run(&get, &env);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(v["response"]["TotalAmount"], "150000");
+    }
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "get-order",
+            "--endpoint",
+            ep,
+            "--order-id",
+            "missing",
+            "--shop-id",
+            "1",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["error"]["kind"], "provider");
+
+    let dir = std::env::temp_dir().join(unique("payoo"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let param = dir.join("p.json");
+    std::fs::write(
+        &param,
+        r#"{"NewStatus": 2, "OrderID": "CLI-false", "ShopID": 1234}"#,
+    )
+    .unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "call",
+            "--endpoint",
+            ep,
+            "--api-name",
+            "UpdateOrderStatus",
+            "--param",
+            param.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "call",
+            "--endpoint",
+            ep,
+            "--api-name",
+            "UpdateOrderStatus",
+            "--param",
+            param.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["ack"], "SuccessWithWarning");
+    std::fs::write(&param, r#"{"Bogus": 1}"#).unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "call",
+            "--endpoint",
+            ep,
+            "--api-name",
+            "UpdateOrderStatus",
+            "--param",
+            param.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    let _ = std::fs::remove_dir_all(dir);
+}

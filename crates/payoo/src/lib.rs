@@ -22,14 +22,15 @@
 //! # }
 //! ```
 //!
-//! **Status:** client and simulator; Payoo's checkout notification (`NotifyData`), the
-//! `PaymentProvider` impl, the CLI commands, the demo flow and benches are not done yet
-//! (issue 7).
+//! Payoo's checkout notification (`NotifyData`) is verified in checksum mode
+//! ([`verify_notification`]); [`PayooProvider`] puts it all behind the common trait.
 #![forbid(unsafe_code)]
 
 pub mod client;
 pub mod error;
 pub mod generated;
+pub mod notification;
+pub mod provider;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;
@@ -38,3 +39,5 @@ pub use client::{
     CallResult, Client, PROVIDER_ID, PayooCredentials, PreOrder, parse_result, vietnam_timestamp,
 };
 pub use error::{PayooError, PayooMessage};
+pub use notification::{NOTIFY_RECEIVED, PayooNotification, notify_data, verify_notification};
+pub use provider::PayooProvider;

@@ -41,6 +41,9 @@ pub const SANDBOX_SIGNATURE: &str = "sandbox-api-signature";
 pub const SANDBOX_CHECKSUM_KEY: &str = "sandbox-checksum-key";
 /// The endpoint path.
 pub const ENDPOINT_PATH: &str = "/CallerServices.asmx";
+/// `POST /payoo/_sandbox/pay?order=NO`: marks the order paid (`OrderStatus` 1) and answers the
+/// signed `NotifyData` package Payoo would post to the shop.
+pub const PAY_PATH: &str = "/payoo/_sandbox/pay";
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
@@ -92,6 +95,7 @@ struct Sim {
 pub fn router() -> Router {
     Router::new()
         .route(ENDPOINT_PATH, post(endpoint))
+        .route(PAY_PATH, post(pay))
         .with_state(Sim::default())
 }
 
@@ -322,4 +326,29 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
         },
         _ => answer(v, "Failure", Some((3, "API not supported")), &[]),
     }
+}
+
+async fn pay(
+    State(sim): State<Sim>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let order_no = q.get("order").cloned().unwrap_or_default();
+    let Ok(mut orders) = sim.orders.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some(order) = orders.get_mut(&order_no) else {
+        return (StatusCode::NOT_FOUND, "unknown order").into_response();
+    };
+    order.status = "1".into();
+    let data = format!(
+        "<PaymentNotification><shop_id>{}</shop_id><order_no>{}</order_no><order_cash_amount>{}</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>",
+        escape_text(&order.shop_id),
+        escape_text(&order_no),
+        escape_text(&order.amount)
+    );
+    (
+        [(header::CONTENT_TYPE, "application/xml")],
+        crate::notification::notify_data(SANDBOX_CHECKSUM_KEY, &data),
+    )
+        .into_response()
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod card_charging;
 pub(crate) mod linkifier;
+pub(crate) mod payoo;
 pub(crate) mod qvickly;
 pub(crate) mod woopay;
 

@@ -1,0 +1,147 @@
+//! Payoo's checkout notification: the form field `NotifyData` holds an XML package with a
+//! base64 `<Data>` (the notification XML) and its `<Signature>`; in checksum mode the
+//! signature is `SHA512(ChecksumKey + Data)` over the decoded XML, upper hex (NOTES.md). The
+//! merchant answers the literal [`NOTIFY_RECEIVED`].
+//!
+//! The notification XML's fields are not published; we hand them out in document order and
+//! read the order number from `order_no`/`OrderNo` and the state from `State`/`PaymentStatus`
+//! (our reading: `PAYMENT_RECEIVED`/`1` succeeded, `CANCELLED`/`-1` cancelled, otherwise pending).
+
+use base64::Engine as _;
+use paybridge_core::notification::Unverified;
+use paybridge_core::signature::{sha512_hex, verify_hex};
+use paybridge_core::xml::text;
+use paybridge_core::{PaymentStatus, Verified};
+
+use crate::error::PayooError;
+
+/// What the merchant answers a notification with.
+pub const NOTIFY_RECEIVED: &str = "NOTIFY_RECEIVED";
+
+/// A verified notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayooNotification {
+    /// The decoded notification XML, as signed.
+    pub data_xml: String,
+    /// Its leaf elements, in document order.
+    pub fields: Vec<(String, String)>,
+    /// The order number.
+    pub order_no: Option<String>,
+    /// The state word or code.
+    pub state: Option<String>,
+}
+
+impl PayooNotification {
+    /// The normalized status (our reading, see the module docs).
+    #[must_use]
+    pub fn status(&self) -> PaymentStatus {
+        match self.state.as_deref().map(str::trim) {
+            Some("PAYMENT_RECEIVED" | "1") => PaymentStatus::Succeeded,
+            Some("CANCELLED" | "-1") => PaymentStatus::Cancelled,
+            _ => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// The `NotifyData` package for `data_xml`, signed (what Payoo posts; the sandbox uses it).
+#[must_use]
+pub fn notify_data(checksum_key: &str, data_xml: &str) -> String {
+    let data = base64::engine::general_purpose::STANDARD.encode(data_xml);
+    let signature = sha512_hex(&[checksum_key.as_bytes(), data_xml.as_bytes()]).to_uppercase();
+    format!(
+        "<?xml version=\"1.0\"?><PayooConnectionPackage><Data>{data}</Data><Signature>{signature}</Signature></PayooConnectionPackage>"
+    )
+}
+
+/// Verify a notification: `body` is the posted form (`NotifyData=…`) or the package XML itself.
+pub fn verify_notification(
+    checksum_key: &str,
+    body: &[u8],
+) -> Result<Verified<PayooNotification>, PayooError> {
+    let package = if body.first() == Some(&b'<') {
+        String::from_utf8(body.to_vec()).map_err(|e| PayooError::Decode(e.to_string()))?
+    } else {
+        form_urlencoded::parse(body)
+            .find(|(k, _)| k == "NotifyData")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| PayooError::Decode("no NotifyData field".into()))?
+    };
+    let doc = paybridge_core::xml::parse(&package)?;
+    let root = doc.root_element();
+    let field = |n: &str| {
+        root.children()
+            .find(|c| c.is_element() && c.tag_name().name() == n)
+            .map(text)
+    };
+    let data = field("Data").ok_or_else(|| PayooError::Decode("no Data".into()))?;
+    let signature = field("Signature").ok_or(PayooError::Signature)?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| PayooError::Decode(format!("Data is not base64: {e}")))?;
+    let data_xml = String::from_utf8(raw)
+        .map_err(|e| PayooError::Decode(format!("Data is not UTF-8: {e}")))?;
+    let inner = paybridge_core::xml::parse(&data_xml)?;
+    let fields: Vec<(String, String)> = inner
+        .descendants()
+        .filter(|n| n.is_element() && !n.children().any(|c| c.is_element()))
+        .map(|n| (n.tag_name().name().to_owned(), text(n)))
+        .collect();
+    let find = |names: &[&str]| {
+        fields
+            .iter()
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.clone())
+    };
+    let notification = PayooNotification {
+        order_no: find(&["order_no", "OrderNo"]),
+        state: find(&["State", "PaymentStatus"]),
+        fields: fields.clone(),
+        data_xml: data_xml.clone(),
+    };
+    Unverified::new(notification)
+        .verify(|n| {
+            verify_hex(
+                &sha512_hex(&[checksum_key.as_bytes(), n.data_xml.as_bytes()]),
+                &signature,
+            )
+        })
+        .map_err(|_| PayooError::Signature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATA: &str = "<PaymentNotification><shop_id>1234</shop_id><order_no>ORD-1</order_no><order_cash_amount>150000</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>";
+
+    #[test]
+    fn signed_package_verifies_as_form_or_xml_and_tampering_fails() {
+        let package = notify_data("K", DATA);
+        let n = verify_notification("K", package.as_bytes()).unwrap();
+        assert_eq!(n.order_no.as_deref(), Some("ORD-1"));
+        assert_eq!(n.status(), PaymentStatus::Succeeded);
+        let form: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("NotifyData", &package)
+            .finish();
+        assert!(verify_notification("K", form.as_bytes()).is_ok());
+        assert!(matches!(
+            verify_notification("other", package.as_bytes()),
+            Err(PayooError::Signature)
+        ));
+        let forged = notify_data("K", DATA).replace(
+            &base64::engine::general_purpose::STANDARD.encode(DATA),
+            &base64::engine::general_purpose::STANDARD.encode(DATA.replace("150000", "1")),
+        );
+        assert!(matches!(
+            verify_notification("K", forged.as_bytes()),
+            Err(PayooError::Signature)
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = verify_notification("K", &bytes);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! `PaymentProvider` for Payoo: create = `CreatePreOrder`, status = `GetOrderInformation`,
+//! notification = `NotifyData` in checksum mode.
+//!
+//! `create_payment` reads `shop_id` from the request's metadata and uses `reference` as
+//! `OrderNo`; the payment URL is the answer's `PaymentUrl` field when Payoo sends one.
+
+use async_trait::async_trait;
+use paybridge_core::{
+    Capabilities, Currency, Error, Money, Notification, PaymentProvider, PaymentRef,
+    PaymentRequest, PaymentSession, PaymentState, PaymentStatus, RawNotification, Result, Verified,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::client::{CallResult, Client, PROVIDER_ID, PreOrder};
+use crate::notification::verify_notification;
+
+/// Payoo behind the common trait.
+pub struct PayooProvider {
+    client: Client,
+    checksum_key: SecretString,
+    shop_id: i64,
+}
+
+impl PayooProvider {
+    /// A provider for one shop.
+    #[must_use]
+    pub fn new(client: Client, checksum_key: SecretString, shop_id: i64) -> Self {
+        Self {
+            client,
+            checksum_key,
+            shop_id,
+        }
+    }
+
+    fn field<'a>(r: &'a CallResult, name: &str) -> Option<&'a str> {
+        r.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for PayooProvider {
+    fn id(&self) -> &'static str {
+        PROVIDER_ID
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create_payment: true,
+            payment_status: true,
+            notifications: true,
+        }
+    }
+
+    async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
+        if request.amount.currency() != Currency::VND {
+            return Err(Error::Input("Payoo amounts are in VND".into()));
+        }
+        let order = PreOrder {
+            shop_id: self.shop_id,
+            order_no: request.reference.clone(),
+            cyber_cash: request.amount.amount(),
+            description: request.description.clone().unwrap_or_default(),
+            shop_back_url: request.return_url.clone().unwrap_or_default(),
+            notify_url: request.notify_url.clone().unwrap_or_default(),
+            ..PreOrder::default()
+        };
+        let r = self.client.create_pre_order(&order).await?;
+        Ok(PaymentSession {
+            state: PaymentState {
+                payment: PaymentRef {
+                    reference: request.reference,
+                    provider_reference: Self::field(&r, "OrderID").map(str::to_owned),
+                },
+                status: PaymentStatus::Pending,
+                provider_status: format!("{:?}", r.ack),
+                amount: Some(request.amount),
+                message: None,
+            },
+            redirect_url: Self::field(&r, "PaymentUrl").map(str::to_owned),
+        })
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let r = self
+            .client
+            .get_order_information(&payment.reference, self.shop_id)
+            .await?;
+        let status = Self::field(&r, "OrderStatus")
+            .unwrap_or_default()
+            .to_owned();
+        Ok(PaymentState {
+            payment: payment.clone(),
+            status: match status.as_str() {
+                "1" => PaymentStatus::Succeeded,
+                "-1" => PaymentStatus::Cancelled,
+                _ => PaymentStatus::Pending,
+            },
+            provider_status: status,
+            amount: Self::field(&r, "TotalAmount")
+                .and_then(|a| Money::parse(a, Currency::VND).ok()),
+            message: None,
+        })
+    }
+
+    async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
+        let n = verify_notification(self.checksum_key.expose_secret(), &raw.body)?;
+        Ok(n.map(|n| Notification {
+            state: PaymentState {
+                payment: PaymentRef::merchant(n.order_no.clone().unwrap_or_default()),
+                status: n.status(),
+                provider_status: n.state.clone().unwrap_or_default(),
+                amount: n
+                    .fields
+                    .iter()
+                    .find(|(k, _)| k == "order_cash_amount")
+                    .and_then(|(_, v)| Money::parse(v, Currency::VND).ok()),
+                message: None,
+            },
+            duplicate: false,
+        }))
+    }
+}

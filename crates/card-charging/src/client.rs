@@ -132,13 +132,7 @@ impl Command {
 impl Client {
     /// A client sharing `transport`'s connection pool.
     pub fn new(config: ClientConfig, transport: HttpTransport) -> Result<Self, CardChargingError> {
-        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
-            return Err(Error::Config(format!(
-                "endpoint must be an http(s) URL, got {:?}",
-                config.endpoint
-            ))
-            .into());
-        }
+        paybridge_core::http::check_endpoint(&config.endpoint)?;
         if config.partner_id.is_empty() || config.partner_key.expose_secret().is_empty() {
             return Err(Error::Config("partner_id and partner_key are required".into()).into());
         }

@@ -25,6 +25,20 @@ use tracing::Instrument;
 
 use crate::{Error, Result};
 
+/// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise):
+/// what every provider client checks when it is built.
+pub fn check_endpoint(endpoint: &str) -> Result<()> {
+    let parsed = reqwest::Url::parse(endpoint)
+        .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
+    if matches!(parsed.scheme(), "http" | "https") {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "endpoint must be an http(s) URL, got {endpoint:?}"
+        )))
+    }
+}
+
 /// Timeouts, limits and retry settings of a transport.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -392,6 +406,18 @@ impl HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_must_be_http_urls() {
+        assert!(check_endpoint("https://gateway.example/chargingws/v2").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:8080/x").is_ok());
+        for bad in ["", "gateway.example", "ftp://x/y", "https//x"] {
+            assert!(
+                matches!(check_endpoint(bad), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

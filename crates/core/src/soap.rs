@@ -79,6 +79,59 @@ impl SoapVersion {
         }
     }
 
+    /// The version a request's `Content-Type` announces (`application/soap+xml` is 1.2).
+    #[must_use]
+    pub fn from_content_type(content_type: &str) -> Self {
+        if content_type
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/soap+xml")
+        {
+            Self::V12
+        } else {
+            Self::V11
+        }
+    }
+
+    /// The `Content-Type` of a response in this version.
+    #[must_use]
+    pub const fn response_content_type(self) -> &'static str {
+        match self {
+            Self::V11 => "text/xml; charset=utf-8",
+            Self::V12 => "application/soap+xml; charset=utf-8",
+        }
+    }
+
+    /// A complete Fault document as ASP.NET writes it: `soap:Client` (1.1) / `soap:Sender`
+    /// (1.2) when `client_error`, else `soap:Server` / `soap:Receiver`.
+    #[must_use]
+    pub fn fault_xml(self, client_error: bool, reason: &str) -> String {
+        let r = xml::escape_text(reason);
+        let ns = self.namespace();
+        match self {
+            Self::V11 => {
+                let code = if client_error {
+                    "soap:Client"
+                } else {
+                    "soap:Server"
+                };
+                format!(
+                    r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body><soap:Fault><faultcode>{code}</faultcode><faultstring>{r}</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>"#
+                )
+            }
+            Self::V12 => {
+                let code = if client_error {
+                    "soap:Sender"
+                } else {
+                    "soap:Receiver"
+                };
+                format!(
+                    r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body><soap:Fault><soap:Code><soap:Value>{code}</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">{r}</soap:Text></soap:Reason><soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"#
+                )
+            }
+        }
+    }
+
     /// The HTTP headers of a request with this action: `Content-Type`, plus `SOAPAction`
     /// (quoted) for SOAP 1.1.
     #[must_use]
@@ -518,6 +571,29 @@ mod tests {
             h12[0].1,
             "application/soap+xml; charset=utf-8; action=\"PayooBPGAdapter/CallToPartner\""
         );
+    }
+
+    #[test]
+    fn faults_written_here_decode_back() {
+        for v in [SoapVersion::V11, SoapVersion::V12] {
+            assert_eq!(SoapVersion::from_content_type(v.response_content_type()), v);
+            match RawEnvelope::parse(&v.fault_xml(true, "bad <input> & more")) {
+                Err(Error::Provider {
+                    code,
+                    message,
+                    retryable,
+                }) => {
+                    assert!(code.unwrap().ends_with(if v == SoapVersion::V11 {
+                        "Client"
+                    } else {
+                        "Sender"
+                    }));
+                    assert!(message.contains("bad <input> & more"));
+                    assert!(!retryable);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,6 @@ use axum::routing::post;
 use paybridge_core::InMemorySeenStore;
 use paybridge_core::http::HttpTransport;
 use paybridge_core::soap::SoapVersion;
-use paybridge_core::xml::escape_text;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -89,48 +88,31 @@ pub fn router() -> paybridge_core::Result<Router> {
 }
 
 fn version_of(headers: &HeaderMap) -> SoapVersion {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if ct.starts_with("application/soap+xml") {
-        SoapVersion::V12
-    } else {
-        SoapVersion::V11
-    }
+    SoapVersion::from_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
 }
 
 fn soap_answer(version: SoapVersion, result: &IpnResult) -> Response {
-    let ct = match version {
-        SoapVersion::V11 => "text/xml; charset=utf-8",
-        SoapVersion::V12 => "application/soap+xml; charset=utf-8",
-    };
     match response_xml(version, result) {
-        Ok(xml) => (StatusCode::OK, [(header::CONTENT_TYPE, ct)], xml).into_response(),
+        Ok(xml) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, version.response_content_type())],
+            xml,
+        )
+            .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
 fn fault(version: SoapVersion, message: &str) -> Response {
-    let m = escape_text(message);
-    let (ct, xml) = match version {
-        SoapVersion::V11 => (
-            "text/xml; charset=utf-8",
-            format!(
-                r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>{m}</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>"#
-            ),
-        ),
-        SoapVersion::V12 => (
-            "application/soap+xml; charset=utf-8",
-            format!(
-                r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">{m}</soap:Text></soap:Reason><soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"#
-            ),
-        ),
-    };
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, ct)],
-        xml,
+        [(header::CONTENT_TYPE, version.response_content_type())],
+        version.fault_xml(true, message),
     )
         .into_response()
 }

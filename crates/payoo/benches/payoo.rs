@@ -1,5 +1,10 @@
 //! Payoo benchmarks: encode + sign a `GetOrderInformation` request; verify + decode its answer.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, reason = "benchmark harness")]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark harness"
+)]
 
 use std::hint::black_box;
 
@@ -17,12 +22,23 @@ fn bench(c: &mut Criterion) {
         signature: SecretString::from("s"),
         checksum_key: SecretString::from("checksum-key"),
     };
-    let client = Client::new("http://127.0.0.1/CallerServices.asmx", creds, HttpTransport::with_defaults().unwrap())
-        .unwrap()
-        .with_timestamp("20261123190000");
-    let fields = [("OrderID", "ORD-1".to_owned()), ("ShopID", "1234".to_owned())];
+    let client = Client::new(
+        "http://127.0.0.1/CallerServices.asmx",
+        creds,
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap()
+    .with_timestamp("20261123190000");
+    let fields = [
+        ("OrderID", "ORD-1".to_owned()),
+        ("ShopID", "1234".to_owned()),
+    ];
     c.bench_function("encode_sign_get_order_information", |b| {
-        b.iter(|| client.request_xml(black_box("GetOrderInformation"), black_box(&fields)).unwrap());
+        b.iter(|| {
+            client
+                .request_xml(black_box("GetOrderInformation"), black_box(&fields))
+                .unwrap()
+        });
     });
 
     let values = ["ORD-1", "1234", "1", "150000", "Success"];

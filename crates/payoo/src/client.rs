@@ -105,12 +105,7 @@ impl Client {
         transport: HttpTransport,
     ) -> Result<Self, PayooError> {
         let endpoint = endpoint.into();
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(paybridge_core::Error::Config(format!(
-                "endpoint must be an http(s) URL, got {endpoint:?}"
-            ))
-            .into());
-        }
+        paybridge_core::http::check_endpoint(&endpoint)?;
         Ok(Self {
             endpoint,
             credentials,

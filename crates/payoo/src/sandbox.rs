@@ -100,40 +100,23 @@ pub fn router() -> Router {
 }
 
 fn version_of(headers: &HeaderMap) -> SoapVersion {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if ct.starts_with("application/soap+xml") {
-        SoapVersion::V12
-    } else {
-        SoapVersion::V11
-    }
-}
-
-fn content_type(v: SoapVersion) -> &'static str {
-    match v {
-        SoapVersion::V11 => "text/xml; charset=utf-8",
-        SoapVersion::V12 => "application/soap+xml; charset=utf-8",
-    }
+    SoapVersion::from_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
 }
 
 fn fault(v: SoapVersion, message: &str) -> Response {
-    let m = escape_text(&format!(
-        "Server was unable to read request. ---> {message}"
-    ));
-    let body = match v {
-        SoapVersion::V11 => format!(
-            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>{m}</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>"#
-        ),
-        SoapVersion::V12 => format!(
-            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">{m}</soap:Text></soap:Reason><soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"#
-        ),
-    };
+    let xml = v.fault_xml(
+        true,
+        &format!("Server was unable to read request. ---> {message}"),
+    );
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, content_type(v))],
-        body,
+        [(header::CONTENT_TYPE, v.response_content_type())],
+        xml,
     )
         .into_response()
 }
@@ -169,7 +152,7 @@ fn answer(
     let xml = wrap(&EnvelopeStyle::new(v), None, &body);
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, content_type(v))],
+        [(header::CONTENT_TYPE, v.response_content_type())],
         xml,
     )
         .into_response()

@@ -154,12 +154,7 @@ impl ForwardClient {
         transport: HttpTransport,
     ) -> Result<Self, QvicklyError> {
         let endpoint = endpoint.into();
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(paybridge_core::Error::Config(format!(
-                "endpoint must be an http(s) URL, got {endpoint:?}"
-            ))
-            .into());
-        }
+        paybridge_core::http::check_endpoint(&endpoint)?;
         Ok(Self {
             endpoint,
             transport,

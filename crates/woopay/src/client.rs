@@ -367,13 +367,7 @@ const OPERATION_DATA: Op = Op {
 impl Client {
     /// A client sharing `transport`'s connection pool.
     pub fn new(config: WoopayConfig, transport: HttpTransport) -> Result<Self, WoopayError> {
-        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
-            return Err(paybridge_core::Error::Config(format!(
-                "endpoint must be an http(s) URL, got {:?}",
-                config.endpoint
-            ))
-            .into());
-        }
+        paybridge_core::http::check_endpoint(&config.endpoint)?;
         if config.username.is_empty() || config.password.expose_secret().is_empty() {
             return Err(
                 paybridge_core::Error::Config("username and password are required".into()).into(),

@@ -344,8 +344,7 @@ fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
         }
     }
     let value = if escaped {
-        // Escapes are rare (Vietnamese text sent as \uXXXX): let serde decode that one token.
-        Cow::Owned(serde_json::from_str::<String>(text.get(start..=i)?).ok()?)
+        Cow::Owned(unescape(text.get(start + 1..i)?)?)
     } else {
         Cow::Borrowed(text.get(start + 1..i)?)
     };
@@ -384,6 +383,79 @@ fn scan_value(text: &str, i: usize) -> Option<(Flex<'_>, usize)> {
         }
         _ => None,
     }
+}
+
+/// Decode the escapes of a JSON string body (between the quotes). `None` for an invalid
+/// escape or a lone surrogate, as serde refuses them. Vietnamese messages arrive as `\uXXXX`,
+/// so this is on the hot path.
+fn unescape(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at)?);
+        let tail = rest.get(at + 1..)?;
+        let mut chars = tail.chars();
+        let consumed = match chars.next()? {
+            '"' => {
+                out.push('"');
+                1
+            }
+            '\\' => {
+                out.push('\\');
+                1
+            }
+            '/' => {
+                out.push('/');
+                1
+            }
+            'b' => {
+                out.push('\u{8}');
+                1
+            }
+            'f' => {
+                out.push('\u{c}');
+                1
+            }
+            'n' => {
+                out.push('\n');
+                1
+            }
+            'r' => {
+                out.push('\r');
+                1
+            }
+            't' => {
+                out.push('\t');
+                1
+            }
+            'u' => {
+                let hex4 = |s: &str| {
+                    s.get(..4)
+                        .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                };
+                let hi = hex4(tail.get(1..)?)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    let next = tail.get(5..)?;
+                    let lo = hex4(next.strip_prefix("\\u")?)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    out.push(char::from_u32(
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00),
+                    )?);
+                    11
+                } else {
+                    out.push(char::from_u32(hi)?);
+                    5
+                }
+            }
+            _ => return None,
+        };
+        rest = tail.get(consumed..)?;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -471,6 +543,16 @@ mod tests {
                 proptest::prop_assert!(slow.is_some(), "fast path accepted what serde refuses: {}", text);
                 proptest::prop_assert!(same(&fast, &slow.unwrap()), "{}", text);
             }
+        }
+
+        #[test]
+        fn unescape_agrees_with_serde(units in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..12), plain in "\\PC{0,8}") {
+            // Every character as a \uXXXX escape (PHP's habit), plus plain text and short escapes.
+            let mut raw: String = units.iter().map(|u| format!("\\u{u:04x}")).collect();
+            raw.push_str(&plain.replace('\\', "\\\\").replace('"', "\\\""));
+            raw.push_str("\\n\\/\\\"");
+            let serde: Option<String> = serde_json::from_str(&format!("\"{raw}\"")).ok();
+            proptest::prop_assert_eq!(unescape(&raw), serde, "{}", raw);
         }
 
         #[test]

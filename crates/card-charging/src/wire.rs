@@ -548,7 +548,10 @@ mod tests {
         #[test]
         fn unescape_agrees_with_serde(units in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..12), plain in "\\PC{0,8}") {
             // Every character as a \uXXXX escape (PHP's habit), plus plain text and short escapes.
-            let mut raw: String = units.iter().map(|u| format!("\\u{u:04x}")).collect();
+            let mut raw = String::new();
+            for u in &units {
+                let _ = std::fmt::Write::write_fmt(&mut raw, format_args!("\\u{u:04x}"));
+            }
             raw.push_str(&plain.replace('\\', "\\\\").replace('"', "\\\""));
             raw.push_str("\\n\\/\\\"");
             let serde: Option<String> = serde_json::from_str(&format!("\"{raw}\"")).ok();

@@ -7,13 +7,13 @@
 //! that is what catches a tampered `status` or `amount`.
 
 use paybridge_core::notification::Unverified;
-use paybridge_core::signature::verify_md5_hex;
 use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::card::{Card, RequestId, Telco};
 use crate::client::{ChargeResult, Client};
 use crate::error::CardChargingError;
+use crate::signature::verify_sign;
 use crate::status::ChargeStatus;
 use crate::wire::WireFields;
 
@@ -95,7 +95,7 @@ impl CardCallback {
         })?;
         Ok(Self {
             status: ChargeStatus::from_code(status),
-            request_id: f.required("request_id", &f.request_id)?,
+            request_id: f.request_id.required("request_id")?,
             trans_id: f.trans_id.text().map(std::borrow::Cow::into_owned),
             declared_value: f.declared_value.vnd("declared_value")?,
             value: f.value.vnd("value")?,
@@ -111,8 +111,8 @@ impl CardCallback {
                 .text()
                 .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default(),
-            serial: f.required("serial", &f.serial)?,
-            code: SecretString::from(f.required("code", &f.code)?),
+            serial: f.serial.required("serial")?,
+            code: SecretString::from(f.code.required("code")?),
         })
     }
 }
@@ -160,12 +160,12 @@ fn verify_fields(
     let parsed = Unverified::new(CardCallback::from_fields(fields)?);
     parsed
         .verify(|cb| {
-            let parts: [&[u8]; 3] = [
-                partner_key.expose_secret().as_bytes(),
-                cb.code.expose_secret().as_bytes(),
-                cb.serial.as_bytes(),
-            ];
-            verify_md5_hex(&parts, &received)
+            verify_sign(
+                partner_key.expose_secret(),
+                cb.code.expose_secret(),
+                &cb.serial,
+                &received,
+            )
         })
         .map_err(|_| CardChargingError::Signature("callback_sign does not match".into()))
 }

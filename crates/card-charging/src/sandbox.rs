@@ -35,11 +35,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{any, put};
 use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
-use paybridge_core::signature::verify_hex;
 use serde_json::{Value, json};
 
 use crate::card::Telco;
-use crate::signature::callback_sign;
+use crate::signature::{callback_sign, verify_sign};
 use crate::status::ChargeStatus;
 
 /// Partner id the simulator accepts.
@@ -182,7 +181,7 @@ impl Simulator {
         if command != "charging" && command != "check" {
             return fail(ChargeStatus::SubmissionFailed, "command không hợp lệ");
         }
-        if verify_hex(&callback_sign(key, get("code"), get("serial")), get("sign")).is_err() {
+        if verify_sign(key, get("code"), get("serial"), get("sign")).is_err() {
             return fail(ChargeStatus::SubmissionFailed, "Sai chữ ký");
         }
         let telco = match get("telco").parse::<Telco>() {

@@ -1,6 +1,7 @@
 //! How the gateway signs: `sign` on requests, `callback_sign` on callbacks.
 
-use paybridge_core::signature::md5_hex;
+use paybridge_core::notification::SignatureProof;
+use paybridge_core::signature::{md5_hex, verify_md5_hex};
 
 /// How request signatures are computed. Real gateways differ; the first is the documented one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +48,20 @@ impl SignScheme {
 #[must_use]
 pub fn callback_sign(partner_key: &str, code: &str, serial: &str) -> String {
     md5_hex(&[partner_key.as_bytes(), code.as_bytes(), serial.as_bytes()])
+}
+
+/// Check a received `sign` / `callback_sign` (`md5(partner_key + code + serial)`, either hex
+/// case) at the digest level, in constant time.
+pub fn verify_sign(
+    partner_key: &str,
+    code: &str,
+    serial: &str,
+    received: &str,
+) -> paybridge_core::Result<SignatureProof> {
+    verify_md5_hex(
+        &[partner_key.as_bytes(), code.as_bytes(), serial.as_bytes()],
+        received,
+    )
 }
 
 #[cfg(test)]

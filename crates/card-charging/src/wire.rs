@@ -162,6 +162,13 @@ impl Flex<'_> {
         }
     }
 
+    /// The value as owned text, or a decode error naming the missing field.
+    pub(crate) fn required(&self, name: &str) -> Result<String, CardChargingError> {
+        self.text()
+            .map(Cow::into_owned)
+            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
+    }
+
     /// The value as an integer code.
     pub(crate) fn code(&self) -> Option<i64> {
         match self {
@@ -262,14 +269,6 @@ impl<'a> WireFields<'a> {
             }
         }
         f
-    }
-
-    /// A required text field.
-    pub(crate) fn required(&self, name: &str, v: &Flex<'_>) -> Result<String, CardChargingError> {
-        let _ = self;
-        v.text()
-            .map(Cow::into_owned)
-            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
     }
 }
 

@@ -63,10 +63,19 @@ pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
 /// yaserde decodes any root element into any struct — an HTML error page becomes a response
 /// with every field empty — so every document decoded from the network is checked here first.
 pub fn expect_root(text: &str, namespace: Option<&str>, local: &str) -> Result<()> {
+    parse_root(text, namespace, local).map(drop)
+}
+
+/// [`expect_root`] that hands back the parsed document, for callers that read it next.
+pub fn parse_root<'i>(
+    text: &'i str,
+    namespace: Option<&str>,
+    local: &str,
+) -> Result<roxmltree::Document<'i>> {
     let doc = parse(text)?;
     let root = doc.root_element().tag_name();
     if root.name() == local && root.namespace() == namespace {
-        Ok(())
+        Ok(doc)
     } else {
         Err(Error::Decode(format!(
             "expected <{local}> in namespace {}, found <{}> in namespace {}",

@@ -87,9 +87,7 @@ impl IpnReceiver {
             .map_err(|e| LinkifierError::Decode(format!("not UTF-8: {e}")))?;
         let env =
             RawEnvelope::parse(body_text).map_err(|e| LinkifierError::Decode(e.to_string()))?;
-        paybridge_core::xml::expect_root(&env.body, Some(NAMESPACE), "IPNEventRaised")
-            .map_err(|e| LinkifierError::Decode(e.to_string()))?;
-        let doc = paybridge_core::xml::parse(&env.body)
+        let doc = paybridge_core::xml::parse_root(&env.body, Some(NAMESPACE), "IPNEventRaised")
             .map_err(|e| LinkifierError::Decode(e.to_string()))?;
         let ns = Some(NAMESPACE);
         let record = child(doc.root_element(), ns, "cDataRecordIPN")

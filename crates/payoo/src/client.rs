@@ -307,8 +307,7 @@ impl PreOrder {
 
 /// Verify and read a `CallToPartnerResponse` body element.
 pub fn parse_result(body: &str, checksum_key: &str) -> Result<CallResult, PayooError> {
-    paybridge_core::xml::expect_root(body, Some(NAMESPACE), "CallToPartnerResponse")?;
-    let doc = paybridge_core::xml::parse(body)?;
+    let doc = paybridge_core::xml::parse_root(body, Some(NAMESPACE), "CallToPartnerResponse")?;
     let ns = Some(NAMESPACE);
     let result = paybridge_core::xml::child(doc.root_element(), ns, "CallToPartnerResult")
         .ok_or_else(|| PayooError::Decode("no CallToPartnerResult".into()))?;

@@ -6,7 +6,6 @@
 //! and refuses a callback whose status or amounts differ from the gateway's own record —
 //! that is what catches a tampered `status` or `amount`.
 
-use paybridge_core::notification::Unverified;
 use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -89,7 +88,7 @@ impl CardCallback {
         format!("card-charging:{}:{}", self.request_id, self.status.code())
     }
 
-    fn from_fields(f: &WireFields<'_>) -> Result<Self, CardChargingError> {
+    fn from_fields(f: WireFields<'_>) -> Result<Self, CardChargingError> {
         let status = f.status.code().ok_or_else(|| {
             CardChargingError::Decode("field `status` is missing or not a number".into())
         })?;
@@ -101,9 +100,10 @@ impl CardCallback {
             value: f.value.vnd("value")?,
             card_value: f.card_value.vnd("card_value")?,
             amount: f.amount.vnd("amount")?,
+            // By value: an unescaped message is moved, not copied.
             message: f
                 .message
-                .text()
+                .into_text()
                 .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default(),
             telco: f
@@ -126,7 +126,7 @@ pub fn verify_callback(
     if raw.body.is_empty() || raw.method == http::Method::GET {
         verify_callback_query(partner_key, &raw.query)
     } else if is_form {
-        verify_fields(partner_key, &WireFields::from_query(&raw.body))
+        verify_fields(partner_key, WireFields::from_query(&raw.body))
     } else {
         verify_callback_json(partner_key, &raw.body)
     }
@@ -137,7 +137,7 @@ pub fn verify_callback_json(
     partner_key: &SecretString,
     body: &[u8],
 ) -> Result<Verified<CardCallback>, CardChargingError> {
-    verify_fields(partner_key, &WireFields::from_json(body)?)
+    verify_fields(partner_key, WireFields::from_json(body)?)
 }
 
 /// Verify a GET callback's query string (with or without the leading `?`).
@@ -146,28 +146,26 @@ pub fn verify_callback_query(
     query: &str,
 ) -> Result<Verified<CardCallback>, CardChargingError> {
     let q = query.strip_prefix('?').unwrap_or(query);
-    verify_fields(partner_key, &WireFields::from_query(q.as_bytes()))
+    verify_fields(partner_key, WireFields::from_query(q.as_bytes()))
 }
 
 fn verify_fields(
     partner_key: &SecretString,
-    fields: &WireFields<'_>,
+    fields: WireFields<'_>,
 ) -> Result<Verified<CardCallback>, CardChargingError> {
     let received = fields
         .callback_sign
         .text()
         .ok_or_else(|| CardChargingError::Signature("callback_sign is missing".into()))?;
-    let parsed = Unverified::new(CardCallback::from_fields(fields)?);
-    parsed
-        .verify(|cb| {
-            verify_sign(
-                partner_key.expose_secret(),
-                cb.code.expose_secret(),
-                &cb.serial,
-                &received,
-            )
-        })
-        .map_err(|_| CardChargingError::Signature("callback_sign does not match".into()))
+    // The sign covers the borrowed code and serial: checked before anything is copied out.
+    let proof = verify_sign(
+        partner_key.expose_secret(),
+        &fields.code.required_text("code")?,
+        &fields.serial.required_text("serial")?,
+        &received,
+    )
+    .map_err(|_| CardChargingError::Signature("callback_sign does not match".into()))?;
+    Ok(Verified::new(CardCallback::from_fields(fields)?, proof))
 }
 
 /// A verified callback and whether it was seen before.

@@ -151,7 +151,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Flex<'a> {
     }
 }
 
-impl Flex<'_> {
+impl<'a> Flex<'a> {
     /// The value as text (numbers in their decimal form); `None` for null or empty text.
     pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
         match self {
@@ -162,11 +162,23 @@ impl Flex<'_> {
         }
     }
 
+    /// Like [`Flex::text`], keeping owned text as it is.
+    pub(crate) fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Flex::Text(t) if !t.is_empty() => Some(t),
+            other => other.text().map(|t| Cow::Owned(t.into_owned())),
+        }
+    }
+
+    /// The value as text, or a decode error naming the missing field.
+    pub(crate) fn required_text(&self, name: &str) -> Result<Cow<'_, str>, CardChargingError> {
+        self.text()
+            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
+    }
+
     /// The value as owned text, or a decode error naming the missing field.
     pub(crate) fn required(&self, name: &str) -> Result<String, CardChargingError> {
-        self.text()
-            .map(Cow::into_owned)
-            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
+        self.required_text(name).map(Cow::into_owned)
     }
 
     /// The value as an integer code.
@@ -289,14 +301,14 @@ fn scan_flat_object(text: &str) -> Option<WireFields<'_>> {
         return (skip_ws(b, i + 1) == b.len()).then_some(fields);
     }
     loop {
-        let (key, next) = scan_string(text, i)?;
+        let (key, next) = scan_key(text, i)?;
         i = skip_ws(b, next);
         if b.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(b, i + 1);
         let (value, next) = scan_value(text, i)?;
-        if let Some((slot, bit)) = fields.slot(&key) {
+        if let Some((slot, bit)) = fields.slot(key) {
             if seen & bit != 0 {
                 return None;
             }
@@ -319,6 +331,53 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Where a string's plain run ends: a quote, a backslash or a control character (which JSON
+/// forbids raw).
+fn is_string_stop(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The offset of the first [`is_string_stop`] byte in `b`, eight bytes at a time.
+///
+/// Per 64-bit word, `(v - 0x01…) & !v & 0x80…` flags the zero bytes of `v` (and `(x - 0x20…)
+/// & !x & 0x80…` the bytes below 0x20). A flag can be spurious only *above* a real one,
+/// because borrows run upwards, so the lowest flag is always exact. Callback bodies are a
+/// few hundred bytes of short strings: this is most of their scanning time.
+fn string_run_len(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v;
+    let mut at = 0;
+    while let Some(word) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let x = u64::from_le_bytes(word);
+        let flags = (zero_bytes(x ^ (ONES * u64::from(b'"')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b.get(at..)?
+        .iter()
+        .position(|&c| is_string_stop(c))
+        .map(|p| at + p)
+}
+
+/// An object key starting at its opening quote, as raw text. Keys are plain ASCII names;
+/// a key with an escape is left to serde (`None`), which decodes it.
+fn scan_key(text: &str, start: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(start) != Some(&b'"') {
+        return None;
+    }
+    let len = string_run_len(b.get(start + 1..)?)?;
+    let end = start + 1 + len;
+    (b.get(end) == Some(&b'"')).then_some(())?;
+    Some((text.get(start + 1..end)?, end + 1))
+}
+
 /// A JSON string starting at `start` (its opening quote): the value and the index after it.
 fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     let b = text.as_bytes();
@@ -329,10 +388,7 @@ fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     let mut escaped = false;
     loop {
         // Slice search instead of indexing byte by byte: no bounds check per byte.
-        i += b
-            .get(i..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        i += string_run_len(b.get(i..)?)?;
         match *b.get(i)? {
             b'"' => break,
             b'\\' => {
@@ -362,24 +418,7 @@ fn scan_value(text: &str, i: usize) -> Option<(Flex<'_>, usize)> {
         b'n' => literal("null", Flex::Null),
         b't' => literal("true", Flex::Text(Cow::Borrowed("true"))),
         b'f' => literal("false", Flex::Text(Cow::Borrowed("false"))),
-        b'-' | b'0'..=b'9' => {
-            let len = b
-                .get(i..)?
-                .iter()
-                .take_while(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                .count();
-            let token = text.get(i..i + len)?;
-            if !is_json_number(token) {
-                return None;
-            }
-            let value = if token.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
-                Flex::Float(token.parse().ok()?)
-            } else {
-                // Integers beyond i64 go through serde, which reports them.
-                Flex::Int(token.parse().ok()?)
-            };
-            Some((value, i + len))
-        }
+        b'-' | b'0'..=b'9' => scan_number(text, i),
         _ => None,
     }
 }
@@ -455,6 +494,37 @@ fn unescape(raw: &str) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// A JSON number starting at `start`. Integers (what gateways send) are checked and
+/// converted in the same pass; a fraction or an exponent switches to the float grammar.
+/// Integers beyond `i64` return `None`, so that serde reports them.
+fn scan_number(text: &str, start: usize) -> Option<(Flex<'_>, usize)> {
+    let b = text.as_bytes();
+    let negative = b.get(start) == Some(&b'-');
+    let first = start + usize::from(negative);
+    // Accumulate negatively so that i64::MIN fits.
+    let mut n: i64 = 0;
+    let mut i = first;
+    while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_sub(i64::from(d - b'0'))?;
+        i += 1;
+    }
+    if i == first || (i > first + 1 && b.get(first) == Some(&b'0')) {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+        let len = b
+            .get(start..)?
+            .iter()
+            .take_while(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+            .count();
+        let token = text.get(start..start + len)?;
+        return is_json_number(token)
+            .then(|| Some((Flex::Float(token.parse().ok()?), start + len)))?;
+    }
+    let n = if negative { n } else { n.checked_neg()? };
+    Some((Flex::Int(n), i))
 }
 
 /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -535,6 +605,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn word_scan_finds_the_first_stop_byte(
+            mut bytes in proptest::collection::vec(0x20_u8.., 0..40),
+            stops in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 0..3),
+        ) {
+            // Mostly plain bytes with a few arbitrary ones placed anywhere in the words.
+            for (at, byte) in stops {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = byte;
+                }
+            }
+            proptest::prop_assert_eq!(
+                string_run_len(&bytes),
+                bytes.iter().position(|&c| is_string_stop(c))
+            );
+        }
+
         #[test]
         fn fast_path_never_panics_and_never_accepts_more_than_serde(text in "\\PC{0,120}") {
             if let Some(fast) = scan_flat_object(&text) {

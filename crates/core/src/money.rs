@@ -132,6 +132,10 @@ impl Money {
     /// Money from an exact amount. Refused when the amount has more decimals than the currency
     /// has minor units (`100.5` VND): silently rounding money is never right.
     pub fn new(amount: Decimal, currency: Currency) -> Result<Self> {
+        if amount.scale() == 0 && !amount.is_zero() {
+            // Whole amounts (every VND amount) are already normal; zero is normalized for its sign.
+            return Ok(Self { amount, currency });
+        }
         let normalized = amount.normalize();
         if normalized.scale() > currency.minor_units() {
             return Err(Error::Input(format!(

@@ -213,8 +213,8 @@ impl Emitter<'_> {
         Ok(chain.iter().rev().flat_map(|c| c.fields.iter()).collect())
     }
 
-    fn structure(&self, s: &StructDef) -> Result<TokenStream, SchemaError> {
-        let name = ident(&camel(&s.name.name));
+    /// The struct's `#[yaserde(...)]` attribute: name, prefix, namespace declarations.
+    fn container(&self, s: &StructDef) -> Result<TokenStream, SchemaError> {
         let wire = s.elements.first().unwrap_or(&s.name.name);
         let prefix = self.prefixes.of(&s.name.namespace);
         let ns = &s.name.namespace;
@@ -237,13 +237,18 @@ impl Emitter<'_> {
             .all(|f| f.namespace.is_none())
             && s.fields.iter().any(|f| !f.attribute)
             && s.base.is_none();
-        let container = if self.encoded || unqualified {
+        Ok(if self.encoded || unqualified {
             quote!(#[yaserde(rename = #wire, namespaces = { "xsi" = #XSI })])
         } else if *ns == self.prefixes.primary {
             quote!(#[yaserde(rename = #wire, prefix = #prefix, default_namespace = #prefix, namespaces = { #(#decls),* })])
         } else {
             quote!(#[yaserde(rename = #wire, prefix = #prefix, namespaces = { #(#decls),* })])
-        };
+        })
+    }
+
+    fn structure(&self, s: &StructDef) -> Result<TokenStream, SchemaError> {
+        let name = ident(&camel(&s.name.name));
+        let container = self.container(s)?;
         let mut fields = Vec::new();
         if self.encoded {
             fields.push(quote! {
@@ -260,6 +265,11 @@ impl Emitter<'_> {
                 #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
                 pub xsi_type: Option<String>,
             });
+        }
+        let mut codec = EncodedCodec::default();
+        if self.encoded {
+            codec.attribute("xsi_type", quote!(enc::ns::XSI), "type", "xsi:type");
+            codec.attribute("xsi_nil", quote!(enc::ns::XSI), "nil", "xsi:nil");
         }
         let mut rust_names = BTreeMap::new();
         for f in self.all_fields(s)? {
@@ -301,14 +311,54 @@ impl Emitter<'_> {
                 quote!(#[yaserde(rename = #wire_name)])
             };
             fields.push(quote! { #[doc = #doc] #attr pub #fid: #ty, });
+            if self.encoded {
+                self.encoded_field(s, f, &fname, &mut codec)?;
+            }
         }
         let doc = format!(" `{}` in `{}`.", s.name.name, s.name.namespace);
+        let codec = if self.encoded {
+            codec.element_impls(&name)
+        } else {
+            TokenStream::new()
+        };
         Ok(quote! {
             #[doc = #doc]
             #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
             #container
             pub struct #name { #(#fields)* }
+            #codec
         })
+    }
+
+    /// An rpc/encoded field in the direct codec. Only what PHP's SoapServer uses is
+    /// supported: unqualified child elements and unqualified string attributes.
+    fn encoded_field(
+        &self,
+        s: &StructDef,
+        f: &crate::schema::Field,
+        fname: &str,
+        codec: &mut EncodedCodec,
+    ) -> Result<(), SchemaError> {
+        let unsupported = |what: &str| SchemaError {
+            file: self.model.sources.join(", "),
+            line: s.line,
+            message: format!(
+                "{}: {what} `{}` in an rpc/encoded type",
+                s.name.name, f.wire_name
+            ),
+        };
+        if f.namespace.is_some() {
+            return Err(unsupported("qualified field"));
+        }
+        if f.attribute {
+            if f.ty != FieldType::Builtin(Builtin::String) {
+                return Err(unsupported("non-string attribute"));
+            }
+            codec.attribute(fname, quote!(None), &f.wire_name, &f.wire_name);
+        } else {
+            codec.child(fname, &f.wire_name, f.occurs == Occurs::Many);
+        }
+        Ok(())
     }
 
     /// rpc style: the operation element (`<tns:op>` with the input parts) and the response
@@ -327,6 +377,21 @@ impl Emitter<'_> {
                 let doc = format!(" Part `{part}` (`{}`).", Self::wire_type_name(ty));
                 quote! { #[doc = #doc] #[yaserde(rename = #part)] pub #fid: Option<#t>, }
             });
+            let mut codec = EncodedCodec::default();
+            codec.attribute(
+                "encoding_style",
+                quote!(enc::ns::SOAP_ENV),
+                "encodingStyle",
+                "SOAP-ENV:encodingStyle",
+            );
+            for (part, _) in parts {
+                codec.child(&snake(part), part, false);
+            }
+            let codec = if self.encoded {
+                codec.rpc_impls(&name, &wire, &ns)
+            } else {
+                TokenStream::new()
+            };
             quote! {
                 #[doc = #doc]
                 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -337,6 +402,7 @@ impl Emitter<'_> {
                     pub encoding_style: Option<String>,
                     #(#fields)*
                 }
+                #codec
             }
         };
         vec![
@@ -405,6 +471,20 @@ impl Emitter<'_> {
             a.name.name, a.item_wire_type
         );
         let enc = crate::schema::SOAP_ENC;
+        let mut codec = EncodedCodec::default();
+        codec.attribute(
+            "array_type",
+            quote!(enc::ns::SOAP_ENC),
+            "arrayType",
+            "SOAP-ENC:arrayType",
+        );
+        codec.attribute("xsi_type", quote!(enc::ns::XSI), "type", "xsi:type");
+        codec.child("items", "item", true);
+        let codec = if self.encoded {
+            codec.element_impls(&name)
+        } else {
+            TokenStream::new()
+        };
         quote! {
             #[doc = #doc]
             #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -419,6 +499,135 @@ impl Emitter<'_> {
                 #[doc = " The `item` elements."]
                 #[yaserde(rename = "item")]
                 pub items: Vec<#item>,
+            }
+            #codec
+        }
+    }
+}
+
+/// The direct rpc/encoded codec of one generated type: `DecodeNode` over a parsed element
+/// and `EncodeXml` straight into a string, next to yaserde's derives. Clients use it (one
+/// parse per answer, no intermediate DOM on the way out); simulators keep yaserde, so each
+/// direction is checked against an independent implementation.
+#[derive(Default)]
+struct EncodedCodec {
+    /// Field, attribute namespace (tokens), local name, qualified name written.
+    attributes: Vec<(Ident, TokenStream, String, String)>,
+    /// Field, element name, repeated.
+    children: Vec<(Ident, String, bool)>,
+}
+
+impl EncodedCodec {
+    fn attribute(&mut self, field: &str, namespace: TokenStream, local: &str, written: &str) {
+        self.attributes.push((
+            ident(field),
+            namespace,
+            local.to_owned(),
+            written.to_owned(),
+        ));
+    }
+
+    fn child(&mut self, field: &str, wire: &str, many: bool) {
+        self.children.push((ident(field), wire.to_owned(), many));
+    }
+
+    fn decode_body(&self) -> TokenStream {
+        let attrs = self.attributes.iter().map(|(fid, ns, local, _)| {
+            quote! { #fid: enc::attribute(node, #ns, #local), }
+        });
+        if self.children.is_empty() {
+            return quote! { Ok(Self { #(#attrs)* }) };
+        }
+        let statement = |fid: &Ident, many: bool| {
+            if many {
+                quote! { out.#fid.push(enc::DecodeNode::decode_node(child)?); }
+            } else {
+                quote! { enc::decode_into(&mut out.#fid, child)?; }
+            }
+        };
+        let dispatch = if let [(fid, wire, many)] = self.children.as_slice() {
+            let statement = statement(fid, *many);
+            quote! { if child.tag_name().name() == #wire { #statement } }
+        } else {
+            let arms = self.children.iter().map(|(fid, wire, many)| {
+                let statement = statement(fid, *many);
+                quote! { #wire => { #statement } }
+            });
+            quote! {
+                match child.tag_name().name() {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        };
+        quote! {
+            let mut out = Self { #(#attrs)* ..Self::default() };
+            for child in enc::elements(node) {
+                #dispatch
+            }
+            Ok(out)
+        }
+    }
+
+    fn encode_children(&self) -> TokenStream {
+        let children = self.children.iter().map(|(fid, wire, many)| {
+            if *many {
+                quote! { for v in &self.#fid { enc::EncodeXml::encode_xml(v, #wire, out); } }
+            } else {
+                quote! { enc::encode_opt(self.#fid.as_ref(), #wire, out); }
+            }
+        });
+        quote! { #(#children)* }
+    }
+
+    fn decode_impl(&self, name: &Ident) -> TokenStream {
+        let body = self.decode_body();
+        quote! {
+            impl paybridge_core::soap::encoded::DecodeNode for #name {
+                fn decode_node(node: paybridge_core::soap::encoded::Node<'_, '_>) -> paybridge_core::Result<Self> {
+                    use paybridge_core::soap::encoded as enc;
+                    #body
+                }
+            }
+        }
+    }
+
+    /// A type used as a field or an array item.
+    fn element_impls(&self, name: &Ident) -> TokenStream {
+        let decode = self.decode_impl(name);
+        let attrs = self.attributes.iter().map(|(fid, _, _, written)| {
+            quote! { (#written, self.#fid.as_deref()), }
+        });
+        let children = self.encode_children();
+        quote! {
+            #decode
+            impl paybridge_core::soap::encoded::EncodeXml for #name {
+                fn encode_xml(&self, tag: &str, out: &mut String) {
+                    use paybridge_core::soap::encoded as enc;
+                    enc::start_tag(out, tag, &[#(#attrs)*]);
+                    #children
+                    enc::end_tag(out, tag);
+                }
+            }
+        }
+    }
+
+    /// An operation's request or response element.
+    fn rpc_impls(&self, name: &Ident, wire: &str, namespace: &str) -> TokenStream {
+        let decode = self.decode_impl(name);
+        let tag = format!("tns:{wire}");
+        let children = self.encode_children();
+        quote! {
+            #decode
+            impl paybridge_core::soap::encoded::RpcElement for #name {
+                const NAME: &'static str = #wire;
+                const NAMESPACE: &'static str = #namespace;
+                fn encode_element(&self, out: &mut String) {
+                    use paybridge_core::soap::encoded as enc;
+                    enc::start_rpc_element(out, #tag, Self::NAMESPACE, self.encoding_style.as_deref());
+                    #children
+                    enc::end_tag(out, #tag);
+                }
             }
         }
     }

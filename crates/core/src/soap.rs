@@ -191,8 +191,23 @@ impl EnvelopeStyle {
 /// Write a complete envelope document around already-serialized header and body elements.
 #[must_use]
 pub fn wrap(style: &EnvelopeStyle, header: Option<&str>, body: &str) -> String {
+    wrap_with(style, header, body.len(), |out| out.push_str(body))
+}
+
+/// Write an envelope whose body element is a generated rpc element, encoded in place.
+#[must_use]
+pub fn wrap_rpc<T: encoded::RpcElement>(style: &EnvelopeStyle, body: &T) -> String {
+    wrap_with(style, None, 1024, |out| body.encode_element(out))
+}
+
+fn wrap_with(
+    style: &EnvelopeStyle,
+    header: Option<&str>,
+    body_len: usize,
+    write_body: impl FnOnce(&mut String),
+) -> String {
     let p = &style.prefix;
-    let mut out = String::with_capacity(body.len() + header.map_or(0, str::len) + 400);
+    let mut out = String::with_capacity(body_len + header.map_or(0, str::len) + 400);
     let _ = write!(
         out,
         r#"<?xml version="1.0" encoding="utf-8"?><{p}:Envelope xmlns:{p}="{}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}""#,
@@ -208,7 +223,9 @@ pub fn wrap(style: &EnvelopeStyle, header: Option<&str>, body: &str) -> String {
     if let Some(h) = header {
         let _ = write!(out, "<{p}:Header>{h}</{p}:Header>");
     }
-    let _ = write!(out, "<{p}:Body>{body}</{p}:Body></{p}:Envelope>");
+    let _ = write!(out, "<{p}:Body>");
+    write_body(&mut out);
+    let _ = write!(out, "</{p}:Body></{p}:Envelope>");
     out
 }
 
@@ -319,15 +336,12 @@ impl RawEnvelope {
     /// Parse an envelope, returning a Fault as a value instead of an error.
     pub fn parse_inner(text: &str) -> Result<Result<Self, SoapFault>> {
         let doc = xml::parse(text)?;
-        let root = doc.root_element();
-        let version = root
-            .tag_name()
-            .namespace()
-            .and_then(SoapVersion::from_namespace)
-            .filter(|_| root.tag_name().name() == "Envelope")
-            .ok_or_else(|| Error::Decode("not a SOAP envelope".into()))?;
-        let env = Some(version.namespace());
-        let headers = xml::child(root, env, "Header")
+        let located = match Located::find(&doc)? {
+            Ok(located) => located,
+            Err(fault) => return Ok(Err(fault)),
+        };
+        let env = Some(located.version.namespace());
+        let headers = xml::child(located.root, env, "Header")
             .map(|h| {
                 h.children()
                     .filter(roxmltree::Node::is_element)
@@ -335,17 +349,10 @@ impl RawEnvelope {
                     .collect()
             })
             .unwrap_or_default();
-        let body = xml::child(root, env, "Body")
-            .ok_or_else(|| Error::Decode("SOAP envelope without Body".into()))?;
-        let first =
-            xml::first_element(body).ok_or_else(|| Error::Decode("empty SOAP Body".into()))?;
-        if first.tag_name().name() == "Fault" && first.tag_name().namespace() == env {
-            return Ok(Err(SoapFault::from_node(version, first)));
-        }
         Ok(Ok(Self {
-            version,
+            version: located.version,
             headers,
-            body: xml::standalone_fragment(text, first),
+            body: xml::standalone_fragment(text, located.body),
         }))
     }
 
@@ -358,6 +365,64 @@ impl RawEnvelope {
     pub fn header<T: YaDeserialize>(&self) -> Result<Option<T>> {
         self.headers.first().map(|h| from_fragment(h)).transpose()
     }
+}
+
+/// A parsed envelope's version, root and first body element (unless the body is a Fault).
+struct Located<'a, 'i> {
+    version: SoapVersion,
+    root: roxmltree::Node<'a, 'i>,
+    body: roxmltree::Node<'a, 'i>,
+}
+
+impl<'a, 'i> Located<'a, 'i> {
+    fn find(doc: &'a roxmltree::Document<'i>) -> Result<Result<Self, SoapFault>> {
+        let root = doc.root_element();
+        let version = root
+            .tag_name()
+            .namespace()
+            .and_then(SoapVersion::from_namespace)
+            .filter(|_| root.tag_name().name() == "Envelope")
+            .ok_or_else(|| Error::Decode("not a SOAP envelope".into()))?;
+        let env = Some(version.namespace());
+        let body = xml::child(root, env, "Body")
+            .ok_or_else(|| Error::Decode("SOAP envelope without Body".into()))?;
+        let first =
+            xml::first_element(body).ok_or_else(|| Error::Decode("empty SOAP Body".into()))?;
+        if first.tag_name().name() == "Fault" && first.tag_name().namespace() == env {
+            return Ok(Err(SoapFault::from_node(version, first)));
+        }
+        Ok(Ok(Self {
+            version,
+            root,
+            body: first,
+        }))
+    }
+}
+
+/// Parse an envelope and decode its body element as the rpc element `T`, in one parse.
+/// The element's name and namespace are checked first: a body of another operation (or an
+/// HTML page) is [`Error::Decode`], never an empty `T`. A Fault is [`Error::Provider`].
+pub fn decode_rpc<T: encoded::RpcElement>(text: &str) -> Result<T> {
+    decode_rpc_inner(text)?.map_err(Error::from)
+}
+
+fn decode_rpc_inner<T: encoded::RpcElement>(text: &str) -> Result<Result<T, SoapFault>> {
+    let doc = xml::parse(text)?;
+    let body = match Located::find(&doc)? {
+        Ok(located) => located.body,
+        Err(fault) => return Ok(Err(fault)),
+    };
+    let name = body.tag_name();
+    if name.name() != T::NAME || name.namespace() != Some(T::NAMESPACE) {
+        return Err(Error::Decode(format!(
+            "expected {{{}}}{} in the SOAP Body, got {{{}}}{}",
+            T::NAMESPACE,
+            T::NAME,
+            name.namespace().unwrap_or_default(),
+            name.name()
+        )));
+    }
+    T::decode_node(body).map(Ok)
 }
 
 /// A typed envelope: an optional header block and a body element, both yaserde types.
@@ -423,6 +488,25 @@ pub async fn call(
     call: SoapCall<'_>,
     envelope: String,
 ) -> Result<RawEnvelope> {
+    exchange(transport, call, envelope, RawEnvelope::parse_inner).await
+}
+
+/// [`call`] for a generated rpc element: the answer is parsed once and decoded as `T`
+/// (see [`decode_rpc`]), with the same Fault and status rules.
+pub async fn call_rpc<T: encoded::RpcElement>(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
+    envelope: impl Into<bytes::Bytes>,
+) -> Result<T> {
+    exchange(transport, call, envelope, decode_rpc_inner::<T>).await
+}
+
+async fn exchange<T>(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
+    envelope: impl Into<bytes::Bytes>,
+    read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
+) -> Result<T> {
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
@@ -435,7 +519,7 @@ pub async fn call(
         request = request.header(name, &value)?;
     }
     let response = transport.send(request).await?;
-    let parsed = response.text().and_then(RawEnvelope::parse_inner);
+    let parsed = response.text().and_then(read);
     match parsed {
         Ok(Err(fault)) => Err(fault.into()),
         Ok(Ok(envelope)) => {
@@ -449,110 +533,7 @@ pub async fn call(
     }
 }
 
-/// Helpers for rpc/encoded payloads (PHP `SoapServer` and friends).
-///
-/// rpc/encoded puts `xsi:type` on every value and `xsi:nil="true"` on absent ones. The typed
-/// values below carry both attributes and keep the text as received; `get()` parses it.
-/// Generated rpc/encoded types use them for every scalar field.
-pub mod encoded {
-    use std::str::FromStr;
-
-    use rust_decimal::Decimal;
-
-    use crate::{Error, Result};
-
-    /// The `SOAP-ENC:arrayType` value for `len` items of `item_type` (`xsd:int[2]`).
-    #[must_use]
-    pub fn array_type(item_type: &str, len: usize) -> String {
-        format!("{item_type}[{len}]")
-    }
-
-    /// Split an `arrayType` value into item type and length.
-    #[must_use]
-    pub fn parse_array_type(value: &str) -> Option<(&str, usize)> {
-        let (item, rest) = value.trim().split_once('[')?;
-        let len = rest.strip_suffix(']')?.parse().ok()?;
-        Some((item, len))
-    }
-
-    /// Whether an element is `xsi:nil="true"` (or `"1"`).
-    #[must_use]
-    pub fn is_nil(node: roxmltree::Node<'_, '_>) -> bool {
-        matches!(node.attribute((super::XSI_NS, "nil")), Some("true" | "1"))
-    }
-
-    macro_rules! encoded_value {
-        ($(#[$doc:meta])* $name:ident, $xsd:literal, $ty:ty, $parse:expr, $show:expr) => {
-            $(#[$doc])*
-            #[derive(Debug, Default, Clone, PartialEq, Eq, yaserde::YaSerialize, yaserde::YaDeserialize)]
-            #[yaserde(namespaces = { "xsi" = "http://www.w3.org/2001/XMLSchema-instance" })]
-            pub struct $name {
-                /// `xsi:type`, e.g. `xsd:int`.
-                #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-                pub xsi_type: Option<String>,
-                /// `xsi:nil`.
-                #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
-                pub xsi_nil: Option<String>,
-                /// The text as on the wire (`None` for an empty element).
-                #[yaserde(text = true)]
-                pub text: Option<String>,
-            }
-
-            impl $name {
-                /// The `xsi:type` this value is written with.
-                pub const XSI_TYPE: &'static str = $xsd;
-
-                /// A value written with its `xsi:type`.
-                #[must_use]
-                pub fn new(value: $ty) -> Self {
-                    let show: fn(&$ty) -> String = $show;
-                    Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: Some(show(&value)) }
-                }
-
-                /// An empty element with its `xsi:type` (what PHP sends for an unset value).
-                #[must_use]
-                pub fn empty() -> Self {
-                    Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: None }
-                }
-
-                /// Whether the element is `xsi:nil`.
-                #[must_use]
-                pub fn is_nil(&self) -> bool {
-                    matches!(self.xsi_nil.as_deref(), Some("true" | "1"))
-                }
-
-                /// The value: `None` when nil or empty, an error when the text is not a value.
-                pub fn get(&self) -> Result<Option<$ty>> {
-                    let t = self.text.as_deref().unwrap_or_default().trim();
-                    if self.is_nil() || t.is_empty() {
-                        return Ok(None);
-                    }
-                    let parse: fn(&str) -> Option<$ty> = $parse;
-                    parse(t).map(Some).ok_or_else(|| {
-                        Error::Decode(format!("{t:?} is not a valid {}", $xsd))
-                    })
-                }
-            }
-        };
-    }
-
-    encoded_value!(
-        /// An `xsd:string` value.
-        EncString, "xsd:string", String, |t| Some(t.to_owned()), Clone::clone
-    );
-    encoded_value!(
-        /// An `xsd:int` value.
-        EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), ToString::to_string
-    );
-    encoded_value!(
-        /// An `xsd:float`/`xsd:double` value, held exactly (never `f64`).
-        EncDecimal, "xsd:float", Decimal, |t| Decimal::from_str_exact(t).or_else(|_| Decimal::from_scientific(t)).ok(), |d| d.normalize().to_string()
-    );
-    encoded_value!(
-        /// An `xsd:boolean` value (`true`/`false`/`1`/`0`).
-        EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, ToString::to_string
-    );
-}
+pub mod encoded;
 
 #[cfg(test)]
 mod tests {

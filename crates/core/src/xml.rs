@@ -182,16 +182,30 @@ pub fn escape_text(s: &str) -> String {
 
 fn escape(s: &str, attr: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
+    escape_into(&mut out, s, attr);
     out
+}
+
+/// Append `s` escaped as element content, or (`attr`) as a double-quoted attribute value.
+/// A carriage return is written as `&#13;` so that it survives XML's line-end normalization.
+pub fn escape_into(out: &mut String, s: &str, attr: bool) {
+    let mut rest = s;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\r']) {
+        let (plain, tail) = rest.split_at(at);
+        out.push_str(plain);
+        let mut chars = tail.chars();
+        match chars.next() {
+            Some('&') => out.push_str("&amp;"),
+            Some('<') => out.push_str("&lt;"),
+            Some('>') => out.push_str("&gt;"),
+            Some('"') if attr => out.push_str("&quot;"),
+            Some('\r') => out.push_str("&#13;"),
+            Some(c) => out.push(c),
+            None => {}
+        }
+        rest = chars.as_str();
+    }
+    out.push_str(rest);
 }
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";

@@ -14,7 +14,9 @@ use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_core::http::{HttpConfig, HttpTransport};
 use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
-use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, from_fragment, to_fragment, wrap};
+use paybridge_core::soap::{
+    EnvelopeStyle, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap, wrap_rpc,
+};
 use paybridge_core::{Currency, Money};
 use paybridge_woopay::generated::xml_controller as wire;
 use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
@@ -53,30 +55,39 @@ fn request() -> wire::CashCreateInvoiceRpc {
     }
 }
 
+/// The generated direct codec (what the client uses), and yaserde's for comparison.
 fn codec(c: &mut Criterion) {
     let style = EnvelopeStyle::rpc_encoded("ns1", "urn:XmlControllerwsdl");
     let req = request();
-    c.bench_function("encode_cash_create_invoice", |b| {
+    let mut group = c.benchmark_group("encode_cash_create_invoice");
+    group.bench_function("direct", |b| {
+        b.iter(|| wrap_rpc(&style, black_box(&req)));
+    });
+    group.bench_function("yaserde", |b| {
         b.iter(|| wrap(&style, None, &to_fragment(black_box(&req)).unwrap()));
     });
+    group.finish();
     let answer = sample("cash_createInvoice.response.xml");
-    c.bench_function("decode_cash_create_invoice_response", |b| {
+    let mut group = c.benchmark_group("decode_cash_create_invoice_response");
+    group.bench_function("direct", |b| {
+        b.iter(|| decode_rpc::<wire::CashCreateInvoiceRpcResponse>(black_box(&answer)).unwrap());
+    });
+    group.bench_function("yaserde", |b| {
         b.iter(|| {
             let env = RawEnvelope::parse(black_box(&answer)).unwrap();
             let r: wire::CashCreateInvoiceRpcResponse = from_fragment(&env.body).unwrap();
             r
         });
     });
+    group.finish();
 }
 
-fn round_trip(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+/// A loopback server answering the document's samples: the login answer to `core_login`,
+/// the create-invoice answer to anything else.
+fn loopback_server(rt: &tokio::runtime::Runtime) -> String {
     let login = sample("core_login.response.xml");
     let created = sample("cash_createInvoice.response.xml");
-    let url = rt.block_on(async move {
+    rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = axum::Router::new().route(
@@ -92,7 +103,15 @@ fn round_trip(c: &mut Criterion) {
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         format!("http://{addr}/api/wsd/")
-    });
+    })
+}
+
+fn round_trip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = loopback_server(&rt);
     let client = Client::new(
         WoopayConfig {
             endpoint: url.clone(),
@@ -110,10 +129,9 @@ fn round_trip(c: &mut Criterion) {
     );
     rt.block_on(client.create_invoice(&inv)).unwrap(); // logs in once
 
-    let body = wrap(
+    let body = wrap_rpc(
         &EnvelopeStyle::rpc_encoded("ns1", "urn:XmlControllerwsdl"),
-        None,
-        &to_fragment(&request()).unwrap(),
+        &request(),
     );
     let defaults = HttpConfig::default();
     let raw = reqwest::Client::builder()
@@ -139,6 +157,34 @@ fn round_trip(c: &mut Criterion) {
                     .await
                     .unwrap()
             })
+        });
+    });
+    // The layers between raw reqwest and the client, to see where the difference goes.
+    let transport = HttpTransport::with_defaults().unwrap();
+    let soap_request = || {
+        paybridge_core::http::HttpRequest::post(url.clone(), body.clone())
+            .header(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .and_then(|r| {
+                r.header(
+                    http::header::HeaderName::from_static("soapaction"),
+                    "\"urn:XmlControllerwsdl#cash_createInvoice\"",
+                )
+            })
+            .and_then(|r| {
+                r.header(
+                    http::header::COOKIE,
+                    "session=06e66b5a182aeeb197a250a35bae0ed5",
+                )
+            })
+            .unwrap()
+    };
+    group.bench_function("paybridge_transport_send", |b| {
+        b.iter(|| rt.block_on(transport.send(soap_request())).unwrap());
+    });
+    group.bench_function("transport_send_then_decode", |b| {
+        b.iter(|| {
+            let r = rt.block_on(transport.send(soap_request())).unwrap();
+            decode_rpc::<wire::CashCreateInvoiceRpcResponse>(r.text().unwrap()).unwrap()
         });
     });
     group.bench_function("paybridge_create_invoice", |b| {

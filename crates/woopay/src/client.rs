@@ -9,11 +9,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
 use paybridge_core::http::HttpTransport;
-use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString};
-use paybridge_core::soap::{
-    self, EnvelopeStyle, SoapCall, SoapVersion, from_fragment, to_fragment, wrap,
-};
+use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString, RpcElement};
+use paybridge_core::soap::{self, EnvelopeStyle, SoapCall, SoapVersion, wrap_rpc};
 use paybridge_core::{Currency, Money};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -270,7 +269,7 @@ fn kzt(v: Option<&EncDecimal>) -> Result<Option<Money>, WoopayError> {
 }
 
 /// A generated rpc response: its `return` split into the data and the error code.
-trait RpcAnswer: yaserde::YaDeserialize {
+trait RpcAnswer: RpcElement {
     type Data;
     fn split(self) -> (Option<Self::Data>, Option<EncInt>);
 }
@@ -390,18 +389,21 @@ impl Client {
         self.inner.logins.load(Ordering::Relaxed)
     }
 
+    /// The request envelope of an operation, encoded once (a renewed session resends it).
+    fn envelope(request: &impl RpcElement) -> Bytes {
+        Bytes::from(wrap_rpc(
+            &EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
+            request,
+        ))
+    }
+
     /// Post one operation and decode its answer; `Ok((data, code))`.
     async fn post<A: RpcAnswer>(
         &self,
         op: &Op,
-        fragment: &str,
+        envelope: Bytes,
         session: Option<&SecretString>,
     ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
-        let envelope = wrap(
-            &EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
-            None,
-            fragment,
-        );
         let extra_headers = session
             .map(|s| {
                 vec![(
@@ -419,13 +421,8 @@ impl Client {
             idempotent: op.idempotent,
             extra_headers,
         };
-        let raw = soap::call(&self.inner.transport, call, envelope).await?;
-        paybridge_core::xml::expect_root(
-            &raw.body,
-            Some(NAMESPACE),
-            &format!("{}Response", op.name),
-        )?;
-        let answer: A = from_fragment(&raw.body)?;
+        // One parse: the body element's name is checked, then decoded from the same tree.
+        let answer: A = soap::call_rpc(&self.inner.transport, call, envelope).await?;
         let (data, code) = answer.split();
         let code = int(code.as_ref())?
             .ok_or_else(|| WoopayError::Decode(format!("{}: no error_code", op.name)))?;
@@ -456,7 +453,7 @@ impl Client {
             }),
         };
         let (data, code) = self
-            .post::<wire::CoreLoginRpcResponse>(&LOGIN, &to_fragment(&req)?, None)
+            .post::<wire::CoreLoginRpcResponse>(&LOGIN, Self::envelope(&req), None)
             .await?;
         if code != ErrorCode::from_code(0) {
             return Err(WoopayError::Api(code));
@@ -512,12 +509,15 @@ impl Client {
     async fn authed<A: RpcAnswer>(
         &self,
         op: &Op,
-        fragment: &str,
+        request: &impl RpcElement,
     ) -> Result<Option<A::Data>, WoopayError> {
+        let envelope = Self::envelope(request);
         let mut renewed = false;
         loop {
             let session = self.session().await?;
-            let (data, code) = self.post::<A>(op, fragment, Some(&session.key)).await?;
+            let (data, code) = self
+                .post::<A>(op, envelope.clone(), Some(&session.key))
+                .await?;
             match code.code() {
                 0 => return Ok(data),
                 _ if code.is_session_error() && !renewed => {
@@ -572,7 +572,7 @@ impl Client {
             cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &to_fragment(&req)?)
+            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &req)
                 .await?,
         )
     }
@@ -593,10 +593,7 @@ impl Client {
             ),
         };
         let sent = self
-            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(
-                &CONFIRMATION_CODE,
-                &to_fragment(&req)?,
-            )
+            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(&CONFIRMATION_CODE, &req)
             .await?;
         Ok(sent
             .map(|b| b.get())
@@ -628,11 +625,8 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(
-                &CREATE_EXT,
-                &to_fragment(&wire_req)?,
-            )
-            .await?,
+            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(&CREATE_EXT, &wire_req)
+                .await?,
         )
     }
 
@@ -655,11 +649,8 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(
-                &CREATE_2EXT,
-                &to_fragment(&wire_req)?,
-            )
-            .await?,
+            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(&CREATE_2EXT, &wire_req)
+                .await?,
         )
     }
 
@@ -689,7 +680,7 @@ impl Client {
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
                 &CREATE_BY_SERVICE,
-                &to_fragment(&wire_req)?,
+                &wire_req,
             )
             .await?,
         )
@@ -705,7 +696,7 @@ impl Client {
             }),
         };
         let data = self
-            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &to_fragment(&req)?)
+            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req)
             .await?;
         kzt(data.and_then(|d| d.amount).as_ref())?
             .ok_or_else(|| WoopayError::Decode("no amount".into()))
@@ -729,7 +720,7 @@ impl Client {
             }),
         };
         let data = self
-            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, &to_fragment(&req)?)
+            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, &req)
             .await?;
         let records = data
             .and_then(|d| d.records)

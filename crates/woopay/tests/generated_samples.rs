@@ -1,5 +1,6 @@
-//! The Wooppay document's rpc/encoded samples through the generated types: every response
-//! decodes with its documented values, every request re-encodes to the same structure (names,
+//! The Wooppay document's rpc/encoded samples through the generated types, with both codecs
+//! — the generated direct one the client uses and yaserde, which the simulator uses — that
+//! must agree on every value: every response decodes with its documented values, every request re-encodes to the same structure (names,
 //! namespaces, order, `xsi:type` by what it names), and PHP's error shape — a nil `response`
 //! beside the `error_code` — decodes without error.
 //!
@@ -14,8 +15,10 @@
     reason = "test code: a panic is a failed test"
 )]
 
-use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
-use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, from_fragment, to_fragment, wrap};
+use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString, RpcElement};
+use paybridge_core::soap::{
+    EnvelopeStyle, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap,
+};
 use paybridge_core::xml::canonicalize;
 use paybridge_woopay::generated::xml_controller as wire;
 use rust_decimal::Decimal;
@@ -46,6 +49,25 @@ fn body(name: &str) -> String {
     RawEnvelope::parse(&sample(name)).unwrap().body
 }
 
+/// Decode an envelope's body with the direct codec and with yaserde; both must agree.
+fn decode<T: RpcElement + YaDeserialize + PartialEq + std::fmt::Debug>(envelope: &str) -> T {
+    let direct: T = decode_rpc(envelope).unwrap();
+    let via_yaserde: T = from_fragment(&RawEnvelope::parse(envelope).unwrap().body).unwrap();
+    assert_eq!(
+        direct, via_yaserde,
+        "the two codecs disagree on\n{envelope}"
+    );
+    direct
+}
+
+/// Both encodings of `value`, each inside our envelope.
+fn encodings<T: RpcElement + YaSerialize>(value: &T) -> [String; 2] {
+    [
+        in_envelope(&value.to_xml()),
+        in_envelope(&to_fragment(value).unwrap()),
+    ]
+}
+
 /// Our request envelope: `xsi:type` values are `QName`s whose prefixes the envelope declares.
 fn in_envelope(fragment: &str) -> String {
     let svc = "urn:XmlControllerwsdl";
@@ -57,15 +79,19 @@ fn in_envelope(fragment: &str) -> String {
 }
 
 /// Decode the request sample's body, re-encode it, compare structurally; return the value.
-fn request_roundtrip<T: YaSerialize + YaDeserialize>(op: &str) -> T {
+fn request_roundtrip<T>(op: &str) -> T
+where
+    T: RpcElement + YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug,
+{
     let original = body(&format!("{op}.request.xml"));
-    let value: T = from_fragment(&original).unwrap();
-    let again = in_envelope(&to_fragment(&value).unwrap());
-    assert_eq!(
-        canonicalize(&again).unwrap(),
-        canonicalize(&original).unwrap(),
-        "{op}:\n{again}"
-    );
+    let value: T = decode(&sample(&format!("{op}.request.xml")));
+    for again in encodings(&value) {
+        assert_eq!(
+            canonicalize(&again).unwrap(),
+            canonicalize(&original).unwrap(),
+            "{op}:\n{again}"
+        );
+    }
     value
 }
 
@@ -110,14 +136,15 @@ fn core_login() {
             captcha: Some(EncString::empty()),
         }),
     };
-    let ours = in_envelope(&to_fragment(&built).unwrap());
-    assert_eq!(
-        canonicalize(&ours).unwrap(),
-        canonicalize(&body("core_login.request.xml")).unwrap(),
-        "{ours}"
-    );
+    for ours in encodings(&built) {
+        assert_eq!(
+            canonicalize(&ours).unwrap(),
+            canonicalize(&body("core_login.request.xml")).unwrap(),
+            "{ours}"
+        );
+    }
 
-    let resp: wire::CoreLoginRpcResponse = from_fragment(&body("core_login.response.xml")).unwrap();
+    let resp: wire::CoreLoginRpcResponse = decode(&sample("core_login.response.xml"));
     let ret = resp.return_field.unwrap();
     assert_eq!(i(&ret.error_code), Some(0));
     let data = ret.response.unwrap();
@@ -153,7 +180,7 @@ fn cash_create_invoice() {
     assert_eq!(i(&r.service_type), None);
 
     let resp: wire::CashCreateInvoiceRpcResponse =
-        from_fragment(&body("cash_createInvoice.response.xml")).unwrap();
+        decode(&sample("cash_createInvoice.response.xml"));
     let ret = resp.return_field.unwrap();
     assert_eq!(i(&ret.error_code), Some(0));
     let data = ret.response.unwrap();
@@ -174,7 +201,7 @@ fn cash_create_invoice_2_extended() {
     assert_eq!(i(&r.service_type), Some(4));
     assert_eq!(d(&r.amount), Some(Decimal::from(100)));
     let resp: wire::CashCreateInvoice2ExtendedRpcResponse =
-        from_fragment(&body("cash_createInvoice2Extended.response.xml")).unwrap();
+        decode(&sample("cash_createInvoice2Extended.response.xml"));
     let data = resp.return_field.unwrap().response.unwrap();
     assert_eq!(i(&data.operation_id), Some(50_146_250));
 }
@@ -187,7 +214,7 @@ fn cash_create_invoice_by_service() {
     assert_eq!(s(&r.user_email).as_deref(), Some("vbaltabaev@wooppay.com"));
     assert_eq!(d(&r.amount), Some(Decimal::from(1000)));
     let resp: wire::CashCreateInvoiceByServiceRpcResponse =
-        from_fragment(&body("cash_createInvoiceByService.response.xml")).unwrap();
+        decode(&sample("cash_createInvoiceByService.response.xml"));
     let data = resp.return_field.unwrap().response.unwrap();
     assert_eq!(i(&data.operation_id), Some(50_145_440));
     assert!(
@@ -201,8 +228,7 @@ fn cash_create_invoice_by_service() {
 fn cash_get_balance() {
     let req: wire::CashGetBalanceRpc = request_roundtrip("cash_getBalance");
     assert!(req.cash_get_balance_request.is_some());
-    let resp: wire::CashGetBalanceRpcResponse =
-        from_fragment(&body("cash_getBalance.response.xml")).unwrap();
+    let resp: wire::CashGetBalanceRpcResponse = decode(&sample("cash_getBalance.response.xml"));
     let ret = resp.return_field.unwrap();
     assert_eq!(
         d(&ret.response.unwrap().amount),
@@ -229,7 +255,7 @@ fn cash_get_operation_data() {
     );
 
     let resp: wire::CashGetOperationDataRpcResponse =
-        from_fragment(&body("cash_getOperationData.response.xml")).unwrap();
+        decode(&sample("cash_getOperationData.response.xml"));
     let records = resp
         .return_field
         .unwrap()
@@ -257,8 +283,7 @@ fn cash_get_operation_data() {
 #[test]
 fn php_error_answer_with_nil_response_decodes() {
     let xml = r#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:XmlControllerwsdl" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:core_loginResponse><return xsi:type="ns1:CoreLoginResponse"><response xsi:nil="true"/><error_code xsi:type="xsd:int">101</error_code></return></ns1:core_loginResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
-    let resp: wire::CoreLoginRpcResponse =
-        from_fragment(&RawEnvelope::parse(xml).unwrap().body).unwrap();
+    let resp: wire::CoreLoginRpcResponse = decode(xml);
     let ret = resp.return_field.unwrap();
     assert_eq!(i(&ret.error_code), Some(101));
     let response = ret.response.unwrap();
@@ -287,8 +312,7 @@ fn other_prefixes_attribute_order_and_whitespace_decode_the_same() {
     </n:core_loginResponse>
   </env:Body>
 </env:Envelope>"#;
-    let resp: wire::CoreLoginRpcResponse =
-        from_fragment(&RawEnvelope::parse(xml).unwrap().body).unwrap();
+    let resp: wire::CoreLoginRpcResponse = decode(xml);
     let ret = resp.return_field.unwrap();
     assert_eq!(i(&ret.error_code), Some(0));
     let data = ret.response.unwrap();
@@ -302,8 +326,7 @@ fn other_prefixes_attribute_order_and_whitespace_decode_the_same() {
         &xml[xml.find("<response").unwrap()..xml.find("</response>").unwrap() + 11],
         r#"<response i:nil="true"/>"#,
     );
-    let resp: wire::CoreLoginRpcResponse =
-        from_fragment(&RawEnvelope::parse(&nil).unwrap().body).unwrap();
+    let resp: wire::CoreLoginRpcResponse = decode(&nil);
     assert!(
         resp.return_field
             .unwrap()
@@ -318,20 +341,90 @@ proptest::proptest! {
     #[test]
     fn envelope_shaped_answers_never_panic(inner in "\\PC{0,200}") {
         let text = format!(r#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:XmlControllerwsdl" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><SOAP-ENV:Body><ns1:cash_getOperationDataResponse><return>{inner}</return></ns1:cash_getOperationDataResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#);
+        let direct = decode_rpc::<wire::CashGetOperationDataRpcResponse>(&text);
         if let Ok(env) = RawEnvelope::parse(&text) {
-            let _: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);
+            let via_yaserde: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);
+            // Whatever both codecs accept, they read the same.
+            if let (Ok(a), Ok(b)) = (&direct, &via_yaserde) {
+                proptest::prop_assert_eq!(a, b, "{}", text);
+            }
         }
     }
 
     #[test]
     fn arbitrary_response_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
         let text = String::from_utf8_lossy(&bytes);
+        let _ = decode_rpc::<wire::CoreLoginRpcResponse>(&text);
+        let _ = decode_rpc::<wire::CashGetOperationDataRpcResponse>(&text);
         if let Ok(env) = RawEnvelope::parse(&text) {
             let _: Result<wire::CoreLoginRpcResponse, _> = from_fragment(&env.body);
             let _: Result<wire::CashCreateInvoiceRpcResponse, _> = from_fragment(&env.body);
             let _: Result<wire::CoreRequestConfirmationCodeRpcResponse, _> = from_fragment(&env.body);
             let _: Result<wire::CashGetBalanceRpcResponse, _> = from_fragment(&env.body);
             let _: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);
+        }
+    }
+}
+
+/// A string the way both codecs read text: trimmed, and an empty one is an empty element.
+fn enc_string() -> impl proptest::strategy::Strategy<Value = Option<EncString>> {
+    use proptest::strategy::Strategy;
+    proptest::option::of("\\PC{0,12}".prop_map(|s| {
+        let t = s.trim();
+        if t.is_empty() {
+            EncString::empty()
+        } else {
+            EncString::new(t.to_owned())
+        }
+    }))
+}
+
+fn enc_int() -> impl proptest::strategy::Strategy<Value = Option<EncInt>> {
+    use proptest::strategy::Strategy;
+    proptest::option::of(proptest::prelude::any::<i64>().prop_map(EncInt::new))
+}
+
+proptest::proptest! {
+    /// Random login answers (markup characters, non-ASCII, arrays of any length, absent
+    /// parts) written by either encoder read back as the same value through either decoder.
+    #[test]
+    fn both_codecs_round_trip_each_other(
+        session in enc_string(),
+        username in enc_string(),
+        id in enc_int(),
+        code in enc_int(),
+        roles in proptest::option::of(proptest::collection::vec(enc_string(), 0..4)),
+        nil in proptest::prelude::any::<bool>(),
+    ) {
+        let value = wire::CoreLoginRpcResponse {
+            encoding_style: Some("http://schemas.xmlsoap.org/soap/encoding/".into()),
+            return_field: Some(wire::CoreLoginResponse {
+                xsi_type: Some("ns1:CoreLoginResponse".into()),
+                xsi_nil: None,
+                response: Some(wire::CoreLoginResponseData {
+                    xsi_type: Some("ns1:CoreLoginResponseData".into()),
+                    xsi_nil: nil.then(|| "true".to_owned()),
+                    session,
+                    id,
+                    username,
+                    roles: roles.map(|items| wire::StringArray {
+                        array_type: Some(format!("xsd:string[{}]", items.len())),
+                        xsi_type: Some("ns1:stringArray".into()),
+                        items: items.into_iter().flatten().collect(),
+                    }),
+                    ..wire::CoreLoginResponseData::default()
+                }),
+                error_code: code,
+            }),
+        };
+        let style = EnvelopeStyle::rpc_encoded("ns1", "urn:XmlControllerwsdl");
+        for fragment in [value.to_xml(), to_fragment(&value).unwrap()] {
+            let envelope = wrap(&style, None, &fragment);
+            let direct: wire::CoreLoginRpcResponse = decode_rpc(&envelope).unwrap();
+            proptest::prop_assert_eq!(&direct, &value, "{}", envelope);
+            let via_yaserde: wire::CoreLoginRpcResponse =
+                from_fragment(&RawEnvelope::parse(&envelope).unwrap().body).unwrap();
+            proptest::prop_assert_eq!(&via_yaserde, &value, "{}", envelope);
         }
     }
 }

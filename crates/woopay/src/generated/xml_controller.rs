@@ -39,6 +39,38 @@ pub struct CoreLoginRpc {
     #[yaserde(rename = "coreLoginRequest")]
     pub core_login_request: Option<CoreLoginRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "coreLoginRequest" {
+                enc::decode_into(&mut out.core_login_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreLoginRpc {
+    const NAME: &'static str = "core_login";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_login",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.core_login_request.as_ref(), "coreLoginRequest", out);
+        enc::end_tag(out, "tns:core_login");
+    }
+}
 /// rpc response element of `core_login`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -54,6 +86,38 @@ pub struct CoreLoginRpcResponse {
     /// Part `return` (`CoreLoginResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CoreLoginResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreLoginRpcResponse {
+    const NAME: &'static str = "core_loginResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_loginResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:core_loginResponse");
+    }
 }
 /// rpc request element of `cash_createInvoice`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -71,6 +135,42 @@ pub struct CashCreateInvoiceRpc {
     #[yaserde(rename = "cashCreateInvoiceRequest")]
     pub cash_create_invoice_request: Option<CashCreateInvoiceRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashCreateInvoiceRequest" {
+                enc::decode_into(&mut out.cash_create_invoice_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceRpc {
+    const NAME: &'static str = "cash_createInvoice";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoice",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_create_invoice_request.as_ref(),
+            "cashCreateInvoiceRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_createInvoice");
+    }
+}
 /// rpc response element of `cash_createInvoice`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -86,6 +186,38 @@ pub struct CashCreateInvoiceRpcResponse {
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceRpcResponse {
+    const NAME: &'static str = "cash_createInvoiceResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_createInvoiceResponse");
+    }
 }
 /// rpc request element of `core_requestConfirmationCode`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -103,6 +235,42 @@ pub struct CoreRequestConfirmationCodeRpc {
     #[yaserde(rename = "coreRequestConfirmationCodeRequest")]
     pub core_request_confirmation_code_request: Option<CoreRequestConfirmationCodeRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "coreRequestConfirmationCodeRequest" {
+                enc::decode_into(&mut out.core_request_confirmation_code_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreRequestConfirmationCodeRpc {
+    const NAME: &'static str = "core_requestConfirmationCode";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_requestConfirmationCode",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.core_request_confirmation_code_request.as_ref(),
+            "coreRequestConfirmationCodeRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:core_requestConfirmationCode");
+    }
+}
 /// rpc response element of `core_requestConfirmationCode`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -118,6 +286,38 @@ pub struct CoreRequestConfirmationCodeRpcResponse {
     /// Part `return` (`CoreRequestConfirmationCodeResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CoreRequestConfirmationCodeResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreRequestConfirmationCodeRpcResponse {
+    const NAME: &'static str = "core_requestConfirmationCodeResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_requestConfirmationCodeResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:core_requestConfirmationCodeResponse");
+    }
 }
 /// rpc request element of `cash_createInvoiceExtended`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -135,6 +335,42 @@ pub struct CashCreateInvoiceExtendedRpc {
     #[yaserde(rename = "cashCreateInvoiceExtendedRequest")]
     pub cash_create_invoice_extended_request: Option<CashCreateInvoiceExtendedRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashCreateInvoiceExtendedRequest" {
+                enc::decode_into(&mut out.cash_create_invoice_extended_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceExtendedRpc {
+    const NAME: &'static str = "cash_createInvoiceExtended";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceExtended",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_create_invoice_extended_request.as_ref(),
+            "cashCreateInvoiceExtendedRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_createInvoiceExtended");
+    }
+}
 /// rpc response element of `cash_createInvoiceExtended`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -150,6 +386,38 @@ pub struct CashCreateInvoiceExtendedRpcResponse {
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceExtendedRpcResponse {
+    const NAME: &'static str = "cash_createInvoiceExtendedResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceExtendedResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_createInvoiceExtendedResponse");
+    }
 }
 /// rpc request element of `cash_createInvoice2Extended`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -167,6 +435,42 @@ pub struct CashCreateInvoice2ExtendedRpc {
     #[yaserde(rename = "cashCreateInvoiceExtended2Request")]
     pub cash_create_invoice_extended2_request: Option<CashCreateInvoiceExtended2Request>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoice2ExtendedRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashCreateInvoiceExtended2Request" {
+                enc::decode_into(&mut out.cash_create_invoice_extended2_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoice2ExtendedRpc {
+    const NAME: &'static str = "cash_createInvoice2Extended";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoice2Extended",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_create_invoice_extended2_request.as_ref(),
+            "cashCreateInvoiceExtended2Request",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_createInvoice2Extended");
+    }
+}
 /// rpc response element of `cash_createInvoice2Extended`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -182,6 +486,38 @@ pub struct CashCreateInvoice2ExtendedRpcResponse {
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoice2ExtendedRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoice2ExtendedRpcResponse {
+    const NAME: &'static str = "cash_createInvoice2ExtendedResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoice2ExtendedResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_createInvoice2ExtendedResponse");
+    }
 }
 /// rpc request element of `cash_createInvoiceByService`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -199,6 +535,42 @@ pub struct CashCreateInvoiceByServiceRpc {
     #[yaserde(rename = "cashCreateInvoiceByServiceRequest")]
     pub cash_create_invoice_by_service_request: Option<CashCreateInvoiceByServiceRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashCreateInvoiceByServiceRequest" {
+                enc::decode_into(&mut out.cash_create_invoice_by_service_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceByServiceRpc {
+    const NAME: &'static str = "cash_createInvoiceByService";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceByService",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_create_invoice_by_service_request.as_ref(),
+            "cashCreateInvoiceByServiceRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_createInvoiceByService");
+    }
+}
 /// rpc response element of `cash_createInvoiceByService`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -214,6 +586,38 @@ pub struct CashCreateInvoiceByServiceRpcResponse {
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceByServiceRpcResponse {
+    const NAME: &'static str = "cash_createInvoiceByServiceResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceByServiceResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_createInvoiceByServiceResponse");
+    }
 }
 /// rpc request element of `cash_getBalance`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -231,6 +635,42 @@ pub struct CashGetBalanceRpc {
     #[yaserde(rename = "cashGetBalanceRequest")]
     pub cash_get_balance_request: Option<CashGetBalanceRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetBalanceRequest" {
+                enc::decode_into(&mut out.cash_get_balance_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetBalanceRpc {
+    const NAME: &'static str = "cash_getBalance";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getBalance",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_balance_request.as_ref(),
+            "cashGetBalanceRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getBalance");
+    }
+}
 /// rpc response element of `cash_getBalance`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -246,6 +686,38 @@ pub struct CashGetBalanceRpcResponse {
     /// Part `return` (`CashGetBalanceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashGetBalanceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetBalanceRpcResponse {
+    const NAME: &'static str = "cash_getBalanceResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getBalanceResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getBalanceResponse");
+    }
 }
 /// rpc request element of `cash_getOperationData`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -263,6 +735,42 @@ pub struct CashGetOperationDataRpc {
     #[yaserde(rename = "cashGetOperationDataRequest")]
     pub cash_get_operation_data_request: Option<CashGetOperationDataRequest>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetOperationDataRequest" {
+                enc::decode_into(&mut out.cash_get_operation_data_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataRpc {
+    const NAME: &'static str = "cash_getOperationData";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationData",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_operation_data_request.as_ref(),
+            "cashGetOperationDataRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getOperationData");
+    }
+}
 /// rpc response element of `cash_getOperationData`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -278,6 +786,38 @@ pub struct CashGetOperationDataRpcResponse {
     /// Part `return` (`CashGetOperationDataResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashGetOperationDataResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataRpcResponse {
+    const NAME: &'static str = "cash_getOperationDataResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationDataResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getOperationDataResponse");
+    }
 }
 /// `stringArray`: SOAP-encoded array of `xsd:string`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -297,6 +837,41 @@ pub struct StringArray {
     #[yaserde(rename = "item")]
     pub items: Vec<paybridge_core::soap::encoded::EncString>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for StringArray {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for StringArray {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
+}
 /// `intArray`: SOAP-encoded array of `xsd:int`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -315,6 +890,41 @@ pub struct IntArray {
     #[yaserde(rename = "item")]
     pub items: Vec<paybridge_core::soap::encoded::EncInt>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for IntArray {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for IntArray {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashGetOperationDataResponseDataRecordArray`: SOAP-encoded array of `tns:CashGetOperationDataResponseDataRecord`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -332,6 +942,41 @@ pub struct CashGetOperationDataResponseDataRecordArray {
     /// The `item` elements.
     #[yaserde(rename = "item")]
     pub items: Vec<CashGetOperationDataResponseDataRecord>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseDataRecordArray {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseDataRecordArray {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
 }
 /// `CoreLoginRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -356,6 +1001,50 @@ pub struct CoreLoginRequest {
     #[yaserde(rename = "captcha")]
     pub captcha: Option<paybridge_core::soap::encoded::EncString>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "username" => {
+                    enc::decode_into(&mut out.username, child)?;
+                }
+                "password" => {
+                    enc::decode_into(&mut out.password, child)?;
+                }
+                "captcha" => {
+                    enc::decode_into(&mut out.captcha, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreLoginRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.username.as_ref(), "username", out);
+        enc::encode_opt(self.password.as_ref(), "password", out);
+        enc::encode_opt(self.captcha.as_ref(), "captcha", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CoreLoginResponse` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -375,6 +1064,46 @@ pub struct CoreLoginResponse {
     /// `error_code` (`int`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "error_code")]
     pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLoginResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreLoginResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CoreLoginResponseData` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -413,6 +1142,70 @@ pub struct CoreLoginResponseData {
     /// `avatarName` (`string`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "avatarName")]
     pub avatar_name: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLoginResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "session" => {
+                    enc::decode_into(&mut out.session, child)?;
+                }
+                "id" => {
+                    enc::decode_into(&mut out.id, child)?;
+                }
+                "username" => {
+                    enc::decode_into(&mut out.username, child)?;
+                }
+                "login" => {
+                    enc::decode_into(&mut out.login, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                "roles" => {
+                    enc::decode_into(&mut out.roles, child)?;
+                }
+                "AvatarVersion" => {
+                    enc::decode_into(&mut out.avatar_version, child)?;
+                }
+                "avatarName" => {
+                    enc::decode_into(&mut out.avatar_name, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreLoginResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.session.as_ref(), "session", out);
+        enc::encode_opt(self.id.as_ref(), "id", out);
+        enc::encode_opt(self.username.as_ref(), "username", out);
+        enc::encode_opt(self.login.as_ref(), "login", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::encode_opt(self.roles.as_ref(), "roles", out);
+        enc::encode_opt(self.avatar_version.as_ref(), "AvatarVersion", out);
+        enc::encode_opt(self.avatar_name.as_ref(), "avatarName", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashCreateInvoiceRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -454,6 +1247,74 @@ pub struct CashCreateInvoiceRequest {
     /// `orderNumber` (`int`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "orderNumber")]
     pub order_number: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "referenceId" => {
+                    enc::decode_into(&mut out.reference_id, child)?;
+                }
+                "backUrl" => {
+                    enc::decode_into(&mut out.back_url, child)?;
+                }
+                "requestUrl" => {
+                    enc::decode_into(&mut out.request_url, child)?;
+                }
+                "addInfo" => {
+                    enc::decode_into(&mut out.add_info, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "deathDate" => {
+                    enc::decode_into(&mut out.death_date, child)?;
+                }
+                "serviceType" => {
+                    enc::decode_into(&mut out.service_type, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "orderNumber" => {
+                    enc::decode_into(&mut out.order_number, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.reference_id.as_ref(), "referenceId", out);
+        enc::encode_opt(self.back_url.as_ref(), "backUrl", out);
+        enc::encode_opt(self.request_url.as_ref(), "requestUrl", out);
+        enc::encode_opt(self.add_info.as_ref(), "addInfo", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.death_date.as_ref(), "deathDate", out);
+        enc::encode_opt(self.service_type.as_ref(), "serviceType", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.order_number.as_ref(), "orderNumber", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashCreateInvoiceExtendedRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -501,6 +1362,82 @@ pub struct CashCreateInvoiceExtendedRequest {
     /// `userPhone` (`string`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "userPhone")]
     pub user_phone: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "referenceId" => {
+                    enc::decode_into(&mut out.reference_id, child)?;
+                }
+                "backUrl" => {
+                    enc::decode_into(&mut out.back_url, child)?;
+                }
+                "requestUrl" => {
+                    enc::decode_into(&mut out.request_url, child)?;
+                }
+                "addInfo" => {
+                    enc::decode_into(&mut out.add_info, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "deathDate" => {
+                    enc::decode_into(&mut out.death_date, child)?;
+                }
+                "serviceType" => {
+                    enc::decode_into(&mut out.service_type, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "orderNumber" => {
+                    enc::decode_into(&mut out.order_number, child)?;
+                }
+                "userEmail" => {
+                    enc::decode_into(&mut out.user_email, child)?;
+                }
+                "userPhone" => {
+                    enc::decode_into(&mut out.user_phone, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceExtendedRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.reference_id.as_ref(), "referenceId", out);
+        enc::encode_opt(self.back_url.as_ref(), "backUrl", out);
+        enc::encode_opt(self.request_url.as_ref(), "requestUrl", out);
+        enc::encode_opt(self.add_info.as_ref(), "addInfo", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.death_date.as_ref(), "deathDate", out);
+        enc::encode_opt(self.service_type.as_ref(), "serviceType", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.order_number.as_ref(), "orderNumber", out);
+        enc::encode_opt(self.user_email.as_ref(), "userEmail", out);
+        enc::encode_opt(self.user_phone.as_ref(), "userPhone", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashCreateInvoiceExtended2Request` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -551,6 +1488,86 @@ pub struct CashCreateInvoiceExtended2Request {
     /// `orderNumber` (`int`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "orderNumber")]
     pub order_number: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtended2Request {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "cardForbidden" => {
+                    enc::decode_into(&mut out.card_forbidden, child)?;
+                }
+                "userEmail" => {
+                    enc::decode_into(&mut out.user_email, child)?;
+                }
+                "userPhone" => {
+                    enc::decode_into(&mut out.user_phone, child)?;
+                }
+                "referenceId" => {
+                    enc::decode_into(&mut out.reference_id, child)?;
+                }
+                "backUrl" => {
+                    enc::decode_into(&mut out.back_url, child)?;
+                }
+                "requestUrl" => {
+                    enc::decode_into(&mut out.request_url, child)?;
+                }
+                "addInfo" => {
+                    enc::decode_into(&mut out.add_info, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "deathDate" => {
+                    enc::decode_into(&mut out.death_date, child)?;
+                }
+                "serviceType" => {
+                    enc::decode_into(&mut out.service_type, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "orderNumber" => {
+                    enc::decode_into(&mut out.order_number, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceExtended2Request {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.card_forbidden.as_ref(), "cardForbidden", out);
+        enc::encode_opt(self.user_email.as_ref(), "userEmail", out);
+        enc::encode_opt(self.user_phone.as_ref(), "userPhone", out);
+        enc::encode_opt(self.reference_id.as_ref(), "referenceId", out);
+        enc::encode_opt(self.back_url.as_ref(), "backUrl", out);
+        enc::encode_opt(self.request_url.as_ref(), "requestUrl", out);
+        enc::encode_opt(self.add_info.as_ref(), "addInfo", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.death_date.as_ref(), "deathDate", out);
+        enc::encode_opt(self.service_type.as_ref(), "serviceType", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.order_number.as_ref(), "orderNumber", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashCreateInvoiceByServiceRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -605,6 +1622,90 @@ pub struct CashCreateInvoiceByServiceRequest {
     #[yaserde(rename = "orderNumber")]
     pub order_number: Option<paybridge_core::soap::encoded::EncInt>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "serviceName" => {
+                    enc::decode_into(&mut out.service_name, child)?;
+                }
+                "cardForbidden" => {
+                    enc::decode_into(&mut out.card_forbidden, child)?;
+                }
+                "userEmail" => {
+                    enc::decode_into(&mut out.user_email, child)?;
+                }
+                "userPhone" => {
+                    enc::decode_into(&mut out.user_phone, child)?;
+                }
+                "referenceId" => {
+                    enc::decode_into(&mut out.reference_id, child)?;
+                }
+                "backUrl" => {
+                    enc::decode_into(&mut out.back_url, child)?;
+                }
+                "requestUrl" => {
+                    enc::decode_into(&mut out.request_url, child)?;
+                }
+                "addInfo" => {
+                    enc::decode_into(&mut out.add_info, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "deathDate" => {
+                    enc::decode_into(&mut out.death_date, child)?;
+                }
+                "serviceType" => {
+                    enc::decode_into(&mut out.service_type, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "orderNumber" => {
+                    enc::decode_into(&mut out.order_number, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceByServiceRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.service_name.as_ref(), "serviceName", out);
+        enc::encode_opt(self.card_forbidden.as_ref(), "cardForbidden", out);
+        enc::encode_opt(self.user_email.as_ref(), "userEmail", out);
+        enc::encode_opt(self.user_phone.as_ref(), "userPhone", out);
+        enc::encode_opt(self.reference_id.as_ref(), "referenceId", out);
+        enc::encode_opt(self.back_url.as_ref(), "backUrl", out);
+        enc::encode_opt(self.request_url.as_ref(), "requestUrl", out);
+        enc::encode_opt(self.add_info.as_ref(), "addInfo", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.death_date.as_ref(), "deathDate", out);
+        enc::encode_opt(self.service_type.as_ref(), "serviceType", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.order_number.as_ref(), "orderNumber", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashCreateInvoiceResponse` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -624,6 +1725,46 @@ pub struct CashCreateInvoiceResponse {
     /// `error_code` (`int`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "error_code")]
     pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashCreateInvoiceResponseData` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -645,6 +1786,46 @@ pub struct CashCreateInvoiceResponseData {
     #[yaserde(rename = "operationUrl")]
     pub operation_url: Option<paybridge_core::soap::encoded::EncString>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "operationId" => {
+                    enc::decode_into(&mut out.operation_id, child)?;
+                }
+                "operationUrl" => {
+                    enc::decode_into(&mut out.operation_url, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::encode_opt(self.operation_url.as_ref(), "operationUrl", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CoreRequestConfirmationCodeRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -661,6 +1842,39 @@ pub struct CoreRequestConfirmationCodeRequest {
     /// `phone` (`string`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "phone")]
     pub phone: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "phone" {
+                enc::decode_into(&mut out.phone, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreRequestConfirmationCodeRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.phone.as_ref(), "phone", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CoreRequestConfirmationCodeResponse` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -682,6 +1896,46 @@ pub struct CoreRequestConfirmationCodeResponse {
     #[yaserde(rename = "error_code")]
     pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreRequestConfirmationCodeResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashGetBalanceRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -695,6 +1949,31 @@ pub struct CashGetBalanceRequest {
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        Ok(Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+        })
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashGetBalanceResponse` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -716,6 +1995,46 @@ pub struct CashGetBalanceResponse {
     #[yaserde(rename = "error_code")]
     pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashGetBalanceResponseData` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -733,6 +2052,39 @@ pub struct CashGetBalanceResponseData {
     #[yaserde(rename = "amount")]
     pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "amount" {
+                enc::decode_into(&mut out.amount, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashGetOperationDataRequest` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -749,6 +2101,39 @@ pub struct CashGetOperationDataRequest {
     /// `operationId` (`intArray`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "operationId")]
     pub operation_id: Option<IntArray>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "operationId" {
+                enc::decode_into(&mut out.operation_id, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashGetOperationDataResponse` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -770,6 +2155,46 @@ pub struct CashGetOperationDataResponse {
     #[yaserde(rename = "error_code")]
     pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
 }
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
 /// `CashGetOperationDataResponseData` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -786,6 +2211,39 @@ pub struct CashGetOperationDataResponseData {
     /// `records` (`CashGetOperationDataResponseDataRecordArray`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "records")]
     pub records: Option<CashGetOperationDataResponseDataRecordArray>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "records" {
+                enc::decode_into(&mut out.records, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.records.as_ref(), "records", out);
+        enc::end_tag(out, tag);
+    }
 }
 /// `CashGetOperationDataResponseDataRecord` in `urn:XmlControllerwsdl`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
@@ -836,4 +2294,84 @@ pub struct CashGetOperationDataResponseDataRecord {
     /// `toFullName` (`string`, rpc/encoded, may be absent or nil).
     #[yaserde(rename = "toFullName")]
     pub to_full_name: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseDataRecord {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "id" => {
+                    enc::decode_into(&mut out.id, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                "lotId" => {
+                    enc::decode_into(&mut out.lot_id, child)?;
+                }
+                "sum" => {
+                    enc::decode_into(&mut out.sum, child)?;
+                }
+                "fee" => {
+                    enc::decode_into(&mut out.fee, child)?;
+                }
+                "date" => {
+                    enc::decode_into(&mut out.date, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "comment" => {
+                    enc::decode_into(&mut out.comment, child)?;
+                }
+                "fromSubject" => {
+                    enc::decode_into(&mut out.from_subject, child)?;
+                }
+                "toSubject" => {
+                    enc::decode_into(&mut out.to_subject, child)?;
+                }
+                "fromFullName" => {
+                    enc::decode_into(&mut out.from_full_name, child)?;
+                }
+                "toFullName" => {
+                    enc::decode_into(&mut out.to_full_name, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseDataRecord {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.id.as_ref(), "id", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::encode_opt(self.lot_id.as_ref(), "lotId", out);
+        enc::encode_opt(self.sum.as_ref(), "sum", out);
+        enc::encode_opt(self.fee.as_ref(), "fee", out);
+        enc::encode_opt(self.date.as_ref(), "date", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.comment.as_ref(), "comment", out);
+        enc::encode_opt(self.from_subject.as_ref(), "fromSubject", out);
+        enc::encode_opt(self.to_subject.as_ref(), "toSubject", out);
+        enc::encode_opt(self.from_full_name.as_ref(), "fromFullName", out);
+        enc::encode_opt(self.to_full_name.as_ref(), "toFullName", out);
+        enc::end_tag(out, tag);
+    }
 }

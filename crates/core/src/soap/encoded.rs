@@ -1,0 +1,280 @@
+//! Helpers for rpc/encoded payloads (PHP `SoapServer` and friends).
+//!
+//! rpc/encoded puts `xsi:type` on every value and `xsi:nil="true"` on absent ones. The typed
+//! values below carry both attributes and keep the text as received; `get()` parses it.
+//! Generated rpc/encoded types use them for every scalar field.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::{Error, Result};
+
+pub use roxmltree::Node;
+
+const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+/// Decoding from an element of an already parsed document.
+///
+/// Generated rpc/encoded types implement it next to their yaserde derives, so that a
+/// client reads an answer with one parse ([`decode_rpc`](super::decode_rpc)) instead of
+/// three (envelope, root check, yaserde's own pull parser). Child elements are matched by
+/// local name, as rpc/encoded parts are unqualified; children nobody declared are skipped.
+pub trait DecodeNode: Sized {
+    /// Decode `node`.
+    fn decode_node(node: Node<'_, '_>) -> Result<Self>;
+}
+
+/// Writing as an element straight into a string: the request side of [`DecodeNode`].
+pub trait EncodeXml {
+    /// Append `self` as the element `tag` (a qualified name whose prefix is in scope).
+    fn encode_xml(&self, tag: &str, out: &mut String);
+}
+
+/// A generated rpc operation element: an operation's request or response wrapper.
+pub trait RpcElement: DecodeNode {
+    /// Local name on the wire (`cash_createInvoice`, `cash_createInvoiceResponse`).
+    const NAME: &'static str;
+    /// Its namespace (written with the prefix `tns`).
+    const NAMESPACE: &'static str;
+
+    /// Append the element. It declares `tns`, `SOAP-ENV`, `SOAP-ENC`, `xsi` and `xsd` itself, so it
+    /// stands alone as well as inside any envelope.
+    fn encode_element(&self, out: &mut String);
+
+    /// The element as a standalone XML fragment.
+    fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        self.encode_element(&mut out);
+        out
+    }
+}
+
+/// Namespaces of the attributes rpc/encoded elements carry.
+pub mod ns {
+    /// `xsi` (`xsi:type`, `xsi:nil`).
+    pub const XSI: Option<&str> = Some(super::super::XSI_NS);
+    /// `SOAP-ENC` (`SOAP-ENC:arrayType`).
+    pub const SOAP_ENC: Option<&str> = Some(super::super::SOAP_ENC_NS);
+    /// `SOAP-ENV` 1.1 (`SOAP-ENV:encodingStyle`).
+    pub const SOAP_ENV: Option<&str> = Some(super::SOAP_ENV_NS);
+}
+
+/// The value of the attribute `{namespace}local` (`None`: unqualified).
+#[must_use]
+pub fn attribute(node: Node<'_, '_>, namespace: Option<&str>, local: &str) -> Option<String> {
+    let found = match namespace {
+        Some(ns) => node.attribute((ns, local)),
+        None => node.attribute(local),
+    };
+    found.map(str::to_owned)
+}
+
+/// The element children of `node`, in document order.
+pub fn elements<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children().filter(Node::is_element)
+}
+
+/// The concatenated text of `node`'s text children, trimmed; `None` when that is empty.
+/// Trimmed as yaserde reads it (and as every `get()` parses it): both codecs agree.
+#[must_use]
+pub fn text_content(node: Node<'_, '_>) -> Option<String> {
+    let mut texts = node
+        .children()
+        .filter(Node::is_text)
+        .filter_map(|t| t.text());
+    let first = texts.next()?;
+    let text = match texts.next() {
+        // The usual case, one text node: no intermediate string.
+        None => first.trim().to_owned(),
+        Some(second) => {
+            let mut all = format!("{first}{second}");
+            texts.for_each(|t| all.push_str(t));
+            all.trim().to_owned()
+        }
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Append `<tag a="v"…>`, skipping absent attributes.
+pub fn start_tag(out: &mut String, tag: &str, attributes: &[(&str, Option<&str>)]) {
+    open(out, tag, attributes);
+    out.push('>');
+}
+
+/// Append `</tag>`.
+pub fn end_tag(out: &mut String, tag: &str) {
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+fn open(out: &mut String, tag: &str, attributes: &[(&str, Option<&str>)]) {
+    out.push('<');
+    out.push_str(tag);
+    for (name, value) in attributes {
+        if let Some(value) = value {
+            out.push(' ');
+            out.push_str(name);
+            out.push_str("=\"");
+            crate::xml::escape_into(out, value, true);
+            out.push('"');
+        }
+    }
+}
+
+/// Append the start tag of a generated rpc element, declaring what it needs to stand alone.
+pub fn start_rpc_element(
+    out: &mut String,
+    tag: &str,
+    namespace: &str,
+    encoding_style: Option<&str>,
+) {
+    start_tag(
+        out,
+        tag,
+        &[
+            ("xmlns:tns", Some(namespace)),
+            ("xmlns:SOAP-ENV", Some(SOAP_ENV_NS)),
+            ("xmlns:xsi", Some(super::XSI_NS)),
+            ("xmlns:xsd", Some(super::XSD_NS)),
+            ("xmlns:SOAP-ENC", Some(super::SOAP_ENC_NS)),
+            ("SOAP-ENV:encodingStyle", encoding_style),
+        ],
+    );
+}
+
+/// Decode a child into its optional slot (the last occurrence wins, as with yaserde).
+pub fn decode_into<T: DecodeNode>(slot: &mut Option<T>, node: Node<'_, '_>) -> Result<()> {
+    *slot = Some(T::decode_node(node)?);
+    Ok(())
+}
+
+/// Append an optional child; nothing when absent.
+pub fn encode_opt<T: EncodeXml>(value: Option<&T>, tag: &str, out: &mut String) {
+    if let Some(v) = value {
+        v.encode_xml(tag, out);
+    }
+}
+
+/// The `SOAP-ENC:arrayType` value for `len` items of `item_type` (`xsd:int[2]`).
+#[must_use]
+pub fn array_type(item_type: &str, len: usize) -> String {
+    format!("{item_type}[{len}]")
+}
+
+/// Split an `arrayType` value into item type and length.
+#[must_use]
+pub fn parse_array_type(value: &str) -> Option<(&str, usize)> {
+    let (item, rest) = value.trim().split_once('[')?;
+    let len = rest.strip_suffix(']')?.parse().ok()?;
+    Some((item, len))
+}
+
+/// Whether an element is `xsi:nil="true"` (or `"1"`).
+#[must_use]
+pub fn is_nil(node: roxmltree::Node<'_, '_>) -> bool {
+    matches!(node.attribute((super::XSI_NS, "nil")), Some("true" | "1"))
+}
+
+macro_rules! encoded_value {
+    ($(#[$doc:meta])* $name:ident, $xsd:literal, $ty:ty, $parse:expr, $show:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Default, Clone, PartialEq, Eq, yaserde::YaSerialize, yaserde::YaDeserialize)]
+        #[yaserde(namespaces = { "xsi" = "http://www.w3.org/2001/XMLSchema-instance" })]
+        pub struct $name {
+            /// `xsi:type`, e.g. `xsd:int`.
+            #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+            pub xsi_type: Option<String>,
+            /// `xsi:nil`.
+            #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+            pub xsi_nil: Option<String>,
+            /// The text as on the wire (`None` for an empty element).
+            #[yaserde(text = true)]
+            pub text: Option<String>,
+        }
+
+        impl DecodeNode for $name {
+            fn decode_node(node: Node<'_, '_>) -> Result<Self> {
+                Ok(Self {
+                    xsi_type: attribute(node, ns::XSI, "type"),
+                    xsi_nil: attribute(node, ns::XSI, "nil"),
+                    text: text_content(node),
+                })
+            }
+        }
+
+        impl EncodeXml for $name {
+            fn encode_xml(&self, tag: &str, out: &mut String) {
+                let attributes = [
+                    ("xsi:type", self.xsi_type.as_deref()),
+                    ("xsi:nil", self.xsi_nil.as_deref()),
+                ];
+                match self.text.as_deref() {
+                    Some(text) if !text.is_empty() => {
+                        start_tag(out, tag, &attributes);
+                        crate::xml::escape_into(out, text, false);
+                        end_tag(out, tag);
+                    }
+                    _ => {
+                        open(out, tag, &attributes);
+                        out.push_str("/>");
+                    }
+                }
+            }
+        }
+
+        impl $name {
+            /// The `xsi:type` this value is written with.
+            pub const XSI_TYPE: &'static str = $xsd;
+
+            /// A value written with its `xsi:type`.
+            #[must_use]
+            pub fn new(value: $ty) -> Self {
+                let show: fn(&$ty) -> String = $show;
+                Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: Some(show(&value)) }
+            }
+
+            /// An empty element with its `xsi:type` (what PHP sends for an unset value).
+            #[must_use]
+            pub fn empty() -> Self {
+                Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: None }
+            }
+
+            /// Whether the element is `xsi:nil`.
+            #[must_use]
+            pub fn is_nil(&self) -> bool {
+                matches!(self.xsi_nil.as_deref(), Some("true" | "1"))
+            }
+
+            /// The value: `None` when nil or empty, an error when the text is not a value.
+            pub fn get(&self) -> Result<Option<$ty>> {
+                let t = self.text.as_deref().unwrap_or_default().trim();
+                if self.is_nil() || t.is_empty() {
+                    return Ok(None);
+                }
+                let parse: fn(&str) -> Option<$ty> = $parse;
+                parse(t).map(Some).ok_or_else(|| {
+                    Error::Decode(format!("{t:?} is not a valid {}", $xsd))
+                })
+            }
+        }
+    };
+}
+
+encoded_value!(
+    /// An `xsd:string` value.
+    EncString, "xsd:string", String, |t| Some(t.to_owned()), Clone::clone
+);
+encoded_value!(
+    /// An `xsd:int` value.
+    EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), ToString::to_string
+);
+encoded_value!(
+    /// An `xsd:float`/`xsd:double` value, held exactly (never `f64`).
+    EncDecimal, "xsd:float", Decimal, |t| Decimal::from_str_exact(t).or_else(|_| Decimal::from_scientific(t)).ok(), |d| d.normalize().to_string()
+);
+encoded_value!(
+    /// An `xsd:boolean` value (`true`/`false`/`1`/`0`).
+    EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, ToString::to_string
+);

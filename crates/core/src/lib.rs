@@ -34,6 +34,7 @@
 
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod money;
 pub mod notification;
 pub mod provider;

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use paybridge_core::notification::Unverified;
 use paybridge_core::signature::HmacSha512Key;
-use paybridge_core::{RawNotification, SeenStore, Verified};
+use paybridge_core::{RawNotification, SeenStore, Verified, json};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -97,8 +97,8 @@ pub struct CallbackVerifier {
 }
 
 /// What every form yields before verification.
-struct Parsed {
-    hash: String,
+struct Parsed<'a> {
+    hash: Cow<'a, str>,
     merchant_id: Option<String>,
     test: bool,
     signed: String,
@@ -163,6 +163,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     }
 }
 
+impl<'a> From<Option<json::Scalar<'a>>> for Scalar<'a> {
+    /// The same text serde's visitor above produces for each kind of value.
+    fn from(v: Option<json::Scalar<'a>>) -> Self {
+        Scalar(match v {
+            None | Some(json::Scalar::Null) => None,
+            Some(json::Scalar::Str(s)) => Some(s),
+            Some(json::Scalar::Int(i)) => Some(Cow::Owned(i.to_string())),
+            Some(json::Scalar::Float(f)) => Some(Cow::Owned(f.to_string())),
+            Some(json::Scalar::Bool(b)) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+        })
+    }
+}
+
 impl Scalar<'_> {
     fn owned(self) -> Option<String> {
         self.0.map(Cow::into_owned)
@@ -219,11 +232,8 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, json: &'a str) -> Result<T, Qvickl
     serde_json::from_str(json).map_err(|e| QvicklyError::Decode(format!("{what}: {e}")))
 }
 
-fn required_hash(c: &Credentials<'_>) -> Result<String, QvicklyError> {
-    c.hash
-        .0
-        .as_deref()
-        .map(str::to_owned)
+fn required_hash(hash: Scalar<'_>) -> Result<Cow<'_, str>, QvicklyError> {
+    hash.0
         .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))
 }
 
@@ -272,7 +282,7 @@ impl CallbackVerifier {
         self.check(parsed)
     }
 
-    fn check(&self, p: Parsed) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+    fn check(&self, p: Parsed<'_>) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         if let (Some(expected), Some(got)) = (&self.merchant_id, &p.merchant_id)
             && expected != got
         {
@@ -296,19 +306,61 @@ impl CallbackVerifier {
     }
 }
 
-fn parse_json(body: &str) -> Result<Parsed, QvicklyError> {
-    let body: JsonBody<'_> = decode("JSON callback", body)?;
-    let data: RawData<'_> = decode("data", body.data.get())?;
+fn parse_json(text: &str) -> Result<Parsed<'_>, QvicklyError> {
+    let (credentials, data, signed) = if let Some(fast) = scan_json(text) {
+        fast
+    } else {
+        // Everything the one-pass scanner does not take, and every error message.
+        let body: JsonBody<'_> = decode("JSON callback", text)?;
+        let data: RawData<'_> = decode("data", body.data.get())?;
+        (body.credentials, data, body.data.get())
+    };
     Ok(Parsed {
-        hash: required_hash(&body.credentials)?,
-        test: body.credentials.test.truthy(),
-        merchant_id: body.credentials.id.owned(),
+        hash: required_hash(credentials.hash)?,
+        test: credentials.test.truthy(),
+        merchant_id: credentials.id.owned(),
         fields: data.owned(),
-        signed: body.data.get().to_owned(),
+        signed: signed.to_owned(),
     })
 }
 
-fn parse_form(body: &[u8]) -> Result<Parsed, QvicklyError> {
+/// The JSON body in one pass: credentials' and data's scalars, and the exact bytes of the
+/// `data` value. `None` (serde decides) for whatever it does not take: a key twice, a known
+/// field that is not a scalar, invalid JSON. Whatever it accepts, serde reads the same
+/// (property-tested).
+fn scan_json(text: &str) -> Option<(Credentials<'_>, RawData<'_>, &str)> {
+    let mut credentials: Option<Credentials<'_>> = None;
+    let mut data: Option<(RawData<'_>, &str)> = None;
+    json::scan_document(text, |key, at| match key {
+        "credentials" if credentials.is_none() => {
+            let ([hash, id, is_test], end) = json::scan_fields(text, at, ["hash", "id", "test"])?;
+            credentials = Some(Credentials {
+                hash: hash.into(),
+                id: id.into(),
+                test: is_test.into(),
+            });
+            Some(end)
+        }
+        "data" if data.is_none() => {
+            let ([number, status, orderid, url], end) =
+                json::scan_fields(text, at, ["number", "status", "orderid", "url"])?;
+            let fields = RawData {
+                number: number.into(),
+                status: status.into(),
+                orderid: orderid.into(),
+                url: url.into(),
+            };
+            data = Some((fields, text.get(at..end)?));
+            Some(end)
+        }
+        "credentials" | "data" => None,
+        _ => json::skip_value(text, at),
+    })?;
+    let (data, signed) = data?;
+    Some((credentials?, data, signed))
+}
+
+fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
     let mut credentials = None;
     let mut data = None;
     for (k, v) in form_urlencoded::parse(body) {
@@ -326,9 +378,9 @@ fn parse_form(body: &[u8]) -> Result<Parsed, QvicklyError> {
     let signed = reencode(&data).map_err(|e| QvicklyError::Decode(format!("data: {e}")))?;
     let fields = decode::<RawData<'_>>("data", &signed)?.owned();
     Ok(Parsed {
-        hash: required_hash(&credentials)?,
         test: credentials.test.truthy(),
         merchant_id: credentials.id.owned(),
+        hash: Cow::Owned(required_hash(credentials.hash)?.into_owned()),
         fields,
         signed,
     })
@@ -369,7 +421,7 @@ pub fn data_json(
     out
 }
 
-fn parse_xml(text: &str) -> Result<Parsed, QvicklyError> {
+fn parse_xml(text: &str) -> Result<Parsed<'static>, QvicklyError> {
     let dto = parse_dto(text)?;
     let credentials = dto.credentials.unwrap_or_default();
     let data = dto.data.unwrap_or_default();
@@ -380,9 +432,11 @@ fn parse_xml(text: &str) -> Result<Parsed, QvicklyError> {
         data.url.as_deref(),
     );
     Ok(Parsed {
-        hash: credentials
-            .hash
-            .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
+        hash: Cow::Owned(
+            credentials
+                .hash
+                .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
+        ),
         merchant_id: credentials.id,
         test: Scalar(credentials.test.map(Cow::Owned)).truthy(),
         fields: DataFields {
@@ -415,4 +469,79 @@ pub async fn deduplicate(
         callback,
         duplicate: !fresh,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the serde path reads: credentials' three scalars, data's four, data's bytes.
+    fn via_serde(text: &str) -> Option<(Vec<Option<String>>, String)> {
+        let body: JsonBody<'_> = serde_json::from_str(text).ok()?;
+        let data: RawData<'_> = serde_json::from_str(body.data.get()).ok()?;
+        Some(flatten(body.credentials, data, body.data.get()))
+    }
+
+    fn via_scan(text: &str) -> Option<(Vec<Option<String>>, String)> {
+        scan_json(text).map(|(c, d, s)| flatten(c, d, s))
+    }
+
+    fn flatten(c: Credentials<'_>, d: RawData<'_>, signed: &str) -> (Vec<Option<String>>, String) {
+        let scalars = [c.hash, c.id, c.test, d.number, d.status, d.orderid, d.url];
+        (
+            scalars.into_iter().map(Scalar::owned).collect(),
+            signed.to_owned(),
+        )
+    }
+
+    #[test]
+    fn scanner_takes_the_usual_shapes_and_leaves_the_rest_to_serde() {
+        let usual = r#"{"credentials":{"hash":"ab","id":"12345","version":"2.2.2","serverdata":[],"test":"1"},"data":{"number":1001,"status":"Paid","orderid":"P1","url":"https:\/\/x\/\u00e5","extra":{"a":[1,2.5,null,true]}}}"#;
+        assert_eq!(via_scan(usual), via_serde(usual));
+        assert!(via_scan(usual).is_some());
+        for refused in [
+            r#"{"credentials":{"hash":"a","hash":"b"},"data":{}}"#,
+            r#"{"credentials":{},"data":{},"data":{}}"#,
+            r#"{"credentials":{"hash":["a"]},"data":{}}"#,
+            r#"{"credentials":{},"data":"x"}"#,
+            r#"{"data":{}}"#,
+            r#"{"credentials":{},"data":{}} x"#,
+        ] {
+            assert!(via_scan(refused).is_none(), "{refused}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Generated bodies (values of every JSON kind, unknown keys, PHP's escapes,
+        /// whitespace): the scanner reads exactly what serde reads, or leaves them to serde.
+        #[test]
+        fn scanner_agrees_with_serde(
+            number in proptest::prelude::any::<Option<i64>>(),
+            status in "\\PC{0,12}",
+            url in proptest::option::of("[a-z:/\\\\\"é😀 ]{0,16}"),
+            float in proptest::prelude::any::<f64>(),
+            test in proptest::prelude::any::<bool>(),
+            pretty in proptest::prelude::any::<bool>(),
+        ) {
+            let body = serde_json::json!({
+                "credentials": {"hash": "00ff", "id": 7, "test": test, "serverdata": [], "time": float},
+                "data": {"number": number, "status": status, "orderid": float, "url": url, "x": {"y": [1, "z"]}},
+            });
+            let text = if pretty {
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            } else {
+                body.to_string()
+            };
+            let fast = via_scan(&text);
+            proptest::prop_assert!(fast.is_some(), "{}", text);
+            proptest::prop_assert_eq!(fast, via_serde(&text), "{}", text);
+        }
+
+        #[test]
+        fn scanner_never_accepts_what_serde_refuses(text in r#"[{}\[\]",:0-9a-z\\ ]{0,60}"#) {
+            if let Some(fast) = via_scan(&text) {
+                proptest::prop_assert_eq!(Some(fast), via_serde(&text), "{}", text);
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "benchmark harness"
 )]
 
@@ -106,6 +107,31 @@ fn loopback_server(rt: &tokio::runtime::Runtime) -> String {
     })
 }
 
+/// The ratio measured pair by pair: a raw call and a paybridge call alternate, so that the
+/// machine's speed drifting (a shared 2-core VM drifts by 20 % within minutes) affects both
+/// sides alike. Prints the median of each side and their ratio.
+fn interleaved_ratio<A, B>(raw: &impl Fn() -> A, ours: &impl Fn() -> B) {
+    const PAIRS: usize = 20_000;
+    let mut raw_ns = Vec::with_capacity(PAIRS);
+    let mut ours_ns = Vec::with_capacity(PAIRS);
+    for _ in 0..PAIRS {
+        let t = std::time::Instant::now();
+        black_box(raw());
+        raw_ns.push(t.elapsed().as_nanos());
+        let t = std::time::Instant::now();
+        black_box(ours());
+        ours_ns.push(t.elapsed().as_nanos());
+    }
+    raw_ns.sort_unstable();
+    ours_ns.sort_unstable();
+    let (r, o) = (raw_ns[PAIRS / 2], ours_ns[PAIRS / 2]);
+    #[allow(clippy::cast_precision_loss, reason = "a printed ratio")]
+    let ratio = o as f64 / r as f64;
+    println!(
+        "create_invoice interleaved over {PAIRS} pairs: raw reqwest median {r} ns, paybridge median {o} ns, ratio {ratio:.3}"
+    );
+}
+
 fn round_trip(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -141,24 +167,26 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .unwrap();
 
+    let raw_post = || {
+        rt.block_on(async {
+            raw.post(&url)
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\"")
+                .header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        })
+    };
+    let create_invoice = || rt.block_on(client.create_invoice(&inv)).unwrap();
+    interleaved_ratio(&raw_post, &create_invoice);
+
     let mut group = c.benchmark_group("create_invoice_round_trip_loopback");
-    group.bench_function("raw_reqwest_post_same_timeouts", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                raw.post(&url)
-                    .header("content-type", "text/xml; charset=utf-8")
-                    .header("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\"")
-                    .header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5")
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap()
-            })
-        });
-    });
+    group.bench_function("raw_reqwest_post_same_timeouts", |b| b.iter(raw_post));
     // The layers between raw reqwest and the client, to see where the difference goes.
     let transport = HttpTransport::with_defaults().unwrap();
     let soap_request = || {
@@ -187,9 +215,7 @@ fn round_trip(c: &mut Criterion) {
             decode_rpc::<wire::CashCreateInvoiceRpcResponse>(r.text().unwrap()).unwrap()
         });
     });
-    group.bench_function("paybridge_create_invoice", |b| {
-        b.iter(|| rt.block_on(client.create_invoice(&inv)).unwrap());
-    });
+    group.bench_function("paybridge_create_invoice", |b| b.iter(create_invoice));
     group.finish();
 }
 

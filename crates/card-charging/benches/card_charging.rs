@@ -16,6 +16,7 @@ use paybridge_card_charging::{
     Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
 };
 use paybridge_core::http::HttpTransport;
+use paybridge_core::sandbox::interleaved_medians;
 use paybridge_core::{Currency, Money};
 use secrecy::SecretString;
 
@@ -85,6 +86,28 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .unwrap();
 
+    let raw_post = || {
+        rt.block_on(async {
+            raw_configured
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        })
+    };
+    let charge = || rt.block_on(client.charge(&card, amount, &rid)).unwrap();
+    let (raw_median, ours) = interleaved_medians(20_000, raw_post, charge);
+    println!(
+        "charge, 20000 interleaved pairs: raw reqwest median {raw_median:?}, paybridge median {ours:?}, ratio {:.3}",
+        ours.as_secs_f64() / raw_median.as_secs_f64()
+    );
+
     let mut group = c.benchmark_group("charge_round_trip_loopback");
     group.bench_function("paybridge_transport_send", |b| {
         b.iter(|| {
@@ -99,9 +122,7 @@ fn round_trip(c: &mut Criterion) {
             rt.block_on(bare.send(req)).unwrap()
         });
     });
-    group.bench_function("paybridge_charge", |b| {
-        b.iter(|| rt.block_on(client.charge(&card, amount, &rid)).unwrap());
-    });
+    group.bench_function("paybridge_charge", |b| b.iter(charge));
     for (name, raw) in [
         ("raw_reqwest_post", &raw),
         ("raw_reqwest_post_same_timeouts", &raw_configured),

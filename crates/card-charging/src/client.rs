@@ -1,5 +1,6 @@
 //! The gateway's native API: `charging` and `check`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use paybridge_core::http::{HttpRequest, HttpTransport};
@@ -175,14 +176,15 @@ impl Client {
             .await
     }
 
-    /// Validate, then build the request's fields in the documented order.
-    fn fields(
-        &self,
+    /// Validate, then build the request's fields in the documented order. Only the amount
+    /// and the sign are new text; the rest is borrowed.
+    fn fields<'a>(
+        &'a self,
         command: Command,
-        card: &Card,
+        card: &'a Card,
         declared_value: Money,
-        request_id: &RequestId,
-    ) -> Result<[(&'static str, String); 8], CardChargingError> {
+        request_id: &'a RequestId,
+    ) -> Result<[(&'static str, Cow<'a, str>); 8], CardChargingError> {
         if declared_value.currency() != Currency::VND {
             return Err(CardChargingError::Input(format!(
                 "card values are in VND, got {}",
@@ -216,14 +218,14 @@ impl Client {
             },
         );
         Ok([
-            ("telco", card.telco.as_str().to_owned()),
-            ("code", card.code().to_owned()),
-            ("serial", card.serial.clone()),
-            ("amount", value.to_string()),
-            ("request_id", request_id.as_str().to_owned()),
-            ("partner_id", self.config.partner_id.clone()),
-            ("sign", sign),
-            ("command", command.as_str().to_owned()),
+            ("telco", Cow::Borrowed(card.telco.as_str())),
+            ("code", Cow::Borrowed(card.code())),
+            ("serial", Cow::Borrowed(&card.serial)),
+            ("amount", Cow::Owned(value.to_string())),
+            ("request_id", Cow::Borrowed(request_id.as_str())),
+            ("partner_id", Cow::Borrowed(&self.config.partner_id)),
+            ("sign", Cow::Owned(sign)),
+            ("command", Cow::Borrowed(command.as_str())),
         ])
     }
 
@@ -235,18 +237,20 @@ impl Client {
         request_id: &RequestId,
     ) -> Result<ChargeResult, CardChargingError> {
         let fields = self.fields(command, card, declared_value, request_id)?;
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let pairs = fields.each_ref().map(|(k, v)| (*k, v.as_ref()));
         let encoded = self.config.encoding.encode(&self.config.endpoint, &pairs);
         let mut request = if encoded.get {
             HttpRequest::get(encoded.url)
         } else {
             HttpRequest::post(encoded.url, encoded.body)
         };
-        if let Some(ct) = &encoded.content_type {
-            request = request.header(http::header::CONTENT_TYPE, ct)?;
-        }
+        request = match encoded.content_type {
+            Some(Cow::Borrowed(ct)) => request.static_header(http::header::CONTENT_TYPE, ct),
+            Some(Cow::Owned(ct)) => request.header(http::header::CONTENT_TYPE, &ct)?,
+            None => request,
+        };
         request = request
-            .header(http::header::ACCEPT, "application/json")?
+            .static_header(http::header::ACCEPT, "application/json")
             .idempotent(command == Command::Check)
             .operation(PROVIDER_ID, command.as_str());
         let response = match self.transport.send(request).await {

@@ -31,7 +31,7 @@ pub enum BodyEncoding {
 pub(crate) struct EncodedRequest {
     pub get: bool,
     pub url: String,
-    pub content_type: Option<String>,
+    pub content_type: Option<Cow<'static, str>>,
     pub body: Bytes,
 }
 
@@ -49,7 +49,7 @@ impl BodyEncoding {
             Self::Form => EncodedRequest {
                 get: false,
                 url: endpoint.to_owned(),
-                content_type: Some("application/x-www-form-urlencoded".into()),
+                content_type: Some(Cow::Borrowed("application/x-www-form-urlencoded")),
                 body: Bytes::from(form()),
             },
             Self::Query => {
@@ -69,7 +69,7 @@ impl BodyEncoding {
                 EncodedRequest {
                     get: false,
                     url: endpoint.to_owned(),
-                    content_type: Some("application/json".into()),
+                    content_type: Some(Cow::Borrowed("application/json")),
                     body: Bytes::from(serde_json::Value::Object(map).to_string()),
                 }
             }
@@ -91,7 +91,9 @@ impl BodyEncoding {
                 EncodedRequest {
                     get: false,
                     url: endpoint.to_owned(),
-                    content_type: Some(format!("multipart/form-data; boundary={boundary}")),
+                    content_type: Some(Cow::Owned(format!(
+                        "multipart/form-data; boundary={boundary}"
+                    ))),
                     body: Bytes::from(body),
                 }
             }

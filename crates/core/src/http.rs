@@ -172,6 +172,20 @@ impl HttpRequest {
         Ok(self)
     }
 
+    /// Add a header whose value is a constant (no validation or copy at run time).
+    #[must_use]
+    pub fn static_header(mut self, name: HeaderName, value: &'static str) -> Self {
+        // `from_static` panics on what `from_str` refuses: check first (visible ASCII, space
+        // and tab), and drop an invalid constant rather than panic.
+        if value
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        {
+            self.headers.push((name, HeaderValue::from_static(value)));
+        }
+        self
+    }
+
     /// Mark whether the request may be retried.
     #[must_use]
     pub fn idempotent(mut self, idempotent: bool) -> Self {
@@ -406,6 +420,15 @@ impl HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_headers_are_kept_unless_invalid() {
+        let r = HttpRequest::get("http://h/")
+            .static_header(http::header::ACCEPT, "application/json")
+            .static_header(http::header::CONTENT_TYPE, "bad\nvalue");
+        assert_eq!(r.headers.len(), 1);
+        assert_eq!(r.headers[0].1, "application/json");
+    }
 
     #[test]
     fn endpoints_must_be_http_urls() {

@@ -8,7 +8,9 @@
 //! - [`Error`]: the common error every provider error maps into;
 //! - [`http`]: one shared `reqwest` client (rustls) with timeouts, a streamed body limit,
 //!   tracing and a retry policy that only retries idempotent requests;
-//! - [`soap`]: SOAP 1.1 / 1.2 envelopes around yaserde payloads, Fault decoding, rpc/encoded helpers;
+//! - [`soap`]: SOAP 1.1 / 1.2 envelopes around yaserde payloads, Fault decoding, rpc/encoded
+//!   values and the direct codec generated rpc/encoded types implement ([`soap::call_rpc`]);
+//! - [`json`]: a strict in-place JSON scanner for callback hot paths (serde stays the fallback);
 //! - [`signature`]: md5 / sha512 / HMAC-SHA512 hex and constant-time verification;
 //! - [`notification`]: raw callbacks and the [`Verified`] typestate;
 //! - [`seen`]: the idempotency hook for callbacks.

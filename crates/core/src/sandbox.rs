@@ -42,3 +42,28 @@ pub async fn callback_receiver(
     });
     Ok((url, rx, task))
 }
+
+/// Medians of `a` and `b` measured pair by pair: the calls alternate, so a machine whose
+/// speed drifts (a shared VM drifts by 20 % within minutes) slows both sides alike. This is
+/// how the round-trip benchmarks compare paybridge with a raw `reqwest` call.
+pub fn interleaved_medians<A, B>(
+    pairs: usize,
+    mut a: impl FnMut() -> A,
+    mut b: impl FnMut() -> B,
+) -> (std::time::Duration, std::time::Duration) {
+    let mut a_times = Vec::with_capacity(pairs);
+    let mut b_times = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        let t = std::time::Instant::now();
+        std::hint::black_box(a());
+        a_times.push(t.elapsed());
+        let t = std::time::Instant::now();
+        std::hint::black_box(b());
+        b_times.push(t.elapsed());
+    }
+    let median = |mut v: Vec<std::time::Duration>| {
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    (median(a_times), median(b_times))
+}

@@ -4,7 +4,6 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::indexing_slicing,
     reason = "benchmark harness"
 )]
 
@@ -14,6 +13,7 @@ use axum::body::Bytes;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_core::http::{HttpConfig, HttpTransport};
+use paybridge_core::sandbox::interleaved_medians;
 use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
 use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap, wrap_rpc,
@@ -107,31 +107,6 @@ fn loopback_server(rt: &tokio::runtime::Runtime) -> String {
     })
 }
 
-/// The ratio measured pair by pair: a raw call and a paybridge call alternate, so that the
-/// machine's speed drifting (a shared 2-core VM drifts by 20 % within minutes) affects both
-/// sides alike. Prints the median of each side and their ratio.
-fn interleaved_ratio<A, B>(raw: &impl Fn() -> A, ours: &impl Fn() -> B) {
-    const PAIRS: usize = 20_000;
-    let mut raw_ns = Vec::with_capacity(PAIRS);
-    let mut ours_ns = Vec::with_capacity(PAIRS);
-    for _ in 0..PAIRS {
-        let t = std::time::Instant::now();
-        black_box(raw());
-        raw_ns.push(t.elapsed().as_nanos());
-        let t = std::time::Instant::now();
-        black_box(ours());
-        ours_ns.push(t.elapsed().as_nanos());
-    }
-    raw_ns.sort_unstable();
-    ours_ns.sort_unstable();
-    let (r, o) = (raw_ns[PAIRS / 2], ours_ns[PAIRS / 2]);
-    #[allow(clippy::cast_precision_loss, reason = "a printed ratio")]
-    let ratio = o as f64 / r as f64;
-    println!(
-        "create_invoice interleaved over {PAIRS} pairs: raw reqwest median {r} ns, paybridge median {o} ns, ratio {ratio:.3}"
-    );
-}
-
 fn round_trip(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -183,7 +158,11 @@ fn round_trip(c: &mut Criterion) {
         })
     };
     let create_invoice = || rt.block_on(client.create_invoice(&inv)).unwrap();
-    interleaved_ratio(&raw_post, &create_invoice);
+    let (raw_median, ours) = interleaved_medians(20_000, raw_post, create_invoice);
+    println!(
+        "create_invoice, 20000 interleaved pairs: raw reqwest median {raw_median:?}, paybridge median {ours:?}, ratio {:.3}",
+        ours.as_secs_f64() / raw_median.as_secs_f64()
+    );
 
     let mut group = c.benchmark_group("create_invoice_round_trip_loopback");
     group.bench_function("raw_reqwest_post_same_timeouts", |b| b.iter(raw_post));

@@ -16,7 +16,7 @@ use paybridge_card_charging::{
     Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
 };
 use paybridge_core::http::HttpTransport;
-use paybridge_core::sandbox::interleaved_medians;
+use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio};
 use paybridge_core::{Currency, Money};
 use secrecy::SecretString;
 
@@ -102,11 +102,9 @@ fn round_trip(c: &mut Criterion) {
         })
     };
     let charge = || rt.block_on(client.charge(&card, amount, &rid)).unwrap();
-    let (raw_median, ours) = interleaved_medians(20_000, raw_post, charge);
-    println!(
-        "charge, 20000 interleaved pairs: raw reqwest median {raw_median:?}, paybridge median {ours:?}, ratio {:.3}",
-        ours.as_secs_f64() / raw_median.as_secs_f64()
-    );
+    if bench_requested("charge_round_trip_loopback") {
+        print_interleaved_ratio("charge", 20_000, raw_post, charge);
+    }
 
     let mut group = c.benchmark_group("charge_round_trip_loopback");
     group.bench_function("paybridge_transport_send", |b| {

@@ -317,16 +317,13 @@ impl<'a> WireFields<'a> {
 /// (property-tested).
 fn scan_flat_object(text: &str) -> Option<WireFields<'_>> {
     let b = text.as_bytes();
-    let (values, end): ([_; 12], _) =
-        json::scan_fields_by(text, json::skip_ws(b, 0), WireFields::index)?;
-    (json::skip_ws(b, end) == b.len()).then_some(())?;
     let mut fields = WireFields::default();
-    for (i, value) in values.into_iter().enumerate() {
-        if let (Some(value), Some(slot)) = (value, fields.slot_at(i)) {
-            *slot = value.into();
+    let end = json::scan_fields_into(text, json::skip_ws(b, 0), WireFields::index, |i, v| {
+        if let Some(slot) = fields.slot_at(i) {
+            *slot = v.into();
         }
-    }
-    Some(fields)
+    })?;
+    (json::skip_ws(b, end) == b.len()).then_some(fields)
 }
 
 impl<'a> From<json::Scalar<'a>> for Flex<'a> {

@@ -324,10 +324,20 @@ impl HttpTransport {
         };
         let started = Instant::now();
         let mut attempt = 1;
+        // The last attempt takes the URL itself; earlier ones a copy.
+        let mut url = Some(url);
         loop {
             let span = tracing::Span::current();
             span.record("attempt", attempt);
-            let outcome = self.send_once(request, url.clone()).await;
+            let this_url = if attempt < max_attempts {
+                url.clone()
+            } else {
+                url.take()
+            };
+            let outcome = match this_url {
+                Some(u) => self.send_once(request, u).await,
+                None => Err(Error::Config("no URL left to send to".into())),
+            };
             let retry = attempt < max_attempts
                 && match &outcome {
                     Ok(resp) => matches!(resp.status, 429 | 502 | 503 | 504),
@@ -382,17 +392,28 @@ impl HttpTransport {
         {
             return Err(too_large());
         }
-        let mut body = BytesMut::new();
+        // Small answers arrive as one chunk: kept as is, copied only when a second comes.
+        let mut first: Option<Bytes> = None;
+        let mut joined = BytesMut::new();
+        let mut total = 0_usize;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.map_reqwest(e))? {
-            if body.len() + chunk.len() > limit {
+            total += chunk.len();
+            if total > limit {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            if let Some(f) = first.take() {
+                joined.extend_from_slice(&f);
+            }
+            if joined.is_empty() {
+                first = Some(chunk);
+            } else {
+                joined.extend_from_slice(&chunk);
+            }
         }
         Ok(HttpResponse {
             status,
             headers,
-            body: body.freeze(),
+            body: first.unwrap_or_else(|| joined.freeze()),
         })
     }
 

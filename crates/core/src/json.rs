@@ -247,18 +247,42 @@ pub fn scan_fields_by<const N: usize>(
     index: impl Fn(&str) -> Option<usize>,
 ) -> Option<([Option<Scalar<'_>>; N], usize)> {
     let mut values = [const { None }; N];
-    let end = scan_object(text, start, |key, at| {
-        let Some(slot) = index(key).and_then(|i| values.get_mut(i)) else {
+    let end = scan_fields_into(
+        text,
+        start,
+        |key| index(key).filter(|i| *i < N),
+        |i, v| {
+            if let Some(slot) = values.get_mut(i) {
+                *slot = Some(v);
+            }
+        },
+    )?;
+    Some((values, end))
+}
+
+/// The object at `start` read field by field into the caller's own slots: `index` names the
+/// slot of a field (fewer than 64), `set` stores its scalar. The rules of [`scan_fields`]
+/// apply (a slot filled twice or a non-scalar value: `None`). No intermediate array.
+pub fn scan_fields_into<'t>(
+    text: &'t str,
+    start: usize,
+    index: impl Fn(&str) -> Option<usize>,
+    mut set: impl FnMut(usize, Scalar<'t>),
+) -> Option<usize> {
+    let mut seen = 0_u64;
+    scan_object(text, start, |key, at| {
+        let Some(i) = index(key).filter(|i| *i < 64) else {
             return skip_value(text, at);
         };
-        if slot.is_some() {
+        let bit = 1_u64 << i;
+        if seen & bit != 0 {
             return None;
         }
+        seen |= bit;
         let (value, end) = scan_scalar(text, at)?;
-        *slot = Some(value);
+        set(i, value);
         Some(end)
-    })?;
-    Some((values, end))
+    })
 }
 
 /// A whole document that is one object: [`scan_object`] plus nothing but whitespace around.

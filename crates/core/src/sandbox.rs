@@ -67,3 +67,40 @@ pub fn interleaved_medians<A, B>(
     };
     (median(a_times), median(b_times))
 }
+
+/// Whether the benchmark group `group` was asked for on the command line (`cargo bench --
+/// FILTER`; no filter: everything). A filter names it when the filter's part before the
+/// first `/` (regex anchors dropped) is part of the group's name. Lets a bench skip
+/// expensive setup nobody asked for.
+#[must_use]
+pub fn bench_requested(group: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-') && a.parse::<f64>().is_err())
+        .collect();
+    filters.is_empty()
+        || filters.iter().any(|f| {
+            let head = f
+                .trim_start_matches('^')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            group.contains(head.trim_end_matches('$'))
+        })
+}
+
+/// [`interleaved_medians`] of a raw call and ours, printed as one line; returns ours/raw.
+#[allow(clippy::print_stdout, reason = "a benchmark's report")]
+pub fn print_interleaved_ratio<A, B>(
+    label: &str,
+    pairs: usize,
+    raw: impl FnMut() -> A,
+    ours: impl FnMut() -> B,
+) -> f64 {
+    let (raw_median, our_median) = interleaved_medians(pairs, raw, ours);
+    let ratio = our_median.as_secs_f64() / raw_median.as_secs_f64();
+    println!(
+        "{label}, {pairs} interleaved pairs: raw reqwest median {raw_median:?}, paybridge median {our_median:?}, ratio {ratio:.3}"
+    );
+    ratio
+}

@@ -245,6 +245,36 @@ async fn streamed_body_over_the_limit_is_refused_without_buffering() {
     );
 }
 
+/// A body sent in several chunks, with pauses so that they arrive apart, is read whole and
+/// in order (the one-chunk fast path must not lose or reorder anything).
+#[tokio::test]
+async fn chunked_body_arrives_whole_and_in_order() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let pieces = ["<a>", "", "first,", "second,", "third</a>"];
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0_u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let head =
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: text/xml\r\n\r\n";
+        sock.write_all(head).await.unwrap();
+        for piece in pieces.iter().filter(|p| !p.is_empty()) {
+            let frame = format!("{:x}\r\n{piece}\r\n", piece.len());
+            sock.write_all(frame.as_bytes()).await.unwrap();
+            sock.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sock.write_all(b"0\r\n\r\n").await.unwrap();
+    });
+    let t = transport(Duration::from_secs(5), 1 << 20);
+    let r = t
+        .send(HttpRequest::post(format!("http://{addr}/"), "x"))
+        .await
+        .unwrap();
+    assert_eq!(&r.body[..], pieces.concat().as_bytes());
+}
+
 #[tokio::test]
 async fn non_idempotent_request_is_sent_exactly_once_on_failure() {
     let server = MockServer::start().await;

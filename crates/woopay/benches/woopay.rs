@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_core::http::{HttpConfig, HttpTransport};
-use paybridge_core::sandbox::interleaved_medians;
+use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio};
 use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
 use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap, wrap_rpc,
@@ -158,11 +158,9 @@ fn round_trip(c: &mut Criterion) {
         })
     };
     let create_invoice = || rt.block_on(client.create_invoice(&inv)).unwrap();
-    let (raw_median, ours) = interleaved_medians(20_000, raw_post, create_invoice);
-    println!(
-        "create_invoice, 20000 interleaved pairs: raw reqwest median {raw_median:?}, paybridge median {ours:?}, ratio {:.3}",
-        ours.as_secs_f64() / raw_median.as_secs_f64()
-    );
+    if bench_requested("create_invoice_round_trip_loopback") {
+        print_interleaved_ratio("create_invoice", 20_000, raw_post, create_invoice);
+    }
 
     let mut group = c.benchmark_group("create_invoice_round_trip_loopback");
     group.bench_function("raw_reqwest_post_same_timeouts", |b| b.iter(raw_post));

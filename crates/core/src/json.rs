@@ -29,6 +29,7 @@ pub enum Scalar<'a> {
 
 /// The index of the first non-whitespace byte at or after `i`.
 #[must_use]
+#[inline]
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
@@ -38,6 +39,7 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// Where a string's plain run ends: a quote, a backslash or a control character (which JSON
 /// forbids raw).
+#[inline]
 fn is_string_stop(c: u8) -> bool {
     c == b'"' || c == b'\\' || c < 0x20
 }
@@ -49,6 +51,7 @@ fn is_string_stop(c: u8) -> bool {
 /// because borrows run upwards, so the lowest flag is always exact. Callback bodies are a
 /// few hundred bytes of short strings: this is most of their scanning time.
 #[must_use]
+#[inline]
 pub fn string_run_len(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
@@ -74,6 +77,7 @@ pub fn string_run_len(b: &[u8]) -> Option<usize> {
 /// An object key starting at its opening quote, as raw text, and the index after it.
 /// Keys are plain names; a key with an escape is left to serde (`None`).
 #[must_use]
+#[inline]
 pub fn scan_key(text: &str, start: usize) -> Option<(&str, usize)> {
     let b = text.as_bytes();
     if b.get(start) != Some(&b'"') {
@@ -86,6 +90,7 @@ pub fn scan_key(text: &str, start: usize) -> Option<(&str, usize)> {
 
 /// A string starting at its opening quote: the value (unescaped) and the index after it.
 #[must_use]
+#[inline]
 pub fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     let b = text.as_bytes();
     if b.get(start) != Some(&b'"') {
@@ -115,6 +120,7 @@ pub fn scan_string(text: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
 /// A scalar starting at `i` (no leading whitespace) and the index after it; `None` for an
 /// array, an object or anything invalid.
 #[must_use]
+#[inline]
 pub fn scan_scalar(text: &str, i: usize) -> Option<(Scalar<'_>, usize)> {
     let literal = |word: &str, v: Scalar<'static>| {
         text.get(i..i + word.len())
@@ -133,6 +139,7 @@ pub fn scan_scalar(text: &str, i: usize) -> Option<(Scalar<'_>, usize)> {
 
 /// A number starting at `start`. Integers are checked and converted in the same pass; a
 /// fraction or an exponent switches to the float grammar. Integers beyond `i64` are `None`.
+#[inline]
 fn scan_number(text: &str, start: usize) -> Option<(Scalar<'_>, usize)> {
     let b = text.as_bytes();
     let negative = b.get(start) == Some(&b'-');

@@ -16,7 +16,7 @@ use paybridge_card_charging::{
     Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
 };
 use paybridge_core::http::HttpTransport;
-use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio};
+use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio, raw_reqwest_post};
 use paybridge_core::{Currency, Money};
 use secrecy::SecretString;
 
@@ -86,24 +86,17 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .unwrap();
 
-    let raw_post = || {
-        rt.block_on(async {
-            raw_configured
-                .post(&url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-        })
-    };
+    // The same POST of the same bytes, by a raw reqwest client.
+    let body = bytes::Bytes::from(body);
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("accept", "application/json"),
+    ];
+    let raw_post =
+        |raw: &reqwest::Client| rt.block_on(raw_reqwest_post(raw, &url, &headers, body.clone()));
     let charge = || rt.block_on(client.charge(&card, amount, &rid)).unwrap();
     if bench_requested("charge_round_trip_loopback") {
-        print_interleaved_ratio("charge", 20_000, raw_post, charge);
+        print_interleaved_ratio("charge", 20_000, || raw_post(&raw_configured), charge);
     }
 
     let mut group = c.benchmark_group("charge_round_trip_loopback");
@@ -125,22 +118,7 @@ fn round_trip(c: &mut Criterion) {
         ("raw_reqwest_post", &raw),
         ("raw_reqwest_post_same_timeouts", &raw_configured),
     ] {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    raw.post(&url)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .header("accept", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap()
-                        .bytes()
-                        .await
-                        .unwrap()
-                })
-            });
-        });
+        group.bench_function(name, |b| b.iter(|| raw_post(raw)));
     }
     group.finish();
 }

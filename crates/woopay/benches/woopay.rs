@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_core::http::{HttpConfig, HttpTransport};
-use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio};
+use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio, raw_reqwest_post};
 use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
 use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap, wrap_rpc,
@@ -142,21 +142,13 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .unwrap();
 
-    let raw_post = || {
-        rt.block_on(async {
-            raw.post(&url)
-                .header("content-type", "text/xml; charset=utf-8")
-                .header("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\"")
-                .header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-        })
-    };
+    let body = Bytes::from(body);
+    let headers = [
+        ("content-type", "text/xml; charset=utf-8"),
+        ("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\""),
+        ("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5"),
+    ];
+    let raw_post = || rt.block_on(raw_reqwest_post(&raw, &url, &headers, body.clone()));
     let create_invoice = || rt.block_on(client.create_invoice(&inv)).unwrap();
     if bench_requested("create_invoice_round_trip_loopback") {
         print_interleaved_ratio("create_invoice", 20_000, raw_post, create_invoice);

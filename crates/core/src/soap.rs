@@ -18,8 +18,6 @@
 //! assert!(env.body.contains("Ping"));
 //! ```
 
-use std::fmt::Write as _;
-
 use http::HeaderName;
 use yaserde::{YaDeserialize, YaSerialize};
 
@@ -206,27 +204,48 @@ fn wrap_with(
     body_len: usize,
     write_body: impl FnOnce(&mut String),
 ) -> String {
-    let p = &style.prefix;
+    let p = style.prefix.as_str();
     let mut out = String::with_capacity(body_len + header.map_or(0, str::len) + 400);
-    let _ = write!(
-        out,
-        r#"<?xml version="1.0" encoding="utf-8"?><{p}:Envelope xmlns:{p}="{}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}""#,
-        style.version.namespace()
+    put(
+        &mut out,
+        &[
+            r#"<?xml version="1.0" encoding="utf-8"?><"#,
+            p,
+            ":Envelope xmlns:",
+            p,
+            "=\"",
+            style.version.namespace(),
+            "\" xmlns:xsi=\"",
+            XSI_NS,
+            "\" xmlns:xsd=\"",
+            XSD_NS,
+            "\"",
+        ],
     );
     for (prefix, uri) in &style.namespaces {
-        let _ = write!(out, r#" xmlns:{prefix}="{}""#, xml::escape_attr(uri));
+        put(&mut out, &[" xmlns:", prefix, "=\""]);
+        xml::escape_into(&mut out, uri, true);
+        out.push('"');
     }
     if style.encoding_style {
-        let _ = write!(out, r#" {p}:encodingStyle="{SOAP_ENC_NS}""#);
+        put(&mut out, &[" ", p, ":encodingStyle=\"", SOAP_ENC_NS, "\""]);
     }
-    out.push('>');
+    put(&mut out, &[">"]);
     if let Some(h) = header {
-        let _ = write!(out, "<{p}:Header>{h}</{p}:Header>");
+        put(&mut out, &["<", p, ":Header>", h, "</", p, ":Header>"]);
     }
-    let _ = write!(out, "<{p}:Body>");
+    put(&mut out, &["<", p, ":Body>"]);
     write_body(&mut out);
-    let _ = write!(out, "</{p}:Body></{p}:Envelope>");
+    put(&mut out, &["</", p, ":Body></", p, ":Envelope>"]);
     out
+}
+
+/// Append `parts` in order (plain appends rather than `write!`: envelopes are written on
+/// every request).
+fn put(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
+    }
 }
 
 /// Serialize a yaserde value as an element, without XML declaration or indentation.

@@ -211,6 +211,8 @@ struct Session {
 struct Inner {
     config: WoopayConfig,
     transport: HttpTransport,
+    /// PHP SoapServer's envelope style, built once.
+    style: EnvelopeStyle,
     session: tokio::sync::Mutex<Option<Session>>,
     generation: AtomicU64,
     logins: AtomicU64,
@@ -376,6 +378,7 @@ impl Client {
             inner: Arc::new(Inner {
                 config,
                 transport,
+                style: EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
                 session: tokio::sync::Mutex::new(None),
                 generation: AtomicU64::new(0),
                 logins: AtomicU64::new(0),
@@ -390,11 +393,8 @@ impl Client {
     }
 
     /// The request envelope of an operation, encoded once (a renewed session resends it).
-    fn envelope(request: &impl RpcElement) -> Bytes {
-        Bytes::from(wrap_rpc(
-            &EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
-            request,
-        ))
+    fn envelope(&self, request: &impl RpcElement) -> Bytes {
+        Bytes::from(wrap_rpc(&self.inner.style, request))
     }
 
     /// Post one operation and decode its answer; `Ok((data, code))`.
@@ -453,7 +453,7 @@ impl Client {
             }),
         };
         let (data, code) = self
-            .post::<wire::CoreLoginRpcResponse>(&LOGIN, Self::envelope(&req), None)
+            .post::<wire::CoreLoginRpcResponse>(&LOGIN, self.envelope(&req), None)
             .await?;
         if code != ErrorCode::from_code(0) {
             return Err(WoopayError::Api(code));
@@ -511,7 +511,7 @@ impl Client {
         op: &Op,
         request: &impl RpcElement,
     ) -> Result<Option<A::Data>, WoopayError> {
-        let envelope = Self::envelope(request);
+        let envelope = self.envelope(request);
         let mut renewed = false;
         loop {
             let session = self.session().await?;

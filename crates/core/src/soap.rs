@@ -495,8 +495,8 @@ pub struct SoapCall<'a> {
     pub operation: &'static str,
     /// Whether the call may be retried by the transport.
     pub idempotent: bool,
-    /// Extra headers (e.g. a session cookie).
-    pub extra_headers: Vec<(HeaderName, String)>,
+    /// Extra headers (e.g. a session cookie, best marked sensitive).
+    pub extra_headers: Vec<(HeaderName, http::HeaderValue)>,
 }
 
 /// Post an envelope and read the answer: the body is read before the status is judged, so a
@@ -529,14 +529,10 @@ async fn exchange<T>(
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
-    for (name, value) in call
-        .version
-        .request_headers(call.action)
-        .into_iter()
-        .chain(call.extra_headers)
-    {
+    for (name, value) in call.version.request_headers(call.action) {
         request = request.header(name, &value)?;
     }
+    request.headers.extend(call.extra_headers);
     let response = transport.send(request).await?;
     let parsed = response.text().and_then(read);
     match parsed {

@@ -204,8 +204,21 @@ pub fn frame_url(operation_url: &str) -> String {
 
 #[derive(Clone)]
 struct Session {
-    key: SecretString,
+    /// `Cookie: session=<key>`, built once per login and marked sensitive (a bearer
+    /// credential: `Debug` of the value prints nothing).
+    cookie: http::HeaderValue,
     generation: u64,
+}
+
+impl Session {
+    fn new(key: &SecretString, generation: u64) -> Result<Self, WoopayError> {
+        let mut cookie = http::HeaderValue::from_str(&format!("session={}", key.expose_secret()))
+            .map_err(|_| {
+            WoopayError::Decode("core_login: session key is not header-safe".into())
+        })?;
+        cookie.set_sensitive(true);
+        Ok(Self { cookie, generation })
+    }
 }
 
 struct Inner {
@@ -402,15 +415,10 @@ impl Client {
         &self,
         op: &Op,
         envelope: Bytes,
-        session: Option<&SecretString>,
+        cookie: Option<&http::HeaderValue>,
     ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
-        let extra_headers = session
-            .map(|s| {
-                vec![(
-                    http::header::COOKIE,
-                    format!("session={}", s.expose_secret()),
-                )]
-            })
+        let extra_headers = cookie
+            .map(|c| vec![(http::header::COOKIE, c.clone())])
             .unwrap_or_default();
         let call = SoapCall {
             endpoint: &self.inner.config.endpoint,
@@ -433,10 +441,10 @@ impl Client {
     pub async fn login(&self) -> Result<LoginInfo, WoopayError> {
         let mut slot = self.inner.session.lock().await;
         let info = self.do_login().await?;
-        *slot = Some(Session {
-            key: info.session.clone(),
-            generation: self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
-        });
+        *slot = Some(Session::new(
+            &info.session,
+            self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
+        )?);
         Ok(info)
     }
 
@@ -489,10 +497,10 @@ impl Client {
             return Ok(s.clone());
         }
         let info = self.do_login().await?;
-        let session = Session {
-            key: info.session,
-            generation: self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
-        };
+        let session = Session::new(
+            &info.session,
+            self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
+        )?;
         *slot = Some(session.clone());
         Ok(session)
     }
@@ -516,7 +524,7 @@ impl Client {
         loop {
             let session = self.session().await?;
             let (data, code) = self
-                .post::<A>(op, envelope.clone(), Some(&session.key))
+                .post::<A>(op, envelope.clone(), Some(&session.cookie))
                 .await?;
             match code.code() {
                 0 => return Ok(data),

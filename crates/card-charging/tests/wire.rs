@@ -305,11 +305,11 @@ async fn check_is_retried_on_transient_failures() {
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn a_charge_answered_503_is_not_retried() {
+/// A form charge answered with `status` and `body`: the error and how many requests arrived.
+async fn charge_answered(status: u16, body: &str) -> (CardChargingError, usize) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .respond_with(ResponseTemplate::new(status).set_body_string(body))
         .mount(&server)
         .await;
     let c = client(
@@ -322,6 +322,12 @@ async fn a_charge_answered_503_is_not_retried() {
         .charge(&sample_card(), vnd("50000"), &RequestId::new("1").unwrap())
         .await
         .unwrap_err();
+    (err, server.received_requests().await.unwrap().len())
+}
+
+#[tokio::test]
+async fn a_charge_answered_503_is_not_retried() {
+    let (err, requests) = charge_answered(503, "busy").await;
     assert!(
         matches!(
             err,
@@ -332,7 +338,7 @@ async fn a_charge_answered_503_is_not_retried() {
         ),
         "{err:?}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(requests, 1);
 }
 
 #[tokio::test]
@@ -422,21 +428,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn html_error_page_is_a_transport_error_with_status() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
-        .mount(&server)
-        .await;
-    let c = client(
-        &server.uri(),
-        BodyEncoding::Form,
-        SignScheme::CodeSerial,
-        Duration::from_secs(5),
-    );
-    let err = c
-        .charge(&sample_card(), vnd("50000"), &RequestId::new("1").unwrap())
-        .await
-        .unwrap_err();
+    let (err, _) = charge_answered(502, "<html>Bad Gateway</html>").await;
     assert!(
         matches!(
             err,

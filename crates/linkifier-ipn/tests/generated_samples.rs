@@ -10,56 +10,15 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod common;
+
+use common::{sample, with_values};
 use paybridge_core::soap::{Envelope, SoapVersion};
 use paybridge_core::xml::{XsdDecimal, canonicalize};
 use paybridge_linkifier_ipn::generated::payment_notification::{
     BuyerInfo, CDataRecordIpn, IPN_EVENT_RAISED_ACTION, IpnEventRaised, IpnEventRaisedResponse,
     IpnEventRaisedResult,
 };
-
-fn sample(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/../../schemas/linkifier/samples/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-fn with_values(xml: &str) -> String {
-    xml.replace(
-        "<PayProviderID>long</PayProviderID>",
-        "<PayProviderID>7</PayProviderID>",
-    )
-    .replace(
-        "<SalesSiteID>long</SalesSiteID>",
-        "<SalesSiteID>12</SalesSiteID>",
-    )
-    .replace(
-        "<SalesSiteProductID>long</SalesSiteProductID>",
-        "<SalesSiteProductID>345</SalesSiteProductID>",
-    )
-    .replace(
-        "<CustomerID>long</CustomerID>",
-        "<CustomerID>9000000001</CustomerID>",
-    )
-    .replace(
-        "<TransactionTypeID>int</TransactionTypeID>",
-        "<TransactionTypeID>1</TransactionTypeID>",
-    )
-    .replace(
-        "<PayProviderAmount>double</PayProviderAmount>",
-        "<PayProviderAmount>19.99</PayProviderAmount>",
-    )
-    .replace(
-        "<SaleQuantity>int</SaleQuantity>",
-        "<SaleQuantity>2</SaleQuantity>",
-    )
-    .replace(
-        "<HasErrors>boolean</HasErrors>",
-        "<HasErrors>true</HasErrors>",
-    )
-    .replace("<ErrorCode>int</ErrorCode>", "<ErrorCode>17</ErrorCode>")
-}
 
 #[test]
 fn soap_action_constant() {

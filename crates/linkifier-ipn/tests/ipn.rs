@@ -7,6 +7,10 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod common;
+
+use common::{sample, with_values};
+
 use std::time::{Duration, Instant};
 
 use paybridge_core::http::HttpTransport;
@@ -22,14 +26,6 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn sample(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/../../schemas/linkifier/samples/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
 
 /// The record the provider page's sample shows, with its placeholders as values.
 fn placeholder_record() -> IpnRecord {
@@ -67,39 +63,10 @@ fn placeholder_record() -> IpnRecord {
 }
 
 fn sample_with_values(name: &str, hash: &str) -> String {
-    sample(name)
-        .replace(
-            "<PayProviderID>long</PayProviderID>",
-            "<PayProviderID>7</PayProviderID>",
-        )
-        .replace(
-            "<SalesSiteID>long</SalesSiteID>",
-            "<SalesSiteID>12</SalesSiteID>",
-        )
-        .replace(
-            "<SalesSiteProductID>long</SalesSiteProductID>",
-            "<SalesSiteProductID>345</SalesSiteProductID>",
-        )
-        .replace(
-            "<CustomerID>long</CustomerID>",
-            "<CustomerID>9000000001</CustomerID>",
-        )
-        .replace(
-            "<TransactionTypeID>int</TransactionTypeID>",
-            "<TransactionTypeID>1</TransactionTypeID>",
-        )
-        .replace(
-            "<PayProviderAmount>double</PayProviderAmount>",
-            "<PayProviderAmount>19.99</PayProviderAmount>",
-        )
-        .replace(
-            "<SaleQuantity>int</SaleQuantity>",
-            "<SaleQuantity>2</SaleQuantity>",
-        )
-        .replace(
-            "<VerifyHASH>string</VerifyHASH>",
-            &format!("<VerifyHASH>{hash}</VerifyHASH>"),
-        )
+    with_values(&sample(name)).replace(
+        "<VerifyHASH>string</VerifyHASH>",
+        &format!("<VerifyHASH>{hash}</VerifyHASH>"),
+    )
 }
 
 #[test]

@@ -260,18 +260,27 @@ impl Parser<'_> {
             self.ws();
             self.value(depth + 1)?;
             self.ws();
-            match self.s.get(self.i) {
-                Some(b',') => {
-                    self.i += 1;
-                    self.out.push(',');
-                }
-                Some(b'}') => {
-                    self.i += 1;
-                    self.out.push('}');
-                    return Ok(());
-                }
-                _ => return self.err("expected ',' or '}'"),
+            if self.separator(b'}')? {
+                return Ok(());
             }
+        }
+    }
+
+    /// After a member or an element: `,` (more follow: `false`) or `close` (the container
+    /// ends: `true`), copied to the output.
+    fn separator(&mut self, close: u8) -> Result<bool, JsonError> {
+        match self.s.get(self.i) {
+            Some(b',') => {
+                self.i += 1;
+                self.out.push(',');
+                Ok(false)
+            }
+            Some(&c) if c == close => {
+                self.i += 1;
+                self.out.push(char::from(c));
+                Ok(true)
+            }
+            _ => self.err(&format!("expected ',' or '{}'", char::from(close))),
         }
     }
 
@@ -288,17 +297,8 @@ impl Parser<'_> {
             self.ws();
             self.value(depth + 1)?;
             self.ws();
-            match self.s.get(self.i) {
-                Some(b',') => {
-                    self.i += 1;
-                    self.out.push(',');
-                }
-                Some(b']') => {
-                    self.i += 1;
-                    self.out.push(']');
-                    return Ok(());
-                }
-                _ => return self.err("expected ',' or ']'"),
+            if self.separator(b']')? {
+                return Ok(());
             }
         }
     }

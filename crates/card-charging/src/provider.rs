@@ -63,11 +63,7 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            create_payment: true,
-            payment_status: true,
-            notifications: true,
-        }
+        Capabilities::ALL
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {

@@ -242,22 +242,11 @@ pub fn scan_fields<'t, const N: usize>(
     start: usize,
     names: [&str; N],
 ) -> Option<([Option<Scalar<'t>>; N], usize)> {
-    scan_fields_by(text, start, |key| names.iter().position(|n| *n == key))
-}
-
-/// [`scan_fields`] with the field index given by `index` (a `match` on the name is faster
-/// than searching a long list of names).
-#[must_use]
-pub fn scan_fields_by<const N: usize>(
-    text: &str,
-    start: usize,
-    index: impl Fn(&str) -> Option<usize>,
-) -> Option<([Option<Scalar<'_>>; N], usize)> {
     let mut values = [const { None }; N];
     let end = scan_fields_into(
         text,
         start,
-        |key| index(key).filter(|i| *i < N),
+        |key| names.iter().position(|n| *n == key),
         |i, v| {
             if let Some(slot) = values.get_mut(i) {
                 *slot = Some(v);
@@ -268,7 +257,7 @@ pub fn scan_fields_by<const N: usize>(
 }
 
 /// The object at `start` read field by field into the caller's own slots: `index` names the
-/// slot of a field (fewer than 64), `set` stores its scalar. The rules of [`scan_fields`]
+/// slot of a field (fewer than 64; a `match` on the name is fastest), `set` stores its scalar. The rules of [`scan_fields`]
 /// apply (a slot filled twice or a non-scalar value: `None`). No intermediate array.
 pub fn scan_fields_into<'t>(
     text: &'t str,

@@ -24,6 +24,22 @@ pub struct Capabilities {
     pub notifications: bool,
 }
 
+impl Capabilities {
+    /// Every operation: payments, status, notifications.
+    pub const ALL: Self = Self {
+        create_payment: true,
+        payment_status: true,
+        notifications: true,
+    };
+
+    /// Notifications only (IPN-style providers); the other operations report `Unsupported`.
+    pub const NOTIFICATIONS_ONLY: Self = Self {
+        create_payment: false,
+        payment_status: false,
+        notifications: true,
+    };
+}
+
 /// A payment to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRequest {

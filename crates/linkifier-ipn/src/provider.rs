@@ -39,11 +39,7 @@ impl PaymentProvider for LinkifierProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            create_payment: false,
-            payment_status: false,
-            notifications: true,
-        }
+        Capabilities::NOTIFICATIONS_ONLY
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {

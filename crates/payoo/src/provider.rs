@@ -47,11 +47,7 @@ impl PaymentProvider for PayooProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            create_payment: true,
-            payment_status: true,
-            notifications: true,
-        }
+        Capabilities::ALL
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {

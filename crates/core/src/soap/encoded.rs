@@ -12,7 +12,8 @@ use crate::{Error, Result};
 
 pub use roxmltree::Node;
 
-const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// rpc/encoded is SOAP 1.1 only.
+const SOAP_ENV_NS: &str = super::SoapVersion::V11.namespace();
 
 /// Decoding from an element of an already parsed document.
 ///

@@ -683,52 +683,30 @@ fn payoo_commands_in_both_soap_versions() {
         r#"{"NewStatus": 2, "OrderID": "CLI-false", "ShopID": 1234}"#,
     )
     .unwrap();
-    let (out, v) = run(
-        &[
-            "--json",
-            "payoo",
-            "call",
-            "--endpoint",
-            ep,
-            "--api-name",
-            "UpdateOrderStatus",
-            "--param",
-            param.to_str().unwrap(),
-        ],
-        &env,
-    );
+    // The same command each time; the parameter file changes in between.
+    let update_status = || {
+        run(
+            &[
+                "--json",
+                "payoo",
+                "call",
+                "--endpoint",
+                ep,
+                "--api-name",
+                "UpdateOrderStatus",
+                "--param",
+                param.to_str().unwrap(),
+            ],
+            &env,
+        )
+    };
+    let (out, v) = update_status();
     assert_eq!(out.status.code(), Some(0), "{v}");
-    let (out, v) = run(
-        &[
-            "--json",
-            "payoo",
-            "call",
-            "--endpoint",
-            ep,
-            "--api-name",
-            "UpdateOrderStatus",
-            "--param",
-            param.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let (out, v) = update_status();
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["ack"], "SuccessWithWarning");
     std::fs::write(&param, r#"{"Bogus": 1}"#).unwrap();
-    let (out, v) = run(
-        &[
-            "--json",
-            "payoo",
-            "call",
-            "--endpoint",
-            ep,
-            "--api-name",
-            "UpdateOrderStatus",
-            "--param",
-            param.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let (out, v) = update_status();
     assert_eq!(out.status.code(), Some(2), "{v}");
     let _ = std::fs::remove_dir_all(dir);
 }

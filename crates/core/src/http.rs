@@ -172,6 +172,14 @@ impl HttpRequest {
         Ok(self)
     }
 
+    /// Add a header whose value was built for it (validated, not copied).
+    pub fn owned_header(mut self, name: HeaderName, value: String) -> Result<Self> {
+        let v = HeaderValue::from_maybe_shared(Bytes::from(value))
+            .map_err(|_| Error::Input(format!("invalid value for header {name}")))?;
+        self.headers.push((name, v));
+        Ok(self)
+    }
+
     /// Add a header whose value is a constant (no validation or copy at run time).
     #[must_use]
     pub fn static_header(mut self, name: HeaderName, value: &'static str) -> Self {

@@ -4,6 +4,8 @@
 //! Documents with a DTD are refused (roxmltree's default): no entity is ever expanded, so
 //! "billion laughs" and external-entity documents fail fast.
 
+pub mod compact;
+
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -189,8 +191,10 @@ fn escape(s: &str, attr: bool) -> String {
 /// Append `s` escaped as element content, or (`attr`) as a double-quoted attribute value.
 /// A carriage return is written as `&#13;` so that it survives XML's line-end normalization.
 pub fn escape_into(out: &mut String, s: &str, attr: bool) {
+    // Byte-wise: every character escaped is ASCII, so the split points are char boundaries.
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r');
     let mut rest = s;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\r']) {
+    while let Some(at) = rest.bytes().position(|b| special(&b)) {
         let (plain, tail) = rest.split_at(at);
         out.push_str(plain);
         let mut chars = tail.chars();

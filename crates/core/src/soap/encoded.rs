@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::{Error, Result};
 
-pub use roxmltree::Node;
+pub use crate::xml::compact::Node;
 
 /// rpc/encoded is SOAP 1.1 only.
 const SOAP_ENV_NS: &str = super::SoapVersion::V11.namespace();
@@ -64,37 +64,20 @@ pub mod ns {
 /// The value of the attribute `{namespace}local` (`None`: unqualified).
 #[must_use]
 pub fn attribute(node: Node<'_, '_>, namespace: Option<&str>, local: &str) -> Option<String> {
-    let found = match namespace {
-        Some(ns) => node.attribute((ns, local)),
-        None => node.attribute(local),
-    };
-    found.map(str::to_owned)
+    node.attribute(namespace, local).map(str::to_owned)
 }
 
 /// The element children of `node`, in document order.
 pub fn elements<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
-    node.children().filter(Node::is_element)
+    node.children()
 }
 
 /// The concatenated text of `node`'s text children, trimmed; `None` when that is empty.
 /// Trimmed as yaserde reads it (and as every `get()` parses it): both codecs agree.
 #[must_use]
 pub fn text_content(node: Node<'_, '_>) -> Option<String> {
-    let mut texts = node
-        .children()
-        .filter(Node::is_text)
-        .filter_map(|t| t.text());
-    let first = texts.next()?;
-    let text = match texts.next() {
-        // The usual case, one text node: no intermediate string.
-        None => first.trim().to_owned(),
-        Some(second) => {
-            let mut all = format!("{first}{second}");
-            texts.for_each(|t| all.push_str(t));
-            all.trim().to_owned()
-        }
-    };
-    (!text.is_empty()).then_some(text)
+    let text = node.text();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Append `<tag a="v"…>`, skipping absent attributes.
@@ -174,8 +157,8 @@ pub fn parse_array_type(value: &str) -> Option<(&str, usize)> {
 
 /// Whether an element is `xsi:nil="true"` (or `"1"`).
 #[must_use]
-pub fn is_nil(node: roxmltree::Node<'_, '_>) -> bool {
-    matches!(node.attribute((super::XSI_NS, "nil")), Some("true" | "1"))
+pub fn is_nil(node: Node<'_, '_>) -> bool {
+    matches!(node.attribute(ns::XSI, "nil"), Some("true" | "1"))
 }
 
 macro_rules! encoded_value {

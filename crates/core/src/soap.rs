@@ -198,16 +198,54 @@ pub fn wrap_rpc<T: encoded::RpcElement>(style: &EnvelopeStyle, body: &T) -> Stri
     wrap_with(style, None, 1024, |out| body.encode_element(out))
 }
 
+/// An envelope style written out once: the text before and after the body element, for
+/// clients that send many envelopes of one style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeTemplate {
+    head: String,
+    tail: String,
+}
+
+impl EnvelopeTemplate {
+    /// The template of `style` (no header).
+    #[must_use]
+    pub fn new(style: &EnvelopeStyle) -> Self {
+        let mut head = String::new();
+        write_head(style, None, &mut head);
+        let mut tail = String::new();
+        write_tail(style, &mut tail);
+        Self { head, tail }
+    }
+
+    /// [`wrap_rpc`] with this template's style.
+    #[must_use]
+    pub fn wrap_rpc<T: encoded::RpcElement>(&self, body: &T) -> String {
+        let mut out = String::with_capacity(self.head.len() + 1024 + self.tail.len());
+        out.push_str(&self.head);
+        body.encode_element(&mut out);
+        out.push_str(&self.tail);
+        out
+    }
+}
+
 fn wrap_with(
     style: &EnvelopeStyle,
     header: Option<&str>,
     body_len: usize,
     write_body: impl FnOnce(&mut String),
 ) -> String {
-    let p = style.prefix.as_str();
     let mut out = String::with_capacity(body_len + header.map_or(0, str::len) + 400);
+    write_head(style, header, &mut out);
+    write_body(&mut out);
+    write_tail(style, &mut out);
+    out
+}
+
+/// Everything before the body element: declaration, envelope, header, `<Body>`.
+fn write_head(style: &EnvelopeStyle, header: Option<&str>, out: &mut String) {
+    let p = style.prefix.as_str();
     put(
-        &mut out,
+        out,
         &[
             r#"<?xml version="1.0" encoding="utf-8"?><"#,
             p,
@@ -223,21 +261,24 @@ fn wrap_with(
         ],
     );
     for (prefix, uri) in &style.namespaces {
-        put(&mut out, &[" xmlns:", prefix, "=\""]);
-        xml::escape_into(&mut out, uri, true);
+        put(out, &[" xmlns:", prefix, "=\""]);
+        xml::escape_into(out, uri, true);
         out.push('"');
     }
     if style.encoding_style {
-        put(&mut out, &[" ", p, ":encodingStyle=\"", SOAP_ENC_NS, "\""]);
+        put(out, &[" ", p, ":encodingStyle=\"", SOAP_ENC_NS, "\""]);
     }
-    put(&mut out, &[">"]);
+    put(out, &[">"]);
     if let Some(h) = header {
-        put(&mut out, &["<", p, ":Header>", h, "</", p, ":Header>"]);
+        put(out, &["<", p, ":Header>", h, "</", p, ":Header>"]);
     }
-    put(&mut out, &["<", p, ":Body>"]);
-    write_body(&mut out);
-    put(&mut out, &["</", p, ":Body></", p, ":Envelope>"]);
-    out
+    put(out, &["<", p, ":Body>"]);
+}
+
+/// Everything after the body element.
+fn write_tail(style: &EnvelopeStyle, out: &mut String) {
+    let p = style.prefix.as_str();
+    put(out, &["</", p, ":Body></", p, ":Envelope>"]);
 }
 
 /// Append `parts` in order (plain appends rather than `write!`: envelopes are written on

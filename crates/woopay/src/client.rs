@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use paybridge_core::http::HttpTransport;
 use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString, RpcElement};
-use paybridge_core::soap::{self, EnvelopeStyle, SoapCall, SoapVersion, wrap_rpc};
+use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
 use paybridge_core::{Currency, Money};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -224,8 +224,8 @@ impl Session {
 struct Inner {
     config: WoopayConfig,
     transport: HttpTransport,
-    /// PHP SoapServer's envelope style, built once.
-    style: EnvelopeStyle,
+    /// PHP SoapServer's envelope style, written out once.
+    envelope: EnvelopeTemplate,
     session: tokio::sync::Mutex<Option<Session>>,
     generation: AtomicU64,
     logins: AtomicU64,
@@ -391,7 +391,7 @@ impl Client {
             inner: Arc::new(Inner {
                 config,
                 transport,
-                style: EnvelopeStyle::rpc_encoded("ns1", NAMESPACE),
+                envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
                 session: tokio::sync::Mutex::new(None),
                 generation: AtomicU64::new(0),
                 logins: AtomicU64::new(0),
@@ -407,7 +407,7 @@ impl Client {
 
     /// The request envelope of an operation, encoded once (a renewed session resends it).
     fn envelope(&self, request: &impl RpcElement) -> Bytes {
-        Bytes::from(wrap_rpc(&self.inner.style, request))
+        Bytes::from(self.inner.envelope.wrap_rpc(request))
     }
 
     /// Post one operation and decode its answer; `Ok((data, code))`.

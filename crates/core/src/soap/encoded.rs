@@ -114,19 +114,25 @@ pub fn start_rpc_element(
     namespace: &str,
     encoding_style: Option<&str>,
 ) {
-    start_tag(
-        out,
-        tag,
-        &[
-            ("xmlns:tns", Some(namespace)),
-            ("xmlns:SOAP-ENV", Some(SOAP_ENV_NS)),
-            ("xmlns:xsi", Some(super::XSI_NS)),
-            ("xmlns:xsd", Some(super::XSD_NS)),
-            ("xmlns:SOAP-ENC", Some(super::SOAP_ENC_NS)),
-            ("SOAP-ENV:encodingStyle", encoding_style),
-        ],
-    );
+    out.push('<');
+    out.push_str(tag);
+    out.push_str(" xmlns:tns=\"");
+    crate::xml::escape_into(out, namespace, true);
+    out.push_str(RPC_DECLARATIONS);
+    if let Some(style) = encoding_style {
+        out.push_str(" SOAP-ENV:encodingStyle=\"");
+        crate::xml::escape_into(out, style, true);
+        out.push('"');
+    }
+    out.push('>');
 }
+
+/// The constant declarations of [`start_rpc_element`], written in one piece (checked against
+/// the namespace constants in the tests).
+const RPC_DECLARATIONS: &str = "\" xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+     xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+     xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
+     xmlns:SOAP-ENC=\"http://schemas.xmlsoap.org/soap/encoding/\"";
 
 /// Decode a child into its optional slot (the last occurrence wins, as with yaserde).
 pub fn decode_into<T: DecodeNode>(slot: &mut Option<T>, node: Node<'_, '_>) -> Result<()> {
@@ -262,3 +268,25 @@ encoded_value!(
     /// An `xsd:boolean` value (`true`/`false`/`1`/`0`).
     EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, ToString::to_string
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_declarations_are_the_namespace_constants() {
+        let expected = format!(
+            "\" xmlns:SOAP-ENV=\"{SOAP_ENV_NS}\" xmlns:xsi=\"{}\" xmlns:xsd=\"{}\" xmlns:SOAP-ENC=\"{}\"",
+            super::super::XSI_NS,
+            super::super::XSD_NS,
+            super::super::SOAP_ENC_NS
+        );
+        assert_eq!(RPC_DECLARATIONS, expected);
+        let mut out = String::new();
+        start_rpc_element(&mut out, "tns:op", "urn:a&b", Some("enc"));
+        assert_eq!(
+            out,
+            format!("<tns:op xmlns:tns=\"urn:a&amp;b{expected} SOAP-ENV:encodingStyle=\"enc\">")
+        );
+    }
+}

@@ -322,12 +322,6 @@ fn unescape(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// One attribute as written, before namespaces are resolved.
-struct RawAttribute<'i> {
-    qname: &'i str,
-    value: Cow<'i, str>,
-}
-
 /// An open element.
 struct Open<'i> {
     id: usize,
@@ -345,7 +339,6 @@ struct Parser<'i> {
     /// In-scope declarations, innermost last: prefix (`""` for the default) and URI
     /// (`None`: the default namespace undeclared).
     scope: Vec<(&'i str, Option<&'i str>)>,
-    raw: Vec<RawAttribute<'i>>,
 }
 
 impl<'i> Parser<'i> {
@@ -360,7 +353,6 @@ impl<'i> Parser<'i> {
             },
             open: Vec::with_capacity(8),
             scope: Vec::with_capacity(8),
-            raw: Vec::with_capacity(8),
         }
     }
 
@@ -531,7 +523,9 @@ impl<'i> Parser<'i> {
             return None;
         }
         let qname = self.qname()?;
-        self.raw.clear();
+        // Attributes go in as written (qualified name, no namespace), are checked for
+        // repeats, then resolved in place once this element's declarations are known.
+        let first = self.doc.attributes.len();
         let empty = loop {
             let spaced = self.skip_space();
             match self.peek()? {
@@ -547,43 +541,33 @@ impl<'i> Parser<'i> {
                 _ if spaced => {
                     let name = self.qname()?;
                     let value = self.attribute_value()?;
-                    if self.raw.iter().any(|a| a.qname == name) {
+                    if self
+                        .doc
+                        .attributes
+                        .get(first..)?
+                        .iter()
+                        .any(|a| a.name == name)
+                    {
                         return None;
                     }
-                    self.raw.push(RawAttribute { qname: name, value });
+                    self.doc.attributes.push(Attribute {
+                        namespace: None,
+                        name,
+                        value,
+                    });
                 }
                 _ => return None,
             }
         };
         let scope = self.scope.len();
-        self.declare()?;
+        self.declare(first)?;
         let (prefix, name) = split(qname);
         let namespace = self.lookup(prefix.unwrap_or(""));
         if prefix.is_some() && namespace.is_none() {
             return None;
         }
-        let first_attribute = index(self.doc.attributes.len());
-        for a in std::mem::take(&mut self.raw) {
-            let (prefix, local) = split(a.qname);
-            let namespace = match prefix {
-                Some("xmlns") => continue,
-                None if local == "xmlns" => continue,
-                Some(p) => Some(self.lookup(p)?),
-                None => None,
-            };
-            let added = self.doc.attributes.get(first_attribute as usize..)?;
-            if added
-                .iter()
-                .any(|b| b.name == local && b.namespace == namespace)
-            {
-                return None;
-            }
-            self.doc.attributes.push(Attribute {
-                namespace,
-                name: local,
-                value: a.value,
-            });
-        }
+        self.resolve_attributes(first)?;
+        let first_attribute = index(first);
         let id = self.doc.elements.len();
         self.doc.elements.push(Element {
             name,
@@ -601,10 +585,10 @@ impl<'i> Parser<'i> {
         Some(())
     }
 
-    /// Push this element's namespace declarations onto the scope.
-    fn declare(&mut self) -> Option<()> {
-        for a in &self.raw {
-            let prefix = match split(a.qname) {
+    /// Push the namespace declarations among the attributes from `first` onto the scope.
+    fn declare(&mut self, first: usize) -> Option<()> {
+        for a in self.doc.attributes.get(first..)? {
+            let prefix = match split(a.name) {
                 (Some("xmlns"), p) => p,
                 (None, "xmlns") => "",
                 _ => continue,
@@ -623,6 +607,36 @@ impl<'i> Parser<'i> {
             }
             self.scope.push((prefix, Some(uri)));
         }
+        Some(())
+    }
+
+    /// Resolve the attributes from `first` in place, dropping the declarations; `None` on an
+    /// unbound prefix or two attributes with one expanded name.
+    fn resolve_attributes(&mut self, first: usize) -> Option<()> {
+        let mut kept = first;
+        for i in first..self.doc.attributes.len() {
+            let qname = self.doc.attributes.get(i)?.name;
+            let (prefix, local) = split(qname);
+            let namespace = match prefix {
+                Some("xmlns") => continue,
+                None if local == "xmlns" => continue,
+                Some(p) => Some(self.lookup(p)?),
+                None => None,
+            };
+            let resolved = self.doc.attributes.get(first..kept)?;
+            if resolved
+                .iter()
+                .any(|b| b.name == local && b.namespace == namespace)
+            {
+                return None;
+            }
+            self.doc.attributes.swap(kept, i);
+            let a = self.doc.attributes.get_mut(kept)?;
+            a.name = local;
+            a.namespace = namespace;
+            kept += 1;
+        }
+        self.doc.attributes.truncate(kept);
         Some(())
     }
 

@@ -2,8 +2,8 @@
 //! operation, over rpc/encoded SOAP 1.1 with the generated wire types.
 //!
 //! Sessions: the first call logs in (`core_login`); every later call sends
-//! `Cookie: session=<key>`. Concurrent first calls share one login (the session slot is locked
-//! while logging in). An answer with code 5, 606 or 607 (session missing or expired) drops that
+//! `Cookie: session=<key>`. Concurrent first calls share one login (a login lock is held
+//! while logging in; callers that find no session wait on it, then take the new session). An answer with code 5, 606 or 607 (session missing or expired) drops that
 //! session, logs in again and repeats the call — once.
 
 use std::sync::Arc;
@@ -226,7 +226,10 @@ struct Inner {
     transport: HttpTransport,
     /// PHP SoapServer's envelope style, written out once.
     envelope: EnvelopeTemplate,
-    session: tokio::sync::Mutex<Option<Session>>,
+    /// The current session (held only to read or replace it, never across an await).
+    session: std::sync::Mutex<Option<Session>>,
+    /// Held while logging in, so that concurrent callers wait for one login.
+    login: tokio::sync::Mutex<()>,
     generation: AtomicU64,
     logins: AtomicU64,
 }
@@ -392,7 +395,8 @@ impl Client {
                 config,
                 transport,
                 envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
-                session: tokio::sync::Mutex::new(None),
+                session: std::sync::Mutex::new(None),
+                login: tokio::sync::Mutex::new(()),
                 generation: AtomicU64::new(0),
                 logins: AtomicU64::new(0),
             }),
@@ -439,13 +443,28 @@ impl Client {
 
     /// Log in now (`core_login`) and keep the session for later calls.
     pub async fn login(&self) -> Result<LoginInfo, WoopayError> {
-        let mut slot = self.inner.session.lock().await;
+        let _login = self.inner.login.lock().await;
         let info = self.do_login().await?;
-        *slot = Some(Session::new(
+        self.keep(&info)?;
+        Ok(info)
+    }
+
+    /// Make `info`'s session the current one.
+    fn keep(&self, info: &LoginInfo) -> Result<Session, WoopayError> {
+        let session = Session::new(
             &info.session,
             self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
-        )?);
-        Ok(info)
+        )?;
+        *self.slot() = Some(session.clone());
+        Ok(session)
+    }
+
+    /// The session slot (a panic elsewhere while it was held leaves a valid `Option`).
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn do_login(&self) -> Result<LoginInfo, WoopayError> {
@@ -492,22 +511,21 @@ impl Client {
     /// The current session, logging in if there is none. Callers that arrive during a login
     /// wait for it instead of logging in themselves.
     async fn session(&self) -> Result<Session, WoopayError> {
-        let mut slot = self.inner.session.lock().await;
-        if let Some(s) = slot.as_ref() {
-            return Ok(s.clone());
+        if let Some(s) = self.slot().clone() {
+            return Ok(s);
+        }
+        let _login = self.inner.login.lock().await;
+        // Someone else may have logged in while this caller waited.
+        if let Some(s) = self.slot().clone() {
+            return Ok(s);
         }
         let info = self.do_login().await?;
-        let session = Session::new(
-            &info.session,
-            self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
-        )?;
-        *slot = Some(session.clone());
-        Ok(session)
+        self.keep(&info)
     }
 
     /// Forget `generation`'s session, unless another caller already replaced it.
-    async fn invalidate(&self, generation: u64) {
-        let mut slot = self.inner.session.lock().await;
+    fn invalidate(&self, generation: u64) {
+        let mut slot = self.slot();
         if slot.as_ref().is_some_and(|s| s.generation == generation) {
             *slot = None;
         }
@@ -534,7 +552,7 @@ impl Client {
                         code = code.code(),
                         "session expired, logging in again"
                     );
-                    self.invalidate(session.generation).await;
+                    self.invalidate(session.generation);
                     renewed = true;
                 }
                 _ => return Err(WoopayError::Api(code)),

@@ -16,8 +16,11 @@
 
 use std::borrow::Cow;
 
-/// Deeper documents are left to roxmltree.
-const MAX_DEPTH: usize = 256;
+/// Deeper documents, and documents with more namespace declarations in scope at once, are
+/// left to roxmltree (SOAP answers are a handful of levels deep and declare a handful of
+/// prefixes): the parser's stacks are then fixed arrays instead of allocations.
+const MAX_DEPTH: usize = 32;
+const MAX_DECLARATIONS: usize = 32;
 
 /// An element tree: elements in document order, each with its attributes and text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -323,6 +326,7 @@ fn unescape(raw: &str) -> Option<String> {
 }
 
 /// An open element.
+#[derive(Clone, Copy, Default)]
 struct Open<'i> {
     id: usize,
     qname: &'i str,
@@ -335,10 +339,10 @@ struct Parser<'i> {
     bytes: &'i [u8],
     pos: usize,
     doc: Document<'i>,
-    open: Vec<Open<'i>>,
+    open: Stack<Open<'i>, MAX_DEPTH>,
     /// In-scope declarations, innermost last: prefix (`""` for the default) and URI
     /// (`None`: the default namespace undeclared).
-    scope: Vec<(&'i str, Option<&'i str>)>,
+    scope: Stack<(&'i str, Option<&'i str>), MAX_DECLARATIONS>,
 }
 
 impl<'i> Parser<'i> {
@@ -347,12 +351,13 @@ impl<'i> Parser<'i> {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            // Sized for a typical answer while staying small allocations.
             doc: Document {
-                elements: Vec::with_capacity(16),
+                elements: Vec::with_capacity(14),
                 attributes: Vec::with_capacity(16),
             },
-            open: Vec::with_capacity(8),
-            scope: Vec::with_capacity(8),
+            open: Stack::default(),
+            scope: Stack::default(),
         }
     }
 
@@ -519,9 +524,6 @@ impl<'i> Parser<'i> {
 
     /// After `<`: a start tag or an empty-element tag.
     fn start_tag(&mut self) -> Option<()> {
-        if self.open.len() >= MAX_DEPTH {
-            return None;
-        }
         let qname = self.qname()?;
         // Attributes go in as written (qualified name, no namespace), are checked for
         // repeats, then resolved in place once this element's declarations are known.
@@ -580,7 +582,7 @@ impl<'i> Parser<'i> {
         if empty {
             self.scope.truncate(scope);
         } else {
-            self.open.push(Open { id, qname, scope });
+            self.open.push(Open { id, qname, scope })?;
         }
         Some(())
     }
@@ -605,7 +607,7 @@ impl<'i> Parser<'i> {
             {
                 return None;
             }
-            self.scope.push((prefix, Some(uri)));
+            self.scope.push((prefix, Some(uri)))?;
         }
         Some(())
     }
@@ -644,6 +646,7 @@ impl<'i> Parser<'i> {
     /// named prefix `None` when it is unbound (named prefixes are never bound to `""`).
     fn lookup(&self, prefix: &str) -> Option<&'i str> {
         self.scope
+            .items()
             .iter()
             .rev()
             .find(|(p, _)| *p == prefix)
@@ -691,6 +694,54 @@ impl<'i> Parser<'i> {
         let open = self.open.last()?;
         append_text(&mut self.doc.elements.get_mut(open.id)?.text, piece);
         Some(())
+    }
+}
+
+/// A stack in a fixed array; `push` fails when it is full.
+struct Stack<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy + Default, const N: usize> Default for Stack<T, N> {
+    fn default() -> Self {
+        Self {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> Stack<T, N> {
+    fn push(&mut self, item: T) -> Option<()> {
+        *self.items.get_mut(self.len)? = item;
+        self.len += 1;
+        Some(())
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.len = self.len.checked_sub(1)?;
+        self.items.get(self.len).copied()
+    }
+
+    fn last(&self) -> Option<&T> {
+        self.items.get(self.len.checked_sub(1)?)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn items(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or_default()
     }
 }
 

@@ -136,10 +136,19 @@ impl SoapVersion {
     pub fn request_headers(self, action: &str) -> Vec<(HeaderName, String)> {
         let mut headers = vec![(http::header::CONTENT_TYPE, self.content_type(action))];
         if self == Self::V11 {
-            headers.push((SOAP_ACTION, format!("\"{action}\"")));
+            headers.push((SOAP_ACTION, quoted(action)));
         }
         headers
     }
+}
+
+/// `"value"` (the `SOAPAction` form), without the formatting machinery: it runs per request.
+fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    out.push_str(value);
+    out.push('"');
+    out
 }
 
 /// The SOAP 1.1 `SOAPAction` header.
@@ -604,7 +613,7 @@ async fn exchange<T>(
     request = match call.version {
         SoapVersion::V11 => request
             .static_header(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .owned_header(SOAP_ACTION, format!("\"{}\"", call.action))?,
+            .owned_header(SOAP_ACTION, quoted(call.action))?,
         SoapVersion::V12 => request.owned_header(
             http::header::CONTENT_TYPE,
             call.version.content_type(call.action),

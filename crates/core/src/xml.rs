@@ -191,10 +191,9 @@ fn escape(s: &str, attr: bool) -> String {
 /// Append `s` escaped as element content, or (`attr`) as a double-quoted attribute value.
 /// A carriage return is written as `&#13;` so that it survives XML's line-end normalization.
 pub fn escape_into(out: &mut String, s: &str, attr: bool) {
-    // Byte-wise: every character escaped is ASCII, so the split points are char boundaries.
-    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r');
+    // Every character escaped is ASCII, so the split points are char boundaries.
     let mut rest = s;
-    while let Some(at) = rest.bytes().position(|b| special(&b)) {
+    while let Some(at) = first_to_escape(rest.as_bytes()) {
         let (plain, tail) = rest.split_at(at);
         out.push_str(plain);
         let mut chars = tail.chars();
@@ -210,6 +209,39 @@ pub fn escape_into(out: &mut String, s: &str, attr: bool) {
         rest = chars.as_str();
     }
     out.push_str(rest);
+}
+
+/// The index of the first `&`, `<`, `>`, `"` or `\r` in `bytes`, eight bytes at a time (most
+/// values written have none): a byte equal to a needle makes its lane zero after the XOR, and
+/// the zero-lane test may flag a lane wrongly only above a lane flagged rightly, so the lowest
+/// flag is exact.
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r');
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        let mut flags = 0;
+        for needle in [b'&', b'<', b'>', b'"', b'\r'] {
+            let t = x ^ (ONES * u64::from(needle));
+            flags |= t.wrapping_sub(ONES) & !t;
+        }
+        let flags = flags & HIGH;
+        if flags != 0 {
+            return Some(offset + (flags.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(special)
+        .map(|at| offset + at)
 }
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -343,6 +375,34 @@ mod tests {
                 let _ = standalone_fragment(&s, doc.root_element());
             }
             let _ = canonicalize(&s);
+        }
+
+        #[test]
+        fn word_search_finds_what_a_byte_search_finds(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    proptest::strategy::Just(b'&'),
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'a'),
+                ],
+                0..40,
+            ),
+        ) {
+            let bytewise = bytes.iter().position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r'));
+            proptest::prop_assert_eq!(first_to_escape(&bytes), bytewise);
+        }
+
+        #[test]
+        fn escaped_text_reads_back(text in "\\PC{0,40}") {
+            let mut out = String::from("<a b=\"");
+            escape_into(&mut out, &text, true);
+            out.push_str("\">");
+            escape_into(&mut out, &text, false);
+            out.push_str("</a>");
+            let doc = parse(&out).unwrap();
+            proptest::prop_assert_eq!(doc.root_element().attribute("b"), Some(text.as_str()));
+            proptest::prop_assert_eq!(doc.root_element().text().unwrap_or_default(), text.as_str());
         }
     }
 }

@@ -873,6 +873,20 @@ mod tests {
     }
 
     #[test]
+    fn deep_or_declaration_heavy_documents_are_left_to_roxmltree() {
+        let nested = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(Document::parse(&nested(MAX_DEPTH)).is_some());
+        assert!(Document::parse(&nested(MAX_DEPTH + 1)).is_none());
+        assert!(reference(&nested(MAX_DEPTH + 1)).is_some());
+        let declarations = |n: usize| {
+            let attrs: String = (0..n).map(|i| format!(" xmlns:p{i}=\"urn:{i}\"")).collect();
+            format!("<a{attrs}/>")
+        };
+        assert!(Document::parse(&declarations(MAX_DECLARATIONS)).is_some());
+        assert!(Document::parse(&declarations(MAX_DECLARATIONS + 1)).is_none());
+    }
+
+    #[test]
     fn text_around_children_is_joined_as_roxmltree_joins_it() {
         for text in [
             "<a> x <b/> y </a>",

@@ -372,8 +372,8 @@ proptest::proptest! {
         let direct = decode_rpc::<wire::CashGetOperationDataRpcResponse>(&text);
         let via_roxmltree =
             decode_rpc::<wire::CashGetOperationDataRpcResponse>(&read_by_roxmltree(&text));
-        // The compact reader only decides how fast, never what: the same outcome either way
-        // (errors name positions, which the trailing comment does not move before the end).
+        // The compact reader only decides how fast, never what: the same value either way
+        // (error messages may name different positions: the comment lengthens the input).
         proptest::prop_assert_eq!(direct.as_ref().ok(), via_roxmltree.as_ref().ok(), "{}", text);
         if let Ok(env) = RawEnvelope::parse(&text) {
             let via_yaserde: Result<wire::CashGetOperationDataRpcResponse, _> = from_fragment(&env.body);

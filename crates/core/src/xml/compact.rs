@@ -280,39 +280,6 @@ const fn classes() -> [u8; 256] {
     table
 }
 
-/// The index of the first byte of class [`VALUE_STOP`] in `bytes` (`bytes.len()` if none),
-/// eight bytes at a time: each needle's zero-lane test and the below-0x20 test may flag a lane
-/// wrongly only above a lane flagged rightly, so the lowest flag is exact. Property-tested
-/// against the byte-wise search.
-fn first_value_stop(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let x = u64::from_le_bytes(word);
-        let mut flags = x.wrapping_sub(ONES * 0x20) & !x;
-        for needle in [b'"', b'\'', b'<', b'&', 0xEF] {
-            let t = x ^ (ONES * u64::from(needle));
-            flags |= t.wrapping_sub(ONES) & !t;
-        }
-        let flags = flags & HIGH;
-        if flags != 0 {
-            return offset + (flags.trailing_zeros() / 8) as usize;
-        }
-        offset += 8;
-    }
-    let rest = chunks.remainder();
-    offset
-        + rest
-            .iter()
-            .position(|&b| class(b) & VALUE_STOP != 0)
-            .unwrap_or(rest.len())
-}
-
 fn class(b: u8) -> u8 {
     CLASSES.get(usize::from(b)).copied().unwrap_or(0)
 }
@@ -489,7 +456,7 @@ impl<'i> Parser<'i> {
         self.pos += if stop == VALUE_STOP {
             // Values (namespace URIs, URLs) are the long runs, and hold no line breaks that
             // would stop a word-wide search early.
-            first_value_stop(rest)
+            super::first_of(rest, [b'"', b'\'', b'<', b'&', 0xEF], true).unwrap_or(rest.len())
         } else {
             rest.iter()
                 .position(|&b| class(b) & stop != 0)
@@ -1178,17 +1145,9 @@ mod tests {
         }
 
         #[test]
-        fn word_search_finds_what_a_byte_search_finds(
-            bytes in proptest::collection::vec(
-                prop_oneof![any::<u8>(), Just(b'"'), Just(b'&'), Just(0xEF), Just(b'a')],
-                0..40,
-            ),
-        ) {
-            let bytewise = bytes
-                .iter()
-                .position(|&b| class(b) & VALUE_STOP != 0)
-                .unwrap_or(bytes.len());
-            prop_assert_eq!(first_value_stop(&bytes), bytewise);
+        fn value_stops_are_the_value_stop_class(b: u8) {
+            let stops = super::super::first_of(&[b], [b'"', b'\'', b'<', b'&', 0xEF], true);
+            prop_assert_eq!(stops.is_some(), class(b) & VALUE_STOP != 0);
         }
 
         #[test]

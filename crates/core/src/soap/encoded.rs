@@ -4,6 +4,7 @@
 //! values below carry both attributes and keep the text as received; `get()` parses it.
 //! Generated rpc/encoded types use them for every scalar field.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -167,6 +168,70 @@ pub fn is_nil(node: Node<'_, '_>) -> bool {
     matches!(node.attribute(ns::XSI, "nil"), Some("true" | "1"))
 }
 
+/// An `xsi:type` value (`xsd:string`). The standard scalar types are held as constants, so
+/// building or reading the usual values allocates nothing for their type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, yaserde::DefaultYaSerde)]
+pub struct XsiType(Cow<'static, str>);
+
+impl XsiType {
+    /// The scalar types written without allocating.
+    const STANDARD: [&'static str; 6] = [
+        "xsd:string",
+        "xsd:int",
+        "xsd:float",
+        "xsd:boolean",
+        "xsd:double",
+        "xsd:decimal",
+    ];
+
+    /// A type known at compile time.
+    #[must_use]
+    pub const fn from_static(value: &'static str) -> Self {
+        Self(Cow::Borrowed(value))
+    }
+
+    /// A type as received (standard ones are not copied).
+    #[must_use]
+    pub fn new(value: &str) -> Self {
+        match Self::STANDARD.iter().find(|s| **s == value) {
+            Some(s) => Self::from_static(s),
+            None => Self(Cow::Owned(value.to_owned())),
+        }
+    }
+
+    /// The value as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for XsiType {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for XsiType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for XsiType {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(Self::new(s))
+    }
+}
+
+impl From<&str> for XsiType {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
 macro_rules! encoded_value {
     ($(#[$doc:meta])* $name:ident, $xsd:literal, $ty:ty, $parse:expr, $show:expr) => {
         $(#[$doc])*
@@ -175,7 +240,7 @@ macro_rules! encoded_value {
         pub struct $name {
             /// `xsi:type`, e.g. `xsd:int`.
             #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-            pub xsi_type: Option<String>,
+            pub xsi_type: Option<XsiType>,
             /// `xsi:nil`.
             #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
             pub xsi_nil: Option<String>,
@@ -187,7 +252,7 @@ macro_rules! encoded_value {
         impl DecodeNode for $name {
             fn decode_node(node: Node<'_, '_>) -> Result<Self> {
                 Ok(Self {
-                    xsi_type: attribute(node, ns::XSI, "type"),
+                    xsi_type: node.attribute(ns::XSI, "type").map(XsiType::new),
                     xsi_nil: attribute(node, ns::XSI, "nil"),
                     text: text_content(node),
                 })
@@ -222,13 +287,13 @@ macro_rules! encoded_value {
             #[must_use]
             pub fn new(value: $ty) -> Self {
                 let show: fn(&$ty) -> String = $show;
-                Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: Some(show(&value)) }
+                Self { xsi_type: Some(XsiType::from_static($xsd)), xsi_nil: None, text: Some(show(&value)) }
             }
 
             /// An empty element with its `xsi:type` (what PHP sends for an unset value).
             #[must_use]
             pub fn empty() -> Self {
-                Self { xsi_type: Some($xsd.to_owned()), xsi_nil: None, text: None }
+                Self { xsi_type: Some(XsiType::from_static($xsd)), xsi_nil: None, text: None }
             }
 
             /// Whether the element is `xsi:nil`.
@@ -272,6 +337,20 @@ encoded_value!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_xsi_types_are_constants_others_kept_as_received() {
+        assert!(matches!(XsiType::new("xsd:int").0, Cow::Borrowed(_)));
+        assert!(matches!(
+            EncString::empty().xsi_type.unwrap().0,
+            Cow::Borrowed("xsd:string")
+        ));
+        let other = XsiType::new("t:string");
+        assert!(matches!(other.0, Cow::Owned(_)));
+        assert_eq!(other.to_string(), "t:string");
+        assert_eq!("t:string".parse::<XsiType>().unwrap(), other);
+        assert_eq!(EncInt::new(5).xsi_type.as_deref(), Some("xsd:int"));
+    }
 
     #[test]
     fn rpc_declarations_are_the_namespace_constants() {

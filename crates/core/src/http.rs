@@ -303,7 +303,7 @@ impl HttpTransport {
     }
 
     /// Send a request, retrying it only if it is idempotent (see module docs).
-    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse> {
         let url = reqwest::Url::parse(&request.url)
             .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?;
         let span = tracing::info_span!(
@@ -316,12 +316,14 @@ impl HttpTransport {
             elapsed_ms = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retry(&request, url).instrument(span).await
+        self.send_with_retry(&mut request, url)
+            .instrument(span)
+            .await
     }
 
     async fn send_with_retry(
         &self,
-        request: &HttpRequest,
+        request: &mut HttpRequest,
         url: reqwest::Url,
     ) -> Result<HttpResponse> {
         let policy = self.inner.config.retry;
@@ -332,18 +334,18 @@ impl HttpTransport {
         };
         let started = Instant::now();
         let mut attempt = 1;
-        // The last attempt takes the URL itself; earlier ones a copy.
+        // The last attempt takes the URL and the body themselves; earlier ones copies.
         let mut url = Some(url);
         loop {
             let span = tracing::Span::current();
             span.record("attempt", attempt);
-            let this_url = if attempt < max_attempts {
-                url.clone()
+            let (this_url, body) = if attempt < max_attempts {
+                (url.clone(), request.body.clone())
             } else {
-                url.take()
+                (url.take(), std::mem::take(&mut request.body))
             };
             let outcome = match this_url {
-                Some(u) => self.send_once(request, u).await,
+                Some(u) => self.send_once(request, u, body).await,
                 None => Err(Error::Config("no URL left to send to".into())),
             };
             let retry = attempt < max_attempts
@@ -376,12 +378,17 @@ impl HttpTransport {
         }
     }
 
-    async fn send_once(&self, request: &HttpRequest, url: reqwest::Url) -> Result<HttpResponse> {
+    async fn send_once(
+        &self,
+        request: &HttpRequest,
+        url: reqwest::Url,
+        body: Bytes,
+    ) -> Result<HttpResponse> {
         let mut builder = self
             .inner
             .client
             .request(request.method.clone(), url)
-            .body(request.body.clone());
+            .body(body);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }

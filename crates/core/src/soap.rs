@@ -608,7 +608,9 @@ async fn exchange<T>(
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
-    request.headers.reserve(2 + call.extra_headers.len());
+    // The caller's headers' vector is reused (one allocation fewer per call).
+    request.headers = call.extra_headers;
+    request.headers.reserve(2);
     // What `request_headers` lists, without copying the values.
     request = match call.version {
         SoapVersion::V11 => request
@@ -619,7 +621,6 @@ async fn exchange<T>(
             call.version.content_type(call.action),
         )?,
     };
-    request.headers.extend(call.extra_headers);
     let response = transport.send(request).await?;
     let parsed = response.text().and_then(read);
     match parsed {

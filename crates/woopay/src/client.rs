@@ -409,7 +409,7 @@ impl Client {
         self.inner.logins.load(Ordering::Relaxed)
     }
 
-    /// The request envelope of an operation, encoded once (a renewed session resends it).
+    /// The request envelope of an operation.
     fn envelope(&self, request: &impl RpcElement) -> Bytes {
         Bytes::from(self.inner.envelope.wrap_rpc(request))
     }
@@ -537,13 +537,14 @@ impl Client {
         op: &Op,
         request: &impl RpcElement,
     ) -> Result<Option<A::Data>, WoopayError> {
-        let envelope = self.envelope(request);
+        // Encoded again only for the one resend after a renewal: the usual call hands its
+        // envelope over without a shared copy.
+        let mut envelope = Some(self.envelope(request));
         let mut renewed = false;
         loop {
             let session = self.session().await?;
-            let (data, code) = self
-                .post::<A>(op, envelope.clone(), Some(&session.cookie))
-                .await?;
+            let body = envelope.take().unwrap_or_else(|| self.envelope(request));
+            let (data, code) = self.post::<A>(op, body, Some(&session.cookie)).await?;
             match code.code() {
                 0 => return Ok(data),
                 _ if code.is_session_error() && !renewed => {
@@ -584,7 +585,9 @@ impl Client {
         Ok(Invoice {
             operation_id: int(d.operation_id.as_ref())?
                 .ok_or_else(|| WoopayError::Decode("no operationId".into()))?,
-            operation_url: text(d.operation_url.as_ref())?
+            operation_url: d
+                .operation_url
+                .and_then(EncString::into_value)
                 .ok_or_else(|| WoopayError::Decode("no operationUrl".into()))?,
         })
     }

@@ -321,6 +321,25 @@ encoded_value!(
     /// An `xsd:string` value.
     EncString, "xsd:string", String, |t| Some(t.to_owned()), Clone::clone
 );
+impl EncString {
+    /// [`get`](Self::get), taking the value: no copy when the text needs no trimming.
+    #[must_use]
+    pub fn into_value(self) -> Option<String> {
+        if self.is_nil() {
+            return None;
+        }
+        let text = self.text?;
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            None
+        } else if trimmed.len() == text.len() {
+            Some(text)
+        } else {
+            Some(trimmed.to_owned())
+        }
+    }
+}
+
 encoded_value!(
     /// An `xsd:int` value.
     EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), ToString::to_string
@@ -350,6 +369,20 @@ mod tests {
         assert_eq!(other.to_string(), "t:string");
         assert_eq!("t:string".parse::<XsiType>().unwrap(), other);
         assert_eq!(EncInt::new(5).xsi_type.as_deref(), Some("xsd:int"));
+    }
+
+    #[test]
+    fn into_value_reads_as_get() {
+        for text in [None, Some(""), Some("  "), Some("a"), Some(" a b ")] {
+            for nil in [None, Some("true")] {
+                let v = EncString {
+                    xsi_type: None,
+                    xsi_nil: nil.map(str::to_owned),
+                    text: text.map(str::to_owned),
+                };
+                assert_eq!(v.get().unwrap(), v.clone().into_value(), "{text:?} {nil:?}");
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! assert!(env.body.contains("Ping"));
 //! ```
 
+use std::borrow::Cow;
+
 use http::HeaderName;
 use yaserde::{YaDeserialize, YaSerialize};
 
@@ -72,7 +74,7 @@ impl SoapVersion {
     #[must_use]
     pub fn content_type(self, action: &str) -> String {
         match self {
-            Self::V11 => "text/xml; charset=utf-8".to_owned(),
+            Self::V11 => V11_CONTENT_TYPE.to_owned(),
             Self::V12 => format!("application/soap+xml; charset=utf-8; action=\"{action}\""),
         }
     }
@@ -134,13 +136,33 @@ impl SoapVersion {
     /// (quoted) for SOAP 1.1.
     #[must_use]
     pub fn request_headers(self, action: &str) -> Vec<(HeaderName, String)> {
-        let mut headers = vec![(http::header::CONTENT_TYPE, self.content_type(action))];
-        if self == Self::V11 {
-            headers.push((SOAP_ACTION, quoted(action)));
+        self.header_pairs(action)
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name, value.into_owned()))
+            .collect()
+    }
+
+    /// [`request_headers`](Self::request_headers) with the constant values borrowed.
+    fn header_pairs(self, action: &str) -> [Option<(HeaderName, Cow<'static, str>)>; 2] {
+        match self {
+            Self::V11 => [
+                Some((http::header::CONTENT_TYPE, Cow::Borrowed(V11_CONTENT_TYPE))),
+                Some((SOAP_ACTION, Cow::Owned(quoted(action)))),
+            ],
+            Self::V12 => [
+                Some((
+                    http::header::CONTENT_TYPE,
+                    Cow::Owned(self.content_type(action)),
+                )),
+                None,
+            ],
         }
-        headers
     }
 }
+
+/// The `Content-Type` of a SOAP 1.1 request.
+const V11_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
 /// `"value"` (the `SOAPAction` form), without the formatting machinery: it runs per request.
 fn quoted(value: &str) -> String {
@@ -612,15 +634,12 @@ async fn exchange<T>(
     request.headers = call.extra_headers;
     request.headers.reserve(2);
     // What `request_headers` lists, without copying the values.
-    request = match call.version {
-        SoapVersion::V11 => request
-            .static_header(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .owned_header(SOAP_ACTION, quoted(call.action))?,
-        SoapVersion::V12 => request.owned_header(
-            http::header::CONTENT_TYPE,
-            call.version.content_type(call.action),
-        )?,
-    };
+    for (name, value) in call.version.header_pairs(call.action).into_iter().flatten() {
+        request = match value {
+            Cow::Borrowed(value) => request.static_header(name, value),
+            Cow::Owned(value) => request.owned_header(name, value)?,
+        };
+    }
     let response = transport.send(request).await?;
     let parsed = response.text().and_then(read);
     match parsed {

@@ -37,41 +37,13 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Where a string's plain run ends: a quote, a backslash or a control character (which JSON
-/// forbids raw).
-#[inline]
-fn is_string_stop(c: u8) -> bool {
-    c == b'"' || c == b'\\' || c < 0x20
-}
-
-/// The offset of the first quote, backslash or control byte in `b`, eight bytes at a time.
-///
-/// Per 64-bit word, `(v - 0x01…) & !v & 0x80…` flags the zero bytes of `v` (and `(x - 0x20…)
-/// & !x & 0x80…` the bytes below 0x20). A flag can be spurious only *above* a real one,
-/// because borrows run upwards, so the lowest flag is always exact. Callback bodies are a
-/// few hundred bytes of short strings: this is most of their scanning time.
+/// The offset of the first quote, backslash or control byte in `b`, eight bytes at a time
+/// ([`crate::bytes::first_of`]). Callback bodies are a few hundred bytes of short strings:
+/// this is most of their scanning time.
 #[must_use]
 #[inline]
 pub fn string_run_len(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v;
-    let mut at = 0;
-    while let Some(word) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        let x = u64::from_le_bytes(word);
-        let flags = (zero_bytes(x ^ (ONES * u64::from(b'"')))
-            | zero_bytes(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
-        if flags != 0 {
-            return Some(at + (flags.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    b.get(at..)?
-        .iter()
-        .position(|&c| is_string_stop(c))
-        .map(|p| at + p)
+    crate::bytes::first_of(b, [b'"', b'\\'], true)
 }
 
 /// An object key starting at its opening quote, as raw text, and the index after it.
@@ -441,7 +413,9 @@ mod tests {
             }
             proptest::prop_assert_eq!(
                 string_run_len(&bytes),
-                bytes.iter().position(|&c| is_string_stop(c))
+                // Where a string's plain run ends: a quote, a backslash or a control
+                // character (which JSON forbids raw).
+                bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
             );
         }
 

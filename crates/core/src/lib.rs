@@ -34,6 +34,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod bytes;
 pub mod error;
 pub mod http;
 pub mod json;

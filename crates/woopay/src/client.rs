@@ -3,8 +3,9 @@
 //!
 //! Sessions: the first call logs in (`core_login`); every later call sends
 //! `Cookie: session=<key>`. Concurrent first calls share one login (a login lock is held
-//! while logging in; callers that find no session wait on it, then take the new session). An answer with code 5, 606 or 607 (session missing or expired) drops that
-//! session, logs in again and repeats the call — once.
+//! while logging in; callers that find no session wait on it, then take the new session).
+//! An answer with code 5, 606 or 607 (session missing or expired) drops that session, logs in
+//! again and repeats the call — once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,17 +25,84 @@ use tracing::Instrument;
 
 use crate::{Error, Result};
 
-/// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise):
-/// what every provider client checks when it is built.
+/// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise).
 pub fn check_endpoint(endpoint: &str) -> Result<()> {
-    let parsed = reqwest::Url::parse(endpoint)
-        .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
-    if matches!(parsed.scheme(), "http" | "https") {
-        Ok(())
-    } else {
-        Err(Error::Config(format!(
-            "endpoint must be an http(s) URL, got {endpoint:?}"
-        )))
+    Endpoint::parse(endpoint).map(drop)
+}
+
+/// A provider endpoint: an `http://` or `https://` URL, checked and parsed once, when a
+/// client is built, so a bad configuration fails there and no call parses it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint(reqwest::Url);
+
+impl Endpoint {
+    /// Parse and check `endpoint` ([`Error::Config`] when it is not an http(s) URL).
+    pub fn parse(endpoint: &str) -> Result<Self> {
+        let parsed = reqwest::Url::parse(endpoint)
+            .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
+        if matches!(parsed.scheme(), "http" | "https") {
+            Ok(Self(parsed))
+        } else {
+            Err(Error::Config(format!(
+                "endpoint must be an http(s) URL, got {endpoint:?}"
+            )))
+        }
+    }
+
+    /// The URL as text (normalized by the parse: `http://H` reads `http://H/`).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a request goes: a URL as text, parsed when the request is sent, or an [`Endpoint`]
+/// parsed before.
+#[derive(Debug, Clone)]
+pub enum RequestUrl {
+    /// Text, parsed (and refused as [`Error::Config`] if it is no URL) when sent.
+    Text(String),
+    /// A checked endpoint.
+    Endpoint(Endpoint),
+}
+
+impl From<String> for RequestUrl {
+    fn from(url: String) -> Self {
+        Self::Text(url)
+    }
+}
+
+impl From<&str> for RequestUrl {
+    fn from(url: &str) -> Self {
+        Self::Text(url.to_owned())
+    }
+}
+
+impl From<Endpoint> for RequestUrl {
+    fn from(endpoint: Endpoint) -> Self {
+        Self::Endpoint(endpoint)
+    }
+}
+
+impl From<&Endpoint> for RequestUrl {
+    fn from(endpoint: &Endpoint) -> Self {
+        Self::Endpoint(endpoint.clone())
+    }
+}
+
+impl RequestUrl {
+    fn into_url(self) -> Result<reqwest::Url> {
+        match self {
+            Self::Text(text) => reqwest::Url::parse(&text)
+                .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}"))),
+            Self::Endpoint(Endpoint(url)) => Ok(url),
+        }
     }
 }
 
@@ -116,7 +183,7 @@ pub struct HttpRequest {
     /// Method.
     pub method: Method,
     /// Full URL. Never logged: query strings may carry signatures or card data.
-    pub url: String,
+    pub url: RequestUrl,
     /// Headers to add. Never logged.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body bytes. Never logged.
@@ -132,7 +199,7 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A non-idempotent POST.
     #[must_use]
-    pub fn post(url: impl Into<String>, body: impl Into<Bytes>) -> Self {
+    pub fn post(url: impl Into<RequestUrl>, body: impl Into<Bytes>) -> Self {
         Self {
             method: Method::POST,
             url: url.into(),
@@ -146,7 +213,7 @@ impl HttpRequest {
 
     /// A PUT (idempotent unless said otherwise).
     #[must_use]
-    pub fn put(url: impl Into<String>, body: impl Into<Bytes>) -> Self {
+    pub fn put(url: impl Into<RequestUrl>, body: impl Into<Bytes>) -> Self {
         Self {
             method: Method::PUT,
             idempotent: true,
@@ -156,7 +223,7 @@ impl HttpRequest {
 
     /// A GET (idempotent unless said otherwise).
     #[must_use]
-    pub fn get(url: impl Into<String>) -> Self {
+    pub fn get(url: impl Into<RequestUrl>) -> Self {
         Self {
             method: Method::GET,
             idempotent: true,
@@ -304,8 +371,8 @@ impl HttpTransport {
 
     /// Send a request, retrying it only if it is idempotent (see module docs).
     pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse> {
-        let url = reqwest::Url::parse(&request.url)
-            .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?;
+        let url =
+            std::mem::replace(&mut request.url, RequestUrl::Text(String::new())).into_url()?;
         let span = tracing::info_span!(
             "paybridge.http",
             provider = request.provider,
@@ -476,6 +543,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn endpoints_are_parsed_once_and_requests_take_either_form() {
+        let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(e.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(e.to_string(), e.as_str());
+        assert!(matches!(
+            Endpoint::parse("mailto:a@b"),
+            Err(Error::Config(_))
+        ));
+        let parsed = HttpRequest::post(&e, "x").url.into_url().unwrap();
+        assert_eq!(parsed.as_str(), "http://127.0.0.1:8080/");
+        let text = HttpRequest::post("http://h/p?q=1", "x")
+            .url
+            .into_url()
+            .unwrap();
+        assert_eq!(text.query(), Some("q=1"));
+        assert!(matches!(
+            HttpRequest::get("not a url").url.into_url(),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]

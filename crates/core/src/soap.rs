@@ -584,8 +584,8 @@ impl<H: YaDeserialize, B: YaDeserialize> Envelope<H, B> {
 /// One SOAP call's addressing.
 #[derive(Debug, Clone)]
 pub struct SoapCall<'a> {
-    /// Full endpoint URL.
-    pub endpoint: &'a str,
+    /// The endpoint.
+    pub endpoint: &'a crate::http::Endpoint,
     /// SOAP version.
     pub version: SoapVersion,
     /// The SOAPAction / `action` value, unquoted.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use paybridge_core::Error;
-use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
+use paybridge_core::http::{Endpoint, HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
 use paybridge_core::soap::{self, SoapCall, SoapVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{body_string, header, method, path};
@@ -81,7 +81,7 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
 
     // Through the SOAP layer: the body is read, it is no Fault, so the status decides.
     let call = SoapCall {
-        endpoint: &server.uri(),
+        endpoint: &Endpoint::parse(&server.uri()).unwrap(),
         version: SoapVersion::V11,
         action: "urn:a",
         provider: "test",
@@ -115,7 +115,7 @@ async fn soap_fault_with_http_500_is_a_provider_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let url = format!("{}/CallerServices.asmx", server.uri());
+    let url = Endpoint::parse(&format!("{}/CallerServices.asmx", server.uri())).unwrap();
     let call = SoapCall {
         endpoint: &url,
         version: SoapVersion::V11,
@@ -155,7 +155,7 @@ async fn soap12_request_carries_action_in_content_type() {
         .expect(1)
         .mount(&server)
         .await;
-    let uri = server.uri();
+    let uri = Endpoint::parse(&server.uri()).unwrap();
     let call = SoapCall {
         endpoint: &uri,
         version: SoapVersion::V12,

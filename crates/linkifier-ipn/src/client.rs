@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use paybridge_core::http::HttpTransport;
+use paybridge_core::http::{Endpoint, HttpTransport};
 use paybridge_core::soap::{
     self, EnvelopeStyle, SoapCall, SoapVersion, from_fragment, to_fragment, wrap,
 };
@@ -63,7 +63,7 @@ pub fn signed_request(
 /// Sends IPNs to one endpoint with one key.
 #[derive(Debug, Clone)]
 pub struct IpnSender {
-    endpoint: String,
+    endpoint: Endpoint,
     key: SecretString,
     version: SoapVersion,
     hasher: Arc<dyn VerifyHasher>,
@@ -77,8 +77,7 @@ impl IpnSender {
         key: SecretString,
         transport: HttpTransport,
     ) -> Result<Self, LinkifierError> {
-        let endpoint = endpoint.into();
-        paybridge_core::http::check_endpoint(&endpoint)?;
+        let endpoint = Endpoint::parse(&endpoint.into())?;
         Ok(Self {
             endpoint,
             key,

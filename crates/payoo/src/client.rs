@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use paybridge_core::http::HttpTransport;
+use paybridge_core::http::{Endpoint, HttpTransport};
 use paybridge_core::soap::{self, EnvelopeStyle, SoapCall, SoapVersion, to_fragment, wrap};
 use paybridge_core::xml::{escape_text, text};
 use rust_decimal::Decimal;
@@ -90,7 +90,7 @@ pub fn vietnam_timestamp(unix_seconds: i64) -> String {
 /// Builds and sends `CallToPartner` requests.
 #[derive(Debug, Clone)]
 pub struct Client {
-    endpoint: String,
+    endpoint: Endpoint,
     credentials: PayooCredentials,
     version: SoapVersion,
     timestamp: Option<String>,
@@ -104,8 +104,7 @@ impl Client {
         credentials: PayooCredentials,
         transport: HttpTransport,
     ) -> Result<Self, PayooError> {
-        let endpoint = endpoint.into();
-        paybridge_core::http::check_endpoint(&endpoint)?;
+        let endpoint = Endpoint::parse(&endpoint.into())?;
         Ok(Self {
             endpoint,
             credentials,

@@ -1,7 +1,7 @@
 //! Forwarding a callback to the BokaMera booking API: `POST /payment/billmate/v1/ipncallback`
 //! with the XML DTO (`Content-Type` and `Accept: application/xml`).
 
-use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::http::{Endpoint, HttpRequest, HttpTransport};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -19,7 +19,7 @@ pub const PROVIDER_ID: &str = "qvickly";
 /// A client for the booking API's IPN route.
 #[derive(Debug, Clone)]
 pub struct ForwardClient {
-    endpoint: String,
+    endpoint: Endpoint,
     transport: HttpTransport,
 }
 
@@ -153,8 +153,7 @@ impl ForwardClient {
         endpoint: impl Into<String>,
         transport: HttpTransport,
     ) -> Result<Self, QvicklyError> {
-        let endpoint = endpoint.into();
-        paybridge_core::http::check_endpoint(&endpoint)?;
+        let endpoint = Endpoint::parse(&endpoint.into())?;
         Ok(Self {
             endpoint,
             transport,
@@ -169,7 +168,7 @@ impl ForwardClient {
         dto: &QvicklyCheckoutIpnCallBack,
     ) -> Result<IpnCallBackResponse, QvicklyError> {
         let body = paybridge_core::soap::to_fragment(dto)?;
-        let request = HttpRequest::post(self.endpoint.clone(), body)
+        let request = HttpRequest::post(&self.endpoint, body)
             .header(http::header::CONTENT_TYPE, "application/xml")?
             .header(http::header::ACCEPT, "application/xml")?
             .idempotent(true)

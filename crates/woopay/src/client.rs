@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use paybridge_core::http::HttpTransport;
+use paybridge_core::http::{Endpoint, HttpTransport};
 use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString, RpcElement};
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
 use paybridge_core::{Currency, Money};
@@ -224,6 +224,8 @@ impl Session {
 
 struct Inner {
     config: WoopayConfig,
+    /// `config.endpoint`, parsed.
+    endpoint: Endpoint,
     transport: HttpTransport,
     /// PHP SoapServer's envelope style, written out once.
     envelope: EnvelopeTemplate,
@@ -385,7 +387,7 @@ const OPERATION_DATA: Op = Op {
 impl Client {
     /// A client sharing `transport`'s connection pool.
     pub fn new(config: WoopayConfig, transport: HttpTransport) -> Result<Self, WoopayError> {
-        paybridge_core::http::check_endpoint(&config.endpoint)?;
+        let endpoint = Endpoint::parse(&config.endpoint)?;
         if config.username.is_empty() || config.password.expose_secret().is_empty() {
             return Err(
                 paybridge_core::Error::Config("username and password are required".into()).into(),
@@ -394,6 +396,7 @@ impl Client {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                endpoint,
                 transport,
                 envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
                 session: std::sync::Mutex::new(None),
@@ -426,7 +429,7 @@ impl Client {
             .map(|c| vec![(http::header::COOKIE, c.clone())])
             .unwrap_or_default();
         let call = SoapCall {
-            endpoint: &self.inner.config.endpoint,
+            endpoint: &self.inner.endpoint,
             version: SoapVersion::V11,
             action: op.action,
             provider: PROVIDER_ID,

@@ -94,10 +94,15 @@ pub fn end_tag(out: &mut String, tag: &str) {
     out.push('>');
 }
 
-fn open(out: &mut String, tag: &str, attributes: &[(&str, Option<&str>)]) {
+fn open(out: &mut String, tag: &str, list: &[(&str, Option<&str>)]) {
     out.push('<');
     out.push_str(tag);
-    for (name, value) in attributes {
+    attributes(out, list);
+}
+
+/// Append ` name="value"` for each present attribute.
+fn attributes(out: &mut String, list: &[(&str, Option<&str>)]) {
+    for (name, value) in list {
         if let Some(value) = value {
             out.push(' ');
             out.push_str(name);
@@ -174,16 +179,6 @@ pub fn is_nil(node: Node<'_, '_>) -> bool {
 pub struct XsiType(Cow<'static, str>);
 
 impl XsiType {
-    /// The scalar types written without allocating.
-    const STANDARD: [&'static str; 6] = [
-        "xsd:string",
-        "xsd:int",
-        "xsd:float",
-        "xsd:boolean",
-        "xsd:double",
-        "xsd:decimal",
-    ];
-
     /// A type known at compile time.
     #[must_use]
     pub const fn from_static(value: &'static str) -> Self {
@@ -193,9 +188,15 @@ impl XsiType {
     /// A type as received (standard ones are not copied).
     #[must_use]
     pub fn new(value: &str) -> Self {
-        match Self::STANDARD.iter().find(|s| **s == value) {
-            Some(s) => Self::from_static(s),
-            None => Self(Cow::Owned(value.to_owned())),
+        // Literal patterns: compared without a call per candidate.
+        match value {
+            "xsd:string" => Self::from_static("xsd:string"),
+            "xsd:int" => Self::from_static("xsd:int"),
+            "xsd:float" => Self::from_static("xsd:float"),
+            "xsd:boolean" => Self::from_static("xsd:boolean"),
+            "xsd:double" => Self::from_static("xsd:double"),
+            "xsd:decimal" => Self::from_static("xsd:decimal"),
+            _ => Self(Cow::Owned(value.to_owned())),
         }
     }
 
@@ -261,20 +262,21 @@ macro_rules! encoded_value {
 
         impl EncodeXml for $name {
             fn encode_xml(&self, tag: &str, out: &mut String) {
-                let attributes = [
-                    ("xsi:type", self.xsi_type.as_deref()),
-                    ("xsi:nil", self.xsi_nil.as_deref()),
-                ];
+                out.push('<');
+                out.push_str(tag);
+                match self.xsi_type.as_deref() {
+                    // The usual case, written as one constant rather than escaped.
+                    Some($xsd) => out.push_str(concat!(" xsi:type=\"", $xsd, "\"")),
+                    other => attributes(out, &[("xsi:type", other)]),
+                }
+                attributes(out, &[("xsi:nil", self.xsi_nil.as_deref())]);
                 match self.text.as_deref() {
                     Some(text) if !text.is_empty() => {
-                        start_tag(out, tag, &attributes);
+                        out.push('>');
                         crate::xml::escape_into(out, text, false);
                         end_tag(out, tag);
                     }
-                    _ => {
-                        open(out, tag, &attributes);
-                        out.push_str("/>");
-                    }
+                    _ => out.push_str("/>"),
                 }
             }
         }
@@ -359,7 +361,18 @@ mod tests {
 
     #[test]
     fn standard_xsi_types_are_constants_others_kept_as_received() {
-        assert!(matches!(XsiType::new("xsd:int").0, Cow::Borrowed(_)));
+        for standard in [
+            "xsd:string",
+            "xsd:int",
+            "xsd:float",
+            "xsd:boolean",
+            "xsd:double",
+            "xsd:decimal",
+        ] {
+            let t = XsiType::new(standard);
+            assert!(matches!(t.0, Cow::Borrowed(_)), "{standard}");
+            assert_eq!(t.as_str(), standard);
+        }
         assert!(matches!(
             EncString::empty().xsi_type.unwrap().0,
             Cow::Borrowed("xsd:string")

@@ -45,6 +45,7 @@ struct Element<'i> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Attribute<'i> {
+    /// The namespace URI; while its start tag is read, the prefix as written.
     namespace: Option<&'i str>,
     name: &'i str,
     value: Cow<'i, str>,
@@ -224,14 +225,15 @@ impl<'a, 'i> Iterator for Children<'a, 'i> {
     }
 }
 
-/// Add a text child's text to an element's text. Leading whitespace-only text is replaced
-/// rather than kept (it is trimmed away on reading), so the indentation inside container
-/// elements never costs an allocation.
+/// Add a text child's text to an element's text. Whitespace-only text before any other text
+/// is dropped (it is trimmed away on reading), so an element's text is empty or holds more
+/// than whitespace, and the indentation inside container elements costs nothing.
 fn append_text<'i>(text: &mut Cow<'i, str>, more: Cow<'i, str>) {
-    // XML whitespace only: what `trim` removes anyway (other whitespace is appended to,
-    // which reads the same once trimmed).
-    if text.bytes().all(is_space) {
-        *text = more;
+    if text.is_empty() {
+        // XML whitespace only: what `trim` removes anyway.
+        if !more.bytes().all(is_space) {
+            *text = more;
+        }
     } else if !more.is_empty() {
         text.to_mut().push_str(&more);
     }
@@ -321,6 +323,15 @@ fn unescape(raw: &str) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// A name as written.
+#[derive(Clone, Copy)]
+struct QName<'i> {
+    prefix: Option<&'i str>,
+    local: &'i str,
+    /// `prefix:local`.
+    full: &'i str,
 }
 
 /// An open element.
@@ -468,20 +479,38 @@ impl<'i> Parser<'i> {
     }
 
     /// A name: `local` or `prefix:local`, ASCII.
-    fn qname(&mut self) -> Option<&'i str> {
+    fn qname(&mut self) -> Option<QName<'i>> {
         let start = self.pos;
         if !self.peek().is_some_and(is_name_start) {
             return None;
         }
         self.name_bytes();
+        let mut colon = None;
         if self.peek() == Some(b':') {
+            colon = Some(self.pos - start);
             self.pos += 1;
             if !self.peek().is_some_and(is_name_start) {
                 return None;
             }
             self.name_bytes();
         }
-        self.slice(start, self.pos)
+        // One slice; the parts split at the ASCII colon.
+        let full = self.slice(start, self.pos)?;
+        Some(match colon {
+            Some(at) => {
+                let (prefix, rest) = full.split_at_checked(at)?;
+                QName {
+                    prefix: Some(prefix),
+                    local: rest.get(1..)?,
+                    full,
+                }
+            }
+            None => QName {
+                prefix: None,
+                local: full,
+                full,
+            },
+        })
     }
 
     /// `= "value"` (or single quotes), after the name; references decoded.
@@ -532,8 +561,8 @@ impl<'i> Parser<'i> {
     /// After `<`: a start tag or an empty-element tag.
     fn start_tag(&mut self) -> Option<()> {
         let qname = self.qname()?;
-        // Attributes go in as written (qualified name, no namespace), are checked for
-        // repeats, then resolved in place once this element's declarations are known.
+        // Attributes go in as written (their prefix where the namespace goes), then are
+        // resolved in place once this element's declarations are known.
         let first = self.doc.attributes.len();
         let empty = loop {
             let spaced = self.skip_space();
@@ -550,18 +579,9 @@ impl<'i> Parser<'i> {
                 _ if spaced => {
                     let name = self.qname()?;
                     let value = self.attribute_value()?;
-                    if self
-                        .doc
-                        .attributes
-                        .get(first..)?
-                        .iter()
-                        .any(|a| a.name == name)
-                    {
-                        return None;
-                    }
                     self.doc.attributes.push(Attribute {
-                        namespace: None,
-                        name,
+                        namespace: name.prefix,
+                        name: name.local,
                         value,
                     });
                 }
@@ -570,16 +590,15 @@ impl<'i> Parser<'i> {
         };
         let scope = self.scope.len();
         self.declare(first)?;
-        let (prefix, name) = split(qname);
-        let namespace = self.lookup(prefix.unwrap_or(""));
-        if prefix.is_some() && namespace.is_none() {
+        let namespace = self.lookup(qname.prefix.unwrap_or(""));
+        if qname.prefix.is_some() && namespace.is_none() {
             return None;
         }
         self.resolve_attributes(first)?;
         let first_attribute = index(first);
         let id = self.doc.elements.len();
         self.doc.elements.push(Element {
-            name,
+            name: qname.local,
             namespace,
             first_attribute,
             end_attribute: index(self.doc.attributes.len()),
@@ -589,19 +608,34 @@ impl<'i> Parser<'i> {
         if empty {
             self.scope.truncate(scope);
         } else {
-            self.open.push(Open { id, qname, scope })?;
+            self.open.push(Open {
+                id,
+                qname: qname.full,
+                scope,
+            })?;
         }
         Some(())
     }
 
-    /// Push the namespace declarations among the attributes from `first` onto the scope.
+    /// Push the namespace declarations among the attributes from `first` (still unresolved)
+    /// onto the scope; `None` when one prefix is declared twice.
     fn declare(&mut self, first: usize) -> Option<()> {
+        let own = self.scope.len();
         for a in self.doc.attributes.get(first..)? {
-            let prefix = match split(a.name) {
+            let prefix = match (a.namespace, a.name) {
                 (Some("xmlns"), p) => p,
                 (None, "xmlns") => "",
                 _ => continue,
             };
+            if self
+                .scope
+                .items()
+                .get(own..)?
+                .iter()
+                .any(|(p, _)| *p == prefix)
+            {
+                return None;
+            }
             // Reserved prefixes, their URIs and escaped URIs are left to roxmltree.
             let Cow::Borrowed(uri) = a.value else {
                 return None;
@@ -620,12 +654,13 @@ impl<'i> Parser<'i> {
     }
 
     /// Resolve the attributes from `first` in place, dropping the declarations; `None` on an
-    /// unbound prefix or two attributes with one expanded name.
+    /// unbound prefix or two attributes with one expanded name (which two attributes with
+    /// one qualified name also are).
     fn resolve_attributes(&mut self, first: usize) -> Option<()> {
         let mut kept = first;
         for i in first..self.doc.attributes.len() {
-            let qname = self.doc.attributes.get(i)?.name;
-            let (prefix, local) = split(qname);
+            let a = self.doc.attributes.get(i)?;
+            let (prefix, local) = (a.namespace, a.name);
             let namespace = match prefix {
                 Some("xmlns") => continue,
                 None if local == "xmlns" => continue,
@@ -660,15 +695,18 @@ impl<'i> Parser<'i> {
             .and_then(|(_, uri)| *uri)
     }
 
-    /// After `</`.
+    /// After `</`: the open element's name, whole (no name byte follows it).
     fn end_tag(&mut self) -> Option<()> {
-        let qname = self.qname()?;
-        self.skip_space();
-        self.eat(b">")?;
         let open = self.open.pop()?;
-        if open.qname != qname {
+        self.eat(open.qname.as_bytes())?;
+        if self
+            .peek()
+            .is_some_and(|b| b == b':' || class(b) & NAME != 0)
+        {
             return None;
         }
+        self.skip_space();
+        self.eat(b">")?;
         let end = index(self.doc.elements.len());
         self.doc.elements.get_mut(open.id)?.end = end;
         self.scope.truncate(open.scope);
@@ -678,6 +716,24 @@ impl<'i> Parser<'i> {
     /// Character data up to the next `<`, added to the open element's text.
     fn text(&mut self) -> Option<()> {
         let start = self.pos;
+        // Indentation: a run of whitespace up to the next tag adds nothing until the element
+        // has other text (it would be trimmed away), so it is usually just skipped. (`\r` is
+        // not skipped here: it is refused below.)
+        while self
+            .peek()
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n'))
+        {
+            self.pos += 1;
+        }
+        if self.peek() == Some(b'<') {
+            let raw = self.slice(start, self.pos)?;
+            let open = self.open.last()?;
+            let element = self.doc.elements.get_mut(open.id)?;
+            if !element.text.is_empty() {
+                append_text(&mut element.text, Cow::Borrowed(raw));
+            }
+            return Some(());
+        }
         let mut escaped = false;
         loop {
             match self.run_to_text_stop() {
@@ -752,15 +808,6 @@ impl<T: Copy, const N: usize> Stack<T, N> {
     }
 }
 
-/// `prefix:local` → (`Some(prefix)`, `local`); `local` → (`None`, `local`).
-fn split(qname: &str) -> (Option<&str>, &str) {
-    let colon = qname.bytes().position(|b| b == b':');
-    match colon.and_then(|at| Some((qname.get(..at)?, qname.get(at + 1..)?))) {
-        Some((prefix, local)) => (Some(prefix), local),
-        None => (None, qname),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -829,6 +876,14 @@ mod tests {
             "<a/>x",
             "<p:a/>",
             "<a b='1' b='2'/>",
+            "<a p:b='1' p:b='2' xmlns:p='u'/>",
+            "<a xmlns:p='u' xmlns:p='u'/>",
+            "<a xmlns='u' xmlns='u'/>",
+            "<ab></a>",
+            "<a></ab>",
+            "<a></a:b>",
+            "<p:a xmlns:p='u'></p:ab>",
+            "<p:a xmlns:p='u'></p>",
             r#"<a xmlns:p="u" xmlns:q="u" p:b="1" q:b="2"/>"#,
             "<a>]]></a>",
             "<a>&#0;</a>",

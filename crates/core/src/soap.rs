@@ -494,13 +494,29 @@ impl<'a, 'i> Located<'a, 'i> {
 /// The element's name and namespace are checked first: a body of another operation (or an
 /// HTML page) is [`Error::Decode`], never an empty `T`. A Fault is [`Error::Provider`].
 pub fn decode_rpc<T: encoded::RpcElement>(text: &str) -> Result<T> {
-    decode_rpc_inner(text)?.map_err(Error::from)
+    decode_rpc_inner(text, None)?.map_err(Error::from)
 }
 
-fn decode_rpc_inner<T: encoded::RpcElement>(text: &str) -> Result<Result<T, SoapFault>> {
+/// [`decode_rpc`] reading past the envelope head that `heads` learned from the server's
+/// earlier answers (see [`xml::compact::Document::parse_with`]).
+pub fn decode_rpc_with<T: encoded::RpcElement>(
+    text: &str,
+    heads: &xml::compact::HeadCache,
+) -> Result<T> {
+    decode_rpc_inner(text, Some(heads))?.map_err(Error::from)
+}
+
+fn decode_rpc_inner<T: encoded::RpcElement>(
+    text: &str,
+    heads: Option<&xml::compact::HeadCache>,
+) -> Result<Result<T, SoapFault>> {
     // The compact reader takes the usual answer; faults, other elements, and whatever it
     // declines to read go the reference way below, which also words the errors.
-    if let Some(doc) = xml::compact::Document::parse(text)
+    let compact = match heads {
+        Some(heads) => xml::compact::Document::parse_with(text, heads),
+        None => xml::compact::Document::parse(text),
+    };
+    if let Some(doc) = compact
         && let Some(body) = doc.root().and_then(rpc_body::<T>)
     {
         return T::decode_node(body).map(Ok);
@@ -598,6 +614,9 @@ pub struct SoapCall<'a> {
     pub idempotent: bool,
     /// Extra headers (e.g. a session cookie, best marked sensitive).
     pub extra_headers: Vec<(HeaderName, http::HeaderValue)>,
+    /// Where [`call_rpc`] keeps the envelope head of this server's answers, to read past it
+    /// (`None`: every answer read whole).
+    pub heads: Option<&'a xml::compact::HeadCache>,
 }
 
 /// Post an envelope and read the answer: the body is read before the status is judged, so a
@@ -618,7 +637,11 @@ pub async fn call_rpc<T: encoded::RpcElement>(
     call: SoapCall<'_>,
     envelope: impl Into<bytes::Bytes>,
 ) -> Result<T> {
-    exchange(transport, call, envelope, decode_rpc_inner::<T>).await
+    let heads = call.heads;
+    exchange(transport, call, envelope, |text| {
+        decode_rpc_inner::<T>(text, heads)
+    })
+    .await
 }
 
 async fn exchange<T>(

@@ -88,6 +88,7 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
         operation: "op",
         idempotent: false,
         extra_headers: vec![],
+        heads: None,
     };
     let err = soap::call(&t, call, "<x/>".into()).await.unwrap_err();
     assert!(
@@ -124,6 +125,7 @@ async fn soap_fault_with_http_500_is_a_provider_error() {
         operation: "CallToPartner",
         idempotent: true,
         extra_headers: vec![],
+        heads: None,
     };
     let err = soap::call(
         &transport(Duration::from_secs(5), 1 << 20),
@@ -164,6 +166,7 @@ async fn soap12_request_carries_action_in_content_type() {
         operation: "IPNEventRaised",
         idempotent: false,
         extra_headers: vec![],
+        heads: None,
     };
     let env = soap::call(
         &transport(Duration::from_secs(5), 1 << 20),

@@ -122,6 +122,7 @@ impl IpnSender {
             operation: "IPNEventRaised",
             idempotent: false,
             extra_headers: Vec::new(),
+            heads: None,
         };
         let raw = soap::call(&self.transport, call, envelope).await?;
         paybridge_core::xml::expect_root(&raw.body, Some(NAMESPACE), "IPNEventRaisedResponse")?;

@@ -194,6 +194,7 @@ impl Client {
             operation: "CallToPartner",
             idempotent: api_name == "GetOrderInformation",
             extra_headers: Vec::new(),
+            heads: None,
         };
         let raw = soap::call(&self.transport, call, envelope).await?;
         parse_result(&raw.body, self.credentials.checksum_key.expose_secret())

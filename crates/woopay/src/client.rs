@@ -14,6 +14,7 @@ use bytes::Bytes;
 use paybridge_core::http::{Endpoint, HttpTransport};
 use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString, RpcElement};
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
+use paybridge_core::xml::compact::HeadCache;
 use paybridge_core::{Currency, Money};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -229,6 +230,8 @@ struct Inner {
     transport: HttpTransport,
     /// PHP SoapServer's envelope style, written out once.
     envelope: EnvelopeTemplate,
+    /// The envelope head of the server's answers, read once.
+    heads: HeadCache,
     /// The current session (held only to read or replace it, never across an await).
     session: std::sync::Mutex<Option<Session>>,
     /// Held while logging in, so that concurrent callers wait for one login.
@@ -399,6 +402,7 @@ impl Client {
                 endpoint,
                 transport,
                 envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
+                heads: HeadCache::default(),
                 session: std::sync::Mutex::new(None),
                 login: tokio::sync::Mutex::new(()),
                 generation: AtomicU64::new(0),
@@ -436,6 +440,7 @@ impl Client {
             operation: op.name,
             idempotent: op.idempotent,
             extra_headers,
+            heads: Some(&self.inner.heads),
         };
         // One parse: the body element's name is checked, then decoded from the same tree.
         let answer: A = soap::call_rpc(&self.inner.transport, call, envelope).await?;

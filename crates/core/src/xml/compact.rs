@@ -15,6 +15,8 @@
 //! hands it out trimmed, which is how every rpc/encoded value is read.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 
 /// Deeper documents, and documents with more namespace declarations in scope at once, are
 /// left to roxmltree (SOAP answers are a handful of levels deep and declare a handful of
@@ -86,6 +88,74 @@ impl<'i> Document<'i> {
     pub fn parse(text: &'i str) -> Option<Self> {
         Parser::new(text).run()
     }
+
+    /// [`parse`](Self::parse), resuming after `heads`' learned head when `text` begins with
+    /// it, and learning `text`'s head when it does not. The reader is deterministic and looks
+    /// no further than the `>` that ends a start tag, so its state there depends only on the
+    /// bytes before: a document that begins with the same bytes reads the same.
+    #[must_use]
+    pub fn parse_with(text: &'i str, heads: &HeadCache) -> Option<Self> {
+        let mut parser = Parser::new(text);
+        let resumed = heads
+            .get()
+            .is_some_and(|head| parser.resume(&head).is_some());
+        if resumed {
+            heads.unused.store(0, Ordering::Relaxed);
+        } else {
+            if parser.pos != 0 {
+                parser = Parser::new(text);
+            }
+            parser.learn = heads.unused.load(Ordering::Relaxed) < MAX_UNUSED_HEADS;
+        }
+        let (doc, learned) = parser.run_learning()?;
+        if let Some(head) = learned {
+            heads.set(head);
+        }
+        Some(doc)
+    }
+}
+
+/// Heads learned in a row without one being used again, after which a [`HeadCache`] stops
+/// learning (answers whose heads differ every time would pay for a snapshot per answer).
+const MAX_UNUSED_HEADS: u32 = 8;
+
+/// The last head a [`Document::parse_with`] learned: the bytes of a document up to the end
+/// of its second start tag (a SOAP answer's `Envelope` and `Body`, the part every answer of
+/// one server repeats) and the reader's state there. One per client: answers of one server.
+#[derive(Debug, Default)]
+pub struct HeadCache {
+    head: RwLock<Option<Arc<Head>>>,
+    /// Heads learned since one was last used.
+    unused: AtomicU32,
+}
+
+impl HeadCache {
+    fn get(&self) -> Option<Arc<Head>> {
+        self.head.read().ok().and_then(|head| head.clone())
+    }
+
+    fn set(&self, head: Head) {
+        if let Ok(mut slot) = self.head.write() {
+            *slot = Some(Arc::new(head));
+            self.unused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A byte range of the document.
+type Span = (u32, u32);
+
+/// A reader's state after a document's head, its text as ranges of the head.
+#[derive(Debug)]
+struct Head {
+    bytes: Box<[u8]>,
+    /// Name, namespace, attribute range of each element.
+    elements: Vec<(Span, Option<Span>, u32, u32)>,
+    /// Namespace, name, value of each attribute.
+    attributes: Vec<(Option<Span>, Span, Span)>,
+    scope: Vec<(Span, Option<Span>)>,
+    /// Element, qualified name, scope length of each open element.
+    open: Vec<(usize, Span, usize)>,
 }
 
 impl<'a> Document<'a> {
@@ -352,6 +422,9 @@ struct Parser<'i> {
     /// In-scope declarations, innermost last: prefix (`""` for the default) and URI
     /// (`None`: the default namespace undeclared).
     scope: Stack<(&'i str, Option<&'i str>), MAX_DECLARATIONS>,
+    /// Record the head when the second start tag ends.
+    learn: bool,
+    learned: Option<Head>,
 }
 
 impl<'i> Parser<'i> {
@@ -367,7 +440,109 @@ impl<'i> Parser<'i> {
             },
             open: Stack::default(),
             scope: Stack::default(),
+            learn: false,
+            learned: None,
         }
+    }
+
+    /// The range of `part`, a slice of the text read so far.
+    fn span(&self, part: &str) -> Option<Span> {
+        let start = (part.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        let end = start.checked_add(part.len())?;
+        (end <= self.pos).then_some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+    }
+
+    fn at(&self, (start, end): Span) -> Option<&'i str> {
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// The state now, when every text read is borrowed from the input (no text, no escaped
+    /// value): what [`resume`](Self::resume) restores.
+    fn snapshot(&self) -> Option<Head> {
+        let mut elements = Vec::with_capacity(self.doc.elements.len());
+        for e in &self.doc.elements {
+            if !e.text.is_empty() {
+                return None;
+            }
+            let namespace = match e.namespace {
+                Some(ns) => Some(self.span(ns)?),
+                None => None,
+            };
+            elements.push((
+                self.span(e.name)?,
+                namespace,
+                e.first_attribute,
+                e.end_attribute,
+            ));
+        }
+        let mut attributes = Vec::with_capacity(self.doc.attributes.len());
+        for a in &self.doc.attributes {
+            let Cow::Borrowed(value) = a.value else {
+                return None;
+            };
+            let namespace = match a.namespace {
+                Some(ns) => Some(self.span(ns)?),
+                None => None,
+            };
+            attributes.push((namespace, self.span(a.name)?, self.span(value)?));
+        }
+        let mut scope = Vec::with_capacity(self.scope.len());
+        for (prefix, uri) in self.scope.items() {
+            let uri = match uri {
+                Some(uri) => Some(self.span(uri)?),
+                None => None,
+            };
+            scope.push((self.span(prefix)?, uri));
+        }
+        let mut open = Vec::with_capacity(self.open.len());
+        for o in self.open.items() {
+            open.push((o.id, self.span(o.qname)?, o.scope));
+        }
+        Some(Head {
+            bytes: self.bytes.get(..self.pos)?.into(),
+            elements,
+            attributes,
+            scope,
+            open,
+        })
+    }
+
+    /// Continue after `head` if the text begins with it.
+    fn resume(&mut self, head: &Head) -> Option<()> {
+        if !self.bytes.starts_with(&head.bytes) {
+            return None;
+        }
+        self.pos = head.bytes.len();
+        for &(name, namespace, first_attribute, end_attribute) in &head.elements {
+            let id = self.doc.elements.len();
+            self.doc.elements.push(Element {
+                name: self.at(name)?,
+                namespace: namespace.and_then(|ns| self.at(ns)),
+                first_attribute,
+                end_attribute,
+                text: Cow::Borrowed(""),
+                end: index(id + 1),
+            });
+        }
+        for &(namespace, name, value) in &head.attributes {
+            self.doc.attributes.push(Attribute {
+                namespace: namespace.and_then(|ns| self.at(ns)),
+                name: self.at(name)?,
+                value: Cow::Borrowed(self.at(value)?),
+            });
+        }
+        for &(prefix, uri) in &head.scope {
+            self.scope
+                .push((self.at(prefix)?, uri.and_then(|uri| self.at(uri))))?;
+        }
+        for &(id, qname, scope) in &head.open {
+            self.open.push(Open {
+                id,
+                qname: self.at(qname)?,
+                scope,
+            })?;
+        }
+        Some(())
     }
 
     fn peek(&self) -> Option<u8> {
@@ -391,11 +566,17 @@ impl<'i> Parser<'i> {
         self.text.get(start..end)
     }
 
-    fn run(mut self) -> Option<Document<'i>> {
-        if self.bytes.starts_with(b"<?xml") {
-            self.declaration()?;
+    fn run(self) -> Option<Document<'i>> {
+        self.run_learning().map(|(doc, _)| doc)
+    }
+
+    fn run_learning(mut self) -> Option<(Document<'i>, Option<Head>)> {
+        if self.pos == 0 {
+            if self.bytes.starts_with(b"<?xml") {
+                self.declaration()?;
+            }
+            self.skip_space();
         }
-        self.skip_space();
         loop {
             match self.peek()? {
                 b'<' => {
@@ -416,7 +597,7 @@ impl<'i> Parser<'i> {
             }
         }
         self.skip_space();
-        (self.pos == self.bytes.len()).then_some(self.doc)
+        (self.pos == self.bytes.len()).then_some((self.doc, self.learned))
     }
 
     /// `<?xml version="1.0" [encoding="utf-8"] [standalone="yes|no"] ?>`.
@@ -613,6 +794,9 @@ impl<'i> Parser<'i> {
                 qname: qname.full,
                 scope,
             })?;
+            if self.learn && id == 1 {
+                self.learned = self.snapshot();
+            }
         }
         Some(())
     }
@@ -894,6 +1078,39 @@ mod tests {
         ] {
             assert!(Document::parse(text).is_none(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_learned_head_is_used_for_answers_that_begin_with_it() {
+        let heads = HeadCache::default();
+        assert_eq!(
+            Document::parse_with(ANSWER, &heads),
+            Document::parse(ANSWER)
+        );
+        let head = heads.get().unwrap();
+        assert!(ANSWER.starts_with(std::str::from_utf8(&head.bytes).unwrap()));
+        assert!(head.bytes.ends_with(b"<SOAP-ENV:Body>"));
+        // Another answer of the same server: read past the head, read the same.
+        let other = ANSWER.replace("<n xsi:type=\"xsd:int\"> 7 </n>", "<m>8</m>");
+        let mut parser = Parser::new(&other);
+        assert!(parser.resume(&head).is_some());
+        let resumed = parser.run().unwrap();
+        assert_eq!(Some(&resumed), Document::parse(&other).as_ref());
+        assert_eq!(Document::parse_with(&other, &heads), Some(resumed));
+        assert_eq!(heads.unused.load(Ordering::Relaxed), 0);
+        // An answer with another head is read whole and teaches its own, up to a limit.
+        let moved = ANSWER.replacen("<SOAP-ENV:Body>", "<SOAP-ENV:Body >", 1);
+        assert_eq!(
+            Document::parse_with(&moved, &heads),
+            Document::parse(&moved)
+        );
+        assert!(heads.get().unwrap().bytes.ends_with(b"<SOAP-ENV:Body >"));
+        heads.unused.store(MAX_UNUSED_HEADS, Ordering::Relaxed);
+        assert_eq!(
+            Document::parse_with(ANSWER, &heads),
+            Document::parse(ANSWER)
+        );
+        assert!(heads.get().unwrap().bytes.ends_with(b"<SOAP-ENV:Body >"));
     }
 
     #[test]
@@ -1199,6 +1416,20 @@ mod tests {
             let original = document(&mut rng, plain);
             let text = mutate(&mut rng, &original);
             agrees_with_roxmltree(&text)?;
+        }
+
+        #[test]
+        fn reading_past_a_learned_head_reads_as_reading_whole(seed: u64) {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let plain = rng.bool();
+            let original = document(&mut rng, plain);
+            let heads = HeadCache::default();
+            // Learned from the original, then used on it and on a mutation of it (which
+            // keeps the head or not, and may be malformed after it).
+            prop_assert_eq!(Document::parse_with(&original, &heads), Document::parse(&original));
+            prop_assert_eq!(Document::parse_with(&original, &heads), Document::parse(&original));
+            let other = mutate(&mut rng, &original);
+            prop_assert_eq!(Document::parse_with(&other, &heads), Document::parse(&other), "{:?}", other);
         }
 
         #[test]

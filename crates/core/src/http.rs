@@ -247,6 +247,13 @@ impl HttpRequest {
         Ok(self)
     }
 
+    /// Add a header whose value is built already.
+    #[must_use]
+    pub fn header_value(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
     /// Add a header whose value is a constant (no validation or copy at run time).
     #[must_use]
     pub fn static_header(mut self, name: HeaderName, value: &'static str) -> Self {

@@ -164,6 +164,9 @@ impl SoapVersion {
 /// The `Content-Type` of a SOAP 1.1 request.
 const V11_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
+/// [`V11_CONTENT_TYPE`] as a header value, checked when compiled rather than per request.
+const V11_CONTENT_TYPE_VALUE: http::HeaderValue = http::HeaderValue::from_static(V11_CONTENT_TYPE);
+
 /// `"value"` (the `SOAPAction` form), without the formatting machinery: it runs per request.
 fn quoted(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -659,6 +662,7 @@ async fn exchange<T>(
     // What `request_headers` lists, without copying the values.
     for (name, value) in call.version.header_pairs(call.action).into_iter().flatten() {
         request = match value {
+            Cow::Borrowed(V11_CONTENT_TYPE) => request.header_value(name, V11_CONTENT_TYPE_VALUE),
             Cow::Borrowed(value) => request.static_header(name, value),
             Cow::Owned(value) => request.owned_header(name, value)?,
         };

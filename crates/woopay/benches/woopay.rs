@@ -16,9 +16,10 @@ use paybridge_core::http::{HttpConfig, HttpTransport};
 use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio, raw_reqwest_post};
 use paybridge_core::soap::encoded::{EncDecimal, EncInt, EncString};
 use paybridge_core::soap::{
-    EnvelopeStyle, EnvelopeTemplate, RawEnvelope, decode_rpc, from_fragment, to_fragment, wrap,
-    wrap_rpc,
+    EnvelopeStyle, EnvelopeTemplate, RawEnvelope, decode_rpc, decode_rpc_with, from_fragment,
+    to_fragment, wrap, wrap_rpc,
 };
+use paybridge_core::xml::compact::HeadCache;
 use paybridge_core::{Currency, Money};
 use paybridge_woopay::generated::xml_controller as wire;
 use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
@@ -75,6 +76,14 @@ fn codec(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode_cash_create_invoice_response");
     group.bench_function("direct", |b| {
         b.iter(|| decode_rpc::<wire::CashCreateInvoiceRpcResponse>(black_box(&answer)).unwrap());
+    });
+    // What the client does: the server's envelope head learned once, each answer read past it.
+    let heads = HeadCache::default();
+    group.bench_function("direct_learned_head", |b| {
+        b.iter(|| {
+            decode_rpc_with::<wire::CashCreateInvoiceRpcResponse>(black_box(&answer), &heads)
+                .unwrap()
+        });
     });
     group.bench_function("yaserde", |b| {
         b.iter(|| {

@@ -429,9 +429,11 @@ impl Client {
         envelope: Bytes,
         cookie: Option<&http::HeaderValue>,
     ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
-        let extra_headers = cookie
-            .map(|c| vec![(http::header::COOKIE, c.clone())])
-            .unwrap_or_default();
+        // Room for the SOAP headers the call adds, so the vector is allocated once.
+        let mut extra_headers = Vec::with_capacity(3);
+        if let Some(c) = cookie {
+            extra_headers.push((http::header::COOKIE, c.clone()));
+        }
         let call = SoapCall {
             endpoint: &self.inner.endpoint,
             version: SoapVersion::V11,

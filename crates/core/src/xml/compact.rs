@@ -20,9 +20,11 @@ use std::sync::{Arc, RwLock};
 
 /// Deeper documents, and documents with more namespace declarations in scope at once, are
 /// left to roxmltree (SOAP answers are a handful of levels deep and declare a handful of
-/// prefixes): the parser's stacks are then fixed arrays instead of allocations.
-const MAX_DEPTH: usize = 32;
-const MAX_DECLARATIONS: usize = 32;
+/// prefixes): the parser's stacks are then small fixed arrays instead of allocations — small,
+/// because they are written on every parse and what they occupy of the cache is taken from
+/// the HTTP stack's data around it.
+const MAX_DEPTH: usize = 16;
+const MAX_DECLARATIONS: usize = 16;
 
 /// An element tree: elements in document order, each with its attributes and text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,15 +91,16 @@ impl<'i> Document<'i> {
         Parser::new(text).run()
     }
 
-    /// [`parse`](Self::parse), resuming after `heads`' learned head when `text` begins with
-    /// it, and learning `text`'s head when it does not. The reader is deterministic and looks
-    /// no further than the `>` that ends a start tag, so its state there depends only on the
-    /// bytes before: a document that begins with the same bytes reads the same.
+    /// [`parse`](Self::parse), resuming after the longest of `heads`' learned heads that
+    /// `text` begins with, and learning `text`'s head when none fits. The reader is
+    /// deterministic and looks no further than the `>` that ends a start tag, so its state
+    /// there depends only on the bytes before: a document that begins with the same bytes
+    /// reads the same.
     #[must_use]
     pub fn parse_with(text: &'i str, heads: &HeadCache) -> Option<Self> {
         let mut parser = Parser::new(text);
         let resumed = heads
-            .get()
+            .longest_prefix_of(parser.bytes)
             .is_some_and(|head| parser.resume(&head).is_some());
         if resumed {
             heads.unused.store(0, Ordering::Relaxed);
@@ -109,7 +112,7 @@ impl<'i> Document<'i> {
         }
         let (doc, learned) = parser.run_learning()?;
         if let Some(head) = learned {
-            heads.set(head);
+            heads.add(head);
         }
         Some(doc)
     }
@@ -119,24 +122,38 @@ impl<'i> Document<'i> {
 /// learning (answers whose heads differ every time would pay for a snapshot per answer).
 const MAX_UNUSED_HEADS: u32 = 8;
 
-/// The last head a [`Document::parse_with`] learned: the bytes of a document up to the end
-/// of its second start tag (a SOAP answer's `Envelope` and `Body`, the part every answer of
-/// one server repeats) and the reader's state there. One per client: answers of one server.
+/// Heads a [`HeadCache`] keeps: one per kind of answer a client reads often.
+const HEAD_SLOTS: usize = 8;
+
+/// What [`Document::parse_with`] learned of a server's answers: their heads — each the bytes
+/// of an answer up to the end of its last start tag before any text or end tag (for a SOAP
+/// answer, from the envelope down to its first value: the part every answer of that kind
+/// repeats) — and the reader's state at their end. One per client, a few heads (the last
+/// learned replacing the oldest).
 #[derive(Debug, Default)]
 pub struct HeadCache {
-    head: RwLock<Option<Arc<Head>>>,
+    heads: RwLock<Vec<Arc<Head>>>,
     /// Heads learned since one was last used.
     unused: AtomicU32,
 }
 
 impl HeadCache {
-    fn get(&self) -> Option<Arc<Head>> {
-        self.head.read().ok().and_then(|head| head.clone())
+    /// The longest head `text` begins with.
+    fn longest_prefix_of(&self, text: &[u8]) -> Option<Arc<Head>> {
+        let heads = self.heads.read().ok()?;
+        heads
+            .iter()
+            .filter(|head| text.starts_with(&head.bytes))
+            .max_by_key(|head| head.bytes.len())
+            .cloned()
     }
 
-    fn set(&self, head: Head) {
-        if let Ok(mut slot) = self.head.write() {
-            *slot = Some(Arc::new(head));
+    fn add(&self, head: Head) {
+        if let Ok(mut heads) = self.heads.write() {
+            if heads.len() >= HEAD_SLOTS {
+                heads.remove(0);
+            }
+            heads.push(Arc::new(head));
             self.unused.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -155,7 +172,7 @@ struct Head {
     attributes: Vec<(Option<Span>, Span, Span)>,
     scope: Vec<(Span, Option<Span>)>,
     /// Element, qualified name, scope length of each open element.
-    open: Vec<(usize, Span, usize)>,
+    open: Vec<(u32, Span, u32)>,
 }
 
 impl<'a> Document<'a> {
@@ -407,10 +424,10 @@ struct QName<'i> {
 /// An open element.
 #[derive(Clone, Copy, Default)]
 struct Open<'i> {
-    id: usize,
+    id: u32,
     qname: &'i str,
     /// The namespace scope's length before this element's declarations.
-    scope: usize,
+    scope: u32,
 }
 
 struct Parser<'i> {
@@ -422,7 +439,7 @@ struct Parser<'i> {
     /// In-scope declarations, innermost last: prefix (`""` for the default) and URI
     /// (`None`: the default namespace undeclared).
     scope: Stack<(&'i str, Option<&'i str>), MAX_DECLARATIONS>,
-    /// Record the head when the second start tag ends.
+    /// Record the state at the end of each start tag until the first text or end tag.
     learn: bool,
     learned: Option<Head>,
 }
@@ -788,14 +805,18 @@ impl<'i> Parser<'i> {
         });
         if empty {
             self.scope.truncate(scope);
+            // Content: the learned head ends before it.
+            self.learn = false;
         } else {
             self.open.push(Open {
-                id,
+                id: index(id),
                 qname: qname.full,
-                scope,
+                scope: index(scope),
             })?;
-            if self.learn && id == 1 {
-                self.learned = self.snapshot();
+            if self.learn
+                && let Some(head) = self.snapshot()
+            {
+                self.learned = Some(head);
             }
         }
         Some(())
@@ -881,6 +902,7 @@ impl<'i> Parser<'i> {
 
     /// After `</`: the open element's name, whole (no name byte follows it).
     fn end_tag(&mut self) -> Option<()> {
+        self.learn = false;
         let open = self.open.pop()?;
         self.eat(open.qname.as_bytes())?;
         if self
@@ -892,8 +914,8 @@ impl<'i> Parser<'i> {
         self.skip_space();
         self.eat(b">")?;
         let end = index(self.doc.elements.len());
-        self.doc.elements.get_mut(open.id)?.end = end;
-        self.scope.truncate(open.scope);
+        self.doc.elements.get_mut(open.id as usize)?.end = end;
+        self.scope.truncate(open.scope as usize);
         Some(())
     }
 
@@ -912,12 +934,13 @@ impl<'i> Parser<'i> {
         if self.peek() == Some(b'<') {
             let raw = self.slice(start, self.pos)?;
             let open = self.open.last()?;
-            let element = self.doc.elements.get_mut(open.id)?;
+            let element = self.doc.elements.get_mut(open.id as usize)?;
             if !element.text.is_empty() {
                 append_text(&mut element.text, Cow::Borrowed(raw));
             }
             return Some(());
         }
+        self.learn = false;
         let mut escaped = false;
         loop {
             match self.run_to_text_stop() {
@@ -939,7 +962,10 @@ impl<'i> Parser<'i> {
             Cow::Borrowed(raw)
         };
         let open = self.open.last()?;
-        append_text(&mut self.doc.elements.get_mut(open.id)?.text, piece);
+        append_text(
+            &mut self.doc.elements.get_mut(open.id as usize)?.text,
+            piece,
+        );
         Some(())
     }
 }
@@ -1083,34 +1109,58 @@ mod tests {
     #[test]
     fn a_learned_head_is_used_for_answers_that_begin_with_it() {
         let heads = HeadCache::default();
+        let learned = |heads: &HeadCache| heads.heads.read().unwrap().clone();
         assert_eq!(
             Document::parse_with(ANSWER, &heads),
             Document::parse(ANSWER)
         );
-        let head = heads.get().unwrap();
+        let [head] = learned(&heads).try_into().unwrap();
+        // Down to the first value: the last start tag before any text or end tag.
         assert!(ANSWER.starts_with(std::str::from_utf8(&head.bytes).unwrap()));
-        assert!(head.bytes.ends_with(b"<SOAP-ENV:Body>"));
-        // Another answer of the same server: read past the head, read the same.
-        let other = ANSWER.replace("<n xsi:type=\"xsd:int\"> 7 </n>", "<m>8</m>");
+        assert!(head.bytes.ends_with(b"<url xsi:type=\"xsd:string\">"));
+        // Another answer of that kind: read past the head, read the same.
+        let other = ANSWER.replace("https://x/?id=1&amp;key=2", "https://y/");
         let mut parser = Parser::new(&other);
         assert!(parser.resume(&head).is_some());
         let resumed = parser.run().unwrap();
         assert_eq!(Some(&resumed), Document::parse(&other).as_ref());
         assert_eq!(Document::parse_with(&other, &heads), Some(resumed));
         assert_eq!(heads.unused.load(Ordering::Relaxed), 0);
-        // An answer with another head is read whole and teaches its own, up to a limit.
+        // An answer of another kind is read whole and teaches its own head (down to the
+        // element before the empty one); the longest head that fits is the one used.
+        let nil = ANSWER.replace(
+            "<url xsi:type=\"xsd:string\">https://x/?id=1&amp;key=2</url>",
+            "<url xsi:nil=\"true\"/>",
+        );
+        assert_eq!(Document::parse_with(&nil, &heads), Document::parse(&nil));
+        let [_, short] = learned(&heads).try_into().unwrap();
+        assert!(short.bytes.ends_with(b"<ns1:r>"));
+        let chosen = heads.longest_prefix_of(ANSWER.as_bytes()).unwrap();
+        assert_eq!(chosen.bytes, head.bytes);
+        let chosen = heads.longest_prefix_of(nil.as_bytes()).unwrap();
+        assert_eq!(chosen.bytes, short.bytes);
+        // Learning stops after heads that are never used again.
+        heads.unused.store(MAX_UNUSED_HEADS, Ordering::Relaxed);
         let moved = ANSWER.replacen("<SOAP-ENV:Body>", "<SOAP-ENV:Body >", 1);
         assert_eq!(
             Document::parse_with(&moved, &heads),
             Document::parse(&moved)
         );
-        assert!(heads.get().unwrap().bytes.ends_with(b"<SOAP-ENV:Body >"));
-        heads.unused.store(MAX_UNUSED_HEADS, Ordering::Relaxed);
-        assert_eq!(
-            Document::parse_with(ANSWER, &heads),
-            Document::parse(ANSWER)
-        );
-        assert!(heads.get().unwrap().bytes.ends_with(b"<SOAP-ENV:Body >"));
+        assert_eq!(learned(&heads).len(), 2);
+        // At most HEAD_SLOTS heads, the oldest replaced.
+        heads.unused.store(0, Ordering::Relaxed);
+        for i in 0..HEAD_SLOTS {
+            let variant = ANSWER
+                .replace("<ns1:r>", &format!("<ns1:r{i}>"))
+                .replace("</ns1:r>", &format!("</ns1:r{i}>"));
+            assert_eq!(
+                Document::parse_with(&variant, &heads),
+                Document::parse(&variant)
+            );
+        }
+        let kept = learned(&heads);
+        assert_eq!(kept.len(), HEAD_SLOTS);
+        assert!(kept.iter().all(|h| h.bytes != head.bytes));
     }
 
     #[test]

@@ -377,28 +377,32 @@ impl HttpTransport {
     }
 
     /// Send a request, retrying it only if it is idempotent (see module docs).
-    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse> {
-        let url =
-            std::mem::replace(&mut request.url, RequestUrl::Text(String::new())).into_url()?;
+    ///
+    /// The request is taken apart before the returned future exists, and the future holds
+    /// one attempt's state at a time: it is moved whole at every `await` that nests it, so
+    /// its size is part of every call's cost.
+    pub fn send(
+        &self,
+        mut request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
+        let url = std::mem::replace(&mut request.url, RequestUrl::Text(String::new())).into_url();
         let span = tracing::info_span!(
             "paybridge.http",
             provider = request.provider,
             operation = request.operation,
             method = %request.method,
-            path = %url.path(),
+            path = url.as_ref().map_or("", |u| u.path()),
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retry(&mut request, url)
-            .instrument(span)
-            .await
+        self.send_with_retry(request, url).instrument(span)
     }
 
     async fn send_with_retry(
         &self,
-        request: &mut HttpRequest,
-        url: reqwest::Url,
+        mut request: HttpRequest,
+        url: Result<reqwest::Url>,
     ) -> Result<HttpResponse> {
         let policy = self.inner.config.retry;
         let max_attempts = if request.idempotent {
@@ -409,17 +413,16 @@ impl HttpTransport {
         let started = Instant::now();
         let mut attempt = 1;
         // The last attempt takes the URL and the body themselves; earlier ones copies.
-        let mut url = Some(url);
+        let mut url = Some(url?);
         loop {
-            let span = tracing::Span::current();
-            span.record("attempt", attempt);
+            tracing::Span::current().record("attempt", attempt);
             let (this_url, body) = if attempt < max_attempts {
                 (url.clone(), request.body.clone())
             } else {
                 (url.take(), std::mem::take(&mut request.body))
             };
             let outcome = match this_url {
-                Some(u) => self.send_once(request, u, body).await,
+                Some(u) => self.send_once(self.start(&request, u, body)).await,
                 None => Err(Error::Config("no URL left to send to".into())),
             };
             let retry = attempt < max_attempts
@@ -428,6 +431,7 @@ impl HttpTransport {
                     Err(e) => e.retryable(),
                 };
             if !retry {
+                let span = tracing::Span::current();
                 span.record(
                     "elapsed_ms",
                     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -441,23 +445,27 @@ impl HttpTransport {
                 }
                 return outcome;
             }
+            drop(outcome);
             let delay = policy.delay(attempt);
             tracing::debug!(
                 attempt,
                 delay_ms = delay.as_millis(),
                 "retrying idempotent request"
             );
-            tokio::time::sleep(delay).await;
+            // Boxed: a timer is large, and only a retry needs one.
+            Box::pin(tokio::time::sleep(delay)).await;
             attempt += 1;
         }
     }
 
-    async fn send_once(
+    /// One attempt's request, built before its future: what the future holds is reqwest's
+    /// (small) pending call.
+    fn start(
         &self,
         request: &HttpRequest,
         url: reqwest::Url,
         body: Bytes,
-    ) -> Result<HttpResponse> {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + use<> {
         let mut builder = self
             .inner
             .client
@@ -466,7 +474,14 @@ impl HttpTransport {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let mut response = builder.send().await.map_err(|e| self.map_reqwest(e))?;
+        builder.send()
+    }
+
+    async fn send_once(
+        &self,
+        sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    ) -> Result<HttpResponse> {
+        let mut response = sent.await.map_err(|e| self.map_reqwest(e))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let limit = self.inner.config.max_body_bytes;

@@ -19,6 +19,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
 use http::HeaderName;
 use yaserde::{YaDeserialize, YaSerialize};
@@ -234,10 +235,63 @@ pub fn wrap_rpc<T: encoded::RpcElement>(style: &EnvelopeStyle, body: &T) -> Stri
 
 /// An envelope style written out once: the text before and after the body element, for
 /// clients that send many envelopes of one style.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EnvelopeTemplate {
     head: String,
     tail: String,
+    /// Buffers of envelopes the transport has sent and dropped, written again by
+    /// [`wrap_rpc_bytes`](Self::wrap_rpc_bytes).
+    buffers: BufferPool,
+}
+
+impl PartialEq for EnvelopeTemplate {
+    fn eq(&self, other: &Self) -> bool {
+        self.head == other.head && self.tail == other.tail
+    }
+}
+
+impl Eq for EnvelopeTemplate {}
+
+/// Envelope buffers to write again. An envelope is a little over a kilobyte: allocated per
+/// call, it is past the allocator's per-thread caches (glibc's end at 1032 bytes) and
+/// costs a trip through the main heap each time.
+#[derive(Debug, Clone, Default)]
+struct BufferPool(Arc<Mutex<Vec<String>>>);
+
+/// Buffers a pool keeps at most (more are freed): the envelopes in flight at once.
+const POOLED_BUFFERS: usize = 16;
+/// Buffers that grew past this are freed rather than kept.
+const POOLED_CAPACITY: usize = 16 * 1024;
+
+impl BufferPool {
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok()?.pop()
+    }
+}
+
+/// An envelope lent to the transport; its buffer goes back to the pool when dropped.
+struct Pooled {
+    text: String,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut text = std::mem::take(&mut self.text);
+        if text.capacity() <= POOLED_CAPACITY
+            && let Ok(mut buffers) = self.pool.0.lock()
+            && buffers.len() < POOLED_BUFFERS
+        {
+            text.clear();
+            buffers.push(text);
+        }
+    }
 }
 
 impl EnvelopeTemplate {
@@ -248,7 +302,11 @@ impl EnvelopeTemplate {
         write_head(style, None, &mut head);
         let mut tail = String::new();
         write_tail(style, &mut tail);
-        Self { head, tail }
+        Self {
+            head,
+            tail,
+            buffers: BufferPool::default(),
+        }
     }
 
     /// [`wrap_rpc`] with this template's style.
@@ -259,6 +317,23 @@ impl EnvelopeTemplate {
         body.encode_element(&mut out);
         out.push_str(&self.tail);
         out
+    }
+
+    /// [`wrap_rpc`](Self::wrap_rpc) as the bytes a request sends, written into a buffer of an
+    /// envelope sent before when one is free (it returns when the transport drops it).
+    #[must_use]
+    pub fn wrap_rpc_bytes<T: encoded::RpcElement>(&self, body: &T) -> bytes::Bytes {
+        let mut out = self
+            .buffers
+            .take()
+            .unwrap_or_else(|| String::with_capacity(self.head.len() + 1024 + self.tail.len()));
+        out.push_str(&self.head);
+        body.encode_element(&mut out);
+        out.push_str(&self.tail);
+        bytes::Bytes::from_owner(Pooled {
+            text: out,
+            pool: self.buffers.clone(),
+        })
     }
 }
 
@@ -724,6 +799,49 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    /// `<tns:ping/>`, the smallest rpc element.
+    #[derive(Debug, Default)]
+    struct Ping;
+
+    impl encoded::DecodeNode for Ping {
+        fn decode_node(_: encoded::Node<'_, '_>) -> Result<Self> {
+            Ok(Self)
+        }
+    }
+
+    impl encoded::RpcElement for Ping {
+        const NAME: &'static str = "ping";
+        const NAMESPACE: &'static str = "urn:p";
+        fn encode_element(&self, out: &mut String) {
+            encoded::start_rpc_element(out, "tns:ping", Self::NAMESPACE, None);
+            encoded::end_tag(out, "tns:ping");
+        }
+    }
+
+    #[test]
+    fn pooled_envelopes_read_as_written_and_their_buffers_come_back() {
+        let template = EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", "urn:p"));
+        let expected = template.wrap_rpc(&Ping);
+        let first = template.wrap_rpc_bytes(&Ping);
+        assert_eq!(first, expected.as_bytes());
+        let shared = first.clone();
+        drop(first);
+        assert!(template.buffers.0.lock().unwrap().is_empty(), "still lent");
+        drop(shared);
+        let pointer = {
+            let buffers = template.buffers.0.lock().unwrap();
+            assert_eq!(buffers.len(), 1);
+            assert!(buffers[0].is_empty());
+            buffers[0].as_ptr()
+        };
+        let second = template.wrap_rpc_bytes(&Ping);
+        assert_eq!(second, expected.as_bytes());
+        assert_eq!(second.as_ptr(), pointer, "the buffer is written again");
+        // A clone of the template shares the pool.
+        drop(second);
+        assert!(template.clone().buffers.take().is_some());
     }
 
     #[test]

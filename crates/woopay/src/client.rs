@@ -419,7 +419,7 @@ impl Client {
 
     /// The request envelope of an operation.
     fn envelope(&self, request: &impl RpcElement) -> Bytes {
-        Bytes::from(self.inner.envelope.wrap_rpc(request))
+        self.inner.envelope.wrap_rpc_bytes(request)
     }
 
     /// Post one operation and decode its answer; `Ok((data, code))`.
@@ -542,20 +542,30 @@ impl Client {
         }
     }
 
-    /// An authenticated call: renew the session once on codes 5, 606, 607.
-    async fn authed<A: RpcAnswer>(
+    /// An authenticated call: renew the session once on codes 5, 606, 607. The request is
+    /// encoded here, before the call's future exists, so the future holds its envelope (a
+    /// shared buffer, resent as is after a renewal) and not the request.
+    fn authed<A: RpcAnswer + 'static>(
+        &self,
+        op: &'static Op,
+        request: impl RpcElement + 'static,
+    ) -> impl Future<Output = Result<Option<A::Data>, WoopayError>> + '_ {
+        let envelope = self.envelope(&request);
+        drop(request);
+        self.authed_envelope::<A>(op, envelope)
+    }
+
+    async fn authed_envelope<A: RpcAnswer>(
         &self,
         op: &Op,
-        request: &impl RpcElement,
+        envelope: Bytes,
     ) -> Result<Option<A::Data>, WoopayError> {
-        // Encoded again only for the one resend after a renewal: the usual call hands its
-        // envelope over without a shared copy.
-        let mut envelope = Some(self.envelope(request));
         let mut renewed = false;
         loop {
             let session = self.session().await?;
-            let body = envelope.take().unwrap_or_else(|| self.envelope(request));
-            let (data, code) = self.post::<A>(op, body, Some(&session.cookie)).await?;
+            let (data, code) = self
+                .post::<A>(op, envelope.clone(), Some(&session.cookie))
+                .await?;
             match code.code() {
                 0 => return Ok(data),
                 _ if code.is_session_error() && !renewed => {
@@ -612,7 +622,7 @@ impl Client {
             cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &req)
+            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, req)
                 .await?,
         )
     }
@@ -633,7 +643,7 @@ impl Client {
             ),
         };
         let sent = self
-            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(&CONFIRMATION_CODE, &req)
+            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(&CONFIRMATION_CODE, req)
             .await?;
         Ok(sent
             .map(|b| b.get())
@@ -665,7 +675,7 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(&CREATE_EXT, &wire_req)
+            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(&CREATE_EXT, wire_req)
                 .await?,
         )
     }
@@ -689,7 +699,7 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(&CREATE_2EXT, &wire_req)
+            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(&CREATE_2EXT, wire_req)
                 .await?,
         )
     }
@@ -720,7 +730,7 @@ impl Client {
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
                 &CREATE_BY_SERVICE,
-                &wire_req,
+                wire_req,
             )
             .await?,
         )
@@ -736,7 +746,7 @@ impl Client {
             }),
         };
         let data = self
-            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req)
+            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, req)
             .await?;
         kzt(data.and_then(|d| d.amount).as_ref())?
             .ok_or_else(|| WoopayError::Decode("no amount".into()))
@@ -760,7 +770,7 @@ impl Client {
             }),
         };
         let data = self
-            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, &req)
+            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, req)
             .await?;
         let records = data
             .and_then(|d| d.records)

@@ -254,7 +254,7 @@ impl Emitter<'_> {
             fields.push(quote! {
                 #[doc = " `xsi:type`, e.g. `ns1:CoreLoginRequest`."]
                 #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-                pub xsi_type: Option<String>,
+                pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
                 #[doc = " `xsi:nil`: PHP answers errors with a nil `response`."]
                 #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
                 pub xsi_nil: Option<String>,
@@ -268,8 +268,9 @@ impl Emitter<'_> {
         }
         let mut codec = EncodedCodec::default();
         if self.encoded {
-            codec.attribute("xsi_type", quote!(enc::ns::XSI), "type", "xsi:type");
-            codec.attribute("xsi_nil", quote!(enc::ns::XSI), "nil", "xsi:nil");
+            let known = format!("ns1:{}", s.name.name);
+            codec.decoded_attribute("xsi_type", quote!(enc::xsi_type(node, #known)), "xsi:type");
+            codec.attribute("xsi_nil", &quote!(enc::ns::XSI), "nil", "xsi:nil");
         }
         let mut rust_names = BTreeMap::new();
         for f in self.all_fields(s)? {
@@ -354,7 +355,7 @@ impl Emitter<'_> {
             if f.ty != FieldType::Builtin(Builtin::String) {
                 return Err(unsupported("non-string attribute"));
             }
-            codec.attribute(fname, quote!(None), &f.wire_name, &f.wire_name);
+            codec.attribute(fname, &quote!(None), &f.wire_name, &f.wire_name);
         } else {
             codec.child(fname, &f.wire_name, f.occurs == Occurs::Many);
         }
@@ -378,10 +379,9 @@ impl Emitter<'_> {
                 quote! { #[doc = #doc] #[yaserde(rename = #part)] pub #fid: Option<#t>, }
             });
             let mut codec = EncodedCodec::default();
-            codec.attribute(
+            codec.decoded_attribute(
                 "encoding_style",
-                quote!(enc::ns::SOAP_ENV),
-                "encodingStyle",
+                quote!(enc::encoding_style(node)),
                 "SOAP-ENV:encodingStyle",
             );
             for (part, _) in parts {
@@ -399,7 +399,7 @@ impl Emitter<'_> {
                 pub struct #name {
                     #[doc = " `SOAP-ENV:encodingStyle` on the operation element."]
                     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-                    pub encoding_style: Option<String>,
+                    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
                     #(#fields)*
                 }
                 #codec
@@ -474,11 +474,12 @@ impl Emitter<'_> {
         let mut codec = EncodedCodec::default();
         codec.attribute(
             "array_type",
-            quote!(enc::ns::SOAP_ENC),
+            &quote!(enc::ns::SOAP_ENC),
             "arrayType",
             "SOAP-ENC:arrayType",
         );
-        codec.attribute("xsi_type", quote!(enc::ns::XSI), "type", "xsi:type");
+        let known = format!("ns1:{}", a.name.name);
+        codec.decoded_attribute("xsi_type", quote!(enc::xsi_type(node, #known)), "xsi:type");
         codec.child("items", "item", true);
         let codec = if self.encoded {
             codec.element_impls(&name)
@@ -495,7 +496,7 @@ impl Emitter<'_> {
                 pub array_type: Option<String>,
                 #[doc = " `xsi:type` of the array."]
                 #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-                pub xsi_type: Option<String>,
+                pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
                 #[doc = " The `item` elements."]
                 #[yaserde(rename = "item")]
                 pub items: Vec<#item>,
@@ -511,20 +512,25 @@ impl Emitter<'_> {
 /// direction is checked against an independent implementation.
 #[derive(Default)]
 struct EncodedCodec {
-    /// Field, attribute namespace (tokens), local name, qualified name written.
-    attributes: Vec<(Ident, TokenStream, String, String)>,
+    /// Field, how it is read (tokens), qualified name written.
+    attributes: Vec<(Ident, TokenStream, String)>,
     /// Field, element name, repeated.
     children: Vec<(Ident, String, bool)>,
 }
 
 impl EncodedCodec {
-    fn attribute(&mut self, field: &str, namespace: TokenStream, local: &str, written: &str) {
-        self.attributes.push((
-            ident(field),
-            namespace,
-            local.to_owned(),
-            written.to_owned(),
-        ));
+    fn attribute(&mut self, field: &str, namespace: &TokenStream, local: &str, written: &str) {
+        self.decoded_attribute(
+            field,
+            quote!(enc::attribute(node, #namespace, #local)),
+            written,
+        );
+    }
+
+    /// An attribute read by `decode` (an expression over `node`).
+    fn decoded_attribute(&mut self, field: &str, decode: TokenStream, written: &str) {
+        self.attributes
+            .push((ident(field), decode, written.to_owned()));
     }
 
     fn child(&mut self, field: &str, wire: &str, many: bool) {
@@ -532,9 +538,10 @@ impl EncodedCodec {
     }
 
     fn decode_body(&self) -> TokenStream {
-        let attrs = self.attributes.iter().map(|(fid, ns, local, _)| {
-            quote! { #fid: enc::attribute(node, #ns, #local), }
-        });
+        let attrs = self
+            .attributes
+            .iter()
+            .map(|(fid, decode, _)| quote! { #fid: #decode, });
         if self.children.is_empty() {
             return quote! { Ok(Self { #(#attrs)* }) };
         }
@@ -595,7 +602,7 @@ impl EncodedCodec {
     /// A type used as a field or an array item.
     fn element_impls(&self, name: &Ident) -> TokenStream {
         let decode = self.decode_impl(name);
-        let attrs = self.attributes.iter().map(|(fid, _, _, written)| {
+        let attrs = self.attributes.iter().map(|(fid, _, written)| {
             quote! { (#written, self.#fid.as_deref()), }
         });
         let children = self.encode_children();

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use paybridge_core::http::{Endpoint, HttpTransport};
-use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncString, RpcElement};
+use paybridge_core::soap::encoded::{
+    EncBool, EncDecimal, EncInt, EncString, EncodingStyle, RpcElement, XsiType,
+};
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
 use paybridge_core::xml::compact::HeadCache;
 use paybridge_core::{Currency, Money};
@@ -481,9 +483,9 @@ impl Client {
     async fn do_login(&self) -> Result<LoginInfo, WoopayError> {
         self.inner.logins.fetch_add(1, Ordering::Relaxed);
         let req = wire::CoreLoginRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             core_login_request: Some(wire::CoreLoginRequest {
-                xsi_type: Some("ns1:CoreLoginRequest".into()),
+                xsi_type: Some(XsiType::from_static("ns1:CoreLoginRequest")),
                 xsi_nil: None,
                 username: s(&self.inner.config.username),
                 password: s(self.inner.config.password.expose_secret()),
@@ -618,7 +620,7 @@ impl Client {
     pub async fn create_invoice(&self, inv: &InvoiceRequest) -> Result<Invoice, WoopayError> {
         let f = Self::invoice_fields(inv, None, None)?;
         let req = wire::CashCreateInvoiceRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
         };
         Self::invoice(
@@ -633,10 +635,12 @@ impl Client {
             return Err(WoopayError::Input("phone is required".into()));
         }
         let req = wire::CoreRequestConfirmationCodeRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             core_request_confirmation_code_request: Some(
                 wire::CoreRequestConfirmationCodeRequest {
-                    xsi_type: Some("ns1:CoreRequestConfirmationCodeRequest".into()),
+                    xsi_type: Some(XsiType::from_static(
+                        "ns1:CoreRequestConfirmationCodeRequest",
+                    )),
                     xsi_nil: None,
                     phone: s(phone),
                 },
@@ -664,7 +668,7 @@ impl Client {
         }
         let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2))?;
         let wire_req = wire::CashCreateInvoiceExtendedRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_extended_request: Some(invoice_request!(
                 CashCreateInvoiceExtendedRequest,
                 f,
@@ -687,7 +691,7 @@ impl Client {
     ) -> Result<Invoice, WoopayError> {
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoice2ExtendedRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_extended2_request: Some(invoice_request!(
                 CashCreateInvoiceExtended2Request,
                 f,
@@ -715,7 +719,7 @@ impl Client {
         }
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoiceByServiceRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_by_service_request: Some(invoice_request!(
                 CashCreateInvoiceByServiceRequest,
                 f,
@@ -739,9 +743,9 @@ impl Client {
     /// `cash_getBalance`: the merchant wallet's balance (KZT).
     pub async fn balance(&self) -> Result<Money, WoopayError> {
         let req = wire::CashGetBalanceRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_get_balance_request: Some(wire::CashGetBalanceRequest {
-                xsi_type: Some("ns1:CashGetBalanceRequest".into()),
+                xsi_type: Some(XsiType::from_static("ns1:CashGetBalanceRequest")),
                 xsi_nil: None,
             }),
         };
@@ -758,13 +762,13 @@ impl Client {
             return Err(WoopayError::Input("at least one operation id".into()));
         }
         let req = wire::CashGetOperationDataRpc {
-            encoding_style: Some(ENCODING.into()),
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_get_operation_data_request: Some(wire::CashGetOperationDataRequest {
-                xsi_type: Some("ns1:CashGetOperationDataRequest".into()),
+                xsi_type: Some(XsiType::from_static("ns1:CashGetOperationDataRequest")),
                 xsi_nil: None,
                 operation_id: Some(wire::IntArray {
                     array_type: Some(soap::encoded::array_type("xsd:int", ids.len())),
-                    xsi_type: Some("ns1:intArray".into()),
+                    xsi_type: Some(XsiType::from_static("ns1:intArray")),
                     items: ids.iter().map(|i| EncInt::new(*i)).collect(),
                 }),
             }),
@@ -805,7 +809,7 @@ macro_rules! invoice_request {
     ($ty:ident, $f:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
         let f: InvoiceFields = $f;
         wire::$ty {
-            xsi_type: Some(concat!("ns1:", stringify!($ty)).to_owned()),
+            xsi_type: Some(XsiType::from_static(concat!("ns1:", stringify!($ty)))),
             xsi_nil: None,
             reference_id: f.reference_id,
             back_url: f.back_url,

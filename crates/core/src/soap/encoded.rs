@@ -173,63 +173,150 @@ pub fn is_nil(node: Node<'_, '_>) -> bool {
     matches!(node.attribute(ns::XSI, "nil"), Some("true" | "1"))
 }
 
-/// An `xsi:type` value (`xsd:string`). The standard scalar types are held as constants, so
-/// building or reading the usual values allocates nothing for their type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, yaserde::DefaultYaSerde)]
-pub struct XsiType(Cow<'static, str>);
+/// An attribute value type whose usual values are constants: built from them, or read as
+/// one of them, it allocates nothing.
+macro_rules! constant_text {
+    ($(#[$doc:meta])* $name:ident, [$($known:literal),* $(,)?]) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, yaserde::DefaultYaSerde)]
+        pub struct $name(Cow<'static, str>);
 
-impl XsiType {
-    /// A type known at compile time.
-    #[must_use]
-    pub const fn from_static(value: &'static str) -> Self {
-        Self(Cow::Borrowed(value))
-    }
+        impl $name {
+            /// A value known at compile time.
+            #[must_use]
+            pub const fn from_static(value: &'static str) -> Self {
+                Self(Cow::Borrowed(value))
+            }
 
-    /// A type as received (standard ones are not copied).
-    #[must_use]
-    pub fn new(value: &str) -> Self {
-        // Literal patterns: compared without a call per candidate.
-        match value {
-            "xsd:string" => Self::from_static("xsd:string"),
-            "xsd:int" => Self::from_static("xsd:int"),
-            "xsd:float" => Self::from_static("xsd:float"),
-            "xsd:boolean" => Self::from_static("xsd:boolean"),
-            "xsd:double" => Self::from_static("xsd:double"),
-            "xsd:decimal" => Self::from_static("xsd:decimal"),
-            _ => Self(Cow::Owned(value.to_owned())),
+            /// A value as received (the usual ones are not copied).
+            #[must_use]
+            pub fn new(value: &str) -> Self {
+                // Literal patterns: compared without a call per candidate.
+                match value {
+                    $($known => Self::from_static($known),)*
+                    _ => Self(Cow::Owned(value.to_owned())),
+                }
+            }
+
+            /// A value as received, not copied when it is `known` either.
+            #[must_use]
+            pub fn new_or(value: &str, known: &'static str) -> Self {
+                if value == known {
+                    Self::from_static(known)
+                } else {
+                    Self::new(value)
+                }
+            }
+
+            /// The value as written.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    /// The value as written.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                Ok(Self::new(s))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self::new(value)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(Cow::Owned(value))
+            }
+        }
+    };
 }
 
-impl std::ops::Deref for XsiType {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
+constant_text!(
+    /// An `xsi:type` value (`xsd:string`, `ns1:CashCreateInvoiceRequest`). The standard
+    /// scalar types are held as constants, so building or reading the usual values allocates
+    /// nothing for their type.
+    XsiType,
+    ["xsd:string", "xsd:int", "xsd:float", "xsd:boolean", "xsd:double", "xsd:decimal"]
+);
+
+constant_text!(
+    /// A `SOAP-ENV:encodingStyle` value; SOAP 1.1's encoding is a constant.
+    EncodingStyle,
+    ["http://schemas.xmlsoap.org/soap/encoding/"]
+);
+
+/// `xsi:type` of a generated type's element; `known` is the value PHP SoapServer writes for
+/// it (the service namespace as `ns1`), read without a copy.
+#[must_use]
+pub fn xsi_type(node: Node<'_, '_>, known: &'static str) -> Option<XsiType> {
+    node.attribute(ns::XSI, "type")
+        .map(|value| XsiType::new_or(value, known))
 }
 
-impl std::fmt::Display for XsiType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// `SOAP-ENV:encodingStyle` of an operation element.
+#[must_use]
+pub fn encoding_style(node: Node<'_, '_>) -> Option<EncodingStyle> {
+    node.attribute(ns::SOAP_ENV, "encodingStyle")
+        .map(EncodingStyle::new)
 }
 
-impl FromStr for XsiType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
+/// What every encoded value reads: `xsi:type`, `xsi:nil`, the text. One function for all
+/// value types (not one copy each), so a message's values run one piece of code.
+#[inline(never)]
+fn decode_value(node: Node<'_, '_>) -> (Option<XsiType>, Option<String>, Option<String>) {
+    (
+        node.attribute(ns::XSI, "type").map(XsiType::new),
+        attribute(node, ns::XSI, "nil"),
+        text_content(node),
+    )
 }
 
-impl From<&str> for XsiType {
-    fn from(value: &str) -> Self {
-        Self::new(value)
+/// What every encoded value writes; `own_type` is the value type's `xsi:type` and its
+/// attribute written out, for the usual case.
+#[inline(never)]
+fn encode_value(
+    out: &mut String,
+    tag: &str,
+    own_type: (&str, &str),
+    xsi_type: Option<&str>,
+    xsi_nil: Option<&str>,
+    text: Option<&str>,
+) {
+    out.push('<');
+    out.push_str(tag);
+    match xsi_type {
+        // The usual case, written as one constant rather than escaped.
+        Some(t) if t == own_type.0 => out.push_str(own_type.1),
+        other => attributes(out, &[("xsi:type", other)]),
+    }
+    if xsi_nil.is_some() {
+        attributes(out, &[("xsi:nil", xsi_nil)]);
+    }
+    match text {
+        Some(text) if !text.is_empty() => {
+            out.push('>');
+            crate::xml::escape_into(out, text, false);
+            end_tag(out, tag);
+        }
+        _ => out.push_str("/>"),
     }
 }
 
@@ -252,32 +339,21 @@ macro_rules! encoded_value {
 
         impl DecodeNode for $name {
             fn decode_node(node: Node<'_, '_>) -> Result<Self> {
-                Ok(Self {
-                    xsi_type: node.attribute(ns::XSI, "type").map(XsiType::new),
-                    xsi_nil: attribute(node, ns::XSI, "nil"),
-                    text: text_content(node),
-                })
+                let (xsi_type, xsi_nil, text) = decode_value(node);
+                Ok(Self { xsi_type, xsi_nil, text })
             }
         }
 
         impl EncodeXml for $name {
             fn encode_xml(&self, tag: &str, out: &mut String) {
-                out.push('<');
-                out.push_str(tag);
-                match self.xsi_type.as_deref() {
-                    // The usual case, written as one constant rather than escaped.
-                    Some($xsd) => out.push_str(concat!(" xsi:type=\"", $xsd, "\"")),
-                    other => attributes(out, &[("xsi:type", other)]),
-                }
-                attributes(out, &[("xsi:nil", self.xsi_nil.as_deref())]);
-                match self.text.as_deref() {
-                    Some(text) if !text.is_empty() => {
-                        out.push('>');
-                        crate::xml::escape_into(out, text, false);
-                        end_tag(out, tag);
-                    }
-                    _ => out.push_str("/>"),
-                }
+                encode_value(
+                    out,
+                    tag,
+                    ($xsd, concat!(" xsi:type=\"", $xsd, "\"")),
+                    self.xsi_type.as_deref(),
+                    self.xsi_nil.as_deref(),
+                    self.text.as_deref(),
+                );
             }
         }
 

@@ -34,7 +34,7 @@ pub const CASH_GET_OPERATION_DATA_ACTION: &str = "urn:XmlControllerwsdl#cash_get
 pub struct CoreLoginRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `coreLoginRequest` (`CoreLoginRequest`).
     #[yaserde(rename = "coreLoginRequest")]
     pub core_login_request: Option<CoreLoginRequest>,
@@ -45,7 +45,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRpc {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -82,7 +82,7 @@ impl paybridge_core::soap::encoded::RpcElement for CoreLoginRpc {
 pub struct CoreLoginRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CoreLoginResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CoreLoginResponse>,
@@ -93,7 +93,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRpcResponse {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -130,7 +130,7 @@ impl paybridge_core::soap::encoded::RpcElement for CoreLoginRpcResponse {
 pub struct CashCreateInvoiceRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashCreateInvoiceRequest` (`CashCreateInvoiceRequest`).
     #[yaserde(rename = "cashCreateInvoiceRequest")]
     pub cash_create_invoice_request: Option<CashCreateInvoiceRequest>,
@@ -141,7 +141,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRpc {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -182,7 +182,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceRpc {
 pub struct CashCreateInvoiceRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
@@ -193,7 +193,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRpcResponse 
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -230,7 +230,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceRpcResponse 
 pub struct CoreRequestConfirmationCodeRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `coreRequestConfirmationCodeRequest` (`CoreRequestConfirmationCodeRequest`).
     #[yaserde(rename = "coreRequestConfirmationCodeRequest")]
     pub core_request_confirmation_code_request: Option<CoreRequestConfirmationCodeRequest>,
@@ -241,7 +241,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRp
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -282,7 +282,7 @@ impl paybridge_core::soap::encoded::RpcElement for CoreRequestConfirmationCodeRp
 pub struct CoreRequestConfirmationCodeRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CoreRequestConfirmationCodeResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CoreRequestConfirmationCodeResponse>,
@@ -293,7 +293,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRp
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -330,7 +330,7 @@ impl paybridge_core::soap::encoded::RpcElement for CoreRequestConfirmationCodeRp
 pub struct CashCreateInvoiceExtendedRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashCreateInvoiceExtendedRequest` (`CashCreateInvoiceExtendedRequest`).
     #[yaserde(rename = "cashCreateInvoiceExtendedRequest")]
     pub cash_create_invoice_extended_request: Option<CashCreateInvoiceExtendedRequest>,
@@ -341,7 +341,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRpc 
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -382,7 +382,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceExtendedRpc 
 pub struct CashCreateInvoiceExtendedRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
@@ -393,7 +393,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRpcR
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -430,7 +430,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceExtendedRpcR
 pub struct CashCreateInvoice2ExtendedRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashCreateInvoiceExtended2Request` (`CashCreateInvoiceExtended2Request`).
     #[yaserde(rename = "cashCreateInvoiceExtended2Request")]
     pub cash_create_invoice_extended2_request: Option<CashCreateInvoiceExtended2Request>,
@@ -441,7 +441,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoice2ExtendedRpc
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -482,7 +482,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoice2ExtendedRpc
 pub struct CashCreateInvoice2ExtendedRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
@@ -493,7 +493,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoice2ExtendedRpc
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -530,7 +530,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoice2ExtendedRpc
 pub struct CashCreateInvoiceByServiceRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashCreateInvoiceByServiceRequest` (`CashCreateInvoiceByServiceRequest`).
     #[yaserde(rename = "cashCreateInvoiceByServiceRequest")]
     pub cash_create_invoice_by_service_request: Option<CashCreateInvoiceByServiceRequest>,
@@ -541,7 +541,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceRpc
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -582,7 +582,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceByServiceRpc
 pub struct CashCreateInvoiceByServiceRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashCreateInvoiceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashCreateInvoiceResponse>,
@@ -593,7 +593,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceRpc
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -630,7 +630,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceByServiceRpc
 pub struct CashGetBalanceRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashGetBalanceRequest` (`CashGetBalanceRequest`).
     #[yaserde(rename = "cashGetBalanceRequest")]
     pub cash_get_balance_request: Option<CashGetBalanceRequest>,
@@ -641,7 +641,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRpc {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -682,7 +682,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashGetBalanceRpc {
 pub struct CashGetBalanceRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashGetBalanceResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashGetBalanceResponse>,
@@ -693,7 +693,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRpcResponse {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -730,7 +730,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashGetBalanceRpcResponse {
 pub struct CashGetOperationDataRpc {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `cashGetOperationDataRequest` (`CashGetOperationDataRequest`).
     #[yaserde(rename = "cashGetOperationDataRequest")]
     pub cash_get_operation_data_request: Option<CashGetOperationDataRequest>,
@@ -741,7 +741,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRpc {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -782,7 +782,7 @@ impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataRpc {
 pub struct CashGetOperationDataRpcResponse {
     /// `SOAP-ENV:encodingStyle` on the operation element.
     #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
-    pub encoding_style: Option<String>,
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
     /// Part `return` (`CashGetOperationDataResponse`).
     #[yaserde(rename = "return")]
     pub return_field: Option<CashGetOperationDataResponse>,
@@ -793,7 +793,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRpcRespon
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            encoding_style: enc::attribute(node, enc::ns::SOAP_ENV, "encodingStyle"),
+            encoding_style: enc::encoding_style(node),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -832,7 +832,7 @@ pub struct StringArray {
     pub array_type: Option<String>,
     /// `xsi:type` of the array.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// The `item` elements.
     #[yaserde(rename = "item")]
     pub items: Vec<paybridge_core::soap::encoded::EncString>,
@@ -844,7 +844,7 @@ impl paybridge_core::soap::encoded::DecodeNode for StringArray {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
             array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:stringArray"),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -885,7 +885,7 @@ pub struct IntArray {
     pub array_type: Option<String>,
     /// `xsi:type` of the array.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// The `item` elements.
     #[yaserde(rename = "item")]
     pub items: Vec<paybridge_core::soap::encoded::EncInt>,
@@ -897,7 +897,7 @@ impl paybridge_core::soap::encoded::DecodeNode for IntArray {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
             array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:intArray"),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -938,7 +938,7 @@ pub struct CashGetOperationDataResponseDataRecordArray {
     pub array_type: Option<String>,
     /// `xsi:type` of the array.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// The `item` elements.
     #[yaserde(rename = "item")]
     pub items: Vec<CashGetOperationDataResponseDataRecord>,
@@ -950,7 +950,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseD
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
             array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataResponseDataRecordArray"),
             ..Self::default()
         };
         for child in enc::elements(node) {
@@ -987,7 +987,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseDa
 pub struct CoreLoginRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1007,7 +1007,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreLoginRequest {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CoreLoginRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1054,7 +1054,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CoreLoginRequest {
 pub struct CoreLoginResponse {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1071,7 +1071,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreLoginResponse {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CoreLoginResponse"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1114,7 +1114,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CoreLoginResponse {
 pub struct CoreLoginResponseData {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1149,7 +1149,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreLoginResponseData {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CoreLoginResponseData"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1216,7 +1216,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CoreLoginResponseData {
 pub struct CashCreateInvoiceRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1254,7 +1254,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceRequest {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1325,7 +1325,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceRequest {
 pub struct CashCreateInvoiceExtendedRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1369,7 +1369,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtendedRequ
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceExtendedRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1448,7 +1448,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceExtendedReque
 pub struct CashCreateInvoiceExtended2Request {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1495,7 +1495,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceExtended2Req
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceExtended2Request"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1578,7 +1578,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceExtended2Requ
 pub struct CashCreateInvoiceByServiceRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1628,7 +1628,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceByServiceReq
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceByServiceRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1715,7 +1715,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceByServiceRequ
 pub struct CashCreateInvoiceResponse {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1732,7 +1732,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceResponse {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceResponse"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1775,7 +1775,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceResponse {
 pub struct CashCreateInvoiceResponseData {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1792,7 +1792,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceResponseData
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceResponseData"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1835,7 +1835,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceResponseData 
 pub struct CoreRequestConfirmationCodeRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1849,7 +1849,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRe
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CoreRequestConfirmationCodeRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1885,7 +1885,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CoreRequestConfirmationCodeReq
 pub struct CoreRequestConfirmationCodeResponse {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1902,7 +1902,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CoreRequestConfirmationCodeRe
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CoreRequestConfirmationCodeResponse"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -1945,7 +1945,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CoreRequestConfirmationCodeRes
 pub struct CashGetBalanceRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -1956,7 +1956,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceRequest {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         Ok(Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetBalanceRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
         })
     }
@@ -1984,7 +1984,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceRequest {
 pub struct CashGetBalanceResponse {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2001,7 +2001,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceResponse {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetBalanceResponse"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -2044,7 +2044,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceResponse {
 pub struct CashGetBalanceResponseData {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2058,7 +2058,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetBalanceResponseData {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetBalanceResponseData"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -2094,7 +2094,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetBalanceResponseData {
 pub struct CashGetOperationDataRequest {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2108,7 +2108,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataRequest {
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataRequest"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -2144,7 +2144,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataRequest {
 pub struct CashGetOperationDataResponse {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2161,7 +2161,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponse 
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataResponse"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -2204,7 +2204,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponse {
 pub struct CashGetOperationDataResponseData {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2218,7 +2218,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseD
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataResponseData"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };
@@ -2254,7 +2254,7 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseDa
 pub struct CashGetOperationDataResponseDataRecord {
     /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
-    pub xsi_type: Option<String>,
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
     /// `xsi:nil`: PHP answers errors with a nil `response`.
     #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
     pub xsi_nil: Option<String>,
@@ -2301,7 +2301,7 @@ impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataResponseD
     ) -> paybridge_core::Result<Self> {
         use paybridge_core::soap::encoded as enc;
         let mut out = Self {
-            xsi_type: enc::attribute(node, enc::ns::XSI, "type"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataResponseDataRecord"),
             xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
             ..Self::default()
         };

@@ -599,6 +599,14 @@ fn decode_rpc_inner<T: encoded::RpcElement>(
     {
         return T::decode_node(body).map(Ok);
     }
+    decode_rpc_by_reference(text)
+}
+
+/// The reference way of [`decode_rpc_inner`]: out of line, so the usual answer's code stays
+/// compact.
+#[cold]
+#[inline(never)]
+fn decode_rpc_by_reference<T: encoded::RpcElement>(text: &str) -> Result<Result<T, SoapFault>> {
     let doc = xml::parse(text)?;
     let body = match Located::find(&doc)? {
         Ok(located) => located.body,

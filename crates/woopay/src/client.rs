@@ -523,10 +523,18 @@ impl Client {
 
     /// The current session, logging in if there is none. Callers that arrive during a login
     /// wait for it instead of logging in themselves.
+    /// The current session, logging in first when there is none.
     async fn session(&self) -> Result<Session, WoopayError> {
-        if let Some(s) = self.slot().clone() {
-            return Ok(s);
+        let current = self.slot().clone();
+        match current {
+            Some(s) => Ok(s),
+            // Boxed: the login path (a whole call of its own) stays out of every call's future
+            // and out of its code, which only ever runs it once per session.
+            None => Box::pin(self.log_in()).await,
         }
+    }
+
+    async fn log_in(&self) -> Result<Session, WoopayError> {
         let _login = self.inner.login.lock().await;
         // Someone else may have logged in while this caller waited.
         if let Some(s) = self.slot().clone() {

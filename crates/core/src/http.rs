@@ -385,6 +385,7 @@ impl HttpTransport {
         &self,
         mut request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
+        // Parsed here, once: the attempts then take the URL from the request.
         let url = std::mem::replace(&mut request.url, RequestUrl::Text(String::new())).into_url();
         let span = tracing::info_span!(
             "paybridge.http",
@@ -396,14 +397,15 @@ impl HttpTransport {
             elapsed_ms = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retry(request, url).instrument(span)
+        let request = url.map(|url| {
+            request.url = RequestUrl::Endpoint(Endpoint(url));
+            request
+        });
+        self.send_with_retry(request).instrument(span)
     }
 
-    async fn send_with_retry(
-        &self,
-        mut request: HttpRequest,
-        url: Result<reqwest::Url>,
-    ) -> Result<HttpResponse> {
+    async fn send_with_retry(&self, request: Result<HttpRequest>) -> Result<HttpResponse> {
+        let mut request = request?;
         let policy = self.inner.config.retry;
         let max_attempts = if request.idempotent {
             policy.max_attempts.max(1)
@@ -412,18 +414,22 @@ impl HttpTransport {
         };
         let started = Instant::now();
         let mut attempt = 1;
-        // The last attempt takes the URL and the body themselves; earlier ones copies.
-        let mut url = Some(url?);
         loop {
             tracing::Span::current().record("attempt", attempt);
-            let (this_url, body) = if attempt < max_attempts {
-                (url.clone(), request.body.clone())
+            // The last attempt takes the URL and the body themselves; earlier ones copies.
+            let (url, body) = if attempt < max_attempts {
+                (request.url.clone(), request.body.clone())
             } else {
-                (url.take(), std::mem::take(&mut request.body))
+                (
+                    std::mem::replace(&mut request.url, RequestUrl::Text(String::new())),
+                    std::mem::take(&mut request.body),
+                )
             };
-            let outcome = match this_url {
-                Some(u) => self.send_once(self.start(&request, u, body)).await,
-                None => Err(Error::Config("no URL left to send to".into())),
+            let outcome = match url {
+                RequestUrl::Endpoint(Endpoint(url)) => {
+                    self.send_once(self.start(&request, url, body)).await
+                }
+                RequestUrl::Text(_) => Err(Error::Config("no URL left to send to".into())),
             };
             let retry = attempt < max_attempts
                 && match &outcome {
@@ -483,7 +489,6 @@ impl HttpTransport {
     ) -> Result<HttpResponse> {
         let mut response = sent.await.map_err(|e| self.map_reqwest(e))?;
         let status = response.status().as_u16();
-        let headers = std::mem::take(response.headers_mut());
         let limit = self.inner.config.max_body_bytes;
         let too_large = || Error::Transport {
             status: Some(status),
@@ -516,7 +521,8 @@ impl HttpTransport {
         }
         Ok(HttpResponse {
             status,
-            headers,
+            // Taken after the body: not held in the future while the body is read.
+            headers: std::mem::take(response.headers_mut()),
             body: first.unwrap_or_else(|| joined.freeze()),
         })
     }

@@ -708,34 +708,30 @@ pub struct SoapCall<'a> {
 /// Post an envelope and read the answer: the body is read before the status is judged, so a
 /// Fault sent with HTTP 500 surfaces as [`Error::Provider`]; a non-2xx answer that is not a
 /// Fault is [`Error::Transport`] with its status.
-pub async fn call(
-    transport: &HttpTransport,
+pub fn call<'t>(
+    transport: &'t HttpTransport,
     call: SoapCall<'_>,
     envelope: String,
-) -> Result<RawEnvelope> {
-    exchange(transport, call, envelope, RawEnvelope::parse_inner).await
+) -> impl Future<Output = Result<RawEnvelope>> + 't {
+    exchange(transport, request(call, envelope), RawEnvelope::parse_inner)
 }
 
 /// [`call`] for a generated rpc element: the answer is parsed once and decoded as `T`
 /// (see [`decode_rpc`]), with the same Fault and status rules.
-pub async fn call_rpc<T: encoded::RpcElement>(
-    transport: &HttpTransport,
-    call: SoapCall<'_>,
+pub fn call_rpc<'t, T: encoded::RpcElement + 't>(
+    transport: &'t HttpTransport,
+    call: SoapCall<'t>,
     envelope: impl Into<bytes::Bytes>,
-) -> Result<T> {
+) -> impl Future<Output = Result<T>> + 't {
     let heads = call.heads;
-    exchange(transport, call, envelope, |text| {
+    exchange(transport, request(call, envelope), move |text| {
         decode_rpc_inner::<T>(text, heads)
     })
-    .await
 }
 
-async fn exchange<T>(
-    transport: &HttpTransport,
-    call: SoapCall<'_>,
-    envelope: impl Into<bytes::Bytes>,
-    read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
-) -> Result<T> {
+/// The HTTP request of a SOAP call, built before its future (which then holds the request,
+/// not the call it was built from).
+fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<HttpRequest> {
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
@@ -750,7 +746,15 @@ async fn exchange<T>(
             Cow::Owned(value) => request.owned_header(name, value)?,
         };
     }
-    let response = transport.send(request).await?;
+    Ok(request)
+}
+
+async fn exchange<T>(
+    transport: &HttpTransport,
+    request: Result<HttpRequest>,
+    read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
+) -> Result<T> {
+    let response = transport.send(request?).await?;
     let parsed = response.text().and_then(read);
     match parsed {
         Ok(Err(fault)) => Err(fault.into()),

@@ -96,16 +96,6 @@ impl From<&Endpoint> for RequestUrl {
     }
 }
 
-impl RequestUrl {
-    fn into_url(self) -> Result<reqwest::Url> {
-        match self {
-            Self::Text(text) => reqwest::Url::parse(&text)
-                .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}"))),
-            Self::Endpoint(Endpoint(url)) => Ok(url),
-        }
-    }
-}
-
 /// Timeouts, limits and retry settings of a transport.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -385,27 +375,31 @@ impl HttpTransport {
         &self,
         mut request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
-        // Parsed here, once: the attempts then take the URL from the request.
-        let url = std::mem::replace(&mut request.url, RequestUrl::Text(String::new())).into_url();
+        // Parsed here, once: the attempts then take the URL from the request (a text that is
+        // no URL stays text, and the attempt refuses it).
+        if let RequestUrl::Text(text) = &request.url
+            && let Ok(url) = reqwest::Url::parse(text)
+        {
+            request.url = RequestUrl::Endpoint(Endpoint(url));
+        }
+        let path = match &request.url {
+            RequestUrl::Endpoint(Endpoint(url)) => url.path(),
+            RequestUrl::Text(_) => "",
+        };
         let span = tracing::info_span!(
             "paybridge.http",
             provider = request.provider,
             operation = request.operation,
             method = %request.method,
-            path = url.as_ref().map_or("", |u| u.path()),
+            path,
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        let request = url.map(|url| {
-            request.url = RequestUrl::Endpoint(Endpoint(url));
-            request
-        });
         self.send_with_retry(request).instrument(span)
     }
 
-    async fn send_with_retry(&self, request: Result<HttpRequest>) -> Result<HttpResponse> {
-        let mut request = request?;
+    async fn send_with_retry(&self, mut request: HttpRequest) -> Result<HttpResponse> {
         let policy = self.inner.config.retry;
         let max_attempts = if request.idempotent {
             policy.max_attempts.max(1)
@@ -429,7 +423,11 @@ impl HttpTransport {
                 RequestUrl::Endpoint(Endpoint(url)) => {
                     self.send_once(self.start(&request, url, body)).await
                 }
-                RequestUrl::Text(_) => Err(Error::Config("no URL left to send to".into())),
+                // Only a text `send` could not parse is left as text.
+                RequestUrl::Text(text) => Err(Error::Config(match reqwest::Url::parse(&text) {
+                    Err(e) => format!("invalid endpoint URL: {e}"),
+                    Ok(_) => "no URL to send to".into(),
+                })),
             };
             let retry = attempt < max_attempts
                 && match &outcome {
@@ -582,17 +580,21 @@ mod tests {
             Endpoint::parse("mailto:a@b"),
             Err(Error::Config(_))
         ));
-        let parsed = HttpRequest::post(&e, "x").url.into_url().unwrap();
-        assert_eq!(parsed.as_str(), "http://127.0.0.1:8080/");
-        let text = HttpRequest::post("http://h/p?q=1", "x")
-            .url
-            .into_url()
-            .unwrap();
-        assert_eq!(text.query(), Some("q=1"));
-        assert!(matches!(
-            HttpRequest::get("not a url").url.into_url(),
-            Err(Error::Config(_))
-        ));
+        assert!(
+            matches!(HttpRequest::post(&e, "x").url, RequestUrl::Endpoint(parsed) if parsed == e)
+        );
+        assert!(
+            matches!(HttpRequest::get("http://h/p").url, RequestUrl::Text(t) if t == "http://h/p")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_text_that_is_no_url_is_refused_when_sent() {
+        let t = HttpTransport::with_defaults().unwrap();
+        match t.send(HttpRequest::get("not a url")).await {
+            Err(Error::Config(message)) => assert!(message.contains("invalid endpoint URL")),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -425,12 +425,12 @@ impl Client {
     }
 
     /// Post one operation and decode its answer; `Ok((data, code))`.
-    async fn post<A: RpcAnswer>(
+    fn post<A: RpcAnswer + 'static>(
         &self,
         op: &Op,
         envelope: Bytes,
         cookie: Option<&http::HeaderValue>,
-    ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
+    ) -> impl Future<Output = paybridge_core::Result<A>> + '_ {
         // Room for the SOAP headers the call adds, so the vector is allocated once.
         let mut extra_headers = Vec::with_capacity(3);
         if let Some(c) = cookie {
@@ -447,7 +447,15 @@ impl Client {
             heads: Some(&self.inner.heads),
         };
         // One parse: the body element's name is checked, then decoded from the same tree.
-        let answer: A = soap::call_rpc(&self.inner.transport, call, envelope).await?;
+        // The call's future is returned as it is (no layer of this function's own around it).
+        soap::call_rpc(&self.inner.transport, call, envelope)
+    }
+
+    /// An answer's data and its `error_code`.
+    fn answer<A: RpcAnswer>(
+        op: &Op,
+        answer: A,
+    ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
         let (data, code) = answer.split();
         let code = int(code.as_ref())?
             .ok_or_else(|| WoopayError::Decode(format!("{}: no error_code", op.name)))?;
@@ -492,9 +500,10 @@ impl Client {
                 captcha: Some(EncString::empty()),
             }),
         };
-        let (data, code) = self
+        let answer = self
             .post::<wire::CoreLoginRpcResponse>(&LOGIN, self.envelope(&req), None)
             .await?;
+        let (data, code) = Self::answer(&LOGIN, answer)?;
         if code != ErrorCode::from_code(0) {
             return Err(WoopayError::Api(code));
         }
@@ -565,7 +574,7 @@ impl Client {
         self.authed_envelope::<A>(op, envelope)
     }
 
-    async fn authed_envelope<A: RpcAnswer>(
+    async fn authed_envelope<A: RpcAnswer + 'static>(
         &self,
         op: &Op,
         envelope: Bytes,
@@ -573,9 +582,10 @@ impl Client {
         let mut renewed = false;
         loop {
             let session = self.session().await?;
-            let (data, code) = self
+            let answer = self
                 .post::<A>(op, envelope.clone(), Some(&session.cookie))
                 .await?;
+            let (data, code) = Self::answer(op, answer)?;
             match code.code() {
                 0 => return Ok(data),
                 _ if code.is_session_error() && !renewed => {

@@ -571,14 +571,19 @@ impl Client {
     ) -> impl Future<Output = Result<Option<A::Data>, WoopayError>> + '_ {
         let envelope = self.envelope(&request);
         drop(request);
-        self.authed_envelope::<A>(op, envelope)
+        self.authed_envelope::<A, _>(op, Ok(envelope), Ok)
     }
 
-    async fn authed_envelope<A: RpcAnswer + 'static>(
+    /// [`authed`](Self::authed) for a request that may have failed to build, its answer's
+    /// data turned into the result by `finish`: a public operation returns this future as it
+    /// is, with no layer of its own around it.
+    async fn authed_envelope<A: RpcAnswer + 'static, R>(
         &self,
         op: &Op,
-        envelope: Bytes,
-    ) -> Result<Option<A::Data>, WoopayError> {
+        envelope: Result<Bytes, WoopayError>,
+        finish: impl FnOnce(Option<A::Data>) -> Result<R, WoopayError>,
+    ) -> Result<R, WoopayError> {
+        let envelope = envelope?;
         let mut renewed = false;
         loop {
             let session = self.session().await?;
@@ -587,7 +592,7 @@ impl Client {
                 .await?;
             let (data, code) = Self::answer(op, answer)?;
             match code.code() {
-                0 => return Ok(data),
+                0 => return finish(data),
                 _ if code.is_session_error() && !renewed => {
                     tracing::debug!(
                         operation = op.name,
@@ -635,15 +640,25 @@ impl Client {
 
     /// `cash_createInvoice`: an invoice, paid on Wooppay's form (no card binding).
     /// Never resent automatically: on a timeout, look the invoice up before creating another.
-    pub async fn create_invoice(&self, inv: &InvoiceRequest) -> Result<Invoice, WoopayError> {
-        let f = Self::invoice_fields(inv, None, None)?;
-        let req = wire::CashCreateInvoiceRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
-        };
-        Self::invoice(
-            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, req)
-                .await?,
+    pub fn create_invoice(
+        &self,
+        inv: &InvoiceRequest,
+    ) -> impl Future<Output = Result<Invoice, WoopayError>> + '_ {
+        // Checked and encoded now: the future holds the envelope, not `inv`.
+        let envelope = Self::invoice_fields(inv, None, None).map(|f| {
+            self.envelope(&wire::CashCreateInvoiceRpc {
+                encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+                cash_create_invoice_request: Some(invoice_request!(
+                    CashCreateInvoiceRequest,
+                    f,
+                    {}
+                )),
+            })
+        });
+        self.authed_envelope::<wire::CashCreateInvoiceRpcResponse, _>(
+            &CREATE,
+            envelope,
+            Self::invoice,
         )
     }
 

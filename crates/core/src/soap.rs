@@ -594,10 +594,14 @@ fn decode_rpc_inner<T: encoded::RpcElement>(
         Some(heads) => xml::compact::Document::parse_with(text, heads),
         None => xml::compact::Document::parse(text),
     };
-    if let Some(doc) = compact
-        && let Some(body) = doc.root().and_then(rpc_body::<T>)
-    {
-        return T::decode_node(body).map(Ok);
+    if let Some(doc) = compact {
+        let decoded = doc.root().and_then(rpc_body::<T>).map(T::decode_node);
+        if let Some(heads) = heads {
+            heads.recycle(doc);
+        }
+        if let Some(decoded) = decoded {
+            return decoded.map(Ok);
+        }
     }
     decode_rpc_by_reference(text)
 }

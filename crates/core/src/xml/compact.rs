@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Deeper documents, and documents with more namespace declarations in scope at once, are
 /// left to roxmltree (SOAP answers are a handful of levels deep and declare a handful of
@@ -98,7 +98,17 @@ impl<'i> Document<'i> {
     /// reads the same.
     #[must_use]
     pub fn parse_with(text: &'i str, heads: &HeadCache) -> Option<Self> {
-        let mut parser = Parser::new(text);
+        let mut parser = match heads.spare() {
+            // Covariance: the vectors of a `'static` document serve any document.
+            Some(storage) => Parser::with(
+                text,
+                Document {
+                    elements: storage.elements,
+                    attributes: storage.attributes,
+                },
+            ),
+            None => Parser::new(text),
+        };
         let resumed = heads
             .longest_prefix_of(parser.bytes)
             .is_some_and(|head| parser.resume(&head).is_some());
@@ -106,7 +116,11 @@ impl<'i> Document<'i> {
             heads.unused.store(0, Ordering::Relaxed);
         } else {
             if parser.pos != 0 {
-                parser = Parser::new(text);
+                parser.pos = 0;
+                parser.doc.elements.clear();
+                parser.doc.attributes.clear();
+                parser.open = Stack::default();
+                parser.scope = Stack::default();
             }
             parser.learn = heads.unused.load(Ordering::Relaxed) < MAX_UNUSED_HEADS;
         }
@@ -135,9 +149,51 @@ pub struct HeadCache {
     heads: RwLock<Vec<Arc<Head>>>,
     /// Heads learned since one was last used.
     unused: AtomicU32,
+    /// The emptied vectors of documents read before, to read the next ones into.
+    spare: Mutex<Vec<Storage>>,
 }
 
+/// A document's vectors, empty.
+#[derive(Debug)]
+struct Storage {
+    elements: Vec<Element<'static>>,
+    attributes: Vec<Attribute<'static>>,
+}
+
+/// Emptied documents a [`HeadCache`] keeps at most: the answers read at once.
+const SPARE_DOCUMENTS: usize = 8;
+
 impl HeadCache {
+    /// Give back a document read with [`Document::parse_with`]: its vectors serve the next
+    /// one (no allocation per answer, and memory the cache has seen).
+    pub fn recycle(&self, doc: Document<'_>) {
+        let Document {
+            mut elements,
+            mut attributes,
+        } = doc;
+        elements.clear();
+        attributes.clear();
+        // An empty vector of borrowed items becomes one of `'static` items in place (same
+        // layout: the standard library reuses the allocation).
+        #[allow(
+            clippy::unnecessary_filter_map,
+            reason = "the item type changes (its lifetime): `filter` would keep it"
+        )]
+        let storage = Storage {
+            elements: elements.into_iter().filter_map(|_| None).collect(),
+            attributes: attributes.into_iter().filter_map(|_| None).collect(),
+        };
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < SPARE_DOCUMENTS
+        {
+            spare.push(storage);
+        }
+    }
+
+    fn spare(&self) -> Option<Storage> {
+        self.spare.lock().ok()?.pop()
+    }
+
     /// The longest head `text` begins with.
     fn longest_prefix_of(&self, text: &[u8]) -> Option<Arc<Head>> {
         let heads = self.heads.read().ok()?;
@@ -446,15 +502,23 @@ struct Parser<'i> {
 
 impl<'i> Parser<'i> {
     fn new(text: &'i str) -> Self {
+        Self::with(
+            text,
+            // Sized for a typical answer while staying small allocations.
+            Document {
+                elements: Vec::with_capacity(14),
+                attributes: Vec::with_capacity(16),
+            },
+        )
+    }
+
+    /// A parser filling `doc`'s (empty) vectors.
+    fn with(text: &'i str, doc: Document<'i>) -> Self {
         Self {
             text,
             bytes: text.as_bytes(),
             pos: 0,
-            // Sized for a typical answer while staying small allocations.
-            doc: Document {
-                elements: Vec::with_capacity(14),
-                attributes: Vec::with_capacity(16),
-            },
+            doc,
             open: Stack::default(),
             scope: Stack::default(),
             learn: false,
@@ -1161,6 +1225,26 @@ mod tests {
         let kept = learned(&heads);
         assert_eq!(kept.len(), HEAD_SLOTS);
         assert!(kept.iter().all(|h| h.bytes != head.bytes));
+    }
+
+    #[test]
+    fn recycled_documents_lend_their_vectors_to_the_next() {
+        let heads = HeadCache::default();
+        let first = Document::parse_with(ANSWER, &heads).unwrap();
+        let pointer = first.elements.as_ptr() as usize;
+        heads.recycle(first);
+        let spare = heads.spare.lock().unwrap();
+        assert_eq!(spare.len(), 1);
+        assert!(spare[0].elements.is_empty() && spare[0].elements.capacity() > 0);
+        assert_eq!(
+            spare[0].elements.as_ptr() as usize,
+            pointer,
+            "kept in place"
+        );
+        drop(spare);
+        let second = Document::parse_with(ANSWER, &heads).unwrap();
+        assert_eq!(second.elements.as_ptr() as usize, pointer, "used again");
+        assert_eq!(Some(second), Document::parse(ANSWER));
     }
 
     #[test]

@@ -714,10 +714,10 @@ pub struct SoapCall<'a> {
 /// Fault is [`Error::Transport`] with its status.
 pub fn call<'t>(
     transport: &'t HttpTransport,
-    call: SoapCall<'_>,
+    call: SoapCall<'t>,
     envelope: String,
 ) -> impl Future<Output = Result<RawEnvelope>> + 't {
-    exchange(transport, request(call, envelope), RawEnvelope::parse_inner)
+    exchange(transport, call, envelope.into(), RawEnvelope::parse_inner)
 }
 
 /// [`call`] for a generated rpc element: the answer is parsed once and decoded as `T`
@@ -728,13 +728,12 @@ pub fn call_rpc<'t, T: encoded::RpcElement + 't>(
     envelope: impl Into<bytes::Bytes>,
 ) -> impl Future<Output = Result<T>> + 't {
     let heads = call.heads;
-    exchange(transport, request(call, envelope), move |text| {
+    exchange(transport, call, envelope.into(), move |text| {
         decode_rpc_inner::<T>(text, heads)
     })
 }
 
-/// The HTTP request of a SOAP call, built before its future (which then holds the request,
-/// not the call it was built from).
+/// The HTTP request of a SOAP call.
 fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<HttpRequest> {
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
@@ -753,12 +752,15 @@ fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<Http
     Ok(request)
 }
 
+/// Send the call and read the answer. The request is built inside, so the future holds the
+/// call (smaller) and the request only inside the transport's future.
 async fn exchange<T>(
     transport: &HttpTransport,
-    request: Result<HttpRequest>,
+    call: SoapCall<'_>,
+    envelope: bytes::Bytes,
     read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
 ) -> Result<T> {
-    let response = transport.send(request?).await?;
+    let response = transport.send(request(call, envelope)?).await?;
     let parsed = response.text().and_then(read);
     match parsed {
         Ok(Err(fault)) => Err(fault.into()),

@@ -742,14 +742,41 @@ fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<Http
     request.headers = call.extra_headers;
     request.headers.reserve(2);
     // What `request_headers` lists, without copying the values.
+    if call.version == SoapVersion::V11 {
+        return Ok(request
+            .header_value(http::header::CONTENT_TYPE, V11_CONTENT_TYPE_VALUE)
+            .header_value(SOAP_ACTION, soap_action_value(call.action)?));
+    }
     for (name, value) in call.version.header_pairs(call.action).into_iter().flatten() {
         request = match value {
-            Cow::Borrowed(V11_CONTENT_TYPE) => request.header_value(name, V11_CONTENT_TYPE_VALUE),
             Cow::Borrowed(value) => request.static_header(name, value),
             Cow::Owned(value) => request.owned_header(name, value)?,
         };
     }
     Ok(request)
+}
+
+/// The `SOAPAction` header value of `action` (quoted), built once per action and shared
+/// afterwards: a client calls a handful of actions over and over.
+fn soap_action_value(action: &str) -> Result<http::HeaderValue> {
+    /// Actions remembered at most (a program calls a bounded set; beyond it, built per call).
+    const REMEMBERED: usize = 64;
+    static VALUES: std::sync::RwLock<Vec<(Box<str>, http::HeaderValue)>> =
+        std::sync::RwLock::new(Vec::new());
+    if let Ok(values) = VALUES.read()
+        && let Some((_, value)) = values.iter().find(|(a, _)| **a == *action)
+    {
+        return Ok(value.clone());
+    }
+    let value = http::HeaderValue::from_maybe_shared(bytes::Bytes::from(quoted(action)))
+        .map_err(|_| Error::Input("invalid value for header soapaction".into()))?;
+    if let Ok(mut values) = VALUES.write()
+        && values.len() < REMEMBERED
+        && !values.iter().any(|(a, _)| **a == *action)
+    {
+        values.push((action.into(), value.clone()));
+    }
+    Ok(value)
 }
 
 /// Send the call and read the answer. The request is built inside, so the future holds the
@@ -860,6 +887,22 @@ mod tests {
         // A clone of the template shares the pool.
         drop(second);
         assert!(template.clone().buffers.take().is_some());
+    }
+
+    #[test]
+    fn soap_action_values_are_quoted_and_built_once() {
+        let first = soap_action_value("urn:test#once").unwrap();
+        assert_eq!(first, "\"urn:test#once\"");
+        let again = soap_action_value("urn:test#once").unwrap();
+        assert_eq!(
+            first.as_bytes().as_ptr(),
+            again.as_bytes().as_ptr(),
+            "shared"
+        );
+        assert!(matches!(
+            soap_action_value("bad\naction"),
+            Err(Error::Input(_))
+        ));
     }
 
     #[test]

@@ -424,7 +424,7 @@ impl Client {
         self.inner.envelope.wrap_rpc_bytes(request)
     }
 
-    /// Post one operation and decode its answer; `Ok((data, code))`.
+    /// Post one operation; its future decodes the answer (split by [`Self::answer`]).
     fn post<A: RpcAnswer + 'static>(
         &self,
         op: &Op,

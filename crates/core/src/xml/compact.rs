@@ -116,11 +116,11 @@ impl<'i> Document<'i> {
             heads.unused.store(0, Ordering::Relaxed);
         } else {
             if parser.pos != 0 {
-                parser.pos = 0;
-                parser.doc.elements.clear();
-                parser.doc.attributes.clear();
-                parser.open = Stack::default();
-                parser.scope = Stack::default();
+                // A resume that failed half way: start again, keeping the vectors.
+                let mut doc = std::mem::take(&mut parser.doc);
+                doc.elements.clear();
+                doc.attributes.clear();
+                parser = Parser::with(text, doc);
             }
             parser.learn = heads.unused.load(Ordering::Relaxed) < MAX_UNUSED_HEADS;
         }

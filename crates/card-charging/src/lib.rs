@@ -46,7 +46,7 @@
 //! ```
 //!
 //! The wire rules (fields, sign, codes) are those of the provider page
-//! (`shared/providers/card-charging-api.txt`) and NOTES.md; see [`SignScheme`] and
+//! (the gateway's `chargingws/v2` API page) and of public integrations; see [`SignScheme`] and
 //! [`BodyEncoding`] for the variants real gateways use.
 #![forbid(unsafe_code)]
 

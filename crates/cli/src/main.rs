@@ -1,5 +1,5 @@
 //! `paybridge`: try an integration by hand, debug a callback, check a payment, run the local
-//! sandbox and the end-to-end demo. The contract is `shared/CLI.md`.
+//! sandbox and the end-to-end demo. The contract is `docs/cli.md`.
 #![forbid(unsafe_code)]
 
 mod cli;

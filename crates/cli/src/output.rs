@@ -1,4 +1,4 @@
-//! Results, errors and exit codes exactly as `shared/CLI.md` says.
+//! Results, errors and exit codes exactly as `docs/cli.md` says.
 //!
 //! Exit codes: 0 success · 1 declined/failed or failed verification · 2 usage, configuration or
 //! input · 3 transport. With `--json`, stdout is exactly one JSON object.

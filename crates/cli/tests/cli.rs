@@ -1,4 +1,4 @@
-//! The `paybridge` binary against the contract in shared/CLI.md: fields, exit codes, error
+//! The `paybridge` binary against the contract in docs/cli.md: fields, exit codes, error
 //! JSON, secrets kept out of every output.
 #![allow(
     clippy::unwrap_used,

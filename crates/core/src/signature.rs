@@ -177,7 +177,7 @@ impl std::fmt::Debug for HmacSha512Key {
 mod tests {
     use super::*;
 
-    /// NOTES.md, card charging: md5("partner-secret" + "1234567890" + "SERIAL123456").
+    /// Card charging (public integrations' known answer): md5("partner-secret" + "1234567890" + "SERIAL123456").
     #[test]
     fn md5_known_answer() {
         assert_eq!(
@@ -186,7 +186,7 @@ mod tests {
         );
     }
 
-    /// NOTES.md, Qvickly: HMAC-SHA512 of the PHP `json_encode` of the data.
+    /// Qvickly (its public PHP sample): HMAC-SHA512 of the PHP `json_encode` of the data.
     const QVICKLY_HASH: &str = "8dde708fea8cfcee68d6817975f37bf9b0c5412f3edfbd1d1d2bca629bd49f06a57bddcaac465ebe8306d25d6e1ff32e8a225c6b58ebef2ea39f51a6777f037a";
 
     #[test]

@@ -1,4 +1,4 @@
-//! `VerifyHASH`. How Linkifier computes it is not public; our documented default (NOTES.md) is
+//! `VerifyHASH`. How Linkifier computes it is not public; our documented default is
 //! `md5_hex_lower(key + PayTransactionID + PayProviderTransactionID + PayProviderAmount +
 //! Currency)`, with the amount as the text on the wire. Plug another rule in through
 //! [`VerifyHasher`].

@@ -1,6 +1,6 @@
 //! Payoo's checkout notification: the form field `NotifyData` holds an XML package with a
 //! base64 `<Data>` (the notification XML) and its `<Signature>`; in checksum mode the
-//! signature is `SHA512(ChecksumKey + Data)` over the decoded XML, upper hex (NOTES.md). The
+//! signature is `SHA512(ChecksumKey + Data)` over the decoded XML, upper hex (public Payoo integrations). The
 //! merchant answers the literal [`NOTIFY_RECEIVED`].
 //!
 //! The notification XML's fields are not published; we hand them out in document order and

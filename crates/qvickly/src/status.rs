@@ -2,7 +2,7 @@
 
 use paybridge_core::PaymentStatus;
 
-/// A callback's `status`, as the provider page and NOTES.md list them.
+/// A callback's `status`, as the provider page and public integrations list them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QvicklyStatus {
     /// `Created`: the payment exists, nothing is paid yet.

@@ -95,7 +95,7 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
-/// A loopback server answering the document's samples: the login answer to `core_login`,
+/// A loopback server answering the invoice API guide's samples: the login answer to `core_login`,
 /// the create-invoice answer to anything else.
 fn loopback_server(rt: &tokio::runtime::Runtime) -> String {
     let login = sample("core_login.response.xml");

@@ -1,4 +1,4 @@
-//! Wooppay's error codes (the table at the end of the document) and the crate's error.
+//! Wooppay's error codes (the table at the end of Wooppay's invoice API guide) and the crate's error.
 
 use paybridge_core::Error as CoreError;
 
@@ -12,7 +12,7 @@ macro_rules! error_codes {
                 #[doc = concat!(stringify!($code), " — ", $ru, " (", $en, ").")]
                 $variant,
             )*
-            /// A code the document does not list, kept.
+            /// A code the guide does not list, kept.
             Unknown(i64),
         }
 
@@ -35,7 +35,7 @@ macro_rules! error_codes {
                 }
             }
 
-            /// The documented meaning in Russian, as the document writes it.
+            /// The documented meaning in Russian, as the guide writes it.
             #[must_use]
             pub fn meaning_ru(self) -> &'static str {
                 match self {

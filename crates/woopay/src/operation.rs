@@ -79,7 +79,7 @@ pub enum OperationType {
     TransferRequest,
     /// 4 — запросы на платежи (payment requests: invoices).
     PaymentRequest,
-    /// Any other code (the document's own sample answers 0), kept.
+    /// Any other code (the guide's own sample answers 0), kept.
     Unknown(i64),
 }
 

@@ -1,9 +1,9 @@
 //! A Wooppay simulator (feature `sandbox`): the PHP `SoapServer` side of the XML API.
 //!
-//! - `POST /api/wsd/`: every operation of the document, answered the way PHP's `SoapServer`
+//! - `POST /api/wsd/`: every operation of the invoice API guide, answered the way PHP's `SoapServer`
 //!   writes rpc/encoded (`SOAP-ENV`/`ns1` prefixes, `xsi:type` on every value, arrays with
 //!   `SOAP-ENC:arrayType`, a nil `response` beside a non-zero `error_code`).
-//!   Credentials: [`SANDBOX_USERNAME`] / [`SANDBOX_PASSWORD`] (the document's test merchant).
+//!   Credentials: [`SANDBOX_USERNAME`] / [`SANDBOX_PASSWORD`] (the test merchant of Wooppay's invoice API guide).
 //!   Errors: wrong credentials 101; no or unknown session cookie 5; expired session 607; empty
 //!   required field 411; zero amount 215; negative amount 420; wrong SMS code 223; unknown
 //!   operation id 802. A malformed envelope or an unknown function is a SOAP Fault (HTTP 500).

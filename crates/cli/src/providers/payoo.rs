@@ -174,7 +174,7 @@ impl<'de> Deserialize<'de> for Ordered {
     }
 }
 
-/// Declared field order of the known APIs (NOTES.md).
+/// Declared field order of the known APIs (public Payoo integrations).
 fn declared(api: &str) -> Option<&'static [&'static str]> {
     Some(match api {
         "GetOrderInformation" => &["OrderID", "ShopID"],

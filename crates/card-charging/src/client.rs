@@ -16,6 +16,10 @@ use crate::wire::{BodyEncoding, WireFields};
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "card-charging";
 
+/// How to find out what a `charging` request whose outcome is unknown did.
+pub const CHARGE_ADVICE: &str =
+    "call `check` with the same request_id (paybridge card-charging check --request-id ...); never send the charge again";
+
 /// How to reach and authenticate to one gateway.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -152,8 +156,9 @@ impl Client {
     /// Submit a card (`command=charging`). Usually answers 99 (pending); the result then comes
     /// by callback or [`Client::check`].
     ///
-    /// Never retried: a timeout becomes [`CardChargingError::ChargeTimedOut`], telling you to
-    /// `check` the same request id. Status 4 (maintenance) is [`CardChargingError::Maintenance`].
+    /// Never retried: when it may have reached the gateway and no answer could be read, the
+    /// error is [`Error::OutcomeUnknown`] telling you to [`check`](Self::check) the same
+    /// request id ([`CHARGE_ADVICE`]). Status 4 (maintenance) is [`CardChargingError::Maintenance`].
     pub async fn charge(
         &self,
         card: &Card,
@@ -253,21 +258,13 @@ impl Client {
             .static_header(http::header::ACCEPT, "application/json")
             .idempotent(command == Command::Check)
             .operation(PROVIDER_ID, command.as_str());
-        let response = match self.transport.send(request).await {
-            Err(Error::Timeout(_)) if command == Command::Charging => {
-                return Err(CardChargingError::ChargeTimedOut {
-                    request_id: request_id.to_string(),
-                });
-            }
-            other => other?,
-        };
-        let result = match WireFields::from_json(&response.body) {
-            Ok(fields) => ChargeResult::from_fields(&fields),
-            Err(e) => {
-                response.into_success()?;
-                Err(e)
-            }
-        }?;
+        if command == Command::Charging {
+            request = request.reconcile(request_id.as_str(), CHARGE_ADVICE);
+        }
+        let response = self.transport.send(request).await?;
+        let fields = WireFields::from_json(&response.body).map_err(|_| response.not_the_protocol())?;
+        let result = ChargeResult::from_fields(&fields)
+            .map_err(|e| response.undecodable(Error::from(e)))?;
         if result.status == ChargeStatus::Maintenance {
             return Err(CardChargingError::Maintenance {
                 message: result.message,

@@ -12,15 +12,6 @@ pub enum CardChargingError {
         /// The gateway's message.
         message: String,
     },
-    /// A `charging` call timed out. The card may have been taken: call `check` with the same
-    /// request id — never resend the charge.
-    #[error(
-        "charge {request_id} timed out; it may have been accepted: call `check` with the same request_id, do not resend"
-    )]
-    ChargeTimedOut {
-        /// The request id to `check`.
-        request_id: String,
-    },
     /// A callback's `callback_sign` does not match, or a callback disagrees with `check`.
     #[error("callback verification failed: {0}")]
     Signature(String),
@@ -36,13 +27,24 @@ pub enum CardChargingError {
 }
 
 impl CardChargingError {
+    /// A decode error met while reading a callback is a malformed callback (refused input,
+    /// [`paybridge_core::Error::Callback`]), not a transport problem.
+    #[must_use]
+    pub(crate) fn in_callback(self) -> Self {
+        match self {
+            Self::Decode(m) => Self::Core(paybridge_core::Error::Callback(m)),
+            Self::Core(e) => Self::Core(e.into_callback_error()),
+            other => other,
+        }
+    }
+
     /// Whether the same request may succeed later.
     #[must_use]
     pub fn retryable(&self) -> bool {
         match self {
             Self::Maintenance { .. } => true,
             Self::Core(e) => e.retryable(),
-            Self::ChargeTimedOut { .. } | Self::Signature(_) | Self::Input(_) | Self::Decode(_) => {
+            Self::Signature(_) | Self::Input(_) | Self::Decode(_) => {
                 false
             }
         }
@@ -56,11 +58,6 @@ impl From<CardChargingError> for paybridge_core::Error {
                 code: Some(ChargeStatus::Maintenance.code().to_string()),
                 message: format!("{} ({message})", ChargeStatus::Maintenance.meaning().1),
                 retryable: true,
-            },
-            e @ CardChargingError::ChargeTimedOut { .. } => Self::Transport {
-                status: None,
-                message: e.to_string(),
-                source: None,
             },
             CardChargingError::Signature(m) => Self::Signature(m),
             CardChargingError::Input(m) => Self::Input(m),

@@ -5,8 +5,10 @@
 //!
 //! Money safety is built in:
 //! - [`RequestId::generate`] never repeats;
-//! - a `charge` is never resent: a timeout becomes [`CardChargingError::ChargeTimedOut`]
-//!   telling you to `check` the same request id, while `check` is retried;
+//! - a `charge` is never resent: when it may have reached the gateway and no answer could be
+//!   read (a timeout after sending, a cut connection, a 5xx), the error is
+//!   [`paybridge_core::Error::OutcomeUnknown`] telling you to `check` the same request id —
+//!   never retryable — while `check` is retried;
 //! - callback data is only reachable as [`Verified<CardCallback>`](paybridge_core::Verified)
 //!   after a constant-time `callback_sign` check, and [`Client::confirm_callback`] confirms
 //!   status and amounts with the gateway before you credit;
@@ -62,10 +64,10 @@ pub mod status;
 pub mod wire;
 
 pub use card::{Card, RequestId, Telco};
-pub use client::{ChargeResult, Client, ClientConfig, PROVIDER_ID};
+pub use client::{CHARGE_ADVICE, ChargeResult, Client, ClientConfig, PROVIDER_ID};
 pub use error::CardChargingError;
 pub use notification::{
-    CardCallback, HandledCallback, deduplicate, verify_callback, verify_callback_json,
+    CardCallback, HandledCallback, UNSIGNED_FIELDS, deduplicate, verify_callback, verify_callback_json,
     verify_callback_query,
 };
 pub use provider::CardChargingProvider;

@@ -117,7 +117,25 @@ impl CardCallback {
     }
 }
 
+/// The callback fields `callback_sign` does not cover: anyone on the path can change them
+/// without breaking the sign. Confirm them with
+/// [`Client::confirm_callback`](crate::Client::confirm_callback) before crediting.
+pub const UNSIGNED_FIELDS: &[&str] = &[
+    "status",
+    "request_id",
+    "trans_id",
+    "declared_value",
+    "value",
+    "card_value",
+    "amount",
+    "message",
+    "telco",
+];
+
 /// Verify a callback in either form: a POST whose body is JSON (or a form), or a GET query.
+/// A callback that is not one (not JSON, fields missing) is
+/// [`paybridge_core::Error::Callback`]; a wrong `callback_sign` is
+/// [`CardChargingError::Signature`].
 pub fn verify_callback(
     partner_key: &SecretString,
     raw: &RawNotification,
@@ -127,6 +145,7 @@ pub fn verify_callback(
         verify_callback_query(partner_key, &raw.query)
     } else if is_form {
         verify_fields(partner_key, WireFields::from_query(&raw.body))
+            .map_err(CardChargingError::in_callback)
     } else {
         verify_callback_json(partner_key, &raw.body)
     }
@@ -137,7 +156,9 @@ pub fn verify_callback_json(
     partner_key: &SecretString,
     body: &[u8],
 ) -> Result<Verified<CardCallback>, CardChargingError> {
-    verify_fields(partner_key, WireFields::from_json(body)?)
+    WireFields::from_json(body)
+        .and_then(|fields| verify_fields(partner_key, fields))
+        .map_err(CardChargingError::in_callback)
 }
 
 /// Verify a GET callback's query string (with or without the leading `?`).
@@ -147,6 +168,7 @@ pub fn verify_callback_query(
 ) -> Result<Verified<CardCallback>, CardChargingError> {
     let q = query.strip_prefix('?').unwrap_or(query);
     verify_fields(partner_key, WireFields::from_query(q.as_bytes()))
+        .map_err(CardChargingError::in_callback)
 }
 
 fn verify_fields(

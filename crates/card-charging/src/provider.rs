@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use secrecy::ExposeSecret;
 use paybridge_core::{
-    Capabilities, Error, InMemorySeenStore, Money, Notification, PaymentProvider, PaymentRef,
-    PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore, Verified,
+    Capabilities, Error, InMemorySeenStore, Money, Notification, PaymentMethod, PaymentProvider,
+    PaymentRef, PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore, Verified,
 };
 
 use crate::card::{Card, RequestId, Telco};
@@ -16,8 +17,8 @@ use crate::notification::deduplicate;
 
 /// The card gateway behind the common trait.
 ///
-/// `create_payment` reads the card from the request's metadata (`telco`, `code`, `serial`) and
-/// uses `reference` as the request id. `payment_status` needs the card again to sign `check`,
+/// `create_payment` takes the card from the request's [`PaymentMethod::PrepaidCard`] (the code
+/// stays a secret; a `code` in `metadata` is refused) and uses `reference` as the request id. `payment_status` needs the card again to sign `check`,
 /// so it works for payments this value created; for others use [`Client::check`].
 pub struct CardChargingProvider {
     client: Client,
@@ -67,12 +68,19 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
-        let telco: Telco = request.require_metadata("telco")?.parse()?;
-        let card = Card::new(
-            telco,
-            request.require_metadata("code")?,
-            request.require_metadata("serial")?,
-        )?;
+        if request.metadata.contains_key("code") {
+            return Err(Error::Input(
+                "a card code never goes in metadata: pass the card as PaymentMethod::PrepaidCard"
+                    .into(),
+            ));
+        }
+        let Some(PaymentMethod::PrepaidCard(prepaid)) = &request.method else {
+            return Err(Error::Input(
+                "card charging needs PaymentRequest::method = PaymentMethod::PrepaidCard".into(),
+            ));
+        };
+        let telco: Telco = prepaid.telco.parse()?;
+        let card = Card::new(telco, prepaid.code.expose_secret(), &prepaid.serial)?;
         let request_id = RequestId::new(&request.reference)?;
         let result = self
             .client

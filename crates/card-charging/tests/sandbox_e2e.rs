@@ -18,7 +18,8 @@ use paybridge_card_charging::{
 };
 use paybridge_core::http::HttpTransport;
 use paybridge_core::{
-    Currency, Money, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus, RawNotification,
+    Currency, Money, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus,
+    PrepaidCard, RawNotification,
 };
 use secrecy::SecretString;
 use tokio::sync::mpsc;
@@ -232,10 +233,21 @@ async fn provider_trait_drives_the_same_flow() {
     sim.set_callback_url(Some(url));
     let provider = CardChargingProvider::with_memory_store(client);
     let rid = RequestId::generate();
-    let mut req = PaymentRequest::new(rid.as_str(), vnd("20000"));
-    req.metadata.insert("telco".into(), "VIETTEL".into());
-    req.metadata.insert("code".into(), "99887766550".into());
-    req.metadata.insert("serial".into(), "123123".into());
+    // The PIN travels as a secret, never in metadata.
+    let mut leaky = PaymentRequest::new(rid.as_str(), vnd("20000"));
+    leaky.metadata.insert("code".into(), "99887766550".into());
+    assert!(matches!(
+        provider.create_payment(leaky).await,
+        Err(paybridge_core::Error::Input(_))
+    ));
+    let req = PaymentRequest::new(rid.as_str(), vnd("20000")).with_method(
+        PaymentMethod::PrepaidCard(PrepaidCard::new(
+            "VIETTEL",
+            "123123",
+            SecretString::from("99887766550"),
+        )),
+    );
+    assert!(!format!("{req:?}").contains("99887766550"));
     let session = provider.create_payment(req).await.unwrap();
     assert_eq!(session.state.status, PaymentStatus::Pending);
     let body = tokio::time::timeout(Duration::from_secs(5), callbacks.recv())

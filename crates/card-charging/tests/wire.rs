@@ -268,10 +268,18 @@ async fn charge_that_times_out_is_not_resent_and_says_to_check() {
         .await
         .unwrap_err();
     match &err {
-        CardChargingError::ChargeTimedOut { request_id } => assert_eq!(request_id, "777"),
+        CardChargingError::Core(paybridge_core::Error::OutcomeUnknown {
+            reference,
+            operation,
+            ..
+        }) => {
+            assert_eq!(reference, "777");
+            assert_eq!(*operation, "charging");
+        }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(err.to_string().contains("check"));
+    assert!(!err.retryable());
+    assert!(!paybridge_core::Error::from(err).retryable());
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
@@ -326,13 +334,28 @@ async fn charge_answered(status: u16, body: &str) -> (CardChargingError, usize) 
 }
 
 #[tokio::test]
-async fn a_charge_answered_503_is_not_retried() {
+async fn a_charge_answered_503_is_not_retried_and_its_outcome_is_unknown() {
     let (err, requests) = charge_answered(503, "busy").await;
+    assert!(
+        matches!(
+            &err,
+            CardChargingError::Core(paybridge_core::Error::OutcomeUnknown { reference, .. })
+                if reference == "1"
+        ),
+        "{err:?}"
+    );
+    assert!(!err.retryable());
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test]
+async fn a_charge_answered_400_was_refused_not_unknown() {
+    let (err, requests) = charge_answered(400, "<html>Bad Request</html>").await;
     assert!(
         matches!(
             err,
             CardChargingError::Core(paybridge_core::Error::Transport {
-                status: Some(503),
+                status: Some(400),
                 ..
             })
         ),
@@ -427,18 +450,38 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
-async fn html_error_page_is_a_transport_error_with_status() {
+async fn html_error_page_is_an_unexpected_answer_naming_host_and_content() {
     let (err, _) = charge_answered(502, "<html>Bad Gateway</html>").await;
+    // A charge: the gateway may have acted before its proxy failed.
     assert!(
         matches!(
-            err,
-            CardChargingError::Core(paybridge_core::Error::Transport {
-                status: Some(502),
-                ..
-            })
+            &err,
+            CardChargingError::Core(paybridge_core::Error::OutcomeUnknown { cause, .. })
+                if cause.contains("unexpected answer from 127.0.0.1:") && cause.contains("<html>Bad Gateway")
         ),
         "{err:?}"
     );
+    // A check (idempotent): a plain transport error with the status, after its retries.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>Not the gateway</html>"))
+        .mount(&server)
+        .await;
+    let err = client(
+        &server.uri(),
+        BodyEncoding::Form,
+        SignScheme::CodeSerial,
+        Duration::from_secs(5),
+    )
+    .check(&sample_card(), vnd("50000"), &RequestId::new("1").unwrap())
+    .await
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("unexpected answer from 127.0.0.1:") && message.contains("Not the gateway"),
+        "{message}"
+    );
+    assert!(!message.contains("malformed"), "{message}");
 }
 
 #[test]

@@ -54,17 +54,26 @@ pub(crate) struct NetArgs {
     /// Full URL of the provider's service endpoint.
     #[arg(long)]
     pub endpoint: String,
-    /// Seconds allowed for the whole call.
-    #[arg(long, default_value_t = 30)]
+    /// Seconds allowed for the command's whole network work, retries included (more than 0).
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = positive_seconds)]
     pub timeout: u64,
+}
+
+/// `--timeout`: a whole number of seconds, more than 0.
+pub(crate) fn positive_seconds(value: &str) -> Result<u64, String> {
+    match value.trim().parse::<i128>() {
+        Ok(n) if n > 0 => u64::try_from(n).map_err(|_| format!("{value} seconds is too long")),
+        Ok(_) => Err(format!("must be more than 0 seconds, got {value}")),
+        Err(_) => Err(format!("must be a whole number of seconds, got {value:?}")),
+    }
 }
 
 impl NetArgs {
     /// The transport settings these flags ask for.
     pub fn http_config(&self) -> paybridge_core::http::HttpConfig {
         paybridge_core::http::HttpConfig {
-            timeout: Duration::from_secs(self.timeout.max(1)),
-            connect_timeout: Duration::from_secs(self.timeout.clamp(1, 10)),
+            timeout: Duration::from_secs(self.timeout),
+            connect_timeout: Duration::from_secs(self.timeout.min(10)),
             ..paybridge_core::http::HttpConfig::default()
         }
     }

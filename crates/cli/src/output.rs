@@ -54,6 +54,8 @@ pub(crate) struct CliError {
     pub code: Value,
     pub message: String,
     pub exit: u8,
+    /// The request may have reached the provider; its outcome is unknown.
+    pub outcome_unknown: bool,
 }
 
 impl CliError {
@@ -64,6 +66,7 @@ impl CliError {
             code: Value::Null,
             message: message.into(),
             exit: 2,
+            outcome_unknown: false,
         }
     }
 
@@ -74,6 +77,7 @@ impl CliError {
             code: Value::Null,
             message: message.into(),
             exit: 3,
+            outcome_unknown: false,
         }
     }
 }
@@ -96,6 +100,7 @@ impl From<Error> for CliError {
             code,
             message: e.to_string(),
             exit,
+            outcome_unknown: e.outcome_unknown(),
         }
     }
 }
@@ -114,10 +119,11 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
         }
         Err(e) => {
             if json {
-                println!(
-                    "{}",
-                    json!({"error": {"kind": e.kind, "code": e.code, "message": e.message}})
-                );
+                let mut error = json!({"kind": e.kind, "code": e.code, "message": e.message});
+                if e.outcome_unknown {
+                    error["outcome_unknown"] = Value::Bool(true);
+                }
+                println!("{}", json!({ "error": error }));
             } else {
                 let code = if e.code.is_null() {
                     String::new()

@@ -27,9 +27,47 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
-    /// The provider did not answer within the configured time.
-    #[error("timed out after {0:?}")]
+    /// An idempotent call did not complete within its deadline (all attempts together).
+    ///
+    /// A request that must not be repeated never ends in this variant once it may have been
+    /// written: it ends in [`Error::OutcomeUnknown`].
+    #[error("timed out after {0:?} (the whole call's deadline, retries included)")]
     Timeout(Duration),
+    /// A request that must not be repeated (a charge, an invoice, a pre-order, an IPN) may have
+    /// reached the provider, and what the provider did with it is unknown: the deadline
+    /// passed or the connection broke after the request was written, the answer was cut off,
+    /// or the answer could not be read (a 5xx or 2xx that is not the protocol).
+    ///
+    /// **Never retryable**: sending it again may move money twice. `advice` says how to find
+    /// out. The operations that can end here, and their advice:
+    ///
+    /// | provider | operation | how to find out |
+    /// |---|---|---|
+    /// | card-charging | `charging` | `check` with the same `request_id` |
+    /// | payoo | `CreatePreOrder` | `GetOrderInformation` for the same `OrderID` |
+    /// | payoo | `UpdateOrderStatus` | `GetOrderInformation`; resend only the same status |
+    /// | woopay | `cash_createInvoice*` | the invoice may exist: do not reuse the reference, create a new one; an unpaid one lapses at its `deathDate` |
+    /// | woopay | `cash_requestConfirmationCode` | an SMS may have been sent; ask the payer before asking again |
+    /// | linkifier-ipn | `IPNEventRaised` (send) | resending is safe only because the receiver deduplicates on `PayTransactionID` |
+    /// | qvickly | forward to the booking API | resending is safe only because the booking API deduplicates the callback |
+    #[error(
+        "outcome unknown: {provider} {operation} for {reference:?} may have reached the provider ({cause}); do not resend it: {advice}"
+    )]
+    OutcomeUnknown {
+        /// Provider id.
+        provider: &'static str,
+        /// The operation whose outcome is unknown.
+        operation: &'static str,
+        /// The merchant's reference of the request (request id, order id, invoice reference).
+        reference: String,
+        /// What happened on our side (no secret: built from the transport's view only).
+        cause: String,
+        /// How to find out what the provider did.
+        advice: &'static str,
+        /// The underlying error, kept for `source()` chains.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// The provider answered and declined or failed the operation.
     #[error("provider error{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
     Provider {
@@ -46,6 +84,10 @@ pub enum Error {
     /// The provider's answer or a callback could not be decoded.
     #[error("cannot decode: {0}")]
     Decode(String),
+    /// A callback (notification, IPN) is not what the provider sends: not parseable, fields
+    /// missing, over a limit. It is refused, like bad input; it is not a transport problem.
+    #[error("malformed callback: {0}")]
+    Callback(String),
     /// The caller's input is invalid; nothing was sent.
     #[error("invalid input: {0}")]
     Input(String),
@@ -72,7 +114,7 @@ pub enum ErrorKind {
     Signature,
     /// Bad input or configuration.
     Input,
-    /// Transport, timeout or an undecodable answer.
+    /// Transport, timeout, an undecodable answer, or an outcome unknown.
     Transport,
     /// The operation does not exist for this provider.
     Unsupported,
@@ -127,7 +169,9 @@ impl Error {
             }
             Self::Timeout(_) => true,
             Self::Provider { retryable, .. } => *retryable,
-            Self::Signature(_)
+            Self::OutcomeUnknown { .. }
+            | Self::Callback(_)
+            | Self::Signature(_)
             | Self::Decode(_)
             | Self::Input(_)
             | Self::Unsupported { .. }
@@ -141,9 +185,28 @@ impl Error {
         match self {
             Self::Provider { .. } => ErrorKind::Provider,
             Self::Signature(_) => ErrorKind::Signature,
-            Self::Input(_) | Self::Config(_) => ErrorKind::Input,
-            Self::Transport { .. } | Self::Timeout(_) | Self::Decode(_) => ErrorKind::Transport,
+            Self::Input(_) | Self::Config(_) | Self::Callback(_) => ErrorKind::Input,
+            Self::Transport { .. }
+            | Self::Timeout(_)
+            | Self::Decode(_)
+            | Self::OutcomeUnknown { .. } => ErrorKind::Transport,
             Self::Unsupported { .. } => ErrorKind::Unsupported,
+        }
+    }
+
+    /// Whether this is [`Error::OutcomeUnknown`]: the request may have reached the provider.
+    #[must_use]
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
+    }
+
+    /// A decode error of a callback becomes [`Error::Callback`] (refused input); any other
+    /// error is kept.
+    #[must_use]
+    pub fn into_callback_error(self) -> Self {
+        match self {
+            Self::Decode(m) => Self::Callback(m),
+            other => other,
         }
     }
 
@@ -189,6 +252,24 @@ mod tests {
         assert!(Error::provider(4, "maintenance", true).retryable());
         assert!(!Error::provider(3, "card error", false).retryable());
         assert!(!Error::Signature("bad".into()).retryable());
+        let unknown = Error::OutcomeUnknown {
+            provider: "card-charging",
+            operation: "charging",
+            reference: "r-1".into(),
+            cause: "timed out after the request was sent".into(),
+            advice: "call `check` with the same request_id",
+            source: None,
+        };
+        assert!(!unknown.retryable());
+        assert!(unknown.outcome_unknown());
+        assert_eq!(unknown.kind(), ErrorKind::Transport);
+        assert!(unknown.to_string().contains("call `check` with the same request_id"));
+        assert!(!Error::Callback("not json".into()).retryable());
+        assert_eq!(Error::Callback("x".into()).kind(), ErrorKind::Input);
+        assert!(matches!(
+            Error::Decode("x".into()).into_callback_error(),
+            Error::Callback(_)
+        ));
     }
 
     #[test]

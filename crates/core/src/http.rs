@@ -3,14 +3,20 @@
 //! One [`HttpTransport`] wraps one `reqwest::Client` (rustls with the `ring` provider, no
 //! OpenSSL); clone it into every provider client so connections are pooled. It applies:
 //!
-//! - connect and total timeouts ([`HttpConfig`]);
+//! - one deadline per call ([`HttpConfig::timeout`]): every attempt, backoff and body read
+//!   together; each attempt gets what is left;
+//! - no redirect is followed: a 3xx is [`Error::Transport`] naming its `Location` (opt in to
+//!   same-origin redirects with [`HttpConfig::same_origin_redirects`]; a body or credential
+//!   never goes to another origin);
 //! - a response body limit enforced while streaming: a body over the limit is refused as
 //!   soon as the limit is crossed, never buffered whole;
 //! - a `tracing` span per call (`provider`, `operation`, `method`, `path`, `status`,
 //!   `elapsed_ms`, `attempt`) that records no header, query or body — so no secret;
 //! - a retry policy that retries **only** requests marked idempotent
 //!   ([`HttpRequest::idempotent`]), on connect errors, timeouts and 429/502/503/504, with
-//!   exponential backoff and full jitter. A payment request is never resent by the transport.
+//!   exponential backoff and full jitter. A payment request is never resent by the transport;
+//!   when it may have been written and no answer could be read, the error is
+//!   [`Error::OutcomeUnknown`] with the request's [`Reconcile`] advice.
 //!
 //! Every status is returned to the caller: SOAP services send their Fault with HTTP 500, so the
 //! body must be read first. [`HttpResponse::into_success`] turns a non-2xx status into
@@ -23,6 +29,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use tracing::Instrument;
 
+use crate::error::BoxError;
 use crate::{Error, Result};
 
 /// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise).
@@ -99,10 +106,14 @@ impl From<&Endpoint> for RequestUrl {
 /// Timeouts, limits and retry settings of a transport.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Time allowed to establish a connection.
+    /// Time allowed to establish a connection (never more than what is left of `timeout`).
     pub connect_timeout: Duration,
-    /// Time allowed for a whole attempt, body included.
+    /// The deadline of a whole call: every attempt, the backoff between them and the body.
     pub timeout: Duration,
+    /// Follow redirects to the same origin (scheme, host and port), at most 5. Off by default:
+    /// a redirect is then an error naming its `Location`. A redirect to another origin is
+    /// never followed.
+    pub same_origin_redirects: bool,
     /// Largest response body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Keep cookies between calls (session providers).
@@ -118,6 +129,7 @@ impl Default for HttpConfig {
         Self {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            same_origin_redirects: false,
             max_body_bytes: 1024 * 1024,
             cookie_store: false,
             retry: RetryPolicy::default(),
@@ -167,6 +179,20 @@ impl RetryPolicy {
     }
 }
 
+/// What to tell the caller when a request that must not be repeated may have reached the
+/// provider and its outcome is unknown (see [`Error::OutcomeUnknown`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reconcile {
+    /// The merchant's reference of the request (request id, order id, invoice reference).
+    pub reference: String,
+    /// How to find out what the provider did.
+    pub advice: &'static str,
+}
+
+/// Advice for a non-idempotent request that named none.
+const DEFAULT_ADVICE: &str =
+    "ask the provider for the state of this request before sending anything again";
+
 /// One request to send.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -180,6 +206,8 @@ pub struct HttpRequest {
     pub body: Bytes,
     /// Whether sending twice has the same effect as sending once; only then is it retried.
     pub idempotent: bool,
+    /// For a request that is not idempotent: its reference and how to reconcile it.
+    pub reconcile: Option<Reconcile>,
     /// Provider id, for the tracing span.
     pub provider: &'static str,
     /// Operation name, for the tracing span.
@@ -196,6 +224,7 @@ impl HttpRequest {
             headers: Vec::new(),
             body: body.into(),
             idempotent: false,
+            reconcile: None,
             provider: "unknown",
             operation: "unknown",
         }
@@ -265,6 +294,18 @@ impl HttpRequest {
         self
     }
 
+    /// A request that must not be repeated: its reference and the advice an
+    /// [`Error::OutcomeUnknown`] gives (marks it not idempotent).
+    #[must_use]
+    pub fn reconcile(mut self, reference: impl Into<String>, advice: &'static str) -> Self {
+        self.idempotent = false;
+        self.reconcile = Some(Reconcile {
+            reference: reference.into(),
+            advice,
+        });
+        self
+    }
+
     /// Name the call for tracing.
     #[must_use]
     pub fn operation(mut self, provider: &'static str, operation: &'static str) -> Self {
@@ -275,6 +316,9 @@ impl HttpRequest {
 }
 
 /// A response, whatever its status, with its body read within the limit.
+///
+/// Only the transport builds one (it has a private field): a response is evidence that core
+/// sent a request to a URL and read this answer from it ([`HttpResponse::came_from`]).
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     /// HTTP status code.
@@ -283,23 +327,182 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    exchange: Exchange,
+}
+
+/// What a response was the answer to.
+#[derive(Debug, Clone)]
+struct Exchange {
+    /// `scheme://host:port` of the URL the request was sent to.
+    origin: String,
+    provider: &'static str,
+    operation: &'static str,
+    /// `Some` for a request that must not be repeated.
+    reconcile: Option<Reconcile>,
+}
+
+impl Exchange {
+    fn of(request: &HttpRequest, url: &reqwest::Url) -> Self {
+        Self {
+            origin: origin_of(url),
+            provider: request.provider,
+            operation: request.operation,
+            reconcile: (!request.idempotent).then(|| {
+                request.reconcile.clone().unwrap_or(Reconcile {
+                    reference: String::new(),
+                    advice: DEFAULT_ADVICE,
+                })
+            }),
+        }
+    }
+
+    /// `host:port`, for messages.
+    fn host(&self) -> &str {
+        self.origin
+            .split_once("://")
+            .map_or(self.origin.as_str(), |(_, h)| h)
+    }
+
+    /// The error of a request that may have been written and whose answer is unknown:
+    /// [`Error::OutcomeUnknown`] when it must not be repeated, `otherwise` when it may be.
+    fn unknown(&self, cause: String, source: Option<BoxError>, otherwise: Error) -> Error {
+        match &self.reconcile {
+            Some(r) => Error::OutcomeUnknown {
+                provider: self.provider,
+                operation: self.operation,
+                reference: r.reference.clone(),
+                cause,
+                advice: r.advice,
+                source,
+            },
+            None => otherwise,
+        }
+    }
+}
+
+/// `scheme://host:port` of a URL (the port spelled out even when it is the default).
+fn origin_of(url: &reqwest::Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
+/// Provider text made safe to show: control characters escaped, at most `max` characters.
+#[must_use]
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(max) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl HttpResponse {
-    /// `Ok(self)` for 2xx, else [`Error::Transport`] with the status and the start of the body.
+    /// `Ok(self)` for 2xx; else [`Error::Transport`] with the status and the start of the
+    /// body — or [`Error::OutcomeUnknown`] for a 5xx to a request that must not be repeated
+    /// (the provider may have acted before it failed).
     pub fn into_success(self) -> Result<Self> {
-        if (200..300).contains(&self.status) {
+        if self.is_success() {
             return Ok(self);
         }
-        let snippet: String = String::from_utf8_lossy(&self.body)
-            .chars()
-            .take(200)
-            .collect();
-        Err(Error::Transport {
+        Err(self.status_error())
+    }
+
+    fn status_error(&self) -> Error {
+        let message = format!(
+            "unexpected HTTP status {} from {}: {}",
+            self.status,
+            self.exchange.host(),
+            self.snippet(200)
+        );
+        let plain = Error::Transport {
             status: Some(self.status),
-            message: format!("unexpected HTTP status {}: {}", self.status, snippet.trim()),
+            message: message.clone(),
             source: None,
-        })
+        };
+        if self.status >= 500 {
+            self.exchange.unknown(message, None, plain)
+        } else {
+            plain
+        }
+    }
+
+    /// The start of the body, printable.
+    fn snippet(&self, max: usize) -> String {
+        printable(String::from_utf8_lossy(&self.body).trim(), max)
+    }
+
+    /// The error for an answer that is not the protocol at all (an HTML page, another XML
+    /// document, not JSON): "unexpected answer from HOST: HTTP STATUS, CONTENT-TYPE, FIRST
+    /// BYTES" — [`Error::OutcomeUnknown`] for a 2xx or 5xx answer to a request that must not
+    /// be repeated.
+    #[must_use]
+    pub fn not_the_protocol(&self) -> Error {
+        let content_type = self.header("content-type").unwrap_or("no content type");
+        let message = format!(
+            "unexpected answer from {}: HTTP {}, {}, {:?}",
+            self.exchange.host(),
+            self.status,
+            printable(content_type, 80),
+            self.snippet(80)
+        );
+        let plain = Error::Transport {
+            status: (!self.is_success()).then_some(self.status),
+            message: message.clone(),
+            source: None,
+        };
+        if self.may_have_acted() {
+            self.exchange.unknown(message, None, plain)
+        } else {
+            plain
+        }
+    }
+
+    /// The error for an answer in the protocol that could not be decoded (`problem`, e.g. a
+    /// negative amount): `problem` itself for a 2xx, the status error for any other status,
+    /// and [`Error::OutcomeUnknown`] for a 2xx or 5xx answer to a request that must not be
+    /// repeated.
+    #[must_use]
+    pub fn undecodable(&self, problem: Error) -> Error {
+        if self.may_have_acted() {
+            let cause = format!(
+                "HTTP {} from {}, its answer could not be read: {problem}",
+                self.status,
+                self.exchange.host()
+            );
+            return self
+                .exchange
+                .unknown(cause, Some(Box::new(problem)), Error::Decode(String::new()));
+        }
+        if self.is_success() {
+            problem
+        } else {
+            self.status_error()
+        }
+    }
+
+    fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A request that must not be repeated got an answer that does not say it was refused
+    /// (2xx or 5xx): the provider may have acted on it.
+    fn may_have_acted(&self) -> bool {
+        self.exchange.reconcile.is_some() && (self.is_success() || self.status >= 500)
+    }
+
+    /// Whether this answer was read by core's transport from `endpoint`'s origin (scheme,
+    /// host and port): the evidence an unsigned callback is confirmed with.
+    #[must_use]
+    pub fn came_from(&self, endpoint: &Endpoint) -> bool {
+        self.exchange.origin == origin_of(&endpoint.0)
     }
 
     /// The body as UTF-8 text.
@@ -343,9 +546,26 @@ impl HttpTransport {
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
+        let redirects = if config.same_origin_redirects {
+            reqwest::redirect::Policy::custom(|attempt| {
+                let same = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| origin_of(first) == origin_of(attempt.url()));
+                if !same {
+                    attempt.stop()
+                } else if attempt.previous().len() > 5 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            })
+        } else {
+            reqwest::redirect::Policy::none()
+        };
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
+            .redirect(redirects)
             .user_agent(config.user_agent.clone())
             .cookie_store(config.cookie_store)
             .build()
@@ -366,75 +586,52 @@ impl HttpTransport {
         &self.inner.config
     }
 
-    /// Send a request, retrying it only if it is idempotent (see module docs).
-    ///
-    /// The request is taken apart before the returned future exists, and the future holds
-    /// one attempt's state at a time: it is moved whole at every `await` that nests it, so
-    /// its size is part of every call's cost.
-    pub fn send(
-        &self,
-        mut request: HttpRequest,
-    ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
-        // Parsed here, once: the attempts then take the URL from the request (a text that is
-        // no URL stays text, and the attempt refuses it).
-        if let RequestUrl::Text(text) = &request.url
-            && let Ok(url) = reqwest::Url::parse(text)
-        {
-            request.url = RequestUrl::Endpoint(Endpoint(url));
-        }
-        let path = match &request.url {
-            RequestUrl::Endpoint(Endpoint(url)) => url.path(),
-            RequestUrl::Text(_) => "",
+    /// Send a request, retrying it only if it is idempotent (see module docs), within one
+    /// deadline ([`HttpConfig::timeout`]) for all its attempts.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let url = match &request.url {
+            RequestUrl::Endpoint(Endpoint(url)) => url.clone(),
+            RequestUrl::Text(text) => reqwest::Url::parse(text)
+                .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?,
         };
         let span = tracing::info_span!(
             "paybridge.http",
             provider = request.provider,
             operation = request.operation,
             method = %request.method,
-            path,
+            path = url.path(),
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
-            attempt = tracing::field::Empty,
         );
-        self.send_with_retry(request).instrument(span)
+        self.send_with_retry(request, url).instrument(span).await
     }
 
-    async fn send_with_retry(&self, mut request: HttpRequest) -> Result<HttpResponse> {
-        let policy = self.inner.config.retry;
+    async fn send_with_retry(&self, request: HttpRequest, url: reqwest::Url) -> Result<HttpResponse> {
+        let config = &self.inner.config;
         let max_attempts = if request.idempotent {
-            policy.max_attempts.max(1)
+            config.retry.max_attempts.max(1)
         } else {
             1
         };
         let started = Instant::now();
+        let deadline = started + config.timeout;
+        let exchange = Exchange::of(&request, &url);
         let mut attempt = 1;
         loop {
-            tracing::Span::current().record("attempt", attempt);
-            // The last attempt takes the URL and the body themselves; earlier ones copies.
-            let (url, body) = if attempt < max_attempts {
-                (request.url.clone(), request.body.clone())
-            } else {
-                (
-                    std::mem::replace(&mut request.url, RequestUrl::Text(String::new())),
-                    std::mem::take(&mut request.body),
-                )
-            };
-            let outcome = match url {
-                RequestUrl::Endpoint(Endpoint(url)) => {
-                    self.send_once(self.start(&request, url, body)).await
-                }
-                // Only a text `send` could not parse is left as text.
-                RequestUrl::Text(text) => Err(Error::Config(match reqwest::Url::parse(&text) {
-                    Err(e) => format!("invalid endpoint URL: {e}"),
-                    Ok(_) => "no URL to send to".into(),
-                })),
-            };
-            let retry = attempt < max_attempts
+            let left = deadline.saturating_duration_since(Instant::now());
+            let outcome = self
+                .attempt(&request, url.clone(), &exchange, left)
+                .instrument(tracing::debug_span!("attempt", n = attempt))
+                .await;
+            let retry_wanted = attempt < max_attempts
                 && match &outcome {
                     Ok(resp) => matches!(resp.status, 429 | 502 | 503 | 504),
                     Err(e) => e.retryable(),
                 };
-            if !retry {
+            let delay = config.retry.delay(attempt);
+            // A retry happens only if the backoff leaves time for another attempt.
+            let time_left = deadline.saturating_duration_since(Instant::now());
+            if !retry_wanted || delay >= time_left {
                 let span = tracing::Span::current();
                 span.record(
                     "elapsed_ms",
@@ -443,55 +640,74 @@ impl HttpTransport {
                 match &outcome {
                     Ok(resp) => {
                         span.record("status", resp.status);
-                        tracing::debug!(status = resp.status, "response");
+                        tracing::debug!(status = resp.status, attempts = attempt, "response");
                     }
-                    Err(e) => tracing::warn!(error = %e, "request failed"),
+                    // The caller reports the final error; here it is only a debug line.
+                    Err(e) => tracing::debug!(error = %e, attempts = attempt, "request failed"),
                 }
                 return outcome;
             }
-            drop(outcome);
-            let delay = policy.delay(attempt);
-            tracing::debug!(
-                attempt,
-                delay_ms = delay.as_millis(),
-                "retrying idempotent request"
-            );
-            // Boxed: a timer is large, and only a retry needs one.
-            Box::pin(tokio::time::sleep(delay)).await;
+            if let Err(e) = &outcome {
+                tracing::debug!(error = %e, delay_ms = delay.as_millis(), "retrying idempotent request");
+            }
+            tokio::time::sleep(delay).await;
             attempt += 1;
         }
     }
 
-    /// One attempt's request, built before its future: what the future holds is reqwest's
-    /// (small) pending call.
-    fn start(
+    /// One attempt, allowed `left` of the call's deadline.
+    async fn attempt(
         &self,
         request: &HttpRequest,
         url: reqwest::Url,
-        body: Bytes,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + use<> {
+        exchange: &Exchange,
+        left: Duration,
+    ) -> Result<HttpResponse> {
+        let budget = self.inner.config.timeout;
+        if left.is_zero() {
+            return Err(Error::Timeout(budget));
+        }
         let mut builder = self
             .inner
             .client
             .request(request.method.clone(), url)
-            .body(body);
+            .timeout(left)
+            .body(request.body.clone());
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        builder.send()
-    }
-
-    async fn send_once(
-        &self,
-        sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
-    ) -> Result<HttpResponse> {
-        let mut response = sent.await.map_err(|e| self.map_reqwest(e))?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| self.map_reqwest(e, exchange, Phase::Sending))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(|| "no Location".to_owned(), |l| printable(l, 200));
+            return Err(Error::Transport {
+                status: Some(status),
+                message: format!(
+                    "{} answered a redirect to {location}; redirects are not followed",
+                    exchange.host()
+                ),
+                source: None,
+            });
+        }
         let limit = self.inner.config.max_body_bytes;
-        let too_large = || Error::Transport {
-            status: Some(status),
-            message: format!("response body exceeds the limit of {limit} bytes"),
-            source: None,
+        let too_large = || {
+            let message = format!(
+                "the answer from {} exceeds the limit of {limit} bytes",
+                exchange.host()
+            );
+            let plain = Error::Transport {
+                status: Some(status),
+                message: message.clone(),
+                source: None,
+            };
+            exchange.unknown(message, None, plain)
         };
         if response
             .content_length()
@@ -503,7 +719,11 @@ impl HttpTransport {
         let mut first: Option<Bytes> = None;
         let mut joined = BytesMut::new();
         let mut total = 0_usize;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_reqwest(e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.map_reqwest(e, exchange, Phase::Reading))?
+        {
             total += chunk.len();
             if total > limit {
                 return Err(too_large());
@@ -519,31 +739,71 @@ impl HttpTransport {
         }
         Ok(HttpResponse {
             status,
-            // Taken after the body: not held in the future while the body is read.
             headers: std::mem::take(response.headers_mut()),
             body: first.unwrap_or_else(|| joined.freeze()),
+            exchange: exchange.clone(),
         })
     }
 
-    fn map_reqwest(&self, e: reqwest::Error) -> Error {
-        if e.is_timeout() {
-            return Error::Timeout(self.inner.config.timeout);
-        }
+    /// A reqwest failure as our error. A failure to connect (refused, DNS, TLS handshake)
+    /// happened before any byte of the request was written: a plain, retryable transport
+    /// error. Anything later — a deadline, a reset, an answer cut off — may come after the
+    /// provider acted: [`Error::OutcomeUnknown`] for a request that must not be repeated.
+    fn map_reqwest(&self, e: reqwest::Error, exchange: &Exchange, phase: Phase) -> Error {
         // reqwest's Display may include the URL, whose query can carry signatures: strip it.
         let e = e.without_url();
-        let message = if e.is_connect() {
-            "cannot connect".to_owned()
-        } else if e.is_body() || e.is_decode() {
-            "error reading the response body".to_owned()
-        } else {
-            "request failed".to_owned()
+        let host = exchange.host();
+        let chain = cause_chain(&e);
+        if e.is_connect() {
+            return Error::Transport {
+                status: None,
+                message: format!("cannot connect to {host}: {chain}"),
+                source: Some(Box::new(e)),
+            };
+        }
+        let budget = self.inner.config.timeout;
+        let what = match phase {
+            _ if e.is_timeout() => format!(
+                "no complete answer from {host} within the deadline of {budget:?} after the request was sent"
+            ),
+            Phase::Sending => format!("the connection to {host} failed after the request was sent: {chain}"),
+            Phase::Reading => format!("the answer from {host} was cut off: {chain}"),
         };
+        if exchange.reconcile.is_some() {
+            return exchange.unknown(what, Some(Box::new(e)), Error::Timeout(budget));
+        }
+        if e.is_timeout() {
+            return Error::Timeout(budget);
+        }
         Error::Transport {
             status: e.status().map(|s| s.as_u16()),
-            message,
+            message: what,
             source: Some(Box::new(e)),
         }
     }
+}
+
+/// Where a reqwest failure happened.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Connecting, writing the request, waiting for the head of the answer.
+    Sending,
+    /// Reading the body of the answer.
+    Reading,
+}
+
+/// The messages of an error and its sources, each once, joined by ": ".
+fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    printable(&parts.join(": "), 400)
 }
 
 #[cfg(test)]
@@ -613,11 +873,26 @@ mod tests {
 
     #[test]
     fn non_2xx_is_a_transport_error_with_status() {
-        let r = HttpResponse {
+        let url = reqwest::Url::parse("http://gateway.example/x").unwrap();
+        let answer = |idempotent: bool| HttpResponse {
             status: 500,
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"<html><body>Internal Server Error</body></html>"),
+            exchange: Exchange::of(
+                &HttpRequest::post("http://gateway.example/x", "")
+                    .idempotent(idempotent)
+                    .operation("p", "op"),
+                &url,
+            ),
         };
+        // A 5xx to a request that must not be repeated: the provider may have acted.
+        let unknown = answer(false).into_success().unwrap_err();
+        assert!(unknown.outcome_unknown(), "{unknown:?}");
+        assert!(!unknown.retryable());
+        let r = answer(true);
+        assert!(r.came_from(&Endpoint::parse("http://gateway.example:80/other").unwrap()));
+        assert!(!r.came_from(&Endpoint::parse("https://gateway.example/x").unwrap()));
+        assert!(!r.came_from(&Endpoint::parse("http://other.example/x").unwrap()));
         match r.into_success() {
             Err(Error::Transport {
                 status, message, ..

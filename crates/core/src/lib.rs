@@ -24,9 +24,9 @@
 //! # fn main() -> Result<(), paybridge_core::Error> {
 //! // A provider crate parses the callback, then verifies it; only `Verified` exposes the data.
 //! let parsed = Unverified::new(("order-1", "79081f77644242a37d858d48aa83fc05"));
+//! // The check computes md5(key + code + serial) itself and compares it in constant time.
 //! let verified = parsed.verify(|(_, sign)| {
-//!     let expected = signature::md5_hex(&[b"partner-secret", b"1234567890", b"SERIAL123456"]);
-//!     signature::verify_hex(&expected, sign)
+//!     signature::verify_md5_hex(&[b"partner-secret", b"1234567890", b"SERIAL123456"], sign)
 //! })?;
 //! assert_eq!(verified.0, "order-1");
 //! # Ok(())
@@ -53,8 +53,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use money::{Currency, Money};
 pub use notification::{RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{
-    Capabilities, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentSession,
-    PaymentState,
+    Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
+    PaymentSession, PaymentState, PrepaidCard,
 };
 pub use seen::{InMemorySeenStore, SeenStore};
 pub use status::PaymentStatus;

@@ -1,17 +1,31 @@
 //! Callbacks as they arrive, and the typestate that guards their data.
 //!
 //! A callback's data is reachable only as [`Verified<T>`]. A `Verified<T>` is built only
-//! from a [`SignatureProof`], and a proof is returned only by the constant-time checks of
-//! [`crate::signature`] (or by [`SignatureProof::from_status_confirmation`], for providers
-//! whose callback proves nothing by itself and must be confirmed by a status call).
+//! from a [`SignatureProof`], and a proof comes only out of core:
+//!
+//! - the checks of [`crate::signature`], each of which computes the digest or MAC itself
+//!   from the key and the signed bytes and compares it in constant time with the received
+//!   signature (never two strings the caller chose);
+//! - [`SignatureProof::from_status_answer`], for a provider whose callback is unsigned
+//!   (Wooppay's `requestUrl`): it takes an [`HttpResponse`] — which only core's transport
+//!   builds, from an answer it really read — and checks that the answer came from the
+//!   client's configured endpoint.
+//!
 //! Parsed but unchecked data is held as [`Unverified<T>`], which exposes nothing.
+//!
+//! What this guarantees: a provider crate (or your code) cannot *forget* to verify — data
+//! that was not checked has no `Verified` type, and the compile-fail cases in `tests/ui`
+//! prove each way around it fails to build. What it does not guarantee: code in your process
+//! that computes a valid signature for data it made up (it holds the key) gets a proof; the
+//! typestate guards against mistakes, not against malicious code in the same process.
 
 use std::ops::Deref;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 
-use crate::Result;
+use crate::http::{Endpoint, HttpResponse};
+use crate::{Error, Result};
 
 /// A callback exactly as the HTTP server received it, from any framework.
 #[derive(Debug, Clone)]
@@ -92,13 +106,24 @@ impl SignatureProof {
         Self { _private: () }
     }
 
-    /// A proof that the provider's own status API, called over the authenticated channel,
-    /// confirmed what a callback claims (Wooppay's `requestUrl` carries no signature: the
-    /// payment is confirmed with `cash_getOperationData`). Call it only after that check
-    /// passed; every use names the provider, so reviews can find them all.
-    pub fn from_status_confirmation(provider: &'static str) -> Self {
-        tracing::trace!(provider, "callback confirmed through the status API");
-        Self::new()
+    /// A proof that an answer of the provider's status API confirmed what an unsigned
+    /// callback claims (Wooppay's `requestUrl`: the payment is confirmed with
+    /// `cash_getOperationData`). `answer` must be a successful answer core's transport read
+    /// from `endpoint`'s origin (scheme, host, port); anything else is
+    /// [`Error::Signature`]. The caller checks what the answer says before using the proof.
+    pub fn from_status_answer(answer: &HttpResponse, endpoint: &Endpoint) -> Result<Self> {
+        if !(200..300).contains(&answer.status) {
+            return Err(Error::Signature(format!(
+                "a status answer with HTTP {} confirms nothing",
+                answer.status
+            )));
+        }
+        if !answer.came_from(endpoint) {
+            return Err(Error::Signature(
+                "the status answer did not come from the configured endpoint".into(),
+            ));
+        }
+        Ok(Self::new())
     }
 }
 
@@ -171,9 +196,10 @@ mod tests {
 
     #[test]
     fn unverified_becomes_verified_only_when_check_passes() {
-        let ok = Unverified::new(7).verify(|_| signature::verify_hex("ab", "AB"));
+        let sign = signature::md5_hex(&[b"key", b"7"]);
+        let ok = Unverified::new(7).verify(|_| signature::verify_md5_hex(&[b"key", b"7"], &sign));
         assert_eq!(ok.map(Verified::into_inner).ok(), Some(7));
-        let bad = Unverified::new(7).verify(|_| signature::verify_hex("ab", "ac"));
+        let bad = Unverified::new(7).verify(|_| signature::verify_md5_hex(&[b"key", b"8"], &sign));
         assert!(matches!(bad, Err(crate::Error::Signature(_))));
     }
 

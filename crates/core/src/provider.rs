@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use secrecy::SecretString;
 
 use crate::{Error, Money, PaymentStatus, RawNotification, Result, Verified};
 
@@ -40,8 +41,43 @@ impl Capabilities {
     };
 }
 
+/// How the payer pays, when the merchant collects the means of payment itself.
+///
+/// Secrets (a card's scratch-off code) are [`SecretString`]s: `Debug` of a request never
+/// shows them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PaymentMethod {
+    /// A telco prepaid card (card-charging gateways).
+    PrepaidCard(PrepaidCard),
+}
+
+/// A telco prepaid card: its telco, serial and the scratch-off code (the PIN).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PrepaidCard {
+    /// The telco's name as the gateway spells it (`VIETTEL`, `MOBIFONE`, ...).
+    pub telco: String,
+    /// The card's serial (printed on the card; not secret).
+    pub serial: String,
+    /// The scratch-off code: whoever holds it can spend the card.
+    pub code: SecretString,
+}
+
+impl PrepaidCard {
+    /// A card.
+    #[must_use]
+    pub fn new(telco: impl Into<String>, serial: impl Into<String>, code: SecretString) -> Self {
+        Self {
+            telco: telco.into(),
+            serial: serial.into(),
+            code,
+        }
+    }
+}
+
 /// A payment to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PaymentRequest {
     /// The merchant's own reference (order id, request id); must be unique per payment.
     pub reference: String,
@@ -53,7 +89,10 @@ pub struct PaymentRequest {
     pub return_url: Option<String>,
     /// Where the provider sends its callback.
     pub notify_url: Option<String>,
-    /// Provider-specific fields, documented by each provider crate (e.g. a card's telco).
+    /// The means of payment, for providers that take it from the merchant (a prepaid card).
+    pub method: Option<PaymentMethod>,
+    /// Provider-specific, non-secret fields, documented by each provider crate. Never put a
+    /// secret here: metadata is plain text and shows in `Debug`.
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -67,8 +106,16 @@ impl PaymentRequest {
             description: None,
             return_url: None,
             notify_url: None,
+            method: None,
             metadata: BTreeMap::new(),
         }
+    }
+
+    /// The same request paid with `method`.
+    #[must_use]
+    pub fn with_method(mut self, method: PaymentMethod) -> Self {
+        self.method = Some(method);
+        self
     }
 
     /// A metadata field, or an input error naming it.

@@ -74,14 +74,31 @@ pub fn verify_md5_hex(parts: &[&[u8]], received_hex: &str) -> Result<SignaturePr
     }
 }
 
-/// Lowercase hex SHA-512 of the concatenation of `parts`.
-#[must_use]
-pub fn sha512_hex(parts: &[&[u8]]) -> String {
+fn sha512_digest(parts: &[&[u8]]) -> [u8; 64] {
     let mut h = Sha512::new();
     for p in parts {
         h.update(p);
     }
-    to_hex(&h.finalize())
+    h.finalize().into()
+}
+
+/// Lowercase hex SHA-512 of the concatenation of `parts`.
+#[must_use]
+pub fn sha512_hex(parts: &[&[u8]]) -> String {
+    to_hex(&sha512_digest(parts))
+}
+
+/// Check a received hex SHA-512 (either case) of the concatenation of `parts` (the key among
+/// them, as the provider's recipe says), comparing the digests in constant time.
+pub fn verify_sha512_hex(parts: &[&[u8]], received_hex: &str) -> Result<SignatureProof> {
+    let mut received = [0_u8; 64];
+    decode_hex(received_hex.trim(), &mut received)
+        .ok_or_else(|| Error::Signature("signature is not a 128-digit hex SHA-512".into()))?;
+    if bool::from(sha512_digest(parts).ct_eq(&received)) {
+        Ok(SignatureProof::new())
+    } else {
+        Err(Error::Signature("signature mismatch".into()))
+    }
 }
 
 /// Lowercase hex HMAC-SHA512 of `message` under `key`.
@@ -94,23 +111,6 @@ pub fn hmac_sha512_hex(key: &[u8], message: &[u8]) -> String {
             to_hex(&mac.finalize().into_bytes())
         }
         Err(_) => String::new(),
-    }
-}
-
-/// Compare a signature we computed (`expected`, hex) with one we received, in constant time
-/// and ignoring ASCII case (providers differ in hex case).
-///
-/// Lengths are not secret; contents are compared without early exit.
-pub fn verify_hex(expected: &str, received: &str) -> Result<SignatureProof> {
-    let a = expected.trim().to_ascii_lowercase();
-    let b = received.trim().to_ascii_lowercase();
-    if a.is_empty() {
-        return Err(Error::Signature("no expected signature".into()));
-    }
-    if bool::from(a.as_bytes().ct_eq(b.as_bytes())) {
-        Ok(SignatureProof::new())
-    } else {
-        Err(Error::Signature("signature mismatch".into()))
     }
 }
 
@@ -229,12 +229,12 @@ mod tests {
     }
 
     #[test]
-    fn verify_hex_is_case_insensitive_and_strict() {
-        let sig = "79081f77644242a37d858d48aa83fc05";
-        assert!(verify_hex(sig, &sig.to_uppercase()).is_ok());
-        assert!(verify_hex(sig, "79081f77644242a37d858d48aa83fc06").is_err());
-        assert!(verify_hex(sig, "").is_err());
-        assert!(verify_hex("", "").is_err());
-        assert!(verify_hex(sig, &sig[..31]).is_err());
+    fn verify_sha512_hex_compares_digests() {
+        let abc = "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+        assert!(verify_sha512_hex(&[b"ab", b"c"], abc).is_ok());
+        assert!(verify_sha512_hex(&[b"ab", b"c"], &abc.to_uppercase()).is_ok());
+        assert!(verify_sha512_hex(&[b"ab", b"d"], abc).is_err());
+        assert!(verify_sha512_hex(&[b"ab", b"c"], &abc[..126]).is_err());
+        assert!(verify_sha512_hex(&[b"ab", b"c"], "").is_err());
     }
 }

@@ -702,6 +702,9 @@ pub struct SoapCall<'a> {
     pub operation: &'static str,
     /// Whether the call may be retried by the transport.
     pub idempotent: bool,
+    /// For a call that must not be repeated: its reference and how to reconcile it when its
+    /// outcome is unknown ([`Error::OutcomeUnknown`]).
+    pub reconcile: Option<crate::http::Reconcile>,
     /// Extra headers (e.g. a session cookie, best marked sensitive).
     pub extra_headers: Vec<(HeaderName, http::HeaderValue)>,
     /// Where [`call_rpc`] keeps the envelope head of this server's answers, to read past it
@@ -712,25 +715,40 @@ pub struct SoapCall<'a> {
 /// Post an envelope and read the answer: the body is read before the status is judged, so a
 /// Fault sent with HTTP 500 surfaces as [`Error::Provider`]; a non-2xx answer that is not a
 /// Fault is [`Error::Transport`] with its status.
-pub fn call<'t>(
-    transport: &'t HttpTransport,
-    call: SoapCall<'t>,
+pub async fn call(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
     envelope: String,
-) -> impl Future<Output = Result<RawEnvelope>> + 't {
+) -> Result<RawEnvelope> {
     exchange(transport, call, envelope.into(), RawEnvelope::parse_inner)
+        .await
+        .map(|(envelope, _)| envelope)
 }
 
 /// [`call`] for a generated rpc element: the answer is parsed once and decoded as `T`
 /// (see [`decode_rpc`]), with the same Fault and status rules.
-pub fn call_rpc<'t, T: encoded::RpcElement + 't>(
-    transport: &'t HttpTransport,
-    call: SoapCall<'t>,
+pub async fn call_rpc<T: encoded::RpcElement>(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
     envelope: impl Into<bytes::Bytes>,
-) -> impl Future<Output = Result<T>> + 't {
+) -> Result<T> {
+    call_rpc_answered(transport, call, envelope)
+        .await
+        .map(|(value, _)| value)
+}
+
+/// [`call_rpc`] that also hands back the HTTP answer it read: the evidence
+/// ([`crate::SignatureProof::from_status_answer`]) that this value came from the endpoint.
+pub async fn call_rpc_answered<T: encoded::RpcElement>(
+    transport: &HttpTransport,
+    call: SoapCall<'_>,
+    envelope: impl Into<bytes::Bytes>,
+) -> Result<(T, crate::http::HttpResponse)> {
     let heads = call.heads;
     exchange(transport, call, envelope.into(), move |text| {
         decode_rpc_inner::<T>(text, heads)
     })
+    .await
 }
 
 /// The HTTP request of a SOAP call.
@@ -738,6 +756,7 @@ fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<Http
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
+    request.reconcile = call.reconcile;
     // The caller's headers' vector is reused (one allocation fewer per call).
     request.headers = call.extra_headers;
     request.headers.reserve(2);
@@ -786,19 +805,28 @@ async fn exchange<T>(
     call: SoapCall<'_>,
     envelope: bytes::Bytes,
     read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
-) -> Result<T> {
+) -> Result<(T, crate::http::HttpResponse)> {
     let response = transport.send(request(call, envelope)?).await?;
     let parsed = response.text().and_then(read);
     match parsed {
         Ok(Err(fault)) => Err(fault.into()),
-        Ok(Ok(envelope)) => {
-            response.into_success()?;
-            Ok(envelope)
-        }
-        Err(decode) => {
-            response.into_success()?;
-            Err(decode)
-        }
+        Ok(Ok(envelope)) => Ok((envelope, response.into_success()?)),
+        Err(decode) => Err(answer_error(&response, decode)),
+    }
+}
+
+/// The error for an answer that could not be read as the expected envelope: "unexpected
+/// answer" when it is no SOAP envelope at all (an HTML page, another XML document), else the
+/// decode problem (see [`HttpResponse::undecodable`]).
+fn answer_error(response: &crate::http::HttpResponse, decode: Error) -> Error {
+    let is_envelope = response.text().ok().and_then(|t| xml::parse(t).ok()).is_some_and(|doc| {
+        let root = doc.root_element().tag_name();
+        root.name() == "Envelope" && root.namespace().and_then(SoapVersion::from_namespace).is_some()
+    });
+    if is_envelope {
+        response.undecodable(decode)
+    } else {
+        response.not_the_protocol()
     }
 }
 

@@ -43,7 +43,7 @@ async fn slow_server_is_a_timeout() {
         .await;
     let started = Instant::now();
     let err = transport(Duration::from_millis(200), 1024)
-        .send(HttpRequest::post(server.uri(), "x"))
+        .send(HttpRequest::post(server.uri(), "x").idempotent(true))
         .await
         .unwrap_err();
     assert!(
@@ -65,7 +65,13 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
         .mount(&server)
         .await;
     let t = transport(Duration::from_secs(5), 1 << 20);
+    // Not repeatable: a 5xx may come after the provider acted.
     let resp = t.send(HttpRequest::post(server.uri(), "x")).await.unwrap();
+    assert!(resp.into_success().unwrap_err().outcome_unknown());
+    let resp = t
+        .send(HttpRequest::post(server.uri(), "x").idempotent(true))
+        .await
+        .unwrap();
     assert_eq!(resp.status, 500);
     let err = resp.into_success().unwrap_err();
     assert!(
@@ -86,21 +92,42 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
         action: "urn:a",
         provider: "test",
         operation: "op",
-        idempotent: false,
+        idempotent: true,
+        reconcile: None,
         extra_headers: vec![],
         heads: None,
     };
-    let err = soap::call(&t, call, "<x/>".into()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                status: Some(500),
-                ..
-            }
+    let err = soap::call(&t, call.clone(), "<x/>".into()).await.unwrap_err();
+    match &err {
+        Error::Transport {
+            status: Some(500),
+            message,
+            ..
+        } => assert!(
+            message.starts_with("unexpected answer from 127.0.0.1:")
+                && message.contains("HTTP 500")
+                && message.contains("Runtime Error"),
+            "{message}"
         ),
-        "{err:?}"
-    );
+        other => panic!("{other:?}"),
+    }
+    let not_repeatable = SoapCall {
+        idempotent: false,
+        reconcile: Some(paybridge_core::http::Reconcile {
+            reference: "order-9".into(),
+            advice: "ask GetOrderInformation",
+        }),
+        ..call
+    };
+    match soap::call(&t, not_repeatable, "<x/>".into()).await.unwrap_err() {
+        Error::OutcomeUnknown {
+            reference, advice, ..
+        } => {
+            assert_eq!(reference, "order-9");
+            assert_eq!(advice, "ask GetOrderInformation");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -124,6 +151,7 @@ async fn soap_fault_with_http_500_is_a_provider_error() {
         provider: "payoo",
         operation: "CallToPartner",
         idempotent: true,
+        reconcile: None,
         extra_headers: vec![],
         heads: None,
     };
@@ -165,6 +193,7 @@ async fn soap12_request_carries_action_in_content_type() {
         provider: "linkifier",
         operation: "IPNEventRaised",
         idempotent: false,
+        reconcile: None,
         extra_headers: vec![],
         heads: None,
     };
@@ -187,8 +216,9 @@ async fn body_over_the_limit_is_refused() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 2 << 20]))
         .mount(&server)
         .await;
-    let err = transport(Duration::from_secs(5), 1 << 20)
-        .send(HttpRequest::post(server.uri(), "x"))
+    let t = transport(Duration::from_secs(5), 1 << 20);
+    let err = t
+        .send(HttpRequest::post(server.uri(), "x").idempotent(true))
         .await
         .unwrap_err();
     match err {
@@ -199,6 +229,12 @@ async fn body_over_the_limit_is_refused() {
         } => assert!(message.contains("limit")),
         other => panic!("unexpected {other:?}"),
     }
+    // An answer too large to read, to a request that must not be repeated: unknown outcome.
+    let err = t
+        .send(HttpRequest::post(server.uri(), "x"))
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
 }
 
 /// A chunked answer of 256 MiB without Content-Length: the client must stop reading as soon as
@@ -235,7 +271,7 @@ async fn streamed_body_over_the_limit_is_refused_without_buffering() {
     });
     let t = transport(Duration::from_secs(20), 1 << 20);
     let err = t
-        .send(HttpRequest::post(format!("http://{addr}/"), "x"))
+        .send(HttpRequest::post(format!("http://{addr}/"), "x").idempotent(true))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
@@ -338,10 +374,14 @@ async fn non_idempotent_timeout_is_not_resent() {
         .mount(&server)
         .await;
     let err = transport(Duration::from_millis(100), 1024)
-        .send(HttpRequest::post(server.uri(), "charge"))
+        .send(HttpRequest::post(server.uri(), "charge").reconcile("r-1", "call check"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)));
+    assert!(
+        matches!(&err, Error::OutcomeUnknown { reference, advice, .. } if reference == "r-1" && *advice == "call check"),
+        "{err:?}"
+    );
+    assert!(!err.retryable());
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use paybridge_core::http::{Endpoint, HttpTransport};
+use paybridge_core::http::{Endpoint, HttpTransport, Reconcile};
 use paybridge_core::soap::{
     self, EnvelopeStyle, SoapCall, SoapVersion, from_fragment, to_fragment, wrap,
 };
@@ -70,6 +70,9 @@ pub struct IpnSender {
     transport: HttpTransport,
 }
 
+/// What to do when an IPN may have reached the receiver and its answer is unknown.
+pub const SEND_ADVICE: &str = "resending the same IPN is safe only because the receiver deduplicates it (on PayTransactionID, transaction type and message type); resend it unchanged, never with a new PayTransactionID";
+
 impl IpnSender {
     /// A sender using the documented hash rule and SOAP 1.1.
     pub fn new(
@@ -121,6 +124,10 @@ impl IpnSender {
             provider: PROVIDER_ID,
             operation: "IPNEventRaised",
             idempotent: false,
+            reconcile: Some(Reconcile {
+                reference: record.pay_transaction_id.clone().unwrap_or_default(),
+                advice: SEND_ADVICE,
+            }),
             extra_headers: Vec::new(),
             heads: None,
         };

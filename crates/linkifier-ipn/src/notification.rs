@@ -72,11 +72,21 @@ impl IpnReceiver {
         self
     }
 
-    /// Parse and verify an IPN request body.
+    /// Parse and verify an IPN request body. A body that is no `IPNEventRaised` request is
+    /// [`paybridge_core::Error::Callback`]; a wrong `VerifyHASH` is
+    /// [`LinkifierError::Signature`].
     pub fn verify(
         &self,
         body: &[u8],
     ) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
+        self.read(body).map_err(|e| match e {
+            LinkifierError::Decode(m) => LinkifierError::Core(paybridge_core::Error::Callback(m)),
+            LinkifierError::Core(e) => LinkifierError::Core(e.into_callback_error()),
+            other => other,
+        })
+    }
+
+    fn read(&self, body: &[u8]) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
         if body.len() > self.max_body {
             return Err(LinkifierError::Decode(format!(
                 "body over {} bytes",

@@ -246,7 +246,9 @@ fn missing_value_type_fields_are_refused() {
     let body = signed_body(&sample_record(), SoapVersion::V11);
     let without = body.replace("<CustomerID>9000000001</CustomerID>", "");
     match receiver.verify(without.as_bytes()) {
-        Err(LinkifierError::Decode(m)) => assert!(m.contains("CustomerID"), "{m}"),
+        Err(LinkifierError::Core(paybridge_core::Error::Callback(m))) => {
+            assert!(m.contains("CustomerID"), "{m}");
+        }
         other => panic!("{other:?}"),
     }
     // Before sending: a JSON record without a value-type field does not parse.
@@ -263,7 +265,7 @@ fn entity_expansion_documents_are_refused_quickly() {
     let started = Instant::now();
     assert!(matches!(
         receiver.verify(lol.as_bytes()),
-        Err(LinkifierError::Decode(_))
+        Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
     ));
     assert!(
         started.elapsed() < Duration::from_millis(50),
@@ -273,7 +275,7 @@ fn entity_expansion_documents_are_refused_quickly() {
     let huge = vec![b' '; 70 * 1024];
     assert!(matches!(
         receiver.verify(&huge),
-        Err(LinkifierError::Decode(_))
+        Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
     ));
 }
 

@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use paybridge_core::http::{Endpoint, HttpTransport};
+use paybridge_core::http::{Endpoint, HttpTransport, Reconcile};
 use paybridge_core::soap::{self, EnvelopeStyle, SoapCall, SoapVersion, to_fragment, wrap};
 use paybridge_core::xml::{escape_text, text};
 use rust_decimal::Decimal;
@@ -186,13 +186,23 @@ impl Client {
         fields: &[(&str, String)],
     ) -> Result<CallResult, PayooError> {
         let envelope = self.request_xml(api_name, fields)?;
+        let idempotent = api_name == "GetOrderInformation";
+        let reference = fields
+            .iter()
+            .find(|(name, _)| matches!(*name, "OrderID" | "OrderNo"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         let call = SoapCall {
             endpoint: &self.endpoint,
             version: self.version,
             action: CALL_TO_PARTNER_ACTION,
             provider: PROVIDER_ID,
             operation: "CallToPartner",
-            idempotent: api_name == "GetOrderInformation",
+            idempotent,
+            reconcile: (!idempotent).then(|| Reconcile {
+                reference,
+                advice: reconcile_advice(api_name),
+            }),
             extra_headers: Vec::new(),
             heads: None,
         };
@@ -239,6 +249,20 @@ impl Client {
     /// `CreatePreOrder`, fields in declared order.
     pub async fn create_pre_order(&self, order: &PreOrder) -> Result<CallResult, PayooError> {
         self.call("CreatePreOrder", &order.fields()).await
+    }
+}
+
+/// How to find out what a `CallToPartner` call that may have reached Payoo did.
+#[must_use]
+pub fn reconcile_advice(api_name: &str) -> &'static str {
+    match api_name {
+        "CreatePreOrder" => {
+            "ask GetOrderInformation for the same order (paybridge payoo get-order) before creating it again"
+        }
+        "UpdateOrderStatus" => {
+            "ask GetOrderInformation for the order's status; send the same status again only if it did not change"
+        }
+        _ => "ask GetOrderInformation for the order before calling again",
     }
 }
 

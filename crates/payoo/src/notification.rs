@@ -9,7 +9,7 @@
 
 use base64::Engine as _;
 use paybridge_core::notification::Unverified;
-use paybridge_core::signature::{sha512_hex, verify_hex};
+use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
 use paybridge_core::xml::text;
 use paybridge_core::{PaymentStatus, Verified};
 
@@ -54,7 +54,20 @@ pub fn notify_data(checksum_key: &str, data_xml: &str) -> String {
 }
 
 /// Verify a notification: `body` is the posted form (`NotifyData=…`) or the package XML itself.
+/// A body that is no `NotifyData` package is [`paybridge_core::Error::Callback`]; a wrong
+/// signature is [`PayooError::Signature`].
 pub fn verify_notification(
+    checksum_key: &str,
+    body: &[u8],
+) -> Result<Verified<PayooNotification>, PayooError> {
+    read_notification(checksum_key, body).map_err(|e| match e {
+        PayooError::Decode(m) => PayooError::Core(paybridge_core::Error::Callback(m)),
+        PayooError::Core(e) => PayooError::Core(e.into_callback_error()),
+        other => other,
+    })
+}
+
+fn read_notification(
     checksum_key: &str,
     body: &[u8],
 ) -> Result<Verified<PayooNotification>, PayooError> {
@@ -100,10 +113,7 @@ pub fn verify_notification(
     };
     Unverified::new(notification)
         .verify(|n| {
-            verify_hex(
-                &sha512_hex(&[checksum_key.as_bytes(), n.data_xml.as_bytes()]),
-                &signature,
-            )
+            verify_sha512_hex(&[checksum_key.as_bytes(), n.data_xml.as_bytes()], &signature)
         })
         .map_err(|_| PayooError::Signature)
 }

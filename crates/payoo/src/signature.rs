@@ -3,11 +3,10 @@
 //! empty, `"0"` included — a known pitfall: we keep `"0"`.
 
 use paybridge_core::notification::SignatureProof;
-use paybridge_core::signature::{sha512_hex, verify_hex};
+use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
 
-/// The checksum of `values` (empty ones left out), lowercase hex.
-#[must_use]
-pub fn checksum<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> String {
+/// The signed parts: the key, then `|` and each non-empty value (a lone `|` when none).
+fn parts<'a>(key: &'a str, values: impl IntoIterator<Item = &'a str>) -> Vec<&'a [u8]> {
     let mut parts: Vec<&[u8]> = vec![key.as_bytes()];
     for v in values.into_iter().filter(|v| !v.is_empty()) {
         parts.push(b"|");
@@ -16,16 +15,22 @@ pub fn checksum<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> Str
     if parts.len() == 1 {
         parts.push(b"|");
     }
-    sha512_hex(&parts)
+    parts
+}
+
+/// The checksum of `values` (empty ones left out), lowercase hex.
+#[must_use]
+pub fn checksum<'a>(key: &'a str, values: impl IntoIterator<Item = &'a str>) -> String {
+    sha512_hex(&parts(key, values))
 }
 
 /// Check a received checksum, case-insensitively and in constant time.
 pub fn verify<'a>(
-    key: &str,
+    key: &'a str,
     values: impl IntoIterator<Item = &'a str>,
     received: &str,
 ) -> paybridge_core::Result<SignatureProof> {
-    verify_hex(&checksum(key, values), received)
+    verify_sha512_hex(&parts(key, values), received)
 }
 
 #[cfg(test)]

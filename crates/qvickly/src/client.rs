@@ -146,6 +146,10 @@ pub fn dto_from_callback(
     Ok(dto)
 }
 
+/// What to do when a forwarded callback may have reached the booking API and its answer is
+/// unknown.
+pub const FORWARD_ADVICE: &str = "forwarding the same callback again is safe only because the booking API deduplicates it (Qvickly itself retries for months); resend it unchanged";
+
 impl ForwardClient {
     /// A client for the full URL of the IPN route
     /// (`https://api.bokamera.se/payment/billmate/v1/ipncallback`).
@@ -161,8 +165,9 @@ impl ForwardClient {
     }
 
     /// Post the DTO and read `IpnCallBackResponse`. `Success = false` is
-    /// [`QvicklyError::Refused`] with the booking API's message. Retried on transient
-    /// failures: an IPN may be delivered more than once by design.
+    /// [`QvicklyError::Refused`] with the booking API's message. Not resent automatically:
+    /// when it may have arrived and its answer is unknown the error is
+    /// [`paybridge_core::Error::OutcomeUnknown`] ([`FORWARD_ADVICE`]).
     pub async fn forward(
         &self,
         dto: &QvicklyCheckoutIpnCallBack,
@@ -171,27 +176,31 @@ impl ForwardClient {
         let request = HttpRequest::post(&self.endpoint, body)
             .header(http::header::CONTENT_TYPE, "application/xml")?
             .header(http::header::ACCEPT, "application/xml")?
-            .idempotent(true)
-            .operation(PROVIDER_ID, "ipncallback");
+            .operation(PROVIDER_ID, "ipncallback")
+            .reconcile(
+                dto.data
+                    .as_ref()
+                    .and_then(|d| d.number.clone())
+                    .unwrap_or_default(),
+                FORWARD_ADVICE,
+            );
         let response = self.transport.send(request).await?;
         let decoded = response
             .text()
             .map_err(QvicklyError::from)
             .and_then(parse_response);
         match decoded {
-            Ok(r) if r.success == Some(true) => {
-                response.into_success()?;
-                Ok(r)
-            }
+            Ok(r) if r.success == Some(true) => Ok(response.into_success().map(|_| r)?),
             Ok(r) => Err(QvicklyError::Refused {
                 message: r
                     .message
                     .unwrap_or_else(|| format!("Success=false (HTTP {})", response.status)),
             }),
-            Err(e) => {
-                response.into_success()?;
-                Err(e)
+            Err(QvicklyError::Decode(_)) => Err(response.not_the_protocol().into()),
+            Err(QvicklyError::Core(e)) if matches!(e, paybridge_core::Error::Decode(_)) => {
+                Err(response.not_the_protocol().into())
             }
+            Err(e) => Err(response.undecodable(e.into()).into()),
         }
     }
 }

@@ -266,8 +266,21 @@ impl CallbackVerifier {
         self.verify_as(CallbackFormat::sniff(body), body)
     }
 
-    /// Verify a body in a known format.
+    /// Verify a body in a known format. A body that is not a callback is
+    /// [`paybridge_core::Error::Callback`]; a wrong hash is [`QvicklyError::Signature`].
     pub fn verify_as(
+        &self,
+        format: CallbackFormat,
+        body: &[u8],
+    ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        self.read(format, body).map_err(|e| match e {
+            QvicklyError::Decode(m) => QvicklyError::Core(paybridge_core::Error::Callback(m)),
+            QvicklyError::Core(e) => QvicklyError::Core(e.into_callback_error()),
+            other => other,
+        })
+    }
+
+    fn read(
         &self,
         format: CallbackFormat,
         body: &[u8],

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use paybridge_core::http::{Endpoint, HttpTransport};
+use paybridge_core::http::{Endpoint, HttpResponse, HttpTransport, Reconcile};
 use paybridge_core::soap::encoded::{
     EncBool, EncDecimal, EncInt, EncString, EncodingStyle, RpcElement, XsiType,
 };
@@ -341,52 +341,60 @@ rpc_answer!(
     wire::CashGetOperationDataResponseData
 );
 
-/// One operation: name, SOAPAction, whether resending is harmless.
+/// One operation: name, SOAPAction, and — for one that must not be resent — how to find
+/// out what it did when its outcome is unknown.
 struct Op {
     name: &'static str,
     action: &'static str,
-    idempotent: bool,
+    advice: Option<&'static str>,
 }
+
+/// How to find out what a create-invoice request whose outcome is unknown did.
+pub const CREATE_INVOICE_ADVICE: &str = "the invoice may exist: do not reuse the reference, create a new invoice with a new reference; an unpaid invoice lapses at its deathDate, which bounds the risk";
+
+/// What to do when an SMS code request's outcome is unknown.
+pub const CONFIRMATION_CODE_ADVICE: &str =
+    "an SMS may have been sent: ask the payer whether it arrived before asking for another";
 
 const LOGIN: Op = Op {
     name: "core_login",
     action: wire::CORE_LOGIN_ACTION,
-    idempotent: true,
+    advice: None,
 };
 const CREATE: Op = Op {
     name: "cash_createInvoice",
     action: wire::CASH_CREATE_INVOICE_ACTION,
-    idempotent: false,
+    advice: Some(CREATE_INVOICE_ADVICE),
 };
 const CREATE_EXT: Op = Op {
     name: "cash_createInvoiceExtended",
     action: wire::CASH_CREATE_INVOICE_EXTENDED_ACTION,
-    idempotent: false,
+    advice: Some(CREATE_INVOICE_ADVICE),
 };
 const CREATE_2EXT: Op = Op {
     name: "cash_createInvoice2Extended",
     action: wire::CASH_CREATE_INVOICE2_EXTENDED_ACTION,
-    idempotent: false,
+    advice: Some(CREATE_INVOICE_ADVICE),
 };
 const CREATE_BY_SERVICE: Op = Op {
     name: "cash_createInvoiceByService",
     action: wire::CASH_CREATE_INVOICE_BY_SERVICE_ACTION,
-    idempotent: false,
+    advice: Some(CREATE_INVOICE_ADVICE),
 };
 const CONFIRMATION_CODE: Op = Op {
     name: "core_requestConfirmationCode",
     action: wire::CORE_REQUEST_CONFIRMATION_CODE_ACTION,
-    idempotent: false,
+    advice: Some(CONFIRMATION_CODE_ADVICE),
 };
 const BALANCE: Op = Op {
     name: "cash_getBalance",
     action: wire::CASH_GET_BALANCE_ACTION,
-    idempotent: true,
+    advice: None,
 };
 const OPERATION_DATA: Op = Op {
     name: "cash_getOperationData",
     action: wire::CASH_GET_OPERATION_DATA_ACTION,
-    idempotent: true,
+    advice: None,
 };
 
 impl Client {
@@ -413,6 +421,12 @@ impl Client {
         })
     }
 
+    /// The endpoint every call goes to.
+    #[must_use]
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
     /// How many times this client has called `core_login` (for tests and metrics).
     #[must_use]
     pub fn login_count(&self) -> u64 {
@@ -424,14 +438,15 @@ impl Client {
         self.inner.envelope.wrap_rpc_bytes(request)
     }
 
-    /// Post one operation; its future decodes the answer (split by [`Self::answer`]).
-    fn post<A: RpcAnswer + 'static>(
+    /// Post one operation and decode its answer (split by [`Self::answer`]); the HTTP answer
+    /// it was read from comes back too (the evidence [`Client::confirm_payment`] needs).
+    async fn post<A: RpcAnswer>(
         &self,
         op: &Op,
         envelope: Bytes,
         cookie: Option<&http::HeaderValue>,
-    ) -> impl Future<Output = paybridge_core::Result<A>> + '_ {
-        // Room for the SOAP headers the call adds, so the vector is allocated once.
+        reference: &str,
+    ) -> paybridge_core::Result<(A, HttpResponse)> {
         let mut extra_headers = Vec::with_capacity(3);
         if let Some(c) = cookie {
             extra_headers.push((http::header::COOKIE, c.clone()));
@@ -442,13 +457,15 @@ impl Client {
             action: op.action,
             provider: PROVIDER_ID,
             operation: op.name,
-            idempotent: op.idempotent,
+            idempotent: op.advice.is_none(),
+            reconcile: op.advice.map(|advice| Reconcile {
+                reference: reference.to_owned(),
+                advice,
+            }),
             extra_headers,
             heads: Some(&self.inner.heads),
         };
-        // One parse: the body element's name is checked, then decoded from the same tree.
-        // The call's future is returned as it is (no layer of this function's own around it).
-        soap::call_rpc(&self.inner.transport, call, envelope)
+        soap::call_rpc_answered(&self.inner.transport, call, envelope).await
     }
 
     /// An answer's data and its `error_code`.
@@ -500,8 +517,8 @@ impl Client {
                 captcha: Some(EncString::empty()),
             }),
         };
-        let answer = self
-            .post::<wire::CoreLoginRpcResponse>(&LOGIN, self.envelope(&req), None)
+        let (answer, _) = self
+            .post::<wire::CoreLoginRpcResponse>(&LOGIN, self.envelope(&req), None, "")
             .await?;
         let (data, code) = Self::answer(&LOGIN, answer)?;
         if code != ErrorCode::from_code(0) {
@@ -561,38 +578,37 @@ impl Client {
         }
     }
 
-    /// An authenticated call: renew the session once on codes 5, 606, 607. The request is
-    /// encoded here, before the call's future exists, so the future holds its envelope (a
-    /// shared buffer, resent as is after a renewal) and not the request.
-    fn authed<A: RpcAnswer + 'static>(
-        &self,
-        op: &'static Op,
-        request: impl RpcElement + 'static,
-    ) -> impl Future<Output = Result<Option<A::Data>, WoopayError>> + '_ {
-        let envelope = self.envelope(&request);
-        drop(request);
-        self.authed_envelope::<A, _>(op, Ok(envelope), Ok)
-    }
-
-    /// [`authed`](Self::authed) for a request that may have failed to build, its answer's
-    /// data turned into the result by `finish`: a public operation returns this future as it
-    /// is, with no layer of its own around it.
-    async fn authed_envelope<A: RpcAnswer + 'static, R>(
+    /// An authenticated call: renew the session once on codes 5, 606, 607 (the answer says
+    /// the request was refused, so sending it again is safe). `reference` names the request
+    /// in an [`paybridge_core::Error::OutcomeUnknown`].
+    async fn authed<A: RpcAnswer>(
         &self,
         op: &Op,
-        envelope: Result<Bytes, WoopayError>,
-        finish: impl FnOnce(Option<A::Data>) -> Result<R, WoopayError>,
-    ) -> Result<R, WoopayError> {
-        let envelope = envelope?;
+        request: &impl RpcElement,
+        reference: &str,
+    ) -> Result<Option<A::Data>, WoopayError> {
+        self.authed_answered::<A>(op, request, reference)
+            .await
+            .map(|(data, _)| data)
+    }
+
+    /// [`authed`](Self::authed), handing back the HTTP answer the data was read from.
+    async fn authed_answered<A: RpcAnswer>(
+        &self,
+        op: &Op,
+        request: &impl RpcElement,
+        reference: &str,
+    ) -> Result<(Option<A::Data>, HttpResponse), WoopayError> {
+        let envelope = self.envelope(request);
         let mut renewed = false;
         loop {
             let session = self.session().await?;
-            let answer = self
-                .post::<A>(op, envelope.clone(), Some(&session.cookie))
+            let (answer, response) = self
+                .post::<A>(op, envelope.clone(), Some(&session.cookie), reference)
                 .await?;
             let (data, code) = Self::answer(op, answer)?;
             match code.code() {
-                0 => return finish(data),
+                0 => return Ok((data, response)),
                 _ if code.is_session_error() && !renewed => {
                     tracing::debug!(
                         operation = op.name,
@@ -640,25 +656,15 @@ impl Client {
 
     /// `cash_createInvoice`: an invoice, paid on Wooppay's form (no card binding).
     /// Never resent automatically: on a timeout, look the invoice up before creating another.
-    pub fn create_invoice(
-        &self,
-        inv: &InvoiceRequest,
-    ) -> impl Future<Output = Result<Invoice, WoopayError>> + '_ {
-        // Checked and encoded now: the future holds the envelope, not `inv`.
-        let envelope = Self::invoice_fields(inv, None, None).map(|f| {
-            self.envelope(&wire::CashCreateInvoiceRpc {
-                encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-                cash_create_invoice_request: Some(invoice_request!(
-                    CashCreateInvoiceRequest,
-                    f,
-                    {}
-                )),
-            })
-        });
-        self.authed_envelope::<wire::CashCreateInvoiceRpcResponse, _>(
-            &CREATE,
-            envelope,
-            Self::invoice,
+    pub async fn create_invoice(&self, inv: &InvoiceRequest) -> Result<Invoice, WoopayError> {
+        let f = Self::invoice_fields(inv, None, None)?;
+        let wire_req = wire::CashCreateInvoiceRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &wire_req, &inv.reference_id)
+                .await?,
         )
     }
 
@@ -680,7 +686,7 @@ impl Client {
             ),
         };
         let sent = self
-            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(&CONFIRMATION_CODE, req)
+            .authed::<wire::CoreRequestConfirmationCodeRpcResponse>(&CONFIRMATION_CODE, &req, phone)
             .await?;
         Ok(sent
             .map(|b| b.get())
@@ -712,8 +718,12 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(&CREATE_EXT, wire_req)
-                .await?,
+            self.authed::<wire::CashCreateInvoiceExtendedRpcResponse>(
+                &CREATE_EXT,
+                &wire_req,
+                &req.invoice.reference_id,
+            )
+            .await?,
         )
     }
 
@@ -736,8 +746,12 @@ impl Client {
             )),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(&CREATE_2EXT, wire_req)
-                .await?,
+            self.authed::<wire::CashCreateInvoice2ExtendedRpcResponse>(
+                &CREATE_2EXT,
+                &wire_req,
+                &req.invoice.reference_id,
+            )
+            .await?,
         )
     }
 
@@ -767,7 +781,8 @@ impl Client {
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
                 &CREATE_BY_SERVICE,
-                wire_req,
+                &wire_req,
+                &req.invoice.reference_id,
             )
             .await?,
         )
@@ -783,7 +798,7 @@ impl Client {
             }),
         };
         let data = self
-            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, req)
+            .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req, "")
             .await?;
         kzt(data.and_then(|d| d.amount).as_ref())?
             .ok_or_else(|| WoopayError::Decode("no amount".into()))
@@ -791,6 +806,14 @@ impl Client {
 
     /// `cash_getOperationData`: several operations at once.
     pub async fn operation_data(&self, ids: &[i64]) -> Result<Vec<Operation>, WoopayError> {
+        self.operation_data_answered(ids).await.map(|(ops, _)| ops)
+    }
+
+    /// [`operation_data`](Self::operation_data), with the HTTP answer it was read from.
+    pub(crate) async fn operation_data_answered(
+        &self,
+        ids: &[i64],
+    ) -> Result<(Vec<Operation>, HttpResponse), WoopayError> {
         if ids.is_empty() {
             return Err(WoopayError::Input("at least one operation id".into()));
         }
@@ -806,14 +829,14 @@ impl Client {
                 }),
             }),
         };
-        let data = self
-            .authed::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, req)
+        let (data, response) = self
+            .authed_answered::<wire::CashGetOperationDataRpcResponse>(&OPERATION_DATA, &req, "")
             .await?;
         let records = data
             .and_then(|d| d.records)
             .map(|r| r.items)
             .unwrap_or_default();
-        records
+        let operations = records
             .iter()
             .map(|r| {
                 Ok(Operation {
@@ -832,7 +855,8 @@ impl Client {
                     to_full_name: text(r.to_full_name.as_ref())?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, WoopayError>>()?;
+        Ok((operations, response))
     }
 }
 

@@ -6,7 +6,7 @@
 use paybridge_core::notification::SignatureProof;
 use paybridge_core::{SeenStore, Verified};
 
-use crate::client::{Client, PROVIDER_ID};
+use crate::client::Client;
 use crate::error::WoopayError;
 use crate::operation::{Operation, OperationStatus};
 
@@ -26,9 +26,10 @@ impl Client {
     /// Confirm that operation `id` is paid (status 4) with `cash_getOperationData`.
     /// Any other status is [`WoopayError::NotConfirmed`] naming it.
     pub async fn confirm_payment(&self, id: i64) -> Result<Verified<Operation>, WoopayError> {
-        let op = self
-            .operation_data(&[id])
-            .await?
+        let (operations, answer) = self.operation_data_answered(&[id]).await?;
+        // Only an answer core's transport read from this client's endpoint confirms anything.
+        let proof = SignatureProof::from_status_answer(&answer, self.endpoint())?;
+        let op = operations
             .into_iter()
             .find(|o| o.id == id)
             .ok_or_else(|| {
@@ -41,10 +42,7 @@ impl Client {
                 op.status
             )));
         }
-        Ok(Verified::new(
-            op,
-            SignatureProof::from_status_confirmation(PROVIDER_ID),
-        ))
+        Ok(Verified::new(op, proof))
     }
 
     /// Handle a `requestUrl` call for operation `id`: confirm it, and report a repeat.

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
     BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, ClientConfig, RequestId,
-    SignScheme, Telco,
+    SignScheme, Telco, UNSIGNED_FIELDS,
 };
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{Currency, Money, RawNotification};
@@ -96,13 +96,26 @@ pub(crate) struct VerifyArgs {
     /// The GET callback's query string.
     #[arg(long)]
     query: Option<String>,
+    /// Also ask the gateway (`check`) and fail if it disagrees with the callback (status,
+    /// amounts, request id): `callback_sign` covers only the card, not the outcome.
+    #[arg(long, requires_all = ["endpoint", "partner_id"])]
+    confirm: bool,
+    /// Gateway endpoint for `--confirm`.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Partner id for `--confirm`.
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_ID")]
+    partner_id: Option<String>,
+    /// Seconds allowed for `--confirm`'s `check` (more than 0).
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = crate::cli::positive_seconds)]
+    timeout: u64,
 }
 
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::Charge(args) => call(args, true).await,
         Command::Check(args) => call(args, false).await,
-        Command::VerifyCallback(args) => verify(&args),
+        Command::VerifyCallback(args) => verify(&args).await,
     }
 }
 
@@ -138,7 +151,7 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     ))
 }
 
-fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
+async fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
     let raw = match (&args.body, &args.query) {
         (Some(path), _) => RawNotification::post("application/json", read_input(path)?),
         (None, Some(q)) => RawNotification::get(q),
@@ -146,7 +159,28 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
     };
     let cb = paybridge_card_charging::verify_callback(&args.partner_key, &raw)
         .map_err(paybridge_core::Error::from)?;
-    Ok(Outcome::payment(callback_json(&cb), cb.payment_status()))
+    let mut value = callback_json(&cb);
+    value["unsigned_fields"] = json!(UNSIGNED_FIELDS);
+    if args.confirm {
+        let (Some(endpoint), Some(partner_id)) = (&args.endpoint, &args.partner_id) else {
+            return Err(CliError::input("--confirm needs --endpoint and --partner-id"));
+        };
+        let net = NetArgs {
+            endpoint: endpoint.clone(),
+            timeout: args.timeout,
+        };
+        let client = Client::new(
+            ClientConfig::new(endpoint.clone(), partner_id.clone(), args.partner_key.clone()),
+            HttpTransport::new(net.http_config())?,
+        )
+        .map_err(paybridge_core::Error::from)?;
+        let checked = client
+            .confirm_callback(&cb)
+            .await
+            .map_err(paybridge_core::Error::from)?;
+        value["confirmed"] = result_json(&checked);
+    }
+    Ok(Outcome::payment(value, cb.payment_status()))
 }
 
 /// The contract's result object for `charge` and `check`.

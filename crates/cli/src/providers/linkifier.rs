@@ -7,7 +7,7 @@ use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{InMemorySeenStore, RawNotification};
 use paybridge_linkifier_ipn::sandbox::{self, SANDBOX_KEY};
 use paybridge_linkifier_ipn::{
-    IpnReceiver, IpnRecord, IpnResult, IpnSender, LinkifierError, response_xml,
+    IpnReceiver, IpnRecord, IpnResult, IpnSender, response_xml,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -79,15 +79,9 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         }
         Command::Verify(a) => {
             let body = read_input(&a.body)?;
-            let (record, _) =
-                IpnReceiver::new(a.key.clone())
-                    .verify(&body)
-                    .map_err(|e| match e {
-                        LinkifierError::Decode(m) => {
-                            CliError::input(format!("not a valid IPN: {m}"))
-                        }
-                        other => paybridge_core::Error::from(other).into(),
-                    })?;
+            let (record, _) = IpnReceiver::new(a.key.clone())
+                .verify(&body)
+                .map_err(paybridge_core::Error::from)?;
             let value =
                 serde_json::to_value(&*record).map_err(|e| CliError::internal(e.to_string()))?;
             Ok(Outcome::ok(value))

@@ -44,9 +44,8 @@ fn no_tracked_file_points_outside_the_repository() {
     let offenders: Vec<&String> = files
         .iter()
         .filter(|path| {
-            std::fs::read(workspace_root().join(path)).is_ok_and(|bytes| {
-                String::from_utf8_lossy(&bytes).contains(needle.as_str())
-            })
+            std::fs::read(workspace_root().join(path))
+                .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(needle.as_str()))
         })
         .collect();
     assert!(

@@ -17,8 +17,7 @@ use crate::wire::{BodyEncoding, WireFields};
 pub const PROVIDER_ID: &str = "card-charging";
 
 /// How to find out what a `charging` request whose outcome is unknown did.
-pub const CHARGE_ADVICE: &str =
-    "call `check` with the same request_id (paybridge card-charging check --request-id ...); never send the charge again";
+pub const CHARGE_ADVICE: &str = "call `check` with the same request_id (paybridge card-charging check --request-id ...); never send the charge again";
 
 /// How to reach and authenticate to one gateway.
 #[derive(Debug, Clone)]
@@ -262,9 +261,10 @@ impl Client {
             request = request.reconcile(request_id.as_str(), CHARGE_ADVICE);
         }
         let response = self.transport.send(request).await?;
-        let fields = WireFields::from_json(&response.body).map_err(|_| response.not_the_protocol())?;
-        let result = ChargeResult::from_fields(&fields)
-            .map_err(|e| response.undecodable(Error::from(e)))?;
+        let fields =
+            WireFields::from_json(&response.body).map_err(|_| response.not_the_protocol())?;
+        let result =
+            ChargeResult::from_fields(&fields).map_err(|e| response.undecodable(Error::from(e)))?;
         if result.status == ChargeStatus::Maintenance {
             return Err(CardChargingError::Maintenance {
                 message: result.message,

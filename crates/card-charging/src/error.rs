@@ -44,9 +44,7 @@ impl CardChargingError {
         match self {
             Self::Maintenance { .. } => true,
             Self::Core(e) => e.retryable(),
-            Self::Signature(_) | Self::Input(_) | Self::Decode(_) => {
-                false
-            }
+            Self::Signature(_) | Self::Input(_) | Self::Decode(_) => false,
         }
     }
 }

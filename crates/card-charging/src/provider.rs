@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use paybridge_core::{
     Capabilities, Error, InMemorySeenStore, Money, Notification, PaymentMethod, PaymentProvider,
-    PaymentRef, PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore, Verified,
+    PaymentRef, PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore,
+    Verified,
 };
+use secrecy::ExposeSecret;
 
 use crate::card::{Card, RequestId, Telco};
 use crate::client::{ChargeResult, Client, PROVIDER_ID};

@@ -240,13 +240,10 @@ async fn provider_trait_drives_the_same_flow() {
         provider.create_payment(leaky).await,
         Err(paybridge_core::Error::Input(_))
     ));
-    let req = PaymentRequest::new(rid.as_str(), vnd("20000")).with_method(
-        PaymentMethod::PrepaidCard(PrepaidCard::new(
-            "VIETTEL",
-            "123123",
-            SecretString::from("99887766550"),
-        )),
-    );
+    let req =
+        PaymentRequest::new(rid.as_str(), vnd("20000")).with_method(PaymentMethod::PrepaidCard(
+            PrepaidCard::new("VIETTEL", "123123", SecretString::from("99887766550")),
+        ));
     assert!(!format!("{req:?}").contains("99887766550"));
     let session = provider.create_payment(req).await.unwrap();
     assert_eq!(session.state.status, PaymentStatus::Pending);

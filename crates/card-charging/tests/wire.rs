@@ -478,7 +478,8 @@ async fn html_error_page_is_an_unexpected_answer_naming_host_and_content() {
     .unwrap_err();
     let message = err.to_string();
     assert!(
-        message.contains("unexpected answer from 127.0.0.1:") && message.contains("Not the gateway"),
+        message.contains("unexpected answer from 127.0.0.1:")
+            && message.contains("Not the gateway"),
         "{message}"
     );
     assert!(!message.contains("malformed"), "{message}");

@@ -105,6 +105,13 @@ impl From<Error> for CliError {
     }
 }
 
+/// Add (or replace) a field of a JSON object; other values are left alone.
+pub(crate) fn set_field(object: &mut Value, key: &str, value: Value) {
+    if let Value::Object(map) = object {
+        map.insert(key.to_owned(), value);
+    }
+}
+
 /// Print the result and turn it into the process exit code.
 pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode {
     match result {
@@ -121,7 +128,7 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
             if json {
                 let mut error = json!({"kind": e.kind, "code": e.code, "message": e.message});
                 if e.outcome_unknown {
-                    error["outcome_unknown"] = Value::Bool(true);
+                    set_field(&mut error, "outcome_unknown", Value::Bool(true));
                 }
                 println!("{}", json!({ "error": error }));
             } else {

@@ -710,3 +710,232 @@ fn payoo_commands_in_both_soap_versions() {
     assert_eq!(out.status.code(), Some(2), "{v}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A server that accepts connections, reads what comes and never answers; counts connections.
+fn hung_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::Read;
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut sock = sock;
+                let mut buf = [0_u8; 4096];
+                while sock.read(&mut buf).is_ok_and(|n| n > 0) {}
+            });
+        }
+    });
+    (format!("http://{addr}"), connections)
+}
+
+#[test]
+fn a_hung_charge_is_outcome_unknown_within_the_deadline_and_sent_once() {
+    let (base, connections) = hung_server();
+    let endpoint = format!("{base}/chargingws/v2");
+    let mut args = charge_args(&endpoint, "charge", "312821445892981", "order-77");
+    args.extend(["--timeout", "2"]);
+    let started = std::time::Instant::now();
+    let (out, v) = run(&args, &CREDS);
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert_eq!(v["error"]["kind"], "transport");
+    assert_eq!(v["error"]["outcome_unknown"], true, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("order-77") && message.contains("`check` with the same request_id"),
+        "{message}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_millis(2500),
+        "{elapsed:?}"
+    );
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn the_timeout_is_the_whole_commands_deadline_retries_included() {
+    let (base, _) = hung_server();
+    let endpoint = format!("{base}/chargingws/v2");
+    let mut args = charge_args(&endpoint, "check", "312821445892981", "order-78");
+    args.extend(["--timeout", "2"]);
+    let started = std::time::Instant::now();
+    let (out, v) = run(&args, &CREDS);
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert!(v["error"].get("outcome_unknown").is_none(), "{v}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500));
+
+    let endpoint = format!("{base}/api/wsd/");
+    let started = std::time::Instant::now();
+    let (out, v) = run(
+        &[
+            "--json",
+            "woopay",
+            "balance",
+            "--endpoint",
+            &endpoint,
+            "--timeout",
+            "2",
+        ],
+        &[
+            ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+            ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500));
+}
+
+#[test]
+fn the_timeout_must_be_more_than_zero() {
+    for bad in ["0", "-5", "abc"] {
+        let mut args = charge_args("http://127.0.0.1:9/chargingws/v2", "check", "1", "r1");
+        args.extend(["--timeout", bad]);
+        let (out, v) = run(&args, &CREDS);
+        assert_eq!(out.status.code(), Some(2), "--timeout {bad}: {v}");
+        assert_eq!(v["error"]["kind"], "input");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--timeout"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_connection_names_the_host_and_the_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let endpoint = format!("http://{addr}/chargingws/v2");
+    let (out, v) = run(
+        &charge_args(&endpoint, "charge", "312821445892981", "r-refused"),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(v["error"].get("outcome_unknown").is_none(), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("cannot connect to {addr}")) && message.contains("refused"),
+        "{message}"
+    );
+}
+
+#[test]
+fn malformed_callback_files_are_input_errors() {
+    let dir = std::env::temp_dir().join(unique("malformed"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let cases = [
+        (
+            vec![
+                "card-charging",
+                "verify-callback",
+                "--partner-key",
+                KEY,
+                "--body",
+            ],
+            vec![
+                file("card1", "not json"),
+                file("card2", r#"{"status":1,"code":"31"#),
+            ],
+            vec![],
+        ),
+        (
+            vec!["qvickly", "verify-callback", "--body"],
+            vec![
+                file("qv1", "not json"),
+                file("qv2", r#"{"credentials":{"hash":"ab"#),
+            ],
+            vec![
+                ("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET),
+                ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+            ],
+        ),
+        (
+            vec!["linkifier-ipn", "verify", "--body"],
+            vec![
+                file("lk1", "<html>not soap</html>"),
+                file("lk2", "<soap:Envelope"),
+            ],
+            vec![("PAYBRIDGE_LINKIFIER_KEY", LINKIFIER_KEY)],
+        ),
+    ];
+    for (command, files, env) in cases {
+        for path in files {
+            let mut args = vec!["--json"];
+            args.extend(command.iter().copied());
+            args.push(&path);
+            let (out, v) = run(&args, &env);
+            assert_eq!(out.status.code(), Some(2), "{command:?} {path}: {v}");
+            assert_eq!(v["error"]["kind"], "input", "{v}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn verify_callback_lists_unsigned_fields_and_confirm_catches_a_tampered_amount() {
+    let sb = sandbox();
+    let ep = sb.endpoints["card-charging"].as_str().unwrap();
+    let rid = unique("confirm");
+    let (code, serial) = ("312821445892981", "10004783347874");
+    let (out, charged) = run(&charge_args(ep, "charge", code, &rid), &CREDS);
+    assert_eq!(out.status.code(), Some(0), "{charged}");
+    let sign = paybridge_card_charging::callback_sign(KEY, code, serial);
+    let callback = |amount: &str| {
+        format!(
+            r#"{{"status":1,"message":"ok","request_id":"{rid}","declared_value":50000,"value":50000,"amount":{amount},"code":"{code}","serial":"{serial}","telco":"VIETTEL","trans_id":1,"callback_sign":"{sign}"}}"#
+        )
+    };
+    let dir = std::env::temp_dir().join(unique("confirm-cb"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let honest = dir.join("honest");
+    let tampered = dir.join("tampered");
+    let credited = charged["amount"].as_str().unwrap();
+    std::fs::write(&honest, callback(credited)).unwrap();
+    std::fs::write(&tampered, callback("5000000")).unwrap();
+    let verify = |path: &std::path::Path, confirm: bool| {
+        let mut args = vec![
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--partner-key",
+            KEY,
+            "--body",
+            path.to_str().unwrap(),
+        ];
+        if confirm {
+            args.extend([
+                "--confirm",
+                "--endpoint",
+                ep,
+                "--partner-id",
+                "sandbox-partner",
+            ]);
+        }
+        run(&args, &[])
+    };
+    // The sign covers code and serial only: a changed amount still verifies, and says so.
+    let (out, v) = verify(&tampered, false);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let unsigned = v["unsigned_fields"].as_array().unwrap();
+    assert!(unsigned.contains(&Value::from("amount")) && unsigned.contains(&Value::from("status")));
+    // Asking the gateway catches it.
+    let (out, v) = verify(&tampered, true);
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["error"]["kind"], "signature");
+    let (out, v) = verify(&honest, true);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["confirmed"]["amount"], credited);
+    let _ = std::fs::remove_dir_all(dir);
+}

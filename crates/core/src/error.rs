@@ -263,7 +263,11 @@ mod tests {
         assert!(!unknown.retryable());
         assert!(unknown.outcome_unknown());
         assert_eq!(unknown.kind(), ErrorKind::Transport);
-        assert!(unknown.to_string().contains("call `check` with the same request_id"));
+        assert!(
+            unknown
+                .to_string()
+                .contains("call `check` with the same request_id")
+        );
         assert!(!Error::Callback("not json".into()).retryable());
         assert_eq!(Error::Callback("x".into()).kind(), ErrorKind::Input);
         assert!(matches!(

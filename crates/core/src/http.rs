@@ -477,9 +477,11 @@ impl HttpResponse {
                 self.status,
                 self.exchange.host()
             );
-            return self
-                .exchange
-                .unknown(cause, Some(Box::new(problem)), Error::Decode(String::new()));
+            return self.exchange.unknown(
+                cause,
+                Some(Box::new(problem)),
+                Error::Decode(String::new()),
+            );
         }
         if self.is_success() {
             problem
@@ -606,7 +608,11 @@ impl HttpTransport {
         self.send_with_retry(request, url).instrument(span).await
     }
 
-    async fn send_with_retry(&self, request: HttpRequest, url: reqwest::Url) -> Result<HttpResponse> {
+    async fn send_with_retry(
+        &self,
+        request: HttpRequest,
+        url: reqwest::Url,
+    ) -> Result<HttpResponse> {
         let config = &self.inner.config;
         let max_attempts = if request.idempotent {
             config.retry.max_attempts.max(1)
@@ -766,7 +772,9 @@ impl HttpTransport {
             _ if e.is_timeout() => format!(
                 "no complete answer from {host} within the deadline of {budget:?} after the request was sent"
             ),
-            Phase::Sending => format!("the connection to {host} failed after the request was sent: {chain}"),
+            Phase::Sending => {
+                format!("the connection to {host} failed after the request was sent: {chain}")
+            }
             Phase::Reading => format!("the answer from {host} was cut off: {chain}"),
         };
         if exchange.reconcile.is_some() {

@@ -819,10 +819,18 @@ async fn exchange<T>(
 /// answer" when it is no SOAP envelope at all (an HTML page, another XML document), else the
 /// decode problem (see [`HttpResponse::undecodable`]).
 fn answer_error(response: &crate::http::HttpResponse, decode: Error) -> Error {
-    let is_envelope = response.text().ok().and_then(|t| xml::parse(t).ok()).is_some_and(|doc| {
-        let root = doc.root_element().tag_name();
-        root.name() == "Envelope" && root.namespace().and_then(SoapVersion::from_namespace).is_some()
-    });
+    let is_envelope = response
+        .text()
+        .ok()
+        .and_then(|t| xml::parse(t).ok())
+        .is_some_and(|doc| {
+            let root = doc.root_element().tag_name();
+            root.name() == "Envelope"
+                && root
+                    .namespace()
+                    .and_then(SoapVersion::from_namespace)
+                    .is_some()
+        });
     if is_envelope {
         response.undecodable(decode)
     } else {

@@ -97,7 +97,9 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
         extra_headers: vec![],
         heads: None,
     };
-    let err = soap::call(&t, call.clone(), "<x/>".into()).await.unwrap_err();
+    let err = soap::call(&t, call.clone(), "<x/>".into())
+        .await
+        .unwrap_err();
     match &err {
         Error::Transport {
             status: Some(500),
@@ -119,7 +121,10 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
         }),
         ..call
     };
-    match soap::call(&t, not_repeatable, "<x/>".into()).await.unwrap_err() {
+    match soap::call(&t, not_repeatable, "<x/>".into())
+        .await
+        .unwrap_err()
+    {
         Error::OutcomeUnknown {
             reference, advice, ..
         } => {

@@ -113,7 +113,10 @@ fn read_notification(
     };
     Unverified::new(notification)
         .verify(|n| {
-            verify_sha512_hex(&[checksum_key.as_bytes(), n.data_xml.as_bytes()], &signature)
+            verify_sha512_hex(
+                &[checksum_key.as_bytes(), n.data_xml.as_bytes()],
+                &signature,
+            )
         })
         .map_err(|_| PayooError::Signature)
 }

@@ -196,8 +196,7 @@ impl ForwardClient {
                     .message
                     .unwrap_or_else(|| format!("Success=false (HTTP {})", response.status)),
             }),
-            Err(QvicklyError::Decode(_)) => Err(response.not_the_protocol().into()),
-            Err(QvicklyError::Core(e)) if matches!(e, paybridge_core::Error::Decode(_)) => {
+            Err(QvicklyError::Decode(_) | QvicklyError::Core(paybridge_core::Error::Decode(_))) => {
                 Err(response.not_the_protocol().into())
             }
             Err(e) => Err(response.undecodable(e.into()).into()),

@@ -663,8 +663,12 @@ impl Client {
             cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
         };
         Self::invoice(
-            self.authed::<wire::CashCreateInvoiceRpcResponse>(&CREATE, &wire_req, &inv.reference_id)
-                .await?,
+            self.authed::<wire::CashCreateInvoiceRpcResponse>(
+                &CREATE,
+                &wire_req,
+                &inv.reference_id,
+            )
+            .await?,
         )
     }
 

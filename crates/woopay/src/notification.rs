@@ -29,12 +29,9 @@ impl Client {
         let (operations, answer) = self.operation_data_answered(&[id]).await?;
         // Only an answer core's transport read from this client's endpoint confirms anything.
         let proof = SignatureProof::from_status_answer(&answer, self.endpoint())?;
-        let op = operations
-            .into_iter()
-            .find(|o| o.id == id)
-            .ok_or_else(|| {
-                WoopayError::NotConfirmed(format!("Wooppay does not know operation {id}"))
-            })?;
+        let op = operations.into_iter().find(|o| o.id == id).ok_or_else(|| {
+            WoopayError::NotConfirmed(format!("Wooppay does not know operation {id}"))
+        })?;
         if op.status != OperationStatus::Done {
             return Err(WoopayError::NotConfirmed(format!(
                 "operation {id} has status {} ({:?}), not 4",

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::{amount_json, read_input, secret};
 use crate::cli::NetArgs;
 use crate::demo::FlowLog;
-use crate::output::{CliError, Outcome};
+use crate::output::{CliError, Outcome, set_field};
 use crate::sandbox::{Mount, SandboxContext};
 
 /// Card-charging gateways (`chargingws/v2`).
@@ -160,17 +160,23 @@ async fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
     let cb = paybridge_card_charging::verify_callback(&args.partner_key, &raw)
         .map_err(paybridge_core::Error::from)?;
     let mut value = callback_json(&cb);
-    value["unsigned_fields"] = json!(UNSIGNED_FIELDS);
+    set_field(&mut value, "unsigned_fields", json!(UNSIGNED_FIELDS));
     if args.confirm {
         let (Some(endpoint), Some(partner_id)) = (&args.endpoint, &args.partner_id) else {
-            return Err(CliError::input("--confirm needs --endpoint and --partner-id"));
+            return Err(CliError::input(
+                "--confirm needs --endpoint and --partner-id",
+            ));
         };
         let net = NetArgs {
             endpoint: endpoint.clone(),
             timeout: args.timeout,
         };
         let client = Client::new(
-            ClientConfig::new(endpoint.clone(), partner_id.clone(), args.partner_key.clone()),
+            ClientConfig::new(
+                endpoint.clone(),
+                partner_id.clone(),
+                args.partner_key.clone(),
+            ),
             HttpTransport::new(net.http_config())?,
         )
         .map_err(paybridge_core::Error::from)?;
@@ -178,7 +184,7 @@ async fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
             .confirm_callback(&cb)
             .await
             .map_err(paybridge_core::Error::from)?;
-        value["confirmed"] = result_json(&checked);
+        set_field(&mut value, "confirmed", result_json(&checked));
     }
     Ok(Outcome::payment(value, cb.payment_status()))
 }

@@ -6,9 +6,7 @@ use clap::{Args, Subcommand};
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{InMemorySeenStore, RawNotification};
 use paybridge_linkifier_ipn::sandbox::{self, SANDBOX_KEY};
-use paybridge_linkifier_ipn::{
-    IpnReceiver, IpnRecord, IpnResult, IpnSender, response_xml,
-};
+use paybridge_linkifier_ipn::{IpnReceiver, IpnRecord, IpnResult, IpnSender, response_xml};
 use secrecy::SecretString;
 use serde_json::json;
 

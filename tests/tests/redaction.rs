@@ -1,0 +1,176 @@
+//! No secret shows in `Debug` or `Display` of any public type that can hold one: card codes,
+//! partner keys, passwords, session keys, checksum keys, HMAC secrets. One test per crate.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use paybridge_core::http::HttpTransport;
+use paybridge_core::{Currency, Money};
+use secrecy::SecretString;
+
+/// A value that would be obvious if it leaked.
+const SECRET: &str = "S3CR3T-value-4242";
+const PIN: &str = "312821445892981";
+
+fn assert_hidden(what: &str, text: &str) {
+    assert!(!text.contains(SECRET), "{what} shows a secret: {text}");
+    assert!(!text.contains(PIN), "{what} shows the card PIN: {text}");
+}
+
+macro_rules! debug_hidden {
+    ($($value:expr),+ $(,)?) => {
+        $( assert_hidden(stringify!($value), &format!("{:?} {:#?}", $value, $value)); )+
+    };
+}
+
+macro_rules! display_hidden {
+    ($($value:expr),+ $(,)?) => {
+        $( assert_hidden(stringify!($value), &format!("{} {:?}", $value, $value)); )+
+    };
+}
+
+fn secret() -> SecretString {
+    SecretString::from(SECRET)
+}
+
+fn transport() -> HttpTransport {
+    HttpTransport::with_defaults().unwrap()
+}
+
+#[test]
+fn core_types_hide_secrets() {
+    use paybridge_core::{PaymentMethod, PaymentRequest, PrepaidCard};
+    let card = PrepaidCard::new("VIETTEL", "10004783347874", SecretString::from(PIN));
+    let method = PaymentMethod::PrepaidCard(card.clone());
+    let request = PaymentRequest::new("order-1", Money::parse("50000", Currency::VND).unwrap())
+        .with_method(method.clone());
+    let key = paybridge_core::signature::HmacSha512Key::new(SECRET.as_bytes()).unwrap();
+    debug_hidden!(card, method, request, key);
+}
+
+#[test]
+fn card_charging_types_hide_secrets() {
+    use paybridge_card_charging::{Card, CardChargingError, Client, ClientConfig, Telco};
+    let config = ClientConfig::new("http://gateway.example/chargingws/v2", "p", secret());
+    let client = Client::new(config.clone(), transport()).unwrap();
+    let card = Card::new(Telco::Viettel, PIN, "10004783347874").unwrap();
+    let sign = paybridge_card_charging::callback_sign(SECRET, PIN, "10004783347874");
+    let body = format!(
+        r#"{{"status":1,"request_id":"r","declared_value":50000,"value":50000,"amount":35000,"code":"{PIN}","serial":"10004783347874","telco":"VIETTEL","callback_sign":"{sign}"}}"#
+    );
+    let callback =
+        paybridge_card_charging::verify_callback_json(&secret(), body.as_bytes()).unwrap();
+    // Errors a wrong callback or bad input produce.
+    let wrong_key = paybridge_card_charging::verify_callback_json(
+        &SecretString::from("other"),
+        body.as_bytes(),
+    )
+    .unwrap_err();
+    let bad_card = Card::new(Telco::Viettel, &format!("{PIN}!"), "1").unwrap_err();
+    debug_hidden!(config, client, card, callback);
+    display_hidden!(wrong_key, bad_card);
+    let core: paybridge_core::Error = CardChargingError::Input("x".into()).into();
+    display_hidden!(core);
+}
+
+#[test]
+fn woopay_types_hide_secrets() {
+    use paybridge_woopay::{Client, WoopayConfig};
+    let config = WoopayConfig {
+        endpoint: "http://wooppay.example/api/wsd/".into(),
+        username: "merchant".into(),
+        password: secret(),
+    };
+    let client = Client::new(config.clone(), transport()).unwrap();
+    debug_hidden!(config, client);
+}
+
+#[tokio::test]
+async fn woopay_login_info_and_errors_hide_the_session_and_password() {
+    use paybridge_woopay::sandbox::{SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
+    use paybridge_woopay::{Client, WoopayConfig};
+    let sim = Simulator::new().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, sim.router()).await });
+    let endpoint = format!("{base}{}", paybridge_woopay::sandbox::ENDPOINT_PATH);
+    let client = Client::new(
+        WoopayConfig {
+            endpoint: endpoint.clone(),
+            username: SANDBOX_USERNAME.into(),
+            password: SecretString::from(SANDBOX_PASSWORD),
+        },
+        transport(),
+    )
+    .unwrap();
+    let info = client.login().await.unwrap();
+    let session = secrecy::ExposeSecret::expose_secret(&info.session).to_owned();
+    let text = format!("{info:?} {client:?}");
+    assert!(!text.contains(&session), "session key shown: {text}");
+    assert!(!text.contains(SANDBOX_PASSWORD), "password shown: {text}");
+    let wrong = Client::new(
+        WoopayConfig {
+            endpoint,
+            username: SANDBOX_USERNAME.into(),
+            password: secret(),
+        },
+        transport(),
+    )
+    .unwrap();
+    let err = wrong.login().await.unwrap_err();
+    display_hidden!(err);
+}
+
+#[test]
+fn payoo_types_hide_secrets() {
+    use paybridge_payoo::{Client, PayooCredentials, PayooProvider};
+    let credentials = PayooCredentials {
+        username: "shop".into(),
+        password: secret(),
+        signature: secret(),
+        checksum_key: secret(),
+    };
+    let client = Client::new(
+        "http://payoo.example/BPG/CallerServices.asmx",
+        credentials.clone(),
+        transport(),
+    )
+    .unwrap();
+    let provider = PayooProvider::new(client.clone(), secret(), 1);
+    debug_hidden!(credentials, client);
+    let _ = provider;
+    let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");
+    let err = paybridge_payoo::verify_notification(SECRET, forged.as_bytes()).unwrap_err();
+    display_hidden!(err);
+}
+
+#[test]
+fn linkifier_types_hide_secrets() {
+    use paybridge_linkifier_ipn::{IpnReceiver, IpnSender};
+    let sender = IpnSender::new(
+        "http://linkifier.example/PaymentNotification.asmx",
+        secret(),
+        transport(),
+    )
+    .unwrap();
+    let receiver = IpnReceiver::new(secret());
+    debug_hidden!(sender, receiver);
+    let err = receiver.verify(b"<html/>").unwrap_err();
+    display_hidden!(err);
+}
+
+#[test]
+fn qvickly_types_hide_secrets() {
+    use paybridge_qvickly::CallbackVerifier;
+    let verifier = CallbackVerifier::new(Some("merchant".into()), &secret()).unwrap();
+    debug_hidden!(verifier);
+    let err = verifier
+        .verify_bytes(br#"{"credentials":{"hash":"00"},"data":{}}"#)
+        .unwrap_err();
+    display_hidden!(err);
+}

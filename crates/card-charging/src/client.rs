@@ -195,6 +195,9 @@ impl Client {
                 declared_value.currency()
             )));
         }
+        declared_value
+            .check_to_send("the declared face value")
+            .map_err(CardChargingError::from_core_input)?;
         let value = declared_value
             .to_minor_units()
             .and_then(|v| u64::try_from(v).ok())

@@ -27,6 +27,14 @@ pub enum CardChargingError {
 }
 
 impl CardChargingError {
+    /// Core's input error as this crate's (one shape for "nothing was sent").
+    pub(crate) fn from_core_input(e: paybridge_core::Error) -> Self {
+        match e {
+            paybridge_core::Error::Input(m) => Self::Input(m),
+            other => Self::Core(other),
+        }
+    }
+
     /// A decode error met while reading a callback is a malformed callback (refused input,
     /// [`paybridge_core::Error::Callback`]), not a transport problem.
     #[must_use]

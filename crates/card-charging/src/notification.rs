@@ -140,6 +140,11 @@ pub fn verify_callback(
     partner_key: &SecretString,
     raw: &RawNotification,
 ) -> Result<Verified<CardCallback>, CardChargingError> {
+    let limits = paybridge_core::limits::Limits::CALLBACK;
+    limits
+        .check_size(&raw.body)
+        .and_then(|()| limits.check_size(raw.query.as_bytes()))
+        .map_err(|e| CardChargingError::Core(e.into_callback_error()))?;
     let is_form = raw.media_type().as_deref() == Some("application/x-www-form-urlencoded");
     if raw.body.is_empty() || raw.method == http::Method::GET {
         verify_callback_query(partner_key, &raw.query)
@@ -156,7 +161,10 @@ pub fn verify_callback_json(
     partner_key: &SecretString,
     body: &[u8],
 ) -> Result<Verified<CardCallback>, CardChargingError> {
-    WireFields::from_json(body)
+    paybridge_core::limits::Limits::CALLBACK
+        .check_size(body)
+        .map_err(CardChargingError::Core)
+        .and_then(|()| WireFields::from_json(body))
         .and_then(|fields| verify_fields(partner_key, fields))
         .map_err(CardChargingError::in_callback)
 }
@@ -167,7 +175,10 @@ pub fn verify_callback_query(
     query: &str,
 ) -> Result<Verified<CardCallback>, CardChargingError> {
     let q = query.strip_prefix('?').unwrap_or(query);
-    verify_fields(partner_key, WireFields::from_query(q.as_bytes()))
+    paybridge_core::limits::Limits::CALLBACK
+        .check_size(q.as_bytes())
+        .map_err(CardChargingError::Core)
+        .and_then(|()| verify_fields(partner_key, WireFields::from_query(q.as_bytes())))
         .map_err(CardChargingError::in_callback)
 }
 

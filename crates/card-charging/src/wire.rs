@@ -196,17 +196,16 @@ impl<'a> Flex<'a> {
     /// [`Money::from_wire_f64`]'s rule (rounded to whole dong).
     pub(crate) fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
         let bad = |e: paybridge_core::Error| CardChargingError::Decode(format!("{field}: {e}"));
-        match self {
-            Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND)
-                .map(Some)
-                .map_err(bad),
-            Flex::Float(f) => Money::from_wire_f64(*f, Currency::VND)
-                .map(Some)
-                .map_err(bad),
-            Flex::Text(t) if t.trim().is_empty() => Ok(None),
-            Flex::Text(t) => Money::parse(t, Currency::VND).map(Some).map_err(bad),
-            Flex::Null => Ok(None),
-        }
+        let money = match self {
+            Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND).map_err(bad)?,
+            Flex::Float(f) => Money::from_wire_f64(*f, Currency::VND).map_err(bad)?,
+            Flex::Text(t) if t.trim().is_empty() => return Ok(None),
+            Flex::Text(t) => Money::parse(t, Currency::VND).map_err(bad)?,
+            Flex::Null => return Ok(None),
+        };
+        // A negative or absurd amount is no credit: refused, naming the field.
+        money.check_reported(field)?;
+        Ok(Some(money))
     }
 }
 

@@ -137,7 +137,8 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
                 } else {
                     format!(" [{}]", e.code)
                 };
-                eprintln!("error ({}){code}: {}", e.kind, e.message);
+                // Provider text may carry escape sequences or line breaks: shown escaped.
+                eprintln!("error ({}){code}: {}", e.kind, terminal_safe(&e.message));
             }
             ExitCode::from(e.exit)
         }
@@ -172,13 +173,17 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// A readable rendering of a JSON object: `key: value` lines, nested values indented.
+/// A readable rendering of a JSON object: `key: value` lines, nested values indented, list
+/// items as `- item`. Recursive over our own result objects, whose depth is fixed by the
+/// code that builds them (never by what a provider sent).
 fn print_human(value: &Value, depth: usize) {
     let pad = "  ".repeat(depth);
     match value {
         Value::Object(map) => {
             for (k, v) in map {
+                let k = terminal_safe(k);
                 match v {
+                    Value::Array(items) if items.is_empty() => println!("{pad}{k}: (none)"),
                     Value::Object(_) | Value::Array(_) => {
                         println!("{pad}{k}:");
                         print_human(v, depth + 1);
@@ -188,18 +193,29 @@ fn print_human(value: &Value, depth: usize) {
             }
         }
         Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                println!("{pad}- [{i}]");
-                print_human(v, depth + 1);
+            for v in items {
+                match v {
+                    Value::Object(_) | Value::Array(_) => {
+                        println!("{pad}-");
+                        print_human(v, depth + 1);
+                    }
+                    _ => println!("{pad}- {}", scalar(v)),
+                }
             }
         }
         other => println!("{pad}{}", scalar(other)),
     }
 }
 
+/// Text for a terminal: control characters (escape sequences, CR, LF) escaped, so text a
+/// provider sent can neither move the cursor nor draw a line of its own.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    paybridge_core::http::printable(text, usize::MAX)
+}
+
 fn scalar(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => terminal_safe(s),
         Value::Null => "-".to_owned(),
         other => other.to_string(),
     }

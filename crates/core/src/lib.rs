@@ -13,7 +13,9 @@
 //! - [`json`]: a strict in-place JSON scanner for callback hot paths (serde stays the fallback);
 //! - [`signature`]: md5 / sha512 / HMAC-SHA512 hex and constant-time verification;
 //! - [`notification`]: raw callbacks and the [`Verified`] typestate;
-//! - [`seen`]: the idempotency hook for callbacks.
+//! - [`seen`]: the idempotency hook for callbacks;
+//! - [`limits`]: the size, depth, attribute and element limits every untrusted document is
+//!   read under.
 //!
 //! ## Example: a verified callback
 //!
@@ -38,6 +40,7 @@ pub mod bytes;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod limits;
 pub mod money;
 pub mod notification;
 pub mod provider;

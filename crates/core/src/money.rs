@@ -187,6 +187,55 @@ impl Money {
         Self::new(rounded, currency)
     }
 
+    /// The largest amount paybridge sends or accepts, in major units of any currency
+    /// (10¹²: a trillion dong is about 40 million US dollars). Anything larger is a mistake
+    /// or an attack, never a payment.
+    pub const MAX_MAJOR_UNITS: i64 = 1_000_000_000_000;
+
+    /// Check an amount a request is about to send in `field`: more than zero and at most
+    /// [`Money::MAX_MAJOR_UNITS`] ([`Error::Input`] naming the field otherwise). Its decimals
+    /// are within the currency's minor units already: [`Money::new`] refuses more.
+    pub fn check_to_send(&self, field: &str) -> Result<()> {
+        if self.amount <= Decimal::ZERO {
+            return Err(Error::Input(format!(
+                "{field} must be more than zero, got {self}"
+            )));
+        }
+        if self.amount > Decimal::from(Self::MAX_MAJOR_UNITS) {
+            return Err(Error::Input(format!(
+                "{field} {self} is over the largest amount paybridge sends ({} {})",
+                Self::MAX_MAJOR_UNITS,
+                self.currency
+            )));
+        }
+        Ok(())
+    }
+
+    /// Check an amount an answer or a callback reported in `field`: not negative (a negative
+    /// credit is no credit) and at most [`Money::MAX_MAJOR_UNITS`] ([`Error::Decode`] naming
+    /// the field otherwise).
+    pub fn check_reported(&self, field: &str) -> Result<()> {
+        if self.amount < Decimal::ZERO {
+            return Err(Error::Decode(format!("{field} is negative: {self}")));
+        }
+        if self.amount > Decimal::from(Self::MAX_MAJOR_UNITS) {
+            return Err(Error::Decode(format!(
+                "{field} {self} is over the largest amount paybridge accepts"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Read an amount an answer or callback reported as text in `field`, exactly
+    /// ([`Money::parse`]) and checked ([`Money::check_reported`]); every problem is an
+    /// [`Error::Decode`] naming the field.
+    pub fn parse_reported(text: &str, currency: Currency, field: &str) -> Result<Self> {
+        let money =
+            Self::parse(text, currency).map_err(|e| Error::Decode(format!("{field}: {e}")))?;
+        money.check_reported(field)?;
+        Ok(money)
+    }
+
     /// The exact amount.
     #[must_use]
     pub fn amount(&self) -> Decimal {
@@ -247,6 +296,33 @@ mod tests {
         // Trailing zeros are not extra precision.
         let m = Money::parse("50000.00", Currency::VND).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(m.amount(), d("50000"));
+    }
+
+    #[test]
+    fn amounts_are_checked_both_ways() {
+        let vnd = |s: &str| Money::parse(s, Currency::VND).unwrap_or_else(|e| panic!("{e}"));
+        assert!(vnd("150000").check_to_send("CyberCash").is_ok());
+        for bad in ["0", "-150000", "1000000000001"] {
+            let err = vnd(bad).check_to_send("CyberCash").unwrap_err();
+            assert!(
+                matches!(&err, Error::Input(m) if m.contains("CyberCash")),
+                "{err}"
+            );
+        }
+        assert!(Money::parse("100.5", Currency::VND).is_err());
+        assert!(Money::parse("1e-29", Currency::VND).is_err());
+        assert!(Money::parse(&format!("1.{}", "0".repeat(29) + "1"), Currency::VND).is_err());
+        assert!(vnd("0").check_reported("amount").is_ok());
+        assert!(
+            matches!(vnd("-500").check_reported("amount"), Err(Error::Decode(m)) if m.contains("amount"))
+        );
+        assert!(Money::parse_reported("99999999999999999999", Currency::VND, "amount").is_err());
+        assert!(matches!(
+            Money::parse_reported("100.5", Currency::VND, "TotalAmount"),
+            Err(Error::Decode(m)) if m.contains("TotalAmount")
+        ));
+        let big = Money::from_wire_f64(99_999_999_999_999_999_999.0, Currency::VND).unwrap();
+        assert!(big.check_reported("amount").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use crate::limits::Limits;
 use crate::{Error, Result};
 
 /// An `xsd:decimal`, `xsd:float` or `xsd:double` on the wire, held exactly as a [`Decimal`].
@@ -47,8 +48,14 @@ impl From<Decimal> for XsdDecimal {
     }
 }
 
-/// Parse a document, refusing DTDs. Errors are [`Error::Decode`].
+/// Parse a document under [`Limits::ANSWER`], refusing DTDs. Errors are [`Error::Decode`].
 pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
+    parse_limited(text, &Limits::ANSWER)
+}
+
+/// Parse a document under `limits` (checked in one linear pass first), refusing DTDs.
+pub fn parse_limited<'i>(text: &'i str, limits: &Limits) -> Result<roxmltree::Document<'i>> {
+    limits.check_xml(text)?;
     roxmltree::Document::parse_with_options(
         text,
         roxmltree::ParsingOptions {
@@ -58,6 +65,28 @@ pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
         },
     )
     .map_err(|e| Error::Decode(format!("malformed XML: {e}")))
+}
+
+/// Whether `name` is an XML element name without a prefix (XML 1.0 `NCName`): a letter or
+/// `_` (or another `NameStartChar`), then letters, digits, `-`, `.`, `_` and the other
+/// `NameChar`s. Names written into a document are checked with this first, so that a name
+/// can never close an element or open another.
+#[must_use]
+pub fn is_name(name: &str) -> bool {
+    fn start(c: char) -> bool {
+        matches!(c,
+            'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+            | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+            | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+            | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{EFFFF}')
+    }
+    fn rest(c: char) -> bool {
+        start(c)
+            || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
 }
 
 /// Parse `text` (refusing DTDs) and check that its root element is `{namespace}local`.
@@ -137,11 +166,11 @@ pub fn standalone_fragment(source: &str, element: roxmltree::Node<'_, '_>) -> St
     for ns in element.namespaces() {
         let attr = match ns.name() {
             Some("xml") => continue,
-            Some(prefix) => format!("xmlns:{prefix}="),
-            None => "xmlns=".to_owned(),
+            Some(prefix) => format!("xmlns:{prefix}"),
+            None => "xmlns".to_owned(),
         };
         if !declares(start_tag, &attr) {
-            let _ = write!(declarations, " {attr}\"{}\"", escape_attr(ns.uri()));
+            let _ = write!(declarations, " {attr}=\"{}\"", escape_attr(ns.uri()));
         }
     }
     let (head, tail) = fragment.split_at(name_end.min(fragment.len()));
@@ -162,11 +191,17 @@ fn start_tag_end(fragment: &str) -> usize {
     fragment.len()
 }
 
+/// Whether `start_tag` has an attribute named `attr`: the name after whitespace, then
+/// optional whitespace and `=` (XML allows `xmlns:q = "urn:q"`).
 fn declares(start_tag: &str, attr: &str) -> bool {
     start_tag.match_indices(attr).any(|(i, _)| {
-        start_tag
+        let before = start_tag
             .get(..i)
-            .is_some_and(|p| p.ends_with(char::is_whitespace))
+            .is_some_and(|p| p.ends_with(char::is_whitespace));
+        let after = start_tag
+            .get(i + attr.len()..)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        before && after
     })
 }
 
@@ -305,6 +340,27 @@ mod tests {
     }
 
     #[test]
+    fn element_names_follow_the_xml_name_rule() {
+        for good in ["OrderID", "_x", "a-b.c_1", "Đơn_hàng", "x\u{B7}y"] {
+            assert!(is_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "1a",
+            "-a",
+            "a b",
+            "a>b",
+            "OrderID></OrderID><ShopID>999</ShopID><X",
+            "p:q",
+            "a\"",
+            "a&b",
+            ".a",
+        ] {
+            assert!(!is_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn dtd_and_entities_are_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
         assert!(matches!(parse(bomb), Err(Error::Decode(_))));
@@ -323,6 +379,29 @@ mod tests {
         assert_eq!(v.attribute(("urn:xsi", "type")), Some("x:int"));
         // Declared once only: `xmlns:x` was already on the element.
         assert_eq!(frag.matches("xmlns:x=").count(), 1);
+    }
+
+    #[test]
+    fn a_declaration_with_spaces_around_the_equals_sign_is_not_repeated() {
+        for decl in [
+            r#"xmlns:q ="urn:q""#,
+            r#"xmlns:q= "urn:q""#,
+            "xmlns:q\n=\t'urn:q'",
+        ] {
+            let src = format!(
+                r#"<e:Env xmlns:e="urn:e"><e:Body><q:op {decl} xmlns:qq="urn:qq"><q:v>1</q:v></q:op></e:Body></e:Env>"#
+            );
+            let doc = parse(&src).unwrap();
+            let op = doc.descendants().find(|n| n.has_tag_name("op")).unwrap();
+            let frag = standalone_fragment(&src, op);
+            let reparsed = parse(&frag).unwrap_or_else(|e| panic!("{decl}: {e} in {frag}"));
+            assert_eq!(
+                reparsed.root_element().tag_name().namespace(),
+                Some("urn:q")
+            );
+            // A prefix that merely starts like another (`qq`) does not count for `q`.
+            assert_eq!(frag.matches("xmlns:qq").count(), 1, "{frag}");
+        }
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl IpnSender {
     /// Send one IPN. `HasErrors = true` is [`LinkifierError::Rejected`]. Not retried: the
     /// receiver decides about duplicates.
     pub async fn send(&self, record: &IpnRecord) -> Result<IpnResult, LinkifierError> {
+        record.check_amount_to_send()?;
         let body = to_fragment(&signed_request(
             record,
             self.key.expose_secret(),

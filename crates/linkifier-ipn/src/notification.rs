@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use paybridge_core::limits::Limits;
 use paybridge_core::notification::Unverified;
 use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, SoapVersion, from_fragment, to_fragment, wrap,
@@ -20,9 +21,6 @@ use crate::error::LinkifierError;
 use crate::generated::payment_notification as wire;
 use crate::record::IpnRecord;
 use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
-
-/// Default largest IPN body accepted.
-pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 
 /// Value-type fields that must be present.
 const VALUE_FIELDS: [&str; 7] = [
@@ -51,7 +49,7 @@ pub struct ReceivedIpn {
 pub struct IpnReceiver {
     key: SecretString,
     hasher: Arc<dyn VerifyHasher>,
-    max_body: usize,
+    limits: Limits,
 }
 
 impl IpnReceiver {
@@ -61,7 +59,7 @@ impl IpnReceiver {
         Self {
             key,
             hasher: Arc::new(Md5Concat),
-            max_body: DEFAULT_MAX_BODY,
+            limits: Limits::CALLBACK,
         }
     }
 
@@ -69,6 +67,13 @@ impl IpnReceiver {
     #[must_use]
     pub fn with_hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
         self.hasher = hasher;
+        self
+    }
+
+    /// Read IPNs under other limits (default [`Limits::CALLBACK`]).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -87,12 +92,7 @@ impl IpnReceiver {
     }
 
     fn read(&self, body: &[u8]) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
-        if body.len() > self.max_body {
-            return Err(LinkifierError::Decode(format!(
-                "body over {} bytes",
-                self.max_body
-            )));
-        }
+        self.limits.check_size(body)?;
         let body_text = std::str::from_utf8(body)
             .map_err(|e| LinkifierError::Decode(format!("not UTF-8: {e}")))?;
         let env =
@@ -134,6 +134,7 @@ impl IpnReceiver {
                     .verify(self.key.expose_secret(), &fields, &received)
             })
             .map_err(|_| LinkifierError::Signature)?;
+        verified.check_amount_reported()?;
         Ok((verified, env.version))
     }
 

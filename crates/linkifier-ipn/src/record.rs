@@ -111,6 +111,40 @@ pub fn amount_text(d: Decimal) -> String {
 }
 
 impl IpnRecord {
+    /// The record's amount as money: in its `Currency` when that is a known code (decimals
+    /// checked against the currency's minor units), else in ISO 4217's `XXX` ("no currency")
+    /// with up to 4 decimals.
+    fn money(&self) -> paybridge_core::Result<paybridge_core::Money> {
+        let currency = match self
+            .currency
+            .as_deref()
+            .and_then(|c| paybridge_core::Currency::from_code(c).ok())
+        {
+            Some(c) => c,
+            None => paybridge_core::Currency::new("XXX", 4)?,
+        };
+        paybridge_core::Money::new(self.pay_provider_amount, currency)
+    }
+
+    /// Check the amount of a record about to be sent: more than zero, at most
+    /// [`paybridge_core::Money::MAX_MAJOR_UNITS`], no more decimals than its currency has
+    /// ([`paybridge_core::Error::Input`]).
+    pub fn check_amount_to_send(&self) -> paybridge_core::Result<()> {
+        let field = "pay_provider_amount";
+        self.money()
+            .map_err(|e| paybridge_core::Error::Input(format!("{field}: {e}")))?
+            .check_to_send(field)
+    }
+
+    /// Check the amount of a received record: not negative, not absurd, no more decimals
+    /// than its currency has ([`paybridge_core::Error::Decode`] naming `PayProviderAmount`).
+    pub fn check_amount_reported(&self) -> paybridge_core::Result<()> {
+        let field = "PayProviderAmount";
+        self.money()
+            .map_err(|e| paybridge_core::Error::Decode(format!("{field}: {e}")))?
+            .check_reported(field)
+    }
+
     /// The generated wire record (without `VerifyHASH`).
     #[must_use]
     pub fn to_wire(&self) -> wire::CDataRecordIpn {

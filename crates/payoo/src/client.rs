@@ -64,6 +64,80 @@ pub struct CallResult {
     pub fields: Vec<(String, String)>,
 }
 
+impl CallResult {
+    /// The value of the result field `name`.
+    #[must_use]
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Check that this answer answers a request about `order` (in the field `order_field`)
+    /// of shop `shop_id`: no element repeated, the order field and `ShopID` equal to the
+    /// request's where present, and — when `required` — the answer's first two fields
+    /// exactly `order_field` and `ShopID`, in that order. The checksum covers the values in
+    /// order, not the names, so a genuine answer about another order verifies, and so does
+    /// one whose elements were renamed; fixing the names at the first positions binds each
+    /// of those two names to the value signed there.
+    pub fn check_answers(
+        &self,
+        order_field: &str,
+        order: &str,
+        shop_id: i64,
+        required: bool,
+    ) -> Result<(), PayooError> {
+        for (i, (name, _)) in self.fields.iter().enumerate() {
+            if self
+                .fields
+                .iter()
+                .skip(i + 1)
+                .any(|(other, _)| other == name)
+            {
+                return Err(PayooError::NotThisRequest(format!(
+                    "element {name} appears more than once"
+                )));
+            }
+        }
+        if required {
+            let names: Vec<&str> = self
+                .fields
+                .iter()
+                .take(2)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if names != [order_field, "ShopID"] {
+                return Err(PayooError::NotThisRequest(format!(
+                    "the answer begins with {names:?}, not [{order_field:?}, \"ShopID\"]"
+                )));
+            }
+        }
+        match self.field(order_field) {
+            Some(got) if got.trim() == order => {}
+            Some(got) => {
+                return Err(PayooError::NotThisRequest(format!(
+                    "{order_field} is {got:?}, the request asked about {order:?}"
+                )));
+            }
+            None if required => {
+                return Err(PayooError::NotThisRequest(format!(
+                    "no {order_field} in the answer"
+                )));
+            }
+            None => {}
+        }
+        if let Some(got) = self.field("ShopID")
+            && got.trim() != shop_id.to_string()
+        {
+            return Err(PayooError::NotThisRequest(format!(
+                "ShopID is {got:?}, the request was for shop {shop_id}"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// `yyyyMMddHHmmss` in Vietnam time (UTC+7) for `unix_seconds`.
 #[must_use]
 pub fn vietnam_timestamp(unix_seconds: i64) -> String {
@@ -145,6 +219,16 @@ impl Client {
         {
             return Err(PayooError::Input(format!("invalid API name {api_name:?}")));
         }
+        // A field name is written into the signed request as an element name: anything but
+        // an XML name could close `_APIParam` and inject elements of its own.
+        if let Some((bad, _)) = fields
+            .iter()
+            .find(|(name, _)| !paybridge_core::xml::is_name(name))
+        {
+            return Err(PayooError::Input(format!(
+                "field name {bad:?} is not an XML element name (letters, digits, '_', '-', '.'; not starting with a digit)"
+            )));
+        }
         let timestamp = self.timestamp.clone().unwrap_or_else(|| {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -216,14 +300,17 @@ impl Client {
         order_id: &str,
         shop_id: i64,
     ) -> Result<CallResult, PayooError> {
-        self.call(
-            "GetOrderInformation",
-            &[
-                ("OrderID", order_id.to_owned()),
-                ("ShopID", shop_id.to_string()),
-            ],
-        )
-        .await
+        let result = self
+            .call(
+                "GetOrderInformation",
+                &[
+                    ("OrderID", order_id.to_owned()),
+                    ("ShopID", shop_id.to_string()),
+                ],
+            )
+            .await?;
+        result.check_answers("OrderID", order_id, shop_id, true)?;
+        Ok(result)
     }
 
     /// `UpdateOrderStatus { ShopID, OrderID, NewStatus, UpdateLog }`.
@@ -234,21 +321,31 @@ impl Client {
         new_status: i32,
         update_log: Option<&str>,
     ) -> Result<CallResult, PayooError> {
-        self.call(
-            "UpdateOrderStatus",
-            &[
-                ("ShopID", shop_id.to_string()),
-                ("OrderID", order_id.to_owned()),
-                ("NewStatus", new_status.to_string()),
-                ("UpdateLog", update_log.unwrap_or_default().to_owned()),
-            ],
-        )
-        .await
+        let result = self
+            .call(
+                "UpdateOrderStatus",
+                &[
+                    ("ShopID", shop_id.to_string()),
+                    ("OrderID", order_id.to_owned()),
+                    ("NewStatus", new_status.to_string()),
+                    ("UpdateLog", update_log.unwrap_or_default().to_owned()),
+                ],
+            )
+            .await?;
+        result.check_answers("OrderID", order_id, shop_id, false)?;
+        Ok(result)
     }
 
     /// `CreatePreOrder`, fields in declared order.
+    /// `CyberCash` must be a whole, positive number of dong within
+    /// [`paybridge_core::Money::MAX_MAJOR_UNITS`]; nothing is sent otherwise.
     pub async fn create_pre_order(&self, order: &PreOrder) -> Result<CallResult, PayooError> {
-        self.call("CreatePreOrder", &order.fields()).await
+        paybridge_core::Money::new(order.cyber_cash, paybridge_core::Currency::VND)
+            .and_then(|m| m.check_to_send("CyberCash"))
+            .map_err(|e| PayooError::Input(format!("CyberCash: {e}")))?;
+        let result = self.call("CreatePreOrder", &order.fields()).await?;
+        result.check_answers("OrderNo", &order.order_no, order.shop_id, false)?;
+        Ok(result)
     }
 }
 

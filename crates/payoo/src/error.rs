@@ -19,6 +19,11 @@ pub enum PayooError {
     /// The response `DigitalSignature` does not verify.
     #[error("response DigitalSignature does not verify")]
     Signature,
+    /// A verified answer is not the answer to the question asked (another order or shop,
+    /// or an element repeated): the checksum covers values only, so element names and the
+    /// binding to the request are checked separately.
+    #[error("the answer is not the answer to this request: {0}")]
+    NotThisRequest(String),
     /// The answer could not be decoded.
     #[error("cannot decode Payoo's answer: {0}")]
     Decode(String),
@@ -41,6 +46,7 @@ impl From<PayooError> for paybridge_core::Error {
             PayooError::Signature => {
                 Self::Signature("response DigitalSignature does not verify".into())
             }
+            e @ PayooError::NotThisRequest(_) => Self::Signature(e.to_string()),
             PayooError::Decode(m) => Self::Decode(m),
             PayooError::Input(m) => Self::Input(m),
             PayooError::Core(e) => e,

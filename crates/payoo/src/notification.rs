@@ -71,6 +71,7 @@ fn read_notification(
     checksum_key: &str,
     body: &[u8],
 ) -> Result<Verified<PayooNotification>, PayooError> {
+    paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
     let package = if body.first() == Some(&b'<') {
         String::from_utf8(body.to_vec()).map_err(|e| PayooError::Decode(e.to_string()))?
     } else {

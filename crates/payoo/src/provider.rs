@@ -11,7 +11,7 @@ use paybridge_core::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::client::{CallResult, Client, PROVIDER_ID, PreOrder};
+use crate::client::{Client, PROVIDER_ID, PreOrder};
 use crate::notification::verify_notification;
 
 /// Payoo behind the common trait.
@@ -30,13 +30,6 @@ impl PayooProvider {
             checksum_key,
             shop_id,
         }
-    }
-
-    fn field<'a>(r: &'a CallResult, name: &str) -> Option<&'a str> {
-        r.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -68,14 +61,14 @@ impl PaymentProvider for PayooProvider {
             state: PaymentState {
                 payment: PaymentRef {
                     reference: request.reference,
-                    provider_reference: Self::field(&r, "OrderID").map(str::to_owned),
+                    provider_reference: r.field("OrderID").map(str::to_owned),
                 },
                 status: PaymentStatus::Pending,
                 provider_status: format!("{:?}", r.ack),
                 amount: Some(request.amount),
                 message: None,
             },
-            redirect_url: Self::field(&r, "PaymentUrl").map(str::to_owned),
+            redirect_url: r.field("PaymentUrl").map(str::to_owned),
         })
     }
 
@@ -84,9 +77,7 @@ impl PaymentProvider for PayooProvider {
             .client
             .get_order_information(&payment.reference, self.shop_id)
             .await?;
-        let status = Self::field(&r, "OrderStatus")
-            .unwrap_or_default()
-            .to_owned();
+        let status = r.field("OrderStatus").unwrap_or_default().to_owned();
         Ok(PaymentState {
             payment: payment.clone(),
             status: match status.as_str() {
@@ -95,24 +86,29 @@ impl PaymentProvider for PayooProvider {
                 _ => PaymentStatus::Pending,
             },
             provider_status: status,
-            amount: Self::field(&r, "TotalAmount")
-                .and_then(|a| Money::parse(a, Currency::VND).ok()),
+            amount: r
+                .field("TotalAmount")
+                .map(|a| Money::parse_reported(a, Currency::VND, "TotalAmount"))
+                .transpose()?,
             message: None,
         })
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let n = verify_notification(self.checksum_key.expose_secret(), &raw.body)?;
+        let amount = n
+            .fields
+            .iter()
+            .find(|(k, _)| k == "order_cash_amount")
+            .map(|(_, v)| Money::parse_reported(v, Currency::VND, "order_cash_amount"))
+            .transpose()
+            .map_err(Error::into_callback_error)?;
         Ok(n.map(|n| Notification {
             state: PaymentState {
                 payment: PaymentRef::merchant(n.order_no.clone().unwrap_or_default()),
                 status: n.status(),
                 provider_status: n.state.clone().unwrap_or_default(),
-                amount: n
-                    .fields
-                    .iter()
-                    .find(|(k, _)| k == "order_cash_amount")
-                    .and_then(|(_, v)| Money::parse(v, Currency::VND).ok()),
+                amount,
                 message: None,
             },
             duplicate: false,

@@ -116,10 +116,10 @@ async fn soap_headers_fault_with_500_and_tampered_answers() {
         .await;
     let signed = |ack: &str, sig: &str| {
         format!(
-            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><AckCode>{ack}</AckCode></CallToPartnerResult></CallToPartnerResponse></soap:Body></soap:Envelope>"#
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><AckCode>{ack}</AckCode><OrderID>ORD-1</OrderID><ShopID>1</ShopID></CallToPartnerResult></CallToPartnerResponse></soap:Body></soap:Envelope>"#
         )
     };
-    let good = paybridge_payoo::signature::checksum("K", ["Success"]);
+    let good = paybridge_payoo::signature::checksum("K", ["Success", "ORD-1", "1"]);
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(signed("Success", &good)))
         .up_to_n_times(1)
@@ -156,6 +156,74 @@ async fn soap_headers_fault_with_500_and_tampered_answers() {
     let sent = server.received_requests().await.unwrap();
     let env = RawEnvelope::parse(std::str::from_utf8(&sent[0].body).unwrap()).unwrap();
     assert!(env.headers[0].contains("APICredential"));
+}
+
+/// A genuine signed answer about one order is refused for another, and renaming its elements
+/// (the checksum covers values only) does not make it fit.
+#[tokio::test]
+async fn an_answer_is_accepted_only_for_the_question_asked() {
+    let answer = |fields: &str, values: &[&str]| {
+        let sig = paybridge_payoo::signature::checksum("K", values.iter().copied());
+        format!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><AckCode>Success</AckCode>{fields}</CallToPartnerResult></CallToPartnerResponse></soap:Body></soap:Envelope>"#
+        )
+    };
+    let genuine = answer(
+        "<OrderID>ORD-A</OrderID><ShopID>1</ShopID><OrderStatus>1</OrderStatus><Note>ORD-B</Note>",
+        &["Success", "ORD-A", "1", "1", "ORD-B"],
+    );
+    // The same values, elements renamed so that OrderID reads ORD-B: still verifies.
+    let renamed = answer(
+        "<Note>ORD-A</Note><ShopID>1</ShopID><OrderStatus>1</OrderStatus><OrderID>ORD-B</OrderID>",
+        &["Success", "ORD-A", "1", "1", "ORD-B"],
+    );
+    let repeated = answer(
+        "<OrderID>ORD-B</OrderID><ShopID>1</ShopID><OrderID>ORD-A</OrderID>",
+        &["Success", "ORD-B", "1", "ORD-A"],
+    );
+    for (body, order, ok) in [
+        (&genuine, "ORD-A", true),
+        (&genuine, "ORD-B", false),
+        (&renamed, "ORD-B", false),
+        (&repeated, "ORD-B", false),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .mount(&server)
+            .await;
+        let client = Client::new(
+            server.uri(),
+            creds("K"),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap();
+        let result = client.get_order_information(order, 1).await;
+        if ok {
+            assert_eq!(result.unwrap().field("OrderID"), Some(order));
+        } else {
+            assert!(
+                matches!(result, Err(PayooError::NotThisRequest(_))),
+                "{order}: {result:?}"
+            );
+        }
+    }
+    // Another shop's answer neither.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(genuine.clone()))
+        .mount(&server)
+        .await;
+    let client = Client::new(
+        server.uri(),
+        creds("K"),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        client.get_order_information("ORD-A", 2).await,
+        Err(PayooError::NotThisRequest(_))
+    ));
 }
 
 async fn sandbox() -> String {
@@ -219,15 +287,31 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
             PayooError::Failure(errors) => assert_eq!(errors[0].message, "Order not found"),
             other => panic!("{other:?}"),
         }
-        let zero = PreOrder {
-            cyber_cash: Decimal::ZERO,
-            order_no: "z".into(),
-            shop_id: 1,
-            ..PreOrder::default()
-        };
+        // Refused before anything is sent: zero, negative, fractional dong.
+        for cash in [
+            Decimal::ZERO,
+            Decimal::from(-150_000),
+            Decimal::new(1005, 1),
+        ] {
+            let order = PreOrder {
+                cyber_cash: cash,
+                order_no: "z".into(),
+                shop_id: 1,
+                ..PreOrder::default()
+            };
+            assert!(
+                matches!(client.create_pre_order(&order).await, Err(PayooError::Input(m)) if m.contains("CyberCash")),
+                "{cash}"
+            );
+        }
         assert!(matches!(
-            client.create_pre_order(&zero).await,
-            Err(PayooError::Failure(_))
+            client
+                .call(
+                    "GetOrderInformation",
+                    &[("OrderID></OrderID><ShopID>999</ShopID><X", "1".into())]
+                )
+                .await,
+            Err(PayooError::Input(_))
         ));
         // A wrong checksum key or a misordered request is a Fault, as a strict server answers.
         let wrong = Client::new(

@@ -285,6 +285,7 @@ impl CallbackVerifier {
         format: CallbackFormat,
         body: &[u8],
     ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+        paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
         let text = std::str::from_utf8(body)
             .map_err(|e| QvicklyError::Decode(format!("body is not UTF-8: {e}")))?;
         let parsed = match format {

@@ -18,7 +18,6 @@ use paybridge_core::soap::encoded::{
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
 use paybridge_core::xml::compact::HeadCache;
 use paybridge_core::{Currency, Money};
-use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{ErrorCode, WoopayError};
@@ -111,9 +110,10 @@ impl InvoiceRequest {
                 self.amount.currency()
             )));
         }
-        if self.amount.amount() <= Decimal::ZERO {
-            return Err(WoopayError::Input("amount must be positive".into()));
-        }
+        self.amount.check_to_send("amount").map_err(|e| match e {
+            paybridge_core::Error::Input(m) => WoopayError::Input(m),
+            other => other.into(),
+        })?;
         if let Some(d) = &self.death_date
             && !is_datetime(d)
         {
@@ -236,10 +236,55 @@ struct Inner {
     heads: HeadCache,
     /// The current session (held only to read or replace it, never across an await).
     session: std::sync::Mutex<Option<Session>>,
-    /// Held while logging in, so that concurrent callers wait for one login.
-    login: tokio::sync::Mutex<()>,
+    /// Held while logging in, so that concurrent callers wait for one login; it keeps how
+    /// the last login ended, which the callers that waited for it share.
+    login: tokio::sync::Mutex<LastLogin>,
     generation: AtomicU64,
     logins: AtomicU64,
+    /// Logins finished so far: read without the login lock, so that a caller knows which
+    /// login it waited for.
+    logins_finished: AtomicU64,
+}
+
+/// How the last `core_login` ended, for the callers that waited for it.
+#[derive(Debug, Default)]
+struct LastLogin {
+    /// The number of the last login (as counted by `Inner::logins_finished`).
+    number: u64,
+    /// Its failure, if it failed.
+    failure: Option<SharedFailure>,
+}
+
+/// A login failure as every waiter gets it (errors are not `Clone`; this keeps what a caller
+/// decides on: the Wooppay code, a timeout, or the message).
+#[derive(Debug, Clone)]
+enum SharedFailure {
+    Api(ErrorCode),
+    Timeout(std::time::Duration),
+    Other(String),
+}
+
+impl SharedFailure {
+    fn of(e: &WoopayError) -> Self {
+        match e {
+            WoopayError::Api(code) => Self::Api(*code),
+            WoopayError::Core(paybridge_core::Error::Timeout(d)) => Self::Timeout(*d),
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    fn error(&self) -> WoopayError {
+        match self {
+            Self::Api(code) => WoopayError::Api(*code),
+            Self::Timeout(d) => paybridge_core::Error::Timeout(*d).into(),
+            Self::Other(message) => paybridge_core::Error::Transport {
+                status: None,
+                message: format!("core_login failed: {message}"),
+                source: None,
+            }
+            .into(),
+        }
+    }
 }
 
 /// A Wooppay client for one merchant account. Cheap to clone; clones share the session.
@@ -288,10 +333,16 @@ fn int(v: Option<&EncInt>) -> Result<Option<i64>, WoopayError> {
     Ok(v.map(EncInt::get).transpose()?.flatten())
 }
 
-fn kzt(v: Option<&EncDecimal>) -> Result<Option<Money>, WoopayError> {
+/// An amount an answer reported in `field`, exact and checked (not negative, not absurd).
+fn kzt(v: Option<&EncDecimal>, field: &str) -> Result<Option<Money>, WoopayError> {
     let d = v.map(EncDecimal::get).transpose()?.flatten();
-    d.map(|d| Money::new(d, Currency::KZT).map_err(|e| WoopayError::Decode(e.to_string())))
-        .transpose()
+    d.map(|d| {
+        let money = Money::new(d, Currency::KZT)
+            .map_err(|e| WoopayError::Decode(format!("{field}: {e}")))?;
+        money.check_reported(field)?;
+        Ok(money)
+    })
+    .transpose()
 }
 
 /// A generated rpc response: its `return` split into the data and the error code.
@@ -414,9 +465,10 @@ impl Client {
                 envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
                 heads: HeadCache::default(),
                 session: std::sync::Mutex::new(None),
-                login: tokio::sync::Mutex::new(()),
+                login: tokio::sync::Mutex::new(LastLogin::default()),
                 generation: AtomicU64::new(0),
                 logins: AtomicU64::new(0),
+                logins_finished: AtomicU64::new(0),
             }),
         })
     }
@@ -560,14 +612,24 @@ impl Client {
         }
     }
 
+    /// Log in once for every caller that is waiting: a caller that arrived while a login was
+    /// under way gets that login's result, success or failure; only a caller that arrives
+    /// after a failed login tries again.
     async fn log_in(&self) -> Result<Session, WoopayError> {
-        let _login = self.inner.login.lock().await;
-        // Someone else may have logged in while this caller waited.
+        let arrived_after = self.inner.logins_finished.load(Ordering::Acquire);
+        let mut last = self.inner.login.lock().await;
         if let Some(s) = self.slot().clone() {
             return Ok(s);
         }
-        let info = self.do_login().await?;
-        self.keep(&info)
+        if last.number > arrived_after
+            && let Some(failure) = &last.failure
+        {
+            return Err(failure.error());
+        }
+        let result = self.do_login().await.and_then(|info| self.keep(&info));
+        last.number = self.inner.logins_finished.fetch_add(1, Ordering::AcqRel) + 1;
+        last.failure = result.as_ref().err().map(SharedFailure::of);
+        result
     }
 
     /// Forget `generation`'s session, unless another caller already replaced it.
@@ -804,7 +866,7 @@ impl Client {
         let data = self
             .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req, "")
             .await?;
-        kzt(data.and_then(|d| d.amount).as_ref())?
+        kzt(data.and_then(|d| d.amount).as_ref(), "amount")?
             .ok_or_else(|| WoopayError::Decode("no amount".into()))
     }
 
@@ -848,8 +910,8 @@ impl Client {
                         .ok_or_else(|| WoopayError::Decode("operation without id".into()))?,
                     op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
                     lot_id: int(r.lot_id.as_ref())?.unwrap_or(0),
-                    sum: kzt(r.sum.as_ref())?,
-                    fee: kzt(r.fee.as_ref())?,
+                    sum: kzt(r.sum.as_ref(), "sum")?,
+                    fee: kzt(r.fee.as_ref(), "fee")?,
                     date: text(r.date.as_ref())?,
                     status: OperationStatus::from_code(int(r.status.as_ref())?.unwrap_or(0)),
                     comment: text(r.comment.as_ref())?,

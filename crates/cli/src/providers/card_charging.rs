@@ -67,8 +67,8 @@ pub(crate) struct ChargeArgs {
     /// The card's serial.
     #[arg(long)]
     serial: String,
-    /// Declared face value in VND.
-    #[arg(long)]
+    /// The card's face value you declare, in whole dong (`declared_value`); more than 0.
+    #[arg(long, allow_negative_numbers = true)]
     amount: String,
     /// The merchant's request id.
     #[arg(long)]

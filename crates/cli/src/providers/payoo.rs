@@ -4,6 +4,7 @@ use std::fmt;
 
 use clap::{Args, Subcommand};
 use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::{Currency, Money};
 use paybridge_payoo::sandbox::{
     self, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
 };
@@ -107,9 +108,9 @@ pub(crate) struct CreatePreOrderArgs {
     /// `OrderNo`.
     #[arg(long)]
     order_no: String,
-    /// `CyberCash`: the amount in VND.
-    #[arg(long)]
-    cyber_cash: Decimal,
+    /// The amount to pay, in whole dong (`CyberCash`); more than 0.
+    #[arg(long, allow_negative_numbers = true)]
+    cyber_cash: String,
     /// `ShipNumDay`.
     #[arg(long, default_value_t = 0)]
     ship_num_day: i32,
@@ -258,7 +259,9 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 shop_id: a.shop_id,
                 order_no: a.order_no.clone(),
                 ship_num_day: a.ship_num_day,
-                cyber_cash: a.cyber_cash,
+                cyber_cash: Money::parse(&a.cyber_cash, Currency::VND)
+                    .map_err(|e| CliError::input(format!("--cyber-cash: {e}")))?
+                    .amount(),
                 description: a.description.clone(),
                 shop_back_url: a.shop_back_url.clone(),
                 notify_url: a.notify_url.clone(),

@@ -74,8 +74,8 @@ pub(crate) struct CreateArgs {
     /// `referenceId`: your order id.
     #[arg(long)]
     reference_id: String,
-    /// Amount in KZT (`100`, `100.50`).
-    #[arg(long)]
+    /// Amount to pay in KZT (`100`, `100.50`); more than 0.
+    #[arg(long, allow_negative_numbers = true)]
     amount: String,
     /// `backUrl`.
     #[arg(long)]

@@ -88,6 +88,8 @@ impl<'i> Document<'i> {
     /// (including every malformed document).
     #[must_use]
     pub fn parse(text: &'i str) -> Option<Self> {
+        // Over a limit: declined, and the reference parser words the refusal.
+        crate::limits::Limits::ANSWER.check_xml(text).ok()?;
         Parser::new(text).run()
     }
 
@@ -98,6 +100,7 @@ impl<'i> Document<'i> {
     /// reads the same.
     #[must_use]
     pub fn parse_with(text: &'i str, heads: &HeadCache) -> Option<Self> {
+        crate::limits::Limits::ANSWER.check_xml(text).ok()?;
         let mut parser = match heads.spare() {
             // Covariance: the vectors of a `'static` document serve any document.
             Some(storage) => Parser::with(
@@ -241,7 +244,36 @@ impl<'a> Document<'a> {
         doc
     }
 
-    fn push_roxmltree(&mut self, node: roxmltree::Node<'a, '_>) {
+    /// Copy `root`'s subtree in document order. Iterative, with an explicit stack: the input
+    /// decides how deep a tree is, and must not decide how deep our call stack grows.
+    fn push_roxmltree(&mut self, root: roxmltree::Node<'a, '_>) {
+        let mut open = vec![(self.push_element(root), root.children())];
+        while let Some((id, children)) = open.last_mut() {
+            let id = *id;
+            match children.next() {
+                Some(child) if child.is_element() => {
+                    open.push((self.push_element(child), child.children()));
+                }
+                Some(child) => {
+                    if child.is_text()
+                        && let (Some(text), Some(e)) = (child.text(), self.elements.get_mut(id))
+                    {
+                        append_text(&mut e.text, Cow::Borrowed(text));
+                    }
+                }
+                None => {
+                    let end = index(self.elements.len());
+                    if let Some(e) = self.elements.get_mut(id) {
+                        e.end = end;
+                    }
+                    open.pop();
+                }
+            }
+        }
+    }
+
+    /// Append one element (its attributes, no text yet) and return its id.
+    fn push_element(&mut self, node: roxmltree::Node<'a, '_>) -> usize {
         let id = self.elements.len();
         let first_attribute = index(self.attributes.len());
         self.attributes.extend(node.attributes().map(|a| Attribute {
@@ -257,19 +289,7 @@ impl<'a> Document<'a> {
             text: Cow::Borrowed(""),
             end: 0,
         });
-        for child in node.children() {
-            if child.is_element() {
-                self.push_roxmltree(child);
-            } else if child.is_text()
-                && let (Some(text), Some(e)) = (child.text(), self.elements.get_mut(id))
-            {
-                append_text(&mut e.text, Cow::Borrowed(text));
-            }
-        }
-        let end = index(self.elements.len());
-        if let Some(e) = self.elements.get_mut(id) {
-            e.end = end;
-        }
+        id
     }
 
     /// The root element (`None` only for the empty default document).

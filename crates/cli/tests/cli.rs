@@ -939,3 +939,37 @@ fn verify_callback_lists_unsigned_fields_and_confirm_catches_a_tampered_amount()
     assert_eq!(v["confirmed"]["amount"], credited);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn provider_text_cannot_draw_on_the_terminal() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut sock in listener.incoming().flatten() {
+            let mut buf = [0_u8; 8192];
+            let _ = sock.read(&mut buf);
+            let body = "\u{1b}[2J\u{1b}[1;1H\r\nerror (transport): none\r\n";
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes());
+            let _ = sock.write_all(body.as_bytes());
+        }
+    });
+    let endpoint = format!("http://{addr}/chargingws/v2");
+    let mut args = charge_args(&endpoint, "check", "312821445892981", "r-esc");
+    args.remove(0); // human mode
+    let (out, _) = run(&args, &CREDS);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap();
+    assert!(last.starts_with("error (transport): "), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert!(last.contains("\\u{1b}[2J"), "{last}");
+    assert_eq!(stderr.matches("error (transport)").count(), 2, "{stderr}");
+}

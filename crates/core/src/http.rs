@@ -447,7 +447,7 @@ impl HttpResponse {
     pub fn not_the_protocol(&self) -> Error {
         let content_type = self.header("content-type").unwrap_or("no content type");
         let message = format!(
-            "unexpected answer from {}: HTTP {}, {}, {:?}",
+            "unexpected answer from {}: HTTP {}, {}, \"{}\"",
             self.exchange.host(),
             self.status,
             printable(content_type, 80),

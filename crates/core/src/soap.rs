@@ -819,6 +819,12 @@ async fn exchange<T>(
 /// answer" when it is no SOAP envelope at all (an HTML page, another XML document), else the
 /// decode problem (see [`HttpResponse::undecodable`]).
 fn answer_error(response: &crate::http::HttpResponse, decode: Error) -> Error {
+    // Over a limit: said so (the document was not parsed), whatever it looks like.
+    if let Ok(text) = response.text()
+        && let Err(limit) = crate::limits::Limits::ANSWER.check_xml(text)
+    {
+        return response.undecodable(limit);
+    }
     let is_envelope = response
         .text()
         .ok()

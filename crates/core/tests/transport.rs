@@ -414,3 +414,87 @@ async fn connection_refused_is_a_transport_error_without_the_url() {
     }
     assert!(!chain.contains("SECRET-SIGN"), "{chain}");
 }
+
+/// A server answering every request with `status` and `Location: location`.
+async fn redirecting(status: u16, location: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/pay"))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", location))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_never_leave_the_origin() {
+    let other = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("stolen"))
+        .mount(&other)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("stolen"))
+        .mount(&other)
+        .await;
+    let follow_same = HttpTransport::new(HttpConfig {
+        same_origin_redirects: true,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    for status in [301, 302, 307, 308] {
+        let elsewhere = format!("{}/collect", other.uri());
+        let server = redirecting(status, &elsewhere).await;
+        for t in [transport(Duration::from_secs(5), 1024), follow_same.clone()] {
+            let err = t
+                .send(
+                    HttpRequest::post(format!("{}/pay", server.uri()), "password=secret")
+                        .idempotent(true),
+                )
+                .await
+                .unwrap_err();
+            match &err {
+                Error::Transport {
+                    status: Some(s),
+                    message,
+                    ..
+                } => {
+                    assert_eq!(*s, status);
+                    assert!(
+                        message.contains(&elsewhere) && message.contains("not followed"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        assert!(
+            other.received_requests().await.unwrap().is_empty(),
+            "{status}: the request went to another origin"
+        );
+    }
+    // Same origin, opted in: followed (307/308 keep the method and body, as HTTP says).
+    for status in [301, 302, 307, 308] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/pay"))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", "/moved"))
+            .mount(&server)
+            .await;
+        Mock::given(path("/moved"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("here"))
+            .mount(&server)
+            .await;
+        let resp = follow_same
+            .send(HttpRequest::post(format!("{}/pay", server.uri()), "x").idempotent(true))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body[..], b"here", "{status}");
+        // Not opted in: the same redirect is an error.
+        let err = transport(Duration::from_secs(5), 1024)
+            .send(HttpRequest::post(format!("{}/pay", server.uri()), "x").idempotent(true))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Transport { status: Some(s), .. } if s == status));
+    }
+}

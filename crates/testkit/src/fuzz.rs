@@ -1,0 +1,64 @@
+//! The fuzz targets' bodies. Each takes arbitrary bytes, must never panic, and asserts what
+//! must hold for every input.
+
+use paybridge_core::xml::compact::Document;
+use secrecy::SecretString;
+
+/// The fuzz targets, by name (the names of `fuzz/fuzz_targets/*.rs` and of the corpus
+/// folders).
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("xml_compact", xml_compact),
+    ("soap_answers", soap_answers),
+    ("callbacks", callbacks),
+];
+
+/// The compact reader against roxmltree (the reference): whatever the compact reader
+/// accepts, roxmltree accepts too and reads as the same tree. The compact reader may
+/// decline anything (it then hands the document to roxmltree).
+///
+/// # Panics
+/// When the two readers disagree: that is the finding.
+pub fn xml_compact(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let reference = paybridge_core::xml::parse(text);
+    if let Some(compact) = Document::parse(text) {
+        match reference {
+            Ok(doc) => assert!(
+                compact == Document::from_roxmltree(doc.root_element()),
+                "the compact reader reads {text:?} differently from roxmltree"
+            ),
+            Err(e) => panic!("the compact reader accepts {text:?}, roxmltree refuses it: {e}"),
+        }
+    }
+}
+
+/// Every provider answer decoder on the same bytes: Wooppay's rpc/encoded answers, Payoo's
+/// `CallToPartnerResponse`, Linkifier's envelope reader, Qvickly's booking-API answer.
+pub fn soap_answers(data: &[u8]) {
+    use paybridge_woopay::generated::xml_controller as woopay;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashGetOperationDataRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashCreateInvoiceRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CoreLoginRpcResponse>(text);
+    let _ = paybridge_core::soap::RawEnvelope::parse(text);
+    let _ = paybridge_payoo::client::parse_result(text, "checksum-key");
+    let _ = paybridge_qvickly::parse_response(text);
+}
+
+/// Every callback verifier on the same bytes (as body, and as query where the provider
+/// calls with GET): none may panic, stall or overflow. Wooppay's `requestUrl` carries no data
+/// of its own: nothing to parse.
+pub fn callbacks(data: &[u8]) {
+    let key = SecretString::from("fuzz-key");
+    let _ = paybridge_card_charging::verify_callback_json(&key, data);
+    let _ = paybridge_card_charging::verify_callback_query(&key, &String::from_utf8_lossy(data));
+    let _ = paybridge_payoo::verify_notification("fuzz-key", data);
+    let _ = paybridge_linkifier_ipn::IpnReceiver::new(key.clone()).verify(data);
+    if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {
+        let _ = qvickly.verify_bytes(data);
+    }
+}

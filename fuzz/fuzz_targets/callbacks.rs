@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| paybridge_testkit::fuzz::callbacks(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paybridge_tests::fuzz::callbacks(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| paybridge_testkit::fuzz::soap_answers(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paybridge_tests::fuzz::soap_answers(data));

@@ -104,7 +104,13 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
             op.input.as_deref().unwrap_or("-"),
             op.output.as_deref().unwrap_or("-"),
         );
-        items.push(quote! { #[doc = #doc] pub const #name: &str = #action; });
+        let quoted = format!("\"{action}\"");
+        let soap12 = format!("application/soap+xml; charset=utf-8; action=\"{action}\"");
+        items.push(quote! {
+            #[doc = #doc]
+            pub const #name: paybridge_core::soap::Action =
+                paybridge_core::soap::Action::new(#action, #quoted, #soap12);
+        });
     }
     for op in model.operations.iter().filter(|o| o.style == "rpc") {
         items.extend(e.rpc_wrappers(op));

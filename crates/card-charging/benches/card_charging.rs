@@ -16,8 +16,8 @@ use paybridge_card_charging::{
     Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
 };
 use paybridge_core::http::HttpTransport;
-use paybridge_core::sandbox::{bench_requested, print_interleaved_ratio, raw_reqwest_post};
 use paybridge_core::{Currency, Money};
+use paybridge_testkit::raw_reqwest_post;
 use secrecy::SecretString;
 
 const KEY: &str = "bench-partner-key";
@@ -95,9 +95,6 @@ fn round_trip(c: &mut Criterion) {
     let raw_post =
         |raw: &reqwest::Client| rt.block_on(raw_reqwest_post(raw, &url, &headers, body.clone()));
     let charge = || rt.block_on(client.charge(&card, amount, &rid)).unwrap();
-    if bench_requested("charge_round_trip_loopback") {
-        print_interleaved_ratio("charge", 20_000, || raw_post(&raw_configured), charge);
-    }
 
     let mut group = c.benchmark_group("charge_round_trip_loopback");
     group.bench_function("paybridge_transport_send", |b| {
@@ -107,9 +104,7 @@ fn round_trip(c: &mut Criterion) {
                     http::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",
                 )
-                .unwrap()
-                .header(http::header::ACCEPT, "application/json")
-                .unwrap();
+                .header(http::header::ACCEPT, "application/json");
             rt.block_on(bare.send(req)).unwrap()
         });
     });

@@ -252,12 +252,12 @@ impl Client {
             HttpRequest::post(encoded.url, encoded.body)
         };
         request = match encoded.content_type {
-            Some(Cow::Borrowed(ct)) => request.static_header(http::header::CONTENT_TYPE, ct),
-            Some(Cow::Owned(ct)) => request.header(http::header::CONTENT_TYPE, &ct)?,
+            Some(Cow::Borrowed(ct)) => request.header(http::header::CONTENT_TYPE, ct),
+            Some(Cow::Owned(ct)) => request.header(http::header::CONTENT_TYPE, ct),
             None => request,
         };
         request = request
-            .static_header(http::header::ACCEPT, "application/json")
+            .header(http::header::ACCEPT, "application/json")
             .idempotent(command == Command::Check)
             .operation(PROVIDER_ID, command.as_str());
         if command == Command::Charging {

@@ -289,8 +289,7 @@ impl Simulator {
         for attempt in 0..5_u32 {
             let request = HttpRequest::post(url.clone(), body.clone())
                 .header(http::header::CONTENT_TYPE, "application/json")
-                .map(|r| r.operation("card-charging-sandbox", "callback"));
-            let Ok(request) = request else { return };
+                .operation("card-charging-sandbox", "callback");
             match self.inner.transport.send(request).await {
                 Ok(resp) if (200..300).contains(&resp.status) => return,
                 _ => tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt + 1))).await,

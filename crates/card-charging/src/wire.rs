@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
-use paybridge_core::{Currency, Money, json};
+use paybridge_core::{Currency, Money};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, Visitor};
@@ -240,15 +240,10 @@ pub(crate) struct WireFields<'a> {
 }
 
 impl<'a> WireFields<'a> {
-    /// From a JSON object.
+    /// From a JSON object: serde, borrowing every string that needs no unescaping.
     pub(crate) fn from_json(body: &'a [u8]) -> Result<Self, CardChargingError> {
-        // One UTF-8 check of the whole body, then the flat-object fast path; serde decides
-        // everything the fast path does not take.
         let text = std::str::from_utf8(body)
             .map_err(|e| CardChargingError::Decode(format!("body is not UTF-8: {e}")))?;
-        if let Some(fields) = scan_flat_object(text) {
-            return Ok(fields);
-        }
         serde_json::from_str(text).map_err(|e| {
             CardChargingError::Decode(format!("not a JSON object of gateway fields: {e}"))
         })
@@ -309,99 +304,9 @@ impl<'a> WireFields<'a> {
     }
 }
 
-/// The fast path for what gateways actually send: one JSON object whose fields are scalars
-/// (unknown fields may hold anything). Anything else (a known field nested, a known key
-/// twice, invalid JSON) returns `None` and goes through serde, which gives the precise
-/// error. It is strict: whatever it accepts, serde accepts with the same values
-/// (property-tested).
-fn scan_flat_object(text: &str) -> Option<WireFields<'_>> {
-    let b = text.as_bytes();
-    let mut fields = WireFields::default();
-    let end = json::scan_fields_into(text, json::skip_ws(b, 0), WireFields::index, |i, v| {
-        if let Some(slot) = fields.slot_at(i) {
-            *slot = v.into();
-        }
-    })?;
-    (json::skip_ws(b, end) == b.len()).then_some(fields)
-}
-
-impl<'a> From<json::Scalar<'a>> for Flex<'a> {
-    fn from(v: json::Scalar<'a>) -> Self {
-        match v {
-            json::Scalar::Str(s) => Flex::Text(s),
-            json::Scalar::Int(i) => Flex::Int(i),
-            json::Scalar::Float(f) => Flex::Float(f),
-            json::Scalar::Bool(b) => Flex::Text(Cow::Borrowed(if b { "true" } else { "false" })),
-            json::Scalar::Null => Flex::Null,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn via_serde(text: &str) -> Option<WireFields<'_>> {
-        serde_json::from_str(text).ok()
-    }
-
-    /// Same values, whether borrowed or owned.
-    fn same(a: &WireFields<'_>, b: &WireFields<'_>) -> bool {
-        let norm = |w: &WireFields<'_>| {
-            format!("{w:?}")
-                .replace("Owned(", "")
-                .replace("Borrowed(", "")
-        };
-        norm(a) == norm(b)
-    }
-
-    #[test]
-    fn fast_path_agrees_with_serde_on_samples() {
-        for text in [
-            r#"{"status":1,"message":"Th\u00e0nh c\u00f4ng","request_id":"989876","declared_value":50000,"value":50000,"amount":25000,"code":"314688440422676","serial":"10003395125761","telco":"VIETTEL","trans_id":54180,"callback_sign":"17b118fe86852c52ea126c9537617f6d"}"#,
-            "{\n  \"trans_id\": 8,\n  \"value\": null,\n  \"amount\": -3.5e2, \"x\": true\n}",
-            "{}",
-            r#"{"message":"a\"b\\c\/d"}"#,
-            r#"{"x":[1,{"y":null}],"status":99}"#,
-        ] {
-            let fast = scan_flat_object(text).unwrap_or_else(|| panic!("fast path refused {text}"));
-            assert!(same(&fast, &via_serde(text).unwrap()), "{text}");
-        }
-        for text in [
-            r#"{"amount":1,"amount":2}"#,
-            r#"{"amount":[1]}"#,
-            r#"{"amount":01}"#,
-            r#"{"a":1} x"#,
-            r#"{"a":1.}"#,
-            "{\"a\":\"\u{1}\"}",
-        ] {
-            assert!(scan_flat_object(text).is_none(), "{text}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn fast_path_never_panics_and_never_accepts_more_than_serde(text in "\\PC{0,120}") {
-            if let Some(fast) = scan_flat_object(&text) {
-                let slow = via_serde(&text);
-                proptest::prop_assert!(slow.is_some(), "fast path accepted what serde refuses: {}", text);
-                proptest::prop_assert!(same(&fast, &slow.unwrap()), "{}", text);
-            }
-        }
-
-        #[test]
-        fn fast_path_agrees_on_generated_objects(
-            status in proptest::prelude::any::<i64>(),
-            amount in proptest::prelude::any::<f64>(),
-            message in "\\PC{0,20}",
-            code in "[0-9a-z\"\\\\/]{0,10}",
-        ) {
-            let text = serde_json::json!({"status": status, "amount": amount, "message": message, "code": code, "value": null}).to_string();
-            let fast = scan_flat_object(&text);
-            proptest::prop_assert!(fast.is_some(), "{}", text);
-            proptest::prop_assert!(same(&fast.unwrap(), &via_serde(&text).unwrap()), "{}", text);
-        }
-    }
 
     #[test]
     fn form_encoding_is_percent_encoded_in_order() {

@@ -208,6 +208,8 @@ pub struct HttpRequest {
     pub idempotent: bool,
     /// For a request that is not idempotent: its reference and how to reconcile it.
     pub reconcile: Option<Reconcile>,
+    /// Why a header given to [`HttpRequest::header`] was refused (reported when sent).
+    invalid_header: Option<String>,
     /// Provider id, for the tracing span.
     pub provider: &'static str,
     /// Operation name, for the tracing span.
@@ -225,6 +227,7 @@ impl HttpRequest {
             body: body.into(),
             idempotent: false,
             reconcile: None,
+            invalid_header: None,
             provider: "unknown",
             operation: "unknown",
         }
@@ -250,39 +253,21 @@ impl HttpRequest {
         }
     }
 
-    /// Add a header. Invalid values are refused as input errors.
-    pub fn header(mut self, name: HeaderName, value: &str) -> Result<Self> {
-        let v = HeaderValue::from_str(value)
-            .map_err(|_| Error::Input(format!("invalid value for header {name}")))?;
-        self.headers.push((name, v));
-        Ok(self)
-    }
-
-    /// Add a header whose value was built for it (validated, not copied).
-    pub fn owned_header(mut self, name: HeaderName, value: String) -> Result<Self> {
-        let v = HeaderValue::from_maybe_shared(Bytes::from(value))
-            .map_err(|_| Error::Input(format!("invalid value for header {name}")))?;
-        self.headers.push((name, v));
-        Ok(self)
-    }
-
-    /// Add a header whose value is built already.
+    /// Add a header: a name and a value of any type `http` converts (`&str`, `String`,
+    /// `HeaderName`/`HeaderValue`, a `&'static str` constant). As in reqwest, an invalid
+    /// name or value is reported when the request is sent ([`Error::Input`], nothing sent).
     #[must_use]
-    pub fn header_value(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    /// Add a header whose value is a constant (no validation or copy at run time).
-    #[must_use]
-    pub fn static_header(mut self, name: HeaderName, value: &'static str) -> Self {
-        // `from_static` panics on what `from_str` refuses: check first (visible ASCII, space
-        // and tab), and drop an invalid constant rather than panic.
-        if value
-            .bytes()
-            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
-        {
-            self.headers.push((name, HeaderValue::from_static(value)));
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => self.headers.push((name, value)),
+            (Ok(name), Err(_)) => {
+                self.invalid_header = Some(format!("invalid value for header {name}"));
+            }
+            (Err(_), _) => self.invalid_header = Some("invalid header name".into()),
         }
         self
     }
@@ -327,14 +312,14 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
-    exchange: Exchange,
+    exchange: Arc<Exchange>,
 }
 
-/// What a response was the answer to.
-#[derive(Debug, Clone)]
+/// What a response was the answer to (shared by a call's attempts and its answer).
+#[derive(Debug)]
 struct Exchange {
-    /// `scheme://host:port` of the URL the request was sent to.
-    origin: String,
+    /// The URL the request was sent to.
+    url: reqwest::Url,
     provider: &'static str,
     operation: &'static str,
     /// `Some` for a request that must not be repeated.
@@ -342,13 +327,15 @@ struct Exchange {
 }
 
 impl Exchange {
-    fn of(request: &HttpRequest, url: &reqwest::Url) -> Self {
+    /// The exchange of `request` (its reconciliation advice taken) to `url`.
+    fn of(request: &mut HttpRequest, url: reqwest::Url) -> Self {
+        let reconcile = request.reconcile.take();
         Self {
-            origin: origin_of(url),
+            url,
             provider: request.provider,
             operation: request.operation,
             reconcile: (!request.idempotent).then(|| {
-                request.reconcile.clone().unwrap_or(Reconcile {
+                reconcile.unwrap_or(Reconcile {
                     reference: String::new(),
                     advice: DEFAULT_ADVICE,
                 })
@@ -356,11 +343,13 @@ impl Exchange {
         }
     }
 
-    /// `host:port`, for messages.
-    fn host(&self) -> &str {
-        self.origin
-            .split_once("://")
-            .map_or(self.origin.as_str(), |(_, h)| h)
+    /// `host:port`, for messages (built only when one is written).
+    fn host(&self) -> String {
+        format!(
+            "{}:{}",
+            self.url.host_str().unwrap_or_default(),
+            self.url.port_or_known_default().unwrap_or_default()
+        )
     }
 
     /// The error of a request that may have been written and whose answer is unknown:
@@ -380,14 +369,12 @@ impl Exchange {
     }
 }
 
-/// `scheme://host:port` of a URL (the port spelled out even when it is the default).
-fn origin_of(url: &reqwest::Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or_default()
-    )
+/// Whether two URLs have one origin: scheme, host and port (a default port spelled out or
+/// not is the same port).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Provider text made safe to show: control characters escaped, at most `max` characters.
@@ -504,7 +491,7 @@ impl HttpResponse {
     /// host and port): the evidence an unsigned callback is confirmed with.
     #[must_use]
     pub fn came_from(&self, endpoint: &Endpoint) -> bool {
-        self.exchange.origin == origin_of(&endpoint.0)
+        same_origin(&self.exchange.url, &endpoint.0)
     }
 
     /// The body as UTF-8 text.
@@ -553,7 +540,7 @@ impl HttpTransport {
                 let same = attempt
                     .previous()
                     .first()
-                    .is_some_and(|first| origin_of(first) == origin_of(attempt.url()));
+                    .is_some_and(|first| same_origin(first, attempt.url()));
                 if !same {
                     attempt.stop()
                 } else if attempt.previous().len() > 5 {
@@ -590,10 +577,13 @@ impl HttpTransport {
 
     /// Send a request, retrying it only if it is idempotent (see module docs), within one
     /// deadline ([`HttpConfig::timeout`]) for all its attempts.
-    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let url = match &request.url {
-            RequestUrl::Endpoint(Endpoint(url)) => url.clone(),
-            RequestUrl::Text(text) => reqwest::Url::parse(text)
+    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse> {
+        if let Some(problem) = request.invalid_header.take() {
+            return Err(Error::Input(problem));
+        }
+        let url = match std::mem::replace(&mut request.url, RequestUrl::Text(String::new())) {
+            RequestUrl::Endpoint(Endpoint(url)) => url,
+            RequestUrl::Text(text) => reqwest::Url::parse(&text)
                 .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?,
         };
         let span = tracing::info_span!(
@@ -610,7 +600,7 @@ impl HttpTransport {
 
     async fn send_with_retry(
         &self,
-        request: HttpRequest,
+        mut request: HttpRequest,
         url: reqwest::Url,
     ) -> Result<HttpResponse> {
         let config = &self.inner.config;
@@ -621,14 +611,11 @@ impl HttpTransport {
         };
         let started = Instant::now();
         let deadline = started + config.timeout;
-        let exchange = Exchange::of(&request, &url);
+        let exchange = Arc::new(Exchange::of(&mut request, url));
         let mut attempt = 1;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let outcome = self
-                .attempt(&request, url.clone(), &exchange, left)
-                .instrument(tracing::debug_span!("attempt", n = attempt))
-                .await;
+            let outcome = self.attempt(&request, &exchange, left).await;
             let retry_wanted = attempt < max_attempts
                 && match &outcome {
                     Ok(resp) => matches!(resp.status, 429 | 502 | 503 | 504),
@@ -654,7 +641,7 @@ impl HttpTransport {
                 return outcome;
             }
             if let Err(e) = &outcome {
-                tracing::debug!(error = %e, delay_ms = delay.as_millis(), "retrying idempotent request");
+                tracing::debug!(attempt, error = %e, delay_ms = delay.as_millis(), "retrying idempotent request");
             }
             tokio::time::sleep(delay).await;
             attempt += 1;
@@ -665,8 +652,7 @@ impl HttpTransport {
     async fn attempt(
         &self,
         request: &HttpRequest,
-        url: reqwest::Url,
-        exchange: &Exchange,
+        exchange: &Arc<Exchange>,
         left: Duration,
     ) -> Result<HttpResponse> {
         let budget = self.inner.config.timeout;
@@ -676,7 +662,7 @@ impl HttpTransport {
         let mut builder = self
             .inner
             .client
-            .request(request.method.clone(), url)
+            .request(request.method.clone(), exchange.url.clone())
             .timeout(left)
             .body(request.body.clone());
         for (name, value) in &request.headers {
@@ -747,7 +733,7 @@ impl HttpTransport {
             status,
             headers: std::mem::take(response.headers_mut()),
             body: first.unwrap_or_else(|| joined.freeze()),
-            exchange: exchange.clone(),
+            exchange: Arc::clone(exchange),
         })
     }
 
@@ -819,13 +805,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn static_headers_are_kept_unless_invalid() {
+    fn headers_of_any_form_and_invalid_ones_reported_when_sent() {
         let r = HttpRequest::get("http://h/")
-            .static_header(http::header::ACCEPT, "application/json")
-            .static_header(http::header::CONTENT_TYPE, "bad\nvalue");
-        assert_eq!(r.headers.len(), 1);
+            .header(http::header::ACCEPT, "application/json")
+            .header("x-owned", String::from("v"))
+            .header(SOAP, HeaderValue::from_static("\"a\""));
+        assert_eq!(r.headers.len(), 3);
         assert_eq!(r.headers[0].1, "application/json");
+        assert!(r.invalid_header.is_none());
+        let bad = HttpRequest::get("http://h/").header(http::header::CONTENT_TYPE, "bad\nvalue");
+        assert!(bad.headers.is_empty());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let t = HttpTransport::with_defaults().unwrap();
+        assert!(
+            matches!(rt.block_on(t.send(bad)), Err(Error::Input(m)) if m.contains("content-type"))
+        );
     }
+
+    const SOAP: HeaderName = HeaderName::from_static("soapaction");
 
     #[test]
     fn endpoints_must_be_http_urls() {
@@ -886,12 +886,12 @@ mod tests {
             status: 500,
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"<html><body>Internal Server Error</body></html>"),
-            exchange: Exchange::of(
-                &HttpRequest::post("http://gateway.example/x", "")
+            exchange: Arc::new(Exchange::of(
+                &mut HttpRequest::post("http://gateway.example/x", "")
                     .idempotent(idempotent)
                     .operation("p", "op"),
-                &url,
-            ),
+                url.clone(),
+            )),
         };
         // A 5xx to a request that must not be repeated: the provider may have acted.
         let unknown = answer(false).into_success().unwrap_err();

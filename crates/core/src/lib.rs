@@ -10,7 +10,6 @@
 //!   tracing and a retry policy that only retries idempotent requests;
 //! - [`soap`]: SOAP 1.1 / 1.2 envelopes around yaserde payloads, Fault decoding, rpc/encoded
 //!   values and the direct codec generated rpc/encoded types implement ([`soap::call_rpc`]);
-//! - [`json`]: a strict in-place JSON scanner for callback hot paths (serde stays the fallback);
 //! - [`signature`]: md5 / sha512 / HMAC-SHA512 hex and constant-time verification;
 //! - [`notification`]: raw callbacks and the [`Verified`] typestate;
 //! - [`seen`]: the idempotency hook for callbacks;
@@ -36,10 +35,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod bytes;
 pub mod error;
 pub mod http;
-pub mod json;
 pub mod limits;
 pub mod money;
 pub mod notification;

@@ -19,7 +19,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
 
 use http::HeaderName;
 use yaserde::{YaDeserialize, YaSerialize};
@@ -162,6 +161,46 @@ impl SoapVersion {
     }
 }
 
+/// A SOAP operation's action, with the header values a request carries for it built when
+/// compiled (generated code declares one constant per WSDL operation): `SOAPAction` for SOAP
+/// 1.1, the `action` parameter of the `Content-Type` for SOAP 1.2. Nothing about the action
+/// is formatted, quoted or validated per call.
+#[derive(Debug, Clone)]
+pub struct Action {
+    name: &'static str,
+    soap11: http::HeaderValue,
+    soap12_content_type: http::HeaderValue,
+}
+
+impl Action {
+    /// `name`, its quoted form and its SOAP 1.2 content type (the generator writes all three;
+    /// an invalid header value fails the build, not a request).
+    #[must_use]
+    pub const fn new(
+        name: &'static str,
+        quoted: &'static str,
+        soap12_content_type: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            soap11: http::HeaderValue::from_static(quoted),
+            soap12_content_type: http::HeaderValue::from_static(soap12_content_type),
+        }
+    }
+
+    /// The action, unquoted.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl PartialEq<&str> for Action {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
+
 /// The `Content-Type` of a SOAP 1.1 request.
 const V11_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
@@ -235,63 +274,10 @@ pub fn wrap_rpc<T: encoded::RpcElement>(style: &EnvelopeStyle, body: &T) -> Stri
 
 /// An envelope style written out once: the text before and after the body element, for
 /// clients that send many envelopes of one style.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvelopeTemplate {
     head: String,
     tail: String,
-    /// Buffers of envelopes the transport has sent and dropped, written again by
-    /// [`wrap_rpc_bytes`](Self::wrap_rpc_bytes).
-    buffers: BufferPool,
-}
-
-impl PartialEq for EnvelopeTemplate {
-    fn eq(&self, other: &Self) -> bool {
-        self.head == other.head && self.tail == other.tail
-    }
-}
-
-impl Eq for EnvelopeTemplate {}
-
-/// Envelope buffers to write again. An envelope is a little over a kilobyte: allocated per
-/// call, it is past the allocator's per-thread caches (glibc's end at 1032 bytes) and
-/// costs a trip through the main heap each time.
-#[derive(Debug, Clone, Default)]
-struct BufferPool(Arc<Mutex<Vec<String>>>);
-
-/// Buffers a pool keeps at most (more are freed): the envelopes in flight at once.
-const POOLED_BUFFERS: usize = 16;
-/// Buffers that grew past this are freed rather than kept.
-const POOLED_CAPACITY: usize = 16 * 1024;
-
-impl BufferPool {
-    fn take(&self) -> Option<String> {
-        self.0.lock().ok()?.pop()
-    }
-}
-
-/// An envelope lent to the transport; its buffer goes back to the pool when dropped.
-struct Pooled {
-    text: String,
-    pool: BufferPool,
-}
-
-impl AsRef<[u8]> for Pooled {
-    fn as_ref(&self) -> &[u8] {
-        self.text.as_bytes()
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        let mut text = std::mem::take(&mut self.text);
-        if text.capacity() <= POOLED_CAPACITY
-            && let Ok(mut buffers) = self.pool.0.lock()
-            && buffers.len() < POOLED_BUFFERS
-        {
-            text.clear();
-            buffers.push(text);
-        }
-    }
 }
 
 impl EnvelopeTemplate {
@@ -302,11 +288,7 @@ impl EnvelopeTemplate {
         write_head(style, None, &mut head);
         let mut tail = String::new();
         write_tail(style, &mut tail);
-        Self {
-            head,
-            tail,
-            buffers: BufferPool::default(),
-        }
+        Self { head, tail }
     }
 
     /// [`wrap_rpc`] with this template's style.
@@ -317,23 +299,6 @@ impl EnvelopeTemplate {
         body.encode_element(&mut out);
         out.push_str(&self.tail);
         out
-    }
-
-    /// [`wrap_rpc`](Self::wrap_rpc) as the bytes a request sends, written into a buffer of an
-    /// envelope sent before when one is free (it returns when the transport drops it).
-    #[must_use]
-    pub fn wrap_rpc_bytes<T: encoded::RpcElement>(&self, body: &T) -> bytes::Bytes {
-        let mut out = self
-            .buffers
-            .take()
-            .unwrap_or_else(|| String::with_capacity(self.head.len() + 1024 + self.tail.len()));
-        out.push_str(&self.head);
-        body.encode_element(&mut out);
-        out.push_str(&self.tail);
-        bytes::Bytes::from_owner(Pooled {
-            text: out,
-            pool: self.buffers.clone(),
-        })
     }
 }
 
@@ -572,36 +537,16 @@ impl<'a, 'i> Located<'a, 'i> {
 /// The element's name and namespace are checked first: a body of another operation (or an
 /// HTML page) is [`Error::Decode`], never an empty `T`. A Fault is [`Error::Provider`].
 pub fn decode_rpc<T: encoded::RpcElement>(text: &str) -> Result<T> {
-    decode_rpc_inner(text, None)?.map_err(Error::from)
+    decode_rpc_inner(text)?.map_err(Error::from)
 }
 
-/// [`decode_rpc`] reading past the envelope head that `heads` learned from the server's
-/// earlier answers (see [`xml::compact::Document::parse_with`]).
-pub fn decode_rpc_with<T: encoded::RpcElement>(
-    text: &str,
-    heads: &xml::compact::HeadCache,
-) -> Result<T> {
-    decode_rpc_inner(text, Some(heads))?.map_err(Error::from)
-}
-
-fn decode_rpc_inner<T: encoded::RpcElement>(
-    text: &str,
-    heads: Option<&xml::compact::HeadCache>,
-) -> Result<Result<T, SoapFault>> {
+fn decode_rpc_inner<T: encoded::RpcElement>(text: &str) -> Result<Result<T, SoapFault>> {
     // The compact reader takes the usual answer; faults, other elements, and whatever it
     // declines to read go the reference way below, which also words the errors.
-    let compact = match heads {
-        Some(heads) => xml::compact::Document::parse_with(text, heads),
-        None => xml::compact::Document::parse(text),
-    };
-    if let Some(doc) = compact {
-        let decoded = doc.root().and_then(rpc_body::<T>).map(T::decode_node);
-        if let Some(heads) = heads {
-            heads.recycle(doc);
-        }
-        if let Some(decoded) = decoded {
-            return decoded.map(Ok);
-        }
+    if let Some(doc) = xml::compact::Document::parse(text)
+        && let Some(decoded) = doc.root().and_then(rpc_body::<T>).map(T::decode_node)
+    {
+        return decoded.map(Ok);
     }
     decode_rpc_by_reference(text)
 }
@@ -694,8 +639,8 @@ pub struct SoapCall<'a> {
     pub endpoint: &'a crate::http::Endpoint,
     /// SOAP version.
     pub version: SoapVersion,
-    /// The SOAPAction / `action` value, unquoted.
-    pub action: &'a str,
+    /// The operation's action.
+    pub action: &'a Action,
     /// Provider id, for tracing.
     pub provider: &'static str,
     /// Operation name, for tracing.
@@ -707,9 +652,6 @@ pub struct SoapCall<'a> {
     pub reconcile: Option<crate::http::Reconcile>,
     /// Extra headers (e.g. a session cookie, best marked sensitive).
     pub extra_headers: Vec<(HeaderName, http::HeaderValue)>,
-    /// Where [`call_rpc`] keeps the envelope head of this server's answers, to read past it
-    /// (`None`: every answer read whole).
-    pub heads: Option<&'a xml::compact::HeadCache>,
 }
 
 /// Post an envelope and read the answer: the body is read before the status is judged, so a
@@ -744,58 +686,25 @@ pub async fn call_rpc_answered<T: encoded::RpcElement>(
     call: SoapCall<'_>,
     envelope: impl Into<bytes::Bytes>,
 ) -> Result<(T, crate::http::HttpResponse)> {
-    let heads = call.heads;
-    exchange(transport, call, envelope.into(), move |text| {
-        decode_rpc_inner::<T>(text, heads)
-    })
-    .await
+    exchange(transport, call, envelope.into(), decode_rpc_inner::<T>).await
 }
 
-/// The HTTP request of a SOAP call.
-fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> Result<HttpRequest> {
+/// The HTTP request of a SOAP call: its two headers are the action's constants.
+fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> HttpRequest {
     let mut request = HttpRequest::post(call.endpoint, envelope)
         .idempotent(call.idempotent)
         .operation(call.provider, call.operation);
     request.reconcile = call.reconcile;
-    // The caller's headers' vector is reused (one allocation fewer per call).
     request.headers = call.extra_headers;
-    request.headers.reserve(2);
-    // What `request_headers` lists, without copying the values.
-    if call.version == SoapVersion::V11 {
-        return Ok(request
-            .header_value(http::header::CONTENT_TYPE, V11_CONTENT_TYPE_VALUE)
-            .header_value(SOAP_ACTION, soap_action_value(call.action)?));
+    match call.version {
+        SoapVersion::V11 => request
+            .header(http::header::CONTENT_TYPE, V11_CONTENT_TYPE_VALUE)
+            .header(SOAP_ACTION, call.action.soap11.clone()),
+        SoapVersion::V12 => request.header(
+            http::header::CONTENT_TYPE,
+            call.action.soap12_content_type.clone(),
+        ),
     }
-    for (name, value) in call.version.header_pairs(call.action).into_iter().flatten() {
-        request = match value {
-            Cow::Borrowed(value) => request.static_header(name, value),
-            Cow::Owned(value) => request.owned_header(name, value)?,
-        };
-    }
-    Ok(request)
-}
-
-/// The `SOAPAction` header value of `action` (quoted), built once per action and shared
-/// afterwards: a client calls a handful of actions over and over.
-fn soap_action_value(action: &str) -> Result<http::HeaderValue> {
-    /// Actions remembered at most (a program calls a bounded set; beyond it, built per call).
-    const REMEMBERED: usize = 64;
-    static VALUES: std::sync::RwLock<Vec<(Box<str>, http::HeaderValue)>> =
-        std::sync::RwLock::new(Vec::new());
-    if let Ok(values) = VALUES.read()
-        && let Some((_, value)) = values.iter().find(|(a, _)| **a == *action)
-    {
-        return Ok(value.clone());
-    }
-    let value = http::HeaderValue::from_maybe_shared(bytes::Bytes::from(quoted(action)))
-        .map_err(|_| Error::Input("invalid value for header soapaction".into()))?;
-    if let Ok(mut values) = VALUES.write()
-        && values.len() < REMEMBERED
-        && !values.iter().any(|(a, _)| **a == *action)
-    {
-        values.push((action.into(), value.clone()));
-    }
-    Ok(value)
 }
 
 /// Send the call and read the answer. The request is built inside, so the future holds the
@@ -806,7 +715,7 @@ async fn exchange<T>(
     envelope: bytes::Bytes,
     read: impl FnOnce(&str) -> Result<Result<T, SoapFault>>,
 ) -> Result<(T, crate::http::HttpResponse)> {
-    let response = transport.send(request(call, envelope)?).await?;
+    let response = transport.send(request(call, envelope)).await?;
     let parsed = response.text().and_then(read);
     match parsed {
         Ok(Err(fault)) => Err(fault.into()),
@@ -844,6 +753,8 @@ fn answer_error(response: &crate::http::HttpResponse, decode: Error) -> Error {
     }
 }
 
+// The codegen runtime (see `xml::compact`): public for generated code, out of the docs.
+#[doc(hidden)]
 pub mod encoded;
 
 #[cfg(test)]
@@ -908,43 +819,51 @@ mod tests {
     }
 
     #[test]
-    fn pooled_envelopes_read_as_written_and_their_buffers_come_back() {
-        let template = EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", "urn:p"));
-        let expected = template.wrap_rpc(&Ping);
-        let first = template.wrap_rpc_bytes(&Ping);
-        assert_eq!(first, expected.as_bytes());
-        let shared = first.clone();
-        drop(first);
-        assert!(template.buffers.0.lock().unwrap().is_empty(), "still lent");
-        drop(shared);
-        let pointer = {
-            let buffers = template.buffers.0.lock().unwrap();
-            assert_eq!(buffers.len(), 1);
-            assert!(buffers[0].is_empty());
-            buffers[0].as_ptr()
-        };
-        let second = template.wrap_rpc_bytes(&Ping);
-        assert_eq!(second, expected.as_bytes());
-        assert_eq!(second.as_ptr(), pointer, "the buffer is written again");
-        // A clone of the template shares the pool.
-        drop(second);
-        assert!(template.clone().buffers.take().is_some());
+    fn templates_write_what_wrap_rpc_writes() {
+        let style = EnvelopeStyle::rpc_encoded("ns1", "urn:p");
+        assert_eq!(
+            EnvelopeTemplate::new(&style).wrap_rpc(&Ping),
+            wrap_rpc(&style, &Ping)
+        );
     }
 
+    /// What the generator writes for an operation: the headers of both versions are constants.
+    const PING: Action = Action::new(
+        "urn:test#ping",
+        "\"urn:test#ping\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:test#ping\"",
+    );
+
     #[test]
-    fn soap_action_values_are_quoted_and_built_once() {
-        let first = soap_action_value("urn:test#once").unwrap();
-        assert_eq!(first, "\"urn:test#once\"");
-        let again = soap_action_value("urn:test#once").unwrap();
+    fn actions_carry_their_header_values() {
+        let endpoint = crate::http::Endpoint::parse("http://h/").unwrap();
+        let ping = PING;
+        let call = |version| SoapCall {
+            endpoint: &endpoint,
+            version,
+            action: &ping,
+            provider: "p",
+            operation: "ping",
+            idempotent: true,
+            reconcile: None,
+            extra_headers: Vec::new(),
+        };
+        let v11 = request(call(SoapVersion::V11), "x");
+        let header = |r: &HttpRequest, n: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(header(&v11, "soapaction").unwrap(), "\"urn:test#ping\"");
+        assert_eq!(header(&v11, "content-type").unwrap(), V11_CONTENT_TYPE);
+        let v12 = request(call(SoapVersion::V12), "x");
+        assert!(header(&v12, "soapaction").is_none());
         assert_eq!(
-            first.as_bytes().as_ptr(),
-            again.as_bytes().as_ptr(),
-            "shared"
+            header(&v12, "content-type").unwrap(),
+            SoapVersion::V12.content_type(PING.name())
         );
-        assert!(matches!(
-            soap_action_value("bad\naction"),
-            Err(Error::Input(_))
-        ));
+        assert!(PING == "urn:test#ping");
     }
 
     #[test]

@@ -14,10 +14,27 @@ use std::time::{Duration, Instant};
 
 use paybridge_core::Error;
 use paybridge_core::http::{Endpoint, HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
-use paybridge_core::soap::{self, SoapCall, SoapVersion};
+use paybridge_core::soap::{self, Action, SoapCall, SoapVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Actions as the generator declares them.
+const A: Action = Action::new(
+    "urn:a",
+    "\"urn:a\"",
+    "application/soap+xml; charset=utf-8; action=\"urn:a\"",
+);
+const CALL_TO_PARTNER: Action = Action::new(
+    "PayooBPGAdapter/CallToPartner",
+    "\"PayooBPGAdapter/CallToPartner\"",
+    "application/soap+xml; charset=utf-8; action=\"PayooBPGAdapter/CallToPartner\"",
+);
+const IPN_EVENT_RAISED: Action = Action::new(
+    "http://tempuri.org/IPNEventRaised",
+    "\"http://tempuri.org/IPNEventRaised\"",
+    "application/soap+xml; charset=utf-8; action=\"http://tempuri.org/IPNEventRaised\"",
+);
 
 fn transport(timeout: Duration, max_body: usize) -> HttpTransport {
     HttpTransport::new(HttpConfig {
@@ -89,13 +106,12 @@ async fn html_500_is_a_transport_error_carrying_the_status() {
     let call = SoapCall {
         endpoint: &Endpoint::parse(&server.uri()).unwrap(),
         version: SoapVersion::V11,
-        action: "urn:a",
+        action: &A,
         provider: "test",
         operation: "op",
         idempotent: true,
         reconcile: None,
         extra_headers: vec![],
-        heads: None,
     };
     let err = soap::call(&t, call.clone(), "<x/>".into())
         .await
@@ -152,13 +168,12 @@ async fn soap_fault_with_http_500_is_a_provider_error() {
     let call = SoapCall {
         endpoint: &url,
         version: SoapVersion::V11,
-        action: "PayooBPGAdapter/CallToPartner",
+        action: &CALL_TO_PARTNER,
         provider: "payoo",
         operation: "CallToPartner",
         idempotent: true,
         reconcile: None,
         extra_headers: vec![],
-        heads: None,
     };
     let err = soap::call(
         &transport(Duration::from_secs(5), 1 << 20),
@@ -194,13 +209,12 @@ async fn soap12_request_carries_action_in_content_type() {
     let call = SoapCall {
         endpoint: &uri,
         version: SoapVersion::V12,
-        action: "http://tempuri.org/IPNEventRaised",
+        action: &IPN_EVENT_RAISED,
         provider: "linkifier",
         operation: "IPNEventRaised",
         idempotent: false,
         reconcile: None,
         extra_headers: vec![],
-        heads: None,
     };
     let env = soap::call(
         &transport(Duration::from_secs(5), 1 << 20),

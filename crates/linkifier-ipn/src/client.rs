@@ -121,7 +121,7 @@ impl IpnSender {
         let call = SoapCall {
             endpoint: &self.endpoint,
             version: self.version,
-            action: wire::IPN_EVENT_RAISED_ACTION,
+            action: &wire::IPN_EVENT_RAISED_ACTION,
             provider: PROVIDER_ID,
             operation: "IPNEventRaised",
             idempotent: false,
@@ -130,7 +130,6 @@ impl IpnSender {
                 advice: SEND_ADVICE,
             }),
             extra_headers: Vec::new(),
-            heads: None,
         };
         let raw = soap::call(&self.transport, call, envelope).await?;
         paybridge_core::xml::expect_root(&raw.body, Some(NAMESPACE), "IPNEventRaisedResponse")?;

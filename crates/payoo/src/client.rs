@@ -279,7 +279,7 @@ impl Client {
         let call = SoapCall {
             endpoint: &self.endpoint,
             version: self.version,
-            action: CALL_TO_PARTNER_ACTION,
+            action: &CALL_TO_PARTNER_ACTION,
             provider: PROVIDER_ID,
             operation: "CallToPartner",
             idempotent,
@@ -288,7 +288,6 @@ impl Client {
                 advice: reconcile_advice(api_name),
             }),
             extra_headers: Vec::new(),
-            heads: None,
         };
         let raw = soap::call(&self.transport, call, envelope).await?;
         parse_result(&raw.body, self.credentials.checksum_key.expose_secret())

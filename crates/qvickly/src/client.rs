@@ -174,8 +174,8 @@ impl ForwardClient {
     ) -> Result<IpnCallBackResponse, QvicklyError> {
         let body = paybridge_core::soap::to_fragment(dto)?;
         let request = HttpRequest::post(&self.endpoint, body)
-            .header(http::header::CONTENT_TYPE, "application/xml")?
-            .header(http::header::ACCEPT, "application/xml")?
+            .header(http::header::CONTENT_TYPE, "application/xml")
+            .header(http::header::ACCEPT, "application/xml")
             .operation(PROVIDER_ID, "ipncallback")
             .reconcile(
                 dto.data

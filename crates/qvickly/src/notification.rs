@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use paybridge_core::notification::Unverified;
 use paybridge_core::signature::HmacSha512Key;
-use paybridge_core::{RawNotification, SeenStore, Verified, json};
+use paybridge_core::{RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -160,19 +160,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-impl<'a> From<Option<json::Scalar<'a>>> for Scalar<'a> {
-    /// The same text serde's visitor above produces for each kind of value.
-    fn from(v: Option<json::Scalar<'a>>) -> Self {
-        Scalar(match v {
-            None | Some(json::Scalar::Null) => None,
-            Some(json::Scalar::Str(s)) => Some(s),
-            Some(json::Scalar::Int(i)) => Some(Cow::Owned(i.to_string())),
-            Some(json::Scalar::Float(f)) => Some(Cow::Owned(f.to_string())),
-            Some(json::Scalar::Bool(b)) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
-        })
     }
 }
 
@@ -321,14 +308,10 @@ impl CallbackVerifier {
 }
 
 fn parse_json(text: &str) -> Result<Parsed<'_>, QvicklyError> {
-    let (credentials, data, signed) = if let Some(fast) = scan_json(text) {
-        fast
-    } else {
-        // Everything the one-pass scanner does not take, and every error message.
-        let body: JsonBody<'_> = decode("JSON callback", text)?;
-        let data: RawData<'_> = decode("data", body.data.get())?;
-        (body.credentials, data, body.data.get())
-    };
+    // serde with borrowed fields, and `data` kept as its exact bytes (what is signed).
+    let body: JsonBody<'_> = decode("JSON callback", text)?;
+    let data: RawData<'_> = decode("data", body.data.get())?;
+    let (credentials, signed) = (body.credentials, body.data.get());
     Ok(Parsed {
         hash: required_hash(credentials.hash)?,
         test: credentials.test.truthy(),
@@ -336,42 +319,6 @@ fn parse_json(text: &str) -> Result<Parsed<'_>, QvicklyError> {
         fields: data.owned(),
         signed: signed.to_owned(),
     })
-}
-
-/// The JSON body in one pass: credentials' and data's scalars, and the exact bytes of the
-/// `data` value. `None` (serde decides) for whatever it does not take: a key twice, a known
-/// field that is not a scalar, invalid JSON. Whatever it accepts, serde reads the same
-/// (property-tested).
-fn scan_json(text: &str) -> Option<(Credentials<'_>, RawData<'_>, &str)> {
-    let mut credentials: Option<Credentials<'_>> = None;
-    let mut data: Option<(RawData<'_>, &str)> = None;
-    json::scan_document(text, |key, at| match key {
-        "credentials" if credentials.is_none() => {
-            let ([hash, id, is_test], end) = json::scan_fields(text, at, ["hash", "id", "test"])?;
-            credentials = Some(Credentials {
-                hash: hash.into(),
-                id: id.into(),
-                test: is_test.into(),
-            });
-            Some(end)
-        }
-        "data" if data.is_none() => {
-            let ([number, status, orderid, url], end) =
-                json::scan_fields(text, at, ["number", "status", "orderid", "url"])?;
-            let fields = RawData {
-                number: number.into(),
-                status: status.into(),
-                orderid: orderid.into(),
-                url: url.into(),
-            };
-            data = Some((fields, text.get(at..end)?));
-            Some(end)
-        }
-        "credentials" | "data" => None,
-        _ => json::skip_value(text, at),
-    })?;
-    let (data, signed) = data?;
-    Some((credentials?, data, signed))
 }
 
 fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
@@ -483,79 +430,4 @@ pub async fn deduplicate(
         callback,
         duplicate: !fresh,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What the serde path reads: credentials' three scalars, data's four, data's bytes.
-    fn via_serde(text: &str) -> Option<(Vec<Option<String>>, String)> {
-        let body: JsonBody<'_> = serde_json::from_str(text).ok()?;
-        let data: RawData<'_> = serde_json::from_str(body.data.get()).ok()?;
-        Some(flatten(body.credentials, data, body.data.get()))
-    }
-
-    fn via_scan(text: &str) -> Option<(Vec<Option<String>>, String)> {
-        scan_json(text).map(|(c, d, s)| flatten(c, d, s))
-    }
-
-    fn flatten(c: Credentials<'_>, d: RawData<'_>, signed: &str) -> (Vec<Option<String>>, String) {
-        let scalars = [c.hash, c.id, c.test, d.number, d.status, d.orderid, d.url];
-        (
-            scalars.into_iter().map(Scalar::owned).collect(),
-            signed.to_owned(),
-        )
-    }
-
-    #[test]
-    fn scanner_takes_the_usual_shapes_and_leaves_the_rest_to_serde() {
-        let usual = r#"{"credentials":{"hash":"ab","id":"12345","version":"2.2.2","serverdata":[],"test":"1"},"data":{"number":1001,"status":"Paid","orderid":"P1","url":"https:\/\/x\/\u00e5","extra":{"a":[1,2.5,null,true]}}}"#;
-        assert_eq!(via_scan(usual), via_serde(usual));
-        assert!(via_scan(usual).is_some());
-        for refused in [
-            r#"{"credentials":{"hash":"a","hash":"b"},"data":{}}"#,
-            r#"{"credentials":{},"data":{},"data":{}}"#,
-            r#"{"credentials":{"hash":["a"]},"data":{}}"#,
-            r#"{"credentials":{},"data":"x"}"#,
-            r#"{"data":{}}"#,
-            r#"{"credentials":{},"data":{}} x"#,
-        ] {
-            assert!(via_scan(refused).is_none(), "{refused}");
-        }
-    }
-
-    proptest::proptest! {
-        /// Generated bodies (values of every JSON kind, unknown keys, PHP's escapes,
-        /// whitespace): the scanner reads exactly what serde reads, or leaves them to serde.
-        #[test]
-        fn scanner_agrees_with_serde(
-            number in proptest::prelude::any::<Option<i64>>(),
-            status in "\\PC{0,12}",
-            url in proptest::option::of("[a-z:/\\\\\"é😀 ]{0,16}"),
-            float in proptest::prelude::any::<f64>(),
-            test in proptest::prelude::any::<bool>(),
-            pretty in proptest::prelude::any::<bool>(),
-        ) {
-            let body = serde_json::json!({
-                "credentials": {"hash": "00ff", "id": 7, "test": test, "serverdata": [], "time": float},
-                "data": {"number": number, "status": status, "orderid": float, "url": url, "x": {"y": [1, "z"]}},
-            });
-            let text = if pretty {
-                serde_json::to_string_pretty(&body).unwrap_or_default()
-            } else {
-                body.to_string()
-            };
-            let fast = via_scan(&text);
-            proptest::prop_assert!(fast.is_some(), "{}", text);
-            proptest::prop_assert_eq!(fast, via_serde(&text), "{}", text);
-        }
-
-        #[test]
-        fn scanner_never_accepts_what_serde_refuses(text in r#"[{}\[\]",:0-9a-z\\ ]{0,60}"#) {
-            if let Some(fast) = via_scan(&text) {
-                proptest::prop_assert_eq!(Some(fast), via_serde(&text), "{}", text);
-            }
-        }
-    }
 }

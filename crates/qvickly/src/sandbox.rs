@@ -121,7 +121,6 @@ impl Simulator {
         for attempt in 1..=5_u32 {
             let request = HttpRequest::post(url.to_owned(), body.to_owned())
                 .header(http::header::CONTENT_TYPE, "application/json")
-                .map_err(|e| e.to_string())?
                 .operation("qvickly-sandbox", "callback");
             match self.transport.send(request).await {
                 Ok(r) if (200..300).contains(&r.status) => return Ok(attempt),

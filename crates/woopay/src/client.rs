@@ -16,7 +16,6 @@ use paybridge_core::soap::encoded::{
     EncBool, EncDecimal, EncInt, EncString, EncodingStyle, RpcElement, XsiType,
 };
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
-use paybridge_core::xml::compact::HeadCache;
 use paybridge_core::{Currency, Money};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -232,8 +231,6 @@ struct Inner {
     transport: HttpTransport,
     /// PHP SoapServer's envelope style, written out once.
     envelope: EnvelopeTemplate,
-    /// The envelope head of the server's answers, read once.
-    heads: HeadCache,
     /// The current session (held only to read or replace it, never across an await).
     session: std::sync::Mutex<Option<Session>>,
     /// Held while logging in, so that concurrent callers wait for one login; it keeps how
@@ -396,7 +393,7 @@ rpc_answer!(
 /// out what it did when its outcome is unknown.
 struct Op {
     name: &'static str,
-    action: &'static str,
+    action: soap::Action,
     advice: Option<&'static str>,
 }
 
@@ -463,7 +460,6 @@ impl Client {
                 endpoint,
                 transport,
                 envelope: EnvelopeTemplate::new(&EnvelopeStyle::rpc_encoded("ns1", NAMESPACE)),
-                heads: HeadCache::default(),
                 session: std::sync::Mutex::new(None),
                 login: tokio::sync::Mutex::new(LastLogin::default()),
                 generation: AtomicU64::new(0),
@@ -487,7 +483,7 @@ impl Client {
 
     /// The request envelope of an operation.
     fn envelope(&self, request: &impl RpcElement) -> Bytes {
-        self.inner.envelope.wrap_rpc_bytes(request)
+        Bytes::from(self.inner.envelope.wrap_rpc(request))
     }
 
     /// Post one operation and decode its answer (split by [`Self::answer`]); the HTTP answer
@@ -506,7 +502,7 @@ impl Client {
         let call = SoapCall {
             endpoint: &self.inner.endpoint,
             version: SoapVersion::V11,
-            action: op.action,
+            action: &op.action,
             provider: PROVIDER_ID,
             operation: op.name,
             idempotent: op.advice.is_none(),
@@ -515,7 +511,6 @@ impl Client {
                 advice,
             }),
             extra_headers,
-            heads: Some(&self.inner.heads),
         };
         soap::call_rpc_answered(&self.inner.transport, call, envelope).await
     }

@@ -110,8 +110,7 @@ pub(crate) async fn demo(base_url: &str, log: &mut FlowLog) -> Result<(), String
             format!("{base_url}{}", sandbox::SEND_PATH),
             spec.to_string(),
         )
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .map_err(|e| e.to_string())?;
+        .header(http::header::CONTENT_TYPE, "application/json");
         transport
             .send(request)
             .await

@@ -136,8 +136,7 @@ async fn demo_steps(
         format!("{base_url}{}", sandbox::SEND_PATH),
         spec.to_string(),
     )
-    .header(http::header::CONTENT_TYPE, "application/json")
-    .map_err(|e| e.to_string())?;
+    .header(http::header::CONTENT_TYPE, "application/json");
     transport
         .send(request)
         .await

@@ -4,7 +4,11 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 /// SOAPAction of `IPNEventRaised` (document/literal, SOAP 1.1 and 1.2; input `IPNEventRaised`, output `IPNEventRaisedResponse`).
-pub const IPN_EVENT_RAISED_ACTION: &str = "http://tempuri.org/IPNEventRaised";
+pub const IPN_EVENT_RAISED_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "http://tempuri.org/IPNEventRaised",
+    "\"http://tempuri.org/IPNEventRaised\"",
+    "application/soap+xml; charset=utf-8; action=\"http://tempuri.org/IPNEventRaised\"",
+);
 /// `IPNEventRaised` in `http://tempuri.org/`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(

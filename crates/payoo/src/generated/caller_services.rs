@@ -4,7 +4,11 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 /// SOAPAction of `CallToPartner` (document/literal, SOAP 1.1 and 1.2; input `CallToPartner`, output `CallToPartnerResponse`).
-pub const CALL_TO_PARTNER_ACTION: &str = "PayooBPGAdapter/CallToPartner";
+pub const CALL_TO_PARTNER_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "PayooBPGAdapter/CallToPartner",
+    "\"PayooBPGAdapter/CallToPartner\"",
+    "application/soap+xml; charset=utf-8; action=\"PayooBPGAdapter/CallToPartner\"",
+);
 /// `CallToPartner` in `PayooBPGAdapter`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(

@@ -4,25 +4,59 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 /// SOAPAction of `core_login` (rpc/encoded, SOAP 1.1; input `tns:CoreLoginRequest`, output `tns:CoreLoginResponse`).
-pub const CORE_LOGIN_ACTION: &str = "urn:XmlControllerwsdl#core_login";
+pub const CORE_LOGIN_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "urn:XmlControllerwsdl#core_login",
+    "\"urn:XmlControllerwsdl#core_login\"",
+    "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#core_login\"",
+);
 /// SOAPAction of `cash_createInvoice` (rpc/encoded, SOAP 1.1; input `tns:CashCreateInvoiceRequest`, output `tns:CashCreateInvoiceResponse`).
-pub const CASH_CREATE_INVOICE_ACTION: &str = "urn:XmlControllerwsdl#cash_createInvoice";
+pub const CASH_CREATE_INVOICE_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_createInvoice",
+        "\"urn:XmlControllerwsdl#cash_createInvoice\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_createInvoice\"",
+    );
 /// SOAPAction of `core_requestConfirmationCode` (rpc/encoded, SOAP 1.1; input `tns:CoreRequestConfirmationCodeRequest`, output `tns:CoreRequestConfirmationCodeResponse`).
-pub const CORE_REQUEST_CONFIRMATION_CODE_ACTION: &str =
-    "urn:XmlControllerwsdl#core_requestConfirmationCode";
+pub const CORE_REQUEST_CONFIRMATION_CODE_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#core_requestConfirmationCode",
+        "\"urn:XmlControllerwsdl#core_requestConfirmationCode\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#core_requestConfirmationCode\"",
+    );
 /// SOAPAction of `cash_createInvoiceExtended` (rpc/encoded, SOAP 1.1; input `tns:CashCreateInvoiceExtendedRequest`, output `tns:CashCreateInvoiceResponse`).
-pub const CASH_CREATE_INVOICE_EXTENDED_ACTION: &str =
-    "urn:XmlControllerwsdl#cash_createInvoiceExtended";
+pub const CASH_CREATE_INVOICE_EXTENDED_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_createInvoiceExtended",
+        "\"urn:XmlControllerwsdl#cash_createInvoiceExtended\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_createInvoiceExtended\"",
+    );
 /// SOAPAction of `cash_createInvoice2Extended` (rpc/encoded, SOAP 1.1; input `tns:CashCreateInvoiceExtended2Request`, output `tns:CashCreateInvoiceResponse`).
-pub const CASH_CREATE_INVOICE2_EXTENDED_ACTION: &str =
-    "urn:XmlControllerwsdl#cash_createInvoice2Extended";
+pub const CASH_CREATE_INVOICE2_EXTENDED_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_createInvoice2Extended",
+        "\"urn:XmlControllerwsdl#cash_createInvoice2Extended\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_createInvoice2Extended\"",
+    );
 /// SOAPAction of `cash_createInvoiceByService` (rpc/encoded, SOAP 1.1; input `tns:CashCreateInvoiceByServiceRequest`, output `tns:CashCreateInvoiceResponse`).
-pub const CASH_CREATE_INVOICE_BY_SERVICE_ACTION: &str =
-    "urn:XmlControllerwsdl#cash_createInvoiceByService";
+pub const CASH_CREATE_INVOICE_BY_SERVICE_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_createInvoiceByService",
+        "\"urn:XmlControllerwsdl#cash_createInvoiceByService\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_createInvoiceByService\"",
+    );
 /// SOAPAction of `cash_getBalance` (rpc/encoded, SOAP 1.1; input `tns:CashGetBalanceRequest`, output `tns:CashGetBalanceResponse`).
-pub const CASH_GET_BALANCE_ACTION: &str = "urn:XmlControllerwsdl#cash_getBalance";
+pub const CASH_GET_BALANCE_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "urn:XmlControllerwsdl#cash_getBalance",
+    "\"urn:XmlControllerwsdl#cash_getBalance\"",
+    "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getBalance\"",
+);
 /// SOAPAction of `cash_getOperationData` (rpc/encoded, SOAP 1.1; input `tns:CashGetOperationDataRequest`, output `tns:CashGetOperationDataResponse`).
-pub const CASH_GET_OPERATION_DATA_ACTION: &str = "urn:XmlControllerwsdl#cash_getOperationData";
+pub const CASH_GET_OPERATION_DATA_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getOperationData",
+        "\"urn:XmlControllerwsdl#cash_getOperationData\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationData\"",
+    );
 /// rpc request element of `core_login`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(

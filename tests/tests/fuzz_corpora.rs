@@ -12,13 +12,13 @@
 use std::path::PathBuf;
 
 fn fuzz_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
 #[test]
 fn every_corpus_and_finding_replays_without_panic() {
     let mut replayed = 0;
-    for (target, run) in paybridge_testkit::fuzz::TARGETS {
+    for (target, run) in paybridge_tests::fuzz::TARGETS {
         let mut inputs = 0;
         for folder in ["corpus", "regressions"] {
             let dir = fuzz_dir().join(folder).join(target);

@@ -8,6 +8,7 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "benchmark harness"
 )]
 

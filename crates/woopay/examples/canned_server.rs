@@ -3,7 +3,7 @@
 //! guide, HTTP/1.1 keep-alive, one thread per connection. Prints its URL, then serves until
 //! killed.
 //!
-//! `cargo run --release -p paybridge-testkit --example canned_server`
+//! `cargo run --release -p paybridge-woopay --example canned_server`
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark harness")]
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,522 @@
+//! # paybridge-ledger
+//!
+//! Durable state for payments: what a created payment needs later, and callbacks handled
+//! exactly once — in an SQLite file (feature `sqlite`, the default: one server, survives
+//! restarts) or in PostgreSQL (feature `postgres`: several replicas share one ledger).
+//!
+//! ## Exactly once, the way it can be had
+//!
+//! Providers deliver callbacks at least once and retry until acknowledged. A callback is
+//! handled exactly once when the merchant's effect is committed **before** the
+//! acknowledgement, and a retry finds that it was:
+//!
+//! 1. [`Ledger::claim`] on the callback's natural key (each provider crate declares it)
+//!    answers [`Claim::New`] with a lease, [`Claim::Done`] (a duplicate: here is what was
+//!    recorded; acknowledge again, do nothing), or [`Claim::InFlight`] (another worker holds
+//!    an unexpired lease: answer "retry later"). One atomic `INSERT … ON CONFLICT DO UPDATE`
+//!    decides, in the database, so a second process sees it too; every delivery is counted.
+//! 2. The merchant handles the verified callback.
+//! 3. [`Ledger::complete`] records the outcome (and applies it to the payment, see below);
+//!    only then is the provider acknowledged. A handler error → [`Ledger::release`], and the
+//!    provider's retry claims again. A crash → the lease expires, and a retry claims again.
+//!
+//! The lease must outlast the handler: a handler still running when its lease expired may
+//! find its [`Ledger::complete`] refused with [`LedgerError::LeaseLost`] (another worker took
+//! over), and must not acknowledge then.
+//!
+//! ## Payments
+//!
+//! [`Ledger::record_payment`] keeps what a payment needs later — provider, merchant reference
+//! (unique per provider), provider reference, status, amount and currency — and, sealed with
+//! AES-256-GCM under a key the application supplies ([`Ledger::with_seal_key`]), a secret the
+//! provider needs again (a prepaid card's code, to `check` it). Without a key, no secret is
+//! stored. Statuses only move forward ([`rank`]): a late `pending` never undoes `succeeded`.
+//! Every report is appended to the event log with who said it.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), paybridge_ledger::LedgerError> {
+//! use std::time::Duration;
+//! use paybridge_ledger::{Claim, Ledger, Outcome};
+//! use paybridge_core::PaymentStatus;
+//!
+//! let ledger = Ledger::open("sqlite://paybridge.db").await?;
+//! match ledger.claim("card-charging", "order-1:1", Duration::from_secs(30)).await? {
+//!     Claim::New(lease) => {
+//!         // ... credit the order in your own database ...
+//!         ledger.complete(&lease, &Outcome::new("order-1", PaymentStatus::Succeeded, "1")).await?;
+//!         // acknowledge now
+//!     }
+//!     Claim::Done(_) => { /* a duplicate: acknowledge again, credit nothing */ }
+//!     Claim::InFlight { .. } => { /* answer 503 with Retry-After */ }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod db;
+mod seal;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use paybridge_core::{Currency, Money, PaymentStatus};
+use secrecy::SecretString;
+
+pub use seal::SealKey;
+
+/// What can go wrong in the ledger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// The database refused or failed (connection, constraint, I/O). Answer a callback with
+    /// a 5xx: the provider retries.
+    #[error("ledger database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration of the ledger's schema failed.
+    #[error("ledger migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The lease was lost (it expired and another worker claimed the callback, or it was
+    /// completed already): do not acknowledge, the other worker will.
+    #[error("the lease on {provider} callback {key:?} was lost")]
+    LeaseLost {
+        /// Provider id.
+        provider: String,
+        /// The callback key.
+        key: String,
+    },
+    /// The URL names no backend this build has (`sqlite://…`, `postgres://…`).
+    #[error("unsupported ledger URL {0:?}: use sqlite://FILE or postgres://…")]
+    Url(String),
+    /// A sealed secret could not be sealed or opened (wrong key, tampered row).
+    #[error("sealed secret: {0}")]
+    Seal(String),
+    /// A stored value could not be read back.
+    #[error("ledger row: {0}")]
+    Row(String),
+}
+
+impl From<LedgerError> for paybridge_core::Error {
+    fn from(e: LedgerError) -> Self {
+        Self::Transport {
+            status: None,
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+/// Result with [`LedgerError`].
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// Where payments and callbacks are kept.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    db: db::Db,
+    seal: Option<SealKey>,
+}
+
+/// The answer to a [`Ledger::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First delivery (or the previous holder's lease expired or was released): handle it,
+    /// then [`Ledger::complete`] or [`Ledger::release`].
+    New(Lease),
+    /// Handled before: acknowledge again, do nothing.
+    Done(CallbackRecord),
+    /// Another worker holds an unexpired lease: ask the provider to retry later.
+    InFlight {
+        /// When that lease ends (Unix milliseconds).
+        until_ms: i64,
+    },
+}
+
+/// A claim held on one callback key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Provider id.
+    pub provider: String,
+    /// The callback's natural key.
+    pub key: String,
+    /// Until when the lease holds (Unix milliseconds).
+    pub until_ms: i64,
+    token: String,
+}
+
+/// What a handled callback said, as [`Ledger::complete`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The merchant reference of the payment.
+    pub reference: String,
+    /// Normalized status.
+    pub status: PaymentStatus,
+    /// The provider's own status code or word.
+    pub provider_status: String,
+    /// The amount the callback reported, if any.
+    pub amount: Option<Money>,
+}
+
+impl Outcome {
+    /// An outcome without an amount.
+    #[must_use]
+    pub fn new(
+        reference: impl Into<String>,
+        status: PaymentStatus,
+        provider_status: impl Into<String>,
+    ) -> Self {
+        Self {
+            reference: reference.into(),
+            status,
+            provider_status: provider_status.into(),
+            amount: None,
+        }
+    }
+
+    /// The same outcome with an amount.
+    #[must_use]
+    pub fn with_amount(mut self, amount: Money) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+}
+
+/// A callback as the ledger holds it (one row per natural key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackRecord {
+    /// Provider id.
+    pub provider: String,
+    /// The natural key.
+    pub key: String,
+    /// `true` once completed.
+    pub done: bool,
+    /// What was recorded when completed.
+    pub outcome: Option<Outcome>,
+    /// Deliveries counted (every claim, the first included).
+    pub deliveries: i64,
+    /// First delivery (Unix milliseconds).
+    pub first_received_at: i64,
+    /// Latest delivery (Unix milliseconds).
+    pub last_received_at: i64,
+}
+
+/// A payment to record when it is created.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NewPayment {
+    /// Provider id.
+    pub provider: String,
+    /// The merchant reference (unique per provider).
+    pub reference: String,
+    /// The provider's id for it, once known.
+    pub provider_reference: Option<String>,
+    /// Status right after creation.
+    pub status: PaymentStatus,
+    /// Amount and currency.
+    pub amount: Money,
+    /// A secret the provider needs again later (sealed, never stored in plain text; dropped
+    /// when the ledger has no seal key).
+    pub secret: Option<SecretString>,
+}
+
+impl NewPayment {
+    /// A payment without a provider reference or secret.
+    #[must_use]
+    pub fn new(
+        provider: impl Into<String>,
+        reference: impl Into<String>,
+        status: PaymentStatus,
+        amount: Money,
+    ) -> Self {
+        Self {
+            provider: provider.into(),
+            reference: reference.into(),
+            provider_reference: None,
+            status,
+            amount,
+            secret: None,
+        }
+    }
+
+    /// With the provider's reference.
+    #[must_use]
+    pub fn provider_reference(mut self, reference: impl Into<String>) -> Self {
+        self.provider_reference = Some(reference.into());
+        self
+    }
+
+    /// With a secret to seal.
+    #[must_use]
+    pub fn secret(mut self, secret: SecretString) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+}
+
+/// A payment as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// Provider id.
+    pub provider: String,
+    /// Merchant reference.
+    pub reference: String,
+    /// The provider's reference.
+    pub provider_reference: Option<String>,
+    /// Current status (only ever moved forward).
+    pub status: PaymentStatus,
+    /// Amount and currency.
+    pub amount: Money,
+    /// When recorded (Unix milliseconds).
+    pub created_at: i64,
+    /// Last change (Unix milliseconds).
+    pub updated_at: i64,
+}
+
+/// Who reported a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The payment was created.
+    Created,
+    /// A verified callback.
+    Callback,
+    /// A status check the merchant made.
+    StatusCheck,
+}
+
+impl Source {
+    /// The name stored in the event log.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Callback => "callback",
+            Self::StatusCheck => "status_check",
+        }
+    }
+}
+
+/// One entry of a payment's event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentEvent {
+    /// Provider id.
+    pub provider: String,
+    /// Merchant reference.
+    pub reference: String,
+    /// The status reported.
+    pub status: PaymentStatus,
+    /// The provider's own status.
+    pub provider_status: String,
+    /// Who said it.
+    pub source: String,
+    /// Whether it moved the payment's status.
+    pub applied: bool,
+    /// When (Unix milliseconds).
+    pub at: i64,
+}
+
+/// The order statuses move in: a report is applied only if it ranks higher than the
+/// payment's current status. `pending` (0) < `failed`, `cancelled` (1) < `succeeded` (2) <
+/// `reversed` (3): a late `pending` never undoes an outcome, and a refund (`reversed`)
+/// follows a success.
+#[must_use]
+pub fn rank(status: PaymentStatus) -> u8 {
+    match status {
+        PaymentStatus::Pending => 0,
+        PaymentStatus::Failed | PaymentStatus::Cancelled => 1,
+        PaymentStatus::Succeeded => 2,
+        PaymentStatus::Reversed => 3,
+    }
+}
+
+/// Unix milliseconds now.
+#[must_use]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn status_from(text: &str) -> Result<PaymentStatus> {
+    Ok(match text {
+        "pending" => PaymentStatus::Pending,
+        "succeeded" => PaymentStatus::Succeeded,
+        "failed" => PaymentStatus::Failed,
+        "cancelled" => PaymentStatus::Cancelled,
+        "reversed" => PaymentStatus::Reversed,
+        other => return Err(LedgerError::Row(format!("unknown status {other:?}"))),
+    })
+}
+
+fn money_from(amount: &str, currency: &str) -> Result<Money> {
+    let currency = Currency::from_code(currency)
+        .or_else(|_| Currency::new(currency, 4))
+        .map_err(|e| LedgerError::Row(e.to_string()))?;
+    Money::parse(amount, currency).map_err(|e| LedgerError::Row(e.to_string()))
+}
+
+impl Ledger {
+    /// Open (and migrate) the ledger at `url`: `sqlite://FILE` (created if missing; WAL
+    /// mode, 5 s busy timeout) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Self> {
+        Ok(Self {
+            db: db::Db::open(url).await?,
+            seal: None,
+        })
+    }
+
+    /// Seal secrets under `key` (AES-256-GCM). Without one, secrets are not stored.
+    #[must_use]
+    pub fn with_seal_key(mut self, key: SealKey) -> Self {
+        self.seal = Some(key);
+        self
+    }
+
+    /// Claim the callback `key` of `provider` for `lease` (see the crate docs). Counts the
+    /// delivery whatever the answer.
+    pub async fn claim(&self, provider: &str, key: &str, lease: Duration) -> Result<Claim> {
+        self.claim_at(provider, key, lease, now_ms()).await
+    }
+
+    /// [`Ledger::claim`] as if the time were `now` (Unix milliseconds): for tests of lease
+    /// expiry without waiting.
+    #[doc(hidden)]
+    pub async fn claim_at(
+        &self,
+        provider: &str,
+        key: &str,
+        lease: Duration,
+        now: i64,
+    ) -> Result<Claim> {
+        let token = format!("{:032x}", fastrand::u128(..));
+        let until = now.saturating_add(duration_ms(lease));
+        let row = self.db.claim(provider, key, &token, until, now).await?;
+        Ok(if row.done {
+            Claim::Done(row.record)
+        } else if row.lease_token.as_deref() == Some(token.as_str()) {
+            Claim::New(Lease {
+                provider: provider.to_owned(),
+                key: key.to_owned(),
+                until_ms: until,
+                token,
+            })
+        } else {
+            Claim::InFlight {
+                until_ms: row.lease_until,
+            }
+        })
+    }
+
+    /// Record what a claimed callback said and mark it done, applying its status to the
+    /// payment (when the ledger holds the payment) in the same transaction. Refused with
+    /// [`LedgerError::LeaseLost`] when the lease is no longer this one's.
+    pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<()> {
+        let done = self.db.complete(lease, outcome, now_ms()).await?;
+        if done {
+            Ok(())
+        } else {
+            Err(LedgerError::LeaseLost {
+                provider: lease.provider.clone(),
+                key: lease.key.clone(),
+            })
+        }
+    }
+
+    /// Give a claim up (the handler failed): the next delivery claims again at once.
+    pub async fn release(&self, lease: &Lease) -> Result<()> {
+        self.db.release(lease).await
+    }
+
+    /// The callback `key` of `provider`, if it was ever delivered.
+    pub async fn callback(&self, provider: &str, key: &str) -> Result<Option<CallbackRecord>> {
+        self.db.callback(provider, key).await
+    }
+
+    /// Callbacks, newest first, optionally of one provider and/or one reference.
+    pub async fn callbacks(
+        &self,
+        provider: Option<&str>,
+        reference: Option<&str>,
+    ) -> Result<Vec<CallbackRecord>> {
+        self.db.callbacks(provider, reference).await
+    }
+
+    /// Record a created payment; `false` when the provider already has this reference (the
+    /// first record is kept). Its secret is sealed when the ledger has a key.
+    pub async fn record_payment(&self, payment: &NewPayment) -> Result<bool> {
+        let sealed = match (&self.seal, &payment.secret) {
+            (Some(key), Some(secret)) => Some(key.seal(
+                secret,
+                &seal::context(&payment.provider, &payment.reference),
+            )?),
+            _ => None,
+        };
+        self.db.record_payment(payment, sealed, now_ms()).await
+    }
+
+    /// Report a status for a payment (from a callback or a status check): appended to the
+    /// event log, and applied when it moves the status forward. `Ok(true)` when applied;
+    /// `Ok(false)` when not (a lower or equal rank, or a payment the ledger does not hold).
+    pub async fn report_status(
+        &self,
+        provider: &str,
+        reference: &str,
+        status: PaymentStatus,
+        provider_status: &str,
+        source: Source,
+    ) -> Result<bool> {
+        self.db
+            .report_status(
+                provider,
+                reference,
+                status,
+                provider_status,
+                source,
+                now_ms(),
+            )
+            .await
+    }
+
+    /// One payment.
+    pub async fn payment(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>> {
+        self.db.payment(provider, reference).await
+    }
+
+    /// Payments, newest first, optionally of one provider.
+    pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRecord>> {
+        self.db.payments(provider).await
+    }
+
+    /// A payment's event log, oldest first.
+    pub async fn events(&self, provider: &str, reference: &str) -> Result<Vec<PaymentEvent>> {
+        self.db.events(provider, reference).await
+    }
+
+    /// The payment's sealed secret, opened (`None` when none was stored).
+    pub async fn secret(&self, provider: &str, reference: &str) -> Result<Option<SecretString>> {
+        let Some(sealed) = self.db.sealed(provider, reference).await? else {
+            return Ok(None);
+        };
+        let key = self
+            .seal
+            .as_ref()
+            .ok_or_else(|| LedgerError::Seal("a secret is stored but no seal key is set".into()))?;
+        key.open(&sealed, &seal::context(provider, reference))
+            .map(Some)
+    }
+
+    /// Remove completed callbacks whose last delivery is older than `horizon(provider)` —
+    /// each provider's retry horizon plus a margin: a delivery after it could no longer be
+    /// recognised as a duplicate. Returns how many were removed.
+    pub async fn purge(&self, horizon: impl Fn(&str) -> Duration) -> Result<u64> {
+        let now = now_ms();
+        let mut purged = 0;
+        for provider in self.db.callback_providers().await? {
+            let before = now.saturating_sub(duration_ms(horizon(&provider)));
+            purged += self.db.purge(&provider, before).await?;
+        }
+        Ok(purged)
+    }
+}

@@ -1,0 +1,570 @@
+//! The ledger on both backends: a real SQLite file and a real PostgreSQL (a schema of its own
+//! per test, from `PAYBRIDGE_TEST_POSTGRES`). Without that variable the PostgreSQL half of
+//! each test says it is skipped; with `PAYBRIDGE_REQUIRE_POSTGRES=1` a missing server fails.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_ledger::{Claim, Ledger, LedgerError, NewPayment, Outcome, SealKey, Source};
+use secrecy::{ExposeSecret, SecretString};
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// A name no other test run uses: process id, a counter, and the clock.
+fn unique(name: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{name}_{}_{}_{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh SQLite file for `name`.
+fn sqlite_url(name: &str) -> String {
+    let dir = std::env::temp_dir().join("paybridge-ledger-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{}.db", unique(name))).display()
+    )
+}
+
+/// A URL of a fresh PostgreSQL schema for `name`, or `None` (the test's PostgreSQL half is
+/// skipped, loudly, unless `PAYBRIDGE_REQUIRE_POSTGRES=1`).
+async fn postgres_url(name: &str) -> Option<String> {
+    let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") else {
+        assert!(
+            std::env::var("PAYBRIDGE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "PAYBRIDGE_REQUIRE_POSTGRES=1 but PAYBRIDGE_TEST_POSTGRES is not set"
+        );
+        eprintln!("skipped PostgreSQL: {name} (set PAYBRIDGE_TEST_POSTGRES to run it)");
+        return None;
+    };
+    let schema = unique(name).to_lowercase();
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at PAYBRIDGE_TEST_POSTGRES: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// The ledgers a test runs on: SQLite always, PostgreSQL when configured.
+async fn ledgers(name: &str) -> Vec<(&'static str, String, Ledger)> {
+    let mut out = Vec::new();
+    let url = sqlite_url(name);
+    out.push(("sqlite", url.clone(), Ledger::open(&url).await.unwrap()));
+    if let Some(url) = postgres_url(name).await {
+        out.push(("postgres", url.clone(), Ledger::open(&url).await.unwrap()));
+    }
+    out
+}
+
+fn vnd(n: i64) -> Money {
+    Money::new(rust_decimal::Decimal::from(n), Currency::VND).unwrap()
+}
+
+fn lease_of(claim: Claim) -> paybridge_ledger::Lease {
+    match claim {
+        Claim::New(lease) => lease,
+        other => panic!("expected a new claim, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_crashed_worker_leaves_the_callback_in_flight_until_its_lease_ends() {
+    for (backend, _, ledger) in ledgers("crash").await {
+        let now = paybridge_ledger::now_ms();
+        let first = lease_of(
+            ledger
+                .claim_at("card", "r1:1", Duration::from_secs(10), now)
+                .await
+                .unwrap(),
+        );
+        // The worker dies without completing. A retry within the lease: in flight.
+        match ledger
+            .claim_at("card", "r1:1", LEASE, now + 5_000)
+            .await
+            .unwrap()
+        {
+            Claim::InFlight { until_ms } => assert_eq!(until_ms, first.until_ms, "{backend}"),
+            other => panic!("{backend}: {other:?}"),
+        }
+        // After it: claimed anew, and processed.
+        let second = lease_of(
+            ledger
+                .claim_at("card", "r1:1", LEASE, now + 10_001)
+                .await
+                .unwrap(),
+        );
+        assert_ne!(second, first);
+        ledger
+            .complete(&second, &Outcome::new("r1", PaymentStatus::Succeeded, "1"))
+            .await
+            .unwrap();
+        // The dead worker's lease can no longer complete.
+        assert!(
+            matches!(
+                ledger
+                    .complete(&first, &Outcome::new("r1", PaymentStatus::Failed, "3"))
+                    .await,
+                Err(LedgerError::LeaseLost { .. })
+            ),
+            "{backend}"
+        );
+        match ledger.claim("card", "r1:1", LEASE).await.unwrap() {
+            Claim::Done(record) => {
+                assert_eq!(record.deliveries, 4, "{backend}");
+                let outcome = record.outcome.unwrap();
+                assert_eq!(outcome.status, PaymentStatus::Succeeded, "{backend}");
+                assert_eq!(outcome.provider_status, "1");
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_handler_failure_is_released_and_the_retry_is_processed() {
+    // The bug this crate exists for: a callback marked seen before the merchant's handler
+    // committed is never credited when the handler fails.
+    for (backend, _, ledger) in ledgers("handler_failure").await {
+        let lease = lease_of(ledger.claim("qvickly", "1001:Paid", LEASE).await.unwrap());
+        // The handler fails (database down): release, answer 5xx.
+        ledger.release(&lease).await.unwrap();
+        let record = ledger
+            .callback("qvickly", "1001:Paid")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!record.done, "{backend}: nothing is marked done");
+        // Qvickly retries: claimed again at once, handled, completed.
+        let retry = lease_of(ledger.claim("qvickly", "1001:Paid", LEASE).await.unwrap());
+        ledger
+            .complete(
+                &retry,
+                &Outcome::new("P/1", PaymentStatus::Succeeded, "Paid").with_amount(vnd(150_000)),
+            )
+            .await
+            .unwrap();
+        match ledger.claim("qvickly", "1001:Paid", LEASE).await.unwrap() {
+            Claim::Done(record) => {
+                assert_eq!(record.deliveries, 3);
+                assert_eq!(record.outcome.unwrap().amount, Some(vnd(150_000)));
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        // A released lease cannot complete either.
+        assert!(
+            ledger
+                .complete(&lease, &Outcome::new("P/1", PaymentStatus::Failed, "x"))
+                .await
+                .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn statuses_only_move_forward_and_every_report_is_logged() {
+    for (backend, _, ledger) in ledgers("monotonic").await {
+        let payment = NewPayment::new("card", "r9", PaymentStatus::Pending, vnd(50_000))
+            .provider_reference("T-1");
+        assert!(ledger.record_payment(&payment).await.unwrap());
+        assert!(
+            !ledger.record_payment(&payment).await.unwrap(),
+            "{backend}: the first record stays"
+        );
+        let report =
+            |status, word| ledger.report_status("card", "r9", status, word, Source::Callback);
+        assert!(report(PaymentStatus::Succeeded, "1").await.unwrap());
+        assert!(
+            !report(PaymentStatus::Pending, "99").await.unwrap(),
+            "{backend}: a late pending"
+        );
+        assert!(!report(PaymentStatus::Failed, "3").await.unwrap());
+        let p = ledger.payment("card", "r9").await.unwrap().unwrap();
+        assert_eq!(p.status, PaymentStatus::Succeeded, "{backend}");
+        assert_eq!(p.provider_reference.as_deref(), Some("T-1"));
+        assert_eq!(p.amount, vnd(50_000));
+        assert!(report(PaymentStatus::Reversed, "refund").await.unwrap());
+        let events = ledger.events("card", "r9").await.unwrap();
+        let seen: Vec<(PaymentStatus, bool, &str)> = events
+            .iter()
+            .map(|e| (e.status, e.applied, e.source.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (PaymentStatus::Pending, true, "created"),
+                (PaymentStatus::Succeeded, true, "callback"),
+                (PaymentStatus::Pending, false, "callback"),
+                (PaymentStatus::Failed, false, "callback"),
+                (PaymentStatus::Reversed, true, "callback"),
+            ],
+            "{backend}"
+        );
+        // A completed callback applies its status to the payment it names.
+        ledger
+            .record_payment(&NewPayment::new(
+                "card",
+                "r10",
+                PaymentStatus::Pending,
+                vnd(10_000),
+            ))
+            .await
+            .unwrap();
+        let lease = lease_of(ledger.claim("card", "r10:1", LEASE).await.unwrap());
+        ledger
+            .complete(&lease, &Outcome::new("r10", PaymentStatus::Succeeded, "1"))
+            .await
+            .unwrap();
+        let late = lease_of(ledger.claim("card", "r10:99", LEASE).await.unwrap());
+        ledger
+            .complete(&late, &Outcome::new("r10", PaymentStatus::Pending, "99"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger.payment("card", "r10").await.unwrap().unwrap().status,
+            PaymentStatus::Succeeded,
+            "{backend}: out-of-order callbacks"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reopened_ledger_keeps_payments_events_and_dedup_state() {
+    for (backend, url, ledger) in ledgers("restart").await {
+        let key = SealKey::new(&[3; 32]);
+        let ledger = ledger.with_seal_key(key.clone());
+        let card = NewPayment::new("card", "r1", PaymentStatus::Pending, vnd(50_000))
+            .secret(SecretString::from("312821445892981"));
+        ledger.record_payment(&card).await.unwrap();
+        let lease = lease_of(ledger.claim("card", "r1:1", LEASE).await.unwrap());
+        ledger
+            .complete(&lease, &Outcome::new("r1", PaymentStatus::Succeeded, "1"))
+            .await
+            .unwrap();
+        drop(ledger);
+        let reopened = Ledger::open(&url).await.unwrap().with_seal_key(key);
+        assert!(
+            matches!(
+                reopened.claim("card", "r1:1", LEASE).await.unwrap(),
+                Claim::Done(_)
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            reopened
+                .payment("card", "r1")
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            PaymentStatus::Succeeded
+        );
+        assert_eq!(reopened.events("card", "r1").await.unwrap().len(), 2);
+        // The card code comes back only through the seal key; the row never holds it plainly.
+        let code = reopened.secret("card", "r1").await.unwrap().unwrap();
+        assert_eq!(code.expose_secret(), "312821445892981");
+        let without_key = Ledger::open(&url).await.unwrap();
+        assert!(matches!(
+            without_key.secret("card", "r1").await,
+            Err(LedgerError::Seal(_))
+        ));
+        // No key, no secret stored.
+        without_key
+            .record_payment(
+                &NewPayment::new("card", "r2", PaymentStatus::Pending, vnd(10_000))
+                    .secret(SecretString::from("999")),
+            )
+            .await
+            .unwrap();
+        assert!(without_key.secret("card", "r2").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn purge_respects_each_providers_horizon() {
+    for (backend, _, ledger) in ledgers("purge").await {
+        for (provider, key) in [("qvickly", "a"), ("card", "b")] {
+            let lease = lease_of(ledger.claim(provider, key, LEASE).await.unwrap());
+            ledger
+                .complete(&lease, &Outcome::new(key, PaymentStatus::Succeeded, "ok"))
+                .await
+                .unwrap();
+        }
+        let _ = ledger.claim("card", "in-flight", LEASE).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Qvickly retries for months: nothing of it is old enough; card's horizon has passed.
+        let horizon = |p: &str| {
+            if p == "qvickly" {
+                Duration::from_hours(100 * 24)
+            } else {
+                Duration::ZERO
+            }
+        };
+        assert_eq!(ledger.purge(horizon).await.unwrap(), 1, "{backend}");
+        assert!(ledger.callback("card", "b").await.unwrap().is_none());
+        assert!(ledger.callback("qvickly", "a").await.unwrap().is_some());
+        // A callback still being handled is never purged.
+        assert!(
+            ledger
+                .callback("card", "in-flight")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+/// Deliver `keys` keys 3–5 times each in random order from `tasks` tasks on `ledger`; the
+/// handler records its effect in `effects` (a unique key: a second effect fails). Returns
+/// (deliveries, acknowledged, told to retry).
+async fn deliver(
+    url: &str,
+    ledger: Arc<Ledger>,
+    keys: usize,
+    tasks: usize,
+    seed: u64,
+) -> (usize, usize, usize) {
+    let effects = Effects::open(url).await;
+    let mut plan: Vec<usize> = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(seed);
+    for key in 0..keys {
+        for _ in 0..rng.usize(3..=5) {
+            plan.push(key);
+        }
+    }
+    rng.shuffle(&mut plan);
+    let plan = Arc::new(plan);
+    let next = Arc::new(AtomicUsize::new(0));
+    let (acked, retry) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut workers = Vec::new();
+    for _ in 0..tasks {
+        let (ledger, effects, plan, next, acked, retry) = (
+            ledger.clone(),
+            effects.clone(),
+            plan.clone(),
+            next.clone(),
+            acked.clone(),
+            retry.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&key) = plan.get(i) else { return };
+                let key = format!("k{key}");
+                match ledger.claim("card", &key, LEASE).await.unwrap() {
+                    Claim::New(lease) => {
+                        effects.apply(&key).await;
+                        ledger
+                            .complete(&lease, &Outcome::new(&key, PaymentStatus::Succeeded, "1"))
+                            .await
+                            .unwrap();
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Claim::Done(_) => {
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Claim::InFlight { .. } => {
+                        retry.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    (
+        plan.len(),
+        acked.load(Ordering::SeqCst),
+        retry.load(Ordering::SeqCst),
+    )
+}
+
+/// The merchant's side effect, in a table with a unique key: applying it twice fails.
+#[derive(Clone)]
+enum Effects {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Effects {
+    async fn open(url: &str) -> Self {
+        const DDL: &str = "CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY)";
+        if url.starts_with("sqlite") {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+            let pool = sqlx::SqlitePool::connect_with(
+                options
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap();
+            sqlx::query(DDL).execute(&pool).await.unwrap();
+            Self::Sqlite(pool)
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(DDL).execute(&pool).await.unwrap();
+            Self::Postgres(pool)
+        }
+    }
+
+    async fn apply(&self, key: &str) {
+        const SQL: &str = "INSERT INTO effects (key) VALUES ($1)";
+        let done = match self {
+            Self::Sqlite(p) => sqlx::query(SQL).bind(key).execute(p).await.map(drop),
+            Self::Postgres(p) => sqlx::query(SQL).bind(key).execute(p).await.map(drop),
+        };
+        done.unwrap_or_else(|e| panic!("the effect of {key} happened twice: {e}"));
+    }
+
+    async fn count(&self) -> i64 {
+        const SQL: &str = "SELECT COUNT(*) AS n FROM effects";
+        match self {
+            Self::Sqlite(p) => sqlx::Row::get(&sqlx::query(SQL).fetch_one(p).await.unwrap(), "n"),
+            Self::Postgres(p) => sqlx::Row::get(&sqlx::query(SQL).fetch_one(p).await.unwrap(), "n"),
+        }
+    }
+}
+
+/// Environment of a worker process: the ledger URL and the seed.
+const WORKER_URL: &str = "PAYBRIDGE_LEDGER_WORKER_URL";
+
+/// Run by `concurrent_deliveries_from_two_processes_handle_each_key_once` in child processes.
+#[tokio::test]
+#[ignore = "a worker process of the concurrency test, not a test of its own"]
+async fn worker_process() {
+    let url = std::env::var(WORKER_URL).expect("started by the concurrency test");
+    let seed: u64 = std::env::var("PAYBRIDGE_LEDGER_WORKER_SEED")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+    let (deliveries, acked, retry) = deliver(&url, ledger, 1_000, 8, seed).await;
+    assert_eq!(deliveries, acked + retry, "every delivery was answered");
+    println!("worker: {deliveries} deliveries, {acked} acknowledged, {retry} told to retry");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_from_two_processes_handle_each_key_once() {
+    for (backend, url, ledger) in ledgers("concurrency").await {
+        // Migrated once here; both processes then share the database.
+        drop(ledger);
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..2_u64)
+            .map(|seed| {
+                std::process::Command::new(&exe)
+                    .args(["worker_process", "--exact", "--ignored", "--nocapture"])
+                    .env(WORKER_URL, &url)
+                    .env("PAYBRIDGE_LEDGER_WORKER_SEED", (seed + 1).to_string())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{backend} worker failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("worker: "),
+                "{backend}: the worker ran"
+            );
+        }
+        // Each key: its effect once, and every delivery counted.
+        assert_eq!(Effects::open(&url).await.count().await, 1_000, "{backend}");
+        let ledger = Ledger::open(&url).await.unwrap();
+        let records = ledger.callbacks(Some("card"), None).await.unwrap();
+        assert_eq!(records.len(), 1_000);
+        assert!(
+            records
+                .iter()
+                .all(|r| r.done && (6..=10).contains(&r.deliveries)),
+            "{backend}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 24, ..Default::default() })]
+
+    /// Any interleaving of claims, completions, releases and time passing by three workers
+    /// keeps the invariants: at most one live lease; a completion only by the live holder;
+    /// once done, always done with the first outcome; every claim counted.
+    #[test]
+    fn the_claim_state_machine_keeps_its_invariants(ops in proptest::collection::vec((0_u8..4, 0_usize..3), 1..40)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let ledger = Ledger::open(&sqlite_url("machine")).await.unwrap();
+            let mut now = 1_000_000_i64;
+            let mut held: [Option<paybridge_ledger::Lease>; 3] = [None, None, None];
+            let (mut live, mut done_by, mut claims): (Option<usize>, Option<usize>, i64) = (None, None, 0);
+            let mut live_until = 0;
+            for (op, w) in ops {
+                match op {
+                    0 => {
+                        claims += 1;
+                        let claim = ledger.claim_at("p", "k", Duration::from_millis(100), now).await.unwrap();
+                        let expired = live.is_none() || now >= live_until;
+                        match claim {
+                            Claim::New(lease) => {
+                                assert!(done_by.is_none() && expired, "a second live lease");
+                                live = Some(w);
+                                live_until = lease.until_ms;
+                                held[w] = Some(lease);
+                            }
+                            Claim::InFlight { .. } => assert!(done_by.is_none() && !expired),
+                            Claim::Done(record) => {
+                                assert!(done_by.is_some());
+                                assert_eq!(record.deliveries, claims);
+                                assert_eq!(record.outcome.unwrap().provider_status, format!("w{}", done_by.unwrap()));
+                            }
+                        }
+                    }
+                    1 => if let Some(lease) = held[w].take() {
+                        let ok = ledger.complete(&lease, &Outcome::new("r", PaymentStatus::Succeeded, format!("w{w}"))).await.is_ok();
+                        let holder = live == Some(w) && done_by.is_none() && held_token_is_live(&lease, live_until);
+                        assert_eq!(ok, holder, "completion by worker {w}");
+                        if ok { done_by = Some(w); live = None; }
+                    },
+                    2 => if let Some(lease) = held[w].take() {
+                        ledger.release(&lease).await.unwrap();
+                        if live == Some(w) && done_by.is_none() { live = None; }
+                    },
+                    _ => now += 60,
+                }
+            }
+        });
+    }
+}
+
+/// A held lease is the live one when its end is the live lease's end (tokens differ per
+/// claim, so two leases of one key never share an end in this model's single clock).
+fn held_token_is_live(lease: &paybridge_ledger::Lease, live_until: i64) -> bool {
+    lease.until_ms == live_until
+}

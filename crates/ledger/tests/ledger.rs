@@ -468,8 +468,10 @@ async fn worker_process() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_from_two_processes_handle_each_key_once() {
     for (backend, url, ledger) in ledgers("concurrency").await {
-        // Migrated once here; both processes then share the database.
+        // Migrated and the effects table created once here (PostgreSQL's CREATE TABLE IF NOT
+        // EXISTS races with itself); both processes then share the database.
         drop(ledger);
+        let effects = Effects::open(&url).await;
         let exe = std::env::current_exe().unwrap();
         let children: Vec<_> = (0..2_u64)
             .map(|seed| {
@@ -497,7 +499,7 @@ async fn concurrent_deliveries_from_two_processes_handle_each_key_once() {
             );
         }
         // Each key: its effect once, and every delivery counted.
-        assert_eq!(Effects::open(&url).await.count().await, 1_000, "{backend}");
+        assert_eq!(effects.count().await, 1_000, "{backend}");
         let ledger = Ledger::open(&url).await.unwrap();
         let records = ledger.callbacks(Some("card"), None).await.unwrap();
         assert_eq!(records.len(), 1_000);

@@ -82,7 +82,23 @@ impl CardCallback {
         )
     }
 
-    /// The key under which duplicates are detected: same request id, same status.
+    /// The payment's state as this callback reports it.
+    #[must_use]
+    pub fn state(&self) -> paybridge_core::PaymentState {
+        paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef {
+                reference: self.request_id.clone(),
+                provider_reference: self.trans_id.clone(),
+            },
+            status: self.payment_status(),
+            provider_status: self.status.code().to_string(),
+            amount: self.amount,
+            message: Some(self.message.clone()).filter(|m| !m.is_empty()),
+        }
+    }
+
+    /// The key under which duplicates are detected: same request id, same status (a pending
+    /// callback and the final one are two events).
     #[must_use]
     pub fn dedup_key(&self) -> String {
         format!("card-charging:{}:{}", self.request_id, self.status.code())
@@ -116,6 +132,10 @@ impl CardCallback {
         })
     }
 }
+
+/// How long a gateway may deliver the same callback again: it retries until acknowledged
+/// (no public figure: 30 days).
+pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);
 
 /// The callback fields `callback_sign` does not cover: anyone on the path can change them
 /// without breaking the sign. Confirm them with

@@ -118,16 +118,7 @@ impl PaymentProvider for CardChargingProvider {
         let handled = deduplicate(self.client.verify_callback(raw)?, self.seen.as_ref()).await?;
         let duplicate = handled.duplicate;
         Ok(handled.callback.map(|cb| Notification {
-            state: PaymentState {
-                payment: PaymentRef {
-                    reference: cb.request_id.clone(),
-                    provider_reference: cb.trans_id.clone(),
-                },
-                status: cb.payment_status(),
-                provider_status: cb.status.code().to_string(),
-                amount: cb.amount,
-                message: Some(cb.message.clone()).filter(|m| !m.is_empty()),
-            },
+            state: cb.state(),
             duplicate,
         }))
     }

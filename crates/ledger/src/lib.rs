@@ -55,6 +55,8 @@
 #![forbid(unsafe_code)]
 
 mod db;
+#[cfg(feature = "axum")]
+pub mod receive;
 mod seal;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, Currency, InMemorySeenStore, Money, Notification, PaymentProvider, PaymentRef,
-    PaymentState, PaymentStatus, RawNotification, Result, SeenStore, Verified,
+    Capabilities, InMemorySeenStore, Notification, PaymentProvider, RawNotification, Result,
+    SeenStore, Verified,
 };
 
 use crate::client::PROVIDER_ID;
@@ -45,25 +45,9 @@ impl PaymentProvider for LinkifierProvider {
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let got = self.receiver.receive(&raw.body, self.seen.as_ref()).await?;
         let duplicate = got.duplicate;
-        Ok(got.record.map(|r| {
-            let amount = r
-                .currency
-                .as_deref()
-                .and_then(|c| Currency::from_code(c).ok())
-                .and_then(|c| Money::new(r.pay_provider_amount, c).ok());
-            Notification {
-                state: PaymentState {
-                    payment: PaymentRef {
-                        reference: r.pay_transaction_id.clone().unwrap_or_default(),
-                        provider_reference: r.pay_provider_transaction_id.clone(),
-                    },
-                    status: PaymentStatus::Succeeded,
-                    provider_status: r.transaction_type_id.to_string(),
-                    amount,
-                    message: r.message_type.clone(),
-                },
-                duplicate,
-            }
+        Ok(got.record.map(|r| Notification {
+            state: r.state(),
+            duplicate,
         }))
     }
 }

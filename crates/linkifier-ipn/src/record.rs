@@ -110,7 +110,44 @@ pub fn amount_text(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// How long Linkifier may deliver the same IPN again (no public figure: 30 days).
+pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);
+
 impl IpnRecord {
+    /// The payment's state as this IPN reports it: the transaction's sale (a received IPN is
+    /// a completed payment event; its type is in `provider_status`).
+    #[must_use]
+    pub fn state(&self) -> paybridge_core::PaymentState {
+        paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef {
+                reference: self.pay_transaction_id.clone().unwrap_or_default(),
+                provider_reference: self.pay_provider_transaction_id.clone(),
+            },
+            status: paybridge_core::PaymentStatus::Succeeded,
+            provider_status: self.transaction_type_id.to_string(),
+            amount: self.money().ok(),
+            message: self.message_type.clone(),
+        }
+    }
+
+    /// The natural key of this IPN: `PayTransactionID`, `TransactionTypeID` and the message
+    /// type — a refund of a paid transaction is another event than its sale. An IPN without
+    /// a `PayTransactionID` has no key and is refused ([`paybridge_core::Error::Callback`]).
+    pub fn dedup_key(&self) -> paybridge_core::Result<String> {
+        let tx = self
+            .pay_transaction_id
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                paybridge_core::Error::Callback("IPN without PayTransactionID".into())
+            })?;
+        Ok(format!(
+            "{tx}:{}:{}",
+            self.transaction_type_id,
+            self.message_type.as_deref().unwrap_or_default()
+        ))
+    }
+
     /// The record's amount as money: in its `Currency` when that is a known code (decimals
     /// checked against the currency's minor units), else in ISO 4217's `XXX` ("no currency")
     /// with up to 4 decimals.

@@ -31,7 +31,55 @@ pub struct PayooNotification {
     pub state: Option<String>,
 }
 
+/// How long Payoo may deliver the same notification again: it retries until acknowledged
+/// with [`NOTIFY_RECEIVED`]; a ledger keeps handled notifications this long (no public figure:
+/// 30 days, a margin over any retry schedule seen).
+pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);
+
 impl PayooNotification {
+    /// The payment's state as this notification reports it; its amount
+    /// (`order_cash_amount`) read exactly and checked ([`paybridge_core::Error::Callback`]
+    /// when it is no valid amount).
+    pub fn state(&self) -> paybridge_core::Result<paybridge_core::PaymentState> {
+        let amount = self
+            .fields
+            .iter()
+            .find(|(k, _)| k == "order_cash_amount")
+            .map(|(_, v)| {
+                paybridge_core::Money::parse_reported(
+                    v,
+                    paybridge_core::Currency::VND,
+                    "order_cash_amount",
+                )
+            })
+            .transpose()
+            .map_err(paybridge_core::Error::into_callback_error)?;
+        Ok(paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef::merchant(
+                self.order_no.clone().unwrap_or_default(),
+            ),
+            status: self.status(),
+            provider_status: self.state.clone().unwrap_or_default(),
+            amount,
+            message: None,
+        })
+    }
+
+    /// The natural key of this notification: order number and state. A notification without
+    /// an order number has no key and is refused ([`paybridge_core::Error::Callback`]) rather
+    /// than deduplicated under a made-up one.
+    pub fn dedup_key(&self) -> paybridge_core::Result<String> {
+        let order = self
+            .order_no
+            .as_deref()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| paybridge_core::Error::Callback("NotifyData without order_no".into()))?;
+        Ok(format!(
+            "{order}:{}",
+            self.state.as_deref().unwrap_or_default()
+        ))
+    }
+
     /// The normalized status (our reading, see the module docs).
     #[must_use]
     pub fn status(&self) -> PaymentStatus {

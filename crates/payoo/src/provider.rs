@@ -96,21 +96,9 @@ impl PaymentProvider for PayooProvider {
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let n = verify_notification(self.checksum_key.expose_secret(), &raw.body)?;
-        let amount = n
-            .fields
-            .iter()
-            .find(|(k, _)| k == "order_cash_amount")
-            .map(|(_, v)| Money::parse_reported(v, Currency::VND, "order_cash_amount"))
-            .transpose()
-            .map_err(Error::into_callback_error)?;
-        Ok(n.map(|n| Notification {
-            state: PaymentState {
-                payment: PaymentRef::merchant(n.order_no.clone().unwrap_or_default()),
-                status: n.status(),
-                provider_status: n.state.clone().unwrap_or_default(),
-                amount,
-                message: None,
-            },
+        let state = n.state()?;
+        Ok(n.map(|_| Notification {
+            state,
             duplicate: false,
         }))
     }

@@ -48,10 +48,34 @@ pub struct QvicklyCallback {
     pub signed_data: String,
 }
 
+/// How long Qvickly delivers the same callback again: every minute for 10 minutes, hourly for
+/// 10 hours, daily for 7 days, then monthly for 3 months — more than 3 months in all; a ledger
+/// keeps handled callbacks 100 days.
+pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(100 * 24);
+
 impl QvicklyCallback {
     /// The key under which duplicates are detected: same payment, same status.
     #[must_use]
     pub fn dedup_key(&self) -> String {
+        self.key()
+    }
+
+    /// The payment's state as this callback reports it (Qvickly sends no amount).
+    #[must_use]
+    pub fn state(&self) -> paybridge_core::PaymentState {
+        paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef {
+                reference: self.order_id.clone().unwrap_or_default(),
+                provider_reference: self.number.clone(),
+            },
+            status: self.status.normalized(),
+            provider_status: self.status.as_str().to_owned(),
+            amount: None,
+            message: None,
+        }
+    }
+
+    fn key(&self) -> String {
         format!(
             "qvickly:{}:{}:{}",
             self.number.as_deref().unwrap_or_default(),

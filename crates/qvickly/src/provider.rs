@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, InMemorySeenStore, Notification, PaymentProvider, PaymentRef, PaymentState,
-    RawNotification, Result, SeenStore, Verified,
+    Capabilities, InMemorySeenStore, Notification, PaymentProvider, RawNotification, Result,
+    SeenStore, Verified,
 };
 
 use crate::client::PROVIDER_ID;
@@ -46,16 +46,7 @@ impl PaymentProvider for QvicklyProvider {
         let handled = deduplicate(self.verifier.verify(raw)?, self.seen.as_ref()).await?;
         let duplicate = handled.duplicate;
         Ok(handled.callback.map(|cb| Notification {
-            state: PaymentState {
-                payment: PaymentRef {
-                    reference: cb.order_id.clone().unwrap_or_default(),
-                    provider_reference: cb.number.clone(),
-                },
-                status: cb.status.normalized(),
-                provider_status: cb.status.as_str().to_owned(),
-                amount: None,
-                message: None,
-            },
+            state: cb.state(),
             duplicate,
         }))
     }

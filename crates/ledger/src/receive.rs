@@ -1,0 +1,353 @@
+//! One axum router for every provider's callbacks, over a ledger (feature `axum`).
+//!
+//! Each route verifies the callback through its provider crate, claims its natural key, calls
+//! the merchant's [`CallbackHandler`] with the verified, normalized notification, records the
+//! outcome — and only then answers the provider what it expects:
+//!
+//! | route | provider | acknowledgement |
+//! |---|---|---|
+//! | `POST`/`GET /card-charging/callback` | card gateways (JSON, form or query) | `200 OK` |
+//! | `POST /qvickly/callback` | Qvickly (JSON, form or XML) | `200 OK` |
+//! | `POST /payoo/notify` | Payoo `NotifyData` | `200 NOTIFY_RECEIVED` |
+//! | `POST /linkifier/ipn` | Linkifier `IPNEventRaised` | `IPNEventRaisedResponse`, in the request's SOAP version |
+//!
+//! What the provider is told otherwise: a bad signature → `401`, a body that is no callback →
+//! `400` (neither is recorded); a handler error → the claim is released, `500` (the provider
+//! retries); a duplicate → the acknowledgement again, the handler not called; another worker
+//! handling the same callback → `503` with `Retry-After`; a ledger that cannot be written →
+//! `503` (retry).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use paybridge_core::soap::SoapVersion;
+use paybridge_core::{Notification, RawNotification, Verified};
+use secrecy::SecretString;
+
+use crate::{Claim, Ledger, LedgerError, Outcome};
+
+/// A boxed error from the merchant's handler.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A verified callback handed to the merchant.
+#[derive(Debug)]
+pub struct Callback {
+    /// Provider id (`"card-charging"`, `"qvickly"`, `"payoo"`, `"linkifier-ipn"`).
+    pub provider: &'static str,
+    /// Its natural key in the ledger.
+    pub key: String,
+    /// The verified, normalized notification.
+    pub notification: Verified<Notification>,
+}
+
+/// What the merchant does with a new verified callback: credit the order, in its own
+/// database. `Ok` means committed; the provider is acknowledged only after it.
+#[async_trait::async_trait]
+pub trait CallbackHandler: Send + Sync + 'static {
+    /// Handle one callback, once.
+    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError>;
+}
+
+/// The route paths, by provider.
+pub const ROUTES: [(&str, &str); 4] = [
+    ("card-charging", "/card-charging/callback"),
+    ("qvickly", "/qvickly/callback"),
+    ("payoo", "/payoo/notify"),
+    ("linkifier-ipn", "/linkifier/ipn"),
+];
+
+/// The receiver's configuration: the ledger, the handler, and each provider's verifier
+/// (a provider without one has no route).
+#[derive(Clone)]
+pub struct Receiver {
+    ledger: Arc<Ledger>,
+    handler: Arc<dyn CallbackHandler>,
+    lease: Duration,
+    card: Option<SecretString>,
+    qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
+    payoo: Option<SecretString>,
+    linkifier: Option<Arc<paybridge_linkifier_ipn::IpnReceiver>>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("lease", &self.lease)
+            .field("card", &self.card.is_some())
+            .field("qvickly", &self.qvickly.is_some())
+            .field("payoo", &self.payoo.is_some())
+            .field("linkifier", &self.linkifier.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A provider's verified callback, before it is claimed.
+struct Checked {
+    provider: &'static str,
+    key: String,
+    notification: Verified<Notification>,
+    ack: Response,
+}
+
+impl Receiver {
+    /// A receiver over `ledger` calling `handler`, with a 60 s lease (the longest a handler
+    /// may take before another delivery may take it over).
+    pub fn new(ledger: Arc<Ledger>, handler: Arc<dyn CallbackHandler>) -> Self {
+        Self {
+            ledger,
+            handler,
+            lease: Duration::from_mins(1),
+            card: None,
+            qvickly: None,
+            payoo: None,
+            linkifier: None,
+        }
+    }
+
+    /// Another lease.
+    #[must_use]
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Receive card-gateway callbacks signed with `partner_key`.
+    #[must_use]
+    pub fn card_charging(mut self, partner_key: SecretString) -> Self {
+        self.card = Some(partner_key);
+        self
+    }
+
+    /// Receive Qvickly callbacks.
+    #[must_use]
+    pub fn qvickly(mut self, verifier: paybridge_qvickly::CallbackVerifier) -> Self {
+        self.qvickly = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Receive Payoo `NotifyData` signed with `checksum_key`.
+    #[must_use]
+    pub fn payoo(mut self, checksum_key: SecretString) -> Self {
+        self.payoo = Some(checksum_key);
+        self
+    }
+
+    /// Receive Linkifier IPNs.
+    #[must_use]
+    pub fn linkifier(mut self, receiver: paybridge_linkifier_ipn::IpnReceiver) -> Self {
+        self.linkifier = Some(Arc::new(receiver));
+        self
+    }
+
+    /// The router: one route per configured provider (see the module docs).
+    pub fn router(self) -> Router {
+        let mut router = Router::new();
+        if self.card.is_some() {
+            router = router.route(
+                "/card-charging/callback",
+                get(card_callback).post(card_callback),
+            );
+        }
+        if self.qvickly.is_some() {
+            router = router.route("/qvickly/callback", post(qvickly_callback));
+        }
+        if self.payoo.is_some() {
+            router = router.route("/payoo/notify", post(payoo_notify));
+        }
+        if self.linkifier.is_some() {
+            router = router.route("/linkifier/ipn", post(linkifier_ipn));
+        }
+        router.with_state(self)
+    }
+
+    /// Claim, handle, complete, acknowledge (see the module docs).
+    async fn process(&self, checked: Result<Checked, paybridge_core::Error>) -> Response {
+        let checked = match checked {
+            Ok(c) => c,
+            Err(e) => return refused(&e),
+        };
+        let claim = self
+            .ledger
+            .claim(checked.provider, &checked.key, self.lease)
+            .await;
+        let lease = match claim {
+            Ok(Claim::New(lease)) => lease,
+            Ok(Claim::Done(_)) => return checked.ack,
+            Ok(Claim::InFlight { until_ms }) => return retry_later(until_ms),
+            Err(e) => return ledger_down(&e),
+        };
+        let callback = Callback {
+            provider: checked.provider,
+            key: checked.key,
+            notification: checked.notification,
+        };
+        if let Err(e) = self.handler.handle(&callback).await {
+            tracing::warn!(provider = callback.provider, key = %callback.key, error = %e, "callback handler failed; released for the provider's retry");
+            let _ = self.ledger.release(&lease).await;
+            return (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry").into_response();
+        }
+        let state = &callback.notification.state;
+        let mut outcome = Outcome::new(
+            state.payment.reference.clone(),
+            state.status,
+            state.provider_status.clone(),
+        );
+        outcome.amount = state.amount;
+        match self.ledger.complete(&lease, &outcome).await {
+            Ok(()) => checked.ack,
+            Err(e @ LedgerError::LeaseLost { .. }) => retry_later_for(&e),
+            Err(e) => ledger_down(&e),
+        }
+    }
+}
+
+fn refused(e: &paybridge_core::Error) -> Response {
+    let status = match e.kind() {
+        paybridge_core::ErrorKind::Signature => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    (status, e.to_string()).into_response()
+}
+
+fn retry_later(until_ms: i64) -> Response {
+    let seconds = (until_ms - crate::now_ms()).max(1_000) / 1_000;
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, seconds.to_string())],
+        "being handled; retry later",
+    )
+        .into_response()
+}
+
+fn retry_later_for(e: &LedgerError) -> Response {
+    tracing::warn!(error = %e, "lease lost while handling; another delivery will acknowledge");
+    retry_later(crate::now_ms() + 1_000)
+}
+
+fn ledger_down(e: &LedgerError) -> Response {
+    tracing::error!(error = %e, "ledger cannot be written; the provider will retry");
+    (StatusCode::SERVICE_UNAVAILABLE, "ledger unavailable; retry").into_response()
+}
+
+fn ok(body: &'static str) -> Response {
+    (StatusCode::OK, body).into_response()
+}
+
+fn raw(method: Method, query: Option<String>, headers: HeaderMap, body: Bytes) -> RawNotification {
+    RawNotification {
+        method,
+        query: query.unwrap_or_default(),
+        headers,
+        body,
+    }
+}
+
+async fn card_callback(
+    State(r): State<Receiver>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let checked = (|| {
+        let key = r
+            .card
+            .as_ref()
+            .ok_or_else(|| paybridge_core::Error::Config("card".into()))?;
+        let cb = paybridge_card_charging::verify_callback(key, &raw(method, query, headers, body))?;
+        let dedup = cb.dedup_key();
+        Ok(Checked {
+            provider: "card-charging",
+            key: dedup,
+            notification: cb.map(|cb| Notification {
+                state: cb.state(),
+                duplicate: false,
+            }),
+            ack: ok("OK"),
+        })
+    })();
+    r.process(checked).await
+}
+
+async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let checked = (|| {
+        let verifier = r
+            .qvickly
+            .as_ref()
+            .ok_or_else(|| paybridge_core::Error::Config("qvickly".into()))?;
+        let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
+        let dedup = cb.dedup_key();
+        Ok(Checked {
+            provider: "qvickly",
+            key: dedup,
+            notification: cb.map(|cb| Notification {
+                state: cb.state(),
+                duplicate: false,
+            }),
+            ack: ok("OK"),
+        })
+    })();
+    r.process(checked).await
+}
+
+async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
+    let checked = (|| {
+        let key = r
+            .payoo
+            .as_ref()
+            .ok_or_else(|| paybridge_core::Error::Config("payoo".into()))?;
+        let n =
+            paybridge_payoo::verify_notification(secrecy::ExposeSecret::expose_secret(key), &body)?;
+        let (dedup, state) = (n.dedup_key()?, n.state()?);
+        Ok(Checked {
+            provider: "payoo",
+            key: dedup,
+            notification: n.map(|_| Notification {
+                state,
+                duplicate: false,
+            }),
+            ack: ok(paybridge_payoo::NOTIFY_RECEIVED),
+        })
+    })();
+    r.process(checked).await
+}
+
+async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
+    let checked = (|| {
+        let receiver = r
+            .linkifier
+            .as_ref()
+            .ok_or_else(|| paybridge_core::Error::Config("linkifier".into()))?;
+        let (record, version) = receiver.verify(&body)?;
+        let dedup = record.dedup_key()?;
+        let answer = paybridge_linkifier_ipn::response_xml(
+            version,
+            &paybridge_linkifier_ipn::IpnResult {
+                has_errors: false,
+                error_code: 0,
+                message: "IPN received".into(),
+                extra_message: String::new(),
+            },
+        )?;
+        let content_type = match version {
+            SoapVersion::V11 => "text/xml; charset=utf-8",
+            SoapVersion::V12 => "application/soap+xml; charset=utf-8",
+        };
+        Ok(Checked {
+            provider: "linkifier-ipn",
+            key: dedup,
+            notification: record.map(|r| Notification {
+                state: r.state(),
+                duplicate: false,
+            }),
+            ack: ([(header::CONTENT_TYPE, content_type)], answer).into_response(),
+        })
+    })();
+    r.process(checked).await
+}

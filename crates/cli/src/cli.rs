@@ -30,6 +30,11 @@ pub(crate) enum Command {
     Sandbox(SandboxArgs),
     /// Run one complete flow per provider against the in-process sandbox.
     Demo(DemoArgs),
+    /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
+    Receive(crate::ledger::ReceiveArgs),
+    /// Read or purge a ledger.
+    #[command(subcommand)]
+    Ledger(crate::ledger::LedgerCommand),
     #[command(flatten)]
     Provider(ProviderCommand),
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod ledger;
 mod output;
 mod providers;
 mod registry;
@@ -43,6 +44,8 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::Sandbox(args) => sandbox::serve(&args).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::Receive(args) => ledger::receive(args).await,
+        Command::Ledger(command) => ledger::run(command).await,
         Command::Provider(p) => registry::run(p).await,
     }
 }

@@ -973,3 +973,200 @@ fn provider_text_cannot_draw_on_the_terminal() {
     assert!(last.contains("\\u{1b}[2J"), "{last}");
     assert_eq!(stderr.matches("error (transport)").count(), 2, "{stderr}");
 }
+
+/// A minimal HTTP/1.1 request with std only; returns the status code.
+fn http(method: &str, url: &str, content_type: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        sock,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = sock.read_to_string(&mut answer);
+    answer.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0)
+}
+
+/// `paybridge receive` over an SQLite ledger, printing its routes.
+fn receiver(ledger: &str) -> (Child, Value) {
+    let mut child = Command::new(BIN)
+        .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
+        .env("PAYBRIDGE_CARD_PARTNER_KEY", KEY)
+        .env("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET)
+        .env("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, serde_json::from_str(&line).unwrap())
+}
+
+fn ledger_events(ledger: &str) -> Vec<Value> {
+    let (out, v) = run(&["--json", "ledger", "events", "--ledger", ledger], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    v["events"].as_array().unwrap().clone()
+}
+
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end story, told in order: receive, deliver, restart, reconcile"
+)]
+fn receive_records_each_callback_once_across_deliveries_and_restarts() {
+    let sb = sandbox();
+    let card_ep = sb.endpoints["card-charging"].as_str().unwrap().to_owned();
+    let qvickly_ep = sb.endpoints["qvickly"].as_str().unwrap().to_owned();
+    let base = qvickly_ep.split("/payment").next().unwrap().to_owned();
+    let dir = std::env::temp_dir().join(unique("receive"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let (mut rx, routes) = receiver(&ledger);
+    let card_cb = routes["card-charging"].as_str().unwrap();
+    let qvickly_cb = routes["qvickly"].as_str().unwrap();
+    assert!(card_cb.ends_with("/card-charging/callback"), "{routes}");
+
+    // A card: charged with --ledger (the card kept sealed), pending, then its callback.
+    let set = http(
+        "PUT",
+        &format!("{card_ep}/_sandbox/callback-url"),
+        "text/plain",
+        card_cb,
+    );
+    assert!((200..300).contains(&set), "{set}");
+    let rid = unique("rx");
+    let seal = ("PAYBRIDGE_LEDGER_KEY", "11".repeat(32));
+    let mut args = charge_args(&card_ep, "charge", "312821445892989", &rid);
+    args.extend(["--ledger", &ledger]);
+    let (out, v) = run(&args, &[CREDS[0], CREDS[1], (seal.0, seal.1.as_str())]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["status"], "pending");
+    // A Qvickly callback, delivered three times.
+    let spec =
+        format!(r#"{{"url":"{qvickly_cb}","number":"7001","status":"Paid","orderid":"Q-1"}}"#);
+    for _ in 0..3 {
+        assert_eq!(
+            http(
+                "POST",
+                &format!("{base}/qvickly/_sandbox/callback"),
+                "application/json",
+                &spec
+            ),
+            200
+        );
+    }
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = ledger_events(&ledger);
+        if events.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let find = |events: &[Value], provider: &str| {
+        events
+            .iter()
+            .find(|e| e["provider"] == provider)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {provider} event in {events:?}"))
+    };
+    let qv = find(&events, "qvickly");
+    assert_eq!(qv["deliveries"], 3, "{qv}");
+    assert_eq!(qv["status"], "succeeded");
+    assert_eq!(qv["reference"], "Q-1");
+    let card = find(&events, "card-charging");
+    assert_eq!(card["reference"], rid.as_str());
+    assert_eq!(card["status"], "succeeded");
+
+    // kill -9, restart: the events are still there, and a fourth delivery is a duplicate.
+    rx.kill().unwrap();
+    let _ = rx.wait();
+    let (mut rx, routes) = receiver(&ledger);
+    let spec = format!(
+        r#"{{"url":"{}","number":"7001","status":"Paid","orderid":"Q-1"}}"#,
+        routes["qvickly"].as_str().unwrap()
+    );
+    assert_eq!(
+        http(
+            "POST",
+            &format!("{base}/qvickly/_sandbox/callback"),
+            "application/json",
+            &spec
+        ),
+        200
+    );
+    let events = ledger_events(&ledger);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(find(&events, "qvickly")["deliveries"], 4);
+
+    // The payment the charge recorded moved forward with the callback, and `check` needs
+    // no card flags: the ledger holds the card, sealed.
+    let (out, v) = run(
+        &[
+            "--json",
+            "ledger",
+            "payments",
+            "--ledger",
+            &ledger,
+            "--provider",
+            "card-charging",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["payments"][0]["status"], "succeeded", "{v}");
+    assert_eq!(v["payments"][0]["amount"], "50000");
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "check",
+            "--endpoint",
+            &card_ep,
+            "--request-id",
+            &rid,
+            "--ledger",
+            &ledger,
+        ],
+        &[CREDS[0], CREDS[1], (seal.0, seal.1.as_str())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["status"], "succeeded");
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "check",
+            "--endpoint",
+            &card_ep,
+            "--request-id",
+            &rid,
+            "--ledger",
+            &ledger,
+        ],
+        &[CREDS[0], CREDS[1]],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "without the seal key the card cannot be read: {v}"
+    );
+    let (out, v) = run(&["--json", "ledger", "purge", "--ledger", &ledger], &[]);
+    assert_eq!(
+        (out.status.code(), v["purged"].as_u64()),
+        (Some(0), Some(0)),
+        "{v}"
+    );
+    let _ = rx.kill();
+    let _ = rx.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

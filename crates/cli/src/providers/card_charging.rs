@@ -6,12 +6,12 @@ use axum::body::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
 use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
-    BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, ClientConfig, RequestId,
-    SignScheme, Telco, UNSIGNED_FIELDS,
+    BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, ClientConfig,
+    PROVIDER_ID, RequestId, SignScheme, Telco, UNSIGNED_FIELDS,
 };
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{Currency, Money, RawNotification};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -58,18 +58,27 @@ pub(crate) struct ChargeArgs {
     /// Partner key issued by the gateway (never printed).
     #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_KEY", hide_env_values = true, value_parser = secret)]
     partner_key: SecretString,
-    /// VIETTEL, VINAPHONE, MOBIFONE, VIETNAMOBILE, VNMOBI, GATE, ZING, ...
-    #[arg(long)]
-    telco: String,
-    /// The card's scratch-off code.
-    #[arg(long)]
-    code: String,
+    /// The card's network: VIETTEL, VINAPHONE, MOBIFONE, VIETNAMOBILE, VNMOBI, GATE, ZING, ...
+    #[arg(long, required_unless_present = "ledger")]
+    telco: Option<String>,
+    /// The card's scratch-off code (its PIN; never printed).
+    #[arg(long, required_unless_present = "ledger")]
+    code: Option<String>,
     /// The card's serial.
-    #[arg(long)]
-    serial: String,
+    #[arg(long, required_unless_present = "ledger")]
+    serial: Option<String>,
     /// The card's face value you declare, in whole dong (`declared_value`); more than 0.
-    #[arg(long, allow_negative_numbers = true)]
-    amount: String,
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "ledger"
+    )]
+    amount: Option<String>,
+    /// Record the payment in this ledger (`sqlite://FILE`, `postgres://…`); with it, `check`
+    /// needs no card flags for a payment the ledger holds. The card is kept only sealed, with
+    /// the key in `PAYBRIDGE_LEDGER_KEY` (64 hex digits); without that key it is not kept.
+    #[arg(long)]
+    ledger: Option<String>,
     /// The merchant's request id.
     #[arg(long)]
     request_id: String,
@@ -119,10 +128,58 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     }
 }
 
+/// The card and declared value: from the flags, or (for `check --ledger` without them) from
+/// the ledger's record of the charge.
+async fn card_and_amount(
+    args: &ChargeArgs,
+    ledger: Option<&paybridge_ledger::Ledger>,
+) -> Result<(Card, Money), CliError> {
+    if let (Some(telco), Some(code), Some(serial), Some(amount)) =
+        (&args.telco, &args.code, &args.serial, &args.amount)
+    {
+        let telco: Telco = telco.parse().map_err(paybridge_core::Error::from)?;
+        let card = Card::new(telco, code, serial).map_err(paybridge_core::Error::from)?;
+        let amount = Money::parse(amount, Currency::VND)
+            .map_err(|e| CliError::input(format!("--amount: {e}")))?;
+        return Ok((card, amount));
+    }
+    let ledger = ledger.ok_or_else(|| {
+        CliError::input(
+            "give --telco, --code, --serial and --amount, or --ledger for a recorded payment",
+        )
+    })?;
+    let rid = &args.request_id;
+    let payment = ledger
+        .payment(PROVIDER_ID, rid)
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .ok_or_else(|| {
+            CliError::input(format!("the ledger has no card-charging payment {rid:?}"))
+        })?;
+    let sealed = ledger
+        .secret(PROVIDER_ID, rid)
+        .await
+        .map_err(|e| CliError::input(e.to_string()))?
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "the ledger holds no card for {rid:?} (it is kept only with PAYBRIDGE_LEDGER_KEY set when charging): give the card flags"
+            ))
+        })?;
+    let mut parts = sealed.expose_secret().splitn(3, '\n');
+    let (Some(telco), Some(serial), Some(code)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(CliError::input("the ledger's card record is not readable"));
+    };
+    let telco: Telco = telco.parse().map_err(paybridge_core::Error::from)?;
+    let card = Card::new(telco, code, serial).map_err(paybridge_core::Error::from)?;
+    Ok((card, payment.amount))
+}
+
 async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
-    let telco: Telco = args.telco.parse().map_err(paybridge_core::Error::from)?;
-    let card = Card::new(telco, &args.code, &args.serial).map_err(paybridge_core::Error::from)?;
-    let amount = Money::parse(&args.amount, Currency::VND)?;
+    let ledger = match &args.ledger {
+        Some(url) => Some(crate::ledger::open(url).await?),
+        None => None,
+    };
+    let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
     let request_id = RequestId::new(&args.request_id).map_err(paybridge_core::Error::from)?;
     let mut config =
         ClientConfig::new(args.net.endpoint.clone(), args.partner_id, args.partner_key);
@@ -139,12 +196,46 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     config.check_denomination = !args.any_amount;
     let transport = HttpTransport::new(args.net.http_config())?;
     let client = Client::new(config, transport).map_err(paybridge_core::Error::from)?;
+    if charge && let Some(ledger) = &ledger {
+        // Recorded before it is sent: a charge whose outcome is unknown is still found, and
+        // `check --ledger` can reconcile it.
+        let sealed_card = SecretString::from(format!(
+            "{}\n{}\n{}",
+            card.telco,
+            card.serial,
+            card.code.expose_secret()
+        ));
+        ledger
+            .record_payment(
+                &paybridge_ledger::NewPayment::new(
+                    PROVIDER_ID,
+                    request_id.as_str(),
+                    paybridge_core::PaymentStatus::Pending,
+                    amount,
+                )
+                .secret(sealed_card),
+            )
+            .await
+            .map_err(paybridge_core::Error::from)?;
+    }
     let result = if charge {
         client.charge(&card, amount, &request_id).await
     } else {
         client.check(&card, amount, &request_id).await
     }
     .map_err(paybridge_core::Error::from)?;
+    if let Some(ledger) = &ledger {
+        ledger
+            .report_status(
+                PROVIDER_ID,
+                request_id.as_str(),
+                result.payment_status(),
+                &result.status.code().to_string(),
+                paybridge_ledger::Source::StatusCheck,
+            )
+            .await
+            .map_err(paybridge_core::Error::from)?;
+    }
     Ok(Outcome::payment(
         result_json(&result),
         result.payment_status(),

@@ -1,0 +1,243 @@
+//! `paybridge receive` and `paybridge ledger events | payments | purge`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, ROUTES, Receiver};
+use paybridge_ledger::{Ledger, SealKey};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::output::{CliError, Outcome};
+use crate::providers::secret;
+
+/// Where the ledger is (`sqlite://FILE`, `postgres://…`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LedgerArg {
+    /// The ledger: `sqlite://FILE` (created if missing) or `postgres://…`.
+    #[arg(long, default_value = "sqlite://paybridge.db")]
+    pub ledger: String,
+}
+
+impl LedgerArg {
+    /// Open it (with the seal key from `PAYBRIDGE_LEDGER_KEY`, when set).
+    pub async fn open(&self) -> Result<Ledger, CliError> {
+        open(&self.ledger).await
+    }
+}
+
+/// Open the ledger at `url`; `PAYBRIDGE_LEDGER_KEY` (64 hex digits) seals secrets.
+pub(crate) async fn open(url: &str) -> Result<Ledger, CliError> {
+    let ledger = Ledger::open(url)
+        .await
+        .map_err(|e| CliError::input(format!("cannot open the ledger {url:?}: {e}")))?;
+    match std::env::var("PAYBRIDGE_LEDGER_KEY") {
+        Ok(hex) => Ok(ledger.with_seal_key(
+            SealKey::from_hex(&hex)
+                .map_err(|e| CliError::input(format!("PAYBRIDGE_LEDGER_KEY: {e}")))?,
+        )),
+        Err(_) => Ok(ledger),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReceiveArgs {
+    /// Address to listen on (`host:port`; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Card gateways' partner key (enables the card route).
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_KEY", hide_env_values = true, value_parser = secret)]
+    card_partner_key: Option<SecretString>,
+    /// Qvickly merchant id (callbacks for another id are refused).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_ID")]
+    qvickly_id: Option<String>,
+    /// Qvickly secret (enables the Qvickly route).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
+    qvickly_secret: Option<SecretString>,
+    /// Payoo checksum key (enables the Payoo route).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
+    payoo_checksum_key: Option<SecretString>,
+    /// Linkifier key (enables the Linkifier route).
+    #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
+    linkifier_key: Option<SecretString>,
+}
+
+/// The CLI's handler: recording is the whole job (the ledger records the outcome once the
+/// handler returns); each new callback is logged.
+struct Record;
+
+#[async_trait::async_trait]
+impl CallbackHandler for Record {
+    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+        let state = &callback.notification.state;
+        tracing::info!(
+            provider = callback.provider,
+            key = %callback.key,
+            reference = %state.payment.reference,
+            status = state.status.as_str(),
+            "callback recorded"
+        );
+        Ok(())
+    }
+}
+
+/// Serve every configured callback route; print the routes as one JSON line.
+pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
+    let ledger = Arc::new(args.ledger.open().await?);
+    let mut receiver = Receiver::new(ledger, Arc::new(Record));
+    let mut enabled = Vec::new();
+    if let Some(key) = args.card_partner_key {
+        receiver = receiver.card_charging(key);
+        enabled.push("card-charging");
+    }
+    if let Some(key) = args.qvickly_secret {
+        let verifier = paybridge_qvickly::CallbackVerifier::new(args.qvickly_id, &key)
+            .map_err(paybridge_core::Error::from)?;
+        receiver = receiver.qvickly(verifier);
+        enabled.push("qvickly");
+    }
+    if let Some(key) = args.payoo_checksum_key {
+        receiver = receiver.payoo(key);
+        enabled.push("payoo");
+    }
+    if let Some(key) = args.linkifier_key {
+        receiver = receiver.linkifier(paybridge_linkifier_ipn::IpnReceiver::new(key));
+        enabled.push("linkifier-ipn");
+    }
+    if enabled.is_empty() {
+        return Err(CliError::input(
+            "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY",
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .map_err(|e| CliError::input(format!("cannot listen on {}: {e}", args.addr)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
+    let routes: serde_json::Map<String, Value> = ROUTES
+        .iter()
+        .filter(|(provider, _)| enabled.contains(provider))
+        .map(|(provider, path)| {
+            (
+                (*provider).to_owned(),
+                json!(format!("http://{addr}{path}")),
+            )
+        })
+        .collect();
+    println!("{}", Value::Object(routes));
+    eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
+    let server = axum::serve(listener, receiver.router());
+    tokio::select! {
+        served = server => served.map_err(|e| CliError::internal(format!("server stopped: {e}")))?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(Outcome::printed())
+}
+
+/// `paybridge ledger …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Callbacks received: one event per natural key, with its delivery count.
+    Events(EventsArgs),
+    /// Payments recorded by `--ledger` on the payment commands.
+    Payments(PaymentsArgs),
+    /// Remove completed callbacks older than each provider's retry horizon (plus 7 days).
+    Purge(LedgerArg),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Only this provider's.
+    #[arg(long)]
+    provider: Option<String>,
+    /// Only this merchant reference's.
+    #[arg(long)]
+    reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PaymentsArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Only this provider's.
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+/// How long a provider may deliver a callback again, by provider id.
+fn retry_horizon(provider: &str) -> Duration {
+    let horizon = match provider {
+        "qvickly" => paybridge_qvickly::notification::RETRY_HORIZON,
+        "payoo" => paybridge_payoo::notification::RETRY_HORIZON,
+        "linkifier-ipn" => paybridge_linkifier_ipn::record::RETRY_HORIZON,
+        _ => paybridge_card_charging::notification::RETRY_HORIZON,
+    };
+    horizon + Duration::from_hours(7 * 24)
+}
+
+pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
+    match command {
+        LedgerCommand::Events(a) => {
+            let ledger = a.ledger.open().await?;
+            let records = ledger
+                .callbacks(a.provider.as_deref(), a.reference.as_deref())
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            let events: Vec<Value> = records
+                .iter()
+                .map(|r| {
+                    let outcome = r.outcome.as_ref();
+                    json!({
+                        "provider": r.provider,
+                        "key": r.key,
+                        "reference": outcome.map(|o| o.reference.clone()),
+                        "status": outcome.map(|o| o.status.as_str()),
+                        "provider_status": outcome.map(|o| o.provider_status.clone()),
+                        "amount": outcome.and_then(|o| o.amount).map(|m| m.amount_string()),
+                        "deliveries": r.deliveries,
+                        "first_received_at": paybridge_ledger::format_time(r.first_received_at),
+                        "last_received_at": paybridge_ledger::format_time(r.last_received_at),
+                    })
+                })
+                .collect();
+            Ok(Outcome::ok(json!({ "events": events })))
+        }
+        LedgerCommand::Payments(a) => {
+            let ledger = a.ledger.open().await?;
+            let payments = ledger
+                .payments(a.provider.as_deref())
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            let payments: Vec<Value> = payments
+                .iter()
+                .map(|p| {
+                    json!({
+                        "provider": p.provider,
+                        "reference": p.reference,
+                        "provider_reference": p.provider_reference,
+                        "status": p.status.as_str(),
+                        "amount": p.amount.amount_string(),
+                        "currency": p.amount.currency().code(),
+                        "created_at": paybridge_ledger::format_time(p.created_at),
+                        "updated_at": paybridge_ledger::format_time(p.updated_at),
+                    })
+                })
+                .collect();
+            Ok(Outcome::ok(json!({ "payments": payments })))
+        }
+        LedgerCommand::Purge(a) => {
+            let ledger = a.open().await?;
+            let purged = ledger
+                .purge(retry_horizon)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            Ok(Outcome::ok(json!({ "purged": purged })))
+        }
+    }
+}

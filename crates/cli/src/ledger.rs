@@ -132,7 +132,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
     let server = axum::serve(listener, receiver.router());
     tokio::select! {
-        served = server => served.map_err(|e| CliError::internal(format!("server stopped: {e}")))?,
+        stopped = server => stopped.map_err(|e| CliError::internal(format!("server stopped: {e}")))?,
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(Outcome::printed())

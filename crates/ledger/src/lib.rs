@@ -364,22 +364,6 @@ fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_rfc3339() {
-        assert_eq!(super::format_time(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            super::format_time(1_795_435_200_123),
-            "2026-11-23T12:00:00.123Z"
-        );
-        assert_eq!(
-            super::format_time(1_709_164_800_000),
-            "2024-02-29T00:00:00.000Z"
-        );
-    }
-}
-
 fn status_from(text: &str) -> Result<PaymentStatus> {
     Ok(match text {
         "pending" => PaymentStatus::Pending,
@@ -559,5 +543,21 @@ impl Ledger {
             purged += self.db.purge(&provider, before).await?;
         }
         Ok(purged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339() {
+        assert_eq!(super::format_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::format_time(1_795_435_200_123),
+            "2026-11-23T12:00:00.123Z"
+        );
+        assert_eq!(
+            super::format_time(1_709_164_800_000),
+            "2024-02-29T00:00:00.000Z"
+        );
     }
 }

@@ -49,14 +49,116 @@ impl FlowLog {
     }
 }
 
+/// The ledger's receiver over an SQLite file in a temporary directory: one card callback
+/// delivered twice is credited once, the second acknowledged as a duplicate.
+async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Credit(AtomicUsize);
+    #[async_trait::async_trait]
+    impl paybridge_ledger::receive::CallbackHandler for Credit {
+        async fn handle(
+            &self,
+            _: &paybridge_ledger::receive::Callback,
+        ) -> Result<(), paybridge_ledger::receive::HandlerError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    log.start();
+    let dir = std::env::temp_dir().join(format!("paybridge-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let ledger = Arc::new(
+        paybridge_ledger::Ledger::open(&url)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    log.step("open ledger", url.clone());
+    let credit = Arc::new(Credit(AtomicUsize::new(0)));
+    let key = paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY;
+    let router = paybridge_ledger::receive::Receiver::new(ledger.clone(), credit.clone())
+        .card_charging(secrecy::SecretString::from(key))
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (code, serial) = ("312821445892981", "10004783347874");
+    let sign = paybridge_card_charging::callback_sign(key, code, serial);
+    let body = format!(
+        r#"{{"status":1,"message":"ok","request_id":"demo-1","declared_value":50000,"value":50000,"amount":35000,"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#
+    );
+    let transport =
+        paybridge_core::http::HttpTransport::with_defaults().map_err(|e| e.to_string())?;
+    for delivery in 1..=2 {
+        let answer = transport
+            .send(
+                paybridge_core::http::HttpRequest::post(
+                    format!("http://{addr}/card-charging/callback"),
+                    body.clone(),
+                )
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .idempotent(true),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if answer.status != 200 {
+            server.abort();
+            return Err(format!(
+                "delivery {delivery} answered HTTP {}",
+                answer.status
+            ));
+        }
+        log.step(
+            &format!("card callback delivery {delivery}"),
+            format!(
+                "acknowledged, credited {} time(s)",
+                credit.0.load(Ordering::SeqCst)
+            ),
+        );
+    }
+    server.abort();
+    let record = ledger
+        .callback("card-charging", "card-charging:demo-1:1")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the callback was not recorded")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if credit.0.load(Ordering::SeqCst) != 1 || record.deliveries != 2 {
+        return Err(format!(
+            "expected one credit for two deliveries, got {} credits, {} deliveries",
+            credit.0.load(Ordering::SeqCst),
+            record.deliveries
+        ));
+    }
+    log.step(
+        "ledger event",
+        "1 event, 2 deliveries, 1 credit: the duplicate was acknowledged",
+    );
+    Ok(())
+}
+
 pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let sandbox = sandbox::start(addr, None).await?;
-    let flows = crate::registry::demo_flows(&sandbox).await;
+    let mut flows = crate::registry::demo_flows(&sandbox).await;
     sandbox.task.abort();
+    let mut log = FlowLog::default();
+    let error = ledger_flow(&mut log).await.err();
+    flows.push(FlowResult {
+        provider: "ledger",
+        log,
+        error,
+    });
     let mut all_ok = !flows.is_empty();
     let mut report = Vec::new();
-    let mut table = String::new();
+    let mut table = String::from(
+        "paybridge demo: every flow below runs against an in-process sandbox (no network, no credentials)\n",
+    );
     for FlowResult {
         provider,
         log,
@@ -97,6 +199,9 @@ pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
         } else {
             "some flows FAILED"
         }
+    );
+    table.push_str(
+        "\ntry the sandbox by hand:\n  paybridge sandbox                       # prints every endpoint as one JSON line\n  paybridge --json card-charging charge --endpoint URL --telco VIETTEL --code 312821445892981 \\\n      --serial 10004783347874 --amount 50000 --request-id order-1   # partner sandbox-partner / key sandbox-key\n  paybridge receive --ledger sqlite://paybridge.db                  # callbacks, recorded once\n",
     );
     Ok(Outcome {
         value: Some(json!({"passed": all_ok, "flows": report})),

@@ -1,0 +1,100 @@
+//! Callbacks per second through the receiver on loopback: `CONCURRENCY` deliveries at a time,
+//! each a signed card callback (a new key) that is verified, claimed, handled (a no-op) and
+//! completed. See BENCHMARKS.md.
+//!
+//! `cargo run --release -p paybridge-ledger --features axum --example receive_rate -- LEDGER_URL N [CALLBACK_URL]`
+//! With `CALLBACK_URL` (a running `paybridge receive`'s card route), it only delivers there.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    reason = "benchmark harness"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_ledger::Ledger;
+use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, Receiver};
+use secrecy::SecretString;
+
+const CONCURRENCY: usize = 64;
+const KEY: &str = "bench-key";
+
+struct Nothing;
+
+#[async_trait::async_trait]
+impl CallbackHandler for Nothing {
+    async fn handle(&self, _: &Callback) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let url = args.next().expect("LEDGER_URL");
+    let n: usize = args.next().expect("N").parse().unwrap();
+    let target = match args.next() {
+        Some(target) => target,
+        None => {
+            let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+            let router = Receiver::new(ledger, Arc::new(Nothing))
+                .card_charging(SecretString::from(KEY))
+                .router();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            format!("http://{addr}/card-charging/callback")
+        }
+    };
+    let target = Arc::new(target);
+    let (code, serial) = ("312821445892981", "10004783347874");
+    let sign = paybridge_card_charging::callback_sign(KEY, code, serial);
+    let run = format!("{:x}", paybridge_ledger::now_ms());
+    let transport = HttpTransport::with_defaults().unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (transport, next, sign, run, target) = (
+            transport.clone(),
+            next.clone(),
+            sign.clone(),
+            run.clone(),
+            target.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return;
+                }
+                let body = format!(
+                    r#"{{"status":1,"message":"ok","request_id":"{run}-{i}","declared_value":50000,"value":50000,"amount":35000,"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#
+                );
+                let answer = transport
+                    .send(
+                        HttpRequest::post(target.as_str(), body)
+                            .header(http::header::CONTENT_TYPE, "application/json")
+                            .idempotent(true),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status, 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{n} callbacks, {CONCURRENCY} concurrent: {:.0} callbacks/s ({:?})",
+        n as f64 / elapsed.as_secs_f64(),
+        elapsed
+    );
+}

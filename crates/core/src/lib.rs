@@ -47,6 +47,7 @@ pub mod seen;
 pub mod signature;
 pub mod soap;
 pub mod status;
+pub mod time;
 pub mod xml;
 
 pub use error::{Error, ErrorKind, Result};

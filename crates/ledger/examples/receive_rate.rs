@@ -38,18 +38,17 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("LEDGER_URL");
     let n: usize = args.next().expect("N").parse().unwrap();
-    let target = match args.next() {
-        Some(target) => target,
-        None => {
-            let ledger = Arc::new(Ledger::open(&url).await.unwrap());
-            let router = Receiver::new(ledger, Arc::new(Nothing))
-                .card_charging(SecretString::from(KEY))
-                .router();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, router).await });
-            format!("http://{addr}/card-charging/callback")
-        }
+    let target = if let Some(target) = args.next() {
+        target
+    } else {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let router = Receiver::new(ledger, Arc::new(Nothing))
+            .card_charging(SecretString::from(KEY))
+            .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}/card-charging/callback")
     };
     let target = Arc::new(target);
     let (code, serial) = ("312821445892981", "10004783347874");

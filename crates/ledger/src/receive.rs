@@ -95,6 +95,27 @@ struct Checked {
     ack: Response,
 }
 
+impl Checked {
+    /// A verified callback of `provider` under `key`, its state taken by `state`.
+    fn new<T>(
+        provider: &'static str,
+        key: String,
+        verified: Verified<T>,
+        state: impl FnOnce(T) -> paybridge_core::PaymentState,
+        ack: Response,
+    ) -> Self {
+        Self {
+            provider,
+            key,
+            notification: verified.map(|v| Notification {
+                state: state(v),
+                duplicate: false,
+            }),
+            ack,
+        }
+    }
+}
+
 impl Receiver {
     /// A receiver over `ledger` calling `handler`, with a 60 s lease (the longest a handler
     /// may take before another delivery may take it over).
@@ -262,15 +283,13 @@ async fn card_callback(
             .ok_or_else(|| paybridge_core::Error::Config("card".into()))?;
         let cb = paybridge_card_charging::verify_callback(key, &raw(method, query, headers, body))?;
         let dedup = cb.dedup_key();
-        Ok(Checked {
-            provider: "card-charging",
-            key: dedup,
-            notification: cb.map(|cb| Notification {
-                state: cb.state(),
-                duplicate: false,
-            }),
-            ack: ok("OK"),
-        })
+        Ok(Checked::new(
+            "card-charging",
+            dedup,
+            cb,
+            |cb| cb.state(),
+            ok("OK"),
+        ))
     })();
     r.process(checked).await
 }
@@ -283,15 +302,13 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
             .ok_or_else(|| paybridge_core::Error::Config("qvickly".into()))?;
         let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
         let dedup = cb.dedup_key();
-        Ok(Checked {
-            provider: "qvickly",
-            key: dedup,
-            notification: cb.map(|cb| Notification {
-                state: cb.state(),
-                duplicate: false,
-            }),
-            ack: ok("OK"),
-        })
+        Ok(Checked::new(
+            "qvickly",
+            dedup,
+            cb,
+            |cb| cb.state(),
+            ok("OK"),
+        ))
     })();
     r.process(checked).await
 }
@@ -305,15 +322,13 @@ async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
         let n =
             paybridge_payoo::verify_notification(secrecy::ExposeSecret::expose_secret(key), &body)?;
         let (dedup, state) = (n.dedup_key()?, n.state()?);
-        Ok(Checked {
-            provider: "payoo",
-            key: dedup,
-            notification: n.map(|_| Notification {
-                state,
-                duplicate: false,
-            }),
-            ack: ok(paybridge_payoo::NOTIFY_RECEIVED),
-        })
+        Ok(Checked::new(
+            "payoo",
+            dedup,
+            n,
+            |_| state,
+            ok(paybridge_payoo::NOTIFY_RECEIVED),
+        ))
     })();
     r.process(checked).await
 }
@@ -339,15 +354,14 @@ async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
             SoapVersion::V11 => "text/xml; charset=utf-8",
             SoapVersion::V12 => "application/soap+xml; charset=utf-8",
         };
-        Ok(Checked {
-            provider: "linkifier-ipn",
-            key: dedup,
-            notification: record.map(|r| Notification {
-                state: r.state(),
-                duplicate: false,
-            }),
-            ack: ([(header::CONTENT_TYPE, content_type)], answer).into_response(),
-        })
+        let ack = ([(header::CONTENT_TYPE, content_type)], answer).into_response();
+        Ok(Checked::new(
+            "linkifier-ipn",
+            dedup,
+            record,
+            |r| r.state(),
+            ack,
+        ))
     })();
     r.process(checked).await
 }

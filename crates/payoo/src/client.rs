@@ -88,17 +88,16 @@ impl CallResult {
         shop_id: i64,
         required: bool,
     ) -> Result<(), PayooError> {
-        for (i, (name, _)) in self.fields.iter().enumerate() {
-            if self
-                .fields
-                .iter()
-                .skip(i + 1)
-                .any(|(other, _)| other == name)
-            {
-                return Err(PayooError::NotThisRequest(format!(
-                    "element {name} appears more than once"
-                )));
-            }
+        // A set: an answer holds as many elements as the limits let through.
+        let mut seen = std::collections::HashSet::with_capacity(self.fields.len());
+        if let Some((name, _)) = self
+            .fields
+            .iter()
+            .find(|(name, _)| !seen.insert(name.as_str()))
+        {
+            return Err(PayooError::NotThisRequest(format!(
+                "element {name} appears more than once"
+            )));
         }
         if required {
             let names: Vec<&str> = self
@@ -141,23 +140,10 @@ impl CallResult {
 /// `yyyyMMddHHmmss` in Vietnam time (UTC+7) for `unix_seconds`.
 #[must_use]
 pub fn vietnam_timestamp(unix_seconds: i64) -> String {
-    let local = unix_seconds + 7 * 3600;
-    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = paybridge_core::time::civil(unix_seconds + 7 * 3600);
     format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 

@@ -147,12 +147,28 @@ impl Db {
                     // Every commit reaches the disk: an acknowledged callback stays recorded.
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(5));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            return Ok(Self::Sqlite(pool));
+            // Two processes opening a new file at once: switching it to WAL and migrating
+            // take the write lock, which the busy timeout does not cover; the loser waits.
+            let mut tries = 0;
+            loop {
+                let opened = async {
+                    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(8)
+                        .connect_with(options.clone())
+                        .await?;
+                    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                    Ok::<_, LedgerError>(pool)
+                }
+                .await;
+                match opened {
+                    Ok(pool) => return Ok(Self::Sqlite(pool)),
+                    Err(e) if tries < 50 && e.to_string().contains("locked") => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
         #[cfg(feature = "postgres")]
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

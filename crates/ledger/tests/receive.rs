@@ -63,13 +63,17 @@ async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
     base
 }
 
+/// Tests run in parallel: each gets its own file and schema.
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
 async fn ledgers() -> Vec<Arc<Ledger>> {
     let dir = std::env::temp_dir().join("paybridge-ledger-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!(
-        "receive-{}-{}.db",
+        "receive-{}-{}-{}.db",
         std::process::id(),
-        paybridge_ledger::now_ms()
+        paybridge_ledger::now_ms(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     let mut out = vec![Arc::new(
         Ledger::open(&format!("sqlite://{}", file.display()))
@@ -78,9 +82,10 @@ async fn ledgers() -> Vec<Arc<Ledger>> {
     )];
     if let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") {
         let schema = format!(
-            "receive_{}_{}",
+            "receive_{}_{}_{}",
             std::process::id(),
-            paybridge_ledger::now_ms()
+            paybridge_ledger::now_ms(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let admin = sqlx::PgPool::connect(&base).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))

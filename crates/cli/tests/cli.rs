@@ -1170,3 +1170,127 @@ fn receive_records_each_callback_once_across_deliveries_and_restarts() {
     let _ = rx.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn woopay_confirm_is_what_a_request_url_handler_does() {
+    let sb = sandbox();
+    let ep = sb.endpoints["woopay"].as_str().unwrap();
+    let base = ep.split("/api/").next().unwrap();
+    let env = [
+        ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+        ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+    ];
+    // The merchant's requestUrl: answers what Wooppay waits for.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let request_url = format!("http://{}/paid", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut sock in listener.incoming().flatten() {
+            let mut buf = [0_u8; 4096];
+            let _ = sock.read(&mut buf);
+            let _ = sock.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\nconnection: close\r\n\r\n{\"data\":1}",
+            );
+        }
+    });
+    let reference = unique("confirm");
+    let (out, v) = run(
+        &[
+            "--json",
+            "woopay",
+            "create-invoice",
+            "--endpoint",
+            ep,
+            "--reference-id",
+            &reference,
+            "--amount",
+            "100",
+            "--back-url",
+            "https://shop/back",
+            "--request-url",
+            &request_url,
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let id = v["operation_id"].as_i64().unwrap().to_string();
+    let confirm = [
+        "--json",
+        "woopay",
+        "confirm",
+        "--endpoint",
+        ep,
+        "--operation-id",
+        &id,
+    ];
+    // Not paid yet: the operation, exit 1.
+    let (out, v) = run(&confirm, &env);
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["provider_status"], 1);
+    // Paid on the sandbox's page: confirmed, exit 0.
+    assert!((200..300).contains(&http(
+        "POST",
+        &format!("{base}/invoice/pay?id={id}"),
+        "text/plain",
+        ""
+    )));
+    let (out, v) = run(&confirm, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["provider_status"], 4);
+}
+
+#[test]
+fn payoo_verify_notify_checks_the_package() {
+    let key = "sandbox-checksum-key";
+    let data = "<PaymentNotification><shop_id>1</shop_id><order_no>P-9</order_no><order_cash_amount>150000</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>";
+    let dir = std::env::temp_dir().join(unique("notify"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let package = paybridge_payoo::notify_data(key, data);
+    let good = write("good.xml", &package);
+    let form = write(
+        "good.form",
+        &format!(
+            "NotifyData={}",
+            package
+                .replace('+', "%2B")
+                .replace('=', "%3D")
+                .replace('/', "%2F")
+        ),
+    );
+    let forged = write(
+        "forged.xml",
+        &paybridge_payoo::notify_data("another-key", data),
+    );
+    let junk = write("junk", "not a notification");
+    let env = [("PAYBRIDGE_PAYOO_CHECKSUM_KEY", key)];
+    for path in [&good, &form] {
+        let (out, v) = run(&["--json", "payoo", "verify-notify", "--body", path], &env);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(v["order_no"], "P-9");
+        assert_eq!(v["status"], "succeeded");
+        assert_eq!(v["amount"], "150000");
+    }
+    let (out, v) = run(
+        &["--json", "payoo", "verify-notify", "--body", &forged],
+        &env,
+    );
+    assert_eq!(
+        (out.status.code(), v["error"]["kind"].as_str()),
+        (Some(1), Some("signature")),
+        "{v}"
+    );
+    let (out, v) = run(&["--json", "payoo", "verify-notify", "--body", &junk], &env);
+    assert_eq!(
+        (out.status.code(), v["error"]["kind"].as_str()),
+        (Some(2), Some("input")),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

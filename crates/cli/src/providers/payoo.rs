@@ -12,7 +12,7 @@ use paybridge_payoo::{
     CallResult, Client, PayooCredentials, PayooError, PreOrder, verify_notification,
 };
 use rust_decimal::Decimal;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
 
@@ -33,6 +33,19 @@ pub(crate) enum Command {
     CreatePreOrder(CreatePreOrderArgs),
     /// `UpdateOrderStatus`.
     UpdateOrderStatus(UpdateArgs),
+    /// Verify a `NotifyData` callback (the posted form body or the package XML).
+    VerifyNotify(VerifyNotifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyNotifyArgs {
+    /// File holding the callback body as Payoo posted it: `NotifyData=…` or the XML
+    /// (a path, or `-` for stdin).
+    #[arg(long)]
+    body: String,
+    /// Checksum key (never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
+    checksum_key: SecretString,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +229,27 @@ fn err(e: PayooError) -> CliError {
 
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     let r = match command {
+        Command::VerifyNotify(a) => {
+            let body = read_input(&a.body)?;
+            let n = paybridge_payoo::verify_notification(a.checksum_key.expose_secret(), &body)
+                .map_err(err)?;
+            let state = n.state().map_err(paybridge_core::Error::from)?;
+            let fields: serde_json::Map<String, Value> = n
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            return Ok(Outcome::payment(
+                json!({
+                    "order_no": n.order_no,
+                    "status": state.status.as_str(),
+                    "provider_status": n.state,
+                    "amount": super::amount_json(state.amount),
+                    "fields": fields,
+                }),
+                state.status,
+            ));
+        }
         Command::Call(a) => {
             let text = read_input(&a.param)?;
             let Ordered(mut members) = serde_json::from_slice(&text)

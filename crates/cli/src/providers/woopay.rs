@@ -38,6 +38,9 @@ pub(crate) enum Command {
     Balance(Creds),
     /// `cash_getOperationData`.
     OperationData(OperationArgs),
+    /// What a `requestUrl` handler does: ask Wooppay for the operation; paid (status 4) →
+    /// exit 0, any other status → exit 1 with it.
+    Confirm(ConfirmArgs),
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +177,15 @@ pub(crate) struct OperationArgs {
     operation_ids: Vec<i64>,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct ConfirmArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// The operation id of the invoice (`operation_id` of `create-invoice`).
+    #[arg(long = "operation-id")]
+    operation_id: i64,
+}
+
 fn invoice_json(i: &Invoice) -> Value {
     json!({"operation_id": i.operation_id, "operation_url": i.operation_url})
 }
@@ -266,6 +278,29 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Balance(c) => {
             let amount = c.client()?.balance().await.map_err(err)?;
             Ok(Outcome::ok(json!({"amount": amount.amount_string()})))
+        }
+        Command::Confirm(a) => {
+            let client = a.creds.client()?;
+            match client.confirm_payment(a.operation_id).await {
+                Ok(op) => Ok(Outcome::ok(operation_json(&op))),
+                // Known but not paid: the operation itself, exit 1.
+                Err(paybridge_woopay::WoopayError::NotConfirmed(_)) => {
+                    let ops = client
+                        .operation_data(&[a.operation_id])
+                        .await
+                        .map_err(err)?;
+                    let op = ops.iter().find(|o| o.id == a.operation_id).ok_or_else(|| {
+                        CliError::from(paybridge_core::Error::Signature(format!(
+                            "Wooppay does not know operation {}",
+                            a.operation_id
+                        )))
+                    })?;
+                    let mut outcome = Outcome::ok(operation_json(op));
+                    outcome.exit = 1;
+                    Ok(outcome)
+                }
+                Err(e) => Err(err(e)),
+            }
         }
         Command::OperationData(a) => {
             let ops = a

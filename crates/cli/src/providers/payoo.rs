@@ -233,7 +233,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             let body = read_input(&a.body)?;
             let n = paybridge_payoo::verify_notification(a.checksum_key.expose_secret(), &body)
                 .map_err(err)?;
-            let state = n.state().map_err(paybridge_core::Error::from)?;
+            let state = n.state()?;
             let fields: serde_json::Map<String, Value> = n
                 .fields
                 .iter()

@@ -211,6 +211,31 @@ fn err(e: paybridge_woopay::WoopayError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
+/// `woopay confirm`: the operation confirmed paid (exit 0), or as it stands (exit 1).
+async fn confirm(a: &ConfirmArgs) -> Result<Outcome, CliError> {
+    let client = a.creds.client()?;
+    match client.confirm_payment(a.operation_id).await {
+        Ok(op) => Ok(Outcome::ok(operation_json(&op))),
+        // Known but not paid: the operation itself, exit 1.
+        Err(paybridge_woopay::WoopayError::NotConfirmed(_)) => {
+            let ops = client
+                .operation_data(&[a.operation_id])
+                .await
+                .map_err(err)?;
+            let op = ops.iter().find(|o| o.id == a.operation_id).ok_or_else(|| {
+                CliError::from(paybridge_core::Error::Signature(format!(
+                    "Wooppay does not know operation {}",
+                    a.operation_id
+                )))
+            })?;
+            let mut outcome = Outcome::ok(operation_json(op));
+            outcome.exit = 1;
+            Ok(outcome)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::Login(c) => {
@@ -279,29 +304,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             let amount = c.client()?.balance().await.map_err(err)?;
             Ok(Outcome::ok(json!({"amount": amount.amount_string()})))
         }
-        Command::Confirm(a) => {
-            let client = a.creds.client()?;
-            match client.confirm_payment(a.operation_id).await {
-                Ok(op) => Ok(Outcome::ok(operation_json(&op))),
-                // Known but not paid: the operation itself, exit 1.
-                Err(paybridge_woopay::WoopayError::NotConfirmed(_)) => {
-                    let ops = client
-                        .operation_data(&[a.operation_id])
-                        .await
-                        .map_err(err)?;
-                    let op = ops.iter().find(|o| o.id == a.operation_id).ok_or_else(|| {
-                        CliError::from(paybridge_core::Error::Signature(format!(
-                            "Wooppay does not know operation {}",
-                            a.operation_id
-                        )))
-                    })?;
-                    let mut outcome = Outcome::ok(operation_json(op));
-                    outcome.exit = 1;
-                    Ok(outcome)
-                }
-                Err(e) => Err(err(e)),
-            }
-        }
+        Command::Confirm(a) => confirm(&a).await,
         Command::OperationData(a) => {
             let ops = a
                 .creds

@@ -115,6 +115,7 @@ impl ChargeResult {
 #[derive(Debug, Clone)]
 pub struct Client {
     config: Arc<ClientConfig>,
+    endpoint: paybridge_core::http::Endpoint,
     transport: HttpTransport,
 }
 
@@ -136,11 +137,12 @@ impl Command {
 impl Client {
     /// A client sharing `transport`'s connection pool.
     pub fn new(config: ClientConfig, transport: HttpTransport) -> Result<Self, CardChargingError> {
-        paybridge_core::http::check_endpoint(&config.endpoint)?;
+        let endpoint = paybridge_core::http::Endpoint::parse(&config.endpoint)?;
         if config.partner_id.is_empty() || config.partner_key.expose_secret().is_empty() {
             return Err(Error::Config("partner_id and partner_key are required".into()).into());
         }
         Ok(Self {
+            endpoint,
             config: Arc::new(config),
             transport,
         })
@@ -245,11 +247,11 @@ impl Client {
     ) -> Result<ChargeResult, CardChargingError> {
         let fields = self.fields(command, card, declared_value, request_id)?;
         let pairs = fields.each_ref().map(|(k, v)| (*k, v.as_ref()));
-        let encoded = self.config.encoding.encode(&self.config.endpoint, &pairs);
-        let mut request = if encoded.get {
-            HttpRequest::get(encoded.url)
-        } else {
-            HttpRequest::post(encoded.url, encoded.body)
+        let encoded = self.config.encoding.encode(&pairs);
+        // The endpoint was parsed once, when the client was built.
+        let mut request = match encoded.query {
+            Some(query) => HttpRequest::get(self.endpoint.with_query(&query)),
+            None => HttpRequest::post(&self.endpoint, encoded.body),
         };
         request = match encoded.content_type {
             Some(Cow::Borrowed(ct)) => request.header(http::header::CONTENT_TYPE, ct),

@@ -29,15 +29,15 @@ pub enum BodyEncoding {
 /// An encoded request: method, URL, content type, body.
 #[derive(Debug, Clone)]
 pub(crate) struct EncodedRequest {
-    pub get: bool,
-    pub url: String,
+    /// For a GET: the query to add to the endpoint (the fields); `None`: a POST of `body`.
+    pub query: Option<String>,
     pub content_type: Option<Cow<'static, str>>,
     pub body: Bytes,
 }
 
 impl BodyEncoding {
-    /// Encode `fields` (in order) for `endpoint`.
-    pub(crate) fn encode(self, endpoint: &str, fields: &[(&str, &str)]) -> EncodedRequest {
+    /// Encode `fields` (in order).
+    pub(crate) fn encode(self, fields: &[(&str, &str)]) -> EncodedRequest {
         let form = || {
             let mut s = form_urlencoded::Serializer::new(String::new());
             for (k, v) in fields {
@@ -47,28 +47,22 @@ impl BodyEncoding {
         };
         match self {
             Self::Form => EncodedRequest {
-                get: false,
-                url: endpoint.to_owned(),
+                query: None,
                 content_type: Some(Cow::Borrowed("application/x-www-form-urlencoded")),
                 body: Bytes::from(form()),
             },
-            Self::Query => {
-                let sep = if endpoint.contains('?') { '&' } else { '?' };
-                EncodedRequest {
-                    get: true,
-                    url: format!("{endpoint}{sep}{}", form()),
-                    content_type: None,
-                    body: Bytes::new(),
-                }
-            }
+            Self::Query => EncodedRequest {
+                query: Some(form()),
+                content_type: None,
+                body: Bytes::new(),
+            },
             Self::Json => {
                 let map: serde_json::Map<String, serde_json::Value> = fields
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
                     .collect();
                 EncodedRequest {
-                    get: false,
-                    url: endpoint.to_owned(),
+                    query: None,
                     content_type: Some(Cow::Borrowed("application/json")),
                     body: Bytes::from(serde_json::Value::Object(map).to_string()),
                 }
@@ -89,8 +83,7 @@ impl BodyEncoding {
                 body.push_str(&boundary);
                 body.push_str("--\r\n");
                 EncodedRequest {
-                    get: false,
-                    url: endpoint.to_owned(),
+                    query: None,
                     content_type: Some(Cow::Owned(format!(
                         "multipart/form-data; boundary={boundary}"
                     ))),
@@ -310,23 +303,19 @@ mod tests {
 
     #[test]
     fn form_encoding_is_percent_encoded_in_order() {
-        let r = BodyEncoding::Form.encode(
-            "http://h/chargingws/v2",
-            &[("telco", "VIETTEL"), ("message", "Thành công&x")],
-        );
-        assert!(!r.get);
+        let r = BodyEncoding::Form.encode(&[("telco", "VIETTEL"), ("message", "Thành công&x")]);
+        assert!(r.query.is_none());
         assert_eq!(
             &r.body[..],
             b"telco=VIETTEL&message=Th%C3%A0nh+c%C3%B4ng%26x"
         );
-        let q = BodyEncoding::Query.encode("http://h/chargingws/v2", &[("a", "1"), ("b", "2")]);
-        assert!(q.get);
-        assert_eq!(q.url, "http://h/chargingws/v2?a=1&b=2");
+        let q = BodyEncoding::Query.encode(&[("a", "1"), ("b", "2")]);
+        assert_eq!(q.query.as_deref(), Some("a=1&b=2"));
     }
 
     #[test]
     fn multipart_and_json_carry_every_field() {
-        let m = BodyEncoding::Multipart.encode("http://h", &[("telco", "VIETTEL"), ("code", "1")]);
+        let m = BodyEncoding::Multipart.encode(&[("telco", "VIETTEL"), ("code", "1")]);
         let ct = m.content_type.unwrap();
         let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
         let body = std::str::from_utf8(&m.body).unwrap();
@@ -334,7 +323,7 @@ mod tests {
             "--{boundary}\r\nContent-Disposition: form-data; name=\"telco\"\r\n\r\nVIETTEL\r\n"
         )));
         assert!(body.ends_with(&format!("--{boundary}--\r\n")));
-        let j = BodyEncoding::Json.encode("http://h", &[("telco", "VIETTEL"), ("amount", "50000")]);
+        let j = BodyEncoding::Json.encode(&[("telco", "VIETTEL"), ("amount", "50000")]);
         let v: serde_json::Value = serde_json::from_slice(&j.body).unwrap();
         assert_eq!(
             v,

@@ -56,6 +56,18 @@ impl Endpoint {
         }
     }
 
+    /// This endpoint with `query` added to its query (no parse of the whole URL again).
+    #[must_use]
+    pub fn with_query(&self, query: &str) -> Self {
+        let mut url = self.0.clone();
+        let joined = match url.query() {
+            Some(existing) if !existing.is_empty() => format!("{existing}&{query}"),
+            _ => query.to_owned(),
+        };
+        url.set_query(Some(&joined));
+        Self(url)
+    }
+
     /// The URL as text (normalized by the parse: `http://H` reads `http://H/`).
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -854,6 +866,11 @@ mod tests {
         assert!(
             matches!(HttpRequest::get("http://h/p").url, RequestUrl::Text(t) if t == "http://h/p")
         );
+        let with = Endpoint::parse("http://h/cw?x=1")
+            .unwrap()
+            .with_query("a=1&b=%C3%A0");
+        assert_eq!(with.as_str(), "http://h/cw?x=1&a=1&b=%C3%A0");
+        assert_eq!(e.with_query("a=1").as_str(), "http://127.0.0.1:8080/?a=1");
     }
 
     #[tokio::test]

@@ -148,6 +148,7 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         // 50 000 levels in a 350 KB Qvickly XML callback took 73 s before.
         ("deep XML", deep(50_000).into_bytes()),
+        ("100 000 levels", deep(100_000).into_bytes()),
         (
             "10 MB of attributes",
             format!("<a{attrs}{attrs}{attrs}{attrs}{attrs}{attrs}{attrs}/>").into_bytes(),

@@ -301,7 +301,7 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::Config("qvickly".into()))?;
         let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
-        let dedup = cb.dedup_key();
+        let dedup = cb.dedup_key()?;
         Ok(Checked::new(
             "qvickly",
             dedup,

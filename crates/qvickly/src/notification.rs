@@ -55,8 +55,7 @@ pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(1
 
 impl QvicklyCallback {
     /// The key under which duplicates are detected: same payment, same status.
-    #[must_use]
-    pub fn dedup_key(&self) -> String {
+    pub fn dedup_key(&self) -> paybridge_core::Result<String> {
         self.key()
     }
 
@@ -75,13 +74,21 @@ impl QvicklyCallback {
         }
     }
 
-    fn key(&self) -> String {
-        format!(
-            "qvickly:{}:{}:{}",
-            self.number.as_deref().unwrap_or_default(),
+    /// A callback without a payment number has no natural key: refused
+    /// ([`paybridge_core::Error::Callback`]), never deduplicated under a made-up one.
+    fn key(&self) -> paybridge_core::Result<String> {
+        let number = self
+            .number
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                paybridge_core::Error::Callback("callback without data.number".into())
+            })?;
+        Ok(format!(
+            "qvickly:{number}:{}:{}",
             self.order_id.as_deref().unwrap_or_default(),
             self.status.as_str()
-        )
+        ))
     }
 }
 
@@ -449,7 +456,7 @@ pub async fn deduplicate(
     callback: Verified<QvicklyCallback>,
     seen: &dyn SeenStore,
 ) -> Result<HandledCallback, QvicklyError> {
-    let fresh = seen.insert_if_absent(&callback.dedup_key()).await?;
+    let fresh = seen.insert_if_absent(&callback.dedup_key()?).await?;
     Ok(HandledCallback {
         callback,
         duplicate: !fresh,

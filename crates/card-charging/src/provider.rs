@@ -1,14 +1,13 @@
 //! `PaymentProvider` for card charging: create = `charging`, status = `check`,
 //! notification = a verified callback.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, Error, InMemorySeenStore, Money, Notification, PaymentMethod, PaymentProvider,
-    PaymentRef, PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, SeenStore,
-    Verified,
+    Capabilities, Error, InMemoryRecords, InMemorySeenStore, Notification, PaymentMethod,
+    PaymentProvider, PaymentRecord, PaymentRecords, PaymentRef, PaymentRequest, PaymentSession,
+    PaymentState, RawNotification, Result, SeenStore, Verified,
 };
 use secrecy::ExposeSecret;
 
@@ -19,12 +18,15 @@ use crate::notification::deduplicate;
 /// The card gateway behind the common trait.
 ///
 /// `create_payment` takes the card from the request's [`PaymentMethod::PrepaidCard`] (the code
-/// stays a secret; a `code` in `metadata` is refused) and uses `reference` as the request id. `payment_status` needs the card again to sign `check`,
+/// stays a secret; a `code` in `metadata` is refused) and uses `reference` as the request id.
+/// The card is remembered in the provider's [`PaymentRecords`] before it is charged, because
+/// `check` must sign with it again: with the ledger ([`CardChargingProvider::with_records`]),
+/// `payment_status` works after a restart and from another process. `payment_status` needs the card again to sign `check`,
 /// so it works for payments this value created; for others use [`Client::check`].
 pub struct CardChargingProvider {
     client: Client,
     seen: Arc<dyn SeenStore>,
-    cards: Mutex<HashMap<String, (Card, Money)>>,
+    records: Arc<dyn PaymentRecords>,
 }
 
 impl CardChargingProvider {
@@ -34,8 +36,15 @@ impl CardChargingProvider {
         Self {
             client,
             seen,
-            cards: Mutex::new(HashMap::new()),
+            records: Arc::new(InMemoryRecords::default()),
         }
+    }
+
+    /// Keep the payments (and their cards, as secrets) in `records`, e.g. a ledger.
+    #[must_use]
+    pub fn with_records(mut self, records: Arc<dyn PaymentRecords>) -> Self {
+        self.records = records;
+        self
     }
 
     /// A provider with a process-local duplicate store.
@@ -83,13 +92,28 @@ impl PaymentProvider for CardChargingProvider {
         let telco: Telco = prepaid.telco.parse()?;
         let card = Card::new(telco, prepaid.code.expose_secret(), &prepaid.serial)?;
         let request_id = RequestId::new(&request.reference)?;
+        // Remembered before it is sent: a charge whose outcome is unknown can be checked.
+        let sealed = secrecy::SecretString::from(format!(
+            "{}\n{}\n{}",
+            card.telco,
+            card.serial,
+            card.code.expose_secret()
+        ));
+        self.records
+            .remember(
+                PaymentRecord::new(
+                    PROVIDER_ID,
+                    &request.reference,
+                    paybridge_core::PaymentStatus::Pending,
+                    request.amount,
+                )
+                .secret(sealed),
+            )
+            .await?;
         let result = self
             .client
             .charge(&card, request.amount, &request_id)
             .await?;
-        if let Ok(mut cards) = self.cards.lock() {
-            cards.insert(request.reference.clone(), (card, request.amount));
-        }
         Ok(PaymentSession {
             state: Self::state(&request.reference, &result),
             redirect_url: None,
@@ -97,18 +121,29 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
-        let known = self
-            .cards
-            .lock()
-            .map_err(|_| Error::Config("card table lock poisoned".into()))?
-            .get(&payment.reference)
-            .cloned();
-        let (card, amount) = known.ok_or_else(|| {
+        let record = self
+            .records
+            .recall(PROVIDER_ID, &payment.reference)
+            .await?
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "no card known for request_id {}: use Client::check with the card",
+                    payment.reference
+                ))
+            })?;
+        let sealed = record.secret.ok_or_else(|| {
             Error::Input(format!(
-                "no card known for request_id {}: use Client::check with the card",
+                "the card of request_id {} was not kept (a ledger without a seal key): use Client::check with the card",
                 payment.reference
             ))
         })?;
+        let mut parts = sealed.expose_secret().splitn(3, '\n');
+        let (Some(telco), Some(serial), Some(code)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::Input("the kept card is not readable".into()));
+        };
+        let card = Card::new(telco.parse::<Telco>()?, code, serial)?;
+        let amount = record.amount;
         let request_id = RequestId::new(&payment.reference)?;
         let result = self.client.check(&card, amount, &request_id).await?;
         Ok(Self::state(&payment.reference, &result))

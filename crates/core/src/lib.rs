@@ -41,6 +41,7 @@ pub mod limits;
 pub mod money;
 pub mod notification;
 pub mod provider;
+pub mod records;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod seen;
@@ -57,5 +58,6 @@ pub use provider::{
     Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
     PaymentSession, PaymentState, PrepaidCard,
 };
+pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
 pub use seen::{InMemorySeenStore, SeenStore};
 pub use status::PaymentStatus;

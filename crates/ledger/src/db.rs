@@ -121,6 +121,9 @@ const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, pr
 const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (provider, reference) DO NOTHING";
 
+const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
+     WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
+
 const PAYMENT_COLUMNS: &str =
     "provider, reference, provider_reference, status, amount, currency, created_at, updated_at";
 
@@ -351,6 +354,25 @@ impl Db {
             }
             tx.commit().await?;
             Ok(new)
+        })
+    }
+
+    pub(crate) async fn set_provider_reference(
+        &self,
+        provider: &str,
+        reference: &str,
+        provider_reference: &str,
+        now: i64,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(SET_PROVIDER_REFERENCE)
+                .bind(provider_reference)
+                .bind(now)
+                .bind(provider)
+                .bind(reference)
+                .execute(pool)
+                .await?;
+            Ok(())
         })
     }
 

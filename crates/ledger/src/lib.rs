@@ -329,6 +329,54 @@ pub fn rank(status: PaymentStatus) -> u8 {
     }
 }
 
+/// The ledger as the providers' payment records: a provider built with it (e.g.
+/// `CardChargingProvider::with_records`) finds its payments after a restart and from another
+/// process. Secrets are sealed when the ledger has a seal key, and dropped otherwise.
+#[async_trait::async_trait]
+impl paybridge_core::PaymentRecords for Ledger {
+    async fn remember(&self, record: paybridge_core::PaymentRecord) -> paybridge_core::Result<()> {
+        let mut payment = NewPayment::new(
+            record.provider,
+            record.reference,
+            record.status,
+            record.amount,
+        );
+        payment.provider_reference = record.provider_reference;
+        payment.secret = record.secret;
+        let new = self.record_payment(&payment).await?;
+        if !new && let Some(provider_reference) = &payment.provider_reference {
+            self.db
+                .set_provider_reference(
+                    &payment.provider,
+                    &payment.reference,
+                    provider_reference,
+                    now_ms(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn recall(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> paybridge_core::Result<Option<paybridge_core::PaymentRecord>> {
+        let Some(payment) = self.payment(provider, reference).await? else {
+            return Ok(None);
+        };
+        let mut record = paybridge_core::PaymentRecord::new(
+            payment.provider,
+            payment.reference,
+            payment.status,
+            payment.amount,
+        );
+        record.provider_reference = payment.provider_reference;
+        record.secret = self.secret(provider, reference).await?;
+        Ok(Some(record))
+    }
+}
+
 /// Unix milliseconds now.
 #[must_use]
 pub fn now_ms() -> i64 {

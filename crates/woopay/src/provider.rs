@@ -6,14 +6,13 @@
 //! payment. `verify_notification` reads `operation_id` from the query, or `reference` for a
 //! payment this value created.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, Error, InMemorySeenStore, Notification, PaymentProvider, PaymentRef,
-    PaymentRequest, PaymentSession, PaymentState, PaymentStatus, RawNotification, Result,
-    SeenStore, Verified,
+    Capabilities, Error, InMemoryRecords, InMemorySeenStore, Notification, PaymentProvider,
+    PaymentRecord, PaymentRecords, PaymentRef, PaymentRequest, PaymentSession, PaymentState,
+    PaymentStatus, RawNotification, Result, SeenStore, Verified,
 };
 
 use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
@@ -23,7 +22,7 @@ use crate::operation::Operation;
 pub struct WoopayProvider {
     client: Client,
     seen: Arc<dyn SeenStore>,
-    operations: Mutex<HashMap<String, i64>>,
+    records: Arc<dyn PaymentRecords>,
 }
 
 impl WoopayProvider {
@@ -33,8 +32,17 @@ impl WoopayProvider {
         Self {
             client,
             seen,
-            operations: Mutex::new(HashMap::new()),
+            records: Arc::new(InMemoryRecords::default()),
         }
+    }
+
+    /// Keep each invoice's reference → operation id in `records` (e.g. a ledger), so that
+    /// `payment_status` and the `requestUrl` call find it after a restart and from another
+    /// process.
+    #[must_use]
+    pub fn with_records(mut self, records: Arc<dyn PaymentRecords>) -> Self {
+        self.records = records;
+        self
     }
 
     /// A provider with a process-local duplicate store.
@@ -43,7 +51,7 @@ impl WoopayProvider {
         Self::new(client, Arc::new(InMemorySeenStore::new()))
     }
 
-    fn operation_id(&self, payment: &PaymentRef) -> Result<i64> {
+    async fn operation_id(&self, payment: &PaymentRef) -> Result<i64> {
         if let Some(id) = payment
             .provider_reference
             .as_deref()
@@ -51,11 +59,11 @@ impl WoopayProvider {
         {
             return Ok(id);
         }
-        self.operations
-            .lock()
-            .map_err(|_| Error::Config("operation table lock poisoned".into()))?
-            .get(&payment.reference)
-            .copied()
+        self.records
+            .recall(PROVIDER_ID, &payment.reference)
+            .await?
+            .and_then(|r| r.provider_reference)
+            .and_then(|id| id.parse().ok())
             .ok_or_else(|| {
                 Error::Input(format!(
                     "no Wooppay operation known for {}",
@@ -114,9 +122,17 @@ impl PaymentProvider for WoopayProvider {
         );
         inv.description.clone_from(&request.description);
         let invoice = self.client.create_invoice(&inv).await?;
-        if let Ok(mut ops) = self.operations.lock() {
-            ops.insert(request.reference.clone(), invoice.operation_id);
-        }
+        self.records
+            .remember(
+                PaymentRecord::new(
+                    PROVIDER_ID,
+                    &request.reference,
+                    PaymentStatus::Pending,
+                    request.amount,
+                )
+                .provider_reference(invoice.operation_id.to_string()),
+            )
+            .await?;
         Ok(PaymentSession {
             state: PaymentState {
                 payment: PaymentRef {
@@ -133,7 +149,7 @@ impl PaymentProvider for WoopayProvider {
     }
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
-        let id = self.operation_id(payment)?;
+        let id = self.operation_id(payment).await?;
         let op = self
             .client
             .operation_data(&[id])
@@ -162,7 +178,7 @@ impl PaymentProvider for WoopayProvider {
             reference: reference.clone().unwrap_or_default(),
             provider_reference: operation_id.map(|i| i.to_string()),
         };
-        let id = self.operation_id(&payment)?;
+        let id = self.operation_id(&payment).await?;
         let confirmed = self
             .client
             .handle_request_url(id, self.seen.as_ref())

@@ -1,0 +1,134 @@
+//! What a provider remembers about the payments it created, to ask about them later — from
+//! another process, or after a restart. `paybridge-ledger`'s `Ledger` implements
+//! [`PaymentRecords`] durably (SQLite or PostgreSQL, secrets sealed); [`InMemoryRecords`]
+//! serves one process and tests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::{Error, Money, PaymentStatus, Result};
+
+/// A created payment, as a provider needs it later.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PaymentRecord {
+    /// Provider id.
+    pub provider: String,
+    /// The merchant's reference.
+    pub reference: String,
+    /// The provider's id for it, once known (a Wooppay operation id).
+    pub provider_reference: Option<String>,
+    /// Status when recorded.
+    pub status: PaymentStatus,
+    /// Amount and currency.
+    pub amount: Money,
+    /// What the provider needs again and is secret (a prepaid card, to `check` it).
+    pub secret: Option<SecretString>,
+}
+
+impl PaymentRecord {
+    /// A record without a provider reference or secret.
+    #[must_use]
+    pub fn new(
+        provider: impl Into<String>,
+        reference: impl Into<String>,
+        status: PaymentStatus,
+        amount: Money,
+    ) -> Self {
+        Self {
+            provider: provider.into(),
+            reference: reference.into(),
+            provider_reference: None,
+            status,
+            amount,
+            secret: None,
+        }
+    }
+
+    /// With the provider's reference.
+    #[must_use]
+    pub fn provider_reference(mut self, reference: impl Into<String>) -> Self {
+        self.provider_reference = Some(reference.into());
+        self
+    }
+
+    /// With a secret.
+    #[must_use]
+    pub fn secret(mut self, secret: SecretString) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+}
+
+/// Where providers keep [`PaymentRecord`]s.
+#[async_trait]
+pub trait PaymentRecords: Send + Sync {
+    /// Keep `record` (the first record of a provider's reference is kept; a later one may add
+    /// its provider reference).
+    async fn remember(&self, record: PaymentRecord) -> Result<()>;
+
+    /// The record of `reference` at `provider`, if any.
+    async fn recall(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>>;
+}
+
+/// A provider and a reference.
+type Key = (String, String);
+
+/// The records, and their keys oldest first.
+type Kept = (HashMap<Key, PaymentRecord>, VecDeque<Key>);
+
+/// A process-local [`PaymentRecords`] keeping the most recent `capacity` payments.
+#[derive(Debug)]
+pub struct InMemoryRecords {
+    inner: Mutex<Kept>,
+    capacity: usize,
+}
+
+impl Default for InMemoryRecords {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            capacity: 100_000,
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentRecords for InMemoryRecords {
+    async fn remember(&self, record: PaymentRecord) -> Result<()> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| Error::Config("payment records lock poisoned".into()))?;
+        let (map, order) = &mut *guard;
+        let key = (record.provider.clone(), record.reference.clone());
+        if let Some(kept) = map.get_mut(&key) {
+            if kept.provider_reference.is_none() {
+                kept.provider_reference = record.provider_reference;
+            }
+            return Ok(());
+        }
+        if order.len() >= self.capacity
+            && let Some(oldest) = order.pop_front()
+        {
+            map.remove(&oldest);
+        }
+        order.push_back(key.clone());
+        map.insert(key, record);
+        Ok(())
+    }
+
+    async fn recall(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>> {
+        let guard = self
+            .inner
+            .lock()
+            .map_err(|_| Error::Config("payment records lock poisoned".into()))?;
+        Ok(guard
+            .0
+            .get(&(provider.to_owned(), reference.to_owned()))
+            .cloned())
+    }
+}

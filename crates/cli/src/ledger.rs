@@ -63,6 +63,16 @@ pub(crate) struct ReceiveArgs {
     /// Linkifier key (enables the Linkifier route).
     #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
     linkifier_key: Option<SecretString>,
+    /// Wooppay's service endpoint: enables the `requestUrl` route, each call confirmed with
+    /// `cash_getOperationData` (credentials from `PAYBRIDGE_WOOPAY_USERNAME`/`_PASSWORD`).
+    #[arg(long)]
+    woopay_endpoint: Option<String>,
+    /// Wooppay merchant login.
+    #[arg(long, env = "PAYBRIDGE_WOOPAY_USERNAME")]
+    woopay_username: Option<String>,
+    /// Wooppay merchant password (never printed).
+    #[arg(long, env = "PAYBRIDGE_WOOPAY_PASSWORD", hide_env_values = true, value_parser = secret)]
+    woopay_password: Option<SecretString>,
 }
 
 /// The CLI's handler: recording is the whole job (the ledger records the outcome once the
@@ -106,6 +116,24 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     if let Some(key) = args.linkifier_key {
         receiver = receiver.linkifier(paybridge_linkifier_ipn::IpnReceiver::new(key));
         enabled.push("linkifier-ipn");
+    }
+    if let Some(endpoint) = args.woopay_endpoint {
+        let (Some(username), Some(password)) = (args.woopay_username, args.woopay_password) else {
+            return Err(CliError::input(
+                "--woopay-endpoint needs PAYBRIDGE_WOOPAY_USERNAME and PAYBRIDGE_WOOPAY_PASSWORD",
+            ));
+        };
+        let client = paybridge_woopay::Client::new(
+            paybridge_woopay::WoopayConfig {
+                endpoint,
+                username,
+                password,
+            },
+            paybridge_core::http::HttpTransport::with_defaults()?,
+        )
+        .map_err(paybridge_core::Error::from)?;
+        receiver = receiver.woopay(client);
+        enabled.push("woopay");
     }
     if enabled.is_empty() {
         return Err(CliError::input(

@@ -1294,3 +1294,113 @@ fn payoo_verify_notify_checks_the_package() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_wooppay_request_url_is_recorded_once_confirmed() {
+    let sb = sandbox();
+    let ep = sb.endpoints["woopay"].as_str().unwrap().to_owned();
+    let base = ep.split("/api/").next().unwrap().to_owned();
+    let dir = std::env::temp_dir().join(unique("woopay-rx"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let mut rx = Command::new(BIN)
+        .args(["receive", "--ledger", &ledger, "--woopay-endpoint", &ep])
+        .env("PAYBRIDGE_WOOPAY_USERNAME", "test_merch")
+        .env("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(rx.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let routes: Value = serde_json::from_str(&line).unwrap();
+    let request_url = routes["woopay"].as_str().unwrap();
+    let env = [
+        ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+        ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+    ];
+    let reference = unique("inv");
+    let (out, v) = run(
+        &[
+            "--json",
+            "woopay",
+            "create-invoice",
+            "--endpoint",
+            &ep,
+            "--reference-id",
+            &reference,
+            "--amount",
+            "100.50",
+            "--back-url",
+            "https://shop/back",
+            "--request-url",
+            request_url,
+            "--ledger",
+            &ledger,
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let id = v["operation_id"].as_i64().unwrap();
+    let (out, v) = run(
+        &[
+            "--json",
+            "ledger",
+            "payments",
+            "--ledger",
+            &ledger,
+            "--provider",
+            "woopay",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        v["payments"][0]["provider_reference"],
+        id.to_string(),
+        "{v}"
+    );
+    // Paid: the sandbox calls the requestUrl until it answers {"data":1}; the receiver
+    // confirms status 4 with cash_getOperationData before it does.
+    let paid = http(
+        "POST",
+        &format!("{base}/invoice/pay?id={id}"),
+        "text/plain",
+        "",
+    );
+    assert!((200..300).contains(&paid), "{paid}");
+    let (_, v) = run(
+        &[
+            "--json",
+            "ledger",
+            "events",
+            "--ledger",
+            &ledger,
+            "--provider",
+            "woopay",
+        ],
+        &[],
+    );
+    let event = &v["events"][0];
+    assert_eq!(event["key"], format!("{id}:4"), "{v}");
+    assert_eq!(event["status"], "succeeded");
+    assert_eq!(event["reference"], reference.as_str());
+    let (_, v) = run(
+        &[
+            "--json",
+            "ledger",
+            "payments",
+            "--ledger",
+            &ledger,
+            "--provider",
+            "woopay",
+        ],
+        &[],
+    );
+    assert_eq!(v["payments"][0]["status"], "succeeded", "{v}");
+    let _ = rx.kill();
+    let _ = rx.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -10,6 +10,12 @@
 //! | `POST /qvickly/callback` | Qvickly (JSON, form or XML) | `200 OK` |
 //! | `POST /payoo/notify` | Payoo `NotifyData` | `200 NOTIFY_RECEIVED` |
 //! | `POST /linkifier/ipn` | Linkifier `IPNEventRaised` | `IPNEventRaisedResponse`, in the request's SOAP version |
+//! | `GET /woopay/request-url?reference=R` | Wooppay `requestUrl` (unsigned) | `{"data":1}` |
+//!
+//! Wooppay's call proves nothing by itself: the reference's operation id comes from the
+//! ledger (recorded when the invoice was created), and the payment is recorded only once
+//! `cash_getOperationData` says status 4; any other status is answered `503`, so Wooppay
+//! calls again.
 //!
 //! What the provider is told otherwise: a bad signature → `401`, a body that is no callback →
 //! `400` (neither is recorded); a handler error → the claim is released, `500` (the provider
@@ -55,11 +61,12 @@ pub trait CallbackHandler: Send + Sync + 'static {
 }
 
 /// The route paths, by provider.
-pub const ROUTES: [(&str, &str); 4] = [
+pub const ROUTES: [(&str, &str); 5] = [
     ("card-charging", "/card-charging/callback"),
     ("qvickly", "/qvickly/callback"),
     ("payoo", "/payoo/notify"),
     ("linkifier-ipn", "/linkifier/ipn"),
+    ("woopay", "/woopay/request-url"),
 ];
 
 /// The receiver's configuration: the ledger, the handler, and each provider's verifier
@@ -73,6 +80,7 @@ pub struct Receiver {
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
     payoo: Option<SecretString>,
     linkifier: Option<Arc<paybridge_linkifier_ipn::IpnReceiver>>,
+    woopay: Option<paybridge_woopay::Client>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -83,6 +91,7 @@ impl std::fmt::Debug for Receiver {
             .field("qvickly", &self.qvickly.is_some())
             .field("payoo", &self.payoo.is_some())
             .field("linkifier", &self.linkifier.is_some())
+            .field("woopay", &self.woopay.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +137,15 @@ impl Receiver {
             qvickly: None,
             payoo: None,
             linkifier: None,
+            woopay: None,
         }
+    }
+
+    /// Receive Wooppay's `requestUrl` calls, confirmed with `client` (see the module docs).
+    #[must_use]
+    pub fn woopay(mut self, client: paybridge_woopay::Client) -> Self {
+        self.woopay = Some(client);
+        self
     }
 
     /// Another lease.
@@ -183,6 +200,9 @@ impl Receiver {
         }
         if self.linkifier.is_some() {
             router = router.route("/linkifier/ipn", post(linkifier_ipn));
+        }
+        if self.woopay.is_some() {
+            router = router.route("/woopay/request-url", get(woopay_request_url));
         }
         router.with_state(self)
     }
@@ -330,6 +350,50 @@ async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
             ok(paybridge_payoo::NOTIFY_RECEIVED),
         ))
     })();
+    r.process(checked).await
+}
+
+async fn woopay_request_url(State(r): State<Receiver>, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let Some(reference) = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "reference")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return (StatusCode::BAD_REQUEST, "no reference in the requestUrl").into_response();
+    };
+    let Some(client) = &r.woopay else {
+        return (StatusCode::NOT_FOUND, "woopay is not configured").into_response();
+    };
+    let operation = match r.ledger.payment("woopay", &reference).await {
+        Ok(Some(p)) => p.provider_reference.and_then(|id| id.parse::<i64>().ok()),
+        Ok(None) => None,
+        Err(e) => return ledger_down(&e),
+    };
+    let Some(id) = operation else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("the ledger knows no Wooppay invoice {reference:?}"),
+        )
+            .into_response();
+    };
+    let checked = match client.confirm_payment(id).await {
+        Ok(op) => Ok(Checked::new(
+            "woopay",
+            format!("{id}:4"),
+            op,
+            |op| op.state(&reference),
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                paybridge_woopay::REQUEST_URL_ANSWER,
+            )
+                .into_response(),
+        )),
+        // Not paid (yet), or Wooppay unreachable: Wooppay calls again.
+        Err(e) => {
+            tracing::warn!(operation = id, error = %e, "requestUrl not confirmed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "not confirmed; retry").into_response();
+        }
+    };
     r.process(checked).await
 }
 

@@ -138,6 +138,23 @@ pub struct Operation {
     pub to_full_name: Option<String>,
 }
 
+impl Operation {
+    /// The payment's state as this operation reports it, under the merchant's `reference`.
+    #[must_use]
+    pub fn state(&self, reference: &str) -> paybridge_core::PaymentState {
+        paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef {
+                reference: reference.to_owned(),
+                provider_reference: Some(self.id.to_string()),
+            },
+            status: self.status.normalized(),
+            provider_status: self.status.code().to_string(),
+            amount: self.sum,
+            message: self.comment.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,6 @@ use paybridge_core::{
 };
 
 use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
-use crate::operation::Operation;
 
 /// Wooppay behind the common trait.
 pub struct WoopayProvider {
@@ -70,19 +69,6 @@ impl WoopayProvider {
                     payment.reference
                 ))
             })
-    }
-
-    fn state(reference: &str, op: &Operation) -> PaymentState {
-        PaymentState {
-            payment: PaymentRef {
-                reference: reference.to_owned(),
-                provider_reference: Some(op.id.to_string()),
-            },
-            status: op.status.normalized(),
-            provider_status: op.status.code().to_string(),
-            amount: op.sum,
-            message: op.comment.clone(),
-        }
     }
 }
 
@@ -161,7 +147,7 @@ impl PaymentProvider for WoopayProvider {
                 message: format!("operation {id} not returned"),
                 retryable: false,
             })?;
-        Ok(Self::state(&payment.reference, &op))
+        Ok(op.state(&payment.reference))
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
@@ -186,7 +172,7 @@ impl PaymentProvider for WoopayProvider {
         let duplicate = confirmed.duplicate;
         let reference = reference.unwrap_or_else(|| id.to_string());
         Ok(confirmed.operation.map(|op| Notification {
-            state: Self::state(&reference, &op),
+            state: op.state(&reference),
             duplicate,
         }))
     }

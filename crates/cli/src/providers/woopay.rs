@@ -95,20 +95,56 @@ pub(crate) struct CreateArgs {
     /// `description`.
     #[arg(long)]
     description: Option<String>,
+    /// Record the invoice (reference → operation id) in this ledger; `reference=R` is then
+    /// added to the `requestUrl`, so that `paybridge receive --woopay-endpoint` finds it.
+    #[arg(long)]
+    ledger: Option<String>,
 }
 
 impl CreateArgs {
     fn invoice(&self) -> Result<InvoiceRequest, CliError> {
+        let request_url = if self.ledger.is_some() {
+            let pair: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("reference", &self.reference_id)
+                .finish();
+            let sep = if self.request_url.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            format!("{}{sep}{pair}", self.request_url)
+        } else {
+            self.request_url.clone()
+        };
         let mut inv = InvoiceRequest::new(
             self.reference_id.clone(),
             Money::parse(&self.amount, Currency::KZT)?,
             self.back_url.clone(),
-            self.request_url.clone(),
+            request_url,
         );
         inv.add_info.clone_from(&self.add_info);
         inv.death_date.clone_from(&self.death_date);
         inv.description.clone_from(&self.description);
         Ok(inv)
+    }
+
+    /// The result of a create: the invoice, recorded in the ledger when one was given.
+    async fn finish(&self, invoice: &Invoice) -> Result<Outcome, CliError> {
+        if let Some(url) = &self.ledger {
+            let ledger = crate::ledger::open(url).await?;
+            let payment = paybridge_ledger::NewPayment::new(
+                paybridge_woopay::PROVIDER_ID,
+                &self.reference_id,
+                paybridge_core::PaymentStatus::Pending,
+                Money::parse(&self.amount, Currency::KZT)?,
+            )
+            .provider_reference(invoice.operation_id.to_string());
+            ledger
+                .record_payment(&payment)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+        }
+        Ok(Outcome::ok(invoice_json(invoice)))
     }
 }
 
@@ -250,7 +286,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::CreateInvoice(a) => {
             let inv = a.invoice()?;
             let i = a.creds.client()?.create_invoice(&inv).await.map_err(err)?;
-            Ok(Outcome::ok(invoice_json(&i)))
+            a.finish(&i).await
         }
         Command::CreateInvoiceExtended(a) => {
             let req = ExtendedInvoiceRequest {
@@ -266,7 +302,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_extended(&req)
                 .await
                 .map_err(err)?;
-            Ok(Outcome::ok(invoice_json(&i)))
+            a.create.finish(&i).await
         }
         Command::CreateInvoice2Extended(a) => {
             let req = a.request()?;
@@ -277,7 +313,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_2_extended(&req)
                 .await
                 .map_err(err)?;
-            Ok(Outcome::ok(invoice_json(&i)))
+            a.create.finish(&i).await
         }
         Command::CreateInvoiceByService(a) => {
             let req = a.two.request()?;
@@ -289,7 +325,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_by_service(&a.service_name, &req)
                 .await
                 .map_err(err)?;
-            Ok(Outcome::ok(invoice_json(&i)))
+            a.two.create.finish(&i).await
         }
         Command::RequestConfirmationCode(a) => {
             let sent = a

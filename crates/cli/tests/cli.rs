@@ -1296,6 +1296,10 @@ fn payoo_verify_notify_checks_the_package() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end story, told in order: receive, invoice, pay, confirm"
+)]
 fn a_wooppay_request_url_is_recorded_once_confirmed() {
     let sb = sandbox();
     let ep = sb.endpoints["woopay"].as_str().unwrap().to_owned();

@@ -63,6 +63,13 @@ pub(crate) struct ReceiveArgs {
     /// Linkifier key (enables the Linkifier route).
     #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
     linkifier_key: Option<SecretString>,
+    /// The card gateway's endpoint: each card callback is confirmed with `check` before it is
+    /// recorded (with `PAYBRIDGE_CARD_PARTNER_ID`).
+    #[arg(long)]
+    card_endpoint: Option<String>,
+    /// Card gateways' partner id (for `--card-endpoint`).
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_ID")]
+    card_partner_id: Option<String>,
     /// Wooppay's service endpoint: enables the `requestUrl` route, each call confirmed with
     /// `cash_getOperationData` (credentials from `PAYBRIDGE_WOOPAY_USERNAME`/`_PASSWORD`).
     #[arg(long)]
@@ -100,6 +107,17 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let mut receiver = Receiver::new(ledger, Arc::new(Record));
     let mut enabled = Vec::new();
     if let Some(key) = args.card_partner_key {
+        if let Some(endpoint) = args.card_endpoint {
+            let partner_id = args.card_partner_id.ok_or_else(|| {
+                CliError::input("--card-endpoint needs PAYBRIDGE_CARD_PARTNER_ID")
+            })?;
+            let client = paybridge_card_charging::Client::new(
+                paybridge_card_charging::ClientConfig::new(endpoint, partner_id, key.clone()),
+                paybridge_core::http::HttpTransport::with_defaults()?,
+            )
+            .map_err(paybridge_core::Error::from)?;
+            receiver = receiver.confirm_cards(client);
+        }
         receiver = receiver.card_charging(key);
         enabled.push("card-charging");
     }

@@ -634,10 +634,21 @@ fn payoo_commands_in_both_soap_versions() {
         if soap12 {
             args.push("--soap12");
         }
+        let ledger_dir = std::env::temp_dir().join(unique("payoo-ledger"));
+        std::fs::create_dir_all(&ledger_dir).unwrap();
+        let ledger = format!("sqlite://{}", ledger_dir.join("l.db").display());
+        args.extend(["--ledger", &ledger]);
         let (out, v) = run(&args, &env);
         assert_eq!(out.status.code(), Some(0), "{v}");
         assert_eq!(v["ack"], "Success");
         assert_eq!(v["response"]["OrderID"], no.as_str());
+        let (_, recorded) = run(&["--json", "ledger", "payments", "--ledger", &ledger], &[]);
+        assert_eq!(
+            recorded["payments"][0]["reference"],
+            no.as_str(),
+            "{recorded}"
+        );
+        assert_eq!(recorded["payments"][0]["amount"], "150000");
         assert!(v["errors"].as_array().unwrap().is_empty());
 
         let mut get = vec![

@@ -77,6 +77,7 @@ pub struct Receiver {
     handler: Arc<dyn CallbackHandler>,
     lease: Duration,
     card: Option<SecretString>,
+    card_check: Option<paybridge_card_charging::Client>,
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
     payoo: Option<SecretString>,
     linkifier: Option<Arc<paybridge_linkifier_ipn::IpnReceiver>>,
@@ -134,6 +135,7 @@ impl Receiver {
             handler,
             lease: Duration::from_mins(1),
             card: None,
+            card_check: None,
             qvickly: None,
             payoo: None,
             linkifier: None,
@@ -159,6 +161,15 @@ impl Receiver {
     #[must_use]
     pub fn card_charging(mut self, partner_key: SecretString) -> Self {
         self.card = Some(partner_key);
+        self
+    }
+
+    /// Confirm each card callback with the gateway (`check`) before it is recorded: the
+    /// `callback_sign` covers only the card, not the status or the amounts. A disagreement is
+    /// refused (`401`); a gateway that cannot be asked gets `503` (the gateway retries).
+    #[must_use]
+    pub fn confirm_cards(mut self, client: paybridge_card_charging::Client) -> Self {
+        self.card_check = Some(client);
         self
     }
 
@@ -296,21 +307,35 @@ async fn card_callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let checked = (|| {
+    let verified = (|| {
         let key = r
             .card
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::Config("card".into()))?;
-        let cb = paybridge_card_charging::verify_callback(key, &raw(method, query, headers, body))?;
-        let dedup = cb.dedup_key();
-        Ok(Checked::new(
-            "card-charging",
-            dedup,
-            cb,
-            |cb| cb.state(),
-            ok("OK"),
-        ))
+        Ok::<_, paybridge_core::Error>(paybridge_card_charging::verify_callback(
+            key,
+            &raw(method, query, headers, body),
+        )?)
     })();
+    if let (Ok(cb), Some(client)) = (&verified, &r.card_check)
+        && let Err(e) = client.confirm_callback(cb).await
+    {
+        let e = paybridge_core::Error::from(e);
+        return if e.kind() == paybridge_core::ErrorKind::Signature {
+            refused(&e)
+        } else {
+            tracing::warn!(error = %e, "card callback not confirmed: the gateway could not be asked");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot confirm with the gateway; retry",
+            )
+                .into_response()
+        };
+    }
+    let checked = verified.map(|cb| {
+        let dedup = cb.dedup_key();
+        Checked::new("card-charging", dedup, cb, |cb| cb.state(), ok("OK"))
+    });
     r.process(checked).await
 }
 

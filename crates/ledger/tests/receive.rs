@@ -289,3 +289,69 @@ async fn each_provider_gets_its_own_acknowledgement() {
         assert_eq!(effects, ["P-1:PAYMENT_RECEIVED", "TX-1001:1:sale"]);
     }
 }
+
+#[tokio::test]
+async fn card_callbacks_can_be_confirmed_with_the_gateway_before_they_are_recorded() {
+    use paybridge_card_charging::sandbox::{
+        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
+    };
+    use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+    let sim = Simulator::new().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, sim.router()).await });
+    let client = Client::new(
+        ClientConfig::new(
+            &gateway,
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let (code, serial) = ("312821445892981", "10004783347874");
+    let rid = format!("confirm-{}", paybridge_ledger::now_ms());
+    let charged = client
+        .charge(
+            &Card::new(Telco::Viettel, code, serial).unwrap(),
+            Money::parse("50000", Currency::VND).unwrap(),
+            &RequestId::new(&rid).unwrap(),
+        )
+        .await
+        .unwrap();
+    let credited = charged.amount.unwrap().amount_string();
+    let ledger = ledgers().await.remove(0);
+    let shop = Arc::new(Shop::default());
+    let router = Receiver::new(ledger.clone(), shop.clone())
+        .card_charging(SecretString::from(SANDBOX_PARTNER_KEY))
+        .confirm_cards(client)
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let sign = paybridge_card_charging::callback_sign(SANDBOX_PARTNER_KEY, code, serial);
+    let callback = |amount: &str| {
+        format!(
+            r#"{{"status":1,"message":"ok","request_id":"{rid}","declared_value":50000,"value":50000,"amount":{amount},"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#
+        )
+    };
+    // The sign covers only the card: a raised amount verifies, and the gateway refutes it.
+    let (status, _, _) = post(
+        &base,
+        "/card-charging/callback",
+        "application/json",
+        callback("5000000"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(ledger.callbacks(None, None).await.unwrap().is_empty());
+    let (status, _, _) = post(
+        &base,
+        "/card-charging/callback",
+        "application/json",
+        callback(&credited),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(shop.effects.lock().unwrap().len(), 1);
+}

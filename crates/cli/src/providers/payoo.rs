@@ -145,6 +145,10 @@ pub(crate) struct CreatePreOrderArgs {
     /// `PaymentExpireDate`.
     #[arg(long, default_value = "")]
     payment_expire_date: String,
+    /// Record the order in this ledger (recorded before it is sent, so that a pre-order whose
+    /// outcome is unknown can be reconciled with `get-order`).
+    #[arg(long)]
+    ledger: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -227,29 +231,32 @@ fn err(e: PayooError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
+/// `payoo verify-notify`: the verified order fields.
+fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
+    let body = read_input(&a.body)?;
+    let n =
+        paybridge_payoo::verify_notification(a.checksum_key.expose_secret(), &body).map_err(err)?;
+    let state = n.state()?;
+    let fields: serde_json::Map<String, Value> = n
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    Ok(Outcome::payment(
+        json!({
+            "order_no": n.order_no,
+            "status": state.status.as_str(),
+            "provider_status": n.state,
+            "amount": super::amount_json(state.amount),
+            "fields": fields,
+        }),
+        state.status,
+    ))
+}
+
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     let r = match command {
-        Command::VerifyNotify(a) => {
-            let body = read_input(&a.body)?;
-            let n = paybridge_payoo::verify_notification(a.checksum_key.expose_secret(), &body)
-                .map_err(err)?;
-            let state = n.state()?;
-            let fields: serde_json::Map<String, Value> = n
-                .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            return Ok(Outcome::payment(
-                json!({
-                    "order_no": n.order_no,
-                    "status": state.status.as_str(),
-                    "provider_status": n.state,
-                    "amount": super::amount_json(state.amount),
-                    "fields": fields,
-                }),
-                state.status,
-            ));
-        }
+        Command::VerifyNotify(a) => return verify_notify(&a),
         Command::Call(a) => {
             let text = read_input(&a.param)?;
             let Ordered(mut members) = serde_json::from_slice(&text)
@@ -304,6 +311,19 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 payment_expire_date: a.payment_expire_date.clone(),
                 ..PreOrder::default()
             };
+            if let Some(url) = &a.ledger {
+                let amount = Money::new(order.cyber_cash, Currency::VND)?;
+                crate::ledger::open(url)
+                    .await?
+                    .record_payment(&paybridge_ledger::NewPayment::new(
+                        paybridge_payoo::PROVIDER_ID,
+                        &order.order_no,
+                        paybridge_core::PaymentStatus::Pending,
+                        amount,
+                    ))
+                    .await
+                    .map_err(paybridge_core::Error::from)?;
+            }
             a.conn
                 .client()?
                 .create_pre_order(&order)

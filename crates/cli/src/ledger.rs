@@ -84,7 +84,7 @@ pub(crate) struct ReceiveArgs {
 
 /// The CLI's handler: recording is the whole job (the ledger records the outcome once the
 /// handler returns); each new callback is logged.
-struct Record;
+pub(crate) struct Record;
 
 #[async_trait::async_trait]
 impl CallbackHandler for Record {

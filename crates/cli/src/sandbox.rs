@@ -36,10 +36,51 @@ pub(crate) struct RunningSandbox {
     pub task: JoinHandle<()>,
 }
 
-/// Bind, mount every simulator and serve in the background.
+/// The merchant side the sandbox also plays for `paybridge sandbox`: every provider's
+/// callback route (under `/receive`), with the sandbox's credentials, over a ledger.
+pub(crate) fn merchant_receiver(
+    ledger: std::sync::Arc<paybridge_ledger::Ledger>,
+    base_url: &str,
+) -> Result<Router, CliError> {
+    use secrecy::SecretString;
+    let woopay = paybridge_woopay::Client::new(
+        paybridge_woopay::WoopayConfig {
+            endpoint: format!("{base_url}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
+            username: paybridge_woopay::sandbox::SANDBOX_USERNAME.into(),
+            password: SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
+        },
+        paybridge_core::http::HttpTransport::with_defaults()?,
+    )
+    .map_err(paybridge_core::Error::from)?;
+    let qvickly = paybridge_qvickly::CallbackVerifier::new(
+        Some(paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID.into()),
+        &SecretString::from(paybridge_qvickly::sandbox::SANDBOX_SECRET),
+    )
+    .map_err(paybridge_core::Error::from)?;
+    let receiver = paybridge_ledger::receive::Receiver::new(
+        ledger,
+        std::sync::Arc::new(crate::ledger::Record),
+    )
+    .card_charging(SecretString::from(
+        paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY,
+    ))
+    .qvickly(qvickly)
+    .payoo(SecretString::from(
+        paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
+    ))
+    .linkifier(paybridge_linkifier_ipn::IpnReceiver::new(
+        SecretString::from(paybridge_linkifier_ipn::sandbox::SANDBOX_KEY),
+    ))
+    .woopay(woopay);
+    Ok(Router::new().nest("/receive", receiver.router()))
+}
+
+/// Bind, mount every simulator (and, with a ledger, the merchant's receiver) and serve in
+/// the background.
 pub(crate) async fn start(
     addr: SocketAddr,
     card_callback_url: Option<String>,
+    ledger: Option<std::sync::Arc<paybridge_ledger::Ledger>>,
 ) -> Result<RunningSandbox, CliError> {
     let listener = TcpListener::bind(addr)
         .await
@@ -60,6 +101,9 @@ pub(crate) async fn start(
         );
         router = router.merge(mount.router);
     }
+    if let Some(ledger) = ledger {
+        router = router.merge(merchant_receiver(ledger, &ctx.base_url)?);
+    }
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "sandbox server stopped");
@@ -74,12 +118,30 @@ pub(crate) async fn start(
 
 /// Serve until interrupted, after printing the endpoint map as one JSON line.
 pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
-    let sandbox = start(args.addr, args.card_callback_url.clone()).await?;
-    let map: serde_json::Map<String, Value> = sandbox
+    // The merchant's side over an SQLite ledger in a temporary directory: deliver a callback
+    // to its `receive` URL, then `paybridge ledger events --ledger <ledger>`.
+    let dir = std::env::temp_dir().join(format!("paybridge-sandbox-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::internal(format!("cannot create {}: {e}", dir.display())))?;
+    let ledger_url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let ledger = std::sync::Arc::new(crate::ledger::open(&ledger_url).await?);
+    let sandbox = start(args.addr, args.card_callback_url.clone(), Some(ledger)).await?;
+    let mut map: serde_json::Map<String, Value> = sandbox
         .endpoints
         .iter()
         .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
         .collect();
+    let receive: serde_json::Map<String, Value> = paybridge_ledger::receive::ROUTES
+        .iter()
+        .map(|(provider, path)| {
+            (
+                (*provider).to_owned(),
+                Value::String(format!("http://{}/receive{path}", sandbox.addr)),
+            )
+        })
+        .collect();
+    map.insert("receive".into(), Value::Object(receive));
+    map.insert("ledger".into(), Value::String(ledger_url));
     println!("{}", Value::Object(map));
     eprintln!(
         "paybridge sandbox listening on {} (Ctrl-C to stop)",

@@ -1419,3 +1419,38 @@ fn a_wooppay_request_url_is_recorded_once_confirmed() {
     let _ = rx.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_sandbox_plays_the_merchant_too_over_a_temporary_ledger() {
+    let sb = sandbox();
+    let card_ep = sb.endpoints["card-charging"].as_str().unwrap();
+    let receive = sb.endpoints["receive"]["card-charging"].as_str().unwrap();
+    let ledger = sb.endpoints["ledger"].as_str().unwrap();
+    assert!(ledger.starts_with("sqlite://"), "{}", sb.endpoints);
+    let set = http(
+        "PUT",
+        &format!("{card_ep}/_sandbox/callback-url"),
+        "text/plain",
+        receive,
+    );
+    assert!((200..300).contains(&set));
+    let rid = unique("sb");
+    let (out, v) = run(
+        &charge_args(card_ep, "charge", "312821445892989", &rid),
+        &CREDS,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = ledger_events(ledger);
+        if events.iter().any(|e| e["reference"] == rid.as_str()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let event = events
+        .iter()
+        .find(|e| e["reference"] == rid.as_str())
+        .unwrap();
+    assert_eq!(event["status"], "succeeded");
+}

@@ -133,6 +133,9 @@ impl CardCallback {
     }
 }
 
+/// What the merchant answers a callback with once it is handled: any 2xx does; this body.
+pub const CALLBACK_ANSWER: &str = "OK";
+
 /// How long a gateway may deliver the same callback again: it retries until acknowledged
 /// (no public figure: 30 days).
 pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);

@@ -334,7 +334,13 @@ async fn card_callback(
     }
     let checked = verified.map(|cb| {
         let dedup = cb.dedup_key();
-        Checked::new("card-charging", dedup, cb, |cb| cb.state(), ok("OK"))
+        Checked::new(
+            "card-charging",
+            dedup,
+            cb,
+            |cb| cb.state(),
+            ok(paybridge_card_charging::notification::CALLBACK_ANSWER),
+        )
     });
     r.process(checked).await
 }
@@ -352,7 +358,7 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
             dedup,
             cb,
             |cb| cb.state(),
-            ok("OK"),
+            ok(paybridge_qvickly::notification::CALLBACK_ANSWER),
         ))
     })();
     r.process(checked).await

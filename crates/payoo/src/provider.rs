@@ -19,17 +19,28 @@ pub struct PayooProvider {
     client: Client,
     checksum_key: SecretString,
     shop_id: i64,
+    seen: std::sync::Arc<dyn paybridge_core::SeenStore>,
 }
 
 impl PayooProvider {
-    /// A provider for one shop.
+    /// A provider for one shop, reporting duplicate notifications through a process-local
+    /// store (see [`PayooProvider::with_seen_store`]; for exactly-once handling use the
+    /// ledger's receiver).
     #[must_use]
     pub fn new(client: Client, checksum_key: SecretString, shop_id: i64) -> Self {
         Self {
             client,
             checksum_key,
             shop_id,
+            seen: std::sync::Arc::new(paybridge_core::InMemorySeenStore::new()),
         }
+    }
+
+    /// Report duplicates through `seen` (key: order number and state).
+    #[must_use]
+    pub fn with_seen_store(mut self, seen: std::sync::Arc<dyn paybridge_core::SeenStore>) -> Self {
+        self.seen = seen;
+        self
     }
 }
 
@@ -97,9 +108,8 @@ impl PaymentProvider for PayooProvider {
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let n = verify_notification(self.checksum_key.expose_secret(), &raw.body)?;
         let state = n.state()?;
-        Ok(n.map(|_| Notification {
-            state,
-            duplicate: false,
-        }))
+        let key = format!("payoo:{}", n.dedup_key()?);
+        let duplicate = !self.seen.insert_if_absent(&key).await?;
+        Ok(n.map(|_| Notification { state, duplicate }))
     }
 }

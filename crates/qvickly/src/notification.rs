@@ -48,6 +48,10 @@ pub struct QvicklyCallback {
     pub signed_data: String,
 }
 
+/// What the merchant answers a callback with once it is handled: a 2xx (this body); any
+/// other answer makes Qvickly deliver it again.
+pub const CALLBACK_ANSWER: &str = "OK";
+
 /// How long Qvickly delivers the same callback again: every minute for 10 minutes, hourly for
 /// 10 hours, daily for 7 days, then monthly for 3 months — more than 3 months in all; a ledger
 /// keeps handled callbacks 100 days.

@@ -41,8 +41,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
+    /// Address to listen on, `host:port` (a host name resolves; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = socket_addr)]
     pub addr: SocketAddr,
     /// Where the card-charging simulator POSTs its callbacks (also settable at run time with
     /// `PUT /chargingws/v2/_sandbox/callback-url`).
@@ -62,6 +62,14 @@ pub(crate) struct NetArgs {
     /// Seconds allowed for the command's whole network work, retries included (more than 0).
     #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = positive_seconds)]
     pub timeout: u64,
+}
+
+/// `--addr`: `host:port`, the host a name or an address (`localhost:8123`).
+fn socket_addr(value: &str) -> Result<SocketAddr, String> {
+    std::net::ToSocketAddrs::to_socket_addrs(value)
+        .map_err(|e| format!("{value:?} is not host:port: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{value:?} resolves to no address"))
 }
 
 /// `--timeout`: a whole number of seconds, more than 0.

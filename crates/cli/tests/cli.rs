@@ -1454,3 +1454,58 @@ fn the_sandbox_plays_the_merchant_too_over_a_temporary_ledger() {
         .unwrap();
     assert_eq!(event["status"], "succeeded");
 }
+
+#[test]
+fn flags_are_validated_in_users_terms() {
+    let (out, v) = run(
+        &[
+            "--json",
+            "qvickly",
+            "forward",
+            "--endpoint",
+            "http://127.0.0.1:9/x",
+            "--body",
+            "-",
+            "--company-id",
+            "notaguid",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("GUID"),
+        "{v}"
+    );
+    let mut amount = charge_args("http://127.0.0.1:9/x", "charge", "1", "r1");
+    amount[12] = "-5";
+    let (out, v) = run(&amount, &CREDS);
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than zero"),
+        "{v}"
+    );
+    // A host name for --addr.
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--addr", "localhost:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    assert!(
+        endpoints["card-charging"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://"),
+        "{line}"
+    );
+}

@@ -20,6 +20,11 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The Wooppay page's example, compiled too.
+#[doc = include_str!("../../../docs/providers/woopay.md")]
+#[cfg(doctest)]
+pub struct WoopayDoctests;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

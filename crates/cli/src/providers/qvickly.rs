@@ -46,7 +46,7 @@ pub(crate) struct ForwardArgs {
     #[arg(long)]
     body: String,
     /// `CompanyId` (GUID) to put in the DTO.
-    #[arg(long)]
+    #[arg(long, value_parser = guid)]
     company_id: Option<String>,
     /// `BookingId` to put in the DTO.
     #[arg(long)]
@@ -180,4 +180,21 @@ async fn demo_steps(
         ),
     );
     Ok(())
+}
+
+/// `--company-id`: a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits).
+fn guid(value: &str) -> Result<String, String> {
+    let groups: Vec<&str> = value.split('-').collect();
+    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
+    if lengths_ok
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{value:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        ))
+    }
 }

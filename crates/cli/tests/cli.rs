@@ -501,7 +501,12 @@ fn linkifier_send_and_verify() {
     let dir = std::env::temp_dir().join(unique("ipn"));
     std::fs::create_dir_all(&dir).unwrap();
     let record = dir.join("record.json");
-    std::fs::write(&record, serde_json::to_string(&sample_record()).unwrap()).unwrap();
+    // The record users start from is what `template` prints: it must be exactly the
+    // sandbox sample, and `send` must accept it as is.
+    let (out, template) = run(&["--json", "linkifier-ipn", "template"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{template}");
+    assert_eq!(template, serde_json::to_value(sample_record()).unwrap());
+    std::fs::write(&record, template.to_string()).unwrap();
     let record = record.to_str().unwrap();
 
     for extra in [&[][..], &["--soap12"][..]] {

@@ -23,13 +23,16 @@ pub(crate) enum Command {
     Send(SendArgs),
     /// Verify a received `IPNEventRaised` request (SOAP 1.1 or 1.2) and print its record.
     Verify(VerifyArgs),
+    /// Print an example record: every field `send --ipn` takes, filled in.
+    Template,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
     #[command(flatten)]
     net: NetArgs,
-    /// JSON file with the record (`-` for stdin).
+    /// Path of a JSON file (or `-` for stdin) with the record's fields in `snake_case`;
+    /// `paybridge linkifier-ipn template --json > ipn.json` writes one to start from.
     #[arg(long)]
     ipn: String,
     /// Use SOAP 1.2.
@@ -74,6 +77,12 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 "message": r.message,
                 "extra_message": r.extra_message,
             })))
+        }
+        Command::Template => {
+            let record = paybridge_linkifier_ipn::sandbox::sample_record();
+            let value =
+                serde_json::to_value(&record).map_err(|e| CliError::internal(e.to_string()))?;
+            Ok(Outcome::ok(value))
         }
         Command::Verify(a) => {
             let body = read_input(&a.body)?;

@@ -25,13 +25,13 @@ use crate::sandbox::{Mount, SandboxContext};
 /// Payoo BPG `CallToPartner`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// One `CallToPartner` call; FILE is a JSON object with the API's request fields.
+    /// One `CallToPartner` call of any API, its request fields from a JSON object file.
     Call(CallArgs),
-    /// `GetOrderInformation`.
+    /// Where an order stands (`GetOrderInformation`).
     GetOrder(GetOrderArgs),
-    /// `CreatePreOrder`.
+    /// Create an order for the payer to pay (`CreatePreOrder`).
     CreatePreOrder(CreatePreOrderArgs),
-    /// `UpdateOrderStatus`.
+    /// Change an order's status (`UpdateOrderStatus`).
     UpdateOrderStatus(UpdateArgs),
     /// Verify a `NotifyData` callback (the posted form body or the package XML).
     VerifyNotify(VerifyNotifyArgs),
@@ -55,7 +55,7 @@ pub(crate) struct Conn {
     /// Use SOAP 1.2.
     #[arg(long)]
     soap12: bool,
-    /// `APIUsername`.
+    /// Your Payoo API user (`APIUsername`).
     #[arg(long, env = "PAYBRIDGE_PAYOO_USERNAME")]
     username: String,
     /// `APIPassword` (never printed).
@@ -91,10 +91,11 @@ impl Conn {
 pub(crate) struct CallArgs {
     #[command(flatten)]
     conn: Conn,
-    /// `_APIName`.
+    /// The Payoo API to call, e.g. `GetOrderInformation` (`_APIName`).
     #[arg(long)]
     api_name: String,
-    /// JSON object with the request fields (`-` for stdin).
+    /// Path of a file (or `-` for stdin) holding a JSON object of the request fields, in the
+    /// API's order, e.g. `{"OrderID": "ORD-1", "ShopID": 1234}`.
     #[arg(long)]
     param: String,
 }
@@ -103,10 +104,10 @@ pub(crate) struct CallArgs {
 pub(crate) struct GetOrderArgs {
     #[command(flatten)]
     conn: Conn,
-    /// `OrderID`.
+    /// The order's id at Payoo (`OrderID`).
     #[arg(long)]
     order_id: String,
-    /// `ShopID`.
+    /// Your shop's id at Payoo (`ShopID`).
     #[arg(long)]
     shop_id: i64,
 }
@@ -115,34 +116,34 @@ pub(crate) struct GetOrderArgs {
 pub(crate) struct CreatePreOrderArgs {
     #[command(flatten)]
     conn: Conn,
-    /// `ShopID`.
+    /// Your shop's id at Payoo (`ShopID`).
     #[arg(long)]
     shop_id: i64,
-    /// `OrderNo`.
+    /// Your order number (`OrderNo`); never reuse it.
     #[arg(long)]
     order_no: String,
     /// The amount to pay, in whole dong (`CyberCash`); more than 0.
     #[arg(long, allow_negative_numbers = true)]
     cyber_cash: String,
-    /// `ShipNumDay`.
+    /// Days to delivery (`ShipNumDay`).
     #[arg(long, default_value_t = 0)]
     ship_num_day: i32,
-    /// `Description`.
+    /// What is paid for (`Description`).
     #[arg(long, default_value = "")]
     description: String,
-    /// `ShopBackURL`.
+    /// Where the payer returns after paying (`ShopBackURL`).
     #[arg(long, default_value = "")]
     shop_back_url: String,
-    /// `NotifyUrl`.
+    /// Your URL Payoo posts the payment notification to (`NotifyUrl`).
     #[arg(long, default_value = "")]
     notify_url: String,
-    /// `ShopTitle`.
+    /// Your shop's name, shown to the payer (`ShopTitle`).
     #[arg(long, default_value = "")]
     shop_title: String,
-    /// `ShopDomain`.
+    /// Your shop's domain (`ShopDomain`).
     #[arg(long, default_value = "")]
     shop_domain: String,
-    /// `PaymentExpireDate`.
+    /// When the order can no longer be paid (`PaymentExpireDate`).
     #[arg(long, default_value = "")]
     payment_expire_date: String,
     /// Record the order in this ledger (recorded before it is sent, so that a pre-order whose
@@ -155,16 +156,16 @@ pub(crate) struct CreatePreOrderArgs {
 pub(crate) struct UpdateArgs {
     #[command(flatten)]
     conn: Conn,
-    /// `OrderID`.
+    /// The order's id at Payoo (`OrderID`).
     #[arg(long)]
     order_id: String,
-    /// `ShopID`.
+    /// Your shop's id at Payoo (`ShopID`).
     #[arg(long)]
     shop_id: i64,
-    /// `NewStatus`.
+    /// The status to set (`NewStatus`).
     #[arg(long)]
     new_status: i32,
-    /// `UpdateLog`.
+    /// Why, for Payoo's log (`UpdateLog`).
     #[arg(long)]
     update_log: Option<String>,
 }

@@ -22,21 +22,21 @@ use crate::sandbox::{Mount, SandboxContext};
 /// Wooppay invoices (every command logs in first).
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// `core_login`: print the session and the user.
+    /// Log in and print the session and the merchant user (`core_login`).
     Login(Creds),
-    /// `cash_createInvoice`.
+    /// Create an invoice the payer pays on Wooppay's page (`cash_createInvoice`).
     CreateInvoice(CreateArgs),
-    /// `cash_createInvoiceExtended`: phone-balance payment (service type 2).
+    /// Create an invoice paid from the payer's phone balance (`cash_createInvoiceExtended`).
     CreateInvoiceExtended(ExtendedArgs),
     /// `cash_createInvoice2Extended`: card binding (service type 4).
     CreateInvoice2Extended(TwoExtendedArgs),
-    /// `cash_createInvoiceByService`.
+    /// Create an invoice for a named Wooppay service (`cash_createInvoiceByService`).
     CreateInvoiceByService(ByServiceArgs),
-    /// `core_requestConfirmationCode`: send the SMS code.
+    /// Send the payer the SMS code a phone-balance payment needs (`core_requestConfirmationCode`).
     RequestConfirmationCode(PhoneArgs),
-    /// `cash_getBalance`.
+    /// The merchant wallet's balance (`cash_getBalance`).
     Balance(Creds),
-    /// `cash_getOperationData`.
+    /// Where operations stand: status, sums, parties (`cash_getOperationData`).
     OperationData(OperationArgs),
     /// What a `requestUrl` handler does: ask Wooppay for the operation; paid (status 4) →
     /// exit 0, any other status → exit 1 with it.
@@ -74,25 +74,25 @@ impl Creds {
 pub(crate) struct CreateArgs {
     #[command(flatten)]
     creds: Creds,
-    /// `referenceId`: your order id.
+    /// Your order id (`referenceId`); never reuse it for another invoice.
     #[arg(long)]
     reference_id: String,
     /// Amount to pay in KZT (`100`, `100.50`); more than 0.
     #[arg(long, allow_negative_numbers = true)]
     amount: String,
-    /// `backUrl`.
+    /// Where the payer returns after paying (`backUrl`).
     #[arg(long)]
     back_url: String,
-    /// `requestUrl`.
+    /// Your URL Wooppay calls once the invoice is paid (`requestUrl`).
     #[arg(long)]
     request_url: String,
-    /// `addInfo`.
+    /// Extra text for the invoice (`addInfo`).
     #[arg(long)]
     add_info: Option<String>,
     /// `deathDate`, `YYYY-MM-DD HH:MM:SS`.
     #[arg(long)]
     death_date: Option<String>,
-    /// `description`.
+    /// What is paid for, shown to the payer (`description`).
     #[arg(long)]
     description: Option<String>,
     /// Record the invoice (reference → operation id) in this ledger; `reference=R` is then
@@ -152,10 +152,10 @@ impl CreateArgs {
 pub(crate) struct ExtendedArgs {
     #[command(flatten)]
     create: CreateArgs,
-    /// `userPhone`: the phone charged.
+    /// The payer's phone, charged (`userPhone`).
     #[arg(long)]
     user_phone: String,
-    /// `userEmail`.
+    /// The payer's e-mail (`userEmail`).
     #[arg(long)]
     user_email: Option<String>,
 }
@@ -164,13 +164,13 @@ pub(crate) struct ExtendedArgs {
 pub(crate) struct TwoExtendedArgs {
     #[command(flatten)]
     create: CreateArgs,
-    /// `cardForbidden`: 1 = pay from the Wooppay wallet only.
+    /// 1: the payer may pay from the Wooppay wallet only, not by card (`cardForbidden`).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
     card_forbidden: u8,
-    /// `userEmail`.
+    /// The payer's e-mail (`userEmail`).
     #[arg(long)]
     user_email: Option<String>,
-    /// `userPhone`.
+    /// The payer's phone (`userPhone`).
     #[arg(long)]
     user_phone: Option<String>,
 }
@@ -190,7 +190,7 @@ impl TwoExtendedArgs {
 pub(crate) struct ByServiceArgs {
     #[command(flatten)]
     two: TwoExtendedArgs,
-    /// `serviceName`.
+    /// The Wooppay service the invoice is for (`serviceName`).
     #[arg(long)]
     service_name: String,
 }

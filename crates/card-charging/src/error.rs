@@ -62,7 +62,7 @@ impl From<CardChargingError> for paybridge_core::Error {
         match e {
             CardChargingError::Maintenance { message } => Self::Provider {
                 code: Some(ChargeStatus::Maintenance.code().to_string()),
-                message: format!("{} ({message})", ChargeStatus::Maintenance.meaning().1),
+                message: format!("{} ({message})", ChargeStatus::Maintenance.meaning()),
                 retryable: true,
             },
             CardChargingError::Signature(m) => Self::Signature(m),

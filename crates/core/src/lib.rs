@@ -35,6 +35,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod codes;
 pub mod error;
 pub mod http;
 pub mod limits;

@@ -2,64 +2,32 @@
 
 use paybridge_core::{Money, PaymentStatus};
 
-/// An operation's `status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OperationStatus {
-    /// 1 — новая (new).
-    New,
-    /// 2 — на рассмотрении (under review).
-    UnderReview,
-    /// 3 — отклонена (rejected).
-    Rejected,
-    /// 4 — проведена (done: paid).
-    Done,
-    /// 5 — сторнирована (reversed).
-    Reversed,
-    /// 6 — сторнирующая (the reversing entry).
-    ReversingEntry,
-    /// 9 or 19 — seen in public clients as pending states.
-    Pending(i64),
-    /// Any other code, kept.
-    Unknown(i64),
+paybridge_core::code_table! {
+    /// An operation's `status`.
+    pub enum OperationStatus {
+        1 => New, "новая", "new", retry: false;
+        2 => UnderReview, "на рассмотрении", "under review", retry: false;
+        3 => Rejected, "отклонена", "rejected", retry: false;
+        /// The only status that means paid.
+        4 => Done, "проведена", "done (paid)", retry: false;
+        5 => Reversed, "сторнирована", "reversed", retry: false;
+        6 => ReversingEntry, "сторнирующая", "the reversing entry", retry: false;
+        /// Not in the guide: public clients treat it as pending.
+        9 => Pending9, "(нет в руководстве)", "pending (undocumented, seen in public clients)", retry: false;
+        /// Not in the guide: public clients treat it as pending.
+        19 => Pending19, "(нет в руководстве)", "pending (undocumented, seen in public clients)", retry: false;
+    }
+    unknown: "неизвестный статус", "undocumented status";
 }
 
 impl OperationStatus {
-    /// From the wire code.
-    #[must_use]
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            1 => Self::New,
-            2 => Self::UnderReview,
-            3 => Self::Rejected,
-            4 => Self::Done,
-            5 => Self::Reversed,
-            6 => Self::ReversingEntry,
-            9 | 19 => Self::Pending(code),
-            other => Self::Unknown(other),
-        }
-    }
-
-    /// The wire code.
-    #[must_use]
-    pub fn code(self) -> i64 {
-        match self {
-            Self::New => 1,
-            Self::UnderReview => 2,
-            Self::Rejected => 3,
-            Self::Done => 4,
-            Self::Reversed => 5,
-            Self::ReversingEntry => 6,
-            Self::Pending(c) | Self::Unknown(c) => c,
-        }
-    }
-
     /// The normalized status (CLI contract): 4 succeeded; 1, 2, 9, 19 pending; 3 failed;
     /// 5 and 6 reversed; unknown codes pending (never credit on an undocumented code).
     #[must_use]
     pub fn normalized(self) -> PaymentStatus {
         match self {
             Self::Done => PaymentStatus::Succeeded,
-            Self::New | Self::UnderReview | Self::Pending(_) | Self::Unknown(_) => {
+            Self::New | Self::UnderReview | Self::Pending9 | Self::Pending19 | Self::Unknown(_) => {
                 PaymentStatus::Pending
             }
             Self::Rejected => PaymentStatus::Failed,
@@ -68,45 +36,15 @@ impl OperationStatus {
     }
 }
 
-/// An operation's `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OperationType {
-    /// 1 — переводы (transfers).
-    Transfer,
-    /// 2 — платежи (payments).
-    Payment,
-    /// 3 — запросы на переводы (transfer requests).
-    TransferRequest,
-    /// 4 — запросы на платежи (payment requests: invoices).
-    PaymentRequest,
-    /// Any other code (the guide's own sample answers 0), kept.
-    Unknown(i64),
-}
-
-impl OperationType {
-    /// From the wire code.
-    #[must_use]
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            1 => Self::Transfer,
-            2 => Self::Payment,
-            3 => Self::TransferRequest,
-            4 => Self::PaymentRequest,
-            other => Self::Unknown(other),
-        }
+paybridge_core::code_table! {
+    /// An operation's `type`. The guide's own sample answers 0, which stays `Unknown(0)`.
+    pub enum OperationType {
+        1 => Transfer, "переводы", "transfers", retry: false;
+        2 => Payment, "платежи", "payments", retry: false;
+        3 => TransferRequest, "запросы на переводы", "transfer requests", retry: false;
+        4 => PaymentRequest, "запросы на платежи", "payment requests (invoices)", retry: false;
     }
-
-    /// The wire code.
-    #[must_use]
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Transfer => 1,
-            Self::Payment => 2,
-            Self::TransferRequest => 3,
-            Self::PaymentRequest => 4,
-            Self::Unknown(c) => c,
-        }
-    }
+    unknown: "неизвестный тип", "undocumented type";
 }
 
 /// One record of `cash_getOperationData`.

@@ -194,7 +194,10 @@ async fn error_codes_are_typed_and_unknown_codes_kept() {
     match c.login().await.unwrap_err() {
         WoopayError::Api(code) => {
             assert_eq!(code, ErrorCode::InvalidCredentials);
-            assert_eq!(code.meaning_ru(), "Неверные данные при входе в систему");
+            assert_eq!(
+                code.provider_wording(),
+                "Неверные данные при входе в систему"
+            );
         }
         other => panic!("{other:?}"),
     }

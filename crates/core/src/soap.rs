@@ -93,6 +93,23 @@ impl SoapVersion {
         }
     }
 
+    /// 1.2 when a `--soap12`-style switch is on, else 1.1.
+    #[must_use]
+    pub const fn from_soap12_flag(soap12: bool) -> Self {
+        if soap12 { Self::V12 } else { Self::V11 }
+    }
+
+    /// The version a request's headers announce (its `Content-Type`; none means 1.1).
+    #[must_use]
+    pub fn of_request(headers: &http::HeaderMap) -> Self {
+        Self::from_content_type(
+            headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        )
+    }
+
     /// The `Content-Type` of a response in this version.
     #[must_use]
     pub const fn response_content_type(self) -> &'static str {

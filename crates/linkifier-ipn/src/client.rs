@@ -90,14 +90,10 @@ impl IpnSender {
         })
     }
 
-    /// Use SOAP 1.2.
+    /// The SOAP version to speak (default 1.1).
     #[must_use]
-    pub fn soap12(mut self, yes: bool) -> Self {
-        self.version = if yes {
-            SoapVersion::V12
-        } else {
-            SoapVersion::V11
-        };
+    pub fn soap_version(mut self, version: SoapVersion) -> Self {
+        self.version = version;
         self
     }
 

@@ -42,6 +42,9 @@ pub mod signature;
 pub use client::{IpnResult, IpnSender, PROVIDER_ID, signed_request};
 pub use error::LinkifierError;
 pub use notification::{IpnReceiver, ReceivedIpn, response_xml};
+/// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
+/// direct `paybridge-core` dependency for it.
+pub use paybridge_core::soap::SoapVersion;
 pub use provider::LinkifierProvider;
 pub use record::{BuyerInfo, IpnRecord};
 pub use signature::{HashedFields, Md5Concat, VerifyHasher};

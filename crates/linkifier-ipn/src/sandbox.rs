@@ -87,15 +87,6 @@ pub fn router() -> paybridge_core::Result<Router> {
         .with_state(sim))
 }
 
-fn version_of(headers: &HeaderMap) -> SoapVersion {
-    SoapVersion::from_content_type(
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default(),
-    )
-}
-
 fn soap_answer(version: SoapVersion, result: &IpnResult) -> Response {
     match response_xml(version, result) {
         Ok(xml) => (
@@ -127,7 +118,7 @@ fn result(has_errors: bool, code: i32, message: &str, extra: &str) -> IpnResult 
 }
 
 async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
-    let version = version_of(&headers);
+    let version = SoapVersion::of_request(&headers);
     match sim.receiver.receive(&body, sim.seen.as_ref()).await {
         Ok(got) if got.duplicate => soap_answer(
             got.version,
@@ -175,7 +166,7 @@ async fn send(State(sim): State<Sim>, body: Bytes) -> Response {
         SecretString::from(SANDBOX_KEY),
         sim.transport.clone(),
     ) {
-        Ok(s) => s.soap12(spec.soap12),
+        Ok(s) => s.soap_version(SoapVersion::from_soap12_flag(spec.soap12)),
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let record = spec.record.unwrap_or_else(sample_record);

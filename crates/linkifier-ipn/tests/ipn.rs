@@ -119,7 +119,7 @@ async fn requests_reproduce_the_samples_in_both_versions() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12);
+        .soap_version(SoapVersion::from_soap12_flag(soap12));
         let r = sender.send(&placeholder_record()).await.unwrap();
         assert_eq!(
             r,
@@ -297,7 +297,7 @@ async fn end_to_end_against_the_simulator() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12);
+        .soap_version(SoapVersion::from_soap12_flag(soap12));
         let mut record = sample_record();
         record.pay_transaction_id = Some(format!("TX-e2e-{soap12}"));
         let r = sender.send(&record).await.unwrap();
@@ -315,7 +315,7 @@ async fn end_to_end_against_the_simulator() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12);
+        .soap_version(SoapVersion::from_soap12_flag(soap12));
         assert!(matches!(
             wrong.send(&record).await,
             Err(LinkifierError::Rejected { code: 1, .. })

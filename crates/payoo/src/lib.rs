@@ -40,4 +40,7 @@ pub use client::{
 };
 pub use error::{PayooError, PayooMessage};
 pub use notification::{NOTIFY_RECEIVED, PayooNotification, notify_data, verify_notification};
+/// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
+/// direct `paybridge-core` dependency for it.
+pub use paybridge_core::soap::SoapVersion;
 pub use provider::PayooProvider;

@@ -99,15 +99,6 @@ pub fn router() -> Router {
         .with_state(Sim::default())
 }
 
-fn version_of(headers: &HeaderMap) -> SoapVersion {
-    SoapVersion::from_content_type(
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default(),
-    )
-}
-
 fn fault(v: SoapVersion, message: &str) -> Response {
     let xml = v.fault_xml(
         true,
@@ -237,7 +228,7 @@ fn read_request(body: &str) -> Result<(String, Vec<(String, String)>), String> {
 }
 
 async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
-    let v = version_of(&headers);
+    let v = SoapVersion::of_request(&headers);
     let Ok(text_body) = std::str::from_utf8(&body) else {
         return fault(v, "not UTF-8");
     };

@@ -9,6 +9,7 @@
 
 use paybridge_core::http::HttpTransport;
 use paybridge_core::soap::RawEnvelope;
+use paybridge_core::soap::SoapVersion;
 use paybridge_core::xml::canonicalize;
 use paybridge_payoo::generated::caller_services::AckCodeType;
 use paybridge_payoo::sandbox::{
@@ -64,7 +65,7 @@ fn request_has_the_sample_structure_in_both_versions_and_the_known_checksum() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12)
+        .soap_version(SoapVersion::from_soap12_flag(soap12))
         .with_timestamp("20261123190000");
         let xml = client.request_xml("GetOrderInformation", &[]).unwrap();
         assert_eq!(structure(&xml), structure(&sample(file)), "{file}");
@@ -247,7 +248,7 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12);
+        .soap_version(SoapVersion::from_soap12_flag(soap12));
         let no = format!("ORD-{soap12}");
         let order = PreOrder {
             shop_id: 1234,
@@ -320,7 +321,7 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()
-        .soap12(soap12);
+        .soap_version(SoapVersion::from_soap12_flag(soap12));
         assert!(matches!(
             wrong.get_order_information(&no, 1234).await,
             Err(PayooError::Core(paybridge_core::Error::Provider { .. }))

@@ -1,5 +1,6 @@
 //! `paybridge linkifier-ipn send | verify`.
 
+use paybridge_core::soap::SoapVersion;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -66,7 +67,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 HttpTransport::new(a.net.http_config())?,
             )
             .map_err(paybridge_core::Error::from)?
-            .soap12(a.soap12);
+            .soap_version(SoapVersion::from_soap12_flag(a.soap12));
             let r = sender
                 .send(&record)
                 .await

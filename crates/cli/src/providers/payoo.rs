@@ -1,5 +1,6 @@
 //! `paybridge payoo call | get-order | create-pre-order | update-order-status`.
 
+use paybridge_core::soap::SoapVersion;
 use std::fmt;
 
 use clap::{Args, Subcommand};
@@ -83,7 +84,7 @@ impl Conn {
             HttpTransport::new(self.net.http_config())?,
         )
         .map_err(paybridge_core::Error::from)?
-        .soap12(self.soap12))
+        .soap_version(SoapVersion::from_soap12_flag(self.soap12)))
     }
 }
 
@@ -371,7 +372,7 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
     };
     let client = Client::new(endpoint, creds, transport.clone())
         .map_err(|e| e.to_string())?
-        .soap12(true);
+        .soap_version(SoapVersion::V12);
     let order = PreOrder {
         shop_id: 1234,
         order_no: "demo-payoo-1".into(),

@@ -1,5 +1,6 @@
 //! The gateway's native API: `charging` and `check`.
 
+use crate::wire::FieldExt as _;
 use std::borrow::Cow;
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@
 //! and refuses a callback whose status or amounts differ from the gateway's own record —
 //! that is what catches a tampered `status` or `amount`.
 
+use crate::wire::FieldExt as _;
 use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 

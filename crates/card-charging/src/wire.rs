@@ -2,13 +2,12 @@
 //! answers and callbacks (JSON with numbers or strings, or a query string).
 
 use std::borrow::Cow;
-use std::fmt;
 
 use bytes::Bytes;
+use paybridge_core::scalar::WireScalar;
 use paybridge_core::{Currency, Money};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde::de::{self, Visitor};
 
 use crate::error::CardChargingError;
 
@@ -95,99 +94,40 @@ impl BodyEncoding {
 }
 
 /// One wire value: gateways send the same field as a number, a string or null.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) enum Flex<'a> {
-    Int(i64),
-    Float(f64),
-    Text(Cow<'a, str>),
-    #[default]
-    Null,
-}
+pub(crate) type Flex<'a> = WireScalar<'a>;
 
-impl<'de: 'a, 'a> Deserialize<'de> for Flex<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Flex<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number, a string or null")
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Flex::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                i64::try_from(v)
-                    .map(Flex::Int)
-                    .map_err(|_| E::custom("number out of range"))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Flex::Float(v))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Flex::Text(Cow::Borrowed(if v { "true" } else { "false" })))
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Flex::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Flex::Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Flex::Text(Cow::Owned(v)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Flex::Null)
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Flex::Null)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-impl<'a> Flex<'a> {
-    /// The value as text (numbers in their decimal form); `None` for null or empty text.
-    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
-        match self {
-            Flex::Int(i) => Some(Cow::Owned(i.to_string())),
-            Flex::Float(f) => Some(Cow::Owned(f.to_string())),
-            Flex::Text(t) if !t.is_empty() => Some(Cow::Borrowed(t.as_ref())),
-            Flex::Text(_) | Flex::Null => None,
-        }
-    }
-
-    /// Like [`Flex::text`], keeping owned text as it is.
-    pub(crate) fn into_text(self) -> Option<Cow<'a, str>> {
-        match self {
-            Flex::Text(t) if !t.is_empty() => Some(t),
-            other => other.text().map(|t| Cow::Owned(t.into_owned())),
-        }
-    }
-
+/// The gateway's readings of a field: required text, status code, VND amount.
+pub(crate) trait FieldExt {
     /// The value as text, or a decode error naming the missing field.
-    pub(crate) fn required_text(&self, name: &str) -> Result<Cow<'_, str>, CardChargingError> {
+    fn required_text(&self, name: &str) -> Result<Cow<'_, str>, CardChargingError>;
+    /// The value as owned text, or a decode error naming the missing field.
+    fn required(&self, name: &str) -> Result<String, CardChargingError>;
+    /// The value as an integer code.
+    fn code(&self) -> Option<i64>;
+    /// The value as VND. Integers are exact; strings are parsed exactly; floats follow
+    /// [`Money::from_wire_f64`]'s rule (rounded to whole dong).
+    fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError>;
+}
+
+impl FieldExt for WireScalar<'_> {
+    /// The value as text, or a decode error naming the missing field.
+    fn required_text(&self, name: &str) -> Result<Cow<'_, str>, CardChargingError> {
         self.text()
             .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
     }
 
     /// The value as owned text, or a decode error naming the missing field.
-    pub(crate) fn required(&self, name: &str) -> Result<String, CardChargingError> {
+    fn required(&self, name: &str) -> Result<String, CardChargingError> {
         self.required_text(name).map(Cow::into_owned)
     }
 
-    /// The value as an integer code.
-    pub(crate) fn code(&self) -> Option<i64> {
-        match self {
-            Flex::Int(i) => Some(*i),
-            Flex::Text(t) => t.trim().parse().ok(),
-            Flex::Float(_) | Flex::Null => None,
-        }
+    fn code(&self) -> Option<i64> {
+        self.as_i64()
     }
 
     /// The value as VND. Integers are exact; strings are parsed exactly; floats follow
     /// [`Money::from_wire_f64`]'s rule (rounded to whole dong).
-    pub(crate) fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
+    fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
         let bad = |e: paybridge_core::Error| CardChargingError::Decode(format!("{field}: {e}"));
         let money = match self {
             Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND).map_err(bad)?,

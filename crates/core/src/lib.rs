@@ -45,6 +45,7 @@ pub mod provider;
 pub mod records;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod scalar;
 pub mod seen;
 pub mod signature;
 pub mod soap;

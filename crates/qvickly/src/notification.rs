@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use paybridge_core::notification::Unverified;
+use paybridge_core::scalar::WireScalar;
 use paybridge_core::signature::HmacSha512Key;
 use paybridge_core::{RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
@@ -149,85 +150,25 @@ struct DataFields {
     url: Option<String>,
 }
 
-/// A JSON scalar read as text without building a `Value`: strings as they are (borrowed when
-/// unescaped), numbers and booleans in their JSON form, `null` as absent.
-#[derive(Debug, Default)]
-struct Scalar<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = Scalar<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, number, boolean or null")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Owned(v))))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Scalar(Some(Cow::Borrowed(if v {
-                    "true"
-                } else {
-                    "false"
-                }))))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Scalar(None))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Scalar(None))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-impl Scalar<'_> {
-    fn owned(self) -> Option<String> {
-        self.0.map(Cow::into_owned)
-    }
-
-    /// `"1"`, `1`, `true`, `"true"`.
-    fn truthy(&self) -> bool {
-        matches!(self.0.as_deref().map(str::trim), Some("1" | "true"))
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct RawData<'a> {
     #[serde(borrow, default)]
-    number: Scalar<'a>,
+    number: WireScalar<'a>,
     #[serde(borrow, default)]
-    status: Scalar<'a>,
+    status: WireScalar<'a>,
     #[serde(borrow, default)]
-    orderid: Scalar<'a>,
+    orderid: WireScalar<'a>,
     #[serde(borrow, default)]
-    url: Scalar<'a>,
+    url: WireScalar<'a>,
 }
 
 impl RawData<'_> {
     fn owned(self) -> DataFields {
         DataFields {
-            number: self.number.owned(),
-            status: self.status.owned(),
-            orderid: self.orderid.owned(),
-            url: self.url.owned(),
+            number: self.number.into_string(),
+            status: self.status.into_string(),
+            orderid: self.orderid.into_string(),
+            url: self.url.into_string(),
         }
     }
 }
@@ -235,11 +176,11 @@ impl RawData<'_> {
 #[derive(Debug, Default, Deserialize)]
 struct Credentials<'a> {
     #[serde(borrow, default)]
-    hash: Scalar<'a>,
+    hash: WireScalar<'a>,
     #[serde(borrow, default)]
-    id: Scalar<'a>,
+    id: WireScalar<'a>,
     #[serde(borrow, default)]
-    test: Scalar<'a>,
+    test: WireScalar<'a>,
 }
 
 #[derive(Deserialize)]
@@ -254,8 +195,8 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, json: &'a str) -> Result<T, Qvickl
     serde_json::from_str(json).map_err(|e| QvicklyError::Decode(format!("{what}: {e}")))
 }
 
-fn required_hash(hash: Scalar<'_>) -> Result<Cow<'_, str>, QvicklyError> {
-    hash.0
+fn required_hash(hash: WireScalar<'_>) -> Result<Cow<'_, str>, QvicklyError> {
+    hash.into_text()
         .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))
 }
 
@@ -349,8 +290,8 @@ fn parse_json(text: &str) -> Result<Parsed<'_>, QvicklyError> {
     let (credentials, signed) = (body.credentials, body.data.get());
     Ok(Parsed {
         hash: required_hash(credentials.hash)?,
-        test: credentials.test.truthy(),
-        merchant_id: credentials.id.owned(),
+        test: credentials.test.is_truthy(),
+        merchant_id: credentials.id.into_string(),
         fields: data.owned(),
         signed: signed.to_owned(),
     })
@@ -374,8 +315,8 @@ fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
     let signed = reencode(&data).map_err(|e| QvicklyError::Decode(format!("data: {e}")))?;
     let fields = decode::<RawData<'_>>("data", &signed)?.owned();
     Ok(Parsed {
-        test: credentials.test.truthy(),
-        merchant_id: credentials.id.owned(),
+        test: credentials.test.is_truthy(),
+        merchant_id: credentials.id.into_string(),
         hash: Cow::Owned(required_hash(credentials.hash)?.into_owned()),
         fields,
         signed,
@@ -434,7 +375,10 @@ fn parse_xml(text: &str) -> Result<Parsed<'static>, QvicklyError> {
                 .ok_or_else(|| QvicklyError::Signature("credentials.hash is missing".into()))?,
         ),
         merchant_id: credentials.id,
-        test: Scalar(credentials.test.map(Cow::Owned)).truthy(),
+        test: credentials
+            .test
+            .map_or(WireScalar::Null, |t| WireScalar::Text(Cow::Owned(t)))
+            .is_truthy(),
         fields: DataFields {
             number: data.number,
             status: data.status,

@@ -67,8 +67,8 @@ pub use card::{Card, RequestId, Telco};
 pub use client::{CHARGE_ADVICE, ChargeResult, Client, ClientConfig, PROVIDER_ID};
 pub use error::CardChargingError;
 pub use notification::{
-    CardCallback, HandledCallback, UNSIGNED_FIELDS, deduplicate, verify_callback,
-    verify_callback_json, verify_callback_query,
+    CardCallback, UNSIGNED_FIELDS, deduplicate, verify_callback, verify_callback_json,
+    verify_callback_query,
 };
 pub use provider::CardChargingProvider;
 pub use signature::{SignScheme, callback_sign};

@@ -7,6 +7,7 @@
 //! that is what catches a tampered `status` or `amount`.
 
 use crate::wire::FieldExt as _;
+use paybridge_core::notification::Handled;
 use paybridge_core::{Money, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -225,25 +226,13 @@ fn verify_fields(
     Ok(Verified::new(CardCallback::from_fields(fields)?, proof))
 }
 
-/// A verified callback and whether it was seen before.
-#[derive(Debug)]
-pub struct HandledCallback {
-    /// The callback.
-    pub callback: Verified<CardCallback>,
-    /// `true` when the same request id and status arrived before: do not credit again.
-    pub duplicate: bool,
-}
-
 /// Record a verified callback in `seen` and report whether it is a duplicate.
 pub async fn deduplicate(
     callback: Verified<CardCallback>,
     seen: &dyn SeenStore,
-) -> Result<HandledCallback, CardChargingError> {
-    let fresh = seen.insert_if_absent(&callback.dedup_key()).await?;
-    Ok(HandledCallback {
-        callback,
-        duplicate: !fresh,
-    })
+) -> Result<Handled<CardCallback>, CardChargingError> {
+    let key = callback.dedup_key();
+    Ok(Handled::record(callback, &key, seen).await?)
 }
 
 impl Client {

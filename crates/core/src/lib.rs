@@ -55,7 +55,7 @@ pub mod xml;
 
 pub use error::{Error, ErrorKind, Result};
 pub use money::{Currency, Money};
-pub use notification::{RawNotification, SignatureProof, Unverified, Verified};
+pub use notification::{Handled, RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{
     Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
     PaymentSession, PaymentState, PrepaidCard,

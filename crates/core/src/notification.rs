@@ -127,6 +127,39 @@ impl SignatureProof {
     }
 }
 
+/// A verified callback and whether it arrived before: the one result type of every
+/// provider's `deduplicate`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Handled<T> {
+    /// The callback.
+    pub callback: Verified<T>,
+    /// `true` when the same callback (same provider dedup key) was recorded before: answer
+    /// the provider as before, but do not act twice.
+    pub duplicate: bool,
+}
+
+impl<T> Handled<T> {
+    /// Record `key` in `seen` and report whether `callback` is a duplicate.
+    ///
+    /// A [`SeenStore`](crate::SeenStore) marks the key *before* the merchant acts; prefer
+    /// the ledger's claim/complete where a failed handler must see the retry again.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn record(
+        callback: Verified<T>,
+        key: &str,
+        seen: &dyn crate::SeenStore,
+    ) -> crate::Result<Self> {
+        let fresh = seen.insert_if_absent(key).await?;
+        Ok(Self {
+            callback,
+            duplicate: !fresh,
+        })
+    }
+}
+
 /// Data from a callback whose signature has been checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified<T> {

@@ -51,8 +51,6 @@ pub mod status;
 
 pub use client::{ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
 pub use error::QvicklyError;
-pub use notification::{
-    CallbackFormat, CallbackVerifier, HandledCallback, QvicklyCallback, data_json, deduplicate,
-};
+pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, data_json, deduplicate};
 pub use provider::QvicklyProvider;
 pub use status::QvicklyStatus;

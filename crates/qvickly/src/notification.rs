@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 
+use paybridge_core::notification::Handled;
 use paybridge_core::notification::Unverified;
 use paybridge_core::scalar::WireScalar;
 use paybridge_core::signature::HmacSha512Key;
@@ -389,24 +390,11 @@ fn parse_xml(text: &str) -> Result<Parsed<'static>, QvicklyError> {
     })
 }
 
-/// A verified callback and whether it was seen before.
-#[derive(Debug)]
-pub struct HandledCallback {
-    /// The callback.
-    pub callback: Verified<QvicklyCallback>,
-    /// `true` when the same payment and status arrived before (Qvickly retries for months):
-    /// answer 2xx again, but do not act twice.
-    pub duplicate: bool,
-}
-
 /// Record a verified callback in `seen` and report whether it is a duplicate.
 pub async fn deduplicate(
     callback: Verified<QvicklyCallback>,
     seen: &dyn SeenStore,
-) -> Result<HandledCallback, QvicklyError> {
-    let fresh = seen.insert_if_absent(&callback.dedup_key()?).await?;
-    Ok(HandledCallback {
-        callback,
-        duplicate: !fresh,
-    })
+) -> Result<Handled<QvicklyCallback>, QvicklyError> {
+    let key = callback.dedup_key()?;
+    Ok(Handled::record(callback, &key, seen).await?)
 }

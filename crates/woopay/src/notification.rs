@@ -4,7 +4,7 @@
 //! `cash_getOperationData` for the operation, and only status 4 yields a `Verified` value.
 
 use paybridge_core::notification::SignatureProof;
-use paybridge_core::{SeenStore, Verified};
+use paybridge_core::{Handled, SeenStore, Verified};
 
 use crate::client::Client;
 use crate::error::WoopayError;
@@ -13,14 +13,9 @@ use crate::operation::{Operation, OperationStatus};
 /// What the merchant answers a `requestUrl` call with, once it has handled the payment.
 pub const REQUEST_URL_ANSWER: &str = r#"{"data":1}"#;
 
-/// A confirmed payment and whether it was seen before.
-#[derive(Debug)]
-pub struct ConfirmedPayment {
-    /// The operation, confirmed paid (status 4) by Wooppay itself.
-    pub operation: Verified<Operation>,
-    /// `true` when this operation was confirmed before: answer again, do not credit twice.
-    pub duplicate: bool,
-}
+/// A confirmed payment (the operation, confirmed paid — status 4 — by Wooppay itself) and
+/// whether it was confirmed before.
+pub type ConfirmedPayment = Handled<Operation>;
 
 impl Client {
     /// Confirm that operation `id` is paid (status 4) with `cash_getOperationData`.
@@ -50,10 +45,6 @@ impl Client {
         seen: &dyn SeenStore,
     ) -> Result<ConfirmedPayment, WoopayError> {
         let operation = self.confirm_payment(id).await?;
-        let fresh = seen.insert_if_absent(&format!("woopay:{id}:4")).await?;
-        Ok(ConfirmedPayment {
-            operation,
-            duplicate: !fresh,
-        })
+        Ok(Handled::record(operation, &format!("woopay:{id}:4"), seen).await?)
     }
 }

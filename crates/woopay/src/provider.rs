@@ -171,7 +171,7 @@ impl PaymentProvider for WoopayProvider {
             .await?;
         let duplicate = confirmed.duplicate;
         let reference = reference.unwrap_or_else(|| id.to_string());
-        Ok(confirmed.operation.map(|op| Notification {
+        Ok(confirmed.callback.map(|op| Notification {
             state: op.state(&reference),
             duplicate,
         }))

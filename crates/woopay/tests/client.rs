@@ -393,5 +393,5 @@ async fn invoice_paid_then_request_url_called_then_confirmed() {
         .handle_request_url(id, &InMemorySeenStore::new())
         .await
         .unwrap();
-    assert_eq!(confirmed.operation.status, OperationStatus::Done);
+    assert_eq!(confirmed.callback.status, OperationStatus::Done);
 }

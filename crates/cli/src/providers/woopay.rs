@@ -456,8 +456,8 @@ async fn demo_steps(
         "confirmed",
         format!(
             "status {} sum {}",
-            confirmed.operation.status.code(),
-            amount_json(confirmed.operation.sum)
+            confirmed.callback.status.code(),
+            amount_json(confirmed.callback.sum)
         ),
     );
     Ok(())

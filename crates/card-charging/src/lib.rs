@@ -39,13 +39,40 @@
 //!     .charge(&card, Money::parse("50000", Currency::VND)?, &request_id)
 //!     .await?;
 //! println!("{:?} -> {}", result.status, result.payment_status());
-//!
-//! // Later, in the callback handler:
-//! // let verified = client.verify_callback(&raw_notification)?;
-//! // let confirmed = client.confirm_callback(&verified).await?; // credit confirmed.amount
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Later the gateway calls your callback URL. Hand the request to the client as it came
+//! (`RawNotification`: method, query, headers, body untouched), then credit only what the
+//! gateway itself confirms:
+//!
+//! ```no_run
+//! use paybridge_card_charging::{Client, ChargeStatus};
+//! use paybridge_core::{PaymentStatus, RawNotification};
+//!
+//! async fn on_callback(
+//!     client: &Client,
+//!     raw: &RawNotification,
+//! ) -> Result<(), Box<dyn std::error::Error>> {
+//!     // Refused unless `callback_sign` matches (constant time): nothing unverified is data.
+//!     let verified = client.verify_callback(raw)?;
+//!     // Asks the gateway (`check`) and refuses a callback whose status or amounts differ.
+//!     let confirmed = client.confirm_callback(&verified).await?;
+//!     if confirmed.payment_status() == PaymentStatus::Succeeded {
+//!         // Credit `amount` (after the gateway's fee), never `declared_value`; record
+//!         // `confirmed.request_id` in the same transaction so a repeat is not credited twice.
+//!         let credit = confirmed.amount.ok_or("no amount confirmed")?;
+//!         println!("credit {} for {}", credit, confirmed.request_id);
+//!     } else if confirmed.status == ChargeStatus::Pending {
+//!         // Not final yet: another callback (or a later `check`) will tell.
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`paybridge-ledger`](https://docs.rs/paybridge-ledger)'s `Receiver` does the
+//! verify → confirm → record-once → acknowledge sequence for you, durably.
 //!
 //! The wire rules (fields, sign, codes) are those of the provider page
 //! (the gateway's `chargingws/v2` API page) and of public integrations; see [`SignScheme`] and

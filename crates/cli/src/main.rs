@@ -1,5 +1,29 @@
 //! `paybridge`: try an integration by hand, debug a callback, check a payment, run the local
-//! sandbox and the end-to-end demo. The contract is `docs/cli.md`.
+//! sandbox and the end-to-end demo. Every flag, output field and exit code is in `docs/cli.md`.
+//!
+//! A first session, against the local sandbox (nothing leaves the machine):
+//!
+//! ```text
+//! $ paybridge demo                      # every provider's flow end to end, exit 0 if all pass
+//! $ paybridge sandbox --addr 127.0.0.1:18080 &
+//! {"card-charging":"http://127.0.0.1:18080/chargingws/v2","ledger":"sqlite:///tmp/…/ledger.db",…}
+//! $ export PAYBRIDGE_CARD_PARTNER_ID=sandbox-partner PAYBRIDGE_CARD_PARTNER_KEY=sandbox-key
+//! $ paybridge --json card-charging charge --endpoint http://127.0.0.1:18080/chargingws/v2 \
+//!       --telco VIETTEL --code 312821445892989 --serial 10004783347874 \
+//!       --amount 50000 --request-id order-1002
+//! {"amount":"35000","amount_mismatch":false,"declared_value":"50000","message":"PENDING",
+//!  "provider_status":99,"request_id":"order-1002","status":"pending","trans_id":"2","value":null}
+//! $ paybridge --json card-charging check --endpoint http://127.0.0.1:18080/chargingws/v2 \
+//!       --telco VIETTEL --code 312821445892989 --serial 10004783347874 \
+//!       --amount 50000 --request-id order-1002
+//! {"amount":"35000",…,"message":"Thành công","provider_status":1,"status":"succeeded",…}
+//! ```
+//!
+//! (In the sandbox the card code's last digit picks the outcome: 1 success, 3 card error,
+//! 9 pending then success.) Exit codes: 0 done, 1 the provider said no or a signature did not
+//! match, 2 bad input, 3 transport failure or outcome unknown — the JSON `error` says which
+//! and, for a charge whose outcome is unknown, the command that finds out. Secrets (`--partner-key`, `--code`) come from flags
+//! or environment variables and are never printed.
 #![forbid(unsafe_code)]
 
 mod cli;

@@ -16,7 +16,46 @@
 //! - [`limits`]: the size, depth, attribute and element limits every untrusted document is
 //!   read under.
 //!
-//! ## Example: a verified callback
+//! ## Example: a service that takes payments through any provider
+//!
+//! ```
+//! use std::sync::Arc;
+//! use paybridge_core::{
+//!     Currency, Money, PaymentProvider, PaymentRequest, PaymentStatus, RawNotification,
+//! };
+//!
+//! /// Start a checkout: the same code for every provider crate's `*Provider`.
+//! async fn checkout(
+//!     provider: Arc<dyn PaymentProvider>,
+//!     order: &str,
+//! ) -> paybridge_core::Result<Option<String>> {
+//!     // Exact decimal money; an amount the currency cannot hold is an error, not rounded.
+//!     let amount = Money::parse("50000", Currency::VND)?;
+//!     let session = provider
+//!         .create_payment(PaymentRequest::new(order, amount))
+//!         .await?; // an `OutcomeUnknown` error here is never retried for you
+//!     Ok(session.redirect_url)
+//! }
+//!
+//! /// A callback: data only after the provider crate verified it.
+//! async fn on_callback(
+//!     provider: Arc<dyn PaymentProvider>,
+//!     raw: &RawNotification,
+//! ) -> paybridge_core::Result<()> {
+//!     let verified = provider.verify_notification(raw).await?; // refused if not signed
+//!     let event = verified.into_inner();
+//!     if event.state.status == PaymentStatus::Succeeded && !event.duplicate {
+//!         // credit `event.state.amount` for `event.state.payment.reference`, once
+//!     }
+//!     Ok(())
+//! }
+//! # let _ = (checkout, on_callback);
+//! ```
+//!
+//! For callbacks in production use `paybridge-ledger`'s `Receiver`: it records each callback
+//! durably and acknowledges it to the provider only after your handler committed.
+//!
+//! ## Example: how a provider crate verifies a callback
 //!
 //! ```
 //! use paybridge_core::notification::Unverified;

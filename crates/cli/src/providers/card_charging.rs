@@ -82,10 +82,11 @@ pub(crate) struct ChargeArgs {
     /// The merchant's request id.
     #[arg(long)]
     request_id: String,
-    /// Request signature scheme.
+    /// How your gateway wants requests signed (gateways differ: ask yours).
     #[arg(long, value_enum, default_value = "code-serial")]
     sign_scheme: Scheme,
-    /// Request body encoding.
+    /// How your gateway wants the request sent: form (most), multipart, JSON or a GET
+    /// query string.
     #[arg(long, value_enum, default_value = "form")]
     encoding: Encoding,
     /// Send a face value that is not one of the telco's usual denominations.

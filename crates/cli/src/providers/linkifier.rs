@@ -36,7 +36,7 @@ pub(crate) struct SendArgs {
     /// `paybridge linkifier-ipn template --json > ipn.json` writes one to start from.
     #[arg(long)]
     ipn: String,
-    /// Use SOAP 1.2.
+    /// Speak SOAP 1.2 instead of 1.1 (use what the receiver's WSDL binding says).
     #[arg(long)]
     soap12: bool,
     /// The shared key (never printed).
@@ -46,7 +46,8 @@ pub(crate) struct SendArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// File holding the request body (`-` for stdin).
+    /// File holding the `IPNEventRaised` request body exactly as received (a path, or `-`
+    /// for stdin).
     #[arg(long)]
     body: String,
     /// The shared key (never printed).

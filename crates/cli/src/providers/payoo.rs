@@ -44,7 +44,8 @@ pub(crate) struct VerifyNotifyArgs {
     /// (a path, or `-` for stdin).
     #[arg(long)]
     body: String,
-    /// Checksum key (never printed).
+    /// The checksum key Payoo issued for your shop: it signs requests and notifications
+    /// (never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
     checksum_key: SecretString,
 }
@@ -53,19 +54,20 @@ pub(crate) struct VerifyNotifyArgs {
 pub(crate) struct Conn {
     #[command(flatten)]
     net: NetArgs,
-    /// Use SOAP 1.2.
+    /// Speak SOAP 1.2 instead of 1.1 (use what your endpoint's WSDL binding says).
     #[arg(long)]
     soap12: bool,
     /// Your Payoo API user (`APIUsername`).
     #[arg(long, env = "PAYBRIDGE_PAYOO_USERNAME")]
     username: String,
-    /// `APIPassword` (never printed).
+    /// Your Payoo API password (`APIPassword`; never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_PASSWORD", hide_env_values = true, value_parser = secret)]
     password: SecretString,
-    /// `APISignature` (never printed).
+    /// Your Payoo API signature (`APISignature`; never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_SIGNATURE", hide_env_values = true, value_parser = secret)]
     signature: SecretString,
-    /// Checksum key (never printed).
+    /// The checksum key Payoo issued for your shop: it signs requests and notifications
+    /// (never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
     checksum_key: SecretString,
 }

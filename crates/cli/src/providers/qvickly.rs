@@ -27,7 +27,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// File holding the callback body (`-` for stdin).
+    /// File holding the callback body exactly as Qvickly posted it: JSON or form (a path,
+    /// or `-` for stdin).
     #[arg(long)]
     body: String,
     /// Merchant id: callbacks for another id are refused.
@@ -42,13 +43,14 @@ pub(crate) struct VerifyArgs {
 pub(crate) struct ForwardArgs {
     #[command(flatten)]
     net: NetArgs,
-    /// File holding the callback body (`-` for stdin).
+    /// File holding the callback body exactly as Qvickly posted it: JSON or form (a path,
+    /// or `-` for stdin).
     #[arg(long)]
     body: String,
-    /// `CompanyId` (GUID) to put in the DTO.
+    /// Your company's id at the booking API, a GUID (`CompanyId`).
     #[arg(long, value_parser = guid)]
     company_id: Option<String>,
-    /// `BookingId` to put in the DTO.
+    /// The booking this payment belongs to (`BookingId`).
     #[arg(long)]
     booking_id: Option<i32>,
 }

@@ -89,7 +89,8 @@ pub(crate) struct CreateArgs {
     /// Extra text for the invoice (`addInfo`).
     #[arg(long)]
     add_info: Option<String>,
-    /// `deathDate`, `YYYY-MM-DD HH:MM:SS`.
+    /// When the invoice expires and can no longer be paid, `YYYY-MM-DD HH:MM:SS`
+    /// (`deathDate`).
     #[arg(long)]
     death_date: Option<String>,
     /// What is paid for, shown to the payer (`description`).

@@ -201,58 +201,10 @@ pub struct CallbackRecord {
     pub last_received_at: i64,
 }
 
-/// A payment to record when it is created.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct NewPayment {
-    /// Provider id.
-    pub provider: String,
-    /// The merchant reference (unique per provider).
-    pub reference: String,
-    /// The provider's id for it, once known.
-    pub provider_reference: Option<String>,
-    /// Status right after creation.
-    pub status: PaymentStatus,
-    /// Amount and currency.
-    pub amount: Money,
-    /// A secret the provider needs again later (sealed, never stored in plain text; dropped
-    /// when the ledger has no seal key).
-    pub secret: Option<SecretString>,
-}
-
-impl NewPayment {
-    /// A payment without a provider reference or secret.
-    #[must_use]
-    pub fn new(
-        provider: impl Into<String>,
-        reference: impl Into<String>,
-        status: PaymentStatus,
-        amount: Money,
-    ) -> Self {
-        Self {
-            provider: provider.into(),
-            reference: reference.into(),
-            provider_reference: None,
-            status,
-            amount,
-            secret: None,
-        }
-    }
-
-    /// With the provider's reference.
-    #[must_use]
-    pub fn provider_reference(mut self, reference: impl Into<String>) -> Self {
-        self.provider_reference = Some(reference.into());
-        self
-    }
-
-    /// With a secret to seal.
-    #[must_use]
-    pub fn secret(mut self, secret: SecretString) -> Self {
-        self.secret = Some(secret);
-        self
-    }
-}
+/// A payment to record when it is created: the same [`paybridge_core::PaymentRecord`]
+/// providers remember through [`paybridge_core::PaymentRecords`]. Its secret is sealed, never
+/// stored in plain text, and dropped when the ledger has no seal key.
+pub type NewPayment = paybridge_core::PaymentRecord;
 
 /// A payment as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,15 +286,7 @@ pub fn rank(status: PaymentStatus) -> u8 {
 /// process. Secrets are sealed when the ledger has a seal key, and dropped otherwise.
 #[async_trait::async_trait]
 impl paybridge_core::PaymentRecords for Ledger {
-    async fn remember(&self, record: paybridge_core::PaymentRecord) -> paybridge_core::Result<()> {
-        let mut payment = NewPayment::new(
-            record.provider,
-            record.reference,
-            record.status,
-            record.amount,
-        );
-        payment.provider_reference = record.provider_reference;
-        payment.secret = record.secret;
+    async fn remember(&self, payment: paybridge_core::PaymentRecord) -> paybridge_core::Result<()> {
         let new = self.record_payment(&payment).await?;
         if !new && let Some(provider_reference) = &payment.provider_reference {
             self.db

@@ -23,6 +23,15 @@ use crate::error::{ErrorCode, WoopayError};
 use crate::generated::xml_controller as wire;
 use crate::operation::{Operation, OperationStatus, OperationType};
 
+mod requests;
+mod session;
+
+use session::{LastLogin, Session};
+
+pub use requests::{
+    ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, frame_url,
+};
+
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "woopay";
 /// The service namespace.
@@ -57,173 +66,7 @@ pub struct LoginInfo {
     pub roles: Vec<String>,
 }
 
-/// An invoice's common fields (`cash_createInvoice`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvoiceRequest {
-    /// `referenceId`: the merchant's order id.
-    pub reference_id: String,
-    /// `amount`, in KZT.
-    pub amount: Money,
-    /// `backUrl`: where the payer returns.
-    pub back_url: String,
-    /// `requestUrl`: what Wooppay calls (GET) once paid.
-    pub request_url: String,
-    /// `addInfo`: shown on the payment form.
-    pub add_info: Option<String>,
-    /// `deathDate`: `YYYY-MM-DD HH:MM:SS`, when the invoice expires.
-    pub death_date: Option<String>,
-    /// `description`: shown in the payer's history.
-    pub description: Option<String>,
-    /// `orderNumber` (unused by Wooppay).
-    pub order_number: Option<i64>,
-}
-
-impl InvoiceRequest {
-    /// An invoice with the required fields.
-    #[must_use]
-    pub fn new(
-        reference_id: impl Into<String>,
-        amount: Money,
-        back_url: impl Into<String>,
-        request_url: impl Into<String>,
-    ) -> Self {
-        Self {
-            reference_id: reference_id.into(),
-            amount,
-            back_url: back_url.into(),
-            request_url: request_url.into(),
-            add_info: None,
-            death_date: None,
-            description: None,
-            order_number: None,
-        }
-    }
-
-    fn validate(&self) -> Result<(), WoopayError> {
-        if self.reference_id.trim().is_empty() {
-            return Err(WoopayError::Input("referenceId is required".into()));
-        }
-        if self.amount.currency() != Currency::KZT {
-            return Err(WoopayError::Input(format!(
-                "Wooppay amounts are in KZT, got {}",
-                self.amount.currency()
-            )));
-        }
-        self.amount.check_to_send("amount").map_err(|e| match e {
-            paybridge_core::Error::Input(m) => WoopayError::Input(m),
-            other => other.into(),
-        })?;
-        if let Some(d) = &self.death_date
-            && !is_datetime(d)
-        {
-            return Err(WoopayError::Input(format!(
-                "deathDate must be YYYY-MM-DD HH:MM:SS, got {d:?}"
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` with plausible ranges.
-fn is_datetime(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let num =
-        |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok()).unwrap_or(99);
-    b.len() == 19
-        && digits(0..4)
-        && b.get(4) == Some(&b'-')
-        && digits(5..7)
-        && b.get(7) == Some(&b'-')
-        && digits(8..10)
-        && b.get(10) == Some(&b' ')
-        && digits(11..13)
-        && b.get(13) == Some(&b':')
-        && digits(14..16)
-        && b.get(16) == Some(&b':')
-        && digits(17..19)
-        && (1..=12).contains(&num(5..7))
-        && (1..=31).contains(&num(8..10))
-        && num(11..13) < 24
-        && num(14..16) < 60
-        && num(17..19) < 60
-}
-
-/// `cash_createInvoiceExtended`: payment from the payer's phone balance (service type 2),
-/// confirmed by the SMS code from `core_requestConfirmationCode`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtendedInvoiceRequest {
-    /// Common fields; `add_info` is replaced by the confirmation code.
-    pub invoice: InvoiceRequest,
-    /// The SMS confirmation code (sent as `addInfo`).
-    pub confirmation_code: String,
-    /// `userPhone`: the phone charged.
-    pub user_phone: String,
-    /// `userEmail`.
-    pub user_email: Option<String>,
-}
-
-/// `cash_createInvoice2Extended`: card binding, frame payment (service type 4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invoice2ExtendedRequest {
-    /// Common fields.
-    pub invoice: InvoiceRequest,
-    /// `cardForbidden`: pay from the Wooppay wallet only.
-    pub card_forbidden: bool,
-    /// `userEmail`.
-    pub user_email: Option<String>,
-    /// `userPhone`.
-    pub user_phone: Option<String>,
-}
-
-/// A created invoice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invoice {
-    /// `operationId`.
-    pub operation_id: i64,
-    /// `operationUrl`: the payment form to send the payer to.
-    pub operation_url: String,
-}
-
-impl Invoice {
-    /// The payment form for an iframe (`&view_format=frame` added).
-    #[must_use]
-    pub fn frame_url(&self) -> String {
-        frame_url(&self.operation_url)
-    }
-}
-
-/// Add `view_format=frame` to a payment-form URL.
-#[must_use]
-pub fn frame_url(operation_url: &str) -> String {
-    let sep = if operation_url.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    format!("{operation_url}{sep}view_format=frame")
-}
-
-#[derive(Clone)]
-struct Session {
-    /// `Cookie: session=<key>`, built once per login and marked sensitive (a bearer
-    /// credential: `Debug` of the value prints nothing).
-    cookie: http::HeaderValue,
-    generation: u64,
-}
-
-impl Session {
-    fn new(key: &SecretString, generation: u64) -> Result<Self, WoopayError> {
-        let mut cookie = http::HeaderValue::from_str(&format!("session={}", key.expose_secret()))
-            .map_err(|_| {
-            WoopayError::Decode("core_login: session key is not header-safe".into())
-        })?;
-        cookie.set_sensitive(true);
-        Ok(Self { cookie, generation })
-    }
-}
-
+/// The client's shared state: configuration, transport, and the session.
 struct Inner {
     config: WoopayConfig,
     /// `config.endpoint`, parsed.
@@ -241,47 +84,6 @@ struct Inner {
     /// Logins finished so far: read without the login lock, so that a caller knows which
     /// login it waited for.
     logins_finished: AtomicU64,
-}
-
-/// How the last `core_login` ended, for the callers that waited for it.
-#[derive(Debug, Default)]
-struct LastLogin {
-    /// The number of the last login (as counted by `Inner::logins_finished`).
-    number: u64,
-    /// Its failure, if it failed.
-    failure: Option<SharedFailure>,
-}
-
-/// A login failure as every waiter gets it (errors are not `Clone`; this keeps what a caller
-/// decides on: the Wooppay code, a timeout, or the message).
-#[derive(Debug, Clone)]
-enum SharedFailure {
-    Api(ErrorCode),
-    Timeout(std::time::Duration),
-    Other(String),
-}
-
-impl SharedFailure {
-    fn of(e: &WoopayError) -> Self {
-        match e {
-            WoopayError::Api(code) => Self::Api(*code),
-            WoopayError::Core(paybridge_core::Error::Timeout(d)) => Self::Timeout(*d),
-            other => Self::Other(other.to_string()),
-        }
-    }
-
-    fn error(&self) -> WoopayError {
-        match self {
-            Self::Api(code) => WoopayError::Api(*code),
-            Self::Timeout(d) => paybridge_core::Error::Timeout(*d).into(),
-            Self::Other(message) => paybridge_core::Error::Transport {
-                status: None,
-                message: format!("core_login failed: {message}"),
-                source: None,
-            }
-            .into(),
-        }
-    }
 }
 
 /// A Wooppay client for one merchant account. Cheap to clone; clones share the session.
@@ -525,161 +327,9 @@ impl Client {
             .ok_or_else(|| WoopayError::Decode(format!("{}: no error_code", op.name)))?;
         Ok((data, ErrorCode::from_code(code)))
     }
+}
 
-    /// Log in now (`core_login`) and keep the session for later calls.
-    pub async fn login(&self) -> Result<LoginInfo, WoopayError> {
-        let _login = self.inner.login.lock().await;
-        let info = self.do_login().await?;
-        self.keep(&info)?;
-        Ok(info)
-    }
-
-    /// Make `info`'s session the current one.
-    fn keep(&self, info: &LoginInfo) -> Result<Session, WoopayError> {
-        let session = Session::new(
-            &info.session,
-            self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
-        )?;
-        *self.slot() = Some(session.clone());
-        Ok(session)
-    }
-
-    /// The session slot (a panic elsewhere while it was held leaves a valid `Option`).
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
-        self.inner
-            .session
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    async fn do_login(&self) -> Result<LoginInfo, WoopayError> {
-        self.inner.logins.fetch_add(1, Ordering::Relaxed);
-        let req = wire::CoreLoginRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            core_login_request: Some(wire::CoreLoginRequest {
-                xsi_type: Some(XsiType::from_static("ns1:CoreLoginRequest")),
-                xsi_nil: None,
-                username: s(&self.inner.config.username),
-                password: s(self.inner.config.password.expose_secret()),
-                captcha: Some(EncString::empty()),
-            }),
-        };
-        let (answer, _) = self
-            .post::<wire::CoreLoginRpcResponse>(&LOGIN, self.envelope(&req), None, "")
-            .await?;
-        let (data, code) = Self::answer(&LOGIN, answer)?;
-        if code != ErrorCode::from_code(0) {
-            return Err(WoopayError::Api(code));
-        }
-        let data = data
-            .filter(|d| d.xsi_nil.is_none())
-            .ok_or_else(|| WoopayError::Decode("core_login: no response".into()))?;
-        let session = text(data.session.as_ref())?
-            .ok_or_else(|| WoopayError::Decode("core_login: no session".into()))?;
-        Ok(LoginInfo {
-            session: SecretString::from(session),
-            user_id: int(data.id.as_ref())?,
-            username: text(data.username.as_ref())?,
-            login: text(data.login.as_ref())?,
-            user_type: int(data.type_field.as_ref())?,
-            roles: data
-                .roles
-                .map(|r| {
-                    r.items
-                        .iter()
-                        .filter_map(|i| i.get().ok().flatten())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-    }
-
-    /// The current session, logging in if there is none. Callers that arrive during a login
-    /// wait for it instead of logging in themselves.
-    /// The current session, logging in first when there is none.
-    async fn session(&self) -> Result<Session, WoopayError> {
-        let current = self.slot().clone();
-        match current {
-            Some(s) => Ok(s),
-            // Boxed: the login path (a whole call of its own) stays out of every call's future
-            // and out of its code, which only ever runs it once per session.
-            None => Box::pin(self.log_in()).await,
-        }
-    }
-
-    /// Log in once for every caller that is waiting: a caller that arrived while a login was
-    /// under way gets that login's result, success or failure; only a caller that arrives
-    /// after a failed login tries again.
-    async fn log_in(&self) -> Result<Session, WoopayError> {
-        let arrived_after = self.inner.logins_finished.load(Ordering::Acquire);
-        let mut last = self.inner.login.lock().await;
-        if let Some(s) = self.slot().clone() {
-            return Ok(s);
-        }
-        if last.number > arrived_after
-            && let Some(failure) = &last.failure
-        {
-            return Err(failure.error());
-        }
-        let result = self.do_login().await.and_then(|info| self.keep(&info));
-        last.number = self.inner.logins_finished.fetch_add(1, Ordering::AcqRel) + 1;
-        last.failure = result.as_ref().err().map(SharedFailure::of);
-        result
-    }
-
-    /// Forget `generation`'s session, unless another caller already replaced it.
-    fn invalidate(&self, generation: u64) {
-        let mut slot = self.slot();
-        if slot.as_ref().is_some_and(|s| s.generation == generation) {
-            *slot = None;
-        }
-    }
-
-    /// An authenticated call: renew the session once on codes 5, 606, 607 (the answer says
-    /// the request was refused, so sending it again is safe). `reference` names the request
-    /// in an [`paybridge_core::Error::OutcomeUnknown`].
-    async fn authed<A: RpcAnswer>(
-        &self,
-        op: &Op,
-        request: &impl RpcElement,
-        reference: &str,
-    ) -> Result<Option<A::Data>, WoopayError> {
-        self.authed_answered::<A>(op, request, reference)
-            .await
-            .map(|(data, _)| data)
-    }
-
-    /// [`authed`](Self::authed), handing back the HTTP answer the data was read from.
-    async fn authed_answered<A: RpcAnswer>(
-        &self,
-        op: &Op,
-        request: &impl RpcElement,
-        reference: &str,
-    ) -> Result<(Option<A::Data>, HttpResponse), WoopayError> {
-        let envelope = self.envelope(request);
-        let mut renewed = false;
-        loop {
-            let session = self.session().await?;
-            let (answer, response) = self
-                .post::<A>(op, envelope.clone(), Some(&session.cookie), reference)
-                .await?;
-            let (data, code) = Self::answer(op, answer)?;
-            match code.code() {
-                0 => return Ok((data, response)),
-                _ if code.is_session_error() && !renewed => {
-                    tracing::debug!(
-                        operation = op.name,
-                        code = code.code(),
-                        "session expired, logging in again"
-                    );
-                    self.invalidate(session.generation);
-                    renewed = true;
-                }
-                _ => return Err(WoopayError::Api(code)),
-            }
-        }
-    }
-
+impl Client {
     fn invoice_fields(
         inv: &InvoiceRequest,
         add_info: Option<&str>,
@@ -955,35 +605,4 @@ struct InvoiceFields {
     service_type: Option<EncInt>,
     description: Option<EncString>,
     order_number: Option<EncInt>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn death_date_format() {
-        assert!(is_datetime("2026-11-23 18:30:00"));
-        for bad in [
-            "2026-11-23",
-            "2026-13-01 00:00:00",
-            "2026-11-23T18:30:00",
-            "2026-11-23 24:00:00",
-            "",
-        ] {
-            assert!(!is_datetime(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn frame_url_adds_view_format() {
-        assert_eq!(
-            frame_url("https://www.test.wooppay.com/invoice/operation?id=1&key=k"),
-            "https://www.test.wooppay.com/invoice/operation?id=1&key=k&view_format=frame"
-        );
-        assert_eq!(
-            frame_url("https://x/pay"),
-            "https://x/pay?view_format=frame"
-        );
-    }
 }

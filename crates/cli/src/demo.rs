@@ -171,7 +171,7 @@ pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
         for s in &log.steps {
             let _ = writeln!(
                 table,
-                "  {:<26} {:>8.1} ms  {}",
+                "  {:<32} {:>7.1} ms  {}",
                 s.name,
                 s.elapsed.as_secs_f64() * 1000.0,
                 s.detail

@@ -323,7 +323,7 @@ pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
 }
 
 /// charge → pending → callback → verify → check, against the sandbox at `endpoint`.
-pub(crate) async fn demo(endpoint: &str, log: &mut FlowLog) -> Result<(), String> {
+pub(crate) async fn demo(endpoint: &str, _base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
     let (receiver_url, mut rx, server) =
         paybridge_core::sandbox::callback_receiver("/charge/callback", "OK")

@@ -108,7 +108,7 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
 }
 
 /// send → receive → verify → answer.
-pub(crate) async fn demo(base_url: &str, log: &mut FlowLog) -> Result<(), String> {
+pub(crate) async fn demo(_endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
     let (url, mut bodies, server) =
         paybridge_core::sandbox::callback_receiver("/linkifier/ipn", "<ok/>")

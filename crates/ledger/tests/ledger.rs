@@ -565,43 +565,45 @@ proptest::proptest! {
     fn the_claim_state_machine_keeps_its_invariants(ops in proptest::collection::vec((0_u8..4, 0_usize..3), 1..40)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let ledger = Ledger::open(&sqlite_url("machine")).await.unwrap();
-            let mut now = 1_000_000_i64;
-            let mut held: [Option<paybridge_ledger::Lease>; 3] = [None, None, None];
-            let (mut live, mut done_by, mut claims): (Option<usize>, Option<usize>, i64) = (None, None, 0);
-            let mut live_until = 0;
-            for (op, w) in ops {
-                match op {
-                    0 => {
-                        claims += 1;
-                        let claim = ledger.claim_at("p", "k", Duration::from_millis(100), now).await.unwrap();
-                        let expired = live.is_none() || now >= live_until;
-                        match claim {
-                            Claim::New(lease) => {
-                                assert!(done_by.is_none() && expired, "a second live lease");
-                                live = Some(w);
-                                live_until = lease.until_ms;
-                                held[w] = Some(lease);
-                            }
-                            Claim::InFlight { .. } => assert!(done_by.is_none() && !expired),
-                            Claim::Done(record) => {
-                                assert!(done_by.is_some());
-                                assert_eq!(record.deliveries, claims);
-                                assert_eq!(record.outcome.unwrap().provider_status, format!("w{}", done_by.unwrap()));
+            // The same interleaving on every backend (PostgreSQL: a fresh schema per case).
+            for (_, _, ledger) in ledgers("machine").await {
+                let mut now = 1_000_000_i64;
+                let mut held: [Option<paybridge_ledger::Lease>; 3] = [None, None, None];
+                let (mut live, mut done_by, mut claims): (Option<usize>, Option<usize>, i64) = (None, None, 0);
+                let mut live_until = 0;
+                for &(op, w) in &ops {
+                    match op {
+                        0 => {
+                            claims += 1;
+                            let claim = ledger.claim_at("p", "k", Duration::from_millis(100), now).await.unwrap();
+                            let expired = live.is_none() || now >= live_until;
+                            match claim {
+                                Claim::New(lease) => {
+                                    assert!(done_by.is_none() && expired, "a second live lease");
+                                    live = Some(w);
+                                    live_until = lease.until_ms;
+                                    held[w] = Some(lease);
+                                }
+                                Claim::InFlight { .. } => assert!(done_by.is_none() && !expired),
+                                Claim::Done(record) => {
+                                    assert!(done_by.is_some());
+                                    assert_eq!(record.deliveries, claims);
+                                    assert_eq!(record.outcome.unwrap().provider_status, format!("w{}", done_by.unwrap()));
+                                }
                             }
                         }
+                        1 => if let Some(lease) = held[w].take() {
+                            let ok = ledger.complete(&lease, &Outcome::new("r", PaymentStatus::Succeeded, format!("w{w}"))).await.is_ok();
+                            let holder = live == Some(w) && done_by.is_none() && held_token_is_live(&lease, live_until);
+                            assert_eq!(ok, holder, "completion by worker {w}");
+                            if ok { done_by = Some(w); live = None; }
+                        },
+                        2 => if let Some(lease) = held[w].take() {
+                            ledger.release(&lease).await.unwrap();
+                            if live == Some(w) && done_by.is_none() { live = None; }
+                        },
+                        _ => now += 60,
                     }
-                    1 => if let Some(lease) = held[w].take() {
-                        let ok = ledger.complete(&lease, &Outcome::new("r", PaymentStatus::Succeeded, format!("w{w}"))).await.is_ok();
-                        let holder = live == Some(w) && done_by.is_none() && held_token_is_live(&lease, live_until);
-                        assert_eq!(ok, holder, "completion by worker {w}");
-                        if ok { done_by = Some(w); live = None; }
-                    },
-                    2 => if let Some(lease) = held[w].take() {
-                        ledger.release(&lease).await.unwrap();
-                        if live == Some(w) && done_by.is_none() { live = None; }
-                    },
-                    _ => now += 60,
                 }
             }
         });

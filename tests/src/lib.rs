@@ -3,4 +3,5 @@
 //! the corpus replay in `tests/fuzz_corpora.rs` run the same code.
 #![forbid(unsafe_code)]
 
+pub mod fixtures;
 pub mod fuzz;

@@ -113,12 +113,7 @@ async fn many_attributes_on_one_element_are_refused_in_linear_time() {
     let (url, _) = canned("text/xml", body).await;
     let client = paybridge_payoo::Client::new(
         url,
-        paybridge_payoo::PayooCredentials {
-            username: "shop".into(),
-            password: SecretString::from("pw"),
-            signature: SecretString::from("sig"),
-            checksum_key: SecretString::from("ck"),
-        },
+        paybridge_tests::fixtures::dummy_payoo_credentials(),
         transport(),
     )
     .unwrap();

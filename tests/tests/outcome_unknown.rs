@@ -149,15 +149,10 @@ fn operations() -> Vec<(&'static str, Call)> {
     let payoo = |update: bool| -> Call {
         Box::new(move |base| {
             Box::pin(async move {
-                use paybridge_payoo::{Client, PayooCredentials, PreOrder};
+                use paybridge_payoo::{Client, PreOrder};
                 let client = Client::new(
                     format!("{base}/BPG/CallerServices.asmx"),
-                    PayooCredentials {
-                        username: "shop".into(),
-                        password: SecretString::from("pw"),
-                        signature: SecretString::from("sig"),
-                        checksum_key: SecretString::from("ck"),
-                    },
+                    paybridge_tests::fixtures::dummy_payoo_credentials(),
                     transport(),
                 )
                 .unwrap();

@@ -56,12 +56,7 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
             .unwrap();
     let payoo = paybridge_payoo::Client::new(
         "http://127.0.0.1:9/CallerServices.asmx",
-        paybridge_payoo::PayooCredentials {
-            username: "u".into(),
-            password: secrecy::SecretString::from("p"),
-            signature: secrecy::SecretString::from("s"),
-            checksum_key: secrecy::SecretString::from("k"),
-        },
+        paybridge_tests::fixtures::dummy_payoo_credentials(),
         paybridge_core::http::HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();

@@ -8,6 +8,7 @@
 // (serde's `__private` convention: public for other paybridge crates, out of the docs).
 #[doc(hidden)]
 pub mod compact;
+mod scan;
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -231,7 +232,7 @@ fn escape(s: &str, attr: bool) -> String {
 pub fn escape_into(out: &mut String, s: &str, attr: bool) {
     // Every character escaped is ASCII, so the split points are char boundaries.
     let mut rest = s;
-    while let Some(at) = rest.bytes().position(|b| TO_ESCAPE.contains(&b)) {
+    while let Some(at) = next_escape(rest) {
         let (plain, tail) = rest.split_at(at);
         out.push_str(plain);
         let mut chars = tail.chars();
@@ -249,8 +250,26 @@ pub fn escape_into(out: &mut String, s: &str, attr: bool) {
     out.push_str(rest);
 }
 
-/// What [`escape_into`] replaces.
-const TO_ESCAPE: [u8; 5] = [b'&', b'<', b'>', b'"', b'\r'];
+/// Where the next byte [`escape_into`] replaces is in `s`.
+fn next_escape(s: &str) -> Option<usize> {
+    let at = scan::run_len(s.as_bytes(), &ESCAPED, 1);
+    (at < s.len()).then_some(at)
+}
+
+/// What [`escape_into`] replaces: class 1 for `&`, `<`, `>`, `"`, `\r`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "ASCII bytes index a 256-entry table"
+)]
+static ESCAPED: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'&' as usize] = 1;
+    table[b'<' as usize] = 1;
+    table[b'>' as usize] = 1;
+    table[b'"' as usize] = 1;
+    table[b'\r' as usize] = 1;
+    table
+};
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 

@@ -382,7 +382,7 @@ macro_rules! encoded_value {
 
             /// The value: `None` when nil or empty, an error when the text is not a value.
             pub fn get(&self) -> Result<Option<$ty>> {
-                let t = self.text.as_deref().unwrap_or_default().trim();
+                let t = self.text.as_deref().unwrap_or_default().trim_ascii();
                 if self.is_nil() || t.is_empty() {
                     return Ok(None);
                 }
@@ -407,7 +407,7 @@ impl EncString {
             return None;
         }
         let text = self.text?;
-        let trimmed = text.trim();
+        let trimmed = text.trim_ascii();
         if trimmed.is_empty() {
             None
         } else if trimmed.len() == text.len() {

@@ -18,523 +18,74 @@
 //!   when it may have been written and no answer could be read, the error is
 //!   [`Error::OutcomeUnknown`] with the request's [`Reconcile`] advice.
 //!
+//! What sends the bytes is a [`Transport`]: reqwest by default ([`HttpTransport::new`]), or
+//! one a service supplies ([`HttpTransport::over`]) — its own client, a proxy, middleware, a
+//! recorder — under the same policy.
+//!
 //! Every status is returned to the caller: SOAP services send their Fault with HTTP 500, so the
 //! body must be read first. [`HttpResponse::into_success`] turns a non-2xx status into
 //! [`Error::Transport`] carrying the status.
 
+mod config;
+mod request;
+mod response;
+mod transport;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use tracing::Instrument;
 
-use crate::error::BoxError;
+pub use config::{HttpConfig, RetryPolicy};
+pub use request::{Endpoint, HttpRequest, Reconcile, RequestUrl, check_endpoint};
+use response::{Exchange, same_origin};
+pub use response::{HttpResponse, printable};
+pub use transport::{BoxFuture, Incoming, Outgoing, Transport, TransportError};
+
 use crate::{Error, Result};
 
-/// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise).
-pub fn check_endpoint(endpoint: &str) -> Result<()> {
-    Endpoint::parse(endpoint).map(drop)
-}
-
-/// A provider endpoint: an `http://` or `https://` URL, checked and parsed once, when a
-/// client is built, so a bad configuration fails there and no call parses it again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint(reqwest::Url);
-
-impl Endpoint {
-    /// Parse and check `endpoint` ([`Error::Config`] when it is not an http(s) URL).
-    pub fn parse(endpoint: &str) -> Result<Self> {
-        let parsed = reqwest::Url::parse(endpoint)
-            .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
-        if matches!(parsed.scheme(), "http" | "https") {
-            Ok(Self(parsed))
-        } else {
-            Err(Error::Config(format!(
-                "endpoint must be an http(s) URL, got {endpoint:?}"
-            )))
-        }
-    }
-
-    /// This endpoint with `query` added to its query (no parse of the whole URL again).
-    #[must_use]
-    pub fn with_query(&self, query: &str) -> Self {
-        let mut url = self.0.clone();
-        let joined = match url.query() {
-            Some(existing) if !existing.is_empty() => format!("{existing}&{query}"),
-            _ => query.to_owned(),
-        };
-        url.set_query(Some(&joined));
-        Self(url)
-    }
-
-    /// The URL as text (normalized by the parse: `http://H` reads `http://H/`).
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a request goes: a URL as text, parsed when the request is sent, or an [`Endpoint`]
-/// parsed before.
-#[derive(Debug, Clone)]
-pub enum RequestUrl {
-    /// Text, parsed (and refused as [`Error::Config`] if it is no URL) when sent.
-    Text(String),
-    /// A checked endpoint.
-    Endpoint(Endpoint),
-}
-
-impl From<String> for RequestUrl {
-    fn from(url: String) -> Self {
-        Self::Text(url)
-    }
-}
-
-impl From<&str> for RequestUrl {
-    fn from(url: &str) -> Self {
-        Self::Text(url.to_owned())
-    }
-}
-
-impl From<Endpoint> for RequestUrl {
-    fn from(endpoint: Endpoint) -> Self {
-        Self::Endpoint(endpoint)
-    }
-}
-
-impl From<&Endpoint> for RequestUrl {
-    fn from(endpoint: &Endpoint) -> Self {
-        Self::Endpoint(endpoint.clone())
-    }
-}
-
-/// Timeouts, limits and retry settings of a transport.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Time allowed to establish a connection (never more than what is left of `timeout`).
-    pub connect_timeout: Duration,
-    /// The deadline of a whole call: every attempt, the backoff between them and the body.
-    pub timeout: Duration,
-    /// Follow redirects to the same origin (scheme, host and port), at most 5. Off by default:
-    /// a redirect is then an error naming its `Location`. A redirect to another origin is
-    /// never followed.
-    pub same_origin_redirects: bool,
-    /// Largest response body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Keep cookies between calls (session providers).
-    pub cookie_store: bool,
-    /// How idempotent requests are retried.
-    pub retry: RetryPolicy,
-    /// `User-Agent` header value.
-    pub user_agent: String,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            same_origin_redirects: false,
-            max_body_bytes: 1024 * 1024,
-            cookie_store: false,
-            retry: RetryPolicy::default(),
-            user_agent: concat!("paybridge/", env!("CARGO_PKG_VERSION")).to_owned(),
-        }
-    }
-}
-
-/// Exponential backoff with full jitter, for idempotent requests only.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// Delay cap before the first retry; doubles each retry.
-    pub base_delay: Duration,
-    /// Largest delay between two attempts.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    #[must_use]
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// Delay before retry number `retry` (1-based): uniform in `[0, min(max, base * 2^(retry-1))]`.
-    #[must_use]
-    pub fn delay(&self, retry: u32) -> Duration {
-        let factor = 2_u32.saturating_pow(retry.saturating_sub(1));
-        let cap = self.base_delay.saturating_mul(factor).min(self.max_delay);
-        let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(fastrand::u64(0..=cap_ms))
-    }
-}
-
-/// What to tell the caller when a request that must not be repeated may have reached the
-/// provider and its outcome is unknown (see [`Error::OutcomeUnknown`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reconcile {
-    /// The merchant's reference of the request (request id, order id, invoice reference).
-    pub reference: String,
-    /// How to find out what the provider did.
-    pub advice: &'static str,
-}
-
-/// Advice for a non-idempotent request that named none.
-const DEFAULT_ADVICE: &str =
-    "ask the provider for the state of this request before sending anything again";
-
-/// One request to send.
-#[derive(Debug, Clone)]
-pub struct HttpRequest {
-    /// Method.
-    pub method: Method,
-    /// Full URL. Never logged: query strings may carry signatures or card data.
-    pub url: RequestUrl,
-    /// Headers to add. Never logged.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// Body bytes. Never logged.
-    pub body: Bytes,
-    /// Whether sending twice has the same effect as sending once; only then is it retried.
-    pub idempotent: bool,
-    /// For a request that is not idempotent: its reference and how to reconcile it.
-    pub reconcile: Option<Reconcile>,
-    /// Why a header given to [`HttpRequest::header`] was refused (reported when sent).
-    invalid_header: Option<String>,
-    /// Provider id, for the tracing span.
-    pub provider: &'static str,
-    /// Operation name, for the tracing span.
-    pub operation: &'static str,
-}
-
-impl HttpRequest {
-    /// A non-idempotent POST.
-    #[must_use]
-    pub fn post(url: impl Into<RequestUrl>, body: impl Into<Bytes>) -> Self {
-        Self {
-            method: Method::POST,
-            url: url.into(),
-            headers: Vec::new(),
-            body: body.into(),
-            idempotent: false,
-            reconcile: None,
-            invalid_header: None,
-            provider: "unknown",
-            operation: "unknown",
-        }
-    }
-
-    /// A PUT (idempotent unless said otherwise).
-    #[must_use]
-    pub fn put(url: impl Into<RequestUrl>, body: impl Into<Bytes>) -> Self {
-        Self {
-            method: Method::PUT,
-            idempotent: true,
-            ..Self::post(url, body)
-        }
-    }
-
-    /// A GET (idempotent unless said otherwise).
-    #[must_use]
-    pub fn get(url: impl Into<RequestUrl>) -> Self {
-        Self {
-            method: Method::GET,
-            idempotent: true,
-            ..Self::post(url, Bytes::new())
-        }
-    }
-
-    /// Add a header: a name and a value of any type `http` converts (`&str`, `String`,
-    /// `HeaderName`/`HeaderValue`, a `&'static str` constant). As in reqwest, an invalid
-    /// name or value is reported when the request is sent ([`Error::Input`], nothing sent).
-    #[must_use]
-    pub fn header<K, V>(mut self, name: K, value: V) -> Self
-    where
-        HeaderName: TryFrom<K>,
-        HeaderValue: TryFrom<V>,
-    {
-        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            (Ok(name), Ok(value)) => self.headers.push((name, value)),
-            (Ok(name), Err(_)) => {
-                self.invalid_header = Some(format!("invalid value for header {name}"));
-            }
-            (Err(_), _) => self.invalid_header = Some("invalid header name".into()),
-        }
-        self
-    }
-
-    /// Mark whether the request may be retried.
-    #[must_use]
-    pub fn idempotent(mut self, idempotent: bool) -> Self {
-        self.idempotent = idempotent;
-        self
-    }
-
-    /// A request that must not be repeated: its reference and the advice an
-    /// [`Error::OutcomeUnknown`] gives (marks it not idempotent).
-    #[must_use]
-    pub fn reconcile(mut self, reference: impl Into<String>, advice: &'static str) -> Self {
-        self.idempotent = false;
-        self.reconcile = Some(Reconcile {
-            reference: reference.into(),
-            advice,
-        });
-        self
-    }
-
-    /// Name the call for tracing.
-    #[must_use]
-    pub fn operation(mut self, provider: &'static str, operation: &'static str) -> Self {
-        self.provider = provider;
-        self.operation = operation;
-        self
-    }
-}
-
-/// A response, whatever its status, with its body read within the limit.
-///
-/// Only the transport builds one (it has a private field): a response is evidence that core
-/// sent a request to a URL and read this answer from it ([`HttpResponse::came_from`]).
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// HTTP status code.
-    pub status: u16,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The body.
-    pub body: Bytes,
-    exchange: Arc<Exchange>,
-}
-
-/// What a response was the answer to (shared by a call's attempts and its answer).
-#[derive(Debug)]
-struct Exchange {
-    /// The URL the request was sent to.
-    url: reqwest::Url,
-    provider: &'static str,
-    operation: &'static str,
-    /// `Some` for a request that must not be repeated.
-    reconcile: Option<Reconcile>,
-}
-
-impl Exchange {
-    /// The exchange of `request` (its reconciliation advice taken) to `url`.
-    fn of(request: &mut HttpRequest, url: reqwest::Url) -> Self {
-        let reconcile = request.reconcile.take();
-        Self {
-            url,
-            provider: request.provider,
-            operation: request.operation,
-            reconcile: (!request.idempotent).then(|| {
-                reconcile.unwrap_or(Reconcile {
-                    reference: String::new(),
-                    advice: DEFAULT_ADVICE,
-                })
-            }),
-        }
-    }
-
-    /// `host:port`, for messages (built only when one is written).
-    fn host(&self) -> String {
-        format!(
-            "{}:{}",
-            self.url.host_str().unwrap_or_default(),
-            self.url.port_or_known_default().unwrap_or_default()
-        )
-    }
-
-    /// The error of a request that may have been written and whose answer is unknown:
-    /// [`Error::OutcomeUnknown`] when it must not be repeated, `otherwise` when it may be.
-    fn unknown(&self, cause: String, source: Option<BoxError>, otherwise: Error) -> Error {
-        match &self.reconcile {
-            Some(r) => Error::OutcomeUnknown {
-                provider: self.provider,
-                operation: self.operation,
-                reference: r.reference.clone(),
-                cause,
-                advice: r.advice,
-                source,
-            },
-            None => otherwise,
-        }
-    }
-}
-
-/// Whether two URLs have one origin: scheme, host and port (a default port spelled out or
-/// not is the same port).
-fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// Provider text made safe to show: control characters escaped, at most `max` characters.
-#[must_use]
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in text.chars().take(max) {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-impl HttpResponse {
-    /// `Ok(self)` for 2xx; else [`Error::Transport`] with the status and the start of the
-    /// body — or [`Error::OutcomeUnknown`] for a 5xx to a request that must not be repeated
-    /// (the provider may have acted before it failed).
-    pub fn into_success(self) -> Result<Self> {
-        if self.is_success() {
-            return Ok(self);
-        }
-        Err(self.status_error())
-    }
-
-    fn status_error(&self) -> Error {
-        let message = format!(
-            "unexpected HTTP status {} from {}: {}",
-            self.status,
-            self.exchange.host(),
-            self.snippet(200)
-        );
-        let plain = Error::Transport {
-            status: Some(self.status),
-            message: message.clone(),
-            source: None,
-        };
-        if self.status >= 500 {
-            self.exchange.unknown(message, None, plain)
-        } else {
-            plain
-        }
-    }
-
-    /// The start of the body, printable.
-    fn snippet(&self, max: usize) -> String {
-        printable(String::from_utf8_lossy(&self.body).trim(), max)
-    }
-
-    /// The error for an answer that is not the protocol at all (an HTML page, another XML
-    /// document, not JSON): "unexpected answer from HOST: HTTP STATUS, CONTENT-TYPE, FIRST
-    /// BYTES" — [`Error::OutcomeUnknown`] for a 2xx or 5xx answer to a request that must not
-    /// be repeated.
-    #[must_use]
-    pub fn not_the_protocol(&self) -> Error {
-        let content_type = self.header("content-type").unwrap_or("no content type");
-        let message = format!(
-            "unexpected answer from {}: HTTP {}, {}, \"{}\"",
-            self.exchange.host(),
-            self.status,
-            printable(content_type, 80),
-            self.snippet(80)
-        );
-        let plain = Error::Transport {
-            status: (!self.is_success()).then_some(self.status),
-            message: message.clone(),
-            source: None,
-        };
-        if self.may_have_acted() {
-            self.exchange.unknown(message, None, plain)
-        } else {
-            plain
-        }
-    }
-
-    /// The error for an answer in the protocol that could not be decoded (`problem`, e.g. a
-    /// negative amount): `problem` itself for a 2xx, the status error for any other status,
-    /// and [`Error::OutcomeUnknown`] for a 2xx or 5xx answer to a request that must not be
-    /// repeated.
-    #[must_use]
-    pub fn undecodable(&self, problem: Error) -> Error {
-        if self.may_have_acted() {
-            let cause = format!(
-                "HTTP {} from {}, its answer could not be read: {problem}",
-                self.status,
-                self.exchange.host()
-            );
-            return self.exchange.unknown(
-                cause,
-                Some(Box::new(problem)),
-                Error::Decode(String::new()),
-            );
-        }
-        if self.is_success() {
-            problem
-        } else {
-            self.status_error()
-        }
-    }
-
-    fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// A request that must not be repeated got an answer that does not say it was refused
-    /// (2xx or 5xx): the provider may have acted on it.
-    fn may_have_acted(&self) -> bool {
-        self.exchange.reconcile.is_some() && (self.is_success() || self.status >= 500)
-    }
-
-    /// Whether this answer was read by core's transport from `endpoint`'s origin (scheme,
-    /// host and port): the evidence an unsigned callback is confirmed with.
-    #[must_use]
-    pub fn came_from(&self, endpoint: &Endpoint) -> bool {
-        same_origin(&self.exchange.url, &endpoint.0)
-    }
-
-    /// The body as UTF-8 text.
-    pub fn text(&self) -> Result<&str> {
-        std::str::from_utf8(&self.body)
-            .map_err(|e| Error::Decode(format!("response body is not UTF-8: {e}")))
-    }
-
-    /// A header's value as text.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// The shared HTTP client. Cheap to clone; clones share one connection pool.
+/// The shared HTTP client: the policy of the module docs over a [`Transport`]. Cheap to
+/// clone; clones share one connection pool.
 #[derive(Clone)]
 pub struct HttpTransport {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    client: reqwest::Client,
+    backend: Backend,
     config: HttpConfig,
+}
+
+/// What sends the bytes. reqwest is called directly (no boxed future on the hot path).
+enum Backend {
+    Reqwest(reqwest::Client),
+    Custom(Arc<dyn Transport>),
 }
 
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend: &dyn std::fmt::Debug = match &self.inner.backend {
+            Backend::Reqwest(_) => &"reqwest",
+            Backend::Custom(t) => t,
+        };
         f.debug_struct("HttpTransport")
             .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+            .field("transport", backend)
+            .finish()
+    }
+}
+
+/// An [`HttpTransport`] is also a [`Transport`]: one attempt through its own backend, so a
+/// wrapper (a recorder, middleware) can sit in front of reqwest.
+impl Transport for HttpTransport {
+    fn exchange<'a>(
+        &'a self,
+        request: Outgoing<'a>,
+    ) -> BoxFuture<'a, std::result::Result<Incoming, TransportError>> {
+        match &self.inner.backend {
+            Backend::Reqwest(client) => Box::pin(transport::reqwest_exchange(client, request)),
+            Backend::Custom(t) => t.exchange(request),
+        }
     }
 }
 
@@ -572,8 +123,24 @@ impl HttpTransport {
             .build()
             .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
         Ok(Self {
-            inner: Arc::new(Inner { client, config }),
+            inner: Arc::new(Inner {
+                backend: Backend::Reqwest(client),
+                config,
+            }),
         })
+    }
+
+    /// The policy of `config` (deadline, retries, body limit) over `transport`, which sends
+    /// the bytes. `connect_timeout`, `same_origin_redirects`, `cookie_store` and
+    /// `user_agent` are then the transport's business; every redirect it returns is refused.
+    #[must_use]
+    pub fn over(config: HttpConfig, transport: impl Transport + 'static) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend: Backend::Custom(Arc::new(transport)),
+                config,
+            }),
+        }
     }
 
     /// A transport with default settings.
@@ -671,23 +238,24 @@ impl HttpTransport {
         if left.is_zero() {
             return Err(Error::Timeout(budget));
         }
-        let mut builder = self
-            .inner
-            .client
-            .request(request.method.clone(), exchange.url.clone())
-            .timeout(left)
-            .body(request.body.clone());
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+        let limit = self.inner.config.max_body_bytes;
+        let outgoing = Outgoing::new(
+            &request.method,
+            &exchange.url,
+            &request.headers,
+            &request.body,
+            left,
+            limit,
+        );
+        let incoming = match &self.inner.backend {
+            Backend::Reqwest(client) => transport::reqwest_exchange(client, outgoing).await,
+            Backend::Custom(t) => t.exchange(outgoing).await,
         }
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| self.map_reqwest(e, exchange, Phase::Sending))?;
-        let status = response.status().as_u16();
-        if response.status().is_redirection() {
-            let location = response
-                .headers()
+        .map_err(|e| self.failure(e, exchange))?;
+        let status = incoming.status;
+        if (300..400).contains(&status) {
+            let location = incoming
+                .headers
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map_or_else(|| "no Location".to_owned(), |l| printable(l, 200));
@@ -700,102 +268,77 @@ impl HttpTransport {
                 source: None,
             });
         }
-        let limit = self.inner.config.max_body_bytes;
-        let too_large = || {
-            let message = format!(
-                "the answer from {} exceeds the limit of {limit} bytes",
-                exchange.host()
-            );
-            let plain = Error::Transport {
-                status: Some(status),
-                message: message.clone(),
-                source: None,
-            };
-            exchange.unknown(message, None, plain)
-        };
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(too_large());
-        }
-        // Small answers arrive as one chunk: kept as is, copied only when a second comes.
-        let mut first: Option<Bytes> = None;
-        let mut joined = BytesMut::new();
-        let mut total = 0_usize;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.map_reqwest(e, exchange, Phase::Reading))?
-        {
-            total += chunk.len();
-            if total > limit {
-                return Err(too_large());
-            }
-            if let Some(f) = first.take() {
-                joined.extend_from_slice(&f);
-            }
-            if joined.is_empty() {
-                first = Some(chunk);
-            } else {
-                joined.extend_from_slice(&chunk);
-            }
+        // reqwest stops at the limit while streaming; a supplied transport is held to it here.
+        if incoming.body.len() > limit {
+            return Err(self.failure(TransportError::TooLarge { status }, exchange));
         }
         Ok(HttpResponse {
             status,
-            headers: std::mem::take(response.headers_mut()),
-            body: first.unwrap_or_else(|| joined.freeze()),
+            headers: incoming.headers,
+            body: incoming.body,
             exchange: Arc::clone(exchange),
         })
     }
 
-    /// A reqwest failure as our error. A failure to connect (refused, DNS, TLS handshake)
+    /// A failed attempt as our error. A failure to connect (refused, DNS, TLS handshake)
     /// happened before any byte of the request was written: a plain, retryable transport
-    /// error. Anything later — a deadline, a reset, an answer cut off — may come after the
-    /// provider acted: [`Error::OutcomeUnknown`] for a request that must not be repeated.
-    fn map_reqwest(&self, e: reqwest::Error, exchange: &Exchange, phase: Phase) -> Error {
-        // reqwest's Display may include the URL, whose query can carry signatures: strip it.
-        let e = e.without_url();
+    /// error. Anything later — a deadline, a reset, an answer cut off or too long — may come
+    /// after the provider acted: [`Error::OutcomeUnknown`] for a request that must not be
+    /// repeated.
+    fn failure(&self, e: TransportError, exchange: &Exchange) -> Error {
         let host = exchange.host();
-        let chain = cause_chain(&e);
-        if e.is_connect() {
-            return Error::Transport {
-                status: None,
-                message: format!("cannot connect to {host}: {chain}"),
-                source: Some(Box::new(e)),
-            };
-        }
         let budget = self.inner.config.timeout;
-        let what = match phase {
-            _ if e.is_timeout() => format!(
-                "no complete answer from {host} within the deadline of {budget:?} after the request was sent"
-            ),
-            Phase::Sending => {
-                format!("the connection to {host} failed after the request was sent: {chain}")
+        let (what, source) = match e {
+            TransportError::Connect(source) => {
+                return Error::Transport {
+                    status: None,
+                    message: format!("cannot connect to {host}: {}", cause_chain(&*source)),
+                    source: Some(source),
+                };
             }
-            Phase::Reading => format!("the answer from {host} was cut off: {chain}"),
+            TransportError::TooLarge { status } => {
+                let limit = self.inner.config.max_body_bytes;
+                let message = format!("the answer from {host} exceeds the limit of {limit} bytes");
+                let plain = Error::Transport {
+                    status: Some(status),
+                    message: message.clone(),
+                    source: None,
+                };
+                return exchange.unknown(message, None, plain);
+            }
+            TransportError::Timeout(source) => {
+                let what = format!(
+                    "no complete answer from {host} within the deadline of {budget:?} after the request was sent"
+                );
+                if exchange.reconcile.is_none() {
+                    return Error::Timeout(budget);
+                }
+                (what, source)
+            }
+            TransportError::Sending(source) => (
+                format!(
+                    "the connection to {host} failed after the request was sent: {}",
+                    cause_chain(&*source)
+                ),
+                Some(source),
+            ),
+            TransportError::Reading(source) => (
+                format!(
+                    "the answer from {host} was cut off: {}",
+                    cause_chain(&*source)
+                ),
+                Some(source),
+            ),
         };
         if exchange.reconcile.is_some() {
-            return exchange.unknown(what, Some(Box::new(e)), Error::Timeout(budget));
-        }
-        if e.is_timeout() {
-            return Error::Timeout(budget);
+            return exchange.unknown(what, source, Error::Timeout(budget));
         }
         Error::Transport {
-            status: e.status().map(|s| s.as_u16()),
+            status: None,
             message: what,
-            source: Some(Box::new(e)),
+            source,
         }
     }
-}
-
-/// Where a reqwest failure happened.
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    /// Connecting, writing the request, waiting for the head of the answer.
-    Sending,
-    /// Reading the body of the answer.
-    Reading,
 }
 
 /// The messages of an error and its sources, each once, joined by ": ".
@@ -814,6 +357,9 @@ fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
     use super::*;
 
     #[test]

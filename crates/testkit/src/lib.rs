@@ -2,6 +2,10 @@
 //! out of the crates users depend on.
 #![forbid(unsafe_code)]
 
+mod recording;
+
+pub use recording::{Recorded, RecordingTransport};
+
 /// The baseline of the round-trip benchmarks: a plain `reqwest` POST of `body` with
 /// `headers`, the answer read whole.
 ///

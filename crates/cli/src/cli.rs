@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::registry::ProviderCommand;
+use crate::providers::ProviderCommand;
 
 /// paybridge: payment-provider SDKs, a local sandbox and a demo.
 #[derive(Debug, Parser)]

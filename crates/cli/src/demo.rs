@@ -145,7 +145,7 @@ async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
 pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let sandbox = sandbox::start(addr, None, None).await?;
-    let mut flows = crate::registry::demo_flows(&sandbox).await;
+    let mut flows = crate::providers::demo_flows(&sandbox).await;
     sandbox.task.abort();
     let mut log = FlowLog::default();
     let error = ledger_flow(&mut log).await.err();

@@ -70,7 +70,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Demo(args) => demo::run(&args).await,
         Command::Receive(args) => ledger::receive(args).await,
         Command::Ledger(command) => ledger::run(command).await,
-        Command::Provider(p) => registry::run(p).await,
+        Command::Provider(p) => providers::run(p).await,
     }
 }
 

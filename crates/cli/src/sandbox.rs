@@ -10,7 +10,6 @@ use tokio::task::JoinHandle;
 
 use crate::cli::SandboxArgs;
 use crate::output::{CliError, Outcome};
-use crate::registry;
 
 /// What a simulator needs to know about the server it is mounted on.
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ pub(crate) async fn start(
     };
     let mut router = Router::new();
     let mut endpoints = BTreeMap::new();
-    for mount in registry::sandbox_mounts(&ctx)? {
+    for mount in crate::providers::sandbox_mounts(&ctx)? {
         endpoints.insert(
             mount.name,
             format!("{}{}", ctx.base_url, mount.endpoint_path),

@@ -79,7 +79,10 @@ impl RecordingTransport {
     /// # Panics
     ///
     /// When `content_type` is not a valid header value (a test's own mistake).
-    #[allow(clippy::expect_used, reason = "a test helper: a bad literal is the test's bug")]
+    #[allow(
+        clippy::expect_used,
+        reason = "a test helper: a bad literal is the test's bug"
+    )]
     pub fn answer(&self, status: u16, content_type: &str, body: impl Into<Bytes>) -> &Self {
         let mut headers = HeaderMap::new();
         headers.insert(

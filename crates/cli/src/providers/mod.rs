@@ -1,10 +1,20 @@
-//! One module per provider: its subcommands, demo flow and output mapping.
+//! One module per provider (its subcommands, sandbox mount, demo flow and output mapping),
+//! registered by one line each.
 
-pub(crate) mod card_charging;
-pub(crate) mod linkifier;
-pub(crate) mod payoo;
-pub(crate) mod qvickly;
-pub(crate) mod woopay;
+// One line per provider: its module, its subcommand name, and (its doc line) the help text of
+// `paybridge <provider>`. `cargo xtask new-provider` adds the line of a new one.
+crate::registry::providers! {
+    /// Vietnamese telco card-charging gateways (`chargingws/v2`).
+    CardCharging => card_charging, "card-charging";
+    /// Wooppay invoices over SOAP.
+    Woopay => woopay, "woopay";
+    /// Qvickly IPN callbacks: verify, forward to the booking API.
+    Qvickly => qvickly, "qvickly";
+    /// Payoo BPG `CallToPartner`.
+    Payoo => payoo, "payoo";
+    /// Linkifier IPNs: send and verify.
+    LinkifierIpn => linkifier, "linkifier-ipn";
+}
 
 use std::io::Read;
 

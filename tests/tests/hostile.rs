@@ -70,11 +70,11 @@ fn transport() -> HttpTransport {
 
 fn woopay(endpoint: String, password: &str) -> paybridge_woopay::Client {
     paybridge_woopay::Client::new(
-        paybridge_woopay::WoopayConfig {
+        paybridge_woopay::Config::new(
             endpoint,
-            username: "test_merch".into(),
-            password: SecretString::from(password.to_owned()),
-        },
+            "test_merch",
+            SecretString::from(password.to_owned()),
+        ),
         transport(),
     )
     .unwrap()
@@ -205,14 +205,14 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
 
 #[tokio::test]
 async fn reported_amounts_are_checked() {
-    use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+    use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
     for (amount, needle) in [("-500", "negative"), ("99999999999999999999", "largest")] {
         let body = format!(
             r#"{{"status":1,"message":"ok","request_id":"r-1","declared_value":50000,"value":50000,"amount":{amount}}}"#
         );
         let (url, _) = canned("application/json", body).await;
         let client = Client::new(
-            ClientConfig::new(format!("{url}/chargingws/v2"), "p", SecretString::from("k")),
+            Config::new(format!("{url}/chargingws/v2"), "p", SecretString::from("k")),
             transport(),
         )
         .unwrap();
@@ -277,11 +277,7 @@ async fn a_hanging_login_costs_every_waiter_one_deadline_not_one_each() {
         }
     });
     let client = paybridge_woopay::Client::new(
-        paybridge_woopay::WoopayConfig {
-            endpoint: url,
-            username: "test_merch".into(),
-            password: SecretString::from("pw"),
-        },
+        paybridge_woopay::Config::new(url, "test_merch", SecretString::from("pw")),
         HttpTransport::new(HttpConfig {
             timeout: Duration::from_secs(1),
             ..HttpConfig::default()

@@ -124,9 +124,9 @@ type Call = Box<dyn Fn(String) -> Pin<Box<dyn Future<Output = Error> + Send>> + 
 fn operations() -> Vec<(&'static str, Call)> {
     let card: Call = Box::new(|base| {
         Box::pin(async move {
-            use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+            use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
             let client = Client::new(
-                ClientConfig::new(
+                Config::new(
                     format!("{base}/chargingws/v2"),
                     "p",
                     SecretString::from("k"),
@@ -176,15 +176,15 @@ fn operations() -> Vec<(&'static str, Call)> {
         Box::new(move |base| {
             Box::pin(async move {
                 use paybridge_woopay::{
-                    Client, ExtendedInvoiceRequest, Invoice2ExtendedRequest, InvoiceRequest,
-                    WoopayConfig,
+                    Client, Config as WoopayConfig, ExtendedInvoiceRequest,
+                    Invoice2ExtendedRequest, InvoiceRequest,
                 };
                 let client = Client::new(
-                    WoopayConfig {
-                        endpoint: format!("{base}/api/wsd/"),
-                        username: "test_merch".into(),
-                        password: SecretString::from("A12345678a"),
-                    },
+                    WoopayConfig::new(
+                        format!("{base}/api/wsd/"),
+                        "test_merch",
+                        SecretString::from("A12345678a"),
+                    ),
                     transport(),
                 )
                 .unwrap();

@@ -34,7 +34,7 @@ impl PaymentProvider for NothingProvider {
 fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
     let transport = paybridge_core::http::HttpTransport::with_defaults().unwrap();
     let card = paybridge_card_charging::Client::new(
-        paybridge_card_charging::ClientConfig::new(
+        paybridge_card_charging::Config::new(
             "http://127.0.0.1:9/chargingws/v2",
             "partner",
             secrecy::SecretString::from("key"),
@@ -43,11 +43,11 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
     )
     .unwrap();
     let woopay = paybridge_woopay::Client::new(
-        paybridge_woopay::WoopayConfig {
-            endpoint: "http://127.0.0.1:9/api/wsd/".into(),
-            username: "merchant".into(),
-            password: secrecy::SecretString::from("password"),
-        },
+        paybridge_woopay::Config::new(
+            "http://127.0.0.1:9/api/wsd/",
+            "merchant",
+            secrecy::SecretString::from("password"),
+        ),
         paybridge_core::http::HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();

@@ -55,8 +55,8 @@ fn core_types_hide_secrets() {
 
 #[test]
 fn card_charging_types_hide_secrets() {
-    use paybridge_card_charging::{Card, CardChargingError, Client, ClientConfig, Telco};
-    let config = ClientConfig::new("http://gateway.example/chargingws/v2", "p", secret());
+    use paybridge_card_charging::{Card, CardChargingError, Client, Config, Telco};
+    let config = Config::new("http://gateway.example/chargingws/v2", "p", secret());
     let client = Client::new(config.clone(), transport()).unwrap();
     let card = Card::new(Telco::Viettel, PIN, "10004783347874").unwrap();
     let sign = paybridge_card_charging::callback_sign(SECRET, PIN, "10004783347874");
@@ -80,12 +80,8 @@ fn card_charging_types_hide_secrets() {
 
 #[test]
 fn woopay_types_hide_secrets() {
-    use paybridge_woopay::{Client, WoopayConfig};
-    let config = WoopayConfig {
-        endpoint: "http://wooppay.example/api/wsd/".into(),
-        username: "merchant".into(),
-        password: secret(),
-    };
+    use paybridge_woopay::{Client, Config as WoopayConfig};
+    let config = WoopayConfig::new("http://wooppay.example/api/wsd/", "merchant", secret());
     let client = Client::new(config.clone(), transport()).unwrap();
     debug_hidden!(config, client);
 }
@@ -93,18 +89,18 @@ fn woopay_types_hide_secrets() {
 #[tokio::test]
 async fn woopay_login_info_and_errors_hide_the_session_and_password() {
     use paybridge_woopay::sandbox::{SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
-    use paybridge_woopay::{Client, WoopayConfig};
+    use paybridge_woopay::{Client, Config as WoopayConfig};
     let sim = Simulator::new().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, sim.router()).await });
     let endpoint = format!("{base}{}", paybridge_woopay::sandbox::ENDPOINT_PATH);
     let client = Client::new(
-        WoopayConfig {
-            endpoint: endpoint.clone(),
-            username: SANDBOX_USERNAME.into(),
-            password: SecretString::from(SANDBOX_PASSWORD),
-        },
+        WoopayConfig::new(
+            endpoint.clone(),
+            SANDBOX_USERNAME,
+            SecretString::from(SANDBOX_PASSWORD),
+        ),
         transport(),
     )
     .unwrap();
@@ -114,11 +110,7 @@ async fn woopay_login_info_and_errors_hide_the_session_and_password() {
     assert!(!text.contains(&session), "session key shown: {text}");
     assert!(!text.contains(SANDBOX_PASSWORD), "password shown: {text}");
     let wrong = Client::new(
-        WoopayConfig {
-            endpoint,
-            username: SANDBOX_USERNAME.into(),
-            password: secret(),
-        },
+        WoopayConfig::new(endpoint, SANDBOX_USERNAME, secret()),
         transport(),
     )
     .unwrap();

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_card_charging::{
-    Card, Client, ClientConfig, RequestId, Telco, callback_sign, verify_callback_json,
+    Card, Client, Config, RequestId, Telco, callback_sign, verify_callback_json,
 };
 use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
@@ -53,7 +53,7 @@ fn round_trip(c: &mut Criterion) {
     let transport = HttpTransport::with_defaults().unwrap();
     let bare = transport.clone();
     let client = Client::new(
-        ClientConfig::new(url.clone(), "3681148751", SecretString::from(KEY)),
+        Config::new(url.clone(), "3681148751", SecretString::from(KEY)),
         transport,
     )
     .unwrap();

@@ -20,25 +20,37 @@ pub const PROVIDER_ID: &str = "card-charging";
 /// How to find out what a `charging` request whose outcome is unknown did.
 pub const CHARGE_ADVICE: &str = "call `check` with the same request_id (paybridge card-charging check --request-id ...); never send the charge again";
 
-/// How to reach and authenticate to one gateway.
+/// How to reach and authenticate to one gateway: [`Config::new`] with the documented
+/// defaults, then a setter for anything else.
+///
+/// ```
+/// use paybridge_card_charging::{BodyEncoding, Config, SignScheme};
+/// use secrecy::SecretString;
+///
+/// let config = Config::new(
+///     "https://gateway.example/chargingws/v2",
+///     "partner-1",
+///     SecretString::from("partner-key"),
+/// )
+/// .encoding(BodyEncoding::Json)
+/// .check_denomination(false);
+/// assert_eq!(config.partner_id(), "partner-1");
+/// ```
 #[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// Full URL of the gateway endpoint, e.g. `https://gateway.example/chargingws/v2`.
-    pub endpoint: String,
-    /// `partner_id` issued by the gateway.
-    pub partner_id: String,
-    /// `partner_key` issued by the gateway: signs requests and verifies callbacks.
-    pub partner_key: SecretString,
-    /// Request signature scheme.
-    pub sign_scheme: SignScheme,
-    /// Request body encoding.
-    pub encoding: BodyEncoding,
-    /// Refuse a declared value that is not one of the telco's face values (default `true`).
-    pub check_denomination: bool,
+pub struct Config {
+    pub(crate) endpoint: String,
+    pub(crate) partner_id: String,
+    pub(crate) partner_key: SecretString,
+    pub(crate) sign_scheme: SignScheme,
+    pub(crate) encoding: BodyEncoding,
+    pub(crate) check_denomination: bool,
 }
 
-impl ClientConfig {
-    /// The documented defaults: md5(key + code + serial), form body, face values checked.
+impl Config {
+    /// The full URL of the gateway endpoint (e.g. `https://gateway.example/chargingws/v2`),
+    /// the `partner_id` and `partner_key` it issued (the key signs requests and verifies
+    /// callbacks); the documented defaults: md5(key + code + serial), form body, face values
+    /// checked.
     #[must_use]
     pub fn new(
         endpoint: impl Into<String>,
@@ -53,6 +65,39 @@ impl ClientConfig {
             encoding: BodyEncoding::default(),
             check_denomination: true,
         }
+    }
+
+    /// The request signature scheme.
+    #[must_use]
+    pub fn sign_scheme(mut self, scheme: SignScheme) -> Self {
+        self.sign_scheme = scheme;
+        self
+    }
+
+    /// The request body encoding.
+    #[must_use]
+    pub fn encoding(mut self, encoding: BodyEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Whether a declared value must be one of the telco's face values (default `true`).
+    #[must_use]
+    pub fn check_denomination(mut self, check: bool) -> Self {
+        self.check_denomination = check;
+        self
+    }
+
+    /// The gateway endpoint as given.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The `partner_id`.
+    #[must_use]
+    pub fn partner_id(&self) -> &str {
+        &self.partner_id
     }
 }
 
@@ -115,7 +160,7 @@ impl ChargeResult {
 /// A client for one gateway account. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Arc<ClientConfig>,
+    config: Arc<Config>,
     endpoint: paybridge_core::http::Endpoint,
     transport: HttpTransport,
 }
@@ -137,7 +182,7 @@ impl Command {
 
 impl Client {
     /// A client sharing `transport`'s connection pool.
-    pub fn new(config: ClientConfig, transport: HttpTransport) -> Result<Self, CardChargingError> {
+    pub fn new(config: Config, transport: HttpTransport) -> Result<Self, CardChargingError> {
         let endpoint = paybridge_core::http::Endpoint::parse(&config.endpoint)?;
         if config.partner_id.is_empty() || config.partner_key.expose_secret().is_empty() {
             return Err(Error::Config("partner_id and partner_key are required".into()).into());
@@ -151,7 +196,7 @@ impl Client {
 
     /// The configuration.
     #[must_use]
-    pub fn config(&self) -> &ClientConfig {
+    pub fn config(&self) -> &Config {
         &self.config
     }
 

@@ -18,7 +18,7 @@
 //! ## Example
 //!
 //! ```no_run
-//! use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+//! use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
 //! use paybridge_core::http::HttpTransport;
 //! use paybridge_core::{Currency, Money};
 //! use secrecy::SecretString;
@@ -26,7 +26,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let transport = HttpTransport::with_defaults()?; // share this one across providers
 //! let client = Client::new(
-//!     ClientConfig::new(
+//!     Config::new(
 //!         "https://gateway.example/chargingws/v2",
 //!         "8740404061",
 //!         SecretString::from(std::env::var("PARTNER_KEY")?),
@@ -91,7 +91,7 @@ pub mod status;
 pub mod wire;
 
 pub use card::{Card, RequestId, Telco};
-pub use client::{CHARGE_ADVICE, ChargeResult, Client, ClientConfig, PROVIDER_ID};
+pub use client::{CHARGE_ADVICE, ChargeResult, Client, Config, PROVIDER_ID};
 pub use error::CardChargingError;
 pub use notification::{
     CardCallback, UNSIGNED_FIELDS, deduplicate, verify_callback, verify_callback_json,

@@ -13,8 +13,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use paybridge_card_charging::sandbox::{SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
-    Card, CardChargingError, CardChargingProvider, ChargeStatus, Client, ClientConfig, RequestId,
-    Telco, callback_sign,
+    Card, CardChargingError, CardChargingProvider, ChargeStatus, Client, Config, RequestId, Telco,
+    callback_sign,
 };
 use paybridge_core::http::HttpTransport;
 use paybridge_core::{
@@ -48,7 +48,7 @@ async fn setup() -> (Simulator, Client, String) {
     .unwrap();
     let base = serve(sim.router()).await;
     let client = Client::new(
-        ClientConfig::new(
+        Config::new(
             format!("{base}/chargingws/v2"),
             SANDBOX_PARTNER_ID,
             SecretString::from(SANDBOX_PARTNER_KEY),
@@ -177,7 +177,7 @@ async fn simulator_refuses_bad_sign_missing_fields_and_reused_request_ids() {
     assert_eq!(reused.message, "request_id đã tồn tại");
 
     let wrong_key = Client::new(
-        ClientConfig::new(
+        Config::new(
             format!("{base}/chargingws/v2"),
             SANDBOX_PARTNER_ID,
             SecretString::from("not-the-key"),

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use paybridge_card_charging::{
-    BodyEncoding, Card, CardChargingError, ChargeStatus, Client, ClientConfig, RequestId,
-    SignScheme, Telco,
+    BodyEncoding, Card, CardChargingError, ChargeStatus, Client, Config, RequestId, SignScheme,
+    Telco,
 };
 use paybridge_core::http::{HttpConfig, HttpTransport, RetryPolicy};
 use paybridge_core::signature::md5_hex;
@@ -49,13 +49,13 @@ fn transport(timeout: Duration) -> HttpTransport {
 }
 
 fn client(uri: &str, encoding: BodyEncoding, scheme: SignScheme, timeout: Duration) -> Client {
-    let mut config = ClientConfig::new(
+    let config = Config::new(
         format!("{uri}/chargingws/v2"),
         "3681148751",
         SecretString::from("partner-secret"),
-    );
-    config.encoding = encoding;
-    config.sign_scheme = scheme;
+    )
+    .encoding(encoding)
+    .sign_scheme(scheme);
     Client::new(config, transport(timeout)).unwrap()
 }
 
@@ -436,8 +436,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
     // The explicit override sends an unusual face value anyway.
-    let mut config = c.config().clone();
-    config.check_denomination = false;
+    let config = c.config().clone().check_denomination(false);
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(SAMPLE_ANSWER))
         .mount(&server)
@@ -487,7 +486,7 @@ async fn html_error_page_is_an_unexpected_answer_naming_host_and_content() {
 
 #[test]
 fn secrets_never_appear_in_debug_or_errors() {
-    let config = ClientConfig::new(
+    let config = Config::new(
         "http://h/chargingws/v2",
         "p",
         SecretString::from("partner-secret-XYZ"),

@@ -112,7 +112,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
                 CliError::input("--card-endpoint needs PAYBRIDGE_CARD_PARTNER_ID")
             })?;
             let client = paybridge_card_charging::Client::new(
-                paybridge_card_charging::ClientConfig::new(endpoint, partner_id, key.clone()),
+                paybridge_card_charging::Config::new(endpoint, partner_id, key.clone()),
                 paybridge_core::http::HttpTransport::with_defaults()?,
             )
             .map_err(paybridge_core::Error::from)?;
@@ -142,11 +142,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
             ));
         };
         let client = paybridge_woopay::Client::new(
-            paybridge_woopay::WoopayConfig {
-                endpoint,
-                username,
-                password,
-            },
+            paybridge_woopay::Config::new(endpoint, username, password),
             paybridge_core::http::HttpTransport::with_defaults()?,
         )
         .map_err(paybridge_core::Error::from)?;

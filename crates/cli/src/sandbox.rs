@@ -43,11 +43,11 @@ pub(crate) fn merchant_receiver(
 ) -> Result<Router, CliError> {
     use secrecy::SecretString;
     let woopay = paybridge_woopay::Client::new(
-        paybridge_woopay::WoopayConfig {
-            endpoint: format!("{base_url}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
-            username: paybridge_woopay::sandbox::SANDBOX_USERNAME.into(),
-            password: SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
-        },
+        paybridge_woopay::Config::new(
+            format!("{base_url}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
+            paybridge_woopay::sandbox::SANDBOX_USERNAME,
+            SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
+        ),
         paybridge_core::http::HttpTransport::with_defaults()?,
     )
     .map_err(paybridge_core::Error::from)?;

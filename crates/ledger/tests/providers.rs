@@ -46,12 +46,12 @@ async fn a_card_is_checked_after_a_restart_through_the_ledger() {
     use paybridge_card_charging::sandbox::{
         ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
     };
-    use paybridge_card_charging::{CardChargingProvider, Client, ClientConfig};
+    use paybridge_card_charging::{CardChargingProvider, Client, Config};
     let sim = Simulator::new().unwrap();
     let endpoint = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
     let client = || {
         Client::new(
-            ClientConfig::new(
+            Config::new(
                 &endpoint,
                 SANDBOX_PARTNER_ID,
                 SecretString::from(SANDBOX_PARTNER_KEY),
@@ -99,16 +99,16 @@ async fn a_card_is_checked_after_a_restart_through_the_ledger() {
 #[tokio::test]
 async fn a_wooppay_invoice_is_found_after_a_restart_through_the_ledger() {
     use paybridge_woopay::sandbox::{ENDPOINT_PATH, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
-    use paybridge_woopay::{Client, WoopayConfig, WoopayProvider};
+    use paybridge_woopay::{Client, Config as WoopayConfig, WoopayProvider};
     let sim = Simulator::new().unwrap();
     let endpoint = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
     let client = || {
         Client::new(
-            WoopayConfig {
-                endpoint: endpoint.clone(),
-                username: SANDBOX_USERNAME.into(),
-                password: SecretString::from(SANDBOX_PASSWORD),
-            },
+            WoopayConfig::new(
+                endpoint.clone(),
+                SANDBOX_USERNAME,
+                SecretString::from(SANDBOX_PASSWORD),
+            ),
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap()

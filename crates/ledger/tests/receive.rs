@@ -295,13 +295,13 @@ async fn card_callbacks_can_be_confirmed_with_the_gateway_before_they_are_record
     use paybridge_card_charging::sandbox::{
         ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
     };
-    use paybridge_card_charging::{Card, Client, ClientConfig, RequestId, Telco};
+    use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
     let sim = Simulator::new().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, sim.router()).await });
     let client = Client::new(
-        ClientConfig::new(
+        Config::new(
             &gateway,
             SANDBOX_PARTNER_ID,
             SecretString::from(SANDBOX_PARTNER_KEY),

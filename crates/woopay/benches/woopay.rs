@@ -21,7 +21,7 @@ use paybridge_core::soap::{
 use paybridge_core::{Currency, Money};
 use paybridge_testkit::raw_reqwest_post;
 use paybridge_woopay::generated::xml_controller as wire;
-use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
+use paybridge_woopay::{Client, Config, InvoiceRequest};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 
@@ -117,11 +117,7 @@ fn round_trip(c: &mut Criterion) {
         .unwrap();
     let url = loopback_server(&rt);
     let client = Client::new(
-        WoopayConfig {
-            endpoint: url.clone(),
-            username: "test_merch".into(),
-            password: SecretString::from("A12345678a"),
-        },
+        Config::new(url.clone(), "test_merch", SecretString::from("A12345678a")),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use paybridge_core::http::{HttpConfig, HttpTransport};
 use paybridge_core::{Currency, Money};
-use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
+use paybridge_woopay::{Client, Config, InvoiceRequest};
 use secrecy::SecretString;
 
 /// The envelope paybridge sends for the invoice below (what raw reqwest posts).
@@ -35,11 +35,7 @@ fn main() {
         match mode.as_str() {
             "paybridge" => {
                 let client = Client::new(
-                    WoopayConfig {
-                        endpoint: url,
-                        username: "test_merch".into(),
-                        password: SecretString::from("A12345678a"),
-                    },
+                    Config::new(url, "test_merch", SecretString::from("A12345678a")),
                     HttpTransport::new(HttpConfig::default()).unwrap(),
                 )
                 .unwrap();

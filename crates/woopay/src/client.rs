@@ -38,15 +38,42 @@ pub const PROVIDER_ID: &str = "woopay";
 pub const NAMESPACE: &str = "urn:XmlControllerwsdl";
 const ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
 
-/// Where and as whom to connect.
+/// Where and as whom to connect: the API endpoint (e.g.
+/// `https://www.test.wooppay.com/api/wsd/`), the merchant login and its password (never
+/// printed).
 #[derive(Debug, Clone)]
-pub struct WoopayConfig {
-    /// The API endpoint, e.g. `https://www.test.wooppay.com/api/wsd/`.
-    pub endpoint: String,
-    /// Merchant login.
-    pub username: String,
-    /// Merchant password (never printed).
-    pub password: SecretString,
+pub struct Config {
+    pub(crate) endpoint: String,
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+}
+
+impl Config {
+    /// The endpoint, login and password.
+    #[must_use]
+    pub fn new(
+        endpoint: impl Into<String>,
+        username: impl Into<String>,
+        password: SecretString,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            username: username.into(),
+            password,
+        }
+    }
+
+    /// The API endpoint as given.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The merchant login.
+    #[must_use]
+    pub fn username(&self) -> &str {
+        &self.username
+    }
 }
 
 /// What `core_login` returns.
@@ -68,7 +95,7 @@ pub struct LoginInfo {
 
 /// The client's shared state: configuration, transport, and the session.
 struct Inner {
-    config: WoopayConfig,
+    config: Config,
     /// `config.endpoint`, parsed.
     endpoint: Endpoint,
     transport: HttpTransport,
@@ -249,7 +276,7 @@ const OPERATION_DATA: Op = Op {
 
 impl Client {
     /// A client sharing `transport`'s connection pool.
-    pub fn new(config: WoopayConfig, transport: HttpTransport) -> Result<Self, WoopayError> {
+    pub fn new(config: Config, transport: HttpTransport) -> Result<Self, WoopayError> {
         let endpoint = Endpoint::parse(&config.endpoint)?;
         if config.username.is_empty() || config.password.expose_secret().is_empty() {
             return Err(

@@ -14,15 +14,11 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use paybridge_core::{Currency, Money};
-//! use paybridge_woopay::{Client, InvoiceRequest, WoopayConfig};
+//! use paybridge_woopay::{Client, InvoiceRequest, Config};
 //! use secrecy::SecretString;
 //!
 //! let client = Client::new(
-//!     WoopayConfig {
-//!         endpoint: "https://www.test.wooppay.com/api/wsd/".into(),
-//!         username: "test_merch".into(),
-//!         password: SecretString::from(std::env::var("WOOPAY_PASSWORD")?),
-//!     },
+//!     Config::new("https://www.test.wooppay.com/api/wsd/", "test_merch", SecretString::from(std::env::var("WOOPAY_PASSWORD")?)),
 //!     paybridge_core::http::HttpTransport::with_defaults()?,
 //! )?;
 //! let invoice = client
@@ -58,8 +54,8 @@ pub mod provider;
 pub mod sandbox;
 
 pub use client::{
-    Client, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, LoginInfo,
-    PROVIDER_ID, WoopayConfig, frame_url,
+    Client, Config, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
+    LoginInfo, PROVIDER_ID, frame_url,
 };
 pub use error::{ErrorCode, WoopayError};
 pub use notification::{ConfirmedPayment, REQUEST_URL_ANSWER};

@@ -21,8 +21,8 @@ use paybridge_woopay::sandbox::{
     ENDPOINT_PATH, EXPIRE_PATH, SANDBOX_PASSWORD, SANDBOX_SMS_CODE, SANDBOX_USERNAME, Simulator,
 };
 use paybridge_woopay::{
-    Client, ErrorCode, ExtendedInvoiceRequest, Invoice2ExtendedRequest, InvoiceRequest,
-    OperationStatus, WoopayConfig, WoopayError, WoopayProvider,
+    Client, Config, ErrorCode, ExtendedInvoiceRequest, Invoice2ExtendedRequest, InvoiceRequest,
+    OperationStatus, WoopayError, WoopayProvider,
 };
 use secrecy::SecretString;
 use wiremock::matchers::{header, method};
@@ -34,11 +34,7 @@ fn kzt(s: &str) -> Money {
 
 fn client(endpoint: String, password: &str) -> Client {
     Client::new(
-        WoopayConfig {
-            endpoint,
-            username: SANDBOX_USERNAME.into(),
-            password: SecretString::from(password),
-        },
+        Config::new(endpoint, SANDBOX_USERNAME, SecretString::from(password)),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap()

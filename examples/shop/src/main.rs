@@ -24,7 +24,7 @@ async fn main() -> Result<(), String> {
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
     let card_key = SecretString::from(env("CARD_PARTNER_KEY")?);
     let card = paybridge_card_charging::Client::new(
-        paybridge_card_charging::ClientConfig::new(
+        paybridge_card_charging::Config::new(
             env("CARD_ENDPOINT")?,
             env("CARD_PARTNER_ID")?,
             card_key.clone(),
@@ -33,11 +33,11 @@ async fn main() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let woopay = paybridge_woopay::Client::new(
-        paybridge_woopay::WoopayConfig {
-            endpoint: env("WOOPAY_ENDPOINT")?,
-            username: env("WOOPAY_USERNAME")?,
-            password: SecretString::from(env("WOOPAY_PASSWORD")?),
-        },
+        paybridge_woopay::Config::new(
+            env("WOOPAY_ENDPOINT")?,
+            env("WOOPAY_USERNAME")?,
+            SecretString::from(env("WOOPAY_PASSWORD")?),
+        ),
         transport,
     )
     .map_err(|e| e.to_string())?;

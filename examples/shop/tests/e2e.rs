@@ -55,7 +55,7 @@ async fn each_order_is_credited_once() {
     let transport = HttpTransport::with_defaults().unwrap();
     let config = Config {
         card: paybridge_card_charging::Client::new(
-            paybridge_card_charging::ClientConfig::new(
+            paybridge_card_charging::Config::new(
                 format!(
                     "{providers}{}",
                     paybridge_card_charging::sandbox::ENDPOINT_PATH
@@ -68,11 +68,11 @@ async fn each_order_is_credited_once() {
         .unwrap(),
         card_partner_key: SecretString::from(SANDBOX_PARTNER_KEY),
         woopay: paybridge_woopay::Client::new(
-            paybridge_woopay::WoopayConfig {
-                endpoint: format!("{providers}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
-                username: paybridge_woopay::sandbox::SANDBOX_USERNAME.into(),
-                password: SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
-            },
+            paybridge_woopay::Config::new(
+                format!("{providers}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
+                paybridge_woopay::sandbox::SANDBOX_USERNAME,
+                SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
+            ),
             transport,
         )
         .unwrap(),

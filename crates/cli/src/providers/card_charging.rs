@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
 use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
-    BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, ClientConfig,
+    BodyEncoding, Card, CardCallback, ChargeResult, ChargeStatus, Client, Config,
     PROVIDER_ID, RequestId, SignScheme, Telco, UNSIGNED_FIELDS,
 };
 use paybridge_core::http::{HttpRequest, HttpTransport};
@@ -182,19 +182,18 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     };
     let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
     let request_id = RequestId::new(&args.request_id).map_err(paybridge_core::Error::from)?;
-    let mut config =
-        ClientConfig::new(args.net.endpoint.clone(), args.partner_id, args.partner_key);
-    config.sign_scheme = match args.sign_scheme {
-        Scheme::CodeSerial => SignScheme::CodeSerial,
-        Scheme::Sorted => SignScheme::SortedFields,
-    };
-    config.encoding = match args.encoding {
-        Encoding::Form => BodyEncoding::Form,
-        Encoding::Multipart => BodyEncoding::Multipart,
-        Encoding::Json => BodyEncoding::Json,
-        Encoding::Query => BodyEncoding::Query,
-    };
-    config.check_denomination = !args.any_amount;
+    let config = Config::new(args.net.endpoint.clone(), args.partner_id, args.partner_key)
+        .sign_scheme(match args.sign_scheme {
+            Scheme::CodeSerial => SignScheme::CodeSerial,
+            Scheme::Sorted => SignScheme::SortedFields,
+        })
+        .encoding(match args.encoding {
+            Encoding::Form => BodyEncoding::Form,
+            Encoding::Multipart => BodyEncoding::Multipart,
+            Encoding::Json => BodyEncoding::Json,
+            Encoding::Query => BodyEncoding::Query,
+        })
+        .check_denomination(!args.any_amount);
     let transport = HttpTransport::new(args.net.http_config())?;
     let client = Client::new(config, transport).map_err(paybridge_core::Error::from)?;
     if charge && let Some(ledger) = &ledger {
@@ -264,7 +263,7 @@ async fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
             timeout: args.timeout,
         };
         let client = Client::new(
-            ClientConfig::new(
+            Config::new(
                 endpoint.clone(),
                 partner_id.clone(),
                 args.partner_key.clone(),
@@ -353,7 +352,7 @@ async fn demo_steps(
     log.step("configure callback URL", receiver_url);
 
     let client = Client::new(
-        ClientConfig::new(
+        Config::new(
             endpoint,
             SANDBOX_PARTNER_ID,
             SecretString::from(SANDBOX_PARTNER_KEY),

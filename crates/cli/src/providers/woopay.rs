@@ -8,7 +8,7 @@ use paybridge_core::{Currency, InMemorySeenStore, Money};
 use paybridge_woopay::sandbox::{self, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
 use paybridge_woopay::{
     Client, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, Operation,
-    WoopayConfig,
+    Config,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -59,11 +59,7 @@ impl Creds {
     fn client(&self) -> Result<Client, CliError> {
         let transport = HttpTransport::new(self.net.http_config())?;
         Ok(Client::new(
-            WoopayConfig {
-                endpoint: self.net.endpoint.clone(),
-                username: self.username.clone(),
-                password: self.password.clone(),
-            },
+            Config::new(self.net.endpoint.clone(), self.username.clone(), self.password.clone()),
             transport,
         )
         .map_err(paybridge_core::Error::from)?)
@@ -389,11 +385,7 @@ async fn demo_steps(
 ) -> Result<(), String> {
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
     let client = Client::new(
-        WoopayConfig {
-            endpoint: endpoint.to_owned(),
-            username: SANDBOX_USERNAME.to_owned(),
-            password: SecretString::from(SANDBOX_PASSWORD),
-        },
+        Config::new(endpoint.to_owned(), SANDBOX_USERNAME, SecretString::from(SANDBOX_PASSWORD)),
         transport.clone(),
     )
     .map_err(|e| e.to_string())?;

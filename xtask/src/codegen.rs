@@ -11,43 +11,76 @@ use std::process::{Command, Stdio};
 use crate::emit::emit;
 use crate::schema::{Model, read_file};
 
-/// One generated module: its schema files and where it goes.
-#[derive(Debug, Clone, Copy)]
+/// One generated module: its schema files and where it goes, read from the provider's
+/// `schemas/<provider>/codegen.manifest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// Crate directory, relative to the workspace root.
-    pub crate_dir: &'static str,
+    pub crate_dir: String,
     /// Module name under `src/generated/`.
-    pub module: &'static str,
+    pub module: String,
     /// Schema files, relative to the workspace root, read in order.
-    pub sources: &'static [&'static str],
+    pub sources: Vec<String>,
 }
 
-/// Every generated module of the workspace.
-pub const TARGETS: &[Target] = &[
-    Target {
-        crate_dir: "crates/payoo",
-        module: "caller_services",
-        sources: &["schemas/payoo/CallerServices.wsdl"],
-    },
-    Target {
-        crate_dir: "crates/linkifier-ipn",
-        module: "payment_notification",
-        sources: &["schemas/linkifier/PaymentNotification.wsdl"],
-    },
-    Target {
-        crate_dir: "crates/woopay",
-        module: "xml_controller",
-        sources: &["schemas/woopay/XmlController.wsdl"],
-    },
-    Target {
-        crate_dir: "crates/qvickly",
-        module: "booking_api",
-        sources: &[
-            "schemas/qvickly/BokaMera.API.ServiceModel.Dtos.xsd",
-            "schemas/qvickly/QvicklyIntegration.Models.Payment.xsd",
-        ],
-    },
-];
+/// The name of the file that makes a `schemas/<provider>/` directory a codegen target.
+pub const MANIFEST: &str = "codegen.manifest";
+
+/// Read one manifest (`schemas/<provider>/codegen.manifest`): `key = value` lines, `#`
+/// comments; `crate` and `module` once, `source` once per schema file (relative to the
+/// manifest's directory, read in order).
+pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> {
+    let (mut crate_dir, mut module, mut sources) = (None, None, Vec::new());
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("{dir_from_root}/{MANIFEST}:{}: expected `key = value`", n + 1));
+        };
+        let value = value.trim().to_owned();
+        match key.trim() {
+            "crate" => crate_dir = Some(value),
+            "module" => module = Some(value),
+            "source" => sources.push(format!("{dir_from_root}/{value}")),
+            other => {
+                return Err(format!("{dir_from_root}/{MANIFEST}:{}: unknown key `{other}`", n + 1));
+            }
+        }
+    }
+    match (crate_dir, module) {
+        (Some(crate_dir), Some(module)) if !sources.is_empty() => Ok(Target {
+            crate_dir,
+            module,
+            sources,
+        }),
+        _ => Err(format!(
+            "{dir_from_root}/{MANIFEST}: needs `crate`, `module` and at least one `source`"
+        )),
+    }
+}
+
+/// Every generated module of the workspace at `root`: one per `schemas/*/codegen.manifest`,
+/// in directory order.
+pub fn targets(root: &Path) -> Result<Vec<Target>, String> {
+    let schemas = root.join("schemas");
+    let mut dirs: Vec<String> = std::fs::read_dir(&schemas)
+        .map_err(|e| format!("{}: {e}", schemas.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join(MANIFEST).is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .map(|dir| {
+            let rel = format!("schemas/{dir}");
+            let text = std::fs::read_to_string(root.join(&rel).join(MANIFEST))
+                .map_err(|e| format!("{rel}/{MANIFEST}: {e}"))?;
+            read_manifest(&rel, &text)
+        })
+        .collect()
+}
 
 /// What a run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +92,9 @@ pub struct Report {
 /// Generate (or, with `check`, verify) every target.
 pub fn generate(root: &Path, check: bool) -> Result<Report, String> {
     let mut report = Report::default();
-    for target in TARGETS {
+    for target in &targets(root)? {
         let source = generate_target(root, target)?;
-        let dir = root.join(target.crate_dir).join("src/generated");
+        let dir = root.join(&target.crate_dir).join("src/generated");
         let module_path = dir.join(format!("{}.rs", target.module));
         report.files += 1;
         report.written += usize::from(ensure_file_contents(&module_path, &source, check)?);
@@ -78,7 +111,7 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, String> {
 /// The formatted source of one target.
 pub fn generate_target(root: &Path, target: &Target) -> Result<String, String> {
     let mut model = Model::default();
-    for src in target.sources {
+    for src in &target.sources {
         let text = std::fs::read_to_string(root.join(src)).map_err(|e| format!("{src}: {e}"))?;
         read_file(&mut model, src, &text).map_err(|e| e.to_string())?;
     }

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xtask::codegen::{TARGETS, diff, generate, rustfmt};
+use xtask::codegen::{MANIFEST, diff, generate, rustfmt, targets};
 use xtask::emit::emit;
 use xtask::schema::{Model, read_file};
 
@@ -194,11 +194,14 @@ fn scratch() -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&root);
     let src = xtask::workspace_root().join("schemas");
-    for target in TARGETS {
-        for s in target.sources {
+    for target in targets(src.parent().unwrap()).unwrap() {
+        for s in &target.sources {
             let to = root.join(s);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(src.parent().unwrap().join(s), to).unwrap();
+            std::fs::copy(src.parent().unwrap().join(s), &to).unwrap();
+            let manifest = to.parent().unwrap().join(MANIFEST);
+            std::fs::copy(src.parent().unwrap().join(s).with_file_name(MANIFEST), manifest)
+                .unwrap();
         }
     }
     root

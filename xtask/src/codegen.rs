@@ -37,7 +37,10 @@ pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> 
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(format!("{dir_from_root}/{MANIFEST}:{}: expected `key = value`", n + 1));
+            return Err(format!(
+                "{dir_from_root}/{MANIFEST}:{}: expected `key = value`",
+                n + 1
+            ));
         };
         let value = value.trim().to_owned();
         match key.trim() {
@@ -45,7 +48,10 @@ pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> 
             "module" => module = Some(value),
             "source" => sources.push(format!("{dir_from_root}/{value}")),
             other => {
-                return Err(format!("{dir_from_root}/{MANIFEST}:{}: unknown key `{other}`", n + 1));
+                return Err(format!(
+                    "{dir_from_root}/{MANIFEST}:{}: unknown key `{other}`",
+                    n + 1
+                ));
             }
         }
     }

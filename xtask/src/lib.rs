@@ -9,6 +9,7 @@
 pub mod codegen;
 pub mod emit;
 pub mod names;
+pub mod new_provider;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `cargo xtask codegen [--check]`.
+//! `cargo xtask codegen [--check]`, `cargo xtask new-provider NAME [--soap WSDL | --json]`.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -9,8 +9,11 @@ fn main() -> ExitCode {
     match refs.as_slice() {
         ["codegen"] => run(false),
         ["codegen", "--check"] => run(true),
+        ["new-provider", name, rest @ ..] => new_provider(name, rest),
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!(
+                "usage: cargo xtask codegen [--check]\n       cargo xtask new-provider NAME [--soap WSDL | --json]"
+            );
             ExitCode::from(2)
         }
     }
@@ -27,6 +30,37 @@ fn run(check: bool) -> ExitCode {
                 report.files,
                 report.written,
                 started.elapsed().as_secs_f64() * 1000.0
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn new_provider(name: &str, rest: &[&str]) -> ExitCode {
+    use xtask::new_provider::{Flavour, scaffold};
+    let flavour = match rest {
+        [] | ["--json"] => Flavour::Json,
+        ["--soap", wsdl] => Flavour::Soap(std::path::PathBuf::from(wsdl)),
+        _ => {
+            eprintln!("usage: cargo xtask new-provider NAME [--soap WSDL | --json]");
+            return ExitCode::from(2);
+        }
+    };
+    let root = xtask::workspace_root();
+    match scaffold(&root, name, &flavour) {
+        Ok(written) => {
+            for path in written {
+                eprintln!(
+                    "wrote {}",
+                    path.strip_prefix(&root).unwrap_or(&path).display()
+                );
+            }
+            eprintln!(
+                "next: fill in every TODO (grep -rn TODO crates/{name} schemas/{name}), then `cargo test -p paybridge-{name}`"
             );
             ExitCode::SUCCESS
         }

@@ -200,8 +200,11 @@ fn scratch() -> PathBuf {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(src.parent().unwrap().join(s), &to).unwrap();
             let manifest = to.parent().unwrap().join(MANIFEST);
-            std::fs::copy(src.parent().unwrap().join(s).with_file_name(MANIFEST), manifest)
-                .unwrap();
+            std::fs::copy(
+                src.parent().unwrap().join(s).with_file_name(MANIFEST),
+                manifest,
+            )
+            .unwrap();
         }
     }
     root

@@ -1,0 +1,145 @@
+//! `cargo xtask new-provider` in a temporary copy of the workspace: the scaffolded crate
+//! builds, passes its own tests and lints, the CLI compiles with its one line, and codegen
+//! and formatting agree with what was written.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a panic is a failed test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask::new_provider::{Flavour, scaffold};
+
+/// Copy the workspace's sources (no `target/`, `.git/` or the fuzz workspace) to `to`.
+fn copy_workspace(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    let mut pending = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        std::fs::create_dir_all(to.join(&rel)).unwrap();
+        for entry in std::fs::read_dir(from.join(&rel)).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            let rel_child = rel.join(&name);
+            if entry.file_type().unwrap().is_dir() {
+                if !matches!(name.to_str(), Some("target" | ".git" | "fuzz")) {
+                    pending.push(rel_child);
+                }
+            } else {
+                std::fs::copy(entry.path(), to.join(&rel_child)).unwrap();
+            }
+        }
+    }
+}
+
+fn cargo(dir: &Path, target: &Path, args: &[&str]) {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_scaffolded_soap_provider_builds_passes_its_tests_and_is_registered() {
+    let root = xtask::workspace_root();
+    // A fixed place: cargo keys a workspace's artifacts by paths relative to its root, so a
+    // copy at a new path each run would reuse artifacts built for a copy that is gone.
+    let copy = root.join("target/scaffold-test/soap");
+    copy_workspace(&root, &copy);
+    let wsdl = root.join("schemas/woopay/XmlController.wsdl");
+    let written = scaffold(&copy, "acme-pay", &Flavour::Soap(wsdl)).unwrap();
+    for expected in [
+        "schemas/acme-pay/XmlController.wsdl",
+        "schemas/acme-pay/codegen.manifest",
+        "crates/acme-pay/src/client.rs",
+        "crates/acme-pay/src/notification.rs",
+        "crates/acme-pay/src/provider.rs",
+        "crates/acme-pay/src/sandbox.rs",
+        "crates/acme-pay/src/generated/xml_controller.rs",
+        "crates/acme-pay/tests/contract.rs",
+        "crates/cli/src/providers/acme_pay.rs",
+    ] {
+        assert!(copy.join(expected).is_file(), "{expected} not written");
+    }
+    assert!(written.contains(&copy.join("crates/cli/src/providers/mod.rs")));
+    let list = std::fs::read_to_string(copy.join("crates/cli/src/providers/mod.rs")).unwrap();
+    assert!(
+        list.contains("    AcmePay => acme_pay, \"acme-pay\";"),
+        "{list}"
+    );
+    // A second run refuses to overwrite.
+    assert!(scaffold(&copy, "acme-pay", &Flavour::Json).is_err());
+
+    // Its own target directory (the outer `cargo test` holds this workspace's), kept
+    // between runs so only the first one builds everything.
+    let target = root.join("target/scaffold-test/target");
+    cargo(&copy, &target, &["fmt", "--all", "--check"]);
+    cargo(
+        &copy,
+        &target,
+        &[
+            "run",
+            "--offline",
+            "-q",
+            "-p",
+            "xtask",
+            "--",
+            "codegen",
+            "--check",
+        ],
+    );
+    cargo(
+        &copy,
+        &target,
+        &["test", "--offline", "-q", "-p", "paybridge-acme-pay"],
+    );
+    cargo(
+        &copy,
+        &target,
+        &[
+            "clippy",
+            "--offline",
+            "-q",
+            "-p",
+            "paybridge-acme-pay",
+            "-p",
+            "paybridge",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+}
+
+#[test]
+fn a_json_provider_has_no_generated_code_and_names_are_checked() {
+    let root = xtask::workspace_root();
+    let copy = root.join("target/scaffold-test/json");
+    copy_workspace(&root, &copy);
+    scaffold(&copy, "acme-json", &Flavour::Json).unwrap();
+    assert!(copy.join("crates/acme-json/src/notification.rs").is_file());
+    assert!(!copy.join("crates/acme-json/src/generated").exists());
+    assert!(!copy.join("schemas/acme-json/codegen.manifest").exists());
+    let lib = std::fs::read_to_string(copy.join("crates/acme-json/src/lib.rs")).unwrap();
+    assert!(!lib.contains("pub mod generated"));
+    assert!(!lib.contains("{{"), "a placeholder left: {lib}");
+    let workspace = std::fs::read_to_string(copy.join("Cargo.toml")).unwrap();
+    assert!(
+        workspace
+            .contains("paybridge-acme-json = { path = \"crates/acme-json\", version = \"0.1.0\" }")
+    );
+    assert!(scaffold(&copy, "Acme_Json", &Flavour::Json).is_err());
+    let _ = std::fs::remove_dir_all(&copy);
+}

@@ -112,8 +112,7 @@ async fn many_attributes_on_one_element_are_refused_in_linear_time() {
     assert!(body.len() < 1024 * 1024);
     let (url, _) = canned("text/xml", body).await;
     let client = paybridge_payoo::Client::new(
-        url,
-        paybridge_tests::fixtures::dummy_payoo_credentials(),
+        paybridge_payoo::Config::new(url, paybridge_tests::fixtures::dummy_payoo_credentials()),
         transport(),
     )
     .unwrap();

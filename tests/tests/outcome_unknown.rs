@@ -151,8 +151,10 @@ fn operations() -> Vec<(&'static str, Call)> {
             Box::pin(async move {
                 use paybridge_payoo::{Client, PreOrder};
                 let client = Client::new(
-                    format!("{base}/BPG/CallerServices.asmx"),
-                    paybridge_tests::fixtures::dummy_payoo_credentials(),
+                    paybridge_payoo::Config::new(
+                        format!("{base}/BPG/CallerServices.asmx"),
+                        paybridge_tests::fixtures::dummy_payoo_credentials(),
+                    ),
                     transport(),
                 )
                 .unwrap();

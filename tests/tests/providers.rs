@@ -55,8 +55,10 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
         paybridge_qvickly::CallbackVerifier::new(None, &secrecy::SecretString::from("secret"))
             .unwrap();
     let payoo = paybridge_payoo::Client::new(
-        "http://127.0.0.1:9/CallerServices.asmx",
-        paybridge_tests::fixtures::dummy_payoo_credentials(),
+        paybridge_payoo::Config::new(
+            "http://127.0.0.1:9/CallerServices.asmx",
+            paybridge_tests::fixtures::dummy_payoo_credentials(),
+        ),
         paybridge_core::http::HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();

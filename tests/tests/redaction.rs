@@ -120,21 +120,15 @@ async fn woopay_login_info_and_errors_hide_the_session_and_password() {
 
 #[test]
 fn payoo_types_hide_secrets() {
-    use paybridge_payoo::{Client, PayooCredentials, PayooProvider};
-    let credentials = PayooCredentials {
-        username: "shop".into(),
-        password: secret(),
-        signature: secret(),
-        checksum_key: secret(),
-    };
-    let client = Client::new(
+    use paybridge_payoo::{Client, Config, Credentials, PayooProvider};
+    let credentials = Credentials::new("shop", secret(), secret(), secret());
+    let config = Config::new(
         "http://payoo.example/BPG/CallerServices.asmx",
         credentials.clone(),
-        transport(),
-    )
-    .unwrap();
+    );
+    let client = Client::new(config.clone(), transport()).unwrap();
     let provider = PayooProvider::new(client.clone(), secret(), 1);
-    debug_hidden!(credentials, client);
+    debug_hidden!(credentials, config, client);
     let _ = provider;
     let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");
     let err = paybridge_payoo::verify_notification(SECRET, forged.as_bytes()).unwrap_err();

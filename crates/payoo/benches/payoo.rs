@@ -12,23 +12,21 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_core::http::HttpTransport;
 use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, SoapVersion, wrap};
 use paybridge_payoo::signature::checksum;
-use paybridge_payoo::{Client, PayooCredentials, parse_result};
+use paybridge_payoo::{Client, Config, Credentials, parse_result};
 use secrecy::SecretString;
 
 fn bench(c: &mut Criterion) {
-    let creds = PayooCredentials {
-        username: "shop".into(),
-        password: SecretString::from("p"),
-        signature: SecretString::from("s"),
-        checksum_key: SecretString::from("checksum-key"),
-    };
+    let creds = Credentials::new(
+        "shop",
+        SecretString::from("p"),
+        SecretString::from("s"),
+        SecretString::from("checksum-key"),
+    );
     let client = Client::new(
-        "http://127.0.0.1/CallerServices.asmx",
-        creds,
+        Config::new("http://127.0.0.1/CallerServices.asmx", creds).timestamp("20261123190000"),
         HttpTransport::with_defaults().unwrap(),
     )
-    .unwrap()
-    .with_timestamp("20261123190000");
+    .unwrap();
     let fields = [
         ("OrderID", "ORD-1".to_owned()),
         ("ShopID", "1234".to_owned()),

@@ -29,27 +29,106 @@ pub const PROVIDER_ID: &str = "payoo";
 /// The service namespace.
 pub const NAMESPACE: &str = "PayooBPGAdapter";
 
-/// The four secrets Payoo issues. `Debug` shows the username only.
+/// The four secrets Payoo issues: [`Credentials::new`]. `Debug` shows the username only.
 #[derive(Clone)]
-pub struct PayooCredentials {
-    /// `APIUsername`.
-    pub username: String,
-    /// `APIPassword`.
-    pub password: SecretString,
-    /// `APISignature` (a fixed credential, not computed).
-    pub signature: SecretString,
-    /// The checksum key that signs requests and verifies answers.
-    pub checksum_key: SecretString,
+pub struct Credentials {
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+    pub(crate) signature: SecretString,
+    pub(crate) checksum_key: SecretString,
 }
 
-impl std::fmt::Debug for PayooCredentials {
+impl Credentials {
+    /// `APIUsername`, `APIPassword`, `APISignature` (a fixed credential, not computed) and
+    /// the checksum key that signs requests and verifies answers and notifications.
+    #[must_use]
+    pub fn new(
+        username: impl Into<String>,
+        password: SecretString,
+        api_signature: SecretString,
+        checksum_key: SecretString,
+    ) -> Self {
+        Self {
+            username: username.into(),
+            password,
+            signature: api_signature,
+            checksum_key,
+        }
+    }
+
+    /// `APIUsername`.
+    #[must_use]
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayooCredentials")
+        f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("password", &"[hidden]")
             .field("signature", &"[hidden]")
             .field("checksum_key", &"[hidden]")
             .finish()
+    }
+}
+
+/// Where and how to call Payoo: [`Config::new`] (SOAP 1.1, the current time), then a setter
+/// for anything else.
+///
+/// ```
+/// use paybridge_payoo::{Config, Credentials, SoapVersion};
+/// use secrecy::SecretString;
+///
+/// let credentials = Credentials::new(
+///     "iss_shop",
+///     SecretString::from("password"),
+///     SecretString::from("api-signature"),
+///     SecretString::from("checksum-key"),
+/// );
+/// let config = Config::new("https://qr-gw-sb.payoo.vn/CallerServices.asmx", credentials)
+///     .soap_version(SoapVersion::V12);
+/// assert_eq!(config.credentials().username(), "iss_shop");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) endpoint: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) version: SoapVersion,
+    pub(crate) timestamp: Option<String>,
+}
+
+impl Config {
+    /// The `CallerServices.asmx` endpoint and the credentials.
+    #[must_use]
+    pub fn new(endpoint: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            credentials,
+            version: SoapVersion::V11,
+            timestamp: None,
+        }
+    }
+
+    /// The SOAP version to speak (default 1.1).
+    #[must_use]
+    pub fn soap_version(mut self, version: SoapVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Send this `Timestamp` (`yyyyMMddHHmmss`, UTC+7) instead of the current time.
+    #[must_use]
+    pub fn timestamp(mut self, timestamp: impl Into<String>) -> Self {
+        self.timestamp = Some(timestamp.into());
+        self
+    }
+
+    /// The credentials.
+    #[must_use]
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 }
 
@@ -151,41 +230,23 @@ pub fn vietnam_timestamp(unix_seconds: i64) -> String {
 #[derive(Debug, Clone)]
 pub struct Client {
     endpoint: Endpoint,
-    credentials: PayooCredentials,
+    credentials: Credentials,
     version: SoapVersion,
     timestamp: Option<String>,
     transport: HttpTransport,
 }
 
 impl Client {
-    /// A SOAP 1.1 client.
-    pub fn new(
-        endpoint: impl Into<String>,
-        credentials: PayooCredentials,
-        transport: HttpTransport,
-    ) -> Result<Self, PayooError> {
-        let endpoint = Endpoint::parse(&endpoint.into())?;
+    /// A client; the endpoint is checked here, not at the first call.
+    pub fn new(config: Config, transport: HttpTransport) -> Result<Self, PayooError> {
+        let endpoint = Endpoint::parse(&config.endpoint)?;
         Ok(Self {
             endpoint,
-            credentials,
-            version: SoapVersion::V11,
-            timestamp: None,
+            credentials: config.credentials,
+            version: config.version,
+            timestamp: config.timestamp,
             transport,
         })
-    }
-
-    /// The SOAP version to speak (default 1.1).
-    #[must_use]
-    pub fn soap_version(mut self, version: SoapVersion) -> Self {
-        self.version = version;
-        self
-    }
-
-    /// Send this `Timestamp` instead of the current time.
-    #[must_use]
-    pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
-        self.timestamp = Some(timestamp.into());
-        self
     }
 
     /// The complete request envelope for `api_name` with `fields` in declared order.

@@ -5,17 +5,18 @@
 //!
 //! ```no_run
 //! use paybridge_core::http::HttpTransport;
-//! use paybridge_payoo::{Client, PayooCredentials};
+//! use paybridge_payoo::{Client, Config, Credentials};
 //! use secrecy::SecretString;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let creds = PayooCredentials {
-//!     username: "iss_shop".into(),
-//!     password: SecretString::from(std::env::var("PAYOO_PASSWORD")?),
-//!     signature: SecretString::from(std::env::var("PAYOO_SIGNATURE")?),
-//!     checksum_key: SecretString::from(std::env::var("PAYOO_CHECKSUM_KEY")?),
-//! };
-//! let client = Client::new("https://qr-gw-sb.payoo.vn/CallerServices.asmx", creds, HttpTransport::with_defaults()?)?;
+//! let creds = Credentials::new(
+//!     "iss_shop",
+//!     SecretString::from(std::env::var("PAYOO_PASSWORD")?),
+//!     SecretString::from(std::env::var("PAYOO_SIGNATURE")?),
+//!     SecretString::from(std::env::var("PAYOO_CHECKSUM_KEY")?),
+//! );
+//! let config = Config::new("https://qr-gw-sb.payoo.vn/CallerServices.asmx", creds);
+//! let client = Client::new(config, HttpTransport::with_defaults()?)?;
 //! let order = client.get_order_information("ORD-1", 1234).await?;
 //! println!("{:?} {:?}", order.ack, order.fields);
 //! # Ok(())
@@ -36,7 +37,7 @@ pub mod sandbox;
 pub mod signature;
 
 pub use client::{
-    CallResult, Client, PROVIDER_ID, PayooCredentials, PreOrder, parse_result, vietnam_timestamp,
+    CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_timestamp,
 };
 pub use error::{PayooError, PayooMessage};
 pub use notification::{NOTIFY_RECEIVED, PayooNotification, notify_data, verify_notification};

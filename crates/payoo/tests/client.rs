@@ -15,19 +15,19 @@ use paybridge_payoo::generated::caller_services::AckCodeType;
 use paybridge_payoo::sandbox::{
     ENDPOINT_PATH, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
 };
-use paybridge_payoo::{Client, PayooCredentials, PayooError, PreOrder};
+use paybridge_payoo::{Client, Config, Credentials, PayooError, PreOrder};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn creds(key: &str) -> PayooCredentials {
-    PayooCredentials {
-        username: SANDBOX_USERNAME.into(),
-        password: SecretString::from(SANDBOX_PASSWORD),
-        signature: SecretString::from(SANDBOX_SIGNATURE),
-        checksum_key: SecretString::from(key.to_owned()),
-    }
+fn creds(key: &str) -> Credentials {
+    Credentials::new(
+        SANDBOX_USERNAME,
+        SecretString::from(SANDBOX_PASSWORD),
+        SecretString::from(SANDBOX_SIGNATURE),
+        SecretString::from(key.to_owned()),
+    )
 }
 
 fn sample(name: &str) -> String {
@@ -60,23 +60,20 @@ fn structure(xml: &str) -> String {
 fn request_has_the_sample_structure_in_both_versions_and_the_known_checksum() {
     for (soap12, file) in [(false, "soap11-request.xml"), (true, "soap12-request.xml")] {
         let client = Client::new(
-            "http://x/CallerServices.asmx",
-            creds("K"),
+            Config::new("http://x/CallerServices.asmx", creds("K"))
+                .soap_version(SoapVersion::from_soap12_flag(soap12))
+                .timestamp("20261123190000"),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12))
-        .with_timestamp("20261123190000");
+        .unwrap();
         let xml = client.request_xml("GetOrderInformation", &[]).unwrap();
         assert_eq!(structure(&xml), structure(&sample(file)), "{file}");
     }
     let client = Client::new(
-        "http://x/",
-        creds("K"),
+        Config::new("http://x/", creds("K")).timestamp("20261123190000"),
         HttpTransport::with_defaults().unwrap(),
     )
-    .unwrap()
-    .with_timestamp("20261123190000");
+    .unwrap();
     let xml = client
         .request_xml(
             "GetOrderInformation",
@@ -133,8 +130,7 @@ async fn soap_headers_fault_with_500_and_tampered_answers() {
         .mount(&server)
         .await;
     let client = Client::new(
-        server.uri(),
-        creds("K"),
+        Config::new(server.uri(), creds("K")),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();
@@ -194,8 +190,7 @@ async fn an_answer_is_accepted_only_for_the_question_asked() {
             .mount(&server)
             .await;
         let client = Client::new(
-            server.uri(),
-            creds("K"),
+            Config::new(server.uri(), creds("K")),
             HttpTransport::with_defaults().unwrap(),
         )
         .unwrap();
@@ -216,8 +211,7 @@ async fn an_answer_is_accepted_only_for_the_question_asked() {
         .mount(&server)
         .await;
     let client = Client::new(
-        server.uri(),
-        creds("K"),
+        Config::new(server.uri(), creds("K")),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();
@@ -243,12 +237,11 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
     let endpoint = sandbox().await;
     for soap12 in [false, true] {
         let client = Client::new(
-            endpoint.clone(),
-            creds(SANDBOX_CHECKSUM_KEY),
+            Config::new(endpoint.clone(), creds(SANDBOX_CHECKSUM_KEY))
+                .soap_version(SoapVersion::from_soap12_flag(soap12)),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12));
+        .unwrap();
         let no = format!("ORD-{soap12}");
         let order = PreOrder {
             shop_id: 1234,
@@ -316,12 +309,11 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
         ));
         // A wrong checksum key or a misordered request is a Fault, as a strict server answers.
         let wrong = Client::new(
-            endpoint.clone(),
-            creds("nope"),
+            Config::new(endpoint.clone(), creds("nope"))
+                .soap_version(SoapVersion::from_soap12_flag(soap12)),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12));
+        .unwrap();
         assert!(matches!(
             wrong.get_order_information(&no, 1234).await,
             Err(PayooError::Core(paybridge_core::Error::Provider { .. }))

@@ -10,7 +10,7 @@ use paybridge_payoo::sandbox::{
     self, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
 };
 use paybridge_payoo::{
-    CallResult, Client, PayooCredentials, PayooError, PreOrder, verify_notification,
+    CallResult, Client, Config, Credentials, PayooError, PreOrder, verify_notification,
 };
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -74,19 +74,18 @@ pub(crate) struct Conn {
 
 impl Conn {
     fn client(&self) -> Result<Client, CliError> {
-        let creds = PayooCredentials {
-            username: self.username.clone(),
-            password: self.password.clone(),
-            signature: self.signature.clone(),
-            checksum_key: self.checksum_key.clone(),
-        };
-        Ok(Client::new(
-            self.net.endpoint.clone(),
-            creds,
-            HttpTransport::new(self.net.http_config())?,
+        let creds = Credentials::new(
+            self.username.clone(),
+            self.password.clone(),
+            self.signature.clone(),
+            self.checksum_key.clone(),
+        );
+        let config = Config::new(self.net.endpoint.clone(), creds)
+            .soap_version(SoapVersion::from_soap12_flag(self.soap12));
+        Ok(
+            Client::new(config, HttpTransport::new(self.net.http_config())?)
+                .map_err(paybridge_core::Error::from)?,
         )
-        .map_err(paybridge_core::Error::from)?
-        .soap_version(SoapVersion::from_soap12_flag(self.soap12)))
     }
 }
 
@@ -366,15 +365,14 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
 pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
-    let creds = PayooCredentials {
-        username: SANDBOX_USERNAME.into(),
-        password: SecretString::from(SANDBOX_PASSWORD),
-        signature: SecretString::from(SANDBOX_SIGNATURE),
-        checksum_key: SecretString::from(SANDBOX_CHECKSUM_KEY),
-    };
-    let client = Client::new(endpoint, creds, transport.clone())
-        .map_err(|e| e.to_string())?
-        .soap_version(SoapVersion::V12);
+    let creds = Credentials::new(
+        SANDBOX_USERNAME,
+        SecretString::from(SANDBOX_PASSWORD),
+        SecretString::from(SANDBOX_SIGNATURE),
+        SecretString::from(SANDBOX_CHECKSUM_KEY),
+    );
+    let config = Config::new(endpoint, creds).soap_version(SoapVersion::V12);
+    let client = Client::new(config, transport.clone()).map_err(|e| e.to_string())?;
     let order = PreOrder {
         shop_id: 1234,
         order_no: "demo-payoo-1".into(),

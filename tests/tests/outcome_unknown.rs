@@ -231,8 +231,10 @@ fn operations() -> Vec<(&'static str, Call)> {
         Box::pin(async move {
             use paybridge_linkifier_ipn::IpnSender;
             let sender = IpnSender::new(
-                format!("{base}/PaymentNotification.asmx"),
-                SecretString::from("k"),
+                paybridge_linkifier_ipn::Config::new(
+                    format!("{base}/PaymentNotification.asmx"),
+                    SecretString::from("k"),
+                ),
                 transport(),
             )
             .unwrap();
@@ -251,7 +253,7 @@ fn operations() -> Vec<(&'static str, Call)> {
                 .signed_callback(&CallbackSpec::default());
             let dto = paybridge_qvickly::dto_from_callback(body.as_bytes(), None, None).unwrap();
             let client = paybridge_qvickly::ForwardClient::new(
-                format!("{base}/payment/billmate/v1/ipncallback"),
+                paybridge_qvickly::Config::new(format!("{base}/payment/billmate/v1/ipncallback")),
                 transport(),
             )
             .unwrap();

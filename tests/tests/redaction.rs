@@ -139,8 +139,10 @@ fn payoo_types_hide_secrets() {
 fn linkifier_types_hide_secrets() {
     use paybridge_linkifier_ipn::{IpnReceiver, IpnSender};
     let sender = IpnSender::new(
-        "http://linkifier.example/PaymentNotification.asmx",
-        secret(),
+        paybridge_linkifier_ipn::Config::new(
+            "http://linkifier.example/PaymentNotification.asmx",
+            secret(),
+        ),
         transport(),
     )
     .unwrap();

@@ -60,7 +60,55 @@ pub fn signed_request(
     }
 }
 
-/// Sends IPNs to one endpoint with one key.
+/// Where and how to send IPNs: [`Config::new`] (the documented hash rule, SOAP 1.1), then a
+/// setter for anything else. `Debug` hides the key.
+#[derive(Clone)]
+pub struct Config {
+    endpoint: String,
+    key: SecretString,
+    version: SoapVersion,
+    hasher: Arc<dyn VerifyHasher>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint)
+            .field("version", &self.version)
+            .field("hasher", &self.hasher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The receiver's `PaymentNotification.asmx` endpoint and the shared key.
+    #[must_use]
+    pub fn new(endpoint: impl Into<String>, key: SecretString) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            key,
+            version: SoapVersion::V11,
+            hasher: Arc::new(Md5Concat),
+        }
+    }
+
+    /// The SOAP version to speak (default 1.1).
+    #[must_use]
+    pub fn soap_version(mut self, version: SoapVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Another `VerifyHASH` rule.
+    #[must_use]
+    pub fn hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
+        self.hasher = hasher;
+        self
+    }
+}
+
+/// Sends IPNs to one endpoint with one key (Linkifier's side of the exchange: the sandbox
+/// and tests play Linkifier with it).
 #[derive(Debug, Clone)]
 pub struct IpnSender {
     endpoint: Endpoint,
@@ -74,34 +122,16 @@ pub struct IpnSender {
 pub const SEND_ADVICE: &str = "resending the same IPN is safe only because the receiver deduplicates it (on PayTransactionID, transaction type and message type); resend it unchanged, never with a new PayTransactionID";
 
 impl IpnSender {
-    /// A sender using the documented hash rule and SOAP 1.1.
-    pub fn new(
-        endpoint: impl Into<String>,
-        key: SecretString,
-        transport: HttpTransport,
-    ) -> Result<Self, LinkifierError> {
-        let endpoint = Endpoint::parse(&endpoint.into())?;
+    /// A sender; the endpoint is checked here, not at the first send.
+    pub fn new(config: Config, transport: HttpTransport) -> Result<Self, LinkifierError> {
+        let endpoint = Endpoint::parse(&config.endpoint)?;
         Ok(Self {
             endpoint,
-            key,
-            version: SoapVersion::V11,
-            hasher: Arc::new(Md5Concat),
+            key: config.key,
+            version: config.version,
+            hasher: config.hasher,
             transport,
         })
-    }
-
-    /// The SOAP version to speak (default 1.1).
-    #[must_use]
-    pub fn soap_version(mut self, version: SoapVersion) -> Self {
-        self.version = version;
-        self
-    }
-
-    /// Use another `VerifyHASH` rule.
-    #[must_use]
-    pub fn with_hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
-        self.hasher = hasher;
-        self
     }
 
     /// Send one IPN. `HasErrors = true` is [`LinkifierError::Rejected`]. Not retried: the

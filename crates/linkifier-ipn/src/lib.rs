@@ -39,7 +39,7 @@ pub mod record;
 pub mod sandbox;
 pub mod signature;
 
-pub use client::{IpnResult, IpnSender, PROVIDER_ID, signed_request};
+pub use client::{Config, IpnResult, IpnSender, PROVIDER_ID, signed_request};
 pub use error::LinkifierError;
 pub use notification::{IpnReceiver, ReceivedIpn, response_xml};
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no

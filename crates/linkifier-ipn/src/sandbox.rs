@@ -161,12 +161,10 @@ async fn send(State(sim): State<Sim>, body: Bytes) -> Response {
         Ok(s) => s,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("bad JSON: {e}")).into_response(),
     };
-    let sender = match IpnSender::new(
-        spec.url,
-        SecretString::from(SANDBOX_KEY),
-        sim.transport.clone(),
-    ) {
-        Ok(s) => s.soap_version(SoapVersion::from_soap12_flag(spec.soap12)),
+    let config = crate::Config::new(spec.url, SecretString::from(SANDBOX_KEY))
+        .soap_version(SoapVersion::from_soap12_flag(spec.soap12));
+    let sender = match IpnSender::new(config, sim.transport.clone()) {
+        Ok(s) => s,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let record = spec.record.unwrap_or_else(sample_record);

@@ -114,12 +114,14 @@ async fn requests_reproduce_the_samples_in_both_versions() {
             .mount(&server)
             .await;
         let sender = IpnSender::new(
-            format!("{}{ENDPOINT_PATH}", server.uri()),
-            SecretString::from("k"),
+            paybridge_linkifier_ipn::Config::new(
+                format!("{}{ENDPOINT_PATH}", server.uri()),
+                SecretString::from("k"),
+            )
+            .soap_version(SoapVersion::from_soap12_flag(soap12)),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12));
+        .unwrap();
         let r = sender.send(&placeholder_record()).await.unwrap();
         assert_eq!(
             r,
@@ -166,8 +168,7 @@ async fn has_errors_is_a_rejection_with_both_messages() {
         .mount(&server)
         .await;
     let sender = IpnSender::new(
-        server.uri(),
-        SecretString::from("k"),
+        paybridge_linkifier_ipn::Config::new(server.uri(), SecretString::from("k")),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();
@@ -292,12 +293,14 @@ async fn end_to_end_against_the_simulator() {
     let base = sandbox().await;
     for soap12 in [false, true] {
         let sender = IpnSender::new(
-            format!("{base}{ENDPOINT_PATH}"),
-            SecretString::from(SANDBOX_KEY),
+            paybridge_linkifier_ipn::Config::new(
+                format!("{base}{ENDPOINT_PATH}"),
+                SecretString::from(SANDBOX_KEY),
+            )
+            .soap_version(SoapVersion::from_soap12_flag(soap12)),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12));
+        .unwrap();
         let mut record = sample_record();
         record.pay_transaction_id = Some(format!("TX-e2e-{soap12}"));
         let r = sender.send(&record).await.unwrap();
@@ -310,12 +313,14 @@ async fn end_to_end_against_the_simulator() {
             "Duplicate IPN, already recorded"
         );
         let wrong = IpnSender::new(
-            format!("{base}{ENDPOINT_PATH}"),
-            SecretString::from("wrong"),
+            paybridge_linkifier_ipn::Config::new(
+                format!("{base}{ENDPOINT_PATH}"),
+                SecretString::from("wrong"),
+            )
+            .soap_version(SoapVersion::from_soap12_flag(soap12)),
             HttpTransport::with_defaults().unwrap(),
         )
-        .unwrap()
-        .soap_version(SoapVersion::from_soap12_flag(soap12));
+        .unwrap();
         assert!(matches!(
             wrong.send(&record).await,
             Err(LinkifierError::Rejected { code: 1, .. })

@@ -16,7 +16,31 @@ use crate::notification::{CallbackFormat, parse_dto};
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "qvickly";
 
-/// A client for the booking API's IPN route.
+/// Where to forward verified callbacks: [`Config::new`] with the full URL of the booking
+/// API's IPN route (`https://api.bokamera.se/payment/billmate/v1/ipncallback`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    endpoint: String,
+}
+
+impl Config {
+    /// The booking API's IPN route.
+    #[must_use]
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// The route as given.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+/// Forwards verified Qvickly callbacks to the booking API's IPN route (the merchant side:
+/// Qvickly's own API is not called).
 #[derive(Debug, Clone)]
 pub struct ForwardClient {
     endpoint: Endpoint,
@@ -151,13 +175,13 @@ pub fn dto_from_callback(
 pub const FORWARD_ADVICE: &str = "forwarding the same callback again is safe only because the booking API deduplicates it (Qvickly itself retries for months); resend it unchanged";
 
 impl ForwardClient {
-    /// A client for the full URL of the IPN route
-    /// (`https://api.bokamera.se/payment/billmate/v1/ipncallback`).
-    pub fn new(
-        endpoint: impl Into<String>,
-        transport: HttpTransport,
-    ) -> Result<Self, QvicklyError> {
-        let endpoint = Endpoint::parse(&endpoint.into())?;
+    /// A forwarder; the route is checked here, not at the first forward.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "every provider's client takes its Config by value"
+    )]
+    pub fn new(config: Config, transport: HttpTransport) -> Result<Self, QvicklyError> {
+        let endpoint = Endpoint::parse(&config.endpoint)?;
         Ok(Self {
             endpoint,
             transport,

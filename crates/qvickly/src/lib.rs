@@ -49,7 +49,7 @@ pub mod provider;
 pub mod sandbox;
 pub mod status;
 
-pub use client::{ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
+pub use client::{Config, ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
 pub use error::QvicklyError;
 pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, data_json, deduplicate};
 pub use provider::QvicklyProvider;

@@ -48,7 +48,7 @@ async fn forward_sends_the_dto_with_both_namespaces_and_xml_headers() {
     )
     .unwrap();
     let client = ForwardClient::new(
-        format!("{}{FORWARD_PATH}", server.uri()),
+        paybridge_qvickly::Config::new(format!("{}{FORWARD_PATH}", server.uri())),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();
@@ -95,7 +95,11 @@ async fn refused_and_broken_answers() {
         .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
         .mount(&server)
         .await;
-    let client = ForwardClient::new(server.uri(), HttpTransport::with_defaults().unwrap()).unwrap();
+    let client = ForwardClient::new(
+        paybridge_qvickly::Config::new(server.uri()),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
     let dto = dto_from_callback(
         Simulator::new()
             .unwrap()
@@ -170,7 +174,7 @@ async fn sandbox_callback_verified_by_merchant_then_forwarded() {
     assert_eq!(cb.order_id.as_deref(), Some("P/2026/7"));
 
     let client = ForwardClient::new(
-        format!("{base}{FORWARD_PATH}"),
+        paybridge_qvickly::Config::new(format!("{base}{FORWARD_PATH}")),
         HttpTransport::with_defaults().unwrap(),
     )
     .unwrap();

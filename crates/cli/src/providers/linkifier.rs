@@ -63,12 +63,10 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             let record: IpnRecord = serde_json::from_slice(&text)
                 .map_err(|e| CliError::input(format!("{}: not an IPN record: {e}", a.ipn)))?;
             let sender = IpnSender::new(
-                a.net.endpoint.clone(),
-                a.key.clone(),
+                paybridge_linkifier_ipn::Config::new(a.net.endpoint.clone(), a.key.clone()).soap_version(SoapVersion::from_soap12_flag(a.soap12)),
                 HttpTransport::new(a.net.http_config())?,
             )
-            .map_err(paybridge_core::Error::from)?
-            .soap_version(SoapVersion::from_soap12_flag(a.soap12));
+            .map_err(paybridge_core::Error::from)?;
             let r = sender
                 .send(&record)
                 .await

@@ -91,7 +91,7 @@ async fn forward(args: &ForwardArgs) -> Result<Outcome, CliError> {
         CliError::input(e.to_string())
     })?;
     let transport = HttpTransport::new(args.net.http_config())?;
-    let client = ForwardClient::new(args.net.endpoint.clone(), transport)
+    let client = ForwardClient::new(paybridge_qvickly::Config::new(args.net.endpoint.clone()), transport)
         .map_err(paybridge_core::Error::from)?;
     let answer = client
         .forward(&dto)
@@ -171,7 +171,7 @@ async fn demo_steps(
     );
 
     let dto = dto_from_callback(&body, None, Some(1001)).map_err(|e| e.to_string())?;
-    let client = ForwardClient::new(endpoint, transport).map_err(|e| e.to_string())?;
+    let client = ForwardClient::new(paybridge_qvickly::Config::new(endpoint), transport).map_err(|e| e.to_string())?;
     let answer = client.forward(&dto).await.map_err(|e| e.to_string())?;
     log.step(
         "forward to booking API",

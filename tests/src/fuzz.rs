@@ -61,8 +61,9 @@ pub fn soap_answers(data: &[u8]) {
 /// of its own: nothing to parse.
 pub fn callbacks(data: &[u8]) {
     let key = SecretString::from("fuzz-key");
-    let _ = paybridge_card_charging::verify_callback_json(&key, data);
-    let _ = paybridge_card_charging::verify_callback_query(&key, &String::from_utf8_lossy(data));
+    let _ = paybridge_card_charging::CallbackVerifier::new(key.clone()).verify_json(data);
+    let _ = paybridge_card_charging::CallbackVerifier::new(key.clone())
+        .verify_query(&String::from_utf8_lossy(data));
     let _ = paybridge_payoo::verify_notification("fuzz-key", data);
     let _ = paybridge_linkifier_ipn::IpnReceiver::new(key.clone()).verify(data);
     if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {

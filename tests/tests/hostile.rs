@@ -164,18 +164,17 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
             ("qvickly", qvickly.verify_bytes(body).unwrap_err().into()),
             (
                 "card json",
-                paybridge_card_charging::verify_callback_json(&card_key, body)
+                paybridge_card_charging::CallbackVerifier::new(card_key.clone())
+                    .verify_json(body)
                     .unwrap_err()
                     .into(),
             ),
             (
                 "card query",
-                paybridge_card_charging::verify_callback_query(
-                    &card_key,
-                    &String::from_utf8_lossy(body),
-                )
-                .unwrap_err()
-                .into(),
+                paybridge_card_charging::CallbackVerifier::new(card_key.clone())
+                    .verify_query(&String::from_utf8_lossy(body))
+                    .unwrap_err()
+                    .into(),
             ),
             (
                 "payoo",

@@ -63,14 +63,14 @@ fn card_charging_types_hide_secrets() {
     let body = format!(
         r#"{{"status":1,"request_id":"r","declared_value":50000,"value":50000,"amount":35000,"code":"{PIN}","serial":"10004783347874","telco":"VIETTEL","callback_sign":"{sign}"}}"#
     );
-    let callback =
-        paybridge_card_charging::verify_callback_json(&secret(), body.as_bytes()).unwrap();
+    let callback = paybridge_card_charging::CallbackVerifier::new(secret())
+        .verify_json(body.as_bytes())
+        .unwrap();
     // Errors a wrong callback or bad input produce.
-    let wrong_key = paybridge_card_charging::verify_callback_json(
-        &SecretString::from("other"),
-        body.as_bytes(),
-    )
-    .unwrap_err();
+    let wrong_key =
+        paybridge_card_charging::CallbackVerifier::new(SecretString::from("other").clone())
+            .verify_json(body.as_bytes())
+            .unwrap_err();
     let bad_card = Card::new(Telco::Viettel, &format!("{PIN}!"), "1").unwrap_err();
     debug_hidden!(config, client, card, callback);
     display_hidden!(wrong_key, bad_card);

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paybridge_card_charging::{
-    Card, Client, Config, RequestId, Telco, callback_sign, verify_callback_json,
+    CallbackVerifier, Card, Client, Config, RequestId, Telco, callback_sign,
 };
 use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
@@ -30,11 +30,11 @@ fn callback_body() -> Vec<u8> {
 }
 
 fn verify(c: &mut Criterion) {
-    let key = SecretString::from(KEY);
+    let verifier = CallbackVerifier::new(SecretString::from(KEY));
     let body = callback_body();
-    assert!(verify_callback_json(&key, &body).is_ok());
+    assert!(verifier.verify_json(&body).is_ok());
     c.bench_function("verify_posted_json_callback", |b| {
-        b.iter(|| verify_callback_json(black_box(&key), black_box(&body)).is_ok());
+        b.iter(|| black_box(&verifier).verify_json(black_box(&body)).is_ok());
     });
 }
 

@@ -56,7 +56,7 @@
 //!     raw: &RawNotification,
 //! ) -> Result<(), Box<dyn std::error::Error>> {
 //!     // Refused unless `callback_sign` matches (constant time): nothing unverified is data.
-//!     let verified = client.verify_callback(raw)?;
+//!     let verified = client.callback_verifier().verify(raw)?;
 //!     // Asks the gateway (`check`) and refuses a callback whose status or amounts differ.
 //!     let confirmed = client.confirm_callback(&verified).await?;
 //!     if confirmed.payment_status() == PaymentStatus::Succeeded {
@@ -93,10 +93,7 @@ pub mod wire;
 pub use card::{Card, RequestId, Telco};
 pub use client::{CHARGE_ADVICE, ChargeResult, Client, Config, PROVIDER_ID};
 pub use error::CardChargingError;
-pub use notification::{
-    CardCallback, UNSIGNED_FIELDS, deduplicate, verify_callback, verify_callback_json,
-    verify_callback_query,
-};
+pub use notification::{CallbackVerifier, CardCallback, UNSIGNED_FIELDS, deduplicate};
 pub use provider::CardChargingProvider;
 pub use signature::{SignScheme, callback_sign};
 pub use status::ChargeStatus;

@@ -1,7 +1,7 @@
 //! Callbacks: the gateway POSTs JSON (or calls GET with a query) once a pending card is decided.
 //!
 //! `callback_sign = md5(partner_key + code + serial)` covers only the card, not the status
-//! or the amounts. [`verify_callback`] checks it in constant time; for money decisions,
+//! or the amounts. [`CallbackVerifier::verify`] checks it in constant time; for money decisions,
 //! [`Client::confirm_callback`](crate::Client::confirm_callback) also asks the gateway (`check`)
 //! and refuses a callback whose status or amounts differ from the gateway's own record —
 //! that is what catches a tampered `status` or `amount`.
@@ -157,54 +157,69 @@ pub const UNSIGNED_FIELDS: &[&str] = &[
     "telco",
 ];
 
-/// Verify a callback in either form: a POST whose body is JSON (or a form), or a GET query.
-/// A callback that is not one (not JSON, fields missing) is
-/// [`paybridge_core::Error::Callback`]; a wrong `callback_sign` is
-/// [`CardChargingError::Signature`].
-pub fn verify_callback(
-    partner_key: &SecretString,
-    raw: &RawNotification,
-) -> Result<Verified<CardCallback>, CardChargingError> {
-    let limits = paybridge_core::limits::Limits::CALLBACK;
-    limits
-        .check_size(&raw.body)
-        .and_then(|()| limits.check_size(raw.query.as_bytes()))
-        .map_err(|e| CardChargingError::Core(e.into_callback_error()))?;
-    let is_form = raw.media_type().as_deref() == Some("application/x-www-form-urlencoded");
-    if raw.body.is_empty() || raw.method == http::Method::GET {
-        verify_callback_query(partner_key, &raw.query)
-    } else if is_form {
-        verify_fields(partner_key, WireFields::from_query(&raw.body))
-            .map_err(CardChargingError::in_callback)
-    } else {
-        verify_callback_json(partner_key, &raw.body)
+/// Verifies the gateway's callbacks with the partner key (the one inbound verb: `verify`).
+/// `Debug` hides the key.
+#[derive(Clone)]
+pub struct CallbackVerifier {
+    partner_key: SecretString,
+}
+
+impl std::fmt::Debug for CallbackVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackVerifier").finish_non_exhaustive()
     }
 }
 
-/// Verify a posted JSON callback body.
-pub fn verify_callback_json(
-    partner_key: &SecretString,
-    body: &[u8],
-) -> Result<Verified<CardCallback>, CardChargingError> {
-    paybridge_core::limits::Limits::CALLBACK
-        .check_size(body)
-        .map_err(CardChargingError::Core)
-        .and_then(|()| WireFields::from_json(body))
-        .and_then(|fields| verify_fields(partner_key, fields))
-        .map_err(CardChargingError::in_callback)
-}
+impl CallbackVerifier {
+    /// A verifier for callbacks signed with `partner_key`.
+    #[must_use]
+    pub fn new(partner_key: SecretString) -> Self {
+        Self { partner_key }
+    }
 
-/// Verify a GET callback's query string (with or without the leading `?`).
-pub fn verify_callback_query(
-    partner_key: &SecretString,
-    query: &str,
-) -> Result<Verified<CardCallback>, CardChargingError> {
-    let q = query.strip_prefix('?').unwrap_or(query);
-    paybridge_core::limits::Limits::CALLBACK
-        .check_size(q.as_bytes())
-        .map_err(CardChargingError::Core)
-        .and_then(|()| verify_fields(partner_key, WireFields::from_query(q.as_bytes())))
-        .map_err(CardChargingError::in_callback)
+    /// Verify a callback in either form: a POST whose body is JSON (or a form), or a GET
+    /// query. A callback that is not one (not JSON, fields missing) is
+    /// [`paybridge_core::Error::Callback`]; a wrong `callback_sign` is
+    /// [`CardChargingError::Signature`].
+    pub fn verify(
+        &self,
+        raw: &RawNotification,
+    ) -> Result<Verified<CardCallback>, CardChargingError> {
+        let limits = paybridge_core::limits::Limits::CALLBACK;
+        limits
+            .check_size(&raw.body)
+            .and_then(|()| limits.check_size(raw.query.as_bytes()))
+            .map_err(|e| CardChargingError::Core(e.into_callback_error()))?;
+        let is_form = raw.media_type().as_deref() == Some("application/x-www-form-urlencoded");
+        if raw.body.is_empty() || raw.method == http::Method::GET {
+            self.verify_query(&raw.query)
+        } else if is_form {
+            verify_fields(&self.partner_key, WireFields::from_query(&raw.body))
+                .map_err(CardChargingError::in_callback)
+        } else {
+            self.verify_json(&raw.body)
+        }
+    }
+
+    /// [`verify`](Self::verify) for a posted JSON body.
+    pub fn verify_json(&self, body: &[u8]) -> Result<Verified<CardCallback>, CardChargingError> {
+        paybridge_core::limits::Limits::CALLBACK
+            .check_size(body)
+            .map_err(CardChargingError::Core)
+            .and_then(|()| WireFields::from_json(body))
+            .and_then(|fields| verify_fields(&self.partner_key, fields))
+            .map_err(CardChargingError::in_callback)
+    }
+
+    /// [`verify`](Self::verify) for a GET callback's query string (with or without `?`).
+    pub fn verify_query(&self, query: &str) -> Result<Verified<CardCallback>, CardChargingError> {
+        let q = query.strip_prefix('?').unwrap_or(query);
+        paybridge_core::limits::Limits::CALLBACK
+            .check_size(q.as_bytes())
+            .map_err(CardChargingError::Core)
+            .and_then(|()| verify_fields(&self.partner_key, WireFields::from_query(q.as_bytes())))
+            .map_err(CardChargingError::in_callback)
+    }
 }
 
 fn verify_fields(
@@ -236,12 +251,10 @@ pub async fn deduplicate(
 }
 
 impl Client {
-    /// Verify a callback with this client's partner key.
-    pub fn verify_callback(
-        &self,
-        raw: &RawNotification,
-    ) -> Result<Verified<CardCallback>, CardChargingError> {
-        verify_callback(&self.config().partner_key, raw)
+    /// A verifier of callbacks with this client's partner key.
+    #[must_use]
+    pub fn callback_verifier(&self) -> CallbackVerifier {
+        CallbackVerifier::new(self.config().partner_key.clone())
     }
 
     /// Confirm a verified callback with the gateway (`check`): the status, request id and

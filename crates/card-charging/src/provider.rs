@@ -150,7 +150,11 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let handled = deduplicate(self.client.verify_callback(raw)?, self.seen.as_ref()).await?;
+        let handled = deduplicate(
+            self.client.callback_verifier().verify(raw)?,
+            self.seen.as_ref(),
+        )
+        .await?;
         let duplicate = handled.duplicate;
         Ok(handled.callback.map(|cb| Notification {
             state: cb.state(),

@@ -8,8 +8,7 @@
 )]
 
 use paybridge_card_charging::{
-    CardChargingError, ChargeStatus, callback_sign, deduplicate, verify_callback,
-    verify_callback_json, verify_callback_query,
+    CallbackVerifier, CardChargingError, ChargeStatus, callback_sign, deduplicate,
 };
 use paybridge_core::{Currency, InMemorySeenStore, Money, PaymentStatus, RawNotification};
 use secrecy::SecretString;
@@ -38,7 +37,9 @@ fn vnd(s: &str) -> Money {
 
 #[test]
 fn post_example_decodes_with_every_value() {
-    let cb = verify_callback_json(&key(), signed(POST_EXAMPLE).as_bytes()).unwrap();
+    let cb = CallbackVerifier::new(key())
+        .verify_json(signed(POST_EXAMPLE).as_bytes())
+        .unwrap();
     assert_eq!(cb.status, ChargeStatus::Success);
     assert_eq!(cb.payment_status(), PaymentStatus::Succeeded);
     assert_eq!(cb.message, "Thành công");
@@ -60,7 +61,7 @@ fn post_example_decodes_with_every_value() {
 #[test]
 fn get_example_decodes_with_card_value() {
     for q in [signed(GET_EXAMPLE), format!("?{}", signed(GET_EXAMPLE))] {
-        let cb = verify_callback_query(&key(), &q).unwrap();
+        let cb = CallbackVerifier::new(key()).verify_query(&q).unwrap();
         assert_eq!(cb.status, ChargeStatus::Success);
         assert_eq!(cb.message, "Thành công");
         assert_eq!(cb.card_value, Some(vnd("50000")));
@@ -68,26 +69,34 @@ fn get_example_decodes_with_card_value() {
         assert_eq!(cb.trans_id.as_deref(), Some("343424"));
     }
     // Through RawNotification, both methods.
-    assert!(verify_callback(&key(), &RawNotification::get(&signed(GET_EXAMPLE))).is_ok());
     assert!(
-        verify_callback(
-            &key(),
-            &RawNotification::post("application/json", signed(POST_EXAMPLE))
-        )
-        .is_ok()
+        CallbackVerifier::new(key())
+            .verify(&RawNotification::get(&signed(GET_EXAMPLE)))
+            .is_ok()
     );
     assert!(
-        verify_callback(
-            &key(),
-            &RawNotification::post("application/x-www-form-urlencoded", signed(GET_EXAMPLE))
-        )
-        .is_ok()
+        CallbackVerifier::new(key())
+            .verify(&RawNotification::post(
+                "application/json",
+                signed(POST_EXAMPLE)
+            ))
+            .is_ok()
+    );
+    assert!(
+        CallbackVerifier::new(key())
+            .verify(&RawNotification::post(
+                "application/x-www-form-urlencoded",
+                signed(GET_EXAMPLE)
+            ))
+            .is_ok()
     );
 }
 
 #[test]
 fn original_sign_does_not_verify_under_another_key() {
-    let err = verify_callback_json(&key(), POST_EXAMPLE.as_bytes()).unwrap_err();
+    let err = CallbackVerifier::new(key())
+        .verify_json(POST_EXAMPLE.as_bytes())
+        .unwrap_err();
     assert!(matches!(err, CardChargingError::Signature(_)));
 }
 
@@ -105,7 +114,9 @@ fn tampering_with_a_signed_field_or_the_sign_is_rejected() {
         good.replace(&format!(",\"callback_sign\":\"{good_sign}\""), ""),
     ];
     for t in tampered {
-        let err = verify_callback_json(&key(), t.as_bytes()).unwrap_err();
+        let err = CallbackVerifier::new(key())
+            .verify_json(t.as_bytes())
+            .unwrap_err();
         assert!(
             matches!(err, CardChargingError::Signature(_)),
             "{t}: {err:?}"
@@ -113,7 +124,7 @@ fn tampering_with_a_signed_field_or_the_sign_is_rejected() {
     }
     let q = signed(GET_EXAMPLE).replace("serial=10003395125761", "serial=10003395125760");
     assert!(matches!(
-        verify_callback_query(&key(), &q),
+        CallbackVerifier::new(key()).verify_query(&q),
         Err(CardChargingError::Signature(_))
     ));
 }
@@ -124,21 +135,29 @@ fn sign_comparison_ignores_hex_case() {
         "17b118fe86852c52ea126c9537617f6d",
         &callback_sign(KEY, "314688440422676", "10003395125761").to_uppercase(),
     );
-    assert!(verify_callback_json(&key(), upper.as_bytes()).is_ok());
+    assert!(
+        CallbackVerifier::new(key())
+            .verify_json(upper.as_bytes())
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn duplicate_callback_is_reported_and_never_fresh_twice() {
     let store = InMemorySeenStore::new();
     let first = deduplicate(
-        verify_callback_json(&key(), signed(POST_EXAMPLE).as_bytes()).unwrap(),
+        CallbackVerifier::new(key())
+            .verify_json(signed(POST_EXAMPLE).as_bytes())
+            .unwrap(),
         &store,
     )
     .await
     .unwrap();
     assert!(!first.duplicate);
     let again = deduplicate(
-        verify_callback_json(&key(), signed(POST_EXAMPLE).as_bytes()).unwrap(),
+        CallbackVerifier::new(key())
+            .verify_json(signed(POST_EXAMPLE).as_bytes())
+            .unwrap(),
         &store,
     )
     .await
@@ -146,7 +165,9 @@ async fn duplicate_callback_is_reported_and_never_fresh_twice() {
     assert!(again.duplicate);
     // The same card delivered by GET is the same request and status: a duplicate too.
     let by_get = deduplicate(
-        verify_callback_query(&key(), &signed(GET_EXAMPLE)).unwrap(),
+        CallbackVerifier::new(key())
+            .verify_query(&signed(GET_EXAMPLE))
+            .unwrap(),
         &store,
     )
     .await
@@ -155,7 +176,9 @@ async fn duplicate_callback_is_reported_and_never_fresh_twice() {
     // A different final status for the same request is news.
     let failed = signed(POST_EXAMPLE).replace("\"status\":1", "\"status\":3");
     let other = deduplicate(
-        verify_callback_json(&key(), failed.as_bytes()).unwrap(),
+        CallbackVerifier::new(key())
+            .verify_json(failed.as_bytes())
+            .unwrap(),
         &store,
     )
     .await
@@ -166,14 +189,14 @@ async fn duplicate_callback_is_reported_and_never_fresh_twice() {
 proptest::proptest! {
     #[test]
     fn arbitrary_callback_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-        let _ = verify_callback_json(&key(), &bytes);
-        let _ = verify_callback_query(&key(), &String::from_utf8_lossy(&bytes));
-        let _ = verify_callback(&key(), &RawNotification::post("application/x-www-form-urlencoded", bytes.clone()));
+        let _ = CallbackVerifier::new(key()).verify_json(&bytes);
+        let _ = CallbackVerifier::new(key()).verify_query(&String::from_utf8_lossy(&bytes));
+        let _ = CallbackVerifier::new(key()).verify(&RawNotification::post("application/x-www-form-urlencoded", bytes.clone()));
     }
 
     #[test]
     fn json_shaped_callbacks_never_panic(status in proptest::prelude::any::<i64>(), amount in "\\PC{0,12}", value in proptest::prelude::any::<f64>()) {
         let body = serde_json::json!({"status": status, "amount": amount, "value": value, "request_id": "1", "code": "1", "serial": "2", "callback_sign": "x"}).to_string();
-        let _ = verify_callback_json(&key(), body.as_bytes());
+        let _ = CallbackVerifier::new(key()).verify_json(body.as_bytes());
     }
 }

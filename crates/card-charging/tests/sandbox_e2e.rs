@@ -80,7 +80,8 @@ async fn pending_card_is_decided_by_a_verified_callback_that_check_confirms() {
         .unwrap()
         .unwrap();
     let verified = client
-        .verify_callback(&RawNotification::post("application/json", body.clone()))
+        .callback_verifier()
+        .verify(&RawNotification::post("application/json", body.clone()))
         .unwrap();
     assert_eq!(verified.status, ChargeStatus::Success);
     assert_eq!(verified.request_id, rid.as_str());
@@ -102,7 +103,8 @@ async fn pending_card_is_decided_by_a_verified_callback_that_check_confirms() {
     ] {
         assert_ne!(forged, text);
         let v = client
-            .verify_callback(&RawNotification::post("application/json", forged))
+            .callback_verifier()
+            .verify(&RawNotification::post("application/json", forged))
             .unwrap();
         let err = client.confirm_callback(&v).await.unwrap_err();
         assert!(matches!(err, CardChargingError::Signature(_)), "{err:?}");
@@ -129,7 +131,8 @@ async fn card_error_arrives_by_callback_too() {
         .unwrap()
         .unwrap();
     let v = client
-        .verify_callback(&RawNotification::post("application/json", body))
+        .callback_verifier()
+        .verify(&RawNotification::post("application/json", body))
         .unwrap();
     assert_eq!(v.status, ChargeStatus::CardError);
     assert_eq!(v.payment_status(), PaymentStatus::Failed);

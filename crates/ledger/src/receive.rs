@@ -312,10 +312,10 @@ async fn card_callback(
             .card
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::Config("card".into()))?;
-        Ok::<_, paybridge_core::Error>(paybridge_card_charging::verify_callback(
-            key,
-            &raw(method, query, headers, body),
-        )?)
+        Ok::<_, paybridge_core::Error>(
+            paybridge_card_charging::CallbackVerifier::new(key.clone())
+                .verify(&raw(method, query, headers, body))?,
+        )
     })();
     if let (Ok(cb), Some(client)) = (&verified, &r.card_check)
         && let Err(e) = client.confirm_callback(cb).await

@@ -248,7 +248,7 @@ async fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
         (None, Some(q)) => RawNotification::get(q),
         (None, None) => return Err(CliError::input("give --body FILE or --query STRING")),
     };
-    let cb = paybridge_card_charging::verify_callback(&args.partner_key, &raw)
+    let cb = paybridge_card_charging::CallbackVerifier::new(args.partner_key.clone()).verify(&raw)
         .map_err(paybridge_core::Error::from)?;
     let mut value = callback_json(&cb);
     set_field(&mut value, "unsigned_fields", json!(UNSIGNED_FIELDS));
@@ -391,7 +391,7 @@ async fn demo_steps(
     );
 
     let verified = client
-        .verify_callback(&RawNotification::post("application/json", body))
+        .callback_verifier().verify(&RawNotification::post("application/json", body))
         .map_err(|e| e.to_string())?;
     log.step(
         "verify callback_sign",

@@ -64,7 +64,8 @@ pub fn callbacks(data: &[u8]) {
     let _ = paybridge_card_charging::CallbackVerifier::new(key.clone()).verify_json(data);
     let _ = paybridge_card_charging::CallbackVerifier::new(key.clone())
         .verify_query(&String::from_utf8_lossy(data));
-    let _ = paybridge_payoo::verify_notification("fuzz-key", data);
+    let _ = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from("fuzz-key"))
+        .verify_body(data);
     let _ = paybridge_linkifier_ipn::IpnReceiver::new(key.clone()).verify(data);
     if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {
         let _ = qvickly.verify_bytes(data);

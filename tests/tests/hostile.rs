@@ -178,7 +178,8 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
             ),
             (
                 "payoo",
-                paybridge_payoo::verify_notification(payoo_key, body)
+                paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from(payoo_key))
+                    .verify_body(body)
                     .unwrap_err()
                     .into(),
             ),

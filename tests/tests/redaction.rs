@@ -131,7 +131,9 @@ fn payoo_types_hide_secrets() {
     debug_hidden!(credentials, config, client);
     let _ = provider;
     let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");
-    let err = paybridge_payoo::verify_notification(SECRET, forged.as_bytes()).unwrap_err();
+    let err = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from(SECRET))
+        .verify_body(forged.as_bytes())
+        .unwrap_err();
     display_hidden!(err);
 }
 

@@ -370,8 +370,7 @@ async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
             .payoo
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::Config("payoo".into()))?;
-        let n =
-            paybridge_payoo::verify_notification(secrecy::ExposeSecret::expose_secret(key), &body)?;
+        let n = paybridge_payoo::CallbackVerifier::new(key.clone()).verify_body(&body)?;
         let (dedup, state) = (n.dedup_key()?, n.state()?);
         Ok(Checked::new(
             "payoo",

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! Payoo's checkout notification (`NotifyData`) is verified in checksum mode
-//! ([`verify_notification`]); [`PayooProvider`] puts it all behind the common trait.
+//! ([`CallbackVerifier::verify`]); [`PayooProvider`] puts it all behind the common trait.
 #![forbid(unsafe_code)]
 
 pub mod client;
@@ -40,7 +40,7 @@ pub use client::{
     CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_timestamp,
 };
 pub use error::{PayooError, PayooMessage};
-pub use notification::{NOTIFY_RECEIVED, PayooNotification, notify_data, verify_notification};
+pub use notification::{CallbackVerifier, NOTIFY_RECEIVED, PayooNotification, notify_data};
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
 /// direct `paybridge-core` dependency for it.
 pub use paybridge_core::soap::SoapVersion;

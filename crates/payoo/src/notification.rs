@@ -11,7 +11,8 @@ use base64::Engine as _;
 use paybridge_core::notification::Unverified;
 use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
 use paybridge_core::xml::text;
-use paybridge_core::{PaymentStatus, Verified};
+use paybridge_core::{PaymentStatus, RawNotification, Verified};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::PayooError;
 
@@ -101,18 +102,41 @@ pub fn notify_data(checksum_key: &str, data_xml: &str) -> String {
     )
 }
 
-/// Verify a notification: `body` is the posted form (`NotifyData=…`) or the package XML itself.
-/// A body that is no `NotifyData` package is [`paybridge_core::Error::Callback`]; a wrong
-/// signature is [`PayooError::Signature`].
-pub fn verify_notification(
-    checksum_key: &str,
-    body: &[u8],
-) -> Result<Verified<PayooNotification>, PayooError> {
-    read_notification(checksum_key, body).map_err(|e| match e {
-        PayooError::Decode(m) => PayooError::Core(paybridge_core::Error::Callback(m)),
-        PayooError::Core(e) => PayooError::Core(e.into_callback_error()),
-        other => other,
-    })
+/// Verifies Payoo's notifications with the checksum key (the one inbound verb: `verify`).
+/// `Debug` hides the key.
+#[derive(Clone)]
+pub struct CallbackVerifier {
+    checksum_key: SecretString,
+}
+
+impl std::fmt::Debug for CallbackVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackVerifier").finish_non_exhaustive()
+    }
+}
+
+impl CallbackVerifier {
+    /// A verifier for notifications signed with `checksum_key`.
+    #[must_use]
+    pub fn new(checksum_key: SecretString) -> Self {
+        Self { checksum_key }
+    }
+
+    /// Verify a posted notification (its body: see [`verify_body`](Self::verify_body)).
+    pub fn verify(&self, raw: &RawNotification) -> Result<Verified<PayooNotification>, PayooError> {
+        self.verify_body(&raw.body)
+    }
+
+    /// Verify a notification body: the posted form (`NotifyData=…`) or the package XML
+    /// itself. A body that is no `NotifyData` package is [`paybridge_core::Error::Callback`];
+    /// a wrong signature is [`PayooError::Signature`].
+    pub fn verify_body(&self, body: &[u8]) -> Result<Verified<PayooNotification>, PayooError> {
+        read_notification(self.checksum_key.expose_secret(), body).map_err(|e| match e {
+            PayooError::Decode(m) => PayooError::Core(paybridge_core::Error::Callback(m)),
+            PayooError::Core(e) => PayooError::Core(e.into_callback_error()),
+            other => other,
+        })
+    }
 }
 
 fn read_notification(
@@ -179,15 +203,22 @@ mod tests {
     #[test]
     fn signed_package_verifies_as_form_or_xml_and_tampering_fails() {
         let package = notify_data("K", DATA);
-        let n = verify_notification("K", package.as_bytes()).unwrap();
+        let n = CallbackVerifier::new(secrecy::SecretString::from("K"))
+            .verify_body(package.as_bytes())
+            .unwrap();
         assert_eq!(n.order_no.as_deref(), Some("ORD-1"));
         assert_eq!(n.status(), PaymentStatus::Succeeded);
         let form: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("NotifyData", &package)
             .finish();
-        assert!(verify_notification("K", form.as_bytes()).is_ok());
+        assert!(
+            CallbackVerifier::new(secrecy::SecretString::from("K"))
+                .verify_body(form.as_bytes())
+                .is_ok()
+        );
         assert!(matches!(
-            verify_notification("other", package.as_bytes()),
+            CallbackVerifier::new(secrecy::SecretString::from("other"))
+                .verify_body(package.as_bytes()),
             Err(PayooError::Signature)
         ));
         let forged = notify_data("K", DATA).replace(
@@ -195,7 +226,7 @@ mod tests {
             &base64::engine::general_purpose::STANDARD.encode(DATA.replace("150000", "1")),
         );
         assert!(matches!(
-            verify_notification("K", forged.as_bytes()),
+            CallbackVerifier::new(secrecy::SecretString::from("K")).verify_body(forged.as_bytes()),
             Err(PayooError::Signature)
         ));
     }
@@ -203,7 +234,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            let _ = verify_notification("K", &bytes);
+            let _ = CallbackVerifier::new(secrecy::SecretString::from("K")).verify_body(&bytes);
         }
     }
 }

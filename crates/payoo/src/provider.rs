@@ -9,10 +9,10 @@ use paybridge_core::{
     Capabilities, Currency, Error, Money, Notification, PaymentProvider, PaymentRef,
     PaymentRequest, PaymentSession, PaymentState, PaymentStatus, RawNotification, Result, Verified,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::client::{Client, PROVIDER_ID, PreOrder};
-use crate::notification::verify_notification;
+use crate::notification::CallbackVerifier;
 
 /// Payoo behind the common trait.
 pub struct PayooProvider {
@@ -106,7 +106,7 @@ impl PaymentProvider for PayooProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let n = verify_notification(self.checksum_key.expose_secret(), &raw.body)?;
+        let n = CallbackVerifier::new(self.checksum_key.clone()).verify_body(&raw.body)?;
         let state = n.state()?;
         let key = format!("payoo:{}", n.dedup_key()?);
         let duplicate = !self.seen.insert_if_absent(&key).await?;

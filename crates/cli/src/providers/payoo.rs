@@ -10,10 +10,10 @@ use paybridge_payoo::sandbox::{
     self, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
 };
 use paybridge_payoo::{
-    CallResult, Client, Config, Credentials, PayooError, PreOrder, verify_notification,
+    CallResult, CallbackVerifier, Client, Config, Credentials, PayooError, PreOrder,
 };
 use rust_decimal::Decimal;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
 
@@ -238,7 +238,7 @@ fn err(e: PayooError) -> CliError {
 fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
     let body = read_input(&a.body)?;
     let n =
-        paybridge_payoo::verify_notification(a.checksum_key.expose_secret(), &body).map_err(err)?;
+        paybridge_payoo::CallbackVerifier::new(a.checksum_key.clone()).verify_body(&body).map_err(err)?;
     let state = n.state()?;
     let fields: serde_json::Map<String, Value> = n
         .fields
@@ -401,7 +401,7 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         "notification",
         format!("NotifyData {} bytes", package.body.len()),
     );
-    let n = verify_notification(SANDBOX_CHECKSUM_KEY, &package.body).map_err(|e| e.to_string())?;
+    let n = CallbackVerifier::new(secrecy::SecretString::from(SANDBOX_CHECKSUM_KEY)).verify_body(&package.body).map_err(|e| e.to_string())?;
     log.step(
         "verify Signature",
         format!(

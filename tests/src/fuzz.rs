@@ -66,7 +66,7 @@ pub fn callbacks(data: &[u8]) {
         .verify_query(&String::from_utf8_lossy(data));
     let _ = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from("fuzz-key"))
         .verify_body(data);
-    let _ = paybridge_linkifier_ipn::IpnReceiver::new(key.clone()).verify(data);
+    let _ = paybridge_linkifier_ipn::CallbackVerifier::new(key.clone()).verify_body(data);
     if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {
         let _ = qvickly.verify_bytes(data);
     }

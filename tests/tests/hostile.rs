@@ -136,7 +136,7 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
     .unwrap();
     let card_key = SecretString::from("k");
     let payoo_key = "ck";
-    let linkifier = paybridge_linkifier_ipn::IpnReceiver::new(SecretString::from("k"));
+    let linkifier = paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from("k"));
     let deep = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
     let attrs = attributes(100_000);
     let cases: Vec<(&str, Vec<u8>)> = vec![
@@ -183,7 +183,7 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
                     .unwrap_err()
                     .into(),
             ),
-            ("linkifier", linkifier.verify(body).unwrap_err().into()),
+            ("linkifier", linkifier.verify_body(body).unwrap_err().into()),
         ];
         assert!(started.elapsed() < QUICK, "{what}: {:?}", started.elapsed());
         for (verifier, err) in results {

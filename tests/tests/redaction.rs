@@ -139,7 +139,7 @@ fn payoo_types_hide_secrets() {
 
 #[test]
 fn linkifier_types_hide_secrets() {
-    use paybridge_linkifier_ipn::{IpnReceiver, IpnSender};
+    use paybridge_linkifier_ipn::{CallbackVerifier, IpnSender};
     let sender = IpnSender::new(
         paybridge_linkifier_ipn::Config::new(
             "http://linkifier.example/PaymentNotification.asmx",
@@ -148,9 +148,9 @@ fn linkifier_types_hide_secrets() {
         transport(),
     )
     .unwrap();
-    let receiver = IpnReceiver::new(secret());
+    let receiver = CallbackVerifier::new(secret());
     debug_hidden!(sender, receiver);
-    let err = receiver.verify(b"<html/>").unwrap_err();
+    let err = receiver.verify_body(b"<html/>").unwrap_err();
     display_hidden!(err);
 }
 

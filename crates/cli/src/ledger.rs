@@ -132,7 +132,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         enabled.push("payoo");
     }
     if let Some(key) = args.linkifier_key {
-        receiver = receiver.linkifier(paybridge_linkifier_ipn::IpnReceiver::new(key));
+        receiver = receiver.linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(key));
         enabled.push("linkifier-ipn");
     }
     if let Some(endpoint) = args.woopay_endpoint {

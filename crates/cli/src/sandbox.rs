@@ -67,7 +67,7 @@ pub(crate) fn merchant_receiver(
     .payoo(SecretString::from(
         paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
     ))
-    .linkifier(paybridge_linkifier_ipn::IpnReceiver::new(
+    .linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(
         SecretString::from(paybridge_linkifier_ipn::sandbox::SANDBOX_KEY),
     ))
     .woopay(woopay);

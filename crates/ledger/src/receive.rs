@@ -80,7 +80,7 @@ pub struct Receiver {
     card_check: Option<paybridge_card_charging::Client>,
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
     payoo: Option<SecretString>,
-    linkifier: Option<Arc<paybridge_linkifier_ipn::IpnReceiver>>,
+    linkifier: Option<Arc<paybridge_linkifier_ipn::CallbackVerifier>>,
     woopay: Option<paybridge_woopay::Client>,
 }
 
@@ -189,7 +189,7 @@ impl Receiver {
 
     /// Receive Linkifier IPNs.
     #[must_use]
-    pub fn linkifier(mut self, receiver: paybridge_linkifier_ipn::IpnReceiver) -> Self {
+    pub fn linkifier(mut self, receiver: paybridge_linkifier_ipn::CallbackVerifier) -> Self {
         self.linkifier = Some(Arc::new(receiver));
         self
     }
@@ -433,7 +433,7 @@ async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
             .linkifier
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::Config("linkifier".into()))?;
-        let (record, version) = receiver.verify(&body)?;
+        let (record, version) = receiver.verify_body(&body)?;
         let dedup = record.dedup_key()?;
         let answer = paybridge_linkifier_ipn::response_xml(
             version,

@@ -53,7 +53,7 @@ async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
     let router = Receiver::new(ledger, shop)
         .card_charging(SecretString::from(KEY))
         .payoo(SecretString::from(KEY))
-        .linkifier(paybridge_linkifier_ipn::IpnReceiver::new(
+        .linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(
             SecretString::from(paybridge_linkifier_ipn::sandbox::SANDBOX_KEY),
         ))
         .router();

@@ -1,7 +1,7 @@
 //! # paybridge-linkifier-ipn
 //!
 //! Linkifier payment notifications (`IPNEventRaised`, SOAP 1.1 and 1.2): send signed IPNs
-//! ([`IpnSender`]), receive and verify them ([`IpnReceiver`]) and answer
+//! ([`IpnSender`]), receive and verify them ([`CallbackVerifier`]) and answer
 //! ([`response_xml`]).
 //!
 //! `VerifyHASH` is not public: the default rule (ours, documented in [`signature`]) is
@@ -13,11 +13,11 @@
 //!
 //! ```no_run
 //! use paybridge_core::InMemorySeenStore;
-//! use paybridge_linkifier_ipn::{IpnReceiver, IpnResult, response_xml};
+//! use paybridge_linkifier_ipn::{CallbackVerifier, IpnResult, response_xml};
 //! use secrecy::SecretString;
 //!
 //! # async fn handle(body: &[u8]) -> Result<String, Box<dyn std::error::Error>> {
-//! let receiver = IpnReceiver::new(SecretString::from(std::env::var("LINKIFIER_KEY")?));
+//! let receiver = CallbackVerifier::new(SecretString::from(std::env::var("LINKIFIER_KEY")?));
 //! let seen = InMemorySeenStore::new();
 //! let got = receiver.receive(body, &seen).await?;
 //! if !got.duplicate {
@@ -41,7 +41,7 @@ pub mod signature;
 
 pub use client::{Config, IpnResult, IpnSender, PROVIDER_ID, signed_request};
 pub use error::LinkifierError;
-pub use notification::{IpnReceiver, ReceivedIpn, response_xml};
+pub use notification::{CallbackVerifier, ReceivedIpn, response_xml};
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
 /// direct `paybridge-core` dependency for it.
 pub use paybridge_core::soap::SoapVersion;

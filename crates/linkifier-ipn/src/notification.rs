@@ -13,7 +13,7 @@ use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, SoapVersion, from_fragment, to_fragment, wrap,
 };
 use paybridge_core::xml::{child, text};
-use paybridge_core::{SeenStore, Verified};
+use paybridge_core::{RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::{IpnResult, NAMESPACE};
@@ -44,16 +44,16 @@ pub struct ReceivedIpn {
     pub duplicate: bool,
 }
 
-/// Verifies IPNs for one key.
+/// Verifies IPNs for one key (the one inbound verb: `verify`; `receive` also records it).
 #[derive(Debug, Clone)]
-pub struct IpnReceiver {
+pub struct CallbackVerifier {
     key: SecretString,
     hasher: Arc<dyn VerifyHasher>,
     limits: Limits,
 }
 
-impl IpnReceiver {
-    /// A receiver using the documented hash rule and the default size limit.
+impl CallbackVerifier {
+    /// A verifier using the documented hash rule and the default size limit.
     #[must_use]
     pub fn new(key: SecretString) -> Self {
         Self {
@@ -63,24 +63,32 @@ impl IpnReceiver {
         }
     }
 
-    /// Use another `VerifyHASH` rule.
+    /// Another `VerifyHASH` rule.
     #[must_use]
-    pub fn with_hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
+    pub fn hasher(mut self, hasher: Arc<dyn VerifyHasher>) -> Self {
         self.hasher = hasher;
         self
     }
 
     /// Read IPNs under other limits (default [`Limits::CALLBACK`]).
     #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
+    pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Verify a posted IPN (its body: see [`verify_body`](Self::verify_body)).
+    pub fn verify(
+        &self,
+        raw: &RawNotification,
+    ) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
+        self.verify_body(&raw.body)
     }
 
     /// Parse and verify an IPN request body. A body that is no `IPNEventRaised` request is
     /// [`paybridge_core::Error::Callback`]; a wrong `VerifyHASH` is
     /// [`LinkifierError::Signature`].
-    pub fn verify(
+    pub fn verify_body(
         &self,
         body: &[u8],
     ) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
@@ -144,7 +152,7 @@ impl IpnReceiver {
         body: &[u8],
         seen: &dyn SeenStore,
     ) -> Result<ReceivedIpn, LinkifierError> {
-        let (record, version) = self.verify(body)?;
+        let (record, version) = self.verify_body(body)?;
         let key = format!(
             "linkifier:{}",
             record.pay_transaction_id.as_deref().unwrap_or_default()

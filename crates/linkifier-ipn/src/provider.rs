@@ -9,25 +9,25 @@ use paybridge_core::{
 };
 
 use crate::client::PROVIDER_ID;
-use crate::notification::IpnReceiver;
+use crate::notification::CallbackVerifier;
 
 /// Linkifier IPNs behind the common trait. An IPN reports a completed sale: `succeeded`,
 /// with `TransactionTypeID` as the provider status.
 pub struct LinkifierProvider {
-    receiver: IpnReceiver,
+    receiver: CallbackVerifier,
     seen: Arc<dyn SeenStore>,
 }
 
 impl LinkifierProvider {
     /// A provider verifying with `receiver`, reporting duplicates through `seen`.
     #[must_use]
-    pub fn new(receiver: IpnReceiver, seen: Arc<dyn SeenStore>) -> Self {
+    pub fn new(receiver: CallbackVerifier, seen: Arc<dyn SeenStore>) -> Self {
         Self { receiver, seen }
     }
 
     /// A provider with a process-local duplicate store.
     #[must_use]
-    pub fn with_memory_store(receiver: IpnReceiver) -> Self {
+    pub fn with_memory_store(receiver: CallbackVerifier) -> Self {
         Self::new(receiver, Arc::new(InMemorySeenStore::new()))
     }
 }

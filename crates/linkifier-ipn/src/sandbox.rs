@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::client::{IpnResult, IpnSender};
 use crate::error::LinkifierError;
-use crate::notification::{IpnReceiver, response_xml};
+use crate::notification::{CallbackVerifier, response_xml};
 use crate::record::{BuyerInfo, IpnRecord};
 
 /// The key the simulator signs and verifies with.
@@ -69,7 +69,7 @@ pub fn sample_record() -> IpnRecord {
 
 #[derive(Clone)]
 struct Sim {
-    receiver: IpnReceiver,
+    receiver: CallbackVerifier,
     seen: Arc<InMemorySeenStore>,
     transport: HttpTransport,
 }
@@ -77,7 +77,7 @@ struct Sim {
 /// The simulator's routes.
 pub fn router() -> paybridge_core::Result<Router> {
     let sim = Sim {
-        receiver: IpnReceiver::new(SecretString::from(SANDBOX_KEY)),
+        receiver: CallbackVerifier::new(SecretString::from(SANDBOX_KEY)),
         seen: Arc::new(InMemorySeenStore::new()),
         transport: HttpTransport::with_defaults()?,
     };

@@ -19,8 +19,8 @@ use paybridge_core::xml::canonicalize;
 use paybridge_core::{InMemorySeenStore, PaymentProvider, PaymentStatus, RawNotification};
 use paybridge_linkifier_ipn::sandbox::{ENDPOINT_PATH, SANDBOX_KEY, SEND_PATH, sample_record};
 use paybridge_linkifier_ipn::{
-    BuyerInfo, IpnReceiver, IpnRecord, IpnResult, IpnSender, LinkifierError, LinkifierProvider,
-    Md5Concat, response_xml, signed_request,
+    BuyerInfo, CallbackVerifier, IpnRecord, IpnResult, IpnSender, LinkifierError,
+    LinkifierProvider, Md5Concat, response_xml, signed_request,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -199,11 +199,11 @@ fn signed_body(record: &IpnRecord, version: SoapVersion) -> String {
 
 #[test]
 fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
-    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
     for version in [SoapVersion::V11, SoapVersion::V12] {
         let body = signed_body(&sample_record(), version);
         assert!(body.contains("Gói &lt;Premium&gt;"), "{body}");
-        let (record, got_version) = receiver.verify(body.as_bytes()).unwrap();
+        let (record, got_version) = receiver.verify_body(body.as_bytes()).unwrap();
         assert_eq!(got_version, version);
         assert_eq!(*record, sample_record());
     }
@@ -211,7 +211,7 @@ fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
 
 #[test]
 fn tampering_with_any_hashed_field_or_the_hash_is_rejected() {
-    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
     let body = signed_body(&sample_record(), SoapVersion::V11);
     for (from, to) in [
         ("<PayTransactionID>TX-1001<", "<PayTransactionID>TX-1002<"),
@@ -228,25 +228,25 @@ fn tampering_with_any_hashed_field_or_the_hash_is_rejected() {
         let tampered = body.replace(from, to);
         assert!(
             matches!(
-                receiver.verify(tampered.as_bytes()),
+                receiver.verify_body(tampered.as_bytes()),
                 Err(LinkifierError::Signature)
             ),
             "{to}"
         );
     }
-    let wrong_key = IpnReceiver::new(SecretString::from("other"));
+    let wrong_key = CallbackVerifier::new(SecretString::from("other"));
     assert!(matches!(
-        wrong_key.verify(body.as_bytes()),
+        wrong_key.verify_body(body.as_bytes()),
         Err(LinkifierError::Signature)
     ));
 }
 
 #[test]
 fn missing_value_type_fields_are_refused() {
-    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
     let body = signed_body(&sample_record(), SoapVersion::V11);
     let without = body.replace("<CustomerID>9000000001</CustomerID>", "");
-    match receiver.verify(without.as_bytes()) {
+    match receiver.verify_body(without.as_bytes()) {
         Err(LinkifierError::Core(paybridge_core::Error::Callback(m))) => {
             assert!(m.contains("CustomerID"), "{m}");
         }
@@ -261,11 +261,11 @@ fn missing_value_type_fields_are_refused() {
 
 #[test]
 fn entity_expansion_documents_are_refused_quickly() {
-    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
     let lol = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY l1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY l2 "&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;"><!ENTITY l3 "&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;"><!ENTITY l4 "&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;"><!ENTITY l5 "&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><IPNEventRaised xmlns="http://tempuri.org/"><cDataRecordIPN><PromoCode>&l5;</PromoCode></cDataRecordIPN></IPNEventRaised></soap:Body></soap:Envelope>"#;
     let started = Instant::now();
     assert!(matches!(
-        receiver.verify(lol.as_bytes()),
+        receiver.verify_body(lol.as_bytes()),
         Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
     ));
     assert!(
@@ -275,7 +275,7 @@ fn entity_expansion_documents_are_refused_quickly() {
     );
     let huge = vec![b' '; 70 * 1024];
     assert!(matches!(
-        receiver.verify(&huge),
+        receiver.verify_body(&huge),
         Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
     ));
 }
@@ -342,8 +342,9 @@ async fn end_to_end_against_the_simulator() {
         .await
         .unwrap()
         .unwrap();
-    let provider =
-        LinkifierProvider::with_memory_store(IpnReceiver::new(SecretString::from(SANDBOX_KEY)));
+    let provider = LinkifierProvider::with_memory_store(CallbackVerifier::new(SecretString::from(
+        SANDBOX_KEY,
+    )));
     let n = provider
         .verify_notification(&RawNotification::post("application/soap+xml", body.clone()))
         .await
@@ -358,7 +359,7 @@ async fn end_to_end_against_the_simulator() {
             .unwrap()
             .duplicate
     );
-    let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
     let got = receiver
         .receive(&body, &InMemorySeenStore::new())
         .await
@@ -383,14 +384,14 @@ async fn end_to_end_against_the_simulator() {
 proptest::proptest! {
     #[test]
     fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-        let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
-        let _ = receiver.verify(&bytes);
+        let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
+        let _ = receiver.verify_body(&bytes);
     }
 
     #[test]
     fn envelope_shaped_bodies_never_panic(inner in "\\PC{0,200}") {
         let text = format!(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><IPNEventRaised xmlns="http://tempuri.org/"><cDataRecordIPN>{inner}</cDataRecordIPN></IPNEventRaised></s:Body></s:Envelope>"#);
-        let receiver = IpnReceiver::new(SecretString::from(SANDBOX_KEY));
-        let _ = receiver.verify(text.as_bytes());
+        let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
+        let _ = receiver.verify_body(text.as_bytes());
     }
 }

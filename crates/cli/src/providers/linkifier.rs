@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{InMemorySeenStore, RawNotification};
 use paybridge_linkifier_ipn::sandbox::{self, SANDBOX_KEY};
-use paybridge_linkifier_ipn::{IpnReceiver, IpnRecord, IpnResult, IpnSender, response_xml};
+use paybridge_linkifier_ipn::{CallbackVerifier, IpnRecord, IpnResult, IpnSender, response_xml};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -86,8 +86,8 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         }
         Command::Verify(a) => {
             let body = read_input(&a.body)?;
-            let (record, _) = IpnReceiver::new(a.key.clone())
-                .verify(&body)
+            let (record, _) = CallbackVerifier::new(a.key.clone())
+                .verify_body(&body)
                 .map_err(paybridge_core::Error::from)?;
             let value =
                 serde_json::to_value(&*record).map_err(|e| CliError::internal(e.to_string()))?;
@@ -133,7 +133,7 @@ pub(crate) async fn demo(_endpoint: &str, base_url: &str, log: &mut FlowLog) -> 
             format!("{} bytes to the merchant endpoint", body.len()),
         );
         let raw = RawNotification::post("application/soap+xml", body);
-        let got = IpnReceiver::new(SecretString::from(SANDBOX_KEY))
+        let got = CallbackVerifier::new(SecretString::from(SANDBOX_KEY))
             .receive(&raw.body, &InMemorySeenStore::new())
             .await
             .map_err(|e| e.to_string())?;

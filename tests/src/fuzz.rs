@@ -68,6 +68,6 @@ pub fn callbacks(data: &[u8]) {
         .verify_body(data);
     let _ = paybridge_linkifier_ipn::CallbackVerifier::new(key.clone()).verify_body(data);
     if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {
-        let _ = qvickly.verify_bytes(data);
+        let _ = qvickly.verify_body(data);
     }
 }

@@ -61,11 +61,7 @@ fn attributes(n: usize) -> String {
 }
 
 fn transport() -> HttpTransport {
-    HttpTransport::new(HttpConfig {
-        timeout: Duration::from_secs(5),
-        ..HttpConfig::default()
-    })
-    .unwrap()
+    HttpTransport::new(HttpConfig::default().timeout(Duration::from_secs(5))).unwrap()
 }
 
 fn woopay(endpoint: String, password: &str) -> paybridge_woopay::Client {
@@ -161,7 +157,7 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
     for (what, body) in &cases {
         let started = Instant::now();
         let results: Vec<(&str, Error)> = vec![
-            ("qvickly", qvickly.verify_bytes(body).unwrap_err().into()),
+            ("qvickly", qvickly.verify_body(body).unwrap_err().into()),
             (
                 "card json",
                 paybridge_card_charging::CallbackVerifier::new(card_key.clone())
@@ -277,11 +273,7 @@ async fn a_hanging_login_costs_every_waiter_one_deadline_not_one_each() {
     });
     let client = paybridge_woopay::Client::new(
         paybridge_woopay::Config::new(url, "test_merch", SecretString::from("pw")),
-        HttpTransport::new(HttpConfig {
-            timeout: Duration::from_secs(1),
-            ..HttpConfig::default()
-        })
-        .unwrap(),
+        HttpTransport::new(HttpConfig::default().timeout(Duration::from_secs(1))).unwrap(),
     )
     .unwrap();
     let started = Instant::now();

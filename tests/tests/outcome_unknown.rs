@@ -106,11 +106,11 @@ async fn fault_server(fault: Fault) -> (String, Arc<AtomicUsize>) {
 }
 
 fn transport() -> HttpTransport {
-    HttpTransport::new(HttpConfig {
-        timeout: Duration::from_millis(800),
-        connect_timeout: Duration::from_millis(800),
-        ..HttpConfig::default()
-    })
+    HttpTransport::new(
+        HttpConfig::default()
+            .timeout(Duration::from_millis(800))
+            .connect_timeout(Duration::from_millis(800)),
+    )
     .unwrap()
 }
 

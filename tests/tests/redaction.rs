@@ -160,7 +160,7 @@ fn qvickly_types_hide_secrets() {
     let verifier = CallbackVerifier::new(Some("merchant".into()), &secret()).unwrap();
     debug_hidden!(verifier);
     let err = verifier
-        .verify_bytes(br#"{"credentials":{"hash":"00"},"data":{}}"#)
+        .verify_body(br#"{"credentials":{"hash":"00"},"data":{}}"#)
         .unwrap_err();
     display_hidden!(err);
 }

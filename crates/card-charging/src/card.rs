@@ -110,6 +110,7 @@ impl TryFrom<String> for Telco {
 
 /// A prepaid card. The code (the scratch-off PIN) is a secret: `Debug` never shows it.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Card {
     /// Network.
     pub telco: Telco,

@@ -126,11 +126,11 @@ impl Simulator {
         partner_key: &str,
         callback_delay: Duration,
     ) -> paybridge_core::Result<Self> {
-        let transport = HttpTransport::new(HttpConfig {
-            timeout: Duration::from_secs(5),
-            retry: RetryPolicy::none(),
-            ..HttpConfig::default()
-        })?;
+        let transport = HttpTransport::new(
+            HttpConfig::default()
+                .timeout(Duration::from_secs(5))
+                .retry(RetryPolicy::none()),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 partners: HashMap::from([(partner_id.to_owned(), partner_key.to_owned())]),

@@ -36,15 +36,14 @@ const SAMPLE_ANSWER: &str = r#"{
 }"#;
 
 fn transport(timeout: Duration) -> HttpTransport {
-    HttpTransport::new(HttpConfig {
-        timeout,
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-        },
-        ..HttpConfig::default()
-    })
+    HttpTransport::new(
+        HttpConfig::default().timeout(timeout).retry(
+            RetryPolicy::default()
+                .max_attempts(3)
+                .base_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(10)),
+        ),
+    )
     .unwrap()
 }
 

@@ -84,10 +84,8 @@ pub(crate) fn positive_seconds(value: &str) -> Result<u64, String> {
 impl NetArgs {
     /// The transport settings these flags ask for.
     pub fn http_config(&self) -> paybridge_core::http::HttpConfig {
-        paybridge_core::http::HttpConfig {
-            timeout: Duration::from_secs(self.timeout),
-            connect_timeout: Duration::from_secs(self.timeout.min(10)),
-            ..paybridge_core::http::HttpConfig::default()
-        }
+        paybridge_core::http::HttpConfig::default()
+            .timeout(Duration::from_secs(self.timeout))
+            .connect_timeout(Duration::from_secs(self.timeout.min(10)))
     }
 }

@@ -16,6 +16,7 @@ use crate::{Error, Money, PaymentStatus, RawNotification, Result, Verified};
     clippy::struct_excessive_bools,
     reason = "one flag per trait operation is the point"
 )]
+#[non_exhaustive]
 pub struct Capabilities {
     /// `create_payment` is supported.
     pub create_payment: bool,
@@ -78,6 +79,7 @@ impl PrepaidCard {
 
 /// A payment to start.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PaymentRequest {
     /// The merchant's own reference (order id, request id); must be unique per payment.
     pub reference: String,

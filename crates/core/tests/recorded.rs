@@ -127,10 +127,7 @@ async fn a_supplied_transport_is_held_to_the_redirect_and_body_rules() {
         "{err}"
     );
     let limited = HttpTransport::over(
-        HttpConfig {
-            max_body_bytes: 4,
-            ..HttpConfig::default()
-        },
+        HttpConfig::default().max_body_bytes(4),
         Arc::clone(&recorder),
     );
     recorder.answer(200, "text/plain", "12345");

@@ -37,17 +37,18 @@ const IPN_EVENT_RAISED: Action = Action::new(
 );
 
 fn transport(timeout: Duration, max_body: usize) -> HttpTransport {
-    HttpTransport::new(HttpConfig {
-        connect_timeout: Duration::from_secs(2),
-        timeout,
-        max_body_bytes: max_body,
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-        },
-        ..HttpConfig::default()
-    })
+    HttpTransport::new(
+        HttpConfig::default()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(timeout)
+            .max_body_bytes(max_body)
+            .retry(
+                RetryPolicy::default()
+                    .max_attempts(3)
+                    .base_delay(Duration::from_millis(5))
+                    .max_delay(Duration::from_millis(20)),
+            ),
+    )
     .unwrap()
 }
 
@@ -451,11 +452,8 @@ async fn redirects_are_not_followed_and_never_leave_the_origin() {
         .respond_with(ResponseTemplate::new(200).set_body_string("stolen"))
         .mount(&other)
         .await;
-    let follow_same = HttpTransport::new(HttpConfig {
-        same_origin_redirects: true,
-        ..HttpConfig::default()
-    })
-    .unwrap();
+    let follow_same =
+        HttpTransport::new(HttpConfig::default().same_origin_redirects(true)).unwrap();
     for status in [301, 302, 307, 308] {
         let elsewhere = format!("{}/collect", other.uri());
         let server = redirecting(status, &elsewhere).await;

@@ -26,9 +26,9 @@ fn verify(c: &mut Criterion) {
         &SecretString::from(SANDBOX_SECRET),
     )
     .unwrap();
-    assert!(verifier.verify_bytes(body.as_bytes()).is_ok());
+    assert!(verifier.verify_body(body.as_bytes()).is_ok());
     c.bench_function("verify_json_callback", |b| {
-        b.iter(|| verifier.verify_bytes(black_box(body.as_bytes())).is_ok());
+        b.iter(|| verifier.verify_body(black_box(body.as_bytes())).is_ok());
     });
 }
 

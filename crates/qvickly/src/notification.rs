@@ -226,7 +226,7 @@ impl CallbackVerifier {
     }
 
     /// Verify a body whose format is sniffed.
-    pub fn verify_bytes(&self, body: &[u8]) -> Result<Verified<QvicklyCallback>, QvicklyError> {
+    pub fn verify_body(&self, body: &[u8]) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         self.verify_as(CallbackFormat::sniff(body), body)
     }
 

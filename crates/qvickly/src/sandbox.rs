@@ -79,11 +79,11 @@ impl Simulator {
         Ok(Self {
             key: HmacSha512Key::new(SANDBOX_SECRET.as_bytes())?,
             verifier: CallbackVerifier::new(Some(SANDBOX_MERCHANT_ID.to_owned()), &secret)?,
-            transport: HttpTransport::new(HttpConfig {
-                timeout: Duration::from_secs(5),
-                retry: RetryPolicy::none(),
-                ..HttpConfig::default()
-            })?,
+            transport: HttpTransport::new(
+                HttpConfig::default()
+                    .timeout(Duration::from_secs(5))
+                    .retry(RetryPolicy::none()),
+            )?,
         })
     }
 

@@ -40,14 +40,14 @@ fn notes_known_answer_vector() {
     let body = format!(
         r#"{{"credentials":{{"hash":"8dde708fea8cfcee68d6817975f37bf9b0c5412f3edfbd1d1d2bca629bd49f06a57bddcaac465ebe8306d25d6e1ff32e8a225c6b58ebef2ea39f51a6777f037a"}},"data":{data}}}"#
     );
-    let cb = verifier(None).verify_bytes(body.as_bytes()).unwrap();
+    let cb = verifier(None).verify_body(body.as_bytes()).unwrap();
     assert_eq!(cb.signed_data, data);
 }
 
 #[test]
 fn json_body_with_slashes_swedish_emoji_and_nesting_verifies() {
     let cb = verifier(Some("123"))
-        .verify_bytes(json_body(PHP_DATA).as_bytes())
+        .verify_body(json_body(PHP_DATA).as_bytes())
         .unwrap();
     assert_eq!(cb.number.as_deref(), Some("1001"));
     assert_eq!(cb.order_id.as_deref(), Some("P/2026/42"));
@@ -72,7 +72,7 @@ fn form_body_is_reencoded_as_php_does() {
     assert_eq!(cb.order_id.as_deref(), Some("P/2026/42"));
     assert!(!cb.test);
     // Sniffed as a form too.
-    assert!(verifier(None).verify_bytes(body.as_bytes()).is_ok());
+    assert!(verifier(None).verify_body(body.as_bytes()).is_ok());
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn xml_dto_is_rebuilt_in_qvickly_key_order() {
   </data>
 </QvicklyCheckoutIpnCallBack>"#
     );
-    let cb = verifier(Some("123")).verify_bytes(xml.as_bytes()).unwrap();
+    let cb = verifier(Some("123")).verify_body(xml.as_bytes()).unwrap();
     assert_eq!(cb.status, QvicklyStatus::Paid);
     assert_eq!(cb.order_id.as_deref(), Some("P/2026/42"));
     let tampered = xml.replace(
@@ -108,12 +108,12 @@ fn xml_dto_is_rebuilt_in_qvickly_key_order() {
         "<d2p1:status>Cancelled</d2p1:status>",
     );
     assert!(matches!(
-        verifier(None).verify_bytes(tampered.as_bytes()),
+        verifier(None).verify_body(tampered.as_bytes()),
         Err(QvicklyError::Signature(_))
     ));
     let dtd = format!("<!DOCTYPE x [<!ENTITY a \"b\">]>{xml}");
     assert!(matches!(
-        verifier(None).verify_bytes(dtd.as_bytes()),
+        verifier(None).verify_body(dtd.as_bytes()),
         Err(QvicklyError::Core(_) | QvicklyError::Decode(_))
     ));
 }
@@ -123,30 +123,27 @@ fn every_tampered_byte_is_rejected() {
     let body = json_body(PHP_DATA);
     let start = body.find(r#""data":"#).unwrap() + 7;
     let v = verifier(None);
-    assert!(v.verify_bytes(body.as_bytes()).is_ok());
+    assert!(v.verify_body(body.as_bytes()).is_ok());
     let bytes = body.as_bytes();
     for i in start..bytes.len() - 1 {
         let mut t = bytes.to_vec();
         t[i] = if t[i] == b'x' { b'y' } else { b'x' };
-        assert!(v.verify_bytes(&t).is_err(), "tampered byte {i} accepted");
+        assert!(v.verify_body(&t).is_err(), "tampered byte {i} accepted");
     }
     // Same decoded value, different bytes: still not what was signed.
     let upper = body.replace("\\u00e5", "\\u00E5");
-    assert!(v.verify_bytes(upper.as_bytes()).is_err());
+    assert!(v.verify_body(upper.as_bytes()).is_err());
     // The hash itself.
     let hash_at = body.find("\"hash\":\"").unwrap() + 8;
     let mut t = bytes.to_vec();
     t[hash_at] = if t[hash_at] == b'0' { b'1' } else { b'0' };
-    assert!(matches!(
-        v.verify_bytes(&t),
-        Err(QvicklyError::Signature(_))
-    ));
+    assert!(matches!(v.verify_body(&t), Err(QvicklyError::Signature(_))));
 }
 
 #[test]
 fn another_merchant_id_is_refused() {
     let err = verifier(Some("999"))
-        .verify_bytes(json_body(PHP_DATA).as_bytes())
+        .verify_body(json_body(PHP_DATA).as_bytes())
         .unwrap_err();
     assert!(matches!(err, QvicklyError::Signature(_)), "{err:?}");
 }
@@ -155,12 +152,12 @@ fn another_merchant_id_is_refused() {
 fn wrong_secret_and_missing_hash_are_refused() {
     let other = CallbackVerifier::new(None, &SecretString::from("another-secret")).unwrap();
     assert!(matches!(
-        other.verify_bytes(json_body(PHP_DATA).as_bytes()),
+        other.verify_body(json_body(PHP_DATA).as_bytes()),
         Err(QvicklyError::Signature(_))
     ));
     let no_hash = format!(r#"{{"credentials":{{"id":"1"}},"data":{PHP_DATA}}}"#);
     assert!(matches!(
-        verifier(None).verify_bytes(no_hash.as_bytes()),
+        verifier(None).verify_body(no_hash.as_bytes()),
         Err(QvicklyError::Signature(_))
     ));
 }
@@ -170,14 +167,14 @@ async fn repeated_callback_is_a_duplicate() {
     let store = InMemorySeenStore::new();
     let v = verifier(None);
     let first = deduplicate(
-        v.verify_bytes(json_body(PHP_DATA).as_bytes()).unwrap(),
+        v.verify_body(json_body(PHP_DATA).as_bytes()).unwrap(),
         &store,
     )
     .await
     .unwrap();
     assert!(!first.duplicate);
     let again = deduplicate(
-        v.verify_bytes(json_body(PHP_DATA).as_bytes()).unwrap(),
+        v.verify_body(json_body(PHP_DATA).as_bytes()).unwrap(),
         &store,
     )
     .await
@@ -185,7 +182,7 @@ async fn repeated_callback_is_a_duplicate() {
     assert!(again.duplicate);
     let cancelled = PHP_DATA.replace("\"Paid\"", "\"Cancelled\"");
     let news = deduplicate(
-        v.verify_bytes(json_body(&cancelled).as_bytes()).unwrap(),
+        v.verify_body(json_body(&cancelled).as_bytes()).unwrap(),
         &store,
     )
     .await
@@ -203,7 +200,7 @@ proptest::proptest! {
     #[test]
     fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
         let v = verifier(None);
-        let _ = v.verify_bytes(&bytes);
+        let _ = v.verify_body(&bytes);
         for f in [CallbackFormat::Json, CallbackFormat::Form, CallbackFormat::Xml] {
             let _ = v.verify_as(f, &bytes);
         }
@@ -212,6 +209,6 @@ proptest::proptest! {
     #[test]
     fn callback_shaped_bodies_never_panic(data in "\\PC{0,80}", hash in "[0-9a-f]{0,130}") {
         let body = format!(r#"{{"credentials":{{"hash":"{hash}"}},"data":{data}}}"#);
-        let _ = verifier(None).verify_bytes(body.as_bytes());
+        let _ = verifier(None).verify_body(body.as_bytes());
     }
 }

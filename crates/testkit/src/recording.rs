@@ -115,14 +115,12 @@ impl RecordingTransport {
     #[must_use]
     pub fn http(self: &Arc<Self>) -> HttpTransport {
         HttpTransport::over(
-            HttpConfig {
-                retry: RetryPolicy {
-                    max_attempts: 3,
-                    base_delay: Duration::from_millis(1),
-                    max_delay: Duration::from_millis(5),
-                },
-                ..HttpConfig::default()
-            },
+            HttpConfig::default().retry(
+                RetryPolicy::default()
+                    .max_attempts(3)
+                    .base_delay(Duration::from_millis(1))
+                    .max_delay(Duration::from_millis(5)),
+            ),
             Arc::clone(self),
         )
     }

@@ -170,11 +170,11 @@ impl Simulator {
                 next_id: AtomicI64::new(50_146_000),
                 ..Inner::default()
             }),
-            transport: HttpTransport::new(HttpConfig {
-                timeout: Duration::from_secs(5),
-                retry: RetryPolicy::none(),
-                ..HttpConfig::default()
-            })?,
+            transport: HttpTransport::new(
+                HttpConfig::default()
+                    .timeout(Duration::from_secs(5))
+                    .retry(RetryPolicy::none()),
+            )?,
         })
     }
 

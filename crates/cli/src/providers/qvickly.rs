@@ -79,7 +79,7 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
     let verifier = CallbackVerifier::new(args.id.clone(), &args.secret)
         .map_err(paybridge_core::Error::from)?;
     let cb = verifier
-        .verify_bytes(&body)
+        .verify_body(&body)
         .map_err(paybridge_core::Error::from)?;
     Ok(Outcome::payment(callback_json(&cb), cb.status.normalized()))
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// Timeouts, limits and retry settings of a transport.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpConfig {
     /// Time allowed to establish a connection (never more than what is left of `timeout`).
     pub connect_timeout: Duration,
@@ -23,6 +24,59 @@ pub struct HttpConfig {
     pub user_agent: String,
 }
 
+/// Setters, for building a configuration from [`HttpConfig::default`] (the struct is
+/// `#[non_exhaustive]`: a new setting is not a breaking change).
+impl HttpConfig {
+    /// [`HttpConfig::connect_timeout`].
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// [`HttpConfig::timeout`].
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// [`HttpConfig::same_origin_redirects`].
+    #[must_use]
+    pub fn same_origin_redirects(mut self, follow: bool) -> Self {
+        self.same_origin_redirects = follow;
+        self
+    }
+
+    /// [`HttpConfig::max_body_bytes`].
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// [`HttpConfig::cookie_store`].
+    #[must_use]
+    pub fn cookie_store(mut self, keep: bool) -> Self {
+        self.cookie_store = keep;
+        self
+    }
+
+    /// [`HttpConfig::retry`].
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// [`HttpConfig::user_agent`].
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
@@ -39,6 +93,7 @@ impl Default for HttpConfig {
 
 /// Exponential backoff with full jitter, for idempotent requests only.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = never retry).
     pub max_attempts: u32,
@@ -59,6 +114,27 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// [`RetryPolicy::max_attempts`].
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// [`RetryPolicy::base_delay`].
+    #[must_use]
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// [`RetryPolicy::max_delay`].
+    #[must_use]
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
     /// No retries at all.
     #[must_use]
     pub fn none() -> Self {

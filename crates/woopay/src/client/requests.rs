@@ -6,6 +6,7 @@ use crate::error::WoopayError;
 
 /// An invoice's common fields (`cash_createInvoice`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvoiceRequest {
     /// `referenceId`: the merchant's order id.
     pub reference_id: String,

@@ -67,14 +67,14 @@ fn card_charging_types_hide_secrets() {
         .verify_json(body.as_bytes())
         .unwrap();
     // Errors a wrong callback or bad input produce.
-    let wrong_key =
-        paybridge_card_charging::CallbackVerifier::new(SecretString::from("other").clone())
-            .verify_json(body.as_bytes())
-            .unwrap_err();
+    let wrong_key = paybridge_card_charging::CallbackVerifier::new(SecretString::from("other"))
+        .verify_json(body.as_bytes())
+        .unwrap_err();
     let bad_card = Card::new(Telco::Viettel, &format!("{PIN}!"), "1").unwrap_err();
     debug_hidden!(config, client, card, callback);
     display_hidden!(wrong_key, bad_card);
-    let core: paybridge_core::Error = CardChargingError::Input("x".into()).into();
+    let core: paybridge_core::Error =
+        CardChargingError::Core(paybridge_core::Error::Input("x".into())).into();
     display_hidden!(core);
 }
 

@@ -83,14 +83,14 @@ impl FromStr for Telco {
             "VNMOBI" => Self::Vnmobi,
             "GATE" => Self::Gate,
             "ZING" => Self::Zing,
-            "" => return Err(CardChargingError::Input("telco is empty".into())),
+            "" => return Err(CardChargingError::input("telco is empty".into())),
             _ if upper
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
             {
                 Self::Other(upper)
             }
-            _ => return Err(CardChargingError::Input(format!("invalid telco {s:?}"))),
+            _ => return Err(CardChargingError::input(format!("invalid telco {s:?}"))),
         })
     }
 }
@@ -125,7 +125,7 @@ impl Card {
     pub fn new(telco: Telco, code: &str, serial: &str) -> Result<Self, CardChargingError> {
         for (name, v) in [("code", code), ("serial", serial)] {
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(CardChargingError::Input(format!(
+                return Err(CardChargingError::input(format!(
                     "card {name} must be non-empty letters and digits"
                 )));
             }
@@ -187,7 +187,7 @@ impl RequestId {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(CardChargingError::Input(format!(
+            return Err(CardChargingError::input(format!(
                 "invalid request_id {id:?}"
             )));
         }

@@ -135,7 +135,7 @@ impl ChargeResult {
 
     pub(crate) fn from_fields(f: &WireFields<'_>) -> Result<Self, CardChargingError> {
         let code = f.status.code().ok_or_else(|| {
-            CardChargingError::Decode("field `status` is missing or not a number".into())
+            CardChargingError::decode("field `status` is missing or not a number".into())
         })?;
         Ok(Self {
             status: ChargeStatus::from_code(code),
@@ -238,23 +238,23 @@ impl Client {
         request_id: &'a RequestId,
     ) -> Result<[(&'static str, Cow<'a, str>); 8], CardChargingError> {
         if declared_value.currency() != Currency::VND {
-            return Err(CardChargingError::Input(format!(
+            return Err(CardChargingError::input(format!(
                 "card values are in VND, got {}",
                 declared_value.currency()
             )));
         }
         declared_value
             .check_to_send("the declared face value")
-            .map_err(CardChargingError::from_core_input)?;
+            .map_err(CardChargingError::Core)?;
         let value = declared_value
             .to_minor_units()
             .and_then(|v| u64::try_from(v).ok())
             .filter(|v| *v > 0)
             .ok_or_else(|| {
-                CardChargingError::Input(format!("invalid card value {declared_value}"))
+                CardChargingError::input(format!("invalid card value {declared_value}"))
             })?;
         if self.config.check_denomination && !card.telco.denominations().contains(&value) {
-            return Err(CardChargingError::Input(format!(
+            return Err(CardChargingError::input(format!(
                 "{value} is not a {} face value ({:?}); disable check_denomination to send it anyway",
                 card.telco,
                 card.telco.denominations()

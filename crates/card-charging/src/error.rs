@@ -15,32 +15,17 @@ pub enum CardChargingError {
     /// A callback's `callback_sign` does not match, or a callback disagrees with `check`.
     #[error("callback verification failed: {0}")]
     Signature(String),
-    /// Invalid input; nothing was sent.
-    #[error("invalid input: {0}")]
-    Input(String),
-    /// The gateway's answer or a callback could not be decoded.
-    #[error("cannot decode: {0}")]
-    Decode(String),
     /// Transport, timeout or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] paybridge_core::Error),
 }
 
 impl CardChargingError {
-    /// Core's input error as this crate's (one shape for "nothing was sent").
-    pub(crate) fn from_core_input(e: paybridge_core::Error) -> Self {
-        match e {
-            paybridge_core::Error::Input(m) => Self::Input(m),
-            other => Self::Core(other),
-        }
-    }
-
     /// A decode error met while reading a callback is a malformed callback (refused input,
     /// [`paybridge_core::Error::Callback`]), not a transport problem.
     #[must_use]
     pub(crate) fn in_callback(self) -> Self {
         match self {
-            Self::Decode(m) => Self::Core(paybridge_core::Error::Callback(m)),
             Self::Core(e) => Self::Core(e.into_callback_error()),
             other => other,
         }
@@ -52,7 +37,7 @@ impl CardChargingError {
         match self {
             Self::Maintenance { .. } => true,
             Self::Core(e) => e.retryable(),
-            Self::Signature(_) | Self::Input(_) | Self::Decode(_) => false,
+            Self::Signature(_) => false,
         }
     }
 }
@@ -66,9 +51,19 @@ impl From<CardChargingError> for paybridge_core::Error {
                 retryable: true,
             },
             CardChargingError::Signature(m) => Self::Signature(m),
-            CardChargingError::Input(m) => Self::Input(m),
-            CardChargingError::Decode(m) => Self::Decode(m),
             CardChargingError::Core(e) => e,
         }
+    }
+}
+
+impl CardChargingError {
+    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
+    pub(crate) fn decode(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Decode(message))
+    }
+
+    /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
+    pub(crate) fn input(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Input(message))
     }
 }

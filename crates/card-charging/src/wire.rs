@@ -113,7 +113,7 @@ impl FieldExt for WireScalar<'_> {
     /// The value as text, or a decode error naming the missing field.
     fn required_text(&self, name: &str) -> Result<Cow<'_, str>, CardChargingError> {
         self.text()
-            .ok_or_else(|| CardChargingError::Decode(format!("field `{name}` is missing")))
+            .ok_or_else(|| CardChargingError::decode(format!("field `{name}` is missing")))
     }
 
     /// The value as owned text, or a decode error naming the missing field.
@@ -128,7 +128,7 @@ impl FieldExt for WireScalar<'_> {
     /// The value as VND. Integers are exact; strings are parsed exactly; floats follow
     /// [`Money::from_wire_f64`]'s rule (rounded to whole dong).
     fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
-        let bad = |e: paybridge_core::Error| CardChargingError::Decode(format!("{field}: {e}"));
+        let bad = |e: paybridge_core::Error| CardChargingError::decode(format!("{field}: {e}"));
         let money = match self {
             Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND).map_err(bad)?,
             Flex::Float(f) => Money::from_wire_f64(*f, Currency::VND).map_err(bad)?,
@@ -176,9 +176,9 @@ impl<'a> WireFields<'a> {
     /// From a JSON object: serde, borrowing every string that needs no unescaping.
     pub(crate) fn from_json(body: &'a [u8]) -> Result<Self, CardChargingError> {
         let text = std::str::from_utf8(body)
-            .map_err(|e| CardChargingError::Decode(format!("body is not UTF-8: {e}")))?;
+            .map_err(|e| CardChargingError::decode(format!("body is not UTF-8: {e}")))?;
         serde_json::from_str(text).map_err(|e| {
-            CardChargingError::Decode(format!("not a JSON object of gateway fields: {e}"))
+            CardChargingError::decode(format!("not a JSON object of gateway fields: {e}"))
         })
     }
 

@@ -431,7 +431,13 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         Money::parse("50000", Currency::USD).unwrap(),
     ] {
         let err = c.charge(&sample_card(), amount, &rid).await.unwrap_err();
-        assert!(matches!(err, CardChargingError::Input(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                CardChargingError::Core(paybridge_core::Error::Input(_))
+            ),
+            "{err:?}"
+        );
     }
     assert!(server.received_requests().await.unwrap().is_empty());
     // The explicit override sends an unusual face value anyway.

@@ -220,12 +220,6 @@ impl Error {
     }
 }
 
-impl From<yaserde::Error> for Error {
-    fn from(e: yaserde::Error) -> Self {
-        Self::Decode(e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

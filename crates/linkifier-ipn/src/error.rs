@@ -17,12 +17,6 @@ pub enum LinkifierError {
     /// `VerifyHASH` does not match.
     #[error("VerifyHASH does not match")]
     Signature,
-    /// Not an IPN: malformed, a missing value-type field, too large, a DTD.
-    #[error("not a valid IPN: {0}")]
-    Decode(String),
-    /// Invalid input; nothing was sent.
-    #[error("invalid input: {0}")]
-    Input(String),
     /// Transport, timeout, SOAP Fault or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] paybridge_core::Error),
@@ -45,9 +39,14 @@ impl From<LinkifierError> for paybridge_core::Error {
                 retryable: false,
             },
             LinkifierError::Signature => Self::Signature("VerifyHASH does not match".into()),
-            LinkifierError::Decode(m) => Self::Decode(m),
-            LinkifierError::Input(m) => Self::Input(m),
             LinkifierError::Core(e) => e,
         }
+    }
+}
+
+impl LinkifierError {
+    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
+    pub(crate) fn decode(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Decode(message))
     }
 }

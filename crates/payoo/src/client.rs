@@ -260,7 +260,7 @@ impl Client {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(PayooError::Input(format!("invalid API name {api_name:?}")));
+            return Err(PayooError::input(format!("invalid API name {api_name:?}")));
         }
         // A field name is written into the signed request as an element name: anything but
         // an XML name could close `_APIParam` and inject elements of its own.
@@ -268,7 +268,7 @@ impl Client {
             .iter()
             .find(|(name, _)| !paybridge_core::xml::is_name(name))
         {
-            return Err(PayooError::Input(format!(
+            return Err(PayooError::input(format!(
                 "field name {bad:?} is not an XML element name (letters, digits, '_', '-', '.'; not starting with a digit)"
             )));
         }
@@ -384,7 +384,7 @@ impl Client {
     pub async fn create_pre_order(&self, order: &PreOrder) -> Result<CallResult, PayooError> {
         paybridge_core::Money::new(order.cyber_cash, paybridge_core::Currency::VND)
             .and_then(|m| m.check_to_send("CyberCash"))
-            .map_err(|e| PayooError::Input(format!("CyberCash: {e}")))?;
+            .map_err(|e| PayooError::input(format!("CyberCash: {e}")))?;
         let result = self.call("CreatePreOrder", &order.fields()).await?;
         result.check_answers("OrderNo", &order.order_no, order.shop_id, false)?;
         Ok(result)
@@ -473,7 +473,7 @@ pub fn parse_result(body: &str, checksum_key: &str) -> Result<CallResult, PayooE
     let doc = paybridge_core::xml::parse_root(body, Some(NAMESPACE), "CallToPartnerResponse")?;
     let ns = Some(NAMESPACE);
     let result = paybridge_core::xml::child(doc.root_element(), ns, "CallToPartnerResult")
-        .ok_or_else(|| PayooError::Decode("no CallToPartnerResult".into()))?;
+        .ok_or_else(|| PayooError::decode("no CallToPartnerResult".into()))?;
     let (mut received, mut ack, mut errors, mut fields, mut signed) =
         (None, None, Vec::new(), Vec::new(), Vec::new());
     for el in result.children().filter(roxmltree::Node::is_element) {
@@ -513,7 +513,7 @@ pub fn parse_result(body: &str, checksum_key: &str) -> Result<CallResult, PayooE
         Some("Success") => AckCodeType::Success,
         Some("SuccessWithWarning") => AckCodeType::SuccessWithWarning,
         Some("Failure") => return Err(PayooError::Failure(errors)),
-        other => return Err(PayooError::Decode(format!("unknown AckCode {other:?}"))),
+        other => return Err(PayooError::decode(format!("unknown AckCode {other:?}"))),
     };
     Ok(CallResult {
         ack,

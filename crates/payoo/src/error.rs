@@ -24,12 +24,6 @@ pub enum PayooError {
     /// binding to the request are checked separately.
     #[error("the answer is not the answer to this request: {0}")]
     NotThisRequest(String),
-    /// The answer could not be decoded.
-    #[error("cannot decode Payoo's answer: {0}")]
-    Decode(String),
-    /// Invalid input; nothing was sent.
-    #[error("invalid input: {0}")]
-    Input(String),
     /// Transport, timeout, SOAP Fault or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] paybridge_core::Error),
@@ -47,9 +41,19 @@ impl From<PayooError> for paybridge_core::Error {
                 Self::Signature("response DigitalSignature does not verify".into())
             }
             e @ PayooError::NotThisRequest(_) => Self::Signature(e.to_string()),
-            PayooError::Decode(m) => Self::Decode(m),
-            PayooError::Input(m) => Self::Input(m),
             PayooError::Core(e) => e,
         }
+    }
+}
+
+impl PayooError {
+    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
+    pub(crate) fn decode(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Decode(message))
+    }
+
+    /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
+    pub(crate) fn input(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Input(message))
     }
 }

@@ -132,7 +132,9 @@ impl CallbackVerifier {
     /// a wrong signature is [`PayooError::Signature`].
     pub fn verify_body(&self, body: &[u8]) -> Result<Verified<PayooNotification>, PayooError> {
         read_notification(self.checksum_key.expose_secret(), body).map_err(|e| match e {
-            PayooError::Decode(m) => PayooError::Core(paybridge_core::Error::Callback(m)),
+            PayooError::Core(paybridge_core::Error::Decode(m)) => {
+                PayooError::Core(paybridge_core::Error::Callback(m))
+            }
             PayooError::Core(e) => PayooError::Core(e.into_callback_error()),
             other => other,
         })
@@ -145,12 +147,12 @@ fn read_notification(
 ) -> Result<Verified<PayooNotification>, PayooError> {
     paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
     let package = if body.first() == Some(&b'<') {
-        String::from_utf8(body.to_vec()).map_err(|e| PayooError::Decode(e.to_string()))?
+        String::from_utf8(body.to_vec()).map_err(|e| PayooError::decode(e.to_string()))?
     } else {
         form_urlencoded::parse(body)
             .find(|(k, _)| k == "NotifyData")
             .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| PayooError::Decode("no NotifyData field".into()))?
+            .ok_or_else(|| PayooError::decode("no NotifyData field".into()))?
     };
     let doc = paybridge_core::xml::parse(&package)?;
     let root = doc.root_element();
@@ -159,13 +161,13 @@ fn read_notification(
             .find(|c| c.is_element() && c.tag_name().name() == n)
             .map(text)
     };
-    let data = field("Data").ok_or_else(|| PayooError::Decode("no Data".into()))?;
+    let data = field("Data").ok_or_else(|| PayooError::decode("no Data".into()))?;
     let signature = field("Signature").ok_or(PayooError::Signature)?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|e| PayooError::Decode(format!("Data is not base64: {e}")))?;
+        .map_err(|e| PayooError::decode(format!("Data is not base64: {e}")))?;
     let data_xml = String::from_utf8(raw)
-        .map_err(|e| PayooError::Decode(format!("Data is not UTF-8: {e}")))?;
+        .map_err(|e| PayooError::decode(format!("Data is not UTF-8: {e}")))?;
     let inner = paybridge_core::xml::parse(&data_xml)?;
     let fields: Vec<(String, String)> = inner
         .descendants()

@@ -294,7 +294,7 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
                 ..PreOrder::default()
             };
             assert!(
-                matches!(client.create_pre_order(&order).await, Err(PayooError::Input(m)) if m.contains("CyberCash")),
+                matches!(client.create_pre_order(&order).await, Err(PayooError::Core(paybridge_core::Error::Input(m))) if m.contains("CyberCash")),
                 "{cash}"
             );
         }
@@ -305,7 +305,7 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
                     &[("OrderID></OrderID><ShopID>999</ShopID><X", "1".into())]
                 )
                 .await,
-            Err(PayooError::Input(_))
+            Err(PayooError::Core(paybridge_core::Error::Input(_)))
         ));
         // A wrong checksum key or a misordered request is a Fault, as a strict server answers.
         let wrong = Client::new(

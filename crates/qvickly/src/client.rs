@@ -65,15 +65,15 @@ struct JsonBody<'a> {
 
 fn object(raw: Option<&str>, what: &str) -> Result<serde_json::Map<String, Value>, QvicklyError> {
     match raw {
-        None => Err(QvicklyError::Decode(format!(
+        None => Err(QvicklyError::decode(format!(
             "a callback needs a {what} field"
         ))),
         Some(r) => match serde_json::from_str::<Value>(r) {
             Ok(Value::Object(m)) => Ok(m),
             // PHP encodes an empty associative array as `[]`.
             Ok(Value::Array(a)) if a.is_empty() => Ok(serde_json::Map::new()),
-            Ok(_) => Err(QvicklyError::Decode(format!("{what} is not an object"))),
-            Err(e) => Err(QvicklyError::Decode(format!("{what}: {e}"))),
+            Ok(_) => Err(QvicklyError::decode(format!("{what} is not an object"))),
+            Err(e) => Err(QvicklyError::decode(format!("{what}: {e}"))),
         },
     }
 }
@@ -85,13 +85,13 @@ pub fn dto_from_callback(
     booking_id: Option<i32>,
 ) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
     let text_body = std::str::from_utf8(body)
-        .map_err(|e| QvicklyError::Decode(format!("body is not UTF-8: {e}")))?;
+        .map_err(|e| QvicklyError::decode(format!("body is not UTF-8: {e}")))?;
     let mut dto = match CallbackFormat::sniff(body) {
         CallbackFormat::Xml => parse_dto(text_body)?,
         format => {
             let (credentials, data) = if format == CallbackFormat::Json {
                 let b: JsonBody<'_> = serde_json::from_str(text_body)
-                    .map_err(|e| QvicklyError::Decode(format!("JSON callback: {e}")))?;
+                    .map_err(|e| QvicklyError::decode(format!("JSON callback: {e}")))?;
                 (
                     object(b.credentials.map(RawValue::get), "credentials")?,
                     object(b.data.map(RawValue::get), "data")?,
@@ -220,7 +220,7 @@ impl ForwardClient {
                     .message
                     .unwrap_or_else(|| format!("Success=false (HTTP {})", response.status)),
             }),
-            Err(QvicklyError::Decode(_) | QvicklyError::Core(paybridge_core::Error::Decode(_))) => {
+            Err(QvicklyError::Core(paybridge_core::Error::Decode(_))) => {
                 Err(response.not_the_protocol().into())
             }
             Err(e) => Err(response.undecodable(e.into()).into()),

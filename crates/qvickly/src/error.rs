@@ -10,12 +10,6 @@ pub enum QvicklyError {
     /// The hash does not verify, or the callback names another merchant id.
     #[error("verification error ({VERIFICATION_ERROR_CODE}): {0}")]
     Signature(String),
-    /// The body is not a Qvickly callback in any of the accepted forms.
-    #[error("cannot decode callback: {0}")]
-    Decode(String),
-    /// Invalid input; nothing was sent.
-    #[error("invalid input: {0}")]
-    Input(String),
     /// The booking API answered `Success = false`.
     #[error("booking API refused the callback: {message}")]
     Refused {
@@ -31,8 +25,6 @@ impl From<QvicklyError> for paybridge_core::Error {
     fn from(e: QvicklyError) -> Self {
         match e {
             QvicklyError::Signature(m) => Self::Signature(m),
-            QvicklyError::Decode(m) => Self::Decode(m),
-            QvicklyError::Input(m) => Self::Input(m),
             QvicklyError::Refused { message } => Self::Provider {
                 code: None,
                 message,
@@ -40,5 +32,12 @@ impl From<QvicklyError> for paybridge_core::Error {
             },
             QvicklyError::Core(e) => e,
         }
+    }
+}
+
+impl QvicklyError {
+    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
+    pub(crate) fn decode(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Decode(message))
     }
 }

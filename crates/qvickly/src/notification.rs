@@ -193,7 +193,7 @@ struct JsonBody<'a> {
 }
 
 fn decode<'a, T: Deserialize<'a>>(what: &str, json: &'a str) -> Result<T, QvicklyError> {
-    serde_json::from_str(json).map_err(|e| QvicklyError::Decode(format!("{what}: {e}")))
+    serde_json::from_str(json).map_err(|e| QvicklyError::decode(format!("{what}: {e}")))
 }
 
 fn required_hash(hash: WireScalar<'_>) -> Result<Cow<'_, str>, QvicklyError> {
@@ -238,7 +238,9 @@ impl CallbackVerifier {
         body: &[u8],
     ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         self.read(format, body).map_err(|e| match e {
-            QvicklyError::Decode(m) => QvicklyError::Core(paybridge_core::Error::Callback(m)),
+            QvicklyError::Core(paybridge_core::Error::Decode(m)) => {
+                QvicklyError::Core(paybridge_core::Error::Callback(m))
+            }
             QvicklyError::Core(e) => QvicklyError::Core(e.into_callback_error()),
             other => other,
         })
@@ -251,7 +253,7 @@ impl CallbackVerifier {
     ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
         let text = std::str::from_utf8(body)
-            .map_err(|e| QvicklyError::Decode(format!("body is not UTF-8: {e}")))?;
+            .map_err(|e| QvicklyError::decode(format!("body is not UTF-8: {e}")))?;
         let parsed = match format {
             CallbackFormat::Json => parse_json(text)?,
             CallbackFormat::Form => parse_form(body)?,
@@ -309,11 +311,11 @@ fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
         }
     }
     let credentials_text = credentials
-        .ok_or_else(|| QvicklyError::Decode("form without a credentials field".into()))?;
+        .ok_or_else(|| QvicklyError::decode("form without a credentials field".into()))?;
     let credentials: Credentials<'_> = decode("credentials", &credentials_text)?;
     let data: Cow<'_, str> =
-        data.ok_or_else(|| QvicklyError::Decode("form without a data field".into()))?;
-    let signed = reencode(&data).map_err(|e| QvicklyError::Decode(format!("data: {e}")))?;
+        data.ok_or_else(|| QvicklyError::decode("form without a data field".into()))?;
+    let signed = reencode(&data).map_err(|e| QvicklyError::decode(format!("data: {e}")))?;
     let fields = decode::<RawData<'_>>("data", &signed)?.owned();
     Ok(Parsed {
         test: credentials.test.is_truthy(),

@@ -164,7 +164,7 @@ fn kzt(v: Option<&EncDecimal>, field: &str) -> Result<Option<Money>, WoopayError
     let d = v.map(EncDecimal::get).transpose()?.flatten();
     d.map(|d| {
         let money = Money::new(d, Currency::KZT)
-            .map_err(|e| WoopayError::Decode(format!("{field}: {e}")))?;
+            .map_err(|e| WoopayError::decode(format!("{field}: {e}")))?;
         money.check_reported(field)?;
         Ok(money)
     })
@@ -351,7 +351,7 @@ impl Client {
     ) -> Result<(Option<A::Data>, ErrorCode), WoopayError> {
         let (data, code) = answer.split();
         let code = int(code.as_ref())?
-            .ok_or_else(|| WoopayError::Decode(format!("{}: no error_code", op.name)))?;
+            .ok_or_else(|| WoopayError::decode(format!("{}: no error_code", op.name)))?;
         Ok((data, ErrorCode::from_code(code)))
     }
 }
@@ -377,14 +377,14 @@ impl Client {
     }
 
     fn invoice(data: Option<wire::CashCreateInvoiceResponseData>) -> Result<Invoice, WoopayError> {
-        let d = data.ok_or_else(|| WoopayError::Decode("no invoice in the answer".into()))?;
+        let d = data.ok_or_else(|| WoopayError::decode("no invoice in the answer".into()))?;
         Ok(Invoice {
             operation_id: int(d.operation_id.as_ref())?
-                .ok_or_else(|| WoopayError::Decode("no operationId".into()))?,
+                .ok_or_else(|| WoopayError::decode("no operationId".into()))?,
             operation_url: d
                 .operation_url
                 .and_then(EncString::into_value)
-                .ok_or_else(|| WoopayError::Decode("no operationUrl".into()))?,
+                .ok_or_else(|| WoopayError::decode("no operationUrl".into()))?,
         })
     }
 
@@ -409,7 +409,7 @@ impl Client {
     /// `core_requestConfirmationCode`: send the SMS code for a phone-balance payment.
     pub async fn request_confirmation_code(&self, phone: &str) -> Result<bool, WoopayError> {
         if phone.trim().is_empty() {
-            return Err(WoopayError::Input("phone is required".into()));
+            return Err(WoopayError::input("phone is required".into()));
         }
         let req = wire::CoreRequestConfirmationCodeRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
@@ -439,7 +439,7 @@ impl Client {
         req: &ExtendedInvoiceRequest,
     ) -> Result<Invoice, WoopayError> {
         if req.user_phone.trim().is_empty() || req.confirmation_code.trim().is_empty() {
-            return Err(WoopayError::Input(
+            return Err(WoopayError::input(
                 "userPhone and the confirmation code are required".into(),
             ));
         }
@@ -500,7 +500,7 @@ impl Client {
         req: &Invoice2ExtendedRequest,
     ) -> Result<Invoice, WoopayError> {
         if service_name.trim().is_empty() {
-            return Err(WoopayError::Input("serviceName is required".into()));
+            return Err(WoopayError::input("serviceName is required".into()));
         }
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoiceByServiceRpc {
@@ -539,7 +539,7 @@ impl Client {
             .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req, "")
             .await?;
         kzt(data.and_then(|d| d.amount).as_ref(), "amount")?
-            .ok_or_else(|| WoopayError::Decode("no amount".into()))
+            .ok_or_else(|| WoopayError::decode("no amount".into()))
     }
 
     /// `cash_getOperationData`: several operations at once.
@@ -553,7 +553,7 @@ impl Client {
         ids: &[i64],
     ) -> Result<(Vec<Operation>, HttpResponse), WoopayError> {
         if ids.is_empty() {
-            return Err(WoopayError::Input("at least one operation id".into()));
+            return Err(WoopayError::input("at least one operation id".into()));
         }
         let req = wire::CashGetOperationDataRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
@@ -579,7 +579,7 @@ impl Client {
             .map(|r| {
                 Ok(Operation {
                     id: int(r.id.as_ref())?
-                        .ok_or_else(|| WoopayError::Decode("operation without id".into()))?,
+                        .ok_or_else(|| WoopayError::decode("operation without id".into()))?,
                     op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
                     lot_id: int(r.lot_id.as_ref())?.unwrap_or(0),
                     sum: kzt(r.sum.as_ref(), "sum")?,

@@ -102,12 +102,6 @@ pub enum WoopayError {
     /// A requestUrl callback could not be confirmed as paid.
     #[error("callback not confirmed: {0}")]
     NotConfirmed(String),
-    /// Invalid input; nothing was sent.
-    #[error("invalid input: {0}")]
-    Input(String),
-    /// The answer could not be decoded.
-    #[error("cannot decode Wooppay's answer: {0}")]
-    Decode(String),
     /// Transport, timeout, SOAP Fault or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] CoreError),
@@ -133,10 +127,20 @@ impl From<WoopayError> for CoreError {
                 retryable: code.retryable(),
             },
             WoopayError::NotConfirmed(m) => CoreError::Signature(m),
-            WoopayError::Input(m) => CoreError::Input(m),
-            WoopayError::Decode(m) => CoreError::Decode(m),
             WoopayError::Core(e) => e,
         }
+    }
+}
+
+impl WoopayError {
+    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
+    pub(crate) fn decode(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Decode(message))
+    }
+
+    /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
+    pub(crate) fn input(message: String) -> Self {
+        Self::Core(paybridge_core::Error::Input(message))
     }
 }
 

@@ -254,18 +254,18 @@ async fn sandbox_error_paths() {
     assert!(matches!(
         c.create_invoice(&InvoiceRequest::new("r", kzt("0"), "u", "u"))
             .await,
-        Err(WoopayError::Input(_))
+        Err(WoopayError::Core(paybridge_core::Error::Input(_)))
     ));
     assert!(matches!(
         c.create_invoice(&InvoiceRequest::new("", kzt("1"), "u", "u"))
             .await,
-        Err(WoopayError::Input(_))
+        Err(WoopayError::Core(paybridge_core::Error::Input(_)))
     ));
     let mut bad_date = InvoiceRequest::new("r", kzt("1"), "u", "u");
     bad_date.death_date = Some("tomorrow".into());
     assert!(matches!(
         c.create_invoice(&bad_date).await,
-        Err(WoopayError::Input(_))
+        Err(WoopayError::Core(paybridge_core::Error::Input(_)))
     ));
     // Refused by Wooppay.
     assert!(matches!(

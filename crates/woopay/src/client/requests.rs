@@ -49,22 +49,22 @@ impl InvoiceRequest {
 
     pub(super) fn validate(&self) -> Result<(), WoopayError> {
         if self.reference_id.trim().is_empty() {
-            return Err(WoopayError::Input("referenceId is required".into()));
+            return Err(WoopayError::input("referenceId is required".into()));
         }
         if self.amount.currency() != Currency::KZT {
-            return Err(WoopayError::Input(format!(
+            return Err(WoopayError::input(format!(
                 "Wooppay amounts are in KZT, got {}",
                 self.amount.currency()
             )));
         }
         self.amount.check_to_send("amount").map_err(|e| match e {
-            paybridge_core::Error::Input(m) => WoopayError::Input(m),
+            paybridge_core::Error::Input(m) => WoopayError::input(m),
             other => other.into(),
         })?;
         if let Some(d) = &self.death_date
             && !is_datetime(d)
         {
-            return Err(WoopayError::Input(format!(
+            return Err(WoopayError::input(format!(
                 "deathDate must be YYYY-MM-DD HH:MM:SS, got {d:?}"
             )));
         }

@@ -72,6 +72,35 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## The provider contract
+//!
+//! Every provider crate (`paybridge-<provider>`) is laid out the same way, so the same job has
+//! the same name everywhere; `cargo xtask new-provider NAME [--soap WSDL | --json]` writes a new
+//! crate in this shape.
+//!
+//! | module | holds | names |
+//! |---|---|---|
+//! | `client` | the outbound API | `Config` (built with `Config::new` and setters; private fields), `Client::new(config, transport)`, one `async fn` per documented operation, `PROVIDER_ID` |
+//! | `notification` | inbound callbacks | `CallbackVerifier::new(secret)` and its one verb, `verify(&RawNotification)` → [`Verified`]; `verify_body` / `verify_json` / `verify_query` where the body arrives as bytes or a query |
+//! | `signature` | the signature recipes, each with its public source | — |
+//! | `provider` | the [`PaymentProvider`] impl | `<Provider>Provider` |
+//! | `error` | the crate's error | `<Provider>Error`: `Core(`[`Error`]`)` for every shared failure (transport, decoding, input, outcome unknown) and variants only for the provider's own meanings, its codes a [`code_table!`] enum with `meaning()` and `retryable()`; `From<…> for paybridge_core::Error` |
+//! | `sandbox` (feature `sandbox`) | the provider's simulator | its rules on the module's page |
+//! | `generated` | wire types `cargo xtask codegen` writes from `schemas/<provider>/` | never edited by hand |
+//!
+//! What they share comes from here: a verified callback and whether it is a duplicate is
+//! [`Handled`]; a SOAP provider speaks [`soap::SoapVersion`]; every client sends through one
+//! [`http::HttpTransport`], whose policy (one deadline per call, no retry of anything that can
+//! move money, no redirect, a streamed body limit, an unknown outcome reported as
+//! [`Error::OutcomeUnknown`]) runs over a pluggable [`http::Transport`] — reqwest by default,
+//! or a service's own client, proxy, middleware or recorder ([`http::HttpTransport::over`]).
+//!
+//! Where a provider truly differs, the name says so: Wooppay's callback is unsigned, so its
+//! client *confirms* it (`Client::confirm_payment`, `handle_request_url`) by asking Wooppay;
+//! Linkifier's crate also has the sender side (`IpnSender`, used by the sandbox and tests);
+//! Qvickly's client is a forwarder to the merchant's booking API (`ForwardClient`), not a
+//! Qvickly API client.
 #![forbid(unsafe_code)]
 
 pub mod codes;

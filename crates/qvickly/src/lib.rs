@@ -47,10 +47,12 @@ pub mod php_json;
 pub mod provider;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod signature;
 pub mod status;
 
 pub use client::{Config, ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
 pub use error::QvicklyError;
-pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, data_json, deduplicate};
+pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, deduplicate};
 pub use provider::QvicklyProvider;
+pub use signature::data_json;
 pub use status::QvicklyStatus;

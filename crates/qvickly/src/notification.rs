@@ -25,7 +25,8 @@ use serde_json::value::RawValue;
 
 use crate::error::QvicklyError;
 use crate::generated::booking_api::QvicklyCheckoutIpnCallBack;
-use crate::php_json::{encode_str, reencode};
+use crate::php_json::reencode;
+use crate::signature::data_json;
 use crate::status::QvicklyStatus;
 
 /// The booking API's DTO namespace.
@@ -330,35 +331,6 @@ fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
 pub fn parse_dto(text: &str) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
     paybridge_core::xml::expect_root(text, Some(DTOS_NS), "QvicklyCheckoutIpnCallBack")?;
     paybridge_core::soap::from_fragment(text).map_err(QvicklyError::from)
-}
-
-/// `data` as Qvickly signs it, rebuilt from DTO fields: keys in Qvickly's order
-/// `number, status, orderid, url`, absent fields left out, PHP escaping.
-#[must_use]
-pub fn data_json(
-    number: Option<&str>,
-    status: Option<&str>,
-    orderid: Option<&str>,
-    url: Option<&str>,
-) -> String {
-    let mut out = String::from("{");
-    for (key, value) in [
-        ("number", number),
-        ("status", status),
-        ("orderid", orderid),
-        ("url", url),
-    ] {
-        if let Some(v) = value {
-            if out.len() > 1 {
-                out.push(',');
-            }
-            encode_str(&mut out, key);
-            out.push(':');
-            encode_str(&mut out, v);
-        }
-    }
-    out.push('}');
-    out
 }
 
 fn parse_xml(text: &str) -> Result<Parsed<'static>, QvicklyError> {

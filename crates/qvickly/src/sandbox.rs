@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 
 use crate::error::VERIFICATION_ERROR_CODE;
 use crate::generated::booking_api::IpnCallBackResponse;
-use crate::notification::{CallbackFormat, CallbackVerifier, data_json};
+use crate::notification::{CallbackFormat, CallbackVerifier};
+use crate::signature::data_json;
 
 /// Merchant id of the sandbox.
 pub const SANDBOX_MERCHANT_ID: &str = "sandbox-merchant";
@@ -101,7 +102,7 @@ impl Simulator {
                     .unwrap_or("https://sandbox.qvickly.invalid/invoice/1001"),
             ),
         );
-        let hash = self.key.sign_hex(data.as_bytes());
+        let hash = crate::signature::sign(&self.key, &data);
         let credentials = json!({
             "hash": hash,
             "id": SANDBOX_MERCHANT_ID,

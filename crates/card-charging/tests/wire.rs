@@ -86,22 +86,17 @@ fn expected_fields(command: &str, sign: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// Without a socket: the testkit's recorder takes the request and answers the sample.
 #[tokio::test]
 async fn charging_sends_every_field_in_order_with_the_documented_sign() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/chargingws/v2"))
-        .and(header("content-type", "application/x-www-form-urlencoded"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(SAMPLE_ANSWER))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let c = client(
-        &server.uri(),
-        BodyEncoding::Form,
-        SignScheme::CodeSerial,
-        Duration::from_secs(5),
+    let recorder = paybridge_testkit::RecordingTransport::new();
+    recorder.answer(200, "application/json", SAMPLE_ANSWER);
+    let config = Config::new(
+        "https://gateway.example/chargingws/v2",
+        "3681148751",
+        SecretString::from("partner-secret"),
     );
+    let c = Client::new(config, recorder.http()).unwrap();
     let result = c
         .charge(
             &sample_card(),
@@ -112,9 +107,16 @@ async fn charging_sends_every_field_in_order_with_the_documented_sign() {
         .unwrap();
 
     let sign = md5_hex(&[b"partner-secret312821445892982", b"10004783347874"]);
-    let received = &server.received_requests().await.unwrap()[0];
+    let sent = recorder.sent();
+    assert_eq!(sent.len(), 1, "a charge is sent once");
+    assert_eq!(sent[0].method, http::Method::POST);
+    assert_eq!(sent[0].url, "https://gateway.example/chargingws/v2");
     assert_eq!(
-        form_fields(&received.body),
+        sent[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        form_fields(&sent[0].body),
         expected_fields("charging", &sign)
     );
 

@@ -391,3 +391,55 @@ async fn invoice_paid_then_request_url_called_then_confirmed() {
         .unwrap();
     assert_eq!(confirmed.callback.status, OperationStatus::Done);
 }
+
+/// Without a socket: the testkit's recorder answers the documented samples, and the requests
+/// carry the session of the login answer and each operation's SOAPAction.
+#[tokio::test]
+async fn a_call_after_login_carries_the_session_and_its_soap_action() {
+    let recorder = paybridge_testkit::RecordingTransport::new();
+    recorder
+        .answer(
+            200,
+            "text/xml; charset=utf-8",
+            sample("core_login.response.xml"),
+        )
+        .answer(
+            200,
+            "text/xml; charset=utf-8",
+            sample("cash_createInvoice.response.xml"),
+        );
+    let config = Config::new(
+        "https://www.test.wooppay.com/api/wsd/",
+        SANDBOX_USERNAME,
+        SecretString::from(SANDBOX_PASSWORD),
+    );
+    let c = Client::new(config, recorder.http()).unwrap();
+    let inv = InvoiceRequest::new(
+        "9379992",
+        kzt("100"),
+        "https://shop.example/back",
+        "https://shop.example/paid",
+    );
+    let invoice = c.create_invoice(&inv).await.unwrap();
+    assert_eq!(invoice.operation_id, 50_145_291);
+    let sent = recorder.sent();
+    assert_eq!(sent.len(), 2, "one login, one invoice, nothing resent");
+    assert_eq!(sent[0].header("cookie"), None);
+    assert_eq!(
+        sent[0].header("soapaction"),
+        Some("\"urn:XmlControllerwsdl#core_login\"")
+    );
+    assert_eq!(
+        sent[1].header("cookie"),
+        Some("session=06e66b5a182aeeb197a250a35bae0ed5")
+    );
+    assert_eq!(
+        sent[1].header("soapaction"),
+        Some("\"urn:XmlControllerwsdl#cash_createInvoice\"")
+    );
+    assert!(
+        sent[1]
+            .body_text()
+            .contains(r#"<referenceId xsi:type="xsd:string">9379992</referenceId>"#)
+    );
+}

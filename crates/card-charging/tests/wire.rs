@@ -18,7 +18,7 @@ use paybridge_core::http::{HttpConfig, HttpTransport, RetryPolicy};
 use paybridge_core::signature::md5_hex;
 use paybridge_core::{Currency, Money, PaymentStatus};
 use secrecy::SecretString;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The provider page's sample answer to `charging`.

@@ -20,8 +20,9 @@
 //! let receiver = CallbackVerifier::new(SecretString::from(std::env::var("LINKIFIER_KEY")?));
 //! let seen = InMemorySeenStore::new();
 //! let got = receiver.receive(body, &seen).await?;
-//! if !got.duplicate {
-//!     println!("sale {:?}: {}", got.record.pay_transaction_id, got.record.pay_provider_amount);
+//! if !got.handled.duplicate {
+//!     let sale = &got.handled.callback;
+//!     println!("sale {:?}: {}", sale.pay_transaction_id, sale.pay_provider_amount);
 //! }
 //! let answer = IpnResult { has_errors: false, error_code: 0, message: "OK".into(), extra_message: String::new() };
 //! Ok(response_xml(got.version, &answer)?)
@@ -41,7 +42,7 @@ pub mod signature;
 
 pub use client::{Config, IpnResult, IpnSender, PROVIDER_ID, signed_request};
 pub use error::LinkifierError;
-pub use notification::{CallbackVerifier, ReceivedIpn, response_xml};
+pub use notification::{CallbackVerifier, ReceivedIpn, deduplicate, response_xml};
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
 /// direct `paybridge-core` dependency for it.
 pub use paybridge_core::soap::SoapVersion;

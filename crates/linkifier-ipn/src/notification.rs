@@ -13,7 +13,7 @@ use paybridge_core::soap::{
     EnvelopeStyle, RawEnvelope, SoapVersion, from_fragment, to_fragment, wrap,
 };
 use paybridge_core::xml::{child, text};
-use paybridge_core::{RawNotification, SeenStore, Verified};
+use paybridge_core::{Handled, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::{IpnResult, NAMESPACE};
@@ -33,15 +33,16 @@ const VALUE_FIELDS: [&str; 7] = [
     "SaleQuantity",
 ];
 
-/// A verified IPN and the SOAP version it came in (to answer in the same).
+/// A verified IPN and whether its `PayTransactionID` was received before (core's [`Handled`],
+/// the result of every provider's deduplication), with the SOAP version it came in: answer in
+/// the same.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ReceivedIpn {
-    /// The record.
-    pub record: Verified<IpnRecord>,
+    /// The verified record, and whether it is a duplicate.
+    pub handled: Handled<IpnRecord>,
     /// The version of the request.
     pub version: SoapVersion,
-    /// `true` when the same `PayTransactionID` was received before.
-    pub duplicate: bool,
 }
 
 /// Verifies IPNs for one key (the one inbound verb: `verify`; `receive` also records it).
@@ -155,17 +156,24 @@ impl CallbackVerifier {
         seen: &dyn SeenStore,
     ) -> Result<ReceivedIpn, LinkifierError> {
         let (record, version) = self.verify_body(body)?;
-        let key = format!(
-            "linkifier:{}",
-            record.pay_transaction_id.as_deref().unwrap_or_default()
-        );
-        let fresh = seen.insert_if_absent(&key).await?;
         Ok(ReceivedIpn {
-            record,
+            handled: deduplicate(record, seen).await?,
             version,
-            duplicate: !fresh,
         })
     }
+}
+
+/// Record a verified IPN in `seen` (key: `PayTransactionID`) and report whether it is a
+/// duplicate.
+pub async fn deduplicate(
+    record: Verified<IpnRecord>,
+    seen: &dyn SeenStore,
+) -> Result<Handled<IpnRecord>, LinkifierError> {
+    let key = format!(
+        "linkifier:{}",
+        record.pay_transaction_id.as_deref().unwrap_or_default()
+    );
+    Ok(Handled::record(record, &key, seen).await?)
 }
 
 /// The `IPNEventRaisedResponse` envelope to answer with, in `version`.

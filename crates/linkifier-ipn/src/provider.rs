@@ -44,8 +44,8 @@ impl PaymentProvider for LinkifierProvider {
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let got = self.receiver.receive(&raw.body, self.seen.as_ref()).await?;
-        let duplicate = got.duplicate;
-        Ok(got.record.map(|r| Notification {
+        let duplicate = got.handled.duplicate;
+        Ok(got.handled.callback.map(|r| Notification {
             state: r.state(),
             duplicate,
         }))

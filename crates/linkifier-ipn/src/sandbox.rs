@@ -120,7 +120,7 @@ fn result(has_errors: bool, code: i32, message: &str, extra: &str) -> IpnResult 
 async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
     let version = SoapVersion::of_request(&headers);
     match sim.receiver.receive(&body, sim.seen.as_ref()).await {
-        Ok(got) if got.duplicate => soap_answer(
+        Ok(got) if got.handled.duplicate => soap_answer(
             got.version,
             &result(false, 0, "Duplicate IPN, already recorded", ""),
         ),
@@ -130,7 +130,11 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
                 false,
                 0,
                 "IPN received",
-                got.record.pay_transaction_id.as_deref().unwrap_or_default(),
+                got.handled
+                    .callback
+                    .pay_transaction_id
+                    .as_deref()
+                    .unwrap_or_default(),
             ),
         ),
         Err(LinkifierError::Signature) => {

@@ -141,8 +141,8 @@ pub(crate) async fn demo(_endpoint: &str, base_url: &str, log: &mut FlowLog) -> 
             "receive + verify VerifyHASH",
             format!(
                 "{} {}",
-                got.record.pay_transaction_id.as_deref().unwrap_or("?"),
-                got.record.pay_provider_amount
+                got.handled.callback.pay_transaction_id.as_deref().unwrap_or("?"),
+                got.handled.callback.pay_provider_amount
             ),
         );
         let answer = IpnResult {

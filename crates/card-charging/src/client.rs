@@ -255,7 +255,7 @@ impl Client {
             })?;
         if self.config.check_denomination && !card.telco.denominations().contains(&value) {
             return Err(CardChargingError::input(format!(
-                "{value} is not a {} face value ({:?}); disable check_denomination to send it anyway",
+                "{value} is not a {} face value ({:?}); build the client with `Config::check_denomination(false)` to send it anyway",
                 card.telco,
                 card.telco.denominations()
             )));

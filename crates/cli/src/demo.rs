@@ -201,7 +201,7 @@ pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
         }
     );
     table.push_str(
-        "\ntry the sandbox by hand:\n  paybridge sandbox                       # prints every endpoint as one JSON line\n  paybridge --json card-charging charge --endpoint URL --telco VIETTEL --code 312821445892981 \\\n      --serial 10004783347874 --amount 50000 --request-id order-1   # partner sandbox-partner / key sandbox-key\n  paybridge receive --ledger sqlite://paybridge.db                  # callbacks, recorded once\n",
+        "\ntry the sandbox by hand:\n  paybridge sandbox                       # prints every endpoint as one JSON line\n  paybridge --json card-charging charge --endpoint URL --partner-id sandbox-partner \\\n      --partner-key sandbox-key --telco VIETTEL --code 312821445892981 --serial 10004783347874 \\\n      --amount 50000 --request-id order-1   # URL: the card-charging endpoint it printed\n  paybridge receive --ledger sqlite://paybridge.db                  # callbacks, recorded once\n",
     );
     Ok(Outcome {
         value: Some(json!({"passed": all_ok, "flows": report})),

@@ -170,7 +170,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
             )
         })
         .collect();
-    println!("{}", Value::Object(routes));
+    crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
     let server = axum::serve(listener, receiver.router());
     tokio::select! {

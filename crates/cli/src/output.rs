@@ -117,9 +117,13 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
     match result {
         Ok(outcome) => {
             match (&outcome.value, &outcome.human, json) {
-                (Some(v), _, true) => println!("{v}"),
-                (_, Some(h), false) => print!("{h}"),
-                (Some(v), None, false) => print_human(v, 0),
+                (Some(v), _, true) => print_out(&format!("{v}\n")),
+                (_, Some(h), false) => print_out(h),
+                (Some(v), None, false) => {
+                    let mut text = String::new();
+                    render_human(v, 0, &mut text);
+                    print_out(&text);
+                }
                 (None, _, _) => {}
             }
             ExitCode::from(outcome.exit)
@@ -130,7 +134,7 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
                 if e.outcome_unknown {
                     set_field(&mut error, "outcome_unknown", Value::Bool(true));
                 }
-                println!("{}", json!({ "error": error }));
+                print_out(&format!("{}\n", json!({ "error": error })));
             } else {
                 let code = if e.code.is_null() {
                     String::new()
@@ -163,32 +167,46 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        println!(
-            "{}",
+        print_out(&format!(
+            "{}\n",
             json!({"error": {"kind": "input", "code": null, "message": first}})
-        );
+        ));
     } else {
         let _ = e.print();
     }
     ExitCode::from(2)
 }
 
+/// Write `text` to stdout. A reader that went away (`paybridge … | head`) is not an error of
+/// the command: what it did stands and its exit code is kept; nothing else can be done with a
+/// failed write to stdout, so it is not reported.
+pub(crate) fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// A readable rendering of a JSON object: `key: value` lines, nested values indented, list
 /// items as `- item`. Recursive over our own result objects, whose depth is fixed by the
 /// code that builds them (never by what a provider sent).
-fn print_human(value: &Value, depth: usize) {
+fn render_human(value: &Value, depth: usize, out: &mut String) {
+    use std::fmt::Write as _;
     let pad = "  ".repeat(depth);
     match value {
         Value::Object(map) => {
             for (k, v) in map {
                 let k = terminal_safe(k);
                 match v {
-                    Value::Array(items) if items.is_empty() => println!("{pad}{k}: (none)"),
-                    Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}{k}:");
-                        print_human(v, depth + 1);
+                    Value::Array(items) if items.is_empty() => {
+                        let _ = writeln!(out, "{pad}{k}: (none)");
                     }
-                    _ => println!("{pad}{k}: {}", scalar(v)),
+                    Value::Object(_) | Value::Array(_) => {
+                        let _ = writeln!(out, "{pad}{k}:");
+                        render_human(v, depth + 1, out);
+                    }
+                    _ => {
+                        let _ = writeln!(out, "{pad}{k}: {}", scalar(v));
+                    }
                 }
             }
         }
@@ -196,14 +214,18 @@ fn print_human(value: &Value, depth: usize) {
             for v in items {
                 match v {
                     Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}-");
-                        print_human(v, depth + 1);
+                        let _ = writeln!(out, "{pad}-");
+                        render_human(v, depth + 1, out);
                     }
-                    _ => println!("{pad}- {}", scalar(v)),
+                    _ => {
+                        let _ = writeln!(out, "{pad}- {}", scalar(v));
+                    }
                 }
             }
         }
-        other => println!("{pad}{}", scalar(other)),
+        other => {
+            let _ = writeln!(out, "{pad}{}", scalar(other));
+        }
     }
 }
 

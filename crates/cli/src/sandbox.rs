@@ -141,7 +141,7 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
         .collect();
     map.insert("receive".into(), Value::Object(receive));
     map.insert("ledger".into(), Value::String(ledger_url));
-    println!("{}", Value::Object(map));
+    crate::output::print_out(&format!("{}\n", Value::Object(map)));
     eprintln!(
         "paybridge sandbox listening on {} (Ctrl-C to stop)",
         sandbox.addr

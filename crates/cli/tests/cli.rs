@@ -1514,3 +1514,172 @@ fn flags_are_validated_in_users_terms() {
         "{line}"
     );
 }
+
+/// `paybridge ARGS` without `PAYBRIDGE_LOG`, stdout and stderr as text.
+fn plain(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("PAYBRIDGE_LOG")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_and_output_speak_the_users_language() {
+    // Every file argument says it takes a path or `-` for stdin.
+    for (args, flag) in [
+        (["payoo", "call", "--help"], "--param"),
+        (["linkifier-ipn", "send", "--help"], "--ipn"),
+        (["qvickly", "verify-callback", "--help"], "--body"),
+        (["payoo", "verify-notify", "--help"], "--body"),
+        (["card-charging", "verify-callback", "--help"], "--body"),
+    ] {
+        let (code, help, _) = plain(&args);
+        assert_eq!(code, Some(0), "{args:?}");
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(flag))
+            .unwrap_or_else(|| panic!("{args:?}: no {flag} in {help}"));
+        assert!(line.contains("`-` for stdin"), "{args:?}: {line}");
+    }
+    // `send --help` says where a record to start from comes from, and that command prints
+    // one `send` takes.
+    let (_, help, _) = plain(&["linkifier-ipn", "send", "--help"]);
+    assert!(help.contains("paybridge linkifier-ipn template"), "{help}");
+    let (code, template, _) = plain(&["--json", "linkifier-ipn", "template"]);
+    assert_eq!(code, Some(0));
+    let record: Value = serde_json::from_str(&template).unwrap();
+    assert!(record["pay_transaction_id"].is_string(), "{record}");
+    assert!(record["pay_provider_amount"].is_string(), "{record}");
+
+    // Errors name the CLI's flags, not the library's fields.
+    let (code, _, err) = plain(&[
+        "card-charging",
+        "charge",
+        "--endpoint",
+        "http://127.0.0.1:9/x",
+        "--partner-id",
+        "p",
+        "--partner-key",
+        "k",
+        "--telco",
+        "VIETTEL",
+        "--code",
+        "312821445892981",
+        "--serial",
+        "10004783347874",
+        "--amount",
+        "12345",
+        "--request-id",
+        "r1",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("pass --any-amount"), "{err}");
+    assert!(!err.contains("check_denomination"), "{err}");
+
+    // On a non-terminal stderr: no colours, and the final error once, not echoed by a log line.
+    let (code, _, err) = plain(&[
+        "card-charging",
+        "check",
+        "--endpoint",
+        "http://127.0.0.1:9/x",
+        "--partner-id",
+        "p",
+        "--partner-key",
+        "k",
+        "--telco",
+        "VIETTEL",
+        "--code",
+        "312821445892981",
+        "--serial",
+        "10004783347874",
+        "--amount",
+        "10000",
+        "--request-id",
+        "r1",
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes on a pipe: {err:?}");
+    assert_eq!(
+        err.matches("cannot connect to 127.0.0.1:9").count(),
+        1,
+        "{err}"
+    );
+
+    // Debug logs: one span per call, its fields not piled up across the retried attempts.
+    let out = Command::new(BIN)
+        .args([
+            "card-charging",
+            "check",
+            "--endpoint",
+            "http://127.0.0.1:9/x",
+            "--partner-id",
+            "p",
+            "--partner-key",
+            "k",
+            "--telco",
+            "VIETTEL",
+            "--code",
+            "312821445892981",
+            "--serial",
+            "10004783347874",
+            "--amount",
+            "10000",
+            "--request-id",
+            "r1",
+        ])
+        .env("PAYBRIDGE_LOG", "debug")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("retrying idempotent request attempt=2"),
+        "{log}"
+    );
+    for line in log.lines() {
+        assert!(line.matches("attempt=").count() <= 1, "{line}");
+    }
+
+    // Human output of a nested result reads as an indented list, not as JSON paths.
+    let (_, human, _) = plain(&["linkifier-ipn", "template"]);
+    assert!(human.contains("buyer_info:\n  "), "{human}");
+    assert!(!human.contains("[0]"), "{human}");
+
+    // A reader that goes away early (`| head`) is not a crash.
+    let mut child = Command::new(BIN)
+        .args(["linkifier-ipn", "template"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The demo says where it runs and ends with commands to try by hand.
+    let (code, demo, _) = plain(&["demo"]);
+    assert_eq!(code, Some(0), "{demo}");
+    assert!(
+        demo.lines()
+            .next()
+            .unwrap()
+            .contains("runs against an in-process sandbox"),
+        "{demo}"
+    );
+    assert!(
+        demo.contains("try the sandbox by hand:\n  paybridge sandbox"),
+        "{demo}"
+    );
+    assert!(demo.contains("--partner-id sandbox-partner"), "{demo}");
+}

@@ -181,6 +181,18 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
         None => None,
     };
     let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
+    let face_values = card.telco.denominations();
+    if !args.any_amount
+        && !face_values
+            .iter()
+            .any(|v| rust_decimal::Decimal::from(*v) == amount.amount())
+    {
+        return Err(CliError::input(format!(
+            "{} is not a {} face value ({face_values:?}); pass --any-amount to send it anyway",
+            amount.amount_string(),
+            card.telco
+        )));
+    }
     let request_id = RequestId::new(&args.request_id).map_err(paybridge_core::Error::from)?;
     let config = Config::new(args.net.endpoint.clone(), args.partner_id, args.partner_key)
         .sign_scheme(match args.sign_scheme {

@@ -1531,6 +1531,30 @@ fn plain(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// A card command against a port where nothing listens.
+fn offline_card(command: &'static str, amount: &'static str) -> Vec<&'static str> {
+    vec![
+        "card-charging",
+        command,
+        "--endpoint",
+        "http://127.0.0.1:9/x",
+        "--partner-id",
+        "p",
+        "--partner-key",
+        "k",
+        "--telco",
+        "VIETTEL",
+        "--code",
+        "312821445892981",
+        "--serial",
+        "10004783347874",
+        "--amount",
+        amount,
+        "--request-id",
+        "r1",
+    ]
+}
+
 #[test]
 fn help_and_output_speak_the_users_language() {
     // Every file argument says it takes a path or `-` for stdin.
@@ -1560,51 +1584,13 @@ fn help_and_output_speak_the_users_language() {
     assert!(record["pay_provider_amount"].is_string(), "{record}");
 
     // Errors name the CLI's flags, not the library's fields.
-    let (code, _, err) = plain(&[
-        "card-charging",
-        "charge",
-        "--endpoint",
-        "http://127.0.0.1:9/x",
-        "--partner-id",
-        "p",
-        "--partner-key",
-        "k",
-        "--telco",
-        "VIETTEL",
-        "--code",
-        "312821445892981",
-        "--serial",
-        "10004783347874",
-        "--amount",
-        "12345",
-        "--request-id",
-        "r1",
-    ]);
+    let (code, _, err) = plain(&offline_card("charge", "12345"));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("pass --any-amount"), "{err}");
     assert!(!err.contains("check_denomination"), "{err}");
 
     // On a non-terminal stderr: no colours, and the final error once, not echoed by a log line.
-    let (code, _, err) = plain(&[
-        "card-charging",
-        "check",
-        "--endpoint",
-        "http://127.0.0.1:9/x",
-        "--partner-id",
-        "p",
-        "--partner-key",
-        "k",
-        "--telco",
-        "VIETTEL",
-        "--code",
-        "312821445892981",
-        "--serial",
-        "10004783347874",
-        "--amount",
-        "10000",
-        "--request-id",
-        "r1",
-    ]);
+    let (code, _, err) = plain(&offline_card("check", "10000"));
     assert_eq!(code, Some(3), "{err}");
     assert!(!err.contains('\u{1b}'), "colour codes on a pipe: {err:?}");
     assert_eq!(
@@ -1615,26 +1601,7 @@ fn help_and_output_speak_the_users_language() {
 
     // Debug logs: one span per call, its fields not piled up across the retried attempts.
     let out = Command::new(BIN)
-        .args([
-            "card-charging",
-            "check",
-            "--endpoint",
-            "http://127.0.0.1:9/x",
-            "--partner-id",
-            "p",
-            "--partner-key",
-            "k",
-            "--telco",
-            "VIETTEL",
-            "--code",
-            "312821445892981",
-            "--serial",
-            "10004783347874",
-            "--amount",
-            "10000",
-            "--request-id",
-            "r1",
-        ])
+        .args(offline_card("check", "10000"))
         .env("PAYBRIDGE_LOG", "debug")
         .output()
         .unwrap();

@@ -40,6 +40,28 @@ impl Capabilities {
         payment_status: false,
         notifications: true,
     };
+
+    /// With or without `create_payment` (the struct is `#[non_exhaustive]`: build from
+    /// `Capabilities::default()` or a constant).
+    #[must_use]
+    pub const fn create_payment(mut self, supported: bool) -> Self {
+        self.create_payment = supported;
+        self
+    }
+
+    /// With or without `payment_status`.
+    #[must_use]
+    pub const fn payment_status(mut self, supported: bool) -> Self {
+        self.payment_status = supported;
+        self
+    }
+
+    /// With or without `verify_notification`.
+    #[must_use]
+    pub const fn notifications(mut self, supported: bool) -> Self {
+        self.notifications = supported;
+        self
+    }
 }
 
 /// How the payer pays, when the merchant collects the means of payment itself.
@@ -219,5 +241,28 @@ pub trait PaymentProvider: Send + Sync {
             provider: self.id(),
             operation: "verify_notification",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Capabilities;
+
+    #[test]
+    fn capabilities_are_built_from_a_constant_or_the_default() {
+        let c = Capabilities::default()
+            .create_payment(true)
+            .notifications(true);
+        assert!(c.create_payment && c.notifications && !c.payment_status);
+        assert_eq!(
+            Capabilities::ALL.payment_status(false),
+            Capabilities::default()
+                .create_payment(true)
+                .notifications(true)
+        );
+        assert_eq!(
+            Capabilities::NOTIFICATIONS_ONLY,
+            Capabilities::default().notifications(true)
+        );
     }
 }

@@ -69,8 +69,14 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
             secrecy::SecretString::from("k"),
             1,
         )),
-        Arc::new(paybridge_card_charging::CardChargingProvider::with_memory_store(card)),
-        Arc::new(paybridge_woopay::WoopayProvider::with_memory_store(woopay)),
+        Arc::new(paybridge_card_charging::CardChargingProvider::new(
+            card,
+            paybridge_core::Stores::in_memory(),
+        )),
+        Arc::new(paybridge_woopay::WoopayProvider::new(
+            woopay,
+            paybridge_core::Stores::in_memory(),
+        )),
         Arc::new(paybridge_qvickly::QvicklyProvider::with_memory_store(
             qvickly,
         )),

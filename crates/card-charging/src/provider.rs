@@ -1,13 +1,10 @@
 //! `PaymentProvider` for card charging: create = `charging`, status = `check`,
 //! notification = a verified callback.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, Error, InMemoryRecords, InMemorySeenStore, Notification, PaymentMethod,
-    PaymentProvider, PaymentRecord, PaymentRecords, PaymentRef, PaymentRequest, PaymentSession,
-    PaymentState, RawNotification, Result, SeenStore, Verified,
+    Capabilities, Error, Notification, PaymentMethod, PaymentProvider, PaymentRecord, PaymentRef,
+    PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, Stores, Verified,
 };
 use secrecy::ExposeSecret;
 
@@ -19,38 +16,24 @@ use crate::notification::deduplicate;
 ///
 /// `create_payment` takes the card from the request's [`PaymentMethod::PrepaidCard`] (the code
 /// stays a secret; a `code` in `metadata` is refused) and uses `reference` as the request id.
-/// The card is remembered in the provider's [`PaymentRecords`] before it is charged, because
-/// `check` must sign with it again: with the ledger ([`CardChargingProvider::with_records`]),
-/// `payment_status` works after a restart and from another process. `payment_status` needs the card again to sign `check`,
-/// so it works for payments this value created; for others use [`Client::check`].
+/// The card is remembered in the provider's records ([`Stores::records`]) before it is
+/// charged, because `check` must sign with it again: with a ledger there, `payment_status`
+/// works after a restart and from another process. `payment_status` needs the card again to
+/// sign `check`, so it works for payments created through a provider; for others use
+/// [`Client::check`].
 pub struct CardChargingProvider {
     client: Client,
-    seen: Arc<dyn SeenStore>,
-    records: Arc<dyn PaymentRecords>,
+    stores: Stores,
 }
 
 impl CardChargingProvider {
-    /// A provider over `client`, reporting duplicates through `seen`.
+    /// A provider over `client`, keeping what it must remember in `stores`:
+    /// `Stores::in_memory()` for one process; `Stores::new(seen).records(ledger)` to keep the
+    /// payments (and their cards, as secrets) in a ledger, so `payment_status` works after a
+    /// restart and from another process.
     #[must_use]
-    pub fn new(client: Client, seen: Arc<dyn SeenStore>) -> Self {
-        Self {
-            client,
-            seen,
-            records: Arc::new(InMemoryRecords::default()),
-        }
-    }
-
-    /// Keep the payments (and their cards, as secrets) in `records`, e.g. a ledger.
-    #[must_use]
-    pub fn with_records(mut self, records: Arc<dyn PaymentRecords>) -> Self {
-        self.records = records;
-        self
-    }
-
-    /// A provider with a process-local duplicate store.
-    #[must_use]
-    pub fn with_memory_store(client: Client) -> Self {
-        Self::new(client, Arc::new(InMemorySeenStore::new()))
+    pub fn new(client: Client, stores: Stores) -> Self {
+        Self { client, stores }
     }
 
     fn state(reference: &str, r: &ChargeResult) -> PaymentState {
@@ -99,7 +82,8 @@ impl PaymentProvider for CardChargingProvider {
             card.serial,
             card.code.expose_secret()
         ));
-        self.records
+        self.stores
+            .records
             .remember(
                 PaymentRecord::new(
                     PROVIDER_ID,
@@ -122,6 +106,7 @@ impl PaymentProvider for CardChargingProvider {
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
         let record = self
+            .stores
             .records
             .recall(PROVIDER_ID, &payment.reference)
             .await?
@@ -152,7 +137,7 @@ impl PaymentProvider for CardChargingProvider {
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let handled = deduplicate(
             self.client.callback_verifier().verify(raw)?,
-            self.seen.as_ref(),
+            self.stores.seen.as_ref(),
         )
         .await?;
         let duplicate = handled.duplicate;

@@ -234,7 +234,7 @@ async fn provider_trait_drives_the_same_flow() {
     let (sim, client, _) = setup().await;
     let (url, mut callbacks) = receiver().await;
     sim.set_callback_url(Some(url));
-    let provider = CardChargingProvider::with_memory_store(client);
+    let provider = CardChargingProvider::new(client, paybridge_core::Stores::in_memory());
     let rid = RequestId::generate();
     // The PIN travels as a secret, never in metadata.
     let mut leaky = PaymentRequest::new(rid.as_str(), vnd("20000"));

@@ -126,7 +126,7 @@ pub use money::{Currency, Money};
 pub use notification::{Handled, RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{
     Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
-    PaymentSession, PaymentState, PrepaidCard,
+    PaymentSession, PaymentState, PrepaidCard, Stores,
 };
 pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
 pub use seen::{InMemorySeenStore, SeenStore};

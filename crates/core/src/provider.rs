@@ -5,10 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::{Error, Money, PaymentStatus, RawNotification, Result, Verified};
+use crate::{
+    Error, InMemoryRecords, InMemorySeenStore, Money, PaymentRecords, PaymentStatus,
+    RawNotification, Result, SeenStore, Verified,
+};
 
 /// Which trait operations a provider supports; the others return [`Error::Unsupported`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -241,6 +246,47 @@ pub trait PaymentProvider: Send + Sync {
             provider: self.id(),
             operation: "verify_notification",
         })
+    }
+}
+
+/// What a provider keeps between calls: the callbacks it has seen (`seen`) and the payments it
+/// created (`records`). A provider crate's `*Provider` takes one; [`Stores::in_memory`] is
+/// for one process, a ledger (`paybridge-ledger`) makes both durable and shared.
+#[derive(Clone)]
+pub struct Stores {
+    /// Callback deduplication keys.
+    pub seen: Arc<dyn SeenStore>,
+    /// The payments created, so `payment_status` works after a restart and elsewhere.
+    pub records: Arc<dyn PaymentRecords>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+impl Stores {
+    /// Duplicates reported through `seen`; payments remembered in this process.
+    #[must_use]
+    pub fn new(seen: Arc<dyn SeenStore>) -> Self {
+        Self {
+            seen,
+            records: Arc::new(InMemoryRecords::default()),
+        }
+    }
+
+    /// Both in this process (lost on restart, not shared).
+    #[must_use]
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(InMemorySeenStore::new()))
+    }
+
+    /// Payments remembered in `records` (e.g. a ledger).
+    #[must_use]
+    pub fn records(mut self, records: Arc<dyn PaymentRecords>) -> Self {
+        self.records = records;
+        self
     }
 }
 

@@ -281,9 +281,9 @@ pub fn rank(status: PaymentStatus) -> u8 {
     }
 }
 
-/// The ledger as the providers' payment records: a provider built with it (e.g.
-/// `CardChargingProvider::with_records`) finds its payments after a restart and from another
-/// process. Secrets are sealed when the ledger has a seal key, and dropped otherwise.
+/// The ledger as the providers' payment records: a provider built with it
+/// (`Stores::in_memory().records(ledger)`) finds its payments after a restart and from
+/// another process. Secrets are sealed when the ledger has a seal key, and dropped otherwise.
 #[async_trait::async_trait]
 impl paybridge_core::PaymentRecords for Ledger {
     async fn remember(&self, payment: paybridge_core::PaymentRecord) -> paybridge_core::Result<()> {

@@ -65,7 +65,10 @@ async fn a_card_is_checked_after_a_restart_through_the_ledger() {
     let rid = format!("ledger-{}", paybridge_ledger::now_ms());
     {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap().with_seal_key(key.clone()));
-        let provider = CardChargingProvider::with_memory_store(client()).with_records(ledger);
+        let provider = CardChargingProvider::new(
+            client(),
+            paybridge_core::Stores::in_memory().records(ledger),
+        );
         // Last digit 9: pending, then success.
         let request = PaymentRequest::new(&rid, Money::parse("50000", Currency::VND).unwrap())
             .with_method(PaymentMethod::PrepaidCard(PrepaidCard::new(
@@ -79,15 +82,20 @@ async fn a_card_is_checked_after_a_restart_through_the_ledger() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Another process: a new ledger handle, a new provider, nothing in memory.
     let ledger = Arc::new(Ledger::open(&url).await.unwrap().with_seal_key(key));
-    let provider = CardChargingProvider::with_memory_store(client()).with_records(ledger.clone());
+    let provider = CardChargingProvider::new(
+        client(),
+        paybridge_core::Stores::in_memory().records(ledger.clone()),
+    );
     let state = provider
         .payment_status(&PaymentRef::merchant(&rid))
         .await
         .unwrap();
     assert_eq!(state.status, PaymentStatus::Succeeded);
     // Without the seal key the card cannot be read, and says so.
-    let blind = CardChargingProvider::with_memory_store(client())
-        .with_records(Arc::new(Ledger::open(&url).await.unwrap()));
+    let blind = CardChargingProvider::new(
+        client(),
+        paybridge_core::Stores::in_memory().records(Arc::new(Ledger::open(&url).await.unwrap())),
+    );
     assert!(
         blind
             .payment_status(&PaymentRef::merchant(&rid))
@@ -117,7 +125,10 @@ async fn a_wooppay_invoice_is_found_after_a_restart_through_the_ledger() {
     let reference = format!("inv-{}", paybridge_ledger::now_ms());
     {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
-        let provider = WoopayProvider::with_memory_store(client()).with_records(ledger);
+        let provider = WoopayProvider::new(
+            client(),
+            paybridge_core::Stores::in_memory().records(ledger),
+        );
         let mut request =
             PaymentRequest::new(&reference, Money::parse("100", Currency::KZT).unwrap());
         request.return_url = Some("https://shop.example/back".into());
@@ -125,7 +136,10 @@ async fn a_wooppay_invoice_is_found_after_a_restart_through_the_ledger() {
         provider.create_payment(request).await.unwrap();
     }
     let ledger = Arc::new(Ledger::open(&url).await.unwrap());
-    let provider = WoopayProvider::with_memory_store(client()).with_records(ledger.clone());
+    let provider = WoopayProvider::new(
+        client(),
+        paybridge_core::Stores::in_memory().records(ledger.clone()),
+    );
     let state = provider
         .payment_status(&PaymentRef::merchant(&reference))
         .await

@@ -6,13 +6,10 @@
 //! payment. `verify_notification` reads `operation_id` from the query, or `reference` for a
 //! payment this value created.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, Error, InMemoryRecords, InMemorySeenStore, Notification, PaymentProvider,
-    PaymentRecord, PaymentRecords, PaymentRef, PaymentRequest, PaymentSession, PaymentState,
-    PaymentStatus, RawNotification, Result, SeenStore, Verified,
+    Capabilities, Error, Notification, PaymentProvider, PaymentRecord, PaymentRef, PaymentRequest,
+    PaymentSession, PaymentState, PaymentStatus, RawNotification, Result, Stores, Verified,
 };
 
 use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
@@ -20,34 +17,17 @@ use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
 /// Wooppay behind the common trait.
 pub struct WoopayProvider {
     client: Client,
-    seen: Arc<dyn SeenStore>,
-    records: Arc<dyn PaymentRecords>,
+    stores: Stores,
 }
 
 impl WoopayProvider {
-    /// A provider over `client`, reporting duplicates through `seen`.
+    /// A provider over `client`, keeping what it must remember in `stores`:
+    /// `Stores::in_memory()` for one process; `Stores::new(seen).records(ledger)` to keep each
+    /// invoice's reference → operation id in a ledger, so `payment_status` and the
+    /// `requestUrl` call find it after a restart and from another process.
     #[must_use]
-    pub fn new(client: Client, seen: Arc<dyn SeenStore>) -> Self {
-        Self {
-            client,
-            seen,
-            records: Arc::new(InMemoryRecords::default()),
-        }
-    }
-
-    /// Keep each invoice's reference → operation id in `records` (e.g. a ledger), so that
-    /// `payment_status` and the `requestUrl` call find it after a restart and from another
-    /// process.
-    #[must_use]
-    pub fn with_records(mut self, records: Arc<dyn PaymentRecords>) -> Self {
-        self.records = records;
-        self
-    }
-
-    /// A provider with a process-local duplicate store.
-    #[must_use]
-    pub fn with_memory_store(client: Client) -> Self {
-        Self::new(client, Arc::new(InMemorySeenStore::new()))
+    pub fn new(client: Client, stores: Stores) -> Self {
+        Self { client, stores }
     }
 
     async fn operation_id(&self, payment: &PaymentRef) -> Result<i64> {
@@ -58,7 +38,8 @@ impl WoopayProvider {
         {
             return Ok(id);
         }
-        self.records
+        self.stores
+            .records
             .recall(PROVIDER_ID, &payment.reference)
             .await?
             .and_then(|r| r.provider_reference)
@@ -108,7 +89,8 @@ impl PaymentProvider for WoopayProvider {
         );
         inv.description.clone_from(&request.description);
         let invoice = self.client.create_invoice(&inv).await?;
-        self.records
+        self.stores
+            .records
             .remember(
                 PaymentRecord::new(
                     PROVIDER_ID,
@@ -167,7 +149,7 @@ impl PaymentProvider for WoopayProvider {
         let id = self.operation_id(&payment).await?;
         let confirmed = self
             .client
-            .handle_request_url(id, self.seen.as_ref())
+            .handle_request_url(id, self.stores.seen.as_ref())
             .await?;
         let duplicate = confirmed.duplicate;
         let reference = reference.unwrap_or_else(|| id.to_string());

@@ -330,7 +330,7 @@ async fn invoice_paid_then_request_url_called_then_confirmed() {
     .await
     .unwrap();
     let c = client(format!("{base}{ENDPOINT_PATH}"), SANDBOX_PASSWORD);
-    let provider = WoopayProvider::with_memory_store(c.clone());
+    let provider = WoopayProvider::new(c.clone(), paybridge_core::Stores::in_memory());
     let mut req = PaymentRequest::new("order-77", kzt("2500"));
     req.return_url = Some("https://shop.kz/thanks".into());
     req.notify_url = Some(receiver.clone());

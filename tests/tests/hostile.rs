@@ -185,12 +185,12 @@ fn hostile_callbacks_are_refused_quickly_as_malformed() {
         for (verifier, err) in results {
             // Refused input (a 4xx for the sender), or a signature that cannot verify.
             assert!(
-                matches!(err, Error::Callback(_) | Error::Signature(_)),
+                matches!(err, Error::Callback { .. } | Error::Signature(_)),
                 "{verifier} / {what}: {err:?}"
             );
             if body.len() > Limits::CALLBACK.max_bytes {
                 assert!(
-                    matches!(err, Error::Callback(_)),
+                    matches!(err, Error::Callback { .. }),
                     "{verifier} / {what}: {err:?}"
                 );
             }
@@ -222,7 +222,7 @@ async fn reported_amounts_are_checked() {
             .unwrap_err()
             .into();
         assert!(
-            matches!(&err, Error::Decode(m) if m.contains("amount") && m.contains(needle)),
+            matches!(&err, Error::Decode { message: m, .. } if m.contains("amount") && m.contains(needle)),
             "{amount}: {err:?}"
         );
     }

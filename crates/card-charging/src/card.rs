@@ -83,7 +83,7 @@ impl FromStr for Telco {
             "VNMOBI" => Self::Vnmobi,
             "GATE" => Self::Gate,
             "ZING" => Self::Zing,
-            "" => return Err(CardChargingError::input("telco is empty".into())),
+            "" => return Err(CardChargingError::input("telco is empty")),
             _ if upper
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>

@@ -135,7 +135,7 @@ impl ChargeResult {
 
     pub(crate) fn from_fields(f: &WireFields<'_>) -> Result<Self, CardChargingError> {
         let code = f.status.code().ok_or_else(|| {
-            CardChargingError::decode("field `status` is missing or not a number".into())
+            CardChargingError::decode("field `status` is missing or not a number")
         })?;
         Ok(Self {
             status: ChargeStatus::from_code(code),
@@ -185,7 +185,7 @@ impl Client {
     pub fn new(config: Config, transport: HttpTransport) -> Result<Self, CardChargingError> {
         let endpoint = paybridge_core::http::Endpoint::parse(&config.endpoint)?;
         if config.partner_id.is_empty() || config.partner_key.expose_secret().is_empty() {
-            return Err(Error::Config("partner_id and partner_key are required".into()).into());
+            return Err(Error::config("partner_id and partner_key are required").into());
         }
         Ok(Self {
             endpoint,

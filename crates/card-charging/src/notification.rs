@@ -108,7 +108,7 @@ impl CardCallback {
 
     fn from_fields(f: WireFields<'_>) -> Result<Self, CardChargingError> {
         let status = f.status.code().ok_or_else(|| {
-            CardChargingError::decode("field `status` is missing or not a number".into())
+            CardChargingError::decode("field `status` is missing or not a number")
         })?;
         Ok(Self {
             status: ChargeStatus::from_code(status),
@@ -267,7 +267,7 @@ impl Client {
         let card = callback.card()?;
         let declared = callback
             .declared_value
-            .ok_or_else(|| CardChargingError::decode("callback without declared_value".into()))?;
+            .ok_or_else(|| CardChargingError::decode("callback without declared_value"))?;
         let request_id = RequestId::new(&callback.request_id)?;
         let checked = self.check(&card, declared, &request_id).await?;
         let same = checked.status == callback.status

@@ -176,9 +176,9 @@ impl<'a> WireFields<'a> {
     /// From a JSON object: serde, borrowing every string that needs no unescaping.
     pub(crate) fn from_json(body: &'a [u8]) -> Result<Self, CardChargingError> {
         let text = std::str::from_utf8(body)
-            .map_err(|e| CardChargingError::decode(format!("body is not UTF-8: {e}")))?;
+            .map_err(|e| CardChargingError::decode_from(format!("body is not UTF-8: {e}"), e))?;
         serde_json::from_str(text).map_err(|e| {
-            CardChargingError::decode(format!("not a JSON object of gateway fields: {e}"))
+            CardChargingError::decode_from(format!("not a JSON object of gateway fields: {e}"), e)
         })
     }
 

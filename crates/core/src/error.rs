@@ -78,17 +78,30 @@ pub enum Error {
         /// Whether the same request may succeed if sent again later.
         retryable: bool,
     },
-    /// A signature, hash or checksum did not verify.
+    /// A signature, hash or checksum did not verify. (A message only: the check is ours, there
+    /// is no underlying error.)
     #[error("signature verification failed: {0}")]
     Signature(String),
     /// The provider's answer or a callback could not be decoded.
-    #[error("cannot decode: {0}")]
-    Decode(String),
+    #[error("cannot decode: {message}")]
+    Decode {
+        /// What could not be read, and where.
+        message: String,
+        /// The parser's own error (XML, JSON, UTF-8, a number), when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A callback (notification, IPN) is not what the provider sends: not parseable, fields
     /// missing, over a limit. It is refused, like bad input; it is not a transport problem.
-    #[error("malformed callback: {0}")]
-    Callback(String),
-    /// The caller's input is invalid; nothing was sent.
+    #[error("malformed callback: {message}")]
+    Callback {
+        /// What is wrong with it.
+        message: String,
+        /// The parser's own error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The caller's input is invalid; nothing was sent. (A message only: the check is ours.)
     #[error("invalid input: {0}")]
     Input(String),
     /// The provider does not offer this operation (see `PaymentProvider::capabilities`).
@@ -100,8 +113,67 @@ pub enum Error {
         operation: &'static str,
     },
     /// The SDK is misconfigured (missing credential, bad endpoint URL, TLS setup).
-    #[error("configuration error: {0}")]
-    Config(String),
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+        /// The underlying error (a URL parse, the HTTP client's build), when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl Error {
+    /// [`Error::Decode`] without an underlying error.
+    #[must_use]
+    pub fn decode(message: impl Into<String>) -> Self {
+        Self::Decode {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Decode`] caused by `source` (kept for `source()` chains).
+    #[must_use]
+    pub fn decode_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Decode {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// [`Error::Callback`] without an underlying error.
+    #[must_use]
+    pub fn callback(message: impl Into<String>) -> Self {
+        Self::Callback {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Config`] without an underlying error.
+    #[must_use]
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Config`] caused by `source`.
+    #[must_use]
+    pub fn config_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Config {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
 }
 
 /// The four error kinds of the command-line contract, plus the two that only a library sees.
@@ -170,12 +242,12 @@ impl Error {
             Self::Timeout(_) => true,
             Self::Provider { retryable, .. } => *retryable,
             Self::OutcomeUnknown { .. }
-            | Self::Callback(_)
+            | Self::Callback { .. }
             | Self::Signature(_)
-            | Self::Decode(_)
+            | Self::Decode { .. }
             | Self::Input(_)
             | Self::Unsupported { .. }
-            | Self::Config(_) => false,
+            | Self::Config { .. } => false,
         }
     }
 
@@ -185,10 +257,10 @@ impl Error {
         match self {
             Self::Provider { .. } => ErrorKind::Provider,
             Self::Signature(_) => ErrorKind::Signature,
-            Self::Input(_) | Self::Config(_) | Self::Callback(_) => ErrorKind::Input,
+            Self::Input(_) | Self::Config { .. } | Self::Callback { .. } => ErrorKind::Input,
             Self::Transport { .. }
             | Self::Timeout(_)
-            | Self::Decode(_)
+            | Self::Decode { .. }
             | Self::OutcomeUnknown { .. } => ErrorKind::Transport,
             Self::Unsupported { .. } => ErrorKind::Unsupported,
         }
@@ -205,7 +277,7 @@ impl Error {
     #[must_use]
     pub fn into_callback_error(self) -> Self {
         match self {
-            Self::Decode(m) => Self::Callback(m),
+            Self::Decode { message, source } => Self::Callback { message, source },
             other => other,
         }
     }
@@ -223,6 +295,42 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_errors_keep_the_parsers_error_as_their_source() {
+        use std::error::Error as _;
+        let bytes = vec![b'a', 0xff];
+        let utf8 = std::str::from_utf8(&bytes).unwrap_err();
+        let e = Error::decode_from(format!("not UTF-8: {utf8}"), utf8);
+        assert!(
+            e.source()
+                .unwrap()
+                .downcast_ref::<std::str::Utf8Error>()
+                .is_some()
+        );
+        // Refused as a malformed callback, the cause stays attached.
+        let refused = e.into_callback_error();
+        assert!(matches!(
+            refused,
+            Error::Callback {
+                source: Some(_),
+                ..
+            }
+        ));
+        assert!(
+            refused
+                .to_string()
+                .starts_with("malformed callback: not UTF-8")
+        );
+        let xml = crate::xml::parse_limited("<a>", &crate::limits::Limits::ANSWER).unwrap_err();
+        assert!(
+            xml.source()
+                .unwrap()
+                .downcast_ref::<roxmltree::Error>()
+                .is_some()
+        );
+        assert!(Error::decode("no amount").source().is_none());
+    }
 
     #[test]
     fn retryable_classification() {
@@ -262,11 +370,11 @@ mod tests {
                 .to_string()
                 .contains("call `check` with the same request_id")
         );
-        assert!(!Error::Callback("not json".into()).retryable());
-        assert_eq!(Error::Callback("x".into()).kind(), ErrorKind::Input);
+        assert!(!Error::callback("not json").retryable());
+        assert_eq!(Error::callback("x").kind(), ErrorKind::Input);
         assert!(matches!(
-            Error::Decode("x".into()).into_callback_error(),
-            Error::Callback(_)
+            Error::decode("x").into_callback_error(),
+            Error::Callback { .. }
         ));
     }
 

@@ -121,7 +121,7 @@ impl HttpTransport {
             .user_agent(config.user_agent.clone())
             .cookie_store(config.cookie_store)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| Error::config_from(format!("cannot build HTTP client: {e}"), e))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 backend: Backend::Reqwest(client),
@@ -163,7 +163,7 @@ impl HttpTransport {
         let url = match std::mem::replace(&mut request.url, RequestUrl::Text(String::new())) {
             RequestUrl::Endpoint(Endpoint(url)) => url,
             RequestUrl::Text(text) => reqwest::Url::parse(&text)
-                .map_err(|e| Error::Config(format!("invalid endpoint URL: {e}")))?,
+                .map_err(|e| Error::config_from(format!("invalid endpoint URL: {e}"), e))?,
         };
         let span = tracing::info_span!(
             "paybridge.http",
@@ -391,7 +391,7 @@ mod tests {
         assert!(check_endpoint("http://127.0.0.1:8080/x").is_ok());
         for bad in ["", "gateway.example", "ftp://x/y", "https//x"] {
             assert!(
-                matches!(check_endpoint(bad), Err(Error::Config(_))),
+                matches!(check_endpoint(bad), Err(Error::Config { .. })),
                 "{bad}"
             );
         }
@@ -404,7 +404,7 @@ mod tests {
         assert_eq!(e.to_string(), e.as_str());
         assert!(matches!(
             Endpoint::parse("mailto:a@b"),
-            Err(Error::Config(_))
+            Err(Error::Config { .. })
         ));
         assert!(
             matches!(HttpRequest::post(&e, "x").url, RequestUrl::Endpoint(parsed) if parsed == e)
@@ -423,7 +423,7 @@ mod tests {
     async fn a_text_that_is_no_url_is_refused_when_sent() {
         let t = HttpTransport::with_defaults().unwrap();
         match t.send(HttpRequest::get("not a url")).await {
-            Err(Error::Config(message)) => assert!(message.contains("invalid endpoint URL")),
+            Err(Error::Config { message, .. }) => assert!(message.contains("invalid endpoint URL")),
             other => panic!("unexpected {other:?}"),
         }
     }

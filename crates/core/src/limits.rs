@@ -61,7 +61,7 @@ impl Limits {
     /// Refuse `bytes` when it is larger than [`Limits::max_bytes`] (as [`Error::Decode`]).
     pub fn check_size(&self, bytes: &[u8]) -> Result<()> {
         if bytes.len() > self.max_bytes {
-            return Err(Error::Decode(format!(
+            return Err(Error::decode(format!(
                 "document of {} bytes is over the limit of {} bytes",
                 bytes.len(),
                 self.max_bytes
@@ -89,7 +89,7 @@ impl Limits {
             } else if rest.starts_with(b"<?") {
                 skip_past(bytes, start + 2, b"?>")
             } else if rest.starts_with(b"<!") {
-                return Err(Error::Decode("a DTD is not accepted".into()));
+                return Err(Error::decode("a DTD is not accepted"));
             } else if rest.starts_with(b"</") {
                 depth = depth.saturating_sub(1);
                 skip_past(bytes, start + 2, b">")
@@ -100,19 +100,19 @@ impl Limits {
                     depth += 1;
                 }
                 if depth > self.max_depth {
-                    return Err(Error::Decode(format!(
+                    return Err(Error::decode(format!(
                         "elements nest deeper than {} levels",
                         self.max_depth
                     )));
                 }
                 if tag.attributes > self.max_attributes {
-                    return Err(Error::Decode(format!(
+                    return Err(Error::decode(format!(
                         "an element has more than {} attributes",
                         self.max_attributes
                     )));
                 }
                 if elements > self.max_elements {
-                    return Err(Error::Decode(format!(
+                    return Err(Error::decode(format!(
                         "more than {} elements",
                         self.max_elements
                     )));

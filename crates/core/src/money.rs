@@ -172,14 +172,14 @@ impl Money {
     /// are refused.
     pub fn from_wire_f64(value: f64, currency: Currency) -> Result<Self> {
         if !value.is_finite() {
-            return Err(Error::Decode(format!(
+            return Err(Error::decode(format!(
                 "amount {value} is not a finite number"
             )));
         }
         // `Display` for f64 prints the shortest text that round-trips, never an exponent.
         let text = value.to_string();
         let exact = Decimal::from_str(&text)
-            .map_err(|e| Error::Decode(format!("amount {text} out of range: {e}")))?;
+            .map_err(|e| Error::decode_from(format!("amount {text} out of range: {e}"), e))?;
         let rounded = exact.round_dp_with_strategy(
             currency.minor_units(),
             RoundingStrategy::MidpointAwayFromZero,
@@ -216,10 +216,10 @@ impl Money {
     /// the field otherwise).
     pub fn check_reported(&self, field: &str) -> Result<()> {
         if self.amount < Decimal::ZERO {
-            return Err(Error::Decode(format!("{field} is negative: {self}")));
+            return Err(Error::decode(format!("{field} is negative: {self}")));
         }
         if self.amount > Decimal::from(Self::MAX_MAJOR_UNITS) {
-            return Err(Error::Decode(format!(
+            return Err(Error::decode(format!(
                 "{field} {self} is over the largest amount paybridge accepts"
             )));
         }
@@ -231,7 +231,7 @@ impl Money {
     /// [`Error::Decode`] naming the field.
     pub fn parse_reported(text: &str, currency: Currency, field: &str) -> Result<Self> {
         let money =
-            Self::parse(text, currency).map_err(|e| Error::Decode(format!("{field}: {e}")))?;
+            Self::parse(text, currency).map_err(|e| Error::decode(format!("{field}: {e}")))?;
         money.check_reported(field)?;
         Ok(money)
     }
@@ -314,12 +314,12 @@ mod tests {
         assert!(Money::parse(&format!("1.{}", "0".repeat(29) + "1"), Currency::VND).is_err());
         assert!(vnd("0").check_reported("amount").is_ok());
         assert!(
-            matches!(vnd("-500").check_reported("amount"), Err(Error::Decode(m)) if m.contains("amount"))
+            matches!(vnd("-500").check_reported("amount"), Err(Error::Decode { message: m, .. }) if m.contains("amount"))
         );
         assert!(Money::parse_reported("99999999999999999999", Currency::VND, "amount").is_err());
         assert!(matches!(
             Money::parse_reported("100.5", Currency::VND, "TotalAmount"),
-            Err(Error::Decode(m)) if m.contains("TotalAmount")
+            Err(Error::Decode { message: m, .. }) if m.contains("TotalAmount")
         ));
         let big = Money::from_wire_f64(99_999_999_999_999_999_999.0, Currency::VND).unwrap();
         assert!(big.check_reported("amount").is_err());

@@ -102,7 +102,7 @@ impl PaymentRecords for InMemoryRecords {
         let mut guard = self
             .inner
             .lock()
-            .map_err(|_| Error::Config("payment records lock poisoned".into()))?;
+            .map_err(|_| Error::config("payment records lock poisoned"))?;
         let (map, order) = &mut *guard;
         let key = (record.provider.clone(), record.reference.clone());
         if let Some(kept) = map.get_mut(&key) {
@@ -125,7 +125,7 @@ impl PaymentRecords for InMemoryRecords {
         let guard = self
             .inner
             .lock()
-            .map_err(|_| Error::Config("payment records lock poisoned".into()))?;
+            .map_err(|_| Error::config("payment records lock poisoned"))?;
         Ok(guard
             .0
             .get(&(provider.to_owned(), reference.to_owned()))

@@ -68,7 +68,7 @@ impl SeenStore for InMemorySeenStore {
         let mut keys = self
             .keys
             .lock()
-            .map_err(|_| Error::Config("seen-store lock poisoned".into()))?;
+            .map_err(|_| Error::config("seen-store lock poisoned"))?;
         if keys.set.contains(key) {
             return Ok(false);
         }

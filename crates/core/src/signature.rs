@@ -142,7 +142,7 @@ impl HmacSha512Key {
     pub fn new(key: &[u8]) -> Result<Self> {
         HmacSha512::new_from_slice(key)
             .map(|mac| Self { mac })
-            .map_err(|_| Error::Config("invalid HMAC key".into()))
+            .map_err(|_| Error::config("invalid HMAC key"))
     }
 
     /// Lowercase hex HMAC of `message`.

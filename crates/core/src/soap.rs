@@ -230,11 +230,11 @@ mod tests {
     fn not_an_envelope_is_a_decode_error() {
         assert!(matches!(
             RawEnvelope::parse("<html/>"),
-            Err(Error::Decode(_))
+            Err(Error::Decode { .. })
         ));
         assert!(matches!(
             RawEnvelope::parse("garbage"),
-            Err(Error::Decode(_))
+            Err(Error::Decode { .. })
         ));
     }
 

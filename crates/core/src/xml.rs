@@ -36,7 +36,7 @@ impl FromStr for XsdDecimal {
         Decimal::from_str_exact(t)
             .or_else(|_| Decimal::from_scientific(t))
             .map(|d| Self(d.normalize()))
-            .map_err(|_| Error::Decode(format!("not a decimal number: {s:?}")))
+            .map_err(|_| Error::decode(format!("not a decimal number: {s:?}")))
     }
 }
 
@@ -68,7 +68,7 @@ pub fn parse_limited<'i>(text: &'i str, limits: &Limits) -> Result<roxmltree::Do
             ..roxmltree::ParsingOptions::default()
         },
     )
-    .map_err(|e| Error::Decode(format!("malformed XML: {e}")))
+    .map_err(|e| Error::decode_from(format!("malformed XML: {e}"), e))
 }
 
 /// Whether `name` is an XML element name without a prefix (XML 1.0 `NCName`): a letter or
@@ -112,7 +112,7 @@ pub fn parse_root<'i>(
     if root.name() == local && root.namespace() == namespace {
         Ok(doc)
     } else {
-        Err(Error::Decode(format!(
+        Err(Error::decode(format!(
             "expected <{local}> in namespace {}, found <{}> in namespace {}",
             namespace.unwrap_or("(none)"),
             root.name(),
@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn dtd_and_entities_are_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
-        assert!(matches!(parse(bomb), Err(Error::Decode(_))));
+        assert!(matches!(parse(bomb), Err(Error::Decode { .. })));
     }
 
     #[test]

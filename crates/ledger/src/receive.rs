@@ -311,7 +311,7 @@ async fn card_callback(
         let key = r
             .card
             .as_ref()
-            .ok_or_else(|| paybridge_core::Error::Config("card".into()))?;
+            .ok_or_else(|| paybridge_core::Error::config("card"))?;
         Ok::<_, paybridge_core::Error>(
             paybridge_card_charging::CallbackVerifier::new(key.clone())
                 .verify(&raw(method, query, headers, body))?,
@@ -350,7 +350,7 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
         let verifier = r
             .qvickly
             .as_ref()
-            .ok_or_else(|| paybridge_core::Error::Config("qvickly".into()))?;
+            .ok_or_else(|| paybridge_core::Error::config("qvickly"))?;
         let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
         let dedup = cb.dedup_key()?;
         Ok(Checked::new(
@@ -369,7 +369,7 @@ async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
         let key = r
             .payoo
             .as_ref()
-            .ok_or_else(|| paybridge_core::Error::Config("payoo".into()))?;
+            .ok_or_else(|| paybridge_core::Error::config("payoo"))?;
         let n = paybridge_payoo::CallbackVerifier::new(key.clone()).verify_body(&body)?;
         let (dedup, state) = (n.dedup_key()?, n.state()?);
         Ok(Checked::new(
@@ -432,7 +432,7 @@ async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
         let receiver = r
             .linkifier
             .as_ref()
-            .ok_or_else(|| paybridge_core::Error::Config("linkifier".into()))?;
+            .ok_or_else(|| paybridge_core::Error::config("linkifier"))?;
         let (record, version) = receiver.verify_body(&body)?;
         let dedup = record.dedup_key()?;
         let answer = paybridge_linkifier_ipn::response_xml(

@@ -162,7 +162,7 @@ impl IpnSender {
         let answer: wire::IpnEventRaisedResponse = from_fragment(&raw.body)?;
         let r = answer
             .ipn_event_raised_result
-            .ok_or_else(|| LinkifierError::decode("no IPNEventRaisedResult".into()))?;
+            .ok_or_else(|| LinkifierError::decode("no IPNEventRaisedResult"))?;
         let result = IpnResult {
             has_errors: r.has_errors,
             error_code: r.error_code,

@@ -94,9 +94,6 @@ impl CallbackVerifier {
         body: &[u8],
     ) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
         self.read(body).map_err(|e| match e {
-            LinkifierError::Core(paybridge_core::Error::Decode(m)) => {
-                LinkifierError::Core(paybridge_core::Error::Callback(m))
-            }
             LinkifierError::Core(e) => LinkifierError::Core(e.into_callback_error()),
             other => other,
         })
@@ -105,14 +102,14 @@ impl CallbackVerifier {
     fn read(&self, body: &[u8]) -> Result<(Verified<IpnRecord>, SoapVersion), LinkifierError> {
         self.limits.check_size(body)?;
         let body_text = std::str::from_utf8(body)
-            .map_err(|e| LinkifierError::decode(format!("not UTF-8: {e}")))?;
+            .map_err(|e| LinkifierError::decode_from(format!("not UTF-8: {e}"), e))?;
         let env =
             RawEnvelope::parse(body_text).map_err(|e| LinkifierError::decode(e.to_string()))?;
         let doc = paybridge_core::xml::parse_root(&env.body, Some(NAMESPACE), "IPNEventRaised")
             .map_err(|e| LinkifierError::decode(e.to_string()))?;
         let ns = Some(NAMESPACE);
         let record = child(doc.root_element(), ns, "cDataRecordIPN")
-            .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN".into()))?;
+            .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN"))?;
         for name in VALUE_FIELDS {
             if child(record, ns, name).is_none_or(|n| text(n).trim().is_empty()) {
                 return Err(LinkifierError::decode(format!(
@@ -132,7 +129,7 @@ impl CallbackVerifier {
             from_fragment(&env.body).map_err(|e| LinkifierError::decode(e.to_string()))?;
         let wire_record = decoded
             .c_data_record_ipn
-            .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN".into()))?;
+            .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN"))?;
         let fields = HashedFields {
             pay_transaction_id: &tx,
             pay_provider_transaction_id: &ptx,

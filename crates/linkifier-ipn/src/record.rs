@@ -138,9 +138,7 @@ impl IpnRecord {
             .pay_transaction_id
             .as_deref()
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                paybridge_core::Error::Callback("IPN without PayTransactionID".into())
-            })?;
+            .ok_or_else(|| paybridge_core::Error::callback("IPN without PayTransactionID"))?;
         Ok(format!(
             "{tx}:{}:{}",
             self.transaction_type_id,
@@ -178,7 +176,7 @@ impl IpnRecord {
     pub fn check_amount_reported(&self) -> paybridge_core::Result<()> {
         let field = "PayProviderAmount";
         self.money()
-            .map_err(|e| paybridge_core::Error::Decode(format!("{field}: {e}")))?
+            .map_err(|e| paybridge_core::Error::decode(format!("{field}: {e}")))?
             .check_reported(field)
     }
 

@@ -140,7 +140,7 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
         Err(LinkifierError::Signature) => {
             soap_answer(version, &result(true, 1, "VerifyHASH mismatch", ""))
         }
-        Err(LinkifierError::Core(paybridge_core::Error::Callback(m)))
+        Err(LinkifierError::Core(paybridge_core::Error::Callback { message: m, .. }))
             if m.contains("value-type field") =>
         {
             soap_answer(version, &result(true, 2, "Invalid record", &m))

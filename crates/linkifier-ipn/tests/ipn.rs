@@ -247,7 +247,7 @@ fn missing_value_type_fields_are_refused() {
     let body = signed_body(&sample_record(), SoapVersion::V11);
     let without = body.replace("<CustomerID>9000000001</CustomerID>", "");
     match receiver.verify_body(without.as_bytes()) {
-        Err(LinkifierError::Core(paybridge_core::Error::Callback(m))) => {
+        Err(LinkifierError::Core(paybridge_core::Error::Callback { message: m, .. })) => {
             assert!(m.contains("CustomerID"), "{m}");
         }
         other => panic!("{other:?}"),
@@ -266,7 +266,7 @@ fn entity_expansion_documents_are_refused_quickly() {
     let started = Instant::now();
     assert!(matches!(
         receiver.verify_body(lol.as_bytes()),
-        Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
+        Err(LinkifierError::Core(paybridge_core::Error::Callback { .. }))
     ));
     assert!(
         started.elapsed() < Duration::from_millis(50),
@@ -276,7 +276,7 @@ fn entity_expansion_documents_are_refused_quickly() {
     let huge = vec![b' '; 70 * 1024];
     assert!(matches!(
         receiver.verify_body(&huge),
-        Err(LinkifierError::Core(paybridge_core::Error::Callback(_)))
+        Err(LinkifierError::Core(paybridge_core::Error::Callback { .. }))
     ));
 }
 

@@ -473,7 +473,7 @@ pub fn parse_result(body: &str, checksum_key: &str) -> Result<CallResult, PayooE
     let doc = paybridge_core::xml::parse_root(body, Some(NAMESPACE), "CallToPartnerResponse")?;
     let ns = Some(NAMESPACE);
     let result = paybridge_core::xml::child(doc.root_element(), ns, "CallToPartnerResult")
-        .ok_or_else(|| PayooError::decode("no CallToPartnerResult".into()))?;
+        .ok_or_else(|| PayooError::decode("no CallToPartnerResult"))?;
     let (mut received, mut ack, mut errors, mut fields, mut signed) =
         (None, None, Vec::new(), Vec::new(), Vec::new());
     for el in result.children().filter(roxmltree::Node::is_element) {

@@ -74,7 +74,7 @@ impl PayooNotification {
             .order_no
             .as_deref()
             .filter(|o| !o.is_empty())
-            .ok_or_else(|| paybridge_core::Error::Callback("NotifyData without order_no".into()))?;
+            .ok_or_else(|| paybridge_core::Error::callback("NotifyData without order_no"))?;
         Ok(format!(
             "{order}:{}",
             self.state.as_deref().unwrap_or_default()
@@ -132,9 +132,6 @@ impl CallbackVerifier {
     /// a wrong signature is [`PayooError::Signature`].
     pub fn verify_body(&self, body: &[u8]) -> Result<Verified<PayooNotification>, PayooError> {
         read_notification(self.checksum_key.expose_secret(), body).map_err(|e| match e {
-            PayooError::Core(paybridge_core::Error::Decode(m)) => {
-                PayooError::Core(paybridge_core::Error::Callback(m))
-            }
             PayooError::Core(e) => PayooError::Core(e.into_callback_error()),
             other => other,
         })
@@ -152,7 +149,7 @@ fn read_notification(
         form_urlencoded::parse(body)
             .find(|(k, _)| k == "NotifyData")
             .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| PayooError::decode("no NotifyData field".into()))?
+            .ok_or_else(|| PayooError::decode("no NotifyData field"))?
     };
     let doc = paybridge_core::xml::parse(&package)?;
     let root = doc.root_element();
@@ -161,13 +158,13 @@ fn read_notification(
             .find(|c| c.is_element() && c.tag_name().name() == n)
             .map(text)
     };
-    let data = field("Data").ok_or_else(|| PayooError::decode("no Data".into()))?;
+    let data = field("Data").ok_or_else(|| PayooError::decode("no Data"))?;
     let signature = field("Signature").ok_or(PayooError::Signature)?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|e| PayooError::decode(format!("Data is not base64: {e}")))?;
+        .map_err(|e| PayooError::decode_from(format!("Data is not base64: {e}"), e))?;
     let data_xml = String::from_utf8(raw)
-        .map_err(|e| PayooError::decode(format!("Data is not UTF-8: {e}")))?;
+        .map_err(|e| PayooError::decode_from(format!("Data is not UTF-8: {e}"), e))?;
     let inner = paybridge_core::xml::parse(&data_xml)?;
     let fields: Vec<(String, String)> = inner
         .descendants()

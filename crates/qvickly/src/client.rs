@@ -73,7 +73,7 @@ fn object(raw: Option<&str>, what: &str) -> Result<serde_json::Map<String, Value
             // PHP encodes an empty associative array as `[]`.
             Ok(Value::Array(a)) if a.is_empty() => Ok(serde_json::Map::new()),
             Ok(_) => Err(QvicklyError::decode(format!("{what} is not an object"))),
-            Err(e) => Err(QvicklyError::decode(format!("{what}: {e}"))),
+            Err(e) => Err(QvicklyError::decode_from(format!("{what}: {e}"), e)),
         },
     }
 }
@@ -85,13 +85,13 @@ pub fn dto_from_callback(
     booking_id: Option<i32>,
 ) -> Result<QvicklyCheckoutIpnCallBack, QvicklyError> {
     let text_body = std::str::from_utf8(body)
-        .map_err(|e| QvicklyError::decode(format!("body is not UTF-8: {e}")))?;
+        .map_err(|e| QvicklyError::decode_from(format!("body is not UTF-8: {e}"), e))?;
     let mut dto = match CallbackFormat::sniff(body) {
         CallbackFormat::Xml => parse_dto(text_body)?,
         format => {
             let (credentials, data) = if format == CallbackFormat::Json {
                 let b: JsonBody<'_> = serde_json::from_str(text_body)
-                    .map_err(|e| QvicklyError::decode(format!("JSON callback: {e}")))?;
+                    .map_err(|e| QvicklyError::decode_from(format!("JSON callback: {e}"), e))?;
                 (
                     object(b.credentials.map(RawValue::get), "credentials")?,
                     object(b.data.map(RawValue::get), "data")?,
@@ -220,7 +220,7 @@ impl ForwardClient {
                     .message
                     .unwrap_or_else(|| format!("Success=false (HTTP {})", response.status)),
             }),
-            Err(QvicklyError::Core(paybridge_core::Error::Decode(_))) => {
+            Err(QvicklyError::Core(paybridge_core::Error::Decode { .. })) => {
                 Err(response.not_the_protocol().into())
             }
             Err(e) => Err(response.undecodable(e.into()).into()),

@@ -88,9 +88,7 @@ impl QvicklyCallback {
             .number
             .as_deref()
             .filter(|n| !n.is_empty())
-            .ok_or_else(|| {
-                paybridge_core::Error::Callback("callback without data.number".into())
-            })?;
+            .ok_or_else(|| paybridge_core::Error::callback("callback without data.number"))?;
         Ok(format!(
             "qvickly:{number}:{}:{}",
             self.order_id.as_deref().unwrap_or_default(),
@@ -194,7 +192,7 @@ struct JsonBody<'a> {
 }
 
 fn decode<'a, T: Deserialize<'a>>(what: &str, json: &'a str) -> Result<T, QvicklyError> {
-    serde_json::from_str(json).map_err(|e| QvicklyError::decode(format!("{what}: {e}")))
+    serde_json::from_str(json).map_err(|e| QvicklyError::decode_from(format!("{what}: {e}"), e))
 }
 
 fn required_hash(hash: WireScalar<'_>) -> Result<Cow<'_, str>, QvicklyError> {
@@ -206,7 +204,7 @@ impl CallbackVerifier {
     /// A verifier for `secret`; with `merchant_id`, callbacks for other ids are refused.
     pub fn new(merchant_id: Option<String>, secret: &SecretString) -> Result<Self, QvicklyError> {
         if secret.expose_secret().is_empty() {
-            return Err(paybridge_core::Error::Config("the Qvickly secret is empty".into()).into());
+            return Err(paybridge_core::Error::config("the Qvickly secret is empty").into());
         }
         Ok(Self {
             merchant_id: merchant_id.filter(|m| !m.is_empty()),
@@ -239,9 +237,6 @@ impl CallbackVerifier {
         body: &[u8],
     ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         self.read(format, body).map_err(|e| match e {
-            QvicklyError::Core(paybridge_core::Error::Decode(m)) => {
-                QvicklyError::Core(paybridge_core::Error::Callback(m))
-            }
             QvicklyError::Core(e) => QvicklyError::Core(e.into_callback_error()),
             other => other,
         })
@@ -254,7 +249,7 @@ impl CallbackVerifier {
     ) -> Result<Verified<QvicklyCallback>, QvicklyError> {
         paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
         let text = std::str::from_utf8(body)
-            .map_err(|e| QvicklyError::decode(format!("body is not UTF-8: {e}")))?;
+            .map_err(|e| QvicklyError::decode_from(format!("body is not UTF-8: {e}"), e))?;
         let parsed = match format {
             CallbackFormat::Json => parse_json(text)?,
             CallbackFormat::Form => parse_form(body)?,
@@ -311,11 +306,11 @@ fn parse_form(body: &[u8]) -> Result<Parsed<'static>, QvicklyError> {
             _ => {}
         }
     }
-    let credentials_text = credentials
-        .ok_or_else(|| QvicklyError::decode("form without a credentials field".into()))?;
+    let credentials_text =
+        credentials.ok_or_else(|| QvicklyError::decode("form without a credentials field"))?;
     let credentials: Credentials<'_> = decode("credentials", &credentials_text)?;
     let data: Cow<'_, str> =
-        data.ok_or_else(|| QvicklyError::decode("form without a data field".into()))?;
+        data.ok_or_else(|| QvicklyError::decode("form without a data field"))?;
     let signed = reencode(&data).map_err(|e| QvicklyError::decode(format!("data: {e}")))?;
     let fields = decode::<RawData<'_>>("data", &signed)?.owned();
     Ok(Parsed {

@@ -279,9 +279,7 @@ impl Client {
     pub fn new(config: Config, transport: HttpTransport) -> Result<Self, WoopayError> {
         let endpoint = Endpoint::parse(&config.endpoint)?;
         if config.username.is_empty() || config.password.expose_secret().is_empty() {
-            return Err(
-                paybridge_core::Error::Config("username and password are required".into()).into(),
-            );
+            return Err(paybridge_core::Error::config("username and password are required").into());
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -377,14 +375,14 @@ impl Client {
     }
 
     fn invoice(data: Option<wire::CashCreateInvoiceResponseData>) -> Result<Invoice, WoopayError> {
-        let d = data.ok_or_else(|| WoopayError::decode("no invoice in the answer".into()))?;
+        let d = data.ok_or_else(|| WoopayError::decode("no invoice in the answer"))?;
         Ok(Invoice {
             operation_id: int(d.operation_id.as_ref())?
-                .ok_or_else(|| WoopayError::decode("no operationId".into()))?,
+                .ok_or_else(|| WoopayError::decode("no operationId"))?,
             operation_url: d
                 .operation_url
                 .and_then(EncString::into_value)
-                .ok_or_else(|| WoopayError::decode("no operationUrl".into()))?,
+                .ok_or_else(|| WoopayError::decode("no operationUrl"))?,
         })
     }
 
@@ -409,7 +407,7 @@ impl Client {
     /// `core_requestConfirmationCode`: send the SMS code for a phone-balance payment.
     pub async fn request_confirmation_code(&self, phone: &str) -> Result<bool, WoopayError> {
         if phone.trim().is_empty() {
-            return Err(WoopayError::input("phone is required".into()));
+            return Err(WoopayError::input("phone is required"));
         }
         let req = wire::CoreRequestConfirmationCodeRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
@@ -440,7 +438,7 @@ impl Client {
     ) -> Result<Invoice, WoopayError> {
         if req.user_phone.trim().is_empty() || req.confirmation_code.trim().is_empty() {
             return Err(WoopayError::input(
-                "userPhone and the confirmation code are required".into(),
+                "userPhone and the confirmation code are required",
             ));
         }
         let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2))?;
@@ -500,7 +498,7 @@ impl Client {
         req: &Invoice2ExtendedRequest,
     ) -> Result<Invoice, WoopayError> {
         if service_name.trim().is_empty() {
-            return Err(WoopayError::input("serviceName is required".into()));
+            return Err(WoopayError::input("serviceName is required"));
         }
         let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
         let wire_req = wire::CashCreateInvoiceByServiceRpc {
@@ -539,7 +537,7 @@ impl Client {
             .authed::<wire::CashGetBalanceRpcResponse>(&BALANCE, &req, "")
             .await?;
         kzt(data.and_then(|d| d.amount).as_ref(), "amount")?
-            .ok_or_else(|| WoopayError::decode("no amount".into()))
+            .ok_or_else(|| WoopayError::decode("no amount"))
     }
 
     /// `cash_getOperationData`: several operations at once.
@@ -553,7 +551,7 @@ impl Client {
         ids: &[i64],
     ) -> Result<(Vec<Operation>, HttpResponse), WoopayError> {
         if ids.is_empty() {
-            return Err(WoopayError::input("at least one operation id".into()));
+            return Err(WoopayError::input("at least one operation id"));
         }
         let req = wire::CashGetOperationDataRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
@@ -579,7 +577,7 @@ impl Client {
             .map(|r| {
                 Ok(Operation {
                     id: int(r.id.as_ref())?
-                        .ok_or_else(|| WoopayError::decode("operation without id".into()))?,
+                        .ok_or_else(|| WoopayError::decode("operation without id"))?,
                     op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
                     lot_id: int(r.lot_id.as_ref())?.unwrap_or(0),
                     sum: kzt(r.sum.as_ref(), "sum")?,

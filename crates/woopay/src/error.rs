@@ -134,13 +134,13 @@ impl From<WoopayError> for CoreError {
 
 impl WoopayError {
     /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
-    pub(crate) fn decode(message: String) -> Self {
-        Self::Core(paybridge_core::Error::Decode(message))
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Self::Core(paybridge_core::Error::decode(message))
     }
 
     /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
-    pub(crate) fn input(message: String) -> Self {
-        Self::Core(paybridge_core::Error::Input(message))
+    pub(crate) fn input(message: impl Into<String>) -> Self {
+        Self::Core(paybridge_core::Error::Input(message.into()))
     }
 }
 

@@ -182,7 +182,9 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     };
     let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
     let face_values = card.telco.denominations();
+    // A zero or negative amount is left to the library, which refuses it as not more than zero.
     if !args.any_amount
+        && amount.amount() > rust_decimal::Decimal::ZERO
         && !face_values
             .iter()
             .any(|v| rust_decimal::Decimal::from(*v) == amount.amount())

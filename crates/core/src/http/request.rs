@@ -18,12 +18,13 @@ pub struct Endpoint(pub(super) reqwest::Url);
 impl Endpoint {
     /// Parse and check `endpoint` ([`Error::Config`] when it is not an http(s) URL).
     pub fn parse(endpoint: &str) -> Result<Self> {
-        let parsed = reqwest::Url::parse(endpoint)
-            .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
+        let parsed = reqwest::Url::parse(endpoint).map_err(|e| {
+            Error::config_from(format!("endpoint {endpoint:?} is not a URL: {e}"), e)
+        })?;
         if matches!(parsed.scheme(), "http" | "https") {
             Ok(Self(parsed))
         } else {
-            Err(Error::Config(format!(
+            Err(Error::config(format!(
                 "endpoint must be an http(s) URL, got {endpoint:?}"
             )))
         }

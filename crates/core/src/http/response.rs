@@ -182,7 +182,7 @@ impl HttpResponse {
             return self.exchange.unknown(
                 cause,
                 Some(Box::new(problem)),
-                Error::Decode(String::new()),
+                Error::decode(String::new()),
             );
         }
         if self.is_success() {
@@ -212,7 +212,7 @@ impl HttpResponse {
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<&str> {
         std::str::from_utf8(&self.body)
-            .map_err(|e| Error::Decode(format!("response body is not UTF-8: {e}")))
+            .map_err(|e| Error::decode_from(format!("response body is not UTF-8: {e}"), e))
     }
 
     /// A header's value as text.

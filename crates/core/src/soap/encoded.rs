@@ -388,7 +388,7 @@ macro_rules! encoded_value {
                 }
                 let parse: fn(&str) -> Option<$ty> = $parse;
                 parse(t).map(Some).ok_or_else(|| {
-                    Error::Decode(format!("{t:?} is not a valid {}", $xsd))
+                    Error::decode(format!("{t:?} is not a valid {}", $xsd))
                 })
             }
         }

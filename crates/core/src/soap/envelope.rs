@@ -168,7 +168,7 @@ pub fn to_fragment<T: YaSerialize>(value: &T) -> Result<String> {
 /// Deserialize a yaserde value from a standalone element.
 pub fn from_fragment<T: YaDeserialize>(fragment: &str) -> Result<T> {
     yaserde::de::from_str(fragment)
-        .map_err(|e| Error::Decode(format!("unexpected SOAP payload: {e}")))
+        .map_err(|e| Error::decode(format!("unexpected SOAP payload: {e}")))
 }
 
 /// A typed envelope: an optional header block and a body element, both yaserde types.

@@ -76,12 +76,11 @@ impl<'a, 'i> Located<'a, 'i> {
             .namespace()
             .and_then(SoapVersion::from_namespace)
             .filter(|_| root.tag_name().name() == "Envelope")
-            .ok_or_else(|| Error::Decode("not a SOAP envelope".into()))?;
+            .ok_or_else(|| Error::decode("not a SOAP envelope"))?;
         let env = Some(version.namespace());
         let body = xml::child(root, env, "Body")
-            .ok_or_else(|| Error::Decode("SOAP envelope without Body".into()))?;
-        let first =
-            xml::first_element(body).ok_or_else(|| Error::Decode("empty SOAP Body".into()))?;
+            .ok_or_else(|| Error::decode("SOAP envelope without Body"))?;
+        let first = xml::first_element(body).ok_or_else(|| Error::decode("empty SOAP Body"))?;
         if first.tag_name().name() == "Fault" && first.tag_name().namespace() == env {
             return Ok(Err(SoapFault::from_node(version, first)));
         }
@@ -125,7 +124,7 @@ pub(super) fn decode_rpc_by_reference<T: encoded::RpcElement>(
     };
     let name = body.tag_name();
     if name.name() != T::NAME || name.namespace() != Some(T::NAMESPACE) {
-        return Err(Error::Decode(format!(
+        return Err(Error::decode(format!(
             "expected {{{}}}{} in the SOAP Body, got {{{}}}{}",
             T::NAMESPACE,
             T::NAME,
@@ -136,7 +135,7 @@ pub(super) fn decode_rpc_by_reference<T: encoded::RpcElement>(
     let tree = xml::compact::Document::from_roxmltree(body);
     match tree.root() {
         Some(root) => T::decode_node(root).map(Ok),
-        None => Err(Error::Decode("empty SOAP Body".into())),
+        None => Err(Error::decode("empty SOAP Body")),
     }
 }
 

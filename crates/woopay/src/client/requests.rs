@@ -49,7 +49,7 @@ impl InvoiceRequest {
 
     pub(super) fn validate(&self) -> Result<(), WoopayError> {
         if self.reference_id.trim().is_empty() {
-            return Err(WoopayError::input("referenceId is required".into()));
+            return Err(WoopayError::input("referenceId is required"));
         }
         if self.amount.currency() != Currency::KZT {
             return Err(WoopayError::input(format!(

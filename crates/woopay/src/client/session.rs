@@ -19,10 +19,9 @@ pub(super) struct Session {
 
 impl Session {
     fn new(key: &SecretString, generation: u64) -> Result<Self, WoopayError> {
-        let mut cookie = http::HeaderValue::from_str(&format!("session={}", key.expose_secret()))
-            .map_err(|_| {
-            WoopayError::decode("core_login: session key is not header-safe".into())
-        })?;
+        let mut cookie =
+            http::HeaderValue::from_str(&format!("session={}", key.expose_secret()))
+                .map_err(|_| WoopayError::decode("core_login: session key is not header-safe"))?;
         cookie.set_sensitive(true);
         Ok(Self { cookie, generation })
     }
@@ -117,9 +116,9 @@ impl Client {
         }
         let data = data
             .filter(|d| d.xsi_nil.is_none())
-            .ok_or_else(|| WoopayError::decode("core_login: no response".into()))?;
+            .ok_or_else(|| WoopayError::decode("core_login: no response"))?;
         let session = text(data.session.as_ref())?
-            .ok_or_else(|| WoopayError::decode("core_login: no session".into()))?;
+            .ok_or_else(|| WoopayError::decode("core_login: no session"))?;
         Ok(LoginInfo {
             session: SecretString::from(session),
             user_id: int(data.id.as_ref())?,

@@ -68,6 +68,7 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
             payoo,
             secrecy::SecretString::from("k"),
             1,
+            paybridge_core::Stores::in_memory(),
         )),
         Arc::new(paybridge_card_charging::CardChargingProvider::new(
             card,
@@ -77,8 +78,9 @@ fn all_providers() -> Vec<Arc<dyn PaymentProvider>> {
             woopay,
             paybridge_core::Stores::in_memory(),
         )),
-        Arc::new(paybridge_qvickly::QvicklyProvider::with_memory_store(
+        Arc::new(paybridge_qvickly::QvicklyProvider::new(
             qvickly,
+            paybridge_core::Stores::in_memory(),
         )),
     ]
 }

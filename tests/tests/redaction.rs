@@ -127,7 +127,12 @@ fn payoo_types_hide_secrets() {
         credentials.clone(),
     );
     let client = Client::new(config.clone(), transport()).unwrap();
-    let provider = PayooProvider::new(client.clone(), secret(), 1);
+    let provider = PayooProvider::new(
+        client.clone(),
+        secret(),
+        1,
+        paybridge_core::Stores::in_memory(),
+    );
     debug_hidden!(credentials, config, client);
     let _ = provider;
     let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");

@@ -84,7 +84,7 @@
 //! | `client` | the outbound API | `Config` (built with `Config::new` and setters; private fields), `Client::new(config, transport)`, one `async fn` per documented operation, `PROVIDER_ID` |
 //! | `notification` | inbound callbacks | `CallbackVerifier::new(secret)` and its one verb, `verify(&RawNotification)` → [`Verified`]; `verify_body` / `verify_json` / `verify_query` where the body arrives as bytes or a query |
 //! | `signature` | the signature recipes, each with its public source | — |
-//! | `provider` | the [`PaymentProvider`] impl | `<Provider>Provider` |
+//! | `provider` | the [`PaymentProvider`] impl | `<Provider>Provider::new(client or verifier, …, `[`Stores`]`)` |
 //! | `error` | the crate's error | `<Provider>Error`: `Core(`[`Error`]`)` for every shared failure (transport, decoding, input, outcome unknown) and variants only for the provider's own meanings, its codes a [`code_table!`] enum with `meaning()` and `retryable()`; `From<…> for paybridge_core::Error` |
 //! | `sandbox` (feature `sandbox`) | the provider's simulator | its rules on the module's page |
 //! | `generated` | wire types `cargo xtask codegen` writes from `schemas/<provider>/` | never edited by hand |

@@ -1,11 +1,8 @@
 //! `PaymentProvider` for Linkifier IPNs: notifications only.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, InMemorySeenStore, Notification, PaymentProvider, RawNotification, Result,
-    SeenStore, Verified,
+    Capabilities, Notification, PaymentProvider, RawNotification, Result, Stores, Verified,
 };
 
 use crate::client::PROVIDER_ID;
@@ -15,20 +12,15 @@ use crate::notification::CallbackVerifier;
 /// with `TransactionTypeID` as the provider status.
 pub struct LinkifierProvider {
     receiver: CallbackVerifier,
-    seen: Arc<dyn SeenStore>,
+    stores: Stores,
 }
 
 impl LinkifierProvider {
-    /// A provider verifying with `receiver`, reporting duplicates through `seen`.
+    /// A provider verifying with `receiver`, reporting duplicates through `stores.seen`
+    /// (`Stores::in_memory()` for one process).
     #[must_use]
-    pub fn new(receiver: CallbackVerifier, seen: Arc<dyn SeenStore>) -> Self {
-        Self { receiver, seen }
-    }
-
-    /// A provider with a process-local duplicate store.
-    #[must_use]
-    pub fn with_memory_store(receiver: CallbackVerifier) -> Self {
-        Self::new(receiver, Arc::new(InMemorySeenStore::new()))
+    pub fn new(receiver: CallbackVerifier, stores: Stores) -> Self {
+        Self { receiver, stores }
     }
 }
 
@@ -43,7 +35,10 @@ impl PaymentProvider for LinkifierProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let got = self.receiver.receive(&raw.body, self.seen.as_ref()).await?;
+        let got = self
+            .receiver
+            .receive(&raw.body, self.stores.seen.as_ref())
+            .await?;
         let duplicate = got.handled.duplicate;
         Ok(got.handled.callback.map(|r| Notification {
             state: r.state(),

@@ -342,9 +342,10 @@ async fn end_to_end_against_the_simulator() {
         .await
         .unwrap()
         .unwrap();
-    let provider = LinkifierProvider::with_memory_store(CallbackVerifier::new(SecretString::from(
-        SANDBOX_KEY,
-    )));
+    let provider = LinkifierProvider::new(
+        CallbackVerifier::new(SecretString::from(SANDBOX_KEY)),
+        paybridge_core::Stores::in_memory(),
+    );
     let n = provider
         .verify_notification(&RawNotification::post("application/soap+xml", body.clone()))
         .await

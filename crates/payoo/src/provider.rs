@@ -19,28 +19,26 @@ pub struct PayooProvider {
     client: Client,
     checksum_key: SecretString,
     shop_id: i64,
-    seen: std::sync::Arc<dyn paybridge_core::SeenStore>,
+    stores: paybridge_core::Stores,
 }
 
 impl PayooProvider {
-    /// A provider for one shop, reporting duplicate notifications through a process-local
-    /// store (see [`PayooProvider::with_seen_store`]; for exactly-once handling use the
-    /// ledger's receiver).
+    /// A provider for one shop, reporting duplicate notifications through `stores.seen`
+    /// (`Stores::in_memory()` for one process; for exactly-once handling use the ledger's
+    /// receiver). Key: order number and state.
     #[must_use]
-    pub fn new(client: Client, checksum_key: SecretString, shop_id: i64) -> Self {
+    pub fn new(
+        client: Client,
+        checksum_key: SecretString,
+        shop_id: i64,
+        stores: paybridge_core::Stores,
+    ) -> Self {
         Self {
             client,
             checksum_key,
             shop_id,
-            seen: std::sync::Arc::new(paybridge_core::InMemorySeenStore::new()),
+            stores,
         }
-    }
-
-    /// Report duplicates through `seen` (key: order number and state).
-    #[must_use]
-    pub fn with_seen_store(mut self, seen: std::sync::Arc<dyn paybridge_core::SeenStore>) -> Self {
-        self.seen = seen;
-        self
     }
 }
 
@@ -109,7 +107,7 @@ impl PaymentProvider for PayooProvider {
         let n = CallbackVerifier::new(self.checksum_key.clone()).verify_body(&raw.body)?;
         let state = n.state()?;
         let key = format!("payoo:{}", n.dedup_key()?);
-        let duplicate = !self.seen.insert_if_absent(&key).await?;
+        let duplicate = !self.stores.seen.insert_if_absent(&key).await?;
         Ok(n.map(|_| Notification { state, duplicate }))
     }
 }

@@ -1,12 +1,9 @@
 //! `PaymentProvider` for Qvickly: notifications only (payments are created in Qvickly's
 //! checkout, outside this SDK); `capabilities()` says so.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use paybridge_core::{
-    Capabilities, InMemorySeenStore, Notification, PaymentProvider, RawNotification, Result,
-    SeenStore, Verified,
+    Capabilities, Notification, PaymentProvider, RawNotification, Result, Stores, Verified,
 };
 
 use crate::client::PROVIDER_ID;
@@ -15,20 +12,15 @@ use crate::notification::{CallbackVerifier, deduplicate};
 /// Qvickly callbacks behind the common trait.
 pub struct QvicklyProvider {
     verifier: CallbackVerifier,
-    seen: Arc<dyn SeenStore>,
+    stores: Stores,
 }
 
 impl QvicklyProvider {
-    /// A provider verifying with `verifier`, reporting duplicates through `seen`.
+    /// A provider verifying with `verifier`, reporting duplicates through `stores.seen`
+    /// (`Stores::in_memory()` for one process).
     #[must_use]
-    pub fn new(verifier: CallbackVerifier, seen: Arc<dyn SeenStore>) -> Self {
-        Self { verifier, seen }
-    }
-
-    /// A provider with a process-local duplicate store.
-    #[must_use]
-    pub fn with_memory_store(verifier: CallbackVerifier) -> Self {
-        Self::new(verifier, Arc::new(InMemorySeenStore::new()))
+    pub fn new(verifier: CallbackVerifier, stores: Stores) -> Self {
+        Self { verifier, stores }
     }
 }
 
@@ -43,7 +35,7 @@ impl PaymentProvider for QvicklyProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let handled = deduplicate(self.verifier.verify(raw)?, self.seen.as_ref()).await?;
+        let handled = deduplicate(self.verifier.verify(raw)?, self.stores.seen.as_ref()).await?;
         let duplicate = handled.duplicate;
         Ok(handled.callback.map(|cb| Notification {
             state: cb.state(),

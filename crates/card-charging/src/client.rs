@@ -13,6 +13,7 @@ use crate::error::CardChargingError;
 use crate::signature::{SignScheme, SignedFields};
 use crate::status::ChargeStatus;
 use crate::wire::{BodyEncoding, WireFields};
+use paybridge_core::CoreFailure as _;
 
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "card-charging";

@@ -17,6 +17,7 @@ use crate::error::CardChargingError;
 use crate::signature::verify_sign;
 use crate::status::ChargeStatus;
 use crate::wire::WireFields;
+use paybridge_core::CoreFailure as _;
 
 /// A decided (or still pending) card, as the gateway's callback reports it.
 #[derive(Clone)]

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::error::CardChargingError;
+use paybridge_core::CoreFailure as _;
 
 /// How a request's fields are put on the wire. Gateways differ; the form is the most common.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

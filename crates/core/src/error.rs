@@ -292,6 +292,34 @@ impl Error {
     }
 }
 
+/// Core's shared failures, built as any error that wraps core's (every provider crate's error
+/// is `From<paybridge_core::Error>`): `PayooError::decode("no Data")` is
+/// `PayooError::Core(Error::decode("no Data"))`, one representation per failure.
+pub trait CoreFailure: From<Error> {
+    /// [`Error::Decode`] without an underlying error.
+    #[must_use]
+    fn decode(message: impl Into<String>) -> Self {
+        Error::decode(message).into()
+    }
+
+    /// [`Error::Decode`] caused by `source` (kept for `source()` chains).
+    #[must_use]
+    fn decode_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::decode_from(message, source).into()
+    }
+
+    /// [`Error::Input`]: invalid input, nothing sent.
+    #[must_use]
+    fn input(message: impl Into<String>) -> Self {
+        Error::Input(message.into()).into()
+    }
+}
+
+impl<T: From<Error>> CoreFailure for T {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +358,31 @@ mod tests {
                 .is_some()
         );
         assert!(Error::decode("no amount").source().is_none());
+    }
+
+    #[test]
+    fn a_wrapping_error_builds_cores_failures() {
+        #[derive(Debug)]
+        struct Wrapped(Error);
+        impl From<Error> for Wrapped {
+            fn from(e: Error) -> Self {
+                Self(e)
+            }
+        }
+        assert!(matches!(
+            Wrapped::decode("no Data").0,
+            Error::Decode { message, source: None } if message == "no Data"
+        ));
+        assert!(matches!(Wrapped::input("x").0, Error::Input(m) if m == "x"));
+        let bytes = vec![b'a', 0xff];
+        let utf8 = std::str::from_utf8(&bytes).unwrap_err();
+        assert!(matches!(
+            Wrapped::decode_from("not UTF-8", utf8).0,
+            Error::Decode {
+                source: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]

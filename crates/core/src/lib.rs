@@ -121,7 +121,7 @@ pub mod status;
 pub mod time;
 pub mod xml;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{CoreFailure, Error, ErrorKind, Result};
 pub use money::{Currency, Money};
 pub use notification::{Handled, RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{

@@ -12,6 +12,7 @@ use crate::error::LinkifierError;
 use crate::generated::payment_notification as wire;
 use crate::record::{IpnRecord, amount_text};
 use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
+use paybridge_core::CoreFailure as _;
 
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "linkifier-ipn";

@@ -21,6 +21,7 @@ use crate::error::LinkifierError;
 use crate::generated::payment_notification as wire;
 use crate::record::IpnRecord;
 use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
+use paybridge_core::CoreFailure as _;
 
 /// Value-type fields that must be present.
 const VALUE_FIELDS: [&str; 7] = [

@@ -23,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{PayooError, PayooMessage};
 use crate::generated::caller_services::{AckCodeType, ApiCredential, CALL_TO_PARTNER_ACTION};
 use crate::signature::{checksum, verify};
+use paybridge_core::CoreFailure as _;
 
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "payoo";

@@ -45,27 +45,3 @@ impl From<PayooError> for paybridge_core::Error {
         }
     }
 }
-
-impl PayooError {
-    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
-    pub(crate) fn decode(message: impl Into<String>) -> Self {
-        Self::Core(paybridge_core::Error::decode(message))
-    }
-
-    /// [`decode`](Self::decode) caused by `source` (kept for `source()` chains).
-    #[allow(
-        dead_code,
-        reason = "not every provider reads with a library that can fail"
-    )]
-    pub(crate) fn decode_from(
-        message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self::Core(paybridge_core::Error::decode_from(message, source))
-    }
-
-    /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
-    pub(crate) fn input(message: impl Into<String>) -> Self {
-        Self::Core(paybridge_core::Error::Input(message.into()))
-    }
-}

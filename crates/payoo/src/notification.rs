@@ -15,6 +15,7 @@ use paybridge_core::{PaymentStatus, RawNotification, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::PayooError;
+use paybridge_core::CoreFailure as _;
 
 /// What the merchant answers a notification with.
 pub const NOTIFY_RECEIVED: &str = "NOTIFY_RECEIVED";

@@ -12,6 +12,7 @@ use crate::generated::booking_api::{
     QvicklyIpnCallbackResponseData, ServerDataResponse,
 };
 use crate::notification::{CallbackFormat, parse_dto};
+use paybridge_core::CoreFailure as _;
 
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
 pub const PROVIDER_ID: &str = "qvickly";

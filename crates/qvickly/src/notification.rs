@@ -28,6 +28,7 @@ use crate::generated::booking_api::QvicklyCheckoutIpnCallBack;
 use crate::php_json::reencode;
 use crate::signature::data_json;
 use crate::status::QvicklyStatus;
+use paybridge_core::CoreFailure as _;
 
 /// The booking API's DTO namespace.
 pub const DTOS_NS: &str = "http://schemas.datacontract.org/2004/07/BokaMera.API.ServiceModel.Dtos";

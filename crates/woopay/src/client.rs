@@ -618,6 +618,7 @@ macro_rules! invoice_request {
     }};
 }
 use invoice_request;
+use paybridge_core::CoreFailure as _;
 
 /// The invoice fields every create operation shares, encoded.
 struct InvoiceFields {

@@ -132,18 +132,6 @@ impl From<WoopayError> for CoreError {
     }
 }
 
-impl WoopayError {
-    /// An answer or callback that cannot be read: core's [`paybridge_core::Error::Decode`].
-    pub(crate) fn decode(message: impl Into<String>) -> Self {
-        Self::Core(paybridge_core::Error::decode(message))
-    }
-
-    /// Invalid input, nothing sent: core's [`paybridge_core::Error::Input`].
-    pub(crate) fn input(message: impl Into<String>) -> Self {
-        Self::Core(paybridge_core::Error::Input(message.into()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

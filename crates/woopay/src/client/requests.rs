@@ -3,6 +3,7 @@
 use paybridge_core::{Currency, Money};
 
 use crate::error::WoopayError;
+use paybridge_core::CoreFailure as _;
 
 /// An invoice's common fields (`cash_createInvoice`).
 #[derive(Debug, Clone, PartialEq, Eq)]

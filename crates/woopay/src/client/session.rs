@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{Client, ENCODING, LOGIN, LoginInfo, Op, RpcAnswer, int, s, text, wire};
 use crate::error::{ErrorCode, WoopayError};
+use paybridge_core::CoreFailure as _;
 
 #[derive(Clone)]
 pub(super) struct Session {

@@ -64,6 +64,18 @@ impl Telco {
             _ => PHONE,
         }
     }
+
+    /// Whether `amount` is one of this network's face values (in VND): the one check both the
+    /// client (unless `Config::check_denomination(false)`) and the CLI (unless `--any-amount`,
+    /// before anything is recorded) make.
+    #[must_use]
+    pub fn is_face_value(&self, amount: paybridge_core::Money) -> bool {
+        amount.currency() == paybridge_core::Currency::VND
+            && amount
+                .to_minor_units()
+                .and_then(|v| u64::try_from(v).ok())
+                .is_some_and(|v| self.denominations().contains(&v))
+    }
 }
 
 impl fmt::Display for Telco {

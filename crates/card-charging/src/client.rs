@@ -254,7 +254,7 @@ impl Client {
             .ok_or_else(|| {
                 CardChargingError::input(format!("invalid card value {declared_value}"))
             })?;
-        if self.config.check_denomination && !card.telco.denominations().contains(&value) {
+        if self.config.check_denomination && !card.telco.is_face_value(declared_value) {
             return Err(CardChargingError::input(format!(
                 "{value} is not a {} face value ({:?}); build the client with `Config::check_denomination(false)` to send it anyway",
                 card.telco,

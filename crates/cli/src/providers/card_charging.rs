@@ -181,18 +181,17 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
         None => None,
     };
     let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
-    let face_values = card.telco.denominations();
-    // A zero or negative amount is left to the library, which refuses it as not more than zero.
+    // Checked before the ledger records the charge, so a refused value leaves no record. A zero
+    // or negative amount is left to the library, which refuses it as not more than zero.
     if !args.any_amount
         && amount.amount() > rust_decimal::Decimal::ZERO
-        && !face_values
-            .iter()
-            .any(|v| rust_decimal::Decimal::from(*v) == amount.amount())
+        && !card.telco.is_face_value(amount)
     {
         return Err(CliError::input(format!(
-            "{} is not a {} face value ({face_values:?}); pass --any-amount to send it anyway",
+            "{} is not a {} face value ({:?}); pass --any-amount to send it anyway",
             amount.amount_string(),
-            card.telco
+            card.telco,
+            card.telco.denominations()
         )));
     }
     let request_id = RequestId::new(&args.request_id).map_err(paybridge_core::Error::from)?;

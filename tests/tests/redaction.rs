@@ -71,7 +71,8 @@ fn card_charging_types_hide_secrets() {
         .verify_json(body.as_bytes())
         .unwrap_err();
     let bad_card = Card::new(Telco::Viettel, &format!("{PIN}!"), "1").unwrap_err();
-    debug_hidden!(config, client, card, callback);
+    let verifier = client.callback_verifier();
+    debug_hidden!(config, client, card, callback, verifier);
     display_hidden!(wrong_key, bad_card);
     let core: paybridge_core::Error =
         CardChargingError::Core(paybridge_core::Error::Input("x".into())).into();
@@ -136,25 +137,22 @@ fn payoo_types_hide_secrets() {
     debug_hidden!(credentials, config, client);
     let _ = provider;
     let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");
-    let err = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from(SECRET))
-        .verify_body(forged.as_bytes())
-        .unwrap_err();
+    let verifier = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from(SECRET));
+    debug_hidden!(verifier);
+    let err = verifier.verify_body(forged.as_bytes()).unwrap_err();
     display_hidden!(err);
 }
 
 #[test]
 fn linkifier_types_hide_secrets() {
     use paybridge_linkifier_ipn::{CallbackVerifier, IpnSender};
-    let sender = IpnSender::new(
-        paybridge_linkifier_ipn::Config::new(
-            "http://linkifier.example/PaymentNotification.asmx",
-            secret(),
-        ),
-        transport(),
-    )
-    .unwrap();
+    let config = paybridge_linkifier_ipn::Config::new(
+        "http://linkifier.example/PaymentNotification.asmx",
+        secret(),
+    );
+    let sender = IpnSender::new(config.clone(), transport()).unwrap();
     let receiver = CallbackVerifier::new(secret());
-    debug_hidden!(sender, receiver);
+    debug_hidden!(config, sender, receiver);
     let err = receiver.verify_body(b"<html/>").unwrap_err();
     display_hidden!(err);
 }

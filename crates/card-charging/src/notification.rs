@@ -159,16 +159,10 @@ pub const UNSIGNED_FIELDS: &[&str] = &[
 ];
 
 /// Verifies the gateway's callbacks with the partner key (the one inbound verb: `verify`).
-/// `Debug` hides the key.
-#[derive(Clone)]
+/// `Debug` shows the key as `[REDACTED]` (it is a `SecretString`).
+#[derive(Debug, Clone)]
 pub struct CallbackVerifier {
     partner_key: SecretString,
-}
-
-impl std::fmt::Debug for CallbackVerifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallbackVerifier").finish_non_exhaustive()
-    }
 }
 
 impl CallbackVerifier {

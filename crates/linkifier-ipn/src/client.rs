@@ -62,23 +62,13 @@ pub fn signed_request(
 }
 
 /// Where and how to send IPNs: [`Config::new`] (the documented hash rule, SOAP 1.1), then a
-/// setter for anything else. `Debug` hides the key.
-#[derive(Clone)]
+/// setter for anything else. `Debug` shows the key as `[REDACTED]` (it is a `SecretString`).
+#[derive(Debug, Clone)]
 pub struct Config {
     endpoint: String,
     key: SecretString,
     version: SoapVersion,
     hasher: Arc<dyn VerifyHasher>,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("endpoint", &self.endpoint)
-            .field("version", &self.version)
-            .field("hasher", &self.hasher)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Config {

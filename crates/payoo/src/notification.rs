@@ -104,16 +104,10 @@ pub fn notify_data(checksum_key: &str, data_xml: &str) -> String {
 }
 
 /// Verifies Payoo's notifications with the checksum key (the one inbound verb: `verify`).
-/// `Debug` hides the key.
-#[derive(Clone)]
+/// `Debug` shows the key as `[REDACTED]` (it is a `SecretString`).
+#[derive(Debug, Clone)]
 pub struct CallbackVerifier {
     checksum_key: SecretString,
-}
-
-impl std::fmt::Debug for CallbackVerifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallbackVerifier").finish_non_exhaustive()
-    }
 }
 
 impl CallbackVerifier {

@@ -190,10 +190,10 @@ fn write_crate(
     generated_module: Option<&str>,
     written: &mut Vec<PathBuf>,
 ) -> Result<(), String> {
-    let fill = |template: &str| fill(template, n, generated_module);
+    let filled = |template: &str| fill(template, n, generated_module);
     write(
         &crate_dir.join("Cargo.toml"),
-        &fill(include_str!("new_provider/cargo.toml.tmpl")),
+        &filled(include_str!("new_provider/cargo.toml.tmpl")),
         written,
     )?;
     for (file, template) in [
@@ -221,7 +221,7 @@ fn write_crate(
             include_str!("new_provider/tests.rs.tmpl"),
         ),
     ] {
-        write(&crate_dir.join(file), &rustfmt(&fill(template))?, written)?;
+        write(&crate_dir.join(file), &rustfmt(&filled(template))?, written)?;
     }
     if generated_module.is_some() {
         generate(root, false)?;

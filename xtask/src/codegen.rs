@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::emit::emit;
+use crate::emit::{Options, emit};
 use crate::schema::{Model, read_file};
 
 /// One generated module: its schema files and where it goes, read from the provider's
@@ -21,6 +21,8 @@ pub struct Target {
     pub module: String,
     /// Schema files, relative to the workspace root, read in order.
     pub sources: Vec<String>,
+    /// What the generated types need beyond the schema (serde, Rust field names).
+    pub options: Options,
 }
 
 /// The name of the file that makes a `schemas/<provider>/` directory a codegen target.
@@ -28,31 +30,46 @@ pub const MANIFEST: &str = "codegen.manifest";
 
 /// Read one manifest (`schemas/<provider>/codegen.manifest`): `key = value` lines, `#`
 /// comments; `crate` and `module` once, `source` once per schema file (relative to the
-/// manifest's directory, read in order).
+/// manifest's directory, read in order). Optional, once per type or field (wire names):
+/// `serde = Type` (the type derives serde too), `field = Type.field rust_name` (the Rust and
+/// JSON name of a badly spelled wire field), `serde_skip = Type.field` (never in JSON).
 pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> {
     let (mut crate_dir, mut module, mut sources) = (None, None, Vec::new());
+    let mut options = Options::default();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let at = || format!("{dir_from_root}/{MANIFEST}:{}", n + 1);
         let Some((key, value)) = line.split_once('=') else {
-            return Err(format!(
-                "{dir_from_root}/{MANIFEST}:{}: expected `key = value`",
-                n + 1
-            ));
+            return Err(format!("{}: expected `key = value`", at()));
         };
         let value = value.trim().to_owned();
+        let type_field = |v: &str| {
+            v.split_once('.')
+                .map(|(t, f)| (t.trim().to_owned(), f.trim().to_owned()))
+                .ok_or_else(|| format!("{}: expected `Type.field`, found `{v}`", at()))
+        };
         match key.trim() {
             "crate" => crate_dir = Some(value),
             "module" => module = Some(value),
             "source" => sources.push(format!("{dir_from_root}/{value}")),
-            other => {
-                return Err(format!(
-                    "{dir_from_root}/{MANIFEST}:{}: unknown key `{other}`",
-                    n + 1
-                ));
+            "serde" => {
+                options.serde.insert(value);
             }
+            "serde_skip" => {
+                options.serde_skip.insert(type_field(&value)?);
+            }
+            "field" => {
+                let Some((path, rust)) = value.split_once(char::is_whitespace) else {
+                    return Err(format!("{}: expected `field = Type.field rust_name`", at()));
+                };
+                options
+                    .field_names
+                    .insert(type_field(path)?, rust.trim().to_owned());
+            }
+            other => return Err(format!("{}: unknown key `{other}`", at())),
         }
     }
     match (crate_dir, module) {
@@ -60,6 +77,7 @@ pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> 
             crate_dir,
             module,
             sources,
+            options,
         }),
         _ => Err(format!(
             "{dir_from_root}/{MANIFEST}: needs `crate`, `module` and at least one `source`"
@@ -131,7 +149,7 @@ pub fn generate_target(root: &Path, target: &Target) -> Result<String, String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let source = emit(&model, &header).map_err(|e| e.to_string())?;
+    let source = emit(&model, &header, &target.options).map_err(|e| e.to_string())?;
     rustfmt(&source)
 }
 

@@ -1,6 +1,6 @@
 //! The model to Rust source: yaserde structs and enums, SOAPAction constants.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -56,8 +56,101 @@ impl Prefixes {
     }
 }
 
+/// What a provider's `codegen.manifest` asks of the generated types beyond the schema.
+///
+/// Type and field names are the wire names (`cDataRecordIPN`, `custopmerIP`); a name that
+/// is not in the schema is an error, so a typo never goes unnoticed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Types that also derive serde (`Serialize`, `Deserialize`, unknown fields refused), so
+    /// that the generated type can be the SDK's own record in JSON as well as on the wire.
+    pub serde: BTreeSet<String>,
+    /// `(type, field) → Rust name` where the wire name makes a poor Rust (and JSON) name.
+    pub field_names: BTreeMap<(String, String), String>,
+    /// `(type, field)` never read from or written to JSON (`#[serde(skip)]`).
+    pub serde_skip: BTreeSet<(String, String)>,
+}
+
+impl Options {
+    /// Every type and field named here exists in `model` (as a struct type and its own field),
+    /// and every serde type's named field types derive serde too.
+    fn check(&self, model: &Model) -> Result<(), SchemaError> {
+        let error = |message: String| SchemaError {
+            file: model.sources.join(", "),
+            line: 0,
+            message,
+        };
+        let find = |ty: &str| {
+            model.types.iter().find_map(|t| match t {
+                TypeDef::Struct(s) if s.name.name == ty => Some(s),
+                _ => None,
+            })
+        };
+        if model.encoded() && !self.serde.is_empty() {
+            return Err(error(
+                "codegen.manifest: `serde` is for document/literal types, not rpc/encoded ones"
+                    .into(),
+            ));
+        }
+        if let Some((ty, _)) = self
+            .serde_skip
+            .iter()
+            .find(|(ty, _)| !self.serde.contains(ty))
+        {
+            return Err(error(format!(
+                "codegen.manifest: `serde_skip` on `{ty}`, which does not derive serde (add `serde = {ty}`)"
+            )));
+        }
+        if let Some(bad) = self
+            .field_names
+            .values()
+            .find(|n| syn::parse_str::<Ident>(n).is_err())
+        {
+            return Err(error(format!(
+                "codegen.manifest: `{bad}` is not a Rust field name"
+            )));
+        }
+        let fields = self.field_names.keys().chain(&self.serde_skip);
+        for (ty, field) in fields {
+            let s = find(ty).ok_or_else(|| error(format!("codegen.manifest: no type `{ty}`")))?;
+            if !s.fields.iter().any(|f| f.wire_name == *field) {
+                return Err(error(format!(
+                    "codegen.manifest: `{ty}` has no field `{field}`"
+                )));
+            }
+        }
+        for ty in &self.serde {
+            let s = find(ty).ok_or_else(|| error(format!("codegen.manifest: no type `{ty}`")))?;
+            for f in &s.fields {
+                if let FieldType::Named(q) = &f.ty
+                    && !self.serde.contains(&q.name)
+                    && !self.serde_skip.contains(&(ty.clone(), f.wire_name.clone()))
+                {
+                    return Err(error(format!(
+                        "codegen.manifest: `{ty}` derives serde, so its field type `{}` must too (add `serde = {}`)",
+                        q.name, q.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn skips(&self, ty: &str, wire: &str) -> bool {
+        self.serde_skip.contains(&(ty.to_owned(), wire.to_owned()))
+    }
+
+    fn rust_field_name(&self, ty: &str, wire: &str) -> String {
+        self.field_names
+            .get(&(ty.to_owned(), wire.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| snake(wire))
+    }
+}
+
 struct Emitter<'a> {
     model: &'a Model,
+    options: &'a Options,
     prefixes: Prefixes,
     by_name: BTreeMap<&'a QName, &'a TypeDef>,
     /// rpc/encoded: scalars are typed encoded values, every field optional, every struct
@@ -66,10 +159,12 @@ struct Emitter<'a> {
 }
 
 /// Generate the module source for one provider. `header` is the module doc text.
-pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
+pub fn emit(model: &Model, header: &str, options: &Options) -> Result<String, SchemaError> {
+    options.check(model)?;
     let by_name = model.types.iter().map(|t| (t.name(), t)).collect();
     let e = Emitter {
         model,
+        options,
         prefixes: Prefixes::new(model),
         by_name,
         encoded: model.encoded(),
@@ -143,6 +238,18 @@ pub fn emit(model: &Model, header: &str) -> Result<String, SchemaError> {
         })
         .collect();
     Ok(format!("{doc}\n{body}"))
+}
+
+/// A generated struct's derives: yaserde always, serde where the manifest asks for it.
+fn struct_derives(serde: bool) -> TokenStream {
+    if serde {
+        quote! {
+            #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize, serde::Serialize, serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+        }
+    } else {
+        quote!(#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)])
+    }
 }
 
 /// The Rust type for a field type; `encoded` scalars are typed rpc/encoded values.
@@ -279,8 +386,9 @@ impl Emitter<'_> {
             codec.attribute("xsi_nil", &quote!(enc::ns::XSI), "nil", "xsi:nil");
         }
         let mut rust_names = BTreeMap::new();
+        let serde = self.options.serde.contains(&s.name.name);
         for f in self.all_fields(s)? {
-            let fname = snake(&f.wire_name);
+            let fname = self.options.rust_field_name(&s.name.name, &f.wire_name);
             if let Some(prev) = rust_names.insert(fname.clone(), f.wire_name.clone()) {
                 return Err(SchemaError {
                     file: self.model.sources.join(", "),
@@ -317,20 +425,31 @@ impl Emitter<'_> {
             } else {
                 quote!(#[yaserde(rename = #wire_name)])
             };
-            fields.push(quote! { #[doc = #doc] #attr pub #fid: #ty, });
+            let serde_attr = if serde && self.options.skips(&s.name.name, &f.wire_name) {
+                quote!(#[serde(skip)])
+            } else {
+                TokenStream::new()
+            };
+            fields.push(quote! { #[doc = #doc] #attr #serde_attr pub #fid: #ty, });
             if self.encoded {
                 self.encoded_field(s, f, &fname, &mut codec)?;
             }
         }
-        let doc = format!(" `{}` in `{}`.", s.name.name, s.name.namespace);
+        let mut doc = format!(" `{}` in `{}`.", s.name.name, s.name.namespace);
+        if serde {
+            doc.push_str(
+                " Also JSON (serde): keys are the Rust field names, unknown keys refused.",
+            );
+        }
         let codec = if self.encoded {
             codec.element_impls(&name)
         } else {
             TokenStream::new()
         };
+        let derives = struct_derives(serde);
         Ok(quote! {
             #[doc = #doc]
-            #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+            #derives
             #container
             pub struct #name { #(#fields)* }
             #codec

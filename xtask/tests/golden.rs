@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use xtask::codegen::{MANIFEST, diff, generate, rustfmt, targets};
-use xtask::emit::emit;
+use xtask::emit::{Options, emit};
 use xtask::schema::{Model, read_file};
 
 fn fixtures() -> PathBuf {
@@ -22,7 +22,7 @@ fn generate_str(file: &str, text: &str) -> Result<String, String> {
     let mut model = Model::default();
     read_file(&mut model, file, text).map_err(|e| e.to_string())?;
     model.finish().map_err(|e| e.to_string())?;
-    rustfmt(&emit(&model, "Golden fixture.").map_err(|e| e.to_string())?)
+    rustfmt(&emit(&model, "Golden fixture.", &Options::default()).map_err(|e| e.to_string())?)
 }
 
 /// Generate from the fixture `input` and compare with the fixture `expected`, twice (the
@@ -255,4 +255,67 @@ fn check_mode_fails_when_a_schema_or_a_generated_file_changes() {
 #[test]
 fn checked_in_code_matches_the_schemas() {
     generate(&xtask::workspace_root(), true).unwrap();
+}
+
+fn generate_with(manifest_options: &str, body: &str) -> Result<String, String> {
+    let manifest = format!("crate = c\nmodule = m\nsource = a.xsd\n{manifest_options}");
+    let target = xtask::codegen::read_manifest("schemas/x", &manifest)?;
+    let mut model = Model::default();
+    read_file(&mut model, "a.xsd", &schema(body)).map_err(|e| e.to_string())?;
+    model.finish().map_err(|e| e.to_string())?;
+    rustfmt(&emit(&model, "Options.", &target.options).map_err(|e| e.to_string())?)
+}
+
+const RECORD: &str = "<s:complexType name=\"Rec\"><s:sequence><s:element name=\"custopmerIP\" type=\"s:string\" minOccurs=\"0\"/><s:element name=\"Hash\" type=\"s:string\" minOccurs=\"0\"/><s:element name=\"Buyer\" type=\"tns:Buyer\" minOccurs=\"0\"/></s:sequence></s:complexType><s:complexType name=\"Buyer\"><s:sequence><s:element name=\"Name\" type=\"s:string\" minOccurs=\"0\"/></s:sequence></s:complexType>";
+
+/// The manifest's options: serde derives, a Rust field name, a field kept out of JSON — and
+/// every name they use must be in the schema.
+#[test]
+fn manifest_options_add_serde_and_rename_fields() {
+    let out = generate_with(
+        "serde = Rec\nserde = Buyer\nfield = Rec.custopmerIP customer_ip\nserde_skip = Rec.Hash\n",
+        RECORD,
+    )
+    .unwrap();
+    assert!(
+        out.contains("#[yaserde(rename = \"custopmerIP\", prefix = \"tns\")]\n    pub customer_ip: Option<String>,"),
+        "{out}"
+    );
+    assert!(
+        out.contains("#[yaserde(rename = \"Hash\", prefix = \"tns\")]\n    #[serde(skip)]\n    pub hash: Option<String>,"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("#[serde(deny_unknown_fields)]").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(out.matches("serde::Deserialize,").count(), 2, "{out}");
+    // Without options, nothing of serde.
+    assert!(!generate_with("", RECORD).unwrap().contains(" serde::"));
+
+    for (options, expected) in [
+        (
+            "serde = Rec\n",
+            "`Rec` derives serde, so its field type `Buyer` must too",
+        ),
+        ("serde = Nope\n", "no type `Nope`"),
+        (
+            "field = Rec.custopmer customer_ip\n",
+            "`Rec` has no field `custopmer`",
+        ),
+        (
+            "field = Rec.custopmerIP 9ip\n",
+            "`9ip` is not a Rust field name",
+        ),
+        (
+            "serde_skip = Buyer.Name\n",
+            "`serde_skip` on `Buyer`, which does not derive serde",
+        ),
+        ("field = Rec\n", "expected `field = Type.field rust_name`"),
+        ("serde_skip = Rec\n", "expected `Type.field`"),
+    ] {
+        let err = generate_with(options, RECORD).unwrap_err();
+        assert!(err.contains(expected), "{options}: {err}");
+    }
 }

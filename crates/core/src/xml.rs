@@ -52,6 +52,45 @@ impl From<Decimal> for XsdDecimal {
     }
 }
 
+/// JSON (for generated types that are also the SDK's records): written as a string in the
+/// shortest plain form (`"19.99"`), so no reader turns it into a float; read from a string or
+/// a number. A JSON number is taken through its shortest text (the text that round-trips to
+/// the same `f64`), so `19.99` stays 19.99, never 19.989999….
+impl serde::Serialize for XsdDecimal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for XsdDecimal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = XsdDecimal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a decimal number or a decimal string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<XsdDecimal, E> {
+                v.parse()
+                    .map_err(|_| E::custom(format!("{v:?} is not a decimal number")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<XsdDecimal, E> {
+                Ok(XsdDecimal(Decimal::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<XsdDecimal, E> {
+                Ok(XsdDecimal(Decimal::from(v)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<XsdDecimal, E> {
+                // `Display` of an `f64` is its shortest round-tripping text, never an exponent.
+                let text = v.to_string();
+                text.parse()
+                    .map_err(|_| E::custom(format!("{text} is not a decimal number")))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// Parse a document under [`Limits::ANSWER`], refusing DTDs. Errors are [`Error::Decode`].
 pub fn parse(text: &str) -> Result<roxmltree::Document<'_>> {
     parse_limited(text, &Limits::ANSWER)
@@ -351,6 +390,22 @@ mod tests {
         );
         assert!("abc".parse::<XsdDecimal>().is_err());
         assert!("".parse::<XsdDecimal>().is_err());
+    }
+
+    #[test]
+    fn xsd_decimal_json_is_a_string_and_reads_strings_and_numbers_exactly() {
+        let read = |json: &str| serde_json::from_str::<XsdDecimal>(json).map(|d| d.0);
+        assert_eq!(read("19.99").unwrap(), Decimal::new(1999, 2));
+        assert_eq!(read("\"100.50\"").unwrap(), Decimal::new(1005, 1));
+        assert_eq!(read("100").unwrap(), Decimal::new(100, 0));
+        assert_eq!(read("-7").unwrap(), Decimal::new(-7, 0));
+        assert_eq!(read("0.1").unwrap(), Decimal::new(1, 1));
+        assert_eq!(read("1e-7").unwrap(), Decimal::new(1, 7));
+        for bad in ["\"abc\"", "true", "null", "[1]", "1e300"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let text = serde_json::to_string(&XsdDecimal(Decimal::new(100_500, 3))).unwrap();
+        assert_eq!(text, "\"100.5\"");
     }
 
     #[test]

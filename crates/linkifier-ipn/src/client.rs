@@ -53,8 +53,10 @@ pub fn signed_request(
     key: &str,
     hasher: &dyn VerifyHasher,
 ) -> wire::IpnEventRaised {
-    let amount = amount_text(record.pay_provider_amount);
-    let mut w = record.to_wire();
+    let amount = amount_text(record.pay_provider_amount.0);
+    let mut w = record.clone();
+    // Written as it was hashed: the shortest form of the amount.
+    w.pay_provider_amount.0 = w.pay_provider_amount.0.normalize();
     w.verify_hash = Some(hasher.hash(key, &hashed_fields(record, &amount)));
     wire::IpnEventRaised {
         c_data_record_ipn: Some(w),

@@ -128,16 +128,18 @@ impl CallbackVerifier {
         );
         let decoded: wire::IpnEventRaised =
             from_fragment(&env.body).map_err(|e| LinkifierError::decode(e.to_string()))?;
-        let wire_record = decoded
+        let mut ipn = decoded
             .c_data_record_ipn
             .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN"))?;
+        // The digest is checked below and is not part of the data handed out.
+        ipn.verify_hash = None;
         let fields = HashedFields {
             pay_transaction_id: &tx,
             pay_provider_transaction_id: &ptx,
             pay_provider_amount: amount.trim(),
             currency: &currency,
         };
-        let verified = Unverified::new(IpnRecord::from_wire(wire_record))
+        let verified = Unverified::new(ipn)
             .verify(|_| {
                 self.hasher
                     .verify(self.key.expose_secret(), &fields, &received)

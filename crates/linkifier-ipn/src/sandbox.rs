@@ -50,7 +50,7 @@ pub fn sample_record() -> IpnRecord {
         payment_date_time: Some("2026-11-23T12:00:00".into()),
         transaction_type_id: 1,
         pay_provider_transaction_id: Some("PP-77".into()),
-        pay_provider_amount: Decimal::new(1999, 2),
+        pay_provider_amount: Decimal::new(1999, 2).into(),
         promo_code: Some("AUTUMN&CO".into()),
         sale_description: Some("Gói <Premium> — Smörgås 😀".into()),
         sale_quantity: 1,
@@ -64,6 +64,7 @@ pub fn sample_record() -> IpnRecord {
             payer_email: Some("a@example.com".into()),
             ..BuyerInfo::default()
         }),
+        verify_hash: None,
     }
 }
 

@@ -41,7 +41,7 @@ fn request_samples_decode_and_reencode_in_both_versions() {
             sales_site_id: 12,
             sales_site_product_id: 345,
             customer_id: 9_000_000_001,
-            custopmer_ip: s(),
+            customer_ip: s(),
             payment_date_time: s(),
             transaction_type_id: 1,
             pay_provider_transaction_id: s(),

@@ -40,7 +40,7 @@ fn placeholder_record() -> IpnRecord {
         payment_date_time: s(),
         transaction_type_id: 1,
         pay_provider_transaction_id: s(),
-        pay_provider_amount: Decimal::new(1999, 2),
+        pay_provider_amount: Decimal::new(1999, 2).into(),
         promo_code: s(),
         sale_description: s(),
         sale_quantity: 2,
@@ -59,6 +59,7 @@ fn placeholder_record() -> IpnRecord {
             residence_country: s(),
             payer_status: s(),
         }),
+        verify_hash: None,
     }
 }
 

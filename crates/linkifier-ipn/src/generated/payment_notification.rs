@@ -22,8 +22,18 @@ pub struct IpnEventRaised {
     #[yaserde(rename = "cDataRecordIPN", prefix = "tns")]
     pub c_data_record_ipn: Option<CDataRecordIpn>,
 }
-/// `cDataRecordIPN` in `http://tempuri.org/`.
-#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+/// `cDataRecordIPN` in `http://tempuri.org/`. Also JSON (serde): keys are the Rust field names, unknown keys refused.
+#[derive(
+    Debug,
+    Default,
+    Clone,
+    PartialEq,
+    YaSerialize,
+    YaDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
 #[yaserde(
     rename = "cDataRecordIPN",
     prefix = "tns",
@@ -48,7 +58,7 @@ pub struct CDataRecordIpn {
     pub customer_id: i64,
     /// `custopmerIP` (`string`, optional).
     #[yaserde(rename = "custopmerIP", prefix = "tns")]
-    pub custopmer_ip: Option<String>,
+    pub customer_ip: Option<String>,
     /// `PaymentDateTime` (`string`, optional).
     #[yaserde(rename = "PaymentDateTime", prefix = "tns")]
     pub payment_date_time: Option<String>,
@@ -87,10 +97,21 @@ pub struct CDataRecordIpn {
     pub buyer_info: Option<BuyerInfo>,
     /// `VerifyHASH` (`string`, optional).
     #[yaserde(rename = "VerifyHASH", prefix = "tns")]
+    #[serde(skip)]
     pub verify_hash: Option<String>,
 }
-/// `BuyerInfo` in `http://tempuri.org/`.
-#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+/// `BuyerInfo` in `http://tempuri.org/`. Also JSON (serde): keys are the Rust field names, unknown keys refused.
+#[derive(
+    Debug,
+    Default,
+    Clone,
+    PartialEq,
+    YaSerialize,
+    YaDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
 #[yaserde(
     rename = "BuyerInfo",
     prefix = "tns",

@@ -1,16 +1,12 @@
 //! `PaymentProvider` for card charging: create = `charging`, status = `check`,
 //! notification = a verified callback.
 
-use async_trait::async_trait;
-use paybridge_core::{
-    Capabilities, Error, Notification, PaymentMethod, PaymentProvider, PaymentRecord, PaymentRef,
-    PaymentRequest, PaymentSession, PaymentState, RawNotification, Result, Stores, Verified,
-};
+use paybridge_core::provider::prelude::*;
 use secrecy::ExposeSecret;
 
 use crate::card::{Card, RequestId, Telco};
 use crate::client::{ChargeResult, Client, PROVIDER_ID};
-use crate::notification::deduplicate;
+use crate::notification::{CardCallback, deduplicate};
 
 /// The card gateway behind the common trait.
 ///
@@ -27,9 +23,8 @@ pub struct CardChargingProvider {
 }
 
 impl CardChargingProvider {
-    /// A provider over `client`, keeping what it must remember in `stores`:
-    /// `Stores::in_memory()` for one process; `Stores::new(seen).records(ledger)` to keep the
-    /// payments (and their cards, as secrets) in a ledger, so `payment_status` works after a
+    /// A provider over `client`. Its [`Stores`] keep each payment with its card (sealed, as a
+    /// secret) and the callbacks seen; with a ledger's records `payment_status` works after a
     /// restart and from another process.
     #[must_use]
     pub fn new(client: Client, stores: Stores) -> Self {
@@ -135,15 +130,8 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let handled = deduplicate(
-            self.client.callback_verifier().verify(raw)?,
-            self.stores.seen.as_ref(),
-        )
-        .await?;
-        let duplicate = handled.duplicate;
-        Ok(handled.callback.map(|cb| Notification {
-            state: cb.state(),
-            duplicate,
-        }))
+        let callback = self.client.callback_verifier().verify(raw)?;
+        let handled = deduplicate(callback, self.stores.seen.as_ref()).await?;
+        Ok(handled.into_notification(CardCallback::state))
     }
 }

@@ -158,6 +158,20 @@ impl<T> Handled<T> {
             duplicate: !fresh,
         })
     }
+
+    /// The common trait's [`Notification`](crate::Notification): the payment state `state`
+    /// reads from the callback, and whether the callback is a duplicate — what every
+    /// provider's `verify_notification` returns.
+    pub fn into_notification(
+        self,
+        state: impl FnOnce(&T) -> crate::PaymentState,
+    ) -> Verified<crate::Notification> {
+        let duplicate = self.duplicate;
+        self.callback.map(|cb| crate::Notification {
+            state: state(&cb),
+            duplicate,
+        })
+    }
 }
 
 /// Data from a callback whose signature has been checked.

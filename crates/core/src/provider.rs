@@ -15,6 +15,19 @@ use crate::{
     RawNotification, Result, SeenStore, Verified,
 };
 
+/// What a provider crate's `provider.rs` names to implement [`PaymentProvider`], in one line:
+/// `use paybridge_core::provider::prelude::*;` — the trait, its request and answer types,
+/// [`Stores`], and `async_trait` for the impl.
+pub mod prelude {
+    pub use async_trait::async_trait;
+
+    pub use crate::{
+        Capabilities, Currency, Error, Money, Notification, PaymentMethod, PaymentProvider,
+        PaymentRecord, PaymentRef, PaymentRequest, PaymentSession, PaymentState, PaymentStatus,
+        RawNotification, Result, Stores, Verified,
+    };
+}
+
 /// Which trait operations a provider supports; the others return [`Error::Unsupported`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[allow(

@@ -34,7 +34,7 @@ const VALUE_FIELDS: [&str; 7] = [
     "SaleQuantity",
 ];
 
-/// A verified IPN and whether its `PayTransactionID` was received before (core's [`Handled`],
+/// A verified IPN and whether it was received before ([`deduplicate`]'s key; core's [`Handled`],
 /// the result of every provider's deduplication), with the SOAP version it came in: answer in
 /// the same.
 #[derive(Debug)]
@@ -149,7 +149,7 @@ impl CallbackVerifier {
         Ok((verified, env.version))
     }
 
-    /// Verify and record in `seen` (key: `PayTransactionID`).
+    /// Verify and record in `seen` ([`deduplicate`]'s key).
     pub async fn receive(
         &self,
         body: &[u8],
@@ -163,16 +163,15 @@ impl CallbackVerifier {
     }
 }
 
-/// Record a verified IPN in `seen` (key: `PayTransactionID`) and report whether it is a
-/// duplicate.
+/// Record a verified IPN in `seen` (key: [`IpnRecord::dedup_key`] — transaction, type and
+/// message type, as in the ledger: a refund of a paid transaction is news, not a duplicate of
+/// its sale) and report whether it is a duplicate. An IPN without a `PayTransactionID` is
+/// refused ([`paybridge_core::Error::Callback`]).
 pub async fn deduplicate(
     record: Verified<IpnRecord>,
     seen: &dyn SeenStore,
 ) -> Result<Handled<IpnRecord>, LinkifierError> {
-    let key = format!(
-        "linkifier:{}",
-        record.pay_transaction_id.as_deref().unwrap_or_default()
-    );
+    let key = format!("linkifier:{}", record.dedup_key()?);
     Ok(Handled::record(record, &key, seen).await?)
 }
 

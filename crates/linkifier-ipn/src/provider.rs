@@ -1,12 +1,10 @@
 //! `PaymentProvider` for Linkifier IPNs: notifications only.
 
-use async_trait::async_trait;
-use paybridge_core::{
-    Capabilities, Notification, PaymentProvider, RawNotification, Result, Stores, Verified,
-};
+use paybridge_core::provider::prelude::*;
 
 use crate::client::PROVIDER_ID;
 use crate::notification::CallbackVerifier;
+use crate::record::IpnRecord;
 
 /// Linkifier IPNs behind the common trait. An IPN reports a completed sale: `succeeded`,
 /// with `TransactionTypeID` as the provider status.
@@ -39,10 +37,6 @@ impl PaymentProvider for LinkifierProvider {
             .receiver
             .receive(&raw.body, self.stores.seen.as_ref())
             .await?;
-        let duplicate = got.handled.duplicate;
-        Ok(got.handled.callback.map(|r| Notification {
-            state: r.state(),
-            duplicate,
-        }))
+        Ok(got.handled.into_notification(IpnRecord::state))
     }
 }

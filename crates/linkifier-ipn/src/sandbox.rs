@@ -3,7 +3,7 @@
 //! - `POST /PaymentNotification.asmx` (SOAP 1.1 or 1.2, answered in the same version): checks
 //!   `VerifyHASH` with [`SANDBOX_KEY`] and answers `IPNEventRaisedResult`. Our documented codes:
 //!   0 accepted ("IPN received", or "Duplicate IPN, already recorded" for a repeated
-//!   `PayTransactionID`); 1 `VerifyHASH` mismatch; 2 invalid record (a value-type field
+//!   IPN: same `PayTransactionID`, transaction type and message type); 1 `VerifyHASH` mismatch; 2 invalid record (a value-type field
 //!   missing). Anything that is not an `IPNEventRaised` envelope is a SOAP Fault, HTTP 500, as
 //!   ASP.NET answers.
 //! - `POST /linkifier/_sandbox/send` with JSON `{"url", "soap12"?, "record"?}` signs the record

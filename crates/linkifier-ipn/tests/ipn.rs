@@ -210,6 +210,31 @@ fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
     }
 }
 
+/// A refund of a paid transaction carries the sale's `PayTransactionID`: it is another event
+/// (the ledger's key), not a duplicate of the sale — the same sale again is.
+#[tokio::test]
+async fn a_refund_of_a_received_sale_is_news_and_a_repeated_sale_a_duplicate() {
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
+    let seen = InMemorySeenStore::new();
+    let sale = sample_record();
+    let mut refund = sale.clone();
+    refund.transaction_type_id = 2;
+    refund.message_type = Some("refund".into());
+    let mut duplicates = Vec::new();
+    for record in [&sale, &refund, &sale, &refund] {
+        let body = signed_body(record, SoapVersion::V11);
+        let got = receiver.receive(body.as_bytes(), &seen).await.unwrap();
+        assert_eq!(*got.handled.callback, *record);
+        duplicates.push(got.handled.duplicate);
+    }
+    assert_eq!(duplicates, [false, false, true, true]);
+    let mut anonymous = sale.clone();
+    anonymous.pay_transaction_id = None;
+    let body = signed_body(&anonymous, SoapVersion::V11);
+    let err = receiver.receive(body.as_bytes(), &seen).await.unwrap_err();
+    assert!(err.to_string().contains("PayTransactionID"), "{err}");
+}
+
 #[test]
 fn tampering_with_any_hashed_field_or_the_hash_is_rejected() {
     let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));

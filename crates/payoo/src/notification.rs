@@ -11,7 +11,7 @@ use base64::Engine as _;
 use paybridge_core::notification::Unverified;
 use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
 use paybridge_core::xml::text;
-use paybridge_core::{PaymentStatus, RawNotification, Verified};
+use paybridge_core::{Handled, PaymentStatus, RawNotification, SeenStore, Verified};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::PayooError;
@@ -91,6 +91,17 @@ impl PayooNotification {
             _ => PaymentStatus::Pending,
         }
     }
+}
+
+/// Record a verified notification in `seen` (key: `payoo:` + [`PayooNotification::dedup_key`],
+/// as in the ledger) and report whether it is a duplicate. A notification without an order
+/// number is refused ([`paybridge_core::Error::Callback`]).
+pub async fn deduplicate(
+    notification: Verified<PayooNotification>,
+    seen: &dyn SeenStore,
+) -> Result<Handled<PayooNotification>, PayooError> {
+    let key = format!("payoo:{}", notification.dedup_key()?);
+    Ok(Handled::record(notification, &key, seen).await?)
 }
 
 /// The `NotifyData` package for `data_xml`, signed (what Payoo posts; the sandbox uses it).

@@ -4,15 +4,11 @@
 //! `create_payment` reads `shop_id` from the request's metadata and uses `reference` as
 //! `OrderNo`; the payment URL is the answer's `PaymentUrl` field when Payoo sends one.
 
-use async_trait::async_trait;
-use paybridge_core::{
-    Capabilities, Currency, Error, Money, Notification, PaymentProvider, PaymentRef,
-    PaymentRequest, PaymentSession, PaymentState, PaymentStatus, RawNotification, Result, Verified,
-};
+use paybridge_core::provider::prelude::*;
 use secrecy::SecretString;
 
 use crate::client::{Client, PROVIDER_ID, PreOrder};
-use crate::notification::CallbackVerifier;
+use crate::notification::{CallbackVerifier, deduplicate};
 
 /// Payoo behind the common trait.
 pub struct PayooProvider {
@@ -104,10 +100,9 @@ impl PaymentProvider for PayooProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let n = CallbackVerifier::new(self.checksum_key.clone()).verify_body(&raw.body)?;
+        let n = CallbackVerifier::new(self.checksum_key.clone()).verify(raw)?;
         let state = n.state()?;
-        let key = format!("payoo:{}", n.dedup_key()?);
-        let duplicate = !self.stores.seen.insert_if_absent(&key).await?;
-        Ok(n.map(|_| Notification { state, duplicate }))
+        let handled = deduplicate(n, self.stores.seen.as_ref()).await?;
+        Ok(handled.into_notification(|_| state))
     }
 }

@@ -1,13 +1,10 @@
 //! `PaymentProvider` for Qvickly: notifications only (payments are created in Qvickly's
 //! checkout, outside this SDK); `capabilities()` says so.
 
-use async_trait::async_trait;
-use paybridge_core::{
-    Capabilities, Notification, PaymentProvider, RawNotification, Result, Stores, Verified,
-};
+use paybridge_core::provider::prelude::*;
 
 use crate::client::PROVIDER_ID;
-use crate::notification::{CallbackVerifier, deduplicate};
+use crate::notification::{CallbackVerifier, QvicklyCallback, deduplicate};
 
 /// Qvickly callbacks behind the common trait.
 pub struct QvicklyProvider {
@@ -36,10 +33,6 @@ impl PaymentProvider for QvicklyProvider {
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
         let handled = deduplicate(self.verifier.verify(raw)?, self.stores.seen.as_ref()).await?;
-        let duplicate = handled.duplicate;
-        Ok(handled.callback.map(|cb| Notification {
-            state: cb.state(),
-            duplicate,
-        }))
+        Ok(handled.into_notification(QvicklyCallback::state))
     }
 }

@@ -6,11 +6,7 @@
 //! payment. `verify_notification` reads `operation_id` from the query, or `reference` for a
 //! payment this value created.
 
-use async_trait::async_trait;
-use paybridge_core::{
-    Capabilities, Error, Notification, PaymentProvider, PaymentRecord, PaymentRef, PaymentRequest,
-    PaymentSession, PaymentState, PaymentStatus, RawNotification, Result, Stores, Verified,
-};
+use paybridge_core::provider::prelude::*;
 
 use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
 
@@ -21,10 +17,9 @@ pub struct WoopayProvider {
 }
 
 impl WoopayProvider {
-    /// A provider over `client`, keeping what it must remember in `stores`:
-    /// `Stores::in_memory()` for one process; `Stores::new(seen).records(ledger)` to keep each
-    /// invoice's reference → operation id in a ledger, so `payment_status` and the
-    /// `requestUrl` call find it after a restart and from another process.
+    /// A provider over `client`. Its [`Stores`] map each invoice's reference to its operation
+    /// id and keep the `requestUrl` calls seen; with a ledger's records, `payment_status` and
+    /// the `requestUrl` call find an invoice after a restart and from another process.
     #[must_use]
     pub fn new(client: Client, stores: Stores) -> Self {
         Self { client, stores }
@@ -151,11 +146,7 @@ impl PaymentProvider for WoopayProvider {
             .client
             .handle_request_url(id, self.stores.seen.as_ref())
             .await?;
-        let duplicate = confirmed.duplicate;
         let reference = reference.unwrap_or_else(|| id.to_string());
-        Ok(confirmed.callback.map(|op| Notification {
-            state: op.state(&reference),
-            duplicate,
-        }))
+        Ok(confirmed.into_notification(|op| op.state(&reference)))
     }
 }

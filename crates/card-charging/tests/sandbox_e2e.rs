@@ -10,19 +10,18 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
 use paybridge_card_charging::sandbox::{SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
     Card, CardChargingError, CardChargingProvider, ChargeStatus, Client, Config, RequestId, Telco,
     callback_sign,
 };
 use paybridge_core::http::HttpTransport;
+use paybridge_core::sandbox::CallbackReceiver;
 use paybridge_core::{
     Currency, Money, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus,
     PrepaidCard, RawNotification,
 };
 use secrecy::SecretString;
-use tokio::sync::mpsc;
 
 async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -32,11 +31,11 @@ async fn serve(router: axum::Router) -> String {
 }
 
 /// A merchant callback endpoint that forwards every body it receives.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<Bytes>) {
-    let (url, rx, _task) = paybridge_core::sandbox::callback_receiver("/charge/callback", "OK")
+async fn receiver() -> (String, CallbackReceiver) {
+    let callbacks = CallbackReceiver::start("/charge/callback", "OK")
         .await
         .unwrap();
-    (url, rx)
+    (callbacks.url().to_owned(), callbacks)
 }
 
 async fn setup() -> (Simulator, Client, String) {
@@ -75,10 +74,7 @@ async fn pending_card_is_decided_by_a_verified_callback_that_check_confirms() {
     assert_eq!(charged.status, ChargeStatus::Pending);
     assert_eq!(charged.request_id, rid.as_str());
 
-    let body = tokio::time::timeout(Duration::from_secs(5), callbacks.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let body = callbacks.next(Duration::from_secs(5)).await.unwrap();
     let verified = client
         .callback_verifier()
         .verify(&RawNotification::post("application/json", body.clone()))
@@ -126,10 +122,7 @@ async fn card_error_arrives_by_callback_too() {
             .status,
         ChargeStatus::Pending
     );
-    let body = tokio::time::timeout(Duration::from_secs(5), callbacks.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let body = callbacks.next(Duration::from_secs(5)).await.unwrap();
     let v = client
         .callback_verifier()
         .verify(&RawNotification::post("application/json", body))
@@ -250,10 +243,7 @@ async fn provider_trait_drives_the_same_flow() {
     assert!(!format!("{req:?}").contains("99887766550"));
     let session = provider.create_payment(req).await.unwrap();
     assert_eq!(session.state.status, PaymentStatus::Pending);
-    let body = tokio::time::timeout(Duration::from_secs(5), callbacks.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let body = callbacks.next(Duration::from_secs(5)).await.unwrap();
     let raw = RawNotification::post("application/json", body);
     let n = provider.verify_notification(&raw).await.unwrap();
     assert_eq!(n.state.status, PaymentStatus::Succeeded);

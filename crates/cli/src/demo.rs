@@ -3,6 +3,9 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
+use paybridge_core::http::{HttpRequest, HttpResponse, HttpTransport};
+use paybridge_core::sandbox::CallbackReceiver;
 use serde_json::{Value, json};
 
 use crate::cli::DemoArgs;
@@ -47,6 +50,52 @@ impl FlowLog {
     pub fn start(&mut self) {
         self.last = Some(Instant::now());
     }
+}
+
+/// How long a flow waits for the sandbox's callback.
+const CALLBACK_WAIT: Duration = Duration::from_secs(10);
+
+/// A merchant endpoint for one flow's callbacks at `path`, answering `answer` (it stops when
+/// dropped).
+pub(crate) async fn callback_endpoint<A>(path: &str, answer: A) -> Result<CallbackReceiver, String>
+where
+    A: axum::response::IntoResponse + Clone + Send + Sync + 'static,
+{
+    CallbackReceiver::start(path, answer)
+        .await
+        .map_err(|e| format!("cannot start the merchant endpoint {path}: {e}"))
+}
+
+/// The next callback `endpoint` received (a POST body or a GET query), or an error naming
+/// `what` after 10 s.
+pub(crate) async fn next_callback(
+    endpoint: &mut CallbackReceiver,
+    what: &str,
+) -> Result<Bytes, String> {
+    endpoint
+        .next(CALLBACK_WAIT)
+        .await
+        .ok_or_else(|| format!("no {what} within {} s", CALLBACK_WAIT.as_secs()))
+}
+
+/// POST to a sandbox control route (`json` as the body, or none) and require a 2xx: what
+/// the flows use to make the simulated provider act (pay, send a callback).
+pub(crate) async fn sandbox_post(
+    transport: &HttpTransport,
+    url: String,
+    json: Option<&Value>,
+    what: &str,
+) -> Result<HttpResponse, String> {
+    let request = match json {
+        Some(json) => HttpRequest::post(url, json.to_string())
+            .header(http::header::CONTENT_TYPE, "application/json"),
+        None => HttpRequest::post(url, ""),
+    };
+    transport
+        .send(request)
+        .await
+        .and_then(HttpResponse::into_success)
+        .map_err(|e| format!("sandbox {what} failed: {e}"))
 }
 
 /// The ledger's receiver over an SQLite file in a temporary directory: one card callback

@@ -354,20 +354,17 @@ async fn end_to_end_against_the_simulator() {
     }
 
     // The simulator sends a signed IPN to a merchant, who verifies it and answers.
-    let (url, mut bodies, _task) = paybridge_core::sandbox::callback_receiver("/ipn", "<ok/>")
+    let mut bodies = paybridge_core::sandbox::CallbackReceiver::start("/ipn", "<ok/>")
         .await
         .unwrap();
-    let spec = serde_json::json!({"url": url, "soap12": true});
+    let spec = serde_json::json!({"url": bodies.url(), "soap12": true});
     let _ = reqwest::Client::new()
         .post(format!("{base}{SEND_PATH}"))
         .body(spec.to_string())
         .send()
         .await
         .unwrap();
-    let body = tokio::time::timeout(Duration::from_secs(5), bodies.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let body = bodies.next(Duration::from_secs(5)).await.unwrap();
     let provider = LinkifierProvider::new(
         CallbackVerifier::new(SecretString::from(SANDBOX_KEY)),
         paybridge_core::Stores::in_memory(),

@@ -134,9 +134,10 @@ async fn sandbox_callback_verified_by_merchant_then_forwarded() {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     // The merchant's endpoint fails once: the sandbox must retry until a 2xx.
-    let (url, mut rx, _task) = paybridge_core::sandbox::callback_receiver("/qvickly/ipn", "OK")
+    let mut rx = paybridge_core::sandbox::CallbackReceiver::start("/qvickly/ipn", "OK")
         .await
         .unwrap();
+    let url = rx.url().to_owned();
     let flaky = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
@@ -157,10 +158,7 @@ async fn sandbox_callback_verified_by_merchant_then_forwarded() {
     };
     let body = sim.signed_callback(&spec);
     assert_eq!(sim.deliver(&url, &body).await.unwrap(), 1);
-    let received = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let received = rx.next(Duration::from_secs(5)).await.unwrap();
 
     let verifier = CallbackVerifier::new(
         Some(SANDBOX_MERCHANT_ID.into()),

@@ -323,7 +323,7 @@ async fn sandbox_error_paths() {
 #[tokio::test]
 async fn invoice_paid_then_request_url_called_then_confirmed() {
     let (sim, base) = sandbox().await;
-    let (receiver, mut calls, _task) = paybridge_core::sandbox::callback_receiver(
+    let mut calls = paybridge_core::sandbox::CallbackReceiver::start(
         "/woopay/request",
         paybridge_woopay::REQUEST_URL_ANSWER,
     )
@@ -333,7 +333,7 @@ async fn invoice_paid_then_request_url_called_then_confirmed() {
     let provider = WoopayProvider::new(c.clone(), paybridge_core::Stores::in_memory());
     let mut req = PaymentRequest::new("order-77", kzt("2500"));
     req.return_url = Some("https://shop.kz/thanks".into());
-    req.notify_url = Some(receiver.clone());
+    req.notify_url = Some(calls.url().to_owned());
     let session = provider.create_payment(req).await.unwrap();
     let id: i64 = session
         .state
@@ -360,10 +360,7 @@ async fn invoice_paid_then_request_url_called_then_confirmed() {
     );
 
     assert_eq!(sim.pay(id).await.unwrap(), 1);
-    let query = tokio::time::timeout(Duration::from_secs(5), calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let query = calls.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(std::str::from_utf8(&query).unwrap(), "reference=order-77");
     let n = provider
         .verify_notification(&RawNotification::get("reference=order-77"))

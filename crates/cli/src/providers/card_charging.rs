@@ -1,8 +1,7 @@
 //! `paybridge card-charging charge | check | verify-callback`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::body::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
 use paybridge_card_charging::sandbox::{self, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator};
 use paybridge_card_charging::{
@@ -13,11 +12,10 @@ use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{Currency, Money, RawNotification};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use super::{amount_json, read_input, secret};
 use crate::cli::NetArgs;
-use crate::demo::FlowLog;
+use crate::demo::{FlowLog, callback_endpoint, next_callback};
 use crate::output::{CliError, Outcome, set_field};
 use crate::sandbox::{Mount, SandboxContext};
 
@@ -337,25 +335,12 @@ pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// charge → pending → callback → verify → check, against the sandbox at `endpoint`.
 pub(crate) async fn demo(endpoint: &str, _base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (receiver_url, mut rx, server) =
-        paybridge_core::sandbox::callback_receiver("/charge/callback", "OK")
-            .await
-            .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
-    let outcome = demo_steps(endpoint, &receiver_url, &mut rx, log).await;
-    server.abort();
-    outcome
-}
-
-async fn demo_steps(
-    endpoint: &str,
-    receiver_url: &str,
-    callbacks: &mut mpsc::UnboundedReceiver<Bytes>,
-    log: &mut FlowLog,
-) -> Result<(), String> {
+    let mut merchant = callback_endpoint("/charge/callback", "OK").await?;
+    let receiver_url = merchant.url().to_owned();
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
     let set_url = HttpRequest::put(
         format!("{endpoint}/_sandbox/callback-url"),
-        receiver_url.to_owned(),
+        receiver_url.clone(),
     );
     transport
         .send(set_url)
@@ -390,10 +375,7 @@ async fn demo_steps(
     log.step("charge", format!("request_id {request_id} → 99 pending"));
 
     let waited = Instant::now();
-    let body = tokio::time::timeout(Duration::from_secs(10), callbacks.recv())
-        .await
-        .map_err(|_| "no callback within 10 s".to_owned())?
-        .ok_or("callback receiver closed")?;
+    let body = next_callback(&mut merchant, "callback").await?;
     log.step(
         "callback delivered",
         format!(

@@ -1,11 +1,10 @@
 //! `paybridge linkifier-ipn send | verify`.
 
 use paybridge_core::soap::SoapVersion;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use paybridge_core::http::{HttpRequest, HttpTransport};
-use paybridge_core::{InMemorySeenStore, RawNotification};
+use paybridge_core::http::HttpTransport;
+use paybridge_core::InMemorySeenStore;
 use paybridge_linkifier_ipn::sandbox::{self, SANDBOX_KEY};
 use paybridge_linkifier_ipn::{CallbackVerifier, IpnRecord, IpnResult, IpnSender, response_xml};
 use secrecy::SecretString;
@@ -13,7 +12,7 @@ use serde_json::json;
 
 use super::{read_input, secret};
 use crate::cli::NetArgs;
-use crate::demo::FlowLog;
+use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
@@ -108,57 +107,43 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// send → receive → verify → answer.
 pub(crate) async fn demo(_endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (url, mut bodies, server) =
-        paybridge_core::sandbox::callback_receiver("/linkifier/ipn", "<ok/>")
-            .await
-            .map_err(|e| format!("cannot start the IPN receiver: {e}"))?;
-    let outcome = async {
-        let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
-        let spec = json!({"url": url, "soap12": true});
-        let request = HttpRequest::post(
-            format!("{base_url}{}", sandbox::SEND_PATH),
-            spec.to_string(),
-        )
-        .header(http::header::CONTENT_TYPE, "application/json");
-        transport
-            .send(request)
-            .await
-            .map_err(|e| format!("sandbox send failed: {e}"))?;
-        let body = tokio::time::timeout(Duration::from_secs(10), bodies.recv())
-            .await
-            .map_err(|_| "no IPN within 10 s".to_owned())?
-            .ok_or("receiver closed")?;
-        log.step(
-            "IPN sent (SOAP 1.2)",
-            format!("{} bytes to the merchant endpoint", body.len()),
-        );
-        let raw = RawNotification::post("application/soap+xml", body);
-        let got = CallbackVerifier::new(SecretString::from(SANDBOX_KEY))
-            .receive(&raw.body, &InMemorySeenStore::new())
-            .await
-            .map_err(|e| e.to_string())?;
-        log.step(
-            "receive + verify VerifyHASH",
-            format!(
-                "{} {}",
-                got.handled.callback.pay_transaction_id.as_deref().unwrap_or("?"),
-                got.handled.callback.pay_provider_amount
-            ),
-        );
-        let answer = IpnResult {
-            has_errors: false,
-            error_code: 0,
-            message: "IPN received".into(),
-            extra_message: String::new(),
-        };
-        let xml = response_xml(got.version, &answer).map_err(|e| e.to_string())?;
-        log.step(
-            "answer IPNEventRaisedResponse",
-            format!("{} bytes, HasErrors=false", xml.len()),
-        );
-        Ok(())
+    // The merchant's answer, as its endpoint will give it once the IPN is verified.
+    let answer = IpnResult {
+        has_errors: false,
+        error_code: 0,
+        message: "IPN received".into(),
+        extra_message: String::new(),
+    };
+    let xml = response_xml(SoapVersion::V12, &answer).map_err(|e| e.to_string())?;
+    let soap = [(http::header::CONTENT_TYPE, SoapVersion::V12.response_content_type())];
+    let mut merchant = callback_endpoint("/linkifier/ipn", (soap, xml.clone())).await?;
+    let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
+    let spec = json!({"url": merchant.url(), "soap12": true});
+    let url = format!("{base_url}{}", sandbox::SEND_PATH);
+    sandbox_post(&transport, url, Some(&spec), "send").await?;
+    let body = next_callback(&mut merchant, "IPN").await?;
+    log.step(
+        "IPN sent (SOAP 1.2)",
+        format!("{} bytes to the merchant endpoint", body.len()),
+    );
+    let got = CallbackVerifier::new(SecretString::from(SANDBOX_KEY))
+        .receive(&body, &InMemorySeenStore::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "receive + verify VerifyHASH",
+        format!(
+            "{} {}",
+            got.handled.callback.pay_transaction_id.as_deref().unwrap_or("?"),
+            got.handled.callback.pay_provider_amount
+        ),
+    );
+    if response_xml(got.version, &answer).map_err(|e| e.to_string())? != xml {
+        return Err(format!("the IPN came in SOAP {:?}, not 1.2", got.version));
     }
-    .await;
-    server.abort();
-    outcome
+    log.step(
+        "answer IPNEventRaisedResponse",
+        format!("{} bytes, HasErrors=false", xml.len()),
+    );
+    Ok(())
 }

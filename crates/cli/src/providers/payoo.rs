@@ -4,7 +4,7 @@ use paybridge_core::soap::SoapVersion;
 use std::fmt;
 
 use clap::{Args, Subcommand};
-use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
 use paybridge_payoo::sandbox::{
     self, SANDBOX_CHECKSUM_KEY, SANDBOX_PASSWORD, SANDBOX_SIGNATURE, SANDBOX_USERNAME,
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::{read_input, secret};
 use crate::cli::NetArgs;
-use crate::demo::FlowLog;
+use crate::demo::{FlowLog, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
@@ -388,15 +388,8 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         "create pre-order (SOAP 1.2)",
         format!("{:?}, response signature verified", created.ack),
     );
-    let pay = HttpRequest::post(
-        format!("{base_url}{}?order=demo-payoo-1", sandbox::PAY_PATH),
-        "",
-    );
-    let package = transport
-        .send(pay)
-        .await
-        .and_then(paybridge_core::http::HttpResponse::into_success)
-        .map_err(|e| format!("sandbox pay failed: {e}"))?;
+    let pay = format!("{base_url}{}?order=demo-payoo-1", sandbox::PAY_PATH);
+    let package = sandbox_post(&transport, pay, None, "pay").await?;
     log.step(
         "notification",
         format!("NotifyData {} bytes", package.body.len()),

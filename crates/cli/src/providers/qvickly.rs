@@ -1,10 +1,9 @@
 //! `paybridge qvickly verify-callback | forward`.
 
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use paybridge_core::RawNotification;
-use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::http::HttpTransport;
 use paybridge_qvickly::sandbox::{self, SANDBOX_MERCHANT_ID, SANDBOX_SECRET, Simulator};
 use paybridge_qvickly::{CallbackVerifier, ForwardClient, QvicklyCallback, dto_from_callback};
 use secrecy::SecretString;
@@ -12,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{read_input, secret};
 use crate::cli::NetArgs;
-use crate::demo::FlowLog;
+use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
@@ -115,39 +114,12 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// signed callback → delivered to a merchant handler → verify → forward → response.
 pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (receiver_url, mut rx, server) =
-        paybridge_core::sandbox::callback_receiver("/qvickly/ipn", "OK")
-            .await
-            .map_err(|e| format!("cannot start the callback receiver: {e}"))?;
-    let outcome = demo_steps(endpoint, base_url, &receiver_url, &mut rx, log).await;
-    server.abort();
-    outcome
-}
-
-async fn demo_steps(
-    endpoint: &str,
-    base_url: &str,
-    receiver_url: &str,
-    callbacks: &mut tokio::sync::mpsc::UnboundedReceiver<axum::body::Bytes>,
-    log: &mut FlowLog,
-) -> Result<(), String> {
+    let mut merchant = callback_endpoint("/qvickly/ipn", "OK").await?;
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
-    let spec =
-        json!({"url": receiver_url, "status": "Paid", "orderid": "P/2026/1001", "number": "1001"});
-    let request = HttpRequest::post(
-        format!("{base_url}{}", sandbox::SEND_PATH),
-        spec.to_string(),
-    )
-    .header(http::header::CONTENT_TYPE, "application/json");
-    transport
-        .send(request)
-        .await
-        .and_then(paybridge_core::http::HttpResponse::into_success)
-        .map_err(|e| format!("sandbox did not deliver the callback: {e}"))?;
-    let body = tokio::time::timeout(Duration::from_secs(10), callbacks.recv())
-        .await
-        .map_err(|_| "no callback within 10 s".to_owned())?
-        .ok_or("callback receiver closed")?;
+    let spec = json!({"url": merchant.url(), "status": "Paid", "orderid": "P/2026/1001", "number": "1001"});
+    let url = format!("{base_url}{}", sandbox::SEND_PATH);
+    sandbox_post(&transport, url, Some(&spec), "callback delivery").await?;
+    let body = next_callback(&mut merchant, "callback").await?;
     log.step(
         "signed callback delivered",
         format!("{} bytes to the merchant handler", body.len()),

@@ -1,9 +1,8 @@
 //! `paybridge woopay …`: every Wooppay operation.
 
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use paybridge_core::http::{HttpRequest, HttpTransport};
+use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, InMemorySeenStore, Money};
 use paybridge_woopay::sandbox::{self, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
 use paybridge_woopay::{
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{amount_json, secret};
 use crate::cli::NetArgs;
-use crate::demo::FlowLog;
+use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
@@ -365,24 +364,8 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
 /// login → create invoice → pay → requestUrl callback → confirmed status 4.
 pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
-    let (receiver_url, mut calls, server) = paybridge_core::sandbox::callback_receiver(
-        "/woopay/request",
-        paybridge_woopay::REQUEST_URL_ANSWER,
-    )
-    .await
-    .map_err(|e| format!("cannot start the requestUrl receiver: {e}"))?;
-    let outcome = demo_steps(endpoint, base_url, &receiver_url, &mut calls, log).await;
-    server.abort();
-    outcome
-}
-
-async fn demo_steps(
-    endpoint: &str,
-    base_url: &str,
-    receiver_url: &str,
-    calls: &mut tokio::sync::mpsc::UnboundedReceiver<axum::body::Bytes>,
-    log: &mut FlowLog,
-) -> Result<(), String> {
+    let mut merchant =
+        callback_endpoint("/woopay/request", paybridge_woopay::REQUEST_URL_ANSWER).await?;
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
     let client = Client::new(
         Config::new(endpoint.to_owned(), SANDBOX_USERNAME, SecretString::from(SANDBOX_PASSWORD)),
@@ -405,7 +388,7 @@ async fn demo_steps(
             "demo-order-1",
             amount,
             "https://shop.example/thanks",
-            format!("{receiver_url}?reference=demo-order-1"),
+            format!("{}?reference=demo-order-1", merchant.url()),
         ))
         .await
         .map_err(|e| e.to_string())?;
@@ -414,25 +397,15 @@ async fn demo_steps(
         format!("operation {}", invoice.operation_id),
     );
 
-    let pay = HttpRequest::post(
-        format!(
-            "{base_url}{}?id={}",
-            sandbox::PAY_PATH,
-            invoice.operation_id
-        ),
-        "",
+    let pay = format!(
+        "{base_url}{}?id={}",
+        sandbox::PAY_PATH,
+        invoice.operation_id
     );
-    transport
-        .send(pay)
-        .await
-        .and_then(paybridge_core::http::HttpResponse::into_success)
-        .map_err(|e| format!("sandbox pay failed: {e}"))?;
+    sandbox_post(&transport, pay, None, "pay").await?;
     log.step("pay", "status 4 on the sandbox payment page");
 
-    let query = tokio::time::timeout(Duration::from_secs(10), calls.recv())
-        .await
-        .map_err(|_| "no requestUrl call within 10 s".to_owned())?
-        .ok_or("receiver closed")?;
+    let query = next_callback(&mut merchant, "requestUrl call").await?;
     log.step(
         "requestUrl callback",
         format!(

@@ -74,12 +74,29 @@ fn qvickly_status_words_round_trip_and_unknown_words_are_kept() {
         "Cancelled",
     ] {
         let s = QvicklyStatus::parse(word);
-        assert!(!matches!(s, QvicklyStatus::Unknown(_)), "{word}");
+        assert!(s.is_documented(), "{word}");
         assert_eq!(s.as_str(), word);
         assert_eq!(QvicklyStatus::parse(&word.to_ascii_uppercase()), s);
+        assert!(!s.meaning().is_empty() && !s.retryable());
     }
+    let all: Vec<&str> = QvicklyStatus::ALL
+        .iter()
+        .map(QvicklyStatus::as_str)
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "Created",
+            "Pending",
+            "Paid",
+            "Factoring",
+            "Service",
+            "Cancelled"
+        ]
+    );
     assert_eq!(QvicklyStatus::parse("canceled"), QvicklyStatus::Cancelled);
     let odd = QvicklyStatus::parse("Refunded");
     assert_eq!(odd, QvicklyStatus::Unknown("Refunded".into()));
     assert_eq!(odd.as_str(), "Refunded");
+    assert!(!odd.is_documented() && !odd.retryable());
 }

@@ -24,15 +24,23 @@
 //! assert_eq!(ExampleStatus::ALL.len(), 2);
 //! ```
 //!
+//! A provider whose codes are words (Qvickly's `Paid`, `Cancelled`) declares `enum Name:
+//! words { "Paid" => Paid, "paid", retry: false; … }` instead: the same shape, with `parse`
+//! and `as_str` for `from_code` and `code`, and `Unknown(String)`.
+//!
 //! Provider-specific readings (the normalized [`PaymentStatus`](crate::PaymentStatus),
 //! "is this a session error") are written next to the table in a second `impl` block.
 
-/// Declares a provider's numeric code table; see the [module docs](crate::codes).
+/// Declares a provider's code table; see the [module docs](crate::codes).
 ///
-/// Each row is `CODE => Variant, "provider's wording", "English meaning", retry: BOOL;`,
-/// optionally preceded by doc comments. The enum gets an `Unknown(i64)` variant that keeps
-/// any code the documents do not list (never `retryable`), and `from_code`, `code`,
+/// Numeric codes: each row is `CODE => Variant, "provider's wording", "English meaning",
+/// retry: BOOL;`, optionally preceded by doc comments. The enum gets an `Unknown(i64)` variant
+/// that keeps any code the documents do not list (never `retryable`), and `from_code`, `code`,
 /// `meaning`, `provider_wording`, `retryable`, `is_documented` and `ALL`.
+///
+/// Words (`enum Name: words { … }`): each row is `"Word" | "alias" => Variant, "English
+/// meaning", retry: BOOL;`. The enum gets `Unknown(String)` and `parse` (case-insensitive),
+/// `as_str`, `meaning`, `retryable`, `is_documented` and `ALL`.
 #[macro_export]
 macro_rules! code_table {
     (
@@ -115,6 +123,81 @@ macro_rules! code_table {
             }
         }
     };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident: words {
+            $(
+                $(#[$vmeta:meta])*
+                $word:literal $(| $alias:literal)* => $variant:ident, $en:literal, retry: $retry:literal;
+            )*
+        }
+        unknown: $unknown_en:literal;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $(
+                #[doc = concat!("`", $word, "`", $(" (also `", $alias, "`)",)* ": ", $en, ".")]
+                $(#[$vmeta])*
+                $variant,
+            )*
+            /// A word the provider's documents do not list, kept as received.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every documented word, in the documents' order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)*];
+
+            /// From the wire word: surrounding whitespace and ASCII case ignored, documented
+            /// alternative spellings accepted; any other word becomes `Unknown`.
+            #[must_use]
+            pub fn parse(word: &str) -> Self {
+                let w = word.trim();
+                $(
+                    if w.eq_ignore_ascii_case($word) $(|| w.eq_ignore_ascii_case($alias))* {
+                        return Self::$variant;
+                    }
+                )*
+                Self::Unknown(word.to_owned())
+            }
+
+            /// The word as the provider writes it (an unknown word as received).
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $word,)*
+                    Self::Unknown(word) => word,
+                }
+            }
+
+            /// The documented meaning in English.
+            #[must_use]
+            pub fn meaning(&self) -> &'static str {
+                match self {
+                    $(Self::$variant => $en,)*
+                    Self::Unknown(_) => $unknown_en,
+                }
+            }
+
+            /// Whether the same request may succeed later without change. Never true for an
+            /// undocumented word.
+            #[must_use]
+            pub fn retryable(&self) -> bool {
+                match self {
+                    $(Self::$variant => $retry,)*
+                    Self::Unknown(_) => false,
+                }
+            }
+
+            /// Whether the word is one the documents list.
+            #[must_use]
+            pub fn is_documented(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+    };
 }
 
 #[cfg(test)]
@@ -126,6 +209,34 @@ mod tests {
             -5 => MinusFive, "âm năm", "minus five", retry: true;
         }
         unknown: "?", "unknown";
+    }
+
+    code_table! {
+        /// Test word table.
+        pub enum W: words {
+            "Paid" => Paid, "paid", retry: false;
+            "Cancelled" | "canceled" => Cancelled, "cancelled", retry: false;
+            "Busy" => Busy, "try later", retry: true;
+        }
+        unknown: "undocumented word";
+    }
+
+    #[test]
+    fn documented_words_round_trip_in_any_case_and_unknown_ones_are_kept() {
+        for w in W::ALL {
+            assert_eq!(&W::parse(w.as_str()), w);
+            assert_eq!(&W::parse(&w.as_str().to_ascii_uppercase()), w);
+            assert!(w.is_documented());
+        }
+        assert_eq!(W::parse(" canceled "), W::Cancelled);
+        assert_eq!(W::Cancelled.as_str(), "Cancelled");
+        assert!(W::Busy.retryable() && !W::Paid.retryable());
+        let odd = W::parse("Refunded");
+        assert_eq!(odd, W::Unknown("Refunded".into()));
+        assert_eq!(odd.as_str(), "Refunded");
+        assert!(!odd.retryable() && !odd.is_documented());
+        assert_eq!(odd.meaning(), "undocumented word");
+        assert_eq!(W::parse(""), W::Unknown(String::new()));
     }
 
     #[test]

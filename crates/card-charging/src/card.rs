@@ -154,6 +154,26 @@ impl Card {
     pub(crate) fn code(&self) -> &str {
         self.code.expose_secret()
     }
+
+    /// The whole card as one secret (telco, serial, code), for a store that keeps it between
+    /// `charging` and `check` — the ledger seals it. [`Card::unseal`] reads it back.
+    #[must_use]
+    pub fn seal(&self) -> SecretString {
+        SecretString::from(format!("{}\n{}\n{}", self.telco, self.serial, self.code()))
+    }
+
+    /// The card [`Card::seal`] made, checked again like a new one.
+    ///
+    /// # Errors
+    /// [`CardChargingError`] input error when the secret is no sealed card.
+    pub fn unseal(sealed: &SecretString) -> Result<Self, CardChargingError> {
+        let mut parts = sealed.expose_secret().splitn(3, '\n');
+        let (Some(telco), Some(serial), Some(code)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CardChargingError::input("the kept card is not readable"));
+        };
+        Self::new(telco.parse()?, code, serial)
+    }
 }
 
 impl fmt::Debug for Card {
@@ -224,6 +244,24 @@ impl fmt::Display for RequestId {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn a_sealed_card_unseals_to_the_same_card_and_garbage_is_refused() {
+        let card = Card::new(Telco::Viettel, "312821445892989", "10004783347874").unwrap();
+        let sealed = card.seal();
+        assert_eq!(
+            sealed.expose_secret(),
+            "VIETTEL\n10004783347874\n312821445892989"
+        );
+        let back = Card::unseal(&sealed).unwrap();
+        assert_eq!(
+            (&back.telco, back.serial.as_str(), back.code()),
+            (&Telco::Viettel, "10004783347874", "312821445892989")
+        );
+        for bad in ["", "VIETTEL", "VIETTEL\n1", "bad telco\n1\n2", "VIETTEL\n1\n2 3"] {
+            assert!(Card::unseal(&SecretString::from(bad)).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn request_ids_never_repeat() {

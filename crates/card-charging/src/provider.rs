@@ -71,12 +71,7 @@ impl PaymentProvider for CardChargingProvider {
         let card = Card::new(telco, prepaid.code.expose_secret(), &prepaid.serial)?;
         let request_id = RequestId::new(&request.reference)?;
         // Remembered before it is sent: a charge whose outcome is unknown can be checked.
-        let sealed = secrecy::SecretString::from(format!(
-            "{}\n{}\n{}",
-            card.telco,
-            card.serial,
-            card.code.expose_secret()
-        ));
+        let sealed = card.seal();
         self.stores
             .records
             .remember(
@@ -117,12 +112,7 @@ impl PaymentProvider for CardChargingProvider {
                 payment.reference
             ))
         })?;
-        let mut parts = sealed.expose_secret().splitn(3, '\n');
-        let (Some(telco), Some(serial), Some(code)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::Input("the kept card is not readable".into()));
-        };
-        let card = Card::new(telco.parse::<Telco>()?, code, serial)?;
+        let card = Card::unseal(&sealed)?;
         let amount = record.amount;
         let request_id = RequestId::new(&payment.reference)?;
         let result = self.client.check(&card, amount, &request_id).await?;

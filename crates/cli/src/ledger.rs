@@ -260,12 +260,12 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|p| {
                     json!({
-                        "provider": p.provider,
-                        "reference": p.reference,
-                        "provider_reference": p.provider_reference,
-                        "status": p.status.as_str(),
-                        "amount": p.amount.amount_string(),
-                        "currency": p.amount.currency().code(),
+                        "provider": p.payment.provider,
+                        "reference": p.payment.reference,
+                        "provider_reference": p.payment.provider_reference,
+                        "status": p.payment.status.as_str(),
+                        "amount": p.payment.amount.amount_string(),
+                        "currency": p.payment.amount.currency().code(),
                         "created_at": paybridge_ledger::format_time(p.created_at),
                         "updated_at": paybridge_ledger::format_time(p.updated_at),
                     })

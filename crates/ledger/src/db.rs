@@ -8,7 +8,7 @@ use std::time::Duration;
 use paybridge_core::PaymentStatus;
 
 use crate::{
-    CallbackRecord, Lease, LedgerError, NewPayment, Outcome, PaymentEvent, PaymentRecord, Result,
+    CallbackRecord, Lease, LedgerError, NewPayment, Outcome, PaymentEvent, PaymentRow, Result,
     Source, money_from, rank, status_from,
 };
 
@@ -71,19 +71,24 @@ macro_rules! callback_record {
     }};
 }
 
-/// A payment row as a [`PaymentRecord`].
+/// A payment row as a [`PaymentRow`] (no secret: see `secret`).
 macro_rules! payment_record {
     ($row:expr) => {{
         let row = $row;
         let status: String = col!(row, "status");
         let amount: String = col!(row, "amount");
         let currency: String = col!(row, "currency");
-        PaymentRecord {
-            provider: col!(row, "provider"),
-            reference: col!(row, "reference"),
-            provider_reference: col!(row, "provider_reference"),
-            status: status_from(&status)?,
-            amount: money_from(&amount, &currency)?,
+        let provider: String = col!(row, "provider");
+        let reference: String = col!(row, "reference");
+        let mut payment = paybridge_core::PaymentRecord::new(
+            provider,
+            reference,
+            status_from(&status)?,
+            money_from(&amount, &currency)?,
+        );
+        payment.provider_reference = col!(row, "provider_reference");
+        PaymentRow {
+            payment,
             created_at: col!(row, "created_at"),
             updated_at: col!(row, "updated_at"),
         }
@@ -416,7 +421,7 @@ impl Db {
         &self,
         provider: &str,
         reference: &str,
-    ) -> Result<Option<PaymentRecord>> {
+    ) -> Result<Option<PaymentRow>> {
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND reference = $2"
         );
@@ -433,7 +438,7 @@ impl Db {
         })
     }
 
-    pub(crate) async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRecord>> {
+    pub(crate) async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRow>> {
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE ($1 IS NULL OR provider = $1) ORDER BY created_at DESC, reference"
         );

@@ -206,19 +206,14 @@ pub struct CallbackRecord {
 /// stored in plain text, and dropped when the ledger has no seal key.
 pub type NewPayment = paybridge_core::PaymentRecord;
 
-/// A payment as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRecord {
-    /// Provider id.
-    pub provider: String,
-    /// Merchant reference.
-    pub reference: String,
-    /// The provider's reference.
-    pub provider_reference: Option<String>,
-    /// Current status (only ever moved forward).
-    pub status: PaymentStatus,
-    /// Amount and currency.
-    pub amount: Money,
+/// A payment as the ledger holds it: the record providers remember (without its secret,
+/// which only [`paybridge_core::PaymentRecords::recall`] unseals) and when it was recorded
+/// and last changed. Its status only ever moves forward.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PaymentRow {
+    /// Provider, reference, provider reference, status, amount.
+    pub payment: paybridge_core::PaymentRecord,
     /// When recorded (Unix milliseconds).
     pub created_at: i64,
     /// Last change (Unix milliseconds).
@@ -306,16 +301,10 @@ impl paybridge_core::PaymentRecords for Ledger {
         provider: &str,
         reference: &str,
     ) -> paybridge_core::Result<Option<paybridge_core::PaymentRecord>> {
-        let Some(payment) = self.payment(provider, reference).await? else {
+        let Some(row) = self.payment(provider, reference).await? else {
             return Ok(None);
         };
-        let mut record = paybridge_core::PaymentRecord::new(
-            payment.provider,
-            payment.reference,
-            payment.status,
-            payment.amount,
-        );
-        record.provider_reference = payment.provider_reference;
+        let mut record = row.payment;
         record.secret = self.secret(provider, reference).await?;
         Ok(Some(record))
     }
@@ -490,12 +479,12 @@ impl Ledger {
     }
 
     /// One payment.
-    pub async fn payment(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>> {
+    pub async fn payment(&self, provider: &str, reference: &str) -> Result<Option<PaymentRow>> {
         self.db.payment(provider, reference).await
     }
 
     /// Payments, newest first, optionally of one provider.
-    pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRecord>> {
+    pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRow>> {
         self.db.payments(provider).await
     }
 

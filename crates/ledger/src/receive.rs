@@ -395,7 +395,10 @@ async fn woopay_request_url(State(r): State<Receiver>, RawQuery(query): RawQuery
         return (StatusCode::NOT_FOUND, "woopay is not configured").into_response();
     };
     let operation = match r.ledger.payment("woopay", &reference).await {
-        Ok(Some(p)) => p.provider_reference.and_then(|id| id.parse::<i64>().ok()),
+        Ok(Some(p)) => p
+            .payment
+            .provider_reference
+            .and_then(|id| id.parse::<i64>().ok()),
         Ok(None) => None,
         Err(e) => return ledger_down(&e),
     };

@@ -201,9 +201,9 @@ async fn statuses_only_move_forward_and_every_report_is_logged() {
         );
         assert!(!report(PaymentStatus::Failed, "3").await.unwrap());
         let p = ledger.payment("card", "r9").await.unwrap().unwrap();
-        assert_eq!(p.status, PaymentStatus::Succeeded, "{backend}");
-        assert_eq!(p.provider_reference.as_deref(), Some("T-1"));
-        assert_eq!(p.amount, vnd(50_000));
+        assert_eq!(p.payment.status, PaymentStatus::Succeeded, "{backend}");
+        assert_eq!(p.payment.provider_reference.as_deref(), Some("T-1"));
+        assert_eq!(p.payment.amount, vnd(50_000));
         assert!(report(PaymentStatus::Reversed, "refund").await.unwrap());
         let events = ledger.events("card", "r9").await.unwrap();
         let seen: Vec<(PaymentStatus, bool, &str)> = events
@@ -242,7 +242,13 @@ async fn statuses_only_move_forward_and_every_report_is_logged() {
             .await
             .unwrap();
         assert_eq!(
-            ledger.payment("card", "r10").await.unwrap().unwrap().status,
+            ledger
+                .payment("card", "r10")
+                .await
+                .unwrap()
+                .unwrap()
+                .payment
+                .status,
             PaymentStatus::Succeeded,
             "{backend}: out-of-order callbacks"
         );
@@ -277,6 +283,7 @@ async fn a_reopened_ledger_keeps_payments_events_and_dedup_state() {
                 .await
                 .unwrap()
                 .unwrap()
+                .payment
                 .status,
             PaymentStatus::Succeeded
         );

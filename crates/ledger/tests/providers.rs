@@ -148,7 +148,7 @@ async fn a_wooppay_invoice_is_found_after_a_restart_through_the_ledger() {
     assert!(state.payment.provider_reference.is_some());
     let recorded = ledger.payment("woopay", &reference).await.unwrap().unwrap();
     assert_eq!(
-        recorded.provider_reference,
+        recorded.payment.provider_reference,
         state.payment.provider_reference
     );
 }

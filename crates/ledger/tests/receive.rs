@@ -189,7 +189,7 @@ async fn the_provider_is_acknowledged_only_after_the_handler_committed() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(payment.status, PaymentStatus::Succeeded);
+        assert_eq!(payment.payment.status, PaymentStatus::Succeeded);
     }
 }
 

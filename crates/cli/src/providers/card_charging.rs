@@ -10,7 +10,7 @@ use paybridge_card_charging::{
 };
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_core::{Currency, Money, RawNotification};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::{amount_json, read_input, secret};
@@ -164,13 +164,8 @@ async fn card_and_amount(
                 "the ledger holds no card for {rid:?} (it is kept only with PAYBRIDGE_LEDGER_KEY set when charging): give the card flags"
             ))
         })?;
-    let mut parts = sealed.expose_secret().splitn(3, '\n');
-    let (Some(telco), Some(serial), Some(code)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(CliError::input("the ledger's card record is not readable"));
-    };
-    let telco: Telco = telco.parse().map_err(paybridge_core::Error::from)?;
-    let card = Card::new(telco, code, serial).map_err(paybridge_core::Error::from)?;
-    Ok((card, payment.amount))
+    let card = Card::unseal(&sealed).map_err(paybridge_core::Error::from)?;
+    Ok((card, payment.payment.amount))
 }
 
 async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
@@ -210,12 +205,6 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     if charge && let Some(ledger) = &ledger {
         // Recorded before it is sent: a charge whose outcome is unknown is still found, and
         // `check --ledger` can reconcile it.
-        let sealed_card = SecretString::from(format!(
-            "{}\n{}\n{}",
-            card.telco,
-            card.serial,
-            card.code.expose_secret()
-        ));
         ledger
             .record_payment(
                 &paybridge_ledger::NewPayment::new(
@@ -224,7 +213,7 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
                     paybridge_core::PaymentStatus::Pending,
                     amount,
                 )
-                .secret(sealed_card),
+                .secret(card.seal()),
             )
             .await
             .map_err(paybridge_core::Error::from)?;

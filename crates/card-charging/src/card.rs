@@ -258,7 +258,13 @@ mod tests {
             (&back.telco, back.serial.as_str(), back.code()),
             (&Telco::Viettel, "10004783347874", "312821445892989")
         );
-        for bad in ["", "VIETTEL", "VIETTEL\n1", "bad telco\n1\n2", "VIETTEL\n1\n2 3"] {
+        for bad in [
+            "",
+            "VIETTEL",
+            "VIETTEL\n1",
+            "bad telco\n1\n2",
+            "VIETTEL\n1\n2 3",
+        ] {
             assert!(Card::unseal(&SecretString::from(bad)).is_err(), "{bad:?}");
         }
     }

@@ -94,9 +94,6 @@ impl BodyEncoding {
     }
 }
 
-/// One wire value: gateways send the same field as a number, a string or null.
-pub(crate) type Flex<'a> = WireScalar<'a>;
-
 /// The gateway's readings of a field: required text, status code, VND amount.
 pub(crate) trait FieldExt {
     /// The value as text, or a decode error naming the missing field.
@@ -131,11 +128,11 @@ impl FieldExt for WireScalar<'_> {
     fn vnd(&self, field: &str) -> Result<Option<Money>, CardChargingError> {
         let bad = |e: paybridge_core::Error| CardChargingError::decode(format!("{field}: {e}"));
         let money = match self {
-            Flex::Int(i) => Money::new(Decimal::from(*i), Currency::VND).map_err(bad)?,
-            Flex::Float(f) => Money::from_wire_f64(*f, Currency::VND).map_err(bad)?,
-            Flex::Text(t) if t.trim().is_empty() => return Ok(None),
-            Flex::Text(t) => Money::parse(t, Currency::VND).map_err(bad)?,
-            Flex::Null => return Ok(None),
+            WireScalar::Int(i) => Money::new(Decimal::from(*i), Currency::VND).map_err(bad)?,
+            WireScalar::Float(f) => Money::from_wire_f64(*f, Currency::VND).map_err(bad)?,
+            WireScalar::Text(t) if t.trim().is_empty() => return Ok(None),
+            WireScalar::Text(t) => Money::parse(t, Currency::VND).map_err(bad)?,
+            WireScalar::Null => return Ok(None),
         };
         // A negative or absurd amount is no credit: refused, naming the field.
         money.check_reported(field)?;
@@ -148,29 +145,29 @@ impl FieldExt for WireScalar<'_> {
 #[serde(default)]
 pub(crate) struct WireFields<'a> {
     #[serde(borrow)]
-    pub status: Flex<'a>,
+    pub status: WireScalar<'a>,
     #[serde(borrow)]
-    pub message: Flex<'a>,
+    pub message: WireScalar<'a>,
     #[serde(borrow)]
-    pub request_id: Flex<'a>,
+    pub request_id: WireScalar<'a>,
     #[serde(borrow)]
-    pub declared_value: Flex<'a>,
+    pub declared_value: WireScalar<'a>,
     #[serde(borrow)]
-    pub card_value: Flex<'a>,
+    pub card_value: WireScalar<'a>,
     #[serde(borrow)]
-    pub value: Flex<'a>,
+    pub value: WireScalar<'a>,
     #[serde(borrow)]
-    pub amount: Flex<'a>,
+    pub amount: WireScalar<'a>,
     #[serde(borrow)]
-    pub code: Flex<'a>,
+    pub code: WireScalar<'a>,
     #[serde(borrow)]
-    pub serial: Flex<'a>,
+    pub serial: WireScalar<'a>,
     #[serde(borrow)]
-    pub telco: Flex<'a>,
+    pub telco: WireScalar<'a>,
     #[serde(borrow)]
-    pub trans_id: Flex<'a>,
+    pub trans_id: WireScalar<'a>,
     #[serde(borrow)]
-    pub callback_sign: Flex<'a>,
+    pub callback_sign: WireScalar<'a>,
 }
 
 impl<'a> WireFields<'a> {
@@ -203,7 +200,7 @@ impl<'a> WireFields<'a> {
     }
 
     /// The slot of the field at position `i`.
-    fn slot_at(&mut self, i: usize) -> Option<&mut Flex<'a>> {
+    fn slot_at(&mut self, i: usize) -> Option<&mut WireScalar<'a>> {
         Some(match i {
             0 => &mut self.status,
             1 => &mut self.message,
@@ -222,7 +219,7 @@ impl<'a> WireFields<'a> {
     }
 
     /// The slot for a field name.
-    fn slot(&mut self, name: &str) -> Option<&mut Flex<'a>> {
+    fn slot(&mut self, name: &str) -> Option<&mut WireScalar<'a>> {
         self.slot_at(Self::index(name)?)
     }
 
@@ -231,7 +228,7 @@ impl<'a> WireFields<'a> {
         let mut f = Self::default();
         for (k, v) in form_urlencoded::parse(query) {
             if let Some(slot) = f.slot(&k) {
-                *slot = Flex::Text(v);
+                *slot = WireScalar::Text(v);
             }
         }
         f

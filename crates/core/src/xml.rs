@@ -392,6 +392,33 @@ mod tests {
         assert!("".parse::<XsdDecimal>().is_err());
     }
 
+    proptest::proptest! {
+        /// Any JSON text: an error or a decimal, never a panic.
+        #[test]
+        fn xsd_decimal_json_never_panics(s in "\\PC{0,40}") {
+            let _ = serde_json::from_str::<XsdDecimal>(&s);
+        }
+
+        /// A decimal written to JSON reads back as the same (normalized) value.
+        #[test]
+        fn xsd_decimal_json_round_trips(mantissa in proptest::num::i64::ANY, scale in 0_u32..=18) {
+            let d = XsdDecimal(Decimal::new(mantissa, scale));
+            let text = serde_json::to_string(&d).unwrap();
+            let back: XsdDecimal = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(back.0, d.0.normalize());
+        }
+
+        /// A JSON number is read as the decimal its shortest text says: the same `f64` again.
+        #[test]
+        fn xsd_decimal_from_a_json_number_is_its_shortest_text(cents in -1_000_000_000_000_i64..1_000_000_000_000) {
+            #[allow(clippy::cast_precision_loss, reason = "the float is the input under test")]
+            let f = cents as f64 / 100.0;
+            let back: XsdDecimal = serde_json::from_str(&f.to_string()).unwrap();
+            proptest::prop_assert_eq!(back.0.to_string().parse::<f64>().unwrap().to_bits(), f.to_bits());
+            proptest::prop_assert!(back.0.scale() <= 2, "{back}");
+        }
+    }
+
     #[test]
     fn xsd_decimal_json_is_a_string_and_reads_strings_and_numbers_exactly() {
         let read = |json: &str| serde_json::from_str::<XsdDecimal>(json).map(|d| d.0);

@@ -51,8 +51,10 @@ impl PaymentProvider for CardChargingProvider {
         PROVIDER_ID
     }
 
+    /// Everything — but `payment_status` only over records that keep the card (`check` is
+    /// signed with it again): not over a ledger without a seal key.
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL
+        Capabilities::ALL.payment_status(self.stores.records.keeps_secrets())
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
@@ -71,19 +73,8 @@ impl PaymentProvider for CardChargingProvider {
         let card = Card::new(telco, prepaid.code.expose_secret(), &prepaid.serial)?;
         let request_id = RequestId::new(&request.reference)?;
         // Remembered before it is sent: a charge whose outcome is unknown can be checked.
-        let sealed = card.seal();
-        self.stores
-            .records
-            .remember(
-                PaymentRecord::new(
-                    PROVIDER_ID,
-                    &request.reference,
-                    paybridge_core::PaymentStatus::Pending,
-                    request.amount,
-                )
-                .secret(sealed),
-            )
-            .await?;
+        let record = PaymentRecord::created(PROVIDER_ID, &request).secret(card.seal());
+        self.stores.records.remember(record).await?;
         let result = self
             .client
             .charge(&card, request.amount, &request_id)

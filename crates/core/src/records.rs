@@ -48,6 +48,18 @@ impl PaymentRecord {
         }
     }
 
+    /// The record of the payment `request` is creating at `provider`: its reference and
+    /// amount, pending — what a provider remembers when it starts one.
+    #[must_use]
+    pub fn created(provider: impl Into<String>, request: &crate::PaymentRequest) -> Self {
+        Self::new(
+            provider,
+            request.reference.clone(),
+            PaymentStatus::Pending,
+            request.amount,
+        )
+    }
+
     /// With the provider's reference.
     #[must_use]
     pub fn provider_reference(mut self, reference: impl Into<String>) -> Self {
@@ -72,6 +84,13 @@ pub trait PaymentRecords: Send + Sync {
 
     /// The record of `reference` at `provider`, if any.
     async fn recall(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>>;
+
+    /// Whether a record's [`PaymentRecord::secret`] is kept and handed back by `recall`. A
+    /// provider whose status check needs the secret again (card charging signs `check` with
+    /// the card) offers `payment_status` only when it is.
+    fn keeps_secrets(&self) -> bool {
+        true
+    }
 }
 
 /// A provider and a reference.

@@ -296,6 +296,11 @@ impl paybridge_core::PaymentRecords for Ledger {
         Ok(())
     }
 
+    /// Only with a seal key: without one, secrets are not stored.
+    fn keeps_secrets(&self) -> bool {
+        self.seal.is_some()
+    }
+
     async fn recall(
         &self,
         provider: &str,

@@ -86,16 +86,20 @@ async fn a_card_is_checked_after_a_restart_through_the_ledger() {
         client(),
         paybridge_core::Stores::in_memory().records(ledger.clone()),
     );
+    assert!(provider.capabilities().payment_status);
     let state = provider
         .payment_status(&PaymentRef::merchant(&rid))
         .await
         .unwrap();
     assert_eq!(state.status, PaymentStatus::Succeeded);
-    // Without the seal key the card cannot be read, and says so.
+    // Without the seal key the card cannot be read: the provider does not offer a status
+    // check, and one asked anyway says why it fails.
     let blind = CardChargingProvider::new(
         client(),
         paybridge_core::Stores::in_memory().records(Arc::new(Ledger::open(&url).await.unwrap())),
     );
+    let offered = blind.capabilities();
+    assert!(!offered.payment_status && offered.create_payment && offered.notifications);
     assert!(
         blind
             .payment_status(&PaymentRef::merchant(&rid))

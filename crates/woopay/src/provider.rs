@@ -84,18 +84,9 @@ impl PaymentProvider for WoopayProvider {
         );
         inv.description.clone_from(&request.description);
         let invoice = self.client.create_invoice(&inv).await?;
-        self.stores
-            .records
-            .remember(
-                PaymentRecord::new(
-                    PROVIDER_ID,
-                    &request.reference,
-                    PaymentStatus::Pending,
-                    request.amount,
-                )
-                .provider_reference(invoice.operation_id.to_string()),
-            )
-            .await?;
+        let record = PaymentRecord::created(PROVIDER_ID, &request)
+            .provider_reference(invoice.operation_id.to_string());
+        self.stores.records.remember(record).await?;
         Ok(PaymentSession {
             state: PaymentState {
                 payment: PaymentRef {

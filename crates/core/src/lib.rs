@@ -82,15 +82,15 @@
 //! | module | holds | names |
 //! |---|---|---|
 //! | `client` | the outbound API | `Config` (built with `Config::new` and setters; private fields), `Client::new(config, transport)`, one `async fn` per documented operation, `PROVIDER_ID` |
-//! | `notification` | inbound callbacks | `CallbackVerifier::new(secret)` and its one verb, `verify(&RawNotification)` → [`Verified`]; `verify_body` / `verify_json` / `verify_query` where the body arrives as bytes or a query |
+//! | `notification` | inbound callbacks | `CallbackVerifier::new(secret)` and its one verb, `verify(&RawNotification)` → [`Verified`]; `verify_body` / `verify_json` / `verify_query` where the body arrives as bytes or a query; `deduplicate(verified, seen)` → [`Handled`], keyed on the callback's `dedup_key()` (the ledger's key too) |
 //! | `signature` | the signature recipes, each with its public source | — |
-//! | `provider` | the [`PaymentProvider`] impl | `<Provider>Provider::new(client or verifier, …, `[`Stores`]`)` |
+//! | `provider` | the [`PaymentProvider`] impl, importing [`provider::prelude`] | `<Provider>Provider::new(client or verifier, …, `[`Stores`]`)`; `verify_notification` is `verify`, `deduplicate`, [`Handled::into_notification`]; a created payment is remembered as [`PaymentRecord::created`] |
 //! | `error` | the crate's error | `<Provider>Error`: `Core(`[`Error`]`)` for every shared failure (transport, decoding, input, outcome unknown) and variants only for the provider's own meanings, its codes a [`code_table!`] enum with `meaning()` and `retryable()`; `From<…> for paybridge_core::Error` |
 //! | `sandbox` (feature `sandbox`) | the provider's simulator | its rules on the module's page |
-//! | `generated` | wire types `cargo xtask codegen` writes from `schemas/<provider>/` | never edited by hand |
+//! | `generated` | wire types `cargo xtask codegen` writes from `schemas/<provider>/` | never edited by hand; where a generated type is also the SDK's record (Linkifier's `IpnRecord`), `codegen.manifest` adds serde and Rust names — no hand-written copy |
 //!
 //! What they share comes from here: a verified callback and whether it is a duplicate is
-//! [`Handled`]; a SOAP provider speaks [`soap::SoapVersion`]; every client sends through one
+//! [`Handled`]; every code table, numeric or words, is a [`code_table!`] enum; a SOAP provider speaks [`soap::SoapVersion`]; every client sends through one
 //! [`http::HttpTransport`], whose policy (one deadline per call, no retry of anything that can
 //! move money, no redirect, a streamed body limit, an unknown outcome reported as
 //! [`Error::OutcomeUnknown`]) runs over a pluggable [`http::Transport`] — reqwest by default,

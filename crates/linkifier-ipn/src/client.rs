@@ -53,10 +53,9 @@ pub fn signed_request(
     key: &str,
     hasher: &dyn VerifyHasher,
 ) -> wire::IpnEventRaised {
+    // The text hashed is the text written: `XsdDecimal` writes its shortest form too.
     let amount = amount_text(record.pay_provider_amount.0);
     let mut w = record.clone();
-    // Written as it was hashed: the shortest form of the amount.
-    w.pay_provider_amount.0 = w.pay_provider_amount.0.normalize();
     w.verify_hash = Some(hasher.hash(key, &hashed_fields(record, &amount)));
     wire::IpnEventRaised {
         c_data_record_ipn: Some(w),

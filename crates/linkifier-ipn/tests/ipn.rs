@@ -210,6 +210,22 @@ fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
     }
 }
 
+/// An amount with trailing zeros is written and hashed in one form, its shortest: the
+/// receiver verifies it.
+#[test]
+fn an_amount_with_trailing_zeros_is_written_as_it_is_hashed() {
+    let mut record = sample_record();
+    record.pay_provider_amount = Decimal::new(10_000, 2).into();
+    let body = signed_body(&record, SoapVersion::V11);
+    assert!(
+        body.contains("<PayProviderAmount>100</PayProviderAmount>"),
+        "{body}"
+    );
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
+    let (got, _) = receiver.verify_body(body.as_bytes()).unwrap();
+    assert_eq!(got.pay_provider_amount.0, Decimal::new(100, 0));
+}
+
 /// A refund of a paid transaction carries the sale's `PayTransactionID`: it is another event
 /// (the ledger's key), not a duplicate of the sale — the same sale again is.
 #[tokio::test]

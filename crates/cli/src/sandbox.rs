@@ -141,12 +141,38 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
         .collect();
     map.insert("receive".into(), Value::Object(receive));
     map.insert("ledger".into(), Value::String(ledger_url));
+    // Listen for Ctrl-C before the line that tells a caller the sandbox is up: an interrupt
+    // sent right after it must stop the sandbox cleanly, not kill it.
+    let interrupted = interrupt()?;
     crate::output::print_out(&format!("{}\n", Value::Object(map)));
     eprintln!(
         "paybridge sandbox listening on {} (Ctrl-C to stop)",
         sandbox.addr
     );
-    let _ = tokio::signal::ctrl_c().await;
+    interrupted.await;
     sandbox.task.abort();
+    // The ledger was only this run's: leave no directory behind.
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the sandbox ledger");
+    }
     Ok(Outcome::printed())
+}
+
+/// A future that completes at the first Ctrl-C (SIGINT), registered now.
+fn interrupt() -> Result<impl Future<Output = ()>, CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut sigint = signal(SignalKind::interrupt())
+            .map_err(|e| CliError::internal(format!("cannot listen for Ctrl-C: {e}")))?;
+        Ok(async move {
+            sigint.recv().await;
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -28,6 +28,15 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, it could not remove its ledger's directory itself.
+        if let Some(db) = self.endpoints["ledger"]
+            .as_str()
+            .and_then(|url| url.strip_prefix("sqlite://"))
+            && let Some(dir) = std::path::Path::new(db).parent()
+            && dir.starts_with(std::env::temp_dir())
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -114,6 +123,25 @@ fn sandbox_prints_one_json_line_with_every_endpoint() {
     assert!(
         ep.starts_with("http://127.0.0.1:") && ep.ends_with("/chargingws/v2"),
         "{ep}"
+    );
+}
+
+/// Interrupted (Ctrl-C), the sandbox stops cleanly and removes its ledger's directory.
+#[test]
+fn an_interrupted_sandbox_exits_0_and_leaves_no_ledger_behind() {
+    let mut sb = sandbox();
+    let url = sb.endpoints["ledger"].as_str().unwrap().to_owned();
+    let db = std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap());
+    assert!(db.exists(), "{}", db.display());
+    let pid = sb.child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let status = sb.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        !db.parent().unwrap().exists(),
+        "{} left behind",
+        db.display()
     );
 }
 

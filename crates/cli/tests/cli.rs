@@ -41,8 +41,12 @@ impl Drop for Sandbox {
 }
 
 fn sandbox() -> Sandbox {
+    sandbox_at("127.0.0.1:0")
+}
+
+fn sandbox_at(addr: &str) -> Sandbox {
     let mut child = Command::new(BIN)
-        .args(["sandbox", "--addr", "127.0.0.1:0"])
+        .args(["sandbox", "--addr", addr])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -1521,26 +1525,9 @@ fn flags_are_validated_in_users_terms() {
         "{v}"
     );
     // A host name for --addr.
-    let mut child = Command::new(BIN)
-        .args(["sandbox", "--addr", "localhost:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let endpoints: Value = serde_json::from_str(&line).unwrap();
-    assert!(
-        endpoints["card-charging"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://"),
-        "{line}"
-    );
+    let sb = sandbox_at("localhost:0");
+    let card = sb.endpoints["card-charging"].as_str().unwrap();
+    assert!(card.starts_with("http://"), "{card}");
 }
 
 /// `paybridge ARGS` without `PAYBRIDGE_LOG`, stdout and stderr as text.

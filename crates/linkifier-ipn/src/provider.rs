@@ -6,8 +6,9 @@ use crate::client::PROVIDER_ID;
 use crate::notification::CallbackVerifier;
 use crate::record::IpnRecord;
 
-/// Linkifier IPNs behind the common trait. An IPN reports a completed sale: `succeeded`,
-/// with `TransactionTypeID` as the provider status.
+/// Linkifier IPNs behind the common trait. The state is [`IpnRecord::status`]'s reading (a
+/// refund or chargeback `reversed`, a failed fraud check `failed`, a sale `succeeded`), with
+/// `TransactionTypeID` as the provider status.
 pub struct LinkifierProvider {
     receiver: CallbackVerifier,
     stores: Stores,

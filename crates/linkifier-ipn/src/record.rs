@@ -23,8 +23,12 @@ pub fn amount_text(d: Decimal) -> String {
 pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);
 
 impl IpnRecord {
-    /// The payment's state as this IPN reports it: the transaction's sale (a received IPN is
-    /// a completed payment event; its type is in `provider_status`).
+    /// The payment's state as this IPN reports it; its `TransactionTypeID` is the
+    /// `provider_status`, its `message_type` the message.
+    ///
+    /// Linkifier documents no values for `TransactionTypeID`, `message_type` or
+    /// `fraud_status`, so the status is our reading, chosen so that no IPN reads as money
+    /// taken when its own words say otherwise (see [`status`](Self::status)).
     #[must_use]
     pub fn state(&self) -> paybridge_core::PaymentState {
         paybridge_core::PaymentState {
@@ -32,10 +36,41 @@ impl IpnRecord {
                 reference: self.pay_transaction_id.clone().unwrap_or_default(),
                 provider_reference: self.pay_provider_transaction_id.clone(),
             },
-            status: paybridge_core::PaymentStatus::Succeeded,
+            status: self.status(),
             provider_status: self.transaction_type_id.to_string(),
             amount: self.money().ok(),
             message: self.message_type.clone(),
+        }
+    }
+
+    /// The normalized status (our reading; the words are 2Checkout-style INS vocabulary,
+    /// matched case-insensitively): a `message_type` naming a refund, chargeback or reversal
+    /// is `reversed`; a `fraud_status` of `fail`/`failed`/`declined`/`rejected` is `failed`,
+    /// of `wait`/`pending`/`review` is `pending`; any other IPN — a sale — is `succeeded`.
+    /// A refund of a paid sale carries the sale's `PayTransactionID`: it must not read as a
+    /// second sale.
+    #[must_use]
+    pub fn status(&self) -> paybridge_core::PaymentStatus {
+        use paybridge_core::PaymentStatus;
+        let message = self
+            .message_type
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ["refund", "chargeback", "reversal", "reversed"]
+            .iter()
+            .any(|w| message.contains(w))
+        {
+            return PaymentStatus::Reversed;
+        }
+        let fraud = self.fraud_status.as_deref().unwrap_or_default().trim();
+        let is = |words: &[&str]| words.iter().any(|w| fraud.eq_ignore_ascii_case(w));
+        if is(&["fail", "failed", "declined", "rejected"]) {
+            PaymentStatus::Failed
+        } else if is(&["wait", "pending", "review"]) {
+            PaymentStatus::Pending
+        } else {
+            PaymentStatus::Succeeded
         }
     }
 
@@ -117,6 +152,28 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_refund_or_a_failed_fraud_check_never_reads_as_money_taken() {
+        use paybridge_core::PaymentStatus::{Failed, Pending, Reversed, Succeeded};
+        let base = r#"{"pay_provider_id":1,"sales_site_id":2,"sales_site_product_id":3,"customer_id":4,"transaction_type_id":1,"sale_quantity":1,"pay_provider_amount":"1"}"#;
+        let mut r: IpnRecord = serde_json::from_str(base).unwrap();
+        let mut read = |message: Option<&str>, fraud: Option<&str>| {
+            r.message_type = message.map(str::to_owned);
+            r.fraud_status = fraud.map(str::to_owned);
+            r.state().status
+        };
+        assert_eq!(read(None, None), Succeeded);
+        assert_eq!(read(Some("sale"), Some("accepted")), Succeeded);
+        assert_eq!(read(Some("ORDER_CREATED"), Some("pass")), Succeeded);
+        assert_eq!(read(Some("refund"), None), Reversed);
+        assert_eq!(read(Some("REFUND_ISSUED"), Some("pass")), Reversed);
+        assert_eq!(read(Some("chargeback"), None), Reversed);
+        assert_eq!(read(Some("sale"), Some("FAIL")), Failed);
+        assert_eq!(read(Some("sale"), Some(" declined ")), Failed);
+        assert_eq!(read(Some("FRAUD_STATUS_CHANGED"), Some("wait")), Pending);
+        assert_eq!(read(Some("sale"), Some("review")), Pending);
     }
 
     #[test]

@@ -244,6 +244,28 @@ async fn a_refund_of_a_received_sale_is_news_and_a_repeated_sale_a_duplicate() {
         duplicates.push(got.handled.duplicate);
     }
     assert_eq!(duplicates, [false, false, true, true]);
+    // Through the common trait, the refund reads as money given back, never as a second sale.
+    let provider = LinkifierProvider::new(
+        CallbackVerifier::new(SecretString::from(SANDBOX_KEY)),
+        paybridge_core::Stores::in_memory(),
+    );
+    let mut events = Vec::new();
+    for record in [&sale, &refund, &refund] {
+        let body = signed_body(record, SoapVersion::V11);
+        let n = provider
+            .verify_notification(&RawNotification::post("text/xml", body))
+            .await
+            .unwrap();
+        events.push((n.state.status, n.duplicate));
+    }
+    assert_eq!(
+        events,
+        [
+            (PaymentStatus::Succeeded, false),
+            (PaymentStatus::Reversed, false),
+            (PaymentStatus::Reversed, true)
+        ]
+    );
     let mut anonymous = sale.clone();
     anonymous.pay_transaction_id = None;
     let body = signed_body(&anonymous, SoapVersion::V11);

@@ -32,7 +32,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use paybridge_core::soap::SoapVersion;
 use paybridge_core::{Notification, RawNotification, Verified};
 use secrecy::SecretString;
 
@@ -447,10 +446,7 @@ async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
                 extra_message: String::new(),
             },
         )?;
-        let content_type = match version {
-            SoapVersion::V11 => "text/xml; charset=utf-8",
-            SoapVersion::V12 => "application/soap+xml; charset=utf-8",
-        };
+        let content_type = version.response_content_type();
         let ack = ([(header::CONTENT_TYPE, content_type)], answer).into_response();
         Ok(Checked::new(
             "linkifier-ipn",

@@ -61,11 +61,10 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             // A record missing a value-type field is refused here, before anything is sent.
             let record: IpnRecord = serde_json::from_slice(&text)
                 .map_err(|e| CliError::input(format!("{}: not an IPN record: {e}", a.ipn)))?;
-            let sender = IpnSender::new(
-                paybridge_linkifier_ipn::Config::new(a.net.endpoint.clone(), a.key.clone()).soap_version(SoapVersion::from_soap12_flag(a.soap12)),
-                HttpTransport::new(a.net.http_config())?,
-            )
-            .map_err(paybridge_core::Error::from)?;
+            let config = paybridge_linkifier_ipn::Config::new(a.net.endpoint.clone(), a.key.clone())
+                .soap_version(SoapVersion::from_soap12_flag(a.soap12));
+            let sender = IpnSender::new(config, HttpTransport::new(a.net.http_config())?)
+                .map_err(paybridge_core::Error::from)?;
             let r = sender
                 .send(&record)
                 .await
@@ -138,7 +137,8 @@ pub(crate) async fn demo(_endpoint: &str, base_url: &str, log: &mut FlowLog) -> 
             got.handled.callback.pay_provider_amount
         ),
     );
-    if response_xml(got.version, &answer).map_err(|e| e.to_string())? != xml {
+    // The endpoint's answer was written in 1.2 before the IPN arrived.
+    if got.version != SoapVersion::V12 {
         return Err(format!("the IPN came in SOAP {:?}, not 1.2", got.version));
     }
     log.step(

@@ -237,8 +237,9 @@ fn err(e: PayooError) -> CliError {
 /// `payoo verify-notify`: the verified order fields.
 fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
     let body = read_input(&a.body)?;
-    let n =
-        paybridge_payoo::CallbackVerifier::new(a.checksum_key.clone()).verify_body(&body).map_err(err)?;
+    let n = paybridge_payoo::CallbackVerifier::new(a.checksum_key.clone())
+        .verify_body(&body)
+        .map_err(err)?;
     let state = n.state()?;
     let fields: serde_json::Map<String, Value> = n
         .fields
@@ -394,7 +395,9 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         "notification",
         format!("NotifyData {} bytes", package.body.len()),
     );
-    let n = CallbackVerifier::new(secrecy::SecretString::from(SANDBOX_CHECKSUM_KEY)).verify_body(&package.body).map_err(|e| e.to_string())?;
+    let n = CallbackVerifier::new(SecretString::from(SANDBOX_CHECKSUM_KEY))
+        .verify_body(&package.body)
+        .map_err(|e| e.to_string())?;
     log.step(
         "verify Signature",
         format!(

@@ -90,8 +90,8 @@ async fn forward(args: &ForwardArgs) -> Result<Outcome, CliError> {
         CliError::input(e.to_string())
     })?;
     let transport = HttpTransport::new(args.net.http_config())?;
-    let client = ForwardClient::new(paybridge_qvickly::Config::new(args.net.endpoint.clone()), transport)
-        .map_err(paybridge_core::Error::from)?;
+    let config = paybridge_qvickly::Config::new(args.net.endpoint.clone());
+    let client = ForwardClient::new(config, transport).map_err(paybridge_core::Error::from)?;
     let answer = client
         .forward(&dto)
         .await
@@ -116,7 +116,12 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
     log.start();
     let mut merchant = callback_endpoint("/qvickly/ipn", "OK").await?;
     let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
-    let spec = json!({"url": merchant.url(), "status": "Paid", "orderid": "P/2026/1001", "number": "1001"});
+    let spec = json!({
+        "url": merchant.url(),
+        "status": "Paid",
+        "orderid": "P/2026/1001",
+        "number": "1001",
+    });
     let url = format!("{base_url}{}", sandbox::SEND_PATH);
     sandbox_post(&transport, url, Some(&spec), "callback delivery").await?;
     let body = next_callback(&mut merchant, "callback").await?;
@@ -143,7 +148,8 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
     );
 
     let dto = dto_from_callback(&body, None, Some(1001)).map_err(|e| e.to_string())?;
-    let client = ForwardClient::new(paybridge_qvickly::Config::new(endpoint), transport).map_err(|e| e.to_string())?;
+    let client = ForwardClient::new(paybridge_qvickly::Config::new(endpoint), transport)
+        .map_err(|e| e.to_string())?;
     let answer = client.forward(&dto).await.map_err(|e| e.to_string())?;
     log.step(
         "forward to booking API",

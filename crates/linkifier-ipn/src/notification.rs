@@ -104,10 +104,15 @@ impl CallbackVerifier {
         self.limits.check_size(body)?;
         let body_text = std::str::from_utf8(body)
             .map_err(|e| LinkifierError::decode_from(format!("not UTF-8: {e}"), e))?;
-        let env =
-            RawEnvelope::parse(body_text).map_err(|e| LinkifierError::decode(e.to_string()))?;
-        let doc = paybridge_core::xml::parse_root(&env.body, Some(NAMESPACE), "IPNEventRaised")
-            .map_err(|e| LinkifierError::decode(e.to_string()))?;
+        // Core's decode errors pass through with their parser's error as source; a Fault is
+        // no IPN (a request, never a provider's error answer).
+        let env = RawEnvelope::parse_inner(body_text)?.map_err(|fault| {
+            LinkifierError::decode(format!(
+                "a SOAP Fault ({}), not an IPNEventRaised request",
+                paybridge_core::http::printable(&fault.reason, 200)
+            ))
+        })?;
+        let doc = paybridge_core::xml::parse_root(&env.body, Some(NAMESPACE), "IPNEventRaised")?;
         let ns = Some(NAMESPACE);
         let record = child(doc.root_element(), ns, "cDataRecordIPN")
             .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN"))?;
@@ -126,8 +131,7 @@ impl CallbackVerifier {
             field("Currency"),
             field("VerifyHASH"),
         );
-        let decoded: wire::IpnEventRaised =
-            from_fragment(&env.body).map_err(|e| LinkifierError::decode(e.to_string()))?;
+        let decoded: wire::IpnEventRaised = from_fragment(&env.body)?;
         let mut ipn = decoded
             .c_data_record_ipn
             .ok_or_else(|| LinkifierError::decode("no cDataRecordIPN"))?;

@@ -210,6 +210,38 @@ fn receiver_verifies_unicode_and_xml_special_characters_in_both_versions() {
     }
 }
 
+/// A body that is no IPN is a malformed callback — the XML parser's error kept as its source —
+/// and so is a SOAP Fault (an IPN is a request, never a provider's error answer).
+#[test]
+fn a_body_that_is_no_ipn_is_a_malformed_callback_with_its_cause() {
+    use std::error::Error as _;
+    let receiver = CallbackVerifier::new(SecretString::from(SANDBOX_KEY));
+    let Err(LinkifierError::Core(e)) = receiver.verify_body(b"<soap:Envelope") else {
+        panic!("not refused as a core error");
+    };
+    assert!(
+        matches!(
+            e,
+            paybridge_core::Error::Callback {
+                source: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.source()
+            .is_some_and(|s| s.downcast_ref::<roxmltree::Error>().is_some())
+    );
+    let fault = SoapVersion::V11.fault_xml(false, "boom");
+    match receiver.verify_body(fault.as_bytes()) {
+        Err(LinkifierError::Core(paybridge_core::Error::Callback { message, .. })) => {
+            assert!(message.contains("SOAP Fault (boom)"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// An amount with trailing zeros is written and hashed in one form, its shortest: the
 /// receiver verifies it.
 #[test]

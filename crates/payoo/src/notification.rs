@@ -150,7 +150,8 @@ fn read_notification(
 ) -> Result<Verified<PayooNotification>, PayooError> {
     paybridge_core::limits::Limits::CALLBACK.check_size(body)?;
     let package = if body.first() == Some(&b'<') {
-        String::from_utf8(body.to_vec()).map_err(|e| PayooError::decode(e.to_string()))?
+        String::from_utf8(body.to_vec())
+            .map_err(|e| PayooError::decode_from(format!("not UTF-8: {e}"), e))?
     } else {
         form_urlencoded::parse(body)
             .find(|(k, _)| k == "NotifyData")

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 
 use crate::card::{Card, RequestId, Telco};
 use crate::client::{ChargeResult, Client, PROVIDER_ID};
-use crate::notification::{CardCallback, deduplicate};
+use crate::notification::{CallbackVerifier, CardCallback, deduplicate};
 
 /// The card gateway behind the common trait.
 ///
@@ -19,6 +19,7 @@ use crate::notification::{CardCallback, deduplicate};
 /// [`Client::check`].
 pub struct CardChargingProvider {
     client: Client,
+    verifier: CallbackVerifier,
     stores: Stores,
 }
 
@@ -28,7 +29,11 @@ impl CardChargingProvider {
     /// restart and from another process.
     #[must_use]
     pub fn new(client: Client, stores: Stores) -> Self {
-        Self { client, stores }
+        Self {
+            verifier: client.callback_verifier(),
+            client,
+            stores,
+        }
     }
 
     fn state(reference: &str, r: &ChargeResult) -> PaymentState {
@@ -111,7 +116,7 @@ impl PaymentProvider for CardChargingProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let callback = self.client.callback_verifier().verify(raw)?;
+        let callback = self.verifier.verify(raw)?;
         let handled = deduplicate(callback, self.stores.seen.as_ref()).await?;
         Ok(handled.into_notification(CardCallback::state))
     }

@@ -75,10 +75,10 @@ pub struct Receiver {
     ledger: Arc<Ledger>,
     handler: Arc<dyn CallbackHandler>,
     lease: Duration,
-    card: Option<SecretString>,
+    card: Option<Arc<paybridge_card_charging::CallbackVerifier>>,
     card_check: Option<paybridge_card_charging::Client>,
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
-    payoo: Option<SecretString>,
+    payoo: Option<Arc<paybridge_payoo::CallbackVerifier>>,
     linkifier: Option<Arc<paybridge_linkifier_ipn::CallbackVerifier>>,
     woopay: Option<paybridge_woopay::Client>,
 }
@@ -159,7 +159,9 @@ impl Receiver {
     /// Receive card-gateway callbacks signed with `partner_key`.
     #[must_use]
     pub fn card_charging(mut self, partner_key: SecretString) -> Self {
-        self.card = Some(partner_key);
+        self.card = Some(Arc::new(paybridge_card_charging::CallbackVerifier::new(
+            partner_key,
+        )));
         self
     }
 
@@ -182,7 +184,9 @@ impl Receiver {
     /// Receive Payoo `NotifyData` signed with `checksum_key`.
     #[must_use]
     pub fn payoo(mut self, checksum_key: SecretString) -> Self {
-        self.payoo = Some(checksum_key);
+        self.payoo = Some(Arc::new(paybridge_payoo::CallbackVerifier::new(
+            checksum_key,
+        )));
         self
     }
 
@@ -307,14 +311,11 @@ async fn card_callback(
     body: Bytes,
 ) -> Response {
     let verified = (|| {
-        let key = r
+        let verifier = r
             .card
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::config("card"))?;
-        Ok::<_, paybridge_core::Error>(
-            paybridge_card_charging::CallbackVerifier::new(key.clone())
-                .verify(&raw(method, query, headers, body))?,
-        )
+        Ok::<_, paybridge_core::Error>(verifier.verify(&raw(method, query, headers, body))?)
     })();
     if let (Ok(cb), Some(client)) = (&verified, &r.card_check)
         && let Err(e) = client.confirm_callback(cb).await
@@ -365,11 +366,11 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
 
 async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
     let checked = (|| {
-        let key = r
+        let verifier = r
             .payoo
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::config("payoo"))?;
-        let n = paybridge_payoo::CallbackVerifier::new(key.clone()).verify_body(&body)?;
+        let n = verifier.verify_body(&body)?;
         let (dedup, state) = (n.dedup_key()?, n.state()?);
         Ok(Checked::new(
             "payoo",

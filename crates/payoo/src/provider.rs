@@ -13,7 +13,7 @@ use crate::notification::{CallbackVerifier, deduplicate};
 /// Payoo behind the common trait.
 pub struct PayooProvider {
     client: Client,
-    checksum_key: SecretString,
+    verifier: CallbackVerifier,
     shop_id: i64,
     stores: paybridge_core::Stores,
 }
@@ -31,7 +31,7 @@ impl PayooProvider {
     ) -> Self {
         Self {
             client,
-            checksum_key,
+            verifier: CallbackVerifier::new(checksum_key),
             shop_id,
             stores,
         }
@@ -100,7 +100,7 @@ impl PaymentProvider for PayooProvider {
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let n = CallbackVerifier::new(self.checksum_key.clone()).verify(raw)?;
+        let n = self.verifier.verify(raw)?;
         let state = n.state()?;
         let handled = deduplicate(n, self.stores.seen.as_ref()).await?;
         Ok(handled.into_notification(|_| state))

@@ -187,8 +187,8 @@ fn read_notification(
     let notification = PayooNotification {
         order_no: find(&["order_no", "OrderNo"]),
         state: find(&["State", "PaymentStatus"]),
-        fields: fields.clone(),
-        data_xml: data_xml.clone(),
+        fields,
+        data_xml,
     };
     Unverified::new(notification)
         .verify(|n| {

@@ -13,6 +13,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("xml_compact", xml_compact),
     ("soap_answers", soap_answers),
     ("callbacks", callbacks),
+    ("payoo_keyfields", payoo_keyfields),
+    ("payoo_json", payoo_json),
 ];
 
 /// The compact reader against roxmltree (the reference): whatever the compact reader
@@ -69,5 +71,64 @@ pub fn callbacks(data: &[u8]) {
     let _ = paybridge_linkifier_ipn::CallbackVerifier::new(key.clone()).verify_body(data);
     if let Ok(qvickly) = paybridge_qvickly::CallbackVerifier::new(None, &key) {
         let _ = qvickly.verify_body(data);
+    }
+}
+
+/// Payoo's XML `NotifyData` package: the bytes as a posted body, and as the Data document of
+/// a package the harness signs over Payoo's shop-order `KeyFields` — which must then verify
+/// (the signer and the verifier read the same values from the same document) unless the
+/// document is refused for its shape.
+///
+/// # Panics
+/// When a package signed over these very values is refused as a bad signature.
+#[allow(
+    clippy::panic,
+    reason = "a fuzz harness reports a finding by panicking: that is how libFuzzer sees it"
+)]
+pub fn payoo_keyfields(data: &[u8]) {
+    const KEY: &str = "fuzz-key";
+    let verifier = paybridge_payoo::CallbackVerifier::new(SecretString::from(KEY));
+    let _ = verifier.verify_body(data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for key_fields in [
+        paybridge_payoo::notification::SHOP_ORDER_KEY_FIELDS,
+        paybridge_payoo::notification::PAY_AT_STORE_KEY_FIELDS,
+    ] {
+        let Ok(package) = paybridge_payoo::keyfields_package(KEY, text, key_fields) else {
+            continue;
+        };
+        if let Err(e @ paybridge_payoo::PayooError::NotifySignature(_)) =
+            verifier.verify_body(package.as_bytes())
+        {
+            panic!("a package signed over its own values is refused: {e} ({text:?})");
+        }
+    }
+}
+
+/// Payoo's JSON `NotifyData`: the bytes as a posted body, and as the `ResponseData` of a
+/// package the harness signs for a caller's address — which must verify unless the
+/// `ResponseData` is refused for its content.
+///
+/// # Panics
+/// When a package signed over these very bytes is refused as a bad signature.
+#[allow(
+    clippy::panic,
+    reason = "a fuzz harness reports a finding by panicking: that is how libFuzzer sees it"
+)]
+pub fn payoo_json(data: &[u8]) {
+    const KEY: &str = "fuzz-key";
+    let ip = std::net::IpAddr::from([118, 69, 56, 194]);
+    let verifier = paybridge_payoo::CallbackVerifier::new(SecretString::from(KEY));
+    let _ = verifier.verify_body_from(data, Some(ip));
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let package = paybridge_payoo::json_package(KEY, text, ip);
+    if let Err(e @ paybridge_payoo::PayooError::NotifySignature(_)) =
+        verifier.verify_body_from(package.as_bytes(), Some(ip))
+    {
+        panic!("a package signed over its own bytes is refused: {e} ({text:?})");
     }
 }

@@ -136,7 +136,12 @@ fn payoo_types_hide_secrets() {
     );
     debug_hidden!(credentials, config, client);
     let _ = provider;
-    let forged = paybridge_payoo::notify_data("other-key", "<PaymentNotification/>");
+    let forged = paybridge_payoo::keyfields_package(
+        "other-key",
+        "<PaymentNotification/>",
+        "State|ShopID|OrderNo|OrderCashAmount",
+    )
+    .unwrap();
     let verifier = paybridge_payoo::CallbackVerifier::new(secrecy::SecretString::from(SECRET));
     debug_hidden!(verifier);
     let err = verifier.verify_body(forged.as_bytes()).unwrap_err();

@@ -172,7 +172,13 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         .collect();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
-    let server = axum::serve(listener, receiver.router());
+    // With the peer's address: Payoo's JSON notification is signed over it.
+    let server = axum::serve(
+        listener,
+        receiver
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    );
     tokio::select! {
         stopped = server => stopped.map_err(|e| CliError::internal(format!("server stopped: {e}")))?,
         _ = tokio::signal::ctrl_c() => {}

@@ -704,7 +704,7 @@ fn payoo_commands_in_both_soap_versions() {
         }
         let (out, v) = run(&get, &env);
         assert_eq!(out.status.code(), Some(0), "{v}");
-        assert_eq!(v["response"]["TotalAmount"], "150000");
+        assert_eq!(v["response"]["OrderCash"], "150000");
     }
     let (out, v) = run(
         &[
@@ -1292,7 +1292,8 @@ fn woopay_confirm_is_what_a_request_url_handler_does() {
 #[test]
 fn payoo_verify_notify_checks_the_package() {
     let key = "sandbox-checksum-key";
-    let data = "<PaymentNotification><shop_id>1</shop_id><order_no>P-9</order_no><order_cash_amount>150000</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>";
+    let data = "<PaymentNotification><shops><shop><shop_id>1</shop_id><order_no>P-9</order_no><order_cash_amount>150000</order_cash_amount></shop></shops><State>PAYMENT_RECEIVED</State></PaymentNotification>";
+    let key_fields = "State|ShopID|OrderNo|OrderCashAmount";
     let dir = std::env::temp_dir().join(unique("notify"));
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, body: &str| {
@@ -1300,7 +1301,7 @@ fn payoo_verify_notify_checks_the_package() {
         std::fs::write(&path, body).unwrap();
         path.to_str().unwrap().to_owned()
     };
-    let package = paybridge_payoo::notify_data(key, data);
+    let package = paybridge_payoo::keyfields_package(key, data, key_fields).unwrap();
     let good = write("good.xml", &package);
     let form = write(
         "good.form",
@@ -1314,7 +1315,7 @@ fn payoo_verify_notify_checks_the_package() {
     );
     let forged = write(
         "forged.xml",
-        &paybridge_payoo::notify_data("another-key", data),
+        &paybridge_payoo::keyfields_package("another-key", data, key_fields).unwrap(),
     );
     let junk = write("junk", "not a notification");
     let env = [("PAYBRIDGE_PAYOO_CHECKSUM_KEY", key)];
@@ -1340,6 +1341,75 @@ fn payoo_verify_notify_checks_the_package() {
         (Some(2), Some("input")),
         "{v}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn payoo_verify_notify_accepts_payoos_real_packages_and_the_json_form() {
+    let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../payoo/tests/vectors");
+    for (name, order, fields) in [
+        ("without_billing", "sbb-test-367", 15),
+        ("with_billing", "sbb-test-359", 6),
+    ] {
+        let key = std::fs::read_to_string(format!("{vectors}/{name}.key")).unwrap();
+        let body = format!("{vectors}/{name}.form");
+        let env = [("PAYBRIDGE_PAYOO_CHECKSUM_KEY", key.trim())];
+        let (out, v) = run(&["--json", "payoo", "verify-notify", "--body", &body], &env);
+        assert_eq!(out.status.code(), Some(0), "{name}: {v}");
+        assert_eq!(v["order_no"], order);
+        assert_eq!(v["status"], "succeeded");
+        assert_eq!(v["provider_status"], "PAYMENT_RECEIVED");
+        assert_eq!(v["amount"], "10000");
+        assert_eq!(v["shop_id"], "741");
+        assert_eq!(v["fields"].as_object().unwrap().len(), fields);
+    }
+    // The JSON form is signed over the caller's address: --remote-ip.
+    let dir = std::env::temp_dir().join(unique("notify-json"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = r#"{"OrderNo":"J-1","OrderCash":50000,"PaymentStatus":1,"ShopId":7}"#;
+    let package =
+        paybridge_payoo::json_package("K", data, std::net::IpAddr::from([118, 69, 56, 194]));
+    let path = dir.join("json.form");
+    std::fs::write(&path, format!("NotifyData={package}").replace('+', "%2B")).unwrap();
+    let path = path.to_str().unwrap();
+    let env = [("PAYBRIDGE_PAYOO_CHECKSUM_KEY", "K")];
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "verify-notify",
+            "--body",
+            path,
+            "--remote-ip",
+            "118.69.56.194",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (v["order_no"].as_str(), v["form"].as_str()),
+        (Some("J-1"), Some("json"))
+    );
+    assert_eq!(v["amount"], "50000");
+    let (out, v) = run(
+        &[
+            "--json",
+            "payoo",
+            "verify-notify",
+            "--body",
+            path,
+            "--remote-ip",
+            "10.0.0.1",
+        ],
+        &env,
+    );
+    assert_eq!(
+        (out.status.code(), v["error"]["kind"].as_str()),
+        (Some(1), Some("signature")),
+        "{v}"
+    );
+    let (out, v) = run(&["--json", "payoo", "verify-notify", "--body", path], &env);
+    assert_eq!(out.status.code(), Some(2), "{v}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -38,6 +38,10 @@ pub struct RawNotification {
     pub headers: HeaderMap,
     /// The raw body bytes, untouched: signatures are checked over these.
     pub body: Bytes,
+    /// The address the request came from, when the server knows it. Payoo's JSON
+    /// notification is signed over the IP address Payoo called from, so its verifier needs
+    /// this; behind a reverse proxy, set it from the proxy's trusted forwarding header.
+    pub remote_addr: Option<std::net::IpAddr>,
 }
 
 impl RawNotification {
@@ -53,6 +57,7 @@ impl RawNotification {
             query: String::new(),
             headers,
             body: body.into(),
+            remote_addr: None,
         }
     }
 
@@ -64,7 +69,15 @@ impl RawNotification {
             query: query.strip_prefix('?').unwrap_or(query).to_owned(),
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            remote_addr: None,
         }
+    }
+
+    /// This notification as received from `addr` (see [`RawNotification::remote_addr`]).
+    #[must_use]
+    pub fn from_addr(mut self, addr: std::net::IpAddr) -> Self {
+        self.remote_addr = Some(addr.to_canonical());
+        self
     }
 
     /// The `Content-Type` header's media type, lowercased, without parameters.
@@ -87,6 +100,7 @@ impl From<http::Request<Bytes>> for RawNotification {
             query: parts.uri.query().unwrap_or_default().to_owned(),
             headers: parts.headers,
             body,
+            remote_addr: None,
         }
     }
 }

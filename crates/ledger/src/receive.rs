@@ -300,6 +300,7 @@ fn raw(method: Method, query: Option<String>, headers: HeaderMap, body: Bytes) -
         query: query.unwrap_or_default(),
         headers,
         body,
+        remote_addr: None,
     }
 }
 
@@ -364,14 +365,23 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
     r.process(checked).await
 }
 
-async fn payoo_notify(State(r): State<Receiver>, body: Bytes) -> Response {
+async fn payoo_notify(
+    State(r): State<Receiver>,
+    extensions: axum::http::Extensions,
+    body: Bytes,
+) -> Response {
+    // Payoo's JSON form is signed over the address it called from: the peer's, when the
+    // server was started with connect info (`into_make_service_with_connect_info`).
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     let checked = (|| {
         let verifier = r
             .payoo
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::config("payoo"))?;
-        let n = verifier.verify_body(&body)?;
-        let (dedup, state) = (n.dedup_key()?, n.state()?);
+        let n = verifier.verify_body_from(&body, peer)?;
+        let (dedup, state) = (n.dedup_key(), n.state()?);
         Ok(Checked::new(
             "payoo",
             dedup,

@@ -59,7 +59,13 @@ async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     base
 }
 
@@ -256,8 +262,13 @@ async fn each_provider_gets_its_own_acknowledgement() {
     for ledger in ledgers().await {
         let shop = Arc::new(Shop::default());
         let base = serve(ledger.clone(), shop.clone()).await;
-        let data = "<PaymentNotification><shop_id>1</shop_id><order_no>P-1</order_no><order_cash_amount>150000</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>";
-        let package = paybridge_payoo::notify_data(KEY, data);
+        let data = "<PaymentNotification><BillingCode>888000001</BillingCode><OrderNo>P-1</OrderNo><OrderCashAmount>150000</OrderCashAmount><ShopId>1</ShopId><State>PAYMENT_RECEIVED</State></PaymentNotification>";
+        let package = paybridge_payoo::keyfields_package(
+            KEY,
+            data,
+            "State|ShopID|OrderNo|OrderCashAmount|ShippingDays|BillingCode",
+        )
+        .unwrap();
         let (status, text, _) = post(&base, "/payoo/notify", "text/xml", package).await;
         assert_eq!((status, text.as_str()), (200, "NOTIFY_RECEIVED"));
         let record = paybridge_linkifier_ipn::sandbox::sample_record();
@@ -286,7 +297,30 @@ async fn each_provider_gets_its_own_acknowledgement() {
             "{text}"
         );
         let effects = shop.effects.lock().unwrap().clone();
-        assert_eq!(effects, ["P-1:PAYMENT_RECEIVED", "TX-1001:1:sale"]);
+        assert_eq!(effects, ["P-1:succeeded", "TX-1001:1:sale"]);
+    }
+}
+
+#[tokio::test]
+async fn a_payoo_json_notification_is_checked_against_the_address_it_came_from() {
+    for ledger in ledgers().await {
+        let shop = Arc::new(Shop::default());
+        let base = serve(ledger.clone(), shop.clone()).await;
+        let data = r#"{"OrderNo":"PJ-1","OrderCash":150000,"PaymentStatus":1,"ShopId":1}"#;
+        let form = |ip: [u8; 4]| {
+            let package = paybridge_payoo::json_package(KEY, data, std::net::IpAddr::from(ip));
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("NotifyData", &package)
+                .finish()
+        };
+        let mime = "application/x-www-form-urlencoded";
+        // Signed for Payoo's address, but it came from here: refused, nothing recorded.
+        let (status, _, _) = post(&base, "/payoo/notify", mime, form([118, 69, 56, 194])).await;
+        assert_eq!(status, 401);
+        assert!(shop.effects.lock().unwrap().is_empty());
+        let (status, text, _) = post(&base, "/payoo/notify", mime, form([127, 0, 0, 1])).await;
+        assert_eq!((status, text.as_str()), (200, "NOTIFY_RECEIVED"));
+        assert_eq!(*shop.effects.lock().unwrap(), ["PJ-1:succeeded"]);
     }
 }
 

@@ -39,10 +39,10 @@ fn bench(c: &mut Criterion) {
         });
     });
 
-    let values = ["ORD-1", "1234", "1", "150000", "Success"];
+    let values = ["1", "150000", "0", "Success"];
     let sig = checksum("checksum-key", values);
     let body = format!(
-        r#"<CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><OrderID>ORD-1</OrderID><ShopID>1234</ShopID><OrderStatus>1</OrderStatus><TotalAmount>150000</TotalAmount><AckCode>Success</AckCode></CallToPartnerResult></CallToPartnerResponse>"#
+        r#"<CallToPartnerResponse xmlns="PayooBPGAdapter"><CallToPartnerResult><DigitalSignature>{sig}</DigitalSignature><OrderStatus>1</OrderStatus><OrderCash>150000</OrderCash><OrderFee>0</OrderFee><AckCode>Success</AckCode></CallToPartnerResult></CallToPartnerResponse>"#
     );
     let answer = wrap(&EnvelopeStyle::new(SoapVersion::V11), None, &body);
     c.bench_function("verify_decode_get_order_information_answer", |b| {

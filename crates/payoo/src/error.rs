@@ -19,6 +19,10 @@ pub enum PayooError {
     /// The response `DigitalSignature` does not verify.
     #[error("response DigitalSignature does not verify")]
     Signature,
+    /// A notification (`NotifyData`) does not verify: its signature, or a `KeyFields` list
+    /// that leaves a field the notification reports unsigned. The text says which.
+    #[error("NotifyData signature does not verify: {0}")]
+    NotifySignature(String),
     /// A verified answer is not the answer to the question asked (another order or shop,
     /// or an element repeated): the checksum covers values only, so element names and the
     /// binding to the request are checked separately.
@@ -40,8 +44,17 @@ impl From<PayooError> for paybridge_core::Error {
             PayooError::Signature => {
                 Self::Signature("response DigitalSignature does not verify".into())
             }
-            e @ PayooError::NotThisRequest(_) => Self::Signature(e.to_string()),
+            e @ (PayooError::NotThisRequest(_) | PayooError::NotifySignature(_)) => {
+                Self::Signature(e.to_string())
+            }
             PayooError::Core(e) => e,
         }
+    }
+}
+
+impl PayooError {
+    /// A [`PayooError::NotifySignature`] saying `why`.
+    pub(crate) fn notify_signature(why: impl Into<String>) -> Self {
+        Self::NotifySignature(why.into())
     }
 }

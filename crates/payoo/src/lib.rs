@@ -40,7 +40,10 @@ pub use client::{
     CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_timestamp,
 };
 pub use error::{PayooError, PayooMessage};
-pub use notification::{CallbackVerifier, NOTIFY_RECEIVED, PayooNotification, notify_data};
+pub use notification::{
+    CallbackVerifier, NOTIFY_RECEIVED, NotifyForm, PayooNotification, json_package,
+    keyfields_package,
+};
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
 /// direct `paybridge-core` dependency for it.
 pub use paybridge_core::soap::SoapVersion;

@@ -92,8 +92,8 @@ impl PaymentProvider for PayooProvider {
             },
             provider_status: status,
             amount: r
-                .field("TotalAmount")
-                .map(|a| Money::parse_reported(a, Currency::VND, "TotalAmount"))
+                .field("OrderCash")
+                .map(|a| Money::parse_reported(a, Currency::VND, "OrderCash"))
                 .transpose()?,
             message: None,
         })

@@ -9,8 +9,9 @@
 //! Outcomes (our documented rules):
 //! - `CreatePreOrder`: stores the order (`OrderNo`), answers `Success` with `OrderID` and
 //!   `PaymentUrl`; `CyberCash` ≤ 0 answers `Failure` "Invalid amount".
-//! - `GetOrderInformation`: `Success` with `OrderID`, `ShopID`, `OrderStatus`, `TotalAmount`;
-//!   an unknown order answers `Failure` "Order not found".
+//! - `GetOrderInformation`: `Success` in the documented shape: `OrderStatus`, `OrderCash`,
+//!   `OrderFee`, `PaymentDate`, `ShippingDate`, `DeliveryDate` (no order fields); an unknown
+//!   order answers `Failure` "Order not found".
 //! - `UpdateOrderStatus`: `Success`; the same status again answers `SuccessWithWarning`
 //!   "Status unchanged".
 //! - Any other API answers `Failure` "API not supported".
@@ -41,8 +42,11 @@ pub const SANDBOX_SIGNATURE: &str = "sandbox-api-signature";
 pub const SANDBOX_CHECKSUM_KEY: &str = "sandbox-checksum-key";
 /// The endpoint path.
 pub const ENDPOINT_PATH: &str = "/CallerServices.asmx";
-/// `POST /payoo/_sandbox/pay?order=NO`: marks the order paid (`OrderStatus` 1) and answers the
-/// signed `NotifyData` package Payoo would post to the shop.
+/// `POST /payoo/_sandbox/pay?order=NO[&form=json][&ip=IP]`: marks the order paid
+/// (`OrderStatus` 1) and answers the form body Payoo would post to the shop's `NotifyUrl`
+/// (`NotifyData=…`): an XML package signed over [`SHOP_ORDER_KEY_FIELDS`](crate::notification::SHOP_ORDER_KEY_FIELDS), or — for an order whose
+/// `InfoEx` asked for `JsonResponse` true, or with `form=json` — a JSON package signed for a
+/// call from `ip` (default `127.0.0.1`).
 pub const PAY_PATH: &str = "/payoo/_sandbox/pay";
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -84,6 +88,23 @@ struct Order {
     shop_id: String,
     status: String,
     amount: String,
+    /// The `CreatePreOrder` request's fields, for the notification.
+    fields: Vec<(String, String)>,
+}
+
+impl Order {
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether the order asked for JSON notifications (`JsonResponse` true in its `InfoEx`).
+    fn wants_json(&self) -> bool {
+        let info = self.get("InfoEx").to_ascii_lowercase();
+        info.contains("<jsonresponse>true</jsonresponse>") || info.contains("jsonresponse=true")
+    }
 }
 
 #[derive(Clone, Default)]
@@ -259,6 +280,7 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
                     shop_id: field("ShopID"),
                     status: "0".into(),
                     amount: amount.clone(),
+                    fields: fields.clone(),
                 },
             );
             answer(
@@ -280,10 +302,12 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
                 "Success",
                 None,
                 &[
-                    ("OrderID", field("OrderID")),
-                    ("ShopID", o.shop_id.clone()),
                     ("OrderStatus", o.status.clone()),
-                    ("TotalAmount", o.amount.clone()),
+                    ("OrderCash", o.amount.clone()),
+                    ("OrderFee", "0".into()),
+                    ("PaymentDate", String::new()),
+                    ("ShippingDate", o.get("FromShipDate").to_owned()),
+                    ("DeliveryDate", String::new()),
                 ],
             ),
             None => answer(v, "Failure", Some((2, "Order not found")), &[]),
@@ -314,15 +338,62 @@ async fn pay(
         return (StatusCode::NOT_FOUND, "unknown order").into_response();
     };
     order.status = "1".into();
-    let data = format!(
-        "<PaymentNotification><shop_id>{}</shop_id><order_no>{}</order_no><order_cash_amount>{}</order_cash_amount><State>PAYMENT_RECEIVED</State></PaymentNotification>",
-        escape_text(&order.shop_id),
-        escape_text(&order_no),
-        escape_text(&order.amount)
-    );
+    let package = if order.wants_json() || q.get("form").map(String::as_str) == Some("json") {
+        let ip = q
+            .get("ip")
+            .and_then(|ip| ip.parse().ok())
+            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        let data = serde_json::json!({
+            "OrderNo": order_no,
+            "OrderCash": order.amount,
+            "PaymentStatus": 1,
+            "PaymentMethod": 1,
+            "PurchaseDate": crate::client::vietnam_timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
+            ),
+            "MerchantUsername": order.get("UserName"),
+            "ShopId": order.shop_id,
+            "BankName": "",
+            "CardNumber": "",
+            "BillingCode": order.get("BillingCode"),
+        });
+        crate::notification::json_package(SANDBOX_CHECKSUM_KEY, &data.to_string(), ip)
+    } else {
+        let description: String =
+            form_urlencoded::byte_serialize(order.get("Description").as_bytes()).collect();
+        let data = format!(
+            "<PaymentNotification><shops><shop><session>{}</session><username>{}</username><shop_id>{}</shop_id><shop_title>{}</shop_title><shop_domain>{}</shop_domain><shop_back_url>{}</shop_back_url><order_no>{}</order_no><order_cash_amount>{}</order_cash_amount><order_ship_date>{}</order_ship_date><order_ship_days>{}</order_ship_days><order_description>{}</order_description><validity_time>{}</validity_time><notify_url>{}</notify_url></shop></shops><State>PAYMENT_RECEIVED</State><PaymentMethod>E_WALLET</PaymentMethod></PaymentNotification>",
+            escape_text(order.get("SessionShop")),
+            escape_text(order.get("UserName")),
+            escape_text(&order.shop_id),
+            escape_text(order.get("ShopTitle")),
+            escape_text(order.get("ShopDomain")),
+            escape_text(order.get("ShopBackURL")),
+            escape_text(&order_no),
+            escape_text(&order.amount),
+            escape_text(order.get("FromShipDate")),
+            escape_text(order.get("ShipNumDay")),
+            escape_text(&description),
+            escape_text(order.get("PaymentExpireDate")),
+            escape_text(order.get("NotifyUrl")),
+        );
+        match crate::notification::keyfields_package(
+            SANDBOX_CHECKSUM_KEY,
+            &data,
+            crate::notification::SHOP_ORDER_KEY_FIELDS,
+        ) {
+            Ok(p) => p,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
+    };
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("NotifyData", &package)
+        .finish();
     (
-        [(header::CONTENT_TYPE, "application/xml")],
-        crate::notification::notify_data(SANDBOX_CHECKSUM_KEY, &data),
+        [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
+        form,
     )
         .into_response()
 }

@@ -155,8 +155,11 @@ async fn soap_headers_fault_with_500_and_tampered_answers() {
     assert!(env.headers[0].contains("APICredential"));
 }
 
-/// A genuine signed answer about one order is refused for another, and renaming its elements
-/// (the checksum covers values only) does not make it fit.
+/// A genuine signed answer about one order is refused for another; an answer in Payoo's
+/// documented shape (no order fields at all) is accepted. What this cannot catch: the
+/// checksum covers values only, so a replayed genuine answer whose elements were renamed
+/// reads as another order's — only TLS to Payoo's endpoint prevents that (a limit of
+/// Payoo's scheme, documented in docs/providers/payoo.md).
 #[tokio::test]
 async fn an_answer_is_accepted_only_for_the_question_asked() {
     let answer = |fields: &str, values: &[&str]| {
@@ -169,7 +172,12 @@ async fn an_answer_is_accepted_only_for_the_question_asked() {
         "<OrderID>ORD-A</OrderID><ShopID>1</ShopID><OrderStatus>1</OrderStatus><Note>ORD-B</Note>",
         &["Success", "ORD-A", "1", "1", "ORD-B"],
     );
-    // The same values, elements renamed so that OrderID reads ORD-B: still verifies.
+    // The documented GetOrderInformation answer: no OrderID, no ShopID.
+    let documented = answer(
+        "<OrderStatus>1</OrderStatus><OrderCash>150000</OrderCash><OrderFee>0</OrderFee><PaymentDate>20261201</PaymentDate><ShippingDate/><DeliveryDate/>",
+        &["Success", "1", "150000", "0", "20261201"],
+    );
+    // The same values, elements renamed so that OrderID reads ORD-B: verifies (see above).
     let renamed = answer(
         "<Note>ORD-A</Note><ShopID>1</ShopID><OrderStatus>1</OrderStatus><OrderID>ORD-B</OrderID>",
         &["Success", "ORD-A", "1", "1", "ORD-B"],
@@ -181,8 +189,9 @@ async fn an_answer_is_accepted_only_for_the_question_asked() {
     for (body, order, ok) in [
         (&genuine, "ORD-A", true),
         (&genuine, "ORD-B", false),
-        (&renamed, "ORD-B", false),
+        (&renamed, "ORD-B", true),
         (&repeated, "ORD-B", false),
+        (&documented, "ORD-Z", true),
     ] {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
@@ -196,7 +205,11 @@ async fn an_answer_is_accepted_only_for_the_question_asked() {
         .unwrap();
         let result = client.get_order_information(order, 1).await;
         if ok {
-            assert_eq!(result.unwrap().field("OrderID"), Some(order));
+            let result = result.unwrap();
+            assert!(
+                [None, Some(order)].contains(&result.field("OrderID")),
+                "{result:?}"
+            );
         } else {
             assert!(
                 matches!(result, Err(PayooError::NotThisRequest(_))),
@@ -257,7 +270,7 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
         let info = client.get_order_information(&no, 1234).await.unwrap();
         assert!(
             info.fields
-                .contains(&("TotalAmount".to_owned(), "150000".to_owned()))
+                .contains(&("OrderCash".to_owned(), "150000".to_owned()))
         );
         assert_eq!(
             client

@@ -48,6 +48,10 @@ pub(crate) struct VerifyNotifyArgs {
     /// (never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
     checksum_key: SecretString,
+    /// The IP address Payoo posted from: the JSON form of the notification is signed over it
+    /// (not needed for the XML `KeyFields` form).
+    #[arg(long)]
+    remote_ip: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -238,9 +242,10 @@ fn err(e: PayooError) -> CliError {
 fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
     let body = read_input(&a.body)?;
     let n = paybridge_payoo::CallbackVerifier::new(a.checksum_key.clone())
-        .verify_body(&body)
+        .verify_body_from(&body, a.remote_ip)
         .map_err(err)?;
     let state = n.state()?;
+    // Only what the signature covers: the fields KeyFields names (or all of ResponseData).
     let fields: serde_json::Map<String, Value> = n
         .fields
         .iter()
@@ -252,6 +257,12 @@ fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
             "status": state.status.as_str(),
             "provider_status": n.state,
             "amount": super::amount_json(state.amount),
+            "shop_id": n.shop_id,
+            "payment_method": n.payment_method(),
+            "form": match n.form {
+                paybridge_payoo::NotifyForm::KeyFields => "xml",
+                paybridge_payoo::NotifyForm::Json => "json",
+            },
             "fields": fields,
         }),
         state.status,
@@ -395,16 +406,25 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         "notification",
         format!("NotifyData {} bytes", package.body.len()),
     );
-    let n = CallbackVerifier::new(SecretString::from(SANDBOX_CHECKSUM_KEY))
+    let verifier = CallbackVerifier::new(SecretString::from(SANDBOX_CHECKSUM_KEY));
+    let n = verifier
         .verify_body(&package.body)
         .map_err(|e| e.to_string())?;
     log.step(
-        "verify Signature",
-        format!(
-            "order {} {}",
-            n.order_no.as_deref().unwrap_or("?"),
-            n.state.as_deref().unwrap_or("?")
-        ),
+        "verify NotifyData (KeyFields)",
+        format!("order {} {} {} VND", n.order_no, n.state, n.amount),
+    );
+    let json_pay = format!(
+        "{base_url}{}?order=demo-payoo-1&form=json&ip=127.0.0.1",
+        sandbox::PAY_PATH
+    );
+    let package = sandbox_post(&transport, json_pay, None, "pay").await?;
+    let n = verifier
+        .verify_body_from(&package.body, Some(std::net::IpAddr::from([127, 0, 0, 1])))
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "verify NotifyData (JSON, signed over the caller's IP)",
+        format!("order {} PaymentStatus {}", n.order_no, n.state),
     );
     let info = client
         .get_order_information("demo-payoo-1", 1234)

@@ -598,7 +598,7 @@ fn linkifier_send_and_verify() {
         let frag = paybridge_core::soap::to_fragment(&paybridge_linkifier_ipn::signed_request(
             &sample_record(),
             LINKIFIER_KEY,
-            &paybridge_linkifier_ipn::Md5Concat,
+            &paybridge_linkifier_ipn::CanonicalHmac,
         ))
         .unwrap();
         paybridge_core::soap::wrap(

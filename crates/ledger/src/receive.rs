@@ -463,7 +463,7 @@ async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
             "linkifier-ipn",
             dedup,
             record,
-            |r| r.state(),
+            |r| receiver.state(&r),
             ack,
         ))
     })();

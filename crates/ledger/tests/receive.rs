@@ -275,7 +275,7 @@ async fn each_provider_gets_its_own_acknowledgement() {
         let frag = paybridge_core::soap::to_fragment(&paybridge_linkifier_ipn::signed_request(
             &record,
             paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
-            &paybridge_linkifier_ipn::Md5Concat,
+            &paybridge_linkifier_ipn::CanonicalHmac,
         ))
         .unwrap();
         let envelope = paybridge_core::soap::wrap(
@@ -297,7 +297,7 @@ async fn each_provider_gets_its_own_acknowledgement() {
             "{text}"
         );
         let effects = shop.effects.lock().unwrap().clone();
-        assert_eq!(effects, ["P-1:succeeded", "TX-1001:1:sale"]);
+        assert_eq!(effects, ["P-1:succeeded", "TX-1001:1:sale:accepted"]);
     }
 }
 

@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::LinkifierError;
 use crate::generated::payment_notification as wire;
-use crate::record::{IpnRecord, amount_text};
-use crate::signature::{HashedFields, Md5Concat, VerifyHasher};
+use crate::record::IpnRecord;
+use crate::signature::{CanonicalHmac, VerifyHasher};
 use paybridge_core::CoreFailure as _;
 
 /// Provider id used in tracing spans and by the `PaymentProvider` impl.
@@ -32,20 +32,6 @@ pub struct IpnResult {
     pub extra_message: String,
 }
 
-/// The `VerifyHASH` fields of a record as they will be written.
-#[must_use]
-pub fn hashed_fields<'a>(record: &'a IpnRecord, amount: &'a str) -> HashedFields<'a> {
-    HashedFields {
-        pay_transaction_id: record.pay_transaction_id.as_deref().unwrap_or_default(),
-        pay_provider_transaction_id: record
-            .pay_provider_transaction_id
-            .as_deref()
-            .unwrap_or_default(),
-        pay_provider_amount: amount,
-        currency: record.currency.as_deref().unwrap_or_default(),
-    }
-}
-
 /// The `IPNEventRaised` element for a record, `VerifyHASH` computed.
 #[must_use]
 pub fn signed_request(
@@ -53,10 +39,10 @@ pub fn signed_request(
     key: &str,
     hasher: &dyn VerifyHasher,
 ) -> wire::IpnEventRaised {
-    // The text hashed is the text written: `XsdDecimal` writes its shortest form too.
-    let amount = amount_text(record.pay_provider_amount.0);
+    // The text hashed is the text written (`IpnRecord::wire_texts`).
+    let texts = record.wire_texts();
     let mut w = record.clone();
-    w.verify_hash = Some(hasher.hash(key, &hashed_fields(record, &amount)));
+    w.verify_hash = Some(hasher.hash(key, &crate::record::fields_of(&texts)));
     wire::IpnEventRaised {
         c_data_record_ipn: Some(w),
     }
@@ -80,7 +66,7 @@ impl Config {
             endpoint: endpoint.into(),
             key,
             version: SoapVersion::V11,
-            hasher: Arc::new(Md5Concat),
+            hasher: Arc::new(CanonicalHmac),
         }
     }
 

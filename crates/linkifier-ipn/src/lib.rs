@@ -4,9 +4,11 @@
 //! ([`IpnSender`]), receive and verify them ([`CallbackVerifier`]) and answer
 //! ([`response_xml`]).
 //!
-//! `VerifyHASH` is not public: the default rule (ours, documented in [`signature`]) is
-//! `md5_hex(key + PayTransactionID + PayProviderTransactionID + PayProviderAmount + Currency)`
-//! over the text on the wire; plug another through [`VerifyHasher`]. The wire spelling
+//! How Linkifier computes `VerifyHASH` is not public: the default rule (ours, documented in
+//! [`signature`]) is [`CanonicalHmac`], an HMAC-SHA512 over every field of the record, each
+//! delimited unambiguously; the first rule this crate shipped stays as
+//! [`Md5ConcatForgeable`] for accounts that use it (it signs four fields and is forgeable);
+//! plug another through [`VerifyHasher`]. The wire spelling
 //! `custopmerIP` is kept on the wire; the Rust field is `customer_ip`.
 //!
 //! ## Example: a receiving endpoint
@@ -48,4 +50,4 @@ pub use notification::{CallbackVerifier, ReceivedIpn, deduplicate, response_xml}
 pub use paybridge_core::soap::SoapVersion;
 pub use provider::LinkifierProvider;
 pub use record::{BuyerInfo, IpnRecord};
-pub use signature::{HashedFields, Md5Concat, VerifyHasher};
+pub use signature::{CanonicalHmac, FIELD_NAMES, Md5ConcatForgeable, RecordFields, VerifyHasher};

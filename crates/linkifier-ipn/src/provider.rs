@@ -4,11 +4,11 @@ use paybridge_core::provider::prelude::*;
 
 use crate::client::PROVIDER_ID;
 use crate::notification::CallbackVerifier;
-use crate::record::IpnRecord;
 
-/// Linkifier IPNs behind the common trait. The state is [`IpnRecord::status`]'s reading (a
-/// refund or chargeback `reversed`, a failed fraud check `failed`, a sale `succeeded`), with
-/// `TransactionTypeID` as the provider status.
+/// Linkifier IPNs behind the common trait. The state is [`CallbackVerifier::state`]:
+/// [`IpnRecord::status`](crate::IpnRecord::status)'s reading (a refund or chargeback `reversed`, a failed fraud check
+/// `failed`, a sale `succeeded`) under a hash rule that signs the status fields, `pending`
+/// under one that does not; `TransactionTypeID` is the provider status.
 pub struct LinkifierProvider {
     receiver: CallbackVerifier,
     stores: Stores,
@@ -38,6 +38,6 @@ impl PaymentProvider for LinkifierProvider {
             .receiver
             .receive(&raw.body, self.stores.seen.as_ref())
             .await?;
-        Ok(got.handled.into_notification(IpnRecord::state))
+        Ok(got.handled.into_notification(|r| self.receiver.state(r)))
     }
 }

@@ -19,10 +19,64 @@ pub fn amount_text(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// A record's texts as they will be written on the wire, in
+/// [`FIELD_NAMES`](crate::signature::FIELD_NAMES) order (what the sender hashes; the receiver
+/// hashes the texts it read).
+pub type WireTexts = [Option<String>; crate::signature::FIELD_NAMES.len()];
+
+/// The [`RecordFields`](crate::signature::RecordFields) view of `texts`.
+#[must_use]
+pub fn fields_of(texts: &WireTexts) -> crate::signature::RecordFields<'_> {
+    let mut fields = crate::signature::RecordFields::default();
+    for (name, text) in crate::signature::FIELD_NAMES.iter().zip(texts) {
+        if let Some(t) = text {
+            fields.set(name, t);
+        }
+    }
+    fields
+}
+
 /// How long Linkifier may deliver the same IPN again (no public figure: 30 days).
 pub const RETRY_HORIZON: std::time::Duration = std::time::Duration::from_hours(30 * 24);
 
 impl IpnRecord {
+    /// This record's texts as the sender writes them (numbers in decimal, the amount in its
+    /// shortest form, absent strings absent; `BuyerInfo` present as `""`).
+    #[must_use]
+    pub fn wire_texts(&self) -> WireTexts {
+        let buyer = self.buyer_info.as_ref();
+        let b = |f: fn(&BuyerInfo) -> &Option<String>| buyer.and_then(|b| f(b).clone());
+        [
+            self.pay_transaction_id.clone(),
+            Some(self.pay_provider_id.to_string()),
+            Some(self.sales_site_id.to_string()),
+            Some(self.sales_site_product_id.to_string()),
+            Some(self.customer_id.to_string()),
+            self.customer_ip.clone(),
+            self.payment_date_time.clone(),
+            Some(self.transaction_type_id.to_string()),
+            self.pay_provider_transaction_id.clone(),
+            Some(amount_text(self.pay_provider_amount.0)),
+            self.promo_code.clone(),
+            self.sale_description.clone(),
+            Some(self.sale_quantity.to_string()),
+            self.custom_referrer.clone(),
+            self.currency.clone(),
+            self.fraud_status.clone(),
+            self.message_type.clone(),
+            buyer.map(|_| String::new()),
+            b(|b| &b.payer_id),
+            b(|b| &b.business_name),
+            b(|b| &b.first_name),
+            b(|b| &b.last_name),
+            b(|b| &b.payer_email),
+            b(|b| &b.address),
+            b(|b| &b.contact_phone),
+            b(|b| &b.residence_country),
+            b(|b| &b.payer_status),
+        ]
+    }
+
     /// The payment's state as this IPN reports it; its `TransactionTypeID` is the
     /// `provider_status`, its `message_type` the message.
     ///
@@ -74,9 +128,10 @@ impl IpnRecord {
         }
     }
 
-    /// The natural key of this IPN: `PayTransactionID`, `TransactionTypeID` and the message
-    /// type — a refund of a paid transaction is another event than its sale. An IPN without
-    /// a `PayTransactionID` has no key and is refused ([`paybridge_core::Error::Callback`]).
+    /// The natural key of this IPN: `PayTransactionID`, `TransactionTypeID`, the message type
+    /// and the fraud status — a refund of a paid transaction is another event than its sale,
+    /// and a sale under review then accepted is two states, not one. An IPN without a
+    /// `PayTransactionID` has no key and is refused ([`paybridge_core::Error::Callback`]).
     pub fn dedup_key(&self) -> paybridge_core::Result<String> {
         let tx = self
             .pay_transaction_id
@@ -84,9 +139,10 @@ impl IpnRecord {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| paybridge_core::Error::callback("IPN without PayTransactionID"))?;
         Ok(format!(
-            "{tx}:{}:{}",
+            "{tx}:{}:{}:{}",
             self.transaction_type_id,
-            self.message_type.as_deref().unwrap_or_default()
+            self.message_type.as_deref().unwrap_or_default(),
+            self.fraud_status.as_deref().unwrap_or_default()
         ))
     }
 

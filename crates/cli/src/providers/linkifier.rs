@@ -41,6 +41,28 @@ pub(crate) struct SendArgs {
     /// The shared key (never printed).
     #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
     key: SecretString,
+    #[command(flatten)]
+    rule: HashRuleArg,
+}
+
+/// Which `VerifyHASH` rule: ours by default; the forgeable legacy one only by name.
+#[derive(Debug, Args)]
+pub(crate) struct HashRuleArg {
+    /// `canonical` (HMAC-SHA512 over every field, the default) or `md5-concat-forgeable`
+    /// (the first rule: four fields run together, forgeable; a verified IPN then carries
+    /// only those four fields and reads as pending).
+    #[arg(long, env = "PAYBRIDGE_LINKIFIER_HASH_RULE", default_value = "canonical", value_parser = ["canonical", "md5-concat-forgeable"])]
+    hash_rule: String,
+}
+
+impl HashRuleArg {
+    fn hasher(&self) -> std::sync::Arc<dyn paybridge_linkifier_ipn::VerifyHasher> {
+        if self.hash_rule == "md5-concat-forgeable" {
+            std::sync::Arc::new(paybridge_linkifier_ipn::Md5ConcatForgeable)
+        } else {
+            std::sync::Arc::new(paybridge_linkifier_ipn::CanonicalHmac)
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +74,8 @@ pub(crate) struct VerifyArgs {
     /// The shared key (never printed).
     #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
     key: SecretString,
+    #[command(flatten)]
+    rule: HashRuleArg,
 }
 
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
@@ -62,7 +86,8 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             let record: IpnRecord = serde_json::from_slice(&text)
                 .map_err(|e| CliError::input(format!("{}: not an IPN record: {e}", a.ipn)))?;
             let config = paybridge_linkifier_ipn::Config::new(a.net.endpoint.clone(), a.key.clone())
-                .soap_version(SoapVersion::from_soap12_flag(a.soap12));
+                .soap_version(SoapVersion::from_soap12_flag(a.soap12))
+                .hasher(a.rule.hasher());
             let sender = IpnSender::new(config, HttpTransport::new(a.net.http_config())?)
                 .map_err(paybridge_core::Error::from)?;
             let r = sender
@@ -84,9 +109,11 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         }
         Command::Verify(a) => {
             let body = read_input(&a.body)?;
-            let (record, _) = CallbackVerifier::new(a.key.clone())
+            let verifier = CallbackVerifier::new(a.key.clone()).hasher(a.rule.hasher());
+            let (record, _) = verifier
                 .verify_body(&body)
                 .map_err(paybridge_core::Error::from)?;
+            // The record as verified: under the forgeable rule, only its four signed fields.
             let value =
                 serde_json::to_value(&*record).map_err(|e| CliError::internal(e.to_string()))?;
             Ok(Outcome::ok(value))

@@ -201,6 +201,11 @@ impl Client {
         &self.config
     }
 
+    /// The transport this client sends through.
+    pub(crate) fn transport(&self) -> &HttpTransport {
+        &self.transport
+    }
+
     /// Submit a card (`command=charging`). Usually answers 99 (pending); the result then comes
     /// by callback or [`Client::check`].
     ///

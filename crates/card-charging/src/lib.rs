@@ -82,6 +82,7 @@
 pub mod card;
 pub mod client;
 pub mod error;
+pub mod fees;
 pub mod notification;
 pub mod provider;
 #[cfg(feature = "sandbox")]
@@ -93,6 +94,7 @@ pub mod wire;
 pub use card::{Card, RequestId, Telco};
 pub use client::{CHARGE_ADVICE, ChargeResult, Client, Config, PROVIDER_ID};
 pub use error::CardChargingError;
+pub use fees::{Fee, parse_fees};
 pub use notification::{CallbackVerifier, CardCallback, UNSIGNED_FIELDS, deduplicate};
 pub use provider::CardChargingProvider;
 pub use signature::{SignScheme, callback_sign};

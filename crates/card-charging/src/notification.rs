@@ -252,8 +252,9 @@ impl Client {
         CallbackVerifier::new(self.config().partner_key.clone())
     }
 
-    /// Confirm a verified callback with the gateway (`check`): the status, request id and
-    /// amounts the gateway reports must equal the callback's, or the callback is refused as
+    /// Confirm a verified callback with the gateway (`check`): the status, request id,
+    /// amounts (declared, real face value, credited) and transaction id the gateway reports
+    /// must equal the callback's, or the callback is refused as
     /// [`CardChargingError::Signature`]. Use before crediting anything.
     pub async fn confirm_callback(
         &self,
@@ -265,11 +266,14 @@ impl Client {
             .ok_or_else(|| CardChargingError::decode("callback without declared_value"))?;
         let request_id = RequestId::new(&callback.request_id)?;
         let checked = self.check(&card, declared, &request_id).await?;
+        // The gateway's transaction id, when it reports one, must be the callback's too.
+        let same_trans = checked.trans_id.is_none() || checked.trans_id == callback.trans_id;
         let same = checked.status == callback.status
             && checked.request_id == callback.request_id
             && checked.amount == callback.amount
             && checked.value == callback.value
-            && checked.declared_value == callback.declared_value;
+            && checked.declared_value == callback.declared_value
+            && same_trans;
         if same {
             Ok(checked)
         } else {

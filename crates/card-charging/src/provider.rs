@@ -78,7 +78,9 @@ impl PaymentProvider for CardChargingProvider {
         let card = Card::new(telco, prepaid.code.expose_secret(), &prepaid.serial)?;
         let request_id = RequestId::new(&request.reference)?;
         // Remembered before it is sent: a charge whose outcome is unknown can be checked.
-        let record = PaymentRecord::created(PROVIDER_ID, &request).secret(card.seal());
+        let record = PaymentRecord::created(PROVIDER_ID, &request)
+            .secret(card.seal())
+            .instrument(card.serial.clone());
         self.stores.records.remember(record).await?;
         let result = self
             .client

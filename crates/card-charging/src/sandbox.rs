@@ -1,10 +1,14 @@
 //! A card-charging gateway simulator: the provider's side of `chargingws/v2`.
 //!
 //! Mount [`Simulator::router`] in any axum server (the `paybridge sandbox` command does).
-//! It checks every field and the `sign` like the gateway, answers with the documented codes,
-//! refuses a reused `request_id`, and POSTs signed JSON callbacks for pending cards to the
-//! callback URL configured on it ([`Simulator::set_callback_url`], or
-//! `PUT /chargingws/v2/_sandbox/callback-url` with the URL as the body).
+//! It checks every field and the `sign` like the gateway (either scheme: the documented
+//! `md5(key + code + serial)` or the sorted-fields one some clones use), answers with the
+//! documented codes, refuses a reused `request_id`, serves its fee table at
+//! `GET /chargingws/v2/getfee?partner_id=`, and delivers signed callbacks for pending cards to
+//! the callback URL configured on it ([`Simulator::set_callback_url`], or
+//! `PUT /chargingws/v2/_sandbox/callback-url` with the URL as the body) — as a JSON `POST` by
+//! default, or as a `GET` with the fields in the query ([`Simulator::set_callback_method`], or
+//! `PUT /chargingws/v2/_sandbox/callback-method` with `GET` or `POST`).
 //!
 //! Credentials: partner id [`SANDBOX_PARTNER_ID`], key [`SANDBOX_PARTNER_KEY`].
 //!
@@ -33,12 +37,12 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{any, put};
+use axum::routing::{any, get, put};
 use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
 use serde_json::{Value, json};
 
 use crate::card::Telco;
-use crate::signature::{callback_sign, verify_sign};
+use crate::signature::{SignScheme, SignedFields, callback_sign};
 use crate::status::ChargeStatus;
 
 /// Partner id the simulator accepts.
@@ -93,6 +97,7 @@ struct Inner {
     partners: HashMap<String, String>,
     records: Mutex<HashMap<(String, String), Record>>,
     callback_url: Mutex<Option<String>>,
+    callback_method: Mutex<Method>,
     callback_delay: Duration,
     next_trans_id: AtomicU64,
     transport: HttpTransport,
@@ -136,6 +141,7 @@ impl Simulator {
                 partners: HashMap::from([(partner_id.to_owned(), partner_key.to_owned())]),
                 records: Mutex::new(HashMap::new()),
                 callback_url: Mutex::new(None),
+                callback_method: Mutex::new(Method::POST),
                 callback_delay,
                 next_trans_id: AtomicU64::new(1),
                 transport,
@@ -150,13 +156,28 @@ impl Simulator {
         }
     }
 
-    /// The gateway routes: `ENDPOINT_PATH` (GET and POST) and the callback-URL setting.
+    /// How callbacks are delivered: `POST` with a JSON body (the default) or `GET` with the
+    /// fields as the query string — the two ways the gateway family calls a merchant.
+    pub fn set_callback_method(&self, method: Method) {
+        if let Ok(mut slot) = self.inner.callback_method.lock() {
+            *slot = method;
+        }
+    }
+
+    /// The gateway routes: `ENDPOINT_PATH` (GET and POST), its fee table
+    /// (`ENDPOINT_PATH/getfee?partner_id=`), and the settings `…/_sandbox/callback-url` and
+    /// `…/_sandbox/callback-method` (`GET` or `POST`).
     pub fn router(&self) -> Router {
         Router::new()
             .route(ENDPOINT_PATH, any(gateway))
+            .route(&format!("{ENDPOINT_PATH}/getfee"), get(fees))
             .route(
                 &format!("{ENDPOINT_PATH}/_sandbox/callback-url"),
                 put(set_callback),
+            )
+            .route(
+                &format!("{ENDPOINT_PATH}/_sandbox/callback-method"),
+                put(set_callback_method),
             )
             .with_state(self.clone())
     }
@@ -181,7 +202,7 @@ impl Simulator {
         if command != "charging" && command != "check" {
             return fail(ChargeStatus::SubmissionFailed, "command không hợp lệ");
         }
-        if verify_sign(key, get("code"), get("serial"), get("sign")).is_err() {
+        if !signed_by(key, fields) {
             return fail(ChargeStatus::SubmissionFailed, "Sai chữ ký");
         }
         let telco = match get("telco").parse::<Telco>() {
@@ -285,11 +306,35 @@ impl Simulator {
                 Value::String(callback_sign(&key, &record.code, &record.serial)),
             );
         }
+        let method = self
+            .inner
+            .callback_method
+            .lock()
+            .map_or(Method::POST, |m| m.clone());
+        let query = match &body {
+            Value::Object(map) => {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in map {
+                    match v {
+                        Value::String(s) => q.append_pair(k, s),
+                        Value::Null => q.append_pair(k, ""),
+                        other => q.append_pair(k, &other.to_string()),
+                    };
+                }
+                q.finish()
+            }
+            _ => String::new(),
+        };
         let body = body.to_string();
         for attempt in 0..5_u32 {
-            let request = HttpRequest::post(url.clone(), body.clone())
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .operation("card-charging-sandbox", "callback");
+            let request = if method == Method::GET {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                HttpRequest::get(format!("{url}{sep}{query}"))
+            } else {
+                HttpRequest::post(url.clone(), body.clone())
+                    .header(http::header::CONTENT_TYPE, "application/json")
+            }
+            .operation("card-charging-sandbox", "callback");
             match self.inner.transport.send(request).await {
                 Ok(resp) if (200..300).contains(&resp.status) => return,
                 _ => tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt + 1))).await,
@@ -297,6 +342,23 @@ impl Simulator {
         }
         tracing::warn!(request_id = %slot.1, "sandbox callback not accepted after 5 attempts");
     }
+}
+
+/// Whether the request's `sign` verifies under either scheme, as the gateway family's clones
+/// accept: the documented `md5(key + code + serial)`, or md5 over the six fields sorted by name.
+fn signed_by(key: &str, fields: &HashMap<String, String>) -> bool {
+    let get = |k: &str| fields.get(k).map_or("", String::as_str);
+    let signed = SignedFields {
+        code: get("code"),
+        serial: get("serial"),
+        command: get("command"),
+        partner_id: get("partner_id"),
+        request_id: get("request_id"),
+        telco: get("telco"),
+    };
+    SignScheme::ALL
+        .iter()
+        .any(|scheme| scheme.verify(key, &signed, get("sign")).is_ok())
 }
 
 /// Set a record's final fields for `status`.
@@ -357,6 +419,43 @@ async fn gateway(
         }
     }
     (StatusCode::OK, axum::Json(sim.handle(&fields)))
+}
+
+/// The fee table: 30 % kept on every face value of every network (the simulator credits 70 %),
+/// 50 % penalty on a wrong declared value; an unknown partner is status 100.
+async fn fees(
+    State(sim): State<Simulator>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let partner = q.get("partner_id").map_or("", String::as_str);
+    if !sim.inner.partners.contains_key(partner) {
+        return axum::Json(json!({"status": 100, "message": "partner_id không tồn tại"}));
+    }
+    let rows: Vec<Value> = [
+        Telco::Viettel,
+        Telco::Vinaphone,
+        Telco::Mobifone,
+        Telco::Vietnamobile,
+        Telco::Zing,
+        Telco::Gate,
+    ]
+    .iter()
+    .flat_map(|t| {
+        t.denominations()
+            .iter()
+            .map(|v| json!({"telco": t.as_str(), "value": v, "fees": 30, "penalty": 50}))
+    })
+    .collect();
+    axum::Json(Value::Array(rows))
+}
+
+async fn set_callback_method(State(sim): State<Simulator>, body: String) -> StatusCode {
+    match body.trim().to_ascii_uppercase().as_str() {
+        "GET" => sim.set_callback_method(Method::GET),
+        "POST" => sim.set_callback_method(Method::POST),
+        _ => return StatusCode::BAD_REQUEST,
+    }
+    StatusCode::NO_CONTENT
 }
 
 async fn set_callback(State(sim): State<Simulator>, body: String) -> StatusCode {

@@ -44,6 +44,35 @@ impl SignScheme {
     }
 }
 
+impl SignScheme {
+    /// Every scheme, the documented one first.
+    pub const ALL: [Self; 2] = [Self::CodeSerial, Self::SortedFields];
+
+    /// Check a received request `sign` under this scheme, in constant time.
+    pub(crate) fn verify(
+        self,
+        partner_key: &str,
+        f: &SignedFields<'_>,
+        received: &str,
+    ) -> paybridge_core::Result<SignatureProof> {
+        match self {
+            Self::CodeSerial => verify_sign(partner_key, f.code, f.serial, received),
+            Self::SortedFields => verify_md5_hex(
+                &[
+                    partner_key.as_bytes(),
+                    f.code.as_bytes(),
+                    f.command.as_bytes(),
+                    f.partner_id.as_bytes(),
+                    f.request_id.as_bytes(),
+                    f.serial.as_bytes(),
+                    f.telco.as_bytes(),
+                ],
+                received,
+            ),
+        }
+    }
+}
+
 /// `callback_sign = md5(partner_key + code + serial)`, lowercase hex.
 #[must_use]
 pub fn callback_sign(partner_key: &str, code: &str, serial: &str) -> String {

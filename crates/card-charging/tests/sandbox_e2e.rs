@@ -257,3 +257,73 @@ async fn provider_trait_drives_the_same_flow() {
     assert_eq!(state.provider_status, "1");
     assert_eq!(state.amount, Some(vnd("14000")));
 }
+
+#[tokio::test]
+async fn the_simulator_accepts_either_signature_scheme_and_calls_back_by_get() {
+    let (sim, _, base) = setup().await;
+    let (url, mut callbacks) = receiver().await;
+    sim.set_callback_url(Some(url));
+    sim.set_callback_method(http::Method::GET);
+    // A client signing with the sorted-fields scheme some clones require.
+    let sorted = Client::new(
+        Config::new(
+            format!("{base}/chargingws/v2"),
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        )
+        .sign_scheme(paybridge_card_charging::SignScheme::SortedFields),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let card = Card::new(Telco::Viettel, "312821445892989", "10004783347874").unwrap();
+    let rid = RequestId::generate();
+    let charged = sorted.charge(&card, vnd("50000"), &rid).await.unwrap();
+    assert_eq!(charged.status, ChargeStatus::Pending);
+    // The callback arrives as a GET query, and verifies as one.
+    let query = callbacks.next(Duration::from_secs(5)).await.unwrap();
+    let query = std::str::from_utf8(&query).unwrap();
+    assert!(query.contains("callback_sign="), "{query}");
+    let verified = sorted
+        .callback_verifier()
+        .verify(&RawNotification::get(query))
+        .unwrap();
+    assert_eq!(verified.status, ChargeStatus::Success);
+    assert_eq!(verified.request_id, rid.as_str());
+    // A wrong sign under both schemes is refused.
+    let forged = Client::new(
+        Config::new(
+            format!("{base}/chargingws/v2"),
+            SANDBOX_PARTNER_ID,
+            SecretString::from("not-the-key"),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let answer = forged
+        .charge(&card, vnd("50000"), &RequestId::generate())
+        .await
+        .unwrap();
+    assert_eq!(answer.status, ChargeStatus::SubmissionFailed);
+}
+
+#[tokio::test]
+async fn the_fee_table_is_served_and_read_exactly() {
+    let (_, client, base) = setup().await;
+    let fees = client.fees().await.unwrap();
+    let viettel_50k = fees
+        .iter()
+        .find(|f| f.telco == Telco::Viettel && f.value == 50_000)
+        .unwrap();
+    assert_eq!(viettel_50k.fee_percent, rust_decimal::Decimal::from(30));
+    assert_eq!(viettel_50k.credited(), rust_decimal::Decimal::from(35_000));
+    let stranger = Client::new(
+        Config::new(
+            format!("{base}/chargingws/v2"),
+            "someone-else",
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    assert!(stranger.fees().await.is_err());
+}

@@ -98,6 +98,78 @@ pub(crate) async fn sandbox_post(
         .map_err(|e| format!("sandbox {what} failed: {e}"))
 }
 
+/// A gateway (the card simulator) and a charge recorded before it is sent; the gateway's
+/// callback is caught so that the demo can deliver it twice. Returns the gateway's client,
+/// the callback body and the gateway's task.
+async fn charged_card_callback(
+    ledger: &paybridge_ledger::Ledger,
+    log: &mut FlowLog,
+) -> Result<
+    (
+        paybridge_card_charging::Client,
+        axum::body::Bytes,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ),
+    String,
+> {
+    use paybridge_card_charging::sandbox::{
+        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
+    };
+    let sim = Simulator::new().map_err(|e| e.to_string())?;
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let gateway_addr = gateway.local_addr().map_err(|e| e.to_string())?;
+    let gateway_router = sim.router();
+    let gateway_task = tokio::spawn(async move { axum::serve(gateway, gateway_router).await });
+    let mut caught = paybridge_core::sandbox::CallbackReceiver::start("/caught", "OK")
+        .await
+        .map_err(|e| e.to_string())?;
+    sim.set_callback_url(Some(caught.url().to_owned()));
+    let client = paybridge_card_charging::Client::new(
+        paybridge_card_charging::Config::new(
+            format!("http://{gateway_addr}{ENDPOINT_PATH}"),
+            SANDBOX_PARTNER_ID,
+            secrecy::SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        paybridge_core::http::HttpTransport::with_defaults().map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let (code, serial) = ("312821445892989", "10004783347874");
+    let card =
+        paybridge_card_charging::Card::new(paybridge_card_charging::Telco::Viettel, code, serial)
+            .map_err(|e| e.to_string())?;
+    let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND)
+        .map_err(|e| e.to_string())?;
+    ledger
+        .record_payment(
+            &paybridge_ledger::NewPayment::new(
+                paybridge_card_charging::PROVIDER_ID,
+                "demo-1",
+                paybridge_core::PaymentStatus::Pending,
+                amount,
+            )
+            .instrument(serial),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let request_id =
+        paybridge_card_charging::RequestId::new("demo-1").map_err(|e| e.to_string())?;
+    client
+        .charge(&card, amount, &request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = caught
+        .next(std::time::Duration::from_secs(5))
+        .await
+        .ok_or("the gateway sent no callback")?;
+    log.step(
+        "charge (pending) and the gateway's callback",
+        format!("{} bytes", body.len()),
+    );
+    Ok((client, body, gateway_task))
+}
+
 /// The ledger's receiver over an SQLite file in a temporary directory: one card callback
 /// delivered twice is credited once, the second acknowledged as a duplicate.
 async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
@@ -127,20 +199,15 @@ async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
     );
     log.step("open ledger", url.clone());
     let credit = Arc::new(Credit(AtomicUsize::new(0)));
-    let key = paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY;
+    let (client, body, gateway_task) = charged_card_callback(&ledger, log).await?;
     let router = paybridge_ledger::receive::Receiver::new(ledger.clone(), credit.clone())
-        .card_charging(secrecy::SecretString::from(key))
+        .card_charging(client)
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let (code, serial) = ("312821445892981", "10004783347874");
-    let sign = paybridge_card_charging::callback_sign(key, code, serial);
-    let body = format!(
-        r#"{{"status":1,"message":"ok","request_id":"demo-1","declared_value":50000,"value":50000,"amount":35000,"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#
-    );
     let transport =
         paybridge_core::http::HttpTransport::with_defaults().map_err(|e| e.to_string())?;
     for delivery in 1..=2 {
@@ -165,12 +232,13 @@ async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
         log.step(
             &format!("card callback delivery {delivery}"),
             format!(
-                "acknowledged, credited {} time(s)",
+                "confirmed with check, acknowledged, credited {} time(s)",
                 credit.0.load(Ordering::SeqCst)
             ),
         );
     }
     server.abort();
+    gateway_task.abort();
     let record = ledger
         .callback("card-charging", "card-charging:demo-1:1")
         .await
@@ -250,7 +318,7 @@ pub(crate) async fn run(_args: &DemoArgs) -> Result<Outcome, CliError> {
         }
     );
     table.push_str(
-        "\ntry the sandbox by hand:\n  paybridge sandbox                       # prints every endpoint as one JSON line\n  paybridge --json card-charging charge --endpoint URL --partner-id sandbox-partner \\\n      --partner-key sandbox-key --telco VIETTEL --code 312821445892981 --serial 10004783347874 \\\n      --amount 50000 --request-id order-1   # URL: the card-charging endpoint it printed\n  paybridge receive --ledger sqlite://paybridge.db                  # callbacks, recorded once\n",
+        "\ntry the sandbox by hand:\n  paybridge sandbox                       # prints every endpoint as one JSON line\n  paybridge --json card-charging charge --endpoint URL --partner-id sandbox-partner \\\n      --partner-key sandbox-key --telco VIETTEL --code 312821445892981 --serial 10004783347874 \\\n      --amount 50000 --request-id order-1   # URL: the card-charging endpoint it printed\n  paybridge receive --ledger sqlite://paybridge.db --card-endpoint URL   # callbacks, confirmed, recorded once\n",
     );
     Ok(Outcome {
         value: Some(json!({"passed": all_ok, "flows": report})),

@@ -64,9 +64,14 @@ pub(crate) struct ReceiveArgs {
     #[arg(long, env = "PAYBRIDGE_LINKIFIER_KEY", hide_env_values = true, value_parser = secret)]
     linkifier_key: Option<SecretString>,
     /// The card gateway's endpoint: each card callback is confirmed with `check` before it is
-    /// recorded (with `PAYBRIDGE_CARD_PARTNER_ID`).
-    #[arg(long)]
+    /// recorded (with `PAYBRIDGE_CARD_PARTNER_ID`). Required for the card route unless
+    /// `--trust-unsigned-card-status`.
+    #[arg(long, env = "PAYBRIDGE_CARD_ENDPOINT")]
     card_endpoint: Option<String>,
+    /// Start the card route without confirming callbacks with the gateway: their status,
+    /// amounts and request id are unsigned and believed as sent (logged as a warning).
+    #[arg(long)]
+    trust_unsigned_card_status: bool,
     /// Card gateways' partner id (for `--card-endpoint`).
     #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_ID")]
     card_partner_id: Option<String>,
@@ -107,18 +112,27 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let mut receiver = Receiver::new(ledger, Arc::new(Record));
     let mut enabled = Vec::new();
     if let Some(key) = args.card_partner_key {
-        if let Some(endpoint) = args.card_endpoint {
-            let partner_id = args.card_partner_id.ok_or_else(|| {
-                CliError::input("--card-endpoint needs PAYBRIDGE_CARD_PARTNER_ID")
-            })?;
-            let client = paybridge_card_charging::Client::new(
-                paybridge_card_charging::Config::new(endpoint, partner_id, key.clone()),
-                paybridge_core::http::HttpTransport::with_defaults()?,
-            )
-            .map_err(paybridge_core::Error::from)?;
-            receiver = receiver.confirm_cards(client);
-        }
-        receiver = receiver.card_charging(key);
+        // `callback_sign` covers only the card: without `check`, the status, the amounts and
+        // the request id of a callback are believed as sent.
+        receiver = match (args.card_endpoint, args.trust_unsigned_card_status) {
+            (Some(endpoint), _) => {
+                let partner_id = args.card_partner_id.ok_or_else(|| {
+                    CliError::input("--card-endpoint needs PAYBRIDGE_CARD_PARTNER_ID")
+                })?;
+                let client = paybridge_card_charging::Client::new(
+                    paybridge_card_charging::Config::new(endpoint, partner_id, key),
+                    paybridge_core::http::HttpTransport::with_defaults()?,
+                )
+                .map_err(paybridge_core::Error::from)?;
+                receiver.card_charging(client)
+            }
+            (None, true) => receiver.card_charging_trusting_unsigned_status(key),
+            (None, false) => {
+                return Err(CliError::input(
+                    "card callbacks sign only the card (code and serial), not their status or amounts: give --card-endpoint URL (with PAYBRIDGE_CARD_PARTNER_ID) so each is confirmed with `check`, or start knowingly without confirmation with --trust-unsigned-card-status",
+                ));
+            }
+        };
         enabled.push("card-charging");
     }
     if let Some(key) = args.qvickly_secret {

@@ -60,9 +60,21 @@ pub(crate) fn merchant_receiver(
         ledger,
         std::sync::Arc::new(crate::ledger::Record),
     )
-    .card_charging(SecretString::from(
-        paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY,
-    ))
+    // Card callbacks confirmed with the sandbox's own gateway, as `receive` does.
+    .card_charging(
+        paybridge_card_charging::Client::new(
+            paybridge_card_charging::Config::new(
+                format!(
+                    "{base_url}{}",
+                    paybridge_card_charging::sandbox::ENDPOINT_PATH
+                ),
+                paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
+                SecretString::from(paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY),
+            ),
+            paybridge_core::http::HttpTransport::with_defaults()?,
+        )
+        .map_err(paybridge_core::Error::from)?,
+    )
     .qvickly(qvickly)
     .payoo(SecretString::from(
         paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,

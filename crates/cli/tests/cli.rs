@@ -1041,11 +1041,14 @@ fn http(method: &str, url: &str, content_type: &str, body: &str) -> u16 {
     answer.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0)
 }
 
-/// `paybridge receive` over an SQLite ledger, printing its routes.
-fn receiver(ledger: &str) -> (Child, Value) {
+/// `paybridge receive` over an SQLite ledger, printing its routes; card callbacks are
+/// confirmed with the gateway at `card_endpoint`.
+fn receiver(ledger: &str, card_endpoint: &str) -> (Child, Value) {
     let mut child = Command::new(BIN)
         .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
+        .args(["--card-endpoint", card_endpoint])
         .env("PAYBRIDGE_CARD_PARTNER_KEY", KEY)
+        .env("PAYBRIDGE_CARD_PARTNER_ID", CREDS[0].1)
         .env("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET)
         .env("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant")
         .stdout(Stdio::piped())
@@ -1078,7 +1081,7 @@ fn receive_records_each_callback_once_across_deliveries_and_restarts() {
     let dir = std::env::temp_dir().join(unique("receive"));
     std::fs::create_dir_all(&dir).unwrap();
     let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
-    let (mut rx, routes) = receiver(&ledger);
+    let (mut rx, routes) = receiver(&ledger, &card_ep);
     let card_cb = routes["card-charging"].as_str().unwrap();
     let qvickly_cb = routes["qvickly"].as_str().unwrap();
     assert!(card_cb.ends_with("/card-charging/callback"), "{routes}");
@@ -1138,7 +1141,7 @@ fn receive_records_each_callback_once_across_deliveries_and_restarts() {
     // kill -9, restart: the events are still there, and a fourth delivery is a duplicate.
     rx.kill().unwrap();
     let _ = rx.wait();
-    let (mut rx, routes) = receiver(&ledger);
+    let (mut rx, routes) = receiver(&ledger, &card_ep);
     let spec = format!(
         r#"{{"url":"{}","number":"7001","status":"Paid","orderid":"Q-1"}}"#,
         routes["qvickly"].as_str().unwrap()
@@ -1342,6 +1345,68 @@ fn payoo_verify_notify_checks_the_package() {
         "{v}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn receive_refuses_an_unconfirmed_card_route_unless_told_to_trust_it() {
+    let dir = std::env::temp_dir().join(unique("card-route"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let (out, v) = run(
+        &[
+            "--json",
+            "receive",
+            "--addr",
+            "127.0.0.1:0",
+            "--ledger",
+            &ledger,
+        ],
+        &[("PAYBRIDGE_CARD_PARTNER_KEY", KEY)],
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("--card-endpoint") && message.contains("--trust-unsigned-card-status"),
+        "{message}"
+    );
+    // The opt-out starts, and says so on stderr.
+    let mut child = Command::new(BIN)
+        .args(["receive", "--addr", "127.0.0.1:0", "--ledger", &ledger])
+        .arg("--trust-unsigned-card-status")
+        .env("PAYBRIDGE_CARD_PARTNER_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let routes: Value = serde_json::from_str(&line).unwrap();
+    assert!(routes["card-charging"].is_string(), "{routes}");
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let _ = child.wait();
+    assert!(stderr.contains("not confirmed"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn card_charging_fees_prints_the_gateways_table() {
+    let sb = sandbox();
+    let ep = sb.endpoints["card-charging"].as_str().unwrap().to_owned();
+    let (out, v) = run(
+        &["--json", "card-charging", "fees", "--endpoint", &ep],
+        &[CREDS[0]],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let fees = v["fees"].as_array().unwrap();
+    assert!(fees.iter().any(|f| f["telco"] == "VIETTEL"
+        && f["value"] == "50000"
+        && f["fee_percent"] == "30"
+        && f["penalty_percent"] == "50"));
 }
 
 #[test]

@@ -27,6 +27,10 @@ pub struct PaymentRecord {
     pub amount: Money,
     /// What the provider needs again and is secret (a prepaid card, to `check` it).
     pub secret: Option<SecretString>,
+    /// A non-secret identifier of what pays, when the provider's callbacks name it and sign
+    /// nothing else (a telco card's serial): a callback for this payment must name the same
+    /// one, or it is about another payment.
+    pub instrument: Option<String>,
 }
 
 impl PaymentRecord {
@@ -45,6 +49,7 @@ impl PaymentRecord {
             status,
             amount,
             secret: None,
+            instrument: None,
         }
     }
 
@@ -64,6 +69,13 @@ impl PaymentRecord {
     #[must_use]
     pub fn provider_reference(mut self, reference: impl Into<String>) -> Self {
         self.provider_reference = Some(reference.into());
+        self
+    }
+
+    /// With the identifier of what pays (see [`PaymentRecord::instrument`]).
+    #[must_use]
+    pub fn instrument(mut self, instrument: impl Into<String>) -> Self {
+        self.instrument = Some(instrument.into());
         self
     }
 

@@ -43,7 +43,7 @@ async fn main() {
     } else {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
         let router = Receiver::new(ledger, Arc::new(Nothing))
-            .card_charging(SecretString::from(KEY))
+            .card_charging_trusting_unsigned_status(SecretString::from(KEY))
             .router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -87,6 +87,7 @@ macro_rules! payment_record {
             money_from(&amount, &currency)?,
         );
         payment.provider_reference = col!(row, "provider_reference");
+        payment.instrument = col!(row, "instrument");
         PaymentRow {
             payment,
             created_at: col!(row, "created_at"),
@@ -123,14 +124,13 @@ const APPLY_STATUS: &str = "UPDATE payments SET status = $1, updated_at = $2 \
 const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (provider, reference) DO NOTHING";
+const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (provider, reference) DO NOTHING";
 
 const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
      WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
 
-const PAYMENT_COLUMNS: &str =
-    "provider, reference, provider_reference, status, amount, currency, created_at, updated_at";
+const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument";
 
 /// What a claim statement returned.
 pub(crate) struct Claimed {
@@ -341,6 +341,7 @@ impl Db {
                 .bind(p.amount.currency().code())
                 .bind(sealed)
                 .bind(now)
+                .bind(&p.instrument)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

@@ -156,21 +156,34 @@ impl Receiver {
         self
     }
 
-    /// Receive card-gateway callbacks signed with `partner_key`.
+    /// Receive card-gateway callbacks, each confirmed with the gateway through `client`
+    /// (`check` with the same request id) before anything is recorded: `callback_sign` covers
+    /// only the card (code and serial), not the status, the amounts or the request id. The
+    /// callback is refused (`401`) when the gateway's status, face value, amount or
+    /// transaction id disagree, or when the card is not the one the ledger recorded for that
+    /// request id; a gateway that cannot be asked gets `503` (the gateway retries). The
+    /// callbacks are verified with `client`'s partner key.
     #[must_use]
-    pub fn card_charging(mut self, partner_key: SecretString) -> Self {
-        self.card = Some(Arc::new(paybridge_card_charging::CallbackVerifier::new(
-            partner_key,
-        )));
+    pub fn card_charging(mut self, client: paybridge_card_charging::Client) -> Self {
+        self.card = Some(Arc::new(client.callback_verifier()));
+        self.card_check = Some(client);
         self
     }
 
-    /// Confirm each card callback with the gateway (`check`) before it is recorded: the
-    /// `callback_sign` covers only the card, not the status or the amounts. A disagreement is
-    /// refused (`401`); a gateway that cannot be asked gets `503` (the gateway retries).
+    /// Receive card-gateway callbacks signed with `partner_key` **without** asking the
+    /// gateway: the status, amounts and request id are then believed as sent, though no
+    /// signature covers them — one failed card's callback, edited, can pay another order.
+    /// The card must still be the one the ledger recorded for the request id. Logged as a
+    /// warning; use only where the gateway offers no `check`.
     #[must_use]
-    pub fn confirm_cards(mut self, client: paybridge_card_charging::Client) -> Self {
-        self.card_check = Some(client);
+    pub fn card_charging_trusting_unsigned_status(mut self, partner_key: SecretString) -> Self {
+        tracing::warn!(
+            "card callbacks are not confirmed with the gateway: their status and amounts are unsigned"
+        );
+        self.card = Some(Arc::new(paybridge_card_charging::CallbackVerifier::new(
+            partner_key,
+        )));
+        self.card_check = None;
         self
     }
 
@@ -318,6 +331,24 @@ async fn card_callback(
             .ok_or_else(|| paybridge_core::Error::config("card"))?;
         Ok::<_, paybridge_core::Error>(verifier.verify(&raw(method, query, headers, body))?)
     })();
+    // The card must be the one recorded for this request id: the request id is unsigned,
+    // and a genuine callback about one card, re-addressed, must not touch another payment.
+    if let Ok(cb) = &verified {
+        match r.ledger.payment("card-charging", &cb.request_id).await {
+            Ok(Some(row)) => {
+                if let Some(recorded) = row.payment.instrument.as_deref()
+                    && recorded != cb.serial
+                {
+                    return refused(&paybridge_core::Error::Signature(format!(
+                        "the callback's card is not the card recorded for request {:?}",
+                        cb.request_id
+                    )));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return ledger_down(&e),
+        }
+    }
     if let (Ok(cb), Some(client)) = (&verified, &r.card_check)
         && let Err(e) = client.confirm_callback(cb).await
     {

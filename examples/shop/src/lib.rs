@@ -37,16 +37,14 @@ use paybridge_card_charging::{Card, RequestId, Telco};
 use paybridge_core::{Currency, Money, PaymentStatus};
 use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, Receiver};
 use paybridge_ledger::{Ledger, NewPayment};
-use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
 /// How the shop reaches its providers.
 pub struct Config {
-    /// The card gateway client.
+    /// The card gateway client: it charges, verifies callbacks with its partner key, and
+    /// confirms each callback with `check` before the order is credited.
     pub card: paybridge_card_charging::Client,
-    /// The card gateway's partner key (verifies its callbacks).
-    pub card_partner_key: SecretString,
     /// The Wooppay client.
     pub woopay: paybridge_woopay::Client,
     /// The shop's own public base URL (for the invoices' `requestUrl` and `backUrl`).
@@ -95,7 +93,7 @@ struct App {
 /// The shop's whole HTTP surface: its order routes and the providers' callback routes.
 pub fn app(config: Config, ledger: Arc<Ledger>, shop: Arc<Shop>) -> Router {
     let receiver = Receiver::new(ledger.clone(), shop.clone())
-        .card_charging(config.card_partner_key.clone())
+        .card_charging(config.card.clone())
         .woopay(config.woopay.clone())
         .router();
     let state = App {
@@ -141,13 +139,15 @@ async fn card_order(State(app): State<App>, Json(o): Json<CardOrder>) -> Respons
         (Err(e), _) => return failed(StatusCode::BAD_REQUEST, &e),
         (_, Err(e)) => return failed(StatusCode::BAD_REQUEST, &e),
     };
-    // Recorded before it is sent: if the outcome is unknown, `check` finds out.
+    // Recorded before it is sent: if the outcome is unknown, `check` finds out. The serial
+    // is kept so that a callback naming this request id must be about this card.
     let record = NewPayment::new(
         paybridge_card_charging::PROVIDER_ID,
         &o.order_id,
         PaymentStatus::Pending,
         amount,
-    );
+    )
+    .instrument(o.serial.clone());
     if let Err(e) = app.ledger.record_payment(&record).await {
         return failed(StatusCode::SERVICE_UNAVAILABLE, &e);
     }

@@ -27,7 +27,7 @@ async fn main() -> Result<(), String> {
         paybridge_card_charging::Config::new(
             env("CARD_ENDPOINT")?,
             env("CARD_PARTNER_ID")?,
-            card_key.clone(),
+            card_key,
         ),
         transport.clone(),
     )
@@ -44,7 +44,6 @@ async fn main() -> Result<(), String> {
     let addr = env("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let config = Config {
         card,
-        card_partner_key: card_key,
         woopay,
         public_url: env("SHOP_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}")),
     };

@@ -36,6 +36,10 @@ async fn post(url: &str, body: String) -> (u16, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one shop's day, told in order: genuine callbacks, forgeries, an invoice"
+)]
 async fn each_order_is_credited_once() {
     // The providers: the sandbox's card gateway and Wooppay on one server.
     let card_sim = paybridge_card_charging::sandbox::Simulator::new().unwrap();
@@ -66,7 +70,6 @@ async fn each_order_is_credited_once() {
             transport.clone(),
         )
         .unwrap(),
-        card_partner_key: SecretString::from(SANDBOX_PARTNER_KEY),
         woopay: paybridge_woopay::Client::new(
             paybridge_woopay::Config::new(
                 format!("{providers}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
@@ -107,17 +110,92 @@ async fn each_order_is_credited_once() {
     }
     assert_eq!(shop.credited(&order), 1);
     // The gateway delivers it again: acknowledged, not credited again.
-    let sign = paybridge_card_charging::callback_sign(
-        SANDBOX_PARTNER_KEY,
+    let checker = paybridge_card_charging::Client::new(
+        paybridge_card_charging::Config::new(
+            format!(
+                "{providers}{}",
+                paybridge_card_charging::sandbox::ENDPOINT_PATH
+            ),
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let good_card = paybridge_card_charging::Card::new(
+        paybridge_card_charging::Telco::Viettel,
         "312821445892989",
         "10004783347874",
+    )
+    .unwrap();
+    let fifty = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
+    let trans_id = checker
+        .check(
+            &good_card,
+            fifty,
+            &paybridge_card_charging::RequestId::new(&order).unwrap(),
+        )
+        .await
+        .unwrap()
+        .trans_id
+        .unwrap();
+    let callback = |order: &str, status: u8, amount: u64, code: &str, serial: &str, trans: &str| {
+        let sign = paybridge_card_charging::callback_sign(SANDBOX_PARTNER_KEY, code, serial);
+        format!(
+            r#"{{"status":{status},"message":"ok","request_id":"{order}","trans_id":"{trans}","declared_value":50000,"value":50000,"amount":{amount},"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#
+        )
+    };
+    let receive = format!("{shop_url}/receive/card-charging/callback");
+    let again = callback(
+        &order,
+        1,
+        35000,
+        "312821445892989",
+        "10004783347874",
+        &trans_id,
     );
-    let again = format!(
-        r#"{{"status":1,"message":"ok","request_id":"{order}","declared_value":50000,"value":50000,"amount":35000,"code":"312821445892989","serial":"10004783347874","telco":"VIETTEL","callback_sign":"{sign}"}}"#
-    );
-    let (status, _) = post(&format!("{shop_url}/receive/card-charging/callback"), again).await;
+    let (status, _) = post(&receive, again).await;
     assert_eq!(status, 200);
     assert_eq!(shop.credited(&order), 1);
+
+    // Forgeries with a genuine callback_sign (it covers only code and serial), each refused
+    // by the shop because the gateway's `check` or the ledger disagrees:
+    // the amount raised,
+    let raised = callback(
+        &order,
+        1,
+        350_000,
+        "312821445892989",
+        "10004783347874",
+        &trans_id,
+    );
+    assert_eq!(post(&receive, raised).await.0, 401);
+    // a failed card's status flipped to success,
+    let failed = format!("fail-{}", std::process::id());
+    let (status, v) = post(
+        &format!("{shop_url}/orders/card"),
+        format!(
+            r#"{{"order_id":"{failed}","telco":"VIETTEL","code":"512821445892983","serial":"20004783347874","amount":"50000"}}"#
+        ),
+    )
+    .await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("failed")), "{v}");
+    let flipped = callback(&failed, 1, 35000, "512821445892983", "20004783347874", "x");
+    assert_eq!(post(&receive, flipped).await.0, 401);
+    assert_eq!(shop.credited(&failed), 0);
+    // and that failed card's callback re-addressed to another customer's pending order.
+    let victim = format!("victim-{}", std::process::id());
+    let (status, _) = post(
+        &format!("{shop_url}/orders/card"),
+        format!(
+            r#"{{"order_id":"{victim}","telco":"VIETTEL","code":"612821445892988","serial":"30004783347874","amount":"50000"}}"#
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let swapped = callback(&victim, 1, 35000, "512821445892983", "20004783347874", "x");
+    assert_eq!(post(&receive, swapped).await.0, 401);
+    assert_eq!(shop.credited(&victim), 0);
 
     // A Wooppay invoice: paid on Wooppay's page, whose requestUrl call credits the order;
     // a second call (Wooppay repeats until it reads {"data":1}) credits nothing more.

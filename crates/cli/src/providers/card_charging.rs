@@ -28,6 +28,17 @@ pub(crate) enum Command {
     Check(ChargeArgs),
     /// Verify a callback given as its posted JSON body or its GET query string.
     VerifyCallback(VerifyArgs),
+    /// The gateway's fee table (`GET …/getfee?partner_id=`).
+    Fees(FeesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FeesArgs {
+    #[command(flatten)]
+    net: NetArgs,
+    /// Partner id issued by the gateway.
+    #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_ID")]
+    partner_id: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -124,6 +135,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Charge(args) => call(args, true).await,
         Command::Check(args) => call(args, false).await,
         Command::VerifyCallback(args) => verify(&args).await,
+        Command::Fees(args) => fees(&args).await,
     }
 }
 
@@ -213,7 +225,8 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
                     paybridge_core::PaymentStatus::Pending,
                     amount,
                 )
-                .secret(card.seal()),
+                .secret(card.seal())
+                .instrument(card.serial.clone()),
             )
             .await
             .map_err(paybridge_core::Error::from)?;
@@ -308,6 +321,32 @@ pub(crate) fn callback_json(cb: &CardCallback) -> Value {
         "message": cb.message,
         "amount_mismatch": cb.amount_mismatch(),
     })
+}
+
+/// `card-charging fees`: the fee table, one row per network and face value. `getfee` needs no
+/// signature, only the partner id.
+async fn fees(args: &FeesArgs) -> Result<Outcome, CliError> {
+    // `getfee` is unsigned: the client needs a key to be built, none is sent.
+    let config = Config::new(
+        args.net.endpoint.clone(),
+        args.partner_id.clone(),
+        SecretString::from("getfee-sends-no-key"),
+    );
+    let client = Client::new(config, HttpTransport::new(args.net.http_config())?)
+        .map_err(paybridge_core::Error::from)?;
+    let fees = client.fees().await.map_err(paybridge_core::Error::from)?;
+    let rows: Vec<Value> = fees
+        .iter()
+        .map(|f| {
+            json!({
+                "telco": f.telco.as_str(),
+                "value": f.value.to_string(),
+                "fee_percent": f.fee_percent.to_string(),
+                "penalty_percent": f.penalty_percent.to_string(),
+            })
+        })
+        .collect();
+    Ok(Outcome::ok(json!({ "fees": rows })))
 }
 
 /// The simulator, mounted in `paybridge sandbox`.

@@ -54,6 +54,10 @@ pub(crate) struct ReceiveArgs {
     /// Qvickly merchant id (callbacks for another id are refused).
     #[arg(long, env = "PAYBRIDGE_QVICKLY_ID")]
     qvickly_id: Option<String>,
+    /// Hand test-mode Qvickly callbacks (`credentials.test`) to the ledger like live ones;
+    /// without it they are acknowledged and never credited.
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_ACCEPT_TEST", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    qvickly_accept_test: bool,
     /// Qvickly secret (enables the Qvickly route).
     #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
     qvickly_secret: Option<SecretString>,
@@ -138,7 +142,9 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     if let Some(key) = args.qvickly_secret {
         let verifier = paybridge_qvickly::CallbackVerifier::new(args.qvickly_id, &key)
             .map_err(paybridge_core::Error::from)?;
-        receiver = receiver.qvickly(verifier);
+        receiver = receiver
+            .qvickly(verifier)
+            .qvickly_accept_test(args.qvickly_accept_test);
         enabled.push("qvickly");
     }
     if let Some(key) = args.payoo_checksum_key {

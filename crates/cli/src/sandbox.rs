@@ -76,6 +76,8 @@ pub(crate) fn merchant_receiver(
         .map_err(paybridge_core::Error::from)?,
     )
     .qvickly(qvickly)
+    // The sandbox's own callbacks are test-mode, as Qvickly's test environment sends them.
+    .qvickly_accept_test(true)
     .payoo(SecretString::from(
         paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
     ))

@@ -1102,8 +1102,9 @@ fn receive_records_each_callback_once_across_deliveries_and_restarts() {
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["status"], "pending");
     // A Qvickly callback, delivered three times.
-    let spec =
-        format!(r#"{{"url":"{qvickly_cb}","number":"7001","status":"Paid","orderid":"Q-1"}}"#);
+    let spec = format!(
+        r#"{{"url":"{qvickly_cb}","number":"7001","status":"Paid","orderid":"Q-1","test":false}}"#
+    );
     for _ in 0..3 {
         assert_eq!(
             http(
@@ -1143,7 +1144,7 @@ fn receive_records_each_callback_once_across_deliveries_and_restarts() {
     let _ = rx.wait();
     let (mut rx, routes) = receiver(&ledger, &card_ep);
     let spec = format!(
-        r#"{{"url":"{}","number":"7001","status":"Paid","orderid":"Q-1"}}"#,
+        r#"{{"url":"{}","number":"7001","status":"Paid","orderid":"Q-1","test":false}}"#,
         routes["qvickly"].as_str().unwrap()
     );
     assert_eq!(

@@ -78,6 +78,7 @@ pub struct Receiver {
     card: Option<Arc<paybridge_card_charging::CallbackVerifier>>,
     card_check: Option<paybridge_card_charging::Client>,
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
+    qvickly_accept_test: bool,
     payoo: Option<Arc<paybridge_payoo::CallbackVerifier>>,
     linkifier: Option<Arc<paybridge_linkifier_ipn::CallbackVerifier>>,
     woopay: Option<paybridge_woopay::Client>,
@@ -136,6 +137,7 @@ impl Receiver {
             card: None,
             card_check: None,
             qvickly: None,
+            qvickly_accept_test: false,
             payoo: None,
             linkifier: None,
             woopay: None,
@@ -187,10 +189,19 @@ impl Receiver {
         self
     }
 
-    /// Receive Qvickly callbacks.
+    /// Receive Qvickly callbacks. A test-mode callback (`credentials.test`) is acknowledged
+    /// and never handed to the handler (nothing is credited) unless
+    /// [`qvickly_accept_test`](Self::qvickly_accept_test).
     #[must_use]
     pub fn qvickly(mut self, verifier: paybridge_qvickly::CallbackVerifier) -> Self {
         self.qvickly = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Hand test-mode Qvickly callbacks to the handler like live ones (a test shop).
+    #[must_use]
+    pub fn qvickly_accept_test(mut self, accept: bool) -> Self {
+        self.qvickly_accept_test = accept;
         self
     }
 
@@ -384,16 +395,27 @@ async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: B
             .as_ref()
             .ok_or_else(|| paybridge_core::Error::config("qvickly"))?;
         let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
+        if cb.test && !r.qvickly_accept_test {
+            return Ok(None);
+        }
         let dedup = cb.dedup_key()?;
-        Ok(Checked::new(
+        Ok(Some(Checked::new(
             "qvickly",
             dedup,
             cb,
             |cb| cb.state(),
             ok(paybridge_qvickly::notification::CALLBACK_ANSWER),
-        ))
+        )))
     })();
-    r.process(checked).await
+    if let Some(checked) = checked.transpose() {
+        r.process(checked).await
+    } else {
+        // Acknowledged, so Qvickly stops delivering it; never credited.
+        tracing::warn!(
+            "test-mode Qvickly callback acknowledged and not credited (accept with qvickly_accept_test / PAYBRIDGE_QVICKLY_ACCEPT_TEST=1)"
+        );
+        ok(paybridge_qvickly::notification::CALLBACK_ANSWER)
+    }
 }
 
 async fn payoo_notify(

@@ -302,6 +302,44 @@ async fn each_provider_gets_its_own_acknowledgement() {
 }
 
 #[tokio::test]
+async fn a_test_mode_qvickly_callback_is_acknowledged_and_never_credited_unless_accepted() {
+    const SECRET: &str = "qvickly-secret-01";
+    let data = r#"{"number":"9001","status":"Paid","orderid":"Q-T","url":"https:\/\/x"}"#;
+    let hash = paybridge_core::signature::hmac_sha512_hex(SECRET.as_bytes(), data.as_bytes());
+    let body = |test: &str| {
+        format!(r#"{{"credentials":{{"hash":"{hash}","id":"m1","test":"{test}"}},"data":{data}}}"#)
+    };
+    for accept in [false, true] {
+        let ledger = ledgers().await.remove(0);
+        let shop = Arc::new(Shop::default());
+        let verifier = paybridge_qvickly::CallbackVerifier::new(
+            Some("m1".into()),
+            &SecretString::from(SECRET),
+        )
+        .unwrap();
+        let router = Receiver::new(ledger.clone(), shop.clone())
+            .qvickly(verifier)
+            .qvickly_accept_test(accept)
+            .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let (status, _, _) = post(&base, "/qvickly/callback", "application/json", body("1")).await;
+        assert_eq!(status, 200);
+        let credited = shop.effects.lock().unwrap().len();
+        assert_eq!(credited, usize::from(accept), "accept={accept}");
+        if !accept {
+            assert!(ledger.callbacks(None, None).await.unwrap().is_empty());
+            // The same payment live is credited.
+            let (status, _, _) =
+                post(&base, "/qvickly/callback", "application/json", body("0")).await;
+            assert_eq!(status, 200);
+            assert_eq!(shop.effects.lock().unwrap().len(), 1);
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_payoo_json_notification_is_checked_against_the_address_it_came_from() {
     for ledger in ledgers().await {
         let shop = Arc::new(Shop::default());

@@ -10,7 +10,9 @@
 //!   encoded as PHP would.
 //!
 //! The comparison is constant time (`verify_slice`). When a merchant id is configured, a
-//! callback naming another id is refused too.
+//! callback naming another id, or none, is refused too. `credentials.test` is reported
+//! ([`QvicklyCallback::test`]): the ledger's receiver never credits a test-mode callback
+//! unless told to.
 
 use std::borrow::Cow;
 
@@ -260,12 +262,22 @@ impl CallbackVerifier {
     }
 
     fn check(&self, p: Parsed<'_>) -> Result<Verified<QvicklyCallback>, QvicklyError> {
-        if let (Some(expected), Some(got)) = (&self.merchant_id, &p.merchant_id)
-            && expected != got
-        {
-            return Err(QvicklyError::Signature(format!(
-                "callback is for merchant id {got}, not {expected}"
-            )));
+        // `credentials.id` is outside the hash: with an id configured, a callback must name
+        // it (one without any id could be another merchant's, re-posted).
+        if let Some(expected) = &self.merchant_id {
+            match p.merchant_id.as_deref() {
+                Some(got) if got == expected => {}
+                Some(got) => {
+                    return Err(QvicklyError::Signature(format!(
+                        "callback is for merchant id {got}, not {expected}"
+                    )));
+                }
+                None => {
+                    return Err(QvicklyError::Signature(format!(
+                        "callback names no merchant id (credentials.id); this receiver is for {expected}"
+                    )));
+                }
+            }
         }
         let hash = p.hash;
         let callback = QvicklyCallback {

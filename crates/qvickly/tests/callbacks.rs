@@ -149,6 +149,48 @@ fn another_merchant_id_is_refused() {
 }
 
 #[test]
+fn a_callback_without_a_merchant_id_is_refused_when_one_is_configured() {
+    let hash = hmac_sha512_hex(KEY.as_bytes(), PHP_DATA.as_bytes());
+    let anonymous = format!(r#"{{"credentials":{{"hash":"{hash}"}},"data":{PHP_DATA}}}"#);
+    let err = verifier(Some("123"))
+        .verify_body(anonymous.as_bytes())
+        .unwrap_err();
+    assert!(
+        matches!(&err, QvicklyError::Signature(m) if m.contains("names no merchant id")),
+        "{err:?}"
+    );
+    // Without a configured id, the same callback verifies (nothing to compare with).
+    assert!(verifier(None).verify_body(anonymous.as_bytes()).is_ok());
+}
+
+#[test]
+fn form_numbers_are_signed_as_php_rewrites_them() {
+    // A PHP client posts `data` as a form field; PHP's receiver verifies
+    // `json_encode(json_decode($data))`, which writes 100.50 as 100.5, 1.0 as 1, 1e2 as 100.
+    let plain =
+        r#"{"number":"1001","status":"Paid","orderid":"P-1","amount":100.50,"qty":1.0,"big":1e2}"#;
+    let php =
+        r#"{"number":"1001","status":"Paid","orderid":"P-1","amount":100.5,"qty":1,"big":100}"#;
+    let hash = hmac_sha512_hex(KEY.as_bytes(), php.as_bytes());
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("credentials", &format!(r#"{{"hash":"{hash}","id":"123"}}"#))
+        .append_pair("data", plain)
+        .finish();
+    let cb = verifier(Some("123"))
+        .verify_as(CallbackFormat::Form, body.as_bytes())
+        .unwrap();
+    assert_eq!(cb.signed_data, php);
+    // A hash over the text as written (what PHP never signs) does not verify.
+    let wrong = hmac_sha512_hex(KEY.as_bytes(), plain.as_bytes());
+    let body = body.replace(&hash, &wrong);
+    assert!(
+        verifier(Some("123"))
+            .verify_as(CallbackFormat::Form, body.as_bytes())
+            .is_err()
+    );
+}
+
+#[test]
 fn wrong_secret_and_missing_hash_are_refused() {
     let other = CallbackVerifier::new(None, &SecretString::from("another-secret")).unwrap();
     assert!(matches!(

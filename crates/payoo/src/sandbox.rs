@@ -43,7 +43,8 @@ pub const SANDBOX_CHECKSUM_KEY: &str = "sandbox-checksum-key";
 /// The endpoint path.
 pub const ENDPOINT_PATH: &str = "/CallerServices.asmx";
 /// `POST /payoo/_sandbox/pay?order=NO[&form=json][&ip=IP]`: marks the order paid
-/// (`OrderStatus` 1) and answers the form body Payoo would post to the shop's `NotifyUrl`
+/// (`OrderStatus` 1), posts the notification to the order's `NotifyUrl` when it has one
+/// (until the shop answers `NOTIFY_RECEIVED`), and answers the same form body
 /// (`NotifyData=…`): an XML package signed over [`SHOP_ORDER_KEY_FIELDS`](crate::notification::SHOP_ORDER_KEY_FIELDS), or — for an order whose
 /// `InfoEx` asked for `JsonResponse` true, or with `form=json` — a JSON package signed for a
 /// call from `ip` (default `127.0.0.1`).
@@ -391,9 +392,41 @@ async fn pay(
     let form: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("NotifyData", &package)
         .finish();
+    let notify_url = order.get("NotifyUrl").to_owned();
+    drop(orders);
+    if !notify_url.is_empty() {
+        tokio::spawn(notify(notify_url, form.clone()));
+    }
     (
         [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
         form,
     )
         .into_response()
+}
+
+/// POST the notification to the order's `NotifyUrl` as Payoo does, until the shop answers
+/// `NOTIFY_RECEIVED` (a few attempts: a sandbox, not a retry schedule).
+async fn notify(url: String, form: String) {
+    let Ok(transport) = paybridge_core::http::HttpTransport::new(
+        paybridge_core::http::HttpConfig::default()
+            .timeout(std::time::Duration::from_secs(5))
+            .retry(paybridge_core::http::RetryPolicy::none()),
+    ) else {
+        return;
+    };
+    for attempt in 1..=5_u64 {
+        let request = paybridge_core::http::HttpRequest::post(url.clone(), form.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .operation("payoo-sandbox", "notify");
+        if let Ok(answer) = transport.send(request).await
+            && (200..300).contains(&answer.status)
+            && answer
+                .body
+                .starts_with(crate::notification::NOTIFY_RECEIVED.as_bytes())
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+    }
+    tracing::warn!(%url, "sandbox notification not acknowledged with NOTIFY_RECEIVED");
 }

@@ -346,3 +346,65 @@ async fn end_to_end_against_the_simulator_in_both_versions() {
         );
     }
 }
+
+/// The simulator pays an order and posts the notification to its `NotifyUrl`, as Payoo does:
+/// a real `KeyFields` package, or the JSON form for an order that asked for it.
+#[tokio::test]
+async fn the_simulator_posts_notifications_in_the_form_the_order_asked_for() {
+    use paybridge_core::http::HttpRequest;
+    use paybridge_core::sandbox::CallbackReceiver;
+    let endpoint = sandbox().await;
+    let base = endpoint.trim_end_matches(ENDPOINT_PATH).to_owned();
+    let client = Client::new(
+        Config::new(endpoint.clone(), creds(SANDBOX_CHECKSUM_KEY)),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    let mut shop = CallbackReceiver::start("/payoo/notify", "NOTIFY_RECEIVED")
+        .await
+        .unwrap();
+    let verifier = paybridge_payoo::CallbackVerifier::new(SecretString::from(SANDBOX_CHECKSUM_KEY));
+    for (no, info_ex) in [
+        ("N-XML", ""),
+        (
+            "N-JSON",
+            "<InfoEx><JsonResponse>TRUE</JsonResponse></InfoEx>",
+        ),
+    ] {
+        let order = PreOrder {
+            shop_id: 1234,
+            order_no: no.into(),
+            cyber_cash: Decimal::new(150_000, 0),
+            description: "Đơn hàng, 2 món".into(),
+            notify_url: shop.url().to_owned(),
+            info_ex: info_ex.into(),
+            ..PreOrder::default()
+        };
+        client.create_pre_order(&order).await.unwrap();
+        HttpTransport::with_defaults()
+            .unwrap()
+            .send(HttpRequest::post(
+                format!("{base}{}?order={no}", paybridge_payoo::sandbox::PAY_PATH),
+                "",
+            ))
+            .await
+            .unwrap();
+        let posted = shop.next(std::time::Duration::from_secs(5)).await.unwrap();
+        let n = verifier
+            .verify_body_from(&posted, Some(std::net::IpAddr::from([127, 0, 0, 1])))
+            .unwrap();
+        assert_eq!(n.order_no, no);
+        assert_eq!(n.amount, "150000");
+        assert_eq!(n.status(), paybridge_core::PaymentStatus::Succeeded);
+        let expected = if info_ex.is_empty() {
+            paybridge_payoo::NotifyForm::KeyFields
+        } else {
+            paybridge_payoo::NotifyForm::Json
+        };
+        assert_eq!(n.form, expected);
+        if expected == paybridge_payoo::NotifyForm::KeyFields {
+            assert_eq!(n.field("OrderDescription"), Some("Đơn hàng, 2 món"));
+            assert_eq!(n.fields.len(), 15);
+        }
+    }
+}

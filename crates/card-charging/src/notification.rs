@@ -85,7 +85,10 @@ impl CardCallback {
         )
     }
 
-    /// The payment's state as this callback reports it.
+    /// The payment's state as this callback reports it. Its amount is what was paid: the
+    /// card's real face value `value` (status 2: less than declared), compared by the ledger
+    /// with the recorded amount; `amount` (what the merchant receives after the gateway's
+    /// fee) stays on the callback.
     #[must_use]
     pub fn state(&self) -> paybridge_core::PaymentState {
         paybridge_core::PaymentState {
@@ -95,7 +98,7 @@ impl CardCallback {
             },
             status: self.payment_status(),
             provider_status: self.status.code().to_string(),
-            amount: self.amount,
+            amount: self.value,
             message: Some(self.message.clone()).filter(|m| !m.is_empty()),
         }
     }

@@ -44,7 +44,9 @@ impl CardChargingProvider {
             },
             status: r.payment_status(),
             provider_status: r.status.code().to_string(),
-            amount: r.amount,
+            // What was paid is the card's real face value; `amount` is what the merchant
+            // receives after the gateway's fee (see `ChargeResult`).
+            amount: r.value,
             message: Some(r.message.clone()).filter(|m| !m.is_empty()),
         }
     }

@@ -255,7 +255,8 @@ async fn provider_trait_drives_the_same_flow() {
         .unwrap();
     assert_eq!(state.status, PaymentStatus::Succeeded);
     assert_eq!(state.provider_status, "1");
-    assert_eq!(state.amount, Some(vnd("14000")));
+    // What was paid: the card's face value (the merchant receives 14 000 after the fee).
+    assert_eq!(state.amount, Some(vnd("20000")));
 }
 
 #[tokio::test]

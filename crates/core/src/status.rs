@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where a payment stands, in the same five words for every provider. The provider's own
-/// code or word is always kept beside it (`provider_status` fields).
+/// Where a payment stands, in the same words for every provider. The provider's own code or
+/// word is always kept beside it (`provider_status` fields). Providers report the first five;
+/// `needs_review` is the ledger's: what a provider reported did not add up (another amount or
+/// currency than recorded, a contradiction of a final state) and a person must look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {
@@ -17,6 +19,10 @@ pub enum PaymentStatus {
     Cancelled,
     /// Taken, then given back.
     Reversed,
+    /// The ledger found an anomaly (see the payment's `anomaly`): never money taken until a
+    /// person decides.
+    #[serde(rename = "needs_review")]
+    NeedsReview,
 }
 
 impl PaymentStatus {
@@ -29,13 +35,28 @@ impl PaymentStatus {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Reversed => "reversed",
+            Self::NeedsReview => "needs_review",
         }
     }
 
-    /// Whether the status can still change.
+    /// Whether the status can still change by itself (`needs_review` waits for a person).
     #[must_use]
     pub fn is_final(self) -> bool {
-        !matches!(self, Self::Pending)
+        !matches!(self, Self::Pending | Self::NeedsReview)
+    }
+
+    /// The status named by `word` (as [`as_str`](Self::as_str) writes it).
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "pending" => Self::Pending,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "reversed" => Self::Reversed,
+            "needs_review" => Self::NeedsReview,
+            _ => return None,
+        })
     }
 
     /// Whether the command-line contract treats this outcome as a definitive decline

@@ -5,12 +5,24 @@
 
 use std::time::Duration;
 
-use paybridge_core::PaymentStatus;
-
 use crate::{
-    CallbackRecord, Lease, LedgerError, NewPayment, Outcome, PaymentEvent, PaymentRow, Result,
-    Source, money_from, rank, status_from,
+    Anomaly, Applied, CallbackRecord, Change, Lease, LedgerError, NewPayment, Outcome,
+    PaymentEvent, PaymentRow, Result, Source, decide, money_from, status_from,
 };
+
+/// The fenced statements on a claimed change.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FencedChange {
+    Renew,
+    Done,
+    Release,
+}
+
+/// What a delivery did.
+pub(crate) struct Delivered {
+    pub deliveries: i64,
+    pub applied: Applied,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
@@ -59,7 +71,10 @@ macro_rules! callback_record {
             }),
             _ => None,
         };
+        let anomaly: Option<String> = col!(row, "anomaly");
         CallbackRecord {
+            anomaly: anomaly.as_deref().and_then(Anomaly::parse),
+            source: col!(row, "source"),
             provider: col!(row, "provider"),
             key: col!(row, "key"),
             done: state == "done",
@@ -88,7 +103,14 @@ macro_rules! payment_record {
         );
         payment.provider_reference = col!(row, "provider_reference");
         payment.instrument = col!(row, "instrument");
+        let anomaly: Option<String> = col!(row, "anomaly");
+        let paid: Option<String> = col!(row, "paid_amount");
         PaymentRow {
+            anomaly: anomaly.as_deref().and_then(Anomaly::parse),
+            paid_amount: match paid {
+                Some(p) => Some(money_from(&p, &currency)?),
+                None => None,
+            },
             payment,
             created_at: col!(row, "created_at"),
             updated_at: col!(row, "updated_at"),
@@ -96,7 +118,120 @@ macro_rules! payment_record {
     }};
 }
 
-const CALLBACK_COLUMNS: &str = "provider, key, state, lease_token, lease_until, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at";
+/// A change row as a [`Change`].
+macro_rules! change_record {
+    ($row:expr) => {{
+        let row = $row;
+        let previous: String = col!(row, "previous_status");
+        let status: String = col!(row, "status");
+        let anomaly: Option<String> = col!(row, "anomaly");
+        let amount: Option<String> = col!(row, "amount");
+        let currency: Option<String> = col!(row, "currency");
+        Change {
+            id: col!(row, "id"),
+            provider: col!(row, "provider"),
+            reference: col!(row, "reference"),
+            previous_status: status_from(&previous)?,
+            status: status_from(&status)?,
+            anomaly: anomaly.as_deref().and_then(Anomaly::parse),
+            amount: match (amount, currency) {
+                (Some(a), Some(c)) => Some(money_from(&a, &c)?),
+                _ => None,
+            },
+            source: col!(row, "source"),
+            created_at: col!(row, "created_at"),
+        }
+    }};
+}
+
+/// Decide and record one report inside the transaction `$tx` (see [`crate::state`]):
+/// the payment row locked first, the event logged, and — when the state changes — the
+/// payment updated and the change inserted. Evaluates to `Result<Applied>`.
+macro_rules! apply_report {
+    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr) => {{
+        let (provider, outcome, source, now): (&str, &Outcome, Source, i64) =
+            ($provider, $outcome, $source, $now);
+        sqlx::query(LOCK_PAYMENT)
+            .bind(provider)
+            .bind(&outcome.reference)
+            .execute(&mut *$tx)
+            .await?;
+        let row = sqlx::query(READ_STATE)
+            .bind(provider)
+            .bind(&outcome.reference)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let event = |applied: bool, anomaly: Option<Anomaly>| {
+            sqlx::query(EVENT)
+                .bind(provider)
+                .bind(&outcome.reference)
+                .bind(outcome.status.as_str())
+                .bind(&outcome.provider_status)
+                .bind(source.as_str())
+                .bind(i64::from(applied))
+                .bind(now)
+                .bind(anomaly.map(Anomaly::as_str))
+        };
+        match row {
+            None => {
+                event(false, Some(Anomaly::UnknownPayment))
+                    .execute(&mut *$tx)
+                    .await?;
+                Ok::<Applied, LedgerError>(Applied::UnknownPayment)
+            }
+            Some(row) => {
+                let current: String = col!(&row, "status");
+                let amount: String = col!(&row, "amount");
+                let currency: String = col!(&row, "currency");
+                let current = status_from(&current)?;
+                let recorded = money_from(&amount, &currency)?;
+                let decision = decide(current, recorded, outcome.status, outcome.amount);
+                event(decision.changed, decision.anomaly)
+                    .execute(&mut *$tx)
+                    .await?;
+                if decision.changed {
+                    let paid = outcome.amount.map(|m| m.amount_string());
+                    sqlx::query(SET_STATE)
+                        .bind(decision.status.as_str())
+                        .bind(decision.anomaly.map(Anomaly::as_str))
+                        .bind(&paid)
+                        .bind(now)
+                        .bind(provider)
+                        .bind(&outcome.reference)
+                        .execute(&mut *$tx)
+                        .await?;
+                    let id_row = sqlx::query(INSERT_CHANGE)
+                        .bind(provider)
+                        .bind(&outcome.reference)
+                        .bind(current.as_str())
+                        .bind(decision.status.as_str())
+                        .bind(decision.anomaly.map(Anomaly::as_str))
+                        .bind(&paid)
+                        .bind(outcome.amount.map(|m| m.currency().code().to_owned()))
+                        .bind(source.as_str())
+                        .bind(now)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                    Ok(Applied::Changed(Change {
+                        id: col!(&id_row, "id"),
+                        provider: provider.to_owned(),
+                        reference: outcome.reference.clone(),
+                        previous_status: current,
+                        status: decision.status,
+                        anomaly: decision.anomaly,
+                        amount: outcome.amount,
+                        source: source.as_str().to_owned(),
+                        created_at: now,
+                    }))
+                } else {
+                    Ok(Applied::Unchanged)
+                }
+            }
+        }
+    }};
+}
+
+const CALLBACK_COLUMNS: &str = "provider, key, state, lease_token, lease_until, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at, anomaly, source";
 
 /// One atomic statement decides a claim: a new key is inserted claimed; an existing one
 /// counts the delivery and takes the lease over only if it is claimed and its lease ended.
@@ -107,7 +242,7 @@ const CLAIM: &str = "INSERT INTO callbacks (provider, key, state, lease_token, l
        last_received_at = excluded.last_received_at, \
        lease_token = CASE WHEN callbacks.state = 'claimed' AND callbacks.lease_until <= excluded.last_received_at THEN excluded.lease_token ELSE callbacks.lease_token END, \
        lease_until = CASE WHEN callbacks.state = 'claimed' AND callbacks.lease_until <= excluded.last_received_at THEN excluded.lease_until ELSE callbacks.lease_until END \
-     RETURNING provider, key, state, lease_token, lease_until, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at";
+     RETURNING provider, key, state, lease_token, lease_until, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at, anomaly, source";
 
 const COMPLETE: &str = "UPDATE callbacks SET state = 'done', reference = $1, status = $2, provider_status = $3, amount = $4, currency = $5, completed_at = $6, lease_token = NULL \
      WHERE provider = $7 AND key = $8 AND state = 'claimed' AND lease_token = $9";
@@ -115,14 +250,48 @@ const COMPLETE: &str = "UPDATE callbacks SET state = 'done', reference = $1, sta
 const RELEASE: &str = "UPDATE callbacks SET lease_until = 0, lease_token = NULL \
      WHERE provider = $1 AND key = $2 AND state = 'claimed' AND lease_token = $3";
 
-/// A status is applied only when it ranks above the current one (see [`crate::rank`]), in
-/// the statement itself, so two concurrent reports cannot both win.
-const APPLY_STATUS: &str = "UPDATE payments SET status = $1, updated_at = $2 \
-     WHERE provider = $3 AND reference = $4 AND \
-       (CASE status WHEN 'pending' THEN 0 WHEN 'failed' THEN 1 WHEN 'cancelled' THEN 1 WHEN 'succeeded' THEN 2 WHEN 'reversed' THEN 3 ELSE 0 END) < $5";
+const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// The first statement of every report's transaction: it takes the payment row's write lock
+/// (PostgreSQL: the row; SQLite: the database) before the state is read, so two reports of
+/// one payment are decided one after the other, never both on the same old state.
+const LOCK_PAYMENT: &str =
+    "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2";
+
+const READ_STATE: &str =
+    "SELECT status, amount, currency FROM payments WHERE provider = $1 AND reference = $2";
+
+const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4 \
+     WHERE provider = $5 AND reference = $6";
+
+const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9) RETURNING id";
+
+const CHANGE_COLUMNS: &str = "id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at";
+
+/// A delivery of a callback: counted, and recorded with what it said the first time.
+const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token, lease_until, deliveries, first_received_at, last_received_at, reference, status, provider_status, amount, currency, completed_at, source) \
+     VALUES ($1, $2, 'done', NULL, 0, 1, $3, $3, $4, $5, $6, $7, $8, $3, $9) \
+     ON CONFLICT (provider, key) DO UPDATE SET deliveries = callbacks.deliveries + 1, last_received_at = excluded.last_received_at \
+     RETURNING deliveries";
+
+const SET_DELIVERY_ANOMALY: &str =
+    "UPDATE callbacks SET anomaly = $1 WHERE provider = $2 AND key = $3";
+
+/// A change is claimed when it waits, or when its holder's lease ended; every claim raises
+/// its fence, and only the holder of the current fence can renew, complete or release it.
+const CLAIM_CHANGE: &str = "UPDATE changes SET state = 'handling', fence = fence + 1, lease_until = $1 \
+     WHERE id = $2 AND (state = 'pending' OR (state = 'handling' AND lease_until <= $3)) RETURNING fence";
+
+const RENEW_CHANGE: &str =
+    "UPDATE changes SET lease_until = $1 WHERE id = $2 AND fence = $3 AND state = 'handling'";
+
+const DONE_CHANGE: &str = "UPDATE changes SET state = 'done', completed_at = $1 \
+     WHERE id = $2 AND fence = $3 AND state = 'handling'";
+
+const RELEASE_CHANGE: &str = "UPDATE changes SET state = 'pending', lease_until = 0 \
+     WHERE id = $1 AND fence = $2 AND state = 'handling'";
 
 const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (provider, reference) DO NOTHING";
@@ -130,7 +299,7 @@ const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provide
 const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
      WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
 
-const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument";
+const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount";
 
 /// What a claim statement returned.
 pub(crate) struct Claimed {
@@ -223,7 +392,7 @@ impl Db {
         lease: &Lease,
         outcome: &Outcome,
         now: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<Applied>> {
         let amount = outcome.amount.map(|m| m.amount_string());
         let currency = outcome.amount.map(|m| m.currency().code().to_owned());
         on_pool!(self, pool => {
@@ -243,30 +412,11 @@ impl Db {
                 .rows_affected()
                 == 1;
             if !done {
-                return Ok(false);
+                return Ok(None);
             }
-            let applied = sqlx::query(APPLY_STATUS)
-                .bind(outcome.status.as_str())
-                .bind(now)
-                .bind(&lease.provider)
-                .bind(&outcome.reference)
-                .bind(i64::from(rank(outcome.status)))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            sqlx::query(EVENT)
-                .bind(&lease.provider)
-                .bind(&outcome.reference)
-                .bind(outcome.status.as_str())
-                .bind(&outcome.provider_status)
-                .bind(Source::Callback.as_str())
-                .bind(i64::from(applied))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let applied = apply_report!(tx, &lease.provider, outcome, Source::Callback, now)?;
             tx.commit().await?;
-            Ok(true)
+            Ok(Some(applied))
         })
     }
 
@@ -348,13 +498,14 @@ impl Db {
                 == 1;
             if new {
                 sqlx::query(EVENT)
-                        .bind(&p.provider)
+                    .bind(&p.provider)
                     .bind(&p.reference)
                     .bind(p.status.as_str())
                     .bind(p.status.as_str())
                     .bind(Source::Created.as_str())
                     .bind(1_i64)
                     .bind(now)
+                    .bind(None::<&str>)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -382,39 +533,157 @@ impl Db {
         })
     }
 
-    pub(crate) async fn report_status(
+    pub(crate) async fn report(
+        &self,
+        provider: &str,
+        outcome: &Outcome,
+        source: Source,
+        now: i64,
+    ) -> Result<Applied> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let applied = apply_report!(tx, provider, outcome, source, now)?;
+            tx.commit().await?;
+            Ok(applied)
+        })
+    }
+
+    /// Count a delivery of callback `key` and, the first time, decide its report — in one
+    /// transaction.
+    pub(crate) async fn deliver(
+        &self,
+        provider: &str,
+        key: &str,
+        outcome: &Outcome,
+        now: i64,
+    ) -> Result<Delivered> {
+        let amount = outcome.amount.map(|m| m.amount_string());
+        let currency = outcome.amount.map(|m| m.currency().code().to_owned());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(DELIVERY)
+                .bind(provider)
+                .bind(key)
+                .bind(now)
+                .bind(&outcome.reference)
+                .bind(outcome.status.as_str())
+                .bind(&outcome.provider_status)
+                .bind(amount)
+                .bind(currency)
+                .bind(Source::Callback.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            let deliveries: i64 = col!(&row, "deliveries");
+            let applied = if deliveries == 1 {
+                let applied = apply_report!(tx, provider, outcome, Source::Callback, now)?;
+                let anomaly = match &applied {
+                    Applied::UnknownPayment => Some(Anomaly::UnknownPayment),
+                    Applied::Changed(change) => change.anomaly,
+                    Applied::Unchanged => None,
+                };
+                if let Some(anomaly) = anomaly {
+                    sqlx::query(SET_DELIVERY_ANOMALY)
+                        .bind(anomaly.as_str())
+                        .bind(provider)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                applied
+            } else {
+                Applied::Unchanged
+            };
+            tx.commit().await?;
+            Ok(Delivered { deliveries, applied })
+        })
+    }
+
+    pub(crate) async fn open_changes(
         &self,
         provider: &str,
         reference: &str,
-        status: PaymentStatus,
-        provider_status: &str,
-        source: Source,
-        now: i64,
-    ) -> Result<bool> {
+    ) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 AND state <> 'done' ORDER BY id"
+        );
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let applied = sqlx::query(APPLY_STATUS)
-                .bind(status.as_str())
-                .bind(now)
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(provider)
                 .bind(reference)
-                .bind(i64::from(rank(status)))
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(change_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Claim change `id` until `until`: its new fence, or `None` when another holder's lease
+    /// is running or it is done.
+    pub(crate) async fn claim_change(&self, id: i64, until: i64, now: i64) -> Result<Option<i64>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query(CLAIM_CHANGE)
+                .bind(until)
+                .bind(id)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => Ok(Some(col!(&row, "fence"))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Run a fenced statement on change `id` (renew, done, release); whether it held.
+    pub(crate) async fn fenced(
+        &self,
+        sql: FencedChange,
+        id: i64,
+        fence: i64,
+        at: i64,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            let query = match sql {
+                FencedChange::Renew => sqlx::query(RENEW_CHANGE).bind(at).bind(id).bind(fence),
+                FencedChange::Done => sqlx::query(DONE_CHANGE).bind(at).bind(id).bind(fence),
+                FencedChange::Release => sqlx::query(RELEASE_CHANGE).bind(id).bind(fence),
+            };
+            Ok(query.execute(pool).await?.rows_affected() == 1)
+        })
+    }
+
+    /// Complete change `id` under `fence` and run `work` in the same transaction: both
+    /// commit, or neither. `Ok(false)` when the fence no longer holds (nothing ran).
+    pub(crate) async fn done_with(
+        &self,
+        id: i64,
+        fence: i64,
+        now: i64,
+        work: &(dyn crate::InTransaction + '_),
+        change: &Change,
+    ) -> Result<std::result::Result<bool, crate::HandlerError>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let held = sqlx::query(DONE_CHANGE)
+                .bind(now)
+                .bind(id)
+                .bind(fence)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
                 == 1;
-            sqlx::query(EVENT)
-                .bind(provider)
-                .bind(reference)
-                .bind(status.as_str())
-                .bind(provider_status)
-                .bind(source.as_str())
-                .bind(i64::from(applied))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            if !held {
+                return Ok(Ok(false));
+            }
+            if let Err(e) = work.run(crate::LedgerTx::from(&mut *tx), change).await {
+                tx.rollback().await?;
+                return Ok(Err(e));
+            }
             tx.commit().await?;
-            Ok(applied)
+            Ok(Ok(true))
         })
     }
 
@@ -488,6 +757,22 @@ impl Db {
                 Some(row) => Ok(col!(&row, "sealed")),
                 None => Ok(None),
             }
+        })
+    }
+
+    pub(crate) async fn execute(&self, sql: &str) -> Result<()> {
+        let sql = sql.to_owned();
+        on_pool!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub(crate) async fn count(&self, sql: &str) -> Result<i64> {
+        let sql = sql.to_owned();
+        on_pool!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?;
+            Ok(col!(&row, "n"))
         })
     }
 

@@ -58,6 +58,7 @@ mod db;
 #[cfg(feature = "axum")]
 pub mod receive;
 mod seal;
+pub mod state;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -65,6 +66,7 @@ use paybridge_core::{Currency, Money, PaymentStatus};
 use secrecy::SecretString;
 
 pub use seal::SealKey;
+pub use state::{Anomaly, Decision, decide, rank};
 
 /// What can go wrong in the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +201,10 @@ pub struct CallbackRecord {
     pub first_received_at: i64,
     /// Latest delivery (Unix milliseconds).
     pub last_received_at: i64,
+    /// What did not add up about its report, if anything (`unknown_payment`, `underpaid`, …).
+    pub anomaly: Option<Anomaly>,
+    /// Who reported it (`callback`), when recorded through [`Ledger::deliver`].
+    pub source: Option<String>,
 }
 
 /// A payment to record when it is created: the same [`paybridge_core::PaymentRecord`]
@@ -218,6 +224,114 @@ pub struct PaymentRow {
     pub created_at: i64,
     /// Last change (Unix milliseconds).
     pub updated_at: i64,
+    /// What did not add up, when its status is `needs_review`.
+    pub anomaly: Option<Anomaly>,
+    /// The amount the provider reported paid, once it reported one.
+    pub paid_amount: Option<Money>,
+}
+
+/// A change of a payment's state, as the ledger decided and recorded it: the unit of exactly
+/// once. Each is handed to the merchant once, however many callbacks, callback variants or
+/// status checks report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Change {
+    /// Its number in the ledger (grows with time).
+    pub id: i64,
+    /// Provider id.
+    pub provider: String,
+    /// The merchant reference.
+    pub reference: String,
+    /// The state before.
+    pub previous_status: PaymentStatus,
+    /// The state now (`needs_review` when [`Change::anomaly`] is set).
+    pub status: PaymentStatus,
+    /// What did not add up, if anything.
+    pub anomaly: Option<Anomaly>,
+    /// The amount the report said was paid, if it said one.
+    pub amount: Option<Money>,
+    /// Who reported it (`callback`, `status_check`).
+    pub source: String,
+    /// When it was recorded (Unix milliseconds).
+    pub created_at: i64,
+}
+
+impl Change {
+    /// A stable id for this change, the same on every delivery attempt: make your own write
+    /// idempotent on it (a unique key in your books).
+    #[must_use]
+    pub fn stable_id(&self) -> String {
+        format!("chg_{}", self.id)
+    }
+}
+
+/// What recording a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Applied {
+    /// The payment's state changed: hand the change to the merchant.
+    Changed(Change),
+    /// Nothing changed (the same news again, a lower state, a payment under review).
+    Unchanged,
+    /// The ledger holds no such payment: recorded as `unknown_payment`, not a payment.
+    UnknownPayment,
+}
+
+/// A claim on one [`Change`], fenced: every claim raises the change's fence, and the ledger
+/// refuses a renewal, completion or release under an older one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeLease {
+    /// The change.
+    pub change: Change,
+    /// The fencing token: it only grows. Pass it to your own store with the write the change
+    /// causes, and refuse a write with a lower token than one you have seen.
+    pub fence: i64,
+    /// Until when the lease holds (Unix milliseconds), unless renewed.
+    pub until_ms: i64,
+}
+
+/// A boxed error from the merchant's handler.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The ledger's own database transaction, handed to an [`InTransaction`] handler: write your
+/// books here and they commit together with the change's completion — or not at all.
+#[non_exhaustive]
+pub enum LedgerTx<'c> {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'c mut sqlx::PgConnection),
+}
+
+impl std::fmt::Debug for LedgerTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerTx")
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<'c> From<&'c mut sqlx::SqliteConnection> for LedgerTx<'c> {
+    fn from(c: &'c mut sqlx::SqliteConnection) -> Self {
+        Self::Sqlite(c)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<'c> From<&'c mut sqlx::PgConnection> for LedgerTx<'c> {
+    fn from(c: &'c mut sqlx::PgConnection) -> Self {
+        Self::Postgres(c)
+    }
+}
+
+/// Work that commits with a change's completion, in the ledger's transaction
+/// ([`Ledger::complete_change_with`]).
+#[async_trait::async_trait]
+pub trait InTransaction: Send + Sync {
+    /// Do the change's effect in `tx`; an error rolls everything back (the change stays
+    /// open and is handed out again).
+    async fn run(&self, tx: LedgerTx<'_>, change: &Change) -> Result<(), HandlerError>;
 }
 
 /// Who reported a status.
@@ -260,20 +374,6 @@ pub struct PaymentEvent {
     pub applied: bool,
     /// When (Unix milliseconds).
     pub at: i64,
-}
-
-/// The order statuses move in: a report is applied only if it ranks higher than the
-/// payment's current status. `pending` (0) < `failed`, `cancelled` (1) < `succeeded` (2) <
-/// `reversed` (3): a late `pending` never undoes an outcome, and a refund (`reversed`)
-/// follows a success.
-#[must_use]
-pub fn rank(status: PaymentStatus) -> u8 {
-    match status {
-        PaymentStatus::Pending => 0,
-        PaymentStatus::Failed | PaymentStatus::Cancelled => 1,
-        PaymentStatus::Succeeded => 2,
-        PaymentStatus::Reversed => 3,
-    }
 }
 
 /// The ledger as the providers' payment records: a provider built with it
@@ -339,19 +439,19 @@ pub fn format_time(ms: i64) -> String {
     )
 }
 
+fn lost(change: &Change) -> LedgerError {
+    LedgerError::LeaseLost {
+        provider: change.provider.clone(),
+        key: change.stable_id(),
+    }
+}
+
 fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn status_from(text: &str) -> Result<PaymentStatus> {
-    Ok(match text {
-        "pending" => PaymentStatus::Pending,
-        "succeeded" => PaymentStatus::Succeeded,
-        "failed" => PaymentStatus::Failed,
-        "cancelled" => PaymentStatus::Cancelled,
-        "reversed" => PaymentStatus::Reversed,
-        other => return Err(LedgerError::Row(format!("unknown status {other:?}"))),
-    })
+    PaymentStatus::parse(text).ok_or_else(|| LedgerError::Row(format!("unknown status {text:?}")))
 }
 
 fn money_from(amount: &str, currency: &str) -> Result<Money> {
@@ -413,19 +513,152 @@ impl Ledger {
         })
     }
 
-    /// Record what a claimed callback said and mark it done, applying its status to the
-    /// payment (when the ledger holds the payment) in the same transaction. Refused with
-    /// [`LedgerError::LeaseLost`] when the lease is no longer this one's.
-    pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<()> {
-        let done = self.db.complete(lease, outcome, now_ms()).await?;
-        if done {
-            Ok(())
-        } else {
-            Err(LedgerError::LeaseLost {
+    /// Record what a claimed callback said and mark it done, deciding its report (see
+    /// [`state`]: the payment's state change, money checked) in the same transaction.
+    /// Refused with [`LedgerError::LeaseLost`] when the lease is no longer this one's.
+    pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<Applied> {
+        self.db
+            .complete(lease, outcome, now_ms())
+            .await?
+            .ok_or_else(|| LedgerError::LeaseLost {
                 provider: lease.provider.clone(),
                 key: lease.key.clone(),
             })
+    }
+
+    /// Count a delivery of callback `key` of `provider` and — on its first delivery — decide
+    /// what it reports, in one transaction: the payment's state change (if any), checked
+    /// against the recorded money; a reference the ledger does not hold is recorded as
+    /// `unknown_payment`. Returns how many deliveries there were and what was applied.
+    pub async fn deliver(
+        &self,
+        provider: &str,
+        key: &str,
+        outcome: &Outcome,
+    ) -> Result<(i64, Applied)> {
+        let d = self.db.deliver(provider, key, outcome, now_ms()).await?;
+        Ok((d.deliveries, d.applied))
+    }
+
+    /// Decide a report from `source` (a status check, …) in one transaction (see
+    /// [`state`]).
+    pub async fn report(
+        &self,
+        provider: &str,
+        outcome: &Outcome,
+        source: Source,
+    ) -> Result<Applied> {
+        self.db.report(provider, outcome, source, now_ms()).await
+    }
+
+    /// The changes of a payment not yet handed out (oldest first).
+    pub async fn open_changes(&self, provider: &str, reference: &str) -> Result<Vec<Change>> {
+        self.db.open_changes(provider, reference).await
+    }
+
+    /// Claim `change` for `lease`: `None` when another holder's lease is running or it was
+    /// completed.
+    pub async fn claim_change(
+        &self,
+        change: &Change,
+        lease: Duration,
+    ) -> Result<Option<ChangeLease>> {
+        self.claim_change_at(change, lease, now_ms()).await
+    }
+
+    /// [`Ledger::claim_change`] as if the time were `now` (Unix milliseconds).
+    #[doc(hidden)]
+    pub async fn claim_change_at(
+        &self,
+        change: &Change,
+        lease: Duration,
+        now: i64,
+    ) -> Result<Option<ChangeLease>> {
+        let until = now.saturating_add(duration_ms(lease));
+        Ok(self
+            .db
+            .claim_change(change.id, until, now)
+            .await?
+            .map(|fence| ChangeLease {
+                change: change.clone(),
+                fence,
+                until_ms: until,
+            }))
+    }
+
+    /// Extend a claim by `lease` from now; [`LedgerError::LeaseLost`] when it is no longer
+    /// this holder's.
+    pub async fn renew_change(&self, claim: &mut ChangeLease, lease: Duration) -> Result<()> {
+        let until = now_ms().saturating_add(duration_ms(lease));
+        if self
+            .db
+            .fenced(db::FencedChange::Renew, claim.change.id, claim.fence, until)
+            .await?
+        {
+            claim.until_ms = until;
+            Ok(())
+        } else {
+            Err(lost(&claim.change))
         }
+    }
+
+    /// Mark a claimed change handed out; [`LedgerError::LeaseLost`] when the claim is no longer
+    /// this holder's (another holder has a higher fence, or it was completed).
+    pub async fn complete_change(&self, claim: &ChangeLease) -> Result<()> {
+        if self
+            .db
+            .fenced(
+                db::FencedChange::Done,
+                claim.change.id,
+                claim.fence,
+                now_ms(),
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(lost(&claim.change))
+        }
+    }
+
+    /// Complete a claimed change and run `work` in the same database transaction: the
+    /// merchant's effect and the completion commit together, exactly once. `Ok(Err(e))` when
+    /// `work` failed (rolled back; the change stays open); [`LedgerError::LeaseLost`] when
+    /// the claim no longer holds (nothing ran).
+    pub async fn complete_change_with(
+        &self,
+        claim: &ChangeLease,
+        work: &(dyn InTransaction + '_),
+    ) -> Result<Result<(), HandlerError>> {
+        match self
+            .db
+            .done_with(claim.change.id, claim.fence, now_ms(), work, &claim.change)
+            .await?
+        {
+            Ok(true) => Ok(Ok(())),
+            Ok(false) => Err(lost(&claim.change)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Give a claimed change up (the handler failed): it is open again at once.
+    pub async fn release_change(&self, claim: &ChangeLease) -> Result<()> {
+        self.db
+            .fenced(db::FencedChange::Release, claim.change.id, claim.fence, 0)
+            .await
+            .map(drop)
+    }
+
+    /// Run one statement on the ledger's database (tests create the merchant's tables in it).
+    #[doc(hidden)]
+    pub async fn execute_for_tests(&self, sql: &str) -> Result<()> {
+        self.db.execute(sql).await
+    }
+
+    /// `SELECT COUNT(*) AS n …` on the ledger's database, for tests.
+    #[doc(hidden)]
+    pub async fn count_for_tests(&self, sql: &str) -> Result<i64> {
+        self.db.count(sql).await
     }
 
     /// Give a claim up (the handler failed): the next delivery claims again at once.
@@ -460,9 +693,8 @@ impl Ledger {
         self.db.record_payment(payment, sealed, now_ms()).await
     }
 
-    /// Report a status for a payment (from a callback or a status check): appended to the
-    /// event log, and applied when it moves the status forward. `Ok(true)` when applied;
-    /// `Ok(false)` when not (a lower or equal rank, or a payment the ledger does not hold).
+    /// Report a status (without an amount) for a payment: [`Ledger::report`]; `Ok(true)` when
+    /// the payment's state changed.
     pub async fn report_status(
         &self,
         provider: &str,
@@ -471,16 +703,11 @@ impl Ledger {
         provider_status: &str,
         source: Source,
     ) -> Result<bool> {
-        self.db
-            .report_status(
-                provider,
-                reference,
-                status,
-                provider_status,
-                source,
-                now_ms(),
-            )
-            .await
+        let outcome = Outcome::new(reference, status, provider_status);
+        Ok(matches!(
+            self.report(provider, &outcome, source).await?,
+            Applied::Changed(_)
+        ))
     }
 
     /// One payment.

@@ -35,28 +35,70 @@ use axum::routing::{get, post};
 use paybridge_core::{Notification, RawNotification, Verified};
 use secrecy::SecretString;
 
-use crate::{Claim, Ledger, LedgerError, Outcome};
+use crate::{Ledger, LedgerError, Outcome};
 
-/// A boxed error from the merchant's handler.
-pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::HandlerError;
+use crate::{Applied, Change, ChangeLease, InTransaction, LedgerTx};
 
-/// A verified callback handed to the merchant.
-#[derive(Debug)]
+/// A change of a payment's state, handed to the merchant with the verified callback that
+/// reported it (or, when an earlier delivery left the change open, the one that came now).
+#[derive(Debug, Clone)]
 pub struct Callback {
     /// Provider id (`"card-charging"`, `"qvickly"`, `"payoo"`, `"linkifier-ipn"`).
     pub provider: &'static str,
-    /// Its natural key in the ledger.
+    /// The callback's natural key in the ledger.
     pub key: String,
     /// The verified, normalized notification.
     pub notification: Verified<Notification>,
+    /// The change to act on: credit on `status == succeeded` with `amount`; look at
+    /// `anomaly` when the status is `needs_review`.
+    pub change: Change,
+    /// The claim's fencing token (it only grows): store it with your write, keyed by
+    /// [`Change::stable_id`], and refuse a write with a lower token.
+    pub fence: i64,
 }
 
-/// What the merchant does with a new verified callback: credit the order, in its own
+/// What the merchant does with a payment's state change: credit the order, in its own
 /// database. `Ok` means committed; the provider is acknowledged only after it.
+///
+/// **At least once, fenced.** The receiver calls it once per change in the normal case; after
+/// a crash or a lost lease between your commit and the ledger's, the same change comes again
+/// (same [`Change::stable_id`], a higher [`Callback::fence`]). Make your write idempotent on
+/// the stable id — or use a [`TransactionalHandler`], which is exactly once.
 #[async_trait::async_trait]
 pub trait CallbackHandler: Send + Sync + 'static {
-    /// Handle one callback, once.
+    /// Handle one change.
     async fn handle(&self, callback: &Callback) -> Result<(), HandlerError>;
+}
+
+/// A handler whose books live in the ledger's own database: it writes in the ledger's
+/// transaction, and its effect commits together with the change's completion — **exactly
+/// once**: a crash, a lost lease or an error rolls both back and the change comes again.
+/// Keep it short and local (no network calls inside a transaction).
+#[async_trait::async_trait]
+pub trait TransactionalHandler: Send + Sync + 'static {
+    /// Handle one change inside `tx`.
+    async fn handle(&self, tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError>;
+}
+
+/// The merchant's handler, of either kind.
+#[derive(Clone)]
+enum Handler {
+    Plain(Arc<dyn CallbackHandler>),
+    Transactional(Arc<dyn TransactionalHandler>),
+}
+
+/// A [`TransactionalHandler`] with its callback, as the ledger's [`InTransaction`] work.
+struct InTx<'a> {
+    handler: &'a dyn TransactionalHandler,
+    callback: &'a Callback,
+}
+
+#[async_trait::async_trait]
+impl InTransaction for InTx<'_> {
+    async fn run(&self, tx: LedgerTx<'_>, _change: &Change) -> Result<(), HandlerError> {
+        self.handler.handle(tx, self.callback).await
+    }
 }
 
 /// The route paths, by provider.
@@ -73,7 +115,7 @@ pub const ROUTES: [(&str, &str); 5] = [
 #[derive(Clone)]
 pub struct Receiver {
     ledger: Arc<Ledger>,
-    handler: Arc<dyn CallbackHandler>,
+    handler: Handler,
     lease: Duration,
     card: Option<Arc<paybridge_card_charging::CallbackVerifier>>,
     card_check: Option<paybridge_card_charging::Client>,
@@ -127,9 +169,19 @@ impl Checked {
 }
 
 impl Receiver {
-    /// A receiver over `ledger` calling `handler`, with a 60 s lease (the longest a handler
-    /// may take before another delivery may take it over).
+    /// A receiver over `ledger` calling `handler` once per state change (at least once,
+    /// fenced: see [`CallbackHandler`]), with a 60 s lease renewed while the handler runs.
     pub fn new(ledger: Arc<Ledger>, handler: Arc<dyn CallbackHandler>) -> Self {
+        Self::with_handler(ledger, Handler::Plain(handler))
+    }
+
+    /// A receiver whose handler writes in the ledger's transaction: exactly once (see
+    /// [`TransactionalHandler`]).
+    pub fn transactional(ledger: Arc<Ledger>, handler: Arc<dyn TransactionalHandler>) -> Self {
+        Self::with_handler(ledger, Handler::Transactional(handler))
+    }
+
+    fn with_handler(ledger: Arc<Ledger>, handler: Handler) -> Self {
         Self {
             ledger,
             handler,
@@ -151,7 +203,8 @@ impl Receiver {
         self
     }
 
-    /// Another lease.
+    /// Another lease: how long a claimed change is held without renewal (the receiver renews it
+    /// every third of it while a plain handler runs).
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
@@ -242,47 +295,132 @@ impl Receiver {
         if self.woopay.is_some() {
             router = router.route("/woopay/request-url", get(woopay_request_url));
         }
-        router.with_state(self)
+        // Callbacks are small: a body over core's callback limit is refused (413) before it is
+        // read further.
+        router
+            .layer(axum::extract::DefaultBodyLimit::max(
+                paybridge_core::limits::Limits::CALLBACK.max_bytes,
+            ))
+            .with_state(self)
     }
 
-    /// Claim, handle, complete, acknowledge (see the module docs).
+    /// Record the delivery and its state change, hand every open change of the payment to the
+    /// handler, then acknowledge (see the module docs). Runs to the end in a task of its own:
+    /// a sender that hangs up does not cut it between the handler and the ledger's commit.
     async fn process(&self, checked: Result<Checked, paybridge_core::Error>) -> Response {
         let checked = match checked {
             Ok(c) => c,
             Err(e) => return refused(&e),
         };
-        let claim = self
-            .ledger
-            .claim(checked.provider, &checked.key, self.lease)
-            .await;
-        let lease = match claim {
-            Ok(Claim::New(lease)) => lease,
-            Ok(Claim::Done(_)) => return checked.ack,
-            Ok(Claim::InFlight { until_ms }) => return retry_later(until_ms),
-            Err(e) => return ledger_down(&e),
-        };
-        let callback = Callback {
-            provider: checked.provider,
-            key: checked.key,
-            notification: checked.notification,
-        };
-        if let Err(e) = self.handler.handle(&callback).await {
-            tracing::warn!(provider = callback.provider, key = %callback.key, error = %e, "callback handler failed; released for the provider's retry");
-            let _ = self.ledger.release(&lease).await;
-            return (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry").into_response();
+        let this = self.clone();
+        match tokio::spawn(async move { this.settle(checked).await }).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::error!(error = %e, "callback processing panicked; the provider will retry");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "processing failed; retry",
+                )
+                    .into_response()
+            }
         }
-        let state = &callback.notification.state;
+    }
+
+    async fn settle(&self, checked: Checked) -> Response {
+        let Checked {
+            provider,
+            key,
+            notification,
+            ack,
+        } = checked;
+        let state = &notification.state;
         let mut outcome = Outcome::new(
             state.payment.reference.clone(),
             state.status,
             state.provider_status.clone(),
         );
         outcome.amount = state.amount;
-        match self.ledger.complete(&lease, &outcome).await {
-            Ok(()) => checked.ack,
-            Err(e @ LedgerError::LeaseLost { .. }) => retry_later_for(&e),
-            Err(e) => ledger_down(&e),
+        let applied = match self.ledger.deliver(provider, &key, &outcome).await {
+            Ok((_, applied)) => applied,
+            Err(e) => return ledger_down(&e),
+        };
+        if applied == Applied::UnknownPayment {
+            tracing::warn!(provider, reference = %outcome.reference, "verified callback for a payment the ledger does not hold: recorded as unknown_payment, not handed out");
+            return ack;
         }
+        // This report's change, and any an earlier delivery left open (its handler failed,
+        // or its process died before completing).
+        let changes = match self.ledger.open_changes(provider, &outcome.reference).await {
+            Ok(changes) => changes,
+            Err(e) => return ledger_down(&e),
+        };
+        for change in changes {
+            let callback = Callback {
+                provider,
+                key: key.clone(),
+                notification: notification.clone(),
+                change,
+                fence: 0,
+            };
+            if let Err(answer) = self.hand_out(callback).await {
+                return answer;
+            }
+        }
+        ack
+    }
+
+    /// Claim one change, run the handler, complete it under the claim's fence.
+    async fn hand_out(&self, mut callback: Callback) -> Result<(), Response> {
+        let claim = match self.ledger.claim_change(&callback.change, self.lease).await {
+            Ok(Some(claim)) => claim,
+            // Another worker holds it: the provider retries (and finds it done, or free).
+            Ok(None) => return Err(retry_later(crate::now_ms() + 1_000)),
+            Err(e) => return Err(ledger_down(&e)),
+        };
+        callback.fence = claim.fence;
+        let handled = match &self.handler {
+            Handler::Plain(handler) => {
+                let renewer = self.renew_while_handling(claim.clone());
+                let result = handler.handle(&callback).await;
+                renewer.abort();
+                match result {
+                    Ok(()) => self.ledger.complete_change(&claim).await.map(|()| Ok(())),
+                    Err(e) => Ok(Err(e)),
+                }
+            }
+            Handler::Transactional(handler) => {
+                let work = InTx {
+                    handler: handler.as_ref(),
+                    callback: &callback,
+                };
+                self.ledger.complete_change_with(&claim, &work).await
+            }
+        };
+        match handled {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(provider = callback.provider, change = %callback.change.stable_id(), error = %e, "handler failed; the change stays open for the provider's retry");
+                let _ = self.ledger.release_change(&claim).await;
+                Err((StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry").into_response())
+            }
+            Err(e @ LedgerError::LeaseLost { .. }) => Err(retry_later_for(&e)),
+            Err(e) => Err(ledger_down(&e)),
+        }
+    }
+
+    /// Renew `claim` every third of the lease until aborted; a renewal refused (the lease was
+    /// lost) stops it, and the completion will be refused too.
+    fn renew_while_handling(&self, mut claim: ChangeLease) -> tokio::task::JoinHandle<()> {
+        let (ledger, lease) = (self.ledger.clone(), self.lease);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                if let Err(e) = ledger.renew_change(&mut claim, lease).await {
+                    tracing::warn!(change = %claim.change.stable_id(), error = %e, "lease not renewed");
+                    return;
+                }
+            }
+        })
     }
 }
 

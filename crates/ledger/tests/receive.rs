@@ -29,11 +29,16 @@ struct Shop {
     effects: std::sync::Mutex<Vec<String>>,
     fail: AtomicUsize,
     gate: Option<Arc<Notify>>,
+    /// Handler calls begun.
+    entered: AtomicUsize,
+    /// Each change handled: its reference, status and anomaly.
+    changes: std::sync::Mutex<Vec<(String, PaymentStatus, Option<paybridge_ledger::Anomaly>)>>,
 }
 
 #[async_trait::async_trait]
 impl CallbackHandler for Shop {
     async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+        self.entered.fetch_add(1, Ordering::SeqCst);
         if let Some(gate) = &self.gate {
             gate.notified().await;
         }
@@ -45,12 +50,22 @@ impl CallbackHandler for Shop {
             return Err("the shop's database is down".into());
         }
         self.effects.lock().unwrap().push(callback.key.clone());
+        self.changes.lock().unwrap().push((
+            callback.change.reference.clone(),
+            callback.change.status,
+            callback.change.anomaly,
+        ));
         Ok(())
     }
 }
 
 async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
+    serve_with(ledger, shop, std::time::Duration::from_mins(1)).await
+}
+
+async fn serve_with(ledger: Arc<Ledger>, shop: Arc<Shop>, lease: std::time::Duration) -> String {
     let router = Receiver::new(ledger, shop)
+        .lease(lease)
         .card_charging_trusting_unsigned_status(SecretString::from(KEY))
         .payoo(SecretString::from(KEY))
         .linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(
@@ -106,6 +121,25 @@ async fn ledgers() -> Vec<Arc<Ledger>> {
         eprintln!("skipped PostgreSQL: receive (set PAYBRIDGE_TEST_POSTGRES to run it)");
     }
     out
+}
+
+/// Record a pending payment, as a shop does before it charges.
+async fn expect_payment(
+    ledger: &Ledger,
+    provider: &str,
+    reference: &str,
+    amount: &str,
+    currency: Currency,
+) {
+    ledger
+        .record_payment(&NewPayment::new(
+            provider,
+            reference,
+            PaymentStatus::Pending,
+            Money::parse(amount, currency).unwrap(),
+        ))
+        .await
+        .unwrap();
 }
 
 fn card_callback(request_id: &str, status: u8, sign_key: &str) -> String {
@@ -230,6 +264,7 @@ async fn a_delivery_during_handling_is_told_to_retry_later() {
             ..Shop::default()
         });
         let base = serve(ledger.clone(), shop.clone()).await;
+        expect_payment(&ledger, "card-charging", "order-3", "50000", Currency::VND).await;
         let body = card_callback("order-3", 1, KEY);
         let first = tokio::spawn({
             let (base, body) = (base.clone(), body.clone());
@@ -243,6 +278,13 @@ async fn a_delivery_during_handling_is_told_to_retry_later() {
                 .unwrap()
                 .is_some()
             {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Wait until the handler is running (the change is claimed), then deliver again.
+        for _ in 0..200 {
+            if shop.entered.load(Ordering::SeqCst) == 1 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -262,6 +304,8 @@ async fn each_provider_gets_its_own_acknowledgement() {
     for ledger in ledgers().await {
         let shop = Arc::new(Shop::default());
         let base = serve(ledger.clone(), shop.clone()).await;
+        expect_payment(&ledger, "payoo", "P-1", "150000", Currency::VND).await;
+        expect_payment(&ledger, "linkifier-ipn", "TX-1001", "19.99", Currency::USD).await;
         let data = "<PaymentNotification><BillingCode>888000001</BillingCode><OrderNo>P-1</OrderNo><OrderCashAmount>150000</OrderCashAmount><ShopId>1</ShopId><State>PAYMENT_RECEIVED</State></PaymentNotification>";
         let package = paybridge_payoo::keyfields_package(
             KEY,
@@ -311,6 +355,7 @@ async fn a_test_mode_qvickly_callback_is_acknowledged_and_never_credited_unless_
     };
     for accept in [false, true] {
         let ledger = ledgers().await.remove(0);
+        expect_payment(&ledger, "qvickly", "Q-T", "100", Currency::SEK).await;
         let shop = Arc::new(Shop::default());
         let verifier = paybridge_qvickly::CallbackVerifier::new(
             Some("m1".into()),
@@ -344,6 +389,7 @@ async fn a_payoo_json_notification_is_checked_against_the_address_it_came_from()
     for ledger in ledgers().await {
         let shop = Arc::new(Shop::default());
         let base = serve(ledger.clone(), shop.clone()).await;
+        expect_payment(&ledger, "payoo", "PJ-1", "150000", Currency::VND).await;
         let data = r#"{"OrderNo":"PJ-1","OrderCash":150000,"PaymentStatus":1,"ShopId":1}"#;
         let form = |ip: [u8; 4]| {
             let package = paybridge_payoo::json_package(KEY, data, std::net::IpAddr::from(ip));
@@ -494,4 +540,357 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("not the card recorded"), "{text}");
     assert!(shop.effects.lock().unwrap().is_empty());
+}
+
+/// One raw HTTP request on its own connection, dropped as soon as `hang_up` resolves.
+async fn post_and_hang_up(
+    base: &str,
+    path: &str,
+    body: &str,
+    hang_up: impl std::future::Future<Output = ()>,
+) {
+    use tokio::io::AsyncWriteExt as _;
+    let host = base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(request.as_bytes()).await.unwrap();
+    hang_up.await;
+    drop(sock);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_hanging_up_mid_callback_never_credits_twice() {
+    for ledger in ledgers().await {
+        let gate = Arc::new(Notify::new());
+        let shop = Arc::new(Shop {
+            gate: Some(gate.clone()),
+            ..Shop::default()
+        });
+        let base = serve(ledger.clone(), shop.clone()).await;
+        for i in 0..20 {
+            let order = format!("hang-{i}");
+            expect_payment(&ledger, "card-charging", &order, "50000", Currency::VND).await;
+            let body = card_callback(&order, 1, KEY);
+            // The gateway hangs up while the shop's handler is running.
+            let entered = shop.entered.load(Ordering::SeqCst);
+            post_and_hang_up(&base, "/card-charging/callback", &body, async {
+                while shop.entered.load(Ordering::SeqCst) == entered {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            })
+            .await;
+            gate.notify_one();
+            // The processing ran to the end without the sender: the change is done, and the
+            // gateway's next delivery is acknowledged without a second credit.
+            for _ in 0..200 {
+                if ledger
+                    .open_changes("card-charging", &order)
+                    .await
+                    .unwrap()
+                    .is_empty()
+                {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            let (status, _, _) =
+                post(&base, "/card-charging/callback", "application/json", body).await;
+            assert_eq!(status, 200);
+        }
+        assert_eq!(shop.effects.lock().unwrap().len(), 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_slower_than_the_lease_keeps_it_and_runs_once() {
+    for ledger in ledgers().await {
+        let gate = Arc::new(Notify::new());
+        let shop = Arc::new(Shop {
+            gate: Some(gate.clone()),
+            ..Shop::default()
+        });
+        let lease = std::time::Duration::from_millis(300);
+        let base = serve_with(ledger.clone(), shop.clone(), lease).await;
+        expect_payment(&ledger, "card-charging", "slow-1", "50000", Currency::VND).await;
+        let body = card_callback("slow-1", 1, KEY);
+        let first = tokio::spawn({
+            let (base, body) = (base.clone(), body.clone());
+            async move { post(&base, "/card-charging/callback", "application/json", body).await }
+        });
+        while shop.entered.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Three leases later the handler still runs: its lease was renewed, so a redelivery
+        // is told to retry instead of running the handler again.
+        tokio::time::sleep(lease * 3).await;
+        let (status, _, _) = post(
+            &base,
+            "/card-charging/callback",
+            "application/json",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 503);
+        assert_eq!(shop.entered.load(Ordering::SeqCst), 1);
+        gate.notify_one();
+        assert_eq!(first.await.unwrap().0, 200);
+        let (status, _, _) = post(&base, "/card-charging/callback", "application/json", body).await;
+        assert_eq!(status, 200);
+        assert_eq!(shop.effects.lock().unwrap().len(), 1);
+    }
+}
+
+fn linkifier_ipn(record: &paybridge_linkifier_ipn::IpnRecord) -> String {
+    let frag = paybridge_core::soap::to_fragment(&paybridge_linkifier_ipn::signed_request(
+        record,
+        paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+        &paybridge_linkifier_ipn::CanonicalHmac,
+    ))
+    .unwrap();
+    paybridge_core::soap::wrap(
+        &paybridge_core::soap::EnvelopeStyle::new(SoapVersion::V11),
+        None,
+        &frag,
+    )
+}
+
+#[tokio::test]
+async fn variants_of_one_state_change_it_once_and_a_purge_never_makes_a_replay_new() {
+    for ledger in ledgers().await {
+        let shop = Arc::new(Shop::default());
+        let base = serve(ledger.clone(), shop.clone()).await;
+        expect_payment(&ledger, "linkifier-ipn", "TX-1001", "19.99", Currency::USD).await;
+        // Two callbacks with different natural keys, both saying "paid".
+        let mut accepted = paybridge_linkifier_ipn::sandbox::sample_record();
+        accepted.fraud_status = Some("accepted".into());
+        let mut pass = accepted.clone();
+        pass.fraud_status = Some("pass".into());
+        for ipn in [&accepted, &pass, &accepted] {
+            let (status, _, _) = post(
+                &base,
+                "/linkifier/ipn",
+                "text/xml; charset=utf-8",
+                linkifier_ipn(ipn),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+        assert_eq!(
+            shop.changes.lock().unwrap().len(),
+            1,
+            "one state, one change"
+        );
+        // The delivery records go; the payment's state stays: a replay is old news.
+        assert_eq!(
+            ledger.purge(|_| std::time::Duration::ZERO).await.unwrap(),
+            2
+        );
+        let (status, _, _) = post(
+            &base,
+            "/linkifier/ipn",
+            "text/xml; charset=utf-8",
+            linkifier_ipn(&accepted),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            shop.changes.lock().unwrap().len(),
+            1,
+            "nothing new after a purge"
+        );
+    }
+}
+
+#[tokio::test]
+async fn money_is_checked_before_it_is_believed_and_unknown_payments_are_not_payments() {
+    use paybridge_ledger::Anomaly;
+    for ledger in ledgers().await {
+        let shop = Arc::new(Shop::default());
+        let base = serve(ledger.clone(), shop.clone()).await;
+        // A status-2 card: 25 000 real value on a 50 000 order.
+        expect_payment(&ledger, "card-charging", "under-1", "50000", Currency::VND).await;
+        let under =
+            card_callback("under-1", 2, KEY).replace(r#""value":50000"#, r#""value":25000"#);
+        // A card worth more than the order.
+        expect_payment(&ledger, "card-charging", "over-1", "20000", Currency::VND).await;
+        let over = card_callback("over-1", 1, KEY);
+        // A Linkifier sale in another currency than recorded.
+        expect_payment(&ledger, "linkifier-ipn", "TX-1001", "19.99", Currency::EUR).await;
+        let ipn = linkifier_ipn(&paybridge_linkifier_ipn::sandbox::sample_record());
+        for (path, mime, body) in [
+            ("/card-charging/callback", "application/json", under),
+            ("/card-charging/callback", "application/json", over),
+            ("/linkifier/ipn", "text/xml; charset=utf-8", ipn),
+        ] {
+            assert_eq!(post(&base, path, mime, body).await.0, 200);
+        }
+        let changes = shop.changes.lock().unwrap().clone();
+        assert_eq!(
+            changes,
+            [
+                (
+                    "under-1".to_owned(),
+                    PaymentStatus::NeedsReview,
+                    Some(Anomaly::Underpaid)
+                ),
+                (
+                    "over-1".to_owned(),
+                    PaymentStatus::NeedsReview,
+                    Some(Anomaly::Overpaid)
+                ),
+                (
+                    "TX-1001".to_owned(),
+                    PaymentStatus::NeedsReview,
+                    Some(Anomaly::CurrencyMismatch)
+                ),
+            ]
+        );
+        let row = ledger
+            .payment("card-charging", "under-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::NeedsReview);
+        assert_eq!(row.anomaly, Some(Anomaly::Underpaid));
+        assert_eq!(row.paid_amount.unwrap().amount_string(), "25000");
+        // A genuine callback for a reference the ledger never recorded: acknowledged,
+        // recorded as unknown_payment, not handed out.
+        let (status, _, _) = post(
+            &base,
+            "/card-charging/callback",
+            "application/json",
+            card_callback("never-recorded", 1, KEY),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(shop.changes.lock().unwrap().len(), 3);
+        let record = ledger
+            .callback("card-charging", "card-charging:never-recorded:1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.anomaly, Some(Anomaly::UnknownPayment));
+        assert!(
+            ledger
+                .payment("card-charging", "never-recorded")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_callback_limit_is_refused_unread() {
+    for ledger in ledgers().await {
+        let shop = Arc::new(Shop::default());
+        let base = serve(ledger.clone(), shop.clone()).await;
+        let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+        let (status, _, _) = post(&base, "/card-charging/callback", "application/json", huge).await;
+        assert_eq!(status, 413);
+        assert!(ledger.callbacks(None, None).await.unwrap().is_empty());
+    }
+}
+
+/// Books in the ledger's own database: one row per credited change.
+struct Books {
+    fail_first: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl paybridge_ledger::receive::TransactionalHandler for Books {
+    async fn handle(
+        &self,
+        tx: paybridge_ledger::LedgerTx<'_>,
+        callback: &Callback,
+    ) -> Result<(), HandlerError> {
+        const SQL: &str = "INSERT INTO books (change_id, reference) VALUES ($1, $2)";
+        let (id, reference) = (
+            callback.change.stable_id(),
+            callback.change.reference.clone(),
+        );
+        match tx {
+            paybridge_ledger::LedgerTx::Sqlite(c) => {
+                sqlx::query(SQL).bind(id).bind(reference).execute(c).await?;
+            }
+            paybridge_ledger::LedgerTx::Postgres(c) => {
+                sqlx::query(SQL).bind(id).bind(reference).execute(c).await?;
+            }
+            _ => return Err("unknown backend".into()),
+        }
+        // Fails after its write: the write must roll back with it.
+        if self
+            .fail_first
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err("crashed after writing".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transactional_handler_credits_exactly_once() {
+    for (i, ledger) in ledgers().await.into_iter().enumerate() {
+        // The merchant's table lives in the ledger's database.
+        let url_books = "CREATE TABLE IF NOT EXISTS books (change_id TEXT PRIMARY KEY, reference TEXT NOT NULL)";
+        ledger.execute_for_tests(url_books).await.unwrap();
+        let books = Arc::new(Books {
+            fail_first: AtomicUsize::new(1),
+        });
+        let router = Receiver::transactional(ledger.clone(), books)
+            .card_charging_trusting_unsigned_status(SecretString::from(KEY))
+            .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let orders: Vec<String> = (0..10).map(|n| format!("tx-{i}-{n}")).collect();
+        for order in &orders {
+            expect_payment(&ledger, "card-charging", order, "50000", Currency::VND).await;
+        }
+        // Every order delivered 3 times from 3 tasks at once; the first handling fails after
+        // writing (rolled back) and is retried by a later delivery.
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            for order in &orders {
+                let (base, body) = (base.clone(), card_callback(order, 1, KEY));
+                tasks.push(tokio::spawn(async move {
+                    post(&base, "/card-charging/callback", "application/json", body)
+                        .await
+                        .0
+                }));
+            }
+        }
+        for t in tasks {
+            let status = t.await.unwrap();
+            assert!([200, 500, 503].contains(&status), "{status}");
+        }
+        // Deliver each once more (the provider retries until acknowledged).
+        for order in &orders {
+            for _ in 0..5 {
+                let (status, _, _) = post(
+                    &base,
+                    "/card-charging/callback",
+                    "application/json",
+                    card_callback(order, 1, KEY),
+                )
+                .await;
+                if status == 200 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        assert_eq!(
+            ledger
+                .count_for_tests("SELECT COUNT(*) AS n FROM books")
+                .await
+                .unwrap(),
+            10
+        );
+    }
 }

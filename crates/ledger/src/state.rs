@@ -1,0 +1,230 @@
+//! When a report changes a payment's state: one pure function, [`decide`], that every path
+//! into the ledger (callbacks, status checks, `complete`, `report_status`) goes through inside
+//! the transaction that records it.
+//!
+//! The rules:
+//! - statuses only move up: `pending` < `failed`, `cancelled` < `succeeded` < `reversed`; a
+//!   report of a lower or equal status changes nothing (a late `pending` never undoes an
+//!   outcome, the same news twice is one change);
+//! - a report that contradicts a final state — `failed`/`cancelled` after `succeeded`, or
+//!   `succeeded`/`reversed` after `failed`/`cancelled` — is anomaly `conflicting_status`, and
+//!   the payment becomes `needs_review`;
+//! - money is checked before it is believed: a `succeeded` report carrying an amount must
+//!   carry exactly the recorded amount in the recorded currency, else the payment becomes
+//!   `needs_review` with `underpaid`, `overpaid` or `currency_mismatch` (compared as exact
+//!   decimals: minor units, never floats);
+//! - a payment in `needs_review` waits for a person: no report changes it.
+
+use paybridge_core::{Money, PaymentStatus};
+
+/// What did not add up about a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Anomaly {
+    /// Less money arrived than was recorded.
+    Underpaid,
+    /// More money arrived than was recorded.
+    Overpaid,
+    /// The money arrived in another currency.
+    CurrencyMismatch,
+    /// A report contradicted a final state.
+    ConflictingStatus,
+    /// A verified report for a reference the ledger does not hold.
+    UnknownPayment,
+    /// The provider could not tell, however often it was asked.
+    Unreconciled,
+}
+
+impl Anomaly {
+    /// The word stored and printed.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Underpaid => "underpaid",
+            Self::Overpaid => "overpaid",
+            Self::CurrencyMismatch => "currency_mismatch",
+            Self::ConflictingStatus => "conflicting_status",
+            Self::UnknownPayment => "unknown_payment",
+            Self::Unreconciled => "unreconciled",
+        }
+    }
+
+    /// The anomaly named by `word`.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "underpaid" => Self::Underpaid,
+            "overpaid" => Self::Overpaid,
+            "currency_mismatch" => Self::CurrencyMismatch,
+            "conflicting_status" => Self::ConflictingStatus,
+            "unknown_payment" => Self::UnknownPayment,
+            "unreconciled" => Self::Unreconciled,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What [`decide`] concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the payment's state changes.
+    pub changed: bool,
+    /// The state after the report (the current one when unchanged).
+    pub status: PaymentStatus,
+    /// The anomaly the report revealed, if any.
+    pub anomaly: Option<Anomaly>,
+}
+
+/// The order statuses move in (see the module docs); `needs_review` ranks above all: it is
+/// left only by a person.
+#[must_use]
+pub fn rank(status: PaymentStatus) -> u8 {
+    match status {
+        PaymentStatus::Pending => 0,
+        PaymentStatus::Failed | PaymentStatus::Cancelled => 1,
+        PaymentStatus::Succeeded => 2,
+        PaymentStatus::Reversed => 3,
+        PaymentStatus::NeedsReview => 4,
+    }
+}
+
+/// The money check: `paid` against the `recorded` amount.
+#[must_use]
+pub fn money_anomaly(recorded: Money, paid: Money) -> Option<Anomaly> {
+    if paid.currency().code() != recorded.currency().code() {
+        Some(Anomaly::CurrencyMismatch)
+    } else if paid.amount() < recorded.amount() {
+        Some(Anomaly::Underpaid)
+    } else if paid.amount() > recorded.amount() {
+        Some(Anomaly::Overpaid)
+    } else {
+        None
+    }
+}
+
+/// Decide what a report of `reported` (with the amount it says was paid, if it says one)
+/// does to a payment now `current`, recorded for `recorded`.
+#[must_use]
+pub fn decide(
+    current: PaymentStatus,
+    recorded: Money,
+    reported: PaymentStatus,
+    paid: Option<Money>,
+) -> Decision {
+    use PaymentStatus::{Cancelled, Failed, NeedsReview, Pending, Reversed, Succeeded};
+    let unchanged = Decision {
+        changed: false,
+        status: current,
+        anomaly: None,
+    };
+    let review = |anomaly| Decision {
+        changed: true,
+        status: NeedsReview,
+        anomaly: Some(anomaly),
+    };
+    match (current, reported) {
+        (NeedsReview, _) | (_, Pending | NeedsReview) => unchanged,
+        (Succeeded, Failed | Cancelled) | (Failed | Cancelled, Succeeded | Reversed) => {
+            review(Anomaly::ConflictingStatus)
+        }
+        _ if rank(reported) <= rank(current) => unchanged,
+        (_, Succeeded) => match paid.and_then(|paid| money_anomaly(recorded, paid)) {
+            Some(anomaly) => review(anomaly),
+            None => Decision {
+                changed: true,
+                status: Succeeded,
+                anomaly: None,
+            },
+        },
+        _ => Decision {
+            changed: true,
+            status: reported,
+            anomaly: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PaymentStatus::{Cancelled, Failed, NeedsReview, Pending, Reversed, Succeeded};
+    use paybridge_core::Currency;
+
+    fn vnd(n: i64) -> Money {
+        Money::new(n.into(), Currency::VND).unwrap()
+    }
+
+    #[test]
+    fn money_is_compared_exactly_before_it_is_believed() {
+        let order = vnd(500_000);
+        let d = decide(Pending, order, Succeeded, Some(vnd(175_000)));
+        assert_eq!(
+            (d.status, d.anomaly),
+            (NeedsReview, Some(Anomaly::Underpaid))
+        );
+        let d = decide(Pending, order, Succeeded, Some(vnd(600_000)));
+        assert_eq!(d.anomaly, Some(Anomaly::Overpaid));
+        let kzt = Money::new(500_000.into(), Currency::KZT).unwrap();
+        let d = decide(Pending, order, Succeeded, Some(kzt));
+        assert_eq!(d.anomaly, Some(Anomaly::CurrencyMismatch));
+        let d = decide(Pending, order, Succeeded, Some(vnd(500_000)));
+        assert_eq!((d.changed, d.status, d.anomaly), (true, Succeeded, None));
+        // 100.50 and 100.5 are the same money.
+        let usd = |s: &str| Money::parse(s, Currency::USD).unwrap();
+        assert_eq!(money_anomaly(usd("100.50"), usd("100.5")), None);
+        // No amount reported (Qvickly callbacks): nothing to compare.
+        assert!(decide(Pending, order, Succeeded, None).changed);
+    }
+
+    #[test]
+    fn statuses_only_move_up_and_contradictions_need_review() {
+        let order = vnd(1);
+        for (current, reported, changed, status) in [
+            (Pending, Pending, false, Pending),
+            (Pending, Failed, true, Failed),
+            (Succeeded, Succeeded, false, Succeeded),
+            (Succeeded, Pending, false, Succeeded),
+            (Succeeded, Reversed, true, Reversed),
+            (Reversed, Succeeded, false, Reversed),
+            (Failed, Cancelled, false, Failed),
+            (Succeeded, Failed, true, NeedsReview),
+            (Cancelled, Succeeded, true, NeedsReview),
+            (NeedsReview, Succeeded, false, NeedsReview),
+        ] {
+            let d = decide(current, order, reported, None);
+            assert_eq!(
+                (d.changed, d.status),
+                (changed, status),
+                "{current} + {reported}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the order of arrival, a set of reports ends in the same state and each
+        /// state is entered at most once.
+        #[test]
+        fn any_order_of_the_same_reports_changes_each_state_once(
+            reports in proptest::collection::vec(0_usize..5, 1..12)
+        ) {
+            let all = [Pending, Failed, Cancelled, Succeeded, Reversed];
+            let mut status = Pending;
+            let mut entered = std::collections::HashMap::new();
+            for r in reports {
+                let d = decide(status, vnd(1), all[r], None);
+                if d.changed {
+                    *entered.entry(d.status).or_insert(0) += 1;
+                    proptest::prop_assert!(rank(d.status) > rank(status));
+                }
+                status = d.status;
+            }
+            proptest::prop_assert!(entered.values().all(|n| *n == 1));
+        }
+    }
+}

@@ -48,6 +48,10 @@ pub(crate) struct ReceiveArgs {
     addr: String,
     #[command(flatten)]
     ledger: LedgerArg,
+    /// How long a claimed payment change is held without renewal, in seconds (renewed while
+    /// it is handled; a worker that lost it cannot complete it).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    lease: u64,
     /// Card gateways' partner key (enables the card route).
     #[arg(long, env = "PAYBRIDGE_CARD_PARTNER_KEY", hide_env_values = true, value_parser = secret)]
     card_partner_key: Option<SecretString>,
@@ -98,13 +102,16 @@ pub(crate) struct Record;
 #[async_trait::async_trait]
 impl CallbackHandler for Record {
     async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
-        let state = &callback.notification.state;
+        let change = &callback.change;
         tracing::info!(
             provider = callback.provider,
             key = %callback.key,
-            reference = %state.payment.reference,
-            status = state.status.as_str(),
-            "callback recorded"
+            change = %change.stable_id(),
+            reference = %change.reference,
+            from = change.previous_status.as_str(),
+            to = change.status.as_str(),
+            anomaly = change.anomaly.map(paybridge_ledger::Anomaly::as_str),
+            "payment changed"
         );
         Ok(())
     }
@@ -113,7 +120,8 @@ impl CallbackHandler for Record {
 /// Serve every configured callback route; print the routes as one JSON line.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
-    let mut receiver = Receiver::new(ledger, Arc::new(Record));
+    let mut receiver =
+        Receiver::new(ledger, Arc::new(Record)).lease(Duration::from_secs(args.lease));
     let mut enabled = Vec::new();
     if let Some(key) = args.card_partner_key {
         // `callback_sign` covers only the card: without `check`, the status, the amounts and
@@ -192,18 +200,34 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         .collect();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
-    // With the peer's address: Payoo's JSON notification is signed over it.
-    let server = axum::serve(
-        listener,
-        receiver
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    );
-    tokio::select! {
-        stopped = server => stopped.map_err(|e| CliError::internal(format!("server stopped: {e}")))?,
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    // Hardened for the open internet (header/body deadlines, a connection cap, one callback
+    // per connection), with the peer's address (Payoo's JSON notification is signed over
+    // it); SIGINT or SIGTERM stops accepting and lets the callbacks in hand finish.
+    paybridge_ledger::receive::serve(listener, receiver.router(), stop_signal())
+        .await
+        .map_err(|e| CliError::internal(format!("server stopped: {e}")))?;
     Ok(Outcome::printed())
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `paybridge ledger …`.
@@ -268,6 +292,8 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                         "status": outcome.map(|o| o.status.as_str()),
                         "provider_status": outcome.map(|o| o.provider_status.clone()),
                         "amount": outcome.and_then(|o| o.amount).map(|m| m.amount_string()),
+                        "anomaly": r.anomaly.map(paybridge_ledger::Anomaly::as_str),
+                        "source": r.source.as_deref().unwrap_or("callback"),
                         "deliveries": r.deliveries,
                         "first_received_at": paybridge_ledger::format_time(r.first_received_at),
                         "last_received_at": paybridge_ledger::format_time(r.last_received_at),
@@ -292,6 +318,8 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                         "status": p.payment.status.as_str(),
                         "amount": p.payment.amount.amount_string(),
                         "currency": p.payment.amount.currency().code(),
+                        "paid_amount": p.paid_amount.map(|m| m.amount_string()),
+                        "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
                         "created_at": paybridge_ledger::format_time(p.created_at),
                         "updated_at": paybridge_ledger::format_time(p.updated_at),
                     })

@@ -1386,10 +1386,16 @@ fn receive_refuses_an_unconfirmed_card_route_unless_told_to_trust_it() {
         .unwrap();
     let routes: Value = serde_json::from_str(&line).unwrap();
     assert!(routes["card-charging"].is_string(), "{routes}");
-    child.kill().unwrap();
+    // SIGTERM: stops accepting, finishes what is in hand, exits 0.
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.contains("not confirmed"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -1800,4 +1806,64 @@ fn help_and_output_speak_the_users_language() {
         "{demo}"
     );
     assert!(demo.contains("--partner-id sandbox-partner"), "{demo}");
+}
+
+#[test]
+fn a_wooppay_invoice_is_recorded_before_it_is_sent_and_a_reference_is_used_once() {
+    let dir = std::env::temp_dir().join(unique("woopay-before"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    // Nothing listens there: the creation fails, the pending invoice is already recorded.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api/wsd/", l.local_addr().unwrap())
+    };
+    let env = [
+        ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+        ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+    ];
+    let create = |reference: &str| {
+        run(
+            &[
+                "--json",
+                "woopay",
+                "create-invoice",
+                "--endpoint",
+                &dead,
+                "--timeout",
+                "2",
+                "--reference-id",
+                reference,
+                "--amount",
+                "2500",
+                "--back-url",
+                "https://shop/back",
+                "--request-url",
+                "https://shop/rx",
+                "--ledger",
+                &ledger,
+            ],
+            &env,
+        )
+    };
+    let (out, v) = create("inv-1");
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    let (_, payments) = run(&["--json", "ledger", "payments", "--ledger", &ledger], &[]);
+    let held = payments["payments"].as_array().unwrap();
+    assert_eq!(held.len(), 1, "{payments}");
+    assert_eq!(
+        (held[0]["reference"].as_str(), held[0]["status"].as_str()),
+        (Some("inv-1"), Some("pending"))
+    );
+    // The same reference again: refused before anything is sent.
+    let (out, v) = create("inv-1");
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already holds"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -117,6 +117,7 @@ pub struct Receiver {
     ledger: Arc<Ledger>,
     handler: Handler,
     lease: Duration,
+    body_timeout: Duration,
     card: Option<Arc<paybridge_card_charging::CallbackVerifier>>,
     card_check: Option<paybridge_card_charging::Client>,
     qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
@@ -186,6 +187,7 @@ impl Receiver {
             ledger,
             handler,
             lease: Duration::from_mins(1),
+            body_timeout: SERVE_TIMEOUT,
             card: None,
             card_check: None,
             qvickly: None,
@@ -208,6 +210,14 @@ impl Receiver {
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Another deadline for a request's body to arrive (default 10 s): a slower one is
+    /// answered `408` and costs nothing more.
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -295,12 +305,13 @@ impl Receiver {
         if self.woopay.is_some() {
             router = router.route("/woopay/request-url", get(woopay_request_url));
         }
-        // Callbacks are small: a body over core's callback limit is refused (413) before it is
-        // read further.
+        // Callbacks are small and quick: a body over core's callback limit is refused (413)
+        // before it is read further, one that does not arrive in time is refused (408).
+        let body_timeout = self.body_timeout;
         router
-            .layer(axum::extract::DefaultBodyLimit::max(
-                paybridge_core::limits::Limits::CALLBACK.max_bytes,
-            ))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                read_body_within(req, next, body_timeout)
+            }))
             .with_state(self)
     }
 
@@ -422,6 +433,129 @@ impl Receiver {
             }
         })
     }
+}
+
+/// The deadline for a request's headers, and for its body (the contract's 10 s).
+pub const SERVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections served at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 1_024;
+
+/// How long a stopping server waits for the callbacks in hand.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Read the whole body under core's callback limit within `timeout`, then go on.
+async fn read_body_within(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    timeout: Duration,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let limit = paybridge_core::limits::Limits::CALLBACK.max_bytes;
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Ok(Err(_)) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a callback body is at most {limit} bytes"),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive in time",
+        )
+            .into_response(),
+    }
+}
+
+/// Where [`serve`] draws the line for slow, idle or many clients.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ServeLimits {
+    /// Deadline for a request's headers; a connection idle for as long is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: SERVE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serve `router` (a [`Receiver::router`]) on `listener` until `shutdown` resolves, hardened
+/// for the open internet: headers must arrive within 10 s, a connection serves one callback
+/// and closes (an idle one is closed after 10 s), at most 1 024 connections at once, the
+/// peer's address available to the routes (Payoo's JSON notification is signed over it).
+/// On `shutdown` it stops accepting and waits (up to 30 s) for the callbacks in hand.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    serve_with(listener, router, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with other limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    let max = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max as usize));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // A failed accept (out of descriptors, a reset) is not fatal: go on.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
+        let header_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                // One callback per connection: nothing is left idle between requests.
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    // Stopped accepting: let the callbacks in hand finish.
+    let _ = tokio::time::timeout(DRAIN, permits.acquire_many(max)).await;
+    Ok(())
 }
 
 fn refused(e: &paybridge_core::Error) -> Response {

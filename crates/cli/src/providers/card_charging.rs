@@ -217,7 +217,7 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     if charge && let Some(ledger) = &ledger {
         // Recorded before it is sent: a charge whose outcome is unknown is still found, and
         // `check --ledger` can reconcile it.
-        ledger
+        let new = ledger
             .record_payment(
                 &paybridge_ledger::NewPayment::new(
                     PROVIDER_ID,
@@ -230,6 +230,12 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
             )
             .await
             .map_err(paybridge_core::Error::from)?;
+        if !new {
+            return Err(CliError::input(format!(
+                "the ledger already holds a card payment {:?}: a request id is used once",
+                request_id.as_str()
+            )));
+        }
     }
     let result = if charge {
         client.charge(&card, amount, &request_id).await

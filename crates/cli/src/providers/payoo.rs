@@ -328,7 +328,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             };
             if let Some(url) = &a.ledger {
                 let amount = Money::new(order.cyber_cash, Currency::VND)?;
-                crate::ledger::open(url)
+                let new = crate::ledger::open(url)
                     .await?
                     .record_payment(&paybridge_ledger::NewPayment::new(
                         paybridge_payoo::PROVIDER_ID,
@@ -338,6 +338,12 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                     ))
                     .await
                     .map_err(paybridge_core::Error::from)?;
+                if !new {
+                    return Err(CliError::input(format!(
+                        "the ledger already holds a Payoo payment {:?}: use a new order number",
+                        order.order_no
+                    )));
+                }
             }
             a.conn
                 .client()?

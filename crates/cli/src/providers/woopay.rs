@@ -124,10 +124,40 @@ impl CreateArgs {
         Ok(inv)
     }
 
-    /// The result of a create: the invoice, recorded in the ledger when one was given.
-    async fn finish(&self, invoice: &Invoice) -> Result<Outcome, CliError> {
-        if let Some(url) = &self.ledger {
-            let ledger = crate::ledger::open(url).await?;
+    /// With `--ledger`: the invoice recorded as pending **before** it is sent, so that one
+    /// whose creation times out is still known (and found by its reference); a reference the
+    /// ledger already holds is refused.
+    async fn record_before(&self) -> Result<Option<paybridge_ledger::Ledger>, CliError> {
+        let Some(url) = &self.ledger else {
+            return Ok(None);
+        };
+        let ledger = crate::ledger::open(url).await?;
+        let payment = paybridge_ledger::NewPayment::new(
+            paybridge_woopay::PROVIDER_ID,
+            &self.reference_id,
+            paybridge_core::PaymentStatus::Pending,
+            Money::parse(&self.amount, Currency::KZT)?,
+        );
+        let new = ledger
+            .record_payment(&payment)
+            .await
+            .map_err(paybridge_core::Error::from)?;
+        if !new {
+            return Err(CliError::input(format!(
+                "the ledger already holds a Wooppay payment {:?}: use a new reference",
+                self.reference_id
+            )));
+        }
+        Ok(Some(ledger))
+    }
+
+    /// The result of a create: the invoice, its operation id added to the ledger's record.
+    async fn finish(
+        &self,
+        ledger: Option<paybridge_ledger::Ledger>,
+        invoice: &Invoice,
+    ) -> Result<Outcome, CliError> {
+        if let Some(ledger) = ledger {
             let payment = paybridge_ledger::NewPayment::new(
                 paybridge_woopay::PROVIDER_ID,
                 &self.reference_id,
@@ -135,10 +165,7 @@ impl CreateArgs {
                 Money::parse(&self.amount, Currency::KZT)?,
             )
             .provider_reference(invoice.operation_id.to_string());
-            ledger
-                .record_payment(&payment)
-                .await
-                .map_err(paybridge_core::Error::from)?;
+            paybridge_core::PaymentRecords::remember(&ledger, payment).await?;
         }
         Ok(Outcome::ok(invoice_json(invoice)))
     }
@@ -281,8 +308,9 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         }
         Command::CreateInvoice(a) => {
             let inv = a.invoice()?;
+            let ledger = a.record_before().await?;
             let i = a.creds.client()?.create_invoice(&inv).await.map_err(err)?;
-            a.finish(&i).await
+            a.finish(ledger, &i).await
         }
         Command::CreateInvoiceExtended(a) => {
             let req = ExtendedInvoiceRequest {
@@ -291,6 +319,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 user_phone: a.user_phone.clone(),
                 user_email: a.user_email.clone(),
             };
+            let ledger = a.create.record_before().await?;
             let i = a
                 .create
                 .creds
@@ -298,10 +327,11 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_extended(&req)
                 .await
                 .map_err(err)?;
-            a.create.finish(&i).await
+            a.create.finish(ledger, &i).await
         }
         Command::CreateInvoice2Extended(a) => {
             let req = a.request()?;
+            let ledger = a.create.record_before().await?;
             let i = a
                 .create
                 .creds
@@ -309,10 +339,11 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_2_extended(&req)
                 .await
                 .map_err(err)?;
-            a.create.finish(&i).await
+            a.create.finish(ledger, &i).await
         }
         Command::CreateInvoiceByService(a) => {
             let req = a.two.request()?;
+            let ledger = a.two.create.record_before().await?;
             let i = a
                 .two
                 .create
@@ -321,7 +352,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .create_invoice_by_service(&a.service_name, &req)
                 .await
                 .map_err(err)?;
-            a.two.create.finish(&i).await
+            a.two.create.finish(ledger, &i).await
         }
         Command::RequestConfirmationCode(a) => {
             let sent = a

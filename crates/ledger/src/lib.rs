@@ -6,23 +6,43 @@
 //!
 //! ## Exactly once, the way it can be had
 //!
-//! Providers deliver callbacks at least once and retry until acknowledged. A callback is
-//! handled exactly once when the merchant's effect is committed **before** the
-//! acknowledgement, and a retry finds that it was:
+//! Providers deliver callbacks at least once and retry until acknowledged; they also send
+//! several callbacks about one payment (a pending one and a final one, another status word for
+//! the same state, a status check's answer). The unit of exactly once is therefore **a
+//! payment's state change**, not a delivery:
 //!
-//! 1. [`Ledger::claim`] on the callback's natural key (each provider crate declares it)
-//!    answers [`Claim::New`] with a lease, [`Claim::Done`] (a duplicate: here is what was
-//!    recorded; acknowledge again, do nothing), or [`Claim::InFlight`] (another worker holds
-//!    an unexpired lease: answer "retry later"). One atomic `INSERT … ON CONFLICT DO UPDATE`
-//!    decides, in the database, so a second process sees it too; every delivery is counted.
-//! 2. The merchant handles the verified callback.
-//! 3. [`Ledger::complete`] records the outcome (and applies it to the payment, see below);
-//!    only then is the provider acknowledged. A handler error → [`Ledger::release`], and the
-//!    provider's retry claims again. A crash → the lease expires, and a retry claims again.
+//! 1. Every report — a callback ([`Ledger::deliver`]), a status check ([`Ledger::report`]) —
+//!    is decided in **one transaction** by [`state::decide`]: it changes the payment's state
+//!    only if it moves it up (`pending` < `failed`/`cancelled` < `succeeded` < `reversed`),
+//!    after its money was compared exactly with the recorded amount and currency (else
+//!    `needs_review` with `underpaid`, `overpaid`, `currency_mismatch`); a contradiction of a
+//!    final state is `needs_review`/`conflicting_status`; a reference the ledger does not hold
+//!    is recorded as `unknown_payment` and is not a payment. A change is a row of its own
+//!    ([`Change`], with a [`Change::stable_id`]); the same news again, in any variant, in any
+//!    order, or after a [`Ledger::purge`] (which removes delivery records only), is no change.
+//! 2. The change is handed to the merchant under a **fenced lease**
+//!    ([`Ledger::claim_change`]): every claim raises the change's fence, the holder renews it
+//!    while it works ([`Ledger::renew_change`]), and the ledger refuses a completion, renewal
+//!    or release under an older fence ([`LedgerError::LeaseLost`]).
+//! 3. Only after the completion committed is the provider acknowledged.
 //!
-//! The lease must outlast the handler: a handler still running when its lease expired may
-//! find its [`Ledger::complete`] refused with [`LedgerError::LeaseLost`] (another worker took
-//! over), and must not acknowledge then.
+//! What the merchant gets depends on where its books are. **A plain handler** (its own
+//! database) gets *at least once, fenced*: if its process pauses past the lease (a GC pause, a
+//! stalled disk) or dies between its own commit and the ledger's, the change is handed out
+//! again — with the same stable id and a higher fence — so its write must be idempotent on the
+//! stable id (a unique key), and may reject a lower fence than one it has seen. Kleppmann's
+//! point ("How to do distributed locking") is that a lease alone cannot prevent this: a paused
+//! holder wakes up believing it still holds the lock, so only a fencing token checked by the
+//! storage makes the late write harmless. **A transactional handler**
+//! ([`Ledger::complete_change_with`], `receive::TransactionalHandler`) writes in the ledger's
+//! own transaction and the change's completion commits with it: both, or neither — exactly
+//! once, the way Brandur Leach's idempotency keys stage the side effect in the same
+//! transaction that records the key (and River's `JobCompleteTx` completes a job in the
+//! caller's transaction). Keep such a handler short and local: a network call inside a
+//! transaction holds the payment's row lock.
+//!
+//! The older per-callback API ([`Ledger::claim`], [`Ledger::complete`], [`Ledger::release`])
+//! still counts deliveries of one natural key; its `complete` decides the report the same way.
 //!
 //! ## Payments
 //!
@@ -30,7 +50,8 @@
 //! (unique per provider), provider reference, status, amount and currency — and, sealed with
 //! AES-256-GCM under a key the application supplies ([`Ledger::with_seal_key`]), a secret the
 //! provider needs again (a prepaid card's code, to `check` it). Without a key, no secret is
-//! stored. Statuses only move forward ([`rank`]): a late `pending` never undoes `succeeded`.
+//! stored. Statuses only move forward ([`rank`]): a late `pending` never undoes `succeeded`;
+//! a payment under review ([`Anomaly`]) waits for a person.
 //! Every report is appended to the event log with who said it.
 //!
 //! ```no_run

@@ -1,8 +1,11 @@
 //! One axum router for every provider's callbacks, over a ledger (feature `axum`).
 //!
-//! Each route verifies the callback through its provider crate, claims its natural key, calls
-//! the merchant's [`CallbackHandler`] with the verified, normalized notification, records the
-//! outcome — and only then answers the provider what it expects:
+//! Each route verifies the callback through its provider crate; the ledger records the delivery
+//! and decides, in one transaction, whether it changes the payment's state (money checked: see
+//! the crate's front page); every open change of the payment is claimed under a fenced lease,
+//! handed to the merchant's handler ([`CallbackHandler`], or a [`TransactionalHandler`] in the
+//! ledger's own transaction) and completed — and only then is the provider answered what it
+//! expects:
 //!
 //! | route | provider | acknowledgement |
 //! |---|---|---|
@@ -18,10 +21,13 @@
 //! calls again.
 //!
 //! What the provider is told otherwise: a bad signature → `401`, a body that is no callback →
-//! `400` (neither is recorded); a handler error → the claim is released, `500` (the provider
-//! retries); a duplicate → the acknowledgement again, the handler not called; another worker
-//! handling the same callback → `503` with `Retry-After`; a ledger that cannot be written →
-//! `503` (retry).
+//! `400` (neither is recorded); a body over 64 KiB → `413`, one that does not arrive within the
+//! body deadline → `408`; a handler error → the change is released, `500` (the provider
+//! retries); news that changes nothing (a duplicate, another word for the same state, a lower
+//! state) → the acknowledgement, the handler not called; a payment the ledger does not hold →
+//! the acknowledgement, recorded as `unknown_payment`; another worker handling the same change →
+//! `503` with `Retry-After`; a ledger that cannot be written → `503` (retry). A sender that hangs
+//! up does not stop the processing. [`serve`] runs the router hardened for the open internet.
 
 use std::sync::Arc;
 use std::time::Duration;

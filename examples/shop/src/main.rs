@@ -57,7 +57,10 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     eprintln!("shop listening on {addr}");
-    axum::serve(listener, app(config, ledger, Arc::new(Shop::default())))
-        .await
-        .map_err(|e| e.to_string())
+    let shop = Shop::open(&ledger_url).await.map_err(|e| e.to_string())?;
+    paybridge_ledger::receive::serve(listener, app(config, ledger, shop), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
 }

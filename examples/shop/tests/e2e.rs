@@ -51,11 +51,8 @@ async fn each_order_is_credited_once() {
     // The shop, over a ledger in a temporary file.
     let dir = std::env::temp_dir().join(format!("paybridge-shop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ledger = Arc::new(
-        paybridge_ledger::Ledger::open(&format!("sqlite://{}", dir.join("shop.db").display()))
-            .await
-            .unwrap(),
-    );
+    let ledger_url = format!("sqlite://{}", dir.join("shop.db").display());
+    let ledger = Arc::new(paybridge_ledger::Ledger::open(&ledger_url).await.unwrap());
     let transport = HttpTransport::with_defaults().unwrap();
     let config = Config {
         card: paybridge_card_charging::Client::new(
@@ -86,7 +83,7 @@ async fn each_order_is_credited_once() {
         public_url: shop_url.clone(),
         ..config
     };
-    let shop = Arc::new(Shop::default());
+    let shop = Shop::open(&ledger_url).await.unwrap();
     let router = app(config, ledger.clone(), shop.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     card_sim.set_callback_url(Some(format!("{shop_url}/receive/card-charging/callback")));
@@ -102,13 +99,23 @@ async fn each_order_is_credited_once() {
     .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "pending");
+    let credited = |provider: &'static str, order: String| {
+        let shop = shop.clone();
+        async move { shop.credited(provider, &order).await.unwrap() }
+    };
     for _ in 0..100 {
-        if shop.credited(&order) == 1 {
+        if credited("card-charging", order.clone()).await.len() == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(shop.credited(&order), 1);
+    // Credited once, with what the card was worth.
+    let paid: Vec<String> = credited("card-charging", order.clone())
+        .await
+        .iter()
+        .map(paybridge_core::Money::amount_string)
+        .collect();
+    assert_eq!(paid, ["50000"]);
     // The gateway delivers it again: acknowledged, not credited again.
     let checker = paybridge_card_charging::Client::new(
         paybridge_card_charging::Config::new(
@@ -156,7 +163,7 @@ async fn each_order_is_credited_once() {
     );
     let (status, _) = post(&receive, again).await;
     assert_eq!(status, 200);
-    assert_eq!(shop.credited(&order), 1);
+    assert_eq!(credited("card-charging", order.clone()).await.len(), 1);
 
     // Forgeries with a genuine callback_sign (it covers only code and serial), each refused
     // by the shop because the gateway's `check` or the ledger disagrees:
@@ -182,7 +189,7 @@ async fn each_order_is_credited_once() {
     assert_eq!((status, v["status"].as_str()), (200, Some("failed")), "{v}");
     let flipped = callback(&failed, 1, 35000, "512821445892983", "20004783347874", "x");
     assert_eq!(post(&receive, flipped).await.0, 401);
-    assert_eq!(shop.credited(&failed), 0);
+    assert!(credited("card-charging", failed.clone()).await.is_empty());
     // and that failed card's callback re-addressed to another customer's pending order.
     let victim = format!("victim-{}", std::process::id());
     let (status, _) = post(
@@ -195,7 +202,7 @@ async fn each_order_is_credited_once() {
     assert_eq!(status, 200);
     let swapped = callback(&victim, 1, 35000, "512821445892983", "20004783347874", "x");
     assert_eq!(post(&receive, swapped).await.0, 401);
-    assert_eq!(shop.credited(&victim), 0);
+    assert!(credited("card-charging", victim.clone()).await.is_empty());
 
     // A Wooppay invoice: paid on Wooppay's page, whose requestUrl call credits the order;
     // a second call (Wooppay repeats until it reads {"data":1}) credits nothing more.
@@ -212,11 +219,65 @@ async fn each_order_is_credited_once() {
         1,
         "the first requestUrl call was acknowledged"
     );
-    assert_eq!(shop.credited(&invoice_order), 1);
+    assert_eq!(credited("woopay", invoice_order.clone()).await.len(), 1);
     woopay_sim.pay(id).await.unwrap();
-    assert_eq!(shop.credited(&invoice_order), 1);
+    assert_eq!(credited("woopay", invoice_order.clone()).await.len(), 1);
     let row = ledger.payment("woopay", &invoice_order).await.unwrap();
     let status = row.map(|r| r.payment.status);
     assert_eq!(status, Some(paybridge_core::PaymentStatus::Succeeded));
+
+    // One id, two providers: a cheap card charged under "w-big" credits the card order, never
+    // an unpaid Wooppay order with the same id.
+    let big = format!("w-big-{}", std::process::id());
+    let (status, _) = post(
+        &format!("{shop_url}/orders/woopay"),
+        format!(r#"{{"order_id":"{big}","amount":"250000"}}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(
+        &format!("{shop_url}/orders/card"),
+        format!(
+            r#"{{"order_id":"{big}","telco":"VIETTEL","code":"712821445892981","serial":"40004783347874","amount":"10000"}}"#
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A status-1 card is decided at once (no callback); its gateway-confirmed callback:
+    let trans = checker
+        .check(
+            &paybridge_card_charging::Card::new(
+                paybridge_card_charging::Telco::Viettel,
+                "712821445892981",
+                "40004783347874",
+            )
+            .unwrap(),
+            paybridge_core::Money::parse("10000", paybridge_core::Currency::VND).unwrap(),
+            &paybridge_card_charging::RequestId::new(&big).unwrap(),
+        )
+        .await
+        .unwrap();
+    let small = callback(
+        &big,
+        1,
+        7000,
+        "712821445892981",
+        "40004783347874",
+        &trans.trans_id.unwrap(),
+    )
+    .replace(
+        r#""declared_value":50000,"value":50000"#,
+        r#""declared_value":10000,"value":10000"#,
+    );
+    assert_eq!(post(&receive, small).await.0, 200);
+    assert_eq!(credited("card-charging", big.clone()).await.len(), 1);
+    assert!(credited("woopay", big.clone()).await.is_empty());
+    // The same order id again for the same provider: refused, never a second invoice.
+    let (status, v) = post(
+        &format!("{shop_url}/orders/woopay"),
+        format!(r#"{{"order_id":"{big}","amount":"250000"}}"#),
+    )
+    .await;
+    assert_eq!(status, 409, "{v}");
     let _ = std::fs::remove_dir_all(dir);
 }

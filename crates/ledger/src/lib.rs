@@ -610,7 +610,18 @@ impl Ledger {
     /// Extend a claim by `lease` from now; [`LedgerError::LeaseLost`] when it is no longer
     /// this holder's.
     pub async fn renew_change(&self, claim: &mut ChangeLease, lease: Duration) -> Result<()> {
-        let until = now_ms().saturating_add(duration_ms(lease));
+        self.renew_change_at(claim, lease, now_ms()).await
+    }
+
+    /// [`Ledger::renew_change`] as if the time were `now` (Unix milliseconds).
+    #[doc(hidden)]
+    pub async fn renew_change_at(
+        &self,
+        claim: &mut ChangeLease,
+        lease: Duration,
+        now: i64,
+    ) -> Result<()> {
+        let until = now.saturating_add(duration_ms(lease));
         if self
             .db
             .fenced(db::FencedChange::Renew, claim.change.id, claim.fence, until)

@@ -1,6 +1,7 @@
 //! Callbacks per second through the receiver on loopback: `CONCURRENCY` deliveries at a time,
-//! each a signed card callback (a new key) that is verified, claimed, handled (a no-op) and
-//! completed. See BENCHMARKS.md.
+//! each a signed card callback for a recorded pending payment (recorded before the clock
+//! starts): verified, its delivery and state change decided in one transaction, the change
+//! claimed, handled (a no-op) and completed. See BENCHMARKS.md.
 //!
 //! `cargo run --release -p paybridge-ledger --features axum --example receive_rate -- LEDGER_URL N [CALLBACK_URL]`
 //! With `CALLBACK_URL` (a running `paybridge receive`'s card route), it only delivers there.
@@ -38,10 +39,24 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("LEDGER_URL");
     let n: usize = args.next().expect("N").parse().unwrap();
+    let run = format!("{:x}", paybridge_ledger::now_ms());
     let target = if let Some(target) = args.next() {
         target
     } else {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        // The payments, as a shop records them before charging (not timed).
+        let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
+        for i in 0..n {
+            ledger
+                .record_payment(&paybridge_ledger::NewPayment::new(
+                    "card-charging",
+                    format!("{run}-{i}"),
+                    paybridge_core::PaymentStatus::Pending,
+                    amount,
+                ))
+                .await
+                .unwrap();
+        }
         let router = Receiver::new(ledger, Arc::new(Nothing))
             .card_charging_trusting_unsigned_status(SecretString::from(KEY))
             .router();
@@ -53,7 +68,6 @@ async fn main() {
     let target = Arc::new(target);
     let (code, serial) = ("312821445892981", "10004783347874");
     let sign = paybridge_card_charging::callback_sign(KEY, code, serial);
-    let run = format!("{:x}", paybridge_ledger::now_ms());
     let transport = HttpTransport::with_defaults().unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();

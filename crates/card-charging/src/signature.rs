@@ -26,12 +26,19 @@ pub(crate) struct SignedFields<'a> {
 }
 
 impl SignScheme {
-    /// The request `sign`.
-    pub(crate) fn sign(self, partner_key: &str, f: &SignedFields<'_>) -> String {
+    /// Every scheme, the documented one first.
+    pub const ALL: [Self; 2] = [Self::CodeSerial, Self::SortedFields];
+
+    /// The signed parts: the key, then the scheme's fields.
+    fn parts<'a>(self, partner_key: &'a str, f: &SignedFields<'a>) -> Vec<&'a [u8]> {
         match self {
-            Self::CodeSerial => callback_sign(partner_key, f.code, f.serial),
+            Self::CodeSerial => vec![
+                partner_key.as_bytes(),
+                f.code.as_bytes(),
+                f.serial.as_bytes(),
+            ],
             // Field names in sorted order: code, command, partner_id, request_id, serial, telco.
-            Self::SortedFields => md5_hex(&[
+            Self::SortedFields => vec![
                 partner_key.as_bytes(),
                 f.code.as_bytes(),
                 f.command.as_bytes(),
@@ -39,14 +46,14 @@ impl SignScheme {
                 f.request_id.as_bytes(),
                 f.serial.as_bytes(),
                 f.telco.as_bytes(),
-            ]),
+            ],
         }
     }
-}
 
-impl SignScheme {
-    /// Every scheme, the documented one first.
-    pub const ALL: [Self; 2] = [Self::CodeSerial, Self::SortedFields];
+    /// The request `sign`.
+    pub(crate) fn sign(self, partner_key: &str, f: &SignedFields<'_>) -> String {
+        md5_hex(&self.parts(partner_key, f))
+    }
 
     /// Check a received request `sign` under this scheme, in constant time (the simulator
     /// accepts either).
@@ -57,21 +64,7 @@ impl SignScheme {
         f: &SignedFields<'_>,
         received: &str,
     ) -> paybridge_core::Result<SignatureProof> {
-        match self {
-            Self::CodeSerial => verify_sign(partner_key, f.code, f.serial, received),
-            Self::SortedFields => verify_md5_hex(
-                &[
-                    partner_key.as_bytes(),
-                    f.code.as_bytes(),
-                    f.command.as_bytes(),
-                    f.partner_id.as_bytes(),
-                    f.request_id.as_bytes(),
-                    f.serial.as_bytes(),
-                    f.telco.as_bytes(),
-                ],
-                received,
-            ),
-        }
+        verify_md5_hex(&self.parts(partner_key, f), received)
     }
 }
 

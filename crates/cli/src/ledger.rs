@@ -209,6 +209,27 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::printed())
 }
 
+/// Record `payment` before it is sent; a reference the ledger already holds for its provider
+/// is refused (exit 2: `what` names the reference, e.g. "a request id is used once").
+pub(crate) async fn record_first(
+    ledger: &Ledger,
+    payment: &paybridge_ledger::NewPayment,
+    what: &str,
+) -> Result<(), CliError> {
+    let new = ledger
+        .record_payment(payment)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    if new {
+        Ok(())
+    } else {
+        Err(CliError::input(format!(
+            "the ledger already holds {} payment {:?}: {what}",
+            payment.provider, payment.reference
+        )))
+    }
+}
+
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn stop_signal() {
     #[cfg(unix)]

@@ -217,25 +217,15 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     if charge && let Some(ledger) = &ledger {
         // Recorded before it is sent: a charge whose outcome is unknown is still found, and
         // `check --ledger` can reconcile it.
-        let new = ledger
-            .record_payment(
-                &paybridge_ledger::NewPayment::new(
-                    PROVIDER_ID,
-                    request_id.as_str(),
-                    paybridge_core::PaymentStatus::Pending,
-                    amount,
-                )
-                .secret(card.seal())
-                .instrument(card.serial.clone()),
-            )
-            .await
-            .map_err(paybridge_core::Error::from)?;
-        if !new {
-            return Err(CliError::input(format!(
-                "the ledger already holds a card payment {:?}: a request id is used once",
-                request_id.as_str()
-            )));
-        }
+        let payment = paybridge_ledger::NewPayment::new(
+            PROVIDER_ID,
+            request_id.as_str(),
+            paybridge_core::PaymentStatus::Pending,
+            amount,
+        )
+        .secret(card.seal())
+        .instrument(card.serial.clone());
+        crate::ledger::record_first(ledger, &payment, "a request id is used once").await?;
     }
     let result = if charge {
         client.charge(&card, amount, &request_id).await

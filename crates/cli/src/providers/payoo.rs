@@ -328,22 +328,14 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             };
             if let Some(url) = &a.ledger {
                 let amount = Money::new(order.cyber_cash, Currency::VND)?;
-                let new = crate::ledger::open(url)
-                    .await?
-                    .record_payment(&paybridge_ledger::NewPayment::new(
-                        paybridge_payoo::PROVIDER_ID,
-                        &order.order_no,
-                        paybridge_core::PaymentStatus::Pending,
-                        amount,
-                    ))
-                    .await
-                    .map_err(paybridge_core::Error::from)?;
-                if !new {
-                    return Err(CliError::input(format!(
-                        "the ledger already holds a Payoo payment {:?}: use a new order number",
-                        order.order_no
-                    )));
-                }
+                let ledger = crate::ledger::open(url).await?;
+                let payment = paybridge_ledger::NewPayment::new(
+                    paybridge_payoo::PROVIDER_ID,
+                    &order.order_no,
+                    paybridge_core::PaymentStatus::Pending,
+                    amount,
+                );
+                crate::ledger::record_first(&ledger, &payment, "use a new order number").await?;
             }
             a.conn
                 .client()?

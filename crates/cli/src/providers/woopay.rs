@@ -138,16 +138,7 @@ impl CreateArgs {
             paybridge_core::PaymentStatus::Pending,
             Money::parse(&self.amount, Currency::KZT)?,
         );
-        let new = ledger
-            .record_payment(&payment)
-            .await
-            .map_err(paybridge_core::Error::from)?;
-        if !new {
-            return Err(CliError::input(format!(
-                "the ledger already holds a Wooppay payment {:?}: use a new reference",
-                self.reference_id
-            )));
-        }
+        crate::ledger::record_first(&ledger, &payment, "use a new reference").await?;
         Ok(Some(ledger))
     }
 

@@ -208,6 +208,7 @@ fn write_crate(
             "src/provider.rs",
             include_str!("new_provider/provider.rs.tmpl"),
         ),
+        ("src/route.rs", include_str!("new_provider/route.rs.tmpl")),
         (
             "src/sandbox.rs",
             include_str!("new_provider/sandbox.rs.tmpl"),

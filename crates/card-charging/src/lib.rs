@@ -85,6 +85,7 @@ pub mod error;
 pub mod fees;
 pub mod notification;
 pub mod provider;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;

@@ -201,7 +201,7 @@ async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
     let credit = Arc::new(Credit(AtomicUsize::new(0)));
     let (client, body, gateway_task) = charged_card_callback(&ledger, log).await?;
     let router = paybridge_ledger::receive::Receiver::new(ledger.clone(), credit.clone())
-        .card_charging(client)
+        .mount(paybridge_card_charging::route::Route::confirmed(client))
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, ROUTES, Receiver};
+use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, Receiver};
 use paybridge_ledger::{Ledger, SealKey};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -136,9 +136,11 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
                     paybridge_core::http::HttpTransport::with_defaults()?,
                 )
                 .map_err(paybridge_core::Error::from)?;
-                receiver.card_charging(client)
+                receiver.mount(paybridge_card_charging::route::Route::confirmed(client))
             }
-            (None, true) => receiver.card_charging_trusting_unsigned_status(key),
+            (None, true) => {
+                receiver.mount(paybridge_card_charging::route::Route::trusting_unsigned_status(key))
+            }
             (None, false) => {
                 return Err(CliError::input(
                     "card callbacks sign only the card (code and serial), not their status or amounts: give --card-endpoint URL (with PAYBRIDGE_CARD_PARTNER_ID) so each is confirmed with `check`, or start knowingly without confirmation with --trust-unsigned-card-status",
@@ -150,17 +152,19 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     if let Some(key) = args.qvickly_secret {
         let verifier = paybridge_qvickly::CallbackVerifier::new(args.qvickly_id, &key)
             .map_err(paybridge_core::Error::from)?;
-        receiver = receiver
-            .qvickly(verifier)
-            .qvickly_accept_test(args.qvickly_accept_test);
+        receiver = receiver.mount(
+            paybridge_qvickly::route::Route::new(verifier).accept_test(args.qvickly_accept_test),
+        );
         enabled.push("qvickly");
     }
     if let Some(key) = args.payoo_checksum_key {
-        receiver = receiver.payoo(key);
+        receiver = receiver.mount(paybridge_payoo::route::Route::new(key));
         enabled.push("payoo");
     }
     if let Some(key) = args.linkifier_key {
-        receiver = receiver.linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(key));
+        receiver = receiver.mount(paybridge_linkifier_ipn::route::Route::new(
+            paybridge_linkifier_ipn::CallbackVerifier::new(key),
+        ));
         enabled.push("linkifier-ipn");
     }
     if let Some(endpoint) = args.woopay_endpoint {
@@ -174,7 +178,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
             paybridge_core::http::HttpTransport::with_defaults()?,
         )
         .map_err(paybridge_core::Error::from)?;
-        receiver = receiver.woopay(client);
+        receiver = receiver.mount(paybridge_woopay::route::Route::new(client));
         enabled.push("woopay");
     }
     if enabled.is_empty() {
@@ -188,15 +192,10 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
-    let routes: serde_json::Map<String, Value> = ROUTES
-        .iter()
-        .filter(|(provider, _)| enabled.contains(provider))
-        .map(|(provider, path)| {
-            (
-                (*provider).to_owned(),
-                json!(format!("http://{addr}{path}")),
-            )
-        })
+    let routes: serde_json::Map<String, Value> = receiver
+        .routes()
+        .into_iter()
+        .map(|(provider, path)| (provider.to_owned(), json!(format!("http://{addr}{path}"))))
         .collect();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");

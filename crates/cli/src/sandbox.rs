@@ -32,15 +32,20 @@ pub(crate) struct RunningSandbox {
     pub addr: SocketAddr,
     /// Provider name → endpoint URL.
     pub endpoints: BTreeMap<&'static str, String>,
+    /// The merchant receiver's routes (provider, path under `/receive`), when it has a ledger.
+    pub receive: MountedRoutes,
     pub task: JoinHandle<()>,
 }
+
+/// A receiver's routes: (provider, path).
+type MountedRoutes = Vec<(&'static str, &'static str)>;
 
 /// The merchant side the sandbox also plays for `paybridge sandbox`: every provider's
 /// callback route (under `/receive`), with the sandbox's credentials, over a ledger.
 pub(crate) fn merchant_receiver(
     ledger: std::sync::Arc<paybridge_ledger::Ledger>,
     base_url: &str,
-) -> Result<Router, CliError> {
+) -> Result<(Router, MountedRoutes), CliError> {
     use secrecy::SecretString;
     let woopay = paybridge_woopay::Client::new(
         paybridge_woopay::Config::new(
@@ -61,7 +66,7 @@ pub(crate) fn merchant_receiver(
         std::sync::Arc::new(crate::ledger::Record),
     )
     // Card callbacks confirmed with the sandbox's own gateway, as `receive` does.
-    .card_charging(
+    .mount(paybridge_card_charging::route::Route::confirmed(
         paybridge_card_charging::Client::new(
             paybridge_card_charging::Config::new(
                 format!(
@@ -74,18 +79,21 @@ pub(crate) fn merchant_receiver(
             paybridge_core::http::HttpTransport::with_defaults()?,
         )
         .map_err(paybridge_core::Error::from)?,
-    )
-    .qvickly(qvickly)
-    // The sandbox's own callbacks are test-mode, as Qvickly's test environment sends them.
-    .qvickly_accept_test(true)
-    .payoo(SecretString::from(
+    ))
+    // The sandbox's own Qvickly callbacks are test-mode, as Qvickly's test environment sends
+    // them: accepted here.
+    .mount(paybridge_qvickly::route::Route::new(qvickly).accept_test(true))
+    .mount(paybridge_payoo::route::Route::new(SecretString::from(
         paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
+    )))
+    .mount(paybridge_linkifier_ipn::route::Route::new(
+        paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from(
+            paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+        )),
     ))
-    .linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(
-        SecretString::from(paybridge_linkifier_ipn::sandbox::SANDBOX_KEY),
-    ))
-    .woopay(woopay);
-    Ok(Router::new().nest("/receive", receiver.router()))
+    .mount(paybridge_woopay::route::Route::new(woopay));
+    let routes = receiver.routes();
+    Ok((Router::new().nest("/receive", receiver.router()), routes))
 }
 
 /// Bind, mount every simulator (and, with a ledger, the merchant's receiver) and serve in
@@ -114,8 +122,11 @@ pub(crate) async fn start(
         );
         router = router.merge(mount.router);
     }
+    let mut receive = Vec::new();
     if let Some(ledger) = ledger {
-        router = router.merge(merchant_receiver(ledger, &ctx.base_url)?);
+        let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url)?;
+        router = router.merge(merchant);
+        receive = merchant_routes;
     }
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
@@ -125,6 +136,7 @@ pub(crate) async fn start(
     Ok(RunningSandbox {
         addr,
         endpoints,
+        receive,
         task,
     })
 }
@@ -144,7 +156,8 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
         .collect();
-    let receive: serde_json::Map<String, Value> = paybridge_ledger::receive::ROUTES
+    let receive: serde_json::Map<String, Value> = sandbox
+        .receive
         .iter()
         .map(|(provider, path)| {
             (

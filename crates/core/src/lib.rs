@@ -111,6 +111,7 @@ pub mod money;
 pub mod notification;
 pub mod provider;
 pub mod records;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod scalar;
@@ -129,5 +130,6 @@ pub use provider::{
     PaymentSession, PaymentState, PrepaidCard, Stores,
 };
 pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
+pub use route::{Acknowledgement, CallbackReport, CallbackRoute, Received};
 pub use seen::{InMemorySeenStore, SeenStore};
 pub use status::PaymentStatus;

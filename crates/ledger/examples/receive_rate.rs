@@ -58,7 +58,11 @@ async fn main() {
                 .unwrap();
         }
         let router = Receiver::new(ledger, Arc::new(Nothing))
-            .card_charging_trusting_unsigned_status(SecretString::from(KEY))
+            .mount(
+                paybridge_card_charging::route::Route::trusting_unsigned_status(
+                    SecretString::from(KEY),
+                ),
+            )
             .router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -431,7 +431,12 @@ impl paybridge_core::PaymentRecords for Ledger {
             return Ok(None);
         };
         let mut record = row.payment;
-        record.secret = self.secret(provider, reference).await?;
+        // Without a seal key secrets are not kept (`keeps_secrets`): the record comes back
+        // without one instead of failing, so routes that need only its public fields (a
+        // card's serial, an invoice's operation id) work on any ledger.
+        if self.seal.is_some() {
+            record.secret = self.secret(provider, reference).await?;
+        }
         Ok(Some(record))
     }
 }

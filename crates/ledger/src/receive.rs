@@ -1,11 +1,18 @@
 //! One axum router for every provider's callbacks, over a ledger (feature `axum`).
 //!
-//! Each route verifies the callback through its provider crate; the ledger records the delivery
+//! The receiver knows no provider by name: it serves the routes mounted on it
+//! ([`Receiver::mount`]), each a provider crate's `route::Route` implementing core's
+//! [`CallbackRoute`] (verify, confirm with the provider where its signature leaves something
+//! unsigned, say what acknowledges it), e.g.
+//! `Receiver::new(ledger, handler).mount(paybridge_card_charging::route::Route::confirmed(client))`.
+//! Each route verifies the callback; the ledger records the delivery
 //! and decides, in one transaction, whether it changes the payment's state (money checked: see
 //! the crate's front page); every open change of the payment is claimed under a fenced lease,
 //! handed to the merchant's handler ([`CallbackHandler`], or a [`TransactionalHandler`] in the
 //! ledger's own transaction) and completed — and only then is the provider answered what it
 //! expects:
+//!
+//! The provider crates' routes:
 //!
 //! | route | provider | acknowledgement |
 //! |---|---|---|
@@ -37,9 +44,10 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use paybridge_core::{Notification, RawNotification, Verified};
-use secrecy::SecretString;
+use paybridge_core::{
+    Acknowledgement, CallbackReport, CallbackRoute, ErrorKind, Notification, RawNotification,
+    Received, Verified,
+};
 
 use crate::{Ledger, LedgerError, Outcome};
 
@@ -107,15 +115,6 @@ impl InTransaction for InTx<'_> {
     }
 }
 
-/// The route paths, by provider.
-pub const ROUTES: [(&str, &str); 5] = [
-    ("card-charging", "/card-charging/callback"),
-    ("qvickly", "/qvickly/callback"),
-    ("payoo", "/payoo/notify"),
-    ("linkifier-ipn", "/linkifier/ipn"),
-    ("woopay", "/woopay/request-url"),
-];
-
 /// The receiver's configuration: the ledger, the handler, and each provider's verifier
 /// (a provider without one has no route).
 #[derive(Clone)]
@@ -124,54 +123,15 @@ pub struct Receiver {
     handler: Handler,
     lease: Duration,
     body_timeout: Duration,
-    card: Option<Arc<paybridge_card_charging::CallbackVerifier>>,
-    card_check: Option<paybridge_card_charging::Client>,
-    qvickly: Option<Arc<paybridge_qvickly::CallbackVerifier>>,
-    qvickly_accept_test: bool,
-    payoo: Option<Arc<paybridge_payoo::CallbackVerifier>>,
-    linkifier: Option<Arc<paybridge_linkifier_ipn::CallbackVerifier>>,
-    woopay: Option<paybridge_woopay::Client>,
+    routes: Vec<Arc<dyn CallbackRoute>>,
 }
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
             .field("lease", &self.lease)
-            .field("card", &self.card.is_some())
-            .field("qvickly", &self.qvickly.is_some())
-            .field("payoo", &self.payoo.is_some())
-            .field("linkifier", &self.linkifier.is_some())
-            .field("woopay", &self.woopay.is_some())
+            .field("routes", &self.routes())
             .finish_non_exhaustive()
-    }
-}
-
-/// A provider's verified callback, before it is claimed.
-struct Checked {
-    provider: &'static str,
-    key: String,
-    notification: Verified<Notification>,
-    ack: Response,
-}
-
-impl Checked {
-    /// A verified callback of `provider` under `key`, its state taken by `state`.
-    fn new<T>(
-        provider: &'static str,
-        key: String,
-        verified: Verified<T>,
-        state: impl FnOnce(T) -> paybridge_core::PaymentState,
-        ack: Response,
-    ) -> Self {
-        Self {
-            provider,
-            key,
-            notification: verified.map(|v| Notification {
-                state: state(v),
-                duplicate: false,
-            }),
-            ack,
-        }
     }
 }
 
@@ -194,21 +154,25 @@ impl Receiver {
             handler,
             lease: Duration::from_mins(1),
             body_timeout: SERVE_TIMEOUT,
-            card: None,
-            card_check: None,
-            qvickly: None,
-            qvickly_accept_test: false,
-            payoo: None,
-            linkifier: None,
-            woopay: None,
+            routes: Vec::new(),
         }
     }
 
-    /// Receive Wooppay's `requestUrl` calls, confirmed with `client` (see the module docs).
+    /// Serve one provider's callbacks: each provider crate's `route::Route` (the receiver
+    /// knows no provider by name).
     #[must_use]
-    pub fn woopay(mut self, client: paybridge_woopay::Client) -> Self {
-        self.woopay = Some(client);
+    pub fn mount(mut self, route: impl CallbackRoute) -> Self {
+        self.routes.push(Arc::new(route));
         self
+    }
+
+    /// The mounted routes: (provider, path).
+    #[must_use]
+    pub fn routes(&self) -> Vec<(&'static str, &'static str)> {
+        self.routes
+            .iter()
+            .map(|r| (r.provider(), r.path()))
+            .collect()
     }
 
     /// Another lease: how long a claimed change is held without renewal (the receiver renews it
@@ -227,89 +191,44 @@ impl Receiver {
         self
     }
 
-    /// Receive card-gateway callbacks, each confirmed with the gateway through `client`
-    /// (`check` with the same request id) before anything is recorded: `callback_sign` covers
-    /// only the card (code and serial), not the status, the amounts or the request id. The
-    /// callback is refused (`401`) when the gateway's status, face value, amount or
-    /// transaction id disagree, or when the card is not the one the ledger recorded for that
-    /// request id; a gateway that cannot be asked gets `503` (the gateway retries). The
-    /// callbacks are verified with `client`'s partner key.
-    #[must_use]
-    pub fn card_charging(mut self, client: paybridge_card_charging::Client) -> Self {
-        self.card = Some(Arc::new(client.callback_verifier()));
-        self.card_check = Some(client);
-        self
-    }
-
-    /// Receive card-gateway callbacks signed with `partner_key` **without** asking the
-    /// gateway: the status, amounts and request id are then believed as sent, though no
-    /// signature covers them — one failed card's callback, edited, can pay another order.
-    /// The card must still be the one the ledger recorded for the request id. Logged as a
-    /// warning; use only where the gateway offers no `check`.
-    #[must_use]
-    pub fn card_charging_trusting_unsigned_status(mut self, partner_key: SecretString) -> Self {
-        tracing::warn!(
-            "card callbacks are not confirmed with the gateway: their status and amounts are unsigned"
-        );
-        self.card = Some(Arc::new(paybridge_card_charging::CallbackVerifier::new(
-            partner_key,
-        )));
-        self.card_check = None;
-        self
-    }
-
-    /// Receive Qvickly callbacks. A test-mode callback (`credentials.test`) is acknowledged
-    /// and never handed to the handler (nothing is credited) unless
-    /// [`qvickly_accept_test`](Self::qvickly_accept_test).
-    #[must_use]
-    pub fn qvickly(mut self, verifier: paybridge_qvickly::CallbackVerifier) -> Self {
-        self.qvickly = Some(Arc::new(verifier));
-        self
-    }
-
-    /// Hand test-mode Qvickly callbacks to the handler like live ones (a test shop).
-    #[must_use]
-    pub fn qvickly_accept_test(mut self, accept: bool) -> Self {
-        self.qvickly_accept_test = accept;
-        self
-    }
-
-    /// Receive Payoo `NotifyData` signed with `checksum_key`.
-    #[must_use]
-    pub fn payoo(mut self, checksum_key: SecretString) -> Self {
-        self.payoo = Some(Arc::new(paybridge_payoo::CallbackVerifier::new(
-            checksum_key,
-        )));
-        self
-    }
-
-    /// Receive Linkifier IPNs.
-    #[must_use]
-    pub fn linkifier(mut self, receiver: paybridge_linkifier_ipn::CallbackVerifier) -> Self {
-        self.linkifier = Some(Arc::new(receiver));
-        self
-    }
-
     /// The router: one route per configured provider (see the module docs).
     pub fn router(self) -> Router {
         let mut router = Router::new();
-        if self.card.is_some() {
-            router = router.route(
-                "/card-charging/callback",
-                get(card_callback).post(card_callback),
-            );
-        }
-        if self.qvickly.is_some() {
-            router = router.route("/qvickly/callback", post(qvickly_callback));
-        }
-        if self.payoo.is_some() {
-            router = router.route("/payoo/notify", post(payoo_notify));
-        }
-        if self.linkifier.is_some() {
-            router = router.route("/linkifier/ipn", post(linkifier_ipn));
-        }
-        if self.woopay.is_some() {
-            router = router.route("/woopay/request-url", get(woopay_request_url));
+        for route in &self.routes {
+            let mut methods = axum::routing::MethodRouter::new();
+            for method in route.methods() {
+                let Ok(filter) = axum::routing::MethodFilter::try_from(method.clone()) else {
+                    continue;
+                };
+                let route = route.clone();
+                methods = methods.on(
+                    filter,
+                    move |State(r): State<Receiver>,
+                          method: Method,
+                          RawQuery(query): RawQuery,
+                          headers: HeaderMap,
+                          extensions: axum::http::Extensions,
+                          body: Bytes| {
+                        let route = route.clone();
+                        async move {
+                            // The peer's address, when the server passes it: Payoo's JSON
+                            // notification is signed over it.
+                            let remote_addr = extensions
+                                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                                .map(|c| c.0.ip().to_canonical());
+                            let raw = RawNotification {
+                                method,
+                                query: query.unwrap_or_default(),
+                                headers,
+                                body,
+                                remote_addr,
+                            };
+                            r.process(route, raw).await
+                        }
+                    },
+                );
+            }
+            router = router.route(route.path(), methods);
         }
         // Callbacks are small and quick: a body over core's callback limit is refused (413)
         // before it is read further, one that does not arrive in time is refused (408).
@@ -321,16 +240,21 @@ impl Receiver {
             .with_state(self)
     }
 
-    /// Record the delivery and its state change, hand every open change of the payment to the
-    /// handler, then acknowledge (see the module docs). Runs to the end in a task of its own:
-    /// a sender that hangs up does not cut it between the handler and the ledger's commit.
-    async fn process(&self, checked: Result<Checked, paybridge_core::Error>) -> Response {
-        let checked = match checked {
-            Ok(c) => c,
-            Err(e) => return refused(&e),
-        };
+    /// Verify through the route, record the delivery and its state change, hand every open
+    /// change of the payment to the handler, then acknowledge (see the module docs). Runs to
+    /// the end in a task of its own: a sender that hangs up does not cut it between the
+    /// handler and the ledger's commit.
+    async fn process(&self, route: Arc<dyn CallbackRoute>, raw: RawNotification) -> Response {
         let this = self.clone();
-        match tokio::spawn(async move { this.settle(checked).await }).await {
+        let task = tokio::spawn(async move {
+            match route.receive(&raw, this.ledger.as_ref()).await {
+                Err(e) => refused(&e),
+                Ok(Received::Ignore(ack) | Received::Retry(ack)) => acknowledge(ack),
+                Ok(Received::Report(report)) => this.settle(route.provider(), report).await,
+                Ok(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unknown answer").into_response(),
+            }
+        });
+        match task.await {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::error!(error = %e, "callback processing panicked; the provider will retry");
@@ -343,13 +267,13 @@ impl Receiver {
         }
     }
 
-    async fn settle(&self, checked: Checked) -> Response {
-        let Checked {
-            provider,
+    async fn settle(&self, provider: &'static str, report: CallbackReport) -> Response {
+        let CallbackReport {
             key,
             notification,
             ack,
-        } = checked;
+        } = report;
+        let ack = acknowledge(ack);
         let state = &notification.state;
         let mut outcome = Outcome::new(
             state.payment.reference.clone(),
@@ -566,10 +490,24 @@ pub async fn serve_with(
 
 fn refused(e: &paybridge_core::Error) -> Response {
     let status = match e.kind() {
-        paybridge_core::ErrorKind::Signature => StatusCode::UNAUTHORIZED,
+        ErrorKind::Signature => StatusCode::UNAUTHORIZED,
+        // The provider (a confirmation) or the records could not be asked: retry later.
+        ErrorKind::Transport => {
+            tracing::warn!(error = %e, "callback not verified: a confirmation could not be had");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::BAD_REQUEST,
     };
     (status, e.to_string()).into_response()
+}
+
+/// A route's acknowledgement as a response.
+fn acknowledge(ack: Acknowledgement) -> Response {
+    let status = StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK);
+    match ack.content_type {
+        Some(ct) => (status, [(header::CONTENT_TYPE, ct)], ack.body).into_response(),
+        None => (status, ack.body).into_response(),
+    }
 }
 
 fn retry_later(until_ms: i64) -> Response {
@@ -590,213 +528,4 @@ fn retry_later_for(e: &LedgerError) -> Response {
 fn ledger_down(e: &LedgerError) -> Response {
     tracing::error!(error = %e, "ledger cannot be written; the provider will retry");
     (StatusCode::SERVICE_UNAVAILABLE, "ledger unavailable; retry").into_response()
-}
-
-fn ok(body: &'static str) -> Response {
-    (StatusCode::OK, body).into_response()
-}
-
-fn raw(method: Method, query: Option<String>, headers: HeaderMap, body: Bytes) -> RawNotification {
-    RawNotification {
-        method,
-        query: query.unwrap_or_default(),
-        headers,
-        body,
-        remote_addr: None,
-    }
-}
-
-async fn card_callback(
-    State(r): State<Receiver>,
-    method: Method,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let verified = (|| {
-        let verifier = r
-            .card
-            .as_ref()
-            .ok_or_else(|| paybridge_core::Error::config("card"))?;
-        Ok::<_, paybridge_core::Error>(verifier.verify(&raw(method, query, headers, body))?)
-    })();
-    // The card must be the one recorded for this request id: the request id is unsigned,
-    // and a genuine callback about one card, re-addressed, must not touch another payment.
-    if let Ok(cb) = &verified {
-        match r.ledger.payment("card-charging", &cb.request_id).await {
-            Ok(Some(row)) => {
-                if let Some(recorded) = row.payment.instrument.as_deref()
-                    && recorded != cb.serial
-                {
-                    return refused(&paybridge_core::Error::Signature(format!(
-                        "the callback's card is not the card recorded for request {:?}",
-                        cb.request_id
-                    )));
-                }
-            }
-            Ok(None) => {}
-            Err(e) => return ledger_down(&e),
-        }
-    }
-    if let (Ok(cb), Some(client)) = (&verified, &r.card_check)
-        && let Err(e) = client.confirm_callback(cb).await
-    {
-        let e = paybridge_core::Error::from(e);
-        return if e.kind() == paybridge_core::ErrorKind::Signature {
-            refused(&e)
-        } else {
-            tracing::warn!(error = %e, "card callback not confirmed: the gateway could not be asked");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cannot confirm with the gateway; retry",
-            )
-                .into_response()
-        };
-    }
-    let checked = verified.map(|cb| {
-        let dedup = cb.dedup_key();
-        Checked::new(
-            "card-charging",
-            dedup,
-            cb,
-            |cb| cb.state(),
-            ok(paybridge_card_charging::notification::CALLBACK_ANSWER),
-        )
-    });
-    r.process(checked).await
-}
-
-async fn qvickly_callback(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let checked = (|| {
-        let verifier = r
-            .qvickly
-            .as_ref()
-            .ok_or_else(|| paybridge_core::Error::config("qvickly"))?;
-        let cb = verifier.verify(&raw(Method::POST, None, headers, body))?;
-        if cb.test && !r.qvickly_accept_test {
-            return Ok(None);
-        }
-        let dedup = cb.dedup_key()?;
-        Ok(Some(Checked::new(
-            "qvickly",
-            dedup,
-            cb,
-            |cb| cb.state(),
-            ok(paybridge_qvickly::notification::CALLBACK_ANSWER),
-        )))
-    })();
-    if let Some(checked) = checked.transpose() {
-        r.process(checked).await
-    } else {
-        // Acknowledged, so Qvickly stops delivering it; never credited.
-        tracing::warn!(
-            "test-mode Qvickly callback acknowledged and not credited (accept with qvickly_accept_test / PAYBRIDGE_QVICKLY_ACCEPT_TEST=1)"
-        );
-        ok(paybridge_qvickly::notification::CALLBACK_ANSWER)
-    }
-}
-
-async fn payoo_notify(
-    State(r): State<Receiver>,
-    extensions: axum::http::Extensions,
-    body: Bytes,
-) -> Response {
-    // Payoo's JSON form is signed over the address it called from: the peer's, when the
-    // server was started with connect info (`into_make_service_with_connect_info`).
-    let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
-    let checked = (|| {
-        let verifier = r
-            .payoo
-            .as_ref()
-            .ok_or_else(|| paybridge_core::Error::config("payoo"))?;
-        let n = verifier.verify_body_from(&body, peer)?;
-        let (dedup, state) = (n.dedup_key(), n.state()?);
-        Ok(Checked::new(
-            "payoo",
-            dedup,
-            n,
-            |_| state,
-            ok(paybridge_payoo::NOTIFY_RECEIVED),
-        ))
-    })();
-    r.process(checked).await
-}
-
-async fn woopay_request_url(State(r): State<Receiver>, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let Some(reference) = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "reference")
-        .map(|(_, v)| v.into_owned())
-    else {
-        return (StatusCode::BAD_REQUEST, "no reference in the requestUrl").into_response();
-    };
-    let Some(client) = &r.woopay else {
-        return (StatusCode::NOT_FOUND, "woopay is not configured").into_response();
-    };
-    let operation = match r.ledger.payment("woopay", &reference).await {
-        Ok(Some(p)) => p
-            .payment
-            .provider_reference
-            .and_then(|id| id.parse::<i64>().ok()),
-        Ok(None) => None,
-        Err(e) => return ledger_down(&e),
-    };
-    let Some(id) = operation else {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("the ledger knows no Wooppay invoice {reference:?}"),
-        )
-            .into_response();
-    };
-    let checked = match client.confirm_payment(id).await {
-        Ok(op) => Ok(Checked::new(
-            "woopay",
-            format!("{id}:4"),
-            op,
-            |op| op.state(&reference),
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                paybridge_woopay::REQUEST_URL_ANSWER,
-            )
-                .into_response(),
-        )),
-        // Not paid (yet), or Wooppay unreachable: Wooppay calls again.
-        Err(e) => {
-            tracing::warn!(operation = id, error = %e, "requestUrl not confirmed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "not confirmed; retry").into_response();
-        }
-    };
-    r.process(checked).await
-}
-
-async fn linkifier_ipn(State(r): State<Receiver>, body: Bytes) -> Response {
-    let checked = (|| {
-        let receiver = r
-            .linkifier
-            .as_ref()
-            .ok_or_else(|| paybridge_core::Error::config("linkifier"))?;
-        let (record, version) = receiver.verify_body(&body)?;
-        let dedup = record.dedup_key()?;
-        let answer = paybridge_linkifier_ipn::response_xml(
-            version,
-            &paybridge_linkifier_ipn::IpnResult {
-                has_errors: false,
-                error_code: 0,
-                message: "IPN received".into(),
-                extra_message: String::new(),
-            },
-        )?;
-        let content_type = version.response_content_type();
-        let ack = ([(header::CONTENT_TYPE, content_type)], answer).into_response();
-        Ok(Checked::new(
-            "linkifier-ipn",
-            dedup,
-            record,
-            |r| receiver.state(&r),
-            ack,
-        ))
-    })();
-    r.process(checked).await
 }

@@ -382,7 +382,11 @@ async fn deliver(
     let effects = Effects::open(url).await;
     let router =
         paybridge_ledger::receive::Receiver::new(ledger, Arc::new(EffectsHandler(effects)))
-            .card_charging_trusting_unsigned_status(SecretString::from(CARD_KEY))
+            .mount(
+                paybridge_card_charging::route::Route::trusting_unsigned_status(
+                    SecretString::from(CARD_KEY),
+                ),
+            )
             .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let target = Arc::new(format!(

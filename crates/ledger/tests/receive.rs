@@ -66,10 +66,16 @@ async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
 async fn serve_with(ledger: Arc<Ledger>, shop: Arc<Shop>, lease: std::time::Duration) -> String {
     let router = Receiver::new(ledger, shop)
         .lease(lease)
-        .card_charging_trusting_unsigned_status(SecretString::from(KEY))
-        .payoo(SecretString::from(KEY))
-        .linkifier(paybridge_linkifier_ipn::CallbackVerifier::new(
-            SecretString::from(paybridge_linkifier_ipn::sandbox::SANDBOX_KEY),
+        .mount(
+            paybridge_card_charging::route::Route::trusting_unsigned_status(SecretString::from(
+                KEY,
+            )),
+        )
+        .mount(paybridge_payoo::route::Route::new(SecretString::from(KEY)))
+        .mount(paybridge_linkifier_ipn::route::Route::new(
+            paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from(
+                paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+            )),
         ))
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -363,8 +369,7 @@ async fn a_test_mode_qvickly_callback_is_acknowledged_and_never_credited_unless_
         )
         .unwrap();
         let router = Receiver::new(ledger.clone(), shop.clone())
-            .qvickly(verifier)
-            .qvickly_accept_test(accept)
+            .mount(paybridge_qvickly::route::Route::new(verifier).accept_test(accept))
             .router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -471,7 +476,9 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
     };
     let shop = Arc::new(Shop::default());
     let router = Receiver::new(ledger.clone(), shop.clone())
-        .card_charging(client.clone())
+        .mount(paybridge_card_charging::route::Route::confirmed(
+            client.clone(),
+        ))
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -525,7 +532,11 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
     // Without confirmation (knowingly), the card is still matched to the recorded one.
     let shop = Arc::new(Shop::default());
     let router = Receiver::new(ledger.clone(), shop.clone())
-        .card_charging_trusting_unsigned_status(SecretString::from(SANDBOX_PARTNER_KEY))
+        .mount(
+            paybridge_card_charging::route::Route::trusting_unsigned_status(SecretString::from(
+                SANDBOX_PARTNER_KEY,
+            )),
+        )
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -843,7 +854,11 @@ async fn a_transactional_handler_credits_exactly_once() {
             fail_first: AtomicUsize::new(1),
         });
         let router = Receiver::transactional(ledger.clone(), books)
-            .card_charging_trusting_unsigned_status(SecretString::from(KEY))
+            .mount(
+                paybridge_card_charging::route::Route::trusting_unsigned_status(
+                    SecretString::from(KEY),
+                ),
+            )
             .router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -902,7 +917,11 @@ async fn slow_and_idle_clients_never_keep_a_genuine_callback_waiting() {
     let ledger = ledgers().await.remove(0);
     let shop = Arc::new(Shop::default());
     let router = Receiver::new(ledger.clone(), shop.clone())
-        .card_charging_trusting_unsigned_status(SecretString::from(KEY))
+        .mount(
+            paybridge_card_charging::route::Route::trusting_unsigned_status(SecretString::from(
+                KEY,
+            )),
+        )
         .body_timeout(std::time::Duration::from_secs(1))
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -963,7 +982,11 @@ async fn a_stalled_body_is_answered_408() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let ledger = ledgers().await.remove(0);
     let router = Receiver::new(ledger, Arc::new(Shop::default()))
-        .card_charging_trusting_unsigned_status(SecretString::from(KEY))
+        .mount(
+            paybridge_card_charging::route::Route::trusting_unsigned_status(SecretString::from(
+                KEY,
+            )),
+        )
         .body_timeout(std::time::Duration::from_millis(300))
         .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

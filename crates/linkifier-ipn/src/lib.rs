@@ -38,6 +38,7 @@ pub mod generated;
 pub mod notification;
 pub mod provider;
 pub mod record;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;

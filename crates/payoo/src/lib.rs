@@ -32,6 +32,7 @@ pub mod error;
 pub mod generated;
 pub mod notification;
 pub mod provider;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;

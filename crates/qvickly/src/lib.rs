@@ -45,6 +45,7 @@ pub mod generated;
 pub mod notification;
 pub mod php_json;
 pub mod provider;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;

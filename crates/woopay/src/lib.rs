@@ -50,6 +50,7 @@ pub mod generated;
 pub mod notification;
 pub mod operation;
 pub mod provider;
+pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 

@@ -148,8 +148,10 @@ struct App {
 /// The shop's whole HTTP surface: its order routes and the providers' callback routes.
 pub fn app(config: Config, ledger: Arc<Ledger>, shop: Shop) -> Router {
     let receiver = Receiver::transactional(ledger.clone(), Arc::new(shop.clone()))
-        .card_charging(config.card.clone())
-        .woopay(config.woopay.clone())
+        .mount(paybridge_card_charging::route::Route::confirmed(
+            config.card.clone(),
+        ))
+        .mount(paybridge_woopay::route::Route::new(config.woopay.clone()))
         .router();
     let state = App {
         config: Arc::new(config),

@@ -1,0 +1,102 @@
+//! A provider's callback endpoint, as a receiver mounts it: the one contract between a provider
+//! crate and the ledger's receiver, so that the receiver knows no provider by name and adding a
+//! provider touches no receiver code.
+//!
+//! A route turns a raw request into a [`Received`]: a verified, normalized report (its payment,
+//! state and money, its natural key, and the bytes that acknowledge it to the provider), or
+//! something to answer without recording anything. Confirmation with the provider (a card
+//! gateway's `check`, Wooppay's `cash_getOperationData`) happens inside the route; the
+//! payments the merchant recorded are available to it ([`PaymentRecords`]) for what only they
+//! know (the card recorded for a request id, a Wooppay invoice's operation id).
+//!
+//! Errors: [`ErrorKind::Signature`](crate::ErrorKind::Signature) is answered `401`,
+//! [`ErrorKind::Transport`](crate::ErrorKind::Transport) (the provider or the records could
+//! not be asked) `503` so the provider retries, anything else `400`; none is recorded.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::Method;
+
+use crate::{Notification, PaymentRecords, RawNotification, Result, Verified};
+
+/// What a provider expects back once its callback is handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, when the provider expects one.
+    pub content_type: Option<&'static str>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Acknowledgement {
+    /// `200` with this body (no content type).
+    #[must_use]
+    pub fn ok(body: impl Into<Bytes>) -> Self {
+        Self {
+            status: 200,
+            content_type: None,
+            body: body.into(),
+        }
+    }
+
+    /// `200` with this body and content type.
+    #[must_use]
+    pub fn ok_typed(content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status: 200,
+            content_type: Some(content_type),
+            body: body.into(),
+        }
+    }
+}
+
+/// A verified callback, ready for the ledger.
+#[derive(Debug)]
+pub struct CallbackReport {
+    /// The delivery's natural key (deliveries of one key are counted as one).
+    pub key: String,
+    /// The verified, normalized notification: its state carries the payment, the status and
+    /// the amount actually paid.
+    pub notification: Verified<Notification>,
+    /// What acknowledges it, once the ledger committed.
+    pub ack: Acknowledgement,
+}
+
+/// What a route made of a request.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Received {
+    /// A verified report: record it, hand its change out, then acknowledge.
+    Report(CallbackReport),
+    /// Answer this and record nothing (a Qvickly test-mode callback the merchant does not
+    /// credit).
+    Ignore(Acknowledgement),
+    /// Not confirmed yet (a Wooppay invoice not paid yet): answer this (a `503`), the provider
+    /// calls again.
+    Retry(Acknowledgement),
+}
+
+/// One provider's callback endpoint.
+#[async_trait]
+pub trait CallbackRoute: Send + Sync + 'static {
+    /// The provider id (`"card-charging"`, …): the ledger's provider of the payments.
+    fn provider(&self) -> &'static str;
+
+    /// The path the receiver serves it at (`"/card-charging/callback"`).
+    fn path(&self) -> &'static str;
+
+    /// The HTTP methods the provider calls with.
+    fn methods(&self) -> &'static [Method] {
+        &[Method::POST]
+    }
+
+    /// Verify (and, where the provider's signature leaves something unsigned, confirm) one
+    /// request.
+    async fn receive(
+        &self,
+        raw: &RawNotification,
+        records: &dyn PaymentRecords,
+    ) -> Result<Received>;
+}

@@ -280,6 +280,21 @@ pub(crate) struct PaymentsArgs {
     /// Only this provider's.
     #[arg(long)]
     provider: Option<String>,
+    /// Only payments in this status (`pending`, `succeeded`, `needs_review`, …).
+    #[arg(long, value_parser = parse_status)]
+    status: Option<paybridge_core::PaymentStatus>,
+    /// At most this many a page (1 to 10 000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    limit: u32,
+    /// The page after this cursor (the `next` of the page before).
+    #[arg(long)]
+    after: Option<String>,
+}
+
+fn parse_status(word: &str) -> Result<paybridge_core::PaymentStatus, String> {
+    paybridge_core::PaymentStatus::parse(word).ok_or_else(|| {
+        format!("{word:?} is not a status: pending, succeeded, failed, cancelled, reversed, needs_review")
+    })
 }
 
 /// How long a provider may deliver a callback again, by provider id.
@@ -324,11 +339,16 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
         }
         LedgerCommand::Payments(a) => {
             let ledger = a.ledger.open().await?;
-            let payments = ledger
-                .payments(a.provider.as_deref())
+            // One page: memory does not grow with the ledger.
+            let page = ledger
+                .payments_page(a.provider.as_deref(), a.status, a.limit, a.after.as_deref())
                 .await
-                .map_err(paybridge_core::Error::from)?;
-            let payments: Vec<Value> = payments
+                .map_err(|e| match e {
+                    e @ paybridge_ledger::LedgerError::Cursor(_) => CliError::input(e.to_string()),
+                    e => paybridge_core::Error::from(e).into(),
+                })?;
+            let payments: Vec<Value> = page
+                .payments
                 .iter()
                 .map(|p| {
                     json!({
@@ -345,7 +365,9 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                     })
                 })
                 .collect();
-            Ok(Outcome::ok(json!({ "payments": payments })))
+            Ok(Outcome::ok(
+                json!({ "payments": payments, "next": page.next }),
+            ))
         }
         LedgerCommand::Purge(a) => {
             let ledger = a.open().await?;

@@ -1867,3 +1867,67 @@ fn a_wooppay_invoice_is_recorded_before_it_is_sent_and_a_reference_is_used_once(
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn ledger_payments_pages_with_a_cursor() {
+    let dir = std::env::temp_dir().join(unique("pages"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger_url = format!("sqlite://{}", dir.join("paybridge.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let ledger = paybridge_ledger::Ledger::open(&ledger_url).await.unwrap();
+            for i in 0..5 {
+                ledger
+                    .record_payment(&paybridge_ledger::NewPayment::new(
+                        "woopay",
+                        format!("p-{i}"),
+                        paybridge_core::PaymentStatus::Pending,
+                        paybridge_core::Money::parse("100", paybridge_core::Currency::KZT).unwrap(),
+                    ))
+                    .await
+                    .unwrap();
+            }
+        });
+    let mut after: Option<String> = None;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let mut args = vec![
+            "--json",
+            "ledger",
+            "payments",
+            "--ledger",
+            &ledger_url,
+            "--limit",
+            "2",
+        ];
+        if let Some(a) = &after {
+            args.extend(["--after", a.as_str()]);
+        }
+        let (out, v) = run(&args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        for p in v["payments"].as_array().unwrap() {
+            seen.push(p["reference"].as_str().unwrap().to_owned());
+        }
+        after = v["next"].as_str().map(str::to_owned);
+    }
+    assert!(after.is_none(), "three pages of 2, 2 and 1");
+    seen.sort();
+    assert_eq!(seen, ["p-0", "p-1", "p-2", "p-3", "p-4"]);
+    let (out, v) = run(
+        &[
+            "--json",
+            "ledger",
+            "payments",
+            "--ledger",
+            &ledger_url,
+            "--after",
+            "junk",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    let _ = std::fs::remove_dir_all(dir);
+}

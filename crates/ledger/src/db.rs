@@ -722,6 +722,43 @@ impl Db {
         })
     }
 
+    pub(crate) async fn payments_page(
+        &self,
+        provider: Option<&str>,
+        status: Option<paybridge_core::PaymentStatus>,
+        limit: i64,
+        after: Option<&crate::Cursor>,
+    ) -> Result<Vec<PaymentRow>> {
+        // Two statements rather than one with `$n IS NULL OR (…) < (…)`: the row-value range
+        // must stay a plain index range scan.
+        let filters = "($1 IS NULL OR provider = $1) AND ($2 IS NULL OR status = $2)";
+        let order = "ORDER BY created_at DESC, provider DESC, reference DESC";
+        let sql = match after {
+            None => {
+                format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filters} {order} LIMIT $3")
+            }
+            Some(_) => format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filters} AND (created_at, provider, reference) < ($4, $5, $6) {order} LIMIT $3"
+            ),
+        };
+        let status = status.map(paybridge_core::PaymentStatus::as_str);
+        on_pool!(self, pool => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider)
+                .bind(status)
+                .bind(limit);
+            if let Some(c) = after {
+                query = query.bind(c.created_at).bind(c.provider.clone()).bind(c.reference.clone());
+            }
+            let rows = query.fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(payment_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
     pub(crate) async fn events(
         &self,
         provider: &str,

@@ -118,6 +118,9 @@ pub enum LedgerError {
     /// A stored value could not be read back.
     #[error("ledger row: {0}")]
     Row(String),
+    /// A page cursor this ledger did not write.
+    #[error("page cursor: {0}")]
+    Cursor(String),
 }
 
 impl From<LedgerError> for paybridge_core::Error {
@@ -353,6 +356,66 @@ pub trait InTransaction: Send + Sync {
     /// Do the change's effect in `tx`; an error rolls everything back (the change stays
     /// open and is handed out again).
     async fn run(&self, tx: LedgerTx<'_>, change: &Change) -> Result<(), HandlerError>;
+}
+
+/// One page of [`Ledger::payments_page`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PaymentPage {
+    /// The payments, newest first.
+    pub payments: Vec<PaymentRow>,
+    /// The cursor of the next page (`None` on the last one).
+    pub next: Option<String>,
+}
+
+/// Where a page ends: the last row's (`created_at`, provider, reference), written as
+/// `created_at.hex(provider).hex(reference)` (opaque to users).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub created_at: i64,
+    pub provider: String,
+    pub reference: String,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Result<Self> {
+        let bad = || LedgerError::Cursor(format!("{text:?} is not a cursor this ledger wrote"));
+        let mut parts = text.split('.');
+        let (Some(at), Some(provider), Some(reference), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let unhex = |h: &str| -> Option<String> {
+            if !h.len().is_multiple_of(2) {
+                return None;
+            }
+            let bytes: Option<Vec<u8>> = (0..h.len())
+                .step_by(2)
+                .map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+                .collect();
+            String::from_utf8(bytes?).ok()
+        };
+        Ok(Self {
+            created_at: at.parse().map_err(|_| bad())?,
+            provider: unhex(provider).ok_or_else(bad)?,
+            reference: unhex(reference).ok_or_else(bad)?,
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.", self.created_at)?;
+        for b in self.provider.bytes() {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(".")?;
+        for b in self.reference.bytes() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Who reported a status.
@@ -752,9 +815,43 @@ impl Ledger {
         self.db.payment(provider, reference).await
     }
 
-    /// Payments, newest first, optionally of one provider.
+    /// Payments, newest first, optionally of one provider — every one of them, in memory: for
+    /// a small ledger. A large one is listed a page at a time: [`Ledger::payments_page`].
     pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRow>> {
         self.db.payments(provider).await
+    }
+
+    /// One page of payments, newest first (by recording time, then provider and reference: a
+    /// stable order), optionally of one provider and/or status: at most `limit`, after the
+    /// page whose [`PaymentPage::next`] is `after`. Each page is one index range scan, so its
+    /// cost and memory do not grow with the ledger.
+    pub async fn payments_page(
+        &self,
+        provider: Option<&str>,
+        status: Option<PaymentStatus>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<PaymentPage> {
+        let after = after.map(Cursor::parse).transpose()?;
+        let limit = limit.clamp(1, 10_000);
+        let mut payments = self
+            .db
+            .payments_page(provider, status, i64::from(limit) + 1, after.as_ref())
+            .await?;
+        let next = if payments.len() > limit as usize {
+            payments.truncate(limit as usize);
+            payments.last().map(|p| {
+                Cursor {
+                    created_at: p.created_at,
+                    provider: p.payment.provider.clone(),
+                    reference: p.payment.reference.clone(),
+                }
+                .to_string()
+            })
+        } else {
+            None
+        };
+        Ok(PaymentPage { payments, next })
     }
 
     /// A payment's event log, oldest first.

@@ -650,3 +650,74 @@ proptest::proptest! {
 fn held_token_is_live(lease: &paybridge_ledger::Lease, live_until: i64) -> bool {
     lease.until_ms == live_until
 }
+
+#[tokio::test]
+async fn payments_are_listed_a_page_at_a_time_in_a_stable_order() {
+    for (backend, _, ledger) in ledgers("pages").await {
+        for i in 0..250 {
+            ledger
+                .record_payment(&NewPayment::new(
+                    if i % 2 == 0 {
+                        "card-charging"
+                    } else {
+                        "woopay"
+                    },
+                    format!("order-{i:03}"),
+                    PaymentStatus::Pending,
+                    vnd(10_000),
+                ))
+                .await
+                .unwrap();
+        }
+        ledger
+            .report_status(
+                "woopay",
+                "order-001",
+                PaymentStatus::Succeeded,
+                "4",
+                Source::Callback,
+            )
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let page = ledger
+                .payments_page(None, None, 100, after.as_deref())
+                .await
+                .unwrap();
+            pages += 1;
+            assert!(page.payments.len() <= 100);
+            seen.extend(page.payments.iter().map(|p| {
+                (
+                    p.created_at,
+                    p.payment.provider.clone(),
+                    p.payment.reference.clone(),
+                )
+            }));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!((pages, seen.len()), (3, 250), "{backend}");
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.reverse();
+        assert_eq!(seen, sorted, "{backend}: newest first, no row twice");
+        let woopay = ledger
+            .payments_page(Some("woopay"), Some(PaymentStatus::Succeeded), 10, None)
+            .await
+            .unwrap();
+        assert_eq!(woopay.payments.len(), 1);
+        assert_eq!(woopay.payments[0].payment.reference, "order-001");
+        assert!(woopay.next.is_none());
+        assert!(matches!(
+            ledger
+                .payments_page(None, None, 10, Some("not-a-cursor"))
+                .await,
+            Err(LedgerError::Cursor(_))
+        ));
+    }
+}

@@ -1008,3 +1008,92 @@ async fn a_stalled_body_is_answered_408() {
     .await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+/// A plain handler that credits idempotently on the change's stable id, remembering every
+/// call's fence; on its first call the ledger's completion is made to fail after the handler
+/// ran (another worker's takeover raises the fence under it).
+struct Idempotent {
+    ledger: Arc<Ledger>,
+    calls: std::sync::Mutex<Vec<(String, i64)>>,
+    credits: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+#[async_trait::async_trait]
+impl CallbackHandler for Idempotent {
+    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+        let id = callback.change.stable_id();
+        let first = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((id.clone(), callback.fence));
+            calls.len() == 1
+        };
+        self.credits.lock().unwrap().insert(id);
+        if first {
+            self.ledger
+                .execute_for_tests(&format!(
+                    "UPDATE changes SET fence = fence + 1 WHERE id = {}",
+                    callback.change.id
+                ))
+                .await
+                .unwrap();
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
+    for ledger in ledgers().await {
+        let handler = Arc::new(Idempotent {
+            ledger: ledger.clone(),
+            calls: std::sync::Mutex::default(),
+            credits: std::sync::Mutex::default(),
+        });
+        let router = Receiver::new(ledger.clone(), handler.clone())
+            .lease(std::time::Duration::from_millis(300))
+            .mount(
+                paybridge_card_charging::route::Route::trusting_unsigned_status(
+                    SecretString::from(KEY),
+                ),
+            )
+            .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        expect_payment(
+            &ledger,
+            "card-charging",
+            "fail-after",
+            "50000",
+            Currency::VND,
+        )
+        .await;
+        let body = card_callback("fail-after", 1, KEY);
+        // The completion is refused after the handler ran: not acknowledged.
+        let (status, _, _) = post(
+            &base,
+            "/card-charging/callback",
+            "application/json",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 503);
+        // The gateway retries after the lease: the same change, a higher fence, handled and
+        // acknowledged — and credited once, because the credit is keyed by the stable id.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let (status, _, _) = post(&base, "/card-charging/callback", "application/json", body).await;
+        assert_eq!(status, 200);
+        let calls = handler.calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert_eq!(calls[0].0, calls[1].0, "the same change");
+        assert!(calls[1].1 > calls[0].1, "with a higher fence: {calls:?}");
+        assert_eq!(handler.credits.lock().unwrap().len(), 1);
+        assert!(
+            ledger
+                .open_changes("card-charging", "fail-after")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -257,6 +257,8 @@ pub(crate) enum LedgerCommand {
     Events(EventsArgs),
     /// Payments recorded by `--ledger` on the payment commands.
     Payments(PaymentsArgs),
+    /// The payments whose status is `needs_review`, with their anomaly and events.
+    Review(ReviewArgs),
     /// Remove completed callbacks older than each provider's retry horizon (plus 7 days).
     Purge(LedgerArg),
 }
@@ -287,6 +289,18 @@ pub(crate) struct PaymentsArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     limit: u32,
     /// The page after this cursor (the `next` of the page before).
+    #[arg(long)]
+    after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReviewArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// At most this many payments (1 to 10 000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    limit: u32,
+    /// The page after this cursor.
     #[arg(long)]
     after: Option<String>,
 }
@@ -365,6 +379,48 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                     })
                 })
                 .collect();
+            Ok(Outcome::ok(
+                json!({ "payments": payments, "next": page.next }),
+            ))
+        }
+        LedgerCommand::Review(a) => {
+            let ledger = a.ledger.open().await?;
+            let page = ledger
+                .payments_page(
+                    None,
+                    Some(paybridge_core::PaymentStatus::NeedsReview),
+                    a.limit,
+                    a.after.as_deref(),
+                )
+                .await
+                .map_err(|e| match e {
+                    e @ paybridge_ledger::LedgerError::Cursor(_) => CliError::input(e.to_string()),
+                    e => paybridge_core::Error::from(e).into(),
+                })?;
+            let mut payments = Vec::with_capacity(page.payments.len());
+            for p in &page.payments {
+                let events = ledger
+                    .events(&p.payment.provider, &p.payment.reference)
+                    .await
+                    .map_err(paybridge_core::Error::from)?;
+                payments.push(json!({
+                    "provider": p.payment.provider,
+                    "reference": p.payment.reference,
+                    "status": p.payment.status.as_str(),
+                    "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
+                    "amount": p.payment.amount.amount_string(),
+                    "currency": p.payment.amount.currency().code(),
+                    "paid_amount": p.paid_amount.map(|m| m.amount_string()),
+                    "events": events.iter().map(|e| json!({
+                        "status": e.status.as_str(),
+                        "provider_status": e.provider_status,
+                        "source": e.source,
+                        "applied": e.applied,
+                        "anomaly": e.anomaly.map(paybridge_ledger::Anomaly::as_str),
+                        "at": paybridge_ledger::format_time(e.at),
+                    })).collect::<Vec<_>>(),
+                }));
+            }
             Ok(Outcome::ok(
                 json!({ "payments": payments, "next": page.next }),
             ))

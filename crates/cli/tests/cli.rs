@@ -1931,3 +1931,58 @@ fn ledger_payments_pages_with_a_cursor() {
     assert_eq!(out.status.code(), Some(2), "{v}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn ledger_review_lists_what_needs_a_person_with_its_anomaly() {
+    let dir = std::env::temp_dir().join(unique("review"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger_url = format!("sqlite://{}", dir.join("paybridge.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let ledger = paybridge_ledger::Ledger::open(&ledger_url).await.unwrap();
+            let vnd =
+                |n: &str| paybridge_core::Money::parse(n, paybridge_core::Currency::VND).unwrap();
+            for reference in ["fine", "short"] {
+                ledger
+                    .record_payment(&paybridge_ledger::NewPayment::new(
+                        "card-charging",
+                        reference,
+                        paybridge_core::PaymentStatus::Pending,
+                        vnd("500000"),
+                    ))
+                    .await
+                    .unwrap();
+            }
+            for (reference, paid) in [("fine", "500000"), ("short", "175000")] {
+                let outcome = paybridge_ledger::Outcome::new(
+                    reference,
+                    paybridge_core::PaymentStatus::Succeeded,
+                    "2",
+                )
+                .with_amount(vnd(paid));
+                ledger
+                    .report(
+                        "card-charging",
+                        &outcome,
+                        paybridge_ledger::Source::StatusCheck,
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    let (out, v) = run(
+        &["--json", "ledger", "review", "--ledger", &ledger_url],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let payments = v["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 1, "{v}");
+    assert_eq!(payments[0]["reference"], "short");
+    assert_eq!(payments[0]["anomaly"], "underpaid");
+    assert_eq!(payments[0]["paid_amount"], "175000");
+    assert_eq!(payments[0]["events"][1]["source"], "status_check");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -764,7 +764,7 @@ impl Db {
         provider: &str,
         reference: &str,
     ) -> Result<Vec<PaymentEvent>> {
-        const SQL: &str = "SELECT provider, reference, status, provider_status, source, applied, at FROM payment_events \
+        const SQL: &str = "SELECT provider, reference, status, provider_status, source, applied, at, anomaly FROM payment_events \
              WHERE provider = $1 AND reference = $2 ORDER BY seq";
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(provider).bind(reference).fetch_all(pool).await?;
@@ -772,7 +772,9 @@ impl Db {
             for row in &rows {
                 let status: String = col!(row, "status");
                 let applied: i64 = col!(row, "applied");
+                let anomaly: Option<String> = col!(row, "anomaly");
                 out.push(PaymentEvent {
+                    anomaly: anomaly.as_deref().and_then(Anomaly::parse),
                     provider: col!(row, "provider"),
                     reference: col!(row, "reference"),
                     status: status_from(&status)?,

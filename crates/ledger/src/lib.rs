@@ -458,6 +458,8 @@ pub struct PaymentEvent {
     pub applied: bool,
     /// When (Unix milliseconds).
     pub at: i64,
+    /// What did not add up about it, if anything.
+    pub anomaly: Option<Anomaly>,
 }
 
 /// The ledger as the providers' payment records: a provider built with it

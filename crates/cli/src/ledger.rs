@@ -229,6 +229,74 @@ pub(crate) async fn record_first(
     }
 }
 
+/// A page's error: a foreign cursor is the user's input.
+fn page_error(e: paybridge_ledger::LedgerError) -> CliError {
+    match e {
+        e @ paybridge_ledger::LedgerError::Cursor(_) => CliError::input(e.to_string()),
+        e => paybridge_core::Error::from(e).into(),
+    }
+}
+
+/// One payment as `ledger payments` and `ledger review` print it.
+fn payment_json(p: &paybridge_ledger::PaymentRow) -> Value {
+    json!({
+        "provider": p.payment.provider,
+        "reference": p.payment.reference,
+        "provider_reference": p.payment.provider_reference,
+        "status": p.payment.status.as_str(),
+        "amount": p.payment.amount.amount_string(),
+        "currency": p.payment.amount.currency().code(),
+        "paid_amount": p.paid_amount.map(|m| m.amount_string()),
+        "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
+        "created_at": paybridge_ledger::format_time(p.created_at),
+        "updated_at": paybridge_ledger::format_time(p.updated_at),
+    })
+}
+
+/// `ledger review`: the payments under review, each with its events.
+async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
+    let ledger = a.ledger.open().await?;
+    let page = ledger
+        .payments_page(
+            None,
+            Some(paybridge_core::PaymentStatus::NeedsReview),
+            a.limit,
+            a.after.as_deref(),
+        )
+        .await
+        .map_err(page_error)?;
+    let mut payments = Vec::with_capacity(page.payments.len());
+    for p in &page.payments {
+        let events = ledger
+            .events(&p.payment.provider, &p.payment.reference)
+            .await
+            .map_err(paybridge_core::Error::from)?;
+        let mut row = payment_json(p);
+        if let Some(map) = row.as_object_mut() {
+            map.insert(
+                "events".into(),
+                events
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "status": e.status.as_str(),
+                            "provider_status": e.provider_status,
+                            "source": e.source,
+                            "applied": e.applied,
+                            "anomaly": e.anomaly.map(paybridge_ledger::Anomaly::as_str),
+                            "at": paybridge_ledger::format_time(e.at),
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        payments.push(row);
+    }
+    Ok(Outcome::ok(
+        json!({ "payments": payments, "next": page.next }),
+    ))
+}
+
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -357,74 +425,13 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             let page = ledger
                 .payments_page(a.provider.as_deref(), a.status, a.limit, a.after.as_deref())
                 .await
-                .map_err(|e| match e {
-                    e @ paybridge_ledger::LedgerError::Cursor(_) => CliError::input(e.to_string()),
-                    e => paybridge_core::Error::from(e).into(),
-                })?;
-            let payments: Vec<Value> = page
-                .payments
-                .iter()
-                .map(|p| {
-                    json!({
-                        "provider": p.payment.provider,
-                        "reference": p.payment.reference,
-                        "provider_reference": p.payment.provider_reference,
-                        "status": p.payment.status.as_str(),
-                        "amount": p.payment.amount.amount_string(),
-                        "currency": p.payment.amount.currency().code(),
-                        "paid_amount": p.paid_amount.map(|m| m.amount_string()),
-                        "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
-                        "created_at": paybridge_ledger::format_time(p.created_at),
-                        "updated_at": paybridge_ledger::format_time(p.updated_at),
-                    })
-                })
-                .collect();
+                .map_err(page_error)?;
+            let payments: Vec<Value> = page.payments.iter().map(payment_json).collect();
             Ok(Outcome::ok(
                 json!({ "payments": payments, "next": page.next }),
             ))
         }
-        LedgerCommand::Review(a) => {
-            let ledger = a.ledger.open().await?;
-            let page = ledger
-                .payments_page(
-                    None,
-                    Some(paybridge_core::PaymentStatus::NeedsReview),
-                    a.limit,
-                    a.after.as_deref(),
-                )
-                .await
-                .map_err(|e| match e {
-                    e @ paybridge_ledger::LedgerError::Cursor(_) => CliError::input(e.to_string()),
-                    e => paybridge_core::Error::from(e).into(),
-                })?;
-            let mut payments = Vec::with_capacity(page.payments.len());
-            for p in &page.payments {
-                let events = ledger
-                    .events(&p.payment.provider, &p.payment.reference)
-                    .await
-                    .map_err(paybridge_core::Error::from)?;
-                payments.push(json!({
-                    "provider": p.payment.provider,
-                    "reference": p.payment.reference,
-                    "status": p.payment.status.as_str(),
-                    "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
-                    "amount": p.payment.amount.amount_string(),
-                    "currency": p.payment.amount.currency().code(),
-                    "paid_amount": p.paid_amount.map(|m| m.amount_string()),
-                    "events": events.iter().map(|e| json!({
-                        "status": e.status.as_str(),
-                        "provider_status": e.provider_status,
-                        "source": e.source,
-                        "applied": e.applied,
-                        "anomaly": e.anomaly.map(paybridge_ledger::Anomaly::as_str),
-                        "at": paybridge_ledger::format_time(e.at),
-                    })).collect::<Vec<_>>(),
-                }));
-            }
-            Ok(Outcome::ok(
-                json!({ "payments": payments, "next": page.next }),
-            ))
-        }
+        LedgerCommand::Review(a) => review(a).await,
         LedgerCommand::Purge(a) => {
             let ledger = a.open().await?;
             let purged = ledger

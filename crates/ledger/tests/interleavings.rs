@@ -59,30 +59,52 @@ struct Effect(Arc<AtomicUsize>);
 #[async_trait::async_trait]
 impl InTransaction for Effect {
     async fn run(&self, tx: LedgerTx<'_>, change: &Change) -> Result<(), HandlerError> {
-        let LedgerTx::Sqlite(c) = tx else {
-            return Err("sqlite only".into());
-        };
-        sqlx::query("INSERT INTO effects (change_id) VALUES ($1)")
-            .bind(change.stable_id())
-            .execute(c)
-            .await?;
+        const SQL: &str = "INSERT INTO effects (change_id) VALUES ($1)";
+        match tx {
+            LedgerTx::Sqlite(c) => {
+                sqlx::query(SQL).bind(change.stable_id()).execute(c).await?;
+            }
+            LedgerTx::Postgres(c) => {
+                sqlx::query(SQL).bind(change.stable_id()).execute(c).await?;
+            }
+            _ => return Err("unknown backend".into()),
+        }
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }
 
-async fn ledger() -> Ledger {
+/// The SQLite ledger, and the PostgreSQL one when `PAYBRIDGE_TEST_POSTGRES` is set (each
+/// process gets its own file and schema, made once).
+async fn ledgers() -> Vec<Ledger> {
     let dir = std::env::temp_dir().join("paybridge-ledger-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("interleavings-{}.db", std::process::id()));
-    let ledger = Ledger::open(&format!("sqlite://{}", file.display()))
+    let mut urls = vec![format!("sqlite://{}", file.display())];
+    if let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") {
+        let schema = format!("interleavings_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&admin)
         .await
         .unwrap();
-    ledger
-        .execute_for_tests("CREATE TABLE IF NOT EXISTS effects (change_id TEXT PRIMARY KEY)")
-        .await
-        .unwrap();
-    ledger
+        let sep = if base.contains('?') { '&' } else { '?' };
+        urls.push(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+    } else {
+        assert!(std::env::var("PAYBRIDGE_REQUIRE_POSTGRES").as_deref() != Ok("1"));
+    }
+    let mut out = Vec::new();
+    for url in urls {
+        let ledger = Ledger::open(&url).await.unwrap();
+        ledger
+            .execute_for_tests("CREATE TABLE IF NOT EXISTS effects (change_id TEXT PRIMARY KEY)")
+            .await
+            .unwrap();
+        out.push(ledger);
+    }
+    out
 }
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
@@ -201,8 +223,10 @@ proptest! {
     fn any_interleaving_completes_a_change_once(ops in proptest::collection::vec(op(), 0..24)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let ledger = ledger().await;
-            run(&ledger, ops).await
+            for ledger in ledgers().await {
+                run(&ledger, ops.clone()).await?;
+            }
+            Ok::<(), TestCaseError>(())
         })?;
     }
 }

@@ -623,7 +623,7 @@ async fn a_handler_slower_than_the_lease_keeps_it_and_runs_once() {
             gate: Some(gate.clone()),
             ..Shop::default()
         });
-        let lease = std::time::Duration::from_millis(300);
+        let lease = std::time::Duration::from_secs(1);
         let base = serve_with(ledger.clone(), shop.clone(), lease).await;
         expect_payment(&ledger, "card-charging", "slow-1", "50000", Currency::VND).await;
         let body = card_callback("slow-1", 1, KEY);

@@ -8,8 +8,7 @@
 //! on status, face value, amount and transaction id.
 
 use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, Error, ErrorKind, PaymentRecords,
-    RawNotification, Received,
+    Acknowledgement, CallbackRoute, Error, ErrorKind, PaymentRecords, RawNotification, Received,
 };
 use secrecy::SecretString;
 
@@ -91,13 +90,11 @@ impl CallbackRoute for Route {
             });
         }
         let key = cb.dedup_key();
-        Ok(Received::Report(CallbackReport {
+        Ok(Received::report(
             key,
-            notification: cb.map(|cb| paybridge_core::Notification {
-                state: cb.state(),
-                duplicate: false,
-            }),
-            ack: Acknowledgement::ok(CALLBACK_ANSWER),
-        }))
+            cb,
+            |cb| cb.state(),
+            Acknowledgement::ok(CALLBACK_ANSWER),
+        ))
     }
 }

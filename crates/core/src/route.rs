@@ -64,6 +64,26 @@ pub struct CallbackReport {
     pub ack: Acknowledgement,
 }
 
+impl Received {
+    /// A verified callback as a report: its natural key, the verified value turned into its
+    /// notification by `state`, and what acknowledges it.
+    pub fn report<T>(
+        key: String,
+        verified: Verified<T>,
+        state: impl FnOnce(T) -> crate::PaymentState,
+        ack: Acknowledgement,
+    ) -> Self {
+        Self::Report(CallbackReport {
+            key,
+            notification: verified.map(|v| Notification {
+                state: state(v),
+                duplicate: false,
+            }),
+            ack,
+        })
+    }
+}
+
 /// What a route made of a request.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -1,9 +1,7 @@
 //! Linkifier's IPN endpoint for a receiver ([`CallbackRoute`]): `POST /linkifier/ipn`,
 //! answered with an `IPNEventRaisedResponse` in the request's SOAP version.
 
-use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, PaymentRecords, RawNotification, Received,
-};
+use paybridge_core::{Acknowledgement, CallbackRoute, PaymentRecords, RawNotification, Received};
 
 use crate::client::{IpnResult, PROVIDER_ID};
 use crate::notification::{CallbackVerifier, response_xml};
@@ -50,13 +48,11 @@ impl CallbackRoute for Route {
             },
         )?;
         let state = self.verifier.state(&record);
-        Ok(Received::Report(CallbackReport {
+        Ok(Received::report(
             key,
-            notification: record.map(|_| paybridge_core::Notification {
-                state,
-                duplicate: false,
-            }),
-            ack: Acknowledgement::ok_typed(version.response_content_type(), answer),
-        }))
+            record,
+            |_| state,
+            Acknowledgement::ok_typed(version.response_content_type(), answer),
+        ))
     }
 }

@@ -2,9 +2,7 @@
 //! either form (the JSON one is checked against the request's peer address,
 //! [`RawNotification::remote_addr`]); acknowledged with `NOTIFY_RECEIVED`.
 
-use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, PaymentRecords, RawNotification, Received,
-};
+use paybridge_core::{Acknowledgement, CallbackRoute, PaymentRecords, RawNotification, Received};
 use secrecy::SecretString;
 
 use crate::client::PROVIDER_ID;
@@ -43,13 +41,11 @@ impl CallbackRoute for Route {
     ) -> paybridge_core::Result<Received> {
         let n = self.verifier.verify(raw)?;
         let (key, state) = (n.dedup_key(), n.state()?);
-        Ok(Received::Report(CallbackReport {
+        Ok(Received::report(
             key,
-            notification: n.map(|_| paybridge_core::Notification {
-                state,
-                duplicate: false,
-            }),
-            ack: Acknowledgement::ok(NOTIFY_RECEIVED),
-        }))
+            n,
+            |_| state,
+            Acknowledgement::ok(NOTIFY_RECEIVED),
+        ))
     }
 }

@@ -2,9 +2,7 @@
 //! (JSON, form or the booking API's XML). A test-mode callback is acknowledged and not
 //! reported unless the route accepts test callbacks.
 
-use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, PaymentRecords, RawNotification, Received,
-};
+use paybridge_core::{Acknowledgement, CallbackRoute, PaymentRecords, RawNotification, Received};
 
 use crate::client::PROVIDER_ID;
 use crate::notification::{CALLBACK_ANSWER, CallbackVerifier};
@@ -57,13 +55,11 @@ impl CallbackRoute for Route {
             return Ok(Received::Ignore(Acknowledgement::ok(CALLBACK_ANSWER)));
         }
         let key = cb.dedup_key()?;
-        Ok(Received::Report(CallbackReport {
+        Ok(Received::report(
             key,
-            notification: cb.map(|cb| paybridge_core::Notification {
-                state: cb.state(),
-                duplicate: false,
-            }),
-            ack: Acknowledgement::ok(CALLBACK_ANSWER),
-        }))
+            cb,
+            |cb| cb.state(),
+            Acknowledgement::ok(CALLBACK_ANSWER),
+        ))
     }
 }

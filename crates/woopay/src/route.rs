@@ -7,8 +7,7 @@
 //! anything else is answered `503`, so Wooppay calls again.
 
 use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, Error, PaymentRecords, RawNotification,
-    Received,
+    Acknowledgement, CallbackRoute, Error, PaymentRecords, RawNotification, Received,
 };
 
 use crate::client::{Client, PROVIDER_ID};
@@ -60,14 +59,12 @@ impl CallbackRoute for Route {
                 Error::callback(format!("the ledger knows no Wooppay invoice {reference:?}"))
             })?;
         match self.client.confirm_payment(operation).await {
-            Ok(op) => Ok(Received::Report(CallbackReport {
-                key: format!("{operation}:4"),
-                notification: op.map(|op| paybridge_core::Notification {
-                    state: op.state(&reference),
-                    duplicate: false,
-                }),
-                ack: Acknowledgement::ok_typed("application/json", REQUEST_URL_ANSWER),
-            })),
+            Ok(op) => Ok(Received::report(
+                format!("{operation}:4"),
+                op,
+                |op| op.state(&reference),
+                Acknowledgement::ok_typed("application/json", REQUEST_URL_ANSWER),
+            )),
             // Not paid (yet), or Wooppay unreachable: Wooppay calls again.
             Err(e) => {
                 tracing::warn!(operation, error = %e, "requestUrl not confirmed");

@@ -70,7 +70,7 @@ impl CallbackRoute for Route {
         let cb = self.verifier.verify(raw)?;
         // The request id is unsigned: a genuine callback about one card, re-addressed, must
         // not touch another payment.
-        if let Some(recorded) = records.recall(PROVIDER_ID, &cb.request_id).await?
+        if let Some(recorded) = records.recall_public(PROVIDER_ID, &cb.request_id).await?
             && let Some(serial) = recorded.instrument.as_deref()
             && serial != cb.serial
         {

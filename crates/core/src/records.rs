@@ -97,6 +97,22 @@ pub trait PaymentRecords: Send + Sync {
     /// The record of `reference` at `provider`, if any.
     async fn recall(&self, provider: &str, reference: &str) -> Result<Option<PaymentRecord>>;
 
+    /// The record of `reference` at `provider` without its secret: for a caller that needs
+    /// only its public fields (a callback route matching a card's serial or finding an
+    /// invoice's operation id), so that no secret is opened — or needs a key — on that path.
+    /// By default `recall` with the secret dropped; a store that keeps secrets apart (the
+    /// ledger, sealed) skips opening it.
+    async fn recall_public(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<PaymentRecord>> {
+        Ok(self.recall(provider, reference).await?.map(|mut record| {
+            record.secret = None;
+            record
+        }))
+    }
+
     /// Whether a record's [`PaymentRecord::secret`] is kept and handed back by `recall`. A
     /// provider whose status check needs the secret again (card charging signs `check` with
     /// the card) offers `payment_status` only when it is.

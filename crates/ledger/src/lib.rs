@@ -482,6 +482,18 @@ impl paybridge_core::PaymentRecords for Ledger {
         Ok(())
     }
 
+    /// The payment row alone: the sealed secret is neither read nor opened.
+    async fn recall_public(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> paybridge_core::Result<Option<paybridge_core::PaymentRecord>> {
+        Ok(self
+            .payment(provider, reference)
+            .await?
+            .map(|row| row.payment))
+    }
+
     /// Only with a seal key: without one, secrets are not stored.
     fn keeps_secrets(&self) -> bool {
         self.seal.is_some()

@@ -721,3 +721,40 @@ async fn payments_are_listed_a_page_at_a_time_in_a_stable_order() {
         ));
     }
 }
+
+#[tokio::test]
+async fn public_fields_are_recalled_without_opening_the_secret() {
+    use paybridge_core::PaymentRecords as _;
+    for (backend, url, ledger) in ledgers("public").await {
+        let sealed = ledger.with_seal_key(SealKey::new(&[3; 32]));
+        sealed
+            .record_payment(
+                &NewPayment::new("card-charging", "c1", PaymentStatus::Pending, vnd(50_000))
+                    .secret(SecretString::from("VIETTEL:312821445892981:10004783347874"))
+                    .instrument("10004783347874"),
+            )
+            .await
+            .unwrap();
+        // Another process with another key: the secret cannot be opened, but what a callback
+        // route needs — the card's serial — is there.
+        let other = Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_seal_key(SealKey::new(&[4; 32]));
+        assert!(
+            other.recall("card-charging", "c1").await.is_err(),
+            "{backend}"
+        );
+        let public = other
+            .recall_public("card-charging", "c1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            public.instrument.as_deref(),
+            Some("10004783347874"),
+            "{backend}"
+        );
+        assert!(public.secret.is_none());
+    }
+}

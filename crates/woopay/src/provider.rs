@@ -35,7 +35,7 @@ impl WoopayProvider {
         }
         self.stores
             .records
-            .recall(PROVIDER_ID, &payment.reference)
+            .recall_public(PROVIDER_ID, &payment.reference)
             .await?
             .and_then(|r| r.provider_reference)
             .and_then(|id| id.parse().ok())

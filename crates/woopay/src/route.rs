@@ -51,7 +51,7 @@ impl CallbackRoute for Route {
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| Error::callback("no reference in the requestUrl"))?;
         let operation = records
-            .recall(PROVIDER_ID, &reference)
+            .recall_public(PROVIDER_ID, &reference)
             .await?
             .and_then(|p| p.provider_reference)
             .and_then(|id| id.parse::<i64>().ok())

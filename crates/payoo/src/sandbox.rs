@@ -111,6 +111,24 @@ impl Order {
 #[derive(Clone, Default)]
 struct Sim {
     orders: Arc<Mutex<HashMap<String, Order>>>,
+    /// The one client notifications are posted with, built at the first one.
+    notifier: Arc<std::sync::OnceLock<Option<paybridge_core::http::HttpTransport>>>,
+}
+
+impl Sim {
+    /// The notification client (`None` when none could be built).
+    fn notifier(&self) -> Option<paybridge_core::http::HttpTransport> {
+        self.notifier
+            .get_or_init(|| {
+                paybridge_core::http::HttpTransport::new(
+                    paybridge_core::http::HttpConfig::default()
+                        .timeout(std::time::Duration::from_secs(5))
+                        .retry(paybridge_core::http::RetryPolicy::none()),
+                )
+                .ok()
+            })
+            .clone()
+    }
 }
 
 /// The simulator's routes.
@@ -394,8 +412,10 @@ async fn pay(
         .finish();
     let notify_url = order.get("NotifyUrl").to_owned();
     drop(orders);
-    if !notify_url.is_empty() {
-        tokio::spawn(notify(notify_url, form.clone()));
+    if !notify_url.is_empty()
+        && let Some(transport) = sim.notifier()
+    {
+        tokio::spawn(notify(transport, notify_url, form.clone()));
     }
     (
         [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
@@ -406,14 +426,7 @@ async fn pay(
 
 /// POST the notification to the order's `NotifyUrl` as Payoo does, until the shop answers
 /// `NOTIFY_RECEIVED` (a few attempts: a sandbox, not a retry schedule).
-async fn notify(url: String, form: String) {
-    let Ok(transport) = paybridge_core::http::HttpTransport::new(
-        paybridge_core::http::HttpConfig::default()
-            .timeout(std::time::Duration::from_secs(5))
-            .retry(paybridge_core::http::RetryPolicy::none()),
-    ) else {
-        return;
-    };
+async fn notify(transport: paybridge_core::http::HttpTransport, url: String, form: String) {
     for attempt in 1..=5_u64 {
         let request = paybridge_core::http::HttpRequest::post(url.clone(), form.clone())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -18,7 +18,7 @@ use crate::client::{IpnResult, NAMESPACE};
 use crate::error::LinkifierError;
 use crate::generated::payment_notification as wire;
 use crate::record::IpnRecord;
-use crate::signature::{CanonicalHmac, FIELD_NAMES, RecordFields, VerifyHasher};
+use crate::signature::{CanonicalHmac, FIELD_NAMES, VerifyHasher};
 use paybridge_core::CoreFailure as _;
 
 /// A verified IPN and whether it was received before ([`deduplicate`]'s key; core's [`Handled`],
@@ -119,7 +119,7 @@ impl CallbackVerifier {
         };
         // One parse: the digest and every value handed out come from the same elements.
         let wire = WireRecord::read(record)?;
-        let fields = wire.fields();
+        let fields = crate::record::fields_of(&wire.texts);
         let received = wire.verify_hash.as_deref().unwrap_or_default();
         let proof = self
             .hasher
@@ -313,10 +313,6 @@ impl WireRecord {
         Ok(())
     }
 
-    fn fields(&self) -> RecordFields<'_> {
-        crate::record::fields_of(&self.texts)
-    }
-
     /// The record handed out: the fields `hasher` covers (an uncovered string is `None`, an
     /// uncovered number `0`). A missing value-type field is refused whatever the rule.
     fn record(&self, hasher: &dyn VerifyHasher) -> Result<IpnRecord, LinkifierError> {
@@ -328,10 +324,9 @@ impl WireRecord {
                 .flatten()
                 .filter(|_| hasher.covers(name))
         };
-        let required = |name: &str| self.required(name);
-        let int64 = |name: &str| number::<i64>(name, required(name)?, hasher.covers(name));
-        let int32 = |name: &str| number::<i32>(name, required(name)?, hasher.covers(name));
-        let amount_text = required("PayProviderAmount")?;
+        let int64 = |name: &str| number::<i64>(name, self.required(name)?, hasher.covers(name));
+        let int32 = |name: &str| number::<i32>(name, self.required(name)?, hasher.covers(name));
+        let amount_text = self.required("PayProviderAmount")?;
         let amount = if hasher.covers("PayProviderAmount") {
             amount_text.parse::<rust_decimal::Decimal>().map_err(|e| {
                 LinkifierError::decode_from(format!("PayProviderAmount {amount_text:?}: {e}"), e)

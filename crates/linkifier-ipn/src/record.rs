@@ -24,16 +24,11 @@ pub fn amount_text(d: Decimal) -> String {
 /// hashes the texts it read).
 pub type WireTexts = [Option<String>; crate::signature::FIELD_NAMES.len()];
 
-/// The [`RecordFields`](crate::signature::RecordFields) view of `texts`.
+/// The [`RecordFields`](crate::signature::RecordFields) view of `texts` (same order: no name
+/// is looked up).
 #[must_use]
 pub fn fields_of(texts: &WireTexts) -> crate::signature::RecordFields<'_> {
-    let mut fields = crate::signature::RecordFields::default();
-    for (name, text) in crate::signature::FIELD_NAMES.iter().zip(texts) {
-        if let Some(t) = text {
-            fields.set(name, t);
-        }
-    }
-    fields
+    crate::signature::RecordFields::from_texts(texts)
 }
 
 /// How long Linkifier may deliver the same IPN again (no public figure: 30 days).

@@ -66,6 +66,14 @@ pub struct RecordFields<'a> {
 }
 
 impl<'a> RecordFields<'a> {
+    /// The fields of texts already in [`FIELD_NAMES`] order.
+    #[must_use]
+    pub fn from_texts(texts: &'a [Option<String>; FIELD_NAMES.len()]) -> Self {
+        Self {
+            values: texts.each_ref().map(Option::as_deref),
+        }
+    }
+
     /// Set `name`'s text (a name outside [`FIELD_NAMES`] is ignored: the caller refuses
     /// unknown elements before it gets here).
     pub fn set(&mut self, name: &str, value: &'a str) {

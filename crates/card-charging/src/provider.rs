@@ -84,9 +84,10 @@ impl PaymentProvider for CardChargingProvider {
             .secret(card.seal())
             .instrument(card.serial.clone());
         self.stores.records.remember(record).await?;
+        let sent = self.client.charge(&card, request.amount, &request_id).await;
         let result = self
-            .client
-            .charge(&card, request.amount, &request_id)
+            .stores
+            .sent(PROVIDER_ID, &request.reference, sent)
             .await?;
         Ok(PaymentSession {
             state: Self::state(&request.reference, &result),

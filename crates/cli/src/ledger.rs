@@ -105,7 +105,8 @@ impl CallbackHandler for Record {
         let change = &callback.change;
         tracing::info!(
             provider = callback.provider,
-            key = %callback.key,
+            key = callback.key.as_deref(),
+            source = %change.source,
             change = %change.stable_id(),
             reference = %change.reference,
             from = change.previous_status.as_str(),

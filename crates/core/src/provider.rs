@@ -301,6 +301,27 @@ impl Stores {
         self.records = records;
         self
     }
+
+    /// The result of sending the request that creates payment `reference` (remembered before
+    /// it was sent): an error whose outcome is unknown is told to the records first
+    /// ([`PaymentRecords::outcome_unknown`]: a ledger then asks the provider at once).
+    pub async fn sent<T, E: Into<Error>>(
+        &self,
+        provider: &str,
+        reference: &str,
+        result: std::result::Result<T, E>,
+    ) -> Result<T> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                let e = e.into();
+                if e.outcome_unknown() {
+                    self.records.outcome_unknown(provider, reference).await?;
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -113,6 +113,14 @@ pub trait PaymentRecords: Send + Sync {
         }))
     }
 
+    /// The request that created the payment `reference` ended with its outcome unknown (it may
+    /// have reached the provider): a store that reconciles payments (the ledger) asks the
+    /// provider about it at once instead of on its schedule. By default nothing.
+    async fn outcome_unknown(&self, provider: &str, reference: &str) -> Result<()> {
+        let _ = (provider, reference);
+        Ok(())
+    }
+
     /// Whether a record's [`PaymentRecord::secret`] is kept and handed back by `recall`. A
     /// provider whose status check needs the secret again (card charging signs `check` with
     /// the card) offers `payment_status` only when it is.

@@ -114,6 +114,9 @@ macro_rules! payment_record {
             payment,
             created_at: col!(row, "created_at"),
             updated_at: col!(row, "updated_at"),
+            next_check_at: col!(row, "next_check_at"),
+            checks: col!(row, "checks"),
+            last_check_error: col!(row, "last_check_error"),
         }
     }};
 }
@@ -149,6 +152,18 @@ macro_rules! change_record {
 /// payment updated and the change inserted. Evaluates to `Result<Applied>`.
 macro_rules! apply_report {
     ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr) => {{
+        let outcome: &Outcome = $outcome;
+        apply_report!(
+            $tx,
+            $provider,
+            outcome,
+            $source,
+            $now,
+            |current, recorded| decide(current, recorded, outcome.status, outcome.amount)
+        )
+    }};
+    // The same with another decision (the reconciler giving up: `state::give_up`).
+    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr, $decide:expr) => {{
         let (provider, outcome, source, now): (&str, &Outcome, Source, i64) =
             ($provider, $outcome, $source, $now);
         sqlx::query(LOCK_PAYMENT)
@@ -185,7 +200,7 @@ macro_rules! apply_report {
                 let currency: String = col!(&row, "currency");
                 let current = status_from(&current)?;
                 let recorded = money_from(&amount, &currency)?;
-                let decision = decide(current, recorded, outcome.status, outcome.amount);
+                let decision: crate::Decision = ($decide)(current, recorded);
                 event(decision.changed, decision.anomaly)
                     .execute(&mut *$tx)
                     .await?;
@@ -262,7 +277,9 @@ const LOCK_PAYMENT: &str =
 const READ_STATE: &str =
     "SELECT status, amount, currency FROM payments WHERE provider = $1 AND reference = $2";
 
-const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4 \
+/// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
+const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4, \
+       next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
      WHERE provider = $5 AND reference = $6";
 
 const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at) \
@@ -293,13 +310,36 @@ const DONE_CHANGE: &str = "UPDATE changes SET state = 'done', completed_at = $1 
 const RELEASE_CHANGE: &str = "UPDATE changes SET state = 'pending', lease_until = 0 \
      WHERE id = $1 AND fence = $2 AND state = 'handling'";
 
-const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (provider, reference) DO NOTHING";
+const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument, next_check_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) ON CONFLICT (provider, reference) DO NOTHING";
 
 const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
      WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
 
-const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount";
+const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error";
+
+/// A pending payment is due for a check now (an outcome-unknown request, `reconcile --all`).
+const DUE_NOW: &str = "UPDATE payments SET next_check_at = $1 \
+     WHERE provider = $2 AND reference = $3 AND next_check_at IS NOT NULL AND next_check_at > $1";
+
+const ALL_DUE_NOW: &str =
+    "UPDATE payments SET next_check_at = $1 WHERE next_check_at IS NOT NULL AND next_check_at > $1";
+
+/// Take up to `$4` payments of a provider whose check is due (`next_check_at <= $3`): each
+/// taken row's next check moves to the claim's end (`$1`), so no other reconciler takes it
+/// meanwhile and, should this one die, it is due again then. PostgreSQL skips rows another
+/// transaction holds (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time.
+const CLAIM_DUE: &str = "UPDATE payments SET next_check_at = $1 WHERE (provider, reference) IN ( \
+       SELECT provider, reference FROM payments WHERE provider = $2 AND next_check_at <= $3 \
+       ORDER BY next_check_at LIMIT $4 {lock}) \
+     RETURNING {columns}";
+
+/// The check's claim still holds (no other reconciler took the payment over since): count it.
+const CHECKED: &str = "UPDATE payments SET checks = checks + 1, last_check_error = $1 \
+     WHERE provider = $2 AND reference = $3 AND next_check_at = $4";
+
+const NEXT_CHECK: &str = "UPDATE payments SET next_check_at = $1 \
+     WHERE provider = $2 AND reference = $3 AND status = 'pending'";
 
 /// What a claim statement returned.
 pub(crate) struct Claimed {
@@ -479,6 +519,7 @@ impl Db {
         p: &NewPayment,
         sealed: Option<Vec<u8>>,
         now: i64,
+        first_check: Option<i64>,
     ) -> Result<bool> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -492,6 +533,7 @@ impl Db {
                 .bind(sealed)
                 .bind(now)
                 .bind(&p.instrument)
+                .bind(first_check)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -729,26 +771,62 @@ impl Db {
         limit: i64,
         after: Option<&crate::Cursor>,
     ) -> Result<Vec<PaymentRow>> {
-        // Two statements rather than one with `$n IS NULL OR (…) < (…)`: the row-value range
-        // must stay a plain index range scan.
-        let filters = "($1 IS NULL OR provider = $1) AND ($2 IS NULL OR status = $2)";
-        let order = "ORDER BY created_at DESC, provider DESC, reference DESC";
-        let sql = match after {
-            None => {
-                format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filters} {order} LIMIT $3")
+        // Only the filters given, each a plain equality, and the cursor as a row-value range:
+        // every combination is one range scan of an index (`payments_listing`,
+        // `payments_by_status`, `payments_by_provider`), never `$n IS NULL OR …`, which a
+        // prepared statement's generic plan cannot use an index for.
+        let mut filters = Vec::new();
+        let mut n = 1;
+        for (given, column) in [
+            (provider.is_some(), "provider"),
+            (status.is_some(), "status"),
+        ] {
+            if given {
+                filters.push(format!("{column} = ${n}"));
+                n += 1;
             }
-            Some(_) => format!(
-                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filters} AND (created_at, provider, reference) < ($4, $5, $6) {order} LIMIT $3"
-            ),
+        }
+        let limit_at = n;
+        // The cursor's columns in the order of the index the filters pick: with only a
+        // provider, `payments_by_provider` (the provider is fixed, so (created_at, reference)
+        // orders the rows alike); otherwise (created_at, provider, reference).
+        let by_provider = provider.is_some() && status.is_none();
+        if after.is_some() {
+            filters.push(if by_provider {
+                format!("(created_at, reference) < (${}, ${})", n + 1, n + 2)
+            } else {
+                format!(
+                    "(created_at, provider, reference) < (${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3
+                )
+            });
+        }
+        let filters = if filters.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filters.join(" AND "))
         };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments {filters} ORDER BY created_at DESC, provider DESC, reference DESC LIMIT ${limit_at}"
+        );
         let status = status.map(paybridge_core::PaymentStatus::as_str);
         on_pool!(self, pool => {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(provider)
-                .bind(status)
-                .bind(limit);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if let Some(p) = provider {
+                query = query.bind(p);
+            }
+            if let Some(s) = status {
+                query = query.bind(s);
+            }
+            query = query.bind(limit);
             if let Some(c) = after {
-                query = query.bind(c.created_at).bind(c.provider.clone()).bind(c.reference.clone());
+                query = query.bind(c.created_at);
+                if !by_provider {
+                    query = query.bind(c.provider.clone());
+                }
+                query = query.bind(c.reference.clone());
             }
             let rows = query.fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
@@ -831,6 +909,148 @@ impl Db {
         const SQL: &str = "DELETE FROM callbacks WHERE provider = $1 AND state = 'done' AND last_received_at < $2";
         on_pool!(self, pool => {
             Ok(sqlx::query(SQL).bind(provider).bind(before).execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// Make a pending payment's check due at `now`.
+    pub(crate) async fn due_now(&self, provider: &str, reference: &str, now: i64) -> Result<bool> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query(DUE_NOW).bind(now).bind(provider).bind(reference).execute(pool).await?.rows_affected() == 1)
+        })
+    }
+
+    /// Make every pending payment's check due at `now`.
+    pub(crate) async fn all_due_now(&self, now: i64) -> Result<u64> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query(ALL_DUE_NOW).bind(now).execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// Claim up to `limit` payments of `provider` due by `due`, until `until` (see
+    /// [`CLAIM_DUE`]).
+    pub(crate) async fn claim_due(
+        &self,
+        provider: &str,
+        due: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<PaymentRow>> {
+        let lock = match self {
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            #[allow(unreachable_patterns, reason = "only PostgreSQL has row locks")]
+            _ => "",
+        };
+        let sql = CLAIM_DUE
+            .replace("{lock}", lock)
+            .replace("{columns}", PAYMENT_COLUMNS);
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(until)
+                .bind(provider)
+                .bind(due)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(payment_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Record a check of a payment claimed until `claimed_until`, in one transaction: count
+    /// it (unless another reconciler took the payment over: `None`), decide the provider's
+    /// answer like any report (source `status_check`), and — if the payment is still pending —
+    /// schedule its next check or give up on it (`needs_review`, `unreconciled`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one transaction's inputs; a struct would only be unpacked again"
+    )]
+    pub(crate) async fn finish_check(
+        &self,
+        provider: &str,
+        reference: &str,
+        claimed_until: i64,
+        answer: Option<&Outcome>,
+        error: Option<&str>,
+        after: crate::reconcile::AfterCheck,
+        now: i64,
+    ) -> Result<Option<Applied>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let held = sqlx::query(CHECKED)
+                .bind(error)
+                .bind(provider)
+                .bind(reference)
+                .bind(claimed_until)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !held {
+                return Ok(None);
+            }
+            let mut applied = match answer {
+                Some(outcome) => apply_report!(tx, provider, outcome, Source::StatusCheck, now)?,
+                None => Applied::Unchanged,
+            };
+            if applied == Applied::Unchanged {
+                match after {
+                    crate::reconcile::AfterCheck::Next(at) => {
+                        sqlx::query(NEXT_CHECK)
+                            .bind(at)
+                            .bind(provider)
+                            .bind(reference)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    crate::reconcile::AfterCheck::GiveUp => {
+                        let gave_up = Outcome::new(
+                            reference,
+                            paybridge_core::PaymentStatus::NeedsReview,
+                            crate::state::Anomaly::Unreconciled.as_str(),
+                        );
+                        applied = apply_report!(
+                            tx,
+                            provider,
+                            &gave_up,
+                            Source::StatusCheck,
+                            now,
+                            |current, _| crate::state::give_up(current)
+                        )?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(Some(applied))
+        })
+    }
+
+    /// Changes still open that were recorded before `before` and are not held under a running
+    /// lease at `now`, oldest first.
+    pub(crate) async fn stranded_changes(
+        &self,
+        before: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE state <> 'done' AND created_at < $1 AND lease_until <= $2 ORDER BY created_at LIMIT $3"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(before)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(change_record!(row));
+            }
+            Ok(out)
         })
     }
 }

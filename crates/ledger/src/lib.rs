@@ -76,8 +76,10 @@
 #![forbid(unsafe_code)]
 
 mod db;
+pub mod handler;
 #[cfg(feature = "axum")]
 pub mod receive;
+pub mod reconcile;
 mod seal;
 pub mod state;
 
@@ -86,6 +88,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use paybridge_core::{Currency, Money, PaymentStatus};
 use secrecy::SecretString;
 
+pub use reconcile::{Reconciler, Schedule};
 pub use seal::SealKey;
 pub use state::{Anomaly, Decision, decide, rank};
 
@@ -141,6 +144,7 @@ pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 pub struct Ledger {
     db: db::Db,
     seal: Option<SealKey>,
+    first_check: Duration,
 }
 
 /// The answer to a [`Ledger::claim`].
@@ -252,6 +256,13 @@ pub struct PaymentRow {
     pub anomaly: Option<Anomaly>,
     /// The amount the provider reported paid, once it reported one.
     pub paid_amount: Option<Money>,
+    /// When the [`Reconciler`] next asks the provider about it (Unix milliseconds); `None`
+    /// once it is final or under review.
+    pub next_check_at: Option<i64>,
+    /// How many times the reconciler asked.
+    pub checks: i64,
+    /// What the last check could not do (the provider was down, refused, …), if it failed.
+    pub last_check_error: Option<String>,
 }
 
 /// A change of a payment's state, as the ledger decided and recorded it: the unit of exactly
@@ -425,7 +436,7 @@ pub enum Source {
     Created,
     /// A verified callback.
     Callback,
-    /// A status check the merchant made.
+    /// A status check: the merchant's, or the [`Reconciler`]'s.
     StatusCheck,
 }
 
@@ -492,6 +503,12 @@ impl paybridge_core::PaymentRecords for Ledger {
             .payment(provider, reference)
             .await?
             .map(|row| row.payment))
+    }
+
+    /// The payment's first check is due at once: the [`Reconciler`] will find out.
+    async fn outcome_unknown(&self, provider: &str, reference: &str) -> paybridge_core::Result<()> {
+        self.check_now(provider, reference).await?;
+        Ok(())
     }
 
     /// Only with a seal key: without one, secrets are not stored.
@@ -571,7 +588,30 @@ impl Ledger {
         Ok(Self {
             db: db::Db::open(url).await?,
             seal: None,
+            first_check: reconcile::Schedule::default().first(),
         })
+    }
+
+    /// How long after it is recorded a pending payment is first checked by a
+    /// [`Reconciler`] (default: the default schedule's first step, one minute). The steps
+    /// after the first are the reconciler's schedule.
+    #[must_use]
+    pub fn with_first_check(mut self, after: Duration) -> Self {
+        self.first_check = after;
+        self
+    }
+
+    /// Make a pending payment's check due now: the request that created it ended with its
+    /// outcome unknown, so the reconciler should ask at once. `false` when the ledger holds no
+    /// such pending payment.
+    pub async fn check_now(&self, provider: &str, reference: &str) -> Result<bool> {
+        self.db.due_now(provider, reference, now_ms()).await
+    }
+
+    /// Make every pending payment's check due now, whatever its schedule (`reconcile --all`);
+    /// returns how many.
+    pub async fn check_all_now(&self) -> Result<u64> {
+        self.db.all_due_now(now_ms()).await
     }
 
     /// Seal secrets under `key` (AES-256-GCM). Without one, secrets are not stored.
@@ -804,7 +844,12 @@ impl Ledger {
             )?),
             _ => None,
         };
-        self.db.record_payment(payment, sealed, now_ms()).await
+        let now = now_ms();
+        let first_check = (payment.status == PaymentStatus::Pending)
+            .then(|| now.saturating_add(duration_ms(self.first_check)));
+        self.db
+            .record_payment(payment, sealed, now, first_check)
+            .await
     }
 
     /// Report a status (without an amount) for a payment: [`Ledger::report`]; `Ok(true)` when

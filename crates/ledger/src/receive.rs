@@ -45,75 +45,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use paybridge_core::{
-    Acknowledgement, CallbackReport, CallbackRoute, ErrorKind, Notification, RawNotification,
-    Received, Verified,
+    Acknowledgement, CallbackReport, CallbackRoute, ErrorKind, RawNotification, Received,
 };
 
-use crate::{Ledger, LedgerError, Outcome};
+use crate::handler::{HandedOut, Handler, hand_out};
+use crate::{Applied, Ledger, LedgerError, Outcome};
 
-pub use crate::HandlerError;
-use crate::{Applied, Change, ChangeLease, InTransaction, LedgerTx};
-
-/// A change of a payment's state, handed to the merchant with the verified callback that
-/// reported it (or, when an earlier delivery left the change open, the one that came now).
-#[derive(Debug, Clone)]
-pub struct Callback {
-    /// Provider id (`"card-charging"`, `"qvickly"`, `"payoo"`, `"linkifier-ipn"`).
-    pub provider: &'static str,
-    /// The callback's natural key in the ledger.
-    pub key: String,
-    /// The verified, normalized notification.
-    pub notification: Verified<Notification>,
-    /// The change to act on: credit on `status == succeeded` with `amount`; look at
-    /// `anomaly` when the status is `needs_review`.
-    pub change: Change,
-    /// The claim's fencing token (it only grows): store it with your write, keyed by
-    /// [`Change::stable_id`], and refuse a write with a lower token.
-    pub fence: i64,
-}
-
-/// What the merchant does with a payment's state change: credit the order, in its own
-/// database. `Ok` means committed; the provider is acknowledged only after it.
-///
-/// **At least once, fenced.** The receiver calls it once per change in the normal case; after
-/// a crash or a lost lease between your commit and the ledger's, the same change comes again
-/// (same [`Change::stable_id`], a higher [`Callback::fence`]). Make your write idempotent on
-/// the stable id — or use a [`TransactionalHandler`], which is exactly once.
-#[async_trait::async_trait]
-pub trait CallbackHandler: Send + Sync + 'static {
-    /// Handle one change.
-    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError>;
-}
-
-/// A handler whose books live in the ledger's own database: it writes in the ledger's
-/// transaction, and its effect commits together with the change's completion — **exactly
-/// once**: a crash, a lost lease or an error rolls both back and the change comes again.
-/// Keep it short and local (no network calls inside a transaction).
-#[async_trait::async_trait]
-pub trait TransactionalHandler: Send + Sync + 'static {
-    /// Handle one change inside `tx`.
-    async fn handle(&self, tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError>;
-}
-
-/// The merchant's handler, of either kind.
-#[derive(Clone)]
-enum Handler {
-    Plain(Arc<dyn CallbackHandler>),
-    Transactional(Arc<dyn TransactionalHandler>),
-}
-
-/// A [`TransactionalHandler`] with its callback, as the ledger's [`InTransaction`] work.
-struct InTx<'a> {
-    handler: &'a dyn TransactionalHandler,
-    callback: &'a Callback,
-}
-
-#[async_trait::async_trait]
-impl InTransaction for InTx<'_> {
-    async fn run(&self, tx: LedgerTx<'_>, _change: &Change) -> Result<(), HandlerError> {
-        self.handler.handle(tx, self.callback).await
-    }
-}
+pub use crate::handler::{Callback, CallbackHandler, HandlerError, TransactionalHandler};
 
 /// The receiver's configuration: the ledger, the handler, and each provider's verifier
 /// (a provider without one has no route).
@@ -296,72 +234,21 @@ impl Receiver {
             Err(e) => return ledger_down(&e),
         };
         for change in changes {
-            let callback = Callback {
-                provider,
-                key: key.clone(),
-                notification: notification.clone(),
-                change,
-                fence: 0,
-            };
-            if let Err(answer) = self.hand_out(callback).await {
-                return answer;
+            let callback =
+                Callback::new(provider, change, Some((key.clone(), notification.clone())));
+            match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
+                HandedOut::Done => {}
+                // Another worker holds it: the provider retries (and finds it done, or free).
+                HandedOut::Busy => return retry_later(crate::now_ms() + 1_000),
+                HandedOut::HandlerFailed => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
+                        .into_response();
+                }
+                HandedOut::LeaseLost(e) => return retry_later_for(&e),
+                HandedOut::Ledger(e) => return ledger_down(&e),
             }
         }
         ack
-    }
-
-    /// Claim one change, run the handler, complete it under the claim's fence.
-    async fn hand_out(&self, mut callback: Callback) -> Result<(), Response> {
-        let claim = match self.ledger.claim_change(&callback.change, self.lease).await {
-            Ok(Some(claim)) => claim,
-            // Another worker holds it: the provider retries (and finds it done, or free).
-            Ok(None) => return Err(retry_later(crate::now_ms() + 1_000)),
-            Err(e) => return Err(ledger_down(&e)),
-        };
-        callback.fence = claim.fence;
-        let handled = match &self.handler {
-            Handler::Plain(handler) => {
-                let renewer = self.renew_while_handling(claim.clone());
-                let result = handler.handle(&callback).await;
-                renewer.abort();
-                match result {
-                    Ok(()) => self.ledger.complete_change(&claim).await.map(|()| Ok(())),
-                    Err(e) => Ok(Err(e)),
-                }
-            }
-            Handler::Transactional(handler) => {
-                let work = InTx {
-                    handler: handler.as_ref(),
-                    callback: &callback,
-                };
-                self.ledger.complete_change_with(&claim, &work).await
-            }
-        };
-        match handled {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                tracing::warn!(provider = callback.provider, change = %callback.change.stable_id(), error = %e, "handler failed; the change stays open for the provider's retry");
-                let _ = self.ledger.release_change(&claim).await;
-                Err((StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry").into_response())
-            }
-            Err(e @ LedgerError::LeaseLost { .. }) => Err(retry_later_for(&e)),
-            Err(e) => Err(ledger_down(&e)),
-        }
-    }
-
-    /// Renew `claim` every third of the lease until aborted; a renewal refused (the lease was
-    /// lost) stops it, and the completion will be refused too.
-    fn renew_while_handling(&self, mut claim: ChangeLease) -> tokio::task::JoinHandle<()> {
-        let (ledger, lease) = (self.ledger.clone(), self.lease);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(lease / 3).await;
-                if let Err(e) = ledger.renew_change(&mut claim, lease).await {
-                    tracing::warn!(change = %claim.change.stable_id(), error = %e, "lease not renewed");
-                    return;
-                }
-            }
-        })
     }
 }
 

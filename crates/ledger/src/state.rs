@@ -150,6 +150,26 @@ pub fn decide(
     }
 }
 
+/// The reconciler gives up on a payment the provider never settled (its schedule ran out, or
+/// the provider cannot be asked about it): a pending payment goes to `needs_review` with
+/// [`Anomaly::Unreconciled`]; any other state is left as it is.
+#[must_use]
+pub fn give_up(current: PaymentStatus) -> Decision {
+    if current == PaymentStatus::Pending {
+        Decision {
+            changed: true,
+            status: PaymentStatus::NeedsReview,
+            anomaly: Some(Anomaly::Unreconciled),
+        }
+    } else {
+        Decision {
+            changed: false,
+            status: current,
+            anomaly: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +223,21 @@ mod tests {
                 (changed, status),
                 "{current} + {reported}"
             );
+        }
+    }
+
+    #[test]
+    fn giving_up_reviews_only_a_pending_payment() {
+        assert_eq!(
+            give_up(Pending),
+            Decision {
+                changed: true,
+                status: NeedsReview,
+                anomaly: Some(Anomaly::Unreconciled)
+            }
+        );
+        for settled in [Succeeded, Failed, Cancelled, Reversed, NeedsReview] {
+            assert!(!give_up(settled).changed, "{settled}");
         }
     }
 

@@ -10,6 +10,8 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,60 +22,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 const LEASE: Duration = Duration::from_secs(30);
 
-/// A name no other test run uses: process id, a counter, and the clock.
-fn unique(name: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{name}_{}_{}_{nanos:x}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A fresh SQLite file for `name`.
-fn sqlite_url(name: &str) -> String {
-    let dir = std::env::temp_dir().join("paybridge-ledger-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    format!(
-        "sqlite://{}",
-        dir.join(format!("{}.db", unique(name))).display()
-    )
-}
-
-/// A URL of a fresh PostgreSQL schema for `name`, or `None` (the test's PostgreSQL half is
-/// skipped, loudly, unless `PAYBRIDGE_REQUIRE_POSTGRES=1`).
-async fn postgres_url(name: &str) -> Option<String> {
-    let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") else {
-        assert!(
-            std::env::var("PAYBRIDGE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "PAYBRIDGE_REQUIRE_POSTGRES=1 but PAYBRIDGE_TEST_POSTGRES is not set"
-        );
-        eprintln!("skipped PostgreSQL: {name} (set PAYBRIDGE_TEST_POSTGRES to run it)");
-        return None;
-    };
-    let schema = unique(name).to_lowercase();
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at PAYBRIDGE_TEST_POSTGRES: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
-}
-
 /// The ledgers a test runs on: SQLite always, PostgreSQL when configured.
 async fn ledgers(name: &str) -> Vec<(&'static str, String, Ledger)> {
     let mut out = Vec::new();
-    let url = sqlite_url(name);
-    out.push(("sqlite", url.clone(), Ledger::open(&url).await.unwrap()));
-    if let Some(url) = postgres_url(name).await {
-        out.push(("postgres", url.clone(), Ledger::open(&url).await.unwrap()));
+    for (backend, url) in common::ledger_urls(name).await {
+        out.push((backend, url.clone(), Ledger::open(&url).await.unwrap()));
     }
     out
 }

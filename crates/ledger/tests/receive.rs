@@ -10,6 +10,8 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -49,7 +51,10 @@ impl CallbackHandler for Shop {
         {
             return Err("the shop's database is down".into());
         }
-        self.effects.lock().unwrap().push(callback.key.clone());
+        self.effects
+            .lock()
+            .unwrap()
+            .push(callback.key.clone().unwrap_or_default());
         self.changes.lock().unwrap().push((
             callback.change.reference.clone(),
             callback.change.status,
@@ -90,41 +95,10 @@ async fn serve_with(ledger: Arc<Ledger>, shop: Arc<Shop>, lease: std::time::Dura
     base
 }
 
-/// Tests run in parallel: each gets its own file and schema.
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
 async fn ledgers() -> Vec<Arc<Ledger>> {
-    let dir = std::env::temp_dir().join("paybridge-ledger-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!(
-        "receive-{}-{}-{}.db",
-        std::process::id(),
-        paybridge_ledger::now_ms(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut out = vec![Arc::new(
-        Ledger::open(&format!("sqlite://{}", file.display()))
-            .await
-            .unwrap(),
-    )];
-    if let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") {
-        let schema = format!(
-            "receive_{}_{}_{}",
-            std::process::id(),
-            paybridge_ledger::now_ms(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = sqlx::PgPool::connect(&base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let mut out = Vec::new();
+    for (_, url) in common::ledger_urls("receive").await {
         out.push(Arc::new(Ledger::open(&url).await.unwrap()));
-    } else {
-        assert!(std::env::var("PAYBRIDGE_REQUIRE_POSTGRES").as_deref() != Ok("1"));
-        eprintln!("skipped PostgreSQL: receive (set PAYBRIDGE_TEST_POSTGRES to run it)");
     }
     out
 }

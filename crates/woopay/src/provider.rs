@@ -83,10 +83,19 @@ impl PaymentProvider for WoopayProvider {
             with_param(&notify, "reference", &request.reference),
         );
         inv.description.clone_from(&request.description);
-        let invoice = self.client.create_invoice(&inv).await?;
-        let record = PaymentRecord::created(PROVIDER_ID, &request)
-            .provider_reference(invoice.operation_id.to_string());
-        self.stores.records.remember(record).await?;
+        // Remembered before it is sent: an invoice whose creation times out is still known
+        // (and, with a ledger, checked at once by its reconciler).
+        let record = PaymentRecord::created(PROVIDER_ID, &request);
+        self.stores.records.remember(record.clone()).await?;
+        let sent = self.client.create_invoice(&inv).await;
+        let invoice = self
+            .stores
+            .sent(PROVIDER_ID, &request.reference, sent)
+            .await?;
+        self.stores
+            .records
+            .remember(record.provider_reference(invoice.operation_id.to_string()))
+            .await?;
         Ok(PaymentSession {
             state: PaymentState {
                 payment: PaymentRef {

@@ -1,0 +1,184 @@
+//! The merchant's side of a state change: what it is handed ([`Callback`]), the two kinds of
+//! handler ([`CallbackHandler`], [`TransactionalHandler`]), and the one way a change is handed
+//! out — claimed under a fenced lease, handled, completed — which the callback receiver and
+//! the [`crate::Reconciler`] share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paybridge_core::{Notification, Verified};
+
+use crate::{Change, ChangeLease, InTransaction, Ledger, LedgerError, LedgerTx};
+
+pub use crate::HandlerError;
+
+/// A change of a payment's state, handed to the merchant — with the verified callback that
+/// reported it when a callback did (or, when an earlier delivery left the change open, the one
+/// that came now), or without one when the provider said it in answer to a status check.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Callback {
+    /// Provider id (`"card-charging"`, `"qvickly"`, `"payoo"`, `"linkifier-ipn"`, `"woopay"`).
+    pub provider: &'static str,
+    /// The callback's natural key in the ledger; `None` for a status check.
+    pub key: Option<String>,
+    /// The verified, normalized notification; `None` for a status check (the provider,
+    /// asked back, vouches for it: see [`Change::source`]).
+    pub notification: Option<Verified<Notification>>,
+    /// The change to act on: credit on `status == succeeded` with `amount`; look at
+    /// `anomaly` when the status is `needs_review`.
+    pub change: Change,
+    /// The claim's fencing token (it only grows): store it with your write, keyed by
+    /// [`Change::stable_id`], and refuse a write with a lower token.
+    pub fence: i64,
+}
+
+impl Callback {
+    /// A change to hand out, with the verified callback that reported it, if one did.
+    #[must_use]
+    pub fn new(
+        provider: &'static str,
+        change: Change,
+        reported_by: Option<(String, Verified<Notification>)>,
+    ) -> Self {
+        let (key, notification) = reported_by.unzip();
+        Self {
+            provider,
+            key,
+            notification,
+            change,
+            fence: 0,
+        }
+    }
+}
+
+/// What the merchant does with a payment's state change: credit the order, in its own
+/// database. `Ok` means committed; the provider is acknowledged only after it.
+///
+/// **At least once, fenced.** It is called once per change in the normal case; after a crash
+/// or a lost lease between your commit and the ledger's, the same change comes again (same
+/// [`Change::stable_id`], a higher [`Callback::fence`]). Make your write idempotent on the
+/// stable id — or use a [`TransactionalHandler`], which is exactly once.
+#[async_trait::async_trait]
+pub trait CallbackHandler: Send + Sync + 'static {
+    /// Handle one change.
+    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError>;
+}
+
+/// A handler whose books live in the ledger's own database: it writes in the ledger's
+/// transaction, and its effect commits together with the change's completion — **exactly
+/// once**: a crash, a lost lease or an error rolls both back and the change comes again.
+/// Keep it short and local (no network calls inside a transaction).
+#[async_trait::async_trait]
+pub trait TransactionalHandler: Send + Sync + 'static {
+    /// Handle one change inside `tx`.
+    async fn handle(&self, tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError>;
+}
+
+/// The merchant's handler, of either kind.
+#[derive(Clone)]
+pub enum Handler {
+    /// At least once, fenced.
+    Plain(Arc<dyn CallbackHandler>),
+    /// In the ledger's transaction: exactly once.
+    Transactional(Arc<dyn TransactionalHandler>),
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Plain(_) => "Handler::Plain",
+            Self::Transactional(_) => "Handler::Transactional",
+        })
+    }
+}
+
+/// A [`TransactionalHandler`] with its callback, as the ledger's [`InTransaction`] work.
+struct InTx<'a> {
+    handler: &'a dyn TransactionalHandler,
+    callback: &'a Callback,
+}
+
+#[async_trait::async_trait]
+impl InTransaction for InTx<'_> {
+    async fn run(&self, tx: LedgerTx<'_>, _change: &Change) -> Result<(), HandlerError> {
+        self.handler.handle(tx, self.callback).await
+    }
+}
+
+/// How handing out one change ended.
+#[derive(Debug)]
+pub(crate) enum HandedOut {
+    /// Handled and completed.
+    Done,
+    /// Another worker holds it (or completed it meanwhile).
+    Busy,
+    /// The handler failed: the change was released, open again.
+    HandlerFailed,
+    /// The lease was lost while handling: the completion was refused.
+    LeaseLost(LedgerError),
+    /// The ledger could not be read or written.
+    Ledger(LedgerError),
+}
+
+/// Claim one change for `lease`, run the handler (renewing a plain handler's lease every
+/// third of it), complete it under the claim's fence — or release it when the handler failed.
+pub(crate) async fn hand_out(
+    ledger: &Arc<Ledger>,
+    handler: &Handler,
+    lease: Duration,
+    mut callback: Callback,
+) -> HandedOut {
+    let claim = match ledger.claim_change(&callback.change, lease).await {
+        Ok(Some(claim)) => claim,
+        Ok(None) => return HandedOut::Busy,
+        Err(e) => return HandedOut::Ledger(e),
+    };
+    callback.fence = claim.fence;
+    let outcome = match handler {
+        Handler::Plain(handler) => {
+            let renewer = renew_while_handling(ledger.clone(), lease, claim.clone());
+            let result = handler.handle(&callback).await;
+            renewer.abort();
+            match result {
+                Ok(()) => ledger.complete_change(&claim).await.map(|()| Ok(())),
+                Err(e) => Ok(Err(e)),
+            }
+        }
+        Handler::Transactional(handler) => {
+            let work = InTx {
+                handler: handler.as_ref(),
+                callback: &callback,
+            };
+            ledger.complete_change_with(&claim, &work).await
+        }
+    };
+    match outcome {
+        Ok(Ok(())) => HandedOut::Done,
+        Ok(Err(e)) => {
+            tracing::warn!(provider = callback.provider, change = %callback.change.stable_id(), error = %e, "handler failed; the change stays open");
+            let _ = ledger.release_change(&claim).await;
+            HandedOut::HandlerFailed
+        }
+        Err(e @ LedgerError::LeaseLost { .. }) => HandedOut::LeaseLost(e),
+        Err(e) => HandedOut::Ledger(e),
+    }
+}
+
+/// Renew `claim` every third of the lease until aborted; a renewal refused (the lease was
+/// lost) stops it, and the completion will be refused too.
+fn renew_while_handling(
+    ledger: Arc<Ledger>,
+    lease: Duration,
+    mut claim: ChangeLease,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            if let Err(e) = ledger.renew_change(&mut claim, lease).await {
+                tracing::warn!(change = %claim.change.stable_id(), error = %e, "lease not renewed");
+                return;
+            }
+        }
+    })
+}

@@ -1,0 +1,679 @@
+//! The reconciler against the providers' simulators (and, where a provider must misbehave on
+//! purpose, a provider that does): every payment that is not final is asked about when due,
+//! the answer goes through the state-change path once, and the schedule ends in review.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use paybridge_card_charging::sandbox::{
+    ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
+};
+use paybridge_card_charging::{CardChargingProvider, Client, Config};
+use paybridge_core::http::{HttpConfig, HttpTransport};
+use paybridge_core::provider::prelude::*;
+use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
+use paybridge_ledger::reconcile::RateLimit;
+use paybridge_ledger::{
+    Anomaly, Applied, Ledger, NewPayment, Outcome, Reconciler, Schedule, SealKey,
+};
+use secrecy::SecretString;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// A change as the handler saw it: (reference, previous, status, anomaly, source).
+type Seen5 = (
+    String,
+    PaymentStatus,
+    PaymentStatus,
+    Option<Anomaly>,
+    String,
+);
+
+/// Every change handed out.
+#[derive(Default)]
+struct Seen {
+    changes: Mutex<Vec<Seen5>>,
+}
+
+#[async_trait]
+impl CallbackHandler for Seen {
+    async fn handle(&self, callback: &Callback) -> std::result::Result<(), HandlerError> {
+        let c = &callback.change;
+        assert!(callback.notification.is_none() && callback.key.is_none());
+        self.changes.lock().unwrap().push((
+            c.reference.clone(),
+            c.previous_status,
+            c.status,
+            c.anomaly,
+            c.source.clone(),
+        ));
+        Ok(())
+    }
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+/// A gateway that takes the request and never answers: each request is read whole, passed on
+/// to `upstream` (so the charge really happens there), and its connection held open without a
+/// byte of answer — the charge's outcome is unknown to the sender.
+async fn swallowing_proxy(upstream: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut open_sockets = Vec::new();
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0_u8; 4096];
+            // Headers, then Content-Length bytes of body.
+            let body_len = loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    break end + 4 + len;
+                }
+            };
+            while request.len() < body_len {
+                let n = socket.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+            }
+            let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let body = request[head_end + 4..].to_vec();
+            let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+            let content_type = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .starts_with("content-type:")
+                        .then(|| l[13..].trim().to_owned())
+                })
+                .unwrap_or_default();
+            // Passed on with a raw HTTP/1.1 request of our own.
+            let up = upstream.trim_start_matches("http://").to_owned();
+            let (host, path) = up.split_once('/').unwrap();
+            let mut out = tokio::net::TcpStream::connect(host).await.unwrap();
+            out.write_all(
+                format!(
+                    "POST /{path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+            out.write_all(&body).await.unwrap();
+            let mut answer = Vec::new();
+            out.read_to_end(&mut answer).await.unwrap();
+            open_sockets.push(socket);
+        }
+    });
+    format!("http://{addr}{ENDPOINT_PATH}")
+}
+
+fn card_client(endpoint: &str, timeout: Duration) -> Client {
+    Client::new(
+        Config::new(
+            endpoint,
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::new(HttpConfig::default().timeout(timeout)).unwrap(),
+    )
+    .unwrap()
+}
+
+fn card_provider(
+    endpoint: &str,
+    ledger: &Arc<Ledger>,
+    timeout: Duration,
+) -> Arc<CardChargingProvider> {
+    Arc::new(CardChargingProvider::new(
+        card_client(endpoint, timeout),
+        Stores::in_memory().records(ledger.clone()),
+    ))
+}
+
+fn card_request(reference: &str, code: &str) -> PaymentRequest {
+    PaymentRequest::new(reference, Money::parse("50000", Currency::VND).unwrap()).with_method(
+        PaymentMethod::PrepaidCard(paybridge_core::PrepaidCard::new(
+            "VIETTEL",
+            "10004783347874",
+            SecretString::from(code),
+        )),
+    )
+}
+
+async fn open(url: &str) -> Arc<Ledger> {
+    Arc::new(
+        Ledger::open(url)
+            .await
+            .unwrap()
+            .with_seal_key(SealKey::new(&[7; 32])),
+    )
+}
+
+#[tokio::test]
+async fn a_charge_that_timed_out_is_found_succeeded_by_asking_and_a_late_callback_changes_nothing()
+{
+    let sim = Simulator::new().unwrap();
+    let sandbox = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
+    let hanging = swallowing_proxy(sandbox.clone()).await;
+    for (backend, url) in common::ledger_urls("reconcile_timeout").await {
+        let ledger = open(&url).await;
+        let reference = common::unique("charge");
+        // Sent through a gateway that never answers: outcome unknown.
+        let err = card_provider(&hanging, &ledger, Duration::from_secs(2))
+            .create_payment(card_request(&reference, "312821445892981"))
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown(), "{backend}: {err}");
+        let row = ledger
+            .payment("card-charging", &reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Pending, "{backend}");
+        // Its first check is due at once, not a minute on.
+        assert!(
+            row.next_check_at.unwrap() <= paybridge_ledger::now_ms(),
+            "{backend}"
+        );
+
+        let seen = Arc::new(Seen::default());
+        let reconciler = Reconciler::new(ledger.clone(), seen.clone())
+            .rate_limit(RateLimit::OFF)
+            .provider(card_provider(&sandbox, &ledger, Duration::from_secs(10)));
+        let sweep = reconciler.sweep().await.unwrap();
+        assert_eq!(
+            (sweep.checked, sweep.changed, sweep.needs_review),
+            (1, 1, 0),
+            "{backend}"
+        );
+        let row = ledger
+            .payment("card-charging", &reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Succeeded, "{backend}");
+        assert_eq!(row.next_check_at, None, "{backend}: nothing more to ask");
+        assert_eq!(
+            row.paid_amount.unwrap().amount_string(),
+            "50000",
+            "{backend}"
+        );
+        assert_eq!(
+            *seen.changes.lock().unwrap(),
+            vec![(
+                reference.clone(),
+                PaymentStatus::Pending,
+                PaymentStatus::Succeeded,
+                None,
+                "status_check".to_owned()
+            )],
+            "{backend}"
+        );
+        // The genuine callback, late: the same news, no change; nothing due any more.
+        let late = Outcome::new(&reference, PaymentStatus::Succeeded, "1")
+            .with_amount(Money::parse("50000", Currency::VND).unwrap());
+        let (_, applied) = ledger
+            .deliver("card-charging", &format!("{reference}:1"), &late)
+            .await
+            .unwrap();
+        assert_eq!(applied, Applied::Unchanged, "{backend}");
+        assert_eq!(reconciler.sweep().await.unwrap().checked, 0, "{backend}");
+        assert_eq!(seen.changes.lock().unwrap().len(), 1, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_callback_that_never_came_is_replaced_by_a_check_when_due_and_not_before() {
+    let sim = Simulator::new().unwrap();
+    let sandbox = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
+    for (backend, url) in common::ledger_urls("reconcile_due").await {
+        let ledger = open(&url).await;
+        let provider = card_provider(&sandbox, &ledger, Duration::from_secs(10));
+        let reference = common::unique("pending");
+        // Last digit 9: pending now, settled (success) by the gateway 50 ms later; its
+        // callback goes nowhere.
+        let session = provider
+            .create_payment(card_request(&reference, "312821445892989"))
+            .await
+            .unwrap();
+        assert_eq!(session.state.status, PaymentStatus::Pending);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let seen = Arc::new(Seen::default());
+        let reconciler = Reconciler::new(ledger.clone(), seen.clone())
+            .rate_limit(RateLimit::OFF)
+            .provider(provider);
+        let now = paybridge_ledger::now_ms();
+        // Not due yet: the first check comes a minute after the charge.
+        assert_eq!(
+            reconciler.sweep_at(now).await.unwrap().checked,
+            0,
+            "{backend}"
+        );
+        let sweep = reconciler.sweep_at(now + 61_000).await.unwrap();
+        assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
+        let row = ledger
+            .payment("card-charging", &reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Succeeded, "{backend}");
+        assert_eq!(row.checks, 1, "{backend}");
+        assert_eq!(seen.changes.lock().unwrap().len(), 1, "{backend}");
+    }
+}
+
+/// A provider that is down, or answers what it is told to, counting what it is asked.
+struct Scripted {
+    id: &'static str,
+    answer: Mutex<Option<PaymentStatus>>,
+    asked: Mutex<Vec<(String, tokio::time::Instant)>>,
+}
+
+impl Scripted {
+    fn down(id: &'static str) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            answer: Mutex::new(None),
+            asked: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for Scripted {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((payment.reference.clone(), tokio::time::Instant::now()));
+        match *self.answer.lock().unwrap() {
+            None => Err(Error::Transport {
+                status: Some(503),
+                message: "down for maintenance".into(),
+                source: None,
+            }),
+            Some(status) => Ok(PaymentState {
+                payment: payment.clone(),
+                status,
+                provider_status: status.as_str().to_owned(),
+                amount: None,
+                message: None,
+            }),
+        }
+    }
+}
+
+fn vnd(n: i64) -> Money {
+    Money::new(n.into(), Currency::VND).unwrap()
+}
+
+async fn record_pending(ledger: &Ledger, provider: &str, reference: &str) {
+    assert!(
+        ledger
+            .record_payment(&NewPayment::new(
+                provider,
+                reference,
+                PaymentStatus::Pending,
+                vnd(10_000)
+            ))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one payment's whole schedule, step by step"
+)]
+async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
+    for (backend, url) in common::ledger_urls("reconcile_down").await {
+        let ledger = Arc::new(
+            Ledger::open(&url)
+                .await
+                .unwrap()
+                .with_first_check(Duration::from_secs(1)),
+        );
+        let down = Scripted::down("scripted");
+        let seen = Arc::new(Seen::default());
+        let reconciler = Reconciler::new(ledger.clone(), seen.clone())
+            .rate_limit(RateLimit::OFF)
+            .schedule("1s,1m*2".parse().unwrap())
+            .provider(down.clone());
+        let reference = common::unique("down");
+        record_pending(&ledger, "scripted", &reference).await;
+        let t0 = paybridge_ledger::now_ms();
+        // 1 s: first check (postponed: 503), next after a minute (±10 %).
+        assert_eq!(
+            reconciler.sweep_at(t0 + 1_500).await.unwrap().checked,
+            1,
+            "{backend}"
+        );
+        let row = ledger
+            .payment("scripted", &reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Pending, "{backend}");
+        assert!(
+            row.last_check_error.unwrap().contains("maintenance"),
+            "{backend}"
+        );
+        let next = row.next_check_at.unwrap();
+        assert!(
+            (54_000..=66_000).contains(&(next - paybridge_ledger::now_ms())),
+            "{backend}: {next}"
+        );
+        // Not before its time.
+        assert_eq!(
+            reconciler.sweep_at(t0 + 30_000).await.unwrap().checked,
+            0,
+            "{backend}"
+        );
+        assert_eq!(
+            reconciler.sweep_at(t0 + 200_000).await.unwrap().checked,
+            1,
+            "{backend}"
+        );
+        // The third and last check: the schedule has run out.
+        let sweep = reconciler.sweep_at(t0 + 400_000).await.unwrap();
+        assert_eq!(
+            (sweep.checked, sweep.changed, sweep.needs_review),
+            (1, 1, 1),
+            "{backend}"
+        );
+        let row = ledger
+            .payment("scripted", &reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                row.payment.status,
+                row.anomaly,
+                row.next_check_at,
+                row.checks
+            ),
+            (
+                PaymentStatus::NeedsReview,
+                Some(Anomaly::Unreconciled),
+                None,
+                3
+            ),
+            "{backend}"
+        );
+        assert_eq!(down.asked.lock().unwrap().len(), 3, "{backend}");
+        assert_eq!(
+            *seen.changes.lock().unwrap(),
+            vec![(
+                reference.clone(),
+                PaymentStatus::Pending,
+                PaymentStatus::NeedsReview,
+                Some(Anomaly::Unreconciled),
+                "status_check".to_owned()
+            )],
+            "{backend}"
+        );
+        // Nothing more is asked about it.
+        assert_eq!(
+            reconciler.sweep_at(t0 + 100_000_000).await.unwrap().checked,
+            0,
+            "{backend}"
+        );
+        // A provider that cannot be asked at all (no status operation) reviews at once.
+        let never = common::unique("never");
+        record_pending(&ledger, "linkifier-ipn", &never).await;
+        let blind = Reconciler::new(ledger.clone(), seen.clone()).provider(Arc::new(
+            paybridge_linkifier_ipn::LinkifierProvider::new(
+                paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from("k")),
+                Stores::in_memory(),
+            ),
+        ));
+        let sweep = blind.sweep_at(t0 + 2_000).await.unwrap();
+        assert_eq!((sweep.checked, sweep.needs_review), (1, 1), "{backend}");
+        let row = ledger
+            .payment("linkifier-ipn", &never)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.anomaly, Some(Anomaly::Unreconciled), "{backend}");
+        assert!(
+            row.last_check_error.unwrap().contains("payment_status"),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_rate_limit_spaces_the_checks() {
+    let url = common::sqlite_url("reconcile_rate");
+    let ledger = Arc::new(
+        Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_first_check(Duration::ZERO),
+    );
+    let a = Scripted::down("scripted-a");
+    let b = Scripted::down("scripted-b");
+    for p in ["scripted-a", "scripted-b"] {
+        for i in 0..6 {
+            record_pending(&ledger, p, &format!("{p}-{i}")).await;
+        }
+    }
+    // 20 a second per provider, 25 in all: each provider's checks at least 50 ms apart, all
+    // of them at least 40 ms apart.
+    let reconciler = Reconciler::new(ledger.clone(), Arc::new(Seen::default()))
+        .rate_limit(RateLimit::new(NonZeroU32::new(25), NonZeroU32::new(20)))
+        .provider(a.clone())
+        .provider(b.clone());
+    let started = tokio::time::Instant::now();
+    assert_eq!(reconciler.sweep().await.unwrap().checked, 12);
+    let gaps = |times: &[tokio::time::Instant]| {
+        times
+            .windows(2)
+            .map(|w| w[1].duration_since(w[0]))
+            .collect::<Vec<_>>()
+    };
+    let mut all = Vec::new();
+    for p in [&a, &b] {
+        let mut times: Vec<_> = p.asked.lock().unwrap().iter().map(|(_, t)| *t).collect();
+        times.sort();
+        assert!(
+            gaps(&times).iter().all(|g| *g >= Duration::from_millis(49)),
+            "{:?}",
+            gaps(&times)
+        );
+        all.extend(times);
+    }
+    all.sort();
+    assert!(
+        gaps(&all).iter().all(|g| *g >= Duration::from_millis(39)),
+        "{:?}",
+        gaps(&all)
+    );
+    assert!(started.elapsed() >= Duration::from_millis(11 * 40));
+}
+
+/// A card gateway's check requests, counted by request id as the simulator receives them.
+async fn counting_card_sandbox() -> (String, Arc<Mutex<HashMap<String, usize>>>) {
+    let sim = Simulator::new().unwrap();
+    let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let seen = counts.clone();
+    let router = sim.router().layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let seen = seen.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                let fields: HashMap<String, String> =
+                    form_urlencoded::parse(&bytes).into_owned().collect();
+                if fields.get("command").map(String::as_str) == Some("check") {
+                    *seen
+                        .lock()
+                        .unwrap()
+                        .entry(fields["request_id"].clone())
+                        .or_default() += 1;
+                }
+                next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                    .await
+            }
+        },
+    ));
+    (format!("{}{ENDPOINT_PATH}", serve(router).await), counts)
+}
+
+#[tokio::test]
+async fn two_reconcilers_on_one_ledger_check_each_due_payment_once() {
+    let (sandbox, counts) = counting_card_sandbox().await;
+    for (backend, url) in common::ledger_urls("reconcile_fleet").await {
+        counts.lock().unwrap().clear();
+        let ledger = open(&url).await;
+        let provider = card_provider(&sandbox, &ledger, Duration::from_secs(30));
+        let prefix = common::unique("fleet");
+        let n = 1_000;
+        for i in 0..n {
+            // Pending at the charge, settled by the gateway right after.
+            provider
+                .create_payment(card_request(&format!("{prefix}-{i}"), "312821445892989"))
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let handled = Arc::new(Seen::default());
+        let reconciler = |ledger: Arc<Ledger>| {
+            Reconciler::new(ledger.clone(), handled.clone())
+                .rate_limit(RateLimit::OFF)
+                .concurrency(8, 50)
+                .provider(card_provider(&sandbox, &ledger, Duration::from_secs(30)))
+        };
+        // Two processes' worth: two ledger handles (two pools) on one database.
+        let (one, two) = (reconciler(open(&url).await), reconciler(open(&url).await));
+        let due = paybridge_ledger::now_ms() + 61_000;
+        let (a, b) = tokio::join!(one.sweep_at(due), two.sweep_at(due));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.checked + b.checked, n, "{backend}: {a:?} {b:?}");
+        let checked: Vec<usize> = counts.lock().unwrap().values().copied().collect();
+        assert_eq!(checked.len(), 1_000, "{backend}");
+        assert!(
+            checked.iter().all(|c| *c == 1),
+            "{backend}: a payment was checked twice"
+        );
+        assert_eq!(handled.changes.lock().unwrap().len(), 1_000, "{backend}");
+        let page = ledger
+            .payments_page(
+                Some("card-charging"),
+                Some(PaymentStatus::Succeeded),
+                10_000,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.payments.len(), 1_000, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn paging_returns_every_payment_once_while_payments_are_added() {
+    for (backend, url) in common::ledger_urls("reconcile_paging").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let mut before = Vec::new();
+        for i in 0..120 {
+            let r = format!("old-{i:03}");
+            record_pending(&ledger, if i % 2 == 0 { "p-a" } else { "p-b" }, &r).await;
+            before.push(r);
+        }
+        let adding = {
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    record_pending(&ledger, "p-a", &format!("new-{i:03}")).await;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+        };
+        for (provider, status) in [
+            (None, None),
+            (Some("p-a"), None),
+            (None, Some(PaymentStatus::Pending)),
+            (Some("p-b"), Some(PaymentStatus::Pending)),
+        ] {
+            let mut listed: HashMap<String, usize> = HashMap::new();
+            let mut after = None;
+            loop {
+                let page = ledger
+                    .payments_page(provider, status, 7, after.as_deref())
+                    .await
+                    .unwrap();
+                for p in &page.payments {
+                    assert!(provider.is_none_or(|want| p.payment.provider == want));
+                    *listed.entry(p.payment.reference.clone()).or_default() += 1;
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+                tokio::task::yield_now().await;
+            }
+            assert!(listed.values().all(|n| *n == 1), "{backend}: listed twice");
+            let expected = before
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| match provider {
+                    Some("p-a") => i % 2 == 0,
+                    Some(_) => i % 2 == 1,
+                    None => true,
+                })
+                .count();
+            let old = listed.keys().filter(|r| r.starts_with("old-")).count();
+            assert_eq!(old, expected, "{backend} {provider:?} {status:?}");
+        }
+        adding.await.unwrap();
+    }
+}
+
+#[test]
+fn schedules_read_as_written() {
+    let s: Schedule = "1m,5m*5,1h*24,1d*7".parse().unwrap();
+    assert_eq!(s, Schedule::default());
+    assert_eq!(s.len(), 37);
+    assert_eq!(s.delay(0), Some(Duration::from_mins(1)));
+    assert_eq!(s.delay(5), Some(Duration::from_mins(5)));
+    assert_eq!(s.delay(6), Some(Duration::from_hours(1)));
+    assert_eq!(s.delay(36), Some(Duration::from_hours(24)));
+    assert_eq!(s.delay(37), None);
+    for bad in ["", "1", "5x", "0s", "1m*0", "1m*x", "1m,,2m", "1m*10001"] {
+        assert!(bad.parse::<Schedule>().is_err(), "{bad:?}");
+    }
+}

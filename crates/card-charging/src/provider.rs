@@ -117,6 +117,24 @@ impl PaymentProvider for CardChargingProvider {
         let amount = record.amount;
         let request_id = RequestId::new(&payment.reference)?;
         let result = self.client.check(&card, amount, &request_id).await?;
+        // Status 100/102 to `check` is the gateway refusing the *check* (an unknown request id,
+        // a field it did not like), not a verdict on the card: believing it as `failed` would
+        // fail a charge the gateway may have taken. It is an error, so that a reconciler hands
+        // the payment to a person instead.
+        if matches!(
+            result.status,
+            crate::status::ChargeStatus::SubmissionFailed
+                | crate::status::ChargeStatus::InputDataIncorrect
+        ) {
+            return Err(Error::Provider {
+                code: Some(result.status.code().to_string()),
+                message: format!(
+                    "the gateway did not answer `check` for request_id {} ({}): the charge's outcome is still unknown",
+                    payment.reference, result.message
+                ),
+                retryable: false,
+            });
+        }
         Ok(Self::state(&payment.reference, &result))
     }
 

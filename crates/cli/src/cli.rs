@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
     Receive(crate::ledger::ReceiveArgs),
+    /// Ask the providers about every payment that is not final and whose check is due.
+    Reconcile(crate::reconcile::ReconcileArgs),
     /// Read or purge a ledger.
     #[command(subcommand)]
     Ledger(crate::ledger::LedgerCommand),

@@ -93,6 +93,9 @@ pub(crate) struct ReceiveArgs {
     /// Wooppay merchant password (never printed).
     #[arg(long, env = "PAYBRIDGE_WOOPAY_PASSWORD", hide_env_values = true, value_parser = secret)]
     woopay_password: Option<SecretString>,
+    /// Do not run the reconciler beside the routes (run `paybridge reconcile` elsewhere).
+    #[arg(long)]
+    no_reconcile: bool,
 }
 
 /// The CLI's handler: recording is the whole job (the ledger records the outcome once the
@@ -122,8 +125,17 @@ impl CallbackHandler for Record {
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
     let mut receiver =
-        Receiver::new(ledger, Arc::new(Record)).lease(Duration::from_secs(args.lease));
+        Receiver::new(ledger.clone(), Arc::new(Record)).lease(Duration::from_secs(args.lease));
     let mut enabled = Vec::new();
+    let reconciler = if args.no_reconcile {
+        None
+    } else {
+        crate::reconcile::beside_receive(
+            &ledger,
+            args.card_endpoint.clone(),
+            args.woopay_endpoint.clone(),
+        )?
+    };
     if let Some(key) = args.card_partner_key {
         // `callback_sign` covers only the card: without `check`, the status, the amounts and
         // the request id of a callback are believed as sent.
@@ -198,15 +210,50 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         .into_iter()
         .map(|(provider, path)| (provider.to_owned(), json!(format!("http://{addr}{path}"))))
         .collect();
+    // Listening for SIGINT/SIGTERM before anyone learns the address.
+    let signalled = stop_signal();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
+    serve_until_stopped(listener, receiver.router(), reconciler, signalled).await?;
+    Ok(Outcome::printed())
+}
+
+/// Serve `router`, and run `reconciler` beside it, until SIGINT or SIGTERM: the server stops
+/// accepting and finishes the callbacks in hand, the reconciler finishes its sweep.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    reconciler: Option<paybridge_ledger::Reconciler>,
+    signalled: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    // One stop for both: the signal closes the channel.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        signalled.await;
+        drop(stop);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
+        let _ = rx.changed().await;
+    };
+    let reconciling = reconciler.map(|reconciler| {
+        eprintln!(
+            "reconciling the pending payments of {}",
+            reconciler.providers().join(", ")
+        );
+        let stopped = until_stopped(stopped.clone());
+        tokio::spawn(async move { reconciler.run(stopped).await })
+    });
     // Hardened for the open internet (header/body deadlines, a connection cap, one callback
     // per connection), with the peer's address (Payoo's JSON notification is signed over
-    // it); SIGINT or SIGTERM stops accepting and lets the callbacks in hand finish.
-    paybridge_ledger::receive::serve(listener, receiver.router(), stop_signal())
+    // it); a stop stops accepting and lets the callbacks in hand finish.
+    let served = paybridge_ledger::receive::serve(listener, router, until_stopped(stopped))
         .await
-        .map_err(|e| CliError::internal(format!("server stopped: {e}")))?;
-    Ok(Outcome::printed())
+        .map_err(|e| CliError::internal(format!("server stopped: {e}")));
+    if let Some(task) = reconciling {
+        // It finishes the sweep in hand, then stops.
+        let _ = task.await;
+    }
+    served
 }
 
 /// Record `payment` before it is sent; a reference the ledger already holds for its provider
@@ -230,6 +277,32 @@ pub(crate) async fn record_first(
     }
 }
 
+/// The result of sending a payment request recorded first in `ledger` (if any): when its
+/// outcome is unknown, the payment's first check is made due at once, and the message says
+/// that the reconciler (`paybridge reconcile`, or `receive`) will find out and record it.
+pub(crate) async fn sent<T>(
+    ledger: Option<&Ledger>,
+    provider: &str,
+    reference: &str,
+    result: Result<T, paybridge_core::Error>,
+) -> Result<T, CliError> {
+    let e = match result {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let unknown = e.outcome_unknown();
+    let mut error = CliError::from(e);
+    if unknown && let Some(ledger) = ledger {
+        match ledger.check_now(provider, reference).await {
+            Ok(_) => error.message.push_str(
+                " — recorded as pending in the ledger: `paybridge reconcile` (or `paybridge receive`) asks the provider now and records what it did; never resend it",
+            ),
+            Err(le) => tracing::error!(error = %le, "the ledger could not be told the outcome is unknown"),
+        }
+    }
+    Err(error)
+}
+
 /// A page's error: a foreign cursor is the user's input.
 fn page_error(e: paybridge_ledger::LedgerError) -> CliError {
     match e {
@@ -249,6 +322,9 @@ fn payment_json(p: &paybridge_ledger::PaymentRow) -> Value {
         "currency": p.payment.amount.currency().code(),
         "paid_amount": p.paid_amount.map(|m| m.amount_string()),
         "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
+        "next_check_at": p.next_check_at.map(paybridge_ledger::format_time),
+        "checks": p.checks,
+        "last_check_error": p.last_check_error,
         "created_at": paybridge_ledger::format_time(p.created_at),
         "updated_at": paybridge_ledger::format_time(p.updated_at),
     })
@@ -298,24 +374,35 @@ async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
     ))
 }
 
-/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn stop_signal() {
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled: a signal sent right after a server printed its address
+/// is not lost.
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(term) => {}
+                () = wait(int) => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -31,6 +31,7 @@ mod demo;
 mod ledger;
 mod output;
 mod providers;
+mod reconcile;
 mod registry;
 mod sandbox;
 
@@ -69,6 +70,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Sandbox(args) => sandbox::serve(&args).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Receive(args) => ledger::receive(args).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,
         Command::Provider(p) => providers::run(p).await,
     }

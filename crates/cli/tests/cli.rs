@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 const KEY: &str = "sandbox-key";
@@ -1984,5 +1984,101 @@ fn ledger_review_lists_what_needs_a_person_with_its_anomaly() {
     assert_eq!(payments[0]["anomaly"], "underpaid");
     assert_eq!(payments[0]["paid_amount"], "175000");
     assert_eq!(payments[0]["events"][1]["source"], "status_check");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The contract's transcript: a charge through a gateway that never answers is recorded and
+/// its outcome unknown; `reconcile --once --all` asks the sandbox and records what happened;
+/// a charge the gateway never saw is handed to a person, not failed.
+#[test]
+fn a_charge_whose_outcome_is_unknown_is_reconciled_from_the_ledger() {
+    let sb = sandbox();
+    let endpoint = sb.endpoints["card-charging"].as_str().unwrap().to_owned();
+    let hanging = format!(
+        "{}/chargingws/v2",
+        paybridge_testkit::swallowing_proxy(endpoint.trim_end_matches("/chargingws/v2"))
+    );
+    let dir = std::env::temp_dir().join(unique("reconcile"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger_url = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let sealed = "11".repeat(32);
+    let mut env = CREDS.to_vec();
+    env.push(("PAYBRIDGE_LEDGER_KEY", &sealed));
+    let taken = unique("order");
+    let mut args = charge_args(&hanging, "charge", "312821445892981", &taken);
+    args.extend(["--ledger", &ledger_url, "--timeout", "2"]);
+    let (out, v) = run(&args, &env);
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert_eq!(v["error"]["outcome_unknown"], true, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`paybridge reconcile`"),
+        "{v}"
+    );
+    // A gateway that never even saw the charge.
+    let (lost, _) = hung_server();
+    let unseen = unique("unseen");
+    let lost = format!("{lost}/chargingws/v2");
+    let mut args = charge_args(&lost, "charge", "312821445892981", &unseen);
+    args.extend(["--ledger", &ledger_url, "--timeout", "2"]);
+    assert_eq!(run(&args, &env).0.status.code(), Some(3));
+
+    let payments = |status: &str| {
+        let (out, v) = run(
+            &[
+                "--json",
+                "ledger",
+                "payments",
+                "--ledger",
+                &ledger_url,
+                "--status",
+                status,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        v["payments"].as_array().unwrap().clone()
+    };
+    let pending = payments("pending");
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert!(pending.iter().all(|p| p["next_check_at"].is_string()));
+
+    env.push(("PAYBRIDGE_CARD_ENDPOINT", &endpoint));
+    let reconcile = [
+        "--json",
+        "reconcile",
+        "--ledger",
+        &ledger_url,
+        "--once",
+        "--all",
+    ];
+    let (out, v) = run(&reconcile, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v, json!({"checked": 2, "changed": 2, "needs_review": 1}));
+    let succeeded = payments("succeeded");
+    assert_eq!(succeeded.len(), 1, "{succeeded:?}");
+    assert_eq!(succeeded[0]["reference"], taken.as_str());
+    assert_eq!(succeeded[0]["paid_amount"], "50000");
+    assert!(succeeded[0]["next_check_at"].is_null());
+    let (_, review) = run(
+        &["--json", "ledger", "review", "--ledger", &ledger_url],
+        &[],
+    );
+    let review = review["payments"].as_array().unwrap();
+    assert_eq!(review.len(), 1, "{review:?}");
+    assert_eq!(review[0]["reference"], unseen.as_str());
+    assert_eq!(review[0]["anomaly"], "unreconciled");
+    assert!(
+        review[0]["last_check_error"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer `check`"),
+        "{review:?}"
+    );
+    // Nothing is left to ask.
+    let (_, v) = run(&reconcile, &env);
+    assert_eq!(v, json!({"checked": 0, "changed": 0, "needs_review": 0}));
     let _ = std::fs::remove_dir_all(dir);
 }

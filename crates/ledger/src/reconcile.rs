@@ -215,13 +215,17 @@ impl Pace {
 /// first instant both allow, taken from both at once — waiting on one and then the other would
 /// let the first's slots drift ahead of the requests really sent.
 async fn wait_for_slot(paces: &[&Pace]) {
+    if let Some(at) = take_slot(paces) {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// The slot [`wait_for_slot`] waits for, taken (no lock is held across an await).
+fn take_slot(paces: &[&Pace]) -> Option<Instant> {
     let mut guards = Vec::with_capacity(paces.len());
     for pace in paces {
         // Always locked in the same order (global first): no deadlock.
-        let Ok(guard) = pace.next.lock() else {
-            return;
-        };
-        guards.push((guard, pace.interval));
+        guards.push((pace.next.lock().ok()?, pace.interval));
     }
     let at = guards
         .iter()
@@ -229,8 +233,7 @@ async fn wait_for_slot(paces: &[&Pace]) {
     for (next, interval) in &mut guards {
         **next = at + *interval;
     }
-    drop(guards);
-    tokio::time::sleep_until(at).await;
+    Some(at)
 }
 
 /// The reconciler's rate limits, in requests a second (`None`: unlimited).

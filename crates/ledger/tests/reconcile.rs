@@ -29,7 +29,6 @@ use paybridge_ledger::{
     Anomaly, Applied, Ledger, NewPayment, Outcome, Reconciler, Schedule, SealKey,
 };
 use secrecy::SecretString;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// A change as the handler saw it: (reference, previous, status, anomaly, source).
 type Seen5 = (
@@ -67,68 +66,6 @@ async fn serve(router: axum::Router) -> String {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
-}
-
-/// A gateway that takes the request and never answers: each request is read whole, passed on
-/// to `upstream` (so the charge really happens there), and its connection held open without a
-/// byte of answer — the charge's outcome is unknown to the sender.
-async fn swallowing_proxy(upstream: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut open_sockets = Vec::new();
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut buf = [0_u8; 4096];
-            // Headers, then Content-Length bytes of body.
-            let body_len = loop {
-                let n = socket.read(&mut buf).await.unwrap();
-                request.extend_from_slice(&buf[..n]);
-                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    break end + 4 + len;
-                }
-            };
-            while request.len() < body_len {
-                let n = socket.read(&mut buf).await.unwrap();
-                request.extend_from_slice(&buf[..n]);
-            }
-            let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-            let body = request[head_end + 4..].to_vec();
-            let head = String::from_utf8_lossy(&request[..head_end]).to_string();
-            let content_type = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .starts_with("content-type:")
-                        .then(|| l[13..].trim().to_owned())
-                })
-                .unwrap_or_default();
-            // Passed on with a raw HTTP/1.1 request of our own.
-            let up = upstream.trim_start_matches("http://").to_owned();
-            let (host, path) = up.split_once('/').unwrap();
-            let mut out = tokio::net::TcpStream::connect(host).await.unwrap();
-            out.write_all(
-                format!(
-                    "POST /{path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                )
-                .as_bytes(),
-            )
-            .await
-            .unwrap();
-            out.write_all(&body).await.unwrap();
-            let mut answer = Vec::new();
-            out.read_to_end(&mut answer).await.unwrap();
-            open_sockets.push(socket);
-        }
-    });
-    format!("http://{addr}{ENDPOINT_PATH}")
 }
 
 fn card_client(endpoint: &str, timeout: Duration) -> Client {
@@ -178,7 +115,10 @@ async fn a_charge_that_timed_out_is_found_succeeded_by_asking_and_a_late_callbac
 {
     let sim = Simulator::new().unwrap();
     let sandbox = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
-    let hanging = swallowing_proxy(sandbox.clone()).await;
+    let hanging = format!(
+        "{}{ENDPOINT_PATH}",
+        paybridge_testkit::swallowing_proxy(sandbox.trim_end_matches(ENDPOINT_PATH))
+    );
     for (backend, url) in common::ledger_urls("reconcile_timeout").await {
         let ledger = open(&url).await;
         let reference = common::unique("charge");

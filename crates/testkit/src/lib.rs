@@ -2,8 +2,10 @@
 //! out of the crates users depend on.
 #![forbid(unsafe_code)]
 
+mod proxy;
 mod recording;
 
+pub use proxy::swallowing_proxy;
 pub use recording::{Recorded, RecordingTransport};
 
 /// The baseline of the round-trip benchmarks: a plain `reqwest` POST of `body` with

@@ -232,7 +232,9 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     } else {
         client.check(&card, amount, &request_id).await
     }
-    .map_err(paybridge_core::Error::from)?;
+    .map_err(paybridge_core::Error::from);
+    let result =
+        crate::ledger::sent(ledger.as_ref(), PROVIDER_ID, request_id.as_str(), result).await?;
     if let Some(ledger) = &ledger {
         ledger
             .report_status(

@@ -326,22 +326,30 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 payment_expire_date: a.payment_expire_date.clone(),
                 ..PreOrder::default()
             };
-            if let Some(url) = &a.ledger {
-                let amount = Money::new(order.cyber_cash, Currency::VND)?;
-                let ledger = crate::ledger::open(url).await?;
-                let payment = paybridge_ledger::NewPayment::new(
-                    paybridge_payoo::PROVIDER_ID,
-                    &order.order_no,
-                    paybridge_core::PaymentStatus::Pending,
-                    amount,
-                );
-                crate::ledger::record_first(&ledger, &payment, "use a new order number").await?;
-            }
-            a.conn
-                .client()?
-                .create_pre_order(&order)
-                .await
-                .map_err(err)?
+            let ledger = match &a.ledger {
+                Some(url) => {
+                    let amount = Money::new(order.cyber_cash, Currency::VND)?;
+                    let ledger = crate::ledger::open(url).await?;
+                    let payment = paybridge_ledger::NewPayment::new(
+                        paybridge_payoo::PROVIDER_ID,
+                        &order.order_no,
+                        paybridge_core::PaymentStatus::Pending,
+                        amount,
+                    );
+                    crate::ledger::record_first(&ledger, &payment, "use a new order number")
+                        .await?;
+                    Some(ledger)
+                }
+                None => None,
+            };
+            let sent = a.conn.client()?.create_pre_order(&order).await;
+            crate::ledger::sent(
+                ledger.as_ref(),
+                paybridge_payoo::PROVIDER_ID,
+                &order.order_no,
+                sent.map_err(paybridge_core::Error::from),
+            )
+            .await?
         }
         Command::UpdateOrderStatus(a) => a
             .conn

@@ -146,8 +146,15 @@ impl CreateArgs {
     async fn finish(
         &self,
         ledger: Option<paybridge_ledger::Ledger>,
-        invoice: &Invoice,
+        sent: Result<Invoice, paybridge_woopay::WoopayError>,
     ) -> Result<Outcome, CliError> {
+        let invoice = &crate::ledger::sent(
+            ledger.as_ref(),
+            paybridge_woopay::PROVIDER_ID,
+            &self.reference_id,
+            sent.map_err(paybridge_core::Error::from),
+        )
+        .await?;
         if let Some(ledger) = ledger {
             let payment = paybridge_ledger::NewPayment::new(
                 paybridge_woopay::PROVIDER_ID,
@@ -300,8 +307,8 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::CreateInvoice(a) => {
             let inv = a.invoice()?;
             let ledger = a.record_before().await?;
-            let i = a.creds.client()?.create_invoice(&inv).await.map_err(err)?;
-            a.finish(ledger, &i).await
+            let sent = a.creds.client()?.create_invoice(&inv).await;
+            a.finish(ledger, sent).await
         }
         Command::CreateInvoiceExtended(a) => {
             let req = ExtendedInvoiceRequest {
@@ -311,39 +318,26 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 user_email: a.user_email.clone(),
             };
             let ledger = a.create.record_before().await?;
-            let i = a
-                .create
-                .creds
-                .client()?
-                .create_invoice_extended(&req)
-                .await
-                .map_err(err)?;
-            a.create.finish(ledger, &i).await
+            let sent = a.create.creds.client()?.create_invoice_extended(&req).await;
+            a.create.finish(ledger, sent).await
         }
         Command::CreateInvoice2Extended(a) => {
             let req = a.request()?;
             let ledger = a.create.record_before().await?;
-            let i = a
-                .create
-                .creds
-                .client()?
-                .create_invoice_2_extended(&req)
-                .await
-                .map_err(err)?;
-            a.create.finish(ledger, &i).await
+            let sent = a.create.creds.client()?.create_invoice_2_extended(&req).await;
+            a.create.finish(ledger, sent).await
         }
         Command::CreateInvoiceByService(a) => {
             let req = a.two.request()?;
             let ledger = a.two.create.record_before().await?;
-            let i = a
+            let sent = a
                 .two
                 .create
                 .creds
                 .client()?
                 .create_invoice_by_service(&a.service_name, &req)
-                .await
-                .map_err(err)?;
-            a.two.create.finish(ledger, &i).await
+                .await;
+            a.two.create.finish(ledger, sent).await
         }
         Command::RequestConfirmationCode(a) => {
             let sent = a

@@ -477,6 +477,25 @@ fn woopay_commands() {
             .contains(&format!("id={id}"))
     );
 
+    // Found again by the reference alone (`cash_getOperationDataByExtId`).
+    let mut find = net("find");
+    find.extend(["--reference-id", "cli-1"]);
+    let (out, v) = run(&find, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (v["id"].as_i64(), &v["status"]),
+        (Some(id), &json!("pending")),
+        "{v}"
+    );
+    let mut find = net("find");
+    find.extend(["--reference-id", "never-created"]);
+    let (out, v) = run(&find, &env);
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(802)),
+        "{v}"
+    );
+
     let id_text = id.to_string();
     let mut data = net("operation-data");
     data.extend(["--operation-id", id_text.as_str()]);

@@ -18,6 +18,18 @@ pub(crate) enum FencedChange {
     Release,
 }
 
+/// What a status check came to, as [`Db::finish_check`] records it.
+pub(crate) struct CheckResult<'a> {
+    /// The provider's answer, if it gave one.
+    pub answer: Option<&'a Outcome>,
+    /// The provider's id for the payment, when the check found it by the merchant reference.
+    pub provider_reference: Option<&'a str>,
+    /// Why there is no answer.
+    pub error: Option<&'a str>,
+    /// When to ask again if the payment is still pending.
+    pub after: crate::reconcile::AfterCheck,
+}
+
 /// What a delivery did.
 pub(crate) struct Delivered {
     pub deliveries: i64,
@@ -964,20 +976,20 @@ impl Db {
     /// it (unless another reconciler took the payment over: `None`), decide the provider's
     /// answer like any report (source `status_check`), and — if the payment is still pending —
     /// schedule its next check or give up on it (`needs_review`, `unreconciled`).
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one transaction's inputs; a struct would only be unpacked again"
-    )]
     pub(crate) async fn finish_check(
         &self,
         provider: &str,
         reference: &str,
         claimed_until: i64,
-        answer: Option<&Outcome>,
-        error: Option<&str>,
-        after: crate::reconcile::AfterCheck,
+        result: CheckResult<'_>,
         now: i64,
     ) -> Result<Option<Applied>> {
+        let CheckResult {
+            answer,
+            provider_reference,
+            error,
+            after,
+        } = result;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let held = sqlx::query(CHECKED)
@@ -991,6 +1003,15 @@ impl Db {
                 == 1;
             if !held {
                 return Ok(None);
+            }
+            if let Some(found) = provider_reference {
+                sqlx::query(SET_PROVIDER_REFERENCE)
+                    .bind(found)
+                    .bind(now)
+                    .bind(provider)
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let mut applied = match answer {
                 Some(outcome) => apply_report!(tx, provider, outcome, Source::StatusCheck, now)?,

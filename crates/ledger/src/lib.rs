@@ -41,6 +41,13 @@
 //! caller's transaction). Keep such a handler short and local: a network call inside a
 //! transaction holds the payment's row lock.
 //!
+//! ## No payment left pending
+//!
+//! A payment that is not final has a next check: the [`Reconciler`] asks its provider when it
+//! is due (and at once after a request whose outcome is unknown: [`Ledger::check_now`]), and
+//! decides the answer like a callback's (source `status_check`); a schedule that runs out ends
+//! in `needs_review`/`unreconciled`. See [`reconcile`].
+//!
 //! The older per-callback API ([`Ledger::claim`], [`Ledger::complete`], [`Ledger::release`])
 //! still counts deliveries of one natural key; its `complete` decides the report the same way.
 //!

@@ -510,17 +510,12 @@ impl Reconciler {
                 operation: "payment_status",
             })
         };
+        let mut found_reference = None;
         let (outcome, error, after) = match answer {
             Ok(state) => {
-                if let (None, Some(found)) = (
-                    &payment.provider_reference,
-                    &state.payment.provider_reference,
-                ) {
-                    // Found by the merchant reference: keep the provider's id from now on.
-                    self.ledger
-                        .db
-                        .set_provider_reference(id, &payment.reference, found, now_ms())
-                        .await?;
+                // Found by the merchant reference: the provider's id is kept from now on.
+                if payment.provider_reference.is_none() {
+                    found_reference.clone_from(&state.payment.provider_reference);
                 }
                 let mut outcome =
                     Outcome::new(&payment.reference, state.status, state.provider_status);
@@ -553,9 +548,12 @@ impl Reconciler {
                 id,
                 &payment.reference,
                 claimed_until,
-                outcome.as_ref(),
-                error.as_deref(),
-                after,
+                crate::db::CheckResult {
+                    answer: outcome.as_ref(),
+                    provider_reference: found_reference.as_deref(),
+                    error: error.as_deref(),
+                    after,
+                },
                 now_ms(),
             )
             .await?;

@@ -617,3 +617,149 @@ fn schedules_read_as_written() {
         assert!(bad.parse::<Schedule>().is_err(), "{bad:?}");
     }
 }
+
+/// A handler that fails its first call.
+#[derive(Default)]
+struct FailsOnce {
+    calls: Mutex<u32>,
+    handled: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl CallbackHandler for FailsOnce {
+    async fn handle(&self, callback: &Callback) -> std::result::Result<(), HandlerError> {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls == 1 {
+            return Err("the shop's database is down".into());
+        }
+        self.handled
+            .lock()
+            .unwrap()
+            .push(callback.change.stable_id());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_change_its_handler_failed_is_handed_out_again_by_a_later_sweep() {
+    for (backend, url) in common::ledger_urls("reconcile_stranded").await {
+        let ledger = Arc::new(
+            Ledger::open(&url)
+                .await
+                .unwrap()
+                .with_first_check(Duration::ZERO),
+        );
+        let paid = Scripted::down("scripted");
+        *paid.answer.lock().unwrap() = Some(PaymentStatus::Succeeded);
+        let handler = Arc::new(FailsOnce::default());
+        let reconciler = Reconciler::new(ledger.clone(), handler.clone())
+            .rate_limit(RateLimit::OFF)
+            .provider(paid.clone());
+        let reference = common::unique("stranded");
+        record_pending(&ledger, "scripted", &reference).await;
+        let t0 = paybridge_ledger::now_ms();
+        let sweep = reconciler.sweep_at(t0).await.unwrap();
+        assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
+        assert!(handler.handled.lock().unwrap().is_empty(), "{backend}");
+        assert_eq!(
+            ledger
+                .open_changes("scripted", &reference)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // Within the lease it is left alone (a receiver may be about to hand it out).
+        reconciler.sweep_at(t0 + 1_000).await.unwrap();
+        assert!(handler.handled.lock().unwrap().is_empty(), "{backend}");
+        // After it, the sweep hands it out; the provider is not asked again.
+        reconciler.sweep_at(t0 + 6 * 60_000).await.unwrap();
+        assert_eq!(handler.handled.lock().unwrap().len(), 1, "{backend}");
+        assert!(
+            ledger
+                .open_changes("scripted", &reference)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(paid.asked.lock().unwrap().len(), 1, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_wooppay_invoice_whose_creation_timed_out_is_found_by_its_reference() {
+    use paybridge_woopay::sandbox::{ENDPOINT_PATH, SANDBOX_PASSWORD, SANDBOX_USERNAME};
+    use paybridge_woopay::{Client as WoopayClient, Config as WoopayConfig, WoopayProvider};
+    let sim = paybridge_woopay::sandbox::Simulator::new().unwrap();
+    let base = serve(sim.router()).await;
+    // The login is answered; the invoice reaches Wooppay and its answer never comes back.
+    let hanging = paybridge_testkit::swallowing_proxy_when(&base, |request| {
+        String::from_utf8_lossy(request).contains("cash_createInvoice")
+    });
+    let provider = |endpoint: &str, ledger: &Arc<Ledger>, timeout: Duration| {
+        Arc::new(WoopayProvider::new(
+            WoopayClient::new(
+                WoopayConfig::new(
+                    format!("{endpoint}{ENDPOINT_PATH}"),
+                    SANDBOX_USERNAME,
+                    SecretString::from(SANDBOX_PASSWORD),
+                ),
+                HttpTransport::new(HttpConfig::default().timeout(timeout)).unwrap(),
+            )
+            .unwrap(),
+            Stores::in_memory().records(ledger.clone()),
+        ))
+    };
+    for (backend, url) in common::ledger_urls("reconcile_woopay").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let reference = common::unique("invoice");
+        let mut request =
+            PaymentRequest::new(&reference, Money::parse("1500", Currency::KZT).unwrap());
+        request.return_url = Some("https://shop.example/back".into());
+        request.notify_url = Some("https://shop.example/notify".into());
+        let err = provider(&hanging, &ledger, Duration::from_secs(2))
+            .create_payment(request)
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown(), "{backend}: {err}");
+        let row = ledger.payment("woopay", &reference).await.unwrap().unwrap();
+        assert_eq!(
+            row.payment.provider_reference, None,
+            "{backend}: the id never came back"
+        );
+
+        let seen = Arc::new(Seen::default());
+        let reconciler = Reconciler::new(ledger.clone(), seen.clone())
+            .rate_limit(RateLimit::OFF)
+            .provider(provider(&base, &ledger, Duration::from_secs(10)));
+        // Found by its reference: unpaid yet, its operation id recorded from now on.
+        let sweep = reconciler.sweep().await.unwrap();
+        assert_eq!((sweep.checked, sweep.changed), (1, 0), "{backend}");
+        let row = ledger.payment("woopay", &reference).await.unwrap().unwrap();
+        let id: i64 = row
+            .payment
+            .provider_reference
+            .clone()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Pending, "{backend}");
+        assert!(row.next_check_at.is_some(), "{backend}");
+        // The payer pays; the next check finds it done, with the invoice's sum.
+        let _ = sim.pay(id).await;
+        let sweep = reconciler
+            .sweep_at(paybridge_ledger::now_ms() + 10 * 60_000)
+            .await
+            .unwrap();
+        assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
+        let row = ledger.payment("woopay", &reference).await.unwrap().unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Succeeded, "{backend}");
+        assert_eq!(
+            row.paid_amount.unwrap().amount_string(),
+            "1500.00",
+            "{backend}"
+        );
+        assert_eq!(seen.changes.lock().unwrap().len(), 1, "{backend}");
+    }
+}

@@ -5,7 +5,7 @@
 mod proxy;
 mod recording;
 
-pub use proxy::swallowing_proxy;
+pub use proxy::{swallowing_proxy, swallowing_proxy_when};
 pub use recording::{Recorded, RecordingTransport};
 
 /// The baseline of the round-trip benchmarks: a plain `reqwest` POST of `body` with

@@ -17,6 +17,22 @@ use std::net::{TcpListener, TcpStream};
 )]
 #[must_use]
 pub fn swallowing_proxy(upstream: &str) -> String {
+    swallowing_proxy_when(upstream, |_| true)
+}
+
+/// [`swallowing_proxy`] for the requests `swallow` picks (by their bytes, head and body); the
+/// others are passed on and answered as the upstream answered (a login before the request
+/// that hangs).
+///
+/// # Panics
+///
+/// When it cannot bind a port.
+#[allow(
+    clippy::expect_used,
+    reason = "a test harness: failing loudly is the point"
+)]
+#[must_use]
+pub fn swallowing_proxy_when(upstream: &str, swallow: fn(&[u8]) -> bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let addr = listener.local_addr().expect("its address");
     let upstream = upstream.trim_start_matches("http://").to_owned();
@@ -25,11 +41,17 @@ pub fn swallowing_proxy(upstream: &str) -> String {
         for socket in listener.incoming().flatten() {
             let upstream = upstream.clone();
             held.push(std::thread::spawn(move || {
-                if let Some(request) = read_request(&socket) {
-                    pass_on(&upstream, &request);
+                let mut socket = socket;
+                let Some(request) = read_request(&socket) else {
+                    return;
+                };
+                let answer = pass_on(&upstream, &request);
+                if swallow(&request) {
+                    // Never answered, never closed.
+                    std::thread::park();
+                } else {
+                    let _ = socket.write_all(&answer);
                 }
-                // Never answered, never closed.
-                std::thread::park();
                 drop(socket);
             }));
         }
@@ -63,12 +85,13 @@ fn read_request(mut socket: &TcpStream) -> Option<Vec<u8>> {
 
 /// Send `request` to `upstream` as it came (with its `Host`, and closing after the answer)
 /// and read the answer to its end.
-fn pass_on(upstream: &str, request: &[u8]) {
+fn pass_on(upstream: &str, request: &[u8]) -> Vec<u8> {
+    let mut answer = Vec::new();
     let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return;
+        return answer;
     };
     let (Some(head), Some(body)) = (request.get(..end), request.get(end + 4..)) else {
-        return;
+        return answer;
     };
     let head = String::from_utf8_lossy(head);
     let mut lines = head.split("\r\n");
@@ -84,10 +107,10 @@ fn pass_on(upstream: &str, request: &[u8]) {
     out_head.push_str(upstream);
     out_head.push_str("\r\nconnection: close\r\n\r\n");
     let Ok(mut out) = TcpStream::connect(upstream) else {
-        return;
+        return answer;
     };
     let _ = out.write_all(out_head.as_bytes());
     let _ = out.write_all(body);
-    let mut answer = Vec::new();
     let _ = out.read_to_end(&mut answer);
+    answer
 }

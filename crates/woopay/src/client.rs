@@ -217,6 +217,10 @@ rpc_answer!(
     wire::CashGetOperationDataRpcResponse,
     wire::CashGetOperationDataResponseData
 );
+rpc_answer!(
+    wire::CashGetOperationDataByExtIdRpcResponse,
+    wire::CashGetOperationDataByExtIdResponseData
+);
 
 /// One operation: name, SOAPAction, and — for one that must not be resent — how to find
 /// out what it did when its outcome is unknown.
@@ -273,6 +277,15 @@ const OPERATION_DATA: Op = Op {
     action: wire::CASH_GET_OPERATION_DATA_ACTION,
     advice: None,
 };
+const OPERATION_BY_REFERENCE: Op = Op {
+    name: "cash_getOperationDataByExtId",
+    action: wire::CASH_GET_OPERATION_DATA_BY_EXT_ID_ACTION,
+    advice: None,
+};
+
+/// The operation type of an invoice paid by the payer (`cash_getOperationDataByExtId`'s
+/// `type` for a merchant's invoice).
+pub const INVOICE_OPERATION_TYPE: i64 = 4;
 
 impl Client {
     /// A client sharing `transport`'s connection pool.
@@ -594,6 +607,73 @@ impl Client {
             .collect::<Result<Vec<_>, WoopayError>>()?;
         Ok((operations, response))
     }
+
+    /// The operation created for the merchant's own reference (`cash_getOperationDataByExtId`:
+    /// the `referenceId` of an invoice, with `op_type` [`INVOICE_OPERATION_TYPE`]) — how an
+    /// invoice whose creation timed out is found. Its status and sum are read with
+    /// [`operation_data`](Self::operation_data) by the id it returns; an unknown reference is
+    /// [`WoopayError::Api`] 802.
+    pub async fn operation_by_reference(
+        &self,
+        reference: &str,
+        op_type: i64,
+    ) -> Result<OperationRef, WoopayError> {
+        if reference.is_empty() {
+            return Err(WoopayError::input("a reference (externalId) is required"));
+        }
+        let req = wire::CashGetOperationDataByExtIdRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_get_operation_data_by_ext_id_request: Some(
+                wire::CashGetOperationDataByExtIdRequest {
+                    xsi_type: Some(XsiType::from_static(
+                        "ns1:CashGetOperationDataByExtIdRequest",
+                    )),
+                    xsi_nil: None,
+                    external_id: Some(EncString::new(reference.to_owned())),
+                    type_field: Some(EncInt::new(op_type)),
+                },
+            ),
+        };
+        let (data, _) = self
+            .authed_answered::<wire::CashGetOperationDataByExtIdRpcResponse>(
+                &OPERATION_BY_REFERENCE,
+                &req,
+                reference,
+            )
+            .await?;
+        let r = data.ok_or_else(|| WoopayError::decode("no operation in the answer"))?;
+        Ok(OperationRef {
+            id: int(r.id.as_ref())?.ok_or_else(|| WoopayError::decode("operation without id"))?,
+            status: OperationStatus::from_code(int(r.status.as_ref())?.unwrap_or(0)),
+            op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
+            external_id: text(r.external_id.as_ref())?,
+            description: text(r.description.as_ref())?,
+            date_oper: text(r.date_oper.as_ref())?,
+            date_done: text(r.date_done.as_ref())?,
+        })
+    }
+}
+
+/// What `cash_getOperationDataByExtId` says of an operation found by the merchant's reference:
+/// enough to ask [`Client::operation_data`] for the rest. (Its `amount` is an integer whose unit
+/// the public sources do not document, so it is not read as money.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationRef {
+    /// Operation id.
+    pub id: i64,
+    /// Status.
+    pub status: OperationStatus,
+    /// Type.
+    pub op_type: OperationType,
+    /// The merchant's reference it was created with.
+    pub external_id: Option<String>,
+    /// What is paid for.
+    pub description: Option<String>,
+    /// When it was created, `YYYY-MM-DD HH:MM:SS`.
+    pub date_oper: Option<String>,
+    /// When it was done, if it was.
+    pub date_done: Option<String>,
 }
 
 /// A generated create-invoice request: its `xsi:type`, the shared fields from an

@@ -55,8 +55,8 @@ pub mod route;
 pub mod sandbox;
 
 pub use client::{
-    Client, Config, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
-    LoginInfo, PROVIDER_ID, frame_url,
+    Client, Config, ExtendedInvoiceRequest, INVOICE_OPERATION_TYPE, Invoice,
+    Invoice2ExtendedRequest, InvoiceRequest, LoginInfo, OperationRef, PROVIDER_ID, frame_url,
 };
 pub use error::{ErrorCode, WoopayError};
 pub use notification::{ConfirmedPayment, REQUEST_URL_ANSWER};

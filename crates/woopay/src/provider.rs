@@ -25,6 +25,9 @@ impl WoopayProvider {
         Self { client, stores }
     }
 
+    /// The payment's operation id: the one given, else the one recorded, else — an invoice
+    /// whose creation timed out never had its id recorded — the one Wooppay holds for the
+    /// merchant reference (`cash_getOperationDataByExtId`).
     async fn operation_id(&self, payment: &PaymentRef) -> Result<i64> {
         if let Some(id) = payment
             .provider_reference
@@ -33,18 +36,24 @@ impl WoopayProvider {
         {
             return Ok(id);
         }
-        self.stores
+        let recorded = self
+            .stores
             .records
             .recall_public(PROVIDER_ID, &payment.reference)
             .await?
             .and_then(|r| r.provider_reference)
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| {
-                Error::Input(format!(
-                    "no Wooppay operation known for {}",
-                    payment.reference
-                ))
-            })
+            .and_then(|id| id.parse().ok());
+        if let Some(id) = recorded {
+            return Ok(id);
+        }
+        if payment.reference.is_empty() {
+            return Err(Error::Input("no Wooppay operation id or reference".into()));
+        }
+        Ok(self
+            .client
+            .operation_by_reference(&payment.reference, crate::INVOICE_OPERATION_TYPE)
+            .await?
+            .id)
     }
 }
 

@@ -305,6 +305,7 @@ impl Simulator {
             "core_requestConfirmationCode" => "CoreRequestConfirmationCodeResponse",
             "cash_getBalance" => "CashGetBalanceResponse",
             "cash_getOperationData" => "CashGetOperationDataResponse",
+            "cash_getOperationDataByExtId" => "CashGetOperationDataByExtIdResponse",
             other => {
                 return fault(&format!(
                     "Function (\"{other}\") is not a valid method for this service"
@@ -366,8 +367,77 @@ impl Simulator {
                     ),
                 )
             }
+            "cash_getOperationDataByExtId" => self.operation_by_reference(op, return_type, body),
             _ => self.operation_records(op, return_type, body),
         }
+    }
+
+    /// `cash_getOperationDataByExtId`: the invoice created with that `referenceId` (802 when
+    /// none was).
+    fn operation_by_reference(&self, op: &str, return_type: &str, body: &str) -> Response {
+        let Ok(r) = from_fragment::<wire::CashGetOperationDataByExtIdRpc>(body) else {
+            return fault("Bad request");
+        };
+        let reference = text(
+            r.cash_get_operation_data_by_ext_id_request
+                .unwrap_or_default()
+                .external_id
+                .as_ref(),
+        );
+        let Ok(ops) = self.inner.operations.lock() else {
+            return error(op, return_type, 3);
+        };
+        let Some((id, o)) = ops.iter().find(|(_, o)| o.reference_id == reference) else {
+            return error(op, return_type, 802);
+        };
+        // Every field of the record, as the live service answers (amount in tiyn: its unit is
+        // not documented publicly, and clients do not read it as money).
+        let tiyn = (o.amount * Decimal::ONE_HUNDRED).trunc().to_string();
+        let fields = [
+            val("id", "int", &id.to_string()),
+            val("parentId", "int", "0"),
+            val("amount", "int", &tiyn),
+            val("currency", "int", "398"),
+            val("dateOper", "string", "2026-11-23 12:00:00"),
+            val(
+                "dateDone",
+                "string",
+                if o.status == 4 {
+                    "2026-11-23 12:05:00"
+                } else {
+                    ""
+                },
+            ),
+            val("status", "int", &o.status.to_string()),
+            val("description", "string", &o.description),
+            val("serviceId", "int", "0"),
+            val("orderId", "int", "0"),
+            val("type", "int", "4"),
+            val("productId", "int", "0"),
+            val("subjectFromId", "int", "0"),
+            val("subjectToId", "int", "384310"),
+            val("specialistId", "int", "0"),
+            val("subjectFrom", "string", ""),
+            val("subjectTo", "string", SANDBOX_USERNAME),
+            val("specialist", "string", ""),
+            val("commissionLower", "int", "0"),
+            val("commissionUpper", "int", "0"),
+            val("commissionUpperLower", "int", "0"),
+            val("retSum", "int", "0"),
+            val("lifeTime", "int", "0"),
+            val("externalId", "string", &o.reference_id),
+            val("cashback", "int", "0"),
+            val("paymentAccount", "string", ""),
+            val("secure", "int", "0"),
+        ]
+        .concat();
+        ok(
+            op,
+            return_type,
+            &format!(
+                "<response xsi:type=\"ns1:CashGetOperationDataByExtIdResponseData\">{fields}</response>"
+            ),
+        )
     }
 
     fn operation_records(&self, op: &str, return_type: &str, body: &str) -> Response {

@@ -440,3 +440,51 @@ async fn a_call_after_login_carries_the_session_and_its_soap_action() {
             .contains(r#"<referenceId xsi:type="xsd:string">9379992</referenceId>"#)
     );
 }
+
+/// `cash_getOperationDataByExtId`: the exact body sent, and an answer in the live service's
+/// shape (all 27 fields, as the public clients built from its WSDL type it) decoded.
+#[tokio::test]
+async fn an_operation_is_found_by_the_merchants_reference() {
+    let recorder = paybridge_testkit::RecordingTransport::new();
+    let record = r#"<response xsi:type="ns1:CashGetOperationDataByExtIdResponseData"><id xsi:type="xsd:int">50145291</id><parentId xsi:type="xsd:int">0</parentId><amount xsi:type="xsd:int">10000</amount><currency xsi:type="xsd:int">398</currency><dateOper xsi:type="xsd:string">2026-11-23 12:00:00</dateOper><dateDone xsi:type="xsd:string"></dateDone><status xsi:type="xsd:int">1</status><description xsi:type="xsd:string">test sale</description><serviceId xsi:type="xsd:int">0</serviceId><orderId xsi:type="xsd:int">0</orderId><type xsi:type="xsd:int">4</type><productId xsi:type="xsd:int">0</productId><subjectFromId xsi:type="xsd:int">0</subjectFromId><subjectToId xsi:type="xsd:int">384310</subjectToId><specialistId xsi:type="xsd:int">0</specialistId><subjectFrom xsi:type="xsd:string"></subjectFrom><subjectTo xsi:type="xsd:string">test_merch</subjectTo><specialist xsi:type="xsd:string"></specialist><commissionLower xsi:type="xsd:int">0</commissionLower><commissionUpper xsi:type="xsd:int">0</commissionUpper><commissionUpperLower xsi:type="xsd:int">0</commissionUpperLower><retSum xsi:type="xsd:int">0</retSum><lifeTime xsi:type="xsd:int">0</lifeTime><externalId xsi:type="xsd:string">9379992</externalId><cashback xsi:type="xsd:int">0</cashback><paymentAccount xsi:type="xsd:string"></paymentAccount><secure xsi:type="xsd:int">0</secure></response><error_code xsi:type="xsd:int">0</error_code>"#;
+    recorder
+        .answer(
+            200,
+            "text/xml; charset=utf-8",
+            sample("core_login.response.xml"),
+        )
+        .answer(
+            200,
+            "text/xml; charset=utf-8",
+            answer("cash_getOperationDataByExtId", record),
+        );
+    let config = Config::new(
+        "https://www.test.wooppay.com/api/wsd/",
+        SANDBOX_USERNAME,
+        SecretString::from(SANDBOX_PASSWORD),
+    );
+    let c = Client::new(config, recorder.http()).unwrap();
+    let found = c
+        .operation_by_reference("9379992", paybridge_woopay::INVOICE_OPERATION_TYPE)
+        .await
+        .unwrap();
+    assert_eq!(found.id, 50_145_291);
+    assert_eq!(found.status, OperationStatus::from_code(1));
+    assert_eq!(found.external_id.as_deref(), Some("9379992"));
+    assert_eq!(found.date_done, None, "an empty string is no date");
+    let sent = recorder.sent();
+    assert_eq!(
+        sent[1].header("soapaction"),
+        Some("\"urn:XmlControllerwsdl#cash_getOperationDataByExtId\"")
+    );
+    let body = sent[1].body_text();
+    let op = body
+        .split_once("<SOAP-ENV:Body>")
+        .and_then(|(_, b)| b.split_once("</SOAP-ENV:Body>"))
+        .map(|(b, _)| b)
+        .unwrap();
+    assert_eq!(
+        op,
+        r#"<tns:cash_getOperationDataByExtId xmlns:tns="urn:XmlControllerwsdl" xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><cashGetOperationDataByExtIdRequest xsi:type="ns1:CashGetOperationDataByExtIdRequest"><externalId xsi:type="xsd:string">9379992</externalId><type xsi:type="xsd:int">4</type></cashGetOperationDataByExtIdRequest></tns:cash_getOperationDataByExtId>"#
+    );
+}

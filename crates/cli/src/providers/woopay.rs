@@ -40,6 +40,21 @@ pub(crate) enum Command {
     /// What a `requestUrl` handler does: ask Wooppay for the operation; paid (status 4) →
     /// exit 0, any other status → exit 1 with it.
     Confirm(ConfirmArgs),
+    /// The operation created for your own reference (`cash_getOperationDataByExtId`): how an
+    /// invoice whose creation timed out is found.
+    Find(FindArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FindArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// Your reference (`externalId`: the invoice's `referenceId`).
+    #[arg(long)]
+    reference_id: String,
+    /// The operation type (4: an invoice paid by the payer).
+    #[arg(long = "type", default_value_t = paybridge_woopay::INVOICE_OPERATION_TYPE)]
+    op_type: i64,
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +368,24 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({"amount": amount.amount_string()})))
         }
         Command::Confirm(a) => confirm(&a).await,
+        Command::Find(a) => {
+            let found = a
+                .creds
+                .client()?
+                .operation_by_reference(&a.reference_id, a.op_type)
+                .await
+                .map_err(err)?;
+            Ok(Outcome::ok(json!({
+                "id": found.id,
+                "status": found.status.normalized().as_str(),
+                "provider_status": found.status.code(),
+                "type": found.op_type.code(),
+                "external_id": found.external_id,
+                "description": found.description,
+                "date_oper": found.date_oper,
+                "date_done": found.date_done,
+            })))
+        }
         Command::OperationData(a) => {
             let ops = a
                 .creds

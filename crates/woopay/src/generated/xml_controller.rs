@@ -57,6 +57,13 @@ pub const CASH_GET_OPERATION_DATA_ACTION: paybridge_core::soap::Action =
         "\"urn:XmlControllerwsdl#cash_getOperationData\"",
         "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationData\"",
     );
+/// SOAPAction of `cash_getOperationDataByExtId` (rpc/encoded, SOAP 1.1; input `tns:CashGetOperationDataByExtIdRequest`, output `tns:CashGetOperationDataByExtIdResponse`).
+pub const CASH_GET_OPERATION_DATA_BY_EXT_ID_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getOperationDataByExtId",
+        "\"urn:XmlControllerwsdl#cash_getOperationDataByExtId\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationDataByExtId\"",
+    );
 /// rpc request element of `core_login`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -851,6 +858,106 @@ impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataRpcRespon
         );
         enc::encode_opt(self.return_field.as_ref(), "return", out);
         enc::end_tag(out, "tns:cash_getOperationDataResponse");
+    }
+}
+/// rpc request element of `cash_getOperationDataByExtId`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationDataByExtId",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationDataByExtIdRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetOperationDataByExtIdRequest` (`CashGetOperationDataByExtIdRequest`).
+    #[yaserde(rename = "cashGetOperationDataByExtIdRequest")]
+    pub cash_get_operation_data_by_ext_id_request: Option<CashGetOperationDataByExtIdRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataByExtIdRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetOperationDataByExtIdRequest" {
+                enc::decode_into(&mut out.cash_get_operation_data_by_ext_id_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataByExtIdRpc {
+    const NAME: &'static str = "cash_getOperationDataByExtId";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationDataByExtId",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_operation_data_by_ext_id_request.as_ref(),
+            "cashGetOperationDataByExtIdRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getOperationDataByExtId");
+    }
+}
+/// rpc response element of `cash_getOperationDataByExtId`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationDataByExtIdResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationDataByExtIdRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetOperationDataByExtIdResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetOperationDataByExtIdResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataByExtIdRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataByExtIdRpcResponse {
+    const NAME: &'static str = "cash_getOperationDataByExtIdResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationDataByExtIdResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getOperationDataByExtIdResponse");
     }
 }
 /// `stringArray`: SOAP-encoded array of `xsd:string`.
@@ -2406,6 +2513,365 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataResponseDa
         enc::encode_opt(self.to_subject.as_ref(), "toSubject", out);
         enc::encode_opt(self.from_full_name.as_ref(), "fromFullName", out);
         enc::encode_opt(self.to_full_name.as_ref(), "toFullName", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataByExtIdRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataByExtIdRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataByExtIdRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `externalId` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "externalId")]
+    pub external_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `type` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "type")]
+    pub type_field: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataByExtIdRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataByExtIdRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "externalId" => {
+                    enc::decode_into(&mut out.external_id, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataByExtIdRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.external_id.as_ref(), "externalId", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataByExtIdResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataByExtIdResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataByExtIdResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetOperationDataByExtIdResponseData`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetOperationDataByExtIdResponseData>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataByExtIdResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataByExtIdResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataByExtIdResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataByExtIdResponseData` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataByExtIdResponseData",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataByExtIdResponseData {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `id` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "id")]
+    pub id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `parentId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "parentId")]
+    pub parent_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `amount` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `currency` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "currency")]
+    pub currency: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `dateOper` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateOper")]
+    pub date_oper: Option<paybridge_core::soap::encoded::EncString>,
+    /// `dateDone` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateDone")]
+    pub date_done: Option<paybridge_core::soap::encoded::EncString>,
+    /// `status` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "status")]
+    pub status: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `description` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "description")]
+    pub description: Option<paybridge_core::soap::encoded::EncString>,
+    /// `serviceId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "serviceId")]
+    pub service_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `orderId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "orderId")]
+    pub order_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `type` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "type")]
+    pub type_field: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `productId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "productId")]
+    pub product_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectFromId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectFromId")]
+    pub subject_from_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectToId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectToId")]
+    pub subject_to_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `specialistId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "specialistId")]
+    pub specialist_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectFrom` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectFrom")]
+    pub subject_from: Option<paybridge_core::soap::encoded::EncString>,
+    /// `subjectTo` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectTo")]
+    pub subject_to: Option<paybridge_core::soap::encoded::EncString>,
+    /// `specialist` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "specialist")]
+    pub specialist: Option<paybridge_core::soap::encoded::EncString>,
+    /// `commissionLower` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionLower")]
+    pub commission_lower: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `commissionUpper` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionUpper")]
+    pub commission_upper: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `commissionUpperLower` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionUpperLower")]
+    pub commission_upper_lower: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `retSum` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "retSum")]
+    pub ret_sum: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `lifeTime` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "lifeTime")]
+    pub life_time: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `externalId` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "externalId")]
+    pub external_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `cashback` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "cashback")]
+    pub cashback: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `paymentAccount` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "paymentAccount")]
+    pub payment_account: Option<paybridge_core::soap::encoded::EncString>,
+    /// `secure` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "secure")]
+    pub secure: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataByExtIdResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataByExtIdResponseData"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "id" => {
+                    enc::decode_into(&mut out.id, child)?;
+                }
+                "parentId" => {
+                    enc::decode_into(&mut out.parent_id, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "currency" => {
+                    enc::decode_into(&mut out.currency, child)?;
+                }
+                "dateOper" => {
+                    enc::decode_into(&mut out.date_oper, child)?;
+                }
+                "dateDone" => {
+                    enc::decode_into(&mut out.date_done, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "serviceId" => {
+                    enc::decode_into(&mut out.service_id, child)?;
+                }
+                "orderId" => {
+                    enc::decode_into(&mut out.order_id, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                "productId" => {
+                    enc::decode_into(&mut out.product_id, child)?;
+                }
+                "subjectFromId" => {
+                    enc::decode_into(&mut out.subject_from_id, child)?;
+                }
+                "subjectToId" => {
+                    enc::decode_into(&mut out.subject_to_id, child)?;
+                }
+                "specialistId" => {
+                    enc::decode_into(&mut out.specialist_id, child)?;
+                }
+                "subjectFrom" => {
+                    enc::decode_into(&mut out.subject_from, child)?;
+                }
+                "subjectTo" => {
+                    enc::decode_into(&mut out.subject_to, child)?;
+                }
+                "specialist" => {
+                    enc::decode_into(&mut out.specialist, child)?;
+                }
+                "commissionLower" => {
+                    enc::decode_into(&mut out.commission_lower, child)?;
+                }
+                "commissionUpper" => {
+                    enc::decode_into(&mut out.commission_upper, child)?;
+                }
+                "commissionUpperLower" => {
+                    enc::decode_into(&mut out.commission_upper_lower, child)?;
+                }
+                "retSum" => {
+                    enc::decode_into(&mut out.ret_sum, child)?;
+                }
+                "lifeTime" => {
+                    enc::decode_into(&mut out.life_time, child)?;
+                }
+                "externalId" => {
+                    enc::decode_into(&mut out.external_id, child)?;
+                }
+                "cashback" => {
+                    enc::decode_into(&mut out.cashback, child)?;
+                }
+                "paymentAccount" => {
+                    enc::decode_into(&mut out.payment_account, child)?;
+                }
+                "secure" => {
+                    enc::decode_into(&mut out.secure, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataByExtIdResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.id.as_ref(), "id", out);
+        enc::encode_opt(self.parent_id.as_ref(), "parentId", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.currency.as_ref(), "currency", out);
+        enc::encode_opt(self.date_oper.as_ref(), "dateOper", out);
+        enc::encode_opt(self.date_done.as_ref(), "dateDone", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.service_id.as_ref(), "serviceId", out);
+        enc::encode_opt(self.order_id.as_ref(), "orderId", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::encode_opt(self.product_id.as_ref(), "productId", out);
+        enc::encode_opt(self.subject_from_id.as_ref(), "subjectFromId", out);
+        enc::encode_opt(self.subject_to_id.as_ref(), "subjectToId", out);
+        enc::encode_opt(self.specialist_id.as_ref(), "specialistId", out);
+        enc::encode_opt(self.subject_from.as_ref(), "subjectFrom", out);
+        enc::encode_opt(self.subject_to.as_ref(), "subjectTo", out);
+        enc::encode_opt(self.specialist.as_ref(), "specialist", out);
+        enc::encode_opt(self.commission_lower.as_ref(), "commissionLower", out);
+        enc::encode_opt(self.commission_upper.as_ref(), "commissionUpper", out);
+        enc::encode_opt(
+            self.commission_upper_lower.as_ref(),
+            "commissionUpperLower",
+            out,
+        );
+        enc::encode_opt(self.ret_sum.as_ref(), "retSum", out);
+        enc::encode_opt(self.life_time.as_ref(), "lifeTime", out);
+        enc::encode_opt(self.external_id.as_ref(), "externalId", out);
+        enc::encode_opt(self.cashback.as_ref(), "cashback", out);
+        enc::encode_opt(self.payment_account.as_ref(), "paymentAccount", out);
+        enc::encode_opt(self.secure.as_ref(), "secure", out);
         enc::end_tag(out, tag);
     }
 }

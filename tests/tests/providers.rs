@@ -109,5 +109,20 @@ async fn providers_live_behind_one_trait_object() {
             caps.notifications,
             !matches!(note, Err(Error::Unsupported { .. }))
         );
+        let refund = p
+            .refund(
+                &PaymentRef::merchant("ref-1"),
+                paybridge_core::RefundRequest::full("ref-1-r1"),
+            )
+            .await;
+        assert_eq!(
+            caps.refund,
+            !matches!(refund, Err(Error::Unsupported { .. }))
+        );
+        let cancel = p.cancel(&PaymentRef::merchant("ref-1")).await;
+        assert_eq!(
+            caps.cancel,
+            !matches!(cancel, Err(Error::Unsupported { .. }))
+        );
     }
 }

@@ -61,7 +61,7 @@ impl PaymentProvider for CardChargingProvider {
     /// Everything — but `payment_status` only over records that keep the card (`check` is
     /// signed with it again): not over a ledger without a seal key.
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL.payment_status(self.stores.records.keeps_secrets())
+        Capabilities::TAKE_ONLY.payment_status(self.stores.records.keeps_secrets())
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {

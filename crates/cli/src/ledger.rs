@@ -321,6 +321,7 @@ fn payment_json(p: &paybridge_ledger::PaymentRow) -> Value {
         "amount": p.payment.amount.amount_string(),
         "currency": p.payment.amount.currency().code(),
         "paid_amount": p.paid_amount.map(|m| m.amount_string()),
+        "refunded_amount": p.refunded_amount.map(|m| m.amount_string()),
         "anomaly": p.anomaly.map(paybridge_ledger::Anomaly::as_str),
         "next_check_at": p.next_check_at.map(paybridge_ledger::format_time),
         "checks": p.checks,

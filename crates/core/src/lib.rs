@@ -127,7 +127,7 @@ pub use money::{Currency, Money};
 pub use notification::{Handled, RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{
     Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
-    PaymentSession, PaymentState, PrepaidCard, Stores,
+    PaymentSession, PaymentState, PrepaidCard, RefundRequest, RefundState, RefundStatus, Stores,
 };
 pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
 pub use route::{Acknowledgement, CallbackReport, CallbackRoute, Received};

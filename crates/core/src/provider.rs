@@ -24,7 +24,7 @@ pub mod prelude {
     pub use crate::{
         Capabilities, Currency, Error, Money, Notification, PaymentMethod, PaymentProvider,
         PaymentRecord, PaymentRef, PaymentRequest, PaymentSession, PaymentState, PaymentStatus,
-        RawNotification, Result, Stores, Verified,
+        RawNotification, RefundRequest, RefundState, RefundStatus, Result, Stores, Verified,
     };
 }
 
@@ -42,14 +42,29 @@ pub struct Capabilities {
     pub payment_status: bool,
     /// `verify_notification` is supported.
     pub notifications: bool,
+    /// `refund` is supported (money back on a paid payment).
+    pub refund: bool,
+    /// `cancel` is supported (a payment not yet paid, or not yet captured, called off).
+    pub cancel: bool,
 }
 
 impl Capabilities {
-    /// Every operation: payments, status, notifications.
+    /// Every operation: payments, status, notifications, refunds and cancels.
     pub const ALL: Self = Self {
         create_payment: true,
         payment_status: true,
         notifications: true,
+        refund: true,
+        cancel: true,
+    };
+
+    /// Taking money: create, status and notifications — no refund, no cancel.
+    pub const TAKE_ONLY: Self = Self {
+        create_payment: true,
+        payment_status: true,
+        notifications: true,
+        refund: false,
+        cancel: false,
     };
 
     /// Notifications only (IPN-style providers); the other operations report `Unsupported`.
@@ -57,6 +72,8 @@ impl Capabilities {
         create_payment: false,
         payment_status: false,
         notifications: true,
+        refund: false,
+        cancel: false,
     };
 
     /// With or without `create_payment` (the struct is `#[non_exhaustive]`: build from
@@ -78,6 +95,20 @@ impl Capabilities {
     #[must_use]
     pub const fn notifications(mut self, supported: bool) -> Self {
         self.notifications = supported;
+        self
+    }
+
+    /// With or without `refund`.
+    #[must_use]
+    pub const fn refund(mut self, supported: bool) -> Self {
+        self.refund = supported;
+        self
+    }
+
+    /// With or without `cancel`.
+    #[must_use]
+    pub const fn cancel(mut self, supported: bool) -> Self {
+        self.cancel = supported;
         self
     }
 }
@@ -204,6 +235,88 @@ pub struct PaymentState {
     pub message: Option<String>,
 }
 
+/// Money back on a paid payment.
+///
+/// A refund moves money: it is **never resent automatically**. Give it a `refund_id` of your
+/// own (unique per refund, e.g. `order-1-r1`): where the provider keys refunds by such an id
+/// (Payoo's `RefundId`) a repeat is harmless, and the ledger recognises a repeat in any case.
+/// When its outcome is unknown the error is [`Error::OutcomeUnknown`], whose advice says how
+/// to find out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundRequest {
+    /// Your id for this refund.
+    pub refund_id: String,
+    /// How much; `None` refunds what is left of the payment.
+    pub amount: Option<Money>,
+    /// Why, where the provider takes a reason.
+    pub reason: Option<String>,
+}
+
+impl RefundRequest {
+    /// A refund of everything left, under `refund_id`.
+    #[must_use]
+    pub fn full(refund_id: impl Into<String>) -> Self {
+        Self {
+            refund_id: refund_id.into(),
+            amount: None,
+            reason: None,
+        }
+    }
+
+    /// A refund of `amount`, under `refund_id`.
+    #[must_use]
+    pub fn partial(refund_id: impl Into<String>, amount: Money) -> Self {
+        Self {
+            refund_id: refund_id.into(),
+            amount: Some(amount),
+            reason: None,
+        }
+    }
+}
+
+/// Where a refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundStatus {
+    /// Accepted, not yet done.
+    Pending,
+    /// The money went back.
+    Succeeded,
+    /// Refused or failed: no money moved.
+    Failed,
+}
+
+impl RefundStatus {
+    /// The word printed and stored.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What `refund` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundState {
+    /// The payment refunded.
+    pub payment: PaymentRef,
+    /// Your id for the refund.
+    pub refund_id: String,
+    /// The provider's id for it, when it gives one.
+    pub provider_refund_id: Option<String>,
+    /// How much went (or is going) back.
+    pub amount: Money,
+    /// Where it stands.
+    pub status: RefundStatus,
+    /// The provider's own code or word.
+    pub provider_status: String,
+}
+
 /// What `create_payment` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentSession {
@@ -246,6 +359,25 @@ pub trait PaymentProvider: Send + Sync {
         Err(Error::Unsupported {
             provider: self.id(),
             operation: "payment_status",
+        })
+    }
+
+    /// Give money back on a paid payment: all that is left (`request.amount` `None`) or part
+    /// of it. Never resent automatically (see [`RefundRequest`]).
+    async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
+        let _ = (payment, request);
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "refund",
+        })
+    }
+
+    /// Call off a payment not yet paid (or not yet captured): its state afterwards.
+    async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let _ = payment;
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "cancel",
         })
     }
 
@@ -335,10 +467,14 @@ mod tests {
             .notifications(true);
         assert!(c.create_payment && c.notifications && !c.payment_status);
         assert_eq!(
-            Capabilities::ALL.payment_status(false),
+            Capabilities::TAKE_ONLY.payment_status(false),
             Capabilities::default()
                 .create_payment(true)
                 .notifications(true)
+        );
+        assert_eq!(
+            Capabilities::ALL,
+            Capabilities::TAKE_ONLY.refund(true).cancel(true)
         );
         assert_eq!(
             Capabilities::NOTIFICATIONS_ONLY,

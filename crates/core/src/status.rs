@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a payment stands, in the same words for every provider. The provider's own code or
-/// word is always kept beside it (`provider_status` fields). Providers report the first five;
+/// word is always kept beside it (`provider_status` fields). Providers report most of them;
 /// `needs_review` is the ledger's: what a provider reported did not add up (another amount or
 /// currency than recorded, a contradiction of a final state) and a person must look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,6 +17,9 @@ pub enum PaymentStatus {
     Failed,
     /// Cancelled before completion; final.
     Cancelled,
+    /// Taken, then part of it given back (the rest still taken).
+    #[serde(rename = "partially_refunded")]
+    PartiallyRefunded,
     /// Taken, then given back.
     Reversed,
     /// The ledger found an anomaly (see the payment's `anomaly`): never money taken until a
@@ -34,6 +37,7 @@ impl PaymentStatus {
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::PartiallyRefunded => "partially_refunded",
             Self::Reversed => "reversed",
             Self::NeedsReview => "needs_review",
         }
@@ -53,6 +57,7 @@ impl PaymentStatus {
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
+            "partially_refunded" => Self::PartiallyRefunded,
             "reversed" => Self::Reversed,
             "needs_review" => Self::NeedsReview,
             _ => return None,

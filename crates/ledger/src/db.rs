@@ -129,6 +129,41 @@ macro_rules! payment_record {
             next_check_at: col!(row, "next_check_at"),
             checks: col!(row, "checks"),
             last_check_error: col!(row, "last_check_error"),
+            refunded_amount: {
+                let refunded: i64 = col!(row, "refunded_minor");
+                if refunded > 0 {
+                    Some(crate::from_minor_units(
+                        refunded,
+                        money_from(&amount, &currency)?.currency(),
+                    )?)
+                } else {
+                    None
+                }
+            },
+        }
+    }};
+}
+
+/// A refund row as a [`crate::RefundRecord`].
+macro_rules! refund_record {
+    ($row:expr) => {{
+        let row = $row;
+        let amount: String = col!(row, "amount");
+        let currency: String = col!(row, "currency");
+        let status: String = col!(row, "status");
+        crate::RefundRecord {
+            provider: col!(row, "provider"),
+            reference: col!(row, "reference"),
+            refund_id: col!(row, "refund_id"),
+            amount: money_from(&amount, &currency)?,
+            status: match status.as_str() {
+                "succeeded" => paybridge_core::RefundStatus::Succeeded,
+                "failed" => paybridge_core::RefundStatus::Failed,
+                _ => paybridge_core::RefundStatus::Pending,
+            },
+            provider_status: col!(row, "provider_status"),
+            provider_refund_id: col!(row, "provider_refund_id"),
+            created_at: col!(row, "created_at"),
         }
     }};
 }
@@ -328,7 +363,26 @@ const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provide
 const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
      WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
 
-const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error";
+const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error, refunded_minor";
+
+const REFUND_COLUMNS: &str = "provider, reference, refund_id, amount, currency, status, provider_status, provider_refund_id, created_at";
+
+/// Reserve a refund's amount against what was paid: refused (no row) when it would give back
+/// more. The first refund fixes what can be refunded at all (`$1`, the paid amount).
+const RESERVE_REFUND: &str = "UPDATE payments SET refundable_minor = COALESCE(refundable_minor, $1), refunded_minor = refunded_minor + $2 \
+     WHERE provider = $3 AND reference = $4 AND refunded_minor + $2 <= COALESCE(refundable_minor, $1)";
+
+const RELEASE_REFUND: &str = "UPDATE payments SET refunded_minor = refunded_minor - $1 WHERE provider = $2 AND reference = $3";
+
+const INSERT_REFUND: &str = "INSERT INTO refunds (provider, reference, refund_id, amount, currency, amount_minor, status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)";
+
+/// What can be refunded of a payment, and how much of it went back already.
+const REFUND_TOTALS: &str = "SELECT refundable_minor, (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds r WHERE r.provider = $1 AND r.reference = $2 AND r.status = 'succeeded') AS succeeded_minor \
+     FROM payments WHERE provider = $1 AND reference = $2";
+
+const SET_REFUND: &str = "UPDATE refunds SET status = $1, provider_status = $2, provider_refund_id = COALESCE($3, provider_refund_id), updated_at = $4 \
+     WHERE provider = $5 AND reference = $6 AND refund_id = $7";
 
 /// A pending payment is due for a check now (an outcome-unknown request, `reconcile --all`).
 const DUE_NOW: &str = "UPDATE payments SET next_check_at = $1 \
@@ -1070,6 +1124,166 @@ impl Db {
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 out.push(change_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    pub(crate) async fn start_refund(
+        &self,
+        provider: &str,
+        reference: &str,
+        refund_id: &str,
+        amount: Option<paybridge_core::Money>,
+        now: i64,
+    ) -> Result<crate::RefundStart> {
+        let refund_sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 AND refund_id = $3"
+        );
+        let payment_sql = format!(
+            "SELECT {PAYMENT_COLUMNS}, refundable_minor FROM payments WHERE provider = $1 AND reference = $2"
+        );
+        let refused = |why: String| Err(LedgerError::Refund(why));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(LOCK_PAYMENT).bind(provider).bind(reference).execute(&mut *tx).await?;
+            if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(refund_sql.clone()))
+                .bind(provider).bind(reference).bind(refund_id)
+                .fetch_optional(&mut *tx).await?
+            {
+                return Ok(crate::RefundStart::Repeat(refund_record!(&row)));
+            }
+            let Some(row) = sqlx::query(sqlx::AssertSqlSafe(payment_sql))
+                .bind(provider).bind(reference)
+                .fetch_optional(&mut *tx).await?
+            else {
+                return refused(format!("the ledger holds no {provider} payment {reference:?}"));
+            };
+            let payment = payment_record!(&row);
+            let status = payment.payment.status;
+            if !matches!(status, paybridge_core::PaymentStatus::Succeeded | paybridge_core::PaymentStatus::PartiallyRefunded) {
+                return refused(format!("{provider} payment {reference:?} is {status}, not paid"));
+            }
+            let paid = payment.paid_amount.unwrap_or(payment.payment.amount);
+            let paid_minor = crate::minor_units(paid)?;
+            let refundable: Option<i64> = col!(&row, "refundable_minor");
+            let refundable = refundable.unwrap_or(paid_minor);
+            let refunded: i64 = col!(&row, "refunded_minor");
+            let left = refundable - refunded;
+            let amount = match amount {
+                Some(a) if a.currency().code() != paid.currency().code() => {
+                    return refused(format!("the payment is in {}, not {}", paid.currency().code(), a.currency().code()));
+                }
+                Some(a) => a,
+                None if left > 0 => crate::from_minor_units(left, paid.currency())?,
+                None => return refused(format!("nothing is left to refund of {reference:?}")),
+            };
+            let minor = crate::minor_units(amount)?;
+            if minor <= 0 {
+                return refused("a refund is of more than zero".into());
+            }
+            let reserved = sqlx::query(RESERVE_REFUND)
+                .bind(paid_minor).bind(minor).bind(provider).bind(reference)
+                .execute(&mut *tx).await?.rows_affected() == 1;
+            if !reserved {
+                return refused(format!(
+                    "{} {} is more than is left to refund of {reference:?} ({} of {} paid)",
+                    amount.amount_string(),
+                    amount.currency().code(),
+                    crate::from_minor_units(left.max(0), paid.currency())?.amount_string(),
+                    paid.amount_string(),
+                ));
+            }
+            sqlx::query(INSERT_REFUND)
+                .bind(provider).bind(reference).bind(refund_id)
+                .bind(amount.amount_string()).bind(amount.currency().code()).bind(minor).bind(now)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(crate::RefundStart::New(crate::RefundRecord {
+                provider: provider.to_owned(),
+                reference: reference.to_owned(),
+                refund_id: refund_id.to_owned(),
+                amount,
+                status: paybridge_core::RefundStatus::Pending,
+                provider_status: None,
+                provider_refund_id: None,
+                created_at: now,
+            }))
+        })
+    }
+
+    pub(crate) async fn finish_refund(
+        &self,
+        provider: &str,
+        reference: &str,
+        refund_id: &str,
+        outcome: &crate::RefundOutcome,
+        now: i64,
+    ) -> Result<Applied> {
+        use paybridge_core::RefundStatus;
+        let refund_sql = format!(
+            "SELECT {REFUND_COLUMNS}, amount_minor FROM refunds WHERE provider = $1 AND reference = $2 AND refund_id = $3"
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(LOCK_PAYMENT).bind(provider).bind(reference).execute(&mut *tx).await?;
+            let Some(row) = sqlx::query(sqlx::AssertSqlSafe(refund_sql))
+                .bind(provider).bind(reference).bind(refund_id)
+                .fetch_optional(&mut *tx).await?
+            else {
+                return Err(LedgerError::Refund(format!("no refund {refund_id:?} of {reference:?} was started")));
+            };
+            let record = refund_record!(&row);
+            let minor: i64 = col!(&row, "amount_minor");
+            // A refund's end is recorded once: a later word on it changes nothing.
+            if record.status != RefundStatus::Pending {
+                return Ok(Applied::Unchanged);
+            }
+            sqlx::query(SET_REFUND)
+                .bind(outcome.status.as_str()).bind(&outcome.provider_status)
+                .bind(&outcome.provider_refund_id).bind(now)
+                .bind(provider).bind(reference).bind(refund_id)
+                .execute(&mut *tx).await?;
+            let applied = match outcome.status {
+                RefundStatus::Pending => Applied::Unchanged,
+                RefundStatus::Failed => {
+                    sqlx::query(RELEASE_REFUND).bind(minor).bind(provider).bind(reference)
+                        .execute(&mut *tx).await?;
+                    Applied::Unchanged
+                }
+                _ => {
+                    let totals = sqlx::query(REFUND_TOTALS).bind(provider).bind(reference)
+                        .fetch_one(&mut *tx).await?;
+                    let refundable: Option<i64> = col!(&totals, "refundable_minor");
+                    let succeeded: i64 = col!(&totals, "succeeded_minor");
+                    let fully = succeeded >= refundable.unwrap_or(i64::MAX);
+                    let word = format!("refund {refund_id}: {}", outcome.provider_status);
+                    let report = Outcome::new(
+                        reference,
+                        if fully { paybridge_core::PaymentStatus::Reversed } else { paybridge_core::PaymentStatus::PartiallyRefunded },
+                        word,
+                    );
+                    apply_report!(tx, provider, &report, Source::Refund, now, |current, _| crate::state::refunded(current, fully))?
+                }
+            };
+            tx.commit().await?;
+            Ok(applied)
+        })
+    }
+
+    pub(crate) async fn refunds(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Vec<crate::RefundRecord>> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 ORDER BY created_at, refund_id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(provider).bind(reference).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(refund_record!(row));
             }
             Ok(out)
         })

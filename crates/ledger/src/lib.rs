@@ -131,6 +131,10 @@ pub enum LedgerError {
     /// A page cursor this ledger did not write.
     #[error("page cursor: {0}")]
     Cursor(String),
+    /// A refund the ledger refuses before it is sent: the payment is unknown or not paid, or
+    /// the refund would give back more than was paid (checked in the database).
+    #[error("refund refused: {0}")]
+    Refund(String),
 }
 
 impl From<LedgerError> for paybridge_core::Error {
@@ -270,6 +274,8 @@ pub struct PaymentRow {
     pub checks: i64,
     /// What the last check could not do (the provider was down, refused, …), if it failed.
     pub last_check_error: Option<String>,
+    /// How much was given back (refunds succeeded or still pending), once any was.
+    pub refunded_amount: Option<Money>,
 }
 
 /// A change of a payment's state, as the ledger decided and recorded it: the unit of exactly
@@ -376,6 +382,89 @@ pub trait InTransaction: Send + Sync {
     async fn run(&self, tx: LedgerTx<'_>, change: &Change) -> Result<(), HandlerError>;
 }
 
+/// A refund as the ledger holds it: one per merchant refund id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundRecord {
+    /// Provider id.
+    pub provider: String,
+    /// The payment's merchant reference.
+    pub reference: String,
+    /// The merchant's id for the refund.
+    pub refund_id: String,
+    /// How much.
+    pub amount: Money,
+    /// Where it stands.
+    pub status: paybridge_core::RefundStatus,
+    /// The provider's own code or word, once it answered.
+    pub provider_status: Option<String>,
+    /// The provider's id for the refund, if it gave one.
+    pub provider_refund_id: Option<String>,
+    /// When it was started (Unix milliseconds).
+    pub created_at: i64,
+}
+
+/// What [`Ledger::start_refund`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefundStart {
+    /// A new refund, its amount reserved against what was paid: send it now, once.
+    New(RefundRecord),
+    /// This refund id was started before: do **not** send it again; this is where it stands.
+    Repeat(RefundRecord),
+}
+
+/// What the provider said of a refund, for [`Ledger::finish_refund`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundOutcome {
+    /// Where it stands.
+    pub status: paybridge_core::RefundStatus,
+    /// The provider's own code or word.
+    pub provider_status: String,
+    /// The provider's id for the refund, if it gave one.
+    pub provider_refund_id: Option<String>,
+}
+
+impl RefundOutcome {
+    /// An outcome.
+    #[must_use]
+    pub fn new(status: paybridge_core::RefundStatus, provider_status: impl Into<String>) -> Self {
+        Self {
+            status,
+            provider_status: provider_status.into(),
+            provider_refund_id: None,
+        }
+    }
+}
+
+/// `money` in its currency's minor units, exactly (a refund's amount and a payment's total are
+/// compared in the database as integers).
+pub(crate) fn minor_units(money: Money) -> Result<i64> {
+    use rust_decimal::prelude::ToPrimitive as _;
+    let scaled =
+        money.amount() * rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));
+    if !scaled.fract().is_zero() {
+        return Err(LedgerError::Refund(format!(
+            "{} {} has more decimals than the currency",
+            money.amount_string(),
+            money.currency().code()
+        )));
+    }
+    scaled
+        .to_i64()
+        .ok_or_else(|| LedgerError::Refund(format!("{} is too large", money.amount_string())))
+}
+
+/// `minor` minor units of `currency` as money.
+pub(crate) fn from_minor_units(minor: i64, currency: Currency) -> Result<Money> {
+    Money::new(
+        rust_decimal::Decimal::new(minor, currency.minor_units()),
+        currency,
+    )
+    .map_err(|e| LedgerError::Row(e.to_string()))
+}
+
 /// One page of [`Ledger::payments_page`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -445,6 +534,8 @@ pub enum Source {
     Callback,
     /// A status check: the merchant's, or the [`Reconciler`]'s.
     StatusCheck,
+    /// A refund the merchant made ([`Ledger::finish_refund`]).
+    Refund,
 }
 
 impl Source {
@@ -455,6 +546,7 @@ impl Source {
             Self::Created => "created",
             Self::Callback => "callback",
             Self::StatusCheck => "status_check",
+            Self::Refund => "refund",
         }
     }
 }
@@ -918,6 +1010,48 @@ impl Ledger {
             None
         };
         Ok(PaymentPage { payments, next })
+    }
+
+    /// Start refund `refund_id` of a paid payment (`succeeded` or `partially_refunded`), in one
+    /// transaction: a refund id seen before is a [`RefundStart::Repeat`] (never send it twice);
+    /// a new one reserves `amount` (all that is left when `None`) against what was paid —
+    /// refused with [`LedgerError::Refund`] when it would give back more, checked by the
+    /// database itself — and is recorded `pending`. Send it to the provider only after this
+    /// returned [`RefundStart::New`], then record what it said with [`Ledger::finish_refund`].
+    pub async fn start_refund(
+        &self,
+        provider: &str,
+        reference: &str,
+        refund_id: &str,
+        amount: Option<Money>,
+    ) -> Result<RefundStart> {
+        if refund_id.is_empty() {
+            return Err(LedgerError::Refund("a refund needs a refund id".into()));
+        }
+        self.db
+            .start_refund(provider, reference, refund_id, amount, now_ms())
+            .await
+    }
+
+    /// Record what the provider said of refund `refund_id`: `succeeded` makes the payment
+    /// `partially_refunded` or, once all of it went back, `reversed` — a state change handed
+    /// out like any other (source `refund`); `failed` gives the reserved amount back; `pending`
+    /// keeps it reserved. Returns what it did to the payment.
+    pub async fn finish_refund(
+        &self,
+        provider: &str,
+        reference: &str,
+        refund_id: &str,
+        outcome: &RefundOutcome,
+    ) -> Result<Applied> {
+        self.db
+            .finish_refund(provider, reference, refund_id, outcome, now_ms())
+            .await
+    }
+
+    /// The refunds of a payment, oldest first.
+    pub async fn refunds(&self, provider: &str, reference: &str) -> Result<Vec<RefundRecord>> {
+        self.db.refunds(provider, reference).await
     }
 
     /// A payment's event log, oldest first.

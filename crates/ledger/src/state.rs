@@ -3,7 +3,8 @@
 //! the transaction that records it.
 //!
 //! The rules:
-//! - statuses only move up: `pending` < `failed`, `cancelled` < `succeeded` < `reversed`; a
+//! - statuses only move up: `pending` < `failed`, `cancelled` < `succeeded` <
+//!   `partially_refunded` < `reversed`; a
 //!   report of a lower or equal status changes nothing (a late `pending` never undoes an
 //!   outcome, the same news twice is one change);
 //! - a report that contradicts a final state — `failed`/`cancelled` after `succeeded`, or
@@ -89,8 +90,9 @@ pub fn rank(status: PaymentStatus) -> u8 {
         PaymentStatus::Pending => 0,
         PaymentStatus::Failed | PaymentStatus::Cancelled => 1,
         PaymentStatus::Succeeded => 2,
-        PaymentStatus::Reversed => 3,
-        PaymentStatus::NeedsReview => 4,
+        PaymentStatus::PartiallyRefunded => 3,
+        PaymentStatus::Reversed => 4,
+        PaymentStatus::NeedsReview => 5,
     }
 }
 
@@ -117,7 +119,9 @@ pub fn decide(
     reported: PaymentStatus,
     paid: Option<Money>,
 ) -> Decision {
-    use PaymentStatus::{Cancelled, Failed, NeedsReview, Pending, Reversed, Succeeded};
+    use PaymentStatus::{
+        Cancelled, Failed, NeedsReview, PartiallyRefunded, Pending, Reversed, Succeeded,
+    };
     let unchanged = Decision {
         changed: false,
         status: current,
@@ -130,7 +134,8 @@ pub fn decide(
     };
     match (current, reported) {
         (NeedsReview, _) | (_, Pending | NeedsReview) => unchanged,
-        (Succeeded, Failed | Cancelled) | (Failed | Cancelled, Succeeded | Reversed) => {
+        (Succeeded | PartiallyRefunded, Failed | Cancelled)
+        | (Failed | Cancelled, Succeeded | PartiallyRefunded | Reversed) => {
             review(Anomaly::ConflictingStatus)
         }
         _ if rank(reported) <= rank(current) => unchanged,
@@ -147,6 +152,27 @@ pub fn decide(
             status: reported,
             anomaly: None,
         },
+    }
+}
+
+/// A refund of the payment succeeded: `partially_refunded` while some of what was paid is left,
+/// `reversed` once all of it went back (`fully`). Any other state than a paid one is left as it
+/// is (a refund is only started on a paid payment).
+#[must_use]
+pub fn refunded(current: PaymentStatus, fully: bool) -> Decision {
+    let to = if fully {
+        PaymentStatus::Reversed
+    } else {
+        PaymentStatus::PartiallyRefunded
+    };
+    let paid = matches!(
+        current,
+        PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+    );
+    Decision {
+        changed: paid && to != current,
+        status: if paid { to } else { current },
+        anomaly: None,
     }
 }
 

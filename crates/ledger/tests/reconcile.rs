@@ -250,7 +250,7 @@ impl PaymentProvider for Scripted {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL
+        Capabilities::TAKE_ONLY
     }
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {

@@ -45,7 +45,7 @@ impl PaymentProvider for PayooProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL
+        Capabilities::TAKE_ONLY
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {

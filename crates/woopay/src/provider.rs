@@ -73,7 +73,7 @@ impl PaymentProvider for WoopayProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL
+        Capabilities::TAKE_ONLY
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {

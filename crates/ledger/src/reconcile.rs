@@ -572,41 +572,37 @@ impl Reconciler {
 
     /// Hand every open change of one payment to the handler, oldest first.
     async fn hand_out_payment(&self, id: &'static str, reference: &str) -> Result<(), LedgerError> {
-        for change in self.ledger.open_changes(id, reference).await? {
-            if let HandedOut::Ledger(e) = hand_out(
-                &self.ledger,
-                &self.handler,
-                self.lease,
-                Callback::new(id, change, None),
-            )
+        let changes = self.ledger.open_changes(id, reference).await?;
+        self.hand_out_all(changes.into_iter().map(|c| (id, c)))
             .await
-            {
-                return Err(e);
-            }
-        }
-        Ok(())
     }
 
     /// Hand out again the changes a handler left open longer than a lease (it failed, or its
     /// process died), of the providers this reconciler knows.
     async fn hand_out_stranded(&self, now: i64) -> Result<(), LedgerError> {
         let before = now.saturating_sub(duration_ms(self.lease));
-        for change in self
+        let stranded = self
             .ledger
             .db
             .stranded_changes(before, now, i64::from(self.batch))
-            .await?
-        {
-            let Some((id, _)) = self.asked.get_key_value(change.provider.as_str()) else {
-                continue;
-            };
-            if let HandedOut::Ledger(e) = hand_out(
-                &self.ledger,
-                &self.handler,
-                self.lease,
-                Callback::new(id, change, None),
-            )
-            .await
+            .await?;
+        self.hand_out_all(stranded.into_iter().filter_map(|change| {
+            let (id, _) = self.asked.get_key_value(change.provider.as_str())?;
+            Some((*id, change))
+        }))
+        .await
+    }
+
+    /// Hand each change to the handler in turn; a change another worker holds, or whose
+    /// handler failed, stays for later — only a ledger that cannot be reached stops it.
+    async fn hand_out_all(
+        &self,
+        changes: impl Iterator<Item = (&'static str, crate::Change)>,
+    ) -> Result<(), LedgerError> {
+        for (id, change) in changes {
+            let callback = Callback::new(id, change, None);
+            if let HandedOut::Ledger(e) =
+                hand_out(&self.ledger, &self.handler, self.lease, callback).await
             {
                 return Err(e);
             }

@@ -295,7 +295,7 @@ pub(crate) async fn sent<T>(
     if unknown && let Some(ledger) = ledger {
         match ledger.check_now(provider, reference).await {
             Ok(_) => error.message.push_str(
-                " — recorded as pending in the ledger: `paybridge reconcile` (or `paybridge receive`) asks the provider now and records what it did; never resend it",
+                " — recorded as pending in the ledger: `paybridge reconcile` (or `paybridge receive`) asks the provider now and records what it did",
             ),
             Err(le) => tracing::error!(error = %le, "the ledger could not be told the outcome is unknown"),
         }

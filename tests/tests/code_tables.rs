@@ -59,7 +59,7 @@ fn woopay_error_codes() {
 
 #[test]
 fn woopay_operation_codes() {
-    check_table!(OperationStatus, documented: [1, 2, 3, 4, 5, 6, 9, 19], retryable: []);
+    check_table!(OperationStatus, documented: [1, 2, 3, 4, 5, 6, 7, 8, 9, 19], retryable: []);
     check_table!(OperationType, documented: [1, 2, 3, 4], retryable: []);
 }
 

@@ -441,6 +441,10 @@ fn qvickly_verify_and_forward() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one sandbox session through every Wooppay command, in order"
+)]
 fn woopay_commands() {
     let sb = sandbox();
     let ep = sb.endpoints["woopay"].as_str().unwrap();
@@ -495,6 +499,86 @@ fn woopay_commands() {
         (Some(1), &json!(802)),
         "{v}"
     );
+
+    // Money back: not before it is paid (14), 50 then the rest, then nothing more (14).
+    let mut refunded = net("create-invoice");
+    refunded.extend([
+        "--reference-id",
+        "cli-3",
+        "--amount",
+        "100.50",
+        "--back-url",
+        "https://shop/back",
+        "--request-url",
+        "https://shop/cb",
+    ]);
+    let (_, v) = run(&refunded, &env);
+    let id_arg = v["operation_id"].as_i64().unwrap().to_string();
+    let refund = |operation: &str, amount: Option<&'static str>| {
+        let mut args = net("refund");
+        args.extend(["--operation-id", operation]);
+        if let Some(a) = amount {
+            args.extend(["--amount", a]);
+        }
+        run(&args, &env)
+    };
+    let (out, v) = refund(&id_arg, Some("50"));
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(14)),
+        "{v}"
+    );
+    let base = ep.split("/api/").next().unwrap();
+    // Paid on the sandbox's page (its requestUrl, https://shop/cb, is unreachable: 502, but the
+    // operation is paid).
+    let pay = |id: &str| {
+        let status = http(
+            "POST",
+            &format!("{base}/invoice/pay?id={id}"),
+            "text/plain",
+            "",
+        );
+        assert!(status == 502 || (200..300).contains(&status), "{status}");
+    };
+    pay(&id_arg);
+    let (out, v) = refund(&id_arg, Some("50"));
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["refunded"], &v["status"]),
+        (&json!("50.00"), &json!("succeeded"))
+    );
+    let (out, v) = refund(&id_arg, Some("50.50"));
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let (out, v) = refund(&id_arg, Some("0.01"));
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(14)),
+        "{v}"
+    );
+    let mut second = net("create-invoice");
+    second.extend([
+        "--reference-id",
+        "cli-2",
+        "--amount",
+        "70",
+        "--back-url",
+        "https://shop/back",
+        "--request-url",
+        "https://shop/cb",
+    ]);
+    let (_, v) = run(&second, &env);
+    let second_id = v["operation_id"].as_i64().unwrap().to_string();
+    // Unpaid: declined (cancelled); a declined invoice cannot be paid back.
+    let mut decline = net("decline");
+    decline.extend(["--operation-id", second_id.as_str()]);
+    let (out, v) = run(&decline, &env);
+    assert_eq!(
+        (out.status.code(), &v["status"]),
+        (Some(0), &json!("cancelled")),
+        "{v}"
+    );
+    let (out, _) = run(&decline, &env);
+    assert_eq!(out.status.code(), Some(1), "declined twice");
 
     let id_text = id.to_string();
     let mut data = net("operation-data");
@@ -816,10 +900,9 @@ fn a_hung_charge_is_outcome_unknown_within_the_deadline_and_sent_once() {
         message.contains("order-77") && message.contains("`check` with the same request_id"),
         "{message}"
     );
-    assert!(
-        elapsed < std::time::Duration::from_millis(2500),
-        "{elapsed:?}"
-    );
+    // The 2 s deadline, not the 30 s default: a bound with room for a loaded 2-core machine
+    // starting the process (2.5 s flaked there under the whole suite).
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 

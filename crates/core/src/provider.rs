@@ -317,6 +317,27 @@ pub struct RefundState {
     pub provider_status: String,
 }
 
+impl RefundState {
+    /// A refund's state (no provider refund id: see [`RefundState::provider_refund_id`]).
+    #[must_use]
+    pub fn new(
+        payment: PaymentRef,
+        refund_id: impl Into<String>,
+        amount: Money,
+        status: RefundStatus,
+        provider_status: impl Into<String>,
+    ) -> Self {
+        Self {
+            payment,
+            refund_id: refund_id.into(),
+            provider_refund_id: None,
+            amount,
+            status,
+            provider_status: provider_status.into(),
+        }
+    }
+}
+
 /// What `create_payment` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentSession {

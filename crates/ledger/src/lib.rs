@@ -139,6 +139,10 @@ pub enum LedgerError {
 
 impl From<LedgerError> for paybridge_core::Error {
     fn from(e: LedgerError) -> Self {
+        if let LedgerError::Refund(why) = e {
+            // Refused before anything was sent: the caller's input.
+            return Self::Input(format!("refund refused: {why}"));
+        }
         Self::Transport {
             status: None,
             message: e.to_string(),
@@ -411,6 +415,21 @@ pub enum RefundStart {
     /// A new refund, its amount reserved against what was paid: send it now, once.
     New(RefundRecord),
     /// This refund id was started before: do **not** send it again; this is where it stands.
+    Repeat(RefundRecord),
+}
+
+/// What [`Ledger::refund`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refunded {
+    /// Sent once and answered: the provider's word, and what it did to the payment.
+    Done {
+        /// The provider's answer.
+        refund: paybridge_core::RefundState,
+        /// The payment's state change, if any (`partially_refunded`, `reversed`).
+        applied: Applied,
+    },
+    /// This refund id was started before: nothing was sent; where it stands.
     Repeat(RefundRecord),
 }
 
@@ -1047,6 +1066,57 @@ impl Ledger {
         self.db
             .finish_refund(provider, reference, refund_id, outcome, now_ms())
             .await
+    }
+
+    /// Refund through `provider`, recorded: [`Ledger::start_refund`] (a repeat of the refund id
+    /// is answered from the ledger and nothing is sent; more than was paid is refused before
+    /// sending), then the provider asked **once** for exactly the reserved amount, then
+    /// [`Ledger::finish_refund`] with its answer. A refusal or an error before the request left
+    /// gives the reservation back; an outcome unknown keeps it reserved and the refund
+    /// `pending` (the error's advice says how to find out) — never resent.
+    pub async fn refund(
+        &self,
+        provider: &dyn paybridge_core::PaymentProvider,
+        payment: &paybridge_core::PaymentRef,
+        request: paybridge_core::RefundRequest,
+    ) -> paybridge_core::Result<Refunded> {
+        let id = provider.id();
+        let refund = match self
+            .start_refund(id, &payment.reference, &request.refund_id, request.amount)
+            .await?
+        {
+            RefundStart::Repeat(record) => return Ok(Refunded::Repeat(record)),
+            RefundStart::New(record) => record,
+        };
+        let mut exact = paybridge_core::RefundRequest::partial(&refund.refund_id, refund.amount);
+        exact.reason = request.reason;
+        match provider.refund(payment, exact).await {
+            Ok(state) => {
+                let mut outcome = RefundOutcome::new(state.status, state.provider_status.clone());
+                outcome
+                    .provider_refund_id
+                    .clone_from(&state.provider_refund_id);
+                let applied = self
+                    .finish_refund(id, &payment.reference, &refund.refund_id, &outcome)
+                    .await?;
+                Ok(Refunded::Done {
+                    refund: state,
+                    applied,
+                })
+            }
+            Err(e) if e.outcome_unknown() => Err(e),
+            Err(e) => {
+                let code = e.provider_code().unwrap_or("error").to_owned();
+                self.finish_refund(
+                    id,
+                    &payment.reference,
+                    &refund.refund_id,
+                    &RefundOutcome::new(paybridge_core::RefundStatus::Failed, code),
+                )
+                .await?;
+                Err(e)
+            }
+        }
     }
 
     /// The refunds of a payment, oldest first.

@@ -601,10 +601,12 @@ impl Reconciler {
     ) -> Result<(), LedgerError> {
         for (id, change) in changes {
             let callback = Callback::new(id, change, None);
-            if let HandedOut::Ledger(e) =
-                hand_out(&self.ledger, &self.handler, self.lease, callback).await
-            {
-                return Err(e);
+            match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
+                HandedOut::Ledger(e) => return Err(e),
+                HandedOut::LeaseLost(e) => {
+                    tracing::debug!(error = %e, "another worker took the change over");
+                }
+                HandedOut::Done | HandedOut::Busy | HandedOut::HandlerFailed => {}
             }
         }
         Ok(())

@@ -213,3 +213,151 @@ async fn a_failed_refund_gives_its_reservation_back_and_an_unpaid_payment_is_not
         );
     }
 }
+
+/// Through Wooppay's simulator: an invoice paid, half refunded, the same refund id again
+/// (answered from the ledger, nothing sent), the rest, then once more (refused before sending);
+/// and the simulator itself refusing a refund above what is left (error 14) and declining an
+/// unpaid invoice.
+#[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one invoice's whole life: paid, refunded in two, refused, and a cancel"
+)]
+async fn wooppay_refunds_through_the_ledger_half_then_the_rest_and_never_more() {
+    use paybridge_core::http::HttpTransport;
+    use paybridge_core::{PaymentProvider, PaymentRef, PaymentRequest, RefundRequest};
+    use paybridge_ledger::Refunded;
+    use paybridge_woopay::sandbox::{ENDPOINT_PATH, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
+    use paybridge_woopay::{Client, Config, WoopayProvider};
+    use secrecy::SecretString;
+    use std::sync::Arc;
+
+    let sim = Simulator::new().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = || {
+        Client::new(
+            Config::new(
+                &endpoint,
+                SANDBOX_USERNAME,
+                SecretString::from(SANDBOX_PASSWORD),
+            ),
+            HttpTransport::with_defaults().unwrap(),
+        )
+        .unwrap()
+    };
+    let kzt = |s: &str| Money::parse(s, Currency::KZT).unwrap();
+    for (backend, url) in common::ledger_urls("refunds_woopay").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let provider = WoopayProvider::new(
+            client(),
+            paybridge_core::Stores::in_memory().records(ledger.clone()),
+        );
+        assert!(provider.capabilities().refund && provider.capabilities().cancel);
+        let reference = common::unique("inv");
+        let mut request = PaymentRequest::new(&reference, kzt("1000"));
+        request.return_url = Some("https://shop.example/back".into());
+        request.notify_url = Some("https://shop.example/notify".into());
+        let session = provider.create_payment(request).await.unwrap();
+        let id: i64 = session
+            .state
+            .payment
+            .provider_reference
+            .clone()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let _ = sim.pay(id).await;
+        let paid = provider
+            .payment_status(&PaymentRef::merchant(&reference))
+            .await
+            .unwrap();
+        let mut outcome = Outcome::new(&reference, paid.status, paid.provider_status);
+        outcome.amount = paid.amount;
+        ledger
+            .report("woopay", &outcome, Source::StatusCheck)
+            .await
+            .unwrap();
+
+        let payment = PaymentRef::merchant(&reference);
+        let half = RefundRequest::partial(format!("{reference}-r1"), kzt("400"));
+        let Refunded::Done { refund, applied } = ledger
+            .refund(&provider, &payment, half.clone())
+            .await
+            .unwrap()
+        else {
+            panic!("{backend}: the first refund is sent");
+        };
+        assert_eq!(
+            (refund.amount, refund.status),
+            (kzt("400"), RefundStatus::Succeeded)
+        );
+        assert!(
+            matches!(applied, Applied::Changed(c) if c.status == PaymentStatus::PartiallyRefunded)
+        );
+        // The same refund id again: the ledger answers, Wooppay is not asked (it would refund
+        // twice: it keys refunds by nothing of ours).
+        assert!(matches!(
+            ledger.refund(&provider, &payment, half).await.unwrap(),
+            Refunded::Repeat(r) if r.status == RefundStatus::Succeeded
+        ));
+        let Refunded::Done { refund, applied } = ledger
+            .refund(
+                &provider,
+                &payment,
+                RefundRequest::full(format!("{reference}-r2")),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{backend}: the rest is sent");
+        };
+        assert_eq!(refund.amount, kzt("600"));
+        assert!(matches!(applied, Applied::Changed(c) if c.status == PaymentStatus::Reversed));
+        let err = ledger
+            .refund(
+                &provider,
+                &payment,
+                RefundRequest::partial(format!("{reference}-r3"), kzt("1")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            paybridge_core::ErrorKind::Input,
+            "{backend}: {err}"
+        );
+        // Wooppay now says the operation was returned in full.
+        let state = provider.payment_status(&payment).await.unwrap();
+        assert_eq!(
+            (state.status, state.provider_status.as_str()),
+            (PaymentStatus::Reversed, "5")
+        );
+        // The simulator refuses what the ledger would have: 14, refund failed.
+        let err = client()
+            .payment_return_partial(id, kzt("1"))
+            .await
+            .unwrap_err();
+        assert_eq!(paybridge_core::Error::from(err).provider_code(), Some("14"));
+
+        // Cancel: an unpaid invoice is declined (status 7, cancelled).
+        let other = common::unique("inv");
+        let mut request = PaymentRequest::new(&other, kzt("50"));
+        request.return_url = Some("https://shop.example/back".into());
+        request.notify_url = Some("https://shop.example/notify".into());
+        provider.create_payment(request).await.unwrap();
+        let cancelled = provider
+            .cancel(&PaymentRef::merchant(&other))
+            .await
+            .unwrap();
+        assert_eq!(
+            (cancelled.status, cancelled.provider_status.as_str()),
+            (PaymentStatus::Cancelled, "7"),
+            "{backend}"
+        );
+        // A paid one is not (808: not finished… the guide's code for "not an unpaid invoice").
+        assert!(provider.cancel(&payment).await.is_err());
+    }
+}

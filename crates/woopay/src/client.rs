@@ -191,6 +191,24 @@ macro_rules! rpc_answer {
     };
 }
 
+/// A response that carries only its error code (refunds, decline).
+macro_rules! rpc_code_only {
+    ($wrapper:ty) => {
+        impl RpcAnswer for $wrapper {
+            type Data = ();
+            fn split(self) -> (Option<()>, Option<EncInt>) {
+                match self.return_field {
+                    Some(r) => (None, r.error_code),
+                    None => (None, None),
+                }
+            }
+        }
+    };
+}
+
+rpc_code_only!(wire::CashPaymentReturnRpcResponse);
+rpc_code_only!(wire::CashPaymentReturnPartialRpcResponse);
+rpc_code_only!(wire::CashDeclineRpcResponse);
 rpc_answer!(wire::CoreLoginRpcResponse, wire::CoreLoginResponseData);
 rpc_answer!(
     wire::CashCreateInvoiceRpcResponse,
@@ -276,6 +294,27 @@ const OPERATION_DATA: Op = Op {
     name: "cash_getOperationData",
     action: wire::CASH_GET_OPERATION_DATA_ACTION,
     advice: None,
+};
+/// How to find out what a refund whose outcome is unknown did.
+pub const REFUND_ADVICE: &str = "the refund may have been made: look at the operation with cash_getOperationData (status 5 = returned in full) and at the merchant cabinet's returns before refunding again";
+
+/// How to find out what a decline whose outcome is unknown did.
+pub const DECLINE_ADVICE: &str = "the invoice may have been declined: look at its status with cash_getOperationData (7 = deleted)";
+
+const PAYMENT_RETURN: Op = Op {
+    name: "cash_paymentReturn",
+    action: wire::CASH_PAYMENT_RETURN_ACTION,
+    advice: Some(REFUND_ADVICE),
+};
+const PAYMENT_RETURN_PARTIAL: Op = Op {
+    name: "cash_paymentReturnPartial",
+    action: wire::CASH_PAYMENT_RETURN_PARTIAL_ACTION,
+    advice: Some(REFUND_ADVICE),
+};
+const DECLINE: Op = Op {
+    name: "cash_decline",
+    action: wire::CASH_DECLINE_ACTION,
+    advice: Some(DECLINE_ADVICE),
 };
 const OPERATION_BY_REFERENCE: Op = Op {
     name: "cash_getOperationDataByExtId",
@@ -651,6 +690,71 @@ impl Client {
             date_oper: text(r.date_oper.as_ref())?,
             date_done: text(r.date_done.as_ref())?,
         })
+    }
+
+    /// Give the whole of a paid operation back (`cash_paymentReturn`). Moves money: never
+    /// resent; an unknown outcome is [`paybridge_core::Error::OutcomeUnknown`] with
+    /// [`REFUND_ADVICE`]. Error 14 is "refund failed".
+    pub async fn payment_return(&self, operation_id: i64) -> Result<(), WoopayError> {
+        let req = wire::CashPaymentReturnRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_return_request: Some(wire::CashReturnRequest {
+                xsi_type: Some(XsiType::from_static("ns1:CashReturnRequest")),
+                xsi_nil: None,
+                operation_id: Some(EncInt::new(operation_id)),
+            }),
+        };
+        self.authed::<wire::CashPaymentReturnRpcResponse>(
+            &PAYMENT_RETURN,
+            &req,
+            &operation_id.to_string(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Give `amount` (KZT) of a paid operation back (`cash_paymentReturnPartial`); as
+    /// [`payment_return`](Self::payment_return) otherwise.
+    pub async fn payment_return_partial(
+        &self,
+        operation_id: i64,
+        amount: Money,
+    ) -> Result<(), WoopayError> {
+        if amount.currency().code() != "KZT" || amount.amount() <= rust_decimal::Decimal::ZERO {
+            return Err(WoopayError::input("a partial refund is of more than 0 KZT"));
+        }
+        let req = wire::CashPaymentReturnPartialRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_return_partial_request: Some(wire::CashReturnPartialRequest {
+                xsi_type: Some(XsiType::from_static("ns1:CashReturnPartialRequest")),
+                xsi_nil: None,
+                operation_id: Some(EncInt::new(operation_id)),
+                amount: Some(EncDecimal::new(amount.amount())),
+            }),
+        };
+        self.authed::<wire::CashPaymentReturnPartialRpcResponse>(
+            &PAYMENT_RETURN_PARTIAL,
+            &req,
+            &operation_id.to_string(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Decline (cancel) an operation not paid yet, or one waiting for the merchant (status 9)
+    /// (`cash_decline`). Never resent; an unknown outcome carries [`DECLINE_ADVICE`].
+    pub async fn decline(&self, operation_id: i64) -> Result<(), WoopayError> {
+        let req = wire::CashDeclineRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_decline_request: Some(wire::CashDeclineRequest {
+                xsi_type: Some(XsiType::from_static("ns1:CashDeclineRequest")),
+                xsi_nil: None,
+                operation_id: Some(EncInt::new(operation_id)),
+            }),
+        };
+        self.authed::<wire::CashDeclineRpcResponse>(&DECLINE, &req, &operation_id.to_string())
+            .await
+            .map(drop)
     }
 }
 

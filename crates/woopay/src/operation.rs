@@ -12,8 +12,12 @@ paybridge_core::code_table! {
         4 => Done, "проведена", "done (paid)", retry: false;
         5 => Reversed, "сторнирована", "reversed", retry: false;
         6 => ReversingEntry, "сторнирующая", "the reversing entry", retry: false;
-        /// Not in the guide: public clients treat it as pending.
-        9 => Pending9, "(нет в руководстве)", "pending (undocumented, seen in public clients)", retry: false;
+        /// Declined (`cash_decline`) or expired unpaid: never paid.
+        7 => Deleted, "удалена", "deleted", retry: false;
+        /// Being reconciled by Wooppay ("квитование"): not final yet.
+        8 => OnReconciliation, "на квитовании", "on reconciliation", retry: false;
+        /// Waiting for the merchant to approve or decline (public clients' reference).
+        9 => Pending9, "ожидает подтверждения", "waiting for the merchant's approval or decline", retry: false;
         /// Not in the guide: public clients treat it as pending.
         19 => Pending19, "(нет в руководстве)", "pending (undocumented, seen in public clients)", retry: false;
     }
@@ -21,16 +25,21 @@ paybridge_core::code_table! {
 }
 
 impl OperationStatus {
-    /// The normalized status (CLI contract): 4 succeeded; 1, 2, 9, 19 pending; 3 failed;
-    /// 5 and 6 reversed; unknown codes pending (never credit on an undocumented code).
+    /// The normalized status (CLI contract): 4 succeeded; 1, 2, 8, 9, 19 pending; 3 failed;
+    /// 5 and 6 reversed; 7 cancelled; unknown codes pending (never credit on an undocumented
+    /// code).
     #[must_use]
     pub fn normalized(self) -> PaymentStatus {
         match self {
             Self::Done => PaymentStatus::Succeeded,
-            Self::New | Self::UnderReview | Self::Pending9 | Self::Pending19 | Self::Unknown(_) => {
-                PaymentStatus::Pending
-            }
+            Self::New
+            | Self::UnderReview
+            | Self::OnReconciliation
+            | Self::Pending9
+            | Self::Pending19
+            | Self::Unknown(_) => PaymentStatus::Pending,
             Self::Rejected => PaymentStatus::Failed,
+            Self::Deleted => PaymentStatus::Cancelled,
             Self::Reversed | Self::ReversingEntry => PaymentStatus::Reversed,
         }
     }

@@ -73,7 +73,7 @@ impl PaymentProvider for WoopayProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::TAKE_ONLY
+        Capabilities::ALL
     }
 
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
@@ -134,6 +134,62 @@ impl PaymentProvider for WoopayProvider {
                 retryable: false,
             })?;
         Ok(op.state(&payment.reference))
+    }
+
+    /// `cash_paymentReturn` (all that is left) or `cash_paymentReturnPartial` (`amount`, KZT).
+    /// Wooppay keys refunds by nothing of the merchant's: a resend would refund twice, so this
+    /// is never resent — keep the refund id in a ledger (`Ledger::start_refund`) to recognise a
+    /// repeat. Error 14 ("refund failed") is a refusal: no money moved. A full return (`amount`
+    /// `None`) gives back what is left, which Wooppay does not report: the answer's `amount` is
+    /// then the operation's sum, exact only when nothing was refunded before — the ledger
+    /// (`Ledger::refund`) always sends the exact amount it reserved, as a partial return.
+    async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
+        let id = self.operation_id(payment).await?;
+        let amount = if let Some(amount) = request.amount {
+            self.client.payment_return_partial(id, amount).await?;
+            amount
+        } else {
+            // What a full return gives back: the operation's sum (a read, before).
+            let op = self
+                .client
+                .operation_data(&[id])
+                .await?
+                .into_iter()
+                .find(|o| o.id == id)
+                .ok_or_else(|| Error::Provider {
+                    code: None,
+                    message: format!("operation {id} not returned"),
+                    retryable: false,
+                })?;
+            let sum = op.sum.ok_or_else(|| Error::Provider {
+                code: None,
+                message: format!("operation {id} has no sum"),
+                retryable: false,
+            })?;
+            self.client.payment_return(id).await?;
+            sum
+        };
+        // Wooppay answers a refund with its error code alone: 0 is done.
+        Ok(RefundState::new(
+            PaymentRef {
+                reference: payment.reference.clone(),
+                provider_reference: Some(id.to_string()),
+            },
+            request.refund_id,
+            amount,
+            RefundStatus::Succeeded,
+            "0",
+        ))
+    }
+
+    /// `cash_decline`: an invoice not paid yet (or waiting for the merchant) is deleted
+    /// (status 7, cancelled); its state afterwards.
+    async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let id = self.operation_id(payment).await?;
+        self.client.decline(id).await?;
+        let mut with_id = payment.clone();
+        with_id.provider_reference = Some(id.to_string());
+        self.payment_status(&with_id).await
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {

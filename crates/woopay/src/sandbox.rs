@@ -57,6 +57,8 @@ struct SimOperation {
     description: String,
     status: i64,
     key: String,
+    /// What was given back so far (refunds).
+    refunded: Decimal,
 }
 
 #[derive(Default)]
@@ -245,6 +247,7 @@ impl Simulator {
                     description: inv.description,
                     status: 1,
                     key,
+                    refunded: Decimal::ZERO,
                 },
             );
         }
@@ -306,6 +309,9 @@ impl Simulator {
             "cash_getBalance" => "CashGetBalanceResponse",
             "cash_getOperationData" => "CashGetOperationDataResponse",
             "cash_getOperationDataByExtId" => "CashGetOperationDataByExtIdResponse",
+            "cash_paymentReturn" => "CashReturnResponse",
+            "cash_paymentReturnPartial" => "CashReturnPartialResponse",
+            "cash_decline" => "CashDeclineResponse",
             other => {
                 return fault(&format!(
                     "Function (\"{other}\") is not a valid method for this service"
@@ -368,8 +374,69 @@ impl Simulator {
                 )
             }
             "cash_getOperationDataByExtId" => self.operation_by_reference(op, return_type, body),
+            "cash_paymentReturn" | "cash_paymentReturnPartial" | "cash_decline" => {
+                self.money_back(op, return_type, body)
+            }
             _ => self.operation_records(op, return_type, body),
         }
+    }
+
+    /// Refunds and decline, with state: a refund only of a paid operation (status 4) and never
+    /// above what is left of its sum (else 14, "refund failed"); all of it back → status 5; a
+    /// decline only of an unpaid one (status 1 or 9) → status 7 (else 808, not finished).
+    fn money_back(&self, op: &str, return_type: &str, body: &str) -> Response {
+        let (id, amount) = match op {
+            "cash_paymentReturn" => match from_fragment::<wire::CashPaymentReturnRpc>(body) {
+                Ok(r) => (r.cash_return_request.and_then(|r| r.operation_id), None),
+                Err(_) => return fault("Bad request"),
+            },
+            "cash_paymentReturnPartial" => {
+                match from_fragment::<wire::CashPaymentReturnPartialRpc>(body) {
+                    Ok(r) => {
+                        let r = r.cash_return_partial_request.unwrap_or_default();
+                        (
+                            r.operation_id,
+                            r.amount.and_then(|a| a.get().ok().flatten()),
+                        )
+                    }
+                    Err(_) => return fault("Bad request"),
+                }
+            }
+            _ => match from_fragment::<wire::CashDeclineRpc>(body) {
+                Ok(r) => (r.cash_decline_request.and_then(|r| r.operation_id), None),
+                Err(_) => return fault("Bad request"),
+            },
+        };
+        let Some(id) = id.and_then(|i| i.get().ok().flatten()) else {
+            return error(op, return_type, 802);
+        };
+        let Ok(mut ops) = self.inner.operations.lock() else {
+            return error(op, return_type, 3);
+        };
+        let Some(o) = ops.get_mut(&id) else {
+            return error(op, return_type, 802);
+        };
+        if op == "cash_decline" {
+            if !matches!(o.status, 1 | 9) {
+                return error(op, return_type, 808);
+            }
+            o.status = 7;
+            return ok(op, return_type, "");
+        }
+        let left = o.amount - o.refunded;
+        let amount = match (op, amount) {
+            ("cash_paymentReturnPartial", Some(a)) => a,
+            ("cash_paymentReturnPartial", None) => return error(op, return_type, 14),
+            _ => left,
+        };
+        if o.status != 4 || amount <= Decimal::ZERO || amount > left {
+            return error(op, return_type, 14);
+        }
+        o.refunded += amount;
+        if o.refunded == o.amount {
+            o.status = 5;
+        }
+        ok(op, return_type, "")
     }
 
     /// `cash_getOperationDataByExtId`: the invoice created with that `referenceId` (802 when

@@ -43,6 +43,32 @@ pub(crate) enum Command {
     /// The operation created for your own reference (`cash_getOperationDataByExtId`): how an
     /// invoice whose creation timed out is found.
     Find(FindArgs),
+    /// Give a paid operation's money back: all that is left (`cash_paymentReturn`) or
+    /// `--amount` of it (`cash_paymentReturnPartial`). Never resent.
+    Refund(RefundArgs),
+    /// Decline (cancel) an operation not paid yet (`cash_decline`).
+    Decline(OperationIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefundArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// The paid operation.
+    #[arg(long)]
+    operation_id: i64,
+    /// How much to give back (KZT); all that is left when absent.
+    #[arg(long)]
+    amount: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OperationIdArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// The operation.
+    #[arg(long)]
+    operation_id: i64,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +309,38 @@ fn err(e: paybridge_woopay::WoopayError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
+/// `woopay refund`: `--amount` of a paid operation back, or all that is left.
+async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
+    let client = a.creds.client()?;
+    let refunded = if let Some(amount) = &a.amount {
+        let amount = Money::parse(amount, Currency::KZT)?;
+        client
+            .payment_return_partial(a.operation_id, amount)
+            .await
+            .map_err(err)?;
+        amount
+    } else {
+        // A full return gives back the operation's sum (less earlier refunds, which Wooppay
+        // does not report): read it first.
+        let ops = client
+            .operation_data(&[a.operation_id])
+            .await
+            .map_err(err)?;
+        let sum = ops
+            .iter()
+            .find(|o| o.id == a.operation_id)
+            .and_then(|o| o.sum)
+            .ok_or_else(|| CliError::input("Wooppay returned no sum for the operation"))?;
+        client.payment_return(a.operation_id).await.map_err(err)?;
+        sum
+    };
+    Ok(Outcome::ok(json!({
+        "operation_id": a.operation_id,
+        "refunded": refunded.amount_string(),
+        "status": "succeeded",
+    })))
+}
+
 /// `woopay confirm`: the operation confirmed paid (exit 0), or as it stands (exit 1).
 async fn confirm(a: &ConfirmArgs) -> Result<Outcome, CliError> {
     let client = a.creds.client()?;
@@ -368,6 +426,13 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({"amount": amount.amount_string()})))
         }
         Command::Confirm(a) => confirm(&a).await,
+        Command::Refund(a) => refund(&a).await,
+        Command::Decline(a) => {
+            a.creds.client()?.decline(a.operation_id).await.map_err(err)?;
+            Ok(Outcome::ok(
+                json!({"operation_id": a.operation_id, "status": "cancelled"}),
+            ))
+        }
         Command::Find(a) => {
             let found = a
                 .creds

@@ -64,6 +64,26 @@ pub const CASH_GET_OPERATION_DATA_BY_EXT_ID_ACTION: paybridge_core::soap::Action
         "\"urn:XmlControllerwsdl#cash_getOperationDataByExtId\"",
         "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationDataByExtId\"",
     );
+/// SOAPAction of `cash_paymentReturn` (rpc/encoded, SOAP 1.1; input `tns:CashReturnRequest`, output `tns:CashReturnResponse`).
+pub const CASH_PAYMENT_RETURN_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_paymentReturn",
+        "\"urn:XmlControllerwsdl#cash_paymentReturn\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_paymentReturn\"",
+    );
+/// SOAPAction of `cash_paymentReturnPartial` (rpc/encoded, SOAP 1.1; input `tns:CashReturnPartialRequest`, output `tns:CashReturnPartialResponse`).
+pub const CASH_PAYMENT_RETURN_PARTIAL_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_paymentReturnPartial",
+        "\"urn:XmlControllerwsdl#cash_paymentReturnPartial\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_paymentReturnPartial\"",
+    );
+/// SOAPAction of `cash_decline` (rpc/encoded, SOAP 1.1; input `tns:CashDeclineRequest`, output `tns:CashDeclineResponse`).
+pub const CASH_DECLINE_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "urn:XmlControllerwsdl#cash_decline",
+    "\"urn:XmlControllerwsdl#cash_decline\"",
+    "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_decline\"",
+);
 /// rpc request element of `core_login`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -958,6 +978,302 @@ impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataByExtIdRp
         );
         enc::encode_opt(self.return_field.as_ref(), "return", out);
         enc::end_tag(out, "tns:cash_getOperationDataByExtIdResponse");
+    }
+}
+/// rpc request element of `cash_paymentReturn`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_paymentReturn",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashPaymentReturnRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashReturnRequest` (`CashReturnRequest`).
+    #[yaserde(rename = "cashReturnRequest")]
+    pub cash_return_request: Option<CashReturnRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashPaymentReturnRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashReturnRequest" {
+                enc::decode_into(&mut out.cash_return_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashPaymentReturnRpc {
+    const NAME: &'static str = "cash_paymentReturn";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_paymentReturn",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.cash_return_request.as_ref(), "cashReturnRequest", out);
+        enc::end_tag(out, "tns:cash_paymentReturn");
+    }
+}
+/// rpc response element of `cash_paymentReturn`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_paymentReturnResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashPaymentReturnRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashReturnResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashReturnResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashPaymentReturnRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashPaymentReturnRpcResponse {
+    const NAME: &'static str = "cash_paymentReturnResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_paymentReturnResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_paymentReturnResponse");
+    }
+}
+/// rpc request element of `cash_paymentReturnPartial`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_paymentReturnPartial",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashPaymentReturnPartialRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashReturnPartialRequest` (`CashReturnPartialRequest`).
+    #[yaserde(rename = "cashReturnPartialRequest")]
+    pub cash_return_partial_request: Option<CashReturnPartialRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashPaymentReturnPartialRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashReturnPartialRequest" {
+                enc::decode_into(&mut out.cash_return_partial_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashPaymentReturnPartialRpc {
+    const NAME: &'static str = "cash_paymentReturnPartial";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_paymentReturnPartial",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_return_partial_request.as_ref(),
+            "cashReturnPartialRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_paymentReturnPartial");
+    }
+}
+/// rpc response element of `cash_paymentReturnPartial`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_paymentReturnPartialResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashPaymentReturnPartialRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashReturnPartialResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashReturnPartialResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashPaymentReturnPartialRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashPaymentReturnPartialRpcResponse {
+    const NAME: &'static str = "cash_paymentReturnPartialResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_paymentReturnPartialResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_paymentReturnPartialResponse");
+    }
+}
+/// rpc request element of `cash_decline`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_decline",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashDeclineRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashDeclineRequest` (`CashDeclineRequest`).
+    #[yaserde(rename = "cashDeclineRequest")]
+    pub cash_decline_request: Option<CashDeclineRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashDeclineRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashDeclineRequest" {
+                enc::decode_into(&mut out.cash_decline_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashDeclineRpc {
+    const NAME: &'static str = "cash_decline";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_decline",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_decline_request.as_ref(),
+            "cashDeclineRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_decline");
+    }
+}
+/// rpc response element of `cash_decline`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_declineResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashDeclineRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashDeclineResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashDeclineResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashDeclineRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashDeclineRpcResponse {
+    const NAME: &'static str = "cash_declineResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_declineResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_declineResponse");
     }
 }
 /// `stringArray`: SOAP-encoded array of `xsd:string`.
@@ -2872,6 +3188,316 @@ impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataByExtIdRes
         enc::encode_opt(self.cashback.as_ref(), "cashback", out);
         enc::encode_opt(self.payment_account.as_ref(), "paymentAccount", out);
         enc::encode_opt(self.secure.as_ref(), "secure", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashReturnRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashReturnRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashReturnRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashReturnRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashReturnRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "operationId" {
+                enc::decode_into(&mut out.operation_id, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashReturnRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashReturnResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashReturnResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashReturnResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashReturnResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashReturnResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "error_code" {
+                enc::decode_into(&mut out.error_code, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashReturnResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashReturnPartialRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashReturnPartialRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashReturnPartialRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `amount` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashReturnPartialRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashReturnPartialRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "operationId" => {
+                    enc::decode_into(&mut out.operation_id, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashReturnPartialRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashReturnPartialResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashReturnPartialResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashReturnPartialResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashReturnPartialResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashReturnPartialResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "error_code" {
+                enc::decode_into(&mut out.error_code, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashReturnPartialResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashDeclineRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashDeclineRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashDeclineRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashDeclineRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashDeclineRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "operationId" {
+                enc::decode_into(&mut out.operation_id, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashDeclineRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashDeclineResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashDeclineResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashDeclineResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashDeclineResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashDeclineResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "error_code" {
+                enc::decode_into(&mut out.error_code, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashDeclineResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
         enc::end_tag(out, tag);
     }
 }

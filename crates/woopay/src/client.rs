@@ -597,6 +597,16 @@ impl Client {
         self.operation_data_answered(ids).await.map(|(ops, _)| ops)
     }
 
+    /// One operation (`cash_getOperationData` for `id` alone); one the answer leaves out is a
+    /// decode error.
+    pub async fn operation(&self, id: i64) -> Result<Operation, WoopayError> {
+        self.operation_data(&[id])
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| WoopayError::decode(format!("operation {id} not returned")))
+    }
+
     /// [`operation_data`](Self::operation_data), with the HTTP answer it was read from.
     pub(crate) async fn operation_data_answered(
         &self,

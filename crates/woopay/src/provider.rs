@@ -122,18 +122,7 @@ impl PaymentProvider for WoopayProvider {
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
         let id = self.operation_id(payment).await?;
-        let op = self
-            .client
-            .operation_data(&[id])
-            .await?
-            .into_iter()
-            .find(|o| o.id == id)
-            .ok_or_else(|| Error::Provider {
-                code: None,
-                message: format!("operation {id} not returned"),
-                retryable: false,
-            })?;
-        Ok(op.state(&payment.reference))
+        Ok(self.client.operation(id).await?.state(&payment.reference))
     }
 
     /// `cash_paymentReturn` (all that is left) or `cash_paymentReturnPartial` (`amount`, KZT).
@@ -150,22 +139,16 @@ impl PaymentProvider for WoopayProvider {
             amount
         } else {
             // What a full return gives back: the operation's sum (a read, before).
-            let op = self
+            let sum = self
                 .client
-                .operation_data(&[id])
+                .operation(id)
                 .await?
-                .into_iter()
-                .find(|o| o.id == id)
+                .sum
                 .ok_or_else(|| Error::Provider {
                     code: None,
-                    message: format!("operation {id} not returned"),
+                    message: format!("operation {id} has no sum"),
                     retryable: false,
                 })?;
-            let sum = op.sum.ok_or_else(|| Error::Provider {
-                code: None,
-                message: format!("operation {id} has no sum"),
-                retryable: false,
-            })?;
             self.client.payment_return(id).await?;
             sum
         };

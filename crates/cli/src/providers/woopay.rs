@@ -322,14 +322,11 @@ async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
     } else {
         // A full return gives back the operation's sum (less earlier refunds, which Wooppay
         // does not report): read it first.
-        let ops = client
-            .operation_data(&[a.operation_id])
+        let sum = client
+            .operation(a.operation_id)
             .await
-            .map_err(err)?;
-        let sum = ops
-            .iter()
-            .find(|o| o.id == a.operation_id)
-            .and_then(|o| o.sum)
+            .map_err(err)?
+            .sum
             .ok_or_else(|| CliError::input("Wooppay returned no sum for the operation"))?;
         client.payment_return(a.operation_id).await.map_err(err)?;
         sum

@@ -23,6 +23,10 @@ pub struct Target {
     pub sources: Vec<String>,
     /// What the generated types need beyond the schema (serde, Rust field names).
     pub options: Options,
+    /// Schema files the crate serves itself (its simulator's WSDL), relative to the workspace
+    /// root: copied verbatim into `src/generated/`, so that what is served is what the types
+    /// were generated from.
+    pub shipped: Vec<String>,
 }
 
 /// The name of the file that makes a `schemas/<provider>/` directory a codegen target.
@@ -32,9 +36,11 @@ pub const MANIFEST: &str = "codegen.manifest";
 /// comments; `crate` and `module` once, `source` once per schema file (relative to the
 /// manifest's directory, read in order). Optional, once per type or field (wire names):
 /// `serde = Type` (the type derives serde too), `field = Type.field rust_name` (the Rust and
-/// JSON name of a badly spelled wire field), `serde_skip = Type.field` (never in JSON).
+/// JSON name of a badly spelled wire field), `serde_skip = Type.field` (never in JSON),
+/// `ship = file` (a schema file copied verbatim into `src/generated/`, for a simulator to serve).
 pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> {
     let (mut crate_dir, mut module, mut sources) = (None, None, Vec::new());
+    let mut shipped = Vec::new();
     let mut options = Options::default();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -55,6 +61,8 @@ pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> 
             "crate" => crate_dir = Some(value),
             "module" => module = Some(value),
             "source" => sources.push(format!("{dir_from_root}/{value}")),
+            "ship" if !value.contains('/') => shipped.push(format!("{dir_from_root}/{value}")),
+            "ship" => return Err(format!("{}: `ship` takes a file name", at())),
             "serde" => {
                 options.serde.insert(value);
             }
@@ -78,6 +86,7 @@ pub fn read_manifest(dir_from_root: &str, text: &str) -> Result<Target, String> 
             module,
             sources,
             options,
+            shipped,
         }),
         _ => Err(format!(
             "{dir_from_root}/{MANIFEST}: needs `crate`, `module` and at least one `source`"
@@ -128,6 +137,15 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, String> {
         );
         report.files += 1;
         report.written += usize::from(ensure_file_contents(&dir.join("mod.rs"), &mod_rs, check)?);
+        for file in &target.shipped {
+            let text =
+                std::fs::read_to_string(root.join(file)).map_err(|e| format!("{file}: {e}"))?;
+            let name = Path::new(file)
+                .file_name()
+                .ok_or_else(|| format!("{file}: not a file"))?;
+            report.files += 1;
+            report.written += usize::from(ensure_file_contents(&dir.join(name), &text, check)?);
+        }
     }
     Ok(report)
 }

@@ -23,11 +23,15 @@ use crate::error::{ErrorCode, WoopayError};
 use crate::generated::xml_controller as wire;
 use crate::operation::{Operation, OperationStatus, OperationType};
 
+mod history;
+mod money_back;
 mod requests;
 mod session;
 
 use session::{LastLogin, Session};
 
+pub use history::{OperationDetails, Receipt, StatusRecord, Transfer, Transfers, TransfersQuery};
+pub use money_back::{DECLINE_ADVICE, REFUND_ADVICE};
 pub use requests::{
     ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, frame_url,
 };
@@ -208,7 +212,33 @@ macro_rules! rpc_code_only {
 
 rpc_code_only!(wire::CashPaymentReturnRpcResponse);
 rpc_code_only!(wire::CashPaymentReturnPartialRpcResponse);
+rpc_code_only!(wire::CashMobileRefundRpcResponse);
 rpc_code_only!(wire::CashDeclineRpcResponse);
+rpc_code_only!(wire::CoreLogoutRpcResponse);
+rpc_answer!(
+    wire::CashGetOperationDataExtendedRpcResponse,
+    wire::CashGetOperationDataExtendedResponseData
+);
+rpc_answer!(
+    wire::CashGetOperationsStatusRpcResponse,
+    wire::CashGetOperationsStatusResponseRecordArray
+);
+rpc_answer!(
+    wire::CashCreateInvoiceWithCurrencyRpcResponse,
+    wire::CashCreateInvoiceResponseData
+);
+rpc_answer!(
+    wire::CashGetTransfersRpcResponse,
+    wire::CashGetTransfersResponseData
+);
+rpc_answer!(
+    wire::CashGetOperationReceiptRpcResponse,
+    wire::CashGetOperationReceiptResponseData
+);
+rpc_answer!(
+    wire::CashGetCommissionRpcResponse,
+    wire::CashGetCommissionResponseData
+);
 rpc_answer!(wire::CoreLoginRpcResponse, wire::CoreLoginResponseData);
 rpc_answer!(
     wire::CashCreateInvoiceRpcResponse,
@@ -260,6 +290,16 @@ const LOGIN: Op = Op {
     action: wire::CORE_LOGIN_ACTION,
     advice: None,
 };
+const LOGOUT: Op = Op {
+    name: "core_logout",
+    action: wire::CORE_LOGOUT_ACTION,
+    advice: None,
+};
+const CREATE_WITH_CURRENCY: Op = Op {
+    name: "cash_createInvoiceWithCurrency",
+    action: wire::CASH_CREATE_INVOICE_WITH_CURRENCY_ACTION,
+    advice: Some(CREATE_INVOICE_ADVICE),
+};
 const CREATE: Op = Op {
     name: "cash_createInvoice",
     action: wire::CASH_CREATE_INVOICE_ACTION,
@@ -295,33 +335,6 @@ const OPERATION_DATA: Op = Op {
     action: wire::CASH_GET_OPERATION_DATA_ACTION,
     advice: None,
 };
-/// How to find out what a refund whose outcome is unknown did.
-pub const REFUND_ADVICE: &str = "the refund may have been made: look at the operation with cash_getOperationData (status 5 = returned in full) and at the merchant cabinet's returns before refunding again";
-
-/// How to find out what a decline whose outcome is unknown did.
-pub const DECLINE_ADVICE: &str = "the invoice may have been declined: look at its status with cash_getOperationData (7 = deleted)";
-
-const PAYMENT_RETURN: Op = Op {
-    name: "cash_paymentReturn",
-    action: wire::CASH_PAYMENT_RETURN_ACTION,
-    advice: Some(REFUND_ADVICE),
-};
-const PAYMENT_RETURN_PARTIAL: Op = Op {
-    name: "cash_paymentReturnPartial",
-    action: wire::CASH_PAYMENT_RETURN_PARTIAL_ACTION,
-    advice: Some(REFUND_ADVICE),
-};
-const DECLINE: Op = Op {
-    name: "cash_decline",
-    action: wire::CASH_DECLINE_ACTION,
-    advice: Some(DECLINE_ADVICE),
-};
-const OPERATION_BY_REFERENCE: Op = Op {
-    name: "cash_getOperationDataByExtId",
-    action: wire::CASH_GET_OPERATION_DATA_BY_EXT_ID_ACTION,
-    advice: None,
-};
-
 /// The operation type of an invoice paid by the payer (`cash_getOperationDataByExtId`'s
 /// `type` for a merchant's invoice).
 pub const INVOICE_OPERATION_TYPE: i64 = 4;
@@ -411,8 +424,9 @@ impl Client {
         inv: &InvoiceRequest,
         add_info: Option<&str>,
         service_type: Option<i64>,
+        kzt_only: bool,
     ) -> Result<InvoiceFields, WoopayError> {
-        inv.validate()?;
+        inv.validate(kzt_only)?;
         Ok(InvoiceFields {
             reference_id: s(&inv.reference_id),
             back_url: s(&inv.back_url),
@@ -441,7 +455,7 @@ impl Client {
     /// `cash_createInvoice`: an invoice, paid on Wooppay's form (no card binding).
     /// Never resent automatically: on a timeout, look the invoice up before creating another.
     pub async fn create_invoice(&self, inv: &InvoiceRequest) -> Result<Invoice, WoopayError> {
-        let f = Self::invoice_fields(inv, None, None)?;
+        let f = Self::invoice_fields(inv, None, None, true)?;
         let wire_req = wire::CashCreateInvoiceRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_request: Some(invoice_request!(CashCreateInvoiceRequest, f, {})),
@@ -493,7 +507,7 @@ impl Client {
                 "userPhone and the confirmation code are required",
             ));
         }
-        let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2))?;
+        let f = Self::invoice_fields(&req.invoice, Some(&req.confirmation_code), Some(2), true)?;
         let wire_req = wire::CashCreateInvoiceExtendedRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_extended_request: Some(invoice_request!(
@@ -520,7 +534,7 @@ impl Client {
         &self,
         req: &Invoice2ExtendedRequest,
     ) -> Result<Invoice, WoopayError> {
-        let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
+        let f = Self::invoice_fields(&req.invoice, None, Some(4), true)?;
         let wire_req = wire::CashCreateInvoice2ExtendedRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_extended2_request: Some(invoice_request!(
@@ -552,7 +566,7 @@ impl Client {
         if service_name.trim().is_empty() {
             return Err(WoopayError::input("serviceName is required"));
         }
-        let f = Self::invoice_fields(&req.invoice, None, Some(4))?;
+        let f = Self::invoice_fields(&req.invoice, None, Some(4), true)?;
         let wire_req = wire::CashCreateInvoiceByServiceRpc {
             encoding_style: Some(EncodingStyle::from_static(ENCODING)),
             cash_create_invoice_by_service_request: Some(invoice_request!(
@@ -569,6 +583,40 @@ impl Client {
         Self::invoice(
             self.authed::<wire::CashCreateInvoiceByServiceRpcResponse>(
                 &CREATE_BY_SERVICE,
+                &wire_req,
+                &req.invoice.reference_id,
+            )
+            .await?,
+        )
+    }
+
+    /// `cash_createInvoiceWithCurrency`: as
+    /// [`create_invoice_by_service`](Self::create_invoice_by_service) (the service name may be
+    /// empty), in the currency of the invoice's amount (its ISO code, e.g. `USD`), which need
+    /// not be KZT.
+    pub async fn create_invoice_with_currency(
+        &self,
+        service_name: Option<&str>,
+        req: &Invoice2ExtendedRequest,
+    ) -> Result<Invoice, WoopayError> {
+        let f = Self::invoice_fields(&req.invoice, None, Some(4), false)?;
+        let wire_req = wire::CashCreateInvoiceWithCurrencyRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            cash_create_invoice_with_currency_request: Some(invoice_request!(
+                CashCreateInvoiceWithCurrencyRequest,
+                f,
+                {
+                    currency: s(req.invoice.amount.currency().code()),
+                    service_name: opt_s(service_name),
+                    card_forbidden: Some(EncInt::new(i64::from(req.card_forbidden))),
+                    user_email: opt_s(req.user_email.as_deref()),
+                    user_phone: opt_s(req.user_phone.as_deref()),
+                }
+            )),
+        };
+        Self::invoice(
+            self.authed::<wire::CashCreateInvoiceWithCurrencyRpcResponse>(
+                &CREATE_WITH_CURRENCY,
                 &wire_req,
                 &req.invoice.reference_id,
             )
@@ -656,138 +704,6 @@ impl Client {
             .collect::<Result<Vec<_>, WoopayError>>()?;
         Ok((operations, response))
     }
-
-    /// The operation created for the merchant's own reference (`cash_getOperationDataByExtId`:
-    /// the `referenceId` of an invoice, with `op_type` [`INVOICE_OPERATION_TYPE`]) — how an
-    /// invoice whose creation timed out is found. Its status and sum are read with
-    /// [`operation_data`](Self::operation_data) by the id it returns; an unknown reference is
-    /// [`WoopayError::Api`] 802.
-    pub async fn operation_by_reference(
-        &self,
-        reference: &str,
-        op_type: i64,
-    ) -> Result<OperationRef, WoopayError> {
-        if reference.is_empty() {
-            return Err(WoopayError::input("a reference (externalId) is required"));
-        }
-        let req = wire::CashGetOperationDataByExtIdRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            cash_get_operation_data_by_ext_id_request: Some(
-                wire::CashGetOperationDataByExtIdRequest {
-                    xsi_type: Some(XsiType::from_static(
-                        "ns1:CashGetOperationDataByExtIdRequest",
-                    )),
-                    xsi_nil: None,
-                    external_id: Some(EncString::new(reference.to_owned())),
-                    type_field: Some(EncInt::new(op_type)),
-                },
-            ),
-        };
-        let (data, _) = self
-            .authed_answered::<wire::CashGetOperationDataByExtIdRpcResponse>(
-                &OPERATION_BY_REFERENCE,
-                &req,
-                reference,
-            )
-            .await?;
-        let r = data.ok_or_else(|| WoopayError::decode("no operation in the answer"))?;
-        Ok(OperationRef {
-            id: int(r.id.as_ref())?.ok_or_else(|| WoopayError::decode("operation without id"))?,
-            status: OperationStatus::from_code(int(r.status.as_ref())?.unwrap_or(0)),
-            op_type: OperationType::from_code(int(r.type_field.as_ref())?.unwrap_or(0)),
-            external_id: text(r.external_id.as_ref())?,
-            description: text(r.description.as_ref())?,
-            date_oper: text(r.date_oper.as_ref())?,
-            date_done: text(r.date_done.as_ref())?,
-        })
-    }
-
-    /// Give the whole of a paid operation back (`cash_paymentReturn`). Moves money: never
-    /// resent; an unknown outcome is [`paybridge_core::Error::OutcomeUnknown`] with
-    /// [`REFUND_ADVICE`]. Error 14 is "refund failed".
-    pub async fn payment_return(&self, operation_id: i64) -> Result<(), WoopayError> {
-        let req = wire::CashPaymentReturnRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            cash_return_request: Some(wire::CashReturnRequest {
-                xsi_type: Some(XsiType::from_static("ns1:CashReturnRequest")),
-                xsi_nil: None,
-                operation_id: Some(EncInt::new(operation_id)),
-            }),
-        };
-        self.authed::<wire::CashPaymentReturnRpcResponse>(
-            &PAYMENT_RETURN,
-            &req,
-            &operation_id.to_string(),
-        )
-        .await
-        .map(drop)
-    }
-
-    /// Give `amount` (KZT) of a paid operation back (`cash_paymentReturnPartial`); as
-    /// [`payment_return`](Self::payment_return) otherwise.
-    pub async fn payment_return_partial(
-        &self,
-        operation_id: i64,
-        amount: Money,
-    ) -> Result<(), WoopayError> {
-        if amount.currency().code() != "KZT" || amount.amount() <= rust_decimal::Decimal::ZERO {
-            return Err(WoopayError::input("a partial refund is of more than 0 KZT"));
-        }
-        let req = wire::CashPaymentReturnPartialRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            cash_return_partial_request: Some(wire::CashReturnPartialRequest {
-                xsi_type: Some(XsiType::from_static("ns1:CashReturnPartialRequest")),
-                xsi_nil: None,
-                operation_id: Some(EncInt::new(operation_id)),
-                amount: Some(EncDecimal::new(amount.amount())),
-            }),
-        };
-        self.authed::<wire::CashPaymentReturnPartialRpcResponse>(
-            &PAYMENT_RETURN_PARTIAL,
-            &req,
-            &operation_id.to_string(),
-        )
-        .await
-        .map(drop)
-    }
-
-    /// Decline (cancel) an operation not paid yet, or one waiting for the merchant (status 9)
-    /// (`cash_decline`). Never resent; an unknown outcome carries [`DECLINE_ADVICE`].
-    pub async fn decline(&self, operation_id: i64) -> Result<(), WoopayError> {
-        let req = wire::CashDeclineRpc {
-            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
-            cash_decline_request: Some(wire::CashDeclineRequest {
-                xsi_type: Some(XsiType::from_static("ns1:CashDeclineRequest")),
-                xsi_nil: None,
-                operation_id: Some(EncInt::new(operation_id)),
-            }),
-        };
-        self.authed::<wire::CashDeclineRpcResponse>(&DECLINE, &req, &operation_id.to_string())
-            .await
-            .map(drop)
-    }
-}
-
-/// What `cash_getOperationDataByExtId` says of an operation found by the merchant's reference:
-/// enough to ask [`Client::operation_data`] for the rest. (Its `amount` is an integer whose unit
-/// the public sources do not document, so it is not read as money.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OperationRef {
-    /// Operation id.
-    pub id: i64,
-    /// Status.
-    pub status: OperationStatus,
-    /// Type.
-    pub op_type: OperationType,
-    /// The merchant's reference it was created with.
-    pub external_id: Option<String>,
-    /// What is paid for.
-    pub description: Option<String>,
-    /// When it was created, `YYYY-MM-DD HH:MM:SS`.
-    pub date_oper: Option<String>,
-    /// When it was done, if it was.
-    pub date_done: Option<String>,
 }
 
 /// A generated create-invoice request: its `xsi:type`, the shared fields from an

@@ -56,7 +56,8 @@ pub mod sandbox;
 
 pub use client::{
     Client, Config, ExtendedInvoiceRequest, INVOICE_OPERATION_TYPE, Invoice,
-    Invoice2ExtendedRequest, InvoiceRequest, LoginInfo, OperationRef, PROVIDER_ID, frame_url,
+    Invoice2ExtendedRequest, InvoiceRequest, LoginInfo, OperationDetails, PROVIDER_ID, Receipt,
+    StatusRecord, Transfer, Transfers, TransfersQuery, frame_url,
 };
 pub use error::{ErrorCode, WoopayError};
 pub use notification::{ConfirmedPayment, REQUEST_URL_ANSWER};

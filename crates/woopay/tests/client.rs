@@ -311,8 +311,15 @@ async fn sandbox_error_paths() {
             .operation_id
             > 0
     );
+    // A referenceId used before is refused (221), whichever create operation repeats it.
+    assert!(matches!(
+        c.create_invoice_by_service("merch_invoice2", &two).await,
+        Err(WoopayError::Api(ErrorCode::OperationExists))
+    ));
+    let mut by_service = two.clone();
+    by_service.invoice.reference_id = "r-by-service".into();
     assert!(
-        c.create_invoice_by_service("merch_invoice2", &two)
+        c.create_invoice_by_service("merch_invoice2", &by_service)
             .await
             .unwrap()
             .operation_id

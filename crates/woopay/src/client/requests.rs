@@ -48,11 +48,13 @@ impl InvoiceRequest {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), WoopayError> {
+    /// The fields checked before sending; `kzt_only` for every create operation but the one
+    /// that names its currency.
+    pub(super) fn validate(&self, kzt_only: bool) -> Result<(), WoopayError> {
         if self.reference_id.trim().is_empty() {
             return Err(WoopayError::input("referenceId is required"));
         }
-        if self.amount.currency() != Currency::KZT {
+        if kzt_only && self.amount.currency() != Currency::KZT {
             return Err(WoopayError::input(format!(
                 "Wooppay amounts are in KZT, got {}",
                 self.amount.currency()
@@ -71,6 +73,11 @@ impl InvoiceRequest {
         }
         Ok(())
     }
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, with plausible ranges (the history filters).
+pub(super) fn is_date_or_datetime(s: &str) -> bool {
+    is_datetime(s) || (s.len() == 10 && is_datetime(&format!("{s} 00:00:00")))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` with plausible ranges.

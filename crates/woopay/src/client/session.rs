@@ -6,7 +6,7 @@ use paybridge_core::http::HttpResponse;
 use paybridge_core::soap::encoded::{EncString, EncodingStyle, RpcElement, XsiType};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Client, ENCODING, LOGIN, LoginInfo, Op, RpcAnswer, int, s, text, wire};
+use super::{Client, ENCODING, LOGIN, LOGOUT, LoginInfo, Op, RpcAnswer, int, s, text, wire};
 use crate::error::{ErrorCode, WoopayError};
 use paybridge_core::CoreFailure as _;
 
@@ -78,6 +78,37 @@ impl Client {
         Ok(info)
     }
 
+    /// End the current session (`core_logout`) and forget it; the next call logs in again.
+    /// Returns whether there was a session to end. A session Wooppay already dropped (codes
+    /// 5, 606, 607) counts as ended.
+    pub async fn logout(&self) -> Result<bool, WoopayError> {
+        let Some(session) = self.slot().clone() else {
+            return Ok(false);
+        };
+        let req = wire::CoreLogoutRpc {
+            encoding_style: Some(EncodingStyle::from_static(ENCODING)),
+            core_logout_request: Some(wire::CoreLogoutRequest {
+                xsi_type: Some(XsiType::from_static("ns1:CoreLogoutRequest")),
+                xsi_nil: None,
+            }),
+        };
+        let (answer, _) = self
+            .post::<wire::CoreLogoutRpcResponse>(
+                &LOGOUT,
+                self.envelope(&req),
+                Some(&session.cookie),
+                "",
+            )
+            .await?;
+        self.invalidate(session.generation);
+        let (_, code) = Self::answer(&LOGOUT, answer)?;
+        if code.code() == 0 || code.is_session_error() {
+            Ok(true)
+        } else {
+            Err(WoopayError::Api(code))
+        }
+    }
+
     /// Make `info`'s session the current one.
     fn keep(&self, info: &LoginInfo) -> Result<Session, WoopayError> {
         let session = Session::new(
@@ -138,9 +169,8 @@ impl Client {
         })
     }
 
-    /// The current session, logging in if there is none. Callers that arrive during a login
-    /// wait for it instead of logging in themselves.
-    /// The current session, logging in first when there is none.
+    /// The current session, logging in first when there is none. Callers that arrive during
+    /// a login wait for it instead of logging in themselves.
     async fn session(&self) -> Result<Session, WoopayError> {
         let current = self.slot().clone();
         match current {

@@ -84,6 +84,61 @@ pub const CASH_DECLINE_ACTION: paybridge_core::soap::Action = paybridge_core::so
     "\"urn:XmlControllerwsdl#cash_decline\"",
     "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_decline\"",
 );
+/// SOAPAction of `core_logout` (rpc/encoded, SOAP 1.1; input `tns:CoreLogoutRequest`, output `tns:CoreLogoutResponse`).
+pub const CORE_LOGOUT_ACTION: paybridge_core::soap::Action = paybridge_core::soap::Action::new(
+    "urn:XmlControllerwsdl#core_logout",
+    "\"urn:XmlControllerwsdl#core_logout\"",
+    "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#core_logout\"",
+);
+/// SOAPAction of `cash_mobileRefund` (rpc/encoded, SOAP 1.1; input `tns:CashMobileRefundRequest`, output `tns:CashMobileRefundResponse`).
+pub const CASH_MOBILE_REFUND_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_mobileRefund",
+        "\"urn:XmlControllerwsdl#cash_mobileRefund\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_mobileRefund\"",
+    );
+/// SOAPAction of `cash_getOperationDataExtended` (rpc/encoded, SOAP 1.1; input `tns:CashGetOperationDataExtendedRequest`, output `tns:CashGetOperationDataExtendedResponse`).
+pub const CASH_GET_OPERATION_DATA_EXTENDED_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getOperationDataExtended",
+        "\"urn:XmlControllerwsdl#cash_getOperationDataExtended\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationDataExtended\"",
+    );
+/// SOAPAction of `cash_getOperationsStatus` (rpc/encoded, SOAP 1.1; input `tns:CashGetOperationsStatusRequest`, output `tns:CashGetOperationsStatusResponse`).
+pub const CASH_GET_OPERATIONS_STATUS_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getOperationsStatus",
+        "\"urn:XmlControllerwsdl#cash_getOperationsStatus\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationsStatus\"",
+    );
+/// SOAPAction of `cash_createInvoiceWithCurrency` (rpc/encoded, SOAP 1.1; input `tns:CashCreateInvoiceWithCurrencyRequest`, output `tns:CashCreateInvoiceResponse`).
+pub const CASH_CREATE_INVOICE_WITH_CURRENCY_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_createInvoiceWithCurrency",
+        "\"urn:XmlControllerwsdl#cash_createInvoiceWithCurrency\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_createInvoiceWithCurrency\"",
+    );
+/// SOAPAction of `cash_getTransfers` (rpc/encoded, SOAP 1.1; input `tns:CashGetTransfersRequest`, output `tns:CashGetTransfersResponse`).
+pub const CASH_GET_TRANSFERS_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getTransfers",
+        "\"urn:XmlControllerwsdl#cash_getTransfers\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getTransfers\"",
+    );
+/// SOAPAction of `cash_getOperationReceipt` (rpc/encoded, SOAP 1.1; input `tns:CashGetOperationReceiptRequest`, output `tns:CashGetOperationReceiptResponse`).
+pub const CASH_GET_OPERATION_RECEIPT_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getOperationReceipt",
+        "\"urn:XmlControllerwsdl#cash_getOperationReceipt\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getOperationReceipt\"",
+    );
+/// SOAPAction of `cash_getCommission` (rpc/encoded, SOAP 1.1; input `tns:CashGetCommissionRequest`, output `tns:CashGetCommissionResponse`).
+pub const CASH_GET_COMMISSION_ACTION: paybridge_core::soap::Action =
+    paybridge_core::soap::Action::new(
+        "urn:XmlControllerwsdl#cash_getCommission",
+        "\"urn:XmlControllerwsdl#cash_getCommission\"",
+        "application/soap+xml; charset=utf-8; action=\"urn:XmlControllerwsdl#cash_getCommission\"",
+    );
 /// rpc request element of `core_login`.
 #[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
 #[yaserde(
@@ -1274,6 +1329,802 @@ impl paybridge_core::soap::encoded::RpcElement for CashDeclineRpcResponse {
         );
         enc::encode_opt(self.return_field.as_ref(), "return", out);
         enc::end_tag(out, "tns:cash_declineResponse");
+    }
+}
+/// rpc request element of `core_logout`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "core_logout",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CoreLogoutRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `coreLogoutRequest` (`CoreLogoutRequest`).
+    #[yaserde(rename = "coreLogoutRequest")]
+    pub core_logout_request: Option<CoreLogoutRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLogoutRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "coreLogoutRequest" {
+                enc::decode_into(&mut out.core_logout_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreLogoutRpc {
+    const NAME: &'static str = "core_logout";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_logout",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.core_logout_request.as_ref(), "coreLogoutRequest", out);
+        enc::end_tag(out, "tns:core_logout");
+    }
+}
+/// rpc response element of `core_logout`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "core_logoutResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CoreLogoutRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CoreLogoutResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CoreLogoutResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLogoutRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CoreLogoutRpcResponse {
+    const NAME: &'static str = "core_logoutResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:core_logoutResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:core_logoutResponse");
+    }
+}
+/// rpc request element of `cash_mobileRefund`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_mobileRefund",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashMobileRefundRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashMobileRefundRequest` (`CashMobileRefundRequest`).
+    #[yaserde(rename = "cashMobileRefundRequest")]
+    pub cash_mobile_refund_request: Option<CashMobileRefundRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashMobileRefundRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashMobileRefundRequest" {
+                enc::decode_into(&mut out.cash_mobile_refund_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashMobileRefundRpc {
+    const NAME: &'static str = "cash_mobileRefund";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_mobileRefund",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_mobile_refund_request.as_ref(),
+            "cashMobileRefundRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_mobileRefund");
+    }
+}
+/// rpc response element of `cash_mobileRefund`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_mobileRefundResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashMobileRefundRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashMobileRefundResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashMobileRefundResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashMobileRefundRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashMobileRefundRpcResponse {
+    const NAME: &'static str = "cash_mobileRefundResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_mobileRefundResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_mobileRefundResponse");
+    }
+}
+/// rpc request element of `cash_getOperationDataExtended`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationDataExtended",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationDataExtendedRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetOperationDataExtendedRequest` (`CashGetOperationDataExtendedRequest`).
+    #[yaserde(rename = "cashGetOperationDataExtendedRequest")]
+    pub cash_get_operation_data_extended_request: Option<CashGetOperationDataExtendedRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetOperationDataExtendedRequest" {
+                enc::decode_into(&mut out.cash_get_operation_data_extended_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataExtendedRpc {
+    const NAME: &'static str = "cash_getOperationDataExtended";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationDataExtended",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_operation_data_extended_request.as_ref(),
+            "cashGetOperationDataExtendedRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getOperationDataExtended");
+    }
+}
+/// rpc response element of `cash_getOperationDataExtended`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationDataExtendedResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationDataExtendedRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetOperationDataExtendedResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetOperationDataExtendedResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationDataExtendedRpcResponse {
+    const NAME: &'static str = "cash_getOperationDataExtendedResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationDataExtendedResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getOperationDataExtendedResponse");
+    }
+}
+/// rpc request element of `cash_getOperationsStatus`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationsStatus",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationsStatusRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetOperationsStatusRequest` (`CashGetOperationsStatusRequest`).
+    #[yaserde(rename = "cashGetOperationsStatusRequest")]
+    pub cash_get_operations_status_request: Option<CashGetOperationsStatusRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetOperationsStatusRequest" {
+                enc::decode_into(&mut out.cash_get_operations_status_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationsStatusRpc {
+    const NAME: &'static str = "cash_getOperationsStatus";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationsStatus",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_operations_status_request.as_ref(),
+            "cashGetOperationsStatusRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getOperationsStatus");
+    }
+}
+/// rpc response element of `cash_getOperationsStatus`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationsStatusResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationsStatusRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetOperationsStatusResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetOperationsStatusResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationsStatusRpcResponse {
+    const NAME: &'static str = "cash_getOperationsStatusResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationsStatusResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getOperationsStatusResponse");
+    }
+}
+/// rpc request element of `cash_createInvoiceWithCurrency`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_createInvoiceWithCurrency",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashCreateInvoiceWithCurrencyRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashCreateInvoiceWithCurrencyRequest` (`CashCreateInvoiceWithCurrencyRequest`).
+    #[yaserde(rename = "cashCreateInvoiceWithCurrencyRequest")]
+    pub cash_create_invoice_with_currency_request: Option<CashCreateInvoiceWithCurrencyRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceWithCurrencyRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashCreateInvoiceWithCurrencyRequest" {
+                enc::decode_into(&mut out.cash_create_invoice_with_currency_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceWithCurrencyRpc {
+    const NAME: &'static str = "cash_createInvoiceWithCurrency";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceWithCurrency",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_create_invoice_with_currency_request.as_ref(),
+            "cashCreateInvoiceWithCurrencyRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_createInvoiceWithCurrency");
+    }
+}
+/// rpc response element of `cash_createInvoiceWithCurrency`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_createInvoiceWithCurrencyResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashCreateInvoiceWithCurrencyRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashCreateInvoiceResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashCreateInvoiceResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceWithCurrencyRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashCreateInvoiceWithCurrencyRpcResponse {
+    const NAME: &'static str = "cash_createInvoiceWithCurrencyResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_createInvoiceWithCurrencyResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_createInvoiceWithCurrencyResponse");
+    }
+}
+/// rpc request element of `cash_getTransfers`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getTransfers",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetTransfersRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetTransfersRequest` (`CashGetTransfersRequest`).
+    #[yaserde(rename = "cashGetTransfersRequest")]
+    pub cash_get_transfers_request: Option<CashGetTransfersRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetTransfersRequest" {
+                enc::decode_into(&mut out.cash_get_transfers_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetTransfersRpc {
+    const NAME: &'static str = "cash_getTransfers";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getTransfers",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_transfers_request.as_ref(),
+            "cashGetTransfersRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getTransfers");
+    }
+}
+/// rpc response element of `cash_getTransfers`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getTransfersResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetTransfersRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetTransfersResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetTransfersResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetTransfersRpcResponse {
+    const NAME: &'static str = "cash_getTransfersResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getTransfersResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getTransfersResponse");
+    }
+}
+/// rpc request element of `cash_getOperationReceipt`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationReceipt",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationReceiptRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetOperationReceiptRequest` (`CashGetOperationReceiptRequest`).
+    #[yaserde(rename = "cashGetOperationReceiptRequest")]
+    pub cash_get_operation_receipt_request: Option<CashGetOperationReceiptRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationReceiptRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetOperationReceiptRequest" {
+                enc::decode_into(&mut out.cash_get_operation_receipt_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationReceiptRpc {
+    const NAME: &'static str = "cash_getOperationReceipt";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationReceipt",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_operation_receipt_request.as_ref(),
+            "cashGetOperationReceiptRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getOperationReceipt");
+    }
+}
+/// rpc response element of `cash_getOperationReceipt`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getOperationReceiptResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetOperationReceiptRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetOperationReceiptResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetOperationReceiptResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationReceiptRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetOperationReceiptRpcResponse {
+    const NAME: &'static str = "cash_getOperationReceiptResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getOperationReceiptResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getOperationReceiptResponse");
+    }
+}
+/// rpc request element of `cash_getCommission`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getCommission",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetCommissionRpc {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `cashGetCommissionRequest` (`CashGetCommissionRequest`).
+    #[yaserde(rename = "cashGetCommissionRequest")]
+    pub cash_get_commission_request: Option<CashGetCommissionRequest>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetCommissionRpc {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "cashGetCommissionRequest" {
+                enc::decode_into(&mut out.cash_get_commission_request, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetCommissionRpc {
+    const NAME: &'static str = "cash_getCommission";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getCommission",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(
+            self.cash_get_commission_request.as_ref(),
+            "cashGetCommissionRequest",
+            out,
+        );
+        enc::end_tag(out, "tns:cash_getCommission");
+    }
+}
+/// rpc response element of `cash_getCommission`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "cash_getCommissionResponse",
+    prefix = "tns",
+    namespaces = {"tns" = "urn:XmlControllerwsdl",
+    "SOAP-ENV" = "http://schemas.xmlsoap.org/soap/envelope/"}
+)]
+pub struct CashGetCommissionRpcResponse {
+    /// `SOAP-ENV:encodingStyle` on the operation element.
+    #[yaserde(attribute = true, prefix = "SOAP-ENV", rename = "encodingStyle")]
+    pub encoding_style: Option<paybridge_core::soap::encoded::EncodingStyle>,
+    /// Part `return` (`CashGetCommissionResponse`).
+    #[yaserde(rename = "return")]
+    pub return_field: Option<CashGetCommissionResponse>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetCommissionRpcResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            encoding_style: enc::encoding_style(node),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "return" {
+                enc::decode_into(&mut out.return_field, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::RpcElement for CashGetCommissionRpcResponse {
+    const NAME: &'static str = "cash_getCommissionResponse";
+    const NAMESPACE: &'static str = "urn:XmlControllerwsdl";
+    fn encode_element(&self, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_rpc_element(
+            out,
+            "tns:cash_getCommissionResponse",
+            Self::NAMESPACE,
+            self.encoding_style.as_deref(),
+        );
+        enc::encode_opt(self.return_field.as_ref(), "return", out);
+        enc::end_tag(out, "tns:cash_getCommissionResponse");
     }
 }
 /// `stringArray`: SOAP-encoded array of `xsd:string`.
@@ -3498,6 +4349,2007 @@ impl paybridge_core::soap::encoded::EncodeXml for CashDeclineResponse {
             ],
         );
         enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataExtendedResponseDataRecordArray`: SOAP-encoded array of `tns:CashGetOperationDataExtendedResponseDataRecord`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataExtendedResponseDataRecordArray",
+    namespaces = {"SOAP-ENC" = "http://schemas.xmlsoap.org/soap/encoding/",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataExtendedResponseDataRecordArray {
+    /// `SOAP-ENC:arrayType`, e.g. `xsd:string[2]`.
+    #[yaserde(attribute = true, prefix = "SOAP-ENC", rename = "arrayType")]
+    pub array_type: Option<String>,
+    /// `xsi:type` of the array.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// The `item` elements.
+    #[yaserde(rename = "item")]
+    pub items: Vec<CashGetOperationDataExtendedResponseDataRecord>,
+}
+impl paybridge_core::soap::encoded::DecodeNode
+    for CashGetOperationDataExtendedResponseDataRecordArray
+{
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::xsi_type(
+                node,
+                "ns1:CashGetOperationDataExtendedResponseDataRecordArray",
+            ),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml
+    for CashGetOperationDataExtendedResponseDataRecordArray
+{
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationsStatusResponseRecordArray`: SOAP-encoded array of `tns:CashGetOperationsStatusResponseRecord`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationsStatusResponseRecordArray",
+    namespaces = {"SOAP-ENC" = "http://schemas.xmlsoap.org/soap/encoding/",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationsStatusResponseRecordArray {
+    /// `SOAP-ENC:arrayType`, e.g. `xsd:string[2]`.
+    #[yaserde(attribute = true, prefix = "SOAP-ENC", rename = "arrayType")]
+    pub array_type: Option<String>,
+    /// `xsi:type` of the array.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// The `item` elements.
+    #[yaserde(rename = "item")]
+    pub items: Vec<CashGetOperationsStatusResponseRecord>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusResponseRecordArray {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationsStatusResponseRecordArray"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationsStatusResponseRecordArray {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersResponseDataRecordArray`: SOAP-encoded array of `tns:CashGetTransfersResponseDataRecord`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersResponseDataRecordArray",
+    namespaces = {"SOAP-ENC" = "http://schemas.xmlsoap.org/soap/encoding/",
+    "xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersResponseDataRecordArray {
+    /// `SOAP-ENC:arrayType`, e.g. `xsd:string[2]`.
+    #[yaserde(attribute = true, prefix = "SOAP-ENC", rename = "arrayType")]
+    pub array_type: Option<String>,
+    /// `xsi:type` of the array.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// The `item` elements.
+    #[yaserde(rename = "item")]
+    pub items: Vec<CashGetTransfersResponseDataRecord>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersResponseDataRecordArray {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            array_type: enc::attribute(node, enc::ns::SOAP_ENC, "arrayType"),
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersResponseDataRecordArray"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "item" {
+                out.items.push(enc::DecodeNode::decode_node(child)?);
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersResponseDataRecordArray {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("SOAP-ENC:arrayType", self.array_type.as_deref()),
+                ("xsi:type", self.xsi_type.as_deref()),
+            ],
+        );
+        for v in &self.items {
+            enc::EncodeXml::encode_xml(v, "item", out);
+        }
+        enc::end_tag(out, tag);
+    }
+}
+/// `CoreLogoutRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CoreLogoutRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CoreLogoutRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLogoutRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        Ok(Self {
+            xsi_type: enc::xsi_type(node, "ns1:CoreLogoutRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+        })
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreLogoutRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::end_tag(out, tag);
+    }
+}
+/// `CoreLogoutResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CoreLogoutResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CoreLogoutResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CoreLogoutResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CoreLogoutResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "error_code" {
+                enc::decode_into(&mut out.error_code, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CoreLogoutResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashMobileRefundRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashMobileRefundRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashMobileRefundRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `force` (`boolean`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "force")]
+    pub force: Option<paybridge_core::soap::encoded::EncBool>,
+    /// `amount` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashMobileRefundRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashMobileRefundRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "operationId" => {
+                    enc::decode_into(&mut out.operation_id, child)?;
+                }
+                "force" => {
+                    enc::decode_into(&mut out.force, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashMobileRefundRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::encode_opt(self.force.as_ref(), "force", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashMobileRefundResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashMobileRefundResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashMobileRefundResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashMobileRefundResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashMobileRefundResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "error_code" {
+                enc::decode_into(&mut out.error_code, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashMobileRefundResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataExtendedRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataExtendedRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataExtendedRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`intArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<IntArray>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataExtendedRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "operationId" {
+                enc::decode_into(&mut out.operation_id, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataExtendedRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataExtendedResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataExtendedResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataExtendedResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetOperationDataExtendedResponseData`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetOperationDataExtendedResponseData>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataExtendedResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataExtendedResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataExtendedResponseData` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataExtendedResponseData",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataExtendedResponseData {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `records` (`CashGetOperationDataExtendedResponseDataRecordArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "records")]
+    pub records: Option<CashGetOperationDataExtendedResponseDataRecordArray>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataExtendedResponseData"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "records" {
+                enc::decode_into(&mut out.records, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataExtendedResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.records.as_ref(), "records", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationDataExtendedResponseDataRecord` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationDataExtendedResponseDataRecord",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationDataExtendedResponseDataRecord {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `id` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "id")]
+    pub id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `parentId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "parentId")]
+    pub parent_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `amount` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `currency` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "currency")]
+    pub currency: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `dateOper` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateOper")]
+    pub date_oper: Option<paybridge_core::soap::encoded::EncString>,
+    /// `dateDone` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateDone")]
+    pub date_done: Option<paybridge_core::soap::encoded::EncString>,
+    /// `status` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "status")]
+    pub status: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `description` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "description")]
+    pub description: Option<paybridge_core::soap::encoded::EncString>,
+    /// `serviceId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "serviceId")]
+    pub service_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `orderId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "orderId")]
+    pub order_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `type` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "type")]
+    pub type_field: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `productId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "productId")]
+    pub product_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectFromId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectFromId")]
+    pub subject_from_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectToId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectToId")]
+    pub subject_to_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `specialistId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "specialistId")]
+    pub specialist_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `subjectFrom` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectFrom")]
+    pub subject_from: Option<paybridge_core::soap::encoded::EncString>,
+    /// `subjectTo` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "subjectTo")]
+    pub subject_to: Option<paybridge_core::soap::encoded::EncString>,
+    /// `specialist` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "specialist")]
+    pub specialist: Option<paybridge_core::soap::encoded::EncString>,
+    /// `commissionLower` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionLower")]
+    pub commission_lower: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `commissionUpper` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionUpper")]
+    pub commission_upper: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `commissionUpperLower` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commissionUpperLower")]
+    pub commission_upper_lower: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `retSum` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "retSum")]
+    pub ret_sum: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `lifeTime` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "lifeTime")]
+    pub life_time: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `externalId` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "externalId")]
+    pub external_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `cashback` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "cashback")]
+    pub cashback: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `paymentAccount` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "paymentAccount")]
+    pub payment_account: Option<paybridge_core::soap::encoded::EncString>,
+    /// `secure` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "secure")]
+    pub secure: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationDataExtendedResponseDataRecord {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationDataExtendedResponseDataRecord"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "id" => {
+                    enc::decode_into(&mut out.id, child)?;
+                }
+                "parentId" => {
+                    enc::decode_into(&mut out.parent_id, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "currency" => {
+                    enc::decode_into(&mut out.currency, child)?;
+                }
+                "dateOper" => {
+                    enc::decode_into(&mut out.date_oper, child)?;
+                }
+                "dateDone" => {
+                    enc::decode_into(&mut out.date_done, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "serviceId" => {
+                    enc::decode_into(&mut out.service_id, child)?;
+                }
+                "orderId" => {
+                    enc::decode_into(&mut out.order_id, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                "productId" => {
+                    enc::decode_into(&mut out.product_id, child)?;
+                }
+                "subjectFromId" => {
+                    enc::decode_into(&mut out.subject_from_id, child)?;
+                }
+                "subjectToId" => {
+                    enc::decode_into(&mut out.subject_to_id, child)?;
+                }
+                "specialistId" => {
+                    enc::decode_into(&mut out.specialist_id, child)?;
+                }
+                "subjectFrom" => {
+                    enc::decode_into(&mut out.subject_from, child)?;
+                }
+                "subjectTo" => {
+                    enc::decode_into(&mut out.subject_to, child)?;
+                }
+                "specialist" => {
+                    enc::decode_into(&mut out.specialist, child)?;
+                }
+                "commissionLower" => {
+                    enc::decode_into(&mut out.commission_lower, child)?;
+                }
+                "commissionUpper" => {
+                    enc::decode_into(&mut out.commission_upper, child)?;
+                }
+                "commissionUpperLower" => {
+                    enc::decode_into(&mut out.commission_upper_lower, child)?;
+                }
+                "retSum" => {
+                    enc::decode_into(&mut out.ret_sum, child)?;
+                }
+                "lifeTime" => {
+                    enc::decode_into(&mut out.life_time, child)?;
+                }
+                "externalId" => {
+                    enc::decode_into(&mut out.external_id, child)?;
+                }
+                "cashback" => {
+                    enc::decode_into(&mut out.cashback, child)?;
+                }
+                "paymentAccount" => {
+                    enc::decode_into(&mut out.payment_account, child)?;
+                }
+                "secure" => {
+                    enc::decode_into(&mut out.secure, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationDataExtendedResponseDataRecord {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.id.as_ref(), "id", out);
+        enc::encode_opt(self.parent_id.as_ref(), "parentId", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.currency.as_ref(), "currency", out);
+        enc::encode_opt(self.date_oper.as_ref(), "dateOper", out);
+        enc::encode_opt(self.date_done.as_ref(), "dateDone", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.service_id.as_ref(), "serviceId", out);
+        enc::encode_opt(self.order_id.as_ref(), "orderId", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::encode_opt(self.product_id.as_ref(), "productId", out);
+        enc::encode_opt(self.subject_from_id.as_ref(), "subjectFromId", out);
+        enc::encode_opt(self.subject_to_id.as_ref(), "subjectToId", out);
+        enc::encode_opt(self.specialist_id.as_ref(), "specialistId", out);
+        enc::encode_opt(self.subject_from.as_ref(), "subjectFrom", out);
+        enc::encode_opt(self.subject_to.as_ref(), "subjectTo", out);
+        enc::encode_opt(self.specialist.as_ref(), "specialist", out);
+        enc::encode_opt(self.commission_lower.as_ref(), "commissionLower", out);
+        enc::encode_opt(self.commission_upper.as_ref(), "commissionUpper", out);
+        enc::encode_opt(
+            self.commission_upper_lower.as_ref(),
+            "commissionUpperLower",
+            out,
+        );
+        enc::encode_opt(self.ret_sum.as_ref(), "retSum", out);
+        enc::encode_opt(self.life_time.as_ref(), "lifeTime", out);
+        enc::encode_opt(self.external_id.as_ref(), "externalId", out);
+        enc::encode_opt(self.cashback.as_ref(), "cashback", out);
+        enc::encode_opt(self.payment_account.as_ref(), "paymentAccount", out);
+        enc::encode_opt(self.secure.as_ref(), "secure", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationsStatusRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationsStatusRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationsStatusRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `ext_id` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "ext_id")]
+    pub ext_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `status` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "status")]
+    pub status: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `dateFrom` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateFrom")]
+    pub date_from: Option<paybridge_core::soap::encoded::EncString>,
+    /// `dateTo` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateTo")]
+    pub date_to: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationsStatusRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "ext_id" => {
+                    enc::decode_into(&mut out.ext_id, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "dateFrom" => {
+                    enc::decode_into(&mut out.date_from, child)?;
+                }
+                "dateTo" => {
+                    enc::decode_into(&mut out.date_to, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationsStatusRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.ext_id.as_ref(), "ext_id", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.date_from.as_ref(), "dateFrom", out);
+        enc::encode_opt(self.date_to.as_ref(), "dateTo", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationsStatusResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationsStatusResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationsStatusResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetOperationsStatusResponseRecordArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetOperationsStatusResponseRecordArray>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationsStatusResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationsStatusResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationsStatusResponseRecord` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationsStatusResponseRecord",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationsStatusResponseRecord {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `ext_id` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "ext_id")]
+    pub ext_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `description` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "description")]
+    pub description: Option<paybridge_core::soap::encoded::EncString>,
+    /// `status` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "status")]
+    pub status: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `date` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "date")]
+    pub date: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationsStatusResponseRecord {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationsStatusResponseRecord"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "ext_id" => {
+                    enc::decode_into(&mut out.ext_id, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "date" => {
+                    enc::decode_into(&mut out.date, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationsStatusResponseRecord {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.ext_id.as_ref(), "ext_id", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.date.as_ref(), "date", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashCreateInvoiceWithCurrencyRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashCreateInvoiceWithCurrencyRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashCreateInvoiceWithCurrencyRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `currency` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "currency")]
+    pub currency: Option<paybridge_core::soap::encoded::EncString>,
+    /// `serviceName` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "serviceName")]
+    pub service_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `cardForbidden` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "cardForbidden")]
+    pub card_forbidden: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `userEmail` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "userEmail")]
+    pub user_email: Option<paybridge_core::soap::encoded::EncString>,
+    /// `userPhone` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "userPhone")]
+    pub user_phone: Option<paybridge_core::soap::encoded::EncString>,
+    /// `referenceId` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "referenceId")]
+    pub reference_id: Option<paybridge_core::soap::encoded::EncString>,
+    /// `backUrl` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "backUrl")]
+    pub back_url: Option<paybridge_core::soap::encoded::EncString>,
+    /// `requestUrl` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "requestUrl")]
+    pub request_url: Option<paybridge_core::soap::encoded::EncString>,
+    /// `addInfo` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "addInfo")]
+    pub add_info: Option<paybridge_core::soap::encoded::EncString>,
+    /// `amount` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
+    /// `deathDate` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "deathDate")]
+    pub death_date: Option<paybridge_core::soap::encoded::EncString>,
+    /// `serviceType` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "serviceType")]
+    pub service_type: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `description` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "description")]
+    pub description: Option<paybridge_core::soap::encoded::EncString>,
+    /// `orderNumber` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "orderNumber")]
+    pub order_number: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashCreateInvoiceWithCurrencyRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashCreateInvoiceWithCurrencyRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "currency" => {
+                    enc::decode_into(&mut out.currency, child)?;
+                }
+                "serviceName" => {
+                    enc::decode_into(&mut out.service_name, child)?;
+                }
+                "cardForbidden" => {
+                    enc::decode_into(&mut out.card_forbidden, child)?;
+                }
+                "userEmail" => {
+                    enc::decode_into(&mut out.user_email, child)?;
+                }
+                "userPhone" => {
+                    enc::decode_into(&mut out.user_phone, child)?;
+                }
+                "referenceId" => {
+                    enc::decode_into(&mut out.reference_id, child)?;
+                }
+                "backUrl" => {
+                    enc::decode_into(&mut out.back_url, child)?;
+                }
+                "requestUrl" => {
+                    enc::decode_into(&mut out.request_url, child)?;
+                }
+                "addInfo" => {
+                    enc::decode_into(&mut out.add_info, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                "deathDate" => {
+                    enc::decode_into(&mut out.death_date, child)?;
+                }
+                "serviceType" => {
+                    enc::decode_into(&mut out.service_type, child)?;
+                }
+                "description" => {
+                    enc::decode_into(&mut out.description, child)?;
+                }
+                "orderNumber" => {
+                    enc::decode_into(&mut out.order_number, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashCreateInvoiceWithCurrencyRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.currency.as_ref(), "currency", out);
+        enc::encode_opt(self.service_name.as_ref(), "serviceName", out);
+        enc::encode_opt(self.card_forbidden.as_ref(), "cardForbidden", out);
+        enc::encode_opt(self.user_email.as_ref(), "userEmail", out);
+        enc::encode_opt(self.user_phone.as_ref(), "userPhone", out);
+        enc::encode_opt(self.reference_id.as_ref(), "referenceId", out);
+        enc::encode_opt(self.back_url.as_ref(), "backUrl", out);
+        enc::encode_opt(self.request_url.as_ref(), "requestUrl", out);
+        enc::encode_opt(self.add_info.as_ref(), "addInfo", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::encode_opt(self.death_date.as_ref(), "deathDate", out);
+        enc::encode_opt(self.service_type.as_ref(), "serviceType", out);
+        enc::encode_opt(self.description.as_ref(), "description", out);
+        enc::encode_opt(self.order_number.as_ref(), "orderNumber", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `page` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "page")]
+    pub page: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `perPage` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "perPage")]
+    pub per_page: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `statuses` (`intArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "statuses")]
+    pub statuses: Option<IntArray>,
+    /// `types` (`intArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "types")]
+    pub types: Option<IntArray>,
+    /// `direction` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "direction")]
+    pub direction: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `reverse` (`boolean`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "reverse")]
+    pub reverse: Option<paybridge_core::soap::encoded::EncBool>,
+    /// `secondSubject` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "secondSubject")]
+    pub second_subject: Option<paybridge_core::soap::encoded::EncString>,
+    /// `dateFrom` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateFrom")]
+    pub date_from: Option<paybridge_core::soap::encoded::EncString>,
+    /// `dateTo` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "dateTo")]
+    pub date_to: Option<paybridge_core::soap::encoded::EncString>,
+    /// `lastChanged` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "lastChanged")]
+    pub last_changed: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "page" => {
+                    enc::decode_into(&mut out.page, child)?;
+                }
+                "perPage" => {
+                    enc::decode_into(&mut out.per_page, child)?;
+                }
+                "statuses" => {
+                    enc::decode_into(&mut out.statuses, child)?;
+                }
+                "types" => {
+                    enc::decode_into(&mut out.types, child)?;
+                }
+                "direction" => {
+                    enc::decode_into(&mut out.direction, child)?;
+                }
+                "reverse" => {
+                    enc::decode_into(&mut out.reverse, child)?;
+                }
+                "secondSubject" => {
+                    enc::decode_into(&mut out.second_subject, child)?;
+                }
+                "dateFrom" => {
+                    enc::decode_into(&mut out.date_from, child)?;
+                }
+                "dateTo" => {
+                    enc::decode_into(&mut out.date_to, child)?;
+                }
+                "lastChanged" => {
+                    enc::decode_into(&mut out.last_changed, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.page.as_ref(), "page", out);
+        enc::encode_opt(self.per_page.as_ref(), "perPage", out);
+        enc::encode_opt(self.statuses.as_ref(), "statuses", out);
+        enc::encode_opt(self.types.as_ref(), "types", out);
+        enc::encode_opt(self.direction.as_ref(), "direction", out);
+        enc::encode_opt(self.reverse.as_ref(), "reverse", out);
+        enc::encode_opt(self.second_subject.as_ref(), "secondSubject", out);
+        enc::encode_opt(self.date_from.as_ref(), "dateFrom", out);
+        enc::encode_opt(self.date_to.as_ref(), "dateTo", out);
+        enc::encode_opt(self.last_changed.as_ref(), "lastChanged", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetTransfersResponseData`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetTransfersResponseData>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersResponseData` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersResponseData",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersResponseData {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `records` (`CashGetTransfersResponseDataRecordArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "records")]
+    pub records: Option<CashGetTransfersResponseDataRecordArray>,
+    /// `lastChanged` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "lastChanged")]
+    pub last_changed: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersResponseData"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "records" => {
+                    enc::decode_into(&mut out.records, child)?;
+                }
+                "lastChanged" => {
+                    enc::decode_into(&mut out.last_changed, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.records.as_ref(), "records", out);
+        enc::encode_opt(self.last_changed.as_ref(), "lastChanged", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersResponseDataRecord` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersResponseDataRecord",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersResponseDataRecord {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `id` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "id")]
+    pub id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `fromSubject` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "fromSubject")]
+    pub from_subject: Option<paybridge_core::soap::encoded::EncString>,
+    /// `toSubject` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "toSubject")]
+    pub to_subject: Option<paybridge_core::soap::encoded::EncString>,
+    /// `fromFullName` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "fromFullName")]
+    pub from_full_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `toFullName` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "toFullName")]
+    pub to_full_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `direction` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "direction")]
+    pub direction: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `date` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "date")]
+    pub date: Option<paybridge_core::soap::encoded::EncString>,
+    /// `sum` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "sum")]
+    pub sum: Option<paybridge_core::soap::encoded::EncDecimal>,
+    /// `type` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "type")]
+    pub type_field: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `status` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "status")]
+    pub status: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `comment` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "comment")]
+    pub comment: Option<paybridge_core::soap::encoded::EncString>,
+    /// `lotId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "lotId")]
+    pub lot_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `service` (`CashGetTransfersResponseDataRecordService`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "service")]
+    pub service: Option<CashGetTransfersResponseDataRecordService>,
+    /// `avatarName` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "avatarName")]
+    pub avatar_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `imageLotName` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "imageLotName")]
+    pub image_lot_name: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersResponseDataRecord {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersResponseDataRecord"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "id" => {
+                    enc::decode_into(&mut out.id, child)?;
+                }
+                "fromSubject" => {
+                    enc::decode_into(&mut out.from_subject, child)?;
+                }
+                "toSubject" => {
+                    enc::decode_into(&mut out.to_subject, child)?;
+                }
+                "fromFullName" => {
+                    enc::decode_into(&mut out.from_full_name, child)?;
+                }
+                "toFullName" => {
+                    enc::decode_into(&mut out.to_full_name, child)?;
+                }
+                "direction" => {
+                    enc::decode_into(&mut out.direction, child)?;
+                }
+                "date" => {
+                    enc::decode_into(&mut out.date, child)?;
+                }
+                "sum" => {
+                    enc::decode_into(&mut out.sum, child)?;
+                }
+                "type" => {
+                    enc::decode_into(&mut out.type_field, child)?;
+                }
+                "status" => {
+                    enc::decode_into(&mut out.status, child)?;
+                }
+                "comment" => {
+                    enc::decode_into(&mut out.comment, child)?;
+                }
+                "lotId" => {
+                    enc::decode_into(&mut out.lot_id, child)?;
+                }
+                "service" => {
+                    enc::decode_into(&mut out.service, child)?;
+                }
+                "avatarName" => {
+                    enc::decode_into(&mut out.avatar_name, child)?;
+                }
+                "imageLotName" => {
+                    enc::decode_into(&mut out.image_lot_name, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersResponseDataRecord {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.id.as_ref(), "id", out);
+        enc::encode_opt(self.from_subject.as_ref(), "fromSubject", out);
+        enc::encode_opt(self.to_subject.as_ref(), "toSubject", out);
+        enc::encode_opt(self.from_full_name.as_ref(), "fromFullName", out);
+        enc::encode_opt(self.to_full_name.as_ref(), "toFullName", out);
+        enc::encode_opt(self.direction.as_ref(), "direction", out);
+        enc::encode_opt(self.date.as_ref(), "date", out);
+        enc::encode_opt(self.sum.as_ref(), "sum", out);
+        enc::encode_opt(self.type_field.as_ref(), "type", out);
+        enc::encode_opt(self.status.as_ref(), "status", out);
+        enc::encode_opt(self.comment.as_ref(), "comment", out);
+        enc::encode_opt(self.lot_id.as_ref(), "lotId", out);
+        enc::encode_opt(self.service.as_ref(), "service", out);
+        enc::encode_opt(self.avatar_name.as_ref(), "avatarName", out);
+        enc::encode_opt(self.image_lot_name.as_ref(), "imageLotName", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetTransfersResponseDataRecordService` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetTransfersResponseDataRecordService",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetTransfersResponseDataRecordService {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `service_name` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "service_name")]
+    pub service_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `name` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "name")]
+    pub name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `picture` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "picture")]
+    pub picture: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetTransfersResponseDataRecordService {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetTransfersResponseDataRecordService"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "service_name" => {
+                    enc::decode_into(&mut out.service_name, child)?;
+                }
+                "name" => {
+                    enc::decode_into(&mut out.name, child)?;
+                }
+                "picture" => {
+                    enc::decode_into(&mut out.picture, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetTransfersResponseDataRecordService {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.service_name.as_ref(), "service_name", out);
+        enc::encode_opt(self.name.as_ref(), "name", out);
+        enc::encode_opt(self.picture.as_ref(), "picture", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationReceiptRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationReceiptRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationReceiptRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `operationId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operationId")]
+    pub operation_id: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationReceiptRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationReceiptRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "operationId" {
+                enc::decode_into(&mut out.operation_id, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationReceiptRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.operation_id.as_ref(), "operationId", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationReceiptResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationReceiptResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationReceiptResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetOperationReceiptResponseData`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetOperationReceiptResponseData>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationReceiptResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationReceiptResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationReceiptResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetOperationReceiptResponseData` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetOperationReceiptResponseData",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetOperationReceiptResponseData {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `op_bin` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "op_bin")]
+    pub op_bin: Option<paybridge_core::soap::encoded::EncString>,
+    /// `ch_nr` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "ch_nr")]
+    pub ch_nr: Option<paybridge_core::soap::encoded::EncString>,
+    /// `tr_nr` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "tr_nr")]
+    pub tr_nr: Option<paybridge_core::soap::encoded::EncString>,
+    /// `account_nr` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "account_nr")]
+    pub account_nr: Option<paybridge_core::soap::encoded::EncString>,
+    /// `date` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "date")]
+    pub date: Option<paybridge_core::soap::encoded::EncString>,
+    /// `mer_name` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "mer_name")]
+    pub mer_name: Option<paybridge_core::soap::encoded::EncString>,
+    /// `mer_bin` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "mer_bin")]
+    pub mer_bin: Option<paybridge_core::soap::encoded::EncString>,
+    /// `ident` (`stringArray`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "ident")]
+    pub ident: Option<StringArray>,
+    /// `admit` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "admit")]
+    pub admit: Option<paybridge_core::soap::encoded::EncString>,
+    /// `commis` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "commis")]
+    pub commis: Option<paybridge_core::soap::encoded::EncString>,
+    /// `sum` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "sum")]
+    pub sum: Option<paybridge_core::soap::encoded::EncString>,
+    /// `operation` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "operation")]
+    pub operation: Option<paybridge_core::soap::encoded::EncString>,
+    /// `vat` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "vat")]
+    pub vat: Option<paybridge_core::soap::encoded::EncString>,
+    /// `sup` (`string`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "sup")]
+    pub sup: Option<paybridge_core::soap::encoded::EncString>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetOperationReceiptResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetOperationReceiptResponseData"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "op_bin" => {
+                    enc::decode_into(&mut out.op_bin, child)?;
+                }
+                "ch_nr" => {
+                    enc::decode_into(&mut out.ch_nr, child)?;
+                }
+                "tr_nr" => {
+                    enc::decode_into(&mut out.tr_nr, child)?;
+                }
+                "account_nr" => {
+                    enc::decode_into(&mut out.account_nr, child)?;
+                }
+                "date" => {
+                    enc::decode_into(&mut out.date, child)?;
+                }
+                "mer_name" => {
+                    enc::decode_into(&mut out.mer_name, child)?;
+                }
+                "mer_bin" => {
+                    enc::decode_into(&mut out.mer_bin, child)?;
+                }
+                "ident" => {
+                    enc::decode_into(&mut out.ident, child)?;
+                }
+                "admit" => {
+                    enc::decode_into(&mut out.admit, child)?;
+                }
+                "commis" => {
+                    enc::decode_into(&mut out.commis, child)?;
+                }
+                "sum" => {
+                    enc::decode_into(&mut out.sum, child)?;
+                }
+                "operation" => {
+                    enc::decode_into(&mut out.operation, child)?;
+                }
+                "vat" => {
+                    enc::decode_into(&mut out.vat, child)?;
+                }
+                "sup" => {
+                    enc::decode_into(&mut out.sup, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetOperationReceiptResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.op_bin.as_ref(), "op_bin", out);
+        enc::encode_opt(self.ch_nr.as_ref(), "ch_nr", out);
+        enc::encode_opt(self.tr_nr.as_ref(), "tr_nr", out);
+        enc::encode_opt(self.account_nr.as_ref(), "account_nr", out);
+        enc::encode_opt(self.date.as_ref(), "date", out);
+        enc::encode_opt(self.mer_name.as_ref(), "mer_name", out);
+        enc::encode_opt(self.mer_bin.as_ref(), "mer_bin", out);
+        enc::encode_opt(self.ident.as_ref(), "ident", out);
+        enc::encode_opt(self.admit.as_ref(), "admit", out);
+        enc::encode_opt(self.commis.as_ref(), "commis", out);
+        enc::encode_opt(self.sum.as_ref(), "sum", out);
+        enc::encode_opt(self.operation.as_ref(), "operation", out);
+        enc::encode_opt(self.vat.as_ref(), "vat", out);
+        enc::encode_opt(self.sup.as_ref(), "sup", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetCommissionRequest` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetCommissionRequest",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetCommissionRequest {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `serviceId` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "serviceId")]
+    pub service_id: Option<paybridge_core::soap::encoded::EncInt>,
+    /// `amount` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetCommissionRequest {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetCommissionRequest"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "serviceId" => {
+                    enc::decode_into(&mut out.service_id, child)?;
+                }
+                "amount" => {
+                    enc::decode_into(&mut out.amount, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetCommissionRequest {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.service_id.as_ref(), "serviceId", out);
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetCommissionResponse` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetCommissionResponse",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetCommissionResponse {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `response` (`CashGetCommissionResponseData`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "response")]
+    pub response: Option<CashGetCommissionResponseData>,
+    /// `error_code` (`int`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "error_code")]
+    pub error_code: Option<paybridge_core::soap::encoded::EncInt>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetCommissionResponse {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetCommissionResponse"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            match child.tag_name().name() {
+                "response" => {
+                    enc::decode_into(&mut out.response, child)?;
+                }
+                "error_code" => {
+                    enc::decode_into(&mut out.error_code, child)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetCommissionResponse {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.response.as_ref(), "response", out);
+        enc::encode_opt(self.error_code.as_ref(), "error_code", out);
+        enc::end_tag(out, tag);
+    }
+}
+/// `CashGetCommissionResponseData` in `urn:XmlControllerwsdl`.
+#[derive(Debug, Default, Clone, PartialEq, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "CashGetCommissionResponseData",
+    namespaces = {"xsi" = "http://www.w3.org/2001/XMLSchema-instance"}
+)]
+pub struct CashGetCommissionResponseData {
+    /// `xsi:type`, e.g. `ns1:CoreLoginRequest`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "type")]
+    pub xsi_type: Option<paybridge_core::soap::encoded::XsiType>,
+    /// `xsi:nil`: PHP answers errors with a nil `response`.
+    #[yaserde(attribute = true, prefix = "xsi", rename = "nil")]
+    pub xsi_nil: Option<String>,
+    /// `amount` (`decimal`, rpc/encoded, may be absent or nil).
+    #[yaserde(rename = "amount")]
+    pub amount: Option<paybridge_core::soap::encoded::EncDecimal>,
+}
+impl paybridge_core::soap::encoded::DecodeNode for CashGetCommissionResponseData {
+    fn decode_node(
+        node: paybridge_core::soap::encoded::Node<'_, '_>,
+    ) -> paybridge_core::Result<Self> {
+        use paybridge_core::soap::encoded as enc;
+        let mut out = Self {
+            xsi_type: enc::xsi_type(node, "ns1:CashGetCommissionResponseData"),
+            xsi_nil: enc::attribute(node, enc::ns::XSI, "nil"),
+            ..Self::default()
+        };
+        for child in enc::elements(node) {
+            if child.tag_name().name() == "amount" {
+                enc::decode_into(&mut out.amount, child)?;
+            }
+        }
+        Ok(out)
+    }
+}
+impl paybridge_core::soap::encoded::EncodeXml for CashGetCommissionResponseData {
+    fn encode_xml(&self, tag: &str, out: &mut String) {
+        use paybridge_core::soap::encoded as enc;
+        enc::start_tag(
+            out,
+            tag,
+            &[
+                ("xsi:type", self.xsi_type.as_deref()),
+                ("xsi:nil", self.xsi_nil.as_deref()),
+            ],
+        );
+        enc::encode_opt(self.amount.as_ref(), "amount", out);
         enc::end_tag(out, tag);
     }
 }

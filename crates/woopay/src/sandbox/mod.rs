@@ -1,13 +1,20 @@
 //! A Wooppay simulator (feature `sandbox`): the PHP `SoapServer` side of the XML API.
 //!
-//! - `POST /api/wsd/`: every operation of the invoice API guide, answered the way PHP's `SoapServer`
-//!   writes rpc/encoded (`SOAP-ENV`/`ns1` prefixes, `xsi:type` on every value, arrays with
-//!   `SOAP-ENC:arrayType`, a nil `response` beside a non-zero `error_code`).
+//! - `POST /api/wsd/` (also `/api/xml`, `/api/wsdl`): every operation of its WSDL, answered the
+//!   way PHP's `SoapServer` writes rpc/encoded (`SOAP-ENV`/`ns1` prefixes, `xsi:type` on every
+//!   value, arrays with `SOAP-ENC:arrayType`, a nil `response` beside a non-zero `error_code`).
+//!   A request part is bound by name or, as PHP's `SoapServer` does, by position (`param0`).
 //!   Credentials: [`SANDBOX_USERNAME`] / [`SANDBOX_PASSWORD`] (the test merchant of Wooppay's invoice API guide).
+//!   `core_login` answers `Set-Cookie: session=…` (a SOAP client's cookie jar picks it up; a
+//!   cookie set by hand from `response.session` works as well); `core_logout` ends it.
 //!   Errors: wrong credentials 101; no or unknown session cookie 5; expired session 607; empty
-//!   required field 411; zero amount 215; negative amount 420; wrong SMS code 223; unknown
-//!   operation id 802. A malformed envelope or an unknown function is a SOAP Fault (HTTP 500).
-//!   The SMS code for any phone is [`SANDBOX_SMS_CODE`].
+//!   required field 411; zero amount 215; negative amount 420; wrong SMS code 223; a
+//!   `referenceId` used before 221; unknown operation id or reference 802; a refund of an
+//!   unpaid operation or above what is left of it 14; a decline of a paid one 808. A malformed
+//!   envelope or an unknown function is a SOAP Fault (HTTP 500).
+//!   The SMS code for any phone is [`SANDBOX_SMS_CODE`]; the commission of any service is 2 %.
+//! - `GET /api/wsd/?wsdl`, `GET /api/xml`, `GET /api/wsdl`: the WSDL, with this simulator's
+//!   address ([`wsdl::served`]).
 //! - `GET /invoice/operation?id=…&key=…`: the payment page an invoice's `operationUrl` points to.
 //! - `POST /invoice/pay?id=…`: pays the operation (status 4), then calls the merchant's
 //!   `requestUrl` with GET until it answers `{"data":1}` (five attempts).
@@ -34,6 +41,9 @@ use rust_decimal::Decimal;
 use crate::client::NAMESPACE;
 use crate::generated::xml_controller as wire;
 
+mod history;
+pub mod wsdl;
+
 /// The document's test merchant login.
 pub const SANDBOX_USERNAME: &str = "test_merch";
 /// The document's test merchant password.
@@ -48,6 +58,8 @@ pub const PAY_PATH: &str = "/invoice/pay";
 pub const PAGE_PATH: &str = "/invoice/operation";
 /// The route that expires every session.
 pub const EXPIRE_PATH: &str = "/api/wsd/_sandbox/expire-sessions";
+/// Where else the WSDL is served (and the API answers), as on Wooppay's hosts.
+pub const WSDL_PATHS: [&str; 2] = ["/api/xml", "/api/wsdl"];
 
 #[derive(Debug, Clone)]
 struct SimOperation {
@@ -59,6 +71,11 @@ struct SimOperation {
     key: String,
     /// What was given back so far (refunds).
     refunded: Decimal,
+    /// The invoice's currency (`cash_createInvoiceWithCurrency`), KZT otherwise.
+    currency: String,
+    /// Paid from the phone balance (`cash_createInvoiceExtended`, service type 2): refunded
+    /// with `cash_mobileRefund` only.
+    mobile: bool,
 }
 
 #[derive(Default)]
@@ -68,6 +85,8 @@ struct Inner {
     operations: Mutex<BTreeMap<i64, SimOperation>>,
     codes: Mutex<HashMap<String, String>>,
     next_id: AtomicI64,
+    /// Every operation of the WSDL: request part and return type.
+    ops: HashMap<String, wsdl::OpShape>,
 }
 
 /// The simulator. Cheap to clone; clones share state.
@@ -162,14 +181,18 @@ struct NewInvoice {
     add_info: String,
     user_phone: Option<String>,
     service_type: Option<i64>,
+    currency: Option<String>,
 }
 
 impl Simulator {
     /// A simulator with no operations.
     pub fn new() -> paybridge_core::Result<Self> {
+        let ops = wsdl::operations()
+            .ok_or_else(|| paybridge_core::Error::config("the shipped WSDL does not parse"))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 next_id: AtomicI64::new(50_146_000),
+                ops,
                 ..Inner::default()
             }),
             transport: HttpTransport::new(
@@ -182,8 +205,11 @@ impl Simulator {
 
     /// The simulator's routes.
     pub fn router(&self) -> Router {
+        let [xml_path, wsdl_path] = WSDL_PATHS;
         Router::new()
-            .route(ENDPOINT_PATH, post(api))
+            .route(ENDPOINT_PATH, post(api).get(serve_wsdl))
+            .route(xml_path, post(api).get(serve_wsdl))
+            .route(wsdl_path, post(api).get(serve_wsdl))
             .route(EXPIRE_PATH, post(expire))
             .route(PAY_PATH, post(pay))
             .route(PAGE_PATH, get(page))
@@ -191,14 +217,7 @@ impl Simulator {
     }
 
     fn check_session(&self, headers: &HeaderMap) -> Result<(), i64> {
-        let cookie = headers
-            .get(header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let key = cookie
-            .split(';')
-            .find_map(|c| c.trim().strip_prefix("session="))
-            .ok_or(5_i64)?;
+        let key = session_key(headers).ok_or(5_i64)?;
         match self.inner.sessions.lock().map_err(|_| 3_i64)?.get(key) {
             Some(true) => Ok(()),
             Some(false) => Err(607),
@@ -234,23 +253,30 @@ impl Simulator {
                 return error(op, rt, 223);
             }
         }
+        let Ok(mut ops) = self.inner.operations.lock() else {
+            return error(op, rt, 3);
+        };
+        if ops.values().any(|o| o.reference_id == inv.reference_id) {
+            return error(op, rt, 221);
+        }
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let key = format!("{:032x}", fastrand::u128(..));
         let url = format!("http://{host}{PAGE_PATH}?id={id}&key={key}");
-        if let Ok(mut ops) = self.inner.operations.lock() {
-            ops.insert(
-                id,
-                SimOperation {
-                    reference_id: inv.reference_id,
-                    amount,
-                    request_url: inv.request_url,
-                    description: inv.description,
-                    status: 1,
-                    key,
-                    refunded: Decimal::ZERO,
-                },
-            );
-        }
+        ops.insert(
+            id,
+            SimOperation {
+                mobile: inv.user_phone.is_some(),
+                reference_id: inv.reference_id,
+                amount,
+                request_url: inv.request_url,
+                description: inv.description,
+                status: 1,
+                key,
+                refunded: Decimal::ZERO,
+                currency: inv.currency.unwrap_or_else(|| "KZT".to_owned()),
+            },
+        );
+        drop(ops);
         ok(
             op,
             rt,
@@ -277,7 +303,7 @@ impl Simulator {
         if let Ok(mut s) = self.inner.sessions.lock() {
             s.insert(session.clone(), true);
         }
-        ok(
+        let mut answer = ok(
             op,
             rt,
             &format!(
@@ -288,7 +314,14 @@ impl Simulator {
                 val("login", "string", SANDBOX_USERNAME),
                 val("type", "int", "3000"),
             ),
-        )
+        );
+        // What a SOAP client's cookie jar keeps and sends back on every later call.
+        if let Ok(cookie) =
+            axum::http::HeaderValue::from_str(&format!("session={session}; path=/; HttpOnly"))
+        {
+            answer.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        answer
     }
 
     fn dispatch(&self, op: &str, body: &str, headers: &HeaderMap) -> Response {
@@ -300,24 +333,12 @@ impl Simulator {
         if op == "core_login" {
             return self.login(op, body);
         }
-        let return_type = match op {
-            "cash_createInvoice"
-            | "cash_createInvoiceExtended"
-            | "cash_createInvoice2Extended"
-            | "cash_createInvoiceByService" => "CashCreateInvoiceResponse",
-            "core_requestConfirmationCode" => "CoreRequestConfirmationCodeResponse",
-            "cash_getBalance" => "CashGetBalanceResponse",
-            "cash_getOperationData" => "CashGetOperationDataResponse",
-            "cash_getOperationDataByExtId" => "CashGetOperationDataByExtIdResponse",
-            "cash_paymentReturn" => "CashReturnResponse",
-            "cash_paymentReturnPartial" => "CashReturnPartialResponse",
-            "cash_decline" => "CashDeclineResponse",
-            other => {
-                return fault(&format!(
-                    "Function (\"{other}\") is not a valid method for this service"
-                ));
-            }
+        let Some(shape) = self.inner.ops.get(op) else {
+            return fault(&format!(
+                "Function (\"{op}\") is not a valid method for this service"
+            ));
         };
+        let return_type = shape.return_type.as_str();
         if let Err(code) = self.check_session(headers) {
             return error(op, return_type, code);
         }
@@ -373,16 +394,26 @@ impl Simulator {
                     ),
                 )
             }
-            "cash_getOperationDataByExtId" => self.operation_by_reference(op, return_type, body),
-            "cash_paymentReturn" | "cash_paymentReturnPartial" | "cash_decline" => {
-                self.money_back(op, return_type, body)
+            "cash_paymentReturn"
+            | "cash_paymentReturnPartial"
+            | "cash_mobileRefund"
+            | "cash_decline" => self.money_back(op, return_type, body),
+            "core_logout" => {
+                if let Some(key) = session_key(headers)
+                    && let Ok(mut s) = self.inner.sessions.lock()
+                {
+                    s.remove(key);
+                }
+                ok(op, return_type, "")
             }
-            _ => self.operation_records(op, return_type, body),
+            "cash_getOperationData" => self.operation_records(op, return_type, body),
+            _ => self.history(op, return_type, body),
         }
     }
 
     /// Refunds and decline, with state: a refund only of a paid operation (status 4) and never
-    /// above what is left of its sum (else 14, "refund failed"); all of it back → status 5; a
+    /// above what is left of its sum (else 14, "refund failed"); a phone-balance payment only
+    /// with `cash_mobileRefund` (anything else with it: 228); all of it back → status 5; a
     /// decline only of an unpaid one (status 1 or 9) → status 7 (else 808, not finished).
     fn money_back(&self, op: &str, return_type: &str, body: &str) -> Response {
         let (id, amount) = match op {
@@ -402,6 +433,16 @@ impl Simulator {
                     Err(_) => return fault("Bad request"),
                 }
             }
+            "cash_mobileRefund" => match from_fragment::<wire::CashMobileRefundRpc>(body) {
+                Ok(r) => {
+                    let r = r.cash_mobile_refund_request.unwrap_or_default();
+                    (
+                        r.operation_id,
+                        r.amount.and_then(|a| a.get().ok().flatten()),
+                    )
+                }
+                Err(_) => return fault("Bad request"),
+            },
             _ => match from_fragment::<wire::CashDeclineRpc>(body) {
                 Ok(r) => (r.cash_decline_request.and_then(|r| r.operation_id), None),
                 Err(_) => return fault("Bad request"),
@@ -425,10 +466,16 @@ impl Simulator {
         }
         let left = o.amount - o.refunded;
         let amount = match (op, amount) {
-            ("cash_paymentReturnPartial", Some(a)) => a,
-            ("cash_paymentReturnPartial", None) => return error(op, return_type, 14),
-            _ => left,
+            ("cash_paymentReturn", _) => left,
+            (_, Some(a)) => a,
+            (_, None) => return error(op, return_type, 14),
         };
+        // A phone-balance payment goes back to the phone (`cash_mobileRefund`), anything else
+        // to where it came from: the wrong kind of refund is refused.
+        let mobile_refund = op == "cash_mobileRefund";
+        if mobile_refund != o.mobile {
+            return error(op, return_type, if mobile_refund { 228 } else { 14 });
+        }
         if o.status != 4 || amount <= Decimal::ZERO || amount > left {
             return error(op, return_type, 14);
         }
@@ -437,74 +484,6 @@ impl Simulator {
             o.status = 5;
         }
         ok(op, return_type, "")
-    }
-
-    /// `cash_getOperationDataByExtId`: the invoice created with that `referenceId` (802 when
-    /// none was).
-    fn operation_by_reference(&self, op: &str, return_type: &str, body: &str) -> Response {
-        let Ok(r) = from_fragment::<wire::CashGetOperationDataByExtIdRpc>(body) else {
-            return fault("Bad request");
-        };
-        let reference = text(
-            r.cash_get_operation_data_by_ext_id_request
-                .unwrap_or_default()
-                .external_id
-                .as_ref(),
-        );
-        let Ok(ops) = self.inner.operations.lock() else {
-            return error(op, return_type, 3);
-        };
-        let Some((id, o)) = ops.iter().find(|(_, o)| o.reference_id == reference) else {
-            return error(op, return_type, 802);
-        };
-        // Every field of the record, as the live service answers (amount in tiyn: its unit is
-        // not documented publicly, and clients do not read it as money).
-        let tiyn = (o.amount * Decimal::ONE_HUNDRED).trunc().to_string();
-        let fields = [
-            val("id", "int", &id.to_string()),
-            val("parentId", "int", "0"),
-            val("amount", "int", &tiyn),
-            val("currency", "int", "398"),
-            val("dateOper", "string", "2026-11-23 12:00:00"),
-            val(
-                "dateDone",
-                "string",
-                if o.status == 4 {
-                    "2026-11-23 12:05:00"
-                } else {
-                    ""
-                },
-            ),
-            val("status", "int", &o.status.to_string()),
-            val("description", "string", &o.description),
-            val("serviceId", "int", "0"),
-            val("orderId", "int", "0"),
-            val("type", "int", "4"),
-            val("productId", "int", "0"),
-            val("subjectFromId", "int", "0"),
-            val("subjectToId", "int", "384310"),
-            val("specialistId", "int", "0"),
-            val("subjectFrom", "string", ""),
-            val("subjectTo", "string", SANDBOX_USERNAME),
-            val("specialist", "string", ""),
-            val("commissionLower", "int", "0"),
-            val("commissionUpper", "int", "0"),
-            val("commissionUpperLower", "int", "0"),
-            val("retSum", "int", "0"),
-            val("lifeTime", "int", "0"),
-            val("externalId", "string", &o.reference_id),
-            val("cashback", "int", "0"),
-            val("paymentAccount", "string", ""),
-            val("secure", "int", "0"),
-        ]
-        .concat();
-        ok(
-            op,
-            return_type,
-            &format!(
-                "<response xsi:type=\"ns1:CashGetOperationDataByExtIdResponseData\">{fields}</response>"
-            ),
-        )
     }
 
     fn operation_records(&self, op: &str, return_type: &str, body: &str) -> Response {
@@ -604,7 +583,17 @@ impl Simulator {
     }
 }
 
-/// The invoice fields of any of the four create requests (`None`: not such a request, or
+/// The `session` cookie's value.
+fn session_key(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';'))
+        .find_map(|c| c.trim().strip_prefix("session="))
+}
+
+/// The invoice fields of any of the five create requests (`None`: not such a request, or
 /// undecodable).
 fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
     /// The shared fields of a generated create request, plus the phone where there is one.
@@ -619,6 +608,7 @@ fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
                 add_info: text(r.add_info.as_ref()),
                 user_phone: $phone,
                 service_type: r.service_type.as_ref().and_then(|e| e.get().ok().flatten()),
+                currency: None,
             }
         }};
     }
@@ -655,11 +645,24 @@ fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
                         add_info: String::new(),
                         user_phone: None,
                         service_type: None,
+                        currency: None,
                     }
                 } else {
                     new_invoice!(r, None)
                 }
             }),
+        "cash_createInvoiceWithCurrency" => {
+            from_fragment::<wire::CashCreateInvoiceWithCurrencyRpc>(body)
+                .ok()
+                .and_then(|r| r.cash_create_invoice_with_currency_request)
+                .map(|r| {
+                    let currency = text(r.currency.as_ref());
+                    NewInvoice {
+                        currency: (!currency.is_empty()).then_some(currency),
+                        ..new_invoice!(r, None)
+                    }
+                })
+        }
         _ => None,
     }
 }
@@ -678,7 +681,22 @@ async fn api(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> R
     if root.namespace() != Some(NAMESPACE) {
         return fault("Procedure not present");
     }
-    sim.dispatch(root.name(), &env.body, &headers)
+    let op = root.name();
+    let positional = sim
+        .inner
+        .ops
+        .get(op)
+        .and_then(|shape| wsdl::bind_positional(&env.body, &shape.part));
+    sim.dispatch(op, positional.as_deref().unwrap_or(&env.body), &headers)
+}
+
+/// The WSDL, with this simulator's address (from the `Host` it was asked on).
+async fn serve_wsdl(headers: HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    xml(StatusCode::OK, wsdl::served(&format!("http://{host}")))
 }
 
 async fn expire(State(sim): State<Simulator>) -> StatusCode {

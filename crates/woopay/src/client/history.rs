@@ -144,7 +144,6 @@ pub struct StatusRecord {
 /// Which history `cash_getTransfers` lists: one page, optionally filtered. `Default` is the
 /// first page of 20, everything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TransfersQuery {
     /// Page, from 1.
     pub page: u32,

@@ -2184,3 +2184,226 @@ fn a_charge_whose_outcome_is_unknown_is_reconciled_from_the_ledger() {
     assert_eq!(v, json!({"checked": 0, "changed": 0, "needs_review": 0}));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Wooppay's money back and lookups through the CLI: an invoice recorded in a ledger, paid in
+/// the sandbox, half refunded with `--ledger`, the rest, a repeat of the same command
+/// (recognised, nothing sent), more than was paid (refused by the ledger before sending), and
+/// the payment `partially_refunded` then `reversed`; then every lookup command.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one sandbox session through the money-back and lookup commands, in order"
+)]
+fn woopay_refunds_through_the_ledger_and_lookups() {
+    let sb = sandbox();
+    let ep = sb.endpoints["woopay"].as_str().unwrap();
+    let base = ep.split("/api/").next().unwrap();
+    let env = [
+        ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
+        ("PAYBRIDGE_WOOPAY_PASSWORD", WOOPAY_PASSWORD),
+    ];
+    let dir = std::env::temp_dir().join(unique("woopay-refunds"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let net = |cmd: &'static str| vec!["--json", "woopay", cmd, "--endpoint", ep];
+
+    let mut create = net("create-invoice");
+    create.extend([
+        "--reference-id",
+        "order-77",
+        "--amount",
+        "5000",
+        "--back-url",
+        "https://shop/back",
+        "--request-url",
+        "https://shop/cb",
+        "--ledger",
+        &ledger,
+    ]);
+    let (out, v) = run(&create, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let id = v["operation_id"].as_i64().unwrap().to_string();
+    let status = http(
+        "POST",
+        &format!("{base}/invoice/pay?id={id}"),
+        "text/plain",
+        "",
+    );
+    assert!(status == 502 || (200..300).contains(&status), "{status}");
+
+    let refund = |amount: Option<&'static str>| {
+        let mut args = net("refund");
+        args.extend(["--operation-id", id.as_str(), "--ledger", ledger.as_str()]);
+        if let Some(a) = amount {
+            args.extend(["--amount", a]);
+        }
+        run(&args, &env)
+    };
+    let payment_status = || {
+        let (_, v) = run(&["--json", "ledger", "payments", "--ledger", &ledger], &[]);
+        (
+            v["payments"][0]["status"].clone(),
+            v["payments"][0]["refunded_amount"].clone(),
+        )
+    };
+    // The ledger has not heard of the payment yet (its requestUrl is unreachable): refused,
+    // with how to let it learn; the reconciler asks Wooppay and records it paid.
+    let (out, v) = refund(Some("2500"));
+    assert_eq!(
+        (out.status.code(), &v["error"]["kind"]),
+        (Some(2), &json!("input")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reconcile"),
+        "{v}"
+    );
+    let mut reconcile_env = env.to_vec();
+    reconcile_env.push(("PAYBRIDGE_WOOPAY_ENDPOINT", ep));
+    let (out, v) = run(
+        &[
+            "--json",
+            "reconcile",
+            "--ledger",
+            &ledger,
+            "--once",
+            "--all",
+        ],
+        &reconcile_env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(payment_status(), (json!("succeeded"), Value::Null));
+
+    let (out, v) = refund(Some("2500"));
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["refunded"], &v["status"], &v["repeat"], &v["reference"]),
+        (
+            &json!("2500.00"),
+            &json!("succeeded"),
+            &json!(false),
+            &json!("order-77")
+        ),
+        "{v}"
+    );
+    assert_eq!(v["payment_status"], "partially_refunded");
+    assert_eq!(
+        payment_status(),
+        (json!("partially_refunded"), json!("2500.00"))
+    );
+    let (out, v) = refund(None);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["refunded"], &v["repeat"]),
+        (&json!("2500.00"), &json!(false))
+    );
+    assert_eq!(payment_status(), (json!("reversed"), json!("5000.00")));
+    // The same command again is the same refund: answered from the ledger, nothing sent.
+    let (out, v) = refund(None);
+    assert_eq!(
+        (out.status.code(), &v["repeat"]),
+        (Some(0), &json!(true)),
+        "{v}"
+    );
+    // More than was paid: the ledger refuses before anything is sent.
+    let (out, v) = refund(Some("1"));
+    assert_eq!(
+        (out.status.code(), &v["error"]["kind"]),
+        (Some(2), &json!("input")),
+        "{v}"
+    );
+    // And Wooppay agrees: nothing is left of the operation (14).
+    let mut direct = net("refund");
+    direct.extend(["--operation-id", id.as_str(), "--amount", "1"]);
+    let (out, v) = run(&direct, &env);
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(14)),
+        "{v}"
+    );
+
+    // Lookups.
+    let mut extended = net("operation-data");
+    extended.extend(["--operation-id", id.as_str(), "--extended"]);
+    let (out, v) = run(&extended, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let op = &v["operations"][0];
+    assert_eq!(
+        (&op["external_id"], &op["status"], &op["ret_sum_raw"]),
+        (&json!("order-77"), &json!("reversed"), &json!(500_000)),
+        "{op}"
+    );
+    let mut statuses = net("operations-status");
+    statuses.extend([
+        "--reference-id",
+        "order-77",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+    ]);
+    let (out, v) = run(&statuses, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["operations"][0]["provider_status"], 5, "{v}");
+    let mut transfers = net("transfers");
+    transfers.extend(["--per-page", "10", "--status", "5"]);
+    let (out, v) = run(&transfers, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["records"][0]["sum"], "5000.00", "{v}");
+    let mut receipt = net("receipt");
+    receipt.extend(["--operation-id", id.as_str()]);
+    let (out, v) = run(&receipt, &env);
+    assert_eq!(
+        (out.status.code(), &v["ident"][0]),
+        (Some(0), &json!("order-77")),
+        "{v}"
+    );
+    let mut commission = net("commission");
+    commission.extend(["--service-id", "7", "--amount", "1000"]);
+    let (out, v) = run(&commission, &env);
+    assert_eq!(
+        (out.status.code(), &v["commission"]),
+        (Some(0), &json!("20.00")),
+        "{v}"
+    );
+    let mut usd = net("create-invoice");
+    usd.extend([
+        "--reference-id",
+        "order-usd",
+        "--amount",
+        "19.99",
+        "--currency",
+        "USD",
+        "--back-url",
+        "https://shop/back",
+        "--request-url",
+        "https://shop/cb",
+    ]);
+    let (out, v) = run(&usd, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let (out, v) = run(&usd, &env);
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(221)),
+        "a reference used before: {v}"
+    );
+    // A phone-balance payment goes back with refund-mobile only.
+    let mut mobile = net("refund-mobile");
+    mobile.extend(["--operation-id", id.as_str(), "--amount", "1"]);
+    let (out, v) = run(&mobile, &env);
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(228)),
+        "{v}"
+    );
+    let (out, v) = run(&net("logout"), &env);
+    assert_eq!(
+        (out.status.code(), &v["logged_out"]),
+        (Some(0), &json!(true)),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

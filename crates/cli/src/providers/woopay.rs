@@ -6,8 +6,8 @@ use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, InMemorySeenStore, Money};
 use paybridge_woopay::sandbox::{self, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
 use paybridge_woopay::{
-    Client, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest, Operation,
-    Config,
+    Client, Config, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
+    Operation, OperationDetails, TransfersQuery,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -48,6 +48,85 @@ pub(crate) enum Command {
     Refund(RefundArgs),
     /// Decline (cancel) an operation not paid yet (`cash_decline`).
     Decline(OperationIdArgs),
+    /// Give a phone-balance payment's money back to the phone (`cash_mobileRefund`). Never
+    /// resent.
+    RefundMobile(RefundMobileArgs),
+    /// Statuses of your reference's operations between two dates (`cash_getOperationsStatus`).
+    OperationsStatus(OperationsStatusArgs),
+    /// One page of the wallet's history (`cash_getTransfers`).
+    Transfers(TransfersArgs),
+    /// The fiscal receipt of a paid operation (`cash_getOperationReceipt`).
+    Receipt(OperationIdArgs),
+    /// What Wooppay charges for paying an amount to a service (`cash_getCommission`).
+    Commission(CommissionArgs),
+    /// Log in, then end the session (`core_logout`).
+    Logout(Creds),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefundMobileArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// The paid operation.
+    #[arg(long)]
+    operation_id: i64,
+    /// How much to give back (KZT).
+    #[arg(long)]
+    amount: String,
+    /// Ask Wooppay to refund even where the operator's own checks would refuse (`force`).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OperationsStatusArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// Your reference (`ext_id`).
+    #[arg(long)]
+    reference_id: String,
+    /// From, `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (`dateFrom`).
+    #[arg(long)]
+    from: String,
+    /// To, same formats (`dateTo`).
+    #[arg(long)]
+    to: String,
+    /// Only this Wooppay status (1–9).
+    #[arg(long)]
+    status: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TransfersArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// Page, from 1.
+    #[arg(long, default_value_t = 1)]
+    page: u32,
+    /// Records per page (1–100).
+    #[arg(long, default_value_t = 20)]
+    per_page: u32,
+    /// From, `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`.
+    #[arg(long)]
+    from: Option<String>,
+    /// To, same formats.
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this Wooppay status (repeat for several).
+    #[arg(long = "status")]
+    statuses: Vec<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CommissionArgs {
+    #[command(flatten)]
+    creds: Creds,
+    /// The Wooppay service.
+    #[arg(long)]
+    service_id: i64,
+    /// The amount to pay (KZT).
+    #[arg(long)]
+    amount: String,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +139,15 @@ pub(crate) struct RefundArgs {
     /// How much to give back (KZT); all that is left when absent.
     #[arg(long)]
     amount: Option<String>,
+    /// Record the refund in this ledger, against the payment the operation was created for:
+    /// never more than was paid, a repeat of the refund id recognised and not sent again.
+    #[arg(long)]
+    ledger: Option<String>,
+    /// The refund's id in the ledger (default `<operation-id>-<amount or "rest">`: the same
+    /// command run twice is one refund; give another id for a second refund of the same
+    /// amount).
+    #[arg(long, requires = "ledger")]
+    refund_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +224,10 @@ pub(crate) struct CreateArgs {
     /// added to the `requestUrl`, so that `paybridge receive --woopay-endpoint` finds it.
     #[arg(long)]
     ledger: Option<String>,
+    /// The invoice's currency (ISO code, e.g. `USD`): `create-invoice` then calls
+    /// `cash_createInvoiceWithCurrency`. KZT when absent.
+    #[arg(long)]
+    currency: Option<String>,
 }
 
 impl CreateArgs {
@@ -155,7 +247,7 @@ impl CreateArgs {
         };
         let mut inv = InvoiceRequest::new(
             self.reference_id.clone(),
-            Money::parse(&self.amount, Currency::KZT)?,
+            self.money()?,
             self.back_url.clone(),
             request_url,
         );
@@ -163,6 +255,25 @@ impl CreateArgs {
         inv.death_date.clone_from(&self.death_date);
         inv.description.clone_from(&self.description);
         Ok(inv)
+    }
+
+    /// The amount, in `--currency` (KZT when absent).
+    fn money(&self) -> Result<Money, CliError> {
+        let currency = match &self.currency {
+            Some(code) => Currency::from_code(code)?,
+            None => Currency::KZT,
+        };
+        Ok(Money::parse(&self.amount, currency)?)
+    }
+
+    /// `--currency` is `create-invoice`'s alone (the one operation that names a currency).
+    fn kzt_only(&self) -> Result<(), CliError> {
+        if self.currency.is_some() {
+            return Err(CliError::input(
+                "--currency is for create-invoice only (cash_createInvoiceWithCurrency)",
+            ));
+        }
+        Ok(())
     }
 
     /// With `--ledger`: the invoice recorded as pending **before** it is sent, so that one
@@ -177,7 +288,7 @@ impl CreateArgs {
             paybridge_woopay::PROVIDER_ID,
             &self.reference_id,
             paybridge_core::PaymentStatus::Pending,
-            Money::parse(&self.amount, Currency::KZT)?,
+            self.money()?,
         );
         crate::ledger::record_first(&ledger, &payment, "use a new reference").await?;
         Ok(Some(ledger))
@@ -201,7 +312,7 @@ impl CreateArgs {
                 paybridge_woopay::PROVIDER_ID,
                 &self.reference_id,
                 paybridge_core::PaymentStatus::Pending,
-                Money::parse(&self.amount, Currency::KZT)?,
+                self.money()?,
             )
             .provider_reference(invoice.operation_id.to_string());
             paybridge_core::PaymentRecords::remember(&ledger, payment).await?;
@@ -273,6 +384,9 @@ pub(crate) struct OperationArgs {
     /// Operation id (repeat for several).
     #[arg(long = "operation-id", required = true)]
     operation_ids: Vec<i64>,
+    /// Every field Wooppay keeps, your reference among them (`cash_getOperationDataExtended`).
+    #[arg(long)]
+    extended: bool,
 }
 
 #[derive(Debug, Args)]
@@ -305,12 +419,264 @@ fn operation_json(o: &Operation) -> Value {
     })
 }
 
+fn details_json(d: &OperationDetails) -> Value {
+    json!({
+        "id": d.id,
+        "parent_id": d.parent_id,
+        "status": d.status.normalized().as_str(),
+        "provider_status": d.status.code(),
+        "type": d.op_type.code(),
+        "external_id": d.external_id,
+        "description": d.description,
+        "date_oper": d.date_oper,
+        "date_done": d.date_done,
+        "currency_numeric": d.currency_numeric,
+        "amount_raw": d.amount_raw,
+        "ret_sum_raw": d.ret_sum_raw,
+        "subject_from": d.subject_from,
+        "subject_to": d.subject_to,
+        "payment_account": d.payment_account,
+    })
+}
+
+/// `woopay refund-mobile`: a phone-balance payment back to the phone.
+async fn refund_mobile(a: &RefundMobileArgs) -> Result<Outcome, CliError> {
+        let amount = Money::parse(&a.amount, Currency::KZT)?;
+        a.creds
+            .client()?
+            .mobile_refund(a.operation_id, amount, a.force)
+            .await
+            .map_err(err)?;
+        Ok(Outcome::ok(json!({
+            "operation_id": a.operation_id,
+            "refunded": amount.amount_string(),
+            "status": "succeeded",
+        })))
+}
+
+/// `woopay operations-status`: statuses of a reference's operations.
+async fn operations_status(a: &OperationsStatusArgs) -> Result<Outcome, CliError> {
+        let records = a
+            .creds
+            .client()?
+            .operations_status(&a.reference_id, a.status, &a.from, &a.to)
+            .await
+            .map_err(err)?;
+        let records: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                json!({
+                    "reference_id": r.ext_id,
+                    "description": r.description,
+                    "status": r.status.normalized().as_str(),
+                    "provider_status": r.status.code(),
+                    "date": r.date,
+                })
+            })
+            .collect();
+        Ok(Outcome::ok(json!({ "operations": records })))
+}
+
+/// `woopay receipt`: the fiscal receipt of a paid operation.
+async fn receipt(a: &OperationIdArgs) -> Result<Outcome, CliError> {
+        let r = a.creds.client()?.receipt(a.operation_id).await.map_err(err)?;
+        Ok(Outcome::ok(json!({
+            "operation_id": a.operation_id,
+            "op_bin": r.op_bin, "ch_nr": r.ch_nr, "tr_nr": r.tr_nr,
+            "account_nr": r.account_nr, "date": r.date, "mer_name": r.mer_name,
+            "mer_bin": r.mer_bin, "ident": r.ident, "admit": r.admit, "commis": r.commis,
+            "sum": r.sum, "operation": r.operation, "vat": r.vat, "sup": r.sup,
+        })))
+}
+
+/// `woopay commission`: what Wooppay charges for an amount to a service.
+async fn commission(a: &CommissionArgs) -> Result<Outcome, CliError> {
+        let amount = Money::parse(&a.amount, Currency::KZT)?;
+        let fee = a
+            .creds
+            .client()?
+            .commission(a.service_id, amount)
+            .await
+            .map_err(err)?;
+        Ok(Outcome::ok(json!({
+            "service_id": a.service_id,
+            "amount": amount.amount_string(),
+            "commission": fee.amount_string(),
+        })))
+}
+
+/// `woopay logout`: log in, then end the session.
+async fn logout(c: &Creds) -> Result<Outcome, CliError> {
+        let client = c.client()?;
+        client.login().await.map_err(err)?;
+        let ended = client.logout().await.map_err(err)?;
+        Ok(Outcome::ok(json!({ "logged_out": ended })))
+}
+
+/// `woopay create-invoice`: `cash_createInvoice`, or `cash_createInvoiceWithCurrency` with
+/// `--currency`.
+async fn create_invoice(a: &CreateArgs) -> Result<Outcome, CliError> {
+        let inv = a.invoice()?;
+        let ledger = a.record_before().await?;
+        let client = a.creds.client()?;
+        let sent = if a.currency.is_some() {
+            let req = Invoice2ExtendedRequest {
+                invoice: inv,
+                card_forbidden: false,
+                user_email: None,
+                user_phone: None,
+            };
+            client.create_invoice_with_currency(None, &req).await
+        } else {
+            client.create_invoice(&inv).await
+        };
+        a.finish(ledger, sent).await
+}
+
+/// `woopay operation-data [--extended]`.
+async fn operation_data(a: &OperationArgs) -> Result<Outcome, CliError> {
+    if a.extended {
+        let ops = a
+            .creds
+            .client()?
+            .operation_data_extended(&a.operation_ids)
+            .await
+            .map_err(err)?;
+        Ok(Outcome::ok(
+            json!({"operations": ops.iter().map(details_json).collect::<Vec<_>>()}),
+        ))
+    } else {
+        let ops = a
+            .creds
+            .client()?
+            .operation_data(&a.operation_ids)
+            .await
+            .map_err(err)?;
+        Ok(Outcome::ok(
+            json!({"operations": ops.iter().map(operation_json).collect::<Vec<_>>()}),
+        ))
+    }
+}
+
+/// `woopay transfers`: one page of the history.
+async fn transfers(a: &TransfersArgs) -> Result<Outcome, CliError> {
+    let query = TransfersQuery {
+        page: a.page,
+        per_page: a.per_page,
+        statuses: a.statuses.clone(),
+        date_from: a.from.clone(),
+        date_to: a.to.clone(),
+        ..TransfersQuery::default()
+    };
+    let page = a.creds.client()?.transfers(&query).await.map_err(err)?;
+    let records: Vec<Value> = page
+        .records
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "type": t.op_type.code(),
+                "status": t.status.normalized().as_str(),
+                "provider_status": t.status.code(),
+                "direction": t.direction,
+                "sum": amount_json(t.sum),
+                "date": t.date,
+                "comment": t.comment,
+                "from_subject": t.from_subject,
+                "to_subject": t.to_subject,
+                "service_name": t.service_name,
+            })
+        })
+        .collect();
+    Ok(Outcome::ok(json!({
+        "page": a.page,
+        "records": records,
+        "last_changed": page.last_changed,
+    })))
+}
+
 fn err(e: paybridge_woopay::WoopayError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
+/// `woopay refund --ledger`: the refund recorded against the payment the operation was
+/// created for (its reference read back with `cash_getOperationDataExtended`), through
+/// `Ledger::refund` — the sum rule and the refund id checked before anything is sent.
+async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError> {
+    let client = a.creds.client()?;
+    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let details = client
+        .operation_data_extended(&[a.operation_id])
+        .await
+        .map_err(err)?;
+    let reference = details
+        .iter()
+        .find(|d| d.id == a.operation_id)
+        .and_then(|d| d.external_id.clone())
+        .ok_or_else(|| CliError::input("Wooppay gave no reference for the operation"))?;
+    let recorded = ledger
+        .payment(paybridge_woopay::PROVIDER_ID, &reference)
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "the ledger holds no Wooppay payment {reference:?} (operation {})",
+                a.operation_id
+            ))
+        })?;
+    if recorded.payment.status == paybridge_core::PaymentStatus::Pending {
+        return Err(CliError::input(format!(
+            "the ledger has {reference:?} as pending: let it learn the payment first \
+             (`paybridge reconcile --once` with PAYBRIDGE_WOOPAY_ENDPOINT, or the requestUrl \
+             call through `paybridge receive`), then refund"
+        )));
+    }
+    let refund_id = a.refund_id.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{}",
+            a.operation_id,
+            a.amount.as_deref().unwrap_or("rest")
+        )
+    });
+    let request = match &a.amount {
+        Some(amount) => {
+            paybridge_core::RefundRequest::partial(&refund_id, Money::parse(amount, Currency::KZT)?)
+        }
+        None => paybridge_core::RefundRequest::full(&refund_id),
+    };
+    let provider = paybridge_woopay::WoopayProvider::new(
+        client,
+        paybridge_core::Stores::in_memory().records(ledger.clone()),
+    );
+    let payment = paybridge_core::PaymentRef {
+        reference: reference.clone(),
+        provider_reference: Some(a.operation_id.to_string()),
+    };
+    let (refunded, status, repeat) = match ledger.refund(&provider, &payment, request).await? {
+        paybridge_ledger::Refunded::Done { refund, .. } => (refund.amount, refund.status, false),
+        paybridge_ledger::Refunded::Repeat(record) => (record.amount, record.status, true),
+        other => return Err(CliError::internal(format!("unexpected refund answer {other:?}"))),
+    };
+    let row = ledger
+        .payment(paybridge_woopay::PROVIDER_ID, &reference)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    Ok(Outcome::ok(json!({
+        "operation_id": a.operation_id,
+        "reference": reference,
+        "refund_id": refund_id,
+        "refunded": refunded.amount_string(),
+        "status": status.as_str(),
+        "repeat": repeat,
+        "payment_status": row.map(|r| r.payment.status.as_str()),
+    })))
+}
+
 /// `woopay refund`: `--amount` of a paid operation back, or all that is left.
 async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
+    if let Some(url) = &a.ledger {
+        return refund_recorded(a, url).await;
+    }
     let client = a.creds.client()?;
     let refunded = if let Some(amount) = &a.amount {
         let amount = Money::parse(amount, Currency::KZT)?;
@@ -374,13 +740,9 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 "roles": info.roles,
             })))
         }
-        Command::CreateInvoice(a) => {
-            let inv = a.invoice()?;
-            let ledger = a.record_before().await?;
-            let sent = a.creds.client()?.create_invoice(&inv).await;
-            a.finish(ledger, sent).await
-        }
+        Command::CreateInvoice(a) => create_invoice(&a).await,
         Command::CreateInvoiceExtended(a) => {
+            a.create.kzt_only()?;
             let req = ExtendedInvoiceRequest {
                 confirmation_code: a.create.add_info.clone().unwrap_or_default(),
                 invoice: a.create.invoice()?,
@@ -392,12 +754,14 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             a.create.finish(ledger, sent).await
         }
         Command::CreateInvoice2Extended(a) => {
+            a.create.kzt_only()?;
             let req = a.request()?;
             let ledger = a.create.record_before().await?;
             let sent = a.create.creds.client()?.create_invoice_2_extended(&req).await;
             a.create.finish(ledger, sent).await
         }
         Command::CreateInvoiceByService(a) => {
+            a.two.create.kzt_only()?;
             let req = a.two.request()?;
             let ledger = a.two.create.record_before().await?;
             let sent = a
@@ -437,28 +801,15 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
                 .operation_by_reference(&a.reference_id, a.op_type)
                 .await
                 .map_err(err)?;
-            Ok(Outcome::ok(json!({
-                "id": found.id,
-                "status": found.status.normalized().as_str(),
-                "provider_status": found.status.code(),
-                "type": found.op_type.code(),
-                "external_id": found.external_id,
-                "description": found.description,
-                "date_oper": found.date_oper,
-                "date_done": found.date_done,
-            })))
+            Ok(Outcome::ok(details_json(&found)))
         }
-        Command::OperationData(a) => {
-            let ops = a
-                .creds
-                .client()?
-                .operation_data(&a.operation_ids)
-                .await
-                .map_err(err)?;
-            Ok(Outcome::ok(
-                json!({"operations": ops.iter().map(operation_json).collect::<Vec<_>>()}),
-            ))
-        }
+        Command::RefundMobile(a) => refund_mobile(&a).await,
+        Command::OperationsStatus(a) => operations_status(&a).await,
+        Command::Transfers(a) => transfers(&a).await,
+        Command::Receipt(a) => receipt(&a).await,
+        Command::Commission(a) => commission(&a).await,
+        Command::Logout(c) => logout(&c).await,
+        Command::OperationData(a) => operation_data(&a).await,
     }
 }
 

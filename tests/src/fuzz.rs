@@ -53,6 +53,12 @@ pub fn soap_answers(data: &[u8]) {
     let _ = paybridge_core::soap::decode_rpc::<woopay::CashGetOperationDataRpcResponse>(text);
     let _ = paybridge_core::soap::decode_rpc::<woopay::CashCreateInvoiceRpcResponse>(text);
     let _ = paybridge_core::soap::decode_rpc::<woopay::CoreLoginRpcResponse>(text);
+    let _ =
+        paybridge_core::soap::decode_rpc::<woopay::CashGetOperationDataExtendedRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashGetOperationsStatusRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashGetTransfersRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashGetOperationReceiptRpcResponse>(text);
+    let _ = paybridge_core::soap::decode_rpc::<woopay::CashPaymentReturnPartialRpcResponse>(text);
     let _ = paybridge_core::soap::RawEnvelope::parse(text);
     let _ = paybridge_payoo::client::parse_result(text, "checksum-key");
     let _ = paybridge_qvickly::parse_response(text);

@@ -823,7 +823,8 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
     })
 }
 
-/// login → create invoice → pay → requestUrl callback → confirmed status 4.
+/// login → create invoice → pay → requestUrl callback → confirmed status 4 → half refunded,
+/// the rest, a further refund refused.
 pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
     log.start();
     let mut merchant =
@@ -886,6 +887,36 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
             "status {} sum {}",
             confirmed.callback.status.code(),
             amount_json(confirmed.callback.sum)
+        ),
+    );
+
+    // Money back: half, then the rest; a further refund is refused (14).
+    let half = Money::parse("1250", Currency::KZT).map_err(|e| e.to_string())?;
+    client
+        .payment_return_partial(invoice.operation_id, half)
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .payment_return(invoice.operation_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let refused = client
+        .payment_return_partial(invoice.operation_id, half)
+        .await
+        .map_err(|e| e.code().map(|c| c.code()));
+    let after = client
+        .operation(invoice.operation_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    log.step(
+        "refunds",
+        format!(
+            "1250 back, then the rest: status {}; once more → {}",
+            after.status.code(),
+            match refused {
+                Err(Some(code)) => format!("error {code}"),
+                other => format!("{other:?}"),
+            }
         ),
     );
     Ok(())

@@ -903,7 +903,7 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
     let refused = client
         .payment_return_partial(invoice.operation_id, half)
         .await
-        .map_err(|e| e.code().map(|c| c.code()));
+        .map_err(|e| e.code().map(paybridge_woopay::ErrorCode::code));
     let after = client
         .operation(invoice.operation_id)
         .await

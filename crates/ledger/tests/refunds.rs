@@ -361,3 +361,130 @@ async fn wooppay_refunds_through_the_ledger_half_then_the_rest_and_never_more() 
         assert!(provider.cancel(&payment).await.is_err());
     }
 }
+
+/// A refund whose answer is lost (the request reached Wooppay, which refunded, and the
+/// connection hung): the error is outcome-unknown with how to find out, nothing is resent,
+/// the refund stays `pending` in the ledger with its amount still reserved — so a second
+/// refund cannot take that money again — and the money really went back at Wooppay.
+#[tokio::test]
+async fn a_refund_whose_outcome_is_unknown_stays_reserved_and_is_never_resent() {
+    use paybridge_core::http::{HttpConfig, HttpTransport, RetryPolicy};
+    use paybridge_core::{PaymentProvider, PaymentRef, PaymentRequest, RefundRequest};
+    use paybridge_woopay::sandbox::{ENDPOINT_PATH, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
+    use paybridge_woopay::{Client, Config, WoopayProvider};
+    use secrecy::SecretString;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let sim = Simulator::new().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    // Refunds reach the simulator; their answers never come back.
+    let hanging = paybridge_testkit::swallowing_proxy_when(&upstream, |request| {
+        String::from_utf8_lossy(request).contains("cash_paymentReturn")
+    });
+    let client = |base: &str| {
+        Client::new(
+            Config::new(
+                format!("{base}{ENDPOINT_PATH}"),
+                SANDBOX_USERNAME,
+                SecretString::from(SANDBOX_PASSWORD),
+            ),
+            HttpTransport::new(
+                HttpConfig::default()
+                    .timeout(Duration::from_millis(500))
+                    .retry(RetryPolicy::none()),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let kzt = |s: &str| Money::parse(s, Currency::KZT).unwrap();
+    for (backend, url) in common::ledger_urls("refunds_unknown").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let stores = || paybridge_core::Stores::in_memory().records(ledger.clone());
+        let direct = WoopayProvider::new(client(&upstream), stores());
+        let reference = common::unique("inv");
+        let mut request = PaymentRequest::new(&reference, kzt("1000"));
+        request.return_url = Some("https://shop.example/back".into());
+        request.notify_url = Some("https://shop.example/notify".into());
+        let session = direct.create_payment(request).await.unwrap();
+        let id: i64 = session
+            .state
+            .payment
+            .provider_reference
+            .unwrap()
+            .parse()
+            .unwrap();
+        let _ = sim.pay(id).await;
+        let paid = direct
+            .payment_status(&PaymentRef::merchant(&reference))
+            .await
+            .unwrap();
+        let mut outcome = Outcome::new(&reference, paid.status, paid.provider_status);
+        outcome.amount = paid.amount;
+        ledger
+            .report("woopay", &outcome, Source::StatusCheck)
+            .await
+            .unwrap();
+
+        let through_hanging = WoopayProvider::new(client(&hanging), stores());
+        let payment = PaymentRef::merchant(&reference);
+        let err = ledger
+            .refund(
+                &through_hanging,
+                &payment,
+                RefundRequest::partial(format!("{reference}-r1"), kzt("700")),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown(), "{backend}: {err:?}");
+        assert!(
+            err.to_string().contains("cash_getOperationData"),
+            "{backend}: the error says how to find out: {err}"
+        );
+        let refunds = ledger.refunds("woopay", &reference).await.unwrap();
+        assert_eq!(
+            refunds
+                .iter()
+                .map(|r| (r.amount, r.status))
+                .collect::<Vec<_>>(),
+            [(kzt("700"), RefundStatus::Pending)],
+            "{backend}: recorded, pending, reserved"
+        );
+        // The reservation holds: 700 of 1000 may be gone, so 400 more is refused before sending.
+        let err = ledger
+            .refund(
+                &direct,
+                &payment,
+                RefundRequest::partial(format!("{reference}-r2"), kzt("400")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            paybridge_core::ErrorKind::Input,
+            "{backend}: {err}"
+        );
+        // Wooppay did refund: 300 is what is left there.
+        let err = client(&upstream)
+            .payment_return_partial(id, kzt("301"))
+            .await
+            .unwrap_err();
+        assert_eq!(paybridge_core::Error::from(err).provider_code(), Some("14"));
+        // The same refund id again: answered from the ledger (pending), nothing sent.
+        assert!(matches!(
+            ledger
+                .refund(
+                    &through_hanging,
+                    &payment,
+                    RefundRequest::partial(format!("{reference}-r1"), kzt("700")),
+                )
+                .await
+                .unwrap(),
+            paybridge_ledger::Refunded::Repeat(r) if r.status == RefundStatus::Pending
+        ));
+    }
+}

@@ -28,6 +28,21 @@ pub enum PayooError {
     /// binding to the request are checked separately.
     #[error("the answer is not the answer to this request: {0}")]
     NotThisRequest(String),
+    /// A REST Business API method answered a `ResponseCode` other than success.
+    #[error("Payoo {method} answered {code}: {meaning}")]
+    Rest {
+        /// The method.
+        method: &'static str,
+        /// The `ResponseCode`.
+        code: i64,
+        /// Its documented meaning.
+        meaning: &'static str,
+        /// Whether asking again later may succeed.
+        retryable: bool,
+    },
+    /// The hosted checkout refused the order (`result` `fail`), with Payoo's message.
+    #[error("Payoo checkout refused the order: {0}")]
+    CheckoutRefused(String),
     /// Transport, timeout, SOAP Fault or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] paybridge_core::Error),
@@ -47,12 +62,39 @@ impl From<PayooError> for paybridge_core::Error {
             e @ (PayooError::NotThisRequest(_) | PayooError::NotifySignature(_)) => {
                 Self::Signature(e.to_string())
             }
+            e @ PayooError::Rest {
+                code, retryable, ..
+            } => Self::Provider {
+                code: Some(code.to_string()),
+                message: e.to_string(),
+                retryable,
+            },
+            e @ PayooError::CheckoutRefused(_) => Self::Provider {
+                code: Some("fail".into()),
+                message: e.to_string(),
+                retryable: false,
+            },
             PayooError::Core(e) => e,
         }
     }
 }
 
 impl PayooError {
+    /// A [`PayooError::Rest`].
+    pub(crate) fn rest(
+        method: &'static str,
+        code: i64,
+        meaning: &'static str,
+        retryable: bool,
+    ) -> Self {
+        Self::Rest {
+            method,
+            code,
+            meaning,
+            retryable,
+        }
+    }
+
     /// A [`PayooError::NotifySignature`] saying `why`.
     pub(crate) fn notify_signature(why: impl Into<String>) -> Self {
         Self::NotifySignature(why.into())

@@ -27,16 +27,19 @@
 //! ([`CallbackVerifier::verify`]); [`PayooProvider`] puts it all behind the common trait.
 #![forbid(unsafe_code)]
 
+pub mod checkout;
 pub mod client;
 pub mod error;
 pub mod generated;
 pub mod notification;
 pub mod provider;
+pub mod rest;
 pub mod route;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signature;
 
+pub use checkout::{CheckoutClient, CheckoutOptions, CheckoutOrder, verify_return};
 pub use client::{
     CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_timestamp,
 };
@@ -48,4 +51,5 @@ pub use notification::{
 /// The SOAP version a client speaks (`soap_version`); re-exported so callers need no
 /// direct `paybridge-core` dependency for it.
 pub use paybridge_core::soap::SoapVersion;
-pub use provider::PayooProvider;
+pub use provider::{PayooProvider, Shop};
+pub use rest::RestClient;

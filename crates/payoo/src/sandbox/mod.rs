@@ -15,6 +15,10 @@
 //! - `UpdateOrderStatus`: `Success`; the same status again answers `SuccessWithWarning`
 //!   "Status unchanged".
 //! - Any other API answers `Failure` "API not supported".
+//!
+//! The current APIs share the same orders: the hosted checkout ([`checkout`],
+//! `POST /v2/paynow/order/create`) and the REST Business API ([`rest`],
+//! `POST /BusinessRestAPI.svc/<Method>`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -30,6 +34,9 @@ use paybridge_core::soap::{EnvelopeStyle, RawEnvelope, SoapVersion, wrap};
 use paybridge_core::xml::{child, escape_text, text};
 
 use crate::client::NAMESPACE;
+
+pub mod checkout;
+pub mod rest;
 use crate::signature::{checksum, verify};
 
 /// `APIUsername` the simulator accepts.
@@ -84,13 +91,19 @@ fn declared(api: &str) -> Option<&'static [(&'static str, bool)]> {
     })
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Order {
     shop_id: String,
+    /// `0` unpaid, `1` paid, `3` cancelled.
     status: String,
     amount: String,
-    /// The `CreatePreOrder` request's fields, for the notification.
+    /// The `CreatePreOrder` request's fields (or a checkout order's, under the same names),
+    /// for the notification.
     fields: Vec<(String, String)>,
+    /// When it was paid, `yyyyMMddHHmmss` (UTC+7).
+    purchase_date: String,
+    /// Refunds: (`RefundId`, `TransferCode`, amount in VND).
+    refunds: Vec<(String, String, i64)>,
 }
 
 impl Order {
@@ -136,6 +149,9 @@ pub fn router() -> Router {
     Router::new()
         .route(ENDPOINT_PATH, post(endpoint))
         .route(PAY_PATH, post(pay))
+        .route(checkout::CREATE_PATH, post(checkout::create))
+        .route(checkout::PAGE_PATH, axum::routing::get(checkout::page))
+        .route(rest::ROUTE, post(rest::call))
         .with_state(Sim::default())
 }
 
@@ -300,6 +316,7 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
                     status: "0".into(),
                     amount: amount.clone(),
                     fields: fields.clone(),
+                    ..Order::default()
                 },
             );
             answer(
@@ -357,6 +374,7 @@ async fn pay(
         return (StatusCode::NOT_FOUND, "unknown order").into_response();
     };
     order.status = "1".into();
+    order.purchase_date = now_vietnam();
     let package = if order.wants_json() || q.get("form").map(String::as_str) == Some("json") {
         let ip = q
             .get("ip")
@@ -367,11 +385,7 @@ async fn pay(
             "OrderCash": order.amount,
             "PaymentStatus": 1,
             "PaymentMethod": 1,
-            "PurchaseDate": crate::client::vietnam_timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
-            ),
+            "PurchaseDate": order.purchase_date,
             "MerchantUsername": order.get("UserName"),
             "ShopId": order.shop_id,
             "BankName": "",
@@ -422,6 +436,15 @@ async fn pay(
         form,
     )
         .into_response()
+}
+
+/// Now, `yyyyMMddHHmmss` in Vietnam time.
+fn now_vietnam() -> String {
+    crate::client::vietnam_timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
+    )
 }
 
 /// POST the notification to the order's `NotifyUrl` as Payoo does, until the shop answers

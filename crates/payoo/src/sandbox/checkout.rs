@@ -1,0 +1,147 @@
+//! The simulator's hosted checkout: `POST /v2/paynow/order/create` (form `data`, `checksum`,
+//! `refer`, …) checks the order XML's checksum ([`super::SANDBOX_CHECKSUM_KEY`]) and what
+//! Payoo checks (whole positive amount, a description of more than 50 characters, a new
+//! `order_no`), stores the order and answers its `payment_url` with the answer's checksum over
+//! the `order` object as sent. A refusal is `{"result":"fail","message":…}`.
+//! `GET /v2/paynow/_sandbox/checkout?order=NO` is the payment page; paying it is
+//! `POST /payoo/_sandbox/pay?order=NO`, which notifies in the form the order asked for
+//! (`JsonResponse` TRUE: JSON, else the XML `KeyFields` package).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
+use paybridge_core::xml::{child, escape_text, text};
+
+use super::{Order, PAY_PATH, SANDBOX_CHECKSUM_KEY, Sim};
+
+/// The checkout route.
+pub const CREATE_PATH: &str = "/v2/paynow/order/create";
+/// The payment page a created order's `payment_url` points to.
+pub const PAGE_PATH: &str = "/v2/paynow/_sandbox/checkout";
+
+fn fail(message: &str) -> Response {
+    axum::Json(serde_json::json!({"result": "fail", "message": message, "order": null}))
+        .into_response()
+}
+
+fn decoded(s: &str) -> String {
+    form_urlencoded::parse(format!("v={}", s.replace('&', "%26")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+pub(super) async fn create(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let (Some(data), Some(checksum)) = (form.get("data"), form.get("checksum")) else {
+        return fail("data and checksum are required");
+    };
+    if verify_sha512_hex(
+        &[SANDBOX_CHECKSUM_KEY.as_bytes(), data.as_bytes()],
+        checksum,
+    )
+    .is_err()
+    {
+        return fail("Invalid checksum");
+    }
+    let Ok(doc) = paybridge_core::xml::parse(data) else {
+        return fail("Invalid data");
+    };
+    let Some(shop) = child(doc.root_element(), None, "shop") else {
+        return fail("Invalid data");
+    };
+    let get = |name: &str| child(shop, None, name).map(text).unwrap_or_default();
+    let order_no = get("order_no");
+    let amount = get("order_cash_amount");
+    if order_no.is_empty() {
+        return fail("order_no is required");
+    }
+    if amount.parse::<i64>().map_or(true, |a| a <= 0) {
+        return fail("Invalid order_cash_amount");
+    }
+    let description = decoded(&get("order_description"));
+    if description.chars().count() <= 50 {
+        return fail("order_description must be longer than 50 characters");
+    }
+    let Ok(mut orders) = sim.orders.lock() else {
+        return fail("state");
+    };
+    if orders.contains_key(&order_no) {
+        return fail("Order existed");
+    }
+    let json = get("JsonResponse").eq_ignore_ascii_case("true");
+    // Stored under CreatePreOrder's names: one pay route and one notification for both.
+    let fields = vec![
+        ("SessionShop".to_owned(), get("session")),
+        ("UserName".to_owned(), get("username")),
+        ("ShopTitle".to_owned(), get("shop_title")),
+        ("ShopDomain".to_owned(), get("shop_domain")),
+        ("ShopBackURL".to_owned(), decoded(&get("shop_back_url"))),
+        ("FromShipDate".to_owned(), get("order_ship_date")),
+        ("ShipNumDay".to_owned(), get("order_ship_days")),
+        ("Description".to_owned(), description),
+        ("PaymentExpireDate".to_owned(), get("validity_time")),
+        ("NotifyUrl".to_owned(), decoded(&get("notify_url"))),
+        (
+            "InfoEx".to_owned(),
+            format!("<JsonResponse>{json}</JsonResponse>"),
+        ),
+    ];
+    let expiry = get("validity_time");
+    orders.insert(
+        order_no.clone(),
+        Order {
+            shop_id: get("shop_id"),
+            status: "0".into(),
+            amount: amount.clone(),
+            fields,
+            ..Order::default()
+        },
+    );
+    drop(orders);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let token = format!("{:032x}", fastrand_like(&order_no));
+    let order = serde_json::json!({
+        "order_id": format!("PY{}", fastrand_like(&order_no) % 1_000_000_000),
+        "order_no": order_no,
+        "amount": amount.parse::<i64>().unwrap_or_default(),
+        "payment_code": "",
+        "expiry_date": expiry,
+        "token": token,
+        "payment_url": format!("http://{host}{PAGE_PATH}?order={}", form_urlencoded::byte_serialize(order_no.as_bytes()).collect::<String>()),
+    })
+    .to_string();
+    let checksum = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), order.as_bytes()]);
+    // Written by hand so that `order` is exactly the text the checksum covers.
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        format!(r#"{{"result":"success","checksum":"{checksum}","order":{order}}}"#),
+    )
+        .into_response()
+}
+
+/// A stable number from the order number (ids and tokens without a random source).
+fn fastrand_like(seed: &str) -> u128 {
+    let digest = sha512_hex(&[seed.as_bytes()]);
+    u128::from_str_radix(digest.get(..32).unwrap_or("0"), 16).unwrap_or_default()
+}
+
+pub(super) async fn page(Query(q): Query<HashMap<String, String>>) -> Response {
+    let order = q.get("order").cloned().unwrap_or_default();
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<html><body><h1>Payoo sandbox</h1><p>Order {}</p><form method=\"post\" action=\"{PAY_PATH}?order={}\"><button>Pay</button></form></body></html>",
+            escape_text(&order),
+            form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>()
+        ),
+    )
+        .into_response()
+}

@@ -15,6 +15,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("callbacks", callbacks),
     ("payoo_keyfields", payoo_keyfields),
     ("payoo_json", payoo_json),
+    ("payoo_rest", payoo_rest),
 ];
 
 /// The compact reader against roxmltree (the reference): whatever the compact reader
@@ -136,5 +137,30 @@ pub fn payoo_json(data: &[u8]) {
         verifier.verify_body_from(package.as_bytes(), Some(ip))
     {
         panic!("a package signed over its own bytes is refused: {e} ({text:?})");
+    }
+}
+
+/// Payoo's REST Business API answers and the checkout's return URL: the bytes as an answer
+/// (never a panic), and as the `ResponseData` of an answer the harness signs — which must then
+/// verify (a refusal may only be for its content, never its signature).
+///
+/// # Panics
+/// When an answer signed over these very bytes is refused as a bad signature.
+#[allow(
+    clippy::panic,
+    reason = "a fuzz harness reports a finding by panicking: that is how libFuzzer sees it"
+)]
+pub fn payoo_rest(data: &[u8]) {
+    const KEY: &str = "fuzz-key";
+    let _ = paybridge_payoo::rest::read_answer(KEY, data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = paybridge_payoo::verify_return(&SecretString::from(KEY), text);
+    let answer = paybridge_payoo::rest::signed_answer(KEY, text);
+    if let Err(paybridge_payoo::PayooError::Core(e @ paybridge_core::Error::Signature(_))) =
+        paybridge_payoo::rest::read_answer(KEY, answer.as_bytes())
+    {
+        panic!("an answer signed over its own bytes is refused: {e} ({text:?})");
     }
 }

@@ -312,6 +312,47 @@ fn whole_vnd(amount: Money, name: &str) -> Result<i64, PayooError> {
         .ok_or_else(|| paybridge_core::Error::input(format!("{name}: more than 0 VND")).into())
 }
 
+/// A REST answer's `ResponseData` fields and `ResponseCode`, once its `Signature` verified
+/// (`SHA512(checksum_key + ResponseData)`, constant time, either case): nothing is read
+/// before that. Not an answer at all is a decode error; a bad signature a signature error.
+pub fn read_answer(
+    checksum_key: &str,
+    body: &[u8],
+) -> Result<(Map<String, Value>, i64), PayooError> {
+    let not_an_answer =
+        || PayooError::from(paybridge_core::Error::decode("not a Payoo REST answer"));
+    let outer: Value = serde_json::from_slice(body).map_err(|_| not_an_answer())?;
+    let (Some(data), Some(signature)) = (
+        outer.get("ResponseData").and_then(Value::as_str),
+        outer.get("Signature").and_then(Value::as_str),
+    ) else {
+        return Err(not_an_answer());
+    };
+    // Nothing below is read before this holds.
+    let _verified = verify_sha512_hex(&[checksum_key.as_bytes(), data.as_bytes()], signature)
+        .map_err(|_| {
+            PayooError::from(paybridge_core::Error::Signature(
+                "Payoo's ResponseData signature does not verify".into(),
+            ))
+        })?;
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(data) else {
+        return Err(paybridge_core::Error::decode("ResponseData is not a JSON object").into());
+    };
+    let code = number(fields.get("ResponseCode"))
+        .ok_or_else(|| PayooError::from(paybridge_core::Error::decode("no ResponseCode")))?;
+    Ok((fields, code))
+}
+
+/// A signed REST answer for `response_data` (what the simulator and tests send).
+#[must_use]
+pub fn signed_answer(checksum_key: &str, response_data: &str) -> String {
+    json!({
+        "ResponseData": response_data,
+        "Signature": sha512_hex(&[checksum_key.as_bytes(), response_data.as_bytes()]).to_uppercase(),
+    })
+    .to_string()
+}
+
 impl RestClient {
     /// A client for `base` (e.g. [`SANDBOX_BASE`]) with Payoo's four secrets.
     pub fn new(
@@ -341,33 +382,13 @@ impl RestClient {
 
     /// A verified answer's `ResponseData` and its `ResponseCode`.
     fn read(&self, response: &HttpResponse) -> Result<(Map<String, Value>, i64), PayooError> {
-        let outer: Value =
-            serde_json::from_slice(&response.body).map_err(|_| response.not_the_protocol())?;
-        let (Some(data), Some(signature)) = (
-            outer.get("ResponseData").and_then(Value::as_str),
-            outer.get("Signature").and_then(Value::as_str),
-        ) else {
-            return Err(response.not_the_protocol().into());
-        };
         let key = self.credentials.checksum_key.expose_secret();
-        // Nothing below is read before this holds.
-        let _verified =
-            verify_sha512_hex(&[key.as_bytes(), data.as_bytes()], signature).map_err(|_| {
-                PayooError::from(paybridge_core::Error::Signature(
-                    "Payoo's ResponseData signature does not verify".into(),
-                ))
-            })?;
-        let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(data) else {
-            return Err(response
-                .undecodable(paybridge_core::Error::decode(
-                    "ResponseData is not a JSON object",
-                ))
-                .into());
-        };
-        let code = number(fields.get("ResponseCode")).ok_or_else(|| {
-            response.undecodable(paybridge_core::Error::decode("no ResponseCode"))
-        })?;
-        Ok((fields, code))
+        read_answer(key, &response.body).map_err(|e| match e {
+            PayooError::Core(paybridge_core::Error::Decode { .. }) => response
+                .undecodable(paybridge_core::Error::decode(e.to_string()))
+                .into(),
+            other => other,
+        })
     }
 
     /// Send `request_data` to `method`; the verified `ResponseData` and `ResponseCode`.

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
+use paybridge_core::signature::verify_sha512_hex;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -28,9 +28,14 @@ pub const ROUTE: &str = "/BusinessRestAPI.svc/{method}";
 pub const BASE_PATH: &str = "/BusinessRestAPI.svc";
 
 fn signed(data: &Value) -> Response {
-    let text = data.to_string();
-    let signature = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), text.as_bytes()]).to_uppercase();
-    axum::Json(json!({"ResponseData": text, "Signature": signature})).into_response()
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        crate::rest::signed_answer(SANDBOX_CHECKSUM_KEY, &data.to_string()),
+    )
+        .into_response()
 }
 
 fn code(c: i64) -> Response {

@@ -45,6 +45,9 @@ pub(crate) struct StatusEndpoints {
     pub woopay: Option<String>,
     /// Payoo's SOAP service (`PAYBRIDGE_PAYOO_ENDPOINT`).
     pub payoo: Option<String>,
+    /// Payoo's REST Business API (`PAYBRIDGE_PAYOO_REST_ENDPOINT`, `…/BusinessRestAPI.svc`):
+    /// when set, Payoo is asked with `GetOrderInfo` (the SOAP endpoint is then not needed).
+    pub payoo_rest: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -61,6 +64,7 @@ impl StatusEndpoints {
             card: var("PAYBRIDGE_CARD_ENDPOINT"),
             woopay: var("PAYBRIDGE_WOOPAY_ENDPOINT"),
             payoo: var("PAYBRIDGE_PAYOO_ENDPOINT"),
+            payoo_rest: var("PAYBRIDGE_PAYOO_REST_ENDPOINT"),
         }
     }
 
@@ -117,7 +121,7 @@ impl StatusEndpoints {
                 stores(),
             )));
         }
-        if let Some(endpoint) = &self.payoo {
+        if let Some(endpoint) = self.payoo.as_ref().or(self.payoo_rest.as_ref()) {
             let (Some(user), Some(password), Some(signature), Some(key), Some(shop)) = (
                 var("PAYBRIDGE_PAYOO_USERNAME"),
                 secret_var("PAYBRIDGE_PAYOO_PASSWORD"),
@@ -132,16 +136,22 @@ impl StatusEndpoints {
             };
             let creds = paybridge_payoo::Credentials::new(user, password, signature, key.clone());
             let client = paybridge_payoo::Client::new(
-                paybridge_payoo::Config::new(endpoint, creds),
+                paybridge_payoo::Config::new(endpoint, creds.clone()),
                 HttpTransport::with_defaults()?,
             )
             .map_err(paybridge_core::Error::from)?;
-            out.push(Arc::new(paybridge_payoo::PayooProvider::new(
-                client,
-                key,
-                shop,
-                stores(),
-            )));
+            let mut provider = paybridge_payoo::PayooProvider::new(client, key, shop, stores());
+            if let Some(rest) = &self.payoo_rest {
+                provider = provider.with_rest(
+                    paybridge_payoo::RestClient::new(
+                        rest.as_str(),
+                        creds,
+                        HttpTransport::with_defaults()?,
+                    )
+                    .map_err(paybridge_core::Error::from)?,
+                );
+            }
+            out.push(Arc::new(provider));
         }
         // Linkifier has no status operation: a pending Linkifier payment is given up on (needs
         // review) when it comes due.
@@ -182,6 +192,7 @@ pub(crate) fn beside_receive(
         card: card_endpoint,
         woopay: woopay_endpoint.or(env.woopay),
         payoo: env.payoo,
+        payoo_rest: env.payoo_rest,
     };
     let providers = endpoints.providers(ledger)?;
     Ok((!providers.is_empty()).then(|| reconciler(ledger.clone(), providers, Schedule::default())))

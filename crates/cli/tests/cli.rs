@@ -2407,3 +2407,218 @@ fn woopay_refunds_through_the_ledger_and_lookups() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Payoo's current APIs through the CLI: a checkout recorded in a ledger, paid in the
+/// sandbox, asked with `order-info`, refunded in part, the same refund id again (harmless),
+/// more than is left (refused, 97), another order cancelled, a billing code, and the return
+/// URL's checksum.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one sandbox session through Payoo's current commands, in order"
+)]
+fn payoo_checkout_rest_and_return() {
+    let sb = sandbox();
+    let soap = sb.endpoints["payoo"].as_str().unwrap();
+    let base = soap.trim_end_matches("/CallerServices.asmx").to_owned();
+    let rest = format!("{base}/BusinessRestAPI.svc");
+    let checkout_url = format!("{base}/v2/paynow/order/create");
+    let env = [
+        ("PAYBRIDGE_PAYOO_USERNAME", "sandbox_shop"),
+        ("PAYBRIDGE_PAYOO_PASSWORD", "sandbox-password"),
+        ("PAYBRIDGE_PAYOO_SIGNATURE", "sandbox-api-signature"),
+        ("PAYBRIDGE_PAYOO_CHECKSUM_KEY", "sandbox-checksum-key"),
+    ];
+    let dir = std::env::temp_dir().join(unique("payoo-current"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let description = "Thanh toán đơn hàng CLI-P1 tại Shop Demo — 2 x áo thun, giao trong ngày";
+    let checkout = |order_no: &'static str, amount: &'static str| {
+        let args = vec![
+            "--json",
+            "payoo",
+            "checkout",
+            "--endpoint",
+            checkout_url.as_str(),
+            "--order-no",
+            order_no,
+            "--amount",
+            amount,
+            "--description",
+            description,
+            "--shop-id",
+            "11495",
+            "--business-username",
+            "SB_Shop",
+            "--shop-title",
+            "Shop Demo",
+            "--shop-domain",
+            "https://shop.example",
+            "--refer",
+            "https://shop.example",
+            "--back-url",
+            "https://shop.example/payoo/return",
+            "--notify-url",
+            "http://127.0.0.1:9/payoo/notify",
+            "--json-notify",
+            "--ledger",
+            ledger.as_str(),
+        ];
+        run(&args, &env)
+    };
+    let (out, v) = checkout("CLI-P1", "300000");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(v["payment_url"].as_str().unwrap().contains("CLI-P1"), "{v}");
+    let (out, v) = checkout("CLI-P1", "300000");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the ledger holds it already: {v}"
+    );
+    let status = http(
+        "POST",
+        &format!("{base}/payoo/_sandbox/pay?order=CLI-P1"),
+        "text/plain",
+        "",
+    );
+    assert!((200..300).contains(&status), "{status}");
+
+    // The reconciler asks GetOrderInfo and records the checkout paid.
+    let mut reconcile_env = env.to_vec();
+    reconcile_env.extend([
+        ("PAYBRIDGE_PAYOO_REST_ENDPOINT", rest.as_str()),
+        ("PAYBRIDGE_PAYOO_SHOP_ID", "11495"),
+    ]);
+    let (out, v) = run(
+        &[
+            "--json",
+            "reconcile",
+            "--ledger",
+            &ledger,
+            "--once",
+            "--all",
+        ],
+        &reconcile_env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let (_, v) = run(&["--json", "ledger", "payments", "--ledger", &ledger], &[]);
+    assert_eq!(
+        (
+            &v["payments"][0]["status"],
+            &v["payments"][0]["paid_amount"]
+        ),
+        (&json!("succeeded"), &json!("300000")),
+        "{v}"
+    );
+
+    let net = |cmd: &'static str| vec!["--json", "payoo", cmd, "--endpoint", rest.as_str()];
+    let mut info = net("order-info");
+    info.extend(["--order-id", "CLI-P1", "--shop-id", "11495"]);
+    let (out, v) = run(&info, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["status"], &v["amount"]),
+        (&json!("succeeded"), &json!("300000")),
+        "{v}"
+    );
+    let day = v["purchase_date"].as_str().unwrap()[..8].to_owned();
+    let refund = |id: &'static str, amount: &'static str| {
+        let mut args = net("refund");
+        args.extend([
+            "--order-no",
+            "CLI-P1",
+            "--amount",
+            amount,
+            "--refund-id",
+            id,
+            "--purchase-date",
+            day.as_str(),
+        ]);
+        run(&args, &env)
+    };
+    let (out, v) = refund("CLI-P1-r1", "100000");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["refunded"], &v["repeat"]),
+        (&json!("100000"), &json!(false)),
+        "{v}"
+    );
+    let transfer = v["transfer_code"].clone();
+    let (out, v) = refund("CLI-P1-r1", "100000");
+    assert_eq!(
+        (out.status.code(), &v["repeat"], &v["transfer_code"]),
+        (Some(0), &json!(true), &transfer),
+        "the same refund id is the same refund: {v}"
+    );
+    let (out, v) = refund("CLI-P1-r2", "200001");
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(97)),
+        "{v}"
+    );
+
+    let (out, v) = checkout("CLI-P2", "50000");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let mut cancel = net("cancel-order");
+    cancel.extend(["--order-id", "CLI-P2", "--shop-id", "11495"]);
+    let (out, v) = run(&cancel, &env);
+    assert_eq!(
+        (out.status.code(), &v["status"]),
+        (Some(0), &json!("cancelled")),
+        "{v}"
+    );
+    let (out, v) = run(&cancel, &env);
+    assert_eq!(
+        (out.status.code(), &v["error"]["code"]),
+        (Some(1), &json!(12)),
+        "{v}"
+    );
+
+    let mut code = net("billing-code");
+    code.extend([
+        "--shop-id",
+        "11495",
+        "--order-no",
+        "CLI-STORE",
+        "--amount",
+        "20000",
+        "--description",
+        description,
+        "--notify-url",
+        "http://127.0.0.1:9/payoo/notify",
+        "--ship-date",
+        "02/12/2026",
+        "--expires",
+        "20261203235959",
+    ]);
+    let (out, v) = run(&code, &env);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(
+        v["billing_code"].as_str().unwrap().starts_with("888"),
+        "{v}"
+    );
+
+    let checksum =
+        paybridge_payoo::checkout::return_checksum("sandbox-checksum-key", "CLI-P1", "CLI-P1", "1");
+    let query = format!("session=CLI-P1&order_no=CLI-P1&status=1&checksum={checksum}");
+    let (out, v) = run(
+        &["--json", "payoo", "verify-return", "--query", &query],
+        &env,
+    );
+    assert_eq!(
+        (out.status.code(), &v["status"]),
+        (Some(0), &json!("succeeded")),
+        "{v}"
+    );
+    let tampered = query.replace("status=1", "status=0");
+    let (out, v) = run(
+        &["--json", "payoo", "verify-return", "--query", &tampered],
+        &env,
+    );
+    assert_eq!(
+        (out.status.code(), &v["error"]["kind"]),
+        (Some(1), &json!("signature")),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

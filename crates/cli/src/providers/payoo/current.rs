@@ -1,0 +1,421 @@
+//! `paybridge payoo order-info | refund | cancel-order | billing-code | qr-code | checkout |
+//! verify-return`: Payoo's current APIs (the REST Business API and the hosted checkout).
+
+use clap::Args;
+use paybridge_core::http::HttpTransport;
+use paybridge_core::{Currency, Money};
+use paybridge_payoo::checkout::{CheckoutOptions, CheckoutOrder, verify_return};
+use paybridge_payoo::rest::{IssueRequest, RefundRequest};
+use paybridge_payoo::{CheckoutClient, Credentials, PayooError, RestClient};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::super::secret;
+use crate::cli::NetArgs;
+use crate::output::{CliError, Outcome};
+
+/// The REST Business API: `--endpoint` is its base URL (`…/BusinessRestAPI.svc`).
+#[derive(Debug, Args)]
+pub(crate) struct RestConn {
+    #[command(flatten)]
+    net: NetArgs,
+    /// Your Payoo API user (`APIUsername`).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_USERNAME")]
+    username: String,
+    /// Your Payoo API password (`APIPassword`; never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_PASSWORD", hide_env_values = true, value_parser = secret)]
+    password: SecretString,
+    /// Your Payoo API signature (`APISignature`; never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_SIGNATURE", hide_env_values = true, value_parser = secret)]
+    signature: SecretString,
+    /// The checksum key that signs requests and answers (never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
+    checksum_key: SecretString,
+}
+
+impl RestConn {
+    fn client(&self) -> Result<RestClient, CliError> {
+        Ok(RestClient::new(
+            self.net.endpoint.clone(),
+            Credentials::new(
+                self.username.clone(),
+                self.password.clone(),
+                self.signature.clone(),
+                self.checksum_key.clone(),
+            ),
+            HttpTransport::new(self.net.http_config())?,
+        )
+        .map_err(err)?)
+    }
+}
+
+fn err(e: PayooError) -> CliError {
+    paybridge_core::Error::from(e).into()
+}
+
+fn vnd(amount: &str) -> Result<Money, CliError> {
+    Ok(Money::parse(amount, Currency::VND)?)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OrderInfoArgs {
+    #[command(flatten)]
+    conn: RestConn,
+    /// Your order number (`OrderId`).
+    #[arg(long)]
+    order_id: String,
+    /// Your shop's id (`ShopId`).
+    #[arg(long)]
+    shop_id: i64,
+    /// The day it was paid, `YYYYMMDD` (`PurchaseDate`).
+    #[arg(long)]
+    purchase_date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefundArgs {
+    #[command(flatten)]
+    conn: RestConn,
+    /// The paid order (`OrderNo`).
+    #[arg(long)]
+    order_no: String,
+    /// How much to give back (VND).
+    #[arg(long)]
+    amount: String,
+    /// Your id for this refund (`RefundId`): the same id again is the same refund (Payoo's 99).
+    #[arg(long)]
+    refund_id: String,
+    /// The day the order was paid, `YYYYMMDD` (`PurchaseDate`).
+    #[arg(long)]
+    purchase_date: String,
+    /// Why.
+    #[arg(long, default_value = "refund")]
+    description: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CancelArgs {
+    #[command(flatten)]
+    conn: RestConn,
+    /// The order (`OrderID`).
+    #[arg(long)]
+    order_id: String,
+    /// Your shop's id (`ShopID`).
+    #[arg(long)]
+    shop_id: i64,
+    /// Why (`UpdateLog`).
+    #[arg(long, default_value = "cancelled by the merchant")]
+    update_log: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IssueArgs {
+    #[command(flatten)]
+    conn: RestConn,
+    /// Your shop's id (`ShopID`).
+    #[arg(long)]
+    shop_id: i64,
+    /// Your order number (`OrderNo`); never reuse it.
+    #[arg(long)]
+    order_no: String,
+    /// Amount in VND (`CyberCash`).
+    #[arg(long)]
+    amount: String,
+    /// What is paid for: more than 50 characters (`Description`).
+    #[arg(long)]
+    description: String,
+    /// Where Payoo notifies the payment (`NotifyUrl`).
+    #[arg(long)]
+    notify_url: String,
+    /// First shipping day, `dd/MM/yyyy` (`FromShipDate`).
+    #[arg(long)]
+    ship_date: String,
+    /// Shipping days (`ShipNumDay`).
+    #[arg(long, default_value_t = 1)]
+    ship_days: u32,
+    /// When the code lapses, `YYYYMMDDHHMMSS` (`PaymentExpireDate`).
+    #[arg(long)]
+    expires: String,
+    /// Your business username (`UserName`, for QR codes).
+    #[arg(long, default_value = "")]
+    business_username: String,
+    /// Notifications as JSON.
+    #[arg(long)]
+    json_notify: bool,
+}
+
+impl IssueArgs {
+    fn request(&self) -> Result<IssueRequest, CliError> {
+        Ok(IssueRequest {
+            shop_id: self.shop_id,
+            order_no: self.order_no.clone(),
+            amount: vnd(&self.amount)?,
+            description: self.description.clone(),
+            ship_date: self.ship_date.clone(),
+            ship_days: self.ship_days,
+            expires: self.expires.clone(),
+            notify_url: self.notify_url.clone(),
+            username: self.business_username.clone(),
+            json_notify: self.json_notify,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckoutArgs {
+    #[command(flatten)]
+    net: NetArgs,
+    /// The checksum key that signs the order and Payoo's answer (never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
+    checksum_key: SecretString,
+    /// Your order number (`order_no`); never reuse it.
+    #[arg(long)]
+    order_no: String,
+    /// Amount in VND (`order_cash_amount`).
+    #[arg(long)]
+    amount: String,
+    /// What is paid for: more than 50 characters (`order_description`).
+    #[arg(long)]
+    description: String,
+    /// Your shop's id (`shop_id`).
+    #[arg(long)]
+    shop_id: i64,
+    /// Your business wallet (`username`).
+    #[arg(long)]
+    business_username: String,
+    /// `shop_title`.
+    #[arg(long)]
+    shop_title: String,
+    /// `shop_domain`.
+    #[arg(long)]
+    shop_domain: String,
+    /// The domain registered with Payoo (`refer`).
+    #[arg(long)]
+    refer: String,
+    /// Where the payer returns (`shop_back_url`).
+    #[arg(long)]
+    back_url: String,
+    /// Where Payoo notifies the payment (`notify_url`).
+    #[arg(long)]
+    notify_url: String,
+    /// Shipping days (`order_ship_days`).
+    #[arg(long, default_value_t = 1)]
+    ship_days: u32,
+    /// When the order lapses, `YYYYMMDDHHMMSS` (`validity_time`; default a day from now).
+    #[arg(long)]
+    expires: Option<String>,
+    /// Notifications as JSON (`JsonResponse` TRUE).
+    #[arg(long)]
+    json_notify: bool,
+    /// Where the payer may pay (`payment_group`: CC, Bank-account, QRCode, …).
+    #[arg(long)]
+    payment_group: Option<String>,
+    /// Your session for the order (`session`; default the order number).
+    #[arg(long)]
+    session: Option<String>,
+    /// Record the order in this ledger (pending, before it is sent).
+    #[arg(long)]
+    ledger: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyReturnArgs {
+    /// The return URL's query string (after `?`).
+    #[arg(long)]
+    query: String,
+    /// The checksum key (never printed).
+    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
+    checksum_key: SecretString,
+}
+
+pub(crate) async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
+    let info = a
+        .conn
+        .client()?
+        .order_info(&a.order_id, a.shop_id, a.purchase_date.as_deref())
+        .await
+        .map_err(err)?;
+    let status = info.status.normalized();
+    let mut outcome = Outcome::ok(json!({
+        "order_no": info.order_no,
+        "status": status.as_str(),
+        "provider_status": info.status.code(),
+        "amount": info.amount.map(|m| m.amount_string()),
+        "payment_method": info.payment_method,
+        "purchase_date": info.purchase_date,
+        "shop_id": info.shop_id,
+        "bank_name": info.bank_name,
+        "card_number": info.card_number,
+        "billing_code": info.billing_code,
+    }));
+    if status == paybridge_core::PaymentStatus::Cancelled {
+        outcome.exit = 1;
+    }
+    Ok(outcome)
+}
+
+pub(crate) async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
+    let amount = vnd(&a.amount)?;
+    let r = a
+        .conn
+        .client()?
+        .refund(&RefundRequest {
+            order_no: a.order_no.clone(),
+            amount,
+            refund_id: a.refund_id.clone(),
+            purchase_date: a.purchase_date.clone(),
+            description: a.description.clone(),
+        })
+        .await
+        .map_err(err)?;
+    Ok(Outcome::ok(json!({
+        "order_no": a.order_no,
+        "refund_id": a.refund_id,
+        "refunded": r.amount_refunded.unwrap_or(amount).amount_string(),
+        "transfer_code": r.transfer_code,
+        "repeat": r.repeat,
+        "status": "succeeded",
+    })))
+}
+
+pub(crate) async fn cancel(a: &CancelArgs) -> Result<Outcome, CliError> {
+    a.conn
+        .client()?
+        .cancel_order(a.shop_id, &a.order_id, &a.update_log)
+        .await
+        .map_err(err)?;
+    Ok(Outcome::ok(
+        json!({"order_id": a.order_id, "status": "cancelled"}),
+    ))
+}
+
+pub(crate) async fn billing_code(a: &IssueArgs) -> Result<Outcome, CliError> {
+    let code = a
+        .conn
+        .client()?
+        .billing_code(&a.request()?)
+        .await
+        .map_err(err)?;
+    Ok(Outcome::ok(
+        json!({"order_no": a.order_no, "billing_code": code.code}),
+    ))
+}
+
+pub(crate) async fn qr_code(a: &IssueArgs) -> Result<Outcome, CliError> {
+    let qr = a.conn.client()?.qr_code(&a.request()?).await.map_err(err)?;
+    Ok(Outcome::ok(json!({
+        "order_no": a.order_no,
+        "qr_code": qr.code,
+        "qr_code_link": qr.link,
+        "app_links": qr.app_links,
+    })))
+}
+
+pub(crate) async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let today = paybridge_payoo::vietnam_timestamp(now);
+    let ship_date = format!(
+        "{}/{}/{}",
+        today.get(6..8).unwrap_or("01"),
+        today.get(4..6).unwrap_or("01"),
+        today.get(0..4).unwrap_or("1970")
+    );
+    let amount = vnd(&a.amount)?;
+    let order = CheckoutOrder {
+        username: a.business_username.clone(),
+        shop_id: a.shop_id,
+        session: a.session.clone().unwrap_or_else(|| a.order_no.clone()),
+        shop_title: a.shop_title.clone(),
+        shop_domain: a.shop_domain.clone(),
+        back_url: a.back_url.clone(),
+        order_no: a.order_no.clone(),
+        amount,
+        ship_date,
+        ship_days: a.ship_days,
+        description: a.description.clone(),
+        notify_url: a.notify_url.clone(),
+        validity_time: a
+            .expires
+            .clone()
+            .unwrap_or_else(|| paybridge_payoo::vietnam_timestamp(now + 86_400)),
+        json_notify: a.json_notify,
+        customer: None,
+        installment_tenors: None,
+        mdd: [None, None],
+    };
+    // What Payoo would refuse is refused before anything is recorded or sent.
+    order.to_xml().map_err(err)?;
+    let options = CheckoutOptions {
+        refer: a.refer.clone(),
+        payment_group: a.payment_group.clone(),
+        ..CheckoutOptions::default()
+    };
+    let ledger = match &a.ledger {
+        Some(url) => {
+            let ledger = crate::ledger::open(url).await?;
+            let payment = paybridge_ledger::NewPayment::new(
+                paybridge_payoo::PROVIDER_ID,
+                &a.order_no,
+                paybridge_core::PaymentStatus::Pending,
+                amount,
+            );
+            crate::ledger::record_first(&ledger, &payment, "use a new order number").await?;
+            Some(ledger)
+        }
+        None => None,
+    };
+    let client = CheckoutClient::new(
+        a.net.endpoint.clone(),
+        a.checksum_key.clone(),
+        HttpTransport::new(a.net.http_config())?,
+    )
+    .map_err(err)?;
+    let sent = client
+        .create(&order, &options)
+        .await
+        .map_err(paybridge_core::Error::from);
+    let created = crate::ledger::sent(
+        ledger.as_ref(),
+        paybridge_payoo::PROVIDER_ID,
+        &a.order_no,
+        sent,
+    )
+    .await?;
+    if let (Some(ledger), Some(id)) = (&ledger, &created.order_id) {
+        let payment = paybridge_ledger::NewPayment::new(
+            paybridge_payoo::PROVIDER_ID,
+            &a.order_no,
+            paybridge_core::PaymentStatus::Pending,
+            amount,
+        )
+        .provider_reference(id.clone());
+        paybridge_core::PaymentRecords::remember(ledger, payment).await?;
+    }
+    Ok(Outcome::ok(json!({
+        "order_no": created.order_no,
+        "order_id": created.order_id,
+        "payment_url": created.payment_url,
+        "token": created.token,
+        "expiry_date": created.expiry_date,
+    })))
+}
+
+pub(crate) fn verify_return_query(a: &VerifyReturnArgs) -> Result<Outcome, CliError> {
+    let r = verify_return(&a.checksum_key, &a.query).map_err(err)?;
+    let status = r.normalized();
+    let mut outcome = Outcome::ok(json!({
+        "order_no": r.order_no,
+        "session": r.session,
+        "status": status.as_str(),
+        "provider_status": r.status,
+        "error_code": r.error.map(|e| e.code()),
+        "error": r.error.map(|e| e.meaning()),
+        "error_message": r.error_message,
+    }));
+    if status != paybridge_core::PaymentStatus::Succeeded {
+        outcome.exit = 1;
+    }
+    Ok(outcome)
+}

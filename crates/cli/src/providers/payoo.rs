@@ -39,21 +39,9 @@ pub(crate) enum Command {
     UpdateOrderStatus(UpdateArgs),
     /// Verify a `NotifyData` callback (the posted form body or the package XML).
     VerifyNotify(VerifyNotifyArgs),
-    /// Where an order stands (REST `GetOrderInfo`; `--endpoint` is `…/BusinessRestAPI.svc`).
-    OrderInfo(current::OrderInfoArgs),
-    /// Give a paid order's money back (REST `Refund`; the refund id makes a repeat harmless).
-    Refund(current::RefundArgs),
-    /// Cancel an unpaid order (REST `CancelOrder`).
-    CancelOrder(current::CancelArgs),
-    /// A code the payer pays with at a store (REST `GetBillingCode`).
-    BillingCode(current::IssueArgs),
-    /// A QR code the payer scans (REST `GetQRCode`).
-    QrCode(current::IssueArgs),
-    /// Create an order on Payoo's hosted checkout (`v2/paynow/order/create`; `--endpoint` is
-    /// that URL) → the payer's `payment_url`.
-    Checkout(Box<current::CheckoutArgs>),
-    /// Check the return URL's checksum (`session.order_no.status`).
-    VerifyReturn(current::VerifyReturnArgs),
+    /// Payoo's current APIs: the REST Business API and the hosted checkout.
+    #[command(flatten)]
+    Current(current::Command),
 }
 
 #[derive(Debug, Args)]
@@ -290,13 +278,7 @@ fn verify_notify(a: &VerifyNotifyArgs) -> Result<Outcome, CliError> {
 pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     let r = match command {
         Command::VerifyNotify(a) => return verify_notify(&a),
-        Command::OrderInfo(a) => return current::order_info(&a).await,
-        Command::Refund(a) => return current::refund(&a).await,
-        Command::CancelOrder(a) => return current::cancel(&a).await,
-        Command::BillingCode(a) => return current::billing_code(&a).await,
-        Command::QrCode(a) => return current::qr_code(&a).await,
-        Command::Checkout(a) => return current::checkout(&a).await,
-        Command::VerifyReturn(a) => return current::verify_return_query(&a),
+        Command::Current(c) => return current::run(c).await,
         Command::Call(a) => {
             let text = read_input(&a.param)?;
             let Ordered(mut members) = serde_json::from_slice(&text)

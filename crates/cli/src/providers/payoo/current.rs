@@ -1,7 +1,7 @@
 //! `paybridge payoo order-info | refund | cancel-order | billing-code | qr-code | checkout |
 //! verify-return`: Payoo's current APIs (the REST Business API and the hosted checkout).
 
-use clap::Args;
+use clap::{Args, Subcommand};
 use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
 use paybridge_payoo::checkout::{CheckoutOptions, CheckoutOrder, verify_return};
@@ -13,6 +13,38 @@ use serde_json::json;
 use super::super::secret;
 use crate::cli::NetArgs;
 use crate::output::{CliError, Outcome};
+
+/// Payoo's current APIs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Where an order stands (REST `GetOrderInfo`; `--endpoint` is `…/BusinessRestAPI.svc`).
+    OrderInfo(OrderInfoArgs),
+    /// Give a paid order's money back (REST `Refund`; the refund id makes a repeat harmless).
+    Refund(RefundArgs),
+    /// Cancel an unpaid order (REST `CancelOrder`).
+    CancelOrder(CancelArgs),
+    /// A code the payer pays with at a store (REST `GetBillingCode`).
+    BillingCode(IssueArgs),
+    /// A QR code the payer scans (REST `GetQRCode`).
+    QrCode(IssueArgs),
+    /// Create an order on Payoo's hosted checkout (`v2/paynow/order/create`; `--endpoint` is
+    /// that URL) → the payer's `payment_url`.
+    Checkout(Box<CheckoutArgs>),
+    /// Check the return URL's checksum (`session.order_no.status`).
+    VerifyReturn(VerifyReturnArgs),
+}
+
+pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
+    match command {
+        Command::OrderInfo(a) => order_info(&a).await,
+        Command::Refund(a) => refund(&a).await,
+        Command::CancelOrder(a) => cancel(&a).await,
+        Command::BillingCode(a) => billing_code(&a).await,
+        Command::QrCode(a) => qr_code(&a).await,
+        Command::Checkout(a) => checkout(&a).await,
+        Command::VerifyReturn(a) => verify_return_query(&a),
+    }
+}
 
 /// The REST Business API: `--endpoint` is its base URL (`…/BusinessRestAPI.svc`).
 #[derive(Debug, Args)]
@@ -35,7 +67,7 @@ pub(crate) struct RestConn {
 
 impl RestConn {
     fn client(&self) -> Result<RestClient, CliError> {
-        Ok(RestClient::new(
+        RestClient::new(
             self.net.endpoint.clone(),
             Credentials::new(
                 self.username.clone(),
@@ -45,7 +77,7 @@ impl RestConn {
             ),
             HttpTransport::new(self.net.http_config())?,
         )
-        .map_err(err)?)
+        .map_err(err)
     }
 }
 
@@ -207,7 +239,7 @@ pub(crate) struct CheckoutArgs {
     /// Notifications as JSON (`JsonResponse` TRUE).
     #[arg(long)]
     json_notify: bool,
-    /// Where the payer may pay (`payment_group`: CC, Bank-account, QRCode, …).
+    /// Where the payer may pay (`payment_group`: `CC`, `Bank-account`, `QRCode`, …).
     #[arg(long)]
     payment_group: Option<String>,
     /// Your session for the order (`session`; default the order number).
@@ -228,7 +260,7 @@ pub(crate) struct VerifyReturnArgs {
     checksum_key: SecretString,
 }
 
-pub(crate) async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
+async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
     let info = a
         .conn
         .client()?
@@ -254,7 +286,7 @@ pub(crate) async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
     Ok(outcome)
 }
 
-pub(crate) async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
+async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
     let amount = vnd(&a.amount)?;
     let r = a
         .conn
@@ -278,7 +310,7 @@ pub(crate) async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
     })))
 }
 
-pub(crate) async fn cancel(a: &CancelArgs) -> Result<Outcome, CliError> {
+async fn cancel(a: &CancelArgs) -> Result<Outcome, CliError> {
     a.conn
         .client()?
         .cancel_order(a.shop_id, &a.order_id, &a.update_log)
@@ -289,7 +321,7 @@ pub(crate) async fn cancel(a: &CancelArgs) -> Result<Outcome, CliError> {
     ))
 }
 
-pub(crate) async fn billing_code(a: &IssueArgs) -> Result<Outcome, CliError> {
+async fn billing_code(a: &IssueArgs) -> Result<Outcome, CliError> {
     let code = a
         .conn
         .client()?
@@ -301,7 +333,7 @@ pub(crate) async fn billing_code(a: &IssueArgs) -> Result<Outcome, CliError> {
     ))
 }
 
-pub(crate) async fn qr_code(a: &IssueArgs) -> Result<Outcome, CliError> {
+async fn qr_code(a: &IssueArgs) -> Result<Outcome, CliError> {
     let qr = a.conn.client()?.qr_code(&a.request()?).await.map_err(err)?;
     Ok(Outcome::ok(json!({
         "order_no": a.order_no,
@@ -311,7 +343,7 @@ pub(crate) async fn qr_code(a: &IssueArgs) -> Result<Outcome, CliError> {
     })))
 }
 
-pub(crate) async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
+async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
@@ -402,7 +434,7 @@ pub(crate) async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
     })))
 }
 
-pub(crate) fn verify_return_query(a: &VerifyReturnArgs) -> Result<Outcome, CliError> {
+fn verify_return_query(a: &VerifyReturnArgs) -> Result<Outcome, CliError> {
     let r = verify_return(&a.checksum_key, &a.query).map_err(err)?;
     let status = r.normalized();
     let mut outcome = Outcome::ok(json!({
@@ -410,8 +442,8 @@ pub(crate) fn verify_return_query(a: &VerifyReturnArgs) -> Result<Outcome, CliEr
         "session": r.session,
         "status": status.as_str(),
         "provider_status": r.status,
-        "error_code": r.error.map(|e| e.code()),
-        "error": r.error.map(|e| e.meaning()),
+        "error_code": r.error.map(paybridge_payoo::checkout::ReturnError::code),
+        "error": r.error.map(paybridge_payoo::checkout::ReturnError::meaning),
         "error_message": r.error_message,
     }));
     if status != paybridge_core::PaymentStatus::Succeeded {

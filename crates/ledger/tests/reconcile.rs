@@ -331,9 +331,10 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
             row.last_check_error.unwrap().contains("maintenance"),
             "{backend}"
         );
+        // Due a minute (±10 %) after the sweep that postponed it (at t0 + 1.5 s).
         let next = row.next_check_at.unwrap();
         assert!(
-            (54_000..=66_000).contains(&(next - paybridge_ledger::now_ms())),
+            (54_000..=66_000).contains(&(next - (t0 + 1_500))),
             "{backend}: {next}"
         );
         // Not before its time.
@@ -432,8 +433,10 @@ async fn the_rate_limit_spaces_the_checks() {
             record_pending(&ledger, p, &format!("{p}-{i}")).await;
         }
     }
-    // 20 a second per provider, 25 in all: each provider's checks at least 50 ms apart, all
-    // of them at least 40 ms apart.
+    // 20 a second per provider, 25 in all: each provider's checks 50 ms apart, all of them
+    // 40 ms apart — as the slots are handed out; the calls themselves may run a few
+    // milliseconds early or late on a busy machine (seen: 48.9 ms on a 2-core CI), so the
+    // gaps are checked with 5 ms of slack, and the whole sweep's length without any.
     let reconciler = Reconciler::new(ledger.clone(), Arc::new(Seen::default()))
         .rate_limit(RateLimit::new(NonZeroU32::new(25), NonZeroU32::new(20)))
         .provider(a.clone())
@@ -451,7 +454,7 @@ async fn the_rate_limit_spaces_the_checks() {
         let mut times: Vec<_> = p.asked.lock().unwrap().iter().map(|(_, t)| *t).collect();
         times.sort();
         assert!(
-            gaps(&times).iter().all(|g| *g >= Duration::from_millis(49)),
+            gaps(&times).iter().all(|g| *g >= Duration::from_millis(45)),
             "{:?}",
             gaps(&times)
         );
@@ -459,7 +462,7 @@ async fn the_rate_limit_spaces_the_checks() {
     }
     all.sort();
     assert!(
-        gaps(&all).iter().all(|g| *g >= Duration::from_millis(39)),
+        gaps(&all).iter().all(|g| *g >= Duration::from_millis(35)),
         "{:?}",
         gaps(&all)
     );

@@ -16,6 +16,14 @@ pub enum QvicklyError {
         /// The booking API's `Message`.
         message: String,
     },
+    /// The Payment API answered an error (`data.code`, `data.message`).
+    #[error("Qvickly error {}: {message}", code.code())]
+    Api {
+        /// The code, with its documented meaning.
+        code: crate::api_codes::ApiErrorCode,
+        /// Qvickly's message.
+        message: String,
+    },
     /// Transport, timeout or configuration problems from the shared layer.
     #[error(transparent)]
     Core(#[from] paybridge_core::Error),
@@ -29,6 +37,11 @@ impl From<QvicklyError> for paybridge_core::Error {
                 code: None,
                 message,
                 retryable: false,
+            },
+            e @ QvicklyError::Api { code, .. } => Self::Provider {
+                code: Some(code.code().to_string()),
+                message: e.to_string(),
+                retryable: code.retryable(),
             },
             QvicklyError::Core(e) => e,
         }

@@ -39,6 +39,8 @@
 //! `Cancelled`/`canceled` → cancelled; `Created`, `Pending` and unknown words → pending.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod api_codes;
 pub mod client;
 pub mod error;
 pub mod generated;
@@ -51,6 +53,8 @@ pub mod sandbox;
 pub mod signature;
 pub mod status;
 
+pub use api::PaymentApi;
+pub use api_codes::ApiErrorCode;
 pub use client::{Config, ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
 pub use error::QvicklyError;
 pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, deduplicate};

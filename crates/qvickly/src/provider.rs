@@ -1,15 +1,24 @@
-//! `PaymentProvider` for Qvickly: notifications only (payments are created in Qvickly's
-//! checkout, outside this SDK); `capabilities()` says so.
+//! `PaymentProvider` for Qvickly. With the Payment API ([`QvicklyProvider::with_api`]):
+//! create = `addPayment` (a card payment, its redirect URL the session), status =
+//! `getPaymentinfo`, refund = `creditPayment`, cancel = `cancelPayment`, capture =
+//! [`QvicklyProvider::activate`] (`activatePayment`); a callback is confirmed with
+//! `getPaymentinfo` (status and total) before it is believed. Without it: callbacks only,
+//! as payments are then created outside this SDK.
+//!
+//! The merchant's reference is Qvickly's `orderid`; Qvickly's payment `number` is the
+//! provider reference.
 
 use paybridge_core::provider::prelude::*;
 
+use crate::api::{Article, Cart, Customer, NewPayment, PaymentApi, PaymentData, PaymentMethod};
 use crate::client::PROVIDER_ID;
 use crate::notification::{CallbackVerifier, QvicklyCallback, deduplicate};
 
-/// Qvickly callbacks behind the common trait.
+/// Qvickly behind the common trait.
 pub struct QvicklyProvider {
     verifier: CallbackVerifier,
     stores: Stores,
+    api: Option<PaymentApi>,
 }
 
 impl QvicklyProvider {
@@ -17,7 +26,73 @@ impl QvicklyProvider {
     /// (`Stores::in_memory()` for one process).
     #[must_use]
     pub fn new(verifier: CallbackVerifier, stores: Stores) -> Self {
-        Self { verifier, stores }
+        Self {
+            verifier,
+            stores,
+            api: None,
+        }
+    }
+
+    /// Take, ask, refund and cancel through the Payment API, and confirm every callback with
+    /// it.
+    #[must_use]
+    pub fn with_api(mut self, api: PaymentApi) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    fn api(&self) -> Result<&PaymentApi> {
+        self.api
+            .as_ref()
+            .ok_or_else(|| Error::config("this needs Qvickly's Payment API (with_api)"))
+    }
+
+    /// The payment's number: the one given, else the one recorded.
+    async fn number(&self, payment: &PaymentRef) -> Result<String> {
+        if let Some(n) = payment
+            .provider_reference
+            .as_deref()
+            .filter(|n| !n.is_empty())
+        {
+            return Ok(n.to_owned());
+        }
+        self.stores
+            .records
+            .recall_public(PROVIDER_ID, &payment.reference)
+            .await?
+            .and_then(|r| r.provider_reference)
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "no Qvickly payment number is known for {:?}",
+                    payment.reference
+                ))
+            })
+    }
+
+    /// `activatePayment`: capture an authorised card payment or send an invoice.
+    pub async fn activate(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let number = self.number(payment).await?;
+        self.api()?.activate(&number).await?;
+        self.payment_status(payment).await
+    }
+
+    /// One article for an amount (tax 0: the amount is what the payer pays, VAT included as
+    /// the merchant priced it — our choice when only an amount is known).
+    fn single_line(title: &str, amount: Money) -> Result<(Vec<Article>, Cart)> {
+        let articles = vec![Article::new("1", title, 1, amount, 0)];
+        let cart = Cart::of(&articles, None, None)?;
+        Ok((articles, cart))
+    }
+}
+
+/// A payment's state from `getPaymentinfo`.
+fn state_of(payment: PaymentRef, d: &crate::api::PaymentDetails) -> PaymentState {
+    PaymentState {
+        payment,
+        status: d.status.normalized(),
+        provider_status: d.status.as_str().to_owned(),
+        amount: d.total,
+        message: None,
     }
 }
 
@@ -28,11 +103,147 @@ impl PaymentProvider for QvicklyProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::NOTIFICATIONS_ONLY
+        if self.api.is_some() {
+            Capabilities::ALL
+        } else {
+            Capabilities::NOTIFICATIONS_ONLY
+        }
+    }
+
+    /// `addPayment` of a card payment for the amount (one line, see
+    /// [`QvicklyProvider::activate`] to capture it); the redirect URL is where to send the payer.
+    async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
+        let api = self.api()?;
+        let title = request
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Order {}", request.reference));
+        let (articles, cart) = Self::single_line(&title, request.amount)?;
+        let payment = NewPayment {
+            data: PaymentData {
+                method: PaymentMethod::Card,
+                currency: request.amount.currency(),
+                language: request
+                    .metadata
+                    .get("language")
+                    .cloned()
+                    .unwrap_or_else(|| "sv".into()),
+                country: request
+                    .metadata
+                    .get("country")
+                    .cloned()
+                    .unwrap_or_else(|| "SE".into()),
+                orderid: request.reference.clone(),
+                autoactivate: request
+                    .metadata
+                    .get("autoactivate")
+                    .is_some_and(|v| v == "1"),
+                autocancel: None,
+                accepturl: request.return_url.clone(),
+                cancelurl: request.return_url.clone(),
+                callbackurl: request.notify_url.clone(),
+                returnmethod: None,
+            },
+            info: Vec::new(),
+            customer: Customer {
+                billing: crate::api::Address {
+                    email: request.metadata.get("email").cloned().unwrap_or_default(),
+                    ..crate::api::Address::default()
+                },
+                ..Customer::default()
+            },
+            articles,
+            cart,
+        };
+        let record = PaymentRecord::created(PROVIDER_ID, &request);
+        self.stores.records.remember(record.clone()).await?;
+        let sent = api.add_payment(&payment).await.map_err(Error::from);
+        let added = self
+            .stores
+            .sent(PROVIDER_ID, &request.reference, sent)
+            .await?;
+        self.stores
+            .records
+            .remember(record.provider_reference(added.number.clone()))
+            .await?;
+        Ok(PaymentSession {
+            state: PaymentState {
+                payment: PaymentRef {
+                    reference: request.reference,
+                    provider_reference: Some(added.number),
+                },
+                status: added.status.normalized(),
+                provider_status: added.status.as_str().to_owned(),
+                amount: Some(request.amount),
+                message: None,
+            },
+            redirect_url: added.url,
+        })
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let number = self.number(payment).await?;
+        let details = self.api()?.payment_info(&number).await?;
+        let mut with_number = payment.clone();
+        with_number.provider_reference = Some(number);
+        Ok(state_of(with_number, &details))
+    }
+
+    /// `creditPayment`: all that is left, or `amount` as one credited line.
+    async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
+        let api = self.api()?;
+        let number = self.number(payment).await?;
+        let amount = match request.amount {
+            Some(a) => a,
+            None => api
+                .payment_info(&number)
+                .await?
+                .total
+                .ok_or_else(|| Error::decode("getPaymentinfo gave no total"))?,
+        };
+        let credited = match request.amount {
+            Some(a) => {
+                let (articles, cart) = Self::single_line("Refund", a)?;
+                api.credit(&number, Some((&articles, &cart))).await?
+            }
+            None => api.credit(&number, None).await?,
+        };
+        let mut state = RefundState::new(
+            PaymentRef {
+                reference: payment.reference.clone(),
+                provider_reference: Some(number),
+            },
+            request.refund_id,
+            amount,
+            RefundStatus::Succeeded,
+            credited.status.as_str(),
+        );
+        state.provider_refund_id = Some(credited.number);
+        Ok(state)
+    }
+
+    /// `cancelPayment` (a payment not activated yet); its state afterwards.
+    async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let number = self.number(payment).await?;
+        self.api()?.cancel(&number).await?;
+        let mut with_number = payment.clone();
+        with_number.provider_reference = Some(number);
+        self.payment_status(&with_number).await
     }
 
     async fn verify_notification(&self, raw: &RawNotification) -> Result<Verified<Notification>> {
-        let handled = deduplicate(self.verifier.verify(raw)?, self.stores.seen.as_ref()).await?;
-        Ok(handled.into_notification(QvicklyCallback::state))
+        let verified = self.verifier.verify(raw)?;
+        let confirmed = match &self.api {
+            Some(api) => Some(crate::route::confirm(api, &verified).await?),
+            None => None,
+        };
+        let handled = deduplicate(verified, self.stores.seen.as_ref()).await?;
+        Ok(handled.into_notification(|cb: &QvicklyCallback| {
+            let state = cb.state();
+            match &confirmed {
+                Some(d) => state_of(state.payment, d),
+                None => state,
+            }
+        }))
     }
 }

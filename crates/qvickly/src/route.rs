@@ -1,17 +1,53 @@
 //! Qvickly's callback endpoint for a receiver ([`CallbackRoute`]): `POST /qvickly/callback`
 //! (JSON, form or the booking API's XML). A test-mode callback is acknowledged and not
-//! reported unless the route accepts test callbacks.
+//! reported unless the route accepts test callbacks. A callback carries no amount: with the
+//! Payment API ([`Route::confirmed`]) its number is asked about (`getPaymentinfo`) and what
+//! Qvickly answers — status and total, for the same order — is what is recorded.
 
 use paybridge_core::{Acknowledgement, CallbackRoute, PaymentRecords, RawNotification, Received};
 
+use crate::api::{PaymentApi, PaymentDetails};
 use crate::client::PROVIDER_ID;
-use crate::notification::{CALLBACK_ANSWER, CallbackVerifier};
+use crate::notification::{CALLBACK_ANSWER, CallbackVerifier, QvicklyCallback};
 
 /// The Qvickly callback route.
 #[derive(Debug, Clone)]
 pub struct Route {
     verifier: CallbackVerifier,
     accept_test: bool,
+    api: Option<PaymentApi>,
+}
+
+/// Ask Qvickly about a verified callback's payment: its `getPaymentinfo` (status and total)
+/// for the callback's number, refused when it is about another order (a genuine callback
+/// re-addressed) or cannot be asked (retry: the callback is not acknowledged).
+pub async fn confirm(
+    api: &PaymentApi,
+    cb: &paybridge_core::Verified<QvicklyCallback>,
+) -> paybridge_core::Result<PaymentDetails> {
+    let number = cb
+        .number
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| paybridge_core::Error::callback("callback without data.number"))?;
+    let details = api.payment_info(number).await.map_err(|e| {
+        let e = paybridge_core::Error::from(e);
+        if e.kind() == paybridge_core::ErrorKind::Signature {
+            e
+        } else {
+            paybridge_core::Error::transport(
+                "cannot confirm the callback with getPaymentinfo; retry",
+                e,
+            )
+        }
+    })?;
+    if details.orderid.is_some() && details.orderid != cb.order_id {
+        return Err(paybridge_core::Error::Signature(format!(
+            "payment {number} is order {:?} at Qvickly, the callback says {:?}",
+            details.orderid, cb.order_id
+        )));
+    }
+    Ok(details)
 }
 
 impl Route {
@@ -21,6 +57,17 @@ impl Route {
         Self {
             verifier,
             accept_test: false,
+            api: None,
+        }
+    }
+
+    /// Callbacks verified by `verifier` and each confirmed with `api` (`getPaymentinfo`):
+    /// the recorded status and amount are Qvickly's answer, not the callback's.
+    #[must_use]
+    pub fn confirmed(verifier: CallbackVerifier, api: PaymentApi) -> Self {
+        Self {
+            api: Some(api),
+            ..Self::new(verifier)
         }
     }
 
@@ -55,10 +102,25 @@ impl CallbackRoute for Route {
             return Ok(Received::Ignore(Acknowledgement::ok(CALLBACK_ANSWER)));
         }
         let key = cb.dedup_key()?;
+        let confirmed = match &self.api {
+            Some(api) => Some(confirm(api, &cb).await?),
+            None => None,
+        };
         Ok(Received::report(
             key,
             cb,
-            |cb| cb.state(),
+            |cb| {
+                let state = cb.state();
+                match confirmed {
+                    Some(d) => paybridge_core::PaymentState {
+                        status: d.status.normalized(),
+                        provider_status: d.status.as_str().to_owned(),
+                        amount: d.total,
+                        ..state
+                    },
+                    None => state,
+                }
+            },
             Acknowledgement::ok(CALLBACK_ANSWER),
         ))
     }

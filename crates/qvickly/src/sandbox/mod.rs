@@ -12,6 +12,9 @@
 //!   the hash like the real service (data rebuilt in Qvickly's order), and answers
 //!   `IpnCallBackResponse` — `Success=false` with `9511 Verification error` on a bad hash.
 //!
+//! - `POST /qvickly/api/` is the Payment API ([`api`]): every function the client speaks, with a
+//!   state machine per payment, answers signed like Qvickly's, callbacks to `callbackurl`.
+//!
 //! Credentials: merchant id [`SANDBOX_MERCHANT_ID`], secret [`SANDBOX_SECRET`].
 
 use std::time::Duration;
@@ -32,6 +35,8 @@ use crate::error::VERIFICATION_ERROR_CODE;
 use crate::generated::booking_api::IpnCallBackResponse;
 use crate::notification::{CallbackFormat, CallbackVerifier};
 use crate::signature::data_json;
+
+pub mod api;
 
 /// Merchant id of the sandbox.
 pub const SANDBOX_MERCHANT_ID: &str = "sandbox-merchant";
@@ -59,12 +64,13 @@ pub struct CallbackSpec {
     pub test: Option<bool>,
 }
 
-/// The simulator. Cheap to clone.
+/// The simulator. Cheap to clone; clones share the payments.
 #[derive(Clone)]
 pub struct Simulator {
     key: HmacSha512Key,
     verifier: CallbackVerifier,
     transport: HttpTransport,
+    payments: std::sync::Arc<std::sync::Mutex<api::Payments>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -85,6 +91,7 @@ impl Simulator {
                     .timeout(Duration::from_secs(5))
                     .retry(RetryPolicy::none()),
             )?,
+            payments: std::sync::Arc::default(),
         })
     }
 
@@ -136,6 +143,8 @@ impl Simulator {
     /// The simulator's routes.
     pub fn router(&self) -> Router {
         Router::new()
+            .route(api::API_PATH, post(api::call))
+            .route(api::PAY_PATH, post(api::pay))
             .route(FORWARD_PATH, post(booking_api))
             .route(SEND_PATH, post(send))
             .with_state(self.clone())

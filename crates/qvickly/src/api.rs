@@ -1,0 +1,849 @@
+//! Qvickly's Payment API (`https://api.qvickly.io/`): take, capture, cancel and refund.
+//!
+//! Every call is one JSON envelope `{"credentials": {id, hash, version, client, language,
+//! serverdata, time, test}, "data": {…}, "function": "<name>"}`, `hash` =
+//! HMAC-SHA512(secret, `data` exactly as PHP's `json_encode` writes it) — the recipe the
+//! callback verifier implements, with the one encoder ([`crate::php_json`]). Every answer
+//! `{"credentials": {"hash"}, "data": {…}}` is verified over `data`'s bytes before a field of
+//! it is read (a mismatch is [`QvicklyError::Signature`], Qvickly's own clients' 9511); an
+//! error answer (`data.code`, `data.message`) is [`QvicklyError::Api`] with
+//! [`ApiErrorCode`]'s documented meaning.
+//!
+//! Amounts are in 1/100 currency units, written from [`Money`] exactly; a cart's totals are
+//! checked against its articles before anything is sent. Qvickly converts `data` to
+//! ISO-8859-1 before hashing: text outside it would fail the hash at Qvickly, so it is refused
+//! here, before sending. Nothing that moves money (`addPayment`, `activatePayment`,
+//! `creditPayment`, `cancelPayment`, `updatePayment`) is resent; an unknown outcome says how
+//! to find out (`getPaymentinfo`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use paybridge_core::http::{Endpoint, HttpRequest, HttpTransport};
+use paybridge_core::signature::HmacSha512Key;
+use paybridge_core::{CoreFailure as _, Currency, Money};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::api_codes::ApiErrorCode;
+use crate::client::PROVIDER_ID;
+use crate::error::QvicklyError;
+use crate::php_json::reencode;
+use crate::status::QvicklyStatus;
+
+/// Qvickly's Payment API.
+pub const LIVE_URL: &str = "https://api.qvickly.io/";
+/// The protocol version sent (`credentials.version`).
+pub const VERSION: &str = "2.5.0";
+
+paybridge_core::code_table! {
+    /// A payment method (`PaymentData.method`).
+    pub enum PaymentMethod {
+        1 => Factoring, "Factoring invoice", "invoice, sold to Qvickly", retry: false;
+        2 => Handling, "Handling invoice", "invoice, the merchant bears the risk", retry: false;
+        4 => PartPayment, "Part payment", "part payment", retry: false;
+        8 => Card, "Card", "card (redirect)", retry: false;
+        16 => Bank, "Bank", "bank (redirect)", retry: false;
+        32 => Cash, "Cash", "cash", retry: false;
+        64 => Checkout, "Checkout", "Qvickly Checkout", retry: false;
+        128 => Simple, "Simple", "simple", retry: false;
+        256 => Paylink, "Paylink", "pay link", retry: false;
+        512 => Swish2, "Swish2", "Swish (v2)", retry: false;
+        1024 => Swish, "Swish", "Swish", retry: false;
+        2048 => PayWithQvickly, "PayWithQvickly", "Pay with Qvickly", retry: false;
+    }
+    unknown: "Undocumented", "an undocumented payment method";
+}
+
+paybridge_core::code_table! {
+    /// `distributor_status`: where an invoice stands with Qvickly's distributor.
+    pub enum DistributorStatus: words {
+        "Ready" => Ready, "ready", retry: false;
+        "CreditDecision" => CreditDecision, "awaiting the credit decision", retry: false;
+        "UnderControl" => UnderControl, "under control", retry: false;
+        "FinalDecision" => FinalDecision, "final decision made", retry: false;
+        "Created" => Created, "created", retry: false;
+        "Approved" => Approved, "approved", retry: false;
+        "Sent" => Sent, "sent", retry: false;
+        "Paid" => Paid, "paid", retry: false;
+        "Cancelled" => Cancelled, "cancelled", retry: false;
+        "eFakturaSent" => EFakturaSent, "e-invoice sent", retry: false;
+        "eFakturaConfirmed" => EFakturaConfirmed, "e-invoice confirmed", retry: false;
+        "eFakturaFailed" => EFakturaFailed, "e-invoice failed", retry: false;
+    }
+    unknown: "a distributor status the documents do not list";
+}
+
+/// A billing or shipping address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    /// `firstname`.
+    pub firstname: String,
+    /// `lastname`.
+    pub lastname: String,
+    /// `company`.
+    pub company: String,
+    /// `street`.
+    pub street: String,
+    /// `street2`.
+    pub street2: String,
+    /// `zip`.
+    pub zip: String,
+    /// `city`.
+    pub city: String,
+    /// `country` (ISO 3166 alpha-2).
+    pub country: String,
+    /// `phone`.
+    pub phone: String,
+    /// `email` (required on billing).
+    pub email: String,
+}
+
+impl Address {
+    fn to_json(&self) -> Value {
+        json!({
+            "firstname": self.firstname, "lastname": self.lastname, "company": self.company,
+            "street": self.street, "street2": self.street2, "zip": self.zip, "city": self.city,
+            "country": self.country, "phone": self.phone, "email": self.email,
+        })
+    }
+
+    fn from_json(v: &Value) -> Self {
+        let s = |k: &str| text(v.get(k)).unwrap_or_default();
+        Self {
+            firstname: s("firstname"),
+            lastname: s("lastname"),
+            company: s("company"),
+            street: s("street"),
+            street2: s("street2"),
+            zip: s("zip"),
+            city: s("city"),
+            country: s("country"),
+            phone: s("phone"),
+            email: s("email"),
+        }
+    }
+}
+
+/// The payer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Customer {
+    /// `nr`: the merchant's customer number.
+    pub nr: String,
+    /// `pno`: personal or organisation number (invoices).
+    pub pno: String,
+    /// `Billing`.
+    pub billing: Address,
+    /// `Shipping` (when it differs).
+    pub shipping: Option<Address>,
+}
+
+/// One article line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    /// `artnr`.
+    pub artnr: String,
+    /// `title`.
+    pub title: String,
+    /// `quantity`.
+    pub quantity: u32,
+    /// `aprice`: the unit price without tax.
+    pub aprice: Money,
+    /// `taxrate`, percent (25, 12, 6, 0).
+    pub taxrate: u32,
+    /// `discount`, percent.
+    pub discount: u32,
+}
+
+impl Article {
+    /// A line of `quantity` × `aprice` (without tax) at `taxrate` %, no discount.
+    #[must_use]
+    pub fn new(artnr: &str, title: &str, quantity: u32, aprice: Money, taxrate: u32) -> Self {
+        Self {
+            artnr: artnr.into(),
+            title: title.into(),
+            quantity,
+            aprice,
+            taxrate,
+            discount: 0,
+        }
+    }
+
+    /// `withouttax`: quantity × price less the discount, exact.
+    pub fn withouttax(&self) -> Result<Money, QvicklyError> {
+        let gross = self.aprice.amount() * Decimal::from(self.quantity);
+        let net = gross * (Decimal::ONE_HUNDRED - Decimal::from(self.discount.min(100)))
+            / Decimal::ONE_HUNDRED;
+        money(net, self.aprice.currency())
+    }
+
+    /// The line's tax, exact (it may hold fractions of a cent).
+    fn tax(&self) -> Result<Decimal, QvicklyError> {
+        Ok(self.withouttax()?.amount() * Decimal::from(self.taxrate) / Decimal::ONE_HUNDRED)
+    }
+}
+
+/// A fee line of the cart (`Handling`, `Shipping`): without tax, and its tax rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fee {
+    /// `withouttax`.
+    pub withouttax: Money,
+    /// `taxrate`, percent.
+    pub taxrate: u32,
+}
+
+/// The cart: fees and totals (`Cart.Handling`, `Cart.Shipping`, `Cart.Total`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cart {
+    /// `Handling`.
+    pub handling: Option<Fee>,
+    /// `Shipping`.
+    pub shipping: Option<Fee>,
+    /// `Total.withouttax`.
+    pub withouttax: Money,
+    /// `Total.tax`.
+    pub tax: Money,
+    /// `Total.rounding`.
+    pub rounding: Money,
+    /// `Total.withtax`.
+    pub withtax: Money,
+}
+
+fn money(amount: Decimal, currency: Currency) -> Result<Money, QvicklyError> {
+    Ok(Money::new(amount, currency)?)
+}
+
+impl Cart {
+    /// The cart of `articles` and fees, its totals computed: `withouttax` the sum of the lines
+    /// and fees, `tax` their tax — rounded half up to the cent once, over the whole cart (tax
+    /// of a line may hold fractions of a cent) — and `withtax` the two together.
+    pub fn of(
+        articles: &[Article],
+        handling: Option<Fee>,
+        shipping: Option<Fee>,
+    ) -> Result<Self, QvicklyError> {
+        let currency = articles
+            .first()
+            .map(|a| a.aprice.currency())
+            .or(handling.map(|f| f.withouttax.currency()))
+            .or(shipping.map(|f| f.withouttax.currency()))
+            .ok_or_else(|| paybridge_core::Error::input("a cart needs an article or a fee"))?;
+        let mut without = Decimal::ZERO;
+        let mut tax = Decimal::ZERO;
+        for a in articles {
+            if a.aprice.currency() != currency {
+                return Err(paybridge_core::Error::input("one currency per cart").into());
+            }
+            without += a.withouttax()?.amount();
+            tax += a.tax()?;
+        }
+        for fee in [handling, shipping].into_iter().flatten() {
+            if fee.withouttax.currency() != currency {
+                return Err(paybridge_core::Error::input("one currency per cart").into());
+            }
+            without += fee.withouttax.amount();
+            tax += fee.withouttax.amount() * Decimal::from(fee.taxrate) / Decimal::ONE_HUNDRED;
+        }
+        let tax = tax.round_dp_with_strategy(
+            currency.minor_units(),
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        );
+        Ok(Self {
+            handling,
+            shipping,
+            withouttax: money(without, currency)?,
+            tax: money(tax, currency)?,
+            rounding: money(Decimal::ZERO, currency)?,
+            withtax: money(without + tax, currency)?,
+        })
+    }
+
+    /// Whether the totals are those of `articles` and the fees (what Qvickly refuses with
+    /// 9102–9114 is refused here, before sending).
+    pub fn check(&self, articles: &[Article]) -> Result<(), QvicklyError> {
+        let expected = Self::of(articles, self.handling, self.shipping)?;
+        if expected.withouttax != self.withouttax {
+            return Err(paybridge_core::Error::input(format!(
+                "Cart.Total.withouttax is {}, the articles and fees make {}",
+                self.withouttax, expected.withouttax
+            ))
+            .into());
+        }
+        if self.withouttax.amount() + self.tax.amount() + self.rounding.amount()
+            != self.withtax.amount()
+        {
+            return Err(paybridge_core::Error::input(
+                "Cart.Total.withtax is not withouttax + tax + rounding",
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// `PaymentData` of a new payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentData {
+    /// `method`.
+    pub method: PaymentMethod,
+    /// `currency` (the cart's).
+    pub currency: Currency,
+    /// `language` (sv, en).
+    pub language: String,
+    /// `country` (SE).
+    pub country: String,
+    /// `orderid`: the merchant's reference.
+    pub orderid: String,
+    /// `autoactivate`: capture at once.
+    pub autoactivate: bool,
+    /// `autocancel`: minutes until an unpaid payment is cancelled.
+    pub autocancel: Option<u32>,
+    /// `accepturl` (card, bank).
+    pub accepturl: Option<String>,
+    /// `cancelurl` (card, bank).
+    pub cancelurl: Option<String>,
+    /// `callbackurl`: where Qvickly posts the callback.
+    pub callbackurl: Option<String>,
+    /// `returnmethod`: GET or POST.
+    pub returnmethod: Option<String>,
+}
+
+/// A new payment (`addPayment`) or its new content (`updatePayment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    /// `PaymentData`.
+    pub data: PaymentData,
+    /// `PaymentInfo` fields (`yourreference`, `ourreference`, `delivery`, …), as given.
+    pub info: Vec<(String, String)>,
+    /// `Customer`.
+    pub customer: Customer,
+    /// `Articles`.
+    pub articles: Vec<Article>,
+    /// `Cart`.
+    pub cart: Cart,
+}
+
+/// What `addPayment`, `activatePayment`, `cancelPayment`, `creditPayment` and
+/// `updatePayment` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentAnswer {
+    /// `number`: Qvickly's payment (or credit invoice) number.
+    pub number: String,
+    /// `status`.
+    pub status: QvicklyStatus,
+    /// `orderid`.
+    pub orderid: Option<String>,
+    /// `url`: the redirect URL (card, bank) or the invoice.
+    pub url: Option<String>,
+}
+
+/// What `getPaymentinfo` says of a payment.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PaymentDetails {
+    /// `PaymentData.status`.
+    pub status: QvicklyStatus,
+    /// `PaymentData.method`.
+    pub method: Option<PaymentMethod>,
+    /// `PaymentData.orderid`.
+    pub orderid: Option<String>,
+    /// `PaymentData.currency`.
+    pub currency: Option<Currency>,
+    /// `Cart.Total.withtax`, exact.
+    pub total: Option<Money>,
+    /// `PaymentData.distributor_status`, when present.
+    pub distributor_status: Option<DistributorStatus>,
+    /// The whole verified `data`.
+    pub data: Map<String, Value>,
+}
+
+/// A part-payment plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentPlan {
+    /// `paymentplanid`.
+    pub id: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// `nbrofmonths`.
+    pub months: Option<i64>,
+    /// `monthlycost` as sent.
+    pub monthly_cost: Option<String>,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Minor units as the JSON integer Qvickly reads (1/100 of the currency): zero (a tax-free
+/// line, no rounding) or an amount we may send, never a negative one.
+fn cents(m: Money, field: &str) -> Result<i64, QvicklyError> {
+    if !m.amount().is_zero() {
+        m.check_to_send(field)?;
+    }
+    m.to_minor_units().ok_or_else(|| {
+        paybridge_core::Error::input(format!("{field}: {m} is not a whole number of cents")).into()
+    })
+}
+
+/// How to find out what a call that moves money did when its outcome is unknown.
+pub const PAYMENT_ADVICE: &str = "the payment may have changed: ask getPaymentinfo with its number (for addPayment, look the orderid up in Qvickly's portal) before sending anything again";
+
+/// Qvickly's Payment API for one merchant id. Cheap to clone.
+#[derive(Clone)]
+pub struct PaymentApi {
+    endpoint: Endpoint,
+    id: String,
+    key: HmacSha512Key,
+    test: bool,
+    language: String,
+    time: Option<String>,
+    transport: HttpTransport,
+}
+
+impl std::fmt::Debug for PaymentApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentApi")
+            .field("endpoint", &self.endpoint)
+            .field("id", &self.id)
+            .field("test", &self.test)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PaymentApi {
+    /// The API at `endpoint` (e.g. [`LIVE_URL`]) for merchant `id` with its `secret`.
+    pub fn new(
+        endpoint: &str,
+        id: impl Into<String>,
+        secret: &SecretString,
+        transport: HttpTransport,
+    ) -> Result<Self, QvicklyError> {
+        if secret.expose_secret().is_empty() {
+            return Err(paybridge_core::Error::config("the Qvickly secret is empty").into());
+        }
+        Ok(Self {
+            endpoint: Endpoint::parse(endpoint)?,
+            id: id.into(),
+            key: HmacSha512Key::new(secret.expose_secret().as_bytes())?,
+            test: false,
+            language: "sv".into(),
+            time: None,
+            transport,
+        })
+    }
+
+    /// Mark every call a test (`credentials.test`).
+    #[must_use]
+    pub fn test(mut self, test: bool) -> Self {
+        self.test = test;
+        self
+    }
+
+    /// Send this `credentials.time` instead of the clock's (tests).
+    #[must_use]
+    pub fn time(mut self, time: impl Into<String>) -> Self {
+        self.time = Some(time.into());
+        self
+    }
+
+    /// `data` as it is signed and sent: PHP's `json_encode`, text only within ISO-8859-1.
+    pub fn encode_data(data: &Value) -> Result<String, QvicklyError> {
+        let php = reencode(&data.to_string())
+            .map_err(|e| paybridge_core::Error::input(format!("data: {e}")))?;
+        if let Some(c) = data.to_string().chars().find(|c| u32::from(*c) > 0xFF) {
+            return Err(paybridge_core::Error::input(format!(
+                "{c:?} is outside ISO-8859-1: Qvickly would hash it as '?' and refuse the call"
+            ))
+            .into());
+        }
+        Ok(php)
+    }
+
+    /// The envelope of a call (what is sent, byte for byte).
+    pub fn envelope(&self, function: &str, data: &Value) -> Result<String, QvicklyError> {
+        let data = Self::encode_data(data)?;
+        let time = self.time.clone().unwrap_or_else(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            format!("{}.{:04}", now.as_secs(), now.subsec_micros() / 100)
+        });
+        let credentials = json!({
+            "id": self.id,
+            "hash": self.key.sign_hex(data.as_bytes()),
+            "version": VERSION,
+            "client": concat!("paybridge:qvickly:", env!("CARGO_PKG_VERSION")),
+            "language": self.language,
+            "serverdata": {},
+            "time": time,
+            "test": if self.test { "true" } else { "false" },
+        });
+        Ok(format!(
+            r#"{{"credentials":{credentials},"data":{data},"function":{}}}"#,
+            Value::String(function.to_owned())
+        ))
+    }
+
+    /// Call `function`: the verified answer's `data` (an error answer is
+    /// [`QvicklyError::Api`]).
+    async fn call(
+        &self,
+        function: &'static str,
+        data: &Value,
+        reference: &str,
+        moves_money: bool,
+    ) -> Result<Value, QvicklyError> {
+        let body = self.envelope(function, data)?;
+        let mut request = HttpRequest::post(&self.endpoint, body)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
+            .operation(PROVIDER_ID, function);
+        request = if moves_money {
+            request.reconcile(reference, PAYMENT_ADVICE)
+        } else {
+            request.idempotent(true)
+        };
+        let response = self.transport.send(request).await?.into_success()?;
+        read_answer(&self.key, &response.body).map_err(|e| match e {
+            QvicklyError::Core(inner @ paybridge_core::Error::Decode { .. }) => {
+                response.undecodable(inner).into()
+            }
+            other => other,
+        })
+    }
+
+    fn payment_data(p: &NewPayment, number: Option<&str>) -> Result<Value, QvicklyError> {
+        p.cart.check(&p.articles)?;
+        if p.cart.withtax.currency() != p.data.currency {
+            return Err(paybridge_core::Error::input("the cart is in another currency").into());
+        }
+        let mut pd = json!({
+            "method": p.data.method.code(),
+            "currency": p.data.currency.code(),
+            "language": p.data.language,
+            "country": p.data.country,
+            "orderid": p.data.orderid,
+            "autoactivate": if p.data.autoactivate { "1" } else { "0" },
+        });
+        if let Some(map) = pd.as_object_mut() {
+            for (k, v) in [
+                ("accepturl", &p.data.accepturl),
+                ("cancelurl", &p.data.cancelurl),
+                ("callbackurl", &p.data.callbackurl),
+                ("returnmethod", &p.data.returnmethod),
+            ] {
+                if let Some(v) = v {
+                    map.insert(k.into(), Value::String(v.clone()));
+                }
+            }
+            if let Some(minutes) = p.data.autocancel {
+                map.insert("autocancel".into(), json!(minutes));
+            }
+            if let Some(n) = number {
+                map.insert("number".into(), Value::String(n.to_owned()));
+            }
+        }
+        let articles = p
+            .articles
+            .iter()
+            .map(|a| {
+                Ok(json!({
+                    "artnr": a.artnr,
+                    "title": a.title,
+                    "quantity": a.quantity,
+                    "aprice": cents(a.aprice, "aprice")?,
+                    "taxrate": a.taxrate,
+                    "discount": a.discount,
+                    "withouttax": cents(a.withouttax()?, "withouttax")?,
+                }))
+            })
+            .collect::<Result<Vec<_>, QvicklyError>>()?;
+        let mut cart = json!({
+            "Total": {
+                "withouttax": cents(p.cart.withouttax, "Total.withouttax")?,
+                "tax": cents(p.cart.tax, "Total.tax")?,
+                "rounding": cents(p.cart.rounding, "Total.rounding")?,
+                "withtax": cents(p.cart.withtax, "Total.withtax")?,
+            }
+        });
+        if let Some(map) = cart.as_object_mut() {
+            for (k, fee) in [("Handling", p.cart.handling), ("Shipping", p.cart.shipping)] {
+                if let Some(f) = fee {
+                    map.insert(
+                        k.into(),
+                        json!({"withouttax": cents(f.withouttax, k)?, "taxrate": f.taxrate}),
+                    );
+                }
+            }
+        }
+        let mut customer = json!({
+            "nr": p.customer.nr,
+            "pno": p.customer.pno,
+            "Billing": p.customer.billing.to_json(),
+        });
+        if let (Some(s), Some(map)) = (&p.customer.shipping, customer.as_object_mut()) {
+            map.insert("Shipping".into(), s.to_json());
+        }
+        let info: Map<String, Value> = p
+            .info
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        Ok(json!({
+            "PaymentData": pd,
+            "PaymentInfo": info,
+            "Customer": customer,
+            "Articles": articles,
+            "Cart": cart,
+        }))
+    }
+
+    /// `addPayment`: a new payment; for card and bank the answer's `url` is where to send the
+    /// payer. Never resent ([`PAYMENT_ADVICE`]).
+    pub async fn add_payment(&self, p: &NewPayment) -> Result<PaymentAnswer, QvicklyError> {
+        let data = Self::payment_data(p, None)?;
+        answer(
+            &self
+                .call("addPayment", &data, &p.data.orderid, true)
+                .await?,
+        )
+    }
+
+    /// `updatePayment`: new content for a payment still `Created`.
+    pub async fn update_payment(
+        &self,
+        number: &str,
+        p: &NewPayment,
+    ) -> Result<PaymentAnswer, QvicklyError> {
+        let data = Self::payment_data(p, Some(number))?;
+        answer(&self.call("updatePayment", &data, number, true).await?)
+    }
+
+    /// `activatePayment`: capture (send the invoice, capture the card).
+    pub async fn activate(&self, number: &str) -> Result<PaymentAnswer, QvicklyError> {
+        answer(
+            &self
+                .call(
+                    "activatePayment",
+                    &json!({ "number": number }),
+                    number,
+                    true,
+                )
+                .await?,
+        )
+    }
+
+    /// `cancelPayment`: a payment not activated yet.
+    pub async fn cancel(&self, number: &str) -> Result<PaymentAnswer, QvicklyError> {
+        answer(
+            &self
+                .call("cancelPayment", &json!({ "number": number }), number, true)
+                .await?,
+        )
+    }
+
+    /// `creditPayment`: all of it back (`partial` `None`), or the articles and cart given
+    /// (`partcredit`). The answer is the credit invoice.
+    pub async fn credit(
+        &self,
+        number: &str,
+        partial: Option<(&[Article], &Cart)>,
+    ) -> Result<PaymentAnswer, QvicklyError> {
+        let data = match partial {
+            None => json!({"PaymentData": {"number": number, "partcredit": "false"}}),
+            Some((articles, cart)) => {
+                let p = NewPayment {
+                    data: PaymentData {
+                        method: PaymentMethod::Card,
+                        currency: cart.withtax.currency(),
+                        language: String::new(),
+                        country: String::new(),
+                        orderid: String::new(),
+                        autoactivate: false,
+                        autocancel: None,
+                        accepturl: None,
+                        cancelurl: None,
+                        callbackurl: None,
+                        returnmethod: None,
+                    },
+                    info: Vec::new(),
+                    customer: Customer::default(),
+                    articles: articles.to_vec(),
+                    cart: cart.clone(),
+                };
+                let full = Self::payment_data(&p, None)?;
+                json!({
+                    "PaymentData": {"number": number, "partcredit": "true"},
+                    "Articles": full.get("Articles"),
+                    "Cart": full.get("Cart"),
+                })
+            }
+        };
+        answer(&self.call("creditPayment", &data, number, true).await?)
+    }
+
+    /// `getPaymentinfo`: where a payment stands, and its total.
+    pub async fn payment_info(&self, number: &str) -> Result<PaymentDetails, QvicklyError> {
+        let data = self
+            .call(
+                "getPaymentinfo",
+                &json!({ "number": number }),
+                number,
+                false,
+            )
+            .await?;
+        details(data)
+    }
+
+    /// `getPaymentplans`: the part-payment plans for a country, currency and language.
+    pub async fn payment_plans(
+        &self,
+        country: &str,
+        currency: Currency,
+        language: &str,
+    ) -> Result<Vec<PaymentPlan>, QvicklyError> {
+        let data = self
+            .call(
+                "getPaymentplans",
+                &json!({"PaymentData": {"country": country, "currency": currency.code(), "language": language}}),
+                "",
+                false,
+            )
+            .await?;
+        let plans = match &data {
+            Value::Array(plans) => plans.clone(),
+            Value::Object(map) => map.values().cloned().collect(),
+            _ => Vec::new(),
+        };
+        Ok(plans
+            .iter()
+            .filter_map(|p| {
+                Some(PaymentPlan {
+                    id: text(p.get("paymentplanid"))?,
+                    description: text(p.get("description")),
+                    months: text(p.get("nbrofmonths")).and_then(|m| m.parse().ok()),
+                    monthly_cost: text(p.get("monthlycost")),
+                })
+            })
+            .collect())
+    }
+
+    /// `getAddress`: the address registered for a Swedish personal or organisation number.
+    pub async fn address(&self, pno: &str, country: &str) -> Result<Address, QvicklyError> {
+        let data = self
+            .call(
+                "getAddress",
+                &json!({"pno": pno, "country": country}),
+                "",
+                false,
+            )
+            .await?;
+        Ok(Address::from_json(&data))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerBody<'a> {
+    credentials: AnswerCredentials,
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerCredentials {
+    hash: String,
+}
+
+/// An answer's `data`, once `credentials.hash` verified over its bytes (as received, or as
+/// PHP would re-encode them): nothing is read before. An error answer (`code`, `message`) is
+/// [`QvicklyError::Api`].
+pub fn read_answer(key: &HmacSha512Key, body: &[u8]) -> Result<Value, QvicklyError> {
+    paybridge_core::limits::Limits::ANSWER.check_size(body)?;
+    let body = std::str::from_utf8(body)
+        .map_err(|e| QvicklyError::decode_from(format!("answer is not UTF-8: {e}"), e))?;
+    let answer: AnswerBody<'_> = serde_json::from_str(body)
+        .map_err(|e| QvicklyError::decode_from(format!("not a Qvickly answer: {e}"), e))?;
+    let raw = answer.data.get();
+    let verified = key
+        .verify_hex(raw.as_bytes(), &answer.credentials.hash)
+        .is_ok()
+        || reencode(raw).is_ok_and(|php| {
+            key.verify_hex(php.as_bytes(), &answer.credentials.hash)
+                .is_ok()
+        });
+    if !verified {
+        return Err(QvicklyError::Signature(
+            "the answer's hash does not match its data".into(),
+        ));
+    }
+    let data: Value = serde_json::from_str(raw)
+        .map_err(|e| QvicklyError::decode_from(format!("data: {e}"), e))?;
+    if let Some(code) = data.get("code").and_then(|c| text(Some(c))) {
+        let message = text(data.get("message")).unwrap_or_default();
+        let code_number = code.parse::<i64>().unwrap_or(-1);
+        return Err(QvicklyError::Api {
+            code: ApiErrorCode::from_code(code_number),
+            message: paybridge_core::http::printable(&message, 300),
+        });
+    }
+    Ok(data)
+}
+
+fn answer(data: &Value) -> Result<PaymentAnswer, QvicklyError> {
+    Ok(PaymentAnswer {
+        number: text(data.get("number"))
+            .ok_or_else(|| QvicklyError::decode("the answer has no number"))?,
+        status: QvicklyStatus::parse(&text(data.get("status")).unwrap_or_default()),
+        orderid: text(data.get("orderid")),
+        url: text(data.get("url")),
+    })
+}
+
+fn details(data: Value) -> Result<PaymentDetails, QvicklyError> {
+    let Value::Object(map) = data else {
+        return Err(QvicklyError::decode(
+            "getPaymentinfo: data is not an object",
+        ));
+    };
+    let pd = map.get("PaymentData").cloned().unwrap_or(Value::Null);
+    let currency = text(pd.get("currency"))
+        .map(|c| Currency::from_code(&c))
+        .transpose()?;
+    let total = match (
+        currency,
+        text(
+            map.get("Cart")
+                .and_then(|c| c.get("Total"))
+                .and_then(|t| t.get("withtax")),
+        ),
+    ) {
+        (Some(c), Some(cents)) => {
+            let minor: i64 = cents
+                .parse()
+                .map_err(|_| QvicklyError::decode("Cart.Total.withtax is not a number of cents"))?;
+            let m = Money::new(Decimal::new(minor, c.minor_units()), c)?;
+            m.check_reported("Cart.Total.withtax")?;
+            Some(m)
+        }
+        _ => None,
+    };
+    Ok(PaymentDetails {
+        status: QvicklyStatus::parse(&text(pd.get("status")).unwrap_or_default()),
+        method: text(pd.get("method"))
+            .and_then(|m| m.parse().ok())
+            .map(PaymentMethod::from_code),
+        orderid: text(pd.get("orderid")),
+        currency,
+        total,
+        distributor_status: text(pd.get("distributor_status"))
+            .map(|d| DistributorStatus::parse(&d)),
+        data: map,
+    })
+}

@@ -1,0 +1,325 @@
+//! The simulator's Payment API (`POST /qvickly/api/`): the envelope's hash checked (else
+//! 9013, authentication failed) and the merchant id (9010), each function played on a state
+//! machine per payment, every answer signed as Qvickly signs it.
+//!
+//! - `addPayment`: the cart's totals must be its articles' (else 9102); card (8) and bank
+//!   (16) answer a payment page URL, `POST /qvickly/_sandbox/pay?number=N` is the payer paying
+//!   it — the payment is then `Paid` with `autoactivate`, else still `Created` (authorised),
+//!   and the callback goes to `callbackurl`; invoices are `Created` (or `Paid` with
+//!   `autoactivate`). A repeated `orderid` is 5199.
+//! - `activatePayment`: `Created` → `Paid`; `cancelPayment`: `Created` → `Cancelled`; anything
+//!   else 5202 (invalid status).
+//! - `creditPayment`: only of a `Paid` payment, never above what is left of its total (5204);
+//!   full (`partcredit` false: what is left) or partial (the cart's `withtax`); answers a credit
+//!   invoice number, `Paid`.
+//! - `updatePayment`: a `Created` payment's cart replaced.
+//! - `getPaymentinfo`: `PaymentData`, `Cart.Total`, `Articles`; unknown numbers 5201.
+//! - `getPaymentplans`: two plans; `getAddress`: Qvickly's approved test person
+//!   (195501011018), others 1001.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{SANDBOX_MERCHANT_ID, Simulator};
+use crate::php_json::reencode;
+
+/// The Payment API route.
+pub const API_PATH: &str = "/qvickly/api/";
+/// The payer pays a card or bank payment: `POST /qvickly/_sandbox/pay?number=N`.
+pub const PAY_PATH: &str = "/qvickly/_sandbox/pay";
+
+/// One payment.
+#[derive(Debug, Clone)]
+pub(crate) struct Payment {
+    orderid: String,
+    method: i64,
+    currency: String,
+    status: String,
+    autoactivate: bool,
+    callbackurl: String,
+    data: Value,
+    /// Cart.Total.withtax, in cents.
+    total: i64,
+    /// Credited so far, in cents.
+    credited: i64,
+}
+
+/// The payments, by number.
+#[derive(Debug, Default)]
+pub(crate) struct Payments {
+    by_number: HashMap<String, Payment>,
+    next: u64,
+}
+
+fn cents(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn s(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl Simulator {
+    /// An answer signed as Qvickly signs: `data` PHP-encoded, its HMAC in `credentials.hash`.
+    fn answer(&self, data: &Value) -> Response {
+        let php = reencode(&data.to_string()).unwrap_or_else(|_| "{}".into());
+        let hash = self.key.sign_hex(php.as_bytes());
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            format!(r#"{{"credentials":{{"hash":"{hash}"}},"data":{php}}}"#),
+        )
+            .into_response()
+    }
+
+    fn error(&self, code: i64, message: &str) -> Response {
+        self.answer(&json!({"code": code.to_string(), "message": message, "logid": "sandbox"}))
+    }
+}
+
+/// The cart's totals against its articles (what Qvickly checks, 9102).
+fn cart_adds_up(data: &Value) -> bool {
+    let articles: i64 = data
+        .get("Articles")
+        .and_then(Value::as_array)
+        .map_or(0, |a| a.iter().map(|l| cents(l.get("withouttax"))).sum());
+    let cart = data.get("Cart");
+    let fees: i64 = ["Handling", "Shipping"]
+        .iter()
+        .map(|k| {
+            cents(
+                cart.and_then(|c| c.get(k))
+                    .and_then(|f| f.get("withouttax")),
+            )
+        })
+        .sum();
+    let total = cart.and_then(|c| c.get("Total"));
+    let t = |k: &str| cents(total.and_then(|t| t.get(k)));
+    articles + fees == t("withouttax") && t("withouttax") + t("tax") + t("rounding") == t("withtax")
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one match over the Payment API's functions, each a few lines of state: read as a table"
+)]
+pub(crate) async fn call(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        credentials: Value,
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+        function: String,
+    }
+    let Ok(env) = serde_json::from_slice::<Envelope<'_>>(&body) else {
+        return sim.error(9003, "Missing parameters");
+    };
+    if s(env.credentials.get("id")) != SANDBOX_MERCHANT_ID {
+        return sim.error(9010, "Invalid credentials");
+    }
+    let hash = s(env.credentials.get("hash"));
+    if sim
+        .key
+        .verify_hex(env.data.get().as_bytes(), &hash)
+        .is_err()
+    {
+        return sim.error(9013, "Authentication failed");
+    }
+    let Ok(data) = serde_json::from_str::<Value>(env.data.get()) else {
+        return sim.error(9003, "Missing parameters");
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let Ok(mut payments) = sim.payments.lock() else {
+        return sim.error(9999, "state");
+    };
+    let number = s(data
+        .get("number")
+        .or_else(|| data.get("PaymentData").and_then(|p| p.get("number"))));
+    match env.function.as_str() {
+        "addPayment" => {
+            let pd = data.get("PaymentData").cloned().unwrap_or(Value::Null);
+            let orderid = s(pd.get("orderid"));
+            if orderid.is_empty() {
+                return sim.error(5203, "Order id is mandatory");
+            }
+            if payments.by_number.values().any(|p| p.orderid == orderid) {
+                return sim.error(5199, "Invoice that with the id provided does already exist");
+            }
+            if !cart_adds_up(&data) {
+                return sim.error(9102, "Cart total does not match the articles");
+            }
+            payments.next += 1;
+            let number = (1_000 + payments.next).to_string();
+            let method = cents(pd.get("method"));
+            let autoactivate = s(pd.get("autoactivate")) == "1";
+            let status = if autoactivate && !matches!(method, 8 | 16) {
+                "Paid"
+            } else {
+                "Created"
+            };
+            let url = if matches!(method, 8 | 16) {
+                format!("http://{host}{PAY_PATH}?number={number}")
+            } else {
+                format!("http://{host}/qvickly/_sandbox/invoice/{number}.pdf")
+            };
+            let total = cents(data.get("Cart").and_then(|c| c.get("Total")).and_then(|t| t.get("withtax")));
+            payments.by_number.insert(
+                number.clone(),
+                Payment {
+                    orderid: orderid.clone(),
+                    method,
+                    currency: s(pd.get("currency")),
+                    status: status.into(),
+                    autoactivate,
+                    callbackurl: s(pd.get("callbackurl")),
+                    data: data.clone(),
+                    total,
+                    credited: 0,
+                },
+            );
+            sim.answer(&json!({"number": number, "status": status, "orderid": orderid, "url": url}))
+        }
+        "activatePayment" | "cancelPayment" => {
+            let Some(p) = payments.by_number.get_mut(&number) else {
+                return sim.error(5201, "Invoice does not exist");
+            };
+            if p.status != "Created" {
+                return sim.error(5202, "Invalid status of payment");
+            }
+            p.status = if env.function == "activatePayment" { "Paid" } else { "Cancelled" }.into();
+            sim.answer(&json!({"number": number, "status": p.status, "orderid": p.orderid, "url": ""}))
+        }
+        "creditPayment" => {
+            let Some(p) = payments.by_number.get_mut(&number) else {
+                return sim.error(5201, "Invoice does not exist");
+            };
+            if p.status != "Paid" {
+                return sim.error(5202, "Invalid status of payment");
+            }
+            let partial = s(data.get("PaymentData").and_then(|d| d.get("partcredit"))) == "true";
+            let left = p.total - p.credited;
+            let amount = if partial {
+                if !cart_adds_up(&data) {
+                    return sim.error(9102, "Cart total does not match the articles");
+                }
+                cents(data.get("Cart").and_then(|c| c.get("Total")).and_then(|t| t.get("withtax")))
+            } else {
+                left
+            };
+            if amount <= 0 || amount > left {
+                return sim.error(5204, "Cannot credit more than balance due");
+            }
+            p.credited += amount;
+            let orderid = p.orderid.clone();
+            payments.next += 1;
+            let credit = (1_000 + payments.next).to_string();
+            sim.answer(&json!({"number": credit, "status": "Paid", "orderid": orderid, "url": ""}))
+        }
+        "updatePayment" => {
+            let Some(p) = payments.by_number.get_mut(&number) else {
+                return sim.error(5201, "Invoice does not exist");
+            };
+            if p.status != "Created" {
+                return sim.error(5202, "Invalid status of payment");
+            }
+            if !cart_adds_up(&data) {
+                return sim.error(9102, "Cart total does not match the articles");
+            }
+            p.total = cents(data.get("Cart").and_then(|c| c.get("Total")).and_then(|t| t.get("withtax")));
+            p.data = data.clone();
+            sim.answer(&json!({"number": number, "status": "Created", "orderid": p.orderid, "url": ""}))
+        }
+        "getPaymentinfo" => {
+            let Some(p) = payments.by_number.get(&number) else {
+                return sim.error(5201, "Invoice does not exist");
+            };
+            let mut pd = p.data.get("PaymentData").cloned().unwrap_or(json!({}));
+            if let Some(map) = pd.as_object_mut() {
+                map.insert("status".into(), json!(p.status));
+                map.insert("method".into(), json!(p.method.to_string()));
+                map.insert("currency".into(), json!(p.currency));
+            }
+            sim.answer(&json!({
+                "PaymentData": pd,
+                "Customer": p.data.get("Customer"),
+                "Articles": p.data.get("Articles"),
+                "Cart": p.data.get("Cart"),
+                "Settlement": {"number": "", "date": ""},
+            }))
+        }
+        "getPaymentplans" => sim.answer(&json!([
+            {"paymentplanid": "1", "description": "3 månader", "nbrofmonths": "3", "startfee": "0", "handlingfee": "29", "minamount": "1000", "maxamount": "50000", "monthlycost": "0", "interestrate": "0"},
+            {"paymentplanid": "2", "description": "12 månader", "nbrofmonths": "12", "startfee": "195", "handlingfee": "29", "minamount": "1000", "maxamount": "50000", "monthlycost": "0", "interestrate": "9.95"},
+        ])),
+        "getAddress" => {
+            if s(data.get("pno")) == "195501011018" {
+                sim.answer(&json!({"firstname": "Tess T", "lastname": "Persson", "street": "Testvägen 1", "zip": "12345", "city": "Testinge", "country": "SE", "phone": "", "email": ""}))
+            } else {
+                sim.error(1001, "Credit denied for Personal/Organisationnumber.")
+            }
+        }
+        _ => sim.error(9001, "The method that you are calling does not exist."),
+    }
+}
+
+/// The payer pays a card or bank payment: `Paid` with `autoactivate`, else `Created`
+/// (authorised, to be activated); the callback goes to `callbackurl` (answered with its
+/// delivery attempts).
+pub(crate) async fn pay(
+    State(sim): State<Simulator>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let number = q.get("number").cloned().unwrap_or_default();
+    let (url, status, orderid) = {
+        let Ok(mut payments) = sim.payments.lock() else {
+            return sim.error(9999, "state");
+        };
+        let Some(p) = payments.by_number.get_mut(&number) else {
+            return sim.error(5201, "Invoice does not exist");
+        };
+        if p.autoactivate {
+            p.status = "Paid".into();
+        }
+        (p.callbackurl.clone(), p.status.clone(), p.orderid.clone())
+    };
+    let callback = sim.signed_callback(&super::CallbackSpec {
+        url: None,
+        number: Some(number.clone()),
+        status: Some(status.clone()),
+        orderid: Some(orderid),
+        payment_url: Some(String::new()),
+        test: Some(false),
+    });
+    let delivered = if url.is_empty() {
+        Ok(0)
+    } else {
+        sim.deliver(&url, &callback).await
+    };
+    axum::Json(json!({
+        "number": number,
+        "status": status,
+        "delivered": delivered.is_ok(),
+        "attempts": delivered.unwrap_or(0),
+        "callback": callback,
+    }))
+    .into_response()
+}

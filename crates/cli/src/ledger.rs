@@ -65,6 +65,11 @@ pub(crate) struct ReceiveArgs {
     /// Qvickly secret (enables the Qvickly route).
     #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
     qvickly_secret: Option<SecretString>,
+    /// Qvickly's Payment API (`https://api.qvickly.io/`): each callback's payment is asked with
+    /// `getPaymentinfo` and its status and total are what is recorded (a callback carries no
+    /// amount); needs `--qvickly-id`.
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_ENDPOINT")]
+    qvickly_endpoint: Option<String>,
     /// Payoo checksum key (enables the Payoo route).
     #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
     payoo_checksum_key: Option<SecretString>,
@@ -121,6 +126,36 @@ impl CallbackHandler for Record {
     }
 }
 
+/// The Qvickly route of `receive`: confirmed with the Payment API when it is configured.
+fn qvickly_route(
+    id: Option<&str>,
+    endpoint: Option<&str>,
+    accept_test: bool,
+    key: &SecretString,
+) -> Result<paybridge_qvickly::route::Route, CliError> {
+    let verifier = paybridge_qvickly::CallbackVerifier::new(id.map(str::to_owned), key)
+        .map_err(paybridge_core::Error::from)?;
+    let route = match (endpoint, id) {
+        (Some(endpoint), Some(id)) => paybridge_qvickly::route::Route::confirmed(
+            verifier,
+            paybridge_qvickly::PaymentApi::new(
+                endpoint,
+                id,
+                key,
+                paybridge_core::http::HttpTransport::with_defaults()?,
+            )
+            .map_err(paybridge_core::Error::from)?,
+        ),
+        (Some(_), None) => {
+            return Err(CliError::input(
+                "--qvickly-endpoint needs --qvickly-id (PAYBRIDGE_QVICKLY_ID)",
+            ));
+        }
+        _ => paybridge_qvickly::route::Route::new(verifier),
+    };
+    Ok(route.accept_test(accept_test))
+}
+
 /// Serve every configured callback route; print the routes as one JSON line.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
@@ -162,12 +197,13 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         };
         enabled.push("card-charging");
     }
-    if let Some(key) = args.qvickly_secret {
-        let verifier = paybridge_qvickly::CallbackVerifier::new(args.qvickly_id, &key)
-            .map_err(paybridge_core::Error::from)?;
-        receiver = receiver.mount(
-            paybridge_qvickly::route::Route::new(verifier).accept_test(args.qvickly_accept_test),
-        );
+    if let Some(key) = &args.qvickly_secret {
+        receiver = receiver.mount(qvickly_route(
+            args.qvickly_id.as_deref(),
+            args.qvickly_endpoint.as_deref(),
+            args.qvickly_accept_test,
+            key,
+        )?);
         enabled.push("qvickly");
     }
     if let Some(key) = args.payoo_checksum_key {

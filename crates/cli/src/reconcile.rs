@@ -48,6 +48,8 @@ pub(crate) struct StatusEndpoints {
     /// Payoo's REST Business API (`PAYBRIDGE_PAYOO_REST_ENDPOINT`, `…/BusinessRestAPI.svc`):
     /// when set, Payoo is asked with `GetOrderInfo` (the SOAP endpoint is then not needed).
     pub payoo_rest: Option<String>,
+    /// Qvickly's Payment API (`PAYBRIDGE_QVICKLY_ENDPOINT`): asked with `getPaymentinfo`.
+    pub qvickly: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -65,12 +67,17 @@ impl StatusEndpoints {
             woopay: var("PAYBRIDGE_WOOPAY_ENDPOINT"),
             payoo: var("PAYBRIDGE_PAYOO_ENDPOINT"),
             payoo_rest: var("PAYBRIDGE_PAYOO_REST_ENDPOINT"),
+            qvickly: var("PAYBRIDGE_QVICKLY_ENDPOINT"),
         }
     }
 
     /// The providers to ask, each keeping its payments in `ledger` (a card's `check` needs
     /// the card sealed there: `PAYBRIDGE_LEDGER_KEY`). A provider with an endpoint but
     /// missing credentials is an input error naming what is missing.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one block per provider, each reading its own variables: a table, not logic"
+    )]
     pub fn providers(
         &self,
         ledger: &Arc<Ledger>,
@@ -153,6 +160,26 @@ impl StatusEndpoints {
             }
             out.push(Arc::new(provider));
         }
+        if let Some(endpoint) = &self.qvickly {
+            let (Some(id), Some(secret)) = (
+                var("PAYBRIDGE_QVICKLY_ID"),
+                secret_var("PAYBRIDGE_QVICKLY_SECRET"),
+            ) else {
+                return Err(missing("Qvickly", "PAYBRIDGE_QVICKLY_ID and _SECRET"));
+            };
+            let verifier = paybridge_qvickly::CallbackVerifier::new(Some(id.clone()), &secret)
+                .map_err(paybridge_core::Error::from)?;
+            let api = paybridge_qvickly::PaymentApi::new(
+                endpoint,
+                id,
+                &secret,
+                HttpTransport::with_defaults()?,
+            )
+            .map_err(paybridge_core::Error::from)?;
+            out.push(Arc::new(
+                paybridge_qvickly::QvicklyProvider::new(verifier, stores()).with_api(api),
+            ));
+        }
         // Linkifier has no status operation: a pending Linkifier payment is given up on (needs
         // review) when it comes due.
         if let Some(key) = secret_var("PAYBRIDGE_LINKIFIER_KEY") {
@@ -193,6 +220,7 @@ pub(crate) fn beside_receive(
         woopay: woopay_endpoint.or(env.woopay),
         payoo: env.payoo,
         payoo_rest: env.payoo_rest,
+        qvickly: env.qvickly,
     };
     let providers = endpoints.providers(ledger)?;
     Ok((!providers.is_empty()).then(|| reconciler(ledger.clone(), providers, Schedule::default())))
@@ -203,7 +231,7 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
     let providers = StatusEndpoints::from_env().providers(&ledger)?;
     if providers.is_empty() {
         return Err(CliError::input(
-            "no provider to ask: set PAYBRIDGE_CARD_ENDPOINT, PAYBRIDGE_WOOPAY_ENDPOINT or PAYBRIDGE_PAYOO_ENDPOINT (with their credentials)",
+            "no provider to ask: set PAYBRIDGE_CARD_ENDPOINT, PAYBRIDGE_WOOPAY_ENDPOINT, PAYBRIDGE_PAYOO_ENDPOINT or _REST_ENDPOINT, or PAYBRIDGE_QVICKLY_ENDPOINT (with their credentials)",
         ));
     }
     let reconciler = reconciler(ledger.clone(), providers, args.schedule);

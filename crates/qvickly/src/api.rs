@@ -605,6 +605,26 @@ impl PaymentApi {
         }))
     }
 
+    /// Call `function` with `data` as given (Qvickly's own JSON shape, e.g. from a file): a
+    /// cart in it must add up ([`check_cart_json`]); the functions that move money are never
+    /// resent. The verified answer's `data`.
+    pub async fn call_data(
+        &self,
+        function: &'static str,
+        data: &Value,
+    ) -> Result<Value, QvicklyError> {
+        check_cart_json(data)?;
+        let moves_money = matches!(
+            function,
+            "addPayment" | "updatePayment" | "activatePayment" | "cancelPayment" | "creditPayment"
+        );
+        let reference = text(data.get("number"))
+            .or_else(|| text(data.get("PaymentData").and_then(|p| p.get("number"))))
+            .or_else(|| text(data.get("PaymentData").and_then(|p| p.get("orderid"))))
+            .unwrap_or_default();
+        self.call(function, data, &reference, moves_money).await
+    }
+
     /// `addPayment`: a new payment; for card and bank the answer's `url` is where to send the
     /// payer. Never resent ([`PAYMENT_ADVICE`]).
     pub async fn add_payment(&self, p: &NewPayment) -> Result<PaymentAnswer, QvicklyError> {
@@ -794,6 +814,47 @@ pub fn read_answer(key: &HmacSha512Key, body: &[u8]) -> Result<Value, QvicklyErr
         });
     }
     Ok(data)
+}
+
+/// A `Cart` in Qvickly's JSON (cents) against its `Articles`: the lines' and fees'
+/// `withouttax` make `Total.withouttax`, and `withouttax + tax + rounding` make `withtax`.
+/// Data without a cart passes.
+pub fn check_cart_json(data: &Value) -> Result<(), QvicklyError> {
+    let Some(cart) = data.get("Cart") else {
+        return Ok(());
+    };
+    let n = |v: Option<&Value>| -> i64 { text(v).and_then(|t| t.parse().ok()).unwrap_or(0) };
+    let lines: i64 = data
+        .get("Articles")
+        .and_then(Value::as_array)
+        .map_or(0, |a| a.iter().map(|l| n(l.get("withouttax"))).sum());
+    let fees: i64 = ["Handling", "Shipping"]
+        .iter()
+        .map(|k| n(cart.get(*k).and_then(|f| f.get("withouttax"))))
+        .sum();
+    let total = |k: &str| n(cart.get("Total").and_then(|t| t.get(k)));
+    if lines + fees != total("withouttax") {
+        return Err(paybridge_core::Error::input(format!(
+            "Cart.Total.withouttax is {}, the articles and fees make {}",
+            total("withouttax"),
+            lines + fees
+        ))
+        .into());
+    }
+    if total("withouttax") + total("tax") + total("rounding") != total("withtax") {
+        return Err(paybridge_core::Error::input(
+            "Cart.Total.withtax is not withouttax + tax + rounding",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+impl PaymentAnswer {
+    /// Read a verified answer's `data` (`number`, `status`, `orderid`, `url`).
+    pub fn from_data(data: &Value) -> Result<Self, QvicklyError> {
+        answer(data)
+    }
 }
 
 fn answer(data: &Value) -> Result<PaymentAnswer, QvicklyError> {

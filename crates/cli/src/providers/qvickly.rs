@@ -1,11 +1,15 @@
-//! `paybridge qvickly verify-callback | forward`.
+//! `paybridge qvickly verify-callback | forward` and the Payment API (`add-payment`,
+//! `payment-info`, `activate`, `cancel`, `credit`, `update-payment`, `payment-plans`).
 
 
 use clap::{Args, Subcommand};
-use paybridge_core::RawNotification;
+use paybridge_core::{Currency, PaymentStatus, RawNotification};
 use paybridge_core::http::HttpTransport;
 use paybridge_qvickly::sandbox::{self, SANDBOX_MERCHANT_ID, SANDBOX_SECRET, Simulator};
-use paybridge_qvickly::{CallbackVerifier, ForwardClient, QvicklyCallback, dto_from_callback};
+use paybridge_qvickly::api::PaymentAnswer;
+use paybridge_qvickly::{
+    CallbackVerifier, ForwardClient, PaymentApi, QvicklyCallback, dto_from_callback,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -22,6 +26,108 @@ pub(crate) enum Command {
     VerifyCallback(VerifyArgs),
     /// Post a callback to the booking API's `POST /payment/billmate/v1/ipncallback` as XML.
     Forward(ForwardArgs),
+    /// Create a payment (`addPayment`; the `data` object from a file).
+    AddPayment(BodyArgs),
+    /// Where a payment stands (`getPaymentinfo`).
+    PaymentInfo(NumberArgs),
+    /// Capture a payment (`activatePayment`).
+    Activate(NumberArgs),
+    /// Cancel a payment not activated yet (`cancelPayment`).
+    Cancel(NumberArgs),
+    /// Refund a payment: all of it, or (`--body`: `partcredit` with the articles and cart) part
+    /// (`creditPayment`).
+    Credit(CreditArgs),
+    /// Change a payment still `Created` (`updatePayment`; `PaymentData.number` in the file).
+    UpdatePayment(BodyArgs),
+    /// Part-payment plans (`getPaymentplans`).
+    PaymentPlans(PlansArgs),
+}
+
+/// Qvickly's Payment API: where, and as whom.
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    #[command(flatten)]
+    net: OptionalNet,
+    /// Merchant id (`credentials.id`).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_ID")]
+    id: String,
+    /// Qvickly secret (never printed).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
+    secret: SecretString,
+    /// Mark the call a test (`credentials.test`).
+    #[arg(long)]
+    test: bool,
+}
+
+/// `--endpoint` (default `PAYBRIDGE_QVICKLY_ENDPOINT`) and `--timeout`.
+#[derive(Debug, Args)]
+pub(crate) struct OptionalNet {
+    /// The Payment API (`https://api.qvickly.io/`).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_ENDPOINT")]
+    endpoint: String,
+    /// Deadline for the whole command's network work, in seconds (more than 0).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+}
+
+impl ApiArgs {
+    fn api(&self) -> Result<PaymentApi, CliError> {
+        let transport = HttpTransport::new(
+            paybridge_core::http::HttpConfig::default()
+                .timeout(std::time::Duration::from_secs(self.net.timeout)),
+        )?;
+        Ok(
+            PaymentApi::new(&self.net.endpoint, self.id.clone(), &self.secret, transport)
+                .map_err(paybridge_core::Error::from)?
+                .test(self.test),
+        )
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BodyArgs {
+    #[command(flatten)]
+    api: ApiArgs,
+    /// File holding the `data` object (`PaymentData`, `PaymentInfo`, `Customer`, `Articles`, `Cart`; a
+    /// path or `-`).
+    #[arg(long)]
+    body: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NumberArgs {
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Qvickly's payment number.
+    #[arg(long)]
+    number: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreditArgs {
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Qvickly's payment number.
+    #[arg(long)]
+    number: String,
+    /// A partial credit: a file with `Articles` and `Cart` (and optionally `PaymentData`).
+    #[arg(long)]
+    body: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlansArgs {
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Country (`se`).
+    #[arg(long)]
+    country: String,
+    /// Currency (`SEK`).
+    #[arg(long)]
+    currency: String,
+    /// Language (`sv`).
+    #[arg(long)]
+    language: String,
 }
 
 #[derive(Debug, Args)]
@@ -58,7 +164,113 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::VerifyCallback(args) => verify(&args),
         Command::Forward(args) => forward(&args).await,
+        Command::AddPayment(a) => {
+            let data = read_json(&a.body)?;
+            answered(&a.api.api()?.call_data("addPayment", &data).await.map_err(err)?)
+        }
+        Command::UpdatePayment(a) => {
+            let data = read_json(&a.body)?;
+            answered(&a.api.api()?.call_data("updatePayment", &data).await.map_err(err)?)
+        }
+        Command::Activate(a) => Ok(answer_json(
+            &a.api.api()?.activate(&a.number).await.map_err(err)?,
+        )),
+        Command::Cancel(a) => Ok(answer_json(
+            &a.api.api()?.cancel(&a.number).await.map_err(err)?,
+        )),
+        Command::Credit(a) => credit(&a).await,
+        Command::PaymentInfo(a) => payment_info(&a).await,
+        Command::PaymentPlans(a) => {
+            let plans = a
+                .api
+                .api()?
+                .payment_plans(&a.country, Currency::from_code(&a.currency)?, &a.language)
+                .await
+                .map_err(err)?;
+            let plans: Vec<Value> = plans
+                .iter()
+                .map(|p| json!({"id": p.id, "description": p.description, "months": p.months, "monthly_cost": p.monthly_cost}))
+                .collect();
+            Ok(Outcome::ok(json!({ "plans": plans })))
+        }
     }
+}
+
+fn err(e: paybridge_qvickly::QvicklyError) -> CliError {
+    paybridge_core::Error::from(e).into()
+}
+
+fn read_json(path: &str) -> Result<Value, CliError> {
+    let text = read_input(path)?;
+    let v: Value = serde_json::from_slice(&text)
+        .map_err(|e| CliError::input(format!("{path}: not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(CliError::input(format!("{path}: the data is a JSON object")));
+    }
+    Ok(v)
+}
+
+/// A payment answer as the contract prints it: `number`, `status`, `provider_status`,
+/// `order_id`, `url`; a cancelled payment exits 1.
+fn answer_json(a: &PaymentAnswer) -> Outcome {
+    let status = a.status.normalized();
+    let mut outcome = Outcome::ok(json!({
+        "number": a.number,
+        "status": status.as_str(),
+        "provider_status": a.status.as_str(),
+        "order_id": a.orderid,
+        "url": a.url,
+    }));
+    if matches!(status, PaymentStatus::Cancelled | PaymentStatus::Failed) {
+        outcome.exit = 1;
+    }
+    outcome
+}
+
+fn answered(data: &Value) -> Result<Outcome, CliError> {
+    Ok(answer_json(&PaymentAnswer::from_data(data).map_err(err)?))
+}
+
+/// `qvickly credit`: all of it, or the articles and cart of `--body` (`partcredit`).
+async fn credit(a: &CreditArgs) -> Result<Outcome, CliError> {
+    let api = a.api.api()?;
+    let data = match &a.body {
+        None => json!({"PaymentData": {"number": a.number, "partcredit": "false"}}),
+        Some(path) => {
+            let mut data = read_json(path)?;
+            if let Some(map) = data.as_object_mut() {
+                let pd = map.entry("PaymentData").or_insert_with(|| json!({}));
+                if let Some(pd) = pd.as_object_mut() {
+                    pd.insert("number".into(), json!(a.number));
+                    pd.insert("partcredit".into(), json!("true"));
+                }
+            }
+            data
+        }
+    };
+    let credited = api.call_data("creditPayment", &data).await.map_err(err)?;
+    let mut outcome = answered(&credited)?;
+    if let Some(map) = outcome.value.as_mut().and_then(Value::as_object_mut) {
+        map.insert("credited_payment".into(), json!(a.number));
+        map.insert("status".into(), json!("succeeded"));
+    }
+    outcome.exit = 0;
+    Ok(outcome)
+}
+
+/// `qvickly payment-info`: status, method, total and the order.
+async fn payment_info(a: &NumberArgs) -> Result<Outcome, CliError> {
+    let d = a.api.api()?.payment_info(&a.number).await.map_err(err)?;
+    Ok(Outcome::ok(json!({
+        "number": a.number,
+        "status": d.status.normalized().as_str(),
+        "provider_status": d.status.as_str(),
+        "order_id": d.orderid,
+        "method": d.method.map(paybridge_qvickly::api::PaymentMethod::code),
+        "currency": d.currency.map(|c| c.code().to_owned()),
+        "total": d.total.map(|t| t.amount_string()),
+        "distributor_status": d.distributor_status.map(|s| s.as_str().to_owned()),
+    })))
 }
 
 /// The contract's fields for a verified callback.

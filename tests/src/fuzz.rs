@@ -45,7 +45,15 @@ pub fn xml_compact(data: &[u8]) {
 }
 
 /// Every provider answer decoder on the same bytes: Wooppay's rpc/encoded answers, Payoo's
-/// `CallToPartnerResponse`, Linkifier's envelope reader, Qvickly's booking-API answer.
+/// `CallToPartnerResponse`, Linkifier's envelope reader, Qvickly's booking-API answer and its
+/// Payment API answers (also as the `data` of an answer the harness signs, which must verify).
+///
+/// # Panics
+/// When a Qvickly answer signed over its own `data` is refused as a bad signature.
+#[allow(
+    clippy::panic,
+    reason = "a fuzz harness reports a finding by panicking: that is how libFuzzer sees it"
+)]
 pub fn soap_answers(data: &[u8]) {
     use paybridge_woopay::generated::xml_controller as woopay;
     let Ok(text) = std::str::from_utf8(data) else {
@@ -63,6 +71,20 @@ pub fn soap_answers(data: &[u8]) {
     let _ = paybridge_core::soap::RawEnvelope::parse(text);
     let _ = paybridge_payoo::client::parse_result(text, "checksum-key");
     let _ = paybridge_qvickly::parse_response(text);
+    if let Ok(key) = paybridge_core::signature::HmacSha512Key::new(b"fuzz-key") {
+        let _ = paybridge_qvickly::api::read_answer(&key, data);
+        if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+            let signed = format!(
+                r#"{{"credentials":{{"hash":"{}"}},"data":{text}}}"#,
+                key.sign_hex(text.as_bytes())
+            );
+            if let Err(e @ paybridge_qvickly::QvicklyError::Signature(_)) =
+                paybridge_qvickly::api::read_answer(&key, signed.as_bytes())
+            {
+                panic!("an answer signed over its own data is refused: {e} ({text:?})");
+            }
+        }
+    }
 }
 
 /// Every callback verifier on the same bytes (as body, and as query where the provider

@@ -79,9 +79,12 @@ impl PayooProvider {
         self
     }
 
-    fn rest(&self) -> Result<&RestClient> {
-        self.rest.as_ref().ok_or_else(|| {
-            Error::config("refunds and cancels need the REST Business API (with_rest)")
+    /// The REST client; without one, refunds and cancels are unsupported (as the
+    /// capabilities say).
+    fn rest(&self, operation: &'static str) -> Result<&RestClient> {
+        self.rest.as_ref().ok_or(Error::Unsupported {
+            provider: PROVIDER_ID,
+            operation,
         })
     }
 
@@ -246,7 +249,7 @@ impl PaymentProvider for PayooProvider {
     /// `GetOrderInfo` when the request gives no amount (a full refund of a payment never
     /// refunded before: Payoo does not report what is left).
     async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
-        let rest = self.rest()?;
+        let rest = self.rest("refund")?;
         let info = rest
             .order_info(&payment.reference, self.shop_id, None)
             .await?;
@@ -281,7 +284,7 @@ impl PaymentProvider for PayooProvider {
 
     /// `CancelOrder` (an unpaid order becomes cancelled); its state afterwards.
     async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
-        self.rest()?
+        self.rest("cancel")?
             .cancel_order(
                 self.shop_id,
                 &payment.reference,

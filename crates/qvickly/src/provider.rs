@@ -41,10 +41,13 @@ impl QvicklyProvider {
         self
     }
 
-    fn api(&self) -> Result<&PaymentApi> {
-        self.api
-            .as_ref()
-            .ok_or_else(|| Error::config("this needs Qvickly's Payment API (with_api)"))
+    /// The Payment API; without it, everything but callbacks is unsupported (as the
+    /// capabilities say).
+    fn api(&self, operation: &'static str) -> Result<&PaymentApi> {
+        self.api.as_ref().ok_or(Error::Unsupported {
+            provider: PROVIDER_ID,
+            operation,
+        })
     }
 
     /// The payment's number: the one given, else the one recorded.
@@ -71,8 +74,9 @@ impl QvicklyProvider {
 
     /// `activatePayment`: capture an authorised card payment or send an invoice.
     pub async fn activate(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let api = self.api("activate")?;
         let number = self.number(payment).await?;
-        self.api()?.activate(&number).await?;
+        api.activate(&number).await?;
         self.payment_status(payment).await
     }
 
@@ -113,7 +117,7 @@ impl PaymentProvider for QvicklyProvider {
     /// `addPayment` of a card payment for the amount (one line, see
     /// [`QvicklyProvider::activate`] to capture it); the redirect URL is where to send the payer.
     async fn create_payment(&self, request: PaymentRequest) -> Result<PaymentSession> {
-        let api = self.api()?;
+        let api = self.api("create_payment")?;
         let title = request
             .description
             .clone()
@@ -182,8 +186,9 @@ impl PaymentProvider for QvicklyProvider {
     }
 
     async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let api = self.api("payment_status")?;
         let number = self.number(payment).await?;
-        let details = self.api()?.payment_info(&number).await?;
+        let details = api.payment_info(&number).await?;
         let mut with_number = payment.clone();
         with_number.provider_reference = Some(number);
         Ok(state_of(with_number, &details))
@@ -191,7 +196,7 @@ impl PaymentProvider for QvicklyProvider {
 
     /// `creditPayment`: all that is left, or `amount` as one credited line.
     async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
-        let api = self.api()?;
+        let api = self.api("refund")?;
         let number = self.number(payment).await?;
         let amount = match request.amount {
             Some(a) => a,
@@ -224,8 +229,9 @@ impl PaymentProvider for QvicklyProvider {
 
     /// `cancelPayment` (a payment not activated yet); its state afterwards.
     async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        let api = self.api("cancel")?;
         let number = self.number(payment).await?;
-        self.api()?.cancel(&number).await?;
+        api.cancel(&number).await?;
         let mut with_number = payment.clone();
         with_number.provider_reference = Some(number);
         self.payment_status(&with_number).await

@@ -60,13 +60,9 @@ pub(crate) struct VerifyNotifyArgs {
     remote_ip: Option<std::net::IpAddr>,
 }
 
+/// The four secrets Payoo issues, for the SOAP and the REST APIs alike.
 #[derive(Debug, Args)]
-pub(crate) struct Conn {
-    #[command(flatten)]
-    net: NetArgs,
-    /// Speak SOAP 1.2 instead of 1.1 (use what your endpoint's WSDL binding says).
-    #[arg(long)]
-    soap12: bool,
+pub(crate) struct Secrets {
     /// Your Payoo API user (`APIUsername`).
     #[arg(long, env = "PAYBRIDGE_PAYOO_USERNAME")]
     username: String,
@@ -82,15 +78,31 @@ pub(crate) struct Conn {
     checksum_key: SecretString,
 }
 
-impl Conn {
-    fn client(&self) -> Result<Client, CliError> {
-        let creds = Credentials::new(
+impl Secrets {
+    pub(crate) fn credentials(&self) -> Credentials {
+        Credentials::new(
             self.username.clone(),
             self.password.clone(),
             self.signature.clone(),
             self.checksum_key.clone(),
-        );
-        let config = Config::new(self.net.endpoint.clone(), creds)
+        )
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Conn {
+    #[command(flatten)]
+    net: NetArgs,
+    /// Speak SOAP 1.2 instead of 1.1 (use what your endpoint's WSDL binding says).
+    #[arg(long)]
+    soap12: bool,
+    #[command(flatten)]
+    secrets: Secrets,
+}
+
+impl Conn {
+    fn client(&self) -> Result<Client, CliError> {
+        let config = Config::new(self.net.endpoint.clone(), self.secrets.credentials())
             .soap_version(SoapVersion::from_soap12_flag(self.soap12));
         Ok(
             Client::new(config, HttpTransport::new(self.net.http_config())?)

@@ -6,7 +6,7 @@ use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
 use paybridge_payoo::checkout::{CheckoutOptions, CheckoutOrder, verify_return};
 use paybridge_payoo::rest::{IssueRequest, RefundRequest};
-use paybridge_payoo::{CheckoutClient, Credentials, PayooError, RestClient};
+use paybridge_payoo::{CheckoutClient, PayooError, RestClient};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -51,30 +51,15 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
 pub(crate) struct RestConn {
     #[command(flatten)]
     net: NetArgs,
-    /// Your Payoo API user (`APIUsername`).
-    #[arg(long, env = "PAYBRIDGE_PAYOO_USERNAME")]
-    username: String,
-    /// Your Payoo API password (`APIPassword`; never printed).
-    #[arg(long, env = "PAYBRIDGE_PAYOO_PASSWORD", hide_env_values = true, value_parser = secret)]
-    password: SecretString,
-    /// Your Payoo API signature (`APISignature`; never printed).
-    #[arg(long, env = "PAYBRIDGE_PAYOO_SIGNATURE", hide_env_values = true, value_parser = secret)]
-    signature: SecretString,
-    /// The checksum key that signs requests and answers (never printed).
-    #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
-    checksum_key: SecretString,
+    #[command(flatten)]
+    secrets: super::Secrets,
 }
 
 impl RestConn {
     fn client(&self) -> Result<RestClient, CliError> {
         RestClient::new(
             self.net.endpoint.clone(),
-            Credentials::new(
-                self.username.clone(),
-                self.password.clone(),
-                self.signature.clone(),
-                self.checksum_key.clone(),
-            ),
+            self.secrets.credentials(),
             HttpTransport::new(self.net.http_config())?,
         )
         .map_err(err)

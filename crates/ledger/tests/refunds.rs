@@ -34,6 +34,41 @@ async fn paid(ledger: &Ledger, reference: &str) {
     ledger.report("p", &paid, Source::Callback).await.unwrap();
 }
 
+/// A Wooppay invoice of `amount` KZT created through `provider`, paid in the simulator, and
+/// recorded paid in `ledger` (as a status check would): its reference and operation id.
+async fn paid_invoice(
+    sim: &paybridge_woopay::sandbox::Simulator,
+    provider: &paybridge_woopay::WoopayProvider,
+    ledger: &Ledger,
+    amount: &str,
+) -> (String, i64) {
+    use paybridge_core::{PaymentProvider, PaymentRef, PaymentRequest};
+    let reference = common::unique("inv");
+    let mut request = PaymentRequest::new(&reference, Money::parse(amount, Currency::KZT).unwrap());
+    request.return_url = Some("https://shop.example/back".into());
+    request.notify_url = Some("https://shop.example/notify".into());
+    let session = provider.create_payment(request).await.unwrap();
+    let id: i64 = session
+        .state
+        .payment
+        .provider_reference
+        .unwrap()
+        .parse()
+        .unwrap();
+    let _ = sim.pay(id).await;
+    let paid = provider
+        .payment_status(&PaymentRef::merchant(&reference))
+        .await
+        .unwrap();
+    let mut outcome = Outcome::new(&reference, paid.status, paid.provider_status);
+    outcome.amount = paid.amount;
+    ledger
+        .report("woopay", &outcome, Source::StatusCheck)
+        .await
+        .unwrap();
+    (reference, id)
+}
+
 fn started(s: RefundStart) -> paybridge_ledger::RefundRecord {
     match s {
         RefundStart::New(r) => r,
@@ -256,30 +291,7 @@ async fn wooppay_refunds_through_the_ledger_half_then_the_rest_and_never_more() 
             paybridge_core::Stores::in_memory().records(ledger.clone()),
         );
         assert!(provider.capabilities().refund && provider.capabilities().cancel);
-        let reference = common::unique("inv");
-        let mut request = PaymentRequest::new(&reference, kzt("1000"));
-        request.return_url = Some("https://shop.example/back".into());
-        request.notify_url = Some("https://shop.example/notify".into());
-        let session = provider.create_payment(request).await.unwrap();
-        let id: i64 = session
-            .state
-            .payment
-            .provider_reference
-            .clone()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let _ = sim.pay(id).await;
-        let paid = provider
-            .payment_status(&PaymentRef::merchant(&reference))
-            .await
-            .unwrap();
-        let mut outcome = Outcome::new(&reference, paid.status, paid.provider_status);
-        outcome.amount = paid.amount;
-        ledger
-            .report("woopay", &outcome, Source::StatusCheck)
-            .await
-            .unwrap();
+        let (reference, id) = paid_invoice(&sim, &provider, &ledger, "1000").await;
 
         let payment = PaymentRef::merchant(&reference);
         let half = RefundRequest::partial(format!("{reference}-r1"), kzt("400"));
@@ -373,7 +385,7 @@ async fn wooppay_refunds_through_the_ledger_half_then_the_rest_and_never_more() 
 )]
 async fn a_refund_whose_outcome_is_unknown_stays_reserved_and_is_never_resent() {
     use paybridge_core::http::{HttpConfig, HttpTransport, RetryPolicy};
-    use paybridge_core::{PaymentProvider, PaymentRef, PaymentRequest, RefundRequest};
+    use paybridge_core::{PaymentRef, RefundRequest};
     use paybridge_woopay::sandbox::{ENDPOINT_PATH, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
     use paybridge_woopay::{Client, Config, WoopayProvider};
     use secrecy::SecretString;
@@ -410,29 +422,7 @@ async fn a_refund_whose_outcome_is_unknown_stays_reserved_and_is_never_resent() 
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
         let stores = || paybridge_core::Stores::in_memory().records(ledger.clone());
         let direct = WoopayProvider::new(client(&upstream), stores());
-        let reference = common::unique("inv");
-        let mut request = PaymentRequest::new(&reference, kzt("1000"));
-        request.return_url = Some("https://shop.example/back".into());
-        request.notify_url = Some("https://shop.example/notify".into());
-        let session = direct.create_payment(request).await.unwrap();
-        let id: i64 = session
-            .state
-            .payment
-            .provider_reference
-            .unwrap()
-            .parse()
-            .unwrap();
-        let _ = sim.pay(id).await;
-        let paid = direct
-            .payment_status(&PaymentRef::merchant(&reference))
-            .await
-            .unwrap();
-        let mut outcome = Outcome::new(&reference, paid.status, paid.provider_status);
-        outcome.amount = paid.amount;
-        ledger
-            .report("woopay", &outcome, Source::StatusCheck)
-            .await
-            .unwrap();
+        let (reference, id) = paid_invoice(&sim, &direct, &ledger, "1000").await;
 
         let through_hanging = WoopayProvider::new(client(&hanging), stores());
         let payment = PaymentRef::merchant(&reference);

@@ -134,7 +134,22 @@ fn payoo_types_hide_secrets() {
         1,
         paybridge_core::Stores::in_memory(),
     );
-    debug_hidden!(credentials, config, client);
+    let rest = paybridge_payoo::RestClient::new(
+        "http://payoo.example/BusinessRestAPI.svc",
+        credentials.clone(),
+        transport(),
+    )
+    .unwrap();
+    let checkout = paybridge_payoo::CheckoutClient::new(
+        "http://payoo.example/v2/paynow/order/create",
+        secret(),
+        transport(),
+    )
+    .unwrap();
+    let body = rest.body(r#"{"OrderId":"1"}"#);
+    debug_hidden!(credentials, config, client, rest, checkout);
+    // The body carries the signature, never the key.
+    assert_hidden("a REST body", &body);
     let _ = provider;
     let forged = paybridge_payoo::keyfields_package(
         "other-key",
@@ -166,7 +181,14 @@ fn linkifier_types_hide_secrets() {
 fn qvickly_types_hide_secrets() {
     use paybridge_qvickly::CallbackVerifier;
     let verifier = CallbackVerifier::new(Some("merchant".into()), &secret()).unwrap();
-    debug_hidden!(verifier);
+    let api =
+        paybridge_qvickly::PaymentApi::new("http://qvickly.example/", "1", &secret(), transport())
+            .unwrap();
+    let envelope = api
+        .envelope("getPaymentinfo", &serde_json::json!({"number": "1"}))
+        .unwrap();
+    debug_hidden!(verifier, api);
+    assert_hidden("a Payment API envelope", &envelope);
     let err = verifier
         .verify_body(br#"{"credentials":{"hash":"00"},"data":{}}"#)
         .unwrap_err();

@@ -309,13 +309,62 @@ pub struct PaymentData {
     pub returnmethod: Option<String>,
 }
 
+/// `PaymentInfo`: the invoice's details (every field optional; absent ones are not sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentInfo {
+    /// `paymentdate`, `YYYY-MM-DD`.
+    pub paymentdate: Option<String>,
+    /// `paymentterms`: days until due.
+    pub paymentterms: Option<u32>,
+    /// `yourreference`: the buyer's reference.
+    pub yourreference: Option<String>,
+    /// `ourreference`: the merchant's reference.
+    pub ourreference: Option<String>,
+    /// `projectname`.
+    pub projectname: Option<String>,
+    /// `delivery`: how it is delivered.
+    pub delivery: Option<String>,
+    /// `deliveryterms`.
+    pub deliveryterms: Option<String>,
+    /// `autocredit`: credit automatically when the payment is cancelled.
+    pub autocredit: Option<bool>,
+}
+
+impl PaymentInfo {
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for (k, v) in [
+            ("paymentdate", &self.paymentdate),
+            ("yourreference", &self.yourreference),
+            ("ourreference", &self.ourreference),
+            ("projectname", &self.projectname),
+            ("delivery", &self.delivery),
+            ("deliveryterms", &self.deliveryterms),
+        ] {
+            if let Some(v) = v {
+                map.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        if let Some(days) = self.paymentterms {
+            map.insert("paymentterms".into(), json!(days));
+        }
+        if let Some(auto) = self.autocredit {
+            map.insert(
+                "autocredit".into(),
+                json!(if auto { "true" } else { "false" }),
+            );
+        }
+        Value::Object(map)
+    }
+}
+
 /// A new payment (`addPayment`) or its new content (`updatePayment`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
     /// `PaymentData`.
     pub data: PaymentData,
-    /// `PaymentInfo` fields (`yourreference`, `ourreference`, `delivery`, …), as given.
-    pub info: Vec<(String, String)>,
+    /// `PaymentInfo`.
+    pub info: PaymentInfo,
     /// `Customer`.
     pub customer: Customer,
     /// `Articles`.
@@ -591,14 +640,9 @@ impl PaymentApi {
         if let (Some(s), Some(map)) = (&p.customer.shipping, customer.as_object_mut()) {
             map.insert("Shipping".into(), s.to_json());
         }
-        let info: Map<String, Value> = p
-            .info
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
         Ok(json!({
             "PaymentData": pd,
-            "PaymentInfo": info,
+            "PaymentInfo": p.info.to_json(),
             "Customer": customer,
             "Articles": articles,
             "Cart": cart,
@@ -693,7 +737,7 @@ impl PaymentApi {
                         callbackurl: None,
                         returnmethod: None,
                     },
-                    info: Vec::new(),
+                    info: PaymentInfo::default(),
                     customer: Customer::default(),
                     articles: articles.to_vec(),
                     cart: cart.clone(),

@@ -148,7 +148,7 @@ impl PaymentProvider for QvicklyProvider {
                 callbackurl: request.notify_url.clone(),
                 returnmethod: None,
             },
-            info: Vec::new(),
+            info: crate::api::PaymentInfo::default(),
             customer: Customer {
                 billing: crate::api::Address {
                     email: request.metadata.get("email").cloned().unwrap_or_default(),

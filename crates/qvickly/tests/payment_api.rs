@@ -20,7 +20,7 @@ use paybridge_core::{
     RawNotification, Received,
 };
 use paybridge_qvickly::api::{
-    Address, Article, Cart, Customer, Fee, NewPayment, PaymentData, PaymentMethod,
+    Address, Article, Cart, Customer, Fee, NewPayment, PaymentData, PaymentInfo, PaymentMethod,
 };
 use paybridge_qvickly::sandbox::{SANDBOX_MERCHANT_ID, SANDBOX_SECRET, Simulator};
 use paybridge_qvickly::{
@@ -76,7 +76,10 @@ fn payment(orderid: &str, callbackurl: Option<String>) -> NewPayment {
             callbackurl,
             returnmethod: Some("GET".into()),
         },
-        info: vec![("yourreference".into(), "Åsa Öberg".into())],
+        info: PaymentInfo {
+            yourreference: Some("Åsa Öberg".into()),
+            ..PaymentInfo::default()
+        },
         customer: Customer {
             nr: "12".into(),
             pno: "195501011018".into(),

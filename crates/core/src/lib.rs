@@ -120,6 +120,7 @@ pub mod signature;
 pub mod soap;
 pub mod status;
 pub mod time;
+pub mod webhooks;
 pub mod xml;
 
 pub use error::{CoreFailure, Error, ErrorKind, Result};

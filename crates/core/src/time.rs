@@ -44,6 +44,22 @@ pub fn civil(unix_seconds: i64) -> Civil {
     }
 }
 
+/// `unix_ms` as RFC 3339 UTC with milliseconds: `2026-12-02T01:10:26.041Z`.
+#[must_use]
+pub fn rfc3339_ms(unix_ms: i64) -> String {
+    let c = civil(unix_ms.div_euclid(1000));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        unix_ms.rem_euclid(1000)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +73,6 @@ mod tests {
             (c.year, c.month, c.day, c.hour, c.minute, c.second),
             (1969, 12, 31, 23, 59, 59)
         );
+        assert_eq!(rfc3339_ms(1_764_637_826_041), "2025-12-02T01:10:26.041Z");
     }
 }

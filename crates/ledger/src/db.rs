@@ -329,8 +329,11 @@ const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amo
        next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
      WHERE provider = $5 AND reference = $6";
 
-const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9) RETURNING id";
+/// A change, and — in the same statement, so in the same transaction — its delivery, queued
+/// while a forward target is registered.
+const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, forward_state, forward_next_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
+       CASE WHEN EXISTS (SELECT 1 FROM forward_targets) THEN 'pending' ELSE 'none' END, $9) RETURNING id";
 
 const CHANGE_COLUMNS: &str = "id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at";
 
@@ -1286,6 +1289,135 @@ impl Db {
                 out.push(refund_record!(row));
             }
             Ok(out)
+        })
+    }
+
+    /// Register a forward target: from now on each change is queued for delivery.
+    pub(crate) async fn register_forward_target(&self, url: &str, now: i64) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO forward_targets (url, registered_at) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
+                .bind(url)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Claim up to `limit` deliveries due by `now` until `until`: for each payment only its
+    /// oldest queued change (so a payment's changes are delivered in order), oldest first;
+    /// on PostgreSQL rows another forwarder holds are skipped.
+    pub(crate) async fn claim_deliveries(
+        &self,
+        now: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::forward::Queued>> {
+        let lock = match self {
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            #[allow(unreachable_patterns, reason = "only PostgreSQL has row locks")]
+            _ => "",
+        };
+        let sql = format!(
+            "UPDATE changes SET forward_next_at = $1 WHERE id IN ( \
+               SELECT c.id FROM changes c WHERE c.forward_state = 'pending' AND c.forward_next_at <= $2 \
+                 AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.provider = c.provider AND o.reference = c.reference \
+                                 AND o.forward_state = 'pending' AND o.id < c.id) \
+               ORDER BY c.forward_next_at, c.id LIMIT $3 {lock}) \
+             RETURNING {CHANGE_COLUMNS}, forward_attempts"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(crate::forward::Queued {
+                    change: change_record!(row),
+                    attempts: col!(row, "forward_attempts"),
+                    claimed_until: until,
+                });
+            }
+            out.sort_by_key(|q| q.change.id);
+            Ok(out)
+        })
+    }
+
+    /// Record an attempt of a delivery claimed until `claimed_until` (nothing when another
+    /// forwarder took it over since): delivered, or — with `retry_at` — due again then, or
+    /// failed for good. Returns whether the claim still held.
+    pub(crate) async fn finish_delivery(
+        &self,
+        id: i64,
+        claimed_until: i64,
+        error: Option<&str>,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let state = match (error, retry_at) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "pending",
+            (Some(_), None) => "failed",
+        };
+        on_pool!(self, pool => {
+            Ok(sqlx::query("UPDATE changes SET forward_state = $1, forward_attempts = forward_attempts + 1, \
+                   forward_next_at = $2, forward_error = $3, forwarded_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE forwarded_at END \
+                 WHERE id = $5 AND forward_state = 'pending' AND forward_next_at = $6")
+                .bind(state)
+                .bind(retry_at.unwrap_or(now))
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .bind(claimed_until)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
+        })
+    }
+
+    /// The deliveries not delivered: queued, and (with `failed`) only those that gave up.
+    pub(crate) async fn outbox(&self, failed: bool) -> Result<Vec<crate::forward::OutboxEntry>> {
+        let states = if failed {
+            "('failed')"
+        } else {
+            "('pending', 'failed')"
+        };
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS}, forward_state, forward_attempts, forward_next_at, forward_error FROM changes \
+             WHERE forward_state IN {states} ORDER BY id LIMIT 10000"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(crate::forward::OutboxEntry {
+                    change: change_record!(row),
+                    state: col!(row, "forward_state"),
+                    attempts: col!(row, "forward_attempts"),
+                    next_attempt_at: col!(row, "forward_next_at"),
+                    last_error: col!(row, "forward_error"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Queue a change's delivery again, due now (a failed one, or one delivered that the
+    /// merchant lost). Returns whether the change exists.
+    pub(crate) async fn redeliver(&self, id: i64, now: i64) -> Result<bool> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("UPDATE changes SET forward_state = 'pending', forward_attempts = 0, forward_next_at = $1, forward_error = NULL WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
         })
     }
 }

@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 
 mod db;
+pub mod forward;
 pub mod handler;
 #[cfg(feature = "axum")]
 pub mod receive;

@@ -1,0 +1,292 @@
+//! Forwarding verified payment state changes to the merchant as Standard Webhooks.
+//!
+//! The ledger writes each state change's delivery in the same transaction as the change (the
+//! change row is the outbox entry; queued while a target is registered:
+//! [`crate::Ledger::register_forward_target`]). A [`Forwarder`] claims the due deliveries —
+//! for each payment only its oldest queued one, so a payment's changes arrive in order; on
+//! PostgreSQL several forwarders share the work (`FOR UPDATE SKIP LOCKED`), each delivery
+//! leased to one — and hands each to a [`Sink`]: [`HttpSink`] POSTs it signed per Standard
+//! Webhooks (`webhook-id` = `chg_<change id>`, stable across attempts, so a merchant
+//! deduplicates on it), and counts only a 2xx within 15 s; a Rust merchant implements
+//! [`Sink`] to take the same deliveries in-process. A failed attempt is retried on Svix's
+//! schedule ([`RETRY_SCHEDULE`]: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); after the
+//! last the delivery is `failed` (`ledger outbox --failed`, `ledger redeliver`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
+use paybridge_core::webhooks::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookSecret};
+
+use crate::{Change, Ledger, Result, now_ms};
+
+/// When a failed delivery is tried again: the delay after each failed attempt (Svix's).
+pub const RETRY_SCHEDULE: [Duration; 7] = [
+    Duration::from_secs(5),
+    Duration::from_mins(5),
+    Duration::from_mins(30),
+    Duration::from_hours(2),
+    Duration::from_hours(5),
+    Duration::from_hours(10),
+    Duration::from_hours(10),
+];
+
+/// How long a merchant has to answer a delivery.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A claimed delivery (crate-internal).
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub change: Change,
+    pub attempts: i64,
+    pub claimed_until: i64,
+}
+
+/// A delivery not delivered yet, as `ledger outbox` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxEntry {
+    /// The change.
+    pub change: Change,
+    /// `pending` (queued, or being attempted) or `failed` (gave up).
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (Unix ms).
+    pub next_attempt_at: i64,
+    /// What the last attempt ran into.
+    pub last_error: Option<String>,
+}
+
+/// One delivery: its id (`webhook-id`), timestamp (seconds) and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `chg_<change id>`: the same for every attempt.
+    pub id: String,
+    /// `webhook-timestamp` (Unix seconds, this attempt's).
+    pub timestamp: i64,
+    /// The JSON body: `{"type", "timestamp", "data": {…}}`.
+    pub body: String,
+    /// The change it carries.
+    pub change: Change,
+}
+
+impl Delivery {
+    fn of(change: Change) -> Self {
+        let now = now_ms();
+        let body = serde_json::json!({
+            "type": format!("payment.{}", change.status.as_str()),
+            "timestamp": paybridge_core::time::rfc3339_ms(now),
+            "data": {
+                "change_id": change.id,
+                "provider": change.provider,
+                "reference": change.reference,
+                "status": change.status.as_str(),
+                "previous_status": change.previous_status.as_str(),
+                "anomaly": change.anomaly.map(crate::Anomaly::as_str),
+                "amount": change.amount.map(|m| m.amount_string()),
+                "currency": change.amount.map(|m| m.currency().code().to_owned()),
+                "source": change.source,
+                "changed_at": paybridge_core::time::rfc3339_ms(change.created_at),
+            }
+        })
+        .to_string();
+        Self {
+            id: format!("chg_{}", change.id),
+            timestamp: now / 1000,
+            body,
+            change,
+        }
+    }
+}
+
+/// Where deliveries go. `Ok` means the merchant has it (a 2xx); `Err` the reason it does not.
+#[async_trait::async_trait]
+pub trait Sink: Send + Sync {
+    /// Deliver one message.
+    async fn deliver(&self, delivery: &Delivery) -> std::result::Result<(), String>;
+}
+
+/// POST each delivery to a URL, signed per Standard Webhooks.
+pub struct HttpSink {
+    url: String,
+    secret: WebhookSecret,
+    transport: HttpTransport,
+}
+
+impl std::fmt::Debug for HttpSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSink")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpSink {
+    /// A sink for `url` signing with `secret`; 15 s per attempt, never retried within one.
+    pub fn new(url: impl Into<String>, secret: WebhookSecret) -> paybridge_core::Result<Self> {
+        let url = url.into();
+        paybridge_core::http::Endpoint::parse(&url)?;
+        Ok(Self {
+            url,
+            secret,
+            transport: HttpTransport::new(
+                HttpConfig::default()
+                    .timeout(DELIVERY_TIMEOUT)
+                    .retry(RetryPolicy::none()),
+            )?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for HttpSink {
+    async fn deliver(&self, d: &Delivery) -> std::result::Result<(), String> {
+        let signature = self
+            .secret
+            .sign(&d.id, d.timestamp, d.body.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let request = HttpRequest::post(self.url.as_str(), d.body.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(HEADER_ID, d.id.as_str())
+            .header(HEADER_TIMESTAMP, d.timestamp.to_string())
+            .header(HEADER_SIGNATURE, signature)
+            // A merchant that answers twice is told the same message: dedup on webhook-id.
+            .idempotent(true)
+            .operation("paybridge", "forward");
+        match self.transport.send(request).await {
+            Ok(r) if (200..300).contains(&r.status) => Ok(()),
+            Ok(r) => Err(format!("HTTP {}", r.status)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// What one pass of a forwarder did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    /// Delivered (a 2xx).
+    pub delivered: u64,
+    /// Failed this time, to be tried again.
+    pub retrying: u64,
+    /// Failed for good (schedule exhausted).
+    pub failed: u64,
+}
+
+/// Delivers a ledger's queued changes to a [`Sink`].
+pub struct Forwarder {
+    ledger: Arc<Ledger>,
+    sink: Arc<dyn Sink>,
+    batch: i64,
+    lease: Duration,
+    schedule: Vec<Duration>,
+}
+
+impl Forwarder {
+    /// A forwarder of `ledger`'s queued changes to `sink`: 64 per pass, each leased for a
+    /// minute, retried on [`RETRY_SCHEDULE`].
+    #[must_use]
+    pub fn new(ledger: Arc<Ledger>, sink: Arc<dyn Sink>) -> Self {
+        Self {
+            ledger,
+            sink,
+            batch: 64,
+            lease: Duration::from_mins(1),
+            schedule: RETRY_SCHEDULE.to_vec(),
+        }
+    }
+
+    /// Another retry schedule (tests; a merchant's own policy).
+    #[must_use]
+    pub fn schedule(mut self, schedule: Vec<Duration>) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// Deliver what is due now, once.
+    pub async fn forward_once(&self) -> Result<Forwarded> {
+        let now = now_ms();
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let claimed = self
+            .ledger
+            .db
+            .claim_deliveries(now, now.saturating_add(lease_ms), self.batch)
+            .await?;
+        let mut run = Forwarded::default();
+        for q in claimed {
+            let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
+            let delivery = Delivery::of(q.change.clone());
+            let result = self.sink.deliver(&delivery).await;
+            let now = now_ms();
+            let (error, retry_at) = match &result {
+                Ok(()) => (None, None),
+                Err(e) => (
+                    Some(paybridge_core::http::printable(e, 300)),
+                    self.schedule.get(attempt).map(|d| {
+                        now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                    }),
+                ),
+            };
+            self.ledger
+                .db
+                .finish_delivery(
+                    q.change.id,
+                    q.claimed_until,
+                    error.as_deref(),
+                    retry_at,
+                    now,
+                )
+                .await?;
+            match (result, retry_at) {
+                (Ok(()), _) => run.delivered += 1,
+                (Err(_), Some(_)) => run.retrying += 1,
+                (Err(_), None) => run.failed += 1,
+            }
+        }
+        Ok(run)
+    }
+
+    /// Forward until `shutdown` resolves, a pass every `every` (at once again while there is
+    /// a full batch).
+    pub async fn run(&self, every: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let busy = match self.forward_once().await {
+                Ok(run) => {
+                    run.delivered + run.retrying + run.failed
+                        >= u64::try_from(self.batch).unwrap_or(u64::MAX)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "forwarding pass failed");
+                    false
+                }
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// Register a forward target: from now on each state change is queued for delivery, in
+    /// the transaction that records it.
+    pub async fn register_forward_target(&self, url: &str) -> Result<()> {
+        self.db.register_forward_target(url, now_ms()).await
+    }
+
+    /// The deliveries not delivered yet (queued or failed); with `failed`, only those that
+    /// gave up.
+    pub async fn outbox(&self, failed: bool) -> Result<Vec<OutboxEntry>> {
+        self.db.outbox(failed).await
+    }
+
+    /// Queue change `id`'s delivery again, due now. Returns whether the change exists.
+    pub async fn redeliver(&self, id: i64) -> Result<bool> {
+        self.db.redeliver(id, now_ms()).await
+    }
+}

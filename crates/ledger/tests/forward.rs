@@ -1,0 +1,349 @@
+//! Forwarding state changes as Standard Webhooks, on SQLite and PostgreSQL: every change is
+//! delivered and verifies with the official `standardwebhooks` crate; a merchant that fails a
+//! first delivery gets it again until it answers 2xx and never after; one that never answers
+//! leaves the event queued with its attempts counted, then failed (and redeliverable); a
+//! payment's changes arrive in order; two forwarders on one PostgreSQL ledger deliver each
+//! change once; nothing is queued while no target is registered.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_ledger::forward::{Delivery, Forwarder, HttpSink, Sink};
+use paybridge_ledger::{Ledger, NewPayment, Outcome, Source};
+use secrecy::SecretString;
+
+fn vnd(n: i64) -> Money {
+    Money::new(n.into(), Currency::VND).unwrap()
+}
+
+/// A payment recorded pending, then reported as `statuses` in turn: one change each.
+async fn changes(ledger: &Ledger, reference: &str, statuses: &[PaymentStatus]) {
+    ledger
+        .record_payment(&NewPayment::new(
+            "p",
+            reference,
+            PaymentStatus::Pending,
+            vnd(10_000),
+        ))
+        .await
+        .unwrap();
+    for (i, status) in statuses.iter().enumerate() {
+        let outcome = Outcome::new(reference, *status, format!("s{i}")).with_amount(vnd(10_000));
+        ledger
+            .report("p", &outcome, Source::Callback)
+            .await
+            .unwrap();
+    }
+}
+
+/// A merchant in-process: what it was given, in order; failing the first `fail_first`
+/// attempts of each message, or every attempt.
+#[derive(Default)]
+struct Merchant {
+    got: Mutex<Vec<Delivery>>,
+    attempts: Mutex<HashMap<String, u32>>,
+    fail_first: u32,
+    never: bool,
+}
+
+#[async_trait::async_trait]
+impl Sink for Merchant {
+    async fn deliver(&self, d: &Delivery) -> Result<(), String> {
+        let n = {
+            let mut a = self.attempts.lock().unwrap();
+            let n = a.entry(d.id.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if self.never || n <= self.fail_first {
+            return Err("HTTP 503".into());
+        }
+        self.got.lock().unwrap().push(d.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_queued_while_no_target_is_registered() {
+    for (backend, url) in common::ledger_urls("forward_none").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        changes(&ledger, "before", &[PaymentStatus::Succeeded]).await;
+        assert!(ledger.outbox(false).await.unwrap().is_empty(), "{backend}");
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        changes(&ledger, "after", &[PaymentStatus::Succeeded]).await;
+        let queued = ledger.outbox(false).await.unwrap();
+        assert_eq!(queued.len(), 1, "{backend}");
+        assert_eq!(queued[0].change.reference, "after", "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn every_change_is_delivered_signed_and_verifies_with_the_official_library() {
+    // The merchant: an HTTP server that verifies each request with `standardwebhooks`.
+    let secret = paybridge_core::webhooks::WebhookSecret::generate();
+    let verifier = Arc::new(
+        standardwebhooks::Webhook::new(secrecy::ExposeSecret::expose_secret(&secret)).unwrap(),
+    );
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = accepted.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let seen = seen.clone();
+                let verifier = verifier.clone();
+                let ok = verifier.verify(&body, &headers).is_ok();
+                async move {
+                    if ok {
+                        seen.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&body).into_owned());
+                        axum::http::StatusCode::NO_CONTENT
+                    } else {
+                        axum::http::StatusCode::UNAUTHORIZED
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    for (backend, ledger_url) in common::ledger_urls("forward_http").await {
+        accepted.lock().unwrap().clear();
+        let ledger = Arc::new(Ledger::open(&ledger_url).await.unwrap());
+        ledger.register_forward_target(&url).await.unwrap();
+        changes(&ledger, "order-1", &[PaymentStatus::Succeeded]).await;
+        changes(&ledger, "order-2", &[PaymentStatus::Failed]).await;
+        let sink = HttpSink::new(
+            url.as_str(),
+            paybridge_core::webhooks::WebhookSecret::parse(&secret).unwrap(),
+        )
+        .unwrap();
+        let forwarder = Forwarder::new(ledger.clone(), Arc::new(sink));
+        let run = forwarder.forward_once().await.unwrap();
+        assert_eq!(run.delivered, 2, "{backend}: {run:?}");
+        let bodies = accepted.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2, "{backend}");
+        let first: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(first["type"], "payment.succeeded", "{backend}");
+        assert_eq!(first["data"]["reference"], "order-1");
+        assert_eq!(first["data"]["amount"], "10000");
+        assert_eq!(first["data"]["previous_status"], "pending");
+        assert!(
+            ledger.outbox(false).await.unwrap().is_empty(),
+            "{backend}: delivered"
+        );
+        assert_eq!(
+            forwarder.forward_once().await.unwrap().delivered,
+            0,
+            "never again"
+        );
+        // A wrong secret: the merchant refuses (401), the delivery stays queued.
+        changes(&ledger, "order-3", &[PaymentStatus::Succeeded]).await;
+        let wrong = HttpSink::new(
+            url.as_str(),
+            paybridge_core::webhooks::WebhookSecret::parse(
+                &paybridge_core::webhooks::WebhookSecret::generate(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let run = Forwarder::new(ledger.clone(), Arc::new(wrong))
+            .forward_once()
+            .await
+            .unwrap();
+        assert_eq!((run.delivered, run.retrying), (0, 1), "{backend}");
+        let queued = ledger.outbox(false).await.unwrap();
+        assert_eq!((queued.len(), queued[0].attempts), (1, 1), "{backend}");
+        assert_eq!(
+            queued[0].last_error.as_deref(),
+            Some("HTTP 401"),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_first_delivery_is_retried_until_2xx_and_never_after() {
+    for (backend, url) in common::ledger_urls("forward_retry").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        for i in 0..3 {
+            changes(&ledger, &format!("o-{i}"), &[PaymentStatus::Succeeded]).await;
+        }
+        let merchant = Arc::new(Merchant {
+            fail_first: 1,
+            ..Merchant::default()
+        });
+        let forwarder = Forwarder::new(ledger.clone(), merchant.clone())
+            .schedule(vec![Duration::ZERO, Duration::ZERO]);
+        let first = forwarder.forward_once().await.unwrap();
+        assert_eq!((first.delivered, first.retrying), (0, 3), "{backend}");
+        let second = forwarder.forward_once().await.unwrap();
+        assert_eq!(second.delivered, 3, "{backend}");
+        let third = forwarder.forward_once().await.unwrap();
+        assert_eq!(
+            third,
+            paybridge_ledger::forward::Forwarded::default(),
+            "{backend}"
+        );
+        let attempts = merchant.attempts.lock().unwrap().clone();
+        assert!(
+            attempts.values().all(|n| *n == 2),
+            "{backend}: {attempts:?}"
+        );
+        assert_eq!(merchant.got.lock().unwrap().len(), 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_merchant_that_never_answers_leaves_the_event_counted_then_failed_and_redeliverable() {
+    for (backend, url) in common::ledger_urls("forward_never").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        changes(&ledger, "o-1", &[PaymentStatus::Succeeded]).await;
+        let merchant = Arc::new(Merchant {
+            never: true,
+            ..Merchant::default()
+        });
+        let forwarder = Forwarder::new(ledger.clone(), merchant.clone())
+            .schedule(vec![Duration::ZERO, Duration::ZERO]);
+        for _ in 0..2 {
+            forwarder.forward_once().await.unwrap();
+        }
+        let queued = ledger.outbox(false).await.unwrap();
+        assert_eq!(
+            (queued[0].state.as_str(), queued[0].attempts),
+            ("pending", 2),
+            "{backend}"
+        );
+        let last = forwarder.forward_once().await.unwrap();
+        assert_eq!(last.failed, 1, "{backend}: the schedule ran out");
+        let failed = ledger.outbox(true).await.unwrap();
+        assert_eq!(
+            (failed[0].state.as_str(), failed[0].attempts),
+            ("failed", 3),
+            "{backend}"
+        );
+        assert_eq!(
+            forwarder.forward_once().await.unwrap().failed,
+            0,
+            "{backend}: given up"
+        );
+        assert!(ledger.redeliver(failed[0].change.id).await.unwrap());
+        assert_eq!(ledger.outbox(true).await.unwrap().len(), 0, "{backend}");
+        assert_eq!(
+            ledger.outbox(false).await.unwrap()[0].attempts,
+            0,
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_payments_changes_arrive_in_order_even_when_the_first_is_retried() {
+    for (backend, url) in common::ledger_urls("forward_order").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        changes(
+            &ledger,
+            "o-1",
+            &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
+        )
+        .await;
+        let merchant = Arc::new(Merchant {
+            fail_first: 1,
+            ..Merchant::default()
+        });
+        let forwarder =
+            Forwarder::new(ledger.clone(), merchant.clone()).schedule(vec![Duration::ZERO; 3]);
+        // The first change fails; the second is not sent before it.
+        let run = forwarder.forward_once().await.unwrap();
+        assert_eq!(
+            (run.delivered, run.retrying),
+            (0, 1),
+            "{backend}: only the oldest is tried"
+        );
+        while forwarder.forward_once().await.unwrap()
+            != paybridge_ledger::forward::Forwarded::default()
+        {}
+        let got: Vec<String> = merchant
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|d| d.change.status.as_str().to_owned())
+            .collect();
+        assert_eq!(got, ["succeeded", "reversed"], "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn two_forwarders_on_one_postgresql_ledger_deliver_each_change_once() {
+    let Some(url) = common::postgres_url("forward_fleet").await else {
+        return;
+    };
+    let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+    ledger
+        .register_forward_target("https://merchant.example/hooks")
+        .await
+        .unwrap();
+    for i in 0..40 {
+        changes(&ledger, &format!("o-{i}"), &[PaymentStatus::Succeeded]).await;
+    }
+    let merchant = Arc::new(Merchant::default());
+    let a = Forwarder::new(
+        Arc::new(Ledger::open(&url).await.unwrap()),
+        merchant.clone(),
+    );
+    let b = Forwarder::new(
+        Arc::new(Ledger::open(&url).await.unwrap()),
+        merchant.clone(),
+    );
+    let (ra, rb) = tokio::join!(a.forward_once(), b.forward_once());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let mut rest = a.forward_once().await.unwrap().delivered;
+    rest += b.forward_once().await.unwrap().delivered;
+    assert_eq!(ra.delivered + rb.delivered + rest, 40);
+    let attempts = merchant.attempts.lock().unwrap().clone();
+    assert_eq!(attempts.len(), 40);
+    assert!(attempts.values().all(|n| *n == 1), "{attempts:?}");
+}
+
+#[test]
+fn the_secret_never_shows() {
+    let sink = HttpSink::new(
+        "https://merchant.example/hooks",
+        paybridge_core::webhooks::WebhookSecret::parse(&SecretString::from(
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(!format!("{sink:?}").contains("C2FVsBQ"));
+}

@@ -62,6 +62,13 @@ pub(crate) struct ReceiveArgs {
     /// without it they are acknowledged and never credited.
     #[arg(long, env = "PAYBRIDGE_QVICKLY_ACCEPT_TEST", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     qvickly_accept_test: bool,
+    /// Deliver every payment state change to this URL as a Standard Webhooks request (needs
+    /// `PAYBRIDGE_FORWARD_SECRET`, `whsec_…`).
+    #[arg(long, env = "PAYBRIDGE_FORWARD_URL")]
+    forward: Option<String>,
+    /// The Standard Webhooks secret deliveries are signed with (`whsec_…`; never printed).
+    #[arg(long, env = "PAYBRIDGE_FORWARD_SECRET", hide_env_values = true, value_parser = secret)]
+    forward_secret: Option<SecretString>,
     /// Qvickly secret (enables the Qvickly route).
     #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
     qvickly_secret: Option<SecretString>,
@@ -156,12 +163,64 @@ fn qvickly_route(
     Ok(route.accept_test(accept_test))
 }
 
+/// The forwarder of `receive --forward URL`: its target registered (from now on every state
+/// change is queued for it, in the transaction that records it).
+async fn forwarder(
+    ledger: &Arc<Ledger>,
+    url: Option<&str>,
+    secret: Option<&SecretString>,
+) -> Result<Option<paybridge_ledger::forward::Forwarder>, CliError> {
+    match (url, secret) {
+        (Some(url), Some(secret)) => {
+            let secret = paybridge_core::webhooks::WebhookSecret::parse(secret)?;
+            let sink = paybridge_ledger::forward::HttpSink::new(url, secret)?;
+            ledger
+                .register_forward_target(url)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            Ok(Some(paybridge_ledger::forward::Forwarder::new(
+                ledger.clone(),
+                Arc::new(sink),
+            )))
+        }
+        (Some(_), None) => Err(CliError::input(
+            "--forward needs PAYBRIDGE_FORWARD_SECRET (whsec_…: the Standard Webhooks secret)",
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The Wooppay route of `receive`: each `requestUrl` call confirmed with Wooppay.
+fn woopay_route(
+    endpoint: String,
+    username: Option<String>,
+    password: Option<SecretString>,
+) -> Result<paybridge_woopay::route::Route, CliError> {
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(CliError::input(
+            "--woopay-endpoint needs PAYBRIDGE_WOOPAY_USERNAME and PAYBRIDGE_WOOPAY_PASSWORD",
+        ));
+    };
+    let client = paybridge_woopay::Client::new(
+        paybridge_woopay::Config::new(endpoint, username, password),
+        paybridge_core::http::HttpTransport::with_defaults()?,
+    )
+    .map_err(paybridge_core::Error::from)?;
+    Ok(paybridge_woopay::route::Route::new(client))
+}
+
 /// Serve every configured callback route; print the routes as one JSON line.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
     let mut receiver =
         Receiver::new(ledger.clone(), Arc::new(Record)).lease(Duration::from_secs(args.lease));
     let mut enabled = Vec::new();
+    let forwarder = forwarder(
+        &ledger,
+        args.forward.as_deref(),
+        args.forward_secret.as_ref(),
+    )
+    .await?;
     let reconciler = if args.no_reconcile {
         None
     } else {
@@ -217,17 +276,11 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         enabled.push("linkifier-ipn");
     }
     if let Some(endpoint) = args.woopay_endpoint {
-        let (Some(username), Some(password)) = (args.woopay_username, args.woopay_password) else {
-            return Err(CliError::input(
-                "--woopay-endpoint needs PAYBRIDGE_WOOPAY_USERNAME and PAYBRIDGE_WOOPAY_PASSWORD",
-            ));
-        };
-        let client = paybridge_woopay::Client::new(
-            paybridge_woopay::Config::new(endpoint, username, password),
-            paybridge_core::http::HttpTransport::with_defaults()?,
-        )
-        .map_err(paybridge_core::Error::from)?;
-        receiver = receiver.mount(paybridge_woopay::route::Route::new(client));
+        receiver = receiver.mount(woopay_route(
+            endpoint,
+            args.woopay_username,
+            args.woopay_password,
+        )?);
         enabled.push("woopay");
     }
     if enabled.is_empty() {
@@ -250,7 +303,14 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let signalled = stop_signal();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
     eprintln!("paybridge receive listening on {addr} (Ctrl-C to stop)");
-    serve_until_stopped(listener, receiver.router(), reconciler, signalled).await?;
+    serve_until_stopped(
+        listener,
+        receiver.router(),
+        reconciler,
+        forwarder,
+        signalled,
+    )
+    .await?;
     Ok(Outcome::printed())
 }
 
@@ -260,6 +320,7 @@ async fn serve_until_stopped(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     reconciler: Option<paybridge_ledger::Reconciler>,
+    forwarder: Option<paybridge_ledger::forward::Forwarder>,
     signalled: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     // One stop for both: the signal closes the channel.
@@ -279,6 +340,11 @@ async fn serve_until_stopped(
         let stopped = until_stopped(stopped.clone());
         tokio::spawn(async move { reconciler.run(stopped).await })
     });
+    let forwarding = forwarder.map(|forwarder| {
+        eprintln!("forwarding payment state changes as Standard Webhooks");
+        let stopped = until_stopped(stopped.clone());
+        tokio::spawn(async move { forwarder.run(Duration::from_secs(1), stopped).await })
+    });
     // Hardened for the open internet (header/body deadlines, a connection cap, one callback
     // per connection), with the peer's address (Payoo's JSON notification is signed over
     // it); a stop stops accepting and lets the callbacks in hand finish.
@@ -287,6 +353,10 @@ async fn serve_until_stopped(
         .map_err(|e| CliError::internal(format!("server stopped: {e}")));
     if let Some(task) = reconciling {
         // It finishes the sweep in hand, then stops.
+        let _ = task.await;
+    }
+    if let Some(task) = forwarding {
+        // It finishes the delivery in hand; what is left stays queued for the next start.
         let _ = task.await;
     }
     served
@@ -454,6 +524,28 @@ pub(crate) enum LedgerCommand {
     Review(ReviewArgs),
     /// Remove completed callbacks older than each provider's retry horizon (plus 7 days).
     Purge(LedgerArg),
+    /// Deliveries of state changes not delivered yet (queued, or failed with `--failed`).
+    Outbox(OutboxArgs),
+    /// Queue one delivery again (a failed one, or one the merchant lost).
+    Redeliver(RedeliverArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutboxArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Only those that gave up.
+    #[arg(long)]
+    failed: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RedeliverArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The delivery's event id (`webhook-id`, `chg_N`).
+    #[arg(long)]
+    event: String,
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +649,47 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             ))
         }
         LedgerCommand::Review(a) => review(a).await,
+        LedgerCommand::Outbox(a) => {
+            let ledger = a.ledger.open().await?;
+            let entries = ledger
+                .outbox(a.failed)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            let deliveries: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "event": format!("chg_{}", e.change.id),
+                        "provider": e.change.provider,
+                        "reference": e.change.reference,
+                        "status": e.change.status.as_str(),
+                        "state": e.state,
+                        "attempts": e.attempts,
+                        "next_attempt_at": (e.state == "pending").then(|| paybridge_ledger::format_time(e.next_attempt_at)),
+                        "last_error": e.last_error,
+                    })
+                })
+                .collect();
+            Ok(Outcome::ok(json!({ "deliveries": deliveries })))
+        }
+        LedgerCommand::Redeliver(a) => {
+            let id: i64 = a
+                .event
+                .trim_start_matches("chg_")
+                .parse()
+                .map_err(|_| CliError::input("--event is chg_N (the webhook-id)"))?;
+            let ledger = a.ledger.open().await?;
+            if !ledger
+                .redeliver(id)
+                .await
+                .map_err(paybridge_core::Error::from)?
+            {
+                return Err(CliError::input(format!("no event chg_{id} in the ledger")));
+            }
+            Ok(Outcome::ok(
+                json!({ "event": format!("chg_{id}"), "queued": true }),
+            ))
+        }
         LedgerCommand::Purge(a) => {
             let ledger = a.open().await?;
             let purged = ledger

@@ -10,6 +10,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -2765,5 +2767,180 @@ fn qvickly_payment_api_commands() {
     );
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["plans"][1]["months"], 12, "{v}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A merchant that verifies Standard Webhooks with the official `standardwebhooks` crate:
+/// answers 500 to the first attempt of each message, 204 afterwards; keeps the verified
+/// bodies and every attempt's `webhook-id`.
+/// Texts a test thread and the test share.
+type Shared = Arc<Mutex<Vec<String>>>;
+
+fn verifying_merchant(secret: &str) -> (String, Shared, Shared) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let verified = Arc::new(Mutex::new(Vec::new()));
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let webhook = standardwebhooks::Webhook::new(secret).unwrap();
+    let (v, a) = (verified.clone(), attempts.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = http::HeaderMap::new();
+            let mut length = 0;
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let Some((k, val)) = line.trim_end().split_once(": ") else {
+                    break;
+                };
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = val.parse().unwrap();
+                }
+                headers.insert(
+                    http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+                    http::HeaderValue::from_str(val).unwrap(),
+                );
+            }
+            let mut body = vec![0; length];
+            std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+            let id = headers["webhook-id"].to_str().unwrap().to_owned();
+            let first = !a.lock().unwrap().contains(&id);
+            a.lock().unwrap().push(id);
+            let status = if webhook.verify(&body, &headers).is_err() {
+                "401 Unauthorized"
+            } else if first {
+                "500 Internal Server Error"
+            } else {
+                v.lock().unwrap().push(String::from_utf8(body).unwrap());
+                "204 No Content"
+            };
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (url, verified, attempts)
+}
+
+/// `receive --forward`: a Qvickly card payment recorded with `add-payment --ledger`, paid in the
+/// sandbox; its callback is confirmed with `getPaymentinfo` (status and total) and the state
+/// change is delivered to the merchant as a Standard Webhooks request the official library
+/// verifies — refused once (500), delivered on the retry 5 s later, never again; the outbox is
+/// then empty.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: receive with forwarding, a paid payment, its delivery and retry"
+)]
+fn receive_forwards_each_state_change_as_a_standard_webhook() {
+    let sb = sandbox();
+    let forward = sb.endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap().to_owned();
+    let api = format!("{base}/qvickly/api/");
+    let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let (merchant, verified, attempts) = verifying_merchant(secret);
+    let dir = std::env::temp_dir().join(unique("forward"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let mut rx = Command::new(BIN)
+        .args([
+            "receive",
+            "--addr",
+            "127.0.0.1:0",
+            "--ledger",
+            &ledger,
+            "--no-reconcile",
+        ])
+        .args(["--forward", &merchant])
+        .env("PAYBRIDGE_FORWARD_SECRET", secret)
+        .env("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET)
+        .env("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant")
+        .env("PAYBRIDGE_QVICKLY_ENDPOINT", &api)
+        .env("PAYBRIDGE_QVICKLY_ACCEPT_TEST", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(rx.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let routes: Value = serde_json::from_str(&line).unwrap();
+    let callback = routes["qvickly"].as_str().unwrap().to_owned();
+    let env = [
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+        ("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
+    ];
+    let body = dir.join("add.json");
+    std::fs::write(
+        &body,
+        json!({
+            "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE", "orderid": "FWD-1",
+                            "autoactivate": "1", "callbackurl": callback},
+            "Customer": {"Billing": {"email": "asa@example.se"}},
+            "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "25000", "taxrate": "25", "discount": "0", "withouttax": "25000"}],
+            "Cart": {"Total": {"withouttax": "25000", "tax": "6250", "rounding": "0", "withtax": "31250"}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let body = body.display().to_string();
+    let (out, v) = run(
+        &[
+            "--json",
+            "qvickly",
+            "add-payment",
+            "--body",
+            &body,
+            "--ledger",
+            &ledger,
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let page = v["url"].as_str().unwrap().to_owned();
+    let status = http("POST", &page, "text/plain", "");
+    assert!((200..300).contains(&status), "{status}");
+    // The first attempt is refused; the retry 5 s later is delivered.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while verified.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let bodies = verified.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "attempts: {:?}", attempts.lock().unwrap());
+    let event: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(event["type"], "payment.succeeded", "{event}");
+    assert_eq!(
+        (
+            &event["data"]["reference"],
+            &event["data"]["amount"],
+            &event["data"]["currency"]
+        ),
+        (&json!("FWD-1"), &json!("312.50"), &json!("SEK")),
+        "the money is Qvickly's answer, not the callback's: {event}"
+    );
+    assert_eq!(event["data"]["provider_reference"], v["number"], "{event}");
+    assert_eq!(
+        attempts.lock().unwrap().len(),
+        2,
+        "refused once, delivered once"
+    );
+    let (out, v) = run(&["--json", "ledger", "outbox", "--ledger", &ledger], &[]);
+    assert_eq!(
+        (out.status.code(), &v["deliveries"]),
+        (Some(0), &json!([])),
+        "{v}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(attempts.lock().unwrap().len(), 2, "never again");
+    let _ = rx.kill();
+    let _ = rx.wait();
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -65,29 +65,30 @@ pub struct Delivery {
     pub id: String,
     /// `webhook-timestamp` (Unix seconds, this attempt's).
     pub timestamp: i64,
-    /// The JSON body: `{"type", "timestamp", "data": {…}}`.
+    /// The JSON body: `{"type": "payment.<status>", "timestamp", "data": {provider, reference,
+    /// provider_reference, status, previous_status, amount, currency, anomaly, source, at}}`.
     pub body: String,
     /// The change it carries.
     pub change: Change,
 }
 
 impl Delivery {
-    fn of(change: Change) -> Self {
+    fn of(change: Change, provider_reference: Option<&str>) -> Self {
         let now = now_ms();
         let body = serde_json::json!({
             "type": format!("payment.{}", change.status.as_str()),
             "timestamp": paybridge_core::time::rfc3339_ms(now),
             "data": {
-                "change_id": change.id,
                 "provider": change.provider,
                 "reference": change.reference,
+                "provider_reference": provider_reference,
                 "status": change.status.as_str(),
                 "previous_status": change.previous_status.as_str(),
                 "anomaly": change.anomaly.map(crate::Anomaly::as_str),
                 "amount": change.amount.map(|m| m.amount_string()),
                 "currency": change.amount.map(|m| m.currency().code().to_owned()),
                 "source": change.source,
-                "changed_at": paybridge_core::time::rfc3339_ms(change.created_at),
+                "at": paybridge_core::time::rfc3339_ms(change.created_at),
             }
         })
         .to_string();
@@ -215,7 +216,12 @@ impl Forwarder {
         let mut run = Forwarded::default();
         for q in claimed {
             let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
-            let delivery = Delivery::of(q.change.clone());
+            let provider_reference = self
+                .ledger
+                .payment(&q.change.provider, &q.change.reference)
+                .await?
+                .and_then(|p| p.payment.provider_reference);
+            let delivery = Delivery::of(q.change.clone(), provider_reference.as_deref());
             let result = self.sink.deliver(&delivery).await;
             let now = now_ms();
             let (error, retry_at) = match &result {

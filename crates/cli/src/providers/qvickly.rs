@@ -92,6 +92,73 @@ pub(crate) struct BodyArgs {
     /// path or `-`).
     #[arg(long)]
     body: String,
+    /// Record the payment in this ledger (`add-payment`: pending, under its `orderid`, for
+    /// `Cart.Total.withtax`) before it is sent.
+    #[arg(long)]
+    ledger: Option<String>,
+}
+
+/// The payment `add-payment` records: its `orderid` and `Cart.Total.withtax` (1/100 units).
+fn recorded_payment(data: &Value) -> Result<paybridge_ledger::NewPayment, CliError> {
+    let at = |path: &[&str]| {
+        let mut v = Some(data);
+        for k in path {
+            v = v.and_then(|v| v.get(*k));
+        }
+        match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let orderid = at(&["PaymentData", "orderid"]);
+    let currency = Currency::from_code(&at(&["PaymentData", "currency"]))?;
+    let cents: i64 = at(&["Cart", "Total", "withtax"])
+        .parse()
+        .map_err(|_| CliError::input("Cart.Total.withtax is a whole number of 1/100 units"))?;
+    if orderid.is_empty() {
+        return Err(CliError::input("PaymentData.orderid is required"));
+    }
+    let amount = paybridge_core::Money::new(
+        rust_decimal::Decimal::new(cents, currency.minor_units()),
+        currency,
+    )?;
+    Ok(paybridge_ledger::NewPayment::new(
+        paybridge_qvickly::PROVIDER_ID,
+        &orderid,
+        PaymentStatus::Pending,
+        amount,
+    ))
+}
+
+/// `qvickly add-payment [--ledger]`: recorded first, then sent once.
+async fn add_payment(a: &BodyArgs) -> Result<Outcome, CliError> {
+    let data = read_json(&a.body)?;
+    let api = a.api.api()?;
+    let Some(url) = &a.ledger else {
+        return answered(&api.call_data("addPayment", &data).await.map_err(err)?);
+    };
+    let payment = recorded_payment(&data)?;
+    let ledger = crate::ledger::open(url).await?;
+    crate::ledger::record_first(&ledger, &payment, "use a new orderid").await?;
+    let sent = api
+        .call_data("addPayment", &data)
+        .await
+        .map_err(paybridge_core::Error::from);
+    let answer = crate::ledger::sent(
+        Some(&ledger),
+        paybridge_qvickly::PROVIDER_ID,
+        &payment.reference,
+        sent,
+    )
+    .await?;
+    let added = PaymentAnswer::from_data(&answer).map_err(err)?;
+    paybridge_core::PaymentRecords::remember(
+        &ledger,
+        payment.provider_reference(added.number.clone()),
+    )
+    .await?;
+    Ok(answer_json(&added))
 }
 
 #[derive(Debug, Args)]
@@ -164,10 +231,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::VerifyCallback(args) => verify(&args),
         Command::Forward(args) => forward(&args).await,
-        Command::AddPayment(a) => {
-            let data = read_json(&a.body)?;
-            answered(&a.api.api()?.call_data("addPayment", &data).await.map_err(err)?)
-        }
+        Command::AddPayment(a) => add_payment(&a).await,
         Command::UpdatePayment(a) => {
             let data = read_json(&a.body)?;
             answered(&a.api.api()?.call_data("updatePayment", &data).await.map_err(err)?)

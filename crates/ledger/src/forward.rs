@@ -197,6 +197,14 @@ impl Forwarder {
         }
     }
 
+    /// How long a claimed delivery is this forwarder's before another may take it over (a
+    /// forwarder that died mid-batch: its deliveries come due again then). Default a minute.
+    #[must_use]
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     /// Another retry schedule (tests; a merchant's own policy).
     #[must_use]
     pub fn schedule(mut self, schedule: Vec<Duration>) -> Self {

@@ -347,3 +347,66 @@ fn the_secret_never_shows() {
     .unwrap();
     assert!(!format!("{sink:?}").contains("C2FVsBQ"));
 }
+
+/// A sink that takes the first delivery and then hangs: a forwarder killed mid-batch.
+struct Dies {
+    merchant: Arc<Merchant>,
+    taken: Mutex<u32>,
+}
+
+#[async_trait::async_trait]
+impl Sink for Dies {
+    async fn deliver(&self, d: &Delivery) -> Result<(), String> {
+        let n = {
+            let mut t = self.taken.lock().unwrap();
+            *t += 1;
+            *t
+        };
+        if n > 1 {
+            std::future::pending::<()>().await;
+        }
+        self.merchant.deliver(d).await
+    }
+}
+
+#[tokio::test]
+async fn a_forwarder_killed_mid_batch_loses_and_doubles_nothing() {
+    for (backend, url) in common::ledger_urls("forward_killed").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        for i in 0..5 {
+            changes(&ledger, &format!("o-{i}"), &[PaymentStatus::Succeeded]).await;
+        }
+        let merchant = Arc::new(Merchant::default());
+        let dying = Forwarder::new(
+            ledger.clone(),
+            Arc::new(Dies {
+                merchant: merchant.clone(),
+                taken: Mutex::new(0),
+            }),
+        )
+        .lease(Duration::from_millis(1500));
+        // Killed in the middle of its second delivery (the future dropped, as a process dies).
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), dying.forward_once())
+                .await
+                .is_err()
+        );
+        assert_eq!(merchant.got.lock().unwrap().len(), 1, "{backend}");
+        // Another forwarder: nothing while the dead one's lease runs, all the rest after it.
+        let next = Forwarder::new(ledger.clone(), merchant.clone());
+        assert_eq!(next.forward_once().await.unwrap().delivered, 0, "{backend}");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(next.forward_once().await.unwrap().delivered, 4, "{backend}");
+        let attempts = merchant.attempts.lock().unwrap().clone();
+        assert_eq!(attempts.len(), 5, "{backend}: nothing lost");
+        assert!(
+            attempts.values().all(|n| *n == 1),
+            "{backend}: nothing doubled: {attempts:?}"
+        );
+        assert!(ledger.outbox(false).await.unwrap().is_empty(), "{backend}");
+    }
+}

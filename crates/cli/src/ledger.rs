@@ -69,6 +69,10 @@ pub(crate) struct ReceiveArgs {
     /// The Standard Webhooks secret deliveries are signed with (`whsec_…`; never printed).
     #[arg(long, env = "PAYBRIDGE_FORWARD_SECRET", hide_env_values = true, value_parser = secret)]
     forward_secret: Option<SecretString>,
+    /// Serve Prometheus metrics at `GET http://ADDR/metrics` (`127.0.0.1:0` picks a port; the
+    /// URL is printed with the routes, as `metrics`).
+    #[arg(long)]
+    metrics_addr: Option<String>,
     /// Qvickly secret (enables the Qvickly route).
     #[arg(long, env = "PAYBRIDGE_QVICKLY_SECRET", hide_env_values = true, value_parser = secret)]
     qvickly_secret: Option<SecretString>,
@@ -209,7 +213,46 @@ fn woopay_route(
     Ok(paybridge_woopay::route::Route::new(client))
 }
 
+/// Install the Prometheus recorder and serve `GET /metrics` on `addr` (the ledger's gauges
+/// set at each scrape); the URL it listens on.
+async fn serve_metrics(addr: &str, ledger: Arc<Ledger>) -> Result<String, CliError> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| CliError::internal(format!("metrics recorder: {e}")))?;
+    paybridge_ledger::metrics::describe();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::input(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let (ledger, handle) = (ledger.clone(), handle.clone());
+            async move {
+                if let Err(e) = ledger.update_gauges().await {
+                    tracing::warn!(error = %e, "metrics: the ledger's gauges could not be read");
+                }
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{local}/metrics"))
+}
+
 /// Serve every configured callback route; print the routes as one JSON line.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one route per provider, each a few lines of its own flags: a table, not logic"
+)]
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
     let mut receiver =
@@ -294,11 +337,15 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
-    let routes: serde_json::Map<String, Value> = receiver
+    let mut routes: serde_json::Map<String, Value> = receiver
         .routes()
         .into_iter()
         .map(|(provider, path)| (provider.to_owned(), json!(format!("http://{addr}{path}"))))
         .collect();
+    if let Some(metrics_addr) = &args.metrics_addr {
+        let url = serve_metrics(metrics_addr, ledger.clone()).await?;
+        routes.insert("metrics".into(), json!(url));
+    }
     // Listening for SIGINT/SIGTERM before anyone learns the address.
     let signalled = stop_signal();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));

@@ -2857,7 +2857,7 @@ fn receive_forwards_each_state_change_as_a_standard_webhook() {
             &ledger,
             "--no-reconcile",
         ])
-        .args(["--forward", &merchant])
+        .args(["--forward", &merchant, "--metrics-addr", "127.0.0.1:0"])
         .env("PAYBRIDGE_FORWARD_SECRET", secret)
         .env("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET)
         .env("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant")
@@ -2940,7 +2940,99 @@ fn receive_forwards_each_state_change_as_a_standard_webhook() {
     );
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(attempts.lock().unwrap().len(), 2, "never again");
+
+    // A forged callback is refused, and counted.
+    let status = http(
+        "POST",
+        &callback,
+        "application/json",
+        r#"{"credentials":{"hash":"00","id":"sandbox-merchant"},"data":{"number":"1","status":"Paid","orderid":"FWD-1","url":""}}"#,
+    );
+    assert_eq!(status, 401);
+    let metrics = get_text(routes["metrics"].as_str().unwrap());
+    let samples = prometheus_samples(&metrics);
+    let sample = |name: &str| {
+        samples
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+    };
+    assert_eq!(
+        sample(r#"paybridge_callbacks_total{provider="qvickly",outcome="verified"}"#),
+        "1"
+    );
+    assert_eq!(
+        sample(r#"paybridge_callbacks_total{provider="qvickly",outcome="refused"}"#),
+        "1"
+    );
+    assert_eq!(
+        sample(r#"paybridge_state_changes_total{provider="qvickly",outcome="succeeded"}"#),
+        "1"
+    );
+    assert_eq!(
+        sample(r#"paybridge_forward_attempts_total{outcome="retrying"}"#),
+        "1"
+    );
+    assert_eq!(
+        sample(r#"paybridge_forward_attempts_total{outcome="delivered"}"#),
+        "1"
+    );
+    assert_eq!(sample("paybridge_outbox_depth"), "0");
+    assert!(!metrics.contains("FWD-1"), "no reference as a label");
     let _ = rx.kill();
     let _ = rx.wait();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The body of a GET.
+fn get_text(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        sock,
+        "GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    sock.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    body.to_owned()
+}
+
+/// Prometheus text format, parsed strictly enough to fail on anything else: `# HELP`/`# TYPE`
+/// comments, and `name{labels} value` samples. Sample → value.
+fn prometheus_samples(text: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(
+                comment.starts_with("HELP ") || comment.starts_with("TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (name, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        let metric = name.split('{').next().unwrap();
+        assert!(
+            metric
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                && metric.starts_with("paybridge_"),
+            "{line}"
+        );
+        assert!(!name.contains('{') || name.ends_with('}'), "{line}");
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        out.insert(name.to_owned(), value.to_owned());
+    }
+    out
 }

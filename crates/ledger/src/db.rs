@@ -1420,4 +1420,28 @@ impl Db {
                 == 1)
         })
     }
+
+    /// What the gauges need: queued and failed deliveries, and per provider the payments not
+    /// final and the oldest one's creation time.
+    pub(crate) async fn gauges(&self) -> Result<crate::metrics::Gauges> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT \
+                   (SELECT COUNT(*) FROM changes WHERE forward_state = 'pending') AS pending, \
+                   (SELECT COUNT(*) FROM changes WHERE forward_state = 'failed') AS failed")
+                .fetch_one(pool)
+                .await?;
+            let rows = sqlx::query("SELECT provider, COUNT(*) AS n, MIN(created_at) AS oldest FROM payments WHERE status = 'pending' GROUP BY provider")
+                .fetch_all(pool)
+                .await?;
+            let mut pending = Vec::with_capacity(rows.len());
+            for r in &rows {
+                pending.push((col!(r, "provider"), col!(r, "n"), col!(r, "oldest")));
+            }
+            Ok(crate::metrics::Gauges {
+                outbox_pending: col!(&row, "pending"),
+                outbox_failed: col!(&row, "failed"),
+                pending,
+            })
+        })
+    }
 }

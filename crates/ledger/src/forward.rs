@@ -251,11 +251,21 @@ impl Forwarder {
                     now,
                 )
                 .await?;
-            match (result, retry_at) {
-                (Ok(()), _) => run.delivered += 1,
-                (Err(_), Some(_)) => run.retrying += 1,
-                (Err(_), None) => run.failed += 1,
-            }
+            let outcome = match (result, retry_at) {
+                (Ok(()), _) => {
+                    run.delivered += 1;
+                    "delivered"
+                }
+                (Err(_), Some(_)) => {
+                    run.retrying += 1;
+                    "retrying"
+                }
+                (Err(_), None) => {
+                    run.failed += 1;
+                    "failed"
+                }
+            };
+            crate::metrics::forward(outcome);
         }
         Ok(run)
     }

@@ -85,6 +85,7 @@
 mod db;
 pub mod forward;
 pub mod handler;
+pub mod metrics;
 #[cfg(feature = "axum")]
 pub mod receive;
 pub mod reconcile;

@@ -185,9 +185,23 @@ impl Receiver {
     async fn process(&self, route: Arc<dyn CallbackRoute>, raw: RawNotification) -> Response {
         let this = self.clone();
         let task = tokio::spawn(async move {
+            let provider = route.provider();
             match route.receive(&raw, this.ledger.as_ref()).await {
-                Err(e) => refused(&e),
-                Ok(Received::Ignore(ack) | Received::Retry(ack)) => acknowledge(ack),
+                Err(e) => {
+                    crate::metrics::callback(
+                        provider,
+                        match e.kind() {
+                            ErrorKind::Signature => "refused",
+                            ErrorKind::Transport => "unconfirmed",
+                            _ => "invalid",
+                        },
+                    );
+                    refused(&e)
+                }
+                Ok(Received::Ignore(ack) | Received::Retry(ack)) => {
+                    crate::metrics::callback(provider, "ignored");
+                    acknowledge(ack)
+                }
                 Ok(Received::Report(report)) => this.settle(route.provider(), report).await,
                 Ok(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unknown answer").into_response(),
             }
@@ -220,7 +234,21 @@ impl Receiver {
         );
         outcome.amount = state.amount;
         let applied = match self.ledger.deliver(provider, &key, &outcome).await {
-            Ok((_, applied)) => applied,
+            Ok((deliveries, applied)) => {
+                crate::metrics::callback(
+                    provider,
+                    match &applied {
+                        Applied::UnknownPayment => "unknown_payment",
+                        _ if deliveries > 1 => "duplicate",
+                        Applied::Changed(c) if c.anomaly.is_some() => "anomaly",
+                        _ => "verified",
+                    },
+                );
+                if let Applied::Changed(c) = &applied {
+                    crate::metrics::state_change(provider, c.status);
+                }
+                applied
+            }
             Err(e) => return ledger_down(&e),
         };
         if applied == Applied::UnknownPayment {
@@ -241,10 +269,16 @@ impl Receiver {
                 // Another worker holds it: the provider retries (and finds it done, or free).
                 HandedOut::Busy => return retry_later(crate::now_ms() + 1_000),
                 HandedOut::HandlerFailed => {
+                    metrics::counter!("paybridge_handler_failures_total", "provider" => provider)
+                        .increment(1);
                     return (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
                         .into_response();
                 }
-                HandedOut::LeaseLost(e) => return retry_later_for(&e),
+                HandedOut::LeaseLost(e) => {
+                    metrics::counter!("paybridge_leases_lost_total", "provider" => provider)
+                        .increment(1);
+                    return retry_later_for(&e);
+                }
                 HandedOut::Ledger(e) => return ledger_down(&e),
             }
         }

@@ -562,6 +562,7 @@ impl Reconciler {
             ..Sweep::default()
         };
         if let Some(Applied::Changed(change)) = applied {
+            crate::metrics::state_change(&change.provider, change.status);
             sweep.changed = 1;
             sweep.needs_review =
                 u64::from(change.status == paybridge_core::PaymentStatus::NeedsReview);

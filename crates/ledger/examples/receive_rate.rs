@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p paybridge-ledger --features axum --example receive_rate -- LEDGER_URL N [CALLBACK_URL]`
 //! With `CALLBACK_URL` (a running `paybridge receive`'s card route), it only delivers there.
+//! With `FORWARD=queue` each change is only queued; with `FORWARD=1`, a forward target is registered (each change is queued in its transaction)
+//! and a forwarder delivers, while the callbacks come in, to a loopback merchant that answers
+//! 204; the forwarded rate is the changes delivered over the time until the outbox is empty.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -44,6 +47,11 @@ async fn main() {
         target
     } else {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        match std::env::var("FORWARD").as_deref() {
+            Ok("1") => forward(ledger.clone(), true).await,
+            Ok("queue") => forward(ledger.clone(), false).await,
+            _ => {}
+        }
         // The payments, as a shop records them before charging (not timed).
         let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
         for i in 0..n {
@@ -114,4 +122,43 @@ async fn main() {
         n as f64 / elapsed.as_secs_f64(),
         elapsed
     );
+    if std::env::var("FORWARD").as_deref() == Ok("1") {
+        let ledger = Ledger::open(&url).await.unwrap();
+        while !ledger.outbox(false).await.unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let drained = started.elapsed();
+        println!(
+            "forwarded {n} changes by {drained:?}: {:.0} events/s",
+            n as f64 / drained.as_secs_f64()
+        );
+    }
+}
+
+/// A loopback merchant (204 to everything) registered as the forward target, and — with
+/// `deliver` — a forwarder delivering to it (`FORWARD=queue`: the changes are only queued,
+/// what the outbox costs the callback path itself).
+async fn forward(ledger: Arc<Ledger>, deliver: bool) {
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    ledger.register_forward_target(&url).await.unwrap();
+    if !deliver {
+        return;
+    }
+    let secret = paybridge_core::webhooks::WebhookSecret::parse(
+        &paybridge_core::webhooks::WebhookSecret::generate(),
+    )
+    .unwrap();
+    let sink = paybridge_ledger::forward::HttpSink::new(url, secret).unwrap();
+    let forwarder = paybridge_ledger::forward::Forwarder::new(ledger, Arc::new(sink));
+    tokio::spawn(async move {
+        forwarder
+            .run(std::time::Duration::from_millis(10), std::future::pending())
+            .await;
+    });
 }

@@ -419,6 +419,17 @@ pub(crate) struct Claimed {
 }
 
 impl Db {
+    /// What a claiming `SELECT` ends with: on PostgreSQL, rows another process holds are
+    /// skipped (several processes share the work); SQLite has one writer and no row locks.
+    fn skip_locked(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            #[allow(unreachable_patterns, reason = "only PostgreSQL has row locks")]
+            _ => "",
+        }
+    }
+
     pub(crate) async fn open(url: &str) -> Result<Self> {
         #[cfg(feature = "sqlite")]
         if let Some(path) = url
@@ -1004,12 +1015,7 @@ impl Db {
         until: i64,
         limit: i64,
     ) -> Result<Vec<PaymentRow>> {
-        let lock = match self {
-            #[cfg(feature = "postgres")]
-            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-            #[allow(unreachable_patterns, reason = "only PostgreSQL has row locks")]
-            _ => "",
-        };
+        let lock = self.skip_locked();
         let sql = CLAIM_DUE
             .replace("{lock}", lock)
             .replace("{columns}", PAYMENT_COLUMNS);
@@ -1313,12 +1319,7 @@ impl Db {
         until: i64,
         limit: i64,
     ) -> Result<Vec<crate::forward::Queued>> {
-        let lock = match self {
-            #[cfg(feature = "postgres")]
-            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-            #[allow(unreachable_patterns, reason = "only PostgreSQL has row locks")]
-            _ => "",
-        };
+        let lock = self.skip_locked();
         let sql = format!(
             "UPDATE changes SET forward_next_at = $1 WHERE id IN ( \
                SELECT c.id FROM changes c WHERE c.forward_state = 'pending' AND c.forward_next_at <= $2 \

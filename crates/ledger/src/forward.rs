@@ -124,8 +124,18 @@ impl std::fmt::Debug for HttpSink {
 }
 
 impl HttpSink {
-    /// A sink for `url` signing with `secret`; 15 s per attempt, never retried within one.
+    /// A sink for `url` signing with `secret`; 15 s per attempt ([`DELIVERY_TIMEOUT`]), never
+    /// retried within one.
     pub fn new(url: impl Into<String>, secret: WebhookSecret) -> paybridge_core::Result<Self> {
+        Self::with_timeout(url, secret, DELIVERY_TIMEOUT)
+    }
+
+    /// [`HttpSink::new`] with another deadline per attempt (tests).
+    pub fn with_timeout(
+        url: impl Into<String>,
+        secret: WebhookSecret,
+        timeout: Duration,
+    ) -> paybridge_core::Result<Self> {
         let url = url.into();
         paybridge_core::http::Endpoint::parse(&url)?;
         Ok(Self {
@@ -133,7 +143,7 @@ impl HttpSink {
             secret,
             transport: HttpTransport::new(
                 HttpConfig::default()
-                    .timeout(DELIVERY_TIMEOUT)
+                    .timeout(timeout)
                     .retry(RetryPolicy::none()),
             )?,
         })

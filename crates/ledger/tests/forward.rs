@@ -216,7 +216,7 @@ async fn a_failed_first_delivery_is_retried_until_2xx_and_never_after() {
 }
 
 #[tokio::test]
-async fn a_merchant_that_never_answers_leaves_the_event_counted_then_failed_and_redeliverable() {
+async fn a_merchant_that_always_refuses_leaves_the_event_counted_then_failed_and_redeliverable() {
     for (backend, url) in common::ledger_urls("forward_never").await {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
         ledger
@@ -408,5 +408,89 @@ async fn a_forwarder_killed_mid_batch_loses_and_doubles_nothing() {
             "{backend}: nothing doubled: {attempts:?}"
         );
         assert!(ledger.outbox(false).await.unwrap().is_empty(), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_merchant_that_never_answers_times_out_and_stays_queued_with_its_attempts() {
+    // Accepts the connection, reads nothing, answers nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    for (backend, ledger_url) in common::ledger_urls("forward_silent").await {
+        let ledger = Arc::new(Ledger::open(&ledger_url).await.unwrap());
+        ledger.register_forward_target(&url).await.unwrap();
+        changes(&ledger, "o-1", &[PaymentStatus::Succeeded]).await;
+        let sink = HttpSink::with_timeout(
+            url.as_str(),
+            paybridge_core::webhooks::WebhookSecret::parse(
+                &paybridge_core::webhooks::WebhookSecret::generate(),
+            )
+            .unwrap(),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        let forwarder =
+            Forwarder::new(ledger.clone(), Arc::new(sink)).schedule(vec![Duration::ZERO; 5]);
+        for attempt in 1..=2 {
+            let run = forwarder.forward_once().await.unwrap();
+            assert_eq!((run.delivered, run.retrying), (0, 1), "{backend}");
+            let queued = ledger.outbox(false).await.unwrap();
+            assert_eq!(
+                (queued[0].state.as_str(), queued[0].attempts),
+                ("pending", attempt),
+                "{backend}"
+            );
+            assert!(queued[0].last_error.is_some(), "{backend}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn order_per_payment_holds_with_two_forwarders_at_once() {
+    for (backend, url) in common::ledger_urls("forward_order_fleet").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger
+            .register_forward_target("https://merchant.example/hooks")
+            .await
+            .unwrap();
+        for i in 0..12 {
+            changes(
+                &ledger,
+                &format!("o-{i}"),
+                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
+            )
+            .await;
+        }
+        let merchant = Arc::new(Merchant::default());
+        let a = Forwarder::new(
+            Arc::new(Ledger::open(&url).await.unwrap()),
+            merchant.clone(),
+        );
+        let b = Forwarder::new(
+            Arc::new(Ledger::open(&url).await.unwrap()),
+            merchant.clone(),
+        );
+        loop {
+            let (ra, rb) = tokio::join!(a.forward_once(), b.forward_once());
+            if ra.unwrap().delivered + rb.unwrap().delivered == 0 {
+                break;
+            }
+        }
+        let got = merchant.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 24, "{backend}");
+        for i in 0..12 {
+            let seq: Vec<&str> = got
+                .iter()
+                .filter(|d| d.change.reference == format!("o-{i}"))
+                .map(|d| d.change.status.as_str())
+                .collect();
+            assert_eq!(seq, ["succeeded", "reversed"], "{backend}: o-{i}");
+        }
     }
 }

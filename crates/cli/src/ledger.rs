@@ -49,7 +49,8 @@ pub(crate) struct ReceiveArgs {
     #[command(flatten)]
     ledger: LedgerArg,
     /// How long a claimed payment change is held without renewal, in seconds (renewed while
-    /// it is handled; a worker that lost it cannot complete it).
+    /// it is handled; a worker that lost it cannot complete it); also how long a forwarded
+    /// delivery is one process's before another may take it over (a process that died).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     lease: u64,
     /// Card gateways' partner key (enables the card route).
@@ -263,7 +264,8 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         args.forward.as_deref(),
         args.forward_secret.as_ref(),
     )
-    .await?;
+    .await?
+    .map(|f| f.lease(Duration::from_secs(args.lease)));
     let reconciler = if args.no_reconcile {
         None
     } else {

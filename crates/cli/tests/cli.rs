@@ -3036,3 +3036,193 @@ fn prometheus_samples(text: &str) -> std::collections::HashMap<String, String> {
     }
     out
 }
+
+/// A merchant whose first connection is read and never answered (it hangs); every later one
+/// verified with `standardwebhooks` and answered 204. Verified bodies, and every attempt's id.
+fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let verified = Arc::new(Mutex::new(Vec::new()));
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let webhook = standardwebhooks::Webhook::new(secret).unwrap();
+    let (v, a) = (verified.clone(), attempts.clone());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = http::HeaderMap::new();
+            let mut length = 0;
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).is_err() {
+                    break;
+                }
+                let Some((k, val)) = line.trim_end().split_once(": ") else {
+                    break;
+                };
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = val.parse().unwrap();
+                }
+                headers.insert(
+                    http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+                    http::HeaderValue::from_str(val).unwrap(),
+                );
+            }
+            let mut body = vec![0; length];
+            if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                continue;
+            }
+            let id = headers["webhook-id"].to_str().unwrap().to_owned();
+            let first_ever = a.lock().unwrap().is_empty();
+            a.lock().unwrap().push(id);
+            if first_ever {
+                held.push(stream);
+                continue;
+            }
+            let status = if webhook.verify(&body, &headers).is_ok() {
+                v.lock().unwrap().push(String::from_utf8(body).unwrap());
+                "204 No Content"
+            } else {
+                "401 Unauthorized"
+            };
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (url, verified, attempts)
+}
+
+/// `kill -9` of a `receive --forward` while its forwarder is in the middle of a delivery (the
+/// merchant hangs): a second `receive` on the same ledger takes the delivery over once the
+/// dead one's lease runs out, and every change reaches the merchant — nothing lost, nothing
+/// credited twice.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: three paid payments, a killed forwarder, a second one"
+)]
+fn a_killed_forwarder_loses_and_doubles_nothing() {
+    let sb = sandbox();
+    let forward = sb.endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap().to_owned();
+    let api = format!("{base}/qvickly/api/");
+    let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let (merchant, verified, attempts) = hanging_once_merchant(secret);
+    let dir = std::env::temp_dir().join(unique("forward-kill"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    let start = |addr: &str| {
+        let mut rx = Command::new(BIN)
+            .args([
+                "receive",
+                "--addr",
+                addr,
+                "--ledger",
+                &ledger,
+                "--no-reconcile",
+            ])
+            .args(["--forward", &merchant, "--lease", "2"])
+            .env("PAYBRIDGE_FORWARD_SECRET", secret)
+            .env("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET)
+            .env("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant")
+            .env("PAYBRIDGE_QVICKLY_ENDPOINT", &api)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(rx.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let routes: Value = serde_json::from_str(&line).unwrap();
+        (rx, routes["qvickly"].as_str().unwrap().to_owned())
+    };
+    let (mut first, callback) = start("127.0.0.1:0");
+    let env = [
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+        ("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
+    ];
+    for i in 1..=3 {
+        let body = dir.join(format!("add{i}.json"));
+        std::fs::write(
+            &body,
+            json!({
+                "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE", "orderid": format!("KILL-{i}"),
+                                "autoactivate": "1", "callbackurl": callback},
+                "Customer": {"Billing": {"email": "asa@example.se"}},
+                "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "10000", "taxrate": "25", "discount": "0", "withouttax": "10000"}],
+                "Cart": {"Total": {"withouttax": "10000", "tax": "2500", "rounding": "0", "withtax": "12500"}}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let body = body.display().to_string();
+        let (out, v) = run(
+            &[
+                "--json",
+                "qvickly",
+                "add-payment",
+                "--body",
+                &body,
+                "--ledger",
+                &ledger,
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        let status = http("POST", v["url"].as_str().unwrap(), "text/plain", "");
+        assert!((200..300).contains(&status), "{status}");
+    }
+    // The first delivery is in flight (the merchant hangs): kill -9.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while attempts.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(attempts.lock().unwrap().len(), 1);
+    first.kill().unwrap();
+    let _ = first.wait();
+    let (mut second, _) = start("127.0.0.1:0");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while verified.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bodies = verified.lock().unwrap().clone();
+    let mut references: Vec<String> = bodies
+        .iter()
+        .map(|b| {
+            let v: Value = serde_json::from_str(b).unwrap();
+            v["data"]["reference"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    references.sort();
+    assert_eq!(
+        references,
+        ["KILL-1", "KILL-2", "KILL-3"],
+        "attempts: {:?}",
+        attempts.lock().unwrap()
+    );
+    let attempts = attempts.lock().unwrap().clone();
+    assert_eq!(
+        attempts.len(),
+        4,
+        "the hung one once more, the others once: {attempts:?}"
+    );
+    let (out, v) = run(&["--json", "ledger", "outbox", "--ledger", &ledger], &[]);
+    assert_eq!(
+        (out.status.code(), &v["deliveries"]),
+        (Some(0), &json!([])),
+        "{v}"
+    );
+    let _ = second.kill();
+    let _ = second.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -108,6 +108,44 @@ pub trait Sink: Send + Sync {
     async fn deliver(&self, delivery: &Delivery) -> std::result::Result<(), String>;
 }
 
+/// Any async function as a [`Sink`]: how a Rust merchant takes the same deliveries in-process
+/// (no HTTP, no signature: they never leave the process). `Ok` once the merchant committed it.
+///
+/// ```no_run
+/// # async fn run(ledger: std::sync::Arc<paybridge_ledger::Ledger>) {
+/// use paybridge_ledger::forward::{Delivery, FnSink, Forwarder};
+/// let forwarder = Forwarder::new(
+///     ledger,
+///     std::sync::Arc::new(FnSink::new(|d: Delivery| async move {
+///         println!("{} {}", d.id, d.body); // credit the order, once per d.id
+///         Ok::<(), String>(())
+///     })),
+/// );
+/// forwarder.forward_once().await.unwrap();
+/// # }
+/// ```
+pub struct FnSink<F> {
+    f: F,
+}
+
+impl<F> FnSink<F> {
+    /// A sink calling `f` with each delivery.
+    pub fn new(f: F) -> Self {
+        Self { f }
+    }
+}
+
+#[async_trait::async_trait]
+impl<F, Fut> Sink for FnSink<F>
+where
+    F: Fn(Delivery) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = std::result::Result<(), String>> + Send,
+{
+    async fn deliver(&self, delivery: &Delivery) -> std::result::Result<(), String> {
+        (self.f)(delivery.clone()).await
+    }
+}
+
 /// POST each delivery to a URL, signed per Standard Webhooks.
 pub struct HttpSink {
     url: String,

@@ -494,3 +494,27 @@ async fn order_per_payment_holds_with_two_forwarders_at_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_rust_merchant_takes_deliveries_through_an_async_fn() {
+    let url = common::sqlite_url("forward_fn");
+    let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+    ledger.register_forward_target("in-process").await.unwrap();
+    changes(&ledger, "o-1", &[PaymentStatus::Succeeded]).await;
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let seen = got.clone();
+    let sink = paybridge_ledger::forward::FnSink::new(move |d: Delivery| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(d.id);
+            Ok::<(), String>(())
+        }
+    });
+    let run = Forwarder::new(ledger.clone(), Arc::new(sink))
+        .forward_once()
+        .await
+        .unwrap();
+    assert_eq!(run.delivered, 1);
+    assert_eq!(got.lock().unwrap().len(), 1);
+    assert!(got.lock().unwrap()[0].starts_with("chg_"));
+}

@@ -142,22 +142,36 @@ impl StatusEndpoints {
                 ));
             };
             let creds = paybridge_payoo::Credentials::new(user, password, signature, key.clone());
-            let client = paybridge_payoo::Client::new(
-                paybridge_payoo::Config::new(endpoint, creds.clone()),
-                HttpTransport::with_defaults()?,
-            )
-            .map_err(paybridge_core::Error::from)?;
-            let mut provider = paybridge_payoo::PayooProvider::new(client, key, shop, stores());
-            if let Some(rest) = &self.payoo_rest {
-                provider = provider.with_rest(
+            let rest = self
+                .payoo_rest
+                .as_ref()
+                .map(|rest| {
                     paybridge_payoo::RestClient::new(
                         rest.as_str(),
-                        creds,
+                        creds.clone(),
                         HttpTransport::with_defaults()?,
                     )
-                    .map_err(paybridge_core::Error::from)?,
-                );
-            }
+                    .map_err(paybridge_core::Error::from)
+                })
+                .transpose()?;
+            let provider = match (&self.payoo, rest) {
+                // The current API alone: no legacy client at all.
+                (None, Some(rest)) => {
+                    paybridge_payoo::PayooProvider::current(rest, key, shop, stores())
+                }
+                (_, rest) => {
+                    let client = paybridge_payoo::Client::new(
+                        paybridge_payoo::Config::new(endpoint, creds),
+                        HttpTransport::with_defaults()?,
+                    )
+                    .map_err(paybridge_core::Error::from)?;
+                    let provider = paybridge_payoo::PayooProvider::new(client, key, shop, stores());
+                    match rest {
+                        Some(rest) => provider.with_rest(rest),
+                        None => provider,
+                    }
+                }
+            };
             out.push(Arc::new(provider));
         }
         if let Some(endpoint) = &self.qvickly {

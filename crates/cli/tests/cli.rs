@@ -2558,6 +2558,43 @@ fn payoo_checkout_rest_and_return() {
         (Some(1), &json!(97)),
         "{v}"
     );
+    // Through the ledger: recorded against the payment, the refund id recognised, never more
+    // than the ledger knows was paid.
+    let recorded = |id: &'static str, amount: &'static str| {
+        let mut args = net("refund");
+        args.extend([
+            "--order-no",
+            "CLI-P1",
+            "--amount",
+            amount,
+            "--refund-id",
+            id,
+            "--ledger",
+            ledger.as_str(),
+            "--shop-id",
+            "11495",
+        ]);
+        run(&args, &env)
+    };
+    let (out, v) = recorded("CLI-P1-L1", "50000");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["refunded"], &v["repeat"], &v["payment_status"]),
+        (&json!("50000"), &json!(false), &json!("partially_refunded")),
+        "{v}"
+    );
+    let (out, v) = recorded("CLI-P1-L1", "50000");
+    assert_eq!(
+        (out.status.code(), &v["repeat"]),
+        (Some(0), &json!(true)),
+        "{v}"
+    );
+    let (out, v) = recorded("CLI-P1-L2", "250001");
+    assert_eq!(
+        (out.status.code(), &v["error"]["kind"]),
+        (Some(2), &json!("input")),
+        "more than the ledger knows was paid: {v}"
+    );
 
     let (out, v) = checkout("CLI-P2", "50000");
     assert_eq!(out.status.code(), Some(0), "{v}");

@@ -36,7 +36,8 @@ pub struct Shop {
 
 /// Payoo behind the common trait.
 pub struct PayooProvider {
-    client: Client,
+    /// The legacy SOAP client (`None` for a merchant on the current APIs only).
+    client: Option<Client>,
     verifier: CallbackVerifier,
     shop_id: i64,
     stores: paybridge_core::Stores,
@@ -56,13 +57,40 @@ impl PayooProvider {
         stores: paybridge_core::Stores,
     ) -> Self {
         Self {
-            client,
+            client: Some(client),
             verifier: CallbackVerifier::new(checksum_key),
             shop_id,
             stores,
             rest: None,
             checkout: None,
         }
+    }
+
+    /// A provider on Payoo's current APIs only (no legacy SOAP client): status, refunds and
+    /// cancels through `rest`; add [`with_checkout`](Self::with_checkout) to create payments.
+    #[must_use]
+    pub fn current(
+        rest: RestClient,
+        checksum_key: SecretString,
+        shop_id: i64,
+        stores: paybridge_core::Stores,
+    ) -> Self {
+        Self {
+            client: None,
+            verifier: CallbackVerifier::new(checksum_key),
+            shop_id,
+            stores,
+            rest: Some(rest),
+            checkout: None,
+        }
+    }
+
+    /// The legacy SOAP client, for what only it does here.
+    fn soap(&self, operation: &'static str) -> Result<&Client> {
+        self.client.as_ref().ok_or(Error::Unsupported {
+            provider: PROVIDER_ID,
+            operation,
+        })
     }
 
     /// Use the REST Business API for status (`GetOrderInfo`), refunds and cancels.
@@ -140,10 +168,14 @@ impl PaymentProvider for PayooProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        if self.rest.is_some() {
-            Capabilities::ALL
-        } else {
-            Capabilities::TAKE_ONLY
+        match (&self.rest, &self.client, &self.checkout) {
+            (Some(_), None, None) => {
+                let mut caps = Capabilities::ALL;
+                caps.create_payment = false;
+                caps
+            }
+            (Some(_), _, _) => Capabilities::ALL,
+            (None, _, _) => Capabilities::TAKE_ONLY,
         }
     }
 
@@ -194,7 +226,10 @@ impl PaymentProvider for PayooProvider {
             notify_url: request.notify_url.clone().unwrap_or_default(),
             ..PreOrder::default()
         };
-        let r = self.client.create_pre_order(&order).await?;
+        let r = self
+            .soap("create_payment")?
+            .create_pre_order(&order)
+            .await?;
         Ok(PaymentSession {
             state: PaymentState {
                 payment: PaymentRef {
@@ -224,7 +259,7 @@ impl PaymentProvider for PayooProvider {
             });
         }
         let r = self
-            .client
+            .soap("payment_status")?
             .get_order_information(&payment.reference, self.shop_id)
             .await?;
         let status = r.field("OrderStatus").unwrap_or_default().to_owned();

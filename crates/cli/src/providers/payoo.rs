@@ -75,7 +75,7 @@ pub(crate) struct Secrets {
     /// The checksum key Payoo issued for your shop: it signs requests and notifications
     /// (never printed).
     #[arg(long, env = "PAYBRIDGE_PAYOO_CHECKSUM_KEY", hide_env_values = true, value_parser = secret)]
-    checksum_key: SecretString,
+    pub(crate) checksum_key: SecretString,
 }
 
 impl Secrets {

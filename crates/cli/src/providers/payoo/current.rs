@@ -52,7 +52,7 @@ pub(crate) struct RestConn {
     #[command(flatten)]
     net: NetArgs,
     #[command(flatten)]
-    secrets: super::Secrets,
+    pub(crate) secrets: super::Secrets,
 }
 
 impl RestConn {
@@ -102,12 +102,20 @@ pub(crate) struct RefundArgs {
     /// Your id for this refund (`RefundId`): the same id again is the same refund (Payoo's 99).
     #[arg(long)]
     refund_id: String,
-    /// The day the order was paid, `YYYYMMDD` (`PurchaseDate`).
-    #[arg(long)]
-    purchase_date: String,
+    /// The day the order was paid, `YYYYMMDD` (`PurchaseDate`; with `--ledger` it is read
+    /// from `GetOrderInfo`).
+    #[arg(long, required_unless_present = "ledger")]
+    purchase_date: Option<String>,
     /// Why.
     #[arg(long, default_value = "refund")]
     description: String,
+    /// Record the refund in this ledger against the payment `--order-no` (never more than was
+    /// paid; the refund id recognised) before it is sent.
+    #[arg(long, requires = "shop_id")]
+    ledger: Option<String>,
+    /// Your shop's id (`ShopId`; needed with `--ledger`, to ask `GetOrderInfo`).
+    #[arg(long)]
+    shop_id: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -271,7 +279,50 @@ async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
     Ok(outcome)
 }
 
+/// `payoo refund --ledger`: through `Ledger::refund` — the sum rule and the refund id checked
+/// before anything is sent, the payment `partially_refunded` then `reversed`.
+async fn refund_recorded(a: &RefundArgs, url: &str, shop_id: i64) -> Result<Outcome, CliError> {
+    let amount = vnd(&a.amount)?;
+    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let provider = paybridge_payoo::PayooProvider::current(
+        a.conn.client()?,
+        a.conn.secrets.checksum_key.clone(),
+        shop_id,
+        paybridge_core::Stores::in_memory().records(ledger.clone()),
+    );
+    let mut request = paybridge_core::RefundRequest::partial(&a.refund_id, amount);
+    request.reason = Some(a.description.clone());
+    let payment = paybridge_core::PaymentRef::merchant(&a.order_no);
+    let (refunded, transfer, repeat) = match ledger.refund(&provider, &payment, request).await? {
+        paybridge_ledger::Refunded::Done { refund, .. } => {
+            (refund.amount, refund.provider_refund_id, false)
+        }
+        paybridge_ledger::Refunded::Repeat(r) => (r.amount, r.provider_refund_id, true),
+        other => return Err(CliError::internal(format!("unexpected refund answer {other:?}"))),
+    };
+    let row = ledger
+        .payment(paybridge_payoo::PROVIDER_ID, &a.order_no)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    Ok(Outcome::ok(json!({
+        "order_no": a.order_no,
+        "refund_id": a.refund_id,
+        "refunded": refunded.amount_string(),
+        "transfer_code": transfer,
+        "repeat": repeat,
+        "status": "succeeded",
+        "payment_status": row.map(|r| r.payment.status.as_str()),
+    })))
+}
+
 async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
+    if let (Some(url), Some(shop_id)) = (&a.ledger, a.shop_id) {
+        return refund_recorded(a, url, shop_id).await;
+    }
+    let purchase_date = a
+        .purchase_date
+        .clone()
+        .ok_or_else(|| CliError::input("--purchase-date is needed without --ledger"))?;
     let amount = vnd(&a.amount)?;
     let r = a
         .conn
@@ -280,7 +331,7 @@ async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
             order_no: a.order_no.clone(),
             amount,
             refund_id: a.refund_id.clone(),
-            purchase_date: a.purchase_date.clone(),
+            purchase_date,
             description: a.description.clone(),
         })
         .await

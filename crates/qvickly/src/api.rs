@@ -408,6 +408,21 @@ pub struct PaymentDetails {
     pub data: Map<String, Value>,
 }
 
+impl PaymentDetails {
+    /// `payment`'s state as Qvickly reports it: its status and its total (the money to
+    /// compare with the recorded amount).
+    #[must_use]
+    pub fn state(&self, payment: paybridge_core::PaymentRef) -> paybridge_core::PaymentState {
+        paybridge_core::PaymentState {
+            payment,
+            status: self.status.normalized(),
+            provider_status: self.status.as_str().to_owned(),
+            amount: self.total,
+            message: None,
+        }
+    }
+}
+
 /// A part-payment plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -504,15 +519,14 @@ impl PaymentApi {
 
     /// `data` as it is signed and sent: PHP's `json_encode`, text only within ISO-8859-1.
     pub fn encode_data(data: &Value) -> Result<String, QvicklyError> {
-        let php = reencode(&data.to_string())
-            .map_err(|e| paybridge_core::Error::input(format!("data: {e}")))?;
-        if let Some(c) = data.to_string().chars().find(|c| u32::from(*c) > 0xFF) {
+        let text = data.to_string();
+        if let Some(c) = text.chars().find(|c| u32::from(*c) > 0xFF) {
             return Err(paybridge_core::Error::input(format!(
                 "{c:?} is outside ISO-8859-1: Qvickly would hash it as '?' and refuse the call"
             ))
             .into());
         }
-        Ok(php)
+        Ok(reencode(&text).map_err(|e| paybridge_core::Error::input(format!("data: {e}")))?)
     }
 
     /// The envelope of a call (what is sent, byte for byte).
@@ -569,7 +583,6 @@ impl PaymentApi {
     }
 
     fn payment_data(p: &NewPayment, number: Option<&str>) -> Result<Value, QvicklyError> {
-        p.cart.check(&p.articles)?;
         if p.cart.withtax.currency() != p.data.currency {
             return Err(paybridge_core::Error::input("the cart is in another currency").into());
         }
@@ -599,39 +612,7 @@ impl PaymentApi {
                 map.insert("number".into(), Value::String(n.to_owned()));
             }
         }
-        let articles = p
-            .articles
-            .iter()
-            .map(|a| {
-                Ok(json!({
-                    "artnr": a.artnr,
-                    "title": a.title,
-                    "quantity": a.quantity,
-                    "aprice": cents(a.aprice, "aprice")?,
-                    "taxrate": a.taxrate,
-                    "discount": a.discount,
-                    "withouttax": cents(a.withouttax()?, "withouttax")?,
-                }))
-            })
-            .collect::<Result<Vec<_>, QvicklyError>>()?;
-        let mut cart = json!({
-            "Total": {
-                "withouttax": cents(p.cart.withouttax, "Total.withouttax")?,
-                "tax": cents(p.cart.tax, "Total.tax")?,
-                "rounding": cents(p.cart.rounding, "Total.rounding")?,
-                "withtax": cents(p.cart.withtax, "Total.withtax")?,
-            }
-        });
-        if let Some(map) = cart.as_object_mut() {
-            for (k, fee) in [("Handling", p.cart.handling), ("Shipping", p.cart.shipping)] {
-                if let Some(f) = fee {
-                    map.insert(
-                        k.into(),
-                        json!({"withouttax": cents(f.withouttax, k)?, "taxrate": f.taxrate}),
-                    );
-                }
-            }
-        }
+        let (articles, cart) = articles_and_cart(&p.articles, &p.cart)?;
         let mut customer = json!({
             "nr": p.customer.nr,
             "pno": p.customer.pno,
@@ -723,30 +704,11 @@ impl PaymentApi {
         let data = match partial {
             None => json!({"PaymentData": {"number": number, "partcredit": "false"}}),
             Some((articles, cart)) => {
-                let p = NewPayment {
-                    data: PaymentData {
-                        method: PaymentMethod::Card,
-                        currency: cart.withtax.currency(),
-                        language: String::new(),
-                        country: String::new(),
-                        orderid: String::new(),
-                        autoactivate: false,
-                        autocancel: None,
-                        accepturl: None,
-                        cancelurl: None,
-                        callbackurl: None,
-                        returnmethod: None,
-                    },
-                    info: PaymentInfo::default(),
-                    customer: Customer::default(),
-                    articles: articles.to_vec(),
-                    cart: cart.clone(),
-                };
-                let full = Self::payment_data(&p, None)?;
+                let (articles, cart) = articles_and_cart(articles, cart)?;
                 json!({
                     "PaymentData": {"number": number, "partcredit": "true"},
-                    "Articles": full.get("Articles"),
-                    "Cart": full.get("Cart"),
+                    "Articles": articles,
+                    "Cart": cart,
                 })
             }
         };
@@ -858,6 +820,46 @@ pub fn read_answer(key: &HmacSha512Key, body: &[u8]) -> Result<Value, QvicklyErr
         });
     }
     Ok(data)
+}
+
+/// `Articles` and `Cart` as Qvickly reads them (1/100 units), once the cart's totals are
+/// checked against the articles: what `addPayment`, `updatePayment` and a partial
+/// `creditPayment` send.
+fn articles_and_cart(articles: &[Article], cart: &Cart) -> Result<(Value, Value), QvicklyError> {
+    cart.check(articles)?;
+    let lines = articles
+        .iter()
+        .map(|a| {
+            Ok(json!({
+                "artnr": a.artnr,
+                "title": a.title,
+                "quantity": a.quantity,
+                "aprice": cents(a.aprice, "aprice")?,
+                "taxrate": a.taxrate,
+                "discount": a.discount,
+                "withouttax": cents(a.withouttax()?, "withouttax")?,
+            }))
+        })
+        .collect::<Result<Vec<_>, QvicklyError>>()?;
+    let mut totals = json!({
+        "Total": {
+            "withouttax": cents(cart.withouttax, "Total.withouttax")?,
+            "tax": cents(cart.tax, "Total.tax")?,
+            "rounding": cents(cart.rounding, "Total.rounding")?,
+            "withtax": cents(cart.withtax, "Total.withtax")?,
+        }
+    });
+    if let Some(map) = totals.as_object_mut() {
+        for (k, fee) in [("Handling", cart.handling), ("Shipping", cart.shipping)] {
+            if let Some(f) = fee {
+                map.insert(
+                    k.into(),
+                    json!({"withouttax": cents(f.withouttax, k)?, "taxrate": f.taxrate}),
+                );
+            }
+        }
+    }
+    Ok((Value::Array(lines), totals))
 }
 
 /// A `Cart` in Qvickly's JSON (cents) against its `Articles`: the lines' and fees'

@@ -89,17 +89,6 @@ impl QvicklyProvider {
     }
 }
 
-/// A payment's state from `getPaymentinfo`.
-fn state_of(payment: PaymentRef, d: &crate::api::PaymentDetails) -> PaymentState {
-    PaymentState {
-        payment,
-        status: d.status.normalized(),
-        provider_status: d.status.as_str().to_owned(),
-        amount: d.total,
-        message: None,
-    }
-}
-
 #[async_trait]
 impl PaymentProvider for QvicklyProvider {
     fn id(&self) -> &'static str {
@@ -191,7 +180,7 @@ impl PaymentProvider for QvicklyProvider {
         let details = api.payment_info(&number).await?;
         let mut with_number = payment.clone();
         with_number.provider_reference = Some(number);
-        Ok(state_of(with_number, &details))
+        Ok(details.state(with_number))
     }
 
     /// `creditPayment`: all that is left, or `amount` as one credited line.
@@ -247,7 +236,7 @@ impl PaymentProvider for QvicklyProvider {
         Ok(handled.into_notification(|cb: &QvicklyCallback| {
             let state = cb.state();
             match &confirmed {
-                Some(d) => state_of(state.payment, d),
+                Some(d) => d.state(state.payment),
                 None => state,
             }
         }))

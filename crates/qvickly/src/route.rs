@@ -112,12 +112,7 @@ impl CallbackRoute for Route {
             |cb| {
                 let state = cb.state();
                 match confirmed {
-                    Some(d) => paybridge_core::PaymentState {
-                        status: d.status.normalized(),
-                        provider_status: d.status.as_str().to_owned(),
-                        amount: d.total,
-                        ..state
-                    },
+                    Some(d) => d.state(state.payment),
                     None => state,
                 }
             },

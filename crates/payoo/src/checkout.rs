@@ -444,22 +444,12 @@ pub fn verify_return(checksum_key: &SecretString, query: &str) -> Result<Return,
         .into());
     };
     let key = checksum_key.expose_secret();
-    let _verified = verify_sha512_hex(
-        &[
-            key.as_bytes(),
-            session.as_bytes(),
-            b".",
-            order_no.as_bytes(),
-            b".",
-            status.as_bytes(),
-        ],
-        &checksum,
-    )
-    .map_err(|_| {
-        PayooError::from(paybridge_core::Error::Signature(
-            "the return URL's checksum does not verify".into(),
-        ))
-    })?;
+    let _verified = verify_sha512_hex(&return_parts(key, &session, &order_no, &status), &checksum)
+        .map_err(|_| {
+            PayooError::from(paybridge_core::Error::Signature(
+                "the return URL's checksum does not verify".into(),
+            ))
+        })?;
     let status: i64 = status
         .parse()
         .map_err(|_| paybridge_core::Error::Signature("status is not a number".into()))?;
@@ -478,12 +468,22 @@ pub fn verify_return(checksum_key: &SecretString, query: &str) -> Result<Return,
 /// A return URL's checksum (what the simulator and tests sign with).
 #[must_use]
 pub fn return_checksum(checksum_key: &str, session: &str, order_no: &str, status: &str) -> String {
-    sha512_hex(&[
-        checksum_key.as_bytes(),
+    sha512_hex(&return_parts(checksum_key, session, order_no, status))
+}
+
+/// What a return URL's checksum covers: the key, then `session.order_no.status`.
+fn return_parts<'a>(
+    key: &'a str,
+    session: &'a str,
+    order_no: &'a str,
+    status: &'a str,
+) -> [&'a [u8]; 6] {
+    [
+        key.as_bytes(),
         session.as_bytes(),
         b".",
         order_no.as_bytes(),
         b".",
         status.as_bytes(),
-    ])
+    ]
 }

@@ -207,6 +207,14 @@ pub fn vietnam_timestamp(unix_seconds: i64) -> String {
     )
 }
 
+/// `dd/MM/yyyy` in Vietnam time (UTC+7) for `unix_seconds`: a shipping date as Payoo writes
+/// it (`order_ship_date`, `FromShipDate`).
+#[must_use]
+pub fn vietnam_date(unix_seconds: i64) -> String {
+    let t = paybridge_core::time::civil(unix_seconds + 7 * 3600);
+    format!("{:02}/{:02}/{:04}", t.day, t.month, t.year)
+}
+
 /// Builds and sends `CallToPartner` requests.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -513,6 +521,9 @@ mod tests {
         assert_eq!(vietnam_timestamp(1_795_435_200), "20261123190000");
         // Crossing midnight and a leap day: 2024-02-28 20:00:00 UTC = 2024-02-29 03:00 UTC+7.
         assert_eq!(vietnam_timestamp(1_709_150_400), "20240229030000");
+        // 17:00 UTC is already the next day in Vietnam.
+        assert_eq!(vietnam_date(1_795_453_200), "24/11/2026");
+        assert_eq!(vietnam_date(1_709_150_400), "29/02/2024");
     }
 
     proptest::proptest! {

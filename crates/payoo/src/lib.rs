@@ -41,7 +41,8 @@ pub mod signature;
 
 pub use checkout::{CheckoutClient, CheckoutOptions, CheckoutOrder, verify_return};
 pub use client::{
-    CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_timestamp,
+    CallResult, Client, Config, Credentials, PROVIDER_ID, PreOrder, parse_result, vietnam_date,
+    vietnam_timestamp,
 };
 pub use error::{PayooError, PayooMessage};
 pub use notification::{

@@ -12,7 +12,7 @@ use paybridge_core::provider::prelude::*;
 use secrecy::SecretString;
 
 use crate::checkout::{CheckoutClient, CheckoutOptions, CheckoutOrder};
-use crate::client::{Client, PROVIDER_ID, PreOrder, vietnam_timestamp};
+use crate::client::{Client, PROVIDER_ID, PreOrder, vietnam_date, vietnam_timestamp};
 use crate::notification::{CallbackVerifier, deduplicate};
 use crate::rest::RestClient;
 
@@ -118,19 +118,11 @@ impl PayooProvider {
 
     /// A checkout order for `request`: today's ship date and the validity in Vietnam time,
     /// the description lengthened to Payoo's minimum when it is short.
-    fn checkout_order(
-        request: &PaymentRequest,
-        shop: &Shop,
-        shop_id: i64,
-    ) -> Result<CheckoutOrder> {
+    fn checkout_order(request: &PaymentRequest, shop: &Shop, shop_id: i64) -> CheckoutOrder {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        let today = vietnam_timestamp(now);
-        let ship_date = match (today.get(6..8), today.get(4..6), today.get(0..4)) {
-            (Some(d), Some(m), Some(y)) => format!("{d}/{m}/{y}"),
-            _ => return Err(Error::config("the clock gave no date")),
-        };
+        let ship_date = vietnam_date(now);
         let mut description = request.description.clone().unwrap_or_default();
         if description.chars().count() <= 50 {
             let longer = format!(
@@ -139,7 +131,7 @@ impl PayooProvider {
             );
             description = longer.trim_start().into();
         }
-        Ok(CheckoutOrder {
+        CheckoutOrder {
             username: shop.username.clone(),
             shop_id,
             session: request.reference.clone(),
@@ -157,7 +149,7 @@ impl PayooProvider {
             customer: None,
             installment_tenors: None,
             mdd: [None, None],
-        })
+        }
     }
 }
 
@@ -184,7 +176,7 @@ impl PaymentProvider for PayooProvider {
             return Err(Error::Input("Payoo amounts are in VND".into()));
         }
         if let Some((checkout, shop)) = &self.checkout {
-            let order = Self::checkout_order(&request, shop, self.shop_id)?;
+            let order = Self::checkout_order(&request, shop, self.shop_id);
             let options = CheckoutOptions {
                 refer: shop.domain.clone(),
                 ..CheckoutOptions::default()

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
 use paybridge_core::xml::{child, escape_text, text};
 
-use super::{Order, PAY_PATH, SANDBOX_CHECKSUM_KEY, Sim};
+use super::{Order, PAY_PATH, SANDBOX_CHECKSUM_KEY, Sim, decoded};
 
 /// The checkout route.
 pub const CREATE_PATH: &str = "/v2/paynow/order/create";
@@ -26,13 +26,6 @@ pub const PAGE_PATH: &str = "/v2/paynow/_sandbox/checkout";
 fn fail(message: &str) -> Response {
     axum::Json(serde_json::json!({"result": "fail", "message": message, "order": null}))
         .into_response()
-}
-
-fn decoded(s: &str) -> String {
-    form_urlencoded::parse(format!("v={}", s.replace('&', "%26")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 pub(super) async fn create(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {

@@ -438,6 +438,15 @@ async fn pay(
         .into_response()
 }
 
+/// A URL-encoded field (`+` a space) as text: what Payoo reads from an encoded description
+/// or URL.
+fn decoded(s: &str) -> String {
+    form_urlencoded::parse(format!("v={}", s.replace('&', "%26")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// Now, `yyyyMMddHHmmss` in Vietnam time.
 fn now_vietnam() -> String {
     crate::client::vietnam_timestamp(

@@ -175,12 +175,7 @@ pub(super) async fn call(
             }
             let serial = 888_000_000 + orders.len();
             let billing = format!("{serial}");
-            let description = form_urlencoded::parse(
-                format!("v={}", s(&data, "Description").replace('&', "%26")).as_bytes(),
-            )
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
+            let description = super::decoded(&s(&data, "Description"));
             let json_notify = data.get("IsJsonResponse") == Some(&Value::Bool(true))
                 || s(&data, "InfoEx").to_ascii_lowercase().contains("true");
             orders.insert(

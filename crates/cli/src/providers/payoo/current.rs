@@ -383,13 +383,7 @@ async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let today = paybridge_payoo::vietnam_timestamp(now);
-    let ship_date = format!(
-        "{}/{}/{}",
-        today.get(6..8).unwrap_or("01"),
-        today.get(4..6).unwrap_or("01"),
-        today.get(0..4).unwrap_or("1970")
-    );
+    let ship_date = paybridge_payoo::vietnam_date(now);
     let amount = vnd(&a.amount)?;
     let order = CheckoutOrder {
         username: a.business_username.clone(),

@@ -411,6 +411,55 @@ async fn serve_until_stopped(
     served
 }
 
+/// A refund made (or recognised) through the ledger, as the refund commands print it.
+pub(crate) struct RecordedRefund {
+    pub amount: paybridge_core::Money,
+    pub status: paybridge_core::RefundStatus,
+    pub provider_refund_id: Option<String>,
+    /// The refund id was seen before: nothing was sent.
+    pub repeat: bool,
+    /// The payment's status afterwards (`partially_refunded`, `reversed`, …).
+    pub payment_status: Option<&'static str>,
+}
+
+/// Refund `payment` through `provider` with the ledger's `Ledger::refund` (the sum rule and the
+/// refund id checked before anything is sent), and read the payment's status afterwards.
+pub(crate) async fn refund_through(
+    ledger: &Ledger,
+    provider: &dyn paybridge_core::PaymentProvider,
+    payment: &paybridge_core::PaymentRef,
+    request: paybridge_core::RefundRequest,
+) -> Result<RecordedRefund, CliError> {
+    let (amount, status, provider_refund_id, repeat) = match ledger
+        .refund(provider, payment, request)
+        .await?
+    {
+        paybridge_ledger::Refunded::Done { refund, .. } => (
+            refund.amount,
+            refund.status,
+            refund.provider_refund_id,
+            false,
+        ),
+        paybridge_ledger::Refunded::Repeat(r) => (r.amount, r.status, r.provider_refund_id, true),
+        other => {
+            return Err(CliError::internal(format!(
+                "unexpected refund answer {other:?}"
+            )));
+        }
+    };
+    let row = ledger
+        .payment(provider.id(), &payment.reference)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    Ok(RecordedRefund {
+        amount,
+        status,
+        provider_refund_id,
+        repeat,
+        payment_status: row.map(|r| r.payment.status.as_str()),
+    })
+}
+
 /// Record `payment` before it is sent; a reference the ledger already holds for its provider
 /// is refused (exit 2: `what` names the reference, e.g. "a request id is used once").
 pub(crate) async fn record_first(

@@ -652,23 +652,15 @@ async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError>
         reference: reference.clone(),
         provider_reference: Some(a.operation_id.to_string()),
     };
-    let (refunded, status, repeat) = match ledger.refund(&provider, &payment, request).await? {
-        paybridge_ledger::Refunded::Done { refund, .. } => (refund.amount, refund.status, false),
-        paybridge_ledger::Refunded::Repeat(record) => (record.amount, record.status, true),
-        other => return Err(CliError::internal(format!("unexpected refund answer {other:?}"))),
-    };
-    let row = ledger
-        .payment(paybridge_woopay::PROVIDER_ID, &reference)
-        .await
-        .map_err(paybridge_core::Error::from)?;
+    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({
         "operation_id": a.operation_id,
         "reference": reference,
         "refund_id": refund_id,
-        "refunded": refunded.amount_string(),
-        "status": status.as_str(),
-        "repeat": repeat,
-        "payment_status": row.map(|r| r.payment.status.as_str()),
+        "refunded": r.amount.amount_string(),
+        "status": r.status.as_str(),
+        "repeat": r.repeat,
+        "payment_status": r.payment_status,
     })))
 }
 

@@ -293,25 +293,15 @@ async fn refund_recorded(a: &RefundArgs, url: &str, shop_id: i64) -> Result<Outc
     let mut request = paybridge_core::RefundRequest::partial(&a.refund_id, amount);
     request.reason = Some(a.description.clone());
     let payment = paybridge_core::PaymentRef::merchant(&a.order_no);
-    let (refunded, transfer, repeat) = match ledger.refund(&provider, &payment, request).await? {
-        paybridge_ledger::Refunded::Done { refund, .. } => {
-            (refund.amount, refund.provider_refund_id, false)
-        }
-        paybridge_ledger::Refunded::Repeat(r) => (r.amount, r.provider_refund_id, true),
-        other => return Err(CliError::internal(format!("unexpected refund answer {other:?}"))),
-    };
-    let row = ledger
-        .payment(paybridge_payoo::PROVIDER_ID, &a.order_no)
-        .await
-        .map_err(paybridge_core::Error::from)?;
+    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({
         "order_no": a.order_no,
         "refund_id": a.refund_id,
-        "refunded": refunded.amount_string(),
-        "transfer_code": transfer,
-        "repeat": repeat,
-        "status": "succeeded",
-        "payment_status": row.map(|r| r.payment.status.as_str()),
+        "refunded": r.amount.amount_string(),
+        "transfer_code": r.provider_refund_id,
+        "repeat": r.repeat,
+        "status": r.status.as_str(),
+        "payment_status": r.payment_status,
     })))
 }
 

@@ -1326,7 +1326,9 @@ impl Db {
                  AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.provider = c.provider AND o.reference = c.reference \
                                  AND o.forward_state = 'pending' AND o.id < c.id) \
                ORDER BY c.forward_next_at, c.id LIMIT $3 {lock}) \
-             RETURNING {CHANGE_COLUMNS}, forward_attempts"
+             RETURNING {CHANGE_COLUMNS}, forward_attempts, \
+               (SELECT p.provider_reference FROM payments p \
+                WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference"
         );
         on_pool!(self, pool => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1339,6 +1341,7 @@ impl Db {
             for row in &rows {
                 out.push(crate::forward::Queued {
                     change: change_record!(row),
+                    provider_reference: col!(row, "provider_reference"),
                     attempts: col!(row, "forward_attempts"),
                     claimed_until: until,
                 });

@@ -38,6 +38,8 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub(crate) struct Queued {
     pub change: Change,
+    /// The payment's provider reference, read in the claim.
+    pub provider_reference: Option<String>,
     pub attempts: i64,
     pub claimed_until: i64,
 }
@@ -272,12 +274,7 @@ impl Forwarder {
         let mut run = Forwarded::default();
         for q in claimed {
             let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
-            let provider_reference = self
-                .ledger
-                .payment(&q.change.provider, &q.change.reference)
-                .await?
-                .and_then(|p| p.payment.provider_reference);
-            let delivery = Delivery::of(q.change.clone(), provider_reference.as_deref());
+            let delivery = Delivery::of(q.change.clone(), q.provider_reference.as_deref());
             let result = self.sink.deliver(&delivery).await;
             let now = now_ms();
             let (error, retry_at) = match &result {

@@ -39,7 +39,13 @@ impl CardChargingProvider {
     fn state(reference: &str, r: &ChargeResult) -> PaymentState {
         PaymentState {
             payment: PaymentRef {
-                reference: reference.to_owned(),
+                // The answer's own request id when it names one: a caller comparing it with
+                // the one asked (the reconciler) refuses an answer about another payment.
+                reference: if r.request_id.is_empty() {
+                    reference.to_owned()
+                } else {
+                    r.request_id.clone()
+                },
                 provider_reference: r.trans_id.clone(),
             },
             status: r.payment_status(),

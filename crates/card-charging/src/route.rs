@@ -79,6 +79,11 @@ impl CallbackRoute for Route {
                 cb.request_id
             )));
         }
+        let key = cb.dedup_key();
+        let ack = Acknowledgement::ok(CALLBACK_ANSWER);
+        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &ack).await? {
+            return Ok(duplicate);
+        }
         if let Some(client) = &self.check
             && let Err(e) = client.confirm_callback(&cb).await
         {
@@ -89,12 +94,6 @@ impl CallbackRoute for Route {
                 Error::transport("cannot confirm with the gateway; retry", e)
             });
         }
-        let key = cb.dedup_key();
-        Ok(Received::report(
-            key,
-            cb,
-            |cb| cb.state(),
-            Acknowledgement::ok(CALLBACK_ANSWER),
-        ))
+        Ok(Received::report(key, cb, |cb| cb.state(), ack))
     }
 }

@@ -121,6 +121,17 @@ pub trait PaymentRecords: Send + Sync {
         Ok(())
     }
 
+    /// The payment reference a callback with natural key `key` was recorded for, when one
+    /// was recorded before (a store that records callbacks: the ledger). A route asks this
+    /// after verifying a callback and **before** confirming it with the provider: a callback
+    /// already decided is answered from the store ([`crate::Received::Duplicate`]), so a
+    /// provider retrying (or someone replaying) a callback costs no provider request. By
+    /// default `None`: every callback is confirmed.
+    async fn callback_seen(&self, provider: &str, key: &str) -> Result<Option<String>> {
+        let _ = (provider, key);
+        Ok(None)
+    }
+
     /// Whether a record's [`PaymentRecord::secret`] is kept and handed back by `recall`. A
     /// provider whose status check needs the secret again (card charging signs `check` with
     /// the card) offers `payment_status` only when it is.

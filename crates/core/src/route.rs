@@ -96,6 +96,37 @@ pub enum Received {
     /// Not confirmed yet (a Wooppay invoice not paid yet): answer this (a `503`), the provider
     /// calls again.
     Retry(Acknowledgement),
+    /// A verified callback whose natural key was recorded before
+    /// ([`PaymentRecords::callback_seen`]): count the delivery, hand out what its payment
+    /// still has open, acknowledge — without asking the provider again.
+    Duplicate {
+        /// The natural key.
+        key: String,
+        /// The payment it was recorded for.
+        reference: String,
+        /// What acknowledges it.
+        ack: Acknowledgement,
+    },
+}
+
+impl Received {
+    /// [`Received::Duplicate`] when `records` recorded the callback `key` of `provider`
+    /// before; `None` when it is new (confirm it, then report it).
+    pub async fn seen(
+        records: &dyn PaymentRecords,
+        provider: &str,
+        key: &str,
+        ack: &Acknowledgement,
+    ) -> Result<Option<Self>> {
+        Ok(records
+            .callback_seen(provider, key)
+            .await?
+            .map(|reference| Self::Duplicate {
+                key: key.to_owned(),
+                reference,
+                ack: ack.clone(),
+            }))
+    }
 }
 
 /// One provider's callback endpoint.

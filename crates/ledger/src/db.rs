@@ -177,8 +177,27 @@ macro_rules! change_record {
         let anomaly: Option<String> = col!(row, "anomaly");
         let amount: Option<String> = col!(row, "amount");
         let currency: Option<String> = col!(row, "currency");
+        let payment_amount: Option<String> = col!(row, "payment_amount");
+        let payment_currency: Option<String> = col!(row, "payment_currency");
+        let paid_amount: Option<String> = col!(row, "paid_amount");
+        let refunded_amount: Option<String> = col!(row, "refunded_amount");
+        let refund_id: Option<String> = col!(row, "refund_id");
+        let refund_amount: Option<String> = col!(row, "refund_amount");
+        let webhook_id: Option<String> = col!(row, "webhook_id");
+        let id: i64 = col!(row, "id");
+        let recorded = match (&payment_amount, &payment_currency) {
+            (Some(a), Some(c)) => Some(money_from(a, c)?),
+            _ => None,
+        };
+        let in_payment_currency = |text: Option<String>| -> Result<Option<paybridge_core::Money>> {
+            match (text, &payment_currency) {
+                (Some(a), Some(c)) => Ok(Some(money_from(&a, c)?)),
+                _ => Ok(None),
+            }
+        };
         Change {
-            id: col!(row, "id"),
+            id,
+            webhook_id: webhook_id.unwrap_or_else(|| format!("chg_{id}")),
             provider: col!(row, "provider"),
             reference: col!(row, "reference"),
             previous_status: status_from(&previous)?,
@@ -186,6 +205,17 @@ macro_rules! change_record {
             anomaly: anomaly.as_deref().and_then(Anomaly::parse),
             amount: match (amount, currency) {
                 (Some(a), Some(c)) => Some(money_from(&a, &c)?),
+                _ => None,
+            },
+            recorded,
+            paid_amount: in_payment_currency(paid_amount)?,
+            refunded_amount: in_payment_currency(refunded_amount)?,
+            refund: match (refund_id, in_payment_currency(refund_amount)?) {
+                (Some(id), Some(amount)) => Some(crate::ChangeRefund {
+                    id,
+                    amount,
+                    provider_refund_id: col!(row, "provider_refund_id"),
+                }),
                 _ => None,
             },
             source: col!(row, "source"),
@@ -196,9 +226,14 @@ macro_rules! change_record {
 
 /// Decide and record one report inside the transaction `$tx` (see [`crate::state`]):
 /// the payment row locked first, the event logged, and — when the state changes — the
-/// payment updated and the change inserted. Evaluates to `Result<Applied>`.
+/// payment updated and the change inserted with what the merchant is told (its id in the
+/// world, the money as it stands after it). Evaluates to `Result<Applied>`.
 macro_rules! apply_report {
-    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr) => {{
+    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr) => {
+        apply_report!($tx, $provider, $outcome, $source, $now, None)
+    };
+    // A callback's report: the event names the delivery it came in.
+    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr, $key:expr) => {{
         let outcome: &Outcome = $outcome;
         apply_report!(
             $tx,
@@ -206,13 +241,16 @@ macro_rules! apply_report {
             outcome,
             $source,
             $now,
-            |current, recorded| decide(current, recorded, outcome.status, outcome.amount)
+            $key,
+            None,
+            |current, anomaly, recorded| decide(current, anomaly, recorded, outcome.status, outcome.amount)
         )
     }};
-    // The same with another decision (the reconciler giving up: `state::give_up`).
-    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr, $decide:expr) => {{
-        let (provider, outcome, source, now): (&str, &Outcome, Source, i64) =
-            ($provider, $outcome, $source, $now);
+    // The same with another decision (a refund: `state::refunded`), and the refund a change
+    // carries.
+    ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr, $key:expr, $refund:expr, $decide:expr) => {{
+        let (provider, outcome, source, now, key, refund): (&str, &Outcome, Source, i64, Option<&str>, Option<&crate::ChangeRefund>) =
+            ($provider, $outcome, $source, $now, $key, $refund);
         sqlx::query(LOCK_PAYMENT)
             .bind(provider)
             .bind(&outcome.reference)
@@ -233,6 +271,9 @@ macro_rules! apply_report {
                 .bind(i64::from(applied))
                 .bind(now)
                 .bind(anomaly.map(Anomaly::as_str))
+                .bind(outcome.amount.map(|m| m.amount_string()))
+                .bind(outcome.amount.map(|m| m.currency().code().to_owned()))
+                .bind(key)
         };
         match row {
             None => {
@@ -245,9 +286,16 @@ macro_rules! apply_report {
                 let current: String = col!(&row, "status");
                 let amount: String = col!(&row, "amount");
                 let currency: String = col!(&row, "currency");
+                let current_anomaly: Option<String> = col!(&row, "anomaly");
+                let was_paid: Option<String> = col!(&row, "paid_amount");
+                let refunded_minor: i64 = col!(&row, "refunded_minor");
                 let current = status_from(&current)?;
                 let recorded = money_from(&amount, &currency)?;
-                let decision: crate::Decision = ($decide)(current, recorded);
+                let decision: crate::Decision = ($decide)(
+                    current,
+                    current_anomaly.as_deref().and_then(Anomaly::parse),
+                    recorded,
+                );
                 event(decision.changed, decision.anomaly)
                     .execute(&mut *$tx)
                     .await?;
@@ -262,6 +310,17 @@ macro_rules! apply_report {
                         .bind(&outcome.reference)
                         .execute(&mut *$tx)
                         .await?;
+                    let paid_after = match (outcome.amount, was_paid) {
+                        (Some(m), _) => Some(m),
+                        (None, Some(p)) => Some(money_from(&p, &currency)?),
+                        (None, None) => None,
+                    };
+                    let refunded = if refunded_minor > 0 {
+                        Some(crate::from_minor_units(refunded_minor, recorded.currency())?)
+                    } else {
+                        None
+                    };
+                    let webhook_id = crate::ids::webhook_id(now);
                     let id_row = sqlx::query(INSERT_CHANGE)
                         .bind(provider)
                         .bind(&outcome.reference)
@@ -272,16 +331,29 @@ macro_rules! apply_report {
                         .bind(outcome.amount.map(|m| m.currency().code().to_owned()))
                         .bind(source.as_str())
                         .bind(now)
+                        .bind(&webhook_id)
+                        .bind(&amount)
+                        .bind(&currency)
+                        .bind(paid_after.map(|m| m.amount_string()))
+                        .bind(refunded.map(|m| m.amount_string()))
+                        .bind(refund.map(|r| r.id.as_str()))
+                        .bind(refund.map(|r| r.amount.amount_string()))
+                        .bind(refund.and_then(|r| r.provider_refund_id.as_deref()))
                         .fetch_one(&mut *$tx)
                         .await?;
                     Ok(Applied::Changed(Change {
                         id: col!(&id_row, "id"),
+                        webhook_id,
                         provider: provider.to_owned(),
                         reference: outcome.reference.clone(),
                         previous_status: current,
                         status: decision.status,
                         anomaly: decision.anomaly,
                         amount: outcome.amount,
+                        recorded: Some(recorded),
+                        paid_amount: paid_after,
+                        refunded_amount: refunded,
+                        refund: refund.cloned(),
                         source: source.as_str().to_owned(),
                         created_at: now,
                     }))
@@ -312,8 +384,8 @@ const COMPLETE: &str = "UPDATE callbacks SET state = 'done', reference = $1, sta
 const RELEASE: &str = "UPDATE callbacks SET lease_until = 0, lease_token = NULL \
      WHERE provider = $1 AND key = $2 AND state = 'claimed' AND lease_token = $3";
 
-const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// The first statement of every report's transaction: it takes the payment row's write lock
 /// (PostgreSQL: the row; SQLite: the database) before the state is read, so two reports of
@@ -321,8 +393,13 @@ const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, pr
 const LOCK_PAYMENT: &str =
     "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2";
 
-const READ_STATE: &str =
-    "SELECT status, amount, currency FROM payments WHERE provider = $1 AND reference = $2";
+/// The state a report is decided on, and the money the change will carry: refunded is what
+/// refunds that succeeded gave back (a refund's own row is already updated when its change is
+/// decided).
+const READ_STATE: &str = "SELECT status, amount, currency, anomaly, paid_amount, \
+       (SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT) FROM refunds r \
+        WHERE r.provider = payments.provider AND r.reference = payments.reference AND r.status = 'succeeded') AS refunded_minor \
+     FROM payments WHERE provider = $1 AND reference = $2";
 
 /// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
 const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4, \
@@ -331,11 +408,14 @@ const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amo
 
 /// A change, and — in the same statement, so in the same transaction — its delivery, queued
 /// while a forward target is registered.
-const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, forward_state, forward_next_at) \
+const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, forward_state, forward_next_at, \
+       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
-       CASE WHEN EXISTS (SELECT 1 FROM forward_targets) THEN 'pending' ELSE 'none' END, $9) RETURNING id";
+       CASE WHEN EXISTS (SELECT 1 FROM forward_targets) THEN 'pending' ELSE 'none' END, $9, \
+       $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
 
-const CHANGE_COLUMNS: &str = "id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at";
+const CHANGE_COLUMNS: &str = "id, webhook_id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at, \
+     payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id";
 
 /// A delivery of a callback: counted, and recorded with what it said the first time.
 const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token, lease_until, deliveries, first_received_at, last_received_at, reference, status, provider_status, amount, currency, completed_at, source) \
@@ -534,7 +614,7 @@ impl Db {
             if !done {
                 return Ok(None);
             }
-            let applied = apply_report!(tx, &lease.provider, outcome, Source::Callback, now)?;
+            let applied = apply_report!(tx, &lease.provider, outcome, Source::Callback, now, Some(lease.key.as_str()))?;
             tx.commit().await?;
             Ok(Some(applied))
         })
@@ -628,6 +708,9 @@ impl Db {
                     .bind(1_i64)
                     .bind(now)
                     .bind(None::<&str>)
+                    .bind(p.amount.amount_string())
+                    .bind(p.amount.currency().code())
+                    .bind(None::<&str>)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -697,7 +780,7 @@ impl Db {
                 .await?;
             let deliveries: i64 = col!(&row, "deliveries");
             let applied = if deliveries == 1 {
-                let applied = apply_report!(tx, provider, outcome, Source::Callback, now)?;
+                let applied = apply_report!(tx, provider, outcome, Source::Callback, now, Some(key))?;
                 let anomaly = match &applied {
                     Applied::UnknownPayment => Some(Anomaly::UnknownPayment),
                     Applied::Changed(change) => change.anomaly,
@@ -717,6 +800,19 @@ impl Db {
             };
             tx.commit().await?;
             Ok(Delivered { deliveries, applied })
+        })
+    }
+
+    pub(crate) async fn count_delivery(&self, provider: &str, key: &str, now: i64) -> Result<bool> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("UPDATE callbacks SET deliveries = deliveries + 1, last_received_at = $1 WHERE provider = $2 AND key = $3")
+                .bind(now)
+                .bind(provider)
+                .bind(key)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
         })
     }
 
@@ -1102,7 +1198,9 @@ impl Db {
                             &gave_up,
                             Source::StatusCheck,
                             now,
-                            |current, _| crate::state::give_up(current)
+                            None,
+                            None,
+                            |current, _, _| crate::state::give_up(current)
                         )?;
                     }
                 }
@@ -1272,7 +1370,12 @@ impl Db {
                         if fully { paybridge_core::PaymentStatus::Reversed } else { paybridge_core::PaymentStatus::PartiallyRefunded },
                         word,
                     );
-                    apply_report!(tx, provider, &report, Source::Refund, now, |current, _| crate::state::refunded(current, fully))?
+                    let carried = crate::ChangeRefund {
+                        id: record.refund_id.clone(),
+                        amount: record.amount,
+                        provider_refund_id: outcome.provider_refund_id.clone().or_else(|| record.provider_refund_id.clone()),
+                    };
+                    apply_report!(tx, provider, &report, Source::Refund, now, None, Some(&carried), |current, _, _| crate::state::refunded(current, fully))?
                 }
             };
             tx.commit().await?;
@@ -1367,20 +1470,38 @@ impl Db {
             (Some(_), Some(_)) => "pending",
             (Some(_), None) => "failed",
         };
+        // "HTTP 503" from the sink: the merchant's answer, kept apart for `ledger show`.
+        let http_status = error
+            .and_then(|e| e.strip_prefix("HTTP "))
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse::<i64>().ok());
         on_pool!(self, pool => {
-            Ok(sqlx::query("UPDATE changes SET forward_state = $1, forward_attempts = forward_attempts + 1, \
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query("UPDATE changes SET forward_state = $1, forward_attempts = forward_attempts + 1, \
                    forward_next_at = $2, forward_error = $3, forwarded_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE forwarded_at END \
-                 WHERE id = $5 AND forward_state = 'pending' AND forward_next_at = $6")
+                 WHERE id = $5 AND forward_state = 'pending' AND forward_next_at = $6 RETURNING forward_attempts")
                 .bind(state)
                 .bind(retry_at.unwrap_or(now))
                 .bind(error)
                 .bind(now)
                 .bind(id)
                 .bind(claimed_until)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                == 1)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                return Ok(false);
+            };
+            let attempt: i64 = col!(&row, "forward_attempts");
+            sqlx::query("INSERT INTO delivery_attempts (change_id, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id)
+                .bind(attempt)
+                .bind(now)
+                .bind(http_status)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
         })
     }
 

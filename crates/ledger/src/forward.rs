@@ -6,8 +6,9 @@
 //! for each payment only its oldest queued one, so a payment's changes arrive in order; on
 //! PostgreSQL several forwarders share the work (`FOR UPDATE SKIP LOCKED`), each delivery
 //! leased to one — and hands each to a [`Sink`]: [`HttpSink`] POSTs it signed per Standard
-//! Webhooks (`webhook-id` = `chg_<change id>`, stable across attempts, so a merchant
-//! deduplicates on it), and counts only a 2xx within 15 s; a Rust merchant implements
+//! Webhooks (`webhook-id` = the change's [`Change::webhook_id`], `msg_` + a UUIDv7 made when
+//! the change was recorded: stable across attempts and restarts, unique across ledgers, so a
+//! merchant deduplicates on it), and counts only a 2xx within 15 s; a Rust merchant implements
 //! [`Sink`] to take the same deliveries in-process. A failed attempt is retried on Svix's
 //! schedule ([`RETRY_SCHEDULE`]: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); after the
 //! last the delivery is `failed` (`ledger outbox --failed`, `ledger redeliver`).
@@ -63,41 +64,67 @@ pub struct OutboxEntry {
 /// One delivery: its id (`webhook-id`), timestamp (seconds) and JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// `chg_<change id>`: the same for every attempt.
+    /// The change's [`Change::webhook_id`]: the same for every attempt.
     pub id: String,
     /// `webhook-timestamp` (Unix seconds, this attempt's).
     pub timestamp: i64,
-    /// The JSON body: `{"type": "payment.<status>", "timestamp", "data": {provider, reference,
-    /// provider_reference, status, previous_status, amount, currency, anomaly, source, at}}`.
+    /// The JSON body ([`body`]).
     pub body: String,
     /// The change it carries.
     pub change: Change,
 }
 
+/// The body of a change's delivery: `{"type": "payment.<status>", "timestamp", "data":
+/// {provider, reference, provider_reference, status, previous_status, amount, currency,
+/// paid_amount, refunded_amount, anomaly, source, at}}` — `amount` and `currency` the
+/// payment's recorded ones, `paid_amount` what arrived, `refunded_amount` what went back, and
+/// for a refund's change `refund: {id, amount, currency, provider_refund_id}`. Its schema per
+/// event type is in the repository's `docs/schemas/`.
+#[must_use]
+pub fn body(change: &Change, provider_reference: Option<&str>, now_ms: i64) -> serde_json::Value {
+    let money = |m: Option<paybridge_core::Money>| m.map(|m| m.amount_string());
+    // The recorded money; a change of a payment the ledger no longer holds falls back to what
+    // the report said (never null while either is known).
+    let recorded = change.recorded.or(change.amount);
+    let mut data = serde_json::json!({
+        "provider": change.provider,
+        "reference": change.reference,
+        "provider_reference": provider_reference,
+        "status": change.status.as_str(),
+        "previous_status": change.previous_status.as_str(),
+        "anomaly": change.anomaly.map(crate::Anomaly::as_str),
+        "amount": money(recorded),
+        "currency": recorded.map(|m| m.currency().code().to_owned()),
+        "paid_amount": money(change.paid_amount),
+        "refunded_amount": money(change.refunded_amount),
+        "source": change.source,
+        "at": paybridge_core::time::rfc3339_ms(change.created_at),
+    });
+    if let (Some(refund), Some(obj)) = (&change.refund, data.as_object_mut()) {
+        obj.insert(
+            "refund".into(),
+            serde_json::json!({
+                "id": refund.id,
+                "amount": refund.amount.amount_string(),
+                "currency": refund.amount.currency().code(),
+                "provider_refund_id": refund.provider_refund_id,
+            }),
+        );
+    }
+    serde_json::json!({
+        "type": format!("payment.{}", change.status.as_str()),
+        "timestamp": paybridge_core::time::rfc3339_ms(now_ms),
+        "data": data,
+    })
+}
+
 impl Delivery {
     fn of(change: Change, provider_reference: Option<&str>) -> Self {
         let now = now_ms();
-        let body = serde_json::json!({
-            "type": format!("payment.{}", change.status.as_str()),
-            "timestamp": paybridge_core::time::rfc3339_ms(now),
-            "data": {
-                "provider": change.provider,
-                "reference": change.reference,
-                "provider_reference": provider_reference,
-                "status": change.status.as_str(),
-                "previous_status": change.previous_status.as_str(),
-                "anomaly": change.anomaly.map(crate::Anomaly::as_str),
-                "amount": change.amount.map(|m| m.amount_string()),
-                "currency": change.amount.map(|m| m.currency().code().to_owned()),
-                "source": change.source,
-                "at": paybridge_core::time::rfc3339_ms(change.created_at),
-            }
-        })
-        .to_string();
         Self {
-            id: format!("chg_{}", change.id),
+            id: change.webhook_id.clone(),
             timestamp: now / 1000,
-            body,
+            body: body(&change, provider_reference, now).to_string(),
             change,
         }
     }

@@ -84,6 +84,7 @@
 
 mod db;
 pub mod forward;
+mod ids;
 pub mod handler;
 pub mod metrics;
 #[cfg(feature = "axum")]
@@ -290,8 +291,13 @@ pub struct PaymentRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Change {
-    /// Its number in the ledger (grows with time).
+    /// Its number in this ledger (grows with time; another ledger has its own numbers: never
+    /// an id for the merchant).
     pub id: i64,
+    /// Its id in the world: `msg_` + a UUIDv7 made when the change was recorded, stored with
+    /// it — the same on every delivery and after a restart, never reused by another ledger, a
+    /// restored backup or a re-created database. What `webhook-id` carries.
+    pub webhook_id: String,
     /// Provider id.
     pub provider: String,
     /// The merchant reference.
@@ -304,18 +310,41 @@ pub struct Change {
     pub anomaly: Option<Anomaly>,
     /// The amount the report said was paid, if it said one.
     pub amount: Option<Money>,
-    /// Who reported it (`callback`, `status_check`).
+    /// The payment's recorded amount and currency (what the merchant asked for); `None` only
+    /// for a change of a payment the ledger no longer holds.
+    pub recorded: Option<Money>,
+    /// What arrived, as it stood after the change (the amount a success was checked with).
+    pub paid_amount: Option<Money>,
+    /// What refunds that succeeded gave back, as it stood after the change.
+    pub refunded_amount: Option<Money>,
+    /// For a refund's change (`partially_refunded`, `reversed` from source `refund`): the
+    /// refund.
+    pub refund: Option<ChangeRefund>,
+    /// Who reported it (`callback`, `status_check`, `answer`, `refund`).
     pub source: String,
     /// When it was recorded (Unix milliseconds).
     pub created_at: i64,
 }
 
+/// The refund a change was caused by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChangeRefund {
+    /// The merchant's refund id.
+    pub id: String,
+    /// How much it gave back (in the payment's currency).
+    pub amount: Money,
+    /// The provider's id for it, if it gave one.
+    pub provider_refund_id: Option<String>,
+}
+
 impl Change {
-    /// A stable id for this change, the same on every delivery attempt: make your own write
-    /// idempotent on it (a unique key in your books).
+    /// A stable id for this change, the same on every delivery attempt and unique in the
+    /// world ([`Change::webhook_id`]): make your own write idempotent on it (a unique key in
+    /// your books).
     #[must_use]
     pub fn stable_id(&self) -> String {
-        format!("chg_{}", self.id)
+        self.webhook_id.clone()
     }
 }
 
@@ -557,6 +586,9 @@ pub enum Source {
     StatusCheck,
     /// A refund the merchant made ([`Ledger::finish_refund`]).
     Refund,
+    /// A payment command's own synchronous answer (a card `charge` answered at once, a
+    /// payment answered paid): decided like any report, money checked.
+    Answer,
 }
 
 impl Source {
@@ -568,6 +600,7 @@ impl Source {
             Self::Callback => "callback",
             Self::StatusCheck => "status_check",
             Self::Refund => "refund",
+            Self::Answer => "answer",
         }
     }
 }
@@ -629,6 +662,20 @@ impl paybridge_core::PaymentRecords for Ledger {
     async fn outcome_unknown(&self, provider: &str, reference: &str) -> paybridge_core::Result<()> {
         self.check_now(provider, reference).await?;
         Ok(())
+    }
+
+    /// A callback recorded before (and so confirmed then) is a duplicate: its reference.
+    async fn callback_seen(
+        &self,
+        provider: &str,
+        key: &str,
+    ) -> paybridge_core::Result<Option<String>> {
+        Ok(self
+            .db
+            .callback(provider, key)
+            .await?
+            .filter(|c| c.done)
+            .and_then(|c| c.outcome.map(|o| o.reference)))
     }
 
     /// Only with a seal key: without one, secrets are not stored.
@@ -803,8 +850,14 @@ impl Ledger {
         Ok((d.deliveries, d.applied))
     }
 
-    /// Decide a report from `source` (a status check, …) in one transaction (see
-    /// [`state`]).
+    /// Count one more delivery of a callback recorded before (a duplicate answered from the
+    /// ledger, [`paybridge_core::Received::Duplicate`]); `false` when it was never recorded.
+    pub async fn count_delivery(&self, provider: &str, key: &str) -> Result<bool> {
+        self.db.count_delivery(provider, key, now_ms()).await
+    }
+
+    /// Decide a report from `source` (a status check, a command's own answer, …) in one
+    /// transaction (see [`state`]).
     pub async fn report(
         &self,
         provider: &str,

@@ -203,6 +203,14 @@ impl Receiver {
                     acknowledge(ack)
                 }
                 Ok(Received::Report(report)) => this.settle(route.provider(), report).await,
+                Ok(Received::Duplicate {
+                    key,
+                    reference,
+                    ack,
+                }) => {
+                    this.settle_duplicate(route.provider(), &key, &reference, ack)
+                        .await
+                }
                 Ok(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unknown answer").into_response(),
             }
         });
@@ -217,6 +225,70 @@ impl Receiver {
                     .into_response()
             }
         }
+    }
+
+    /// A callback decided before: counted, its payment's open changes handed out (an earlier
+    /// handler may have failed), acknowledged — the provider is not asked again.
+    async fn settle_duplicate(
+        &self,
+        provider: &'static str,
+        key: &str,
+        reference: &str,
+        ack: paybridge_core::Acknowledgement,
+    ) -> Response {
+        if let Err(e) = self.ledger.count_delivery(provider, key).await {
+            return ledger_down(&e);
+        }
+        crate::metrics::callback(provider, "duplicate");
+        match self
+            .hand_out_open(provider, reference, Some(key.to_owned()), None)
+            .await
+        {
+            Some(refusal) => refusal,
+            None => acknowledge(ack),
+        }
+    }
+
+    /// Hand every open change of a payment to the handler; `Some(answer)` when the provider
+    /// must retry (another worker holds one, the handler failed, the ledger is down).
+    async fn hand_out_open(
+        &self,
+        provider: &'static str,
+        reference: &str,
+        key: Option<String>,
+        notification: Option<paybridge_core::Verified<paybridge_core::Notification>>,
+    ) -> Option<Response> {
+        // This report's change, and any an earlier delivery left open (its handler failed,
+        // or its process died before completing).
+        let changes = match self.ledger.open_changes(provider, reference).await {
+            Ok(changes) => changes,
+            Err(e) => return Some(ledger_down(&e)),
+        };
+        for change in changes {
+            let mut callback = Callback::new(provider, change, None);
+            callback.key.clone_from(&key);
+            callback.notification.clone_from(&notification);
+            match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
+                HandedOut::Done => {}
+                // Another worker holds it: the provider retries (and finds it done, or free).
+                HandedOut::Busy => return Some(retry_later(crate::now_ms() + 1_000)),
+                HandedOut::HandlerFailed => {
+                    metrics::counter!("paybridge_handler_failures_total", "provider" => provider)
+                        .increment(1);
+                    return Some(
+                        (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
+                            .into_response(),
+                    );
+                }
+                HandedOut::LeaseLost(e) => {
+                    metrics::counter!("paybridge_leases_lost_total", "provider" => provider)
+                        .increment(1);
+                    return Some(retry_later_for(&e));
+                }
+                HandedOut::Ledger(e) => return Some(ledger_down(&e)),
+            }
+        }
+        None
     }
 
     async fn settle(&self, provider: &'static str, report: CallbackReport) -> Response {
@@ -255,34 +327,13 @@ impl Receiver {
             tracing::warn!(provider, reference = %outcome.reference, "verified callback for a payment the ledger does not hold: recorded as unknown_payment, not handed out");
             return ack;
         }
-        // This report's change, and any an earlier delivery left open (its handler failed,
-        // or its process died before completing).
-        let changes = match self.ledger.open_changes(provider, &outcome.reference).await {
-            Ok(changes) => changes,
-            Err(e) => return ledger_down(&e),
-        };
-        for change in changes {
-            let callback =
-                Callback::new(provider, change, Some((key.clone(), notification.clone())));
-            match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
-                HandedOut::Done => {}
-                // Another worker holds it: the provider retries (and finds it done, or free).
-                HandedOut::Busy => return retry_later(crate::now_ms() + 1_000),
-                HandedOut::HandlerFailed => {
-                    metrics::counter!("paybridge_handler_failures_total", "provider" => provider)
-                        .increment(1);
-                    return (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
-                        .into_response();
-                }
-                HandedOut::LeaseLost(e) => {
-                    metrics::counter!("paybridge_leases_lost_total", "provider" => provider)
-                        .increment(1);
-                    return retry_later_for(&e);
-                }
-                HandedOut::Ledger(e) => return ledger_down(&e),
-            }
+        match self
+            .hand_out_open(provider, &outcome.reference, Some(key), Some(notification))
+            .await
+        {
+            Some(refusal) => refusal,
+            None => ack,
         }
-        ack
     }
 }
 

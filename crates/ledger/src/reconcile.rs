@@ -16,10 +16,14 @@
 //! from the sealed record, Wooppay `cash_getOperationData`, Payoo order information). Its answer
 //! is decided like a callback's ([`crate::state::decide`], source `status_check`): money
 //! compared with the recorded payment, at most one change per state, each change handed to the
-//! merchant's handler once, under the same fenced lease as the receiver's. A provider that is
-//! down or answers a retryable code (maintenance) postpones the check to the next step; an
-//! answer that can never come (no status operation — Linkifier —, no operation id recorded, a
-//! refused signature) gives up at once, with the reason in the payment's `last_check_error`.
+//! merchant's handler once, under the same fenced lease as the receiver's. An answer about
+//! another payment than the one asked is refused. **"Could not ask" is not news**: a provider
+//! that is down, answers a retryable code, or cannot be asked here at all (no status operation
+//! — Linkifier —, no key to open a card's code, no operation id recorded) postpones the check
+//! to the next step, with the reason in the payment's `last_check_error`; the payment stays
+//! pending, and a verified callback still settles it. Only a schedule that runs out makes it
+//! `unreconciled` — and even then a later verified final report moves it
+//! ([`crate::state::decide`]). [`Reconciler::cannot_check`] says up front what cannot be asked.
 //!
 //! **Fleet-safe.** A due payment is taken by one reconciler (PostgreSQL: `FOR UPDATE SKIP
 //! LOCKED`) and its next check moved to the end of a lease: if that process dies mid-check, the
@@ -350,8 +354,8 @@ impl Reconciler {
     }
 
     /// Ask `provider` about its payments, on the reconciler's schedule. A provider without a
-    /// status operation (its capabilities say so) has its pending payments given up on when
-    /// they come due.
+    /// status operation (its capabilities say so) cannot be asked: its pending payments wait
+    /// for their callbacks until their schedule runs out ([`Reconciler::cannot_check`]).
     #[must_use]
     pub fn provider(self, provider: Arc<dyn PaymentProvider>) -> Self {
         let schedule = self.schedule.clone();
@@ -415,6 +419,18 @@ impl Reconciler {
     pub fn poll_every(mut self, every: Duration) -> Self {
         self.poll = every.max(Duration::from_millis(10));
         self
+    }
+
+    /// The providers this reconciler cannot ask about their payments (no status operation
+    /// here: no key to open a card's code, a provider without one): say so at start-up — their
+    /// payments are settled by callbacks only.
+    #[must_use]
+    pub fn cannot_check(&self) -> Vec<&'static str> {
+        self.asked
+            .iter()
+            .filter(|(_, a)| !a.provider.capabilities().payment_status)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// The providers asked.
@@ -511,6 +527,22 @@ impl Reconciler {
             })
         };
         let mut found_reference = None;
+        // An answer about another payment than the one asked (another request id, another
+        // provider id) is no answer about this one: refused, asked again on schedule.
+        let answer = answer.and_then(|state| {
+            let other_provider_reference = matches!(
+                (&payment.provider_reference, &state.payment.provider_reference),
+                (Some(asked), Some(said)) if asked != said
+            );
+            if state.payment.reference != payment.reference || other_provider_reference {
+                Err(paybridge_core::Error::Signature(format!(
+                    "the provider answered about {:?} ({:?}), not the payment asked about",
+                    state.payment.reference, state.payment.provider_reference
+                )))
+            } else {
+                Ok(state)
+            }
+        });
         let (outcome, error, after) = match answer {
             Ok(state) => {
                 // Found by the merchant reference: the provider's id is kept from now on.
@@ -522,23 +554,14 @@ impl Reconciler {
                 outcome.amount = state.amount;
                 (Some(outcome), None, next)
             }
-            // Down, maintenance, a timeout, an answer that was no answer (an error page): ask
-            // again at the next step.
-            Err(e)
-                if e.retryable()
-                    || matches!(
-                        e,
-                        paybridge_core::Error::Transport { .. }
-                            | paybridge_core::Error::Decode { .. }
-                    ) =>
-            {
+            // Down, maintenance, a timeout, an answer that was no answer (an error page), an
+            // answer about another payment, or a check that cannot be made here (no key to
+            // open the card's code, an operation the provider lacks): none of it is news about
+            // the payment. It stays pending and is asked again at the next step; only a
+            // schedule that runs out hands it to a person.
+            Err(e) => {
                 tracing::info!(provider = id, reference = %payment.reference, error = %e, "status check postponed");
                 (None, Some(e.to_string()), next)
-            }
-            // An answer that cannot come by asking again.
-            Err(e) => {
-                tracing::warn!(provider = id, reference = %payment.reference, error = %e, "status check impossible; the payment needs review");
-                (None, Some(e.to_string()), AfterCheck::GiveUp)
             }
         };
         let applied = self

@@ -10,11 +10,15 @@
 //! - a report that contradicts a final state — `failed`/`cancelled` after `succeeded`, or
 //!   `succeeded`/`reversed` after `failed`/`cancelled` — is anomaly `conflicting_status`, and
 //!   the payment becomes `needs_review`;
-//! - money is checked before it is believed: a `succeeded` report carrying an amount must
-//!   carry exactly the recorded amount in the recorded currency, else the payment becomes
-//!   `needs_review` with `underpaid`, `overpaid` or `currency_mismatch` (compared as exact
-//!   decimals: minor units, never floats);
-//! - a payment in `needs_review` waits for a person: no report changes it.
+//! - no money, no success: a `succeeded` report must carry the amount paid, exactly the
+//!   recorded amount in the recorded currency, else the payment becomes `needs_review` with
+//!   `underpaid`, `overpaid` or `currency_mismatch` (compared as exact decimals: minor units,
+//!   never floats) — or, carrying no amount at all, `amount_missing`. A provider whose reports
+//!   never carry an amount (Qvickly) has its route bind the report to the recorded payment
+//!   (signed number and order id) and report the recorded amount, or confirm the total;
+//! - a payment in `needs_review` waits for a person: no report changes it — except one given
+//!   up on for want of news (`unreconciled`): that was the absence of an answer, not a
+//!   contradiction, so a verified final report decides it as if it were still `pending`.
 
 use paybridge_core::{Money, PaymentStatus};
 
@@ -34,6 +38,8 @@ pub enum Anomaly {
     UnknownPayment,
     /// The provider could not tell, however often it was asked.
     Unreconciled,
+    /// A success reported without the amount paid: no money, no `succeeded`.
+    AmountMissing,
 }
 
 impl Anomaly {
@@ -47,6 +53,7 @@ impl Anomaly {
             Self::ConflictingStatus => "conflicting_status",
             Self::UnknownPayment => "unknown_payment",
             Self::Unreconciled => "unreconciled",
+            Self::AmountMissing => "amount_missing",
         }
     }
 
@@ -60,6 +67,7 @@ impl Anomaly {
             "conflicting_status" => Self::ConflictingStatus,
             "unknown_payment" => Self::UnknownPayment,
             "unreconciled" => Self::Unreconciled,
+            "amount_missing" => Self::AmountMissing,
             _ => return None,
         })
     }
@@ -111,10 +119,12 @@ pub fn money_anomaly(recorded: Money, paid: Money) -> Option<Anomaly> {
 }
 
 /// Decide what a report of `reported` (with the amount it says was paid, if it says one)
-/// does to a payment now `current`, recorded for `recorded`.
+/// does to a payment now `current` (with the anomaly it is under review for, if any),
+/// recorded for `recorded`.
 #[must_use]
 pub fn decide(
     current: PaymentStatus,
+    current_anomaly: Option<Anomaly>,
     recorded: Money,
     reported: PaymentStatus,
     paid: Option<Money>,
@@ -132,19 +142,25 @@ pub fn decide(
         status: NeedsReview,
         anomaly: Some(anomaly),
     };
-    match (current, reported) {
+    // Given up on for want of an answer: the first real answer decides it as if pending.
+    let given_up = current == NeedsReview && current_anomaly == Some(Anomaly::Unreconciled);
+    let base = if given_up { Pending } else { current };
+    match (base, reported) {
         (NeedsReview, _) | (_, Pending | NeedsReview) => unchanged,
         (Succeeded | PartiallyRefunded, Failed | Cancelled)
         | (Failed | Cancelled, Succeeded | PartiallyRefunded | Reversed) => {
             review(Anomaly::ConflictingStatus)
         }
-        _ if rank(reported) <= rank(current) => unchanged,
-        (_, Succeeded) => match paid.and_then(|paid| money_anomaly(recorded, paid)) {
-            Some(anomaly) => review(anomaly),
-            None => Decision {
-                changed: true,
-                status: Succeeded,
-                anomaly: None,
+        _ if rank(reported) <= rank(base) => unchanged,
+        (_, Succeeded) => match paid {
+            None => review(Anomaly::AmountMissing),
+            Some(paid) => match money_anomaly(recorded, paid) {
+                Some(anomaly) => review(anomaly),
+                None => Decision {
+                    changed: true,
+                    status: Succeeded,
+                    anomaly: None,
+                },
             },
         },
         _ => Decision {
@@ -209,23 +225,27 @@ mod tests {
     #[test]
     fn money_is_compared_exactly_before_it_is_believed() {
         let order = vnd(500_000);
-        let d = decide(Pending, order, Succeeded, Some(vnd(175_000)));
+        let d = decide(Pending, None, order, Succeeded, Some(vnd(175_000)));
         assert_eq!(
             (d.status, d.anomaly),
             (NeedsReview, Some(Anomaly::Underpaid))
         );
-        let d = decide(Pending, order, Succeeded, Some(vnd(600_000)));
+        let d = decide(Pending, None, order, Succeeded, Some(vnd(600_000)));
         assert_eq!(d.anomaly, Some(Anomaly::Overpaid));
         let kzt = Money::new(500_000.into(), Currency::KZT).unwrap();
-        let d = decide(Pending, order, Succeeded, Some(kzt));
+        let d = decide(Pending, None, order, Succeeded, Some(kzt));
         assert_eq!(d.anomaly, Some(Anomaly::CurrencyMismatch));
-        let d = decide(Pending, order, Succeeded, Some(vnd(500_000)));
+        let d = decide(Pending, None, order, Succeeded, Some(vnd(500_000)));
         assert_eq!((d.changed, d.status, d.anomaly), (true, Succeeded, None));
         // 100.50 and 100.5 are the same money.
         let usd = |s: &str| Money::parse(s, Currency::USD).unwrap();
         assert_eq!(money_anomaly(usd("100.50"), usd("100.5")), None);
-        // No amount reported (Qvickly callbacks): nothing to compare.
-        assert!(decide(Pending, order, Succeeded, None).changed);
+        // No amount reported: no money, no success.
+        let d = decide(Pending, None, order, Succeeded, None);
+        assert_eq!(
+            (d.status, d.anomaly),
+            (NeedsReview, Some(Anomaly::AmountMissing))
+        );
     }
 
     #[test]
@@ -243,13 +263,31 @@ mod tests {
             (Cancelled, Succeeded, true, NeedsReview),
             (NeedsReview, Succeeded, false, NeedsReview),
         ] {
-            let d = decide(current, order, reported, None);
+            let d = decide(current, None, order, reported, Some(order));
             assert_eq!(
                 (d.changed, d.status),
                 (changed, status),
                 "{current} + {reported}"
             );
         }
+    }
+
+    #[test]
+    fn a_payment_given_up_on_is_still_moved_by_a_verified_final_report() {
+        let order = vnd(500_000);
+        let d = decide(
+            NeedsReview,
+            Some(Anomaly::Unreconciled),
+            order,
+            Succeeded,
+            Some(order),
+        );
+        assert_eq!((d.changed, d.status, d.anomaly), (true, Succeeded, None));
+        let d = decide(NeedsReview, Some(Anomaly::Unreconciled), order, Failed, None);
+        assert_eq!((d.changed, d.status), (true, Failed));
+        // A pending report is still no news; a payment under review for money stays.
+        assert!(!decide(NeedsReview, Some(Anomaly::Unreconciled), order, Pending, None).changed);
+        assert!(!decide(NeedsReview, Some(Anomaly::Underpaid), order, Succeeded, Some(order)).changed);
     }
 
     #[test]
@@ -278,7 +316,7 @@ mod tests {
             let mut status = Pending;
             let mut entered = std::collections::HashMap::new();
             for r in reports {
-                let d = decide(status, vnd(1), all[r], None);
+                let d = decide(status, None, vnd(1), all[r], Some(vnd(1)));
                 if d.changed {
                     *entered.entry(d.status).or_insert(0) += 1;
                     proptest::prop_assert!(rank(d.status) > rank(status));

@@ -516,5 +516,5 @@ async fn a_rust_merchant_takes_deliveries_through_an_async_fn() {
         .unwrap();
     assert_eq!(run.delivered, 1);
     assert_eq!(got.lock().unwrap().len(), 1);
-    assert!(got.lock().unwrap()[0].starts_with("chg_"));
+    assert!(got.lock().unwrap()[0].starts_with("msg_"));
 }

@@ -145,8 +145,17 @@ async fn statuses_only_move_forward_and_every_report_is_logged() {
             !ledger.record_payment(&payment).await.unwrap(),
             "{backend}: the first record stays"
         );
-        let report =
-            |status, word| ledger.report_status("card", "r9", status, word, Source::Callback);
+        // Each report carries the card's value: no money, no success.
+        let report = |status, word| {
+            let outcome = Outcome::new("r9", status, word).with_amount(vnd(50_000));
+            let ledger = &ledger;
+            async move {
+                ledger
+                    .report("card", &outcome, Source::Callback)
+                    .await
+                    .map(|a| matches!(a, paybridge_ledger::Applied::Changed(_)))
+            }
+        };
         assert!(report(PaymentStatus::Succeeded, "1").await.unwrap());
         assert!(
             !report(PaymentStatus::Pending, "99").await.unwrap(),
@@ -194,7 +203,10 @@ async fn statuses_only_move_forward_and_every_report_is_logged() {
             .unwrap();
         let lease = lease_of(ledger.claim("card", "r10:1", LEASE).await.unwrap());
         ledger
-            .complete(&lease, &Outcome::new("r10", PaymentStatus::Succeeded, "1"))
+            .complete(
+                &lease,
+                &Outcome::new("r10", PaymentStatus::Succeeded, "1").with_amount(vnd(10_000)),
+            )
             .await
             .unwrap();
         let late = lease_of(ledger.claim("card", "r10:99", LEASE).await.unwrap());
@@ -226,7 +238,10 @@ async fn a_reopened_ledger_keeps_payments_events_and_dedup_state() {
         ledger.record_payment(&card).await.unwrap();
         let lease = lease_of(ledger.claim("card", "r1:1", LEASE).await.unwrap());
         ledger
-            .complete(&lease, &Outcome::new("r1", PaymentStatus::Succeeded, "1"))
+            .complete(
+                &lease,
+                &Outcome::new("r1", PaymentStatus::Succeeded, "1").with_amount(vnd(50_000)),
+            )
             .await
             .unwrap();
         drop(ledger);
@@ -623,11 +638,9 @@ async fn payments_are_listed_a_page_at_a_time_in_a_stable_order() {
                 .unwrap();
         }
         ledger
-            .report_status(
+            .report(
                 "woopay",
-                "order-001",
-                PaymentStatus::Succeeded,
-                "4",
+                &Outcome::new("order-001", PaymentStatus::Succeeded, "4").with_amount(vnd(10_000)),
                 Source::Callback,
             )
             .await

@@ -393,7 +393,8 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
             0,
             "{backend}"
         );
-        // A provider that cannot be asked at all (no status operation) reviews at once.
+        // "Could not ask" is not news: a provider that cannot be asked at all (no status
+        // operation) leaves the payment pending, asked again on schedule, the reason kept.
         let never = common::unique("never");
         record_pending(&ledger, "linkifier-ipn", &never).await;
         let blind = Reconciler::new(ledger.clone(), seen.clone()).provider(Arc::new(
@@ -402,16 +403,33 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
                 Stores::in_memory(),
             ),
         ));
+        assert_eq!(blind.cannot_check(), ["linkifier-ipn"], "{backend}");
         let sweep = blind.sweep_at(t0 + 2_000).await.unwrap();
-        assert_eq!((sweep.checked, sweep.needs_review), (1, 1), "{backend}");
+        assert_eq!((sweep.checked, sweep.needs_review), (1, 0), "{backend}");
         let row = ledger
             .payment("linkifier-ipn", &never)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.anomaly, Some(Anomaly::Unreconciled), "{backend}");
+        assert_eq!(row.payment.status, PaymentStatus::Pending, "{backend}");
+        assert!(row.next_check_at.is_some(), "{backend}");
         assert!(
             row.last_check_error.unwrap().contains("payment_status"),
+            "{backend}"
+        );
+        // The payment given up on above (`unreconciled`: no news, not a contradiction) is
+        // still settled by a verified final report that comes later.
+        let paid = Outcome::new(&reference, PaymentStatus::Succeeded, "4").with_amount(vnd(10_000));
+        let applied = ledger
+            .report("scripted", &paid, paybridge_ledger::Source::Callback)
+            .await
+            .unwrap();
+        let paybridge_ledger::Applied::Changed(change) = applied else {
+            panic!("{backend}: a late genuine success must move an unreconciled payment");
+        };
+        assert_eq!(
+            (change.previous_status, change.status, change.anomaly),
+            (PaymentStatus::NeedsReview, PaymentStatus::Succeeded, None),
             "{backend}"
         );
     }

@@ -92,7 +92,7 @@ impl CallbackRoute for Route {
     async fn receive(
         &self,
         raw: &RawNotification,
-        _records: &dyn PaymentRecords,
+        records: &dyn PaymentRecords,
     ) -> paybridge_core::Result<Received> {
         let cb = self.verifier.verify(raw)?;
         if cb.test && !self.accept_test {
@@ -102,21 +102,44 @@ impl CallbackRoute for Route {
             return Ok(Received::Ignore(Acknowledgement::ok(CALLBACK_ANSWER)));
         }
         let key = cb.dedup_key()?;
+        let ack = Acknowledgement::ok(CALLBACK_ANSWER);
+        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &ack).await? {
+            return Ok(duplicate);
+        }
         let confirmed = match &self.api {
             Some(api) => Some(confirm(api, &cb).await?),
             None => None,
         };
+        // A callback carries no amount. Unconfirmed, its signed number and orderid bind it to
+        // the payment recorded under that orderid (the number Qvickly gave it, once known),
+        // and it is believed at the amount recorded for that payment — never at none.
+        let recorded = match (&confirmed, cb.order_id.as_deref()) {
+            (None, Some(order)) => records.recall_public(PROVIDER_ID, order).await?,
+            _ => None,
+        };
+        if let Some(record) = &recorded
+            && let (Some(known), Some(said)) = (&record.provider_reference, &cb.number)
+            && known != said
+        {
+            return Err(paybridge_core::Error::Signature(format!(
+                "the callback's payment number {said:?} is not the one recorded for order {:?}",
+                record.reference
+            )));
+        }
         Ok(Received::report(
             key,
             cb,
             |cb| {
-                let state = cb.state();
+                let mut state = cb.state();
                 match confirmed {
                     Some(d) => d.state(state.payment),
-                    None => state,
+                    None => {
+                        state.amount = recorded.map(|r| r.amount);
+                        state
+                    }
                 }
             },
-            Acknowledgement::ok(CALLBACK_ANSWER),
+            ack,
         ))
     }
 }

@@ -58,13 +58,13 @@ impl CallbackRoute for Route {
             .ok_or_else(|| {
                 Error::callback(format!("the ledger knows no Wooppay invoice {reference:?}"))
             })?;
+        let key = format!("{operation}:4");
+        let ack = Acknowledgement::ok_typed("application/json", REQUEST_URL_ANSWER);
+        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &ack).await? {
+            return Ok(duplicate);
+        }
         match self.client.confirm_payment(operation).await {
-            Ok(op) => Ok(Received::report(
-                format!("{operation}:4"),
-                op,
-                |op| op.state(&reference),
-                Acknowledgement::ok_typed("application/json", REQUEST_URL_ANSWER),
-            )),
+            Ok(op) => Ok(Received::report(key, op, |op| op.state(&reference), ack)),
             // Not paid (yet), or Wooppay unreachable: Wooppay calls again.
             Err(e) => {
                 tracing::warn!(operation, error = %e, "requestUrl not confirmed");

@@ -236,13 +236,24 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     let result =
         crate::ledger::sent(ledger.as_ref(), PROVIDER_ID, request_id.as_str(), result).await?;
     if let Some(ledger) = &ledger {
+        // The gateway's own answer is a report like a callback: the same decision, the same
+        // money check (the card's real face value against the recorded amount) — a card
+        // answered 2 at once is `needs_review`/`underpaid`, never `succeeded`.
+        let mut outcome = paybridge_ledger::Outcome::new(
+            request_id.as_str(),
+            result.payment_status(),
+            result.status.code().to_string(),
+        );
+        outcome.amount = result.value;
         ledger
-            .report_status(
+            .report(
                 PROVIDER_ID,
-                request_id.as_str(),
-                result.payment_status(),
-                &result.status.code().to_string(),
-                paybridge_ledger::Source::StatusCheck,
+                &outcome,
+                if charge {
+                    paybridge_ledger::Source::Answer
+                } else {
+                    paybridge_ledger::Source::StatusCheck
+                },
             )
             .await
             .map_err(paybridge_core::Error::from)?;

@@ -153,11 +153,37 @@ async fn add_payment(a: &BodyArgs) -> Result<Outcome, CliError> {
     )
     .await?;
     let added = PaymentAnswer::from_data(&answer).map_err(err)?;
+    if added.orderid.as_deref().is_some_and(|o| o != payment.reference) {
+        return Err(paybridge_core::Error::Signature(format!(
+            "Qvickly answered about order {:?}, not {:?}",
+            added.orderid, payment.reference
+        ))
+        .into());
+    }
+    let reference = payment.reference.clone();
+    let recorded = payment.amount;
     paybridge_core::PaymentRecords::remember(
         &ledger,
         payment.provider_reference(added.number.clone()),
     )
     .await?;
+    // Qvickly's signed answer (a card payment answered `Paid` at once) is a report like any
+    // other, bound by its signature and orderid to this payment: decided with the recorded
+    // amount (Qvickly's answers carry none), source `answer`.
+    let mut outcome = paybridge_ledger::Outcome::new(
+        &reference,
+        added.status.normalized(),
+        added.status.as_str(),
+    );
+    outcome.amount = Some(recorded);
+    ledger
+        .report(
+            paybridge_qvickly::PROVIDER_ID,
+            &outcome,
+            paybridge_ledger::Source::Answer,
+        )
+        .await
+        .map_err(paybridge_core::Error::from)?;
     Ok(answer_json(&added))
 }
 

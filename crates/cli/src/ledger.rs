@@ -65,7 +65,8 @@ pub(crate) struct ReceiveArgs {
     qvickly_accept_test: bool,
     /// Deliver every payment state change to this URL as a Standard Webhooks request (needs
     /// `PAYBRIDGE_FORWARD_SECRET`, `whsec_…`).
-    #[arg(long, env = "PAYBRIDGE_FORWARD_URL")]
+    /// (The URL may hold a token: `--help` never shows its value.)
+    #[arg(long, env = "PAYBRIDGE_FORWARD_URL", hide_env_values = true)]
     forward: Option<String>,
     /// The Standard Webhooks secret deliveries are signed with (`whsec_…`; never printed).
     #[arg(long, env = "PAYBRIDGE_FORWARD_SECRET", hide_env_values = true, value_parser = secret)]

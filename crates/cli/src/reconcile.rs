@@ -217,6 +217,18 @@ pub(crate) fn reconciler(
     for provider in providers {
         reconciler = reconciler.provider(provider);
     }
+    // Said once, up front: "cannot ask" is not news — these payments stay pending until a
+    // callback settles them (or their schedule runs out), they are not given up on.
+    for provider in reconciler.cannot_check() {
+        let why = if provider == paybridge_card_charging::PROVIDER_ID {
+            "a card is checked with its sealed code: set PAYBRIDGE_LEDGER_KEY, the key the charge was recorded with"
+        } else {
+            "the provider has no status operation"
+        };
+        eprintln!(
+            "warning: cannot check {provider} payments here ({why}); they stay pending until their callback arrives"
+        );
+    }
     reconciler
 }
 

@@ -39,7 +39,7 @@ use tracing::Instrument;
 pub use config::{HttpConfig, RetryPolicy};
 pub use request::{Endpoint, HttpRequest, Reconcile, RequestUrl, check_endpoint};
 use response::{Exchange, same_origin};
-pub use response::{HttpResponse, printable};
+pub use response::{HttpResponse, printable, redacted_url};
 pub use transport::{BoxFuture, Incoming, Outgoing, Transport, TransportError};
 
 use crate::{Error, Result};

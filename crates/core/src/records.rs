@@ -121,13 +121,17 @@ pub trait PaymentRecords: Send + Sync {
         Ok(())
     }
 
-    /// The payment reference a callback with natural key `key` was recorded for, when one
-    /// was recorded before (a store that records callbacks: the ledger). A route asks this
-    /// after verifying a callback and **before** confirming it with the provider: a callback
-    /// already decided is answered from the store ([`crate::Received::Duplicate`]), so a
-    /// provider retrying (or someone replaying) a callback costs no provider request. By
-    /// default `None`: every callback is confirmed.
-    async fn callback_seen(&self, provider: &str, key: &str) -> Result<Option<String>> {
+    /// What a callback with natural key `key` reported when it was recorded (its payment,
+    /// status and amount), when one was recorded before (a store that records callbacks: the
+    /// ledger). A route asks this after verifying a callback and **before** confirming it
+    /// with the provider: the same callback again is answered from the store
+    /// ([`crate::Received::Duplicate`]), so a provider retrying (or someone replaying) a
+    /// callback costs no provider request. By default `None`: every callback is confirmed.
+    async fn callback_seen(
+        &self,
+        provider: &str,
+        key: &str,
+    ) -> Result<Option<crate::PaymentState>> {
         let _ = (provider, key);
         Ok(None)
     }

@@ -111,21 +111,27 @@ pub enum Received {
 
 impl Received {
     /// [`Received::Duplicate`] when `records` recorded the callback `key` of `provider`
-    /// before; `None` when it is new (confirm it, then report it).
+    /// before and it said what `says` says (same payment, same status and — when `says` has
+    /// one — the same amount); `None` when it is new or says something else (a variant with
+    /// another amount is confirmed like a new one, and refused if the provider disagrees).
     pub async fn seen(
         records: &dyn PaymentRecords,
         provider: &str,
         key: &str,
+        says: &crate::PaymentState,
         ack: &Acknowledgement,
     ) -> Result<Option<Self>> {
-        Ok(records
-            .callback_seen(provider, key)
-            .await?
-            .map(|reference| Self::Duplicate {
-                key: key.to_owned(),
-                reference,
-                ack: ack.clone(),
-            }))
+        let Some(recorded) = records.callback_seen(provider, key).await? else {
+            return Ok(None);
+        };
+        let same = recorded.payment.reference == says.payment.reference
+            && recorded.status == says.status
+            && (says.amount.is_none() || says.amount == recorded.amount);
+        Ok(same.then(|| Self::Duplicate {
+            key: key.to_owned(),
+            reference: recorded.payment.reference,
+            ack: ack.clone(),
+        }))
     }
 }
 

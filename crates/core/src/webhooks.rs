@@ -56,14 +56,16 @@ impl WebhookSecret {
         })
     }
 
-    /// A new random secret, as `whsec_<base64>` (24 bytes, as Svix issues them).
-    #[must_use]
-    pub fn generate() -> SecretString {
-        let bytes: Vec<u8> = (0..24).map(|_| fastrand::u8(..)).collect();
-        SecretString::from(format!(
+    /// A new random secret, as `whsec_<base64>` (24 bytes, as Svix issues them), from the
+    /// operating system's CSPRNG — a signing secret must not be guessable from a seed.
+    pub fn generate() -> Result<SecretString> {
+        let mut bytes = [0_u8; 24];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| Error::config(format!("the OS random source failed: {e}")))?;
+        Ok(SecretString::from(format!(
             "whsec_{}",
             base64::engine::general_purpose::STANDARD.encode(bytes)
-        ))
+        )))
     }
 
     /// `webhook-signature` for a message: `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.
@@ -105,6 +107,6 @@ mod tests {
         );
         assert_eq!(format!("{secret:?}"), "WebhookSecret([REDACTED])");
         assert!(WebhookSecret::parse(&SecretString::from("whsec_not base64!")).is_err());
-        assert!(WebhookSecret::parse(&WebhookSecret::generate()).is_ok());
+        assert!(WebhookSecret::parse(&WebhookSecret::generate().unwrap()).is_ok());
     }
 }

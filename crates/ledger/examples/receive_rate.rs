@@ -151,7 +151,7 @@ async fn forward(ledger: Arc<Ledger>, deliver: bool) {
         return;
     }
     let secret = paybridge_core::webhooks::WebhookSecret::parse(
-        &paybridge_core::webhooks::WebhookSecret::generate(),
+        &paybridge_core::webhooks::WebhookSecret::generate().unwrap(),
     )
     .unwrap();
     let sink = paybridge_ledger::forward::HttpSink::new(url, secret).unwrap();

@@ -243,14 +243,26 @@ macro_rules! apply_report {
             $now,
             $key,
             None,
-            |current, anomaly, recorded| decide(current, anomaly, recorded, outcome.status, outcome.amount)
+            |current, anomaly, recorded| decide(
+                current,
+                anomaly,
+                recorded,
+                outcome.status,
+                outcome.amount
+            )
         )
     }};
     // The same with another decision (a refund: `state::refunded`), and the refund a change
     // carries.
     ($tx:expr, $provider:expr, $outcome:expr, $source:expr, $now:expr, $key:expr, $refund:expr, $decide:expr) => {{
-        let (provider, outcome, source, now, key, refund): (&str, &Outcome, Source, i64, Option<&str>, Option<&crate::ChangeRefund>) =
-            ($provider, $outcome, $source, $now, $key, $refund);
+        let (provider, outcome, source, now, key, refund): (
+            &str,
+            &Outcome,
+            Source,
+            i64,
+            Option<&str>,
+            Option<&crate::ChangeRefund>,
+        ) = ($provider, $outcome, $source, $now, $key, $refund);
         sqlx::query(LOCK_PAYMENT)
             .bind(provider)
             .bind(&outcome.reference)
@@ -316,7 +328,10 @@ macro_rules! apply_report {
                         (None, None) => None,
                     };
                     let refunded = if refunded_minor > 0 {
-                        Some(crate::from_minor_units(refunded_minor, recorded.currency())?)
+                        Some(crate::from_minor_units(
+                            refunded_minor,
+                            recorded.currency(),
+                        )?)
                     } else {
                         None
                     };

@@ -185,7 +185,7 @@ pub struct HttpSink {
 impl std::fmt::Debug for HttpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSink")
-            .field("url", &self.url)
+            .field("url", &paybridge_core::http::redacted_url(&self.url))
             .finish_non_exhaustive()
     }
 }

@@ -44,7 +44,10 @@ mod tests {
             at
         );
         assert!(parts[2].starts_with('7'));
-        assert!(matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b')));
+        assert!(matches!(
+            parts[3].chars().next(),
+            Some('8' | '9' | 'a' | 'b')
+        ));
         let many: std::collections::HashSet<String> =
             (0..10_000).map(|_| super::webhook_id(at)).collect();
         assert_eq!(many.len(), 10_000);

@@ -84,8 +84,8 @@
 
 mod db;
 pub mod forward;
-mod ids;
 pub mod handler;
+mod ids;
 pub mod metrics;
 #[cfg(feature = "axum")]
 pub mod receive;
@@ -664,18 +664,25 @@ impl paybridge_core::PaymentRecords for Ledger {
         Ok(())
     }
 
-    /// A callback recorded before (and so confirmed then) is a duplicate: its reference.
+    /// A callback recorded before (and so confirmed then): what it reported.
     async fn callback_seen(
         &self,
         provider: &str,
         key: &str,
-    ) -> paybridge_core::Result<Option<String>> {
+    ) -> paybridge_core::Result<Option<paybridge_core::PaymentState>> {
         Ok(self
             .db
             .callback(provider, key)
             .await?
             .filter(|c| c.done)
-            .and_then(|c| c.outcome.map(|o| o.reference)))
+            .and_then(|c| c.outcome)
+            .map(|o| paybridge_core::PaymentState {
+                payment: paybridge_core::PaymentRef::merchant(o.reference),
+                status: o.status,
+                provider_status: o.provider_status,
+                amount: o.amount,
+                message: None,
+            }))
     }
 
     /// Only with a seal key: without one, secrets are not stored.

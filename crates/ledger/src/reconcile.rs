@@ -21,7 +21,9 @@
 //! that is down, answers a retryable code, or cannot be asked here at all (no status operation
 //! — Linkifier —, no key to open a card's code, no operation id recorded) postpones the check
 //! to the next step, with the reason in the payment's `last_check_error`; the payment stays
-//! pending, and a verified callback still settles it. Only a schedule that runs out makes it
+//! pending, and a verified callback still settles it. Only the provider answering, for good,
+//! that it cannot tell (a card gateway that never saw the request id) or a schedule that runs
+//! out makes it
 //! `unreconciled` — and even then a later verified final report moves it
 //! ([`crate::state::decide`]). [`Reconciler::cannot_check`] says up front what cannot be asked.
 //!
@@ -556,9 +558,19 @@ impl Reconciler {
             }
             // Down, maintenance, a timeout, an answer that was no answer (an error page), an
             // answer about another payment, or a check that cannot be made here (no key to
-            // open the card's code, an operation the provider lacks): none of it is news about
-            // the payment. It stays pending and is asked again at the next step; only a
+            // open the card's code, an operation the provider lacks, no operation id): none of
+            // it is news about the payment. It stays pending and is asked again at the next step; only a
             // schedule that runs out hands it to a person.
+            Err(
+                e @ paybridge_core::Error::Provider {
+                    retryable: false, ..
+                },
+            ) => {
+                // The provider itself answered that it cannot tell, for good (a card gateway
+                // that never saw the request id): a person must look now.
+                tracing::warn!(provider = id, reference = %payment.reference, error = %e, "the provider cannot tell; the payment needs review");
+                (None, Some(e.to_string()), AfterCheck::GiveUp)
+            }
             Err(e) => {
                 tracing::info!(provider = id, reference = %payment.reference, error = %e, "status check postponed");
                 (None, Some(e.to_string()), next)

@@ -283,11 +283,35 @@ mod tests {
             Some(order),
         );
         assert_eq!((d.changed, d.status, d.anomaly), (true, Succeeded, None));
-        let d = decide(NeedsReview, Some(Anomaly::Unreconciled), order, Failed, None);
+        let d = decide(
+            NeedsReview,
+            Some(Anomaly::Unreconciled),
+            order,
+            Failed,
+            None,
+        );
         assert_eq!((d.changed, d.status), (true, Failed));
         // A pending report is still no news; a payment under review for money stays.
-        assert!(!decide(NeedsReview, Some(Anomaly::Unreconciled), order, Pending, None).changed);
-        assert!(!decide(NeedsReview, Some(Anomaly::Underpaid), order, Succeeded, Some(order)).changed);
+        assert!(
+            !decide(
+                NeedsReview,
+                Some(Anomaly::Unreconciled),
+                order,
+                Pending,
+                None
+            )
+            .changed
+        );
+        assert!(
+            !decide(
+                NeedsReview,
+                Some(Anomaly::Underpaid),
+                order,
+                Succeeded,
+                Some(order)
+            )
+            .changed
+        );
     }
 
     #[test]

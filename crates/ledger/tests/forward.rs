@@ -95,7 +95,7 @@ async fn nothing_is_queued_while_no_target_is_registered() {
 #[tokio::test]
 async fn every_change_is_delivered_signed_and_verifies_with_the_official_library() {
     // The merchant: an HTTP server that verifies each request with `standardwebhooks`.
-    let secret = paybridge_core::webhooks::WebhookSecret::generate();
+    let secret = paybridge_core::webhooks::WebhookSecret::generate().unwrap();
     let verifier = Arc::new(
         standardwebhooks::Webhook::new(secrecy::ExposeSecret::expose_secret(&secret)).unwrap(),
     );
@@ -159,7 +159,7 @@ async fn every_change_is_delivered_signed_and_verifies_with_the_official_library
         let wrong = HttpSink::new(
             url.as_str(),
             paybridge_core::webhooks::WebhookSecret::parse(
-                &paybridge_core::webhooks::WebhookSecret::generate(),
+                &paybridge_core::webhooks::WebhookSecret::generate().unwrap(),
             )
             .unwrap(),
         )
@@ -429,7 +429,7 @@ async fn a_merchant_that_never_answers_times_out_and_stays_queued_with_its_attem
         let sink = HttpSink::with_timeout(
             url.as_str(),
             paybridge_core::webhooks::WebhookSecret::parse(
-                &paybridge_core::webhooks::WebhookSecret::generate(),
+                &paybridge_core::webhooks::WebhookSecret::generate().unwrap(),
             )
             .unwrap(),
             Duration::from_millis(300),

@@ -103,7 +103,9 @@ impl CallbackRoute for Route {
         }
         let key = cb.dedup_key()?;
         let ack = Acknowledgement::ok(CALLBACK_ANSWER);
-        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &ack).await? {
+        if let Some(duplicate) =
+            Received::seen(records, PROVIDER_ID, &key, &cb.state(), &ack).await?
+        {
             return Ok(duplicate);
         }
         let confirmed = match &self.api {

@@ -60,7 +60,15 @@ impl CallbackRoute for Route {
             })?;
         let key = format!("{operation}:4");
         let ack = Acknowledgement::ok_typed("application/json", REQUEST_URL_ANSWER);
-        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &ack).await? {
+        // The requestUrl says only "this invoice is paid": the same again is a duplicate.
+        let says = paybridge_core::PaymentState {
+            payment: paybridge_core::PaymentRef::merchant(&reference),
+            status: paybridge_core::PaymentStatus::Succeeded,
+            provider_status: "4".to_owned(),
+            amount: None,
+            message: None,
+        };
+        if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &says, &ack).await? {
             return Ok(duplicate);
         }
         match self.client.confirm_payment(operation).await {

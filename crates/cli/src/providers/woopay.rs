@@ -631,17 +631,22 @@ async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError>
              call through `paybridge receive`), then refund"
         )));
     }
+    let amount = a
+        .amount
+        .as_deref()
+        .map(|amount| Money::parse(amount, Currency::KZT))
+        .transpose()?;
+    // The default id names the amount in minor units, not as typed: `1000` and `1000.00`
+    // are one refund, recognised as a repeat, never sent twice.
     let refund_id = a.refund_id.clone().unwrap_or_else(|| {
         format!(
             "{}-{}",
             a.operation_id,
-            a.amount.as_deref().unwrap_or("rest")
+            amount.map_or_else(|| "rest".to_owned(), minor_units_text)
         )
     });
-    let request = match &a.amount {
-        Some(amount) => {
-            paybridge_core::RefundRequest::partial(&refund_id, Money::parse(amount, Currency::KZT)?)
-        }
+    let request = match amount {
+        Some(amount) => paybridge_core::RefundRequest::partial(&refund_id, amount),
         None => paybridge_core::RefundRequest::full(&refund_id),
     };
     let provider = paybridge_woopay::WoopayProvider::new(
@@ -912,4 +917,24 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         ),
     );
     Ok(())
+}
+
+/// `money` as a whole number of its currency's minor units (`1000` and `1000.00` KZT are both
+/// `100000`): how a default refund id names its amount.
+fn minor_units_text(money: Money) -> String {
+    let scale = rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));
+    (money.amount() * scale).normalize().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_default_refund_id_names_the_amount_in_minor_units() {
+        let kzt = |s: &str| {
+            paybridge_core::Money::parse(s, paybridge_core::Currency::KZT).unwrap()
+        };
+        assert_eq!(super::minor_units_text(kzt("1000")), "100000");
+        assert_eq!(super::minor_units_text(kzt("1000.00")), "100000");
+        assert_eq!(super::minor_units_text(kzt("1000.5")), "100050");
+    }
 }

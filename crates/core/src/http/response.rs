@@ -92,6 +92,30 @@ pub(super) fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// A URL as it may be shown (help, logs, errors): without user, password, query or fragment,
+/// where tokens hide (`https://user:token@shop/hooks?key=…` → `https://shop/hooks`).
+#[must_use]
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let hidden = !u.username().is_empty()
+                || u.password().is_some()
+                || u.query().is_some()
+                || u.fragment().is_some();
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            let mut shown = u.to_string();
+            if hidden {
+                shown.push_str(" (credentials hidden)");
+            }
+            shown
+        }
+        Err(_) => "(an unparseable URL)".to_owned(),
+    }
+}
+
 /// Provider text made safe to show: control characters escaped, at most `max` characters.
 #[must_use]
 pub fn printable(text: &str, max: usize) -> String {
@@ -219,5 +243,21 @@ impl HttpResponse {
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn urls_are_shown_without_their_credentials() {
+        assert_eq!(
+            super::redacted_url("https://user:s3cret@shop.example/hooks?token=abc#x"),
+            "https://shop.example/hooks (credentials hidden)"
+        );
+        assert_eq!(
+            super::redacted_url("http://127.0.0.1:8080/hooks"),
+            "http://127.0.0.1:8080/hooks"
+        );
+        assert!(!super::redacted_url("not a url s3cret").contains("s3cret"));
     }
 }

@@ -580,6 +580,118 @@ async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
     ))
 }
 
+/// `ledger show`: one payment and its timeline.
+async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
+    use paybridge_ledger::timeline::Entry;
+    let ledger = a.ledger.open().await?;
+    let Some(timeline) = ledger
+        .timeline(&a.provider, &a.reference)
+        .await
+        .map_err(paybridge_core::Error::from)?
+    else {
+        return Ok(Outcome {
+            value: Some(json!({"error": {"kind": "input", "code": null,
+                "message": format!("the ledger holds no {} payment {:?}", a.provider, a.reference)}})),
+            human: Some(format!(
+                "the ledger holds no {} payment {:?}",
+                a.provider, a.reference
+            )),
+            exit: 1,
+        });
+    };
+    let money = |m: Option<paybridge_core::Money>| m.map(|m| m.amount_string());
+    let anomaly = |a: Option<paybridge_ledger::Anomaly>| a.map(paybridge_ledger::Anomaly::as_str);
+    let mut lines = Vec::new();
+    let entries: Vec<Value> = timeline
+        .entries
+        .iter()
+        .map(|e| {
+            let at = paybridge_ledger::format_time(e.at());
+            let (value, line) = match e {
+                Entry::Recorded { amount, .. } => (
+                    json!({"at": at, "kind": "recorded", "amount": money(*amount)}),
+                    format!("recorded {}", money(*amount).unwrap_or_default()),
+                ),
+                Entry::Report {
+                    source,
+                    status,
+                    provider_status,
+                    amount,
+                    anomaly: a,
+                    applied,
+                    deliveries,
+                    ..
+                } => (
+                    json!({"at": at, "kind": "report", "source": source, "status": status.as_str(),
+                        "provider_status": provider_status, "amount": money(*amount),
+                        "anomaly": anomaly(*a), "applied": applied, "deliveries": deliveries}),
+                    format!(
+                        "report {source} {} ({provider_status}){}{}{}",
+                        status.as_str(),
+                        money(*amount).map(|m| format!(" paid {m}")).unwrap_or_default(),
+                        anomaly(*a).map(|a| format!(" anomaly {a}")).unwrap_or_default(),
+                        deliveries.map(|d| format!(" ×{d}")).unwrap_or_default(),
+                    ),
+                ),
+                Entry::Change {
+                    from,
+                    to,
+                    anomaly: a,
+                    webhook_id,
+                    ..
+                } => (
+                    json!({"at": at, "kind": "change", "from": from.as_str(), "to": to.as_str(),
+                        "anomaly": anomaly(*a), "webhook_id": webhook_id}),
+                    format!(
+                        "change {} → {}{} {webhook_id}",
+                        from.as_str(),
+                        to.as_str(),
+                        anomaly(*a).map(|a| format!(" ({a})")).unwrap_or_default()
+                    ),
+                ),
+                Entry::Refund {
+                    id, amount, status, ..
+                } => (
+                    json!({"at": at, "kind": "refund", "id": id, "amount": amount.amount_string(),
+                        "status": status.as_str()}),
+                    format!("refund {id} {} {}", amount.amount_string(), status.as_str()),
+                ),
+                Entry::Delivery(d) => (
+                    json!({"at": at, "kind": "delivery", "webhook_id": d.webhook_id,
+                        "attempt": d.attempt, "http_status": d.http_status, "error": d.error}),
+                    format!(
+                        "delivery {} attempt {} {}",
+                        d.webhook_id,
+                        d.attempt,
+                        d.error.as_deref().unwrap_or("delivered")
+                    ),
+                ),
+                _ => (json!({"at": at, "kind": "other"}), "other".to_owned()),
+            };
+            lines.push(crate::output::terminal_safe(&format!("{at}  {line}")));
+            value
+        })
+        .collect();
+    let payment = payment_json(&timeline.payment);
+    let head = format!(
+        "{} {}: {} {} {}{}",
+        a.provider,
+        a.reference,
+        payment["status"].as_str().unwrap_or_default(),
+        payment["amount"].as_str().unwrap_or_default(),
+        payment["currency"].as_str().unwrap_or_default(),
+        payment["anomaly"]
+            .as_str()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default()
+    );
+    Ok(Outcome {
+        value: Some(json!({ "payment": payment, "timeline": entries })),
+        human: Some(format!("{}\n{}\n", crate::output::terminal_safe(&head), lines.join("\n"))),
+        exit: 0,
+    })
+}
+
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this is called, not
 /// when the future is first polled: a signal sent right after a server printed its address
 /// is not lost.
@@ -627,6 +739,21 @@ pub(crate) enum LedgerCommand {
     Outbox(OutboxArgs),
     /// Queue one delivery again (a failed one, or one the merchant lost).
     Redeliver(RedeliverArgs),
+    /// One payment's whole story, in time order: recorded, reports, changes (with their
+    /// webhook ids), refunds, delivery attempts.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The payment's provider (`card-charging`, `woopay`, `payoo`, `qvickly`, `linkifier-ipn`).
+    #[arg(long)]
+    provider: String,
+    /// The payment's merchant reference.
+    #[arg(long)]
+    reference: String,
 }
 
 #[derive(Debug, Args)]
@@ -642,7 +769,7 @@ pub(crate) struct OutboxArgs {
 pub(crate) struct RedeliverArgs {
     #[command(flatten)]
     ledger: LedgerArg,
-    /// The delivery's event id (`webhook-id`, `chg_N`).
+    /// The delivery's event id (its `webhook-id`, `msg_…`).
     #[arg(long)]
     event: String,
 }
@@ -758,7 +885,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|e| {
                     json!({
-                        "event": format!("chg_{}", e.change.id),
+                        "event": e.change.webhook_id,
                         "provider": e.change.provider,
                         "reference": e.change.reference,
                         "status": e.change.status.as_str(),
@@ -772,23 +899,20 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({ "deliveries": deliveries })))
         }
         LedgerCommand::Redeliver(a) => {
-            let id: i64 = a
-                .event
-                .trim_start_matches("chg_")
-                .parse()
-                .map_err(|_| CliError::input("--event is chg_N (the webhook-id)"))?;
             let ledger = a.ledger.open().await?;
             if !ledger
-                .redeliver(id)
+                .redeliver(&a.event)
                 .await
                 .map_err(paybridge_core::Error::from)?
             {
-                return Err(CliError::input(format!("no event chg_{id} in the ledger")));
+                return Err(CliError::input(format!(
+                    "no event {:?} in the ledger (its webhook-id, msg_…)",
+                    a.event
+                )));
             }
-            Ok(Outcome::ok(
-                json!({ "event": format!("chg_{id}"), "queued": true }),
-            ))
+            Ok(Outcome::ok(json!({ "event": a.event, "queued": true })))
         }
+        LedgerCommand::Show(a) => show(a).await,
         LedgerCommand::Purge(a) => {
             let ledger = a.open().await?;
             let purged = ledger

@@ -1033,8 +1033,11 @@ impl Db {
         provider: &str,
         reference: &str,
     ) -> Result<Vec<PaymentEvent>> {
-        const SQL: &str = "SELECT provider, reference, status, provider_status, source, applied, at, anomaly FROM payment_events \
-             WHERE provider = $1 AND reference = $2 ORDER BY seq";
+        // Each report with the deliveries of the callback it came in (none for a check).
+        const SQL: &str = "SELECT e.provider, e.reference, e.status, e.provider_status, e.source, e.applied, e.at, e.anomaly, \
+               e.amount, e.currency, c.deliveries \
+             FROM payment_events e LEFT JOIN callbacks c ON c.provider = e.provider AND c.key = e.callback_key \
+             WHERE e.provider = $1 AND e.reference = $2 ORDER BY e.seq";
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(provider).bind(reference).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
@@ -1042,6 +1045,8 @@ impl Db {
                 let status: String = col!(row, "status");
                 let applied: i64 = col!(row, "applied");
                 let anomaly: Option<String> = col!(row, "anomaly");
+                let amount: Option<String> = col!(row, "amount");
+                let currency: Option<String> = col!(row, "currency");
                 out.push(PaymentEvent {
                     anomaly: anomaly.as_deref().and_then(Anomaly::parse),
                     provider: col!(row, "provider"),
@@ -1051,6 +1056,57 @@ impl Db {
                     source: col!(row, "source"),
                     applied: applied != 0,
                     at: col!(row, "at"),
+                    amount: match (amount, currency) {
+                        (Some(a), Some(c)) => Some(money_from(&a, &c)?),
+                        _ => None,
+                    },
+                    deliveries: col!(row, "deliveries"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every change of a payment, oldest first.
+    pub(crate) async fn changes(&self, provider: &str, reference: &str) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 ORDER BY id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider)
+                .bind(reference)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(change_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every forward attempt of a payment's changes, oldest first.
+    pub(crate) async fn attempts(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Vec<crate::timeline::Attempt>> {
+        const SQL: &str = "SELECT a.change_id, c.webhook_id, a.attempt, a.at, a.http_status, a.error \
+             FROM delivery_attempts a JOIN changes c ON c.id = a.change_id \
+             WHERE c.provider = $1 AND c.reference = $2 ORDER BY a.at, a.change_id";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL).bind(provider).bind(reference).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: i64 = col!(row, "change_id");
+                let webhook_id: Option<String> = col!(row, "webhook_id");
+                out.push(crate::timeline::Attempt {
+                    webhook_id: webhook_id.unwrap_or_else(|| format!("chg_{id}")),
+                    attempt: col!(row, "attempt"),
+                    at: col!(row, "at"),
+                    http_status: col!(row, "http_status"),
+                    error: col!(row, "error"),
                 });
             }
             Ok(out)
@@ -1549,11 +1605,11 @@ impl Db {
 
     /// Queue a change's delivery again, due now (a failed one, or one delivered that the
     /// merchant lost). Returns whether the change exists.
-    pub(crate) async fn redeliver(&self, id: i64, now: i64) -> Result<bool> {
+    pub(crate) async fn redeliver(&self, webhook_id: &str, now: i64) -> Result<bool> {
         on_pool!(self, pool => {
-            Ok(sqlx::query("UPDATE changes SET forward_state = 'pending', forward_attempts = 0, forward_next_at = $1, forward_error = NULL WHERE id = $2")
+            Ok(sqlx::query("UPDATE changes SET forward_state = 'pending', forward_attempts = 0, forward_next_at = $1, forward_error = NULL WHERE webhook_id = $2")
                 .bind(now)
-                .bind(id)
+                .bind(webhook_id)
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -381,8 +381,9 @@ impl Ledger {
         self.db.outbox(failed).await
     }
 
-    /// Queue change `id`'s delivery again, due now. Returns whether the change exists.
-    pub async fn redeliver(&self, id: i64) -> Result<bool> {
-        self.db.redeliver(id, now_ms()).await
+    /// Queue the delivery of the change whose `webhook-id` is `webhook_id` again, due now.
+    /// Returns whether the change exists.
+    pub async fn redeliver(&self, webhook_id: &str) -> Result<bool> {
+        self.db.redeliver(webhook_id, now_ms()).await
     }
 }

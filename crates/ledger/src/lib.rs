@@ -92,6 +92,7 @@ pub mod receive;
 pub mod reconcile;
 mod seal;
 pub mod state;
+pub mod timeline;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -605,8 +606,9 @@ impl Source {
     }
 }
 
-/// One entry of a payment's event log.
+/// One entry of a payment's event log: a report (or the payment's recording).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PaymentEvent {
     /// Provider id.
     pub provider: String,
@@ -624,6 +626,10 @@ pub struct PaymentEvent {
     pub at: i64,
     /// What did not add up about it, if anything.
     pub anomaly: Option<Anomaly>,
+    /// The amount it said was paid (for the recording: the recorded amount), if any.
+    pub amount: Option<Money>,
+    /// For a callback's report: how many times that callback was delivered.
+    pub deliveries: Option<i64>,
 }
 
 /// The ledger as the providers' payment records: a provider built with it

@@ -176,7 +176,11 @@ async fn each_order_is_credited_once() {
         "10004783347874",
         &trans_id,
     );
-    assert_eq!(post(&receive, raised).await.0, 401);
+    // Its key (request id, status) was decided before, with the same card value: it is
+    // answered from the ledger without asking the gateway again — acknowledged, nothing
+    // recorded from it, nothing credited twice.
+    assert_eq!(post(&receive, raised).await.0, 200);
+    assert_eq!(credited("card-charging", order.clone()).await.len(), 1);
     // a failed card's status flipped to success,
     let failed = format!("fail-{}", std::process::id());
     let (status, v) = post(

@@ -628,8 +628,12 @@ async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
                     format!(
                         "report {source} {} ({provider_status}){}{}{}",
                         status.as_str(),
-                        money(*amount).map(|m| format!(" paid {m}")).unwrap_or_default(),
-                        anomaly(*a).map(|a| format!(" anomaly {a}")).unwrap_or_default(),
+                        money(*amount)
+                            .map(|m| format!(" paid {m}"))
+                            .unwrap_or_default(),
+                        anomaly(*a)
+                            .map(|a| format!(" anomaly {a}"))
+                            .unwrap_or_default(),
                         deliveries.map(|d| format!(" ×{d}")).unwrap_or_default(),
                     ),
                 ),
@@ -687,7 +691,11 @@ async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
     );
     Ok(Outcome {
         value: Some(json!({ "payment": payment, "timeline": entries })),
-        human: Some(format!("{}\n{}\n", crate::output::terminal_safe(&head), lines.join("\n"))),
+        human: Some(format!(
+            "{}\n{}\n",
+            crate::output::terminal_safe(&head),
+            lines.join("\n")
+        )),
         exit: 0,
     })
 }

@@ -252,7 +252,12 @@ async fn a_merchant_that_always_refuses_leaves_the_event_counted_then_failed_and
             0,
             "{backend}: given up"
         );
-        assert!(ledger.redeliver(&failed[0].change.webhook_id).await.unwrap());
+        assert!(
+            ledger
+                .redeliver(&failed[0].change.webhook_id)
+                .await
+                .unwrap()
+        );
         assert_eq!(ledger.outbox(true).await.unwrap().len(), 0, "{backend}");
         assert_eq!(
             ledger.outbox(false).await.unwrap()[0].attempts,

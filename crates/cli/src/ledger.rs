@@ -582,115 +582,36 @@ async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
 
 /// `ledger show`: one payment and its timeline.
 async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
-    use paybridge_ledger::timeline::Entry;
     let ledger = a.ledger.open().await?;
     let Some(timeline) = ledger
         .timeline(&a.provider, &a.reference)
         .await
         .map_err(paybridge_core::Error::from)?
     else {
+        let message = format!(
+            "the ledger holds no {} payment {:?}",
+            a.provider, a.reference
+        );
         return Ok(Outcome {
-            value: Some(json!({"error": {"kind": "input", "code": null,
-                "message": format!("the ledger holds no {} payment {:?}", a.provider, a.reference)}})),
-            human: Some(format!(
-                "the ledger holds no {} payment {:?}",
-                a.provider, a.reference
-            )),
+            value: Some(json!({"error": {"kind": "input", "code": null, "message": message}})),
+            human: Some(message),
             exit: 1,
         });
     };
-    let money = |m: Option<paybridge_core::Money>| m.map(|m| m.amount_string());
-    let anomaly = |a: Option<paybridge_ledger::Anomaly>| a.map(paybridge_ledger::Anomaly::as_str);
-    let mut lines = Vec::new();
-    let entries: Vec<Value> = timeline
-        .entries
-        .iter()
-        .map(|e| {
-            let at = paybridge_ledger::format_time(e.at());
-            let (value, line) = match e {
-                Entry::Recorded { amount, .. } => (
-                    json!({"at": at, "kind": "recorded", "amount": money(*amount)}),
-                    format!("recorded {}", money(*amount).unwrap_or_default()),
-                ),
-                Entry::Report {
-                    source,
-                    status,
-                    provider_status,
-                    amount,
-                    anomaly: a,
-                    applied,
-                    deliveries,
-                    ..
-                } => (
-                    json!({"at": at, "kind": "report", "source": source, "status": status.as_str(),
-                        "provider_status": provider_status, "amount": money(*amount),
-                        "anomaly": anomaly(*a), "applied": applied, "deliveries": deliveries}),
-                    format!(
-                        "report {source} {} ({provider_status}){}{}{}",
-                        status.as_str(),
-                        money(*amount)
-                            .map(|m| format!(" paid {m}"))
-                            .unwrap_or_default(),
-                        anomaly(*a)
-                            .map(|a| format!(" anomaly {a}"))
-                            .unwrap_or_default(),
-                        deliveries.map(|d| format!(" ×{d}")).unwrap_or_default(),
-                    ),
-                ),
-                Entry::Change {
-                    from,
-                    to,
-                    anomaly: a,
-                    webhook_id,
-                    ..
-                } => (
-                    json!({"at": at, "kind": "change", "from": from.as_str(), "to": to.as_str(),
-                        "anomaly": anomaly(*a), "webhook_id": webhook_id}),
-                    format!(
-                        "change {} → {}{} {webhook_id}",
-                        from.as_str(),
-                        to.as_str(),
-                        anomaly(*a).map(|a| format!(" ({a})")).unwrap_or_default()
-                    ),
-                ),
-                Entry::Refund {
-                    id, amount, status, ..
-                } => (
-                    json!({"at": at, "kind": "refund", "id": id, "amount": amount.amount_string(),
-                        "status": status.as_str()}),
-                    format!("refund {id} {} {}", amount.amount_string(), status.as_str()),
-                ),
-                Entry::Delivery(d) => (
-                    json!({"at": at, "kind": "delivery", "webhook_id": d.webhook_id,
-                        "attempt": d.attempt, "http_status": d.http_status, "error": d.error}),
-                    format!(
-                        "delivery {} attempt {} {}",
-                        d.webhook_id,
-                        d.attempt,
-                        d.error.as_deref().unwrap_or("delivered")
-                    ),
-                ),
-                _ => (json!({"at": at, "kind": "other"}), "other".to_owned()),
-            };
-            lines.push(crate::output::terminal_safe(&format!("{at}  {line}")));
-            value
-        })
-        .collect();
-    let payment = payment_json(&timeline.payment);
+    let (entries, lines): (Vec<Value>, Vec<String>) =
+        timeline.entries.iter().map(timeline_entry).unzip();
+    let p = &timeline.payment;
     let head = format!(
         "{} {}: {} {} {}{}",
-        a.provider,
-        a.reference,
-        payment["status"].as_str().unwrap_or_default(),
-        payment["amount"].as_str().unwrap_or_default(),
-        payment["currency"].as_str().unwrap_or_default(),
-        payment["anomaly"]
-            .as_str()
-            .map(|a| format!(" ({a})"))
-            .unwrap_or_default()
+        p.payment.provider,
+        p.payment.reference,
+        p.payment.status.as_str(),
+        p.payment.amount.amount_string(),
+        p.payment.amount.currency().code(),
+        p.anomaly.map(|a| format!(" ({a})")).unwrap_or_default()
     );
     Ok(Outcome {
-        value: Some(json!({ "payment": payment, "timeline": entries })),
+        value: Some(json!({ "payment": payment_json(p), "timeline": entries })),
         human: Some(format!(
             "{}\n{}\n",
             crate::output::terminal_safe(&head),
@@ -698,6 +619,81 @@ async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
         )),
         exit: 0,
     })
+}
+
+/// One timeline entry as `ledger show` prints it: its JSON object and its readable line.
+fn timeline_entry(e: &paybridge_ledger::timeline::Entry) -> (Value, String) {
+    use paybridge_ledger::timeline::Entry;
+    let money = |m: Option<paybridge_core::Money>| m.map(|m| m.amount_string());
+    let anomaly = |a: Option<paybridge_ledger::Anomaly>| a.map(paybridge_ledger::Anomaly::as_str);
+    let at = paybridge_ledger::format_time(e.at());
+    let (value, line) = match e {
+        Entry::Recorded { amount, .. } => (
+            json!({"at": at, "kind": "recorded", "amount": money(*amount)}),
+            format!("recorded {}", money(*amount).unwrap_or_default()),
+        ),
+        Entry::Report {
+            source,
+            status,
+            provider_status,
+            amount,
+            anomaly: a,
+            applied,
+            deliveries,
+            ..
+        } => (
+            json!({"at": at, "kind": "report", "source": source, "status": status.as_str(),
+                "provider_status": provider_status, "amount": money(*amount),
+                "anomaly": anomaly(*a), "applied": applied, "deliveries": deliveries}),
+            format!(
+                "report {source} {} ({provider_status}){}{}{}",
+                status.as_str(),
+                money(*amount)
+                    .map(|m| format!(" paid {m}"))
+                    .unwrap_or_default(),
+                anomaly(*a)
+                    .map(|a| format!(" anomaly {a}"))
+                    .unwrap_or_default(),
+                deliveries.map(|d| format!(" ×{d}")).unwrap_or_default(),
+            ),
+        ),
+        Entry::Change {
+            from,
+            to,
+            anomaly: a,
+            webhook_id,
+            ..
+        } => (
+            json!({"at": at, "kind": "change", "from": from.as_str(), "to": to.as_str(),
+                "anomaly": anomaly(*a), "webhook_id": webhook_id}),
+            format!(
+                "change {} → {}{} {webhook_id}",
+                from.as_str(),
+                to.as_str(),
+                anomaly(*a).map(|a| format!(" ({a})")).unwrap_or_default()
+            ),
+        ),
+        Entry::Refund {
+            id, amount, status, ..
+        } => (
+            json!({"at": at, "kind": "refund", "id": id, "amount": amount.amount_string(),
+                "status": status.as_str()}),
+            format!("refund {id} {} {}", amount.amount_string(), status.as_str()),
+        ),
+        Entry::Delivery(d) => (
+            json!({"at": at, "kind": "delivery", "webhook_id": d.webhook_id,
+                "attempt": d.attempt, "http_status": d.http_status, "error": d.error}),
+            format!(
+                "delivery {} attempt {} {}",
+                d.webhook_id,
+                d.attempt,
+                d.error.as_deref().unwrap_or("delivered")
+            ),
+        ),
+        _ => (json!({"at": at, "kind": "other"}), "other".to_owned()),
+    };
+    let line = crate::output::terminal_safe(&format!("{at}  {line}"));
+    (value, line)
 }
 
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this is called, not

@@ -9,118 +9,14 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
-const KEY: &str = "sandbox-key";
-const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;
-const WOOPAY_PASSWORD: &str = "A12345678a";
-const LINKIFIER_KEY: &str = paybridge_linkifier_ipn::sandbox::SANDBOX_KEY;
-
-struct Sandbox {
-    child: Child,
-    endpoints: Value,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Killed, it could not remove its ledger's directory itself.
-        if let Some(db) = self.endpoints["ledger"]
-            .as_str()
-            .and_then(|url| url.strip_prefix("sqlite://"))
-            && let Some(dir) = std::path::Path::new(db).parent()
-            && dir.starts_with(std::env::temp_dir())
-        {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-fn sandbox() -> Sandbox {
-    sandbox_at("127.0.0.1:0")
-}
-
-fn sandbox_at(addr: &str) -> Sandbox {
-    let mut child = Command::new(BIN)
-        .args(["sandbox", "--addr", addr])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoints: Value = serde_json::from_str(&line).unwrap();
-    Sandbox { child, endpoints }
-}
-
-fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
-        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
-        .envs(env.iter().copied())
-        .env("PAYBRIDGE_LOG", "trace")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
-    let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    // No secret anywhere, even with trace logging.
-    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!all.contains(KEY), "partner key leaked: {all}");
-    assert!(
-        !all.contains(QVICKLY_SECRET),
-        "qvickly secret leaked: {all}"
-    );
-    (out, json)
-}
-
-fn charge_args<'a>(
-    endpoint: &'a str,
-    command: &'a str,
-    code: &'a str,
-    request_id: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "--json",
-        "card-charging",
-        command,
-        "--endpoint",
-        endpoint,
-        "--telco",
-        "VIETTEL",
-        "--code",
-        code,
-        "--serial",
-        "10004783347874",
-        "--amount",
-        "50000",
-        "--request-id",
-        request_id,
-    ]
-}
-
-const CREDS: [(&str, &str); 2] = [
-    ("PAYBRIDGE_CARD_PARTNER_ID", "sandbox-partner"),
-    ("PAYBRIDGE_CARD_PARTNER_KEY", KEY),
-];
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
+mod common;
+use common::*;
 
 #[test]
 fn sandbox_prints_one_json_line_with_every_endpoint() {

@@ -6,7 +6,7 @@
 //! for each payment only its oldest queued one, so a payment's changes arrive in order; on
 //! PostgreSQL several forwarders share the work (`FOR UPDATE SKIP LOCKED`), each delivery
 //! leased to one — and hands each to a [`Sink`]: [`HttpSink`] POSTs it signed per Standard
-//! Webhooks (`webhook-id` = the change's [`Change::webhook_id`], `msg_` + a UUIDv7 made when
+//! Webhooks (`webhook-id` = the change's [`Change::webhook_id`], `msg_` + a `UUIDv7` made when
 //! the change was recorded: stable across attempts and restarts, unique across ledgers, so a
 //! merchant deduplicates on it), and counts only a 2xx within 15 s; a Rust merchant implements
 //! [`Sink`] to take the same deliveries in-process. A failed attempt is retried on Svix's

@@ -3,7 +3,7 @@
 use aes_gcm::aead::OsRng;
 use aes_gcm::aead::rand_core::RngCore as _;
 
-/// `msg_` + a UUIDv7 (RFC 9562) for a change recorded at `now_ms`: 48 bits of Unix
+/// `msg_` + a `UUIDv7` (RFC 9562) for a change recorded at `now_ms`: 48 bits of Unix
 /// milliseconds (ids sort by time), then 74 random bits from the OS's CSPRNG — two ledgers,
 /// a restored backup or a re-created database never make the same one.
 pub(crate) fn webhook_id(now_ms: i64) -> String {
@@ -16,7 +16,11 @@ pub(crate) fn webhook_id(now_ms: i64) -> String {
     }
     bytes[6] = 0x70 | (bytes[6] & 0x0f); // version 7
     bytes[8] = 0x80 | (bytes[8] & 0x3f); // variant 10
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     format!(
         "msg_{}-{}-{}-{}-{}",
         hex.get(0..8).unwrap_or_default(),

@@ -295,7 +295,7 @@ pub struct Change {
     /// Its number in this ledger (grows with time; another ledger has its own numbers: never
     /// an id for the merchant).
     pub id: i64,
-    /// Its id in the world: `msg_` + a UUIDv7 made when the change was recorded, stored with
+    /// Its id in the world: `msg_` + a `UUIDv7` made when the change was recorded, stored with
     /// it — the same on every delivery and after a restart, never reused by another ledger, a
     /// restored backup or a re-created database. What `webhook-id` carries.
     pub webhook_id: String,
@@ -352,6 +352,10 @@ impl Change {
 /// What recording a report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per report, returned and matched at once, never stored in bulk"
+)]
 pub enum Applied {
     /// The payment's state changed: hand the change to the merchant.
     Changed(Change),
@@ -453,6 +457,10 @@ pub enum RefundStart {
 /// What [`Ledger::refund`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per refund, returned and matched at once, never stored in bulk"
+)]
 pub enum Refunded {
     /// Sent once and answered: the provider's word, and what it did to the payment.
     Done {

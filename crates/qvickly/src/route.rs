@@ -133,12 +133,11 @@ impl CallbackRoute for Route {
             cb,
             |cb| {
                 let mut state = cb.state();
-                match confirmed {
-                    Some(d) => d.state(state.payment),
-                    None => {
-                        state.amount = recorded.map(|r| r.amount);
-                        state
-                    }
+                if let Some(d) = confirmed {
+                    d.state(state.payment)
+                } else {
+                    state.amount = recorded.map(|r| r.amount);
+                    state
                 }
             },
             ack,

@@ -1,0 +1,160 @@
+//! What the CLI's test files share: the binary, the sandbox it starts, a run that checks no
+//! secret leaks, the card flags, unique names.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test; each test file uses a part of it"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
+pub const KEY: &str = "sandbox-key";
+pub const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;
+pub const WOOPAY_PASSWORD: &str = "A12345678a";
+pub const LINKIFIER_KEY: &str = paybridge_linkifier_ipn::sandbox::SANDBOX_KEY;
+
+pub struct Sandbox {
+    pub child: Child,
+    pub endpoints: Value,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Killed, it could not remove its ledger's directory itself.
+        if let Some(db) = self.endpoints["ledger"]
+            .as_str()
+            .and_then(|url| url.strip_prefix("sqlite://"))
+            && let Some(dir) = std::path::Path::new(db).parent()
+            && dir.starts_with(std::env::temp_dir())
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn sandbox() -> Sandbox {
+    sandbox_at("127.0.0.1:0")
+}
+
+pub fn sandbox_at(addr: &str) -> Sandbox {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--addr", addr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    Sandbox { child, endpoints }
+}
+
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
+        .envs(env.iter().copied())
+        .env("PAYBRIDGE_LOG", "trace")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    // No secret anywhere, even with trace logging.
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains(KEY), "partner key leaked: {all}");
+    assert!(
+        !all.contains(QVICKLY_SECRET),
+        "qvickly secret leaked: {all}"
+    );
+    (out, json)
+}
+
+pub fn charge_args<'a>(
+    endpoint: &'a str,
+    command: &'a str,
+    code: &'a str,
+    request_id: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "--json",
+        "card-charging",
+        command,
+        "--endpoint",
+        endpoint,
+        "--telco",
+        "VIETTEL",
+        "--code",
+        code,
+        "--serial",
+        "10004783347874",
+        "--amount",
+        "50000",
+        "--request-id",
+        request_id,
+    ]
+}
+
+pub const CREDS: [(&str, &str); 2] = [
+    ("PAYBRIDGE_CARD_PARTNER_ID", "sandbox-partner"),
+    ("PAYBRIDGE_CARD_PARTNER_KEY", KEY),
+];
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+/// The ledgers a CLI test runs on: a fresh SQLite file always, and a fresh PostgreSQL schema
+/// when `PAYBRIDGE_TEST_POSTGRES` is set (with `PAYBRIDGE_REQUIRE_POSTGRES=1`, required).
+pub fn ledger_urls(name: &str) -> Vec<(&'static str, String)> {
+    let dir = std::env::temp_dir().join(unique(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut out = vec![(
+        "sqlite",
+        format!("sqlite://{}", dir.join("paybridge.db").display()),
+    )];
+    let Ok(base) = std::env::var("PAYBRIDGE_TEST_POSTGRES") else {
+        assert!(
+            std::env::var("PAYBRIDGE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "PAYBRIDGE_REQUIRE_POSTGRES=1 but PAYBRIDGE_TEST_POSTGRES is not set"
+        );
+        eprintln!("skipped PostgreSQL: {name} (set PAYBRIDGE_TEST_POSTGRES to run it)");
+        return out;
+    };
+    let schema = unique(name).to_lowercase().replace('-', "_");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let admin = sqlx::PgPool::connect(&base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+                .execute(&admin)
+                .await
+                .unwrap();
+        });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    out.push((
+        "postgres",
+        format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+    ));
+    out
+}

@@ -784,3 +784,85 @@ async fn a_wooppay_invoice_whose_creation_timed_out_is_found_by_its_reference() 
         assert_eq!(seen.changes.lock().unwrap().len(), 1, "{backend}");
     }
 }
+
+/// A provider answering whatever it was scripted to: another payment's state, or a success
+/// without its amount.
+struct Liar {
+    reference: Option<String>,
+    amount: Option<Money>,
+}
+
+#[async_trait]
+impl PaymentProvider for Liar {
+    fn id(&self) -> &'static str {
+        "liar"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TAKE_ONLY.payment_status(true)
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        Ok(PaymentState {
+            payment: PaymentRef {
+                reference: self
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| payment.reference.clone()),
+                provider_reference: None,
+            },
+            status: PaymentStatus::Succeeded,
+            provider_status: "1".into(),
+            amount: self.amount,
+            message: None,
+        })
+    }
+}
+
+/// The reconciler believes nothing it did not ask: an answer about another payment is refused
+/// (the payment stays pending, asked again), and a success without the amount paid makes no
+/// `succeeded` (`needs_review`, `amount_missing`).
+#[tokio::test]
+async fn the_reconciler_refuses_an_answer_about_another_payment_and_a_success_without_money() {
+    for (backend, url) in common::ledger_urls("reconcile_liar").await {
+        let ledger = Arc::new(
+            Ledger::open(&url)
+                .await
+                .unwrap()
+                .with_first_check(Duration::ZERO),
+        );
+        let seen = Arc::new(Seen::default());
+        let asked = common::unique("asked");
+        record_pending(&ledger, "liar", &asked).await;
+        let other = Reconciler::new(ledger.clone(), seen.clone()).provider(Arc::new(Liar {
+            reference: Some("somebody-else".into()),
+            amount: Some(vnd(10_000)),
+        }));
+        let sweep = other.sweep().await.unwrap();
+        assert_eq!((sweep.checked, sweep.changed), (1, 0), "{backend}");
+        let row = ledger.payment("liar", &asked).await.unwrap().unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Pending, "{backend}");
+        assert!(
+            row.last_check_error
+                .as_deref()
+                .unwrap()
+                .contains("somebody-else"),
+            "{backend}: {row:?}"
+        );
+        assert!(row.next_check_at.is_some(), "{backend}: asked again");
+        // The payment asked about, "paid" — with no amount: no money, no success.
+        ledger.check_all_now().await.unwrap();
+        let silent = Reconciler::new(ledger.clone(), seen.clone()).provider(Arc::new(Liar {
+            reference: None,
+            amount: None,
+        }));
+        let sweep = silent.sweep().await.unwrap();
+        assert_eq!((sweep.changed, sweep.needs_review), (1, 1), "{backend}");
+        let row = ledger.payment("liar", &asked).await.unwrap().unwrap();
+        assert_eq!(
+            (row.payment.status, row.anomaly, row.paid_amount),
+            (PaymentStatus::NeedsReview, Some(Anomaly::AmountMissing), None),
+            "{backend}"
+        );
+    }
+}

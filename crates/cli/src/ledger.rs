@@ -412,6 +412,14 @@ async fn serve_until_stopped(
     served
 }
 
+/// `money` as a whole number of its currency's minor units (`1000` and `1000.00` KZT are both
+/// `100000`): how a default refund id names its amount, so that an amount spelled two ways is
+/// one refund — recognised as a repeat, never sent twice.
+pub(crate) fn minor_units_text(money: paybridge_core::Money) -> String {
+    let scale = rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));
+    (money.amount() * scale).normalize().to_string()
+}
+
 /// A refund made (or recognised) through the ledger, as the refund commands print it.
 pub(crate) struct RecordedRefund {
     pub amount: paybridge_core::Money,
@@ -925,5 +933,16 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                 .map_err(paybridge_core::Error::from)?;
             Ok(Outcome::ok(json!({ "purged": purged })))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_default_refund_id_names_the_amount_in_minor_units() {
+        let kzt = |s: &str| paybridge_core::Money::parse(s, paybridge_core::Currency::KZT).unwrap();
+        assert_eq!(super::minor_units_text(kzt("1000")), "100000");
+        assert_eq!(super::minor_units_text(kzt("1000.00")), "100000");
+        assert_eq!(super::minor_units_text(kzt("1000.5")), "100050");
     }
 }

@@ -349,3 +349,147 @@ fn ureq_post(url: &str, body: &str) -> u16 {
         .and_then(|s| s.parse().ok())
         .unwrap()
 }
+
+/// `qvickly credit --ledger`: a credit goes through the ledger like every refund — retried,
+/// or with the amount spelled another way (`62.50`, `62.5`), it is answered from the ledger
+/// and never sent twice; the rest reverses the payment.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story per backend: a paid Qvickly payment credited in part, retried, then in full"
+)]
+fn a_retried_qvickly_credit_credits_once() {
+    let sb = sandbox();
+    let forward = sb.endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap().to_owned();
+    let endpoint = format!("{base}/qvickly/api/");
+    let env = [
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+        ("PAYBRIDGE_QVICKLY_SECRET", common::QVICKLY_SECRET),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", endpoint.as_str()),
+    ];
+    for (backend, ledger) in common::ledger_urls("credit") {
+        let orderid = unique("Q");
+        let dir = std::env::temp_dir().join(unique("credit"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let add = dir.join("add.json");
+        std::fs::write(
+            &add,
+            serde_json::json!({
+                "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE",
+                                "orderid": orderid, "autoactivate": "0",
+                                "accepturl": "https://shop.example/accept", "cancelurl": "https://shop.example/cancel"},
+                "Customer": {"Billing": {"firstname": "Åsa", "lastname": "Öberg", "email": "asa@example.se"}},
+                "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "25000", "taxrate": "25", "discount": "0", "withouttax": "25000"}],
+                "Cart": {"Total": {"withouttax": "25000", "tax": "6250", "rounding": "0", "withtax": "31250"}}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let add = add.display().to_string();
+        let (out, v) = run(
+            &[
+                "--json",
+                "qvickly",
+                "add-payment",
+                "--body",
+                &add,
+                "--ledger",
+                &ledger,
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        let number = v["number"].as_str().unwrap().to_owned();
+        let page = v["url"].as_str().unwrap().to_owned();
+        assert_eq!(ureq_post_text(&page), 200, "{backend}: paid on the page");
+        let (out, v) = run(
+            &["--json", "qvickly", "activate", "--number", &number],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        // The ledger learns it was paid (getPaymentinfo: status and total).
+        let (out, v) = run(
+            &[
+                "--json",
+                "reconcile",
+                "--ledger",
+                &ledger,
+                "--once",
+                "--all",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        let credit = |amount: Option<&str>| {
+            let mut args = vec![
+                "--json", "qvickly", "credit", "--number", &number, "--ledger", &ledger,
+            ];
+            if let Some(a) = amount {
+                args.extend(["--amount", a]);
+            }
+            run(&args, &env)
+        };
+        let (out, v) = credit(Some("62.50"));
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        assert_eq!(
+            (
+                &v["refunded"],
+                &v["repeat"],
+                &v["payment_status"],
+                &v["refund_id"]
+            ),
+            (
+                &Value::from("62.50"),
+                &Value::from(false),
+                &Value::from("partially_refunded"),
+                &Value::from(format!("{number}-6250"))
+            ),
+            "{backend}: {v}"
+        );
+        // The same credit again — retried, or spelled another way: answered from the ledger.
+        for again in ["62.50", "62.5"] {
+            let (out, v) = credit(Some(again));
+            assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+            assert_eq!(v["repeat"], true, "{backend}: {again}: {v}");
+        }
+        let (out, v) = credit(None);
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        assert_eq!(
+            (&v["refunded"], &v["payment_status"]),
+            (&Value::from("250.00"), &Value::from("reversed")),
+            "{backend}: {v}"
+        );
+        let (_, v) = run(
+            &[
+                "--json",
+                "ledger",
+                "show",
+                "--ledger",
+                &ledger,
+                "--provider",
+                "qvickly",
+                "--reference",
+                &orderid,
+            ],
+            &[],
+        );
+        assert_eq!(v["payment"]["refunded_amount"], "312.50", "{backend}: {v}");
+        let refunds: Vec<&Value> = v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "refund")
+            .collect();
+        assert_eq!(
+            refunds.len(),
+            2,
+            "{backend}: one credit each, never twice: {v:#}"
+        );
+    }
+}
+
+/// POST an empty body (a payer's click on a hosted page); the HTTP status.
+fn ureq_post_text(url: &str) -> u16 {
+    ureq_post(url, "")
+}

@@ -861,7 +861,11 @@ async fn the_reconciler_refuses_an_answer_about_another_payment_and_a_success_wi
         let row = ledger.payment("liar", &asked).await.unwrap().unwrap();
         assert_eq!(
             (row.payment.status, row.anomaly, row.paid_amount),
-            (PaymentStatus::NeedsReview, Some(Anomaly::AmountMissing), None),
+            (
+                PaymentStatus::NeedsReview,
+                Some(Anomaly::AmountMissing),
+                None
+            ),
             "{backend}"
         );
     }

@@ -204,8 +204,21 @@ pub(crate) struct CreditArgs {
     #[arg(long)]
     number: String,
     /// A partial credit: a file with `Articles` and `Cart` (and optionally `PaymentData`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ledger")]
     body: Option<String>,
+    /// Record the credit against the payment in this ledger (`sqlite://FILE`,
+    /// `postgres://…`) before it is sent: never more back than was paid, and a retry with
+    /// the same refund id is answered from the ledger — never a second credit.
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
+    ledger: Option<String>,
+    /// With `--ledger`: your id for this credit (default `<number>-<amount in minor units>`,
+    /// or `<number>-rest` for all that is left).
+    #[arg(long, requires = "ledger")]
+    refund_id: Option<String>,
+    /// With `--ledger`: a partial credit of this amount (one article line "Refund"); all
+    /// that is left without it.
+    #[arg(long, requires = "ledger")]
+    amount: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -322,7 +335,65 @@ fn answered(data: &Value) -> Result<Outcome, CliError> {
 }
 
 /// `qvickly credit`: all of it, or the articles and cart of `--body` (`partcredit`).
+/// `qvickly credit --ledger`: through `Ledger::refund`, like every refund — the sum rule and
+/// the refund id checked before anything is sent, sent once.
+async fn credit_recorded(a: &CreditArgs, url: &str) -> Result<Outcome, CliError> {
+    let api = a.api.api()?;
+    // The ledger keys the payment by its orderid: Qvickly says which it is (a read).
+    let details = api.payment_info(&a.number).await.map_err(err)?;
+    let reference = details.orderid.clone().ok_or_else(|| {
+        CliError::input(format!("Qvickly gives no orderid for payment {}", a.number))
+    })?;
+    let amount = match (&a.amount, details.currency) {
+        (Some(text), Some(currency)) => Some(paybridge_core::Money::parse(text, currency)?),
+        (Some(_), None) => {
+            return Err(CliError::input(format!(
+                "Qvickly gives no currency for payment {}",
+                a.number
+            )));
+        }
+        (None, _) => None,
+    };
+    let refund_id = a.refund_id.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{}",
+            a.number,
+            amount.map_or_else(|| "rest".to_owned(), crate::ledger::minor_units_text)
+        )
+    });
+    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let verifier = paybridge_qvickly::CallbackVerifier::new(Some(a.api.id.clone()), &a.api.secret)
+        .map_err(err)?;
+    let provider = paybridge_qvickly::QvicklyProvider::new(
+        verifier,
+        paybridge_core::Stores::in_memory().records(ledger.clone()),
+    )
+    .with_api(api);
+    let request = match amount {
+        Some(amount) => paybridge_core::RefundRequest::partial(&refund_id, amount),
+        None => paybridge_core::RefundRequest::full(&refund_id),
+    };
+    let payment = paybridge_core::PaymentRef {
+        reference: reference.clone(),
+        provider_reference: Some(a.number.clone()),
+    };
+    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
+    Ok(Outcome::ok(json!({
+        "credited_payment": a.number,
+        "order_id": reference,
+        "refund_id": refund_id,
+        "number": r.provider_refund_id,
+        "refunded": r.amount.amount_string(),
+        "status": r.status.as_str(),
+        "repeat": r.repeat,
+        "payment_status": r.payment_status,
+    })))
+}
+
 async fn credit(a: &CreditArgs) -> Result<Outcome, CliError> {
+    if let Some(url) = &a.ledger {
+        return credit_recorded(a, url).await;
+    }
     let api = a.api.api()?;
     let data = match &a.body {
         None => json!({"PaymentData": {"number": a.number, "partcredit": "false"}}),

@@ -642,7 +642,7 @@ async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError>
         format!(
             "{}-{}",
             a.operation_id,
-            amount.map_or_else(|| "rest".to_owned(), minor_units_text)
+            amount.map_or_else(|| "rest".to_owned(), crate::ledger::minor_units_text)
         )
     });
     let request = match amount {
@@ -917,24 +917,4 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
         ),
     );
     Ok(())
-}
-
-/// `money` as a whole number of its currency's minor units (`1000` and `1000.00` KZT are both
-/// `100000`): how a default refund id names its amount.
-fn minor_units_text(money: Money) -> String {
-    let scale = rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));
-    (money.amount() * scale).normalize().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_default_refund_id_names_the_amount_in_minor_units() {
-        let kzt = |s: &str| {
-            paybridge_core::Money::parse(s, paybridge_core::Currency::KZT).unwrap()
-        };
-        assert_eq!(super::minor_units_text(kzt("1000")), "100000");
-        assert_eq!(super::minor_units_text(kzt("1000.00")), "100000");
-        assert_eq!(super::minor_units_text(kzt("1000.5")), "100050");
-    }
 }

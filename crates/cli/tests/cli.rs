@@ -2192,6 +2192,19 @@ fn woopay_refunds_through_the_ledger_and_lookups() {
         payment_status(),
         (json!("partially_refunded"), json!("2500.00"))
     );
+    // The same refund retried with the amount spelled another way: one refund (the default id
+    // names the amount in minor units), answered from the ledger, nothing sent.
+    let (out, v) = refund(Some("2500.00"));
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (&v["repeat"], &v["refunded"]),
+        (&json!(true), &json!("2500.00")),
+        "{v}"
+    );
+    assert_eq!(
+        payment_status(),
+        (json!("partially_refunded"), json!("2500.00"))
+    );
     let (out, v) = refund(None);
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(

@@ -19,8 +19,11 @@ from standardwebhooks.webhooks import Webhook
 def open_db(path):
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("CREATE TABLE IF NOT EXISTS seen (webhook_id TEXT PRIMARY KEY, received_at TEXT)")
+    # What each order stands at, as paybridge told it: the recorded amount and currency (never
+    # null), what arrived, what went back.
     db.execute(
-        "CREATE TABLE IF NOT EXISTS orders (reference TEXT PRIMARY KEY, status TEXT, amount TEXT, currency TEXT)"
+        "CREATE TABLE IF NOT EXISTS orders (provider TEXT, reference TEXT, status TEXT, amount TEXT,"
+        " currency TEXT, paid_amount TEXT, refunded_amount TEXT, PRIMARY KEY (provider, reference))"
     )
     return db
 
@@ -44,18 +47,37 @@ def handler(webhook, db):
                     "INSERT OR IGNORE INTO seen VALUES (?, datetime('now'))", (msg_id,)
                 ).rowcount
                 if new:
+                    # Ship on payment.succeeded only (paid_amount is then exactly amount);
+                    # payment.needs_review names its anomaly (underpaid, …) for a person.
+                    # Never write NULL over what is known.
                     db.execute(
-                        "INSERT INTO orders VALUES (?, ?, ?, ?) ON CONFLICT(reference) DO UPDATE SET status = excluded.status, amount = excluded.amount",
-                        (data["reference"], data["status"], data["amount"], data["currency"]),
+                        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(provider, reference) DO UPDATE SET"
+                        " status = excluded.status,"
+                        " amount = COALESCE(excluded.amount, orders.amount),"
+                        " currency = COALESCE(excluded.currency, orders.currency),"
+                        " paid_amount = COALESCE(excluded.paid_amount, orders.paid_amount),"
+                        " refunded_amount = COALESCE(excluded.refunded_amount, orders.refunded_amount)",
+                        (
+                            data["provider"],
+                            data["reference"],
+                            data["status"],
+                            data["amount"],
+                            data["currency"],
+                            data.get("paid_amount"),
+                            data.get("refunded_amount"),
+                        ),
                     )
                 db.execute("COMMIT")
             except Exception:
                 db.execute("ROLLBACK")
                 raise
             state = "verified" if new else "duplicate, ignored"
+            refund = data.get("refund")
             print(
                 f"{state}: {msg_id} {event['type']} {data['provider']} {data['reference']} "
-                f"{data['amount']} {data['currency']}",
+                f"{data['amount']} {data['currency']} paid {data.get('paid_amount')}"
+                + (f" anomaly {data['anomaly']}" if data.get("anomaly") else "")
+                + (f" refund {refund['id']} {refund['amount']}" if refund else ""),
                 flush=True,
             )
             self.send_response(204)

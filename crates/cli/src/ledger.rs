@@ -690,10 +690,12 @@ fn timeline_entry(e: &paybridge_ledger::timeline::Entry) -> (Value, String) {
         ),
         Entry::Delivery(d) => (
             json!({"at": at, "kind": "delivery", "webhook_id": d.webhook_id,
+                "target": paybridge_core::http::redacted_url(&d.target),
                 "attempt": d.attempt, "http_status": d.http_status, "error": d.error}),
             format!(
-                "delivery {} attempt {} {}",
+                "delivery {} to {} attempt {} {}",
                 d.webhook_id,
+                paybridge_core::http::redacted_url(&d.target),
                 d.attempt,
                 d.error.as_deref().unwrap_or("delivered")
             ),
@@ -898,6 +900,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
                 .map(|e| {
                     json!({
                         "event": e.change.webhook_id,
+                        "target": paybridge_core::http::redacted_url(&e.target),
                         "provider": e.change.provider,
                         "reference": e.change.reference,
                         "status": e.change.status.as_str(),

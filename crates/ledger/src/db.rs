@@ -356,8 +356,16 @@ macro_rules! apply_report {
                         .bind(refund.and_then(|r| r.provider_refund_id.as_deref()))
                         .fetch_one(&mut *$tx)
                         .await?;
+                    let id: i64 = col!(&id_row, "id");
+                    sqlx::query(QUEUE_DELIVERIES)
+                        .bind(id)
+                        .bind(provider)
+                        .bind(&outcome.reference)
+                        .bind(now)
+                        .execute(&mut *$tx)
+                        .await?;
                     Ok(Applied::Changed(Change {
-                        id: col!(&id_row, "id"),
+                        id,
                         webhook_id,
                         provider: provider.to_owned(),
                         reference: outcome.reference.clone(),
@@ -423,11 +431,15 @@ const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amo
 
 /// A change, and — in the same statement, so in the same transaction — its delivery, queued
 /// while a forward target is registered.
-const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, forward_state, forward_next_at, \
+const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
        webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
-       CASE WHEN EXISTS (SELECT 1 FROM forward_targets) THEN 'pending' ELSE 'none' END, $9, \
        $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+
+/// The change's deliveries, one per registered forward target, in the same transaction (the
+/// outbox): every target gets every change.
+const QUEUE_DELIVERIES: &str = "INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
+     SELECT $1, url, $2, $3, 'pending', $4 FROM forward_targets";
 
 const CHANGE_COLUMNS: &str = "id, webhook_id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at, \
      payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id";
@@ -1092,7 +1104,7 @@ impl Db {
         provider: &str,
         reference: &str,
     ) -> Result<Vec<crate::timeline::Attempt>> {
-        const SQL: &str = "SELECT a.change_id, c.webhook_id, a.attempt, a.at, a.http_status, a.error \
+        const SQL: &str = "SELECT a.change_id, a.target, c.webhook_id, a.attempt, a.at, a.http_status, a.error \
              FROM delivery_attempts a JOIN changes c ON c.id = a.change_id \
              WHERE c.provider = $1 AND c.reference = $2 ORDER BY a.at, a.change_id";
         on_pool!(self, pool => {
@@ -1103,6 +1115,7 @@ impl Db {
                 let webhook_id: Option<String> = col!(row, "webhook_id");
                 out.push(crate::timeline::Attempt {
                     webhook_id: webhook_id.unwrap_or_else(|| format!("chg_{id}")),
+                    target: col!(row, "target"),
                     attempt: col!(row, "attempt"),
                     at: col!(row, "at"),
                     http_status: col!(row, "http_status"),
@@ -1484,42 +1497,59 @@ impl Db {
         })
     }
 
-    /// Claim up to `limit` deliveries due by `now` until `until`: for each payment only its
-    /// oldest queued change (so a payment's changes are delivered in order), oldest first;
-    /// on PostgreSQL rows another forwarder holds are skipped.
+    /// Claim up to `limit` deliveries due by `now` until `until`, of `target` (every target
+    /// when `None`): for each payment and target only its oldest queued change (so a
+    /// payment's changes reach each target in order), oldest first; on PostgreSQL rows another
+    /// forwarder holds are skipped.
     pub(crate) async fn claim_deliveries(
         &self,
         now: i64,
         until: i64,
         limit: i64,
+        target: Option<&str>,
     ) -> Result<Vec<crate::forward::Queued>> {
         let lock = self.skip_locked();
-        let sql = format!(
-            "UPDATE changes SET forward_next_at = $1 WHERE id IN ( \
-               SELECT c.id FROM changes c WHERE c.forward_state = 'pending' AND c.forward_next_at <= $2 \
-                 AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.provider = c.provider AND o.reference = c.reference \
-                                 AND o.forward_state = 'pending' AND o.id < c.id) \
-               ORDER BY c.forward_next_at, c.id LIMIT $3 {lock}) \
-             RETURNING {CHANGE_COLUMNS}, forward_attempts, \
+        let claim = format!(
+            "UPDATE deliveries SET next_at = $1 WHERE (change_id, target) IN ( \
+               SELECT d.change_id, d.target FROM deliveries d \
+               WHERE d.delivery_state = 'pending' AND d.next_at <= $2 AND ($4 IS NULL OR d.target = $4) \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.target = d.target \
+                                 AND o.payment_provider = d.payment_provider AND o.payment_reference = d.payment_reference \
+                                 AND o.delivery_state = 'pending' AND o.change_id < d.change_id) \
+               ORDER BY d.next_at, d.change_id LIMIT $3 {lock}) \
+             RETURNING change_id, target, attempts"
+        );
+        let changes = format!(
+            "SELECT {CHANGE_COLUMNS}, \
                (SELECT p.provider_reference FROM payments p \
-                WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference"
+                WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
+             FROM changes WHERE id = $1"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let mut tx = pool.begin().await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(claim))
                 .bind(until)
                 .bind(now)
                 .bind(limit)
-                .fetch_all(pool)
+                .bind(target)
+                .fetch_all(&mut *tx)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
+                let id: i64 = col!(row, "change_id");
+                let change = sqlx::query(sqlx::AssertSqlSafe(changes.clone()))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 out.push(crate::forward::Queued {
-                    change: change_record!(row),
-                    provider_reference: col!(row, "provider_reference"),
-                    attempts: col!(row, "forward_attempts"),
+                    change: change_record!(&change),
+                    provider_reference: col!(&change, "provider_reference"),
+                    target: col!(row, "target"),
+                    attempts: col!(row, "attempts"),
                     claimed_until: until,
                 });
             }
+            tx.commit().await?;
             out.sort_by_key(|q| q.change.id);
             Ok(out)
         })
@@ -1530,8 +1560,7 @@ impl Db {
     /// failed for good. Returns whether the claim still held.
     pub(crate) async fn finish_delivery(
         &self,
-        id: i64,
-        claimed_until: i64,
+        queued: &crate::forward::Queued,
         error: Option<&str>,
         retry_at: Option<i64>,
         now: i64,
@@ -1548,23 +1577,25 @@ impl Db {
             .and_then(|code| code.parse::<i64>().ok());
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let row = sqlx::query("UPDATE changes SET forward_state = $1, forward_attempts = forward_attempts + 1, \
-                   forward_next_at = $2, forward_error = $3, forwarded_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE forwarded_at END \
-                 WHERE id = $5 AND forward_state = 'pending' AND forward_next_at = $6 RETURNING forward_attempts")
+            let row = sqlx::query("UPDATE deliveries SET delivery_state = $1, attempts = attempts + 1, \
+                   next_at = $2, last_error = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END \
+                 WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts")
                 .bind(state)
                 .bind(retry_at.unwrap_or(now))
                 .bind(error)
                 .bind(now)
-                .bind(id)
-                .bind(claimed_until)
+                .bind(queued.change.id)
+                .bind(&queued.target)
+                .bind(queued.claimed_until)
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(row) = row else {
                 return Ok(false);
             };
-            let attempt: i64 = col!(&row, "forward_attempts");
-            sqlx::query("INSERT INTO delivery_attempts (change_id, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id)
+            let attempt: i64 = col!(&row, "attempts");
+            sqlx::query("INSERT INTO delivery_attempts (change_id, target, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(queued.change.id)
+                .bind(&queued.target)
                 .bind(attempt)
                 .bind(now)
                 .bind(http_status)
@@ -1584,8 +1615,9 @@ impl Db {
             "('pending', 'failed')"
         };
         let sql = format!(
-            "SELECT {CHANGE_COLUMNS}, forward_state, forward_attempts, forward_next_at, forward_error FROM changes \
-             WHERE forward_state IN {states} ORDER BY id LIMIT 10000"
+            "SELECT {CHANGE_COLUMNS}, target, delivery_state, attempts, next_at, last_error \
+             FROM deliveries JOIN changes ON changes.id = deliveries.change_id \
+             WHERE delivery_state IN {states} ORDER BY change_id, target LIMIT 10000"
         );
         on_pool!(self, pool => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
@@ -1593,27 +1625,44 @@ impl Db {
             for row in &rows {
                 out.push(crate::forward::OutboxEntry {
                     change: change_record!(row),
-                    state: col!(row, "forward_state"),
-                    attempts: col!(row, "forward_attempts"),
-                    next_attempt_at: col!(row, "forward_next_at"),
-                    last_error: col!(row, "forward_error"),
+                    target: col!(row, "target"),
+                    state: col!(row, "delivery_state"),
+                    attempts: col!(row, "attempts"),
+                    next_attempt_at: col!(row, "next_at"),
+                    last_error: col!(row, "last_error"),
                 });
             }
             Ok(out)
         })
     }
 
-    /// Queue a change's delivery again, due now (a failed one, or one delivered that the
-    /// merchant lost). Returns whether the change exists.
+    /// Queue the delivery of the change `webhook_id` again, due now, to every registered
+    /// target (a failed one, or one delivered that the merchant lost). Returns whether the
+    /// change exists.
     pub(crate) async fn redeliver(&self, webhook_id: &str, now: i64) -> Result<bool> {
         on_pool!(self, pool => {
-            Ok(sqlx::query("UPDATE changes SET forward_state = 'pending', forward_attempts = 0, forward_next_at = $1, forward_error = NULL WHERE webhook_id = $2")
-                .bind(now)
+            let mut tx = pool.begin().await?;
+            let Some(row) = sqlx::query("SELECT id, provider, reference FROM changes WHERE webhook_id = $1")
                 .bind(webhook_id)
-                .execute(pool)
+                .fetch_optional(&mut *tx)
                 .await?
-                .rows_affected()
-                == 1)
+            else {
+                return Ok(false);
+            };
+            let id: i64 = col!(&row, "id");
+            let provider: String = col!(&row, "provider");
+            let reference: String = col!(&row, "reference");
+            sqlx::query("INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
+                   SELECT $1, url, $2, $3, 'pending', $4 FROM forward_targets WHERE true \
+                 ON CONFLICT (change_id, target) DO UPDATE SET delivery_state = 'pending', attempts = 0, next_at = $4, last_error = NULL")
+                .bind(id)
+                .bind(provider)
+                .bind(reference)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
         })
     }
 
@@ -1622,8 +1671,8 @@ impl Db {
     pub(crate) async fn gauges(&self) -> Result<crate::metrics::Gauges> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT \
-                   (SELECT COUNT(*) FROM changes WHERE forward_state = 'pending') AS pending, \
-                   (SELECT COUNT(*) FROM changes WHERE forward_state = 'failed') AS failed")
+                   (SELECT COUNT(*) FROM deliveries WHERE delivery_state = 'pending') AS pending, \
+                   (SELECT COUNT(*) FROM deliveries WHERE delivery_state = 'failed') AS failed")
                 .fetch_one(pool)
                 .await?;
             let rows = sqlx::query("SELECT provider, COUNT(*) AS n, MIN(created_at) AS oldest FROM payments WHERE status = 'pending' GROUP BY provider")

@@ -41,6 +41,8 @@ pub(crate) struct Queued {
     pub change: Change,
     /// The payment's provider reference, read in the claim.
     pub provider_reference: Option<String>,
+    /// The forward target it is for.
+    pub target: String,
     pub attempts: i64,
     pub claimed_until: i64,
 }
@@ -51,6 +53,9 @@ pub(crate) struct Queued {
 pub struct OutboxEntry {
     /// The change.
     pub change: Change,
+    /// The forward target it is for (show it with
+    /// [`paybridge_core::http::redacted_url`]: it may hold a token).
+    pub target: String,
     /// `pending` (queued, or being attempted) or `failed` (gave up).
     pub state: String,
     /// Attempts so far.
@@ -135,6 +140,14 @@ impl Delivery {
 pub trait Sink: Send + Sync {
     /// Deliver one message.
     async fn deliver(&self, delivery: &Delivery) -> std::result::Result<(), String>;
+
+    /// The registered forward target this sink delivers to
+    /// ([`Ledger::register_forward_target`]): a forwarder with it takes that target's
+    /// deliveries only. `None` (an in-process sink): every target's — register one target
+    /// for it.
+    fn target(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Any async function as a [`Sink`]: how a Rust merchant takes the same deliveries in-process
@@ -238,6 +251,10 @@ impl Sink for HttpSink {
             Err(e) => Err(e.to_string()),
         }
     }
+
+    fn target(&self) -> Option<&str> {
+        Some(&self.url)
+    }
 }
 
 /// What one pass of a forwarder did.
@@ -255,18 +272,21 @@ pub struct Forwarded {
 pub struct Forwarder {
     ledger: Arc<Ledger>,
     sink: Arc<dyn Sink>,
+    target: Option<String>,
     batch: i64,
     lease: Duration,
     schedule: Vec<Duration>,
 }
 
 impl Forwarder {
-    /// A forwarder of `ledger`'s queued changes to `sink`: 64 per pass, each leased for a
-    /// minute, retried on [`RETRY_SCHEDULE`].
+    /// A forwarder of `ledger`'s queued deliveries for the sink's target ([`Sink::target`]:
+    /// an [`HttpSink`]'s URL; every target's for an in-process sink) to `sink`: 64 per pass,
+    /// each leased for a minute, retried on [`RETRY_SCHEDULE`].
     #[must_use]
     pub fn new(ledger: Arc<Ledger>, sink: Arc<dyn Sink>) -> Self {
         Self {
             ledger,
+            target: sink.target().map(str::to_owned),
             sink,
             batch: 64,
             lease: Duration::from_mins(1),
@@ -279,6 +299,13 @@ impl Forwarder {
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// Take the deliveries of this registered target only (default: the sink's own).
+    #[must_use]
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
         self
     }
 
@@ -296,7 +323,12 @@ impl Forwarder {
         let claimed = self
             .ledger
             .db
-            .claim_deliveries(now, now.saturating_add(lease_ms), self.batch)
+            .claim_deliveries(
+                now,
+                now.saturating_add(lease_ms),
+                self.batch,
+                self.target.as_deref(),
+            )
             .await?;
         let mut run = Forwarded::default();
         for q in claimed {
@@ -315,13 +347,7 @@ impl Forwarder {
             };
             self.ledger
                 .db
-                .finish_delivery(
-                    q.change.id,
-                    q.claimed_until,
-                    error.as_deref(),
-                    retry_at,
-                    now,
-                )
+                .finish_delivery(&q, error.as_deref(), retry_at, now)
                 .await?;
             let outcome = match (result, retry_at) {
                 (Ok(()), _) => {
@@ -369,8 +395,9 @@ impl Forwarder {
 }
 
 impl Ledger {
-    /// Register a forward target: from now on each state change is queued for delivery, in
-    /// the transaction that records it.
+    /// Register a forward target: from now on each state change is queued for delivery to it
+    /// (one delivery per target, each with its own attempts and order), in the transaction
+    /// that records the change.
     pub async fn register_forward_target(&self, url: &str) -> Result<()> {
         self.db.register_forward_target(url, now_ms()).await
     }

@@ -12,6 +12,8 @@ use crate::{Anomaly, Ledger, PaymentRow, RefundRecord, Result};
 pub struct Attempt {
     /// The change's `webhook-id`.
     pub webhook_id: String,
+    /// Where it was sent (the registered forward target).
+    pub target: String,
     /// Its number (1 for the first; it starts again after `ledger redeliver`).
     pub attempt: i64,
     /// When it ended (Unix milliseconds).

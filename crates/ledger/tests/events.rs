@@ -320,3 +320,48 @@ async fn a_webhook_id_is_stable_across_redeliveries_and_a_reopened_ledger() {
         assert_eq!(*seen.lock().unwrap(), [first.clone(), first], "{backend}");
     }
 }
+
+/// Two forward targets on one ledger (two `receive --forward` processes with different
+/// merchants): each target gets every change — its own delivery, attempts and order — never
+/// a share of them; `ledger outbox` lists a delivery per target.
+#[tokio::test]
+async fn every_registered_target_gets_every_change() {
+    let secret = paybridge_core::webhooks::WebhookSecret::generate().unwrap();
+    let (shop, shop_books) = dedup_merchant(&secret).await;
+    let (erp, erp_books) = dedup_merchant(&secret).await;
+    for (backend, ledger_url) in common::ledger_urls("events_targets").await {
+        shop_books.lock().unwrap().clear();
+        erp_books.lock().unwrap().clear();
+        let ledger = Arc::new(Ledger::open(&ledger_url).await.unwrap());
+        ledger.register_forward_target(&shop).await.unwrap();
+        ledger.register_forward_target(&erp).await.unwrap();
+        for i in 0..8 {
+            let reference = format!("order-{i}");
+            record(&ledger, &reference, vnd(10_000)).await;
+            report(
+                &ledger,
+                &reference,
+                PaymentStatus::Succeeded,
+                Some(vnd(10_000)),
+            )
+            .await;
+        }
+        let outbox = ledger.outbox(false).await.unwrap();
+        assert_eq!(
+            outbox.len(),
+            16,
+            "{backend}: one delivery per change and target"
+        );
+        let targets: HashSet<&str> = outbox.iter().map(|e| e.target.as_str()).collect();
+        assert_eq!(targets, HashSet::from([shop.as_str(), erp.as_str()]));
+        // Each process forwards to its own merchant, concurrently.
+        let (a, b) = tokio::join!(
+            forward_all(&ledger, &shop, &secret),
+            forward_all(&ledger, &erp, &secret)
+        );
+        assert_eq!((a, b), (8, 8), "{backend}");
+        assert_eq!(shop_books.lock().unwrap().len(), 8, "{backend}");
+        assert_eq!(erp_books.lock().unwrap().len(), 8, "{backend}");
+        assert!(ledger.outbox(false).await.unwrap().is_empty(), "{backend}");
+    }
+}

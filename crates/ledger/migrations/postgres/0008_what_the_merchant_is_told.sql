@@ -25,6 +25,7 @@ ALTER TABLE payment_events ADD COLUMN currency TEXT;
 ALTER TABLE payment_events ADD COLUMN callback_key TEXT;
 CREATE TABLE delivery_attempts (
     change_id BIGINT NOT NULL,
+    target TEXT NOT NULL,
     attempt BIGINT NOT NULL,
     at BIGINT NOT NULL,
     http_status BIGINT,
@@ -32,3 +33,28 @@ CREATE TABLE delivery_attempts (
 );
 -- `attempt` restarts at 1 after `ledger redeliver`: attempts are told apart by time.
 CREATE INDEX delivery_attempts_change ON delivery_attempts (change_id, at);
+-- Every target gets every change: one delivery per (change, registered target), each with its
+-- own attempts, schedule and order per payment — written in the transaction that records the
+-- change (the outbox). Two `receive --forward` processes with different targets on one ledger
+-- no longer split the changes between them. What the changes table queued before moves here,
+-- for every target registered now.
+CREATE TABLE deliveries (
+    change_id BIGINT NOT NULL,
+    target TEXT NOT NULL,
+    payment_provider TEXT NOT NULL,
+    payment_reference TEXT NOT NULL,
+    delivery_state TEXT NOT NULL CHECK (delivery_state IN ('pending', 'delivered', 'failed')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    last_error TEXT,
+    delivered_at BIGINT,
+    PRIMARY KEY (change_id, target)
+);
+INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, attempts, next_at, last_error)
+    SELECT c.id, t.url, c.provider, c.reference, c.forward_state, c.forward_attempts, c.forward_next_at, c.forward_error
+    FROM changes c CROSS JOIN forward_targets t WHERE c.forward_state IN ('pending', 'failed');
+UPDATE changes SET forward_state = 'none' WHERE forward_state IN ('pending', 'failed');
+-- Due deliveries of a target, oldest first; a payment's earlier queued ones: range scans of
+-- the queued rows only, however many were delivered.
+CREATE INDEX deliveries_due ON deliveries (target, next_at, change_id) WHERE delivery_state = 'pending';
+CREATE INDEX deliveries_order ON deliveries (target, payment_provider, payment_reference, change_id) WHERE delivery_state = 'pending';

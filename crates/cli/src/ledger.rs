@@ -588,6 +588,49 @@ async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
     ))
 }
 
+/// `ledger refunds [--resolve]`.
+async fn refunds(a: RefundsArgs) -> Result<Outcome, CliError> {
+    let ledger = std::sync::Arc::new(a.ledger.open().await?);
+    let unknown_after = Duration::from_secs(a.pending_for);
+    let mut resolved = serde_json::Map::new();
+    if a.resolve {
+        let providers = crate::reconcile::StatusEndpoints::from_env().providers(&ledger)?;
+        for provider in providers {
+            let r = ledger
+                .resolve_refunds(provider.as_ref(), unknown_after)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            resolved.insert(
+                provider.id().to_owned(),
+                json!({"asked": r.asked, "succeeded": r.succeeded, "failed": r.failed, "unknown": r.unknown}),
+            );
+        }
+    }
+    let mut pending = Vec::new();
+    for provider in crate::providers::PROVIDER_NAMES {
+        for p in ledger
+            .pending_refunds(provider, unknown_after)
+            .await
+            .map_err(paybridge_core::Error::from)?
+        {
+            pending.push(json!({
+                "provider": p.refund.provider,
+                "reference": p.refund.reference,
+                "refund_id": p.refund.refund_id,
+                "amount": p.refund.amount.amount_string(),
+                "currency": p.refund.amount.currency().code(),
+                "status": p.refund.status.as_str(),
+                "created_at": paybridge_ledger::format_time(p.refund.created_at),
+            }));
+        }
+    }
+    let mut out = json!({ "pending": pending });
+    if a.resolve {
+        crate::output::set_field(&mut out, "resolved", Value::Object(resolved));
+    }
+    Ok(Outcome::ok(out))
+}
+
 /// `ledger show`: one payment and its timeline.
 async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
     let ledger = a.ledger.open().await?;
@@ -756,6 +799,24 @@ pub(crate) enum LedgerCommand {
     /// One payment's whole story, in time order: recorded, reports, changes (with their
     /// webhook ids), refunds, delivery attempts.
     Show(ShowArgs),
+    /// Refunds whose outcome is unknown (pending a minute or more, their amount reserved);
+    /// with `--resolve`, the providers are asked and what they say recorded.
+    Refunds(RefundsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefundsArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Ask each provider whose endpoint the environment names (as `reconcile` does) where its
+    /// pending refunds stand, and record the answers: Payoo's resent under the same `RefundId`
+    /// (harmless), Wooppay's read back; one the provider cannot tell about stays pending.
+    #[arg(long)]
+    resolve: bool,
+    /// A refund counts as its outcome unknown once pending this many seconds (a refund being
+    /// sent now is never asked about).
+    #[arg(long, default_value_t = 60)]
+    pending_for: u64,
 }
 
 #[derive(Debug, Args)]
@@ -928,6 +989,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({ "event": a.event, "queued": true })))
         }
         LedgerCommand::Show(a) => show(a).await,
+        LedgerCommand::Refunds(a) => refunds(a).await,
         LedgerCommand::Purge(a) => {
             let ledger = a.open().await?;
             let purged = ledger

@@ -276,6 +276,7 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
             "checked": sweep.checked,
             "changed": sweep.changed,
             "needs_review": sweep.needs_review,
+            "refunds_resolved": sweep.refunds_resolved,
         })));
     }
     eprintln!(

@@ -10,6 +10,9 @@ macro_rules! providers {
     ($( $(#[$doc:meta])* $variant:ident => $module:ident, $name:literal; )*) => {
         $(pub(crate) mod $module;)*
 
+        /// Every provider's name (its id in the ledger).
+        pub(crate) const PROVIDER_NAMES: &[&str] = &[$($name,)*];
+
         /// Provider subcommands (`paybridge <provider> <command>`).
         #[derive(Debug, clap::Subcommand)]
         pub(crate) enum ProviderCommand {

@@ -493,3 +493,190 @@ fn a_retried_qvickly_credit_credits_once() {
 fn ureq_post_text(url: &str) -> u16 {
     ureq_post(url, "")
 }
+
+/// A Payoo refund whose answer never came stays pending, its amount reserved, and is listed by
+/// `ledger refunds`; `ledger refunds --resolve` asks Payoo by resending it under the same
+/// `RefundId` (harmless: the earlier one went through, 99) and records it — once.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story per backend: a paid order, a refund lost on the way back, its resolution"
+)]
+fn a_refund_whose_answer_was_lost_is_finished_by_ledger_refunds_resolve() {
+    let sb = sandbox();
+    let soap = sb.endpoints["payoo"].as_str().unwrap();
+    let base = soap.trim_end_matches("/CallerServices.asmx").to_owned();
+    let rest = format!("{base}/BusinessRestAPI.svc");
+    let env = [
+        ("PAYBRIDGE_PAYOO_USERNAME", "sandbox_shop"),
+        ("PAYBRIDGE_PAYOO_PASSWORD", "sandbox-password"),
+        ("PAYBRIDGE_PAYOO_SIGNATURE", "sandbox-api-signature"),
+        ("PAYBRIDGE_PAYOO_CHECKSUM_KEY", "sandbox-checksum-key"),
+        ("PAYBRIDGE_PAYOO_REST_ENDPOINT", rest.as_str()),
+        ("PAYBRIDGE_PAYOO_SHOP_ID", "11495"),
+    ];
+    // Passes the refund on to Payoo and never answers: its outcome is unknown.
+    let lost = format!(
+        "{}/BusinessRestAPI.svc",
+        paybridge_testkit::swallowing_proxy(&base)
+    );
+    for (backend, ledger) in common::ledger_urls("refund_lost") {
+        let order = unique("P").replace('-', "");
+        let checkout_url = format!("{base}/v2/paynow/order/create");
+        let (out, v) = run(
+            &[
+                "--json",
+                "payoo",
+                "checkout",
+                "--endpoint",
+                &checkout_url,
+                "--order-no",
+                &order,
+                "--amount",
+                "300000",
+                "--description",
+                "Thanh toán đơn hàng tại Shop Demo — 2 x áo thun, giao trong ngày",
+                "--shop-id",
+                "11495",
+                "--business-username",
+                "SB_Shop",
+                "--shop-title",
+                "Shop Demo",
+                "--shop-domain",
+                "https://shop.example",
+                "--refer",
+                "https://shop.example",
+                "--back-url",
+                "https://shop.example/payoo/return",
+                "--notify-url",
+                "http://127.0.0.1:9/payoo/notify",
+                "--ledger",
+                &ledger,
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        assert_eq!(
+            ureq_post_text(&format!("{base}/payoo/_sandbox/pay?order={order}")),
+            200
+        );
+        let (out, v) = run(
+            &[
+                "--json",
+                "reconcile",
+                "--ledger",
+                &ledger,
+                "--once",
+                "--all",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        let refund_id = format!("{order}-r1");
+        let (out, v) = run(
+            &[
+                "--json",
+                "payoo",
+                "refund",
+                "--endpoint",
+                &lost,
+                "--order-no",
+                &order,
+                "--amount",
+                "100000",
+                "--refund-id",
+                &refund_id,
+                "--ledger",
+                &ledger,
+                "--shop-id",
+                "11495",
+                "--timeout",
+                "2",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(3), "{backend}: {v}");
+        assert_eq!(v["error"]["outcome_unknown"], true, "{backend}: {v}");
+        let (out, v) = run(
+            &[
+                "--json",
+                "ledger",
+                "refunds",
+                "--ledger",
+                &ledger,
+                "--pending-for",
+                "0",
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        assert_eq!(
+            v["pending"][0]["refund_id"],
+            refund_id.as_str(),
+            "{backend}: {v}"
+        );
+        assert_eq!(v["pending"][0]["amount"], "100000");
+        // Resent under the same RefundId: Payoo says it went through (99), once.
+        let (out, v) = run(
+            &[
+                "--json",
+                "ledger",
+                "refunds",
+                "--ledger",
+                &ledger,
+                "--resolve",
+                "--pending-for",
+                "0",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        assert_eq!(v["resolved"]["payoo"]["succeeded"], 1, "{backend}: {v}");
+        assert_eq!(v["pending"], serde_json::json!([]), "{backend}: {v}");
+        let (_, shown) = run(
+            &[
+                "--json",
+                "ledger",
+                "show",
+                "--ledger",
+                &ledger,
+                "--provider",
+                "payoo",
+                "--reference",
+                &order,
+            ],
+            &[],
+        );
+        assert_eq!(
+            shown["payment"]["status"], "partially_refunded",
+            "{backend}: {shown}"
+        );
+        assert_eq!(shown["payment"]["refunded_amount"], "100000", "{backend}");
+        // Payoo itself holds one refund of 100 000: what is left is 200 000, not 100 000.
+        let (out, v) = run(
+            &[
+                "--json",
+                "payoo",
+                "refund",
+                "--endpoint",
+                &rest,
+                "--order-no",
+                &order,
+                "--amount",
+                "200001",
+                "--refund-id",
+                &format!("{order}-r2"),
+                "--ledger",
+                &ledger,
+                "--shop-id",
+                "11495",
+            ],
+            &env,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{backend}: more than is left: {v}"
+        );
+    }
+}

@@ -128,7 +128,8 @@ pub use money::{Currency, Money};
 pub use notification::{Handled, RawNotification, SignatureProof, Unverified, Verified};
 pub use provider::{
     Capabilities, Notification, PaymentMethod, PaymentProvider, PaymentRef, PaymentRequest,
-    PaymentSession, PaymentState, PrepaidCard, RefundRequest, RefundState, RefundStatus, Stores,
+    PaymentSession, PaymentState, PrepaidCard, RefundQuery, RefundRequest, RefundState,
+    RefundStatus, Stores,
 };
 pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
 pub use route::{Acknowledgement, CallbackReport, CallbackRoute, Received};

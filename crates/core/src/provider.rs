@@ -24,7 +24,8 @@ pub mod prelude {
     pub use crate::{
         Capabilities, Currency, Error, Money, Notification, PaymentMethod, PaymentProvider,
         PaymentRecord, PaymentRef, PaymentRequest, PaymentSession, PaymentState, PaymentStatus,
-        RawNotification, RefundRequest, RefundState, RefundStatus, Result, Stores, Verified,
+        RawNotification, RefundQuery, RefundRequest, RefundState, RefundStatus, Result, Stores,
+        Verified,
     };
 }
 
@@ -251,6 +252,9 @@ pub struct RefundRequest {
     pub amount: Option<Money>,
     /// Why, where the provider takes a reason.
     pub reason: Option<String>,
+    /// The day the payment was made, `YYYYMMDD` in the provider's time zone, when known: a
+    /// provider that finds orders by it (Payoo's `PurchaseDate`) then needs no lookup.
+    pub purchase_date: Option<String>,
 }
 
 impl RefundRequest {
@@ -261,6 +265,7 @@ impl RefundRequest {
             refund_id: refund_id.into(),
             amount: None,
             reason: None,
+            purchase_date: None,
         }
     }
 
@@ -271,6 +276,39 @@ impl RefundRequest {
             refund_id: refund_id.into(),
             amount: Some(amount),
             reason: None,
+            purchase_date: None,
+        }
+    }
+
+    /// The same request with the payment's purchase day (`YYYYMMDD`).
+    #[must_use]
+    pub fn purchase_date(mut self, date: impl Into<String>) -> Self {
+        self.purchase_date = Some(date.into());
+        self
+    }
+}
+
+/// A refund whose outcome is unknown (it may have reached the provider), as
+/// [`PaymentProvider::refund_status`] is asked about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundQuery {
+    /// The refund as it was sent: its id and exact amount.
+    pub refund: RefundRequest,
+    /// What earlier refunds of the payment that succeeded gave back.
+    pub refunded_before: Money,
+    /// What was paid.
+    pub paid: Money,
+}
+
+impl RefundQuery {
+    /// A query about `refund` of a payment that was `paid`, after `refunded_before`.
+    #[must_use]
+    pub fn new(refund: RefundRequest, refunded_before: Money, paid: Money) -> Self {
+        Self {
+            refund,
+            refunded_before,
+            paid,
         }
     }
 }
@@ -390,6 +428,22 @@ pub trait PaymentProvider: Send + Sync {
         Err(Error::Unsupported {
             provider: self.id(),
             operation: "refund",
+        })
+    }
+
+    /// Where a refund whose outcome is unknown stands: asked of the provider without moving
+    /// money twice — a read, or a resend the provider makes harmless (Payoo's `RefundId`).
+    /// `Err` when the provider cannot tell (the refund stays pending for a person);
+    /// [`Error::Unsupported`] by default.
+    async fn refund_status(
+        &self,
+        payment: &PaymentRef,
+        query: &RefundQuery,
+    ) -> Result<RefundState> {
+        let _ = (payment, query);
+        Err(Error::Unsupported {
+            provider: self.id(),
+            operation: "refund_status",
         })
     }
 

@@ -1485,6 +1485,41 @@ impl Db {
         })
     }
 
+    /// Refunds of `provider` still pending whose last word is older than `before` (an outcome
+    /// unknown), oldest first, each with what its payment was paid and what refunds that
+    /// succeeded gave back.
+    pub(crate) async fn pending_refunds(
+        &self,
+        provider: &str,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::refunds::PendingRefund>> {
+        const SQL: &str = "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
+               r.provider_refund_id, r.created_at, p.amount AS payment_amount, p.paid_amount, p.provider_reference, \
+               (SELECT CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) FROM refunds o \
+                WHERE o.provider = r.provider AND o.reference = r.reference AND o.status = 'succeeded') AS succeeded_minor \
+             FROM refunds r JOIN payments p ON p.provider = r.provider AND p.reference = r.reference \
+             WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 ORDER BY r.created_at LIMIT $3";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL).bind(provider).bind(before).bind(limit).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let refund = refund_record!(row);
+                let currency: String = col!(row, "currency");
+                let recorded: String = col!(row, "payment_amount");
+                let paid: Option<String> = col!(row, "paid_amount");
+                let succeeded: i64 = col!(row, "succeeded_minor");
+                out.push(crate::refunds::PendingRefund {
+                    paid: money_from(paid.as_deref().unwrap_or(&recorded), &currency)?,
+                    refunded_before: crate::from_minor_units(succeeded, refund.amount.currency())?,
+                    provider_reference: col!(row, "provider_reference"),
+                    refund,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     /// Register a forward target: from now on each change is queued for delivery.
     pub(crate) async fn register_forward_target(&self, url: &str, now: i64) -> Result<()> {
         on_pool!(self, pool => {

@@ -90,6 +90,7 @@ pub mod metrics;
 #[cfg(feature = "axum")]
 pub mod receive;
 pub mod reconcile;
+pub mod refunds;
 mod seal;
 pub mod state;
 pub mod timeline;
@@ -496,6 +497,9 @@ impl RefundOutcome {
         }
     }
 }
+
+/// What to do about a refund whose outcome is unknown.
+pub const REFUND_ADVICE: &str = "the refund stays pending in the ledger with its amount reserved: `paybridge ledger refunds --resolve` (or the reconciler) asks the provider where it stands and records it; never send it again under another refund id";
 
 /// `money` in its currency's minor units, exactly (a refund's amount and a payment's total are
 /// compared in the database as integers).
@@ -1181,6 +1185,28 @@ impl Ledger {
                 })
             }
             Err(e) if e.outcome_unknown() => Err(e),
+            // Only a refusal the provider answered, or an error before anything was sent, says
+            // no money moved. A timeout, a broken connection, an answer that could not be read
+            // or verified may follow a refund the provider made — even one whose resend it makes
+            // harmless: the refund stays pending, its amount reserved, and the caller is told.
+            Err(e)
+                if !matches!(
+                    e,
+                    paybridge_core::Error::Provider { .. }
+                        | paybridge_core::Error::Input(_)
+                        | paybridge_core::Error::Unsupported { .. }
+                        | paybridge_core::Error::Config { .. }
+                ) =>
+            {
+                Err(paybridge_core::Error::OutcomeUnknown {
+                    provider: id,
+                    operation: "refund",
+                    reference: refund.refund_id.clone(),
+                    cause: e.to_string(),
+                    advice: REFUND_ADVICE,
+                    source: Some(Box::new(e)),
+                })
+            }
             Err(e) => {
                 let code = e.provider_code().unwrap_or("error").to_owned();
                 self.finish_refund(

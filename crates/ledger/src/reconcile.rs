@@ -36,7 +36,8 @@
 //! a second), a bounded number of checks in flight, batches of a fixed size: memory does not
 //! grow with the number of payments due.
 //!
-//! Each sweep also hands out state changes a handler left open (it failed, or its process
+//! Each sweep also finishes refunds whose outcome was unknown (pending for a minute or more:
+//! [`crate::Ledger::resolve_refunds`]), and hands out state changes a handler left open (it failed, or its process
 //! died) once their lease ran out: a change is never stranded because no provider retries.
 
 use std::collections::BTreeMap;
@@ -191,6 +192,8 @@ pub struct Sweep {
     pub changed: u64,
     /// Payments that went to `needs_review` in this sweep.
     pub needs_review: u64,
+    /// Refunds whose outcome was unknown, settled (succeeded or failed) in this sweep.
+    pub refunds_resolved: u64,
 }
 
 impl Sweep {
@@ -198,6 +201,7 @@ impl Sweep {
         self.checked += other.checked;
         self.changed += other.changed;
         self.needs_review += other.needs_review;
+        self.refunds_resolved += other.refunds_resolved;
     }
 }
 
@@ -456,6 +460,12 @@ impl Reconciler {
         // own pace: a provider's backlog waits on that provider's limit only in its turn.
         for (id, asked) in &self.asked {
             total.add(self.sweep_provider(id, asked, now).await?);
+            // Refunds left pending by an unknown outcome a minute ago or more: asked about.
+            let resolved = self
+                .ledger
+                .resolve_refunds(asked.provider.as_ref(), Duration::from_mins(1))
+                .await?;
+            total.refunds_resolved += resolved.succeeded + resolved.failed;
         }
         self.hand_out_stranded(now).await?;
         Ok(total)

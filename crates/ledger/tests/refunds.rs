@@ -482,3 +482,95 @@ async fn a_refund_whose_outcome_is_unknown_stays_reserved_and_is_never_resent() 
         ));
     }
 }
+
+/// A provider whose `refund_status` answers what it is told (or cannot tell).
+struct Knows(Option<RefundStatus>);
+
+#[async_trait::async_trait]
+impl paybridge_core::PaymentProvider for Knows {
+    fn id(&self) -> &'static str {
+        "p"
+    }
+
+    fn capabilities(&self) -> paybridge_core::Capabilities {
+        paybridge_core::Capabilities::TAKE_ONLY
+    }
+
+    async fn refund_status(
+        &self,
+        payment: &paybridge_core::PaymentRef,
+        query: &paybridge_core::RefundQuery,
+    ) -> paybridge_core::Result<paybridge_core::RefundState> {
+        match self.0 {
+            Some(status) => Ok(paybridge_core::RefundState::new(
+                payment.clone(),
+                &query.refund.refund_id,
+                query.refund.amount.unwrap(),
+                status,
+                "asked",
+            )),
+            None => Err(paybridge_core::Error::Provider {
+                code: None,
+                message: "cannot tell".into(),
+                retryable: false,
+            }),
+        }
+    }
+}
+
+/// A refund whose outcome was unknown stays pending and reserved — until the provider is asked:
+/// one it cannot tell about stays so; one found done settles (the payment's change handed out);
+/// one found not done gives its reservation back, so the money can be refunded again.
+#[tokio::test]
+async fn a_refund_whose_outcome_was_unknown_is_finished_by_asking() {
+    for (backend, url) in common::ledger_urls("refunds_resolve").await {
+        let ledger = Ledger::open(&url).await.unwrap();
+        paid(&ledger, "o-1").await;
+        for id in ["r-lost", "r-done"] {
+            let started = ledger
+                .start_refund("p", "o-1", id, Some(vnd(3_000)))
+                .await
+                .unwrap();
+            assert!(matches!(started, RefundStart::New(_)), "{backend}");
+        }
+        let zero = std::time::Duration::ZERO;
+        let pending = ledger.pending_refunds("p", zero).await.unwrap();
+        assert_eq!(pending.len(), 2, "{backend}");
+        assert_eq!(pending[0].paid, vnd(10_000));
+        // The provider cannot tell: nothing moves.
+        let r = ledger.resolve_refunds(&Knows(None), zero).await.unwrap();
+        assert_eq!((r.asked, r.unknown), (2, 2), "{backend}");
+        assert_eq!(ledger.pending_refunds("p", zero).await.unwrap().len(), 2);
+        // It went through: settled, the payment partially refunded (twice 3 000 of 10 000).
+        let r = ledger
+            .resolve_refunds(&Knows(Some(RefundStatus::Succeeded)), zero)
+            .await
+            .unwrap();
+        assert_eq!((r.asked, r.succeeded), (2, 2), "{backend}");
+        let row = ledger.payment("p", "o-1").await.unwrap().unwrap();
+        assert_eq!(
+            (row.payment.status, row.refunded_amount),
+            (PaymentStatus::PartiallyRefunded, Some(vnd(6_000))),
+            "{backend}"
+        );
+        assert!(ledger.pending_refunds("p", zero).await.unwrap().is_empty());
+        // One found not done gives its reservation back.
+        ledger
+            .start_refund("p", "o-1", "r-never", Some(vnd(4_000)))
+            .await
+            .unwrap();
+        let r = ledger
+            .resolve_refunds(&Knows(Some(RefundStatus::Failed)), zero)
+            .await
+            .unwrap();
+        assert_eq!(r.failed, 1, "{backend}");
+        let again = ledger
+            .start_refund("p", "o-1", "r-again", Some(vnd(4_000)))
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, RefundStart::New(_)),
+            "{backend}: 4 000 left to refund"
+        );
+    }
+}

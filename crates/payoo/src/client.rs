@@ -207,6 +207,14 @@ pub fn vietnam_timestamp(unix_seconds: i64) -> String {
     )
 }
 
+/// `yyyyMMdd` in Vietnam time (UTC+7) for `unix_seconds`: a purchase day as the REST API
+/// takes it (`PurchaseDate` of `GetOrderInfo` and `Refund`).
+#[must_use]
+pub fn vietnam_day(unix_seconds: i64) -> String {
+    let t = paybridge_core::time::civil(unix_seconds + 7 * 3600);
+    format!("{:04}{:02}{:02}", t.year, t.month, t.day)
+}
+
 /// `dd/MM/yyyy` in Vietnam time (UTC+7) for `unix_seconds`: a shipping date as Payoo writes
 /// it (`order_ship_date`, `FromShipDate`).
 #[must_use]

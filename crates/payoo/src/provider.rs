@@ -277,18 +277,31 @@ impl PaymentProvider for PayooProvider {
     /// refunded before: Payoo does not report what is left).
     async fn refund(&self, payment: &PaymentRef, request: RefundRequest) -> Result<RefundState> {
         let rest = self.rest("refund")?;
-        let info = rest
-            .order_info(&payment.reference, self.shop_id, None)
-            .await?;
-        let Some(amount) = request.amount.or(info.amount) else {
-            return Err(Error::decode("GetOrderInfo gave no OrderCash to refund"));
+        let known = request.purchase_date.clone();
+        // With the amount and the purchase day known, nothing needs looking up; else
+        // `GetOrderInfo` — given the purchase day when it is known, as Payoo's field list has it.
+        let (amount, purchase_date) = match (request.amount, known) {
+            (Some(amount), Some(date)) => (amount, date),
+            (amount, known) => {
+                let info = rest
+                    .order_info(&payment.reference, self.shop_id, known.as_deref())
+                    .await?;
+                let Some(amount) = amount.or(info.amount) else {
+                    return Err(Error::decode("GetOrderInfo gave no OrderCash to refund"));
+                };
+                let date = known
+                    .or_else(|| {
+                        info.purchase_date
+                            .as_deref()
+                            .and_then(|d| d.get(..8))
+                            .map(str::to_owned)
+                    })
+                    .ok_or_else(|| {
+                        Error::Input("the order has no purchase date: not paid".into())
+                    })?;
+                (amount, date)
+            }
         };
-        let purchase_date = info
-            .purchase_date
-            .as_deref()
-            .and_then(|d| d.get(..8))
-            .ok_or_else(|| Error::Input("the order has no purchase date: not paid".into()))?
-            .to_owned();
         let refund = rest
             .refund(&crate::rest::RefundRequest {
                 order_no: payment.reference.clone(),
@@ -307,6 +320,17 @@ impl PaymentProvider for PayooProvider {
         );
         state.provider_refund_id = refund.transfer_code;
         Ok(state)
+    }
+
+    /// A refund whose outcome is unknown is sent again under the same `RefundId`: Payoo keys
+    /// refunds by it, so the resend is harmless — 0 (done now) or 99 (`RefundId` already
+    /// exists: the earlier one went through) both mean the money went back, once.
+    async fn refund_status(
+        &self,
+        payment: &PaymentRef,
+        query: &RefundQuery,
+    ) -> Result<RefundState> {
+        self.refund(payment, query.refund.clone()).await
     }
 
     /// `CancelOrder` (an unpaid order becomes cancelled); its state afterwards.

@@ -737,3 +737,56 @@ async fn through_payoo_provider_checkout_status_refund_and_cancel() {
         .unwrap();
     assert_eq!(cancelled.status, PaymentStatus::Cancelled);
 }
+
+/// A refund whose purchase day is known (the merchant's `--purchase-date`, or the day the
+/// ledger recorded the order) sends it as given — no `GetOrderInfo` first; and a refund whose
+/// outcome is unknown is asked about by resending it under the same `RefundId`, which Payoo
+/// makes harmless (99: the earlier refund went through).
+#[tokio::test]
+async fn a_refund_sends_the_known_purchase_date_and_its_unknown_outcome_is_resent_harmlessly() {
+    let (rest, recorder) = recorded(&signed(
+        r#"{"ResponseCode":0,"TransferCode":"RF0009","AmountRefunded":30000}"#,
+    ));
+    let provider = PayooProvider::current(
+        rest,
+        SecretString::from(KEY),
+        11495,
+        paybridge_core::Stores::in_memory(),
+    );
+    let payment = PaymentRef::merchant("ORD-9");
+    let request =
+        paybridge_core::RefundRequest::partial("ORD-9-r1", vnd(30_000)).purchase_date("20261130");
+    let r = provider.refund(&payment, request.clone()).await.unwrap();
+    assert_eq!(r.provider_refund_id.as_deref(), Some("RF0009"));
+    let (url, data) = sent(&recorder);
+    assert!(
+        url.ends_with("/refund"),
+        "only the refund, no lookup first: {url}"
+    );
+    let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(
+        (&data["PurchaseDate"], &data["RefundId"], &data["Money"]),
+        (
+            &serde_json::json!("20261130"),
+            &serde_json::json!("ORD-9-r1"),
+            &serde_json::json!(30000)
+        )
+    );
+    let (rest, recorder) = recorded(&signed(
+        r#"{"ResponseCode":"99","TransferCode":"RF0009","AmountRefunded":30000}"#,
+    ));
+    let provider = PayooProvider::current(
+        rest,
+        SecretString::from(KEY),
+        11495,
+        paybridge_core::Stores::in_memory(),
+    );
+    let query = paybridge_core::RefundQuery::new(request, vnd(0), vnd(120_000));
+    let state = provider.refund_status(&payment, &query).await.unwrap();
+    assert_eq!(
+        (state.status, state.provider_status.as_str()),
+        (paybridge_core::RefundStatus::Succeeded, "99")
+    );
+    let (_, data) = sent(&recorder);
+    assert!(data.contains(r#""RefundId":"ORD-9-r1""#), "{data}");
+}

@@ -8,6 +8,7 @@
 
 use paybridge_core::provider::prelude::*;
 
+use crate::OperationStatus;
 use crate::client::{Client, InvoiceRequest, PROVIDER_ID};
 
 /// Wooppay behind the common trait.
@@ -163,6 +164,63 @@ impl PaymentProvider for WoopayProvider {
             RefundStatus::Succeeded,
             "0",
         ))
+    }
+
+    /// A refund whose outcome is unknown, read back (nothing is resent: Wooppay keys refunds
+    /// by nothing of the merchant's). `cash_getOperationData` and `…Extended` tell it only at
+    /// the ends: the operation reversed in full (status 5) when this refund was to give back
+    /// all that was left → it went through; still paid (status 4) with nothing returned
+    /// (`retSum` 0) when no refund went before → it did not. Anything between cannot be told
+    /// apart (Wooppay does not list a payment's refunds): `Err`, the refund stays pending for
+    /// a person.
+    async fn refund_status(
+        &self,
+        payment: &PaymentRef,
+        query: &RefundQuery,
+    ) -> Result<RefundState> {
+        let id = self.operation_id(payment).await?;
+        let amount = query.refund.amount.unwrap_or(query.paid);
+        let op = self.client.operation(id).await?;
+        let state = |status, word: &str| {
+            RefundState::new(
+                PaymentRef {
+                    reference: payment.reference.clone(),
+                    provider_reference: Some(id.to_string()),
+                },
+                query.refund.refund_id.clone(),
+                amount,
+                status,
+                word,
+            )
+        };
+        let rest = query.paid.amount() - query.refunded_before.amount();
+        match op.status {
+            OperationStatus::Reversed if amount.amount() == rest => {
+                return Ok(state(RefundStatus::Succeeded, "5"));
+            }
+            OperationStatus::Done if query.refunded_before.amount().is_zero() => {
+                let returned = self
+                    .client
+                    .operation_data_extended(&[id])
+                    .await?
+                    .into_iter()
+                    .find(|d| d.id == id)
+                    .and_then(|d| d.ret_sum_raw);
+                if returned == Some(0) {
+                    return Ok(state(RefundStatus::Failed, "4"));
+                }
+            }
+            _ => {}
+        }
+        Err(Error::Provider {
+            code: Some(op.status.code().to_string()),
+            message: format!(
+                "Wooppay's operation {id} ({}) does not tell whether refund {:?} went through: a person must look (cash_getOperationDataExtended, the merchant cabinet)",
+                op.status.meaning(),
+                query.refund.refund_id
+            ),
+            retryable: false,
+        })
     }
 
     /// `cash_decline`: an invoice not paid yet (or waiting for the merchant) is deleted

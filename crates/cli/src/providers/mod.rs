@@ -8,9 +8,9 @@ crate::registry::providers! {
     CardCharging => card_charging, "card-charging";
     /// Wooppay invoices over SOAP.
     Woopay => woopay, "woopay";
-    /// Qvickly IPN callbacks: verify, forward to the booking API.
+    /// Qvickly: the Payment API (payments, credits), its callbacks, the booking API forward.
     Qvickly => qvickly, "qvickly";
-    /// Payoo BPG `CallToPartner`.
+    /// Payoo: hosted checkout, the REST Business API, `NotifyData`, legacy SOAP.
     Payoo => payoo, "payoo";
     /// Linkifier IPNs: send and verify.
     LinkifierIpn => linkifier, "linkifier-ipn";

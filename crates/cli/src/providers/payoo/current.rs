@@ -102,8 +102,9 @@ pub(crate) struct RefundArgs {
     /// Your id for this refund (`RefundId`): the same id again is the same refund (Payoo's 99).
     #[arg(long)]
     refund_id: String,
-    /// The day the order was paid, `YYYYMMDD` (`PurchaseDate`; with `--ledger` it is read
-    /// from `GetOrderInfo`).
+    /// The day the order was paid, `YYYYMMDD` (`PurchaseDate`). With `--ledger` it is sent
+    /// when given; else the day the ledger recorded the order (Vietnam time: the order is
+    /// recorded just before it is created at Payoo), else `GetOrderInfo`'s.
     #[arg(long, required_unless_present = "ledger")]
     purchase_date: Option<String>,
     /// Why.
@@ -292,6 +293,14 @@ async fn refund_recorded(a: &RefundArgs, url: &str, shop_id: i64) -> Result<Outc
     );
     let mut request = paybridge_core::RefundRequest::partial(&a.refund_id, amount);
     request.reason = Some(a.description.clone());
+    let recorded_day = ledger
+        .payment(paybridge_payoo::PROVIDER_ID, &a.order_no)
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .map(|row| paybridge_payoo::client::vietnam_day(row.created_at.div_euclid(1000)));
+    if let Some(day) = a.purchase_date.clone().or(recorded_day) {
+        request = request.purchase_date(day);
+    }
     let payment = paybridge_core::PaymentRef::merchant(&a.order_no);
     let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({

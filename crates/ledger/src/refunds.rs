@@ -1,0 +1,93 @@
+//! Refunds whose outcome is unknown, finished: a refund that timed out stays `pending` with its
+//! amount reserved (never resent blindly); [`Ledger::resolve_refunds`] asks the provider where
+//! it stands ([`PaymentProvider::refund_status`]: a read, or a resend the provider makes
+//! harmless — Payoo's `RefundId`) and settles it, or gives the reservation back. A provider
+//! that cannot tell leaves it pending, for a person (`paybridge ledger refunds`).
+
+use std::time::Duration;
+
+use paybridge_core::{Money, PaymentProvider, PaymentRef, RefundQuery, RefundRequest};
+
+use crate::{Ledger, RefundOutcome, RefundRecord, Result, duration_ms, now_ms};
+
+/// A pending refund, with what its payment was paid and what went back before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingRefund {
+    /// The refund.
+    pub refund: RefundRecord,
+    /// What the payment was paid.
+    pub paid: Money,
+    /// What refunds of it that succeeded gave back.
+    pub refunded_before: Money,
+    /// The payment's provider reference.
+    pub provider_reference: Option<String>,
+}
+
+/// What [`Ledger::resolve_refunds`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Resolved {
+    /// Pending refunds asked about.
+    pub asked: u64,
+    /// Found done: recorded `succeeded` (the payment's change handed out like any).
+    pub succeeded: u64,
+    /// Found not done: recorded `failed`, the reserved amount given back.
+    pub failed: u64,
+    /// The provider could not tell (or cannot be asked): still pending.
+    pub unknown: u64,
+}
+
+impl Ledger {
+    /// The refunds of `provider` still pending whose last word is older than `older_than`
+    /// (their outcome unknown), oldest first, at most 100.
+    pub async fn pending_refunds(
+        &self,
+        provider: &str,
+        older_than: Duration,
+    ) -> Result<Vec<PendingRefund>> {
+        let before = now_ms().saturating_sub(duration_ms(older_than));
+        self.db.pending_refunds(provider, before, 100).await
+    }
+
+    /// Ask `provider` about each of its refunds pending longer than `older_than` and record
+    /// what it says ([`Ledger::finish_refund`]); one it cannot tell about stays pending.
+    pub async fn resolve_refunds(
+        &self,
+        provider: &dyn PaymentProvider,
+        older_than: Duration,
+    ) -> Result<Resolved> {
+        let mut done = Resolved::default();
+        for pending in self.pending_refunds(provider.id(), older_than).await? {
+            done.asked += 1;
+            let r = &pending.refund;
+            let query = RefundQuery::new(
+                RefundRequest::partial(&r.refund_id, r.amount),
+                pending.refunded_before,
+                pending.paid,
+            );
+            let payment = PaymentRef {
+                reference: r.reference.clone(),
+                provider_reference: pending.provider_reference.clone(),
+            };
+            match provider.refund_status(&payment, &query).await {
+                Ok(state) => {
+                    let mut outcome = RefundOutcome::new(state.status, state.provider_status);
+                    outcome.provider_refund_id = state.provider_refund_id;
+                    self.finish_refund(provider.id(), &r.reference, &r.refund_id, &outcome)
+                        .await?;
+                    match state.status {
+                        paybridge_core::RefundStatus::Succeeded => done.succeeded += 1,
+                        paybridge_core::RefundStatus::Failed => done.failed += 1,
+                        _ => done.unknown += 1,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(provider = provider.id(), reference = %r.reference, refund = %r.refund_id, error = %e, "refund outcome still unknown");
+                    done.unknown += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+}

@@ -1095,3 +1095,121 @@ async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
         );
     }
 }
+
+/// Duplicates are cheap: a genuine card callback delivered again and again is confirmed with the
+/// gateway once — every later delivery saying the same is answered from the ledger (counted,
+/// acknowledged, credited nothing) without a `check`; a variant saying another amount is
+/// confirmed like a new callback, and refused.
+#[tokio::test]
+async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gateway() {
+    use paybridge_card_charging::sandbox::{
+        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
+    };
+    use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = checks.clone();
+    let router = Simulator::new()
+        .unwrap()
+        .router()
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let counted = counted.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                    if form_urlencoded::parse(&bytes).any(|(k, v)| k == "command" && v == "check") {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                        .await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = Client::new(
+        Config::new(
+            &gateway,
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap();
+    for ledger in ledgers().await {
+        checks.store(0, Ordering::SeqCst);
+        let rid = format!("dup-{}", paybridge_ledger::now_ms());
+        let fifty = Money::parse("50000", Currency::VND).unwrap();
+        let (code, serial) = ("312821445892981", "10004783347874");
+        ledger
+            .record_payment(
+                &NewPayment::new("card-charging", &rid, PaymentStatus::Pending, fifty)
+                    .instrument(serial),
+            )
+            .await
+            .unwrap();
+        let paid = client
+            .charge(
+                &Card::new(Telco::Viettel, code, serial).unwrap(),
+                fifty,
+                &RequestId::new(&rid).unwrap(),
+            )
+            .await
+            .unwrap();
+        let sign = paybridge_card_charging::callback_sign(SANDBOX_PARTNER_KEY, code, serial);
+        let callback = |amount: &str| {
+            format!(
+                r#"{{"status":1,"message":"ok","request_id":"{rid}","trans_id":"{}","declared_value":50000,"value":{},"amount":{amount},"code":"{code}","serial":"{serial}","telco":"VIETTEL","callback_sign":"{sign}"}}"#,
+                paid.trans_id.clone().unwrap(),
+                paid.value.unwrap().amount_string(),
+            )
+        };
+        let genuine = callback(&paid.amount.unwrap().amount_string());
+        let shop = Arc::new(Shop::default());
+        let router = Receiver::new(ledger.clone(), shop.clone())
+            .mount(paybridge_card_charging::route::Route::confirmed(
+                client.clone(),
+            ))
+            .router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        for _ in 0..50 {
+            let (status, _, _) = post(
+                &base,
+                "/card-charging/callback",
+                "application/json",
+                genuine.clone(),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+        assert_eq!(
+            checks.load(Ordering::SeqCst),
+            1,
+            "one check for 50 deliveries"
+        );
+        let record = ledger
+            .callback("card-charging", &format!("card-charging:{rid}:1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.deliveries, 50);
+        assert_eq!(shop.effects.lock().unwrap().len(), 1, "credited once");
+        // A value-changed variant is not the same callback: confirmed, and refused.
+        let variant = callback(&paid.amount.unwrap().amount_string()).replace(
+            &format!(r#""value":{}"#, paid.value.unwrap().amount_string()),
+            r#""value":500000"#,
+        );
+        let (status, _, _) = post(
+            &base,
+            "/card-charging/callback",
+            "application/json",
+            variant,
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(checks.load(Ordering::SeqCst), 2);
+    }
+}

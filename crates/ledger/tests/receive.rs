@@ -1101,6 +1101,10 @@ async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
 /// acknowledged, credited nothing) without a `check`; a variant saying another amount is
 /// confirmed like a new callback, and refused.
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story per backend: a charge, 50 deliveries, a variant"
+)]
 async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gateway() {
     use paybridge_card_charging::sandbox::{
         ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,

@@ -680,3 +680,22 @@ fn a_refund_whose_answer_was_lost_is_finished_by_ledger_refunds_resolve() {
         );
     }
 }
+
+/// A forward URL may hold a token: `receive --help` shows the variable, never its value.
+#[test]
+fn help_never_shows_a_forward_url_with_its_token() {
+    let out = Command::new(BIN)
+        .args(["receive", "--help"])
+        .env(
+            "PAYBRIDGE_FORWARD_URL",
+            "https://shop:s3cr3t-token@shop.example/hooks?key=k3y-in-query",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PAYBRIDGE_FORWARD_URL"), "{text}");
+    assert!(
+        !text.contains("s3cr3t-token") && !text.contains("k3y-in-query"),
+        "{text}"
+    );
+}

@@ -140,13 +140,19 @@ pub enum LedgerError {
     /// the refund would give back more than was paid (checked in the database).
     #[error("refund refused: {0}")]
     Refund(String),
+    /// The caller asked for something the ledger does not do (a payment recorded in another
+    /// state than `pending`: every state after that is decided from a report).
+    #[error("{0}")]
+    Input(String),
 }
 
 impl From<LedgerError> for paybridge_core::Error {
     fn from(e: LedgerError) -> Self {
-        if let LedgerError::Refund(why) = e {
+        match e {
             // Refused before anything was sent: the caller's input.
-            return Self::Input(format!("refund refused: {why}"));
+            LedgerError::Refund(why) => return Self::Input(format!("refund refused: {why}")),
+            LedgerError::Input(why) => return Self::Input(why),
+            _ => {}
         }
         Self::Transport {
             status: None,
@@ -1033,8 +1039,17 @@ impl Ledger {
     }
 
     /// Record a created payment; `false` when the provider already has this reference (the
-    /// first record is kept). Its secret is sealed when the ledger has a key.
+    /// first record is kept). Its secret is sealed when the ledger has a key. A payment is
+    /// recorded `pending` — anything else is refused ([`LedgerError::Input`]): every later
+    /// state is decided from a report ([`Ledger::report`], source `answer` for the command's
+    /// own answer), with its money checked.
     pub async fn record_payment(&self, payment: &NewPayment) -> Result<bool> {
+        if payment.status != PaymentStatus::Pending {
+            return Err(LedgerError::Input(format!(
+                "{} payment {:?} recorded as {}: a payment is recorded pending, and what the provider says of it reported (Ledger::report) so that its money is checked",
+                payment.provider, payment.reference, payment.status
+            )));
+        }
         let sealed = match (&self.seal, &payment.secret) {
             (Some(key), Some(secret)) => Some(key.seal(
                 secret,

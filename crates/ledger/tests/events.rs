@@ -365,3 +365,25 @@ async fn every_registered_target_gets_every_change() {
         assert!(ledger.outbox(false).await.unwrap().is_empty(), "{backend}");
     }
 }
+
+/// One decision for every state: a payment is recorded `pending`; recording it in another
+/// state (a success nobody's money vouches for) is refused.
+#[tokio::test]
+async fn a_payment_is_only_ever_recorded_pending() {
+    for (backend, ledger_url) in common::ledger_urls("events_recorded").await {
+        let ledger = Ledger::open(&ledger_url).await.unwrap();
+        let paid = NewPayment::new("card-charging", "o-1", PaymentStatus::Succeeded, vnd(1));
+        let refused = ledger.record_payment(&paid).await.unwrap_err();
+        assert!(
+            matches!(refused, paybridge_ledger::LedgerError::Input(_)),
+            "{backend}: {refused}"
+        );
+        assert!(
+            ledger
+                .payment("card-charging", "o-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

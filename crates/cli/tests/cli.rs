@@ -1055,11 +1055,8 @@ fn receiver(ledger: &str, card_endpoint: &str) -> (Child, Value) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, serde_json::from_str(&line).unwrap())
+    let routes = first_line(&mut child);
+    (child, routes)
 }
 
 fn ledger_events(ledger: &str) -> Vec<Value> {
@@ -1380,11 +1377,7 @@ fn receive_refuses_an_unconfirmed_card_route_unless_told_to_trust_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let routes: Value = serde_json::from_str(&line).unwrap();
+    let routes = first_line(&mut child);
     assert!(routes["card-charging"].is_string(), "{routes}");
     // SIGTERM: stops accepting, finishes what is in hand, exits 0.
     let sent = Command::new("kill")
@@ -2056,7 +2049,10 @@ fn a_charge_whose_outcome_is_unknown_is_reconciled_from_the_ledger() {
     ];
     let (out, v) = run(&reconcile, &env);
     assert_eq!(out.status.code(), Some(0), "{v}");
-    assert_eq!(v, json!({"checked": 2, "changed": 2, "needs_review": 1}));
+    assert_eq!(
+        v,
+        json!({"checked": 2, "changed": 2, "needs_review": 1, "refunds_resolved": 0})
+    );
     let succeeded = payments("succeeded");
     assert_eq!(succeeded.len(), 1, "{succeeded:?}");
     assert_eq!(succeeded[0]["reference"], taken.as_str());
@@ -2079,7 +2075,10 @@ fn a_charge_whose_outcome_is_unknown_is_reconciled_from_the_ledger() {
     );
     // Nothing is left to ask.
     let (_, v) = run(&reconcile, &env);
-    assert_eq!(v, json!({"checked": 0, "changed": 0, "needs_review": 0}));
+    assert_eq!(
+        v,
+        json!({"checked": 0, "changed": 0, "needs_review": 0, "refunds_resolved": 0})
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -2731,27 +2730,7 @@ fn verifying_merchant(secret: &str) -> (String, Shared, Shared) {
     let (v, a) = (verified.clone(), attempts.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = http::HeaderMap::new();
-            let mut length = 0;
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                let Some((k, val)) = line.trim_end().split_once(": ") else {
-                    break;
-                };
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = val.parse().unwrap();
-                }
-                headers.insert(
-                    http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
-                    http::HeaderValue::from_str(val).unwrap(),
-                );
-            }
-            let mut body = vec![0; length];
-            std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+            let (headers, body) = common::read_request(&stream).unwrap();
             let id = headers["webhook-id"].to_str().unwrap().to_owned();
             let first = !a.lock().unwrap().contains(&id);
             a.lock().unwrap().push(id);
@@ -2763,12 +2742,7 @@ fn verifying_merchant(secret: &str) -> (String, Shared, Shared) {
                 v.lock().unwrap().push(String::from_utf8(body).unwrap());
                 "204 No Content"
             };
-            let mut stream = stream;
-            let _ = std::io::Write::write_all(
-                &mut stream,
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
+            common::respond(stream, status);
         }
     });
     (url, verified, attempts)
@@ -2995,33 +2969,9 @@ fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = http::HeaderMap::new();
-            let mut length = 0;
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
+            let Some((headers, body)) = common::read_request(&stream) else {
                 continue;
-            }
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).is_err() {
-                    break;
-                }
-                let Some((k, val)) = line.trim_end().split_once(": ") else {
-                    break;
-                };
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = val.parse().unwrap();
-                }
-                headers.insert(
-                    http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
-                    http::HeaderValue::from_str(val).unwrap(),
-                );
-            }
-            let mut body = vec![0; length];
-            if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
-                continue;
-            }
+            };
             let id = headers["webhook-id"].to_str().unwrap().to_owned();
             let first_ever = a.lock().unwrap().is_empty();
             a.lock().unwrap().push(id);
@@ -3035,12 +2985,7 @@ fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
             } else {
                 "401 Unauthorized"
             };
-            let mut stream = stream;
-            let _ = std::io::Write::write_all(
-                &mut stream,
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
+            common::respond(stream, status);
         }
     });
     (url, verified, attempts)

@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -37,27 +36,9 @@ fn merchant() -> (String, Books) {
     let webhook = standardwebhooks::Webhook::new(SECRET).unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = http::HeaderMap::new();
-            let mut length = 0;
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                let Some((k, v)) = line.trim_end().split_once(": ") else {
-                    break;
-                };
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.parse().unwrap();
-                }
-                headers.insert(
-                    http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
-                    http::HeaderValue::from_str(v).unwrap(),
-                );
-            }
-            let mut body = vec![0; length];
-            std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+            let Some((headers, body)) = common::read_request(&stream) else {
+                continue;
+            };
             let status = if webhook.verify(&body, &headers).is_ok() {
                 let id = headers["webhook-id"].to_str().unwrap().to_owned();
                 let mut books = books.lock().unwrap();
@@ -68,12 +49,7 @@ fn merchant() -> (String, Books) {
             } else {
                 "401 Unauthorized"
             };
-            let mut stream = stream;
-            let _ = std::io::Write::write_all(
-                &mut stream,
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
+            common::respond(stream, status);
         }
     });
     (url, credited)
@@ -97,11 +73,17 @@ fn receive(ledger: &str, card_endpoint: &str, forward: Option<&str>) -> (Child, 
             .env("PAYBRIDGE_FORWARD_SECRET", SECRET);
     }
     let mut child = command.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, serde_json::from_str(&line).unwrap())
+    let routes = common::first_line(&mut child);
+    (child, routes)
+}
+
+/// `reconcile --once --all`: the ledger asks the providers `env` names about every payment now.
+fn reconcile_all(ledger: &str, env: &[(&str, &str)]) {
+    let (out, v) = run(
+        &["--json", "reconcile", "--ledger", ledger, "--once", "--all"],
+        env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -115,7 +97,8 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn payment(ledger: &str, reference: &str) -> Value {
+/// `ledger show` of one payment, as JSON.
+fn shown(ledger: &str, provider: &str, reference: &str) -> Value {
     let (_, v) = run(
         &[
             "--json",
@@ -124,13 +107,18 @@ fn payment(ledger: &str, reference: &str) -> Value {
             "--ledger",
             ledger,
             "--provider",
-            "card-charging",
+            provider,
             "--reference",
             reference,
         ],
         &[],
     );
     v
+}
+
+/// `ledger show` of one card payment.
+fn payment(ledger: &str, reference: &str) -> Value {
+    shown(ledger, "card-charging", reference)
 }
 
 #[test]
@@ -409,18 +397,7 @@ fn a_retried_qvickly_credit_credits_once() {
         );
         assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
         // The ledger learns it was paid (getPaymentinfo: status and total).
-        let (out, v) = run(
-            &[
-                "--json",
-                "reconcile",
-                "--ledger",
-                &ledger,
-                "--once",
-                "--all",
-            ],
-            &env,
-        );
-        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        reconcile_all(&ledger, &env);
         let credit = |amount: Option<&str>| {
             let mut args = vec![
                 "--json", "qvickly", "credit", "--number", &number, "--ledger", &ledger,
@@ -460,20 +437,7 @@ fn a_retried_qvickly_credit_credits_once() {
             (&Value::from("250.00"), &Value::from("reversed")),
             "{backend}: {v}"
         );
-        let (_, v) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                &ledger,
-                "--provider",
-                "qvickly",
-                "--reference",
-                &orderid,
-            ],
-            &[],
-        );
+        let v = shown(&ledger, "qvickly", &orderid);
         assert_eq!(v["payment"]["refunded_amount"], "312.50", "{backend}: {v}");
         let refunds: Vec<&Value> = v["timeline"]
             .as_array()
@@ -560,18 +524,7 @@ fn a_refund_whose_answer_was_lost_is_finished_by_ledger_refunds_resolve() {
             ureq_post_text(&format!("{base}/payoo/_sandbox/pay?order={order}")),
             200
         );
-        let (out, v) = run(
-            &[
-                "--json",
-                "reconcile",
-                "--ledger",
-                &ledger,
-                "--once",
-                "--all",
-            ],
-            &env,
-        );
-        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        reconcile_all(&ledger, &env);
         let refund_id = format!("{order}-r1");
         let (out, v) = run(
             &[
@@ -633,25 +586,12 @@ fn a_refund_whose_answer_was_lost_is_finished_by_ledger_refunds_resolve() {
         assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
         assert_eq!(v["resolved"]["payoo"]["succeeded"], 1, "{backend}: {v}");
         assert_eq!(v["pending"], serde_json::json!([]), "{backend}: {v}");
-        let (_, shown) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                &ledger,
-                "--provider",
-                "payoo",
-                "--reference",
-                &order,
-            ],
-            &[],
-        );
+        let story = shown(&ledger, "payoo", &order);
         assert_eq!(
-            shown["payment"]["status"], "partially_refunded",
-            "{backend}: {shown}"
+            story["payment"]["status"], "partially_refunded",
+            "{backend}: {story}"
         );
-        assert_eq!(shown["payment"]["refunded_amount"], "100000", "{backend}");
+        assert_eq!(story["payment"]["refunded_amount"], "100000", "{backend}");
         // Payoo itself holds one refund of 100 000: what is left is 200 000, not 100 000.
         let (out, v) = run(
             &[

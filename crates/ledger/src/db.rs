@@ -843,13 +843,17 @@ impl Db {
         })
     }
 
-    pub(crate) async fn open_changes(
+    /// A payment's changes, oldest first: only those not yet handed out (`open_only`), or
+    /// every one.
+    pub(crate) async fn changes(
         &self,
         provider: &str,
         reference: &str,
+        open_only: bool,
     ) -> Result<Vec<Change>> {
+        let open = if open_only { "AND state <> 'done'" } else { "" };
         let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 AND state <> 'done' ORDER BY id"
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 {open} ORDER BY id"
         );
         on_pool!(self, pool => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1074,25 +1078,6 @@ impl Db {
                     },
                     deliveries: col!(row, "deliveries"),
                 });
-            }
-            Ok(out)
-        })
-    }
-
-    /// Every change of a payment, oldest first.
-    pub(crate) async fn changes(&self, provider: &str, reference: &str) -> Result<Vec<Change>> {
-        let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 ORDER BY id"
-        );
-        on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(provider)
-                .bind(reference)
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(change_record!(row));
             }
             Ok(out)
         })

@@ -900,7 +900,7 @@ impl Ledger {
 
     /// The changes of a payment not yet handed out (oldest first).
     pub async fn open_changes(&self, provider: &str, reference: &str) -> Result<Vec<Change>> {
-        self.db.open_changes(provider, reference).await
+        self.db.changes(provider, reference, true).await
     }
 
     /// Claim `change` for `lease`: `None` when another holder's lease is running or it was

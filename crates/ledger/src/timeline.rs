@@ -144,7 +144,7 @@ impl Ledger {
                 }
             });
         }
-        for c in self.db.changes(provider, reference).await? {
+        for c in self.db.changes(provider, reference, false).await? {
             entries.push(Entry::Change {
                 at: c.created_at,
                 from: c.previous_status,

@@ -141,6 +141,18 @@ async fn report(ledger: &Ledger, reference: &str, status: PaymentStatus, paid: O
         .unwrap();
 }
 
+/// A payment of 10 000 VND recorded, then answered paid in full.
+async fn paid_in_full(ledger: &Ledger, reference: &str) {
+    record(ledger, reference, vnd(10_000)).await;
+    report(
+        ledger,
+        reference,
+        PaymentStatus::Succeeded,
+        Some(vnd(10_000)),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn every_event_carries_the_money_and_validates_against_its_schema() {
     let schemas = schemas();
@@ -255,14 +267,7 @@ async fn two_ledgers_forwarding_to_one_merchant_never_share_an_id() {
         ledger.register_forward_target(&url).await.unwrap();
         for i in 0..3 {
             let reference = format!("{name}-order-{i}");
-            record(&ledger, &reference, vnd(10_000)).await;
-            report(
-                &ledger,
-                &reference,
-                PaymentStatus::Succeeded,
-                Some(vnd(10_000)),
-            )
-            .await;
+            paid_in_full(&ledger, &reference).await;
         }
         for entry in ledger.outbox(false).await.unwrap() {
             assert!(entry.change.webhook_id.starts_with("msg_"), "{name}");
@@ -337,14 +342,7 @@ async fn every_registered_target_gets_every_change() {
         ledger.register_forward_target(&erp).await.unwrap();
         for i in 0..8 {
             let reference = format!("order-{i}");
-            record(&ledger, &reference, vnd(10_000)).await;
-            report(
-                &ledger,
-                &reference,
-                PaymentStatus::Succeeded,
-                Some(vnd(10_000)),
-            )
-            .await;
+            paid_in_full(&ledger, &reference).await;
         }
         let outbox = ledger.outbox(false).await.unwrap();
         assert_eq!(

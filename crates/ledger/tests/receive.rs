@@ -393,23 +393,9 @@ async fn a_payoo_json_notification_is_checked_against_the_address_it_came_from()
     reason = "one attacker's story, told in order: every forgery of one genuine callback"
 )]
 async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_recorded_card() {
-    use paybridge_card_charging::sandbox::{
-        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
-    };
-    use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
-    let sim = Simulator::new().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, sim.router()).await });
-    let client = Client::new(
-        Config::new(
-            &gateway,
-            SANDBOX_PARTNER_ID,
-            SecretString::from(SANDBOX_PARTNER_KEY),
-        ),
-        HttpTransport::with_defaults().unwrap(),
-    )
-    .unwrap();
+    use paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY;
+    use paybridge_card_charging::{Card, RequestId, Telco};
+    let client = card_gateway(Arc::default()).await;
     let ledger = ledgers().await.remove(0);
     let fifty = Money::parse("50000", Currency::VND).unwrap();
     let now = paybridge_ledger::now_ms();
@@ -1096,6 +1082,43 @@ async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
     }
 }
 
+/// The card sandbox as a gateway, counting the `check` requests it is sent, and a client of it
+/// with the sandbox partner.
+async fn card_gateway(checks: Arc<AtomicUsize>) -> paybridge_card_charging::Client {
+    use paybridge_card_charging::sandbox::{
+        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
+    };
+    let router = Simulator::new()
+        .unwrap()
+        .router()
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let checks = checks.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                    if form_urlencoded::parse(&bytes).any(|(k, v)| k == "command" && v == "check") {
+                        checks.fetch_add(1, Ordering::SeqCst);
+                    }
+                    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                        .await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    paybridge_card_charging::Client::new(
+        paybridge_card_charging::Config::new(
+            &gateway,
+            SANDBOX_PARTNER_ID,
+            SecretString::from(SANDBOX_PARTNER_KEY),
+        ),
+        HttpTransport::with_defaults().unwrap(),
+    )
+    .unwrap()
+}
+
 /// Duplicates are cheap: a genuine card callback delivered again and again is confirmed with the
 /// gateway once — every later delivery saying the same is answered from the ledger (counted,
 /// acknowledged, credited nothing) without a `check`; a variant saying another amount is
@@ -1106,41 +1129,10 @@ async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
     reason = "one story per backend: a charge, 50 deliveries, a variant"
 )]
 async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gateway() {
-    use paybridge_card_charging::sandbox::{
-        ENDPOINT_PATH, SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY, Simulator,
-    };
-    use paybridge_card_charging::{Card, Client, Config, RequestId, Telco};
+    use paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY;
+    use paybridge_card_charging::{Card, RequestId, Telco};
     let checks = Arc::new(AtomicUsize::new(0));
-    let counted = checks.clone();
-    let router = Simulator::new()
-        .unwrap()
-        .router()
-        .layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| {
-                let counted = counted.clone();
-                async move {
-                    let (parts, body) = req.into_parts();
-                    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-                    if form_urlencoded::parse(&bytes).any(|(k, v)| k == "command" && v == "check") {
-                        counted.fetch_add(1, Ordering::SeqCst);
-                    }
-                    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
-                        .await
-                }
-            },
-        ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let gateway = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = Client::new(
-        Config::new(
-            &gateway,
-            SANDBOX_PARTNER_ID,
-            SecretString::from(SANDBOX_PARTNER_KEY),
-        ),
-        HttpTransport::with_defaults().unwrap(),
-    )
-    .unwrap();
+    let client = card_gateway(checks.clone()).await;
     for ledger in ledgers().await {
         checks.store(0, Ordering::SeqCst);
         let rid = format!("dup-{}", paybridge_ledger::now_ms());

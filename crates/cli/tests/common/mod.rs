@@ -53,11 +53,7 @@ pub fn sandbox_at(addr: &str) -> Sandbox {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoints: Value = serde_json::from_str(&line).unwrap();
+    let endpoints = first_line(&mut child);
     Sandbox { child, endpoints }
 }
 
@@ -157,4 +153,48 @@ pub fn ledger_urls(name: &str) -> Vec<(&'static str, String)> {
         format!("{base}{sep}options=-c%20search_path%3D{schema}"),
     ));
     out
+}
+
+/// One HTTP/1.1 request read off `stream` (a merchant endpoint in a test): its headers and
+/// body; `None` when the peer went away before it was whole.
+pub fn read_request(stream: &std::net::TcpStream) -> Option<(http::HeaderMap, Vec<u8>)> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut headers = http::HeaderMap::new();
+    let mut length = 0;
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let Some((k, v)) = line.trim_end().split_once(": ") else {
+            break;
+        };
+        if k.eq_ignore_ascii_case("content-length") {
+            length = v.parse().unwrap();
+        }
+        headers.insert(
+            http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+            http::HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    let mut body = vec![0; length];
+    std::io::Read::read_exact(&mut reader, &mut body).ok()?;
+    Some((headers, body))
+}
+
+/// Answer a request read by [`read_request`] with `status` (`"204 No Content"`), no body.
+pub fn respond(mut stream: std::net::TcpStream, status: &str) {
+    let _ = std::io::Write::write_all(
+        &mut stream,
+        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+}
+
+/// The one JSON line a server command (`sandbox`, `receive`) prints first.
+pub fn first_line(child: &mut Child) -> Value {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    serde_json::from_str(&line).unwrap()
 }

@@ -2739,6 +2739,7 @@ fn verifying_merchant(secret: &str) -> (String, Shared, Shared) {
             } else if first {
                 "500 Internal Server Error"
             } else {
+                common::assert_valid_event(&body);
                 v.lock().unwrap().push(String::from_utf8(body).unwrap());
                 "204 No Content"
             };
@@ -2980,6 +2981,7 @@ fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
                 continue;
             }
             let status = if webhook.verify(&body, &headers).is_ok() {
+                common::assert_valid_event(&body);
                 v.lock().unwrap().push(String::from_utf8(body).unwrap());
                 "204 No Content"
             } else {

@@ -40,6 +40,7 @@ fn merchant() -> (String, Books) {
                 continue;
             };
             let status = if webhook.verify(&body, &headers).is_ok() {
+                common::assert_valid_event(&body);
                 let id = headers["webhook-id"].to_str().unwrap().to_owned();
                 let mut books = books.lock().unwrap();
                 if !books.iter().any(|(seen, _)| *seen == id) {

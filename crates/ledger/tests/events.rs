@@ -385,3 +385,119 @@ async fn a_payment_is_only_ever_recorded_pending() {
         );
     }
 }
+
+/// `Ledger::timeline` tells one payment's whole story in time order: recorded, a callback
+/// (with its deliveries), a status check, the change it made (with its webhook id), a refund
+/// and its change, and every forward attempt — a refused one and the retry.
+#[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story per backend: every kind of entry a timeline holds"
+)]
+async fn a_payments_timeline_has_every_report_change_refund_and_attempt() {
+    use paybridge_ledger::timeline::Entry;
+    for (backend, ledger_url) in common::ledger_urls("events_timeline").await {
+        let ledger = Arc::new(Ledger::open(&ledger_url).await.unwrap());
+        ledger.register_forward_target("in-process").await.unwrap();
+        record(&ledger, "t-1", vnd(50_000)).await;
+        // The gateway's pending callback, delivered twice; then the reconciler's check.
+        let pending = Outcome::new("t-1", PaymentStatus::Pending, "99");
+        for _ in 0..2 {
+            ledger
+                .deliver("card-charging", "card-charging:t-1:99", &pending)
+                .await
+                .unwrap();
+        }
+        let paid = Outcome::new("t-1", PaymentStatus::Succeeded, "1").with_amount(vnd(50_000));
+        ledger
+            .report("card-charging", &paid, Source::StatusCheck)
+            .await
+            .unwrap();
+        ledger
+            .start_refund("card-charging", "t-1", "t-1-r1", Some(vnd(10_000)))
+            .await
+            .unwrap();
+        ledger
+            .finish_refund(
+                "card-charging",
+                "t-1",
+                "t-1-r1",
+                &RefundOutcome::new(RefundStatus::Succeeded, "00"),
+            )
+            .await
+            .unwrap();
+        // The merchant refuses the first attempt of each event, takes the retry.
+        let tries = Arc::new(Mutex::new(HashMap::<String, u32>::new()));
+        let seen = tries.clone();
+        let sink = paybridge_ledger::forward::FnSink::new(
+            move |d: paybridge_ledger::forward::Delivery| {
+                let seen = seen.clone();
+                async move {
+                    let n = {
+                        let mut seen = seen.lock().unwrap();
+                        let n = seen.entry(d.id).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    if n == 1 {
+                        Err("HTTP 503".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        );
+        let forwarder = Forwarder::new(ledger.clone(), Arc::new(sink))
+            .schedule(vec![std::time::Duration::ZERO; 3]);
+        for _ in 0..4 {
+            forwarder.forward_once().await.unwrap();
+        }
+        let timeline = ledger
+            .timeline("card-charging", "t-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let kinds: Vec<String> = timeline
+            .entries
+            .iter()
+            .map(|e| match e {
+                Entry::Recorded { .. } => "recorded".to_owned(),
+                Entry::Report { source, .. } => format!("report:{source}"),
+                Entry::Change { to, .. } => format!("change:{to}"),
+                Entry::Refund { .. } => "refund".to_owned(),
+                Entry::Delivery(a) => format!("delivery:{}", a.attempt),
+                _ => "other".to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "recorded",
+                "report:callback",
+                "report:status_check",
+                "change:succeeded",
+                "refund",
+                "report:refund",
+                "change:partially_refunded",
+                "delivery:1",
+                "delivery:2",
+                "delivery:1",
+                "delivery:2",
+            ],
+            "{backend}: {:#?}",
+            timeline.entries
+        );
+        let Entry::Report { deliveries, .. } = &timeline.entries[1] else {
+            panic!()
+        };
+        assert_eq!(*deliveries, Some(2), "{backend}");
+        let Entry::Delivery(refused) = &timeline.entries[7] else {
+            panic!()
+        };
+        assert_eq!(refused.http_status, Some(503), "{backend}");
+        let Entry::Change { webhook_id, .. } = &timeline.entries[3] else {
+            panic!()
+        };
+        assert_eq!(refused.webhook_id, *webhook_id, "{backend}");
+    }
+}

@@ -198,3 +198,26 @@ pub fn first_line(child: &mut Child) -> Value {
         .unwrap();
     serde_json::from_str(&line).unwrap()
 }
+
+/// `body` (a delivered event) validates against the repository's schema of its own `type`
+/// (`docs/schemas/<type>.json`).
+pub fn assert_valid_event(body: &[u8]) {
+    let event: Value = serde_json::from_slice(body).unwrap();
+    let kind = event["type"].as_str().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schemas")
+        .join(format!("{kind}.json"));
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("no schema for {kind}: {e}")),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&event)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{kind}: {errors:?}\n{event:#}");
+}

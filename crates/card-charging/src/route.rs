@@ -86,6 +86,12 @@ impl CallbackRoute for Route {
         {
             return Ok(duplicate);
         }
+        if self.check.is_some()
+            && let Some(e) =
+                paybridge_core::confirmation_budget(records, PROVIDER_ID, &cb.request_id)
+        {
+            return Err(e);
+        }
         if let Some(client) = &self.check
             && let Err(e) = client.confirm_callback(&cb).await
         {

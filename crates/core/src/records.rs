@@ -136,6 +136,17 @@ pub trait PaymentRecords: Send + Sync {
         Ok(None)
     }
 
+    /// Whether a route may ask the provider to confirm one more callback about `reference`
+    /// now. A callback's signature can be genuine while what it says is not (a card's
+    /// `callback_sign` covers only the card), so each variant is confirmed — and the number of
+    /// confirmations per payment is bounded, so that replayed variants cannot make us hammer
+    /// the provider. `false`: answer the callback "retry later" (the provider retries). By
+    /// default always `true`.
+    fn may_confirm(&self, provider: &str, reference: &str) -> bool {
+        let _ = (provider, reference);
+        true
+    }
+
     /// Whether a record's [`PaymentRecord::secret`] is kept and handed back by `recall`. A
     /// provider whose status check needs the secret again (card charging signs `check` with
     /// the card) offers `payment_status` only when it is.

@@ -109,6 +109,24 @@ pub enum Received {
     },
 }
 
+/// The error a route answers when `records` refuses one more confirmation for `reference`
+/// ([`PaymentRecords::may_confirm`]): `None` when it may go ahead. A transport-kind error: the
+/// receiver answers 503 and the provider retries.
+#[must_use]
+pub fn confirmation_budget(
+    records: &dyn PaymentRecords,
+    provider: &str,
+    reference: &str,
+) -> Option<crate::Error> {
+    (!records.may_confirm(provider, reference)).then(|| crate::Error::Transport {
+        status: None,
+        message: format!(
+            "too many confirmations asked for {provider} payment {reference:?} just now: retry later"
+        ),
+        source: None,
+    })
+}
+
 impl Received {
     /// [`Received::Duplicate`] when `records` recorded the callback `key` of `provider`
     /// before and it said what `says` says (same payment, same status and — when `says` has

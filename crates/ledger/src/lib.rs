@@ -82,6 +82,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod budget;
 mod db;
 pub mod forward;
 pub mod handler;
@@ -171,6 +172,7 @@ pub struct Ledger {
     db: db::Db,
     seal: Option<SealKey>,
     first_check: Duration,
+    confirmations: std::sync::Arc<budget::Budget>,
 }
 
 /// The answer to a [`Ledger::claim`].
@@ -709,6 +711,11 @@ impl paybridge_core::PaymentRecords for Ledger {
             }))
     }
 
+    /// At most ten confirmations a minute per payment, in this process.
+    fn may_confirm(&self, provider: &str, reference: &str) -> bool {
+        self.confirmations.take(provider, reference, now_ms())
+    }
+
     /// Only with a seal key: without one, secrets are not stored.
     fn keeps_secrets(&self) -> bool {
         self.seal.is_some()
@@ -787,6 +794,7 @@ impl Ledger {
             db: db::Db::open(url).await?,
             seal: None,
             first_check: reconcile::Schedule::default().first(),
+            confirmations: std::sync::Arc::default(),
         })
     }
 

@@ -1207,5 +1207,30 @@ async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gat
         .await;
         assert_eq!(status, 401);
         assert_eq!(checks.load(Ordering::SeqCst), 2);
+        // Confirmations per payment are bounded: ten a minute; past them, "retry later"
+        // without asking the gateway.
+        let mut statuses = Vec::new();
+        for value in 1..=12 {
+            let variant = callback(&paid.amount.unwrap().amount_string()).replace(
+                &format!(r#""value":{}"#, paid.value.unwrap().amount_string()),
+                &format!(r#""value":{value}000"#),
+            );
+            statuses.push(
+                post(
+                    &base,
+                    "/card-charging/callback",
+                    "application/json",
+                    variant,
+                )
+                .await
+                .0,
+            );
+        }
+        assert_eq!(checks.load(Ordering::SeqCst), 10, "{statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 503).count(),
+            4,
+            "{statuses:?}"
+        );
     }
 }

@@ -109,7 +109,13 @@ impl CallbackRoute for Route {
             return Ok(duplicate);
         }
         let confirmed = match &self.api {
-            Some(api) => Some(confirm(api, &cb).await?),
+            Some(api) => {
+                let order = cb.order_id.as_deref().unwrap_or_default();
+                if let Some(e) = paybridge_core::confirmation_budget(records, PROVIDER_ID, order) {
+                    return Err(e);
+                }
+                Some(confirm(api, &cb).await?)
+            }
             None => None,
         };
         // A callback carries no amount. Unconfirmed, its signed number and orderid bind it to

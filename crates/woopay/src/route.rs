@@ -71,6 +71,9 @@ impl CallbackRoute for Route {
         if let Some(duplicate) = Received::seen(records, PROVIDER_ID, &key, &says, &ack).await? {
             return Ok(duplicate);
         }
+        if let Some(e) = paybridge_core::confirmation_budget(records, PROVIDER_ID, &reference) {
+            return Err(e);
+        }
         match self.client.confirm_payment(operation).await {
             Ok(op) => Ok(Received::report(key, op, |op| op.state(&reference), ack)),
             // Not paid (yet), or Wooppay unreachable: Wooppay calls again.

@@ -160,6 +160,11 @@ fn a_card_answered_at_once_is_decided_forwarded_with_its_money_and_shown() {
         let (paid_id, paid_body) = event(&paid);
         assert!(paid_id.starts_with("msg_"), "{backend}: {paid_id}");
         assert_eq!(paid_body["type"], "payment.succeeded", "{backend}");
+        // The gateway's transaction id is the provider reference.
+        assert!(
+            paid_body["data"]["provider_reference"].is_string(),
+            "{backend}: {paid_body}"
+        );
         let data = &paid_body["data"];
         assert_eq!(
             (

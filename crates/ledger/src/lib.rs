@@ -658,7 +658,9 @@ pub struct PaymentEvent {
 #[async_trait::async_trait]
 impl paybridge_core::PaymentRecords for Ledger {
     async fn remember(&self, payment: paybridge_core::PaymentRecord) -> paybridge_core::Result<()> {
-        let new = self.record_payment(&payment).await?;
+        // A record of a payment further along (its provider reference learnt later) only adds
+        // that reference: its state is the ledger's, decided from reports.
+        let new = payment.status == PaymentStatus::Pending && self.record_payment(&payment).await?;
         if !new && let Some(provider_reference) = &payment.provider_reference {
             self.db
                 .set_provider_reference(

@@ -236,6 +236,19 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     let result =
         crate::ledger::sent(ledger.as_ref(), PROVIDER_ID, request_id.as_str(), result).await?;
     if let Some(ledger) = &ledger {
+        // The gateway's transaction id, once it gave one, is the payment's provider reference.
+        if let Some(trans_id) = result.trans_id.as_deref().filter(|t| !t.is_empty())
+            && let Some(recorded) = ledger
+                .payment(PROVIDER_ID, request_id.as_str())
+                .await
+                .map_err(paybridge_core::Error::from)?
+        {
+            paybridge_core::PaymentRecords::remember(
+                ledger,
+                recorded.payment.provider_reference(trans_id),
+            )
+            .await?;
+        }
         // The gateway's own answer is a report like a callback: the same decision, the same
         // money check (the card's real face value against the recorded amount) — a card
         // answered 2 at once is `needs_review`/`underpaid`, never `succeeded`.

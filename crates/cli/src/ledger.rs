@@ -15,23 +15,70 @@ use crate::providers::secret;
 /// Where the ledger is (`sqlite://FILE`, `postgres://…`).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct LedgerArg {
-    /// The ledger: `sqlite://FILE` (created if missing) or `postgres://…`.
-    #[arg(long, default_value = "sqlite://paybridge.db")]
+    /// The ledger: `sqlite://FILE` or `postgres://…` (writers create and migrate it; reading
+    /// commands never do).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_LEDGER",
+        hide_env_values = true,
+        default_value = "sqlite://paybridge.db"
+    )]
     pub ledger: String,
+    /// How long to wait for the ledger's database, in seconds: one that cannot be reached is
+    /// exit 3 after it.
+    #[arg(long = "timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ledger_timeout: u64,
 }
 
 impl LedgerArg {
-    /// Open it (with the seal key from `PAYBRIDGE_LEDGER_KEY`, when set).
+    /// Open it to write (created and migrated when needed), with the seal key from
+    /// `PAYBRIDGE_LEDGER_KEY`, when set.
     pub async fn open(&self) -> Result<Ledger, CliError> {
-        open(&self.ledger).await
+        let timeout = Duration::from_secs(self.ledger_timeout);
+        sealed(
+            Ledger::open_within(&self.ledger, timeout)
+                .await
+                .map_err(|e| ledger_error(&self.ledger, e))?,
+        )
+    }
+
+    /// Open it to read: nothing is created or migrated (a missing file, an old schema: exit 2).
+    pub async fn open_existing(&self) -> Result<Ledger, CliError> {
+        let timeout = Duration::from_secs(self.ledger_timeout);
+        sealed(
+            Ledger::open_existing(&self.ledger, timeout)
+                .await
+                .map_err(|e| ledger_error(&self.ledger, e))?,
+        )
     }
 }
 
-/// Open the ledger at `url`; `PAYBRIDGE_LEDGER_KEY` (64 hex digits) seals secrets.
+/// A ledger that could not be opened, in the contract's terms: unreachable → exit 3 naming the
+/// host; missing, outdated or a URL of no backend → exit 2. The URL is never printed whole (it
+/// may hold a password).
+fn ledger_error(url: &str, e: paybridge_ledger::LedgerError) -> CliError {
+    use paybridge_ledger::LedgerError as E;
+    match e {
+        e @ E::Unreachable { .. } => CliError::from(paybridge_core::Error::Transport {
+            status: None,
+            message: e.to_string(),
+            source: None,
+        }),
+        e @ (E::Missing(_) | E::Outdated { .. } | E::Url(_)) => CliError::input(e.to_string()),
+        e => CliError::input(format!(
+            "cannot open the ledger {}: {e}",
+            paybridge_core::http::redacted_url(url)
+        )),
+    }
+}
+
+/// Open the ledger at `url` to write; `PAYBRIDGE_LEDGER_KEY` (64 hex digits) seals secrets.
 pub(crate) async fn open(url: &str) -> Result<Ledger, CliError> {
-    let ledger = Ledger::open(url)
-        .await
-        .map_err(|e| CliError::input(format!("cannot open the ledger {url:?}: {e}")))?;
+    sealed(Ledger::open(url).await.map_err(|e| ledger_error(url, e))?)
+}
+
+/// `ledger` with the seal key from `PAYBRIDGE_LEDGER_KEY`, when set.
+fn sealed(ledger: Ledger) -> Result<Ledger, CliError> {
     match std::env::var("PAYBRIDGE_LEDGER_KEY") {
         Ok(hex) => Ok(ledger.with_seal_key(
             SealKey::from_hex(&hex)
@@ -546,7 +593,7 @@ fn payment_json(p: &paybridge_ledger::PaymentRow) -> Value {
 
 /// `ledger review`: the payments under review, each with its events.
 async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
-    let ledger = a.ledger.open().await?;
+    let ledger = a.ledger.open_existing().await?;
     let page = ledger
         .payments_page(
             None,
@@ -590,7 +637,7 @@ async fn review(a: ReviewArgs) -> Result<Outcome, CliError> {
 
 /// `ledger refunds [--resolve]`.
 async fn refunds(a: RefundsArgs) -> Result<Outcome, CliError> {
-    let ledger = std::sync::Arc::new(a.ledger.open().await?);
+    let ledger = std::sync::Arc::new(a.ledger.open_existing().await?);
     let unknown_after = Duration::from_secs(a.pending_for);
     let mut resolved = serde_json::Map::new();
     if a.resolve {
@@ -633,7 +680,7 @@ async fn refunds(a: RefundsArgs) -> Result<Outcome, CliError> {
 
 /// `ledger show`: one payment and its timeline.
 async fn show(a: ShowArgs) -> Result<Outcome, CliError> {
-    let ledger = a.ledger.open().await?;
+    let ledger = a.ledger.open_existing().await?;
     let Some(timeline) = ledger
         .timeline(&a.provider, &a.reference)
         .await
@@ -802,6 +849,8 @@ pub(crate) enum LedgerCommand {
     /// Refunds whose outcome is unknown (pending a minute or more, their amount reserved);
     /// with `--resolve`, the providers are asked and what they say recorded.
     Refunds(RefundsArgs),
+    /// Create the ledger if it is missing and bring its schema to this build's.
+    Migrate(LedgerArg),
 }
 
 #[derive(Debug, Args)]
@@ -911,7 +960,7 @@ fn retry_horizon(provider: &str) -> Duration {
 pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
     match command {
         LedgerCommand::Events(a) => {
-            let ledger = a.ledger.open().await?;
+            let ledger = a.ledger.open_existing().await?;
             let records = ledger
                 .callbacks(a.provider.as_deref(), a.reference.as_deref())
                 .await
@@ -938,7 +987,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({ "events": events })))
         }
         LedgerCommand::Payments(a) => {
-            let ledger = a.ledger.open().await?;
+            let ledger = a.ledger.open_existing().await?;
             // One page: memory does not grow with the ledger.
             let page = ledger
                 .payments_page(a.provider.as_deref(), a.status, a.limit, a.after.as_deref())
@@ -951,7 +1000,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
         }
         LedgerCommand::Review(a) => review(a).await,
         LedgerCommand::Outbox(a) => {
-            let ledger = a.ledger.open().await?;
+            let ledger = a.ledger.open_existing().await?;
             let entries = ledger
                 .outbox(a.failed)
                 .await
@@ -975,7 +1024,7 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
             Ok(Outcome::ok(json!({ "deliveries": deliveries })))
         }
         LedgerCommand::Redeliver(a) => {
-            let ledger = a.ledger.open().await?;
+            let ledger = a.ledger.open_existing().await?;
             if !ledger
                 .redeliver(&a.event)
                 .await
@@ -990,8 +1039,15 @@ pub(crate) async fn run(command: LedgerCommand) -> Result<Outcome, CliError> {
         }
         LedgerCommand::Show(a) => show(a).await,
         LedgerCommand::Refunds(a) => refunds(a).await,
+        LedgerCommand::Migrate(a) => {
+            a.open().await?;
+            Ok(Outcome::ok(json!({
+                "ledger": paybridge_core::http::redacted_url(&a.ledger),
+                "migrated": true
+            })))
+        }
         LedgerCommand::Purge(a) => {
-            let ledger = a.open().await?;
+            let ledger = a.open_existing().await?;
             let purged = ledger
                 .purge(retry_horizon)
                 .await

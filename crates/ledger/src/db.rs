@@ -537,20 +537,40 @@ impl Db {
         }
     }
 
-    pub(crate) async fn open(url: &str) -> Result<Self> {
+    /// Open the ledger at `url`: with `create`, a missing SQLite file is created and the
+    /// schema migrated; without it (a reading command) nothing is created or changed — a
+    /// missing file is [`LedgerError::Missing`], a schema older than this build
+    /// [`LedgerError::Outdated`]. A database that cannot be reached within `timeout` is
+    /// [`LedgerError::Unreachable`], naming its host (never its password).
+    pub(crate) async fn open(url: &str, create: bool, timeout: Duration) -> Result<Self> {
+        match tokio::time::timeout(timeout, Self::open_unbounded(url, create, timeout)).await {
+            Ok(opened) => opened,
+            Err(_) => Err(LedgerError::Unreachable {
+                host: crate::connection::host(url),
+                message: format!("no answer within {timeout:?}"),
+            }),
+        }
+    }
+
+    async fn open_unbounded(url: &str, create: bool, timeout: Duration) -> Result<Self> {
         #[cfg(feature = "sqlite")]
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             use std::str::FromStr as _;
+            let file = path.split('?').next().unwrap_or(path);
+            if !create && file != ":memory:" && !std::path::Path::new(file).exists() {
+                return Err(LedgerError::Missing(file.to_owned()));
+            }
             let options =
                 sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-                    .create_if_missing(true)
+                    .create_if_missing(create)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     // Every commit reaches the disk: an acknowledged callback stays recorded.
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(5));
+            let migrator = sqlx::migrate!("./migrations/sqlite");
             // Two processes opening a new file at once: switching it to WAL and migrating
             // take the write lock, which the busy timeout does not cover; the loser waits.
             let mut tries = 0;
@@ -560,7 +580,7 @@ impl Db {
                         .max_connections(8)
                         .connect_with(options.clone())
                         .await?;
-                    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                    crate::connection::migrate_or_check(&migrator, &pool, create).await?;
                     Ok::<_, LedgerError>(pool)
                 }
                 .await;
@@ -578,13 +598,16 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(timeout)
                 .connect(url)
-                .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                .await
+                .map_err(|e| crate::connection::unreachable(url, &e))?;
+            let migrator = sqlx::migrate!("./migrations/postgres");
+            crate::connection::migrate_or_check(&migrator, &pool, create).await?;
             return Ok(Self::Postgres(pool));
         }
-        Err(LedgerError::Url(url.to_owned()))
+        let _ = (create, timeout);
+        Err(LedgerError::Url(crate::connection::redacted(url)))
     }
 
     pub(crate) async fn claim(

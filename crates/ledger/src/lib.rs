@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 
 mod budget;
+mod connection;
 mod db;
 pub mod forward;
 pub mod handler;
@@ -145,6 +146,27 @@ pub enum LedgerError {
     /// state than `pending`: every state after that is decided from a report).
     #[error("{0}")]
     Input(String),
+    /// [`Ledger::open_existing`]: no ledger at this SQLite path (nothing was created).
+    #[error("no ledger at {0} (nothing was created: check the path, or record a payment first)")]
+    Missing(String),
+    /// [`Ledger::open_existing`]: the ledger's schema is older than this build.
+    #[error(
+        "the ledger's schema is at migration {applied}, this build needs {latest}: run `paybridge ledger migrate`"
+    )]
+    Outdated {
+        /// The newest migration applied.
+        applied: i64,
+        /// The newest this build has.
+        latest: i64,
+    },
+    /// The database could not be reached (in time).
+    #[error("cannot reach the ledger database at {host}: {message}")]
+    Unreachable {
+        /// Host and port (never user or password).
+        host: String,
+        /// What happened.
+        message: String,
+    },
 }
 
 impl From<LedgerError> for paybridge_core::Error {
@@ -153,6 +175,9 @@ impl From<LedgerError> for paybridge_core::Error {
             // Refused before anything was sent: the caller's input.
             LedgerError::Refund(why) => return Self::Input(format!("refund refused: {why}")),
             LedgerError::Input(why) => return Self::Input(why),
+            e @ (LedgerError::Missing(_) | LedgerError::Outdated { .. }) => {
+                return Self::Input(e.to_string());
+            }
             _ => {}
         }
         Self::Transport {
@@ -790,14 +815,31 @@ fn money_from(amount: &str, currency: &str) -> Result<Money> {
 
 impl Ledger {
     /// Open (and migrate) the ledger at `url`: `sqlite://FILE` (created if missing; WAL
-    /// mode, 5 s busy timeout) or `postgres://…`.
+    /// mode, 5 s busy timeout) or `postgres://…`, within 10 s.
     pub async fn open(url: &str) -> Result<Self> {
-        Ok(Self {
-            db: db::Db::open(url).await?,
+        Self::open_within(url, Duration::from_secs(10)).await
+    }
+
+    /// [`Ledger::open`] within `timeout` ([`LedgerError::Unreachable`] after it).
+    pub async fn open_within(url: &str, timeout: Duration) -> Result<Self> {
+        Ok(Self::with_db(db::Db::open(url, true, timeout).await?))
+    }
+
+    /// Open a ledger that exists, changing nothing — what a reading command does: a missing
+    /// SQLite file is [`LedgerError::Missing`] (not created), a schema older than this build
+    /// [`LedgerError::Outdated`] (not migrated), a server not answering within `timeout`
+    /// [`LedgerError::Unreachable`].
+    pub async fn open_existing(url: &str, timeout: Duration) -> Result<Self> {
+        Ok(Self::with_db(db::Db::open(url, false, timeout).await?))
+    }
+
+    fn with_db(db: db::Db) -> Self {
+        Self {
+            db,
             seal: None,
             first_check: reconcile::Schedule::default().first(),
             confirmations: std::sync::Arc::default(),
-        })
+        }
     }
 
     /// How long after it is recorded a pending payment is first checked by a

@@ -86,7 +86,7 @@ pub(crate) struct ChargeArgs {
     /// Record the payment in this ledger (`sqlite://FILE`, `postgres://…`); with it, `check`
     /// needs no card flags for a payment the ledger holds. The card is kept only sealed, with
     /// the key in `PAYBRIDGE_LEDGER_KEY` (64 hex digits); without that key it is not kept.
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
     /// The merchant's request id.
     #[arg(long)]

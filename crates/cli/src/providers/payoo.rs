@@ -172,7 +172,7 @@ pub(crate) struct CreatePreOrderArgs {
     payment_expire_date: String,
     /// Record the order in this ledger (recorded before it is sent, so that a pre-order whose
     /// outcome is unknown can be reconciled with `get-order`).
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
 }
 

@@ -94,7 +94,7 @@ pub(crate) struct BodyArgs {
     body: String,
     /// Record the payment in this ledger (`add-payment`: pending, under its `orderid`, for
     /// `Cart.Total.withtax`) before it is sent.
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
 }
 

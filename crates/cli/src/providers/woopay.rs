@@ -141,7 +141,7 @@ pub(crate) struct RefundArgs {
     amount: Option<String>,
     /// Record the refund in this ledger, against the payment the operation was created for:
     /// never more than was paid, a repeat of the refund id recognised and not sent again.
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
     /// The refund's id in the ledger (default `<operation-id>-<amount or "rest">`: the same
     /// command run twice is one refund; give another id for a second refund of the same
@@ -222,7 +222,7 @@ pub(crate) struct CreateArgs {
     description: Option<String>,
     /// Record the invoice (reference → operation id) in this ledger; `reference=R` is then
     /// added to the `requestUrl`, so that `paybridge receive --woopay-endpoint` finds it.
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
     /// The invoice's currency (ISO code, e.g. `USD`): `create-invoice` then calls
     /// `cash_createInvoiceWithCurrency`. KZT when absent.

@@ -112,7 +112,7 @@ pub(crate) struct RefundArgs {
     description: String,
     /// Record the refund in this ledger against the payment `--order-no` (never more than was
     /// paid; the refund id recognised) before it is sent.
-    #[arg(long, requires = "shop_id")]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true, requires = "shop_id")]
     ledger: Option<String>,
     /// Your shop's id (`ShopId`; needed with `--ledger`, to ask `GetOrderInfo`).
     #[arg(long)]
@@ -240,7 +240,7 @@ pub(crate) struct CheckoutArgs {
     #[arg(long)]
     session: Option<String>,
     /// Record the order in this ledger (pending, before it is sent).
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
     ledger: Option<String>,
 }
 

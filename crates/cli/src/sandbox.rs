@@ -20,11 +20,13 @@ pub(crate) struct SandboxContext {
     pub card_callback_url: Option<String>,
 }
 
-/// One provider's simulator: its name, the path of its service endpoint, its routes.
+/// One provider's simulator: its name, the path of its service endpoint, its routes, and
+/// every other API it serves (name, path), each named in the sandbox's line.
 pub(crate) struct Mount {
     pub name: &'static str,
     pub endpoint_path: String,
     pub router: Router,
+    pub apis: Vec<(&'static str, &'static str)>,
 }
 
 /// A sandbox serving in the background.
@@ -120,6 +122,9 @@ pub(crate) async fn start(
             mount.name,
             format!("{}{}", ctx.base_url, mount.endpoint_path),
         );
+        for (name, path) in &mount.apis {
+            endpoints.insert(name, format!("{}{path}", ctx.base_url));
+        }
         router = router.merge(mount.router);
     }
     let mut receive = Vec::new();

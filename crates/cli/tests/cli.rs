@@ -26,6 +26,25 @@ fn sandbox_prints_one_json_line_with_every_endpoint() {
         ep.starts_with("http://127.0.0.1:") && ep.ends_with("/chargingws/v2"),
         "{ep}"
     );
+    // Every API a simulator serves has its own key, and answers there.
+    for (key, path) in [
+        ("woopay-wsdl", "/api/wsd/?wsdl"),
+        ("payoo-checkout", "/v2/paynow/order/create"),
+        ("payoo-rest", "/BusinessRestAPI.svc"),
+        ("qvickly-api", "/qvickly/api/"),
+    ] {
+        let url = sb.endpoints[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing"));
+        assert!(url.ends_with(path), "{key}: {url}");
+    }
+    let status = http(
+        "GET",
+        sb.endpoints["woopay-wsdl"].as_str().unwrap(),
+        "text/plain",
+        "",
+    );
+    assert_eq!(status, 200);
 }
 
 /// Interrupted (Ctrl-C), the sandbox stops cleanly and removes its ledger's directory.

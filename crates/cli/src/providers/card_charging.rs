@@ -379,6 +379,7 @@ pub(crate) fn mount(ctx: &SandboxContext) -> Result<Mount, CliError> {
         name: "card-charging",
         endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
         router: sim.router(),
+        apis: Vec::new(),
     })
 }
 

@@ -127,6 +127,7 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
         name: "linkifier-ipn",
         endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
         router: sandbox::router()?,
+        apis: Vec::new(),
     })
 }
 

@@ -395,6 +395,10 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
         name: "payoo",
         endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
         router: sandbox::router(),
+        apis: vec![
+            ("payoo-checkout", paybridge_payoo::sandbox::checkout::CREATE_PATH),
+            ("payoo-rest", paybridge_payoo::sandbox::rest::BASE_PATH),
+        ],
     })
 }
 

@@ -481,6 +481,7 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
         name: "qvickly",
         endpoint_path: sandbox::FORWARD_PATH.to_owned(),
         router: sim.router(),
+        apis: vec![("qvickly-api", paybridge_qvickly::sandbox::api::API_PATH)],
     })
 }
 

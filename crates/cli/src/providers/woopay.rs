@@ -817,6 +817,7 @@ pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
         name: "woopay",
         endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
         router: sim.router(),
+        apis: vec![("woopay-wsdl", "/api/wsd/?wsdl")],
     })
 }
 

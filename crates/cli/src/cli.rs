@@ -30,6 +30,9 @@ pub(crate) enum Command {
     Sandbox(SandboxArgs),
     /// Run one complete flow per provider against the in-process sandbox.
     Demo(DemoArgs),
+    /// The sandbox, the merchant's receiver over a ledger and (with `--forward`) the forwarder,
+    /// wired together in one process, with a live log of every event.
+    Dev(crate::dev::DevArgs),
     /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
     Receive(crate::ledger::ReceiveArgs),
     /// Ask the providers about every payment that is not final and whose check is due.
@@ -67,7 +70,7 @@ pub(crate) struct NetArgs {
 }
 
 /// `--addr`: `host:port`, the host a name or an address (`localhost:8123`).
-fn socket_addr(value: &str) -> Result<SocketAddr, String> {
+pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {
     std::net::ToSocketAddrs::to_socket_addrs(value)
         .map_err(|e| format!("{value:?} is not host:port: {e}"))?
         .next()

@@ -28,6 +28,7 @@
 
 mod cli;
 mod demo;
+mod dev;
 mod ledger;
 mod output;
 mod providers;
@@ -69,6 +70,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::Sandbox(args) => sandbox::serve(&args).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::Dev(args) => dev::run(args).await,
         Command::Receive(args) => ledger::receive(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,

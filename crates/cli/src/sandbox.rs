@@ -47,6 +47,7 @@ type MountedRoutes = Vec<(&'static str, &'static str)>;
 pub(crate) fn merchant_receiver(
     ledger: std::sync::Arc<paybridge_ledger::Ledger>,
     base_url: &str,
+    handler: std::sync::Arc<dyn paybridge_ledger::handler::CallbackHandler>,
 ) -> Result<(Router, MountedRoutes), CliError> {
     use secrecy::SecretString;
     let woopay = paybridge_woopay::Client::new(
@@ -63,37 +64,34 @@ pub(crate) fn merchant_receiver(
         &SecretString::from(paybridge_qvickly::sandbox::SANDBOX_SECRET),
     )
     .map_err(paybridge_core::Error::from)?;
-    let receiver = paybridge_ledger::receive::Receiver::new(
-        ledger,
-        std::sync::Arc::new(crate::ledger::Record),
-    )
-    // Card callbacks confirmed with the sandbox's own gateway, as `receive` does.
-    .mount(paybridge_card_charging::route::Route::confirmed(
-        paybridge_card_charging::Client::new(
-            paybridge_card_charging::Config::new(
-                format!(
-                    "{base_url}{}",
-                    paybridge_card_charging::sandbox::ENDPOINT_PATH
+    let receiver = paybridge_ledger::receive::Receiver::new(ledger, handler)
+        // Card callbacks confirmed with the sandbox's own gateway, as `receive` does.
+        .mount(paybridge_card_charging::route::Route::confirmed(
+            paybridge_card_charging::Client::new(
+                paybridge_card_charging::Config::new(
+                    format!(
+                        "{base_url}{}",
+                        paybridge_card_charging::sandbox::ENDPOINT_PATH
+                    ),
+                    paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
+                    SecretString::from(paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY),
                 ),
-                paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
-                SecretString::from(paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY),
-            ),
-            paybridge_core::http::HttpTransport::with_defaults()?,
-        )
-        .map_err(paybridge_core::Error::from)?,
-    ))
-    // The sandbox's own Qvickly callbacks are test-mode, as Qvickly's test environment sends
-    // them: accepted here.
-    .mount(paybridge_qvickly::route::Route::new(qvickly).accept_test(true))
-    .mount(paybridge_payoo::route::Route::new(SecretString::from(
-        paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
-    )))
-    .mount(paybridge_linkifier_ipn::route::Route::new(
-        paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from(
-            paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
-        )),
-    ))
-    .mount(paybridge_woopay::route::Route::new(woopay));
+                paybridge_core::http::HttpTransport::with_defaults()?,
+            )
+            .map_err(paybridge_core::Error::from)?,
+        ))
+        // The sandbox's own Qvickly callbacks are test-mode, as Qvickly's test environment sends
+        // them: accepted here.
+        .mount(paybridge_qvickly::route::Route::new(qvickly).accept_test(true))
+        .mount(paybridge_payoo::route::Route::new(SecretString::from(
+            paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
+        )))
+        .mount(paybridge_linkifier_ipn::route::Route::new(
+            paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from(
+                paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+            )),
+        ))
+        .mount(paybridge_woopay::route::Route::new(woopay));
     let routes = receiver.routes();
     Ok((Router::new().nest("/receive", receiver.router()), routes))
 }
@@ -105,14 +103,41 @@ pub(crate) async fn start(
     card_callback_url: Option<String>,
     ledger: Option<std::sync::Arc<paybridge_ledger::Ledger>>,
 ) -> Result<RunningSandbox, CliError> {
+    start_with(addr, card_callback_url, ledger, Wiring::default()).await
+}
+
+/// How `paybridge dev` wires the sandbox to its own receiver.
+#[derive(Default)]
+pub(crate) struct Wiring {
+    /// The receiver's handler (default: record and log).
+    pub handler: Option<std::sync::Arc<dyn paybridge_ledger::handler::CallbackHandler>>,
+    /// Card callbacks go to the sandbox's own receiver.
+    pub card_callbacks_to_receiver: bool,
+    /// Wrap the router (a request log).
+    pub layer: Option<fn(Router) -> Router>,
+}
+
+/// [`start`] wired as `wiring` says.
+pub(crate) async fn start_with(
+    addr: SocketAddr,
+    card_callback_url: Option<String>,
+    ledger: Option<std::sync::Arc<paybridge_ledger::Ledger>>,
+    wiring: Wiring,
+) -> Result<RunningSandbox, CliError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::input(format!("cannot listen on {addr}: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::internal(format!("no local address: {e}")))?;
+    let base_url = format!("http://{addr}");
+    let card_callback_url = card_callback_url.or_else(|| {
+        wiring
+            .card_callbacks_to_receiver
+            .then(|| format!("{base_url}/receive/card-charging/callback"))
+    });
     let ctx = SandboxContext {
-        base_url: format!("http://{addr}"),
+        base_url,
         card_callback_url,
     };
     let mut router = Router::new();
@@ -129,9 +154,15 @@ pub(crate) async fn start(
     }
     let mut receive = Vec::new();
     if let Some(ledger) = ledger {
-        let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url)?;
+        let handler = wiring
+            .handler
+            .unwrap_or_else(|| std::sync::Arc::new(crate::ledger::Record));
+        let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url, handler)?;
         router = router.merge(merchant);
         receive = merchant_routes;
+    }
+    if let Some(layer) = wiring.layer {
+        router = layer(router);
     }
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
@@ -191,7 +222,7 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
 }
 
 /// A future that completes at the first Ctrl-C (SIGINT), registered now.
-fn interrupt() -> Result<impl Future<Output = ()>, CliError> {
+pub(crate) fn interrupt() -> Result<impl Future<Output = ()>, CliError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -31,9 +31,14 @@ type Books = Arc<Mutex<Vec<(String, Value)>>>;
 fn merchant() -> (String, Books) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    (url, merchant_on(listener, SECRET))
+}
+
+/// The merchant of [`merchant`] on `listener`, verifying with `secret`.
+fn merchant_on(listener: TcpListener, secret: &str) -> Books {
     let credited = Arc::new(Mutex::new(Vec::new()));
     let books = credited.clone();
-    let webhook = standardwebhooks::Webhook::new(SECRET).unwrap();
+    let webhook = standardwebhooks::Webhook::new(secret).unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let Some((headers, body)) = common::read_request(&stream) else {
@@ -53,7 +58,7 @@ fn merchant() -> (String, Books) {
             common::respond(stream, status);
         }
     });
-    (url, credited)
+    credited
 }
 
 /// `paybridge receive` over `ledger` with the card route confirmed against `card_endpoint`,
@@ -643,5 +648,71 @@ fn help_never_shows_a_forward_url_with_its_token() {
     assert!(
         !text.contains("s3cr3t-token") && !text.contains("k3y-in-query"),
         "{text}"
+    );
+}
+
+/// `paybridge dev`: the sandbox, the receiver and the forwarder in one process. A card charged
+/// with `--ledger` on its ledger is settled by the sandbox, whose callback reaches dev's own
+/// receiver, is confirmed, recorded, and forwarded to the merchant, signed with the fresh
+/// secret dev printed once; the live log on stderr tells each step.
+#[test]
+fn dev_runs_the_whole_loop_in_one_process() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hooks = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let mut dev = Command::new(BIN)
+        .args(["dev", "--forward", &hooks])
+        .env_remove("PAYBRIDGE_FORWARD_SECRET")
+        .env_remove("PAYBRIDGE_LEDGER")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = common::first_line(&mut dev);
+    let secret = line["forward_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{line}");
+    let books = merchant_on(listener, &secret);
+    let ledger = line["ledger"].as_str().unwrap().to_owned();
+    let card = line["sandbox"]["card-charging"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(line["receive"]["card-charging"].is_string(), "{line}");
+    let reference = unique("dev");
+    // Pending at once; the sandbox settles it and calls dev's receiver back.
+    let mut args = charge_args(&card, "charge", "312821445892989", &reference);
+    args.extend(["--ledger", &ledger]);
+    let (out, v) = run(&args, &CREDS);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["status"], "pending");
+    wait_for("the merchant's event", || !books.lock().unwrap().is_empty());
+    let (id, body) = books.lock().unwrap()[0].clone();
+    assert_eq!(body["type"], "payment.succeeded", "{body}");
+    assert_eq!(body["data"]["reference"], reference.as_str());
+    assert_eq!(body["data"]["paid_amount"], "50000");
+    // Ctrl-C: dev stops; its log told every step, naming the reference.
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &dev.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = dev.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("--> POST card-charging/callback"), "{log}");
+    assert!(log.contains("<-- 200"), "{log}");
+    assert!(
+        log.contains(&format!(
+            "change card-charging {reference} pending → succeeded {id}"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("==> POST {hooks} {id} {reference} [2xx]")),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&secret),
+        "the secret is printed once, on stdout"
     );
 }

@@ -1,0 +1,196 @@
+//! `paybridge dev`: the whole loop on one machine, in one process — the sandbox, the merchant's
+//! receiver over a ledger (card callbacks delivered to it and confirmed against the sandbox),
+//! and, with `--forward`, the forwarder to the merchant's endpoint — with a live log on stderr,
+//! one line per event in and out, like `stripe listen`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use clap::Args;
+use paybridge_ledger::forward::{Delivery, Forwarder, HttpSink, Sink};
+use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::{Value, json};
+
+use crate::output::{CliError, Outcome};
+
+/// `paybridge dev`.
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// Address to listen on, `host:port` (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = crate::cli::socket_addr)]
+    addr: SocketAddr,
+    /// The ledger (`sqlite://FILE`, `postgres://…`); default a SQLite file in a temporary
+    /// directory, printed.
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
+    ledger: Option<String>,
+    /// Deliver every payment state change to this URL as a Standard Webhooks request; the
+    /// secret is `PAYBRIDGE_FORWARD_SECRET`, or a fresh one printed once.
+    #[arg(long)]
+    forward: Option<String>,
+    /// The forward secret (`whsec_…`; never printed when given).
+    #[arg(long, env = "PAYBRIDGE_FORWARD_SECRET", hide_env_values = true, value_parser = crate::providers::secret)]
+    forward_secret: Option<SecretString>,
+}
+
+/// The live log: each state change the receiver hands out.
+struct Logged;
+
+#[async_trait::async_trait]
+impl CallbackHandler for Logged {
+    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+        let c = &callback.change;
+        eprintln!(
+            "    change {} {} {} → {}{} {}",
+            callback.provider,
+            crate::output::terminal_safe(&c.reference),
+            c.previous_status.as_str(),
+            c.status.as_str(),
+            c.anomaly.map(|a| format!(" ({a})")).unwrap_or_default(),
+            c.webhook_id
+        );
+        crate::ledger::Record.handle(callback).await
+    }
+}
+
+/// The forwarder's sink, logging each delivery and the merchant's answer.
+struct LoggedSink {
+    inner: HttpSink,
+    shown: String,
+}
+
+#[async_trait::async_trait]
+impl Sink for LoggedSink {
+    async fn deliver(&self, d: &Delivery) -> Result<(), String> {
+        let result = self.inner.deliver(d).await;
+        eprintln!(
+            "==> POST {} {} {} [{}]",
+            self.shown,
+            d.id,
+            d.change.reference,
+            match &result {
+                Ok(()) => "2xx".to_owned(),
+                Err(e) => crate::output::terminal_safe(e),
+            }
+        );
+        result
+    }
+
+    fn target(&self) -> Option<&str> {
+        self.inner.target()
+    }
+}
+
+/// Each request to the receiver (`/receive/…`), logged in and out.
+fn request_log(router: Router) -> Router {
+    router.layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let path = req.uri().path().to_owned();
+            let received = path.strip_prefix("/receive/").map(str::to_owned);
+            if let Some(route) = &received {
+                eprintln!("--> {} {route}", req.method());
+            }
+            let answer = next.run(req).await;
+            if received.is_some() {
+                eprintln!("<-- {}", answer.status().as_u16());
+            }
+            answer
+        },
+    ))
+}
+
+/// Serve until interrupted, after printing what is where as one JSON line.
+pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
+    let temp = std::env::temp_dir().join(format!("paybridge-dev-{}", std::process::id()));
+    let ledger_url = if let Some(url) = &args.ledger {
+        url.clone()
+    } else {
+        std::fs::create_dir_all(&temp)
+            .map_err(|e| CliError::internal(format!("cannot create {}: {e}", temp.display())))?;
+        format!("sqlite://{}", temp.join("ledger.db").display())
+    };
+    let ledger = Arc::new(crate::ledger::open(&ledger_url).await?);
+    let mut forward_secret = None;
+    let forwarder = match &args.forward {
+        None => None,
+        Some(url) => {
+            let secret = if let Some(given) = &args.forward_secret {
+                given.clone()
+            } else {
+                let fresh = paybridge_core::webhooks::WebhookSecret::generate()?;
+                // The one time a secret is printed: the developer's merchant needs it.
+                forward_secret = Some(fresh.expose_secret().to_owned());
+                fresh
+            };
+            let sink = LoggedSink {
+                inner: HttpSink::new(
+                    url.as_str(),
+                    paybridge_core::webhooks::WebhookSecret::parse(&secret)?,
+                )?,
+                shown: paybridge_core::http::redacted_url(url),
+            };
+            ledger
+                .register_forward_target(url)
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            Some(Forwarder::new(ledger.clone(), Arc::new(sink)))
+        }
+    };
+    let sandbox = crate::sandbox::start_with(
+        args.addr,
+        None,
+        Some(ledger.clone()),
+        crate::sandbox::Wiring {
+            handler: Some(Arc::new(Logged)),
+            card_callbacks_to_receiver: true,
+            layer: Some(request_log),
+        },
+    )
+    .await?;
+    let base = format!("http://{}", sandbox.addr);
+    let endpoints: serde_json::Map<String, Value> = sandbox
+        .endpoints
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect();
+    let receive: serde_json::Map<String, Value> = sandbox
+        .receive
+        .iter()
+        .map(|(provider, path)| {
+            (
+                (*provider).to_owned(),
+                json!(format!("{base}/receive{path}")),
+            )
+        })
+        .collect();
+    let interrupted = crate::sandbox::interrupt()?;
+    let forwarding = forwarder.map(|f| {
+        tokio::spawn(async move {
+            f.run(Duration::from_millis(250), std::future::pending::<()>())
+                .await;
+        })
+    });
+    crate::output::print_out(&format!(
+        "{}\n",
+        json!({
+            "sandbox": endpoints,
+            "receive": receive,
+            "ledger": paybridge_core::http::redacted_url(&ledger_url),
+            "forward": args.forward.as_deref().map(paybridge_core::http::redacted_url),
+            "forward_secret": forward_secret,
+            "dev": base,
+        })
+    ));
+    eprintln!("paybridge dev listening on {base} (Ctrl-C to stop)");
+    interrupted.await;
+    if let Some(task) = forwarding {
+        task.abort();
+    }
+    sandbox.task.abort();
+    if args.ledger.is_none() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    Ok(Outcome::printed())
+}

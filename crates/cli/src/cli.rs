@@ -33,6 +33,8 @@ pub(crate) enum Command {
     /// The sandbox, the merchant's receiver over a ledger and (with `--forward`) the forwarder,
     /// wired together in one process, with a live log of every event.
     Dev(crate::dev::DevArgs),
+    /// Make a payment reach an outcome in a running `paybridge dev`.
+    Trigger(crate::dev::TriggerArgs),
     /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
     Receive(crate::ledger::ReceiveArgs),
     /// Ask the providers about every payment that is not final and whose check is due.

@@ -172,17 +172,24 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
                 .await;
         })
     });
-    crate::output::print_out(&format!(
-        "{}\n",
-        json!({
-            "sandbox": endpoints,
-            "receive": receive,
-            "ledger": paybridge_core::http::redacted_url(&ledger_url),
-            "forward": args.forward.as_deref().map(paybridge_core::http::redacted_url),
-            "forward_secret": forward_secret,
-            "dev": base,
-        })
-    ));
+    let mut line = json!({
+        "sandbox": endpoints,
+        "receive": receive,
+        "ledger": paybridge_core::http::redacted_url(&ledger_url),
+        "forward": args.forward.as_deref().map(paybridge_core::http::redacted_url),
+        "dev": base,
+    });
+    // Where `paybridge trigger` finds the last dev started (never with a secret in it).
+    let found = last_dev_file();
+    // A ledger URL with a password in it is not written down: trigger then needs --ledger.
+    let shareable = paybridge_core::http::redacted_url(&ledger_url) == ledger_url
+        || ledger_url.starts_with("sqlite:");
+    let written = json!({"dev": base, "ledger": shareable.then_some(&ledger_url)});
+    if let Err(e) = std::fs::write(&found, written.to_string()) {
+        tracing::warn!(file = %found.display(), error = %e, "trigger will need --dev");
+    }
+    crate::output::set_field(&mut line, "forward_secret", json!(forward_secret));
+    crate::output::print_out(&format!("{line}\n"));
     eprintln!("paybridge dev listening on {base} (Ctrl-C to stop)");
     interrupted.await;
     if let Some(task) = forwarding {
@@ -192,5 +199,137 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     if args.ledger.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }
+    let _ = std::fs::remove_file(&found);
     Ok(Outcome::printed())
+}
+
+/// The file the last `paybridge dev` started writes its addresses to.
+fn last_dev_file() -> std::path::PathBuf {
+    std::env::temp_dir().join("paybridge-dev.json")
+}
+
+/// `paybridge trigger`.
+#[derive(Debug, Args)]
+pub(crate) struct TriggerArgs {
+    /// The provider (`card-charging`).
+    provider: String,
+    /// The outcome: `succeeded`, `wrong-amount`, `failed`, `pending`.
+    outcome: String,
+    /// The payment's reference (default: a fresh one).
+    #[arg(long)]
+    reference: Option<String>,
+    /// The amount (a face value: 10000, 20000, 50000, …).
+    #[arg(long, default_value = "50000")]
+    amount: String,
+    /// A running `paybridge dev` (its `dev` URL; default the last one started here).
+    #[arg(long)]
+    dev: Option<String>,
+    /// Its ledger (default the one the last `dev` printed).
+    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
+    ledger: Option<String>,
+}
+
+/// Make a payment reach an outcome in a running `dev`, the way a merchant and the provider
+/// would: created with `--ledger` (this very binary's `charge`), paid by the sandbox, its
+/// callback delivered to dev's receiver; printed once the ledger has the change.
+pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
+    let last: Value = std::fs::read(last_dev_file())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    let dev = args
+        .dev
+        .clone()
+        .or_else(|| last.get("dev").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| CliError::input("no running `paybridge dev` found: give --dev URL"))?;
+    let ledger_url = args
+        .ledger
+        .clone()
+        .or_else(|| {
+            last.get("ledger")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| CliError::input("give --ledger (the ledger `paybridge dev` printed)"))?;
+    if args.provider != paybridge_card_charging::PROVIDER_ID {
+        return Err(CliError::input(format!(
+            "trigger knows card-charging only so far, not {:?}",
+            args.provider
+        )));
+    }
+    // The card sandbox picks the outcome by the code's last digit.
+    let (code, settles) = match args.outcome.as_str() {
+        "succeeded" => ("312821445892981", true),
+        "wrong-amount" => ("312821445892982", true),
+        "failed" => ("312821445892983", true),
+        "pending" => ("312821445892989", false),
+        other => {
+            return Err(CliError::input(format!(
+                "card-charging outcomes: succeeded, wrong-amount, failed, pending (not {other:?})"
+            )));
+        }
+    };
+    let reference = args
+        .reference
+        .clone()
+        .unwrap_or_else(|| format!("trg-{}", paybridge_ledger::now_ms()));
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::internal(format!("cannot find this binary: {e}")))?;
+    let endpoint = format!("{dev}{}", paybridge_card_charging::sandbox::ENDPOINT_PATH);
+    let mut command = std::process::Command::new(exe);
+    command
+        .args(["--json", "card-charging", "charge", "--endpoint", &endpoint])
+        .args([
+            "--telco",
+            "VIETTEL",
+            "--code",
+            code,
+            "--serial",
+            "10004783347874",
+        ])
+        .args(["--amount", &args.amount, "--request-id", &reference])
+        .args(["--ledger", &ledger_url])
+        .env(
+            "PAYBRIDGE_CARD_PARTNER_ID",
+            paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
+        )
+        .env(
+            "PAYBRIDGE_CARD_PARTNER_KEY",
+            paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY,
+        );
+    let charged = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| CliError::internal(format!("the charge did not run: {e}")))?
+        .map_err(|e| CliError::internal(format!("cannot run the charge: {e}")))?;
+    if !matches!(charged.status.code(), Some(0 | 1)) {
+        return Err(CliError::input(format!(
+            "the charge failed: {}",
+            String::from_utf8_lossy(&charged.stdout).trim()
+        )));
+    }
+    let ledger = paybridge_ledger::Ledger::open_existing(&ledger_url, Duration::from_secs(10))
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = ledger
+            .payment(paybridge_card_charging::PROVIDER_ID, &reference)
+            .await
+            .map_err(paybridge_core::Error::from)?
+            .map(|p| p.payment.status);
+        match status {
+            Some(status) if !settles || status != paybridge_core::PaymentStatus::Pending => {
+                return Ok(Outcome::payment(
+                    json!({"provider": args.provider, "reference": reference, "status": status.as_str()}),
+                    status,
+                ));
+            }
+            _ if tokio::time::Instant::now() >= deadline => {
+                return Err(CliError::from(paybridge_core::Error::Timeout(
+                    Duration::from_secs(30),
+                )));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }

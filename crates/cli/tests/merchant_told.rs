@@ -689,6 +689,46 @@ fn dev_runs_the_whole_loop_in_one_process() {
     assert_eq!(body["type"], "payment.succeeded", "{body}");
     assert_eq!(body["data"]["reference"], reference.as_str());
     assert_eq!(body["data"]["paid_amount"], "50000");
+    // `trigger` makes the other outcomes happen the same way, and waits for the ledger.
+    let dev_url = line["dev"].as_str().unwrap();
+    for (outcome, status, exit) in [
+        ("succeeded", "succeeded", 0),
+        ("wrong-amount", "needs_review", 0),
+        ("failed", "failed", 1),
+    ] {
+        let (out, v) = run(
+            &[
+                "--json",
+                "trigger",
+                "card-charging",
+                outcome,
+                "--dev",
+                dev_url,
+                "--ledger",
+                &ledger,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(exit), "{outcome}: {v}");
+        assert_eq!(v["status"], status, "{outcome}: {v}");
+        assert_eq!(v["provider"], "card-charging");
+    }
+    wait_for("four events", || books.lock().unwrap().len() == 4);
+    let types: Vec<String> = books
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| b["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "payment.succeeded",
+            "payment.succeeded",
+            "payment.needs_review",
+            "payment.failed"
+        ]
+    );
     // Ctrl-C: dev stops; its log told every step, naming the reference.
     assert!(
         Command::new("kill")

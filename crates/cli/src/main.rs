@@ -81,7 +81,9 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
 
 /// Logs go to stderr (stdout is reserved for the result), level from `PAYBRIDGE_LOG`.
 fn init_tracing() {
+    // `PAYBRIDGE_LOG` wins; `RUST_LOG`, as every Rust tool reads it, else; `warn` by default.
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYBRIDGE_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Colours only on a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()

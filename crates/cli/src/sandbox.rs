@@ -221,15 +221,22 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::printed())
 }
 
-/// A future that completes at the first Ctrl-C (SIGINT), registered now.
+/// A future that completes at the first Ctrl-C (SIGINT) or SIGTERM, registered now: either
+/// way the sandbox stops cleanly and removes its temporary ledger.
 pub(crate) fn interrupt() -> Result<impl Future<Output = ()>, CliError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut sigint = signal(SignalKind::interrupt())
-            .map_err(|e| CliError::internal(format!("cannot listen for Ctrl-C: {e}")))?;
+        let listen = |kind| {
+            signal(kind).map_err(|e| CliError::internal(format!("cannot listen for signals: {e}")))
+        };
+        let mut sigint = listen(SignalKind::interrupt())?;
+        let mut sigterm = listen(SignalKind::terminate())?;
         Ok(async move {
-            sigint.recv().await;
+            tokio::select! {
+                _ = sigint.recv() => {}
+                _ = sigterm.recv() => {}
+            }
         })
     }
     #[cfg(not(unix))]

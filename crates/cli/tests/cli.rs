@@ -50,20 +50,23 @@ fn sandbox_prints_one_json_line_with_every_endpoint() {
 /// Interrupted (Ctrl-C), the sandbox stops cleanly and removes its ledger's directory.
 #[test]
 fn an_interrupted_sandbox_exits_0_and_leaves_no_ledger_behind() {
-    let mut sb = sandbox();
-    let url = sb.endpoints["ledger"].as_str().unwrap().to_owned();
-    let db = std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap());
-    assert!(db.exists(), "{}", db.display());
-    let pid = sb.child.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(sent.success());
-    let status = sb.child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert!(
-        !db.parent().unwrap().exists(),
-        "{} left behind",
-        db.display()
-    );
+    // Ctrl-C, and SIGTERM (what a service manager or a CI runner sends).
+    for signal in ["-INT", "-TERM"] {
+        let mut sb = sandbox();
+        let url = sb.endpoints["ledger"].as_str().unwrap().to_owned();
+        let db = std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap());
+        assert!(db.exists(), "{}", db.display());
+        let pid = sb.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success());
+        let status = sb.child.wait().unwrap();
+        assert!(status.success(), "{signal}: {status}");
+        assert!(
+            !db.parent().unwrap().exists(),
+            "{signal}: {} left behind",
+            db.display()
+        );
+    }
 }
 
 #[test]

@@ -157,6 +157,7 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
+    let hint = env_hint(e);
     if json {
         let rendered = e.render().to_string();
         let first = rendered
@@ -169,12 +170,50 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
             .join(" ");
         print_out(&format!(
             "{}\n",
-            json!({"error": {"kind": "input", "code": null, "message": first}})
+            json!({"error": {"kind": "input", "code": null, "message": format!("{first}{hint}")}})
         ));
     } else {
         let _ = e.print();
+        if !hint.is_empty() {
+            eprintln!("{}", hint.trim_start());
+        }
     }
     ExitCode::from(2)
+}
+
+/// For a missing argument that an environment variable can give (a secret, usually): which
+/// one — the error names both the flag and the variable.
+fn env_hint(e: &clap::Error) -> String {
+    use clap::CommandFactory as _;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::MissingRequiredArgument {
+        return String::new();
+    }
+    let Some(ContextValue::Strings(missing)) = e.get(ContextKind::InvalidArg) else {
+        return String::new();
+    };
+    let mut envs = std::collections::BTreeMap::new();
+    let mut stack = vec![crate::cli::Cli::command()];
+    while let Some(command) = stack.pop() {
+        for arg in command.get_arguments() {
+            if let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) {
+                envs.insert(long.to_owned(), env.to_string_lossy().into_owned());
+            }
+        }
+        stack.extend(command.get_subcommands().cloned());
+    }
+    let named: Vec<String> = missing
+        .iter()
+        .filter_map(|m| {
+            let long = m.trim_start_matches("--").split([' ', '<']).next()?;
+            envs.get(long).map(|env| format!("--{long} or {env}"))
+        })
+        .collect();
+    if named.is_empty() {
+        String::new()
+    } else {
+        format!(" (give {})", named.join(", "))
+    }
 }
 
 /// Write `text` to stdout. A reader that went away (`paybridge … | head`) is not an error of

@@ -96,3 +96,34 @@ fn an_unreachable_database_is_exit_3_in_time_naming_the_host_never_the_password(
         assert!(everything.contains(host), "{everything}");
     }
 }
+
+/// A missing secret's error names both the flag and the environment variable that gives it.
+#[test]
+fn a_missing_secret_names_its_flag_and_its_variable() {
+    let (out, v) = run(
+        &[
+            "--json",
+            "card-charging",
+            "charge",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--telco",
+            "VIETTEL",
+            "--code",
+            "312821445892981",
+            "--serial",
+            "10004783347874",
+            "--amount",
+            "50000",
+            "--request-id",
+            "r-1",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("--partner-key or PAYBRIDGE_CARD_PARTNER_KEY"),
+        "{message}"
+    );
+}

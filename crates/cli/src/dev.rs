@@ -165,6 +165,26 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
             )
         })
         .collect();
+    // The reconciler too, asking the sandbox with the sandbox's credentials: a payment whose
+    // callback never comes is still settled (a card only when charged with
+    // PAYBRIDGE_LEDGER_KEY set: its `check` needs the card).
+    let asked = crate::reconcile::StatusEndpoints {
+        card: sandbox.endpoints.get("card-charging").cloned(),
+        woopay: sandbox.endpoints.get("woopay").cloned(),
+        payoo: None,
+        payoo_rest: sandbox.endpoints.get("payoo-rest").cloned(),
+        qvickly: sandbox.endpoints.get("qvickly-api").cloned(),
+    }
+    .providers_with(&ledger, &sandbox_credential)?;
+    let reconciler = crate::reconcile::reconciler_with(
+        ledger.clone(),
+        asked,
+        paybridge_ledger::Schedule::default(),
+        Arc::new(Logged),
+    );
+    let reconciling = tokio::spawn(async move {
+        reconciler.run(std::future::pending::<()>()).await;
+    });
     let interrupted = crate::sandbox::interrupt()?;
     let forwarding = forwarder.map(|f| {
         tokio::spawn(async move {
@@ -195,12 +215,37 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     if let Some(task) = forwarding {
         task.abort();
     }
+    reconciling.abort();
     sandbox.task.abort();
     if args.ledger.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }
     let _ = std::fs::remove_file(&found);
     Ok(Outcome::printed())
+}
+
+/// The sandbox's public test credentials, by the variable that names each in production.
+fn sandbox_credential(name: &str) -> Option<String> {
+    use paybridge_card_charging::sandbox as card;
+    use paybridge_payoo::sandbox as payoo;
+    Some(
+        match name {
+            "PAYBRIDGE_CARD_PARTNER_ID" => card::SANDBOX_PARTNER_ID,
+            "PAYBRIDGE_CARD_PARTNER_KEY" => card::SANDBOX_PARTNER_KEY,
+            "PAYBRIDGE_WOOPAY_USERNAME" => paybridge_woopay::sandbox::SANDBOX_USERNAME,
+            "PAYBRIDGE_WOOPAY_PASSWORD" => paybridge_woopay::sandbox::SANDBOX_PASSWORD,
+            "PAYBRIDGE_PAYOO_USERNAME" => payoo::SANDBOX_USERNAME,
+            "PAYBRIDGE_PAYOO_PASSWORD" => payoo::SANDBOX_PASSWORD,
+            "PAYBRIDGE_PAYOO_SIGNATURE" => payoo::SANDBOX_SIGNATURE,
+            "PAYBRIDGE_PAYOO_CHECKSUM_KEY" => payoo::SANDBOX_CHECKSUM_KEY,
+            "PAYBRIDGE_PAYOO_SHOP_ID" => "11495",
+            "PAYBRIDGE_QVICKLY_ID" => paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID,
+            "PAYBRIDGE_QVICKLY_SECRET" => paybridge_qvickly::sandbox::SANDBOX_SECRET,
+            "PAYBRIDGE_LINKIFIER_KEY" => paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+            _ => return None,
+        }
+        .to_owned(),
+    )
 }
 
 /// The file the last `paybridge dev` started writes its addresses to.

@@ -56,10 +56,6 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn secret_var(name: &str) -> Option<SecretString> {
-    var(name).map(SecretString::from)
-}
-
 impl StatusEndpoints {
     pub fn from_env() -> Self {
         Self {
@@ -74,14 +70,26 @@ impl StatusEndpoints {
     /// The providers to ask, each keeping its payments in `ledger` (a card's `check` needs
     /// the card sealed there: `PAYBRIDGE_LEDGER_KEY`). A provider with an endpoint but
     /// missing credentials is an input error naming what is missing.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "one block per provider, each reading its own variables: a table, not logic"
-    )]
     pub fn providers(
         &self,
         ledger: &Arc<Ledger>,
     ) -> Result<Vec<Arc<dyn PaymentProvider>>, CliError> {
+        self.providers_with(ledger, &var)
+    }
+
+    /// [`StatusEndpoints::providers`] with the credentials `lookup` gives for each variable
+    /// name (`paybridge dev`: the sandbox's).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one block per provider, each reading its own variables: a table, not logic"
+    )]
+    pub fn providers_with(
+        &self,
+        ledger: &Arc<Ledger>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<Arc<dyn PaymentProvider>>, CliError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let secret_var = |name: &str| var(name).map(SecretString::from);
         let stores = || paybridge_core::Stores::in_memory().records(ledger.clone());
         let missing = |provider: &str, names: &str| {
             CliError::input(format!(
@@ -212,8 +220,17 @@ pub(crate) fn reconciler(
     providers: Vec<Arc<dyn PaymentProvider>>,
     schedule: Schedule,
 ) -> Reconciler {
-    let mut reconciler =
-        Reconciler::new(ledger, Arc::new(crate::ledger::Record)).schedule(schedule);
+    reconciler_with(ledger, providers, schedule, Arc::new(crate::ledger::Record))
+}
+
+/// [`reconciler`] handing changes to `handler`.
+pub(crate) fn reconciler_with(
+    ledger: Arc<Ledger>,
+    providers: Vec<Arc<dyn PaymentProvider>>,
+    schedule: Schedule,
+    handler: Arc<dyn paybridge_ledger::handler::CallbackHandler>,
+) -> Reconciler {
+    let mut reconciler = Reconciler::new(ledger, handler).schedule(schedule);
     for provider in providers {
         reconciler = reconciler.provider(provider);
     }

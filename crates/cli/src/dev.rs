@@ -112,32 +112,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
         format!("sqlite://{}", temp.join("ledger.db").display())
     };
     let ledger = Arc::new(crate::ledger::open(&ledger_url).await?);
-    let mut forward_secret = None;
-    let forwarder = match &args.forward {
-        None => None,
-        Some(url) => {
-            let secret = if let Some(given) = &args.forward_secret {
-                given.clone()
-            } else {
-                let fresh = paybridge_core::webhooks::WebhookSecret::generate()?;
-                // The one time a secret is printed: the developer's merchant needs it.
-                forward_secret = Some(fresh.expose_secret().to_owned());
-                fresh
-            };
-            let sink = LoggedSink {
-                inner: HttpSink::new(
-                    url.as_str(),
-                    paybridge_core::webhooks::WebhookSecret::parse(&secret)?,
-                )?,
-                shown: paybridge_core::http::redacted_url(url),
-            };
-            ledger
-                .register_forward_target(url)
-                .await
-                .map_err(paybridge_core::Error::from)?;
-            Some(Forwarder::new(ledger.clone(), Arc::new(sink)))
-        }
-    };
+    let (forwarder, forward_secret) = forwarder(&args, &ledger).await?;
     let sandbox = crate::sandbox::start_with(
         args.addr,
         None,
@@ -165,23 +140,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
             )
         })
         .collect();
-    // The reconciler too, asking the sandbox with the sandbox's credentials: a payment whose
-    // callback never comes is still settled (a card only when charged with
-    // PAYBRIDGE_LEDGER_KEY set: its `check` needs the card).
-    let asked = crate::reconcile::StatusEndpoints {
-        card: sandbox.endpoints.get("card-charging").cloned(),
-        woopay: sandbox.endpoints.get("woopay").cloned(),
-        payoo: None,
-        payoo_rest: sandbox.endpoints.get("payoo-rest").cloned(),
-        qvickly: sandbox.endpoints.get("qvickly-api").cloned(),
-    }
-    .providers_with(&ledger, &sandbox_credential)?;
-    let reconciler = crate::reconcile::reconciler_with(
-        ledger.clone(),
-        asked,
-        paybridge_ledger::Schedule::default(),
-        Arc::new(Logged),
-    );
+    let reconciler = reconciler(&sandbox, &ledger)?;
     let reconciling = tokio::spawn(async move {
         reconciler.run(std::future::pending::<()>()).await;
     });
@@ -222,6 +181,63 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     }
     let _ = std::fs::remove_file(&found);
     Ok(Outcome::printed())
+}
+
+/// The forwarder of `--forward`, and the fresh secret to print when none was given.
+async fn forwarder(
+    args: &DevArgs,
+    ledger: &Arc<paybridge_ledger::Ledger>,
+) -> Result<(Option<Forwarder>, Option<String>), CliError> {
+    let Some(url) = &args.forward else {
+        return Ok((None, None));
+    };
+    let mut fresh_secret = None;
+    let secret = if let Some(given) = &args.forward_secret {
+        given.clone()
+    } else {
+        let fresh = paybridge_core::webhooks::WebhookSecret::generate()?;
+        // The one time a secret is printed: the developer's merchant needs it.
+        fresh_secret = Some(fresh.expose_secret().to_owned());
+        fresh
+    };
+    let sink = LoggedSink {
+        inner: HttpSink::new(
+            url.as_str(),
+            paybridge_core::webhooks::WebhookSecret::parse(&secret)?,
+        )?,
+        shown: paybridge_core::http::redacted_url(url),
+    };
+    ledger
+        .register_forward_target(url)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    Ok((
+        Some(Forwarder::new(ledger.clone(), Arc::new(sink))),
+        fresh_secret,
+    ))
+}
+
+/// The reconciler of `dev`, asking the sandbox with the sandbox's credentials: a payment
+/// whose callback never comes is still settled (a card only when charged with
+/// `PAYBRIDGE_LEDGER_KEY` set: its `check` needs the card).
+fn reconciler(
+    sandbox: &crate::sandbox::RunningSandbox,
+    ledger: &Arc<paybridge_ledger::Ledger>,
+) -> Result<paybridge_ledger::Reconciler, CliError> {
+    let asked = crate::reconcile::StatusEndpoints {
+        card: sandbox.endpoints.get("card-charging").cloned(),
+        woopay: sandbox.endpoints.get("woopay").cloned(),
+        payoo: None,
+        payoo_rest: sandbox.endpoints.get("payoo-rest").cloned(),
+        qvickly: sandbox.endpoints.get("qvickly-api").cloned(),
+    }
+    .providers_with(ledger, &sandbox_credential)?;
+    Ok(crate::reconcile::reconciler_with(
+        ledger.clone(),
+        asked,
+        paybridge_ledger::Schedule::default(),
+        Arc::new(Logged),
+    ))
 }
 
 /// The sandbox's public test credentials, by the variable that names each in production.

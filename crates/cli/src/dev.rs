@@ -125,21 +125,8 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     )
     .await?;
     let base = format!("http://{}", sandbox.addr);
-    let endpoints: serde_json::Map<String, Value> = sandbox
-        .endpoints
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
-        .collect();
-    let receive: serde_json::Map<String, Value> = sandbox
-        .receive
-        .iter()
-        .map(|(provider, path)| {
-            (
-                (*provider).to_owned(),
-                json!(format!("{base}/receive{path}")),
-            )
-        })
-        .collect();
+    let endpoints = sandbox.endpoints_json();
+    let receive = sandbox.receive_json();
     let reconciler = reconciler(&sandbox, &ledger)?;
     let reconciling = tokio::spawn(async move {
         reconciler.run(std::future::pending::<()>()).await;

@@ -42,6 +42,29 @@ pub(crate) struct RunningSandbox {
 /// A receiver's routes: (provider, path).
 type MountedRoutes = Vec<(&'static str, &'static str)>;
 
+impl RunningSandbox {
+    /// Provider (and API) name → endpoint URL, as the sandbox's line prints it.
+    pub(crate) fn endpoints_json(&self) -> serde_json::Map<String, Value> {
+        self.endpoints
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+            .collect()
+    }
+
+    /// Provider → the merchant receiver's callback URL.
+    pub(crate) fn receive_json(&self) -> serde_json::Map<String, Value> {
+        self.receive
+            .iter()
+            .map(|(provider, path)| {
+                (
+                    (*provider).to_owned(),
+                    Value::String(format!("http://{}/receive{path}", self.addr)),
+                )
+            })
+            .collect()
+    }
+}
+
 /// The merchant side the sandbox also plays for `paybridge sandbox`: every provider's
 /// callback route (under `/receive`), with the sandbox's credentials, over a ledger.
 pub(crate) fn merchant_receiver(
@@ -187,21 +210,8 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
     let ledger_url = format!("sqlite://{}", dir.join("ledger.db").display());
     let ledger = std::sync::Arc::new(crate::ledger::open(&ledger_url).await?);
     let sandbox = start(args.addr, args.card_callback_url.clone(), Some(ledger)).await?;
-    let mut map: serde_json::Map<String, Value> = sandbox
-        .endpoints
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
-        .collect();
-    let receive: serde_json::Map<String, Value> = sandbox
-        .receive
-        .iter()
-        .map(|(provider, path)| {
-            (
-                (*provider).to_owned(),
-                Value::String(format!("http://{}/receive{path}", sandbox.addr)),
-            )
-        })
-        .collect();
+    let mut map = sandbox.endpoints_json();
+    let receive = sandbox.receive_json();
     map.insert("receive".into(), Value::Object(receive));
     map.insert("ledger".into(), Value::String(ledger_url));
     // Listen for Ctrl-C before the line that tells a caller the sandbox is up: an interrupt

@@ -2821,33 +2821,17 @@ fn receive_forwards_each_state_change_as_a_standard_webhook() {
         ("PAYBRIDGE_QVICKLY_SECRET", QVICKLY_SECRET),
         ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
     ];
-    let body = dir.join("add.json");
-    std::fs::write(
-        &body,
-        json!({
+    let v = common::add_qvickly_payment(
+        &json!({
             "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE", "orderid": "FWD-1",
                             "autoactivate": "1", "callbackurl": callback},
             "Customer": {"Billing": {"email": "asa@example.se"}},
             "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "25000", "taxrate": "25", "discount": "0", "withouttax": "25000"}],
             "Cart": {"Total": {"withouttax": "25000", "tax": "6250", "rounding": "0", "withtax": "31250"}}
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let body = body.display().to_string();
-    let (out, v) = run(
-        &[
-            "--json",
-            "qvickly",
-            "add-payment",
-            "--body",
-            &body,
-            "--ledger",
-            &ledger,
-        ],
+        }),
+        &ledger,
         &env,
     );
-    assert_eq!(out.status.code(), Some(0), "{v}");
     let page = v["url"].as_str().unwrap().to_owned();
     let status = http("POST", &page, "text/plain", "");
     assert!((200..300).contains(&status), "{status}");

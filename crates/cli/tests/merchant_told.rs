@@ -369,36 +369,18 @@ fn a_retried_qvickly_credit_credits_once() {
     ];
     for (backend, ledger) in common::ledger_urls("credit") {
         let orderid = unique("Q");
-        let dir = std::env::temp_dir().join(unique("credit"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let add = dir.join("add.json");
-        std::fs::write(
-            &add,
-            serde_json::json!({
+        let v = common::add_qvickly_payment(
+            &serde_json::json!({
                 "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE",
                                 "orderid": orderid, "autoactivate": "0",
                                 "accepturl": "https://shop.example/accept", "cancelurl": "https://shop.example/cancel"},
                 "Customer": {"Billing": {"firstname": "Åsa", "lastname": "Öberg", "email": "asa@example.se"}},
                 "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "25000", "taxrate": "25", "discount": "0", "withouttax": "25000"}],
                 "Cart": {"Total": {"withouttax": "25000", "tax": "6250", "rounding": "0", "withtax": "31250"}}
-            })
-            .to_string(),
-        )
-        .unwrap();
-        let add = add.display().to_string();
-        let (out, v) = run(
-            &[
-                "--json",
-                "qvickly",
-                "add-payment",
-                "--body",
-                &add,
-                "--ledger",
-                &ledger,
-            ],
+            }),
+            &ledger,
             &env,
         );
-        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
         let number = v["number"].as_str().unwrap().to_owned();
         let page = v["url"].as_str().unwrap().to_owned();
         assert_eq!(ureq_post_text(&page), 200, "{backend}: paid on the page");

@@ -221,3 +221,27 @@ pub fn assert_valid_event(body: &[u8]) {
         .collect();
     assert!(errors.is_empty(), "{kind}: {errors:?}\n{event:#}");
 }
+
+/// `qvickly add-payment --body <data> --ledger <ledger>` (the data written to a file first):
+/// the command's JSON answer, after checking it exited 0.
+pub fn add_qvickly_payment(data: &Value, ledger: &str, env: &[(&str, &str)]) -> Value {
+    let dir = std::env::temp_dir().join(unique("qvickly-body"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("add.json");
+    std::fs::write(&path, data.to_string()).unwrap();
+    let body = path.display().to_string();
+    let (out, v) = run(
+        &[
+            "--json",
+            "qvickly",
+            "add-payment",
+            "--body",
+            &body,
+            "--ledger",
+            ledger,
+        ],
+        env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    v
+}

@@ -1,7 +1,8 @@
 //! Refunds whose outcome is unknown, finished: a refund that timed out stays `pending` with its
 //! amount reserved (never resent blindly); [`Ledger::resolve_refunds`] asks the provider where
 //! it stands ([`PaymentProvider::refund_status`]: a read, or a resend the provider makes
-//! harmless — Payoo's `RefundId`) and settles it, or gives the reservation back. A provider
+//! harmless — Payoo's `RefundId`, a Qvickly credit of the rest) and settles it, or gives the
+//! reservation back. A provider
 //! that cannot tell leaves it pending, for a person (`paybridge ledger refunds`).
 
 use std::time::Duration;

@@ -216,6 +216,57 @@ impl PaymentProvider for QvicklyProvider {
         Ok(state)
     }
 
+    /// A credit whose outcome is unknown, finished where Qvickly makes it harmless: when it
+    /// was to give back all that was left, a full `creditPayment` is sent again — Qvickly
+    /// credits what is still due (the earlier one never arrived) or refuses with 5204
+    /// ("Cannot credit more than balance due": it did) — the money goes back once either way.
+    /// A partial credit cannot be told apart this way (`getPaymentinfo` lists no credits in
+    /// Qvickly's documents): `Err`, it stays pending for a person.
+    async fn refund_status(
+        &self,
+        payment: &PaymentRef,
+        query: &RefundQuery,
+    ) -> Result<RefundState> {
+        let api = self.api("refund_status")?;
+        let amount = query.refund.amount.unwrap_or(query.paid);
+        if query.refunded_before.amount() + amount.amount() != query.paid.amount() {
+            return Err(Error::Provider {
+                code: None,
+                message: format!(
+                    "Qvickly's answers do not tell whether the partial credit {:?} went through: a person must look (Qvickly's merchant portal)",
+                    query.refund.refund_id
+                ),
+                retryable: false,
+            });
+        }
+        let number = self.number(payment).await?;
+        let state = |provider_status: &str, credit: Option<String>| {
+            let mut state = RefundState::new(
+                PaymentRef {
+                    reference: payment.reference.clone(),
+                    provider_reference: Some(number.clone()),
+                },
+                query.refund.refund_id.clone(),
+                amount,
+                RefundStatus::Succeeded,
+                provider_status,
+            );
+            state.provider_refund_id = credit;
+            state
+        };
+        match api.credit(&number, None).await {
+            Ok(credited) => Ok(state(credited.status.as_str(), Some(credited.number))),
+            Err(e) => {
+                let e = Error::from(e);
+                if e.provider_code() == Some("5204") {
+                    Ok(state("5204", None))
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// `cancelPayment` (a payment not activated yet); its state afterwards.
     async fn cancel(&self, payment: &PaymentRef) -> Result<PaymentState> {
         let api = self.api("cancel")?;

@@ -620,3 +620,63 @@ async fn through_qvickly_provider() {
         PaymentStatus::Cancelled
     );
 }
+
+/// A credit whose answer was lost is finished by asking again where Qvickly makes it harmless:
+/// the rest of a payment, resent in full — credited now if the first never arrived, refused
+/// with 5204 if it did: the money goes back once. A partial credit cannot be told: an error.
+#[tokio::test]
+async fn a_lost_credit_of_the_rest_is_finished_by_a_harmless_resend() {
+    let (_sim, base) = sandbox().await;
+    let verifier = CallbackVerifier::new(
+        Some(SANDBOX_MERCHANT_ID.into()),
+        &SecretString::from(SANDBOX_SECRET),
+    )
+    .unwrap();
+    let provider =
+        QvicklyProvider::new(verifier, paybridge_core::Stores::in_memory()).with_api(api(&base));
+    for (reference, arrived) in [("LOST-1", true), ("LOST-2", false)] {
+        let session = provider
+            .create_payment(PaymentRequest::new(reference, sek("500")))
+            .await
+            .unwrap();
+        reqwest::Client::new()
+            .post(session.redirect_url.unwrap())
+            .send()
+            .await
+            .unwrap();
+        let payment = PaymentRef::merchant(reference);
+        provider.activate(&payment).await.unwrap();
+        let lost = paybridge_core::RefundRequest::partial(format!("{reference}-r1"), sek("500"));
+        if arrived {
+            // Qvickly credited it; only its answer was lost.
+            provider.refund(&payment, lost.clone()).await.unwrap();
+        }
+        let query = paybridge_core::RefundQuery::new(lost, sek("0"), sek("500"));
+        let state = provider.refund_status(&payment, &query).await.unwrap();
+        assert_eq!(
+            state.status,
+            paybridge_core::RefundStatus::Succeeded,
+            "{reference}"
+        );
+        assert_eq!(
+            state.provider_status,
+            if arrived { "5204" } else { "Paid" },
+            "{reference}"
+        );
+        // Once more: nothing is left, and nothing moves.
+        let again = provider.refund_status(&payment, &query).await.unwrap();
+        assert_eq!(again.provider_status, "5204", "{reference}");
+    }
+    // A partial credit: Qvickly's answers cannot tell.
+    let query = paybridge_core::RefundQuery::new(
+        paybridge_core::RefundRequest::partial("LOST-1-r9", sek("100")),
+        sek("0"),
+        sek("500"),
+    );
+    assert!(
+        provider
+            .refund_status(&PaymentRef::merchant("LOST-1"), &query)
+            .await
+            .is_err()
+    );
+}

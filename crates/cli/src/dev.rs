@@ -259,16 +259,17 @@ fn last_dev_file() -> std::path::PathBuf {
 /// `paybridge trigger`.
 #[derive(Debug, Args)]
 pub(crate) struct TriggerArgs {
-    /// The provider (`card-charging`).
+    /// The provider: `card-charging` or `qvickly`.
     provider: String,
-    /// The outcome: `succeeded`, `wrong-amount`, `failed`, `pending`.
+    /// The outcome: card-charging `succeeded`, `wrong-amount`, `failed`, `pending`; qvickly
+    /// `paid`, `cancelled`.
     outcome: String,
     /// The payment's reference (default: a fresh one).
     #[arg(long)]
     reference: Option<String>,
-    /// The amount (a face value: 10000, 20000, 50000, …).
-    #[arg(long, default_value = "50000")]
-    amount: String,
+    /// The amount (a card: a face value, default 50000 VND; Qvickly: default 312.50 SEK).
+    #[arg(long)]
+    amount: Option<String>,
     /// A running `paybridge dev` (its `dev` URL; default the last one started here).
     #[arg(long)]
     dev: Option<String>,
@@ -278,8 +279,9 @@ pub(crate) struct TriggerArgs {
 }
 
 /// Make a payment reach an outcome in a running `dev`, the way a merchant and the provider
-/// would: created with `--ledger` (this very binary's `charge`), paid by the sandbox, its
-/// callback delivered to dev's receiver; printed once the ledger has the change.
+/// would: created with `--ledger` (this very binary's payment command), paid (or called off)
+/// in the sandbox, its callback delivered to dev's receiver; printed once the ledger has the
+/// change.
 pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
     let last: Value = std::fs::read(last_dev_file())
         .ok()
@@ -299,76 +301,40 @@ pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
                 .map(str::to_owned)
         })
         .ok_or_else(|| CliError::input("give --ledger (the ledger `paybridge dev` printed)"))?;
-    if args.provider != paybridge_card_charging::PROVIDER_ID {
-        return Err(CliError::input(format!(
-            "trigger knows card-charging only so far, not {:?}",
-            args.provider
-        )));
-    }
-    // The card sandbox picks the outcome by the code's last digit.
-    let (code, settles) = match args.outcome.as_str() {
-        "succeeded" => ("312821445892981", true),
-        "wrong-amount" => ("312821445892982", true),
-        "failed" => ("312821445892983", true),
-        "pending" => ("312821445892989", false),
-        other => {
-            return Err(CliError::input(format!(
-                "card-charging outcomes: succeeded, wrong-amount, failed, pending (not {other:?})"
-            )));
-        }
-    };
     let reference = args
         .reference
         .clone()
         .unwrap_or_else(|| format!("trg-{}", paybridge_ledger::now_ms()));
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::internal(format!("cannot find this binary: {e}")))?;
-    let endpoint = format!("{dev}{}", paybridge_card_charging::sandbox::ENDPOINT_PATH);
-    let mut command = std::process::Command::new(exe);
-    command
-        .args(["--json", "card-charging", "charge", "--endpoint", &endpoint])
-        .args([
-            "--telco",
-            "VIETTEL",
-            "--code",
-            code,
-            "--serial",
-            "10004783347874",
-        ])
-        .args(["--amount", &args.amount, "--request-id", &reference])
-        .args(["--ledger", &ledger_url])
-        .env(
-            "PAYBRIDGE_CARD_PARTNER_ID",
-            paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
-        )
-        .env(
-            "PAYBRIDGE_CARD_PARTNER_KEY",
-            paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY,
-        );
-    let charged = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .map_err(|e| CliError::internal(format!("the charge did not run: {e}")))?
-        .map_err(|e| CliError::internal(format!("cannot run the charge: {e}")))?;
-    if !matches!(charged.status.code(), Some(0 | 1)) {
-        return Err(CliError::input(format!(
-            "the charge failed: {}",
-            String::from_utf8_lossy(&charged.stdout).trim()
-        )));
-    }
+    let provider = match args.provider.as_str() {
+        "card-charging" => {
+            card(&args, &dev, &ledger_url, &reference).await?;
+            paybridge_card_charging::PROVIDER_ID
+        }
+        "qvickly" => {
+            qvickly(&args, &dev, &ledger_url, &reference).await?;
+            paybridge_qvickly::PROVIDER_ID
+        }
+        other => {
+            return Err(CliError::input(format!(
+                "trigger knows card-charging and qvickly so far, not {other:?}"
+            )));
+        }
+    };
+    let settles = args.outcome != "pending";
     let ledger = paybridge_ledger::Ledger::open_existing(&ledger_url, Duration::from_secs(10))
         .await
         .map_err(paybridge_core::Error::from)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let status = ledger
-            .payment(paybridge_card_charging::PROVIDER_ID, &reference)
+            .payment(provider, &reference)
             .await
             .map_err(paybridge_core::Error::from)?
             .map(|p| p.payment.status);
         match status {
             Some(status) if !settles || status != paybridge_core::PaymentStatus::Pending => {
                 return Ok(Outcome::payment(
-                    json!({"provider": args.provider, "reference": reference, "status": status.as_str()}),
+                    json!({"provider": provider, "reference": reference, "status": status.as_str()}),
                     status,
                 ));
             }
@@ -380,4 +346,204 @@ pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
+}
+
+/// Run this binary with `args` and `env`; its JSON answer when it exited 0 or 1.
+async fn this_binary(
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> Result<Value, CliError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::internal(format!("cannot find this binary: {e}")))?;
+    let mut command = std::process::Command::new(exe);
+    command.args(&args).envs(env);
+    let done = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| CliError::internal(format!("the command did not run: {e}")))?
+        .map_err(|e| CliError::internal(format!("cannot run the command: {e}")))?;
+    if !matches!(done.status.code(), Some(0 | 1)) {
+        return Err(CliError::input(format!(
+            "{} failed: {}",
+            args.get(1..3).map(|a| a.join(" ")).unwrap_or_default(),
+            String::from_utf8_lossy(&done.stdout).trim()
+        )));
+    }
+    Ok(serde_json::from_slice(&done.stdout).unwrap_or(Value::Null))
+}
+
+/// A card charged with `--ledger`: the card sandbox picks the outcome by the code's last digit.
+async fn card(
+    args: &TriggerArgs,
+    dev: &str,
+    ledger: &str,
+    reference: &str,
+) -> Result<(), CliError> {
+    let code = match args.outcome.as_str() {
+        "succeeded" => "312821445892981",
+        "wrong-amount" => "312821445892982",
+        "failed" => "312821445892983",
+        "pending" => "312821445892989",
+        other => {
+            return Err(CliError::input(format!(
+                "card-charging outcomes: succeeded, wrong-amount, failed, pending (not {other:?})"
+            )));
+        }
+    };
+    let endpoint = format!("{dev}{}", paybridge_card_charging::sandbox::ENDPOINT_PATH);
+    let amount = args.amount.clone().unwrap_or_else(|| "50000".into());
+    let charge = [
+        "--json",
+        "card-charging",
+        "charge",
+        "--endpoint",
+        &endpoint,
+        "--telco",
+        "VIETTEL",
+        "--code",
+        code,
+        "--serial",
+        "10004783347874",
+        "--amount",
+        &amount,
+        "--request-id",
+        reference,
+        "--ledger",
+        ledger,
+    ];
+    this_binary(
+        charge.iter().map(|a| (*a).to_owned()).collect(),
+        vec![
+            (
+                "PAYBRIDGE_CARD_PARTNER_ID",
+                paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID.into(),
+            ),
+            (
+                "PAYBRIDGE_CARD_PARTNER_KEY",
+                paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY.into(),
+            ),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// The `data` of a Qvickly card payment of `amount` SEK (default 312.50) under `reference`,
+/// calling back `callback`.
+fn qvickly_payment(
+    amount: Option<&str>,
+    reference: &str,
+    dev: &str,
+    callback: &str,
+) -> Result<Value, CliError> {
+    let amount =
+        paybridge_core::Money::parse(amount.unwrap_or("312.50"), paybridge_core::Currency::SEK)?;
+    let cents = (amount.amount() * rust_decimal::Decimal::from(100))
+        .normalize()
+        .to_string();
+    let data = json!({
+        "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE",
+            "orderid": reference, "autoactivate": "1", "callbackurl": callback,
+            "accepturl": format!("{dev}/"), "cancelurl": format!("{dev}/")},
+        "Customer": {"Billing": {"firstname": "Test", "lastname": "Payer", "email": "payer@example.se"}},
+        "Articles": [{"artnr": "T-1", "title": "Trigger", "quantity": "1", "aprice": cents,
+            "taxrate": "0", "discount": "0", "withouttax": cents}],
+        "Cart": {"Total": {"withouttax": cents, "tax": "0", "rounding": "0", "withtax": cents}}
+    });
+    Ok(data)
+}
+
+/// A Qvickly card payment added with `--ledger` (its callback to dev's receiver), then paid on
+/// the sandbox's page — or cancelled through the API, whose callback Qvickly then sends.
+async fn qvickly(
+    args: &TriggerArgs,
+    dev: &str,
+    ledger: &str,
+    reference: &str,
+) -> Result<(), CliError> {
+    if !matches!(args.outcome.as_str(), "paid" | "cancelled") {
+        return Err(CliError::input(format!(
+            "qvickly outcomes: paid, cancelled (not {:?})",
+            args.outcome
+        )));
+    }
+    let callback = format!("{dev}/receive/qvickly/callback");
+    let data = qvickly_payment(args.amount.as_deref(), reference, dev, &callback)?;
+    let file = std::env::temp_dir().join(format!("paybridge-trigger-{reference}.json"));
+    std::fs::write(&file, data.to_string())
+        .map_err(|e| CliError::internal(format!("cannot write {}: {e}", file.display())))?;
+    let api = format!("{dev}{}", paybridge_qvickly::sandbox::api::API_PATH);
+    let env = || {
+        vec![
+            (
+                "PAYBRIDGE_QVICKLY_ID",
+                paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID.to_owned(),
+            ),
+            (
+                "PAYBRIDGE_QVICKLY_SECRET",
+                paybridge_qvickly::sandbox::SANDBOX_SECRET.to_owned(),
+            ),
+        ]
+    };
+    let body = file.display().to_string();
+    let added = this_binary(
+        [
+            "--json",
+            "qvickly",
+            "add-payment",
+            "--endpoint",
+            &api,
+            "--body",
+            &body,
+            "--ledger",
+            ledger,
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect(),
+        env(),
+    )
+    .await;
+    let _ = std::fs::remove_file(&file);
+    let added = added?;
+    let number = added
+        .get("number")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let transport = paybridge_core::http::HttpTransport::with_defaults()?;
+    let post = |url: String, body: String| {
+        paybridge_core::http::HttpRequest::post(url.as_str(), body)
+            .header(http::header::CONTENT_TYPE, "application/json")
+    };
+    if args.outcome == "paid" {
+        let page = added.get("url").and_then(Value::as_str).unwrap_or_default();
+        transport.send(post(page.to_owned(), String::new())).await?;
+    } else {
+        this_binary(
+            [
+                "--json",
+                "qvickly",
+                "cancel",
+                "--endpoint",
+                &api,
+                "--number",
+                &number,
+            ]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect(),
+            env(),
+        )
+        .await?;
+        // Qvickly tells the merchant: the cancellation's callback, signed.
+        let spec = json!({"url": callback, "number": number, "status": "Cancelled",
+            "orderid": reference, "test": false});
+        transport
+            .send(post(
+                format!("{dev}{}", paybridge_qvickly::sandbox::SEND_PATH),
+                spec.to_string(),
+            ))
+            .await?;
+    }
+    Ok(())
 }

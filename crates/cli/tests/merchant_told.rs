@@ -638,6 +638,10 @@ fn help_never_shows_a_forward_url_with_its_token() {
 /// receiver, is confirmed, recorded, and forwarded to the merchant, signed with the fresh
 /// secret dev printed once; the live log on stderr tells each step.
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: dev, a payment settled by callback, every trigger outcome, the log"
+)]
 fn dev_runs_the_whole_loop_in_one_process() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let hooks = format!("http://{}/hooks", listener.local_addr().unwrap());
@@ -695,7 +699,17 @@ fn dev_runs_the_whole_loop_in_one_process() {
         assert_eq!(v["status"], status, "{outcome}: {v}");
         assert_eq!(v["provider"], "card-charging");
     }
-    wait_for("four events", || books.lock().unwrap().len() == 4);
+    for (outcome, status, exit) in [("paid", "succeeded", 0), ("cancelled", "cancelled", 1)] {
+        let (out, v) = run(
+            &[
+                "--json", "trigger", "qvickly", outcome, "--dev", dev_url, "--ledger", &ledger,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(exit), "qvickly {outcome}: {v}");
+        assert_eq!(v["status"], status, "qvickly {outcome}: {v}");
+    }
+    wait_for("six events", || books.lock().unwrap().len() == 6);
     let types: Vec<String> = books
         .lock()
         .unwrap()
@@ -708,7 +722,9 @@ fn dev_runs_the_whole_loop_in_one_process() {
             "payment.succeeded",
             "payment.succeeded",
             "payment.needs_review",
-            "payment.failed"
+            "payment.failed",
+            "payment.succeeded",
+            "payment.cancelled"
         ]
     );
     // Ctrl-C: dev stops; its log told every step, naming the reference.

@@ -543,6 +543,12 @@ impl Db {
     /// [`LedgerError::Outdated`]. A database that cannot be reached within `timeout` is
     /// [`LedgerError::Unreachable`], naming its host (never its password).
     pub(crate) async fn open(url: &str, create: bool, timeout: Duration) -> Result<Self> {
+        // Migrating a large ledger may take longer than any connection deadline: a writer's
+        // open is bounded by the pool's connection deadline only; a reading one, which migrates
+        // nothing, as a whole.
+        if create {
+            return Self::open_unbounded(url, create, timeout).await;
+        }
         match tokio::time::timeout(timeout, Self::open_unbounded(url, create, timeout)).await {
             Ok(opened) => opened,
             Err(_) => Err(LedgerError::Unreachable {

@@ -1507,15 +1507,26 @@ impl Db {
         provider: &str,
         before: i64,
         limit: i64,
+        only: Option<(&str, &str)>,
     ) -> Result<Vec<crate::refunds::PendingRefund>> {
         const SQL: &str = "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
                r.provider_refund_id, r.created_at, p.amount AS payment_amount, p.paid_amount, p.provider_reference, \
                (SELECT CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) FROM refunds o \
                 WHERE o.provider = r.provider AND o.reference = r.reference AND o.status = 'succeeded') AS succeeded_minor \
              FROM refunds r JOIN payments p ON p.provider = r.provider AND p.reference = r.reference \
-             WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 ORDER BY r.created_at LIMIT $3";
+             WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 \
+               AND ($4 IS NULL OR (r.reference = $4 AND r.refund_id = $5)) \
+             ORDER BY r.created_at LIMIT $3";
+        let (reference, refund_id) = only.unzip();
         on_pool!(self, pool => {
-            let rows = sqlx::query(SQL).bind(provider).bind(before).bind(limit).fetch_all(pool).await?;
+            let rows = sqlx::query(SQL)
+                .bind(provider)
+                .bind(before)
+                .bind(limit)
+                .bind(reference)
+                .bind(refund_id)
+                .fetch_all(pool)
+                .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 let refund = refund_record!(row);

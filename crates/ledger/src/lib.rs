@@ -1232,6 +1232,22 @@ impl Ledger {
             .start_refund(id, &payment.reference, &request.refund_id, request.amount)
             .await?
         {
+            // The same refund id again while its outcome is unknown: the provider is asked
+            // where it stands (Payoo: resent under the same RefundId, harmless) — never sent
+            // under a new id; one still being sent (pending under a minute) is left alone.
+            RefundStart::Repeat(record)
+                if record.status == paybridge_core::RefundStatus::Pending =>
+            {
+                self.resolve_if_unknown(provider, &payment.reference, &record.refund_id)
+                    .await?;
+                let now = self
+                    .refunds(id, &payment.reference)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.refund_id == record.refund_id)
+                    .unwrap_or(record);
+                return Ok(Refunded::Repeat(now));
+            }
             RefundStart::Repeat(record) => return Ok(Refunded::Repeat(record)),
             RefundStart::New(record) => record,
         };

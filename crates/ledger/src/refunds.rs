@@ -48,7 +48,7 @@ impl Ledger {
         older_than: Duration,
     ) -> Result<Vec<PendingRefund>> {
         let before = now_ms().saturating_sub(duration_ms(older_than));
-        self.db.pending_refunds(provider, before, 100).await
+        self.db.pending_refunds(provider, before, 100, None).await
     }
 
     /// Ask `provider` about each of its refunds pending longer than `older_than` and record
@@ -61,6 +61,43 @@ impl Ledger {
         let mut done = Resolved::default();
         for pending in self.pending_refunds(provider.id(), older_than).await? {
             done.asked += 1;
+            match self.resolve_one(provider, &pending).await? {
+                Some(paybridge_core::RefundStatus::Succeeded) => done.succeeded += 1,
+                Some(paybridge_core::RefundStatus::Failed) => done.failed += 1,
+                _ => done.unknown += 1,
+            }
+        }
+        Ok(done)
+    }
+
+    /// Resolve refund `refund_id` of `reference` if it is pending with its outcome unknown
+    /// (pending a minute or more: one being sent now is left alone) — what a retry of the same
+    /// refund id does ([`Ledger::refund`]).
+    pub(crate) async fn resolve_if_unknown(
+        &self,
+        provider: &dyn PaymentProvider,
+        reference: &str,
+        refund_id: &str,
+    ) -> Result<()> {
+        let before = now_ms().saturating_sub(duration_ms(Duration::from_mins(1)));
+        for pending in self
+            .db
+            .pending_refunds(provider.id(), before, 1, Some((reference, refund_id)))
+            .await?
+        {
+            self.resolve_one(provider, &pending).await?;
+        }
+        Ok(())
+    }
+
+    /// Ask `provider` about one pending refund and record what it says; `None` when it could
+    /// not tell (still pending).
+    async fn resolve_one(
+        &self,
+        provider: &dyn PaymentProvider,
+        pending: &PendingRefund,
+    ) -> Result<Option<paybridge_core::RefundStatus>> {
+        {
             let r = &pending.refund;
             let query = RefundQuery::new(
                 RefundRequest::partial(&r.refund_id, r.amount),
@@ -77,18 +114,13 @@ impl Ledger {
                     outcome.provider_refund_id = state.provider_refund_id;
                     self.finish_refund(provider.id(), &r.reference, &r.refund_id, &outcome)
                         .await?;
-                    match state.status {
-                        paybridge_core::RefundStatus::Succeeded => done.succeeded += 1,
-                        paybridge_core::RefundStatus::Failed => done.failed += 1,
-                        _ => done.unknown += 1,
-                    }
+                    Ok(Some(state.status))
                 }
                 Err(e) => {
                     tracing::warn!(provider = provider.id(), reference = %r.reference, refund = %r.refund_id, error = %e, "refund outcome still unknown");
-                    done.unknown += 1;
+                    Ok(None)
                 }
             }
         }
-        Ok(done)
     }
 }

@@ -574,3 +574,49 @@ async fn a_refund_whose_outcome_was_unknown_is_finished_by_asking() {
         );
     }
 }
+
+/// The same refund id sent again while its outcome is unknown (`payoo refund --ledger` retried
+/// after a timeout): nothing is sent under a new id; the provider is asked where it stands
+/// (Payoo: resent under the same `RefundId`) once the first attempt is surely over (a minute) —
+/// before that it is left alone, as one still being sent.
+#[tokio::test]
+async fn retrying_a_refund_whose_outcome_is_unknown_asks_the_provider() {
+    for (backend, url) in common::ledger_urls("refunds_retry").await {
+        let ledger = Ledger::open(&url).await.unwrap();
+        paid(&ledger, "o-1").await;
+        ledger
+            .start_refund("p", "o-1", "r-lost", Some(vnd(3_000)))
+            .await
+            .unwrap();
+        let payment = paybridge_core::PaymentRef::merchant("o-1");
+        let retry = || paybridge_core::RefundRequest::partial("r-lost", vnd(3_000));
+        // Just now: maybe still in flight — not asked (a `Failed` answer would release it).
+        let r = ledger
+            .refund(&Knows(Some(RefundStatus::Failed)), &payment, retry())
+            .await
+            .unwrap();
+        let paybridge_ledger::Refunded::Repeat(record) = r else {
+            panic!("{backend}: {r:?}")
+        };
+        assert_eq!(record.status, RefundStatus::Pending, "{backend}");
+        // A minute on: asked, and settled by what the provider says.
+        ledger
+            .execute_for_tests("UPDATE refunds SET updated_at = updated_at - 120000")
+            .await
+            .unwrap();
+        let r = ledger
+            .refund(&Knows(Some(RefundStatus::Succeeded)), &payment, retry())
+            .await
+            .unwrap();
+        let paybridge_ledger::Refunded::Repeat(record) = r else {
+            panic!("{backend}: {r:?}")
+        };
+        assert_eq!(record.status, RefundStatus::Succeeded, "{backend}");
+        let row = ledger.payment("p", "o-1").await.unwrap().unwrap();
+        assert_eq!(
+            row.payment.status,
+            PaymentStatus::PartiallyRefunded,
+            "{backend}"
+        );
+    }
+}

@@ -460,11 +460,12 @@ async fn serve_until_stopped(
 }
 
 /// `money` as a whole number of its currency's minor units (`1000` and `1000.00` KZT are both
-/// `100000`): how a default refund id names its amount, so that an amount spelled two ways is
-/// one refund — recognised as a repeat, never sent twice.
+/// `100000`, the ledger's own [`paybridge_ledger::minor_units`]): how a default refund id names
+/// its amount, so that an amount spelled two ways is one refund — recognised as a repeat, never
+/// sent twice. An amount finer than the currency (which the ledger refuses to refund) keeps its
+/// decimal spelling.
 pub(crate) fn minor_units_text(money: paybridge_core::Money) -> String {
-    let scale = rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));
-    (money.amount() * scale).normalize().to_string()
+    paybridge_ledger::minor_units(money).map_or_else(|_| money.amount_string(), |n| n.to_string())
 }
 
 /// A refund made (or recognised) through the ledger, as the refund commands print it.
@@ -864,7 +865,7 @@ pub(crate) struct RefundsArgs {
     resolve: bool,
     /// A refund counts as its outcome unknown once pending this many seconds (a refund being
     /// sent now is never asked about).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = paybridge_ledger::refunds::UNKNOWN_AFTER.as_secs())]
     pending_for: u64,
 }
 

@@ -14,19 +14,6 @@ pub(crate) fn host(url: &str) -> String {
         .to_owned()
 }
 
-/// `url` as it may be shown: scheme, host and path, no user, password or query.
-pub(crate) fn redacted(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let path = rest
-        .split_once('/')
-        .map(|(_, p)| p.split('?').next().unwrap_or_default())
-        .unwrap_or_default();
-    if scheme.starts_with("sqlite") {
-        return format!("{scheme}://{}", rest.split('?').next().unwrap_or_default());
-    }
-    format!("{scheme}://{}/{path}", host(url))
-}
-
 /// A connection that failed, as [`LedgerError::Unreachable`]: the host, and what the driver
 /// said with any trace of the password removed.
 pub(crate) fn unreachable(url: &str, e: &sqlx::Error) -> LedgerError {
@@ -82,11 +69,6 @@ mod tests {
     fn a_database_is_named_by_its_host_never_its_password() {
         let url = "postgres://app:s3cret@db.internal:5432/ledger?sslmode=require";
         assert_eq!(super::host(url), "db.internal:5432");
-        assert_eq!(super::redacted(url), "postgres://db.internal:5432/ledger");
         assert_eq!(super::password(url), Some("s3cret"));
-        assert_eq!(
-            super::redacted("sqlite:///var/lib/paybridge.db?mode=rwc"),
-            "sqlite:///var/lib/paybridge.db"
-        );
     }
 }

@@ -224,6 +224,21 @@ macro_rules! change_record {
     }};
 }
 
+/// What refunds that succeeded gave back of the payment the row `$payments` (a table name or
+/// alias) names, in minor units: one definition for the decision, the refund totals and the
+/// pending refunds.
+macro_rules! succeeded_refunds_minor {
+    ($payments:literal) => {
+        concat!(
+            "(SELECT CAST(COALESCE(SUM(s.amount_minor), 0) AS BIGINT) FROM refunds s WHERE s.provider = ",
+            $payments,
+            ".provider AND s.reference = ",
+            $payments,
+            ".reference AND s.status = 'succeeded')"
+        )
+    };
+}
+
 /// Decide and record one report inside the transaction `$tx` (see [`crate::state`]):
 /// the payment row locked first, the event logged, and — when the state changes — the
 /// payment updated and the change inserted with what the merchant is told (its id in the
@@ -419,18 +434,19 @@ const LOCK_PAYMENT: &str =
 /// The state a report is decided on, and the money the change will carry: refunded is what
 /// refunds that succeeded gave back (a refund's own row is already updated when its change is
 /// decided).
-const READ_STATE: &str = "SELECT status, amount, currency, anomaly, paid_amount, \
-       (SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT) FROM refunds r \
-        WHERE r.provider = payments.provider AND r.reference = payments.reference AND r.status = 'succeeded') AS refunded_minor \
-     FROM payments WHERE provider = $1 AND reference = $2";
+const READ_STATE: &str = concat!(
+    "SELECT status, amount, currency, anomaly, paid_amount, ",
+    succeeded_refunds_minor!("payments"),
+    " AS refunded_minor FROM payments WHERE provider = $1 AND reference = $2"
+);
 
 /// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
 const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4, \
        next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
      WHERE provider = $5 AND reference = $6";
 
-/// A change, and — in the same statement, so in the same transaction — its delivery, queued
-/// while a forward target is registered.
+/// A change, with what the merchant is told of it; its deliveries follow in the same
+/// transaction ([`QUEUE_DELIVERIES`]).
 const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
        webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
@@ -488,8 +504,11 @@ const INSERT_REFUND: &str = "INSERT INTO refunds (provider, reference, refund_id
      VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)";
 
 /// What can be refunded of a payment, and how much of it went back already.
-const REFUND_TOTALS: &str = "SELECT refundable_minor, (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds r WHERE r.provider = $1 AND r.reference = $2 AND r.status = 'succeeded') AS succeeded_minor \
-     FROM payments WHERE provider = $1 AND reference = $2";
+const REFUND_TOTALS: &str = concat!(
+    "SELECT refundable_minor, ",
+    succeeded_refunds_minor!("payments"),
+    " AS succeeded_minor FROM payments WHERE provider = $1 AND reference = $2"
+);
 
 const SET_REFUND: &str = "UPDATE refunds SET status = $1, provider_status = $2, provider_refund_id = COALESCE($3, provider_refund_id), updated_at = $4 \
      WHERE provider = $5 AND reference = $6 AND refund_id = $7";
@@ -613,7 +632,7 @@ impl Db {
             return Ok(Self::Postgres(pool));
         }
         let _ = (create, timeout);
-        Err(LedgerError::Url(crate::connection::redacted(url)))
+        Err(LedgerError::Url(paybridge_core::http::redacted_url(url)))
     }
 
     pub(crate) async fn claim(
@@ -1509,14 +1528,16 @@ impl Db {
         limit: i64,
         only: Option<(&str, &str)>,
     ) -> Result<Vec<crate::refunds::PendingRefund>> {
-        const SQL: &str = "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
-               r.provider_refund_id, r.created_at, p.amount AS payment_amount, p.paid_amount, p.provider_reference, \
-               (SELECT CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) FROM refunds o \
-                WHERE o.provider = r.provider AND o.reference = r.reference AND o.status = 'succeeded') AS succeeded_minor \
+        const SQL: &str = concat!(
+            "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
+               r.provider_refund_id, r.created_at, p.amount AS payment_amount, p.paid_amount, p.provider_reference, ",
+            succeeded_refunds_minor!("p"),
+            " AS succeeded_minor \
              FROM refunds r JOIN payments p ON p.provider = r.provider AND p.reference = r.reference \
              WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 \
                AND ($4 IS NULL OR (r.reference = $4 AND r.refund_id = $5)) \
-             ORDER BY r.created_at LIMIT $3";
+             ORDER BY r.created_at LIMIT $3"
+        );
         let (reference, refund_id) = only.unzip();
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL)
@@ -1579,12 +1600,6 @@ impl Db {
                ORDER BY d.next_at, d.change_id LIMIT $3 {lock}) \
              RETURNING change_id, target, attempts"
         );
-        let changes = format!(
-            "SELECT {CHANGE_COLUMNS}, \
-               (SELECT p.provider_reference FROM payments p \
-                WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
-             FROM changes WHERE id = $1"
-        );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(claim))
@@ -1594,22 +1609,45 @@ impl Db {
                 .bind(target)
                 .fetch_all(&mut *tx)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
+            let mut claimed = Vec::with_capacity(rows.len());
             for row in &rows {
                 let id: i64 = col!(row, "change_id");
-                let change = sqlx::query(sqlx::AssertSqlSafe(changes.clone()))
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let target: String = col!(row, "target");
+                let attempts: i64 = col!(row, "attempts");
+                claimed.push((id, target, attempts));
+            }
+            // The claimed changes in one statement (their ids are the database's own integers).
+            let mut changes = std::collections::HashMap::new();
+            if !claimed.is_empty() {
+                let ids: Vec<String> = claimed.iter().map(|(id, _, _)| id.to_string()).collect();
+                let sql = format!(
+                    "SELECT {CHANGE_COLUMNS}, \
+                       (SELECT p.provider_reference FROM payments p \
+                        WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
+                     FROM changes WHERE id IN ({})",
+                    ids.join(", ")
+                );
+                for row in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await? {
+                    let provider_reference: Option<String> = col!(row, "provider_reference");
+                    let change = change_record!(row);
+                    changes.insert(change.id, (change, provider_reference));
+                }
+            }
+            tx.commit().await?;
+            let mut out = Vec::with_capacity(claimed.len());
+            for (id, target, attempts) in claimed {
+                let (change, provider_reference) = changes
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| LedgerError::Row(format!("claimed change {id} is gone")))?;
                 out.push(crate::forward::Queued {
-                    change: change_record!(&change),
-                    provider_reference: col!(&change, "provider_reference"),
-                    target: col!(row, "target"),
-                    attempts: col!(row, "attempts"),
+                    change,
+                    provider_reference,
+                    target,
+                    attempts,
                     claimed_until: until,
                 });
             }
-            tx.commit().await?;
             out.sort_by_key(|q| q.change.id);
             Ok(out)
         })
@@ -1712,9 +1750,11 @@ impl Db {
             let id: i64 = col!(&row, "id");
             let provider: String = col!(&row, "provider");
             let reference: String = col!(&row, "reference");
-            sqlx::query("INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
-                   SELECT $1, url, $2, $3, 'pending', $4 FROM forward_targets WHERE true \
-                 ON CONFLICT (change_id, target) DO UPDATE SET delivery_state = 'pending', attempts = 0, next_at = $4, last_error = NULL")
+            // (SQLite needs the `WHERE` to read `ON CONFLICT` as the upsert's.)
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{QUEUE_DELIVERIES} WHERE true \
+                 ON CONFLICT (change_id, target) DO UPDATE SET delivery_state = 'pending', attempts = 0, next_at = $4, last_error = NULL"
+            )))
                 .bind(id)
                 .bind(provider)
                 .bind(reference)

@@ -535,8 +535,9 @@ impl RefundOutcome {
 pub const REFUND_ADVICE: &str = "the refund stays pending in the ledger with its amount reserved: `paybridge ledger refunds --resolve` (or the reconciler) asks the provider where it stands and records it; never send it again under another refund id";
 
 /// `money` in its currency's minor units, exactly (a refund's amount and a payment's total are
-/// compared in the database as integers).
-pub(crate) fn minor_units(money: Money) -> Result<i64> {
+/// compared in the database as integers); [`LedgerError::Refund`] for an amount finer than
+/// the currency or too large.
+pub fn minor_units(money: Money) -> Result<i64> {
     use rust_decimal::prelude::ToPrimitive as _;
     let scaled =
         money.amount() * rust_decimal::Decimal::from(10_i64.pow(money.currency().minor_units()));

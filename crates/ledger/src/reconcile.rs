@@ -463,7 +463,7 @@ impl Reconciler {
             // Refunds left pending by an unknown outcome a minute ago or more: asked about.
             let resolved = self
                 .ledger
-                .resolve_refunds(asked.provider.as_ref(), Duration::from_mins(1))
+                .resolve_refunds(asked.provider.as_ref(), crate::refunds::UNKNOWN_AFTER)
                 .await?;
             total.refunds_resolved += resolved.succeeded + resolved.failed;
         }

@@ -11,6 +11,11 @@ use paybridge_core::{Money, PaymentProvider, PaymentRef, RefundQuery, RefundRequ
 
 use crate::{Ledger, RefundOutcome, RefundRecord, Result, duration_ms, now_ms};
 
+/// How long a refund stays `pending` before its outcome counts as unknown: longer than any
+/// request's deadline, so that a refund still being sent is never asked about (nor its
+/// reservation released on a read that came too early).
+pub const UNKNOWN_AFTER: Duration = Duration::from_mins(1);
+
 /// A pending refund, with what its payment was paid and what went back before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -79,7 +84,7 @@ impl Ledger {
         reference: &str,
         refund_id: &str,
     ) -> Result<()> {
-        let before = now_ms().saturating_sub(duration_ms(Duration::from_mins(1)));
+        let before = now_ms().saturating_sub(duration_ms(UNKNOWN_AFTER));
         for pending in self
             .db
             .pending_refunds(provider.id(), before, 1, Some((reference, refund_id)))

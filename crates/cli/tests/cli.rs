@@ -8,7 +8,6 @@
     reason = "test code: a panic is a failed test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1520,11 +1519,7 @@ fn a_wooppay_request_url_is_recorded_once_confirmed() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(rx.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let routes: Value = serde_json::from_str(&line).unwrap();
+    let routes = first_line(&mut rx);
     let request_url = routes["woopay"].as_str().unwrap();
     let env = [
         ("PAYBRIDGE_WOOPAY_USERNAME", "test_merch"),
@@ -2810,11 +2805,7 @@ fn receive_forwards_each_state_change_as_a_standard_webhook() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(rx.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let routes: Value = serde_json::from_str(&line).unwrap();
+    let routes = first_line(&mut rx);
     let callback = routes["qvickly"].as_str().unwrap().to_owned();
     let env = [
         ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
@@ -3037,11 +3028,7 @@ fn a_killed_forwarder_loses_and_doubles_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(rx.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let routes: Value = serde_json::from_str(&line).unwrap();
+        let routes = first_line(&mut rx);
         (rx, routes["qvickly"].as_str().unwrap().to_owned())
     };
     let (mut first, callback) = start("127.0.0.1:0");
@@ -3051,33 +3038,17 @@ fn a_killed_forwarder_loses_and_doubles_nothing() {
         ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
     ];
     for i in 1..=3 {
-        let body = dir.join(format!("add{i}.json"));
-        std::fs::write(
-            &body,
-            json!({
+        let v = common::add_qvickly_payment(
+            &json!({
                 "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE", "orderid": format!("KILL-{i}"),
                                 "autoactivate": "1", "callbackurl": callback},
                 "Customer": {"Billing": {"email": "asa@example.se"}},
                 "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "10000", "taxrate": "25", "discount": "0", "withouttax": "10000"}],
                 "Cart": {"Total": {"withouttax": "10000", "tax": "2500", "rounding": "0", "withtax": "12500"}}
-            })
-            .to_string(),
-        )
-        .unwrap();
-        let body = body.display().to_string();
-        let (out, v) = run(
-            &[
-                "--json",
-                "qvickly",
-                "add-payment",
-                "--body",
-                &body,
-                "--ledger",
-                &ledger,
-            ],
+            }),
+            &ledger,
             &env,
         );
-        assert_eq!(out.status.code(), Some(0), "{v}");
         let status = http("POST", v["url"].as_str().unwrap(), "text/plain", "");
         assert!((200..300).contains(&status), "{status}");
     }

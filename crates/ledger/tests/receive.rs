@@ -64,6 +64,14 @@ impl CallbackHandler for Shop {
     }
 }
 
+/// `router` served on a port of its own: its base URL.
+async fn served(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
 async fn serve(ledger: Arc<Ledger>, shop: Arc<Shop>) -> String {
     serve_with(ledger, shop, std::time::Duration::from_mins(1)).await
 }
@@ -345,9 +353,7 @@ async fn a_test_mode_qvickly_callback_is_acknowledged_and_never_credited_unless_
         let router = Receiver::new(ledger.clone(), shop.clone())
             .mount(paybridge_qvickly::route::Route::new(verifier).accept_test(accept))
             .router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let base = served(router).await;
         let (status, _, _) = post(&base, "/qvickly/callback", "application/json", body("1")).await;
         assert_eq!(status, 200);
         let credited = shop.effects.lock().unwrap().len();
@@ -440,9 +446,7 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
             client.clone(),
         ))
         .router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = served(router).await;
     let send = |body: String| {
         let base = base.clone();
         async move {
@@ -498,9 +502,7 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
             )),
         )
         .router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = served(router).await;
     let (status, text, _) = post(
         &base,
         "/card-charging/callback",
@@ -820,9 +822,7 @@ async fn a_transactional_handler_credits_exactly_once() {
                 ),
             )
             .router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let base = served(router).await;
         let orders: Vec<String> = (0..10).map(|n| format!("tx-{i}-{n}")).collect();
         for order in &orders {
             expect_payment(&ledger, "card-charging", order, "50000", Currency::VND).await;
@@ -1031,9 +1031,7 @@ async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
                 ),
             )
             .router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let base = served(router).await;
         expect_payment(
             &ledger,
             "card-charging",
@@ -1168,9 +1166,7 @@ async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gat
                 client.clone(),
             ))
             .router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let base = served(router).await;
         for _ in 0..50 {
             let (status, _, _) = post(
                 &base,

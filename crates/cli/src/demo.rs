@@ -232,7 +232,12 @@ async fn ledger_flow(log: &mut FlowLog) -> Result<(), String> {
         log.step(
             &format!("card callback delivery {delivery}"),
             format!(
-                "confirmed with check, acknowledged, credited {} time(s)",
+                "{}, acknowledged, credited {} time(s)",
+                if delivery == 1 {
+                    "confirmed with check"
+                } else {
+                    "answered from the ledger (no check)"
+                },
                 credit.0.load(Ordering::SeqCst)
             ),
         );

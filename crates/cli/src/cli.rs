@@ -34,7 +34,7 @@ pub(crate) enum Command {
     /// wired together in one process, with a live log of every event.
     Dev(crate::dev::DevArgs),
     /// Make a payment reach an outcome in a running `paybridge dev`.
-    Trigger(crate::dev::TriggerArgs),
+    Trigger(crate::trigger::TriggerArgs),
     /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
     Receive(crate::ledger::ReceiveArgs),
     /// Ask the providers about every payment that is not final and whose check is due.

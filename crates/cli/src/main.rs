@@ -35,6 +35,7 @@ mod providers;
 mod reconcile;
 mod registry;
 mod sandbox;
+mod trigger;
 
 use std::process::ExitCode;
 
@@ -71,7 +72,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Sandbox(args) => sandbox::serve(&args).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Dev(args) => dev::run(args).await,
-        Command::Trigger(args) => dev::trigger(args).await,
+        Command::Trigger(args) => trigger::trigger(args).await,
         Command::Receive(args) => ledger::receive(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,

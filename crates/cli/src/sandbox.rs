@@ -187,8 +187,10 @@ pub(crate) async fn start_with(
     if let Some(layer) = wiring.layer {
         router = layer(router);
     }
+    // The peer's address reaches the receiver (Payoo's JSON notification is signed over it).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "sandbox server stopped");
         }
     });

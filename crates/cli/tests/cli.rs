@@ -1044,6 +1044,9 @@ fn provider_text_cannot_draw_on_the_terminal() {
 }
 
 /// A minimal HTTP/1.1 request with std only; returns the status code.
+/// A form body's type (what a payer's browser posts: `choice=pay` is the page's Pay button).
+const FORM: &str = "application/x-www-form-urlencoded";
+
 fn http(method: &str, url: &str, content_type: &str, body: &str) -> u16 {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
@@ -2263,18 +2266,40 @@ fn woopay_refunds_through_the_ledger_and_lookups() {
         (&json!("order-77"), &json!("reversed"), &json!(500_000)),
         "{op}"
     );
+    // The simulator stamps operations with the real time: today's window finds them.
+    let day = |offset: i64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let c = paybridge_core::time::civil(i64::try_from(now).unwrap() + offset * 86_400);
+        format!("{:04}-{:02}-{:02}", c.year, c.month, c.day)
+    };
+    let (from, to) = (day(-1), day(1));
     let mut statuses = net("operations-status");
     statuses.extend([
         "--reference-id",
         "order-77",
         "--from",
-        "2026-11-01",
+        from.as_str(),
         "--to",
-        "2026-11-30",
+        to.as_str(),
     ]);
     let (out, v) = run(&statuses, &env);
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["operations"][0]["provider_status"], 5, "{v}");
+    let (before, long_before) = (day(-9), day(-10));
+    let mut last_week = net("operations-status");
+    last_week.extend([
+        "--reference-id",
+        "order-77",
+        "--from",
+        long_before.as_str(),
+        "--to",
+        before.as_str(),
+    ]);
+    let (_, v) = run(&last_week, &env);
+    assert_eq!(v["operations"], json!([]), "not created then: {v}");
     let mut transfers = net("transfers");
     transfers.extend(["--per-page", "10", "--status", "5"]);
     let (out, v) = run(&transfers, &env);
@@ -2644,7 +2669,7 @@ fn qvickly_payment_api_commands() {
         "{v}"
     );
 
-    let status = http("POST", &page, "text/plain", "");
+    let status = http("POST", &page, FORM, "choice=pay");
     assert!((200..300).contains(&status), "{status}");
     let (out, v) = run(
         &["--json", "qvickly", "payment-info", "--number", &number],
@@ -2824,7 +2849,7 @@ fn receive_forwards_each_state_change_as_a_standard_webhook() {
         &env,
     );
     let page = v["url"].as_str().unwrap().to_owned();
-    let status = http("POST", &page, "text/plain", "");
+    let status = http("POST", &page, FORM, "choice=pay");
     assert!((200..300).contains(&status), "{status}");
     // The first attempt is refused; the retry 5 s later is delivered.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -3049,7 +3074,7 @@ fn a_killed_forwarder_loses_and_doubles_nothing() {
             &ledger,
             &env,
         );
-        let status = http("POST", v["url"].as_str().unwrap(), "text/plain", "");
+        let status = http("POST", v["url"].as_str().unwrap(), FORM, "choice=pay");
         assert!((200..300).contains(&status), "{status}");
     }
     // The first delivery is in flight (the merchant hangs): kill -9.

@@ -383,7 +383,12 @@ fn a_retried_qvickly_credit_credits_once() {
         );
         let number = v["number"].as_str().unwrap().to_owned();
         let page = v["url"].as_str().unwrap().to_owned();
-        assert_eq!(ureq_post_text(&page), 200, "{backend}: paid on the page");
+        // The payer presses Pay on the page.
+        assert_eq!(
+            ureq_post(&page, "choice=pay"),
+            200,
+            "{backend}: paid on the page"
+        );
         let (out, v) = run(
             &["--json", "qvickly", "activate", "--number", &number],
             &env,
@@ -699,17 +704,33 @@ fn dev_runs_the_whole_loop_in_one_process() {
         assert_eq!(v["status"], status, "{outcome}: {v}");
         assert_eq!(v["provider"], "card-charging");
     }
-    for (outcome, status, exit) in [("paid", "succeeded", 0), ("cancelled", "cancelled", 1)] {
-        let (out, v) = run(
-            &[
-                "--json", "trigger", "qvickly", outcome, "--dev", dev_url, "--ledger", &ledger,
-            ],
-            &[],
-        );
-        assert_eq!(out.status.code(), Some(exit), "qvickly {outcome}: {v}");
-        assert_eq!(v["status"], status, "qvickly {outcome}: {v}");
+    let mut triggered = Vec::new();
+    for (provider, outcome, status, exit) in [
+        ("qvickly", "paid", "succeeded", 0),
+        ("qvickly", "cancelled", "cancelled", 1),
+        ("woopay", "paid", "succeeded", 0),
+        ("woopay", "wrong-amount", "needs_review", 0),
+        ("payoo", "paid", "succeeded", 0),
+        ("payoo", "wrong-amount", "needs_review", 0),
+        ("payoo", "paid --json-notify", "succeeded", 0),
+        ("linkifier", "sale", "succeeded", 0),
+        ("linkifier", "refund", "reversed", 1),
+        ("card-charging", "pending", "pending", 0),
+    ] {
+        let mut args = vec!["--json", "trigger", provider];
+        args.extend(outcome.split(' '));
+        args.extend(["--dev", dev_url, "--ledger", &ledger]);
+        let (out, v) = run(&args, &[]);
+        assert_eq!(out.status.code(), Some(exit), "{provider} {outcome}: {v}");
+        assert_eq!(v["status"], status, "{provider} {outcome}: {v}");
+        triggered.push((
+            v["provider"].as_str().unwrap().to_owned(),
+            v["reference"].as_str().unwrap().to_owned(),
+        ));
     }
-    wait_for("six events", || books.lock().unwrap().len() == 6);
+    // A Linkifier refund makes two events (its sale, then the reversal); a card answered
+    // pending one, when the gateway's callback settles it.
+    wait_for("fifteen events", || books.lock().unwrap().len() == 15);
     let types: Vec<String> = books
         .lock()
         .unwrap()
@@ -724,7 +745,16 @@ fn dev_runs_the_whole_loop_in_one_process() {
             "payment.needs_review",
             "payment.failed",
             "payment.succeeded",
-            "payment.cancelled"
+            "payment.cancelled",
+            "payment.succeeded",
+            "payment.needs_review",
+            "payment.succeeded",
+            "payment.needs_review",
+            "payment.succeeded",
+            "payment.succeeded",
+            "payment.succeeded",
+            "payment.reversed",
+            "payment.succeeded",
         ]
     );
     // Ctrl-C: dev stops; its log told every step, naming the reference.
@@ -753,4 +783,12 @@ fn dev_runs_the_whole_loop_in_one_process() {
         !log.contains(&secret),
         "the secret is printed once, on stdout"
     );
+    // Every triggered payment's reference is in the live log.
+    for (provider, reference) in &triggered {
+        assert!(
+            log.contains(&format!("{provider} {reference} "))
+                || log.contains(&format!("{provider} {reference}\n")),
+            "{provider} {reference}: {log}"
+        );
+    }
 }

@@ -467,10 +467,16 @@ async fn card_payment_callback_confirmed_activated_credited_in_part_then_in_full
             ..
         })
     ));
-    // The payer pays on the card page: the callback arrives, verifies, and is confirmed.
+    // The payer pays (the script route beside the card page): the callback arrives, verifies,
+    // and is confirmed.
+    let pay = page.replace(
+        paybridge_qvickly::sandbox::api::PAGE_PATH,
+        paybridge_qvickly::sandbox::api::PAY_PATH,
+    );
+    assert_ne!(pay, page);
     let paid: serde_json::Value = serde_json::from_str(
         &reqwest::Client::new()
-            .post(&page)
+            .post(&pay)
             .send()
             .await
             .unwrap()
@@ -573,7 +579,14 @@ async fn through_qvickly_provider() {
     request.return_url = Some("https://shop.example/back".into());
     let session = provider.create_payment(request).await.unwrap();
     let page = session.redirect_url.unwrap();
-    reqwest::Client::new().post(&page).send().await.unwrap();
+    // The payer presses Pay on the page.
+    reqwest::Client::new()
+        .post(&page)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=pay")
+        .send()
+        .await
+        .unwrap();
     let payment = PaymentRef::merchant("PV-1");
     let state = provider.payment_status(&payment).await.unwrap();
     assert_eq!(

@@ -15,6 +15,8 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod browser;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 pub const KEY: &str = "sandbox-key";
 pub const QVICKLY_SECRET: &str = paybridge_qvickly::sandbox::SANDBOX_SECRET;

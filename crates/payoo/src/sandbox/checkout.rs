@@ -3,20 +3,23 @@
 //! Payoo checks (whole positive amount, a description of more than 50 characters, a new
 //! `order_no`), stores the order and answers its `payment_url` with the answer's checksum over
 //! the `order` object as sent. A refusal is `{"result":"fail","message":…}`.
-//! `GET /v2/paynow/_sandbox/checkout?order=NO` is the payment page; paying it is
-//! `POST /payoo/_sandbox/pay?order=NO`, which notifies in the form the order asked for
-//! (`JsonResponse` TRUE: JSON, else the XML `KeyFields` package).
+//! `GET /v2/paynow/_sandbox/checkout?order=NO` is the payment page (shop, order, amount in VND,
+//! description; Pay, Pay a wrong amount, Decline, Leave pending), its buttons post back to it
+//! and the payer is sent to the order's `shop_back_url` with the signed return parameters.
+//! Paying notifies in the form the order asked for (`JsonResponse` TRUE: JSON, else the XML
+//! `KeyFields` package); scripts pay with `POST /payoo/_sandbox/pay?order=NO`.
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use paybridge_core::sandbox::page;
 use paybridge_core::signature::{sha512_hex, verify_sha512_hex};
-use paybridge_core::xml::{child, escape_text, text};
+use paybridge_core::xml::{child, text};
 
-use super::{Order, PAY_PATH, SANDBOX_CHECKSUM_KEY, Sim, decoded};
+use super::{Order, SANDBOX_CHECKSUM_KEY, Sim, decoded};
 
 /// The checkout route.
 pub const CREATE_PATH: &str = "/v2/paynow/order/create";
@@ -108,7 +111,7 @@ pub(super) async fn create(State(sim): State<Sim>, headers: HeaderMap, body: Byt
         "payment_code": "",
         "expiry_date": expiry,
         "token": token,
-        "payment_url": format!("http://{host}{PAGE_PATH}?order={}", form_urlencoded::byte_serialize(order_no.as_bytes()).collect::<String>()),
+        "payment_url": page_url(host, &order_no),
     })
     .to_string();
     let checksum = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), order.as_bytes()]);
@@ -126,15 +129,123 @@ fn fastrand_like(seed: &str) -> u128 {
     u128::from_str_radix(digest.get(..32).unwrap_or("0"), 16).unwrap_or_default()
 }
 
-pub(super) async fn page(Query(q): Query<HashMap<String, String>>) -> Response {
-    let order = q.get("order").cloned().unwrap_or_default();
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<html><body><h1>Payoo sandbox</h1><p>Order {}</p><form method=\"post\" action=\"{PAY_PATH}?order={}\"><button>Pay</button></form></body></html>",
-            escape_text(&order),
-            form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>()
-        ),
+/// The payment page's path and query for `order_no`.
+fn page_path(order_no: &str) -> String {
+    format!(
+        "{PAGE_PATH}?order={}",
+        form_urlencoded::byte_serialize(order_no.as_bytes()).collect::<String>()
     )
-        .into_response()
+}
+
+/// The payment page's URL for `order_no` on `host`.
+pub(super) fn page_url(host: &str, order_no: &str) -> String {
+    format!("http://{host}{}", page_path(order_no))
+}
+
+/// The order a page URL names, if the simulator has it.
+fn order_for(sim: &Sim, q: &HashMap<String, String>) -> Option<(String, Order)> {
+    let order_no = q.get("order")?;
+    let order = sim.orders.lock().ok()?.get(order_no).cloned()?;
+    Some((order_no.clone(), order))
+}
+
+pub(super) async fn page(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some((order_no, order)) = order_for(&sim, &q) else {
+        return page::message(StatusCode::NOT_FOUND, "Payoo", "unknown order");
+    };
+    if order.status != "0" {
+        return page::message(
+            StatusCode::OK,
+            "Payoo",
+            &format!("Order {order_no} is no longer open."),
+        );
+    }
+    let merchant = [
+        order.get("ShopTitle"),
+        order.get("UserName"),
+        &order.shop_id,
+    ]
+    .into_iter()
+    .find(|m| !m.is_empty())
+    .unwrap_or("Payoo shop")
+    .to_owned();
+    let action = page_path(&order_no);
+    page::Page {
+        provider: "Payoo",
+        merchant: &merchant,
+        order: &order_no,
+        amount: &order.amount,
+        currency: "VND",
+        description: order.get("Description"),
+        action: &action,
+        choices: &page::Choice::ALL,
+    }
+    .into_response()
+}
+
+/// The payer's choice: paid (`OrderStatus` 1, notified), paid a wrong amount (one thousand
+/// dong short, which Payoo's report carries), declined, or left; then back to the order's
+/// `shop_back_url` with `session`, `order_no`, `status` (1 paid, 0 failed, -1 left) and the
+/// return `checksum`, as Payoo sends its payers back.
+pub(super) async fn choose(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some((order_no, order)) = order_for(&sim, &q) else {
+        return page::message(StatusCode::NOT_FOUND, "Payoo", "unknown order");
+    };
+    let Some(choice) = page::Choice::from_form(&body) else {
+        return page::message(StatusCode::BAD_REQUEST, "Payoo", "no choice made");
+    };
+    if order.status != "0" {
+        return page::message(
+            StatusCode::CONFLICT,
+            "Payoo",
+            "this order is no longer open",
+        );
+    }
+    let localhost = std::net::IpAddr::from([127, 0, 0, 1]);
+    let status = match choice {
+        page::Choice::Pay => sim.settle(&order_no, None, false, localhost).map(|_| "1"),
+        page::Choice::PayWrongAmount => {
+            let asked = order.amount.parse::<i64>().unwrap_or_default();
+            let paid = if asked > 1_000 {
+                asked - 1_000
+            } else {
+                asked / 2
+            };
+            sim.settle(&order_no, Some(paid.to_string()), false, localhost)
+                .map(|_| "1")
+        }
+        page::Choice::Decline => Ok("0"),
+        page::Choice::LeavePending => Ok("-1"),
+    };
+    let status = match status {
+        Ok(s) => s,
+        Err(refused) => return refused.into_response(),
+    };
+    let back = order.get("ShopBackURL");
+    if back.is_empty() {
+        return page::message(
+            StatusCode::OK,
+            "Payoo",
+            &format!("Order {order_no}: status {status}. The shop gave no shop_back_url."),
+        );
+    }
+    let session = order.get("SessionShop");
+    let checksum =
+        crate::checkout::return_checksum(SANDBOX_CHECKSUM_KEY, session, &order_no, status);
+    page::see_other(
+        back,
+        &[
+            ("session", session),
+            ("order_no", &order_no),
+            ("status", status),
+            ("checksum", &checksum),
+        ],
+    )
 }

@@ -150,7 +150,10 @@ pub fn router() -> Router {
         .route(ENDPOINT_PATH, post(endpoint))
         .route(PAY_PATH, post(pay))
         .route(checkout::CREATE_PATH, post(checkout::create))
-        .route(checkout::PAGE_PATH, axum::routing::get(checkout::page))
+        .route(
+            checkout::PAGE_PATH,
+            axum::routing::get(checkout::page).post(checkout::choose),
+        )
         .route(rest::ROUTE, post(rest::call))
         .with_state(Sim::default())
 }
@@ -285,6 +288,11 @@ fn read_request(body: &str) -> Result<(String, Vec<(String, String)>), String> {
 
 async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
     let v = SoapVersion::of_request(&headers);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
     let Ok(text_body) = std::str::from_utf8(&body) else {
         return fault(v, "not UTF-8");
     };
@@ -325,10 +333,7 @@ async fn endpoint(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Re
                 None,
                 &[
                     ("OrderID", id.clone()),
-                    (
-                        "PaymentUrl",
-                        format!("https://sandbox.payoo.invalid/pay?order={id}"),
-                    ),
+                    ("PaymentUrl", checkout::page_url(&host, &id)),
                 ],
             )
         }
@@ -367,75 +372,106 @@ async fn pay(
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
     let order_no = q.get("order").cloned().unwrap_or_default();
-    let Ok(mut orders) = sim.orders.lock() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let Some(order) = orders.get_mut(&order_no) else {
-        return (StatusCode::NOT_FOUND, "unknown order").into_response();
-    };
-    order.status = "1".into();
-    order.purchase_date = now_vietnam();
-    let package = if order.wants_json() || q.get("form").map(String::as_str) == Some("json") {
-        let ip = q
-            .get("ip")
-            .and_then(|ip| ip.parse().ok())
-            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-        let data = serde_json::json!({
-            "OrderNo": order_no,
-            "OrderCash": order.amount,
-            "PaymentStatus": 1,
-            "PaymentMethod": 1,
-            "PurchaseDate": order.purchase_date,
-            "MerchantUsername": order.get("UserName"),
-            "ShopId": order.shop_id,
-            "BankName": "",
-            "CardNumber": "",
-            "BillingCode": order.get("BillingCode"),
-        });
-        crate::notification::json_package(SANDBOX_CHECKSUM_KEY, &data.to_string(), ip)
-    } else {
-        let description: String =
-            form_urlencoded::byte_serialize(order.get("Description").as_bytes()).collect();
-        let data = format!(
-            "<PaymentNotification><shops><shop><session>{}</session><username>{}</username><shop_id>{}</shop_id><shop_title>{}</shop_title><shop_domain>{}</shop_domain><shop_back_url>{}</shop_back_url><order_no>{}</order_no><order_cash_amount>{}</order_cash_amount><order_ship_date>{}</order_ship_date><order_ship_days>{}</order_ship_days><order_description>{}</order_description><validity_time>{}</validity_time><notify_url>{}</notify_url></shop></shops><State>PAYMENT_RECEIVED</State><PaymentMethod>E_WALLET</PaymentMethod></PaymentNotification>",
-            escape_text(order.get("SessionShop")),
-            escape_text(order.get("UserName")),
-            escape_text(&order.shop_id),
-            escape_text(order.get("ShopTitle")),
-            escape_text(order.get("ShopDomain")),
-            escape_text(order.get("ShopBackURL")),
-            escape_text(&order_no),
-            escape_text(&order.amount),
-            escape_text(order.get("FromShipDate")),
-            escape_text(order.get("ShipNumDay")),
-            escape_text(&description),
-            escape_text(order.get("PaymentExpireDate")),
-            escape_text(order.get("NotifyUrl")),
-        );
-        match crate::notification::keyfields_package(
-            SANDBOX_CHECKSUM_KEY,
-            &data,
-            crate::notification::SHOP_ORDER_KEY_FIELDS,
-        ) {
-            Ok(p) => p,
-            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        }
-    };
-    let form: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("NotifyData", &package)
-        .finish();
-    let notify_url = order.get("NotifyUrl").to_owned();
-    drop(orders);
-    if !notify_url.is_empty()
-        && let Some(transport) = sim.notifier()
-    {
-        tokio::spawn(notify(transport, notify_url, form.clone()));
+    let ip = q
+        .get("ip")
+        .and_then(|ip| ip.parse().ok())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    let json = q.get("form").map(String::as_str) == Some("json");
+    match sim.settle(&order_no, None, json, ip) {
+        Ok(form) => (
+            [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
+            form,
+        )
+            .into_response(),
+        Err(refused) => refused.into_response(),
     }
-    (
-        [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
-        form,
+}
+
+impl Sim {
+    /// Mark `order_no` paid (`OrderStatus` 1; `paid` VND when the payer paid another amount
+    /// than asked: the order's cash becomes what was paid, as Payoo reports it), post the
+    /// notification to its `NotifyUrl` when it has one, and return the notification's form
+    /// body. JSON when the order asked for it or `json`, signed for a call from `ip`.
+    fn settle(
+        &self,
+        order_no: &str,
+        paid: Option<String>,
+        json: bool,
+        ip: std::net::IpAddr,
+    ) -> Result<String, (StatusCode, String)> {
+        let Ok(mut orders) = self.orders.lock() else {
+            return Err((StatusCode::INTERNAL_SERVER_ERROR, "state".into()));
+        };
+        let Some(order) = orders.get_mut(order_no) else {
+            return Err((StatusCode::NOT_FOUND, "unknown order".into()));
+        };
+        order.status = "1".into();
+        order.purchase_date = now_vietnam();
+        if let Some(paid) = paid {
+            order.amount = paid;
+        }
+        let package = if order.wants_json() || json {
+            notification_json(order_no, order, ip)
+        } else {
+            notification_xml(order_no, order).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?
+        };
+        let form: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("NotifyData", &package)
+            .finish();
+        let notify_url = order.get("NotifyUrl").to_owned();
+        drop(orders);
+        if !notify_url.is_empty()
+            && let Some(transport) = self.notifier()
+        {
+            tokio::spawn(notify(transport, notify_url, form.clone()));
+        }
+        Ok(form)
+    }
+}
+
+/// The JSON notification package of a paid order, signed for a call from `ip`.
+fn notification_json(order_no: &str, order: &Order, ip: std::net::IpAddr) -> String {
+    let data = serde_json::json!({
+        "OrderNo": order_no,
+        "OrderCash": order.amount,
+        "PaymentStatus": 1,
+        "PaymentMethod": 1,
+        "PurchaseDate": order.purchase_date,
+        "MerchantUsername": order.get("UserName"),
+        "ShopId": order.shop_id,
+        "BankName": "",
+        "CardNumber": "",
+        "BillingCode": order.get("BillingCode"),
+    });
+    crate::notification::json_package(SANDBOX_CHECKSUM_KEY, &data.to_string(), ip)
+}
+
+/// The XML notification package of a paid order, signed over its `KeyFields`.
+fn notification_xml(order_no: &str, order: &Order) -> Result<String, String> {
+    let description: String =
+        form_urlencoded::byte_serialize(order.get("Description").as_bytes()).collect();
+    let data = format!(
+        "<PaymentNotification><shops><shop><session>{}</session><username>{}</username><shop_id>{}</shop_id><shop_title>{}</shop_title><shop_domain>{}</shop_domain><shop_back_url>{}</shop_back_url><order_no>{}</order_no><order_cash_amount>{}</order_cash_amount><order_ship_date>{}</order_ship_date><order_ship_days>{}</order_ship_days><order_description>{}</order_description><validity_time>{}</validity_time><notify_url>{}</notify_url></shop></shops><State>PAYMENT_RECEIVED</State><PaymentMethod>E_WALLET</PaymentMethod></PaymentNotification>",
+        escape_text(order.get("SessionShop")),
+        escape_text(order.get("UserName")),
+        escape_text(&order.shop_id),
+        escape_text(order.get("ShopTitle")),
+        escape_text(order.get("ShopDomain")),
+        escape_text(order.get("ShopBackURL")),
+        escape_text(order_no),
+        escape_text(&order.amount),
+        escape_text(order.get("FromShipDate")),
+        escape_text(order.get("ShipNumDay")),
+        escape_text(&description),
+        escape_text(order.get("PaymentExpireDate")),
+        escape_text(order.get("NotifyUrl")),
+    );
+    crate::notification::keyfields_package(
+        SANDBOX_CHECKSUM_KEY,
+        &data,
+        crate::notification::SHOP_ORDER_KEY_FIELDS,
     )
-        .into_response()
+    .map_err(|e| e.to_string())
 }
 
 /// A URL-encoded field (`+` a space) as text: what Payoo reads from an encoded description

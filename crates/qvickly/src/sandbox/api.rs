@@ -3,8 +3,10 @@
 //! machine per payment, every answer signed as Qvickly signs it.
 //!
 //! - `addPayment`: the cart's totals must be its articles' (else 9102); card (8) and bank
-//!   (16) answer a payment page URL, `POST /qvickly/_sandbox/pay?number=N` is the payer paying
-//!   it — the payment is then `Paid` with `autoactivate`, else still `Created` (authorised),
+//!   (16) answer a payment page URL (`GET /qvickly/_sandbox/payment?number=N`: Pay, Decline,
+//!   Leave pending, then back to `accepturl`/`cancelurl` with the signed `credentials` and
+//!   `data`, POST or GET per `returnmethod`); `POST /qvickly/_sandbox/pay?number=N` is a script
+//!   paying it — the payment is then `Paid` with `autoactivate`, else still `Created` (authorised),
 //!   and the callback goes to `callbackurl`; invoices are `Created` (or `Paid` with
 //!   `autoactivate`). A repeated `orderid` is 5199.
 //! - `activatePayment`: `Created` → `Paid`; `cancelPayment`: `Created` → `Cancelled`; anything
@@ -21,8 +23,9 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use paybridge_core::sandbox::page;
 use serde_json::{Value, json};
 
 use super::{SANDBOX_MERCHANT_ID, Simulator};
@@ -161,7 +164,7 @@ pub(crate) async fn call(
                 "Created"
             };
             let url = if matches!(method, 8 | 16) {
-                format!("http://{host}{PAY_PATH}?number={number}")
+                format!("http://{host}{PAGE_PATH}?number={number}")
             } else {
                 format!("http://{host}/qvickly/_sandbox/invoice/{number}.pdf")
             };
@@ -273,37 +276,190 @@ pub(crate) async fn pay(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let number = q.get("number").cloned().unwrap_or_default();
-    let (url, status, orderid) = {
-        let Ok(mut payments) = sim.payments.lock() else {
-            return sim.error(9999, "state");
-        };
-        let Some(p) = payments.by_number.get_mut(&number) else {
-            return sim.error(5201, "Invoice does not exist");
-        };
-        if p.autoactivate {
-            p.status = "Paid".into();
-        }
-        (p.callbackurl.clone(), p.status.clone(), p.orderid.clone())
-    };
-    let callback = sim.signed_callback(&super::CallbackSpec {
-        url: None,
-        number: Some(number.clone()),
-        status: Some(status.clone()),
-        orderid: Some(orderid),
-        payment_url: Some(String::new()),
-        test: Some(false),
-    });
-    let delivered = if url.is_empty() {
-        Ok(0)
-    } else {
-        sim.deliver(&url, &callback).await
+    let Some(done) = sim.finish(&number, page::Choice::Pay).await else {
+        return sim.error(5201, "Invoice does not exist");
     };
     axum::Json(json!({
         "number": number,
-        "status": status,
-        "delivered": delivered.is_ok(),
-        "attempts": delivered.unwrap_or(0),
-        "callback": callback,
+        "status": done.status,
+        "delivered": done.delivered.is_ok(),
+        "attempts": done.delivered.unwrap_or(0),
+        "callback": done.callback,
     }))
     .into_response()
+}
+
+/// What the payer's choice did to a payment.
+struct Finished {
+    status: String,
+    /// The callback's `credentials` and `data`.
+    parts: (String, String),
+    callback: String,
+    delivered: Result<u32, String>,
+    /// The payment's `PaymentData` (its return URLs).
+    data: Value,
+}
+
+impl Simulator {
+    /// Apply the payer's choice to card or bank payment `number` (`None`: no such payment):
+    /// paid (`Paid` with `autoactivate`, else `Created`, authorised), declined (`Cancelled`) or
+    /// left (`Pending`); the signed callback goes to `callbackurl` (or the legacy
+    /// `Card.callbackurl`) when the payment has one.
+    async fn finish(&self, number: &str, choice: page::Choice) -> Option<Finished> {
+        let (url, status, orderid, data) = {
+            let mut payments = self.payments.lock().ok()?;
+            let p = payments.by_number.get_mut(number)?;
+            match choice {
+                page::Choice::Pay | page::Choice::PayWrongAmount => {
+                    if p.autoactivate {
+                        p.status = "Paid".into();
+                    }
+                }
+                page::Choice::Decline => p.status = "Cancelled".into(),
+                page::Choice::LeavePending => p.status = "Pending".into(),
+            }
+            (
+                p.callbackurl.clone(),
+                p.status.clone(),
+                p.orderid.clone(),
+                p.data.get("PaymentData").cloned().unwrap_or(Value::Null),
+            )
+        };
+        let parts = self.signed_parts(&super::CallbackSpec {
+            url: None,
+            number: Some(number.to_owned()),
+            status: Some(status.clone()),
+            orderid: Some(orderid),
+            payment_url: Some(String::new()),
+            test: Some(false),
+        });
+        let callback = format!("{{\"credentials\":{},\"data\":{}}}", parts.0, parts.1);
+        let delivered = if url.is_empty() {
+            Ok(0)
+        } else {
+            self.deliver(&url, &callback).await
+        };
+        Some(Finished {
+            status,
+            parts,
+            callback,
+            delivered,
+            data,
+        })
+    }
+}
+
+/// The payment page a card or bank payment's `url` points to: `GET
+/// /qvickly/_sandbox/payment?number=N`.
+pub const PAGE_PATH: &str = "/qvickly/_sandbox/payment";
+
+pub(crate) async fn page(
+    State(sim): State<Simulator>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let number = q.get("number").cloned().unwrap_or_default();
+    let Some(p) = sim
+        .payments
+        .lock()
+        .ok()
+        .and_then(|ps| ps.by_number.get(&number).cloned())
+    else {
+        return page::message(StatusCode::NOT_FOUND, "Qvickly", "unknown payment");
+    };
+    if p.status != "Created" || !matches!(p.method, 8 | 16) {
+        return page::message(
+            StatusCode::OK,
+            "Qvickly",
+            &format!("Payment {number} is {}.", p.status),
+        );
+    }
+    let description = p
+        .data
+        .get("Articles")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("title").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let amount = rust_decimal::Decimal::new(p.total, 2).to_string();
+    let action = format!("{PAGE_PATH}?number={number}");
+    page::Page {
+        provider: "Qvickly",
+        merchant: SANDBOX_MERCHANT_ID,
+        order: &p.orderid,
+        amount: &amount,
+        currency: &p.currency,
+        description: &description,
+        action: &action,
+        choices: &page::Choice::WITHOUT_AMOUNT,
+    }
+    .into_response()
+}
+
+/// The payer's choice, then back to the shop as Qvickly sends its payers: to `accepturl`
+/// (paid or left pending) or `cancelurl` (declined), carrying the signed `credentials` and
+/// `data` — a form `POST`, or the query of a `GET` when `returnmethod` is `GET`.
+pub(crate) async fn choose(
+    State(sim): State<Simulator>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let number = q.get("number").cloned().unwrap_or_default();
+    let Some(choice) =
+        page::Choice::from_form(&body).filter(|c| page::Choice::WITHOUT_AMOUNT.contains(c))
+    else {
+        return page::message(StatusCode::BAD_REQUEST, "Qvickly", "no choice made");
+    };
+    let open = sim
+        .payments
+        .lock()
+        .ok()
+        .and_then(|ps| ps.by_number.get(&number).map(|p| p.status == "Created"));
+    match open {
+        None => return page::message(StatusCode::NOT_FOUND, "Qvickly", "unknown payment"),
+        Some(false) => {
+            return page::message(
+                StatusCode::CONFLICT,
+                "Qvickly",
+                "this payment is no longer open",
+            );
+        }
+        Some(true) => {}
+    }
+    let Some(done) = sim.finish(&number, choice).await else {
+        return page::message(StatusCode::NOT_FOUND, "Qvickly", "unknown payment");
+    };
+    if let Err(e) = &done.delivered {
+        tracing::warn!(number = %number, error = %e, "sandbox callback not acknowledged");
+    }
+    let field = |k: &str| s(done.data.get(k));
+    let back = if choice == page::Choice::Decline {
+        field("cancelurl")
+    } else {
+        field("accepturl")
+    };
+    if back.is_empty() {
+        return page::message(
+            StatusCode::OK,
+            "Qvickly",
+            &format!(
+                "Payment {number} is {}. The shop gave no return URL.",
+                done.status
+            ),
+        );
+    }
+    // The return carries the callback's own signed parts, as Qvickly wrote them.
+    let (credentials, data) = &done.parts;
+    let fields = [
+        ("credentials", credentials.as_str()),
+        ("data", data.as_str()),
+    ];
+    if field("returnmethod").eq_ignore_ascii_case("GET") {
+        page::see_other(&back, &fields)
+    } else {
+        page::post_back(&back, &fields)
+    }
 }

@@ -98,6 +98,14 @@ impl Simulator {
     /// A callback body exactly as Qvickly posts it.
     #[must_use]
     pub fn signed_callback(&self, spec: &CallbackSpec) -> String {
+        let (credentials, data) = self.signed_parts(spec);
+        format!("{{\"credentials\":{credentials},\"data\":{data}}}")
+    }
+
+    /// A callback's two JSON texts, `credentials` and the `data` its hash covers (a return to
+    /// the shop carries them as two fields).
+    #[must_use]
+    pub fn signed_parts(&self, spec: &CallbackSpec) -> (String, String) {
         let number = spec.number.clone().unwrap_or_else(|| "1001".to_owned());
         let data = data_json(
             Some(&number),
@@ -120,7 +128,7 @@ impl Simulator {
             "test": if spec.test.unwrap_or(true) { "1" } else { "0" },
             "language": "sv",
         });
-        format!("{{\"credentials\":{credentials},\"data\":{data}}}")
+        (credentials.to_string(), data)
     }
 
     /// POST `body` to `url` until a 2xx answer; returns the number of attempts it took.
@@ -145,6 +153,10 @@ impl Simulator {
         Router::new()
             .route(api::API_PATH, post(api::call))
             .route(api::PAY_PATH, post(api::pay))
+            .route(
+                api::PAGE_PATH,
+                axum::routing::get(api::page).post(api::choose),
+            )
             .route(FORWARD_PATH, post(booking_api))
             .route(SEND_PATH, post(send))
             .with_state(self.clone())

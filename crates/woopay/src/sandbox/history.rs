@@ -11,11 +11,6 @@ use rust_decimal::Decimal;
 use super::{SANDBOX_USERNAME, SimOperation, Simulator, error, fault, ok, text, val};
 use crate::generated::xml_controller as wire;
 
-/// When every simulated operation was created (and, paid, done): a fixed date keeps answers
-/// reproducible.
-const CREATED: &str = "2026-11-23 12:00:00";
-const DONE: &str = "2026-11-23 12:05:00";
-
 /// The 27 fields of an extended record (amounts in tiyn: their unit is not documented
 /// publicly, and clients do not read them as money).
 fn details(id: i64, o: &SimOperation) -> String {
@@ -29,11 +24,15 @@ fn details(id: i64, o: &SimOperation) -> String {
             "int",
             if o.currency == "KZT" { "398" } else { "0" },
         ),
-        val("dateOper", "string", CREATED),
+        val("dateOper", "string", &o.created),
         val(
             "dateDone",
             "string",
-            if matches!(o.status, 4 | 5) { DONE } else { "" },
+            if matches!(o.status, 4 | 5) {
+                &o.done
+            } else {
+                ""
+            },
         ),
         val("status", "int", &o.status.to_string()),
         val("description", "string", &o.description),
@@ -173,7 +172,7 @@ fn statuses(ask: &Ask<'_>) -> Result<String, Refused> {
         .values()
         .filter(|o| ext_id.is_empty() || o.reference_id == ext_id)
         .filter(|o| status.is_none_or(|s| s == o.status))
-        .filter(|_| within(CREATED, &from, &to))
+        .filter(|o| within(&o.created, &from, &to))
         .collect();
     let mut items = String::new();
     for o in &found {
@@ -183,7 +182,7 @@ fn statuses(ask: &Ask<'_>) -> Result<String, Refused> {
             val("ext_id", "string", &o.reference_id),
             val("description", "string", &o.description),
             val("status", "int", &o.status.to_string()),
-            val("date", "string", CREATED),
+            val("date", "string", &o.created),
         );
     }
     Ok(array(
@@ -216,7 +215,7 @@ fn transfers(ask: &Ask<'_>) -> Result<String, Refused> {
         .ops
         .iter()
         .filter(|(_, o)| statuses.is_empty() || statuses.contains(&o.status))
-        .filter(|_| within(CREATED, &from, &to))
+        .filter(|(_, o)| within(&o.created, &from, &to))
         .collect();
     // Newest first, unless asked otherwise.
     if !reverse {
@@ -238,7 +237,7 @@ fn transfers(ask: &Ask<'_>) -> Result<String, Refused> {
             val("fromFullName", "string", "Sandbox Payer"),
             val("toFullName", "string", SANDBOX_USERNAME),
             val("direction", "int", "1"),
-            val("date", "string", CREATED),
+            val("date", "string", &o.created),
             val("sum", "float", &o.amount.normalize().to_string()),
             val("type", "int", "4"),
             val("status", "int", &o.status.to_string()),
@@ -284,7 +283,7 @@ fn receipt(ask: &Ask<'_>) -> Result<String, Refused> {
         val("ch_nr", "string", &format!("{}", id % 1_000_000)),
         val("tr_nr", "string", &id.to_string()),
         val("account_nr", "string", "Z77765431515"),
-        val("date", "string", DONE),
+        val("date", "string", &o.done),
         val("mer_name", "string", SANDBOX_USERNAME),
         val("mer_bin", "string", "000000000000"),
         array(

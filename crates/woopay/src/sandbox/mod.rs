@@ -15,7 +15,11 @@
 //!   The SMS code for any phone is [`SANDBOX_SMS_CODE`]; the commission of any service is 2 %.
 //! - `GET /api/wsd/?wsdl`, `GET /api/xml`, `GET /api/wsdl`: the WSDL, with this simulator's
 //!   address ([`wsdl::served`]).
-//! - `GET /invoice/operation?id=…&key=…`: the payment page an invoice's `operationUrl` points to.
+//! - `GET /invoice/operation?id=…&key=…`: the payment page an invoice's `operationUrl` points to
+//!   (merchant, reference, amount, currency, description; Pay, Pay a wrong amount, Decline,
+//!   Leave pending); its buttons post back to it, and the payer is then sent to the invoice's
+//!   `backUrl`. Dates are the real time in Kazakhstan (UTC+5), so date filters find today's
+//!   operations.
 //! - `POST /invoice/pay?id=…`: pays the operation (status 4), then calls the merchant's
 //!   `requestUrl` with GET until it answers `{"data":1}` (five attempts).
 //! - `POST /api/wsd/_sandbox/expire-sessions`: expires every session (the next call gets 607).
@@ -33,6 +37,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
+use paybridge_core::sandbox::page;
 use paybridge_core::soap::encoded::EncString;
 use paybridge_core::soap::{RawEnvelope, from_fragment};
 use paybridge_core::xml::escape_text;
@@ -76,6 +81,12 @@ struct SimOperation {
     /// Paid from the phone balance (`cash_createInvoiceExtended`, service type 2): refunded
     /// with `cash_mobileRefund` only.
     mobile: bool,
+    /// Where the payer goes back to after the payment page (`backUrl`; empty: nowhere).
+    back_url: String,
+    /// When it was created, Wooppay's `YYYY-MM-DD HH:MM:SS` in Kazakhstan time.
+    created: String,
+    /// When it was paid (status 4), the same way; empty before.
+    done: String,
 }
 
 #[derive(Default)]
@@ -182,6 +193,7 @@ struct NewInvoice {
     user_phone: Option<String>,
     service_type: Option<i64>,
     currency: Option<String>,
+    back_url: String,
 }
 
 impl Simulator {
@@ -212,7 +224,7 @@ impl Simulator {
             .route(wsdl_path, post(api).get(serve_wsdl))
             .route(EXPIRE_PATH, post(expire))
             .route(PAY_PATH, post(pay))
-            .route(PAGE_PATH, get(page))
+            .route(PAGE_PATH, get(page).post(choose))
             .with_state(self.clone())
     }
 
@@ -274,6 +286,9 @@ impl Simulator {
                 key,
                 refunded: Decimal::ZERO,
                 currency: inv.currency.unwrap_or_else(|| "KZT".to_owned()),
+                back_url: inv.back_url,
+                created: now_kazakhstan(),
+                done: String::new(),
             },
         );
         drop(ops);
@@ -516,7 +531,7 @@ impl Simulator {
                 val("lotId", "int", "0"),
                 val("sum", "float", &o.amount.normalize().to_string()),
                 val("fee", "float", "0"),
-                val("date", "string", "2026-11-23 12:00:00"),
+                val("date", "string", &o.created),
                 val("status", "int", &o.status.to_string()),
                 val("comment", "string", &o.description),
                 val("fromSubject", "string", "Z77765431515"),
@@ -535,6 +550,15 @@ impl Simulator {
         )
     }
 
+    /// Change operation `id` in place (nothing when there is no such operation).
+    fn set(&self, id: i64, change: impl FnOnce(&mut SimOperation)) {
+        if let Ok(mut ops) = self.inner.operations.lock()
+            && let Some(op) = ops.get_mut(&id)
+        {
+            change(op);
+        }
+    }
+
     /// Pay an operation (status 4) and call its `requestUrl` until it answers `{"data":1}`.
     /// Returns how many calls it took, or why it gave up.
     pub async fn pay(&self, id: i64) -> Result<u32, String> {
@@ -548,6 +572,7 @@ impl Simulator {
                 .get_mut(&id)
                 .ok_or_else(|| format!("no operation {id}"))?;
             op.status = 4;
+            op.done = now_kazakhstan();
             op.request_url.clone()
         };
         let mut last = String::new();
@@ -609,6 +634,7 @@ fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
                 user_phone: $phone,
                 service_type: r.service_type.as_ref().and_then(|e| e.get().ok().flatten()),
                 currency: None,
+                back_url: text(r.back_url.as_ref()),
             }
         }};
     }
@@ -646,6 +672,7 @@ fn read_invoice(op: &str, body: &str) -> Option<NewInvoice> {
                         user_phone: None,
                         service_type: None,
                         currency: None,
+                        back_url: String::new(),
                     }
                 } else {
                     new_invoice!(r, None)
@@ -725,27 +752,102 @@ async fn pay(State(sim): State<Simulator>, Query(q): Query<HashMap<String, Strin
     }
 }
 
+/// The operation a page URL names (`id` and its `key`), if the key is right.
+fn operation_for(sim: &Simulator, q: &HashMap<String, String>) -> Option<(i64, SimOperation)> {
+    let id = q.get("id").and_then(|i| i.parse::<i64>().ok())?;
+    let op = sim.inner.operations.lock().ok()?.get(&id).cloned()?;
+    (q.get("key") == Some(&op.key)).then_some((id, op))
+}
+
 async fn page(State(sim): State<Simulator>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let id = q
-        .get("id")
-        .and_then(|i| i.parse::<i64>().ok())
-        .unwrap_or_default();
-    let found = sim
-        .inner
-        .operations
-        .lock()
-        .ok()
-        .and_then(|ops| ops.get(&id).cloned());
-    match found {
-        Some(op) if q.get("key") == Some(&op.key) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            format!(
-                "<html><body><h1>Wooppay sandbox</h1><p>Invoice {id}: {} KZT for {}</p><form method=\"post\" action=\"{PAY_PATH}?id={id}\"><button>Pay</button></form></body></html>",
-                op.amount.normalize(),
-                escape_text(&op.reference_id)
-            ),
-        )
-            .into_response(),
-        _ => (StatusCode::NOT_FOUND, "unknown invoice").into_response(),
+    let Some((id, op)) = operation_for(&sim, &q) else {
+        return page::message(StatusCode::NOT_FOUND, "Wooppay", "unknown invoice");
+    };
+    if op.status != 1 {
+        return page::message(
+            StatusCode::OK,
+            "Wooppay",
+            &format!("Invoice {id} is no longer open (status {}).", op.status),
+        );
     }
+    let action = format!("{PAGE_PATH}?id={id}&key={}", op.key);
+    page::Page {
+        provider: "Wooppay",
+        merchant: SANDBOX_USERNAME,
+        order: &op.reference_id,
+        amount: &op.amount.normalize().to_string(),
+        currency: &op.currency,
+        description: &op.description,
+        action: &action,
+        choices: &page::Choice::ALL,
+    }
+    .into_response()
+}
+
+/// The payer's choice on the page: paid (status 4, `requestUrl` called), paid a wrong amount
+/// (the operation's `sum` is what was paid: one tenge short), declined (status 3, rejected) or
+/// left open; then back to the invoice's `backUrl`, as Wooppay sends its payers.
+async fn choose(
+    State(sim): State<Simulator>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some((id, op)) = operation_for(&sim, &q) else {
+        return page::message(StatusCode::NOT_FOUND, "Wooppay", "unknown invoice");
+    };
+    let Some(choice) = page::Choice::from_form(&body) else {
+        return page::message(StatusCode::BAD_REQUEST, "Wooppay", "no choice made");
+    };
+    if op.status != 1 {
+        return page::message(
+            StatusCode::CONFLICT,
+            "Wooppay",
+            "this invoice is no longer open",
+        );
+    }
+    let outcome = match choice {
+        page::Choice::Pay => sim.pay(id).await.map(|_| "paid"),
+        page::Choice::PayWrongAmount => {
+            sim.set(id, |o| {
+                let short = o.amount - Decimal::ONE;
+                o.amount = if short > Decimal::ZERO {
+                    short
+                } else {
+                    o.amount / Decimal::TWO
+                };
+            });
+            sim.pay(id).await.map(|_| "paid a wrong amount")
+        }
+        page::Choice::Decline => {
+            sim.set(id, |o| o.status = 3);
+            Ok("declined")
+        }
+        page::Choice::LeavePending => Ok("left pending"),
+    };
+    if let Err(e) = &outcome {
+        tracing::warn!(operation = id, error = %e, "sandbox requestUrl not acknowledged");
+    }
+    if op.back_url.is_empty() {
+        return page::message(
+            StatusCode::OK,
+            "Wooppay",
+            &format!(
+                "Invoice {id}: {}. The shop gave no backUrl.",
+                outcome.unwrap_or("paid; the shop did not acknowledge")
+            ),
+        );
+    }
+    page::see_other(&op.back_url, &[])
+}
+
+/// Now as Wooppay writes dates: `YYYY-MM-DD HH:MM:SS`, Kazakhstan time (UTC+5).
+fn now_kazakhstan() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let c = paybridge_core::time::civil(now + 5 * 3600);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
 }

@@ -1,4 +1,7 @@
-//! Helpers shared by the provider simulators (feature `sandbox`).
+//! Helpers shared by the provider simulators (feature `sandbox`): a merchant-side callback
+//! endpoint for tests ([`CallbackReceiver`]) and the hosted pages a payer sees ([`page`]).
+
+pub mod page;
 
 use std::time::Duration;
 

@@ -15,6 +15,9 @@ use std::process::Command;
 use xtask::new_provider::{Flavour, scaffold};
 
 /// Copy the workspace's sources (no `target/`, `.git/` or the fuzz workspace) to `to`.
+/// Symbolic links and virtualenvs (a directory holding `pyvenv.cfg`, `.venv`,
+/// `node_modules`, `__pycache__`) are someone's local environment, not sources: skipped —
+/// a Python merchant's `.venv` in the clone must not break the test.
 fn copy_workspace(from: &Path, to: &Path) {
     let _ = std::fs::remove_dir_all(to);
     let mut pending = vec![PathBuf::new()];
@@ -24,8 +27,16 @@ fn copy_workspace(from: &Path, to: &Path) {
             let entry = entry.unwrap();
             let name = entry.file_name();
             let rel_child = rel.join(&name);
-            if entry.file_type().unwrap().is_dir() {
-                if !matches!(name.to_str(), Some("target" | ".git" | "fuzz")) {
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                continue;
+            }
+            if kind.is_dir() {
+                let environment = matches!(
+                    name.to_str(),
+                    Some("target" | ".git" | "fuzz" | ".venv" | "node_modules" | "__pycache__")
+                ) || entry.path().join("pyvenv.cfg").exists();
+                if !environment {
                     pending.push(rel_child);
                 }
             } else {
@@ -33,6 +44,34 @@ fn copy_workspace(from: &Path, to: &Path) {
             }
         }
     }
+}
+
+#[test]
+#[cfg(unix)]
+fn the_copy_skips_symlinks_and_virtualenvs() {
+    let root = std::env::temp_dir().join(format!("paybridge-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (from, to) = (root.join("from"), root.join("to"));
+    std::fs::create_dir_all(from.join("src")).unwrap();
+    std::fs::write(from.join("src/lib.rs"), "//! kept").unwrap();
+    std::fs::create_dir_all(from.join("examples/merchant/env/bin")).unwrap();
+    std::fs::write(from.join("examples/merchant/env/pyvenv.cfg"), "home = /usr").unwrap();
+    std::fs::create_dir_all(from.join("examples/merchant/.venv")).unwrap();
+    std::os::unix::fs::symlink("/usr/bin", from.join("examples/merchant/env/bin/python")).unwrap();
+    std::os::unix::fs::symlink("/nowhere", from.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(from.join("src"), from.join("linked-dir")).unwrap();
+    copy_workspace(&from, &to);
+    assert!(to.join("src/lib.rs").exists());
+    assert!(to.join("examples/merchant").exists());
+    for skipped in [
+        "examples/merchant/env",
+        "examples/merchant/.venv",
+        "dangling",
+        "linked-dir",
+    ] {
+        assert!(!to.join(skipped).exists(), "{skipped} was copied");
+    }
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 fn cargo(dir: &Path, target: &Path, args: &[&str]) {

@@ -42,6 +42,8 @@ pub(crate) enum Command {
     /// Read or purge a ledger.
     #[command(subcommand)]
     Ledger(crate::ledger::LedgerCommand),
+    /// Print a shell completion script: `paybridge completions bash > ~/.local/share/bash-completion/completions/paybridge`.
+    Completions(CompletionsArgs),
     #[command(flatten)]
     Provider(ProviderCommand),
 }
@@ -59,6 +61,24 @@ pub(crate) struct SandboxArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Write `shell`'s completion script for every command and flag to stdout.
+pub(crate) fn completions(args: &CompletionsArgs) -> crate::output::Outcome {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Into memory first: a closed pipe (`| head`) is then the printer's quiet case, not a panic
+    // in the generator.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "paybridge", &mut script);
+    crate::output::print_out(&String::from_utf8_lossy(&script));
+    crate::output::Outcome::printed()
+}
 
 /// Flags every network command takes.
 #[derive(Debug, Clone, Args)]

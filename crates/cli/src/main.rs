@@ -73,6 +73,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Demo(args) => demo::run(&args).await,
         Command::Dev(args) => dev::run(args).await,
         Command::Trigger(args) => trigger::trigger(args).await,
+        Command::Completions(args) => Ok(cli::completions(&args)),
         Command::Receive(args) => ledger::receive(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,

@@ -239,6 +239,10 @@ fn render_human(value: &Value, depth: usize, out: &mut String) {
                     Value::Array(items) if items.is_empty() => {
                         let _ = writeln!(out, "{pad}{k}: (none)");
                     }
+                    // A listing (payments, events, deliveries…): a table.
+                    Value::Array(items) if depth == 0 && items.iter().all(Value::is_object) => {
+                        let _ = writeln!(out, "{k}:\n{}", table(items));
+                    }
                     Value::Object(_) | Value::Array(_) => {
                         let _ = writeln!(out, "{pad}{k}:");
                         render_human(v, depth + 1, out);
@@ -266,6 +270,53 @@ fn render_human(value: &Value, depth: usize, out: &mut String) {
             let _ = writeln!(out, "{pad}{}", scalar(other));
         }
     }
+}
+
+/// The columns a listing shows first, in this order; the others follow by name.
+const FIRST_COLUMNS: [&str; 9] = [
+    "provider",
+    "reference",
+    "status",
+    "amount",
+    "currency",
+    "paid_amount",
+    "refunded_amount",
+    "anomaly",
+    "provider_reference",
+];
+
+/// A listing of objects as a table: one row per object, one column per field that holds a
+/// value (text, number, flag) in some row; a field empty in every row, or holding nested
+/// values (shown by `--json`), is left out.
+fn table(items: &[Value]) -> String {
+    let mut columns: Vec<String> = Vec::new();
+    for item in items {
+        if let Value::Object(map) = item {
+            for (k, v) in map {
+                let shown = !matches!(v, Value::Null | Value::Object(_) | Value::Array(_));
+                if shown && !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let rank = |c: &String| {
+        FIRST_COLUMNS
+            .iter()
+            .position(|f| f == c)
+            .unwrap_or(FIRST_COLUMNS.len())
+    };
+    columns.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::ASCII_MARKDOWN)
+        .set_header(columns.iter().map(|c| terminal_safe(c)));
+    for item in items {
+        t.add_row(columns.iter().map(|c| match item.get(c) {
+            Some(Value::Object(_) | Value::Array(_)) | None => "-".to_owned(),
+            Some(v) => scalar(v),
+        }));
+    }
+    t.to_string()
 }
 
 /// Text for a terminal: control characters (escape sequences, CR, LF) escaped, so text a

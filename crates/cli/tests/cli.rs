@@ -1725,6 +1725,41 @@ fn offline_card(command: &'static str, amount: &'static str) -> Vec<&'static str
     ]
 }
 
+/// Habits of the tools people know: typos refused locally or answered with the closest
+/// name, shell completions.
+#[test]
+fn typos_are_caught_and_completions_are_printed() {
+    // A telco typo is refused here (exit 2, nothing sent: the endpoint is unreachable anyway),
+    // naming the networks; --any-telco sends it (and meets the unreachable endpoint: exit 3).
+    let mut typo = offline_card("charge", "10000");
+    typo[9] = "VIETEL";
+    let (code, _, err) = plain(&typo);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("VIETTEL, VINAPHONE") && err.contains("--any-telco"),
+        "{err}"
+    );
+    typo.push("--any-telco");
+    let (code, _, err) = plain(&typo);
+    assert_eq!(code, Some(3), "{err}");
+
+    // Typos get suggestions, as in the tools people know.
+    let (code, _, err) = plain(&["ledgr", "payments"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("similar subcommand exists: 'ledger'"), "{err}");
+    let (_, _, err) = plain(&["ledger", "payments", "--ledgr", "x"]);
+    assert!(err.contains("similar argument exists: '--ledger'"), "{err}");
+    // Shell completions for every command.
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, script, err) = plain(&["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}: {err}");
+        assert!(
+            script.contains("paybridge") && script.contains("verify-return"),
+            "{shell}"
+        );
+    }
+}
+
 #[test]
 fn help_and_output_speak_the_users_language() {
     // Every file argument says it takes a path or `-` for stdin.
@@ -1758,7 +1793,6 @@ fn help_and_output_speak_the_users_language() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("pass --any-amount"), "{err}");
     assert!(!err.contains("check_denomination"), "{err}");
-
     // On a non-terminal stderr: no colours, and the final error once, not echoed by a log line.
     let (code, _, err) = plain(&offline_card("check", "10000"));
     assert_eq!(code, Some(3), "{err}");

@@ -728,6 +728,24 @@ fn dev_runs_the_whole_loop_in_one_process() {
             v["reference"].as_str().unwrap().to_owned(),
         ));
     }
+    // People read listings as tables: a header, then one row per payment.
+    let human = Command::new(common::BIN)
+        .args(["ledger", "payments", "--ledger", &ledger, "--limit", "100"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("| provider ") && l.contains("| reference ")),
+        "{table}"
+    );
+    for (provider, reference) in &triggered {
+        assert!(
+            table.lines().any(|l| l.starts_with(&format!("| {provider} ")) && l.contains(reference.as_str())),
+            "{provider} {reference}: {table}"
+        );
+    }
     // A Linkifier refund makes two events (its sale, then the reversal); a card answered
     // pending one, when the gateway's callback settles it.
     wait_for("fifteen events", || books.lock().unwrap().len() == 15);

@@ -101,6 +101,9 @@ pub(crate) struct ChargeArgs {
     /// Send a face value that is not one of the telco's usual denominations.
     #[arg(long)]
     any_amount: bool,
+    /// Send a telco name this tool does not know (your gateway accepts more networks).
+    #[arg(long)]
+    any_telco: bool,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +152,14 @@ async fn card_and_amount(
         (&args.telco, &args.code, &args.serial, &args.amount)
     {
         let telco: Telco = telco.parse().map_err(paybridge_core::Error::from)?;
+        // A typo refused here, not by the gateway (which may consume the request id).
+        if let Telco::Other(name) = &telco
+            && !args.any_telco
+        {
+            return Err(CliError::input(format!(
+                "--telco {name:?} is not a network this tool knows (VIETTEL, VINAPHONE, MOBIFONE, VIETNAMOBILE, VNMOBI, GATE, ZING); pass --any-telco to send it anyway"
+            )));
+        }
         let card = Card::new(telco, code, serial).map_err(paybridge_core::Error::from)?;
         let amount = Money::parse(amount, Currency::VND)
             .map_err(|e| CliError::input(format!("--amount: {e}")))?;

@@ -26,7 +26,7 @@ use crate::demo::{FlowLog, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
-/// Payoo BPG `CallToPartner`.
+/// Payoo: hosted checkout, the REST Business API, `NotifyData`, legacy SOAP.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// One `CallToPartner` call of any API, its request fields from a JSON object file.

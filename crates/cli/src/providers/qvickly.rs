@@ -19,7 +19,7 @@ use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
 use crate::sandbox::{Mount, SandboxContext};
 
-/// Qvickly IPN callbacks.
+/// Qvickly: the Payment API, its callbacks, the booking API forward.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Verify a callback (JSON as Qvickly posts it, a form body, or the XML DTO).

@@ -1,0 +1,141 @@
+//! Every sample body in `docs/samples/` is accepted by the command its README names, run the
+//! way the README says (sandbox credentials) — and no sample is left untested.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use common::{run, sandbox};
+use serde_json::json;
+
+fn sample(name: &str) -> String {
+    format!("{}/../../docs/samples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_sample_body_is_accepted_by_its_command() {
+    let sb = sandbox();
+    let forward = sb.endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap().to_owned();
+    let api = format!("{base}/qvickly/api/");
+    let qvickly = [
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
+        ("PAYBRIDGE_QVICKLY_SECRET", common::QVICKLY_SECRET),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
+    ];
+    let mut used = Vec::new();
+    let mut ok = |args: &[&str], env: &[(&str, &str)], file: &str| {
+        let (out, v) = run(args, env);
+        assert_eq!(out.status.code(), Some(0), "{file}: {v}");
+        used.push(file.to_owned());
+        v
+    };
+    // A fresh sandbox numbers its first payment 1001, as the update and credit samples say.
+    let add = sample("qvickly-add-payment.json");
+    let v = ok(
+        &["--json", "qvickly", "add-payment", "--body", &add],
+        &qvickly,
+        "qvickly-add-payment.json",
+    );
+    assert_eq!(
+        (&v["number"], &v["order_id"]),
+        (&json!("1001"), &json!("ORDER-77")),
+        "{v}"
+    );
+    let update = sample("qvickly-update-payment.json");
+    ok(
+        &["--json", "qvickly", "update-payment", "--body", &update],
+        &qvickly,
+        "qvickly-update-payment.json",
+    );
+    // Paid on its page (the payer's Pay button), then credited in part.
+    let page = v["url"].as_str().unwrap();
+    assert_eq!(common::post_form(page, "choice=pay"), 200);
+    let credit = sample("qvickly-credit-partial.json");
+    let v = ok(
+        &[
+            "--json", "qvickly", "credit", "--number", "1001", "--body", &credit,
+        ],
+        &qvickly,
+        "qvickly-credit-partial.json",
+    );
+    assert_eq!(v["status"], "succeeded", "{v}");
+    let callback = sample("qvickly-callback.json");
+    let v = ok(
+        &["--json", "qvickly", "verify-callback", "--body", &callback],
+        &qvickly,
+        "qvickly-callback.json",
+    );
+    assert_eq!(
+        (&v["order_id"], &v["status"]),
+        (&json!("ORDER-77"), &json!("succeeded"))
+    );
+    let card = sample("card-charging-callback.json");
+    let v = ok(
+        &[
+            "--json",
+            "card-charging",
+            "verify-callback",
+            "--body",
+            &card,
+        ],
+        &[(
+            "PAYBRIDGE_CARD_PARTNER_KEY",
+            paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY,
+        )],
+        "card-charging-callback.json",
+    );
+    assert_eq!(v["request_id"], "ORDER-42", "{v}");
+    let payoo = sample("payoo-notify.txt");
+    let v = ok(
+        &["--json", "payoo", "verify-notify", "--body", &payoo],
+        &[("PAYBRIDGE_PAYOO_CHECKSUM_KEY", "sandbox-checksum-key")],
+        "payoo-notify.txt",
+    );
+    assert_eq!(v["order_no"], "ORDER-88", "{v}");
+    let event = sample("linkifier-ipn-event.xml");
+    ok(
+        &["--json", "linkifier-ipn", "verify", "--body", &event],
+        &[("PAYBRIDGE_LINKIFIER_KEY", common::LINKIFIER_KEY)],
+        "linkifier-ipn-event.xml",
+    );
+    let ipn = sample("linkifier-ipn.json");
+    let linkifier = sb.endpoints["linkifier-ipn"].as_str().unwrap();
+    ok(
+        &[
+            "--json",
+            "linkifier-ipn",
+            "send",
+            "--ipn",
+            &ipn,
+            "--endpoint",
+            linkifier,
+        ],
+        &[("PAYBRIDGE_LINKIFIER_KEY", common::LINKIFIER_KEY)],
+        "linkifier-ipn.json",
+    );
+    every_sample_was_run(used);
+}
+
+/// Every sample in the directory was run, and the README's table names each.
+fn every_sample_was_run(mut used: Vec<String>) {
+    let mut files: Vec<String> = std::fs::read_dir(sample(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f != "README.md")
+        .collect();
+    files.sort();
+    used.sort();
+    assert_eq!(files, used);
+    let readme = std::fs::read_to_string(sample("README.md")).unwrap();
+    for file in &files {
+        assert!(
+            readme.contains(&format!("`{file}`")),
+            "{file} is not in the README"
+        );
+    }
+}

@@ -78,6 +78,7 @@ async fn every_hosted_page_in_a_real_browser() {
     wooppay(&browser, &endpoints).await;
     payoo(&browser, &endpoints).await;
     qvickly(&browser, &endpoints).await;
+    qvickly_checkout(&browser, &endpoints).await;
     browser.close().await;
     drop(sb);
 }
@@ -381,4 +382,70 @@ async fn qvickly(browser: &Browser, endpoints: &Value) {
         assert!(String::from_utf8_lossy(&posted).contains(&orderid));
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Qvickly Checkout: the checkout's page (`init-checkout`'s `url`), Pay, then `accepturl` with
+/// the signed callback of a payment whose number is not the checkout's.
+async fn qvickly_checkout(browser: &Browser, endpoints: &Value) {
+    let forward = endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap();
+    let env = vec![
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant".to_owned()),
+        (
+            "PAYBRIDGE_QVICKLY_SECRET",
+            common::QVICKLY_SECRET.to_owned(),
+        ),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
+    ];
+    let mut shop = shop().await;
+    let orderid = unique("BOOKING");
+    let data = json!({
+        "CheckoutData": {"terms": "https://shop.example/terms"},
+        "PaymentData": {"currency": "SEK", "language": "sv", "country": "SE", "orderid": orderid,
+                        "autoactivate": "1", "accepturl": shop.url(), "cancelurl": shop.url(),
+                        "returnmethod": "POST"},
+        "Articles": [{"artnr": "M-60", "title": "Massage 60 min", "quantity": "1", "aprice": "60000",
+                      "taxrate": "25", "discount": "0", "withouttax": "60000"}],
+        "Cart": {"Total": {"withouttax": "60000", "tax": "15000", "rounding": "0", "withtax": "75000"}}
+    });
+    let (code, v) = verify_file(
+        &["qvickly", "init-checkout"],
+        data.to_string().as_bytes(),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(code, 0, "{v}");
+    let checkout_number = v["number"].as_str().unwrap().to_owned();
+    assert_eq!(
+        browser.open(v["url"].as_str().unwrap(), "amount").await,
+        "750.00 SEK"
+    );
+    assert_eq!(browser.text("order").await, orderid);
+    assert_eq!(browser.text("description").await, "Massage 60 min");
+    browser.screenshot("qvickly-checkout").await;
+    browser.click_until("pay", shop.url()).await;
+    let received = shop.next(Duration::from_secs(5)).await.unwrap();
+    let fields: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(&received).into_owned().collect();
+    let callback = format!(
+        r#"{{"credentials":{},"data":{}}}"#,
+        fields["credentials"], fields["data"]
+    );
+    let (code, r) = verify_file(
+        &["qvickly", "verify-callback"],
+        callback.as_bytes(),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(
+        (&r["order_id"], &r["provider_status"]),
+        (&json!(orderid), &json!("Paid")),
+        "{r}"
+    );
+    assert_ne!(
+        r["number"],
+        json!(checkout_number),
+        "the payment has its own number"
+    );
 }

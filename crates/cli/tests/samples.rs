@@ -27,13 +27,8 @@ fn every_sample_body_is_accepted_by_its_command() {
         ("PAYBRIDGE_QVICKLY_SECRET", common::QVICKLY_SECRET),
         ("PAYBRIDGE_QVICKLY_ENDPOINT", api.as_str()),
     ];
-    let mut used = Vec::new();
-    let mut ok = |args: &[&str], env: &[(&str, &str)], file: &str| {
-        let (out, v) = run(args, env);
-        assert_eq!(out.status.code(), Some(0), "{file}: {v}");
-        used.push(file.to_owned());
-        v
-    };
+    let mut runs = Runs::default();
+    let mut ok = |args: &[&str], env: &[(&str, &str)], file: &str| runs.ok(args, env, file);
     // A fresh sandbox numbers its first payment 1001, as the update and credit samples say.
     let add = sample("qvickly-add-payment.json");
     let v = ok(
@@ -64,6 +59,7 @@ fn every_sample_body_is_accepted_by_its_command() {
         "qvickly-credit-partial.json",
     );
     assert_eq!(v["status"], "succeeded", "{v}");
+    checkout_samples(&mut ok, &qvickly);
     let callback = sample("qvickly-callback.json");
     let v = ok(
         &["--json", "qvickly", "verify-callback", "--body", &callback],
@@ -118,7 +114,61 @@ fn every_sample_body_is_accepted_by_its_command() {
         &[("PAYBRIDGE_LINKIFIER_KEY", common::LINKIFIER_KEY)],
         "linkifier-ipn.json",
     );
-    every_sample_was_run(used);
+    every_sample_was_run(runs.used);
+}
+
+/// The samples run so far.
+#[derive(Default)]
+struct Runs {
+    used: Vec<String>,
+}
+
+impl Runs {
+    /// Run a command on sample `file`: exit 0, its JSON answer.
+    fn ok(&mut self, args: &[&str], env: &[(&str, &str)], file: &str) -> serde_json::Value {
+        let (out, v) = run(args, env);
+        assert_eq!(out.status.code(), Some(0), "{file}: {v}");
+        self.used.push(file.to_owned());
+        v
+    }
+}
+
+/// The Checkout and paylink samples.
+fn checkout_samples(
+    ok: &mut impl FnMut(&[&str], &[(&str, &str)], &str) -> serde_json::Value,
+    qvickly: &[(&str, &str)],
+) {
+    // A checkout (the sample's temporary orderid), its final orderid and cart, and a paylink.
+    let init = sample("qvickly-init-checkout.json");
+    let v = ok(
+        &["--json", "qvickly", "init-checkout", "--body", &init],
+        qvickly,
+        "qvickly-init-checkout.json",
+    );
+    assert_eq!(v["order_id"], "tmp-BOOKING-9", "{v}");
+    let number = v["number"].as_str().unwrap().to_owned();
+    let update = sample("qvickly-update-checkout.json");
+    let v = ok(
+        &[
+            "--json",
+            "qvickly",
+            "update-checkout",
+            "--number",
+            &number,
+            "--body",
+            &update,
+        ],
+        qvickly,
+        "qvickly-update-checkout.json",
+    );
+    assert_eq!(v["order_id"], "BOOKING-9", "{v}");
+    let paylink = sample("qvickly-create-paylink.json");
+    let v = ok(
+        &["--json", "qvickly", "create-paylink", "--body", &paylink],
+        qvickly,
+        "qvickly-create-paylink.json",
+    );
+    assert!(v["pay_url"].as_str().unwrap().ends_with("/pay"), "{v}");
 }
 
 /// Every sample in the directory was run, and the README's table names each.

@@ -489,6 +489,12 @@ const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provide
 const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
      WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
 
+const FOLLOW_UPDATE: &str = "UPDATE payments SET reference = $1, amount = $2, updated_at = $3 \
+     WHERE provider = $4 AND reference = $5 AND currency = $6 AND status = 'pending' \
+     AND provider_reference IS NULL AND sealed IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.provider = $4 AND e.reference = $5 AND e.source <> $7) \
+     AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.provider = $4 AND c.reference = $5)";
+
 const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error, refunded_minor";
 
 const REFUND_COLUMNS: &str = "provider, reference, refund_id, amount, currency, status, provider_status, provider_refund_id, created_at";
@@ -1002,6 +1008,86 @@ impl Db {
                 Some(row) => Ok(Some(payment_record!(&row))),
                 None => Ok(None),
             }
+        })
+    }
+
+    pub(crate) async fn set_instrument(
+        &self,
+        provider: &str,
+        reference: &str,
+        instrument: &str,
+        now: i64,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("UPDATE payments SET instrument = $1, updated_at = $2 WHERE provider = $3 AND reference = $4 AND instrument IS NULL")
+                .bind(instrument)
+                .bind(now)
+                .bind(provider)
+                .bind(reference)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
+        })
+    }
+
+    pub(crate) async fn payment_by_instrument(
+        &self,
+        provider: &str,
+        prefix: &str,
+    ) -> Result<Option<PaymentRow>> {
+        // A prefix compared as text (no LIKE: nothing in it is a pattern).
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND substr(instrument, 1, length($2)) = $2 ORDER BY created_at DESC LIMIT 1"
+        );
+        on_pool!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider)
+                .bind(prefix)
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(row) => Ok(Some(payment_record!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Rename and re-amount a payment nothing was reported for yet (pending, no provider
+    /// reference, no sealed secret, no event but its creation): `false` when it is not such
+    /// a payment. Its creation event follows the new reference.
+    pub(crate) async fn follow_update(
+        &self,
+        provider: &str,
+        reference: &str,
+        new_reference: &str,
+        amount: &paybridge_core::Money,
+        now: i64,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(FOLLOW_UPDATE)
+                .bind(new_reference)
+                .bind(amount.amount_string())
+                .bind(now)
+                .bind(provider)
+                .bind(reference)
+                .bind(amount.currency().code())
+                .bind(Source::Created.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if moved && new_reference != reference {
+                sqlx::query("UPDATE payment_events SET reference = $1 WHERE provider = $2 AND reference = $3")
+                    .bind(new_reference)
+                    .bind(provider)
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(moved)
         })
     }
 

@@ -1140,6 +1140,53 @@ impl Ledger {
         self.db.payment(provider, reference).await
     }
 
+    /// Note what pays for a payment recorded without it (a Qvickly checkout's `checkout
+    /// <number> <hash>`, known once Qvickly answered): `false` when the payment has one.
+    pub async fn set_instrument(
+        &self,
+        provider: &str,
+        reference: &str,
+        instrument: &str,
+    ) -> Result<bool> {
+        self.db
+            .set_instrument(provider, reference, instrument, now_ms())
+            .await
+    }
+
+    /// The newest payment of `provider` whose instrument starts with `prefix` (a Qvickly
+    /// checkout: `checkout <number> `).
+    pub async fn payment_by_instrument(
+        &self,
+        provider: &str,
+        prefix: &str,
+    ) -> Result<Option<PaymentRow>> {
+        self.db.payment_by_instrument(provider, prefix).await
+    }
+
+    /// A payment's reference and amount changed before anything was reported for it — a
+    /// Qvickly checkout whose `updateCheckout` gave the shop's final orderid and cart: the
+    /// payment is renamed and re-amounted, so that its callback (which names the new orderid)
+    /// finds it and its money is checked against the new cart. `Ok(false)` when it cannot
+    /// follow: not pending, a callback or report already in, a provider reference or a sealed
+    /// secret recorded, another currency; a `new_reference` already recorded is
+    /// [`LedgerError::Input`].
+    pub async fn follow_update(
+        &self,
+        provider: &str,
+        reference: &str,
+        new_reference: &str,
+        amount: &paybridge_core::Money,
+    ) -> Result<bool> {
+        if new_reference != reference && self.db.payment(provider, new_reference).await?.is_some() {
+            return Err(LedgerError::Input(format!(
+                "{provider} payment {new_reference:?} is already recorded"
+            )));
+        }
+        self.db
+            .follow_update(provider, reference, new_reference, amount, now_ms())
+            .await
+    }
+
     /// Payments, newest first, optionally of one provider — every one of them, in memory: for
     /// a small ledger. A large one is listed a page at a time: [`Ledger::payments_page`].
     pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRow>> {

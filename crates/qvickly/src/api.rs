@@ -437,7 +437,7 @@ pub struct PaymentPlan {
     pub monthly_cost: Option<String>,
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+pub(crate) fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -556,7 +556,7 @@ impl PaymentApi {
 
     /// Call `function`: the verified answer's `data` (an error answer is
     /// [`QvicklyError::Api`]).
-    async fn call(
+    pub(crate) async fn call(
         &self,
         function: &'static str,
         data: &Value,
@@ -582,7 +582,10 @@ impl PaymentApi {
         })
     }
 
-    fn payment_data(p: &NewPayment, number: Option<&str>) -> Result<Value, QvicklyError> {
+    pub(crate) fn payment_data(
+        p: &NewPayment,
+        number: Option<&str>,
+    ) -> Result<Value, QvicklyError> {
         if p.cart.withtax.currency() != p.data.currency {
             return Err(paybridge_core::Error::input("the cart is in another currency").into());
         }
@@ -639,9 +642,17 @@ impl PaymentApi {
         data: &Value,
     ) -> Result<Value, QvicklyError> {
         check_cart_json(data)?;
+        // Never resent: what moves money, and what makes a checkout (a second one would be a
+        // second session for the same order).
         let moves_money = matches!(
             function,
-            "addPayment" | "updatePayment" | "activatePayment" | "cancelPayment" | "creditPayment"
+            "addPayment"
+                | "updatePayment"
+                | "activatePayment"
+                | "cancelPayment"
+                | "creditPayment"
+                | "initCheckout"
+                | "updateCheckout"
         );
         let reference = text(data.get("number"))
             .or_else(|| text(data.get("PaymentData").and_then(|p| p.get("number"))))
@@ -825,7 +836,10 @@ pub fn read_answer(key: &HmacSha512Key, body: &[u8]) -> Result<Value, QvicklyErr
 /// `Articles` and `Cart` as Qvickly reads them (1/100 units), once the cart's totals are
 /// checked against the articles: what `addPayment`, `updatePayment` and a partial
 /// `creditPayment` send.
-fn articles_and_cart(articles: &[Article], cart: &Cart) -> Result<(Value, Value), QvicklyError> {
+pub(crate) fn articles_and_cart(
+    articles: &[Article],
+    cart: &Cart,
+) -> Result<(Value, Value), QvicklyError> {
     cart.check(articles)?;
     let lines = articles
         .iter()
@@ -923,24 +937,7 @@ fn details(data: Value) -> Result<PaymentDetails, QvicklyError> {
     let currency = text(pd.get("currency"))
         .map(|c| Currency::from_code(&c))
         .transpose()?;
-    let total = match (
-        currency,
-        text(
-            map.get("Cart")
-                .and_then(|c| c.get("Total"))
-                .and_then(|t| t.get("withtax")),
-        ),
-    ) {
-        (Some(c), Some(cents)) => {
-            let minor: i64 = cents
-                .parse()
-                .map_err(|_| QvicklyError::decode("Cart.Total.withtax is not a number of cents"))?;
-            let m = Money::new(Decimal::new(minor, c.minor_units()), c)?;
-            m.check_reported("Cart.Total.withtax")?;
-            Some(m)
-        }
-        _ => None,
-    };
+    let total = cart_total(&map, currency)?;
     Ok(PaymentDetails {
         status: QvicklyStatus::parse(&text(pd.get("status")).unwrap_or_default()),
         method: text(pd.get("method"))
@@ -953,4 +950,25 @@ fn details(data: Value) -> Result<PaymentDetails, QvicklyError> {
             .map(|d| DistributorStatus::parse(&d)),
         data: map,
     })
+}
+
+/// `Cart.Total.withtax` of an answer's `data`, exact, in `currency` (`None` without either).
+pub(crate) fn cart_total(
+    data: &Map<String, Value>,
+    currency: Option<Currency>,
+) -> Result<Option<Money>, QvicklyError> {
+    let cents = text(
+        data.get("Cart")
+            .and_then(|c| c.get("Total"))
+            .and_then(|t| t.get("withtax")),
+    );
+    let (Some(c), Some(cents)) = (currency, cents) else {
+        return Ok(None);
+    };
+    let minor: i64 = cents
+        .parse()
+        .map_err(|_| QvicklyError::decode("Cart.Total.withtax is not a number of cents"))?;
+    let m = Money::new(Decimal::new(minor, c.minor_units()), c)?;
+    m.check_reported("Cart.Total.withtax")?;
+    Ok(Some(m))
 }

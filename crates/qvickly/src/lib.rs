@@ -41,6 +41,7 @@
 
 pub mod api;
 pub mod api_codes;
+pub mod checkout;
 pub mod client;
 pub mod error;
 pub mod generated;
@@ -55,6 +56,7 @@ pub mod status;
 
 pub use api::PaymentApi;
 pub use api_codes::ApiErrorCode;
+pub use checkout::{CheckoutAnswer, CheckoutData, CheckoutPage, CheckoutState, NewCheckout};
 pub use client::{Config, ForwardClient, PROVIDER_ID, dto_from_callback, parse_response};
 pub use error::QvicklyError;
 pub use notification::{CallbackFormat, CallbackVerifier, QvicklyCallback, deduplicate};

@@ -118,12 +118,12 @@ impl CallbackRoute for Route {
             }
             None => None,
         };
-        // A callback carries no amount. Unconfirmed, its signed number and orderid bind it to
-        // the payment recorded under that orderid (the number Qvickly gave it, once known),
-        // and it is believed at the amount recorded for that payment — never at none.
-        let recorded = match (&confirmed, cb.order_id.as_deref()) {
-            (None, Some(order)) => records.recall_public(PROVIDER_ID, order).await?,
-            _ => None,
+        // A callback carries no amount. Its signed number and orderid bind it to the payment
+        // recorded under that orderid (the number Qvickly gave it, once known); unconfirmed,
+        // it is believed at the amount recorded for that payment — never at none.
+        let recorded = match cb.order_id.as_deref() {
+            Some(order) => records.recall_public(PROVIDER_ID, order).await?,
+            None => None,
         };
         if let Some(record) = &recorded
             && let (Some(known), Some(said)) = (&record.provider_reference, &cb.number)
@@ -134,6 +134,17 @@ impl CallbackRoute for Route {
                 record.reference
             )));
         }
+        // A checkout's (or pay link's) payment number is first told by its callback: kept,
+        // so that activating, crediting and checking it find it.
+        if let Some(record) = &recorded
+            && record.provider_reference.is_none()
+            && let Some(number) = cb.number.as_deref().filter(|n| !n.is_empty())
+        {
+            let mut known = record.clone();
+            known.status = paybridge_core::PaymentStatus::Pending;
+            records.remember(known.provider_reference(number)).await?;
+        }
+        let recorded = if confirmed.is_some() { None } else { recorded };
         Ok(Received::report(
             key,
             cb,

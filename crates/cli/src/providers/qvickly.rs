@@ -2,6 +2,8 @@
 //! `payment-info`, `activate`, `cancel`, `credit`, `update-payment`, `payment-plans`).
 
 
+mod checkout;
+
 use clap::{Args, Subcommand};
 use paybridge_core::{Currency, PaymentStatus, RawNotification};
 use paybridge_core::http::HttpTransport;
@@ -41,6 +43,16 @@ pub(crate) enum Command {
     UpdatePayment(BodyArgs),
     /// Part-payment plans (`getPaymentplans`).
     PaymentPlans(PlansArgs),
+    /// Start a Qvickly Checkout (`initCheckout`; `CheckoutData`, `PaymentData`, `PaymentInfo`,
+    /// `Customer`, `Articles`, `Cart` from a file) → its number, hash and page URL.
+    InitCheckout(checkout::InitArgs),
+    /// A checkout's new cart, or the shop's final orderid (`updateCheckout`).
+    UpdateCheckout(checkout::UpdateArgs),
+    /// Where a checkout stands, and its payment once completed (`getCheckout`, else
+    /// `getOrderByHash`).
+    GetCheckout(checkout::GetArgs),
+    /// A pay link (`addPayment` with method 256) → its number and page URLs.
+    CreatePaylink(BodyArgs),
 }
 
 /// Qvickly's Payment API: where, and as whom.
@@ -71,7 +83,7 @@ pub(crate) struct OptionalNet {
 }
 
 impl ApiArgs {
-    fn api(&self) -> Result<PaymentApi, CliError> {
+    pub(super) fn api(&self) -> Result<PaymentApi, CliError> {
         let transport = HttpTransport::new(
             paybridge_core::http::HttpConfig::default()
                 .timeout(std::time::Duration::from_secs(self.net.timeout)),
@@ -87,19 +99,19 @@ impl ApiArgs {
 #[derive(Debug, Args)]
 pub(crate) struct BodyArgs {
     #[command(flatten)]
-    api: ApiArgs,
+    pub(super) api: ApiArgs,
     /// File holding the `data` object (`PaymentData`, `PaymentInfo`, `Customer`, `Articles`, `Cart`; a
     /// path or `-`).
     #[arg(long)]
-    body: String,
+    pub(super) body: String,
     /// Record the payment in this ledger (`add-payment`: pending, under its `orderid`, for
     /// `Cart.Total.withtax`) before it is sent.
     #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
-    ledger: Option<String>,
+    pub(super) ledger: Option<String>,
 }
 
 /// The payment `add-payment` records: its `orderid` and `Cart.Total.withtax` (1/100 units).
-fn recorded_payment(data: &Value) -> Result<paybridge_ledger::NewPayment, CliError> {
+pub(super) fn recorded_payment(data: &Value) -> Result<paybridge_ledger::NewPayment, CliError> {
     let at = |path: &[&str]| {
         let mut v = Some(data);
         for k in path {
@@ -282,6 +294,10 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             &a.api.api()?.cancel(&a.number).await.map_err(err)?,
         )),
         Command::Credit(a) => credit(&a).await,
+        Command::InitCheckout(a) => checkout::init(&a).await,
+        Command::UpdateCheckout(a) => checkout::update(&a).await,
+        Command::GetCheckout(a) => checkout::get(&a).await,
+        Command::CreatePaylink(a) => checkout::paylink(&a).await,
         Command::PaymentInfo(a) => payment_info(&a).await,
         Command::PaymentPlans(a) => {
             let plans = a
@@ -299,11 +315,11 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
     }
 }
 
-fn err(e: paybridge_qvickly::QvicklyError) -> CliError {
+pub(super) fn err(e: paybridge_qvickly::QvicklyError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
-fn read_json(path: &str) -> Result<Value, CliError> {
+pub(super) fn read_json(path: &str) -> Result<Value, CliError> {
     let text = read_input(path)?;
     let v: Value = serde_json::from_slice(&text)
         .map_err(|e| CliError::input(format!("{path}: not JSON: {e}")))?;
@@ -315,7 +331,7 @@ fn read_json(path: &str) -> Result<Value, CliError> {
 
 /// A payment answer as the contract prints it: `number`, `status`, `provider_status`,
 /// `order_id`, `url`; a cancelled payment exits 1.
-fn answer_json(a: &PaymentAnswer) -> Outcome {
+pub(super) fn answer_json(a: &PaymentAnswer) -> Outcome {
     let status = a.status.normalized();
     let mut outcome = Outcome::ok(json!({
         "number": a.number,

@@ -39,27 +39,31 @@ pub const PAY_PATH: &str = "/qvickly/_sandbox/pay";
 /// One payment.
 #[derive(Debug, Clone)]
 pub(crate) struct Payment {
-    orderid: String,
-    method: i64,
-    currency: String,
-    status: String,
-    autoactivate: bool,
-    callbackurl: String,
-    data: Value,
+    pub(super) orderid: String,
+    pub(super) method: i64,
+    pub(super) currency: String,
+    pub(super) status: String,
+    pub(super) autoactivate: bool,
+    pub(super) callbackurl: String,
+    pub(super) data: Value,
     /// Cart.Total.withtax, in cents.
-    total: i64,
+    pub(super) total: i64,
     /// Credited so far, in cents.
-    credited: i64,
+    pub(super) credited: i64,
+    /// Made by a test call (`credentials.test`): its callbacks say `test`.
+    pub(super) test: bool,
 }
 
 /// The payments, by number.
 #[derive(Debug, Default)]
 pub(crate) struct Payments {
-    by_number: HashMap<String, Payment>,
-    next: u64,
+    pub(super) by_number: HashMap<String, Payment>,
+    pub(super) next: u64,
+    /// Checkouts, by their hash.
+    pub(super) checkouts: HashMap<String, super::checkout::Checkout>,
 }
 
-fn cents(v: Option<&Value>) -> i64 {
+pub(super) fn cents(v: Option<&Value>) -> i64 {
     match v {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Value::String(s)) => s.parse().unwrap_or(0),
@@ -67,7 +71,7 @@ fn cents(v: Option<&Value>) -> i64 {
     }
 }
 
-fn s(v: Option<&Value>) -> String {
+pub(super) fn s(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -77,7 +81,7 @@ fn s(v: Option<&Value>) -> String {
 
 impl Simulator {
     /// An answer signed as Qvickly signs: `data` PHP-encoded, its HMAC in `credentials.hash`.
-    fn answer(&self, data: &Value) -> Response {
+    pub(super) fn answer(&self, data: &Value) -> Response {
         let php = reencode(&data.to_string()).unwrap_or_else(|_| "{}".into());
         let hash = self.key.sign_hex(php.as_bytes());
         (
@@ -87,13 +91,29 @@ impl Simulator {
             .into_response()
     }
 
-    fn error(&self, code: i64, message: &str) -> Response {
+    pub(super) fn error(&self, code: i64, message: &str) -> Response {
         self.answer(&json!({"code": code.to_string(), "message": message, "logid": "sandbox"}))
     }
 }
 
+/// Qvickly's older clients give a card payment's URLs in `Card` (`accepturl`, `cancelurl`,
+/// `callbackurl`, `returnmethod`), which Qvickly still honours: moved into `PaymentData`
+/// where `PaymentData` has none of its own.
+fn with_legacy_card_urls(mut data: Value) -> Value {
+    let card = data.get("Card").cloned().unwrap_or(Value::Null);
+    if let Some(pd) = data.get_mut("PaymentData").and_then(Value::as_object_mut) {
+        for key in ["accepturl", "cancelurl", "callbackurl", "returnmethod"] {
+            let missing = pd.get(key).is_none_or(|v| s(Some(v)).is_empty());
+            if let (true, Some(v)) = (missing, card.get(key)) {
+                pd.insert(key.into(), v.clone());
+            }
+        }
+    }
+    data
+}
+
 /// The cart's totals against its articles (what Qvickly checks, 9102).
-fn cart_adds_up(data: &Value) -> bool {
+pub(super) fn cart_adds_up(data: &Value) -> bool {
     crate::api::check_cart_json(data).is_ok()
 }
 
@@ -120,11 +140,13 @@ pub(crate) async fn call(
         return sim.error(9010, "Invalid credentials");
     }
     let hash = s(env.credentials.get("hash"));
-    if sim
-        .key
-        .verify_hex(env.data.get().as_bytes(), &hash)
-        .is_err()
-    {
+    // Qvickly hashes its own re-encoding of `data` (PHP's json_encode after json_decode):
+    // a client that sends spaced JSON and hashes the compact form — Qvickly's Python sample —
+    // is accepted, as by Qvickly; so is one whose hash covers the bytes as sent.
+    let raw = env.data.get();
+    let signed = sim.key.verify_hex(raw.as_bytes(), &hash).is_ok()
+        || reencode(raw).is_ok_and(|php| sim.key.verify_hex(php.as_bytes(), &hash).is_ok());
+    if !signed {
         return sim.error(9013, "Authentication failed");
     }
     let Ok(data) = serde_json::from_str::<Value>(env.data.get()) else {
@@ -141,6 +163,16 @@ pub(crate) async fn call(
     let number = s(data
         .get("number")
         .or_else(|| data.get("PaymentData").and_then(|p| p.get("number"))));
+    if let Some(answer) = super::checkout::call(
+        &sim,
+        &mut payments,
+        &env.function,
+        &data,
+        &host,
+        &env.credentials,
+    ) {
+        return answer;
+    }
     match env.function.as_str() {
         "addPayment" => {
             let pd = data.get("PaymentData").cloned().unwrap_or(Value::Null);
@@ -169,6 +201,8 @@ pub(crate) async fn call(
                 format!("http://{host}/qvickly/_sandbox/invoice/{number}.pdf")
             };
             let total = cents(data.get("Cart").and_then(|c| c.get("Total")).and_then(|t| t.get("withtax")));
+            let data = with_legacy_card_urls(data.clone());
+            let callbackurl = s(data.get("PaymentData").and_then(|p| p.get("callbackurl")));
             payments.by_number.insert(
                 number.clone(),
                 Payment {
@@ -177,10 +211,11 @@ pub(crate) async fn call(
                     currency: s(pd.get("currency")),
                     status: status.into(),
                     autoactivate,
-                    callbackurl: s(pd.get("callbackurl")),
-                    data: data.clone(),
+                    callbackurl,
+                    data,
                     total,
                     credited: 0,
+                    test: matches!(s(env.credentials.get("test")).as_str(), "true" | "1"),
                 },
             );
             sim.answer(&json!({"number": number, "status": status, "orderid": orderid, "url": url}))
@@ -290,14 +325,14 @@ pub(crate) async fn pay(
 }
 
 /// What the payer's choice did to a payment.
-struct Finished {
-    status: String,
+pub(super) struct Finished {
+    pub(super) status: String,
     /// The callback's `credentials` and `data`.
-    parts: (String, String),
-    callback: String,
-    delivered: Result<u32, String>,
+    pub(super) parts: (String, String),
+    pub(super) callback: String,
+    pub(super) delivered: Result<u32, String>,
     /// The payment's `PaymentData` (its return URLs).
-    data: Value,
+    pub(super) data: Value,
 }
 
 impl Simulator {
@@ -305,8 +340,8 @@ impl Simulator {
     /// paid (`Paid` with `autoactivate`, else `Created`, authorised), declined (`Cancelled`) or
     /// left (`Pending`); the signed callback goes to `callbackurl` (or the legacy
     /// `Card.callbackurl`) when the payment has one.
-    async fn finish(&self, number: &str, choice: page::Choice) -> Option<Finished> {
-        let (url, status, orderid, data) = {
+    pub(super) async fn finish(&self, number: &str, choice: page::Choice) -> Option<Finished> {
+        let (url, status, orderid, data, test) = {
             let mut payments = self.payments.lock().ok()?;
             let p = payments.by_number.get_mut(number)?;
             match choice {
@@ -323,6 +358,7 @@ impl Simulator {
                 p.status.clone(),
                 p.orderid.clone(),
                 p.data.get("PaymentData").cloned().unwrap_or(Value::Null),
+                p.test,
             )
         };
         let parts = self.signed_parts(&super::CallbackSpec {
@@ -331,7 +367,7 @@ impl Simulator {
             status: Some(status.clone()),
             orderid: Some(orderid),
             payment_url: Some(String::new()),
-            test: Some(false),
+            test: Some(test),
         });
         let callback = format!("{{\"credentials\":{},\"data\":{}}}", parts.0, parts.1);
         let delivered = if url.is_empty() {
@@ -435,6 +471,13 @@ pub(crate) async fn choose(
     if let Err(e) = &done.delivered {
         tracing::warn!(number = %number, error = %e, "sandbox callback not acknowledged");
     }
+    back_to_shop(&number, choice, &done)
+}
+
+/// The payer sent back to the shop as Qvickly does: to `accepturl` (paid or left pending) or
+/// `cancelurl` (declined), carrying the callback's signed `credentials` and `data`, as Qvickly
+/// wrote them — a form `POST`, or the query of a `GET` when `returnmethod` is `GET`.
+pub(super) fn back_to_shop(number: &str, choice: page::Choice, done: &Finished) -> Response {
     let field = |k: &str| s(done.data.get(k));
     let back = if choice == page::Choice::Decline {
         field("cancelurl")
@@ -451,7 +494,6 @@ pub(crate) async fn choose(
             ),
         );
     }
-    // The return carries the callback's own signed parts, as Qvickly wrote them.
     let (credentials, data) = &done.parts;
     let fields = [
         ("credentials", credentials.as_str()),

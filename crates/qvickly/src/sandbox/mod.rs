@@ -37,6 +37,7 @@ use crate::notification::{CallbackFormat, CallbackVerifier};
 use crate::signature::data_json;
 
 pub mod api;
+pub mod checkout;
 
 /// Merchant id of the sandbox.
 pub const SANDBOX_MERCHANT_ID: &str = "sandbox-merchant";
@@ -67,10 +68,10 @@ pub struct CallbackSpec {
 /// The simulator. Cheap to clone; clones share the payments.
 #[derive(Clone)]
 pub struct Simulator {
-    key: HmacSha512Key,
+    pub(crate) key: HmacSha512Key,
     verifier: CallbackVerifier,
     transport: HttpTransport,
-    payments: std::sync::Arc<std::sync::Mutex<api::Payments>>,
+    pub(crate) payments: std::sync::Arc<std::sync::Mutex<api::Payments>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -156,6 +157,14 @@ impl Simulator {
             .route(
                 api::PAGE_PATH,
                 axum::routing::get(api::page).post(api::choose),
+            )
+            .route(
+                &format!("{}/{{eid}}/{{hash}}", checkout::PAGE_PREFIX),
+                axum::routing::get(checkout::page).post(checkout::choose),
+            )
+            .route(
+                &format!("{}/{{eid}}/{{hash}}/test", checkout::PAGE_PREFIX),
+                axum::routing::get(checkout::page).post(checkout::choose),
             )
             .route(FORWARD_PATH, post(booking_api))
             .route(SEND_PATH, post(send))

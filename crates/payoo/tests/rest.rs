@@ -790,3 +790,68 @@ async fn a_refund_sends_the_known_purchase_date_and_its_unknown_outcome_is_resen
     let (_, data) = sent(&recorder);
     assert!(data.contains(r#""RefundId":"ORD-9-r1""#), "{data}");
 }
+
+/// The legacy checkout omnipay-payoo and redSHOP use: the shop's page posts `OrdersForPayoo`
+/// (the order XML, built here by hand as those clients build it) and `CheckSum` to
+/// `/v2/paynow/`; the payer lands on the payment page, pays, and is sent back with the signed
+/// return. A wrong checksum is refused.
+#[tokio::test]
+async fn the_legacy_paynow_form_shows_the_payment_page() {
+    let base = sandbox().await;
+    let description: String = form_urlencoded::byte_serialize(
+        "Thanh toan don hang LEG-1 tai Shop Demo: 2 x ao thun, giao trong ngay".as_bytes(),
+    )
+    .collect();
+    let xml = format!(
+        "<shops><shop><session>LEG-1</session><username>SB_Shop</username><shop_id>11495</shop_id><shop_title>Shop Demo</shop_title><shop_domain>https://shop.example</shop_domain><shop_back_url>https%3A%2F%2Fshop.example%2Freturn</shop_back_url><order_no>LEG-1</order_no><order_cash_amount>120000</order_cash_amount><order_ship_date>05/12/2026</order_ship_date><order_ship_days>1</order_ship_days><order_description>{description}</order_description><validity_time>20261231235959</validity_time></shop></shops>"
+    );
+    let checksum = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), xml.as_bytes()]);
+    // Our transport installs the process's TLS provider, which reqwest's builder needs.
+    HttpTransport::with_defaults().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        client
+            .post(format!("{base}/v2/paynow/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let tampered = post(vec![
+        ("OrdersForPayoo", xml.clone()),
+        ("CheckSum", checksum.replace('a', "b")),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(tampered.status(), 400);
+    let page = post(vec![
+        ("OrdersForPayoo", xml),
+        ("CheckSum", checksum),
+        ("bc", String::new()),
+        ("pm", String::new()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<p id="amount">120000 VND</p>"#), "{html}");
+    let paid = client
+        .post(format!("{base}/v2/paynow/_sandbox/checkout?order=LEG-1"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=pay")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 303);
+    let location = paid.headers()["location"].to_str().unwrap();
+    let query = location
+        .strip_prefix("https://shop.example/return?")
+        .unwrap();
+    let back = verify_return(&SecretString::from(SANDBOX_CHECKSUM_KEY), query).unwrap();
+    assert_eq!((back.order_no.as_str(), back.status), ("LEG-1", 1));
+}

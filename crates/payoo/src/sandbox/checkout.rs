@@ -3,6 +3,8 @@
 //! Payoo checks (whole positive amount, a description of more than 50 characters, a new
 //! `order_no`), stores the order and answers its `payment_url` with the answer's checksum over
 //! the `order` object as sent. A refusal is `{"result":"fail","message":…}`.
+//! The legacy form (`POST /v2/paynow/` with `OrdersForPayoo` and `CheckSum`, as omnipay-payoo
+//! and redSHOP post it) stores the same order and answers the payment page itself.
 //! `GET /v2/paynow/_sandbox/checkout?order=NO` is the payment page (shop, order, amount in VND,
 //! description; Pay, Pay a wrong amount, Decline, Leave pending), its buttons post back to it
 //! and the payer is sent to the order's `shop_back_url` with the signed return parameters.
@@ -23,6 +25,8 @@ use super::{Order, SANDBOX_CHECKSUM_KEY, Sim, decoded};
 
 /// The checkout route.
 pub const CREATE_PATH: &str = "/v2/paynow/order/create";
+/// The legacy checkout a shop's page posts its form to (`OrdersForPayoo`, `CheckSum`).
+pub const LEGACY_PATH: &str = "/v2/paynow/";
 /// The payment page a created order's `payment_url` points to.
 pub const PAGE_PATH: &str = "/v2/paynow/_sandbox/checkout";
 
@@ -36,38 +40,86 @@ pub(super) async fn create(State(sim): State<Sim>, headers: HeaderMap, body: Byt
     let (Some(data), Some(checksum)) = (form.get("data"), form.get("checksum")) else {
         return fail("data and checksum are required");
     };
+    let (order_no, amount, expiry) = match new_order(&sim, data, checksum) {
+        Ok(o) => o,
+        Err(refused) => return fail(refused),
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let token = format!("{:032x}", fastrand_like(&order_no));
+    let order = serde_json::json!({
+        "order_id": format!("PY{}", fastrand_like(&order_no) % 1_000_000_000),
+        "order_no": order_no,
+        "amount": amount.parse::<i64>().unwrap_or_default(),
+        "payment_code": "",
+        "expiry_date": expiry,
+        "token": token,
+        "payment_url": page_url(host, &order_no),
+    })
+    .to_string();
+    let checksum = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), order.as_bytes()]);
+    // Written by hand so that `order` is exactly the text the checksum covers.
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        format!(r#"{{"result":"success","checksum":"{checksum}","order":{order}}}"#),
+    )
+        .into_response()
+}
+
+/// The legacy checkout (omnipay-payoo, redSHOP): the shop's page posts a form to
+/// `/v2/paynow/` — `OrdersForPayoo` (the same order XML), `CheckSum` (SHA-512 of the key and
+/// the XML), `bc` (bank) and `pm` (method) — and the payer lands on the payment page itself.
+pub(super) async fn legacy(State(sim): State<Sim>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let (Some(data), Some(checksum)) = (form.get("OrdersForPayoo"), form.get("CheckSum")) else {
+        return page::message(
+            StatusCode::BAD_REQUEST,
+            "Payoo",
+            "OrdersForPayoo and CheckSum are required",
+        );
+    };
+    match new_order(&sim, data, checksum) {
+        Ok((order_no, _, _)) => show(&sim, &order_no),
+        Err(refused) => page::message(StatusCode::BAD_REQUEST, "Payoo", refused),
+    }
+}
+
+/// Check and store a new order from its XML (`<shops><shop>…`) and checksum, as Payoo does:
+/// the checksum, a whole positive amount, a description of more than 50 characters, a new
+/// `order_no`. Its number, amount and expiry, or why it is refused.
+fn new_order(
+    sim: &Sim,
+    data: &str,
+    checksum: &str,
+) -> Result<(String, String, String), &'static str> {
     if verify_sha512_hex(
         &[SANDBOX_CHECKSUM_KEY.as_bytes(), data.as_bytes()],
         checksum,
     )
     .is_err()
     {
-        return fail("Invalid checksum");
+        return Err("Invalid checksum");
     }
-    let Ok(doc) = paybridge_core::xml::parse(data) else {
-        return fail("Invalid data");
-    };
-    let Some(shop) = child(doc.root_element(), None, "shop") else {
-        return fail("Invalid data");
-    };
+    let doc = paybridge_core::xml::parse(data).map_err(|_| "Invalid data")?;
+    let shop = child(doc.root_element(), None, "shop").ok_or("Invalid data")?;
     let get = |name: &str| child(shop, None, name).map(text).unwrap_or_default();
     let order_no = get("order_no");
     let amount = get("order_cash_amount");
     if order_no.is_empty() {
-        return fail("order_no is required");
+        return Err("order_no is required");
     }
     if amount.parse::<i64>().map_or(true, |a| a <= 0) {
-        return fail("Invalid order_cash_amount");
+        return Err("Invalid order_cash_amount");
     }
     let description = decoded(&get("order_description"));
     if description.chars().count() <= 50 {
-        return fail("order_description must be longer than 50 characters");
+        return Err("order_description must be longer than 50 characters");
     }
-    let Ok(mut orders) = sim.orders.lock() else {
-        return fail("state");
-    };
+    let mut orders = sim.orders.lock().map_err(|_| "state")?;
     if orders.contains_key(&order_no) {
-        return fail("Order existed");
+        return Err("Order existed");
     }
     let json = get("JsonResponse").eq_ignore_ascii_case("true");
     // Stored under CreatePreOrder's names: one pay route and one notification for both.
@@ -98,29 +150,7 @@ pub(super) async fn create(State(sim): State<Sim>, headers: HeaderMap, body: Byt
             ..Order::default()
         },
     );
-    drop(orders);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let token = format!("{:032x}", fastrand_like(&order_no));
-    let order = serde_json::json!({
-        "order_id": format!("PY{}", fastrand_like(&order_no) % 1_000_000_000),
-        "order_no": order_no,
-        "amount": amount.parse::<i64>().unwrap_or_default(),
-        "payment_code": "",
-        "expiry_date": expiry,
-        "token": token,
-        "payment_url": page_url(host, &order_no),
-    })
-    .to_string();
-    let checksum = sha512_hex(&[SANDBOX_CHECKSUM_KEY.as_bytes(), order.as_bytes()]);
-    // Written by hand so that `order` is exactly the text the checksum covers.
-    (
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        format!(r#"{{"result":"success","checksum":"{checksum}","order":{order}}}"#),
-    )
-        .into_response()
+    Ok((order_no, amount, expiry))
 }
 
 /// A stable number from the order number (ids and tokens without a random source).
@@ -153,7 +183,17 @@ pub(super) async fn page(
     State(sim): State<Sim>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some((order_no, order)) = order_for(&sim, &q) else {
+    show(&sim, q.get("order").map_or("", String::as_str))
+}
+
+/// The payment page of `order_no`.
+fn show(sim: &Sim, order_no: &str) -> Response {
+    let found = sim
+        .orders
+        .lock()
+        .ok()
+        .and_then(|o| o.get(order_no).cloned());
+    let Some(order) = found else {
         return page::message(StatusCode::NOT_FOUND, "Payoo", "unknown order");
     };
     if order.status != "0" {
@@ -172,11 +212,11 @@ pub(super) async fn page(
     .find(|m| !m.is_empty())
     .unwrap_or("Payoo shop")
     .to_owned();
-    let action = page_path(&order_no);
+    let action = page_path(order_no);
     page::Page {
         provider: "Payoo",
         merchant: &merchant,
-        order: &order_no,
+        order: order_no,
         amount: &order.amount,
         currency: "VND",
         description: order.get("Description"),

@@ -150,6 +150,7 @@ pub fn router() -> Router {
         .route(ENDPOINT_PATH, post(endpoint))
         .route(PAY_PATH, post(pay))
         .route(checkout::CREATE_PATH, post(checkout::create))
+        .route(checkout::LEGACY_PATH, post(checkout::legacy))
         .route(
             checkout::PAGE_PATH,
             axum::routing::get(checkout::page).post(checkout::choose),

@@ -64,6 +64,18 @@ async fn verify_file(
     answer
 }
 
+/// A Qvickly return to the shop (the GET query, or the posted form: `credentials` and `data`
+/// as JSON texts) through `qvickly verify-callback`.
+async fn verified_return(received: &[u8], env: Vec<(&'static str, String)>) -> (i32, Value) {
+    let fields: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(received).into_owned().collect();
+    let callback = format!(
+        r#"{{"credentials":{},"data":{}}}"#,
+        fields["credentials"], fields["data"]
+    );
+    verify_file(&["qvickly", "verify-callback"], callback.as_bytes(), env).await
+}
+
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -356,19 +368,7 @@ async fn qvickly(browser: &Browser, endpoints: &Value) {
         };
         assert!(landed.contains(expect), "{button}: {landed}");
         let received = shop.next(Duration::from_secs(5)).await.unwrap();
-        // GET: the query (after the shop's own parameter); POST: the form.
-        let fields: std::collections::HashMap<String, String> =
-            form_urlencoded::parse(&received).into_owned().collect();
-        let callback = format!(
-            r#"{{"credentials":{},"data":{}}}"#,
-            fields["credentials"], fields["data"]
-        );
-        let (code, r) = verify_file(
-            &["qvickly", "verify-callback"],
-            callback.as_bytes(),
-            env.clone(),
-        )
-        .await;
+        let (code, r) = verified_return(&received, env.clone()).await;
         assert!(matches!(code, 0 | 1), "{r}");
         assert_eq!(
             (&r["order_id"], &r["provider_status"]),
@@ -425,18 +425,7 @@ async fn qvickly_checkout(browser: &Browser, endpoints: &Value) {
     browser.screenshot("qvickly-checkout").await;
     browser.click_until("pay", shop.url()).await;
     let received = shop.next(Duration::from_secs(5)).await.unwrap();
-    let fields: std::collections::HashMap<String, String> =
-        form_urlencoded::parse(&received).into_owned().collect();
-    let callback = format!(
-        r#"{{"credentials":{},"data":{}}}"#,
-        fields["credentials"], fields["data"]
-    );
-    let (code, r) = verify_file(
-        &["qvickly", "verify-callback"],
-        callback.as_bytes(),
-        env.clone(),
-    )
-    .await;
+    let (code, r) = verified_return(&received, env.clone()).await;
     assert_eq!(code, 0, "{r}");
     assert_eq!(
         (&r["order_id"], &r["provider_status"]),

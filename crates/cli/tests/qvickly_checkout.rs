@@ -67,46 +67,16 @@ fn independent() -> Option<Independent> {
     })
 }
 
-/// POST JSON to `url`; the answer's body as sent.
+/// POST JSON to the server's `url`: its answer's body, as sent.
 fn post_json(url: &str, body: &Value) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let body = body.to_string();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    assert!(
-        head.split_whitespace()
-            .nth(1)
-            .is_some_and(|c| c.starts_with('2')),
-        "{head}"
-    );
-    body.to_owned()
+    let (status, answer) = common::post(url, "application/json", &body.to_string());
+    assert!((200..300).contains(&status), "{status}: {answer}");
+    answer
 }
 
 /// POST a callback body to `receive`'s Qvickly route; the HTTP status.
 fn post_callback(url: &str, body: &str) -> u16 {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+    common::post(url, "application/json", body).0
 }
 
 /// `paybridge receive` over `ledger`, Qvickly callbacks confirmed at `api`.
@@ -130,6 +100,25 @@ fn receive(ledger: &str, api: &str, id: &str, secret: &str) -> (Child, String) {
         .unwrap();
     let line = first_line(&mut child);
     (child, line["qvickly"].as_str().unwrap().to_owned())
+}
+
+/// `ledger show` of a Qvickly payment.
+fn show(ledger: &str, reference: &str) -> Value {
+    run(
+        &[
+            "--json",
+            "ledger",
+            "show",
+            "--ledger",
+            ledger,
+            "--provider",
+            "qvickly",
+            "--reference",
+            reference,
+        ],
+        &[],
+    )
+    .1
 }
 
 fn file(dir: &std::path::Path, name: &str, v: &Value) -> String {
@@ -195,23 +184,7 @@ fn start_checkout(
         (&v["order_id"], &v["status"]),
         (&json!(tmp), &json!("pending"))
     );
-    let recorded = |reference: &str| {
-        let (_, p) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                ledger,
-                "--provider",
-                "qvickly",
-                "--reference",
-                reference,
-            ],
-            &[],
-        );
-        p
-    };
+    let recorded = |reference: &str| show(ledger, reference);
     assert_eq!(recorded(&tmp)["payment"]["amount"], "750.00");
     // The shop's final orderid and a bigger cart: the recorded payment follows.
     let update = file(dir, &format!("{orderid}.json"), &update_body(&orderid));
@@ -237,20 +210,7 @@ fn start_checkout(
         (&json!("850.00"), &json!("pending")),
         "{p}"
     );
-    let (_, gone) = run(
-        &[
-            "--json",
-            "ledger",
-            "show",
-            "--ledger",
-            ledger,
-            "--provider",
-            "qvickly",
-            "--reference",
-            &tmp,
-        ],
-        &[],
-    );
+    let gone = show(ledger, &tmp);
     assert!(
         gone.get("error").is_some(),
         "the temporary orderid is no payment any more: {gone}"
@@ -282,20 +242,7 @@ fn check_completed(
         payment, checkout,
         "the payment number is not the checkout's"
     );
-    let (_, p) = run(
-        &[
-            "--json",
-            "ledger",
-            "show",
-            "--ledger",
-            ledger,
-            "--provider",
-            "qvickly",
-            "--reference",
-            orderid,
-        ],
-        &[],
-    );
+    let p = show(ledger, orderid);
     assert_eq!(
         (
             &p["payment"]["status"],
@@ -340,20 +287,7 @@ fn a_checkout_against_an_independent_server_is_recorded_once_and_checked() {
         assert!(body.contains(&format!(r#""number":"{payment}""#)), "{body}");
         // Qvickly retries: the same callback again changes nothing.
         assert_eq!(post_callback(&callback_url, &body), 200, "{backend}");
-        let (_, p) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                &ledger,
-                "--provider",
-                "qvickly",
-                "--reference",
-                &orderid,
-            ],
-            &[],
-        );
+        let p = show(&ledger, &orderid);
         let timeline = p["timeline"].as_array().unwrap();
         let of = |kind: &str| {
             timeline
@@ -376,20 +310,7 @@ fn a_checkout_against_an_independent_server_is_recorded_once_and_checked() {
             &json!({"hash": hash2, "status": "Paid", "total": 80000}),
         );
         assert_eq!(post_callback(&callback_url, &short), 200, "{backend}");
-        let (_, p) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                &ledger,
-                "--provider",
-                "qvickly",
-                "--reference",
-                &orderid2,
-            ],
-            &[],
-        );
+        let p = show(&ledger, &orderid2);
         assert_eq!(
             (&p["payment"]["status"], &p["payment"]["anomaly"]),
             (&json!("needs_review"), &json!("underpaid")),
@@ -403,20 +324,7 @@ fn a_checkout_against_an_independent_server_is_recorded_once_and_checked() {
             &json!({"hash": hash3, "status": "Paid", "test": true}),
         );
         assert_eq!(post_callback(&callback_url, &test), 200, "{backend}");
-        let (_, p) = run(
-            &[
-                "--json",
-                "ledger",
-                "show",
-                "--ledger",
-                &ledger,
-                "--provider",
-                "qvickly",
-                "--reference",
-                &orderid3,
-            ],
-            &[],
-        );
+        let p = show(&ledger, &orderid3);
         assert_eq!(p["payment"]["status"], "pending", "{backend}: {p}");
         let _ = receiver.kill();
         let _ = receiver.wait();
@@ -506,20 +414,7 @@ fn a_checkout_in_the_sandbox_completes_on_its_page() {
     assert_eq!(out.status.code(), Some(0), "{v}");
     let payment = v["number"].as_str().unwrap().to_owned();
     assert_ne!(payment, number);
-    let (_, p) = run(
-        &[
-            "--json",
-            "ledger",
-            "show",
-            "--ledger",
-            &ledger,
-            "--provider",
-            "qvickly",
-            "--reference",
-            &orderid,
-        ],
-        &[],
-    );
+    let p = show(&ledger, &orderid);
     assert_eq!(
         (&p["payment"]["status"], &p["payment"]["provider_reference"]),
         (&json!("pending"), &json!(payment)),
@@ -551,20 +446,7 @@ fn a_checkout_in_the_sandbox_completes_on_its_page() {
         &env,
     );
     assert_eq!(out.status.code(), Some(0), "{v}");
-    let (_, p) = run(
-        &[
-            "--json",
-            "ledger",
-            "show",
-            "--ledger",
-            &ledger,
-            "--provider",
-            "qvickly",
-            "--reference",
-            &orderid,
-        ],
-        &[],
-    );
+    let p = show(&ledger, &orderid);
     assert_eq!(p["payment"]["refunded_amount"], "100.00", "{p}");
     let _ = receiver.kill();
     let _ = receiver.wait();

@@ -995,13 +995,22 @@ impl Db {
         provider: &str,
         reference: &str,
     ) -> Result<Option<PaymentRow>> {
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND reference = $2"
-        );
+        self.one_payment("provider = $1 AND reference = $2", provider, reference)
+            .await
+    }
+
+    /// The payment row `condition` (over `$1` and `$2`) selects first, if any.
+    async fn one_payment(
+        &self,
+        condition: &'static str,
+        first: &str,
+        second: &str,
+    ) -> Result<Option<PaymentRow>> {
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {condition}");
         on_pool!(self, pool => {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(provider)
-                .bind(reference)
+                .bind(first)
+                .bind(second)
                 .fetch_optional(pool)
                 .await?;
             match row {
@@ -1037,20 +1046,12 @@ impl Db {
         prefix: &str,
     ) -> Result<Option<PaymentRow>> {
         // A prefix compared as text (no LIKE: nothing in it is a pattern).
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND substr(instrument, 1, length($2)) = $2 ORDER BY created_at DESC LIMIT 1"
-        );
-        on_pool!(self, pool => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(provider)
-                .bind(prefix)
-                .fetch_optional(pool)
-                .await?;
-            match row {
-                Some(row) => Ok(Some(payment_record!(&row))),
-                None => Ok(None),
-            }
-        })
+        self.one_payment(
+            "provider = $1 AND substr(instrument, 1, length($2)) = $2 ORDER BY created_at DESC LIMIT 1",
+            provider,
+            prefix,
+        )
+        .await
     }
 
     /// Rename and re-amount a payment nothing was reported for yet (pending, no provider

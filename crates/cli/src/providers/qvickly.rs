@@ -143,18 +143,21 @@ pub(super) fn recorded_payment(data: &Value) -> Result<paybridge_ledger::NewPaym
     ))
 }
 
-/// `qvickly add-payment [--ledger]`: recorded first, then sent once.
-async fn add_payment(a: &BodyArgs) -> Result<Outcome, CliError> {
-    let data = read_json(&a.body)?;
-    let api = a.api.api()?;
-    let Some(url) = &a.ledger else {
-        return answered(&api.call_data("addPayment", &data).await.map_err(err)?);
-    };
-    let payment = recorded_payment(&data)?;
-    let ledger = crate::ledger::open(url).await?;
+/// A call that makes a payment (`addPayment`, `initCheckout`) with a ledger: the payment
+/// `data` describes recorded first (pending, under its orderid), then `function` sent once —
+/// an unknown outcome says so and leaves the payment for the reconciler; the verified answer
+/// must be about that orderid.
+pub(super) async fn recorded_then_sent(
+    api: &PaymentApi,
+    function: &'static str,
+    data: &Value,
+    ledger_url: &str,
+) -> Result<(paybridge_ledger::Ledger, paybridge_ledger::NewPayment, Value), CliError> {
+    let payment = recorded_payment(data)?;
+    let ledger = crate::ledger::open(ledger_url).await?;
     crate::ledger::record_first(&ledger, &payment, "use a new orderid").await?;
     let sent = api
-        .call_data("addPayment", &data)
+        .call_data(function, data)
         .await
         .map_err(paybridge_core::Error::from);
     let answer = crate::ledger::sent(
@@ -164,14 +167,30 @@ async fn add_payment(a: &BodyArgs) -> Result<Outcome, CliError> {
         sent,
     )
     .await?;
-    let added = PaymentAnswer::from_data(&answer).map_err(err)?;
-    if added.orderid.as_deref().is_some_and(|o| o != payment.reference) {
+    let about = answer.get("orderid").and_then(|o| match o {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    if about.as_deref().is_some_and(|o| o != payment.reference) {
         return Err(paybridge_core::Error::Signature(format!(
-            "Qvickly answered about order {:?}, not {:?}",
-            added.orderid, payment.reference
+            "Qvickly answered about order {about:?}, not {:?}",
+            payment.reference
         ))
         .into());
     }
+    Ok((ledger, payment, answer))
+}
+
+/// `qvickly add-payment [--ledger]`: recorded first, then sent once.
+async fn add_payment(a: &BodyArgs) -> Result<Outcome, CliError> {
+    let data = read_json(&a.body)?;
+    let api = a.api.api()?;
+    let Some(url) = &a.ledger else {
+        return answered(&api.call_data("addPayment", &data).await.map_err(err)?);
+    };
+    let (ledger, payment, answer) = recorded_then_sent(&api, "addPayment", &data, url).await?;
+    let added = PaymentAnswer::from_data(&answer).map_err(err)?;
     let reference = payment.reference.clone();
     let recorded = payment.amount;
     paybridge_core::PaymentRecords::remember(

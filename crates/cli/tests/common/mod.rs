@@ -248,24 +248,32 @@ pub fn add_qvickly_payment(data: &Value, ledger: &str, env: &[(&str, &str)]) -> 
     v
 }
 
-/// POST `body` as a form to `url` (plain HTTP), as a payer's browser posts a page's button
-/// (`choice=pay`); the answer's status code.
-pub fn post_form(url: &str, body: &str) -> u16 {
+/// POST `body` to `url` (plain HTTP, one connection) with `content_type`: the answer's status
+/// and body.
+pub fn post(url: &str, content_type: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     write!(
         stream,
-        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    answer
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
+
+/// POST `body` as a form to `url`, as a payer's browser posts a page's button
+/// (`choice=pay`); the answer's status code.
+pub fn post_form(url: &str, body: &str) -> u16 {
+    post(url, "application/x-www-form-urlencoded", body).0
 }

@@ -96,6 +96,19 @@ impl Simulator {
     }
 }
 
+/// What a payment page says is paid for: its articles' titles.
+pub(super) fn titles(data: &Value) -> String {
+    data.get("Articles")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("title").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 /// Qvickly's older clients give a card payment's URLs in `Card` (`accepturl`, `cancelurl`,
 /// `callbackurl`, `returnmethod`), which Qvickly still honours: moved into `PaymentData`
 /// where `PaymentData` has none of its own.
@@ -409,17 +422,7 @@ pub(crate) async fn page(
             &format!("Payment {number} is {}.", p.status),
         );
     }
-    let description = p
-        .data
-        .get("Articles")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.get("title").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    let description = titles(&p.data);
     let amount = rust_decimal::Decimal::new(p.total, 2).to_string();
     let action = format!("{PAGE_PATH}?number={number}");
     page::Page {

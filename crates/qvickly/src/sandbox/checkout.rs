@@ -26,7 +26,7 @@ use paybridge_core::sandbox::page;
 use serde_json::{Value, json};
 
 use super::Simulator;
-use super::api::{Payment, Payments, back_to_shop, cart_adds_up, cents, s};
+use super::api::{Payment, Payments, back_to_shop, cart_adds_up, cents, s, titles};
 
 /// The hosted checkout page: `GET`/`POST /qvickly/_sandbox/checkout/{eid}/{hash}[/test]`.
 pub const PAGE_PREFIX: &str = "/qvickly/_sandbox/checkout";
@@ -259,17 +259,7 @@ pub(crate) async fn page(
             .and_then(|c| c.get("Total"))
             .and_then(|t| t.get("withtax")),
     );
-    let description = checkout
-        .data
-        .get("Articles")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.get("title").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    let description = titles(&checkout.data);
     let currency = s(checkout
         .data
         .get("PaymentData")

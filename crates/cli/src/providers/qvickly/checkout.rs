@@ -81,28 +81,9 @@ pub(super) async fn init(a: &InitArgs) -> Result<Outcome, CliError> {
             &CheckoutAnswer::from_data(&answer).map_err(err)?,
         )));
     };
-    let payment = recorded_payment(&data)?;
-    let ledger = crate::ledger::open(url).await?;
-    crate::ledger::record_first(&ledger, &payment, "use a new orderid").await?;
-    let sent = api
-        .call_data("initCheckout", &data)
-        .await
-        .map_err(paybridge_core::Error::from);
-    let answer = crate::ledger::sent(
-        Some(&ledger),
-        paybridge_qvickly::PROVIDER_ID,
-        &payment.reference,
-        sent,
-    )
-    .await?;
+    let (ledger, payment, answer) =
+        super::recorded_then_sent(&api, "initCheckout", &data, url).await?;
     let made = CheckoutAnswer::from_data(&answer).map_err(err)?;
-    if made.orderid.as_deref().is_some_and(|o| o != payment.reference) {
-        return Err(paybridge_core::Error::Signature(format!(
-            "Qvickly answered about order {:?}, not {:?}",
-            made.orderid, payment.reference
-        ))
-        .into());
-    }
     let hash = made.page.as_ref().map(|p| p.hash.as_str()).unwrap_or_default();
     // The checkout's number and hash, kept with the payment (`update-checkout --ledger`
     // finds it by them; `ledger show` prints them). Its payment number comes with the

@@ -326,6 +326,26 @@ fn a_checkout_against_an_independent_server_is_recorded_once_and_checked() {
         assert_eq!(post_callback(&callback_url, &test), 200, "{backend}");
         let p = show(&ledger, &orderid3);
         assert_eq!(p["payment"]["status"], "pending", "{backend}: {p}");
+        // A completed checkout whose callback never came: the reconciler finds its payment
+        // through getCheckout(hash) (the recorded checkout), then asks getPaymentinfo.
+        let (number4, hash4, orderid4) = start_checkout(&dir, &ledger, &env, &callback_url);
+        post_json(
+            &format!("{}/_control/complete", server.base),
+            &json!({"hash": hash4, "status": "Paid"}),
+        );
+        let (out, v) = run(
+            &[
+                "--json",
+                "reconcile",
+                "--ledger",
+                &ledger,
+                "--once",
+                "--all",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+        check_completed(&ledger, &env, &hash4, &orderid4, &number4);
         let _ = receiver.kill();
         let _ = receiver.wait();
     }

@@ -202,6 +202,23 @@ impl CheckoutState {
     }
 }
 
+/// How a checkout's payment is recorded (its instrument, in a ledger): the checkout's number
+/// and hash, `checkout <number> <hash>`.
+#[must_use]
+pub fn instrument(number: &str, hash: &str) -> String {
+    format!("checkout {number} {hash}")
+}
+
+/// The checkout hash of an [`instrument`], if it is one.
+#[must_use]
+pub fn hash_of_instrument(instrument: &str) -> Option<&str> {
+    instrument
+        .strip_prefix("checkout ")?
+        .split_whitespace()
+        .nth(1)
+        .filter(|h| !h.is_empty())
+}
+
 /// A paylink's page, for a payer whose details are all given (`/pay`) or none (`/nin`).
 #[must_use]
 pub fn paylink_urls(url: &str) -> (String, String) {
@@ -321,6 +338,14 @@ mod tests {
         assert_eq!(escaped.map(|p| p.eid), Some("1".into()));
         assert_eq!(CheckoutPage::of("https://checkout.qvickly.io/"), None);
         assert_eq!(CheckoutPage::of("https://shop/thanks/not-a-hash"), None);
+    }
+
+    #[test]
+    fn a_checkout_instrument_names_its_hash() {
+        let i = instrument("500001", "20261204abc");
+        assert_eq!(hash_of_instrument(&i), Some("20261204abc"));
+        assert_eq!(hash_of_instrument("checkout 500001"), None);
+        assert_eq!(hash_of_instrument("10004783347874"), None);
     }
 
     #[test]

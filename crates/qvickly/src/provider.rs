@@ -59,17 +59,35 @@ impl QvicklyProvider {
         {
             return Ok(n.to_owned());
         }
-        self.stores
+        let record = self
+            .stores
             .records
             .recall_public(PROVIDER_ID, &payment.reference)
-            .await?
-            .and_then(|r| r.provider_reference)
-            .ok_or_else(|| {
+            .await?;
+        if let Some(n) = record.as_ref().and_then(|r| r.provider_reference.clone()) {
+            return Ok(n);
+        }
+        // A checkout's payment, whose callback has not come (or named an orderid the ledger
+        // was not told about): its number is what Qvickly says of the recorded checkout.
+        if let (Some(hash), Some(api)) = (
+            record
+                .as_ref()
+                .and_then(|r| r.instrument.as_deref())
+                .and_then(crate::checkout::hash_of_instrument),
+            &self.api,
+        ) {
+            let state = api.get_checkout(hash).await?;
+            return state.payment_number.ok_or_else(|| {
                 Error::Input(format!(
-                    "no Qvickly payment number is known for {:?}",
-                    payment.reference
+                    "Qvickly checkout {hash} for {:?} is not completed yet ({})",
+                    payment.reference, state.status
                 ))
-            })
+            });
+        }
+        Err(Error::Input(format!(
+            "no Qvickly payment number is known for {:?}",
+            payment.reference
+        )))
     }
 
     /// `activatePayment`: capture an authorised card payment or send an invoice.

@@ -8,7 +8,9 @@
 //! own number and that orderid) is matched, its money checked against what is recorded.
 
 use clap::Args;
-use paybridge_qvickly::checkout::{CheckoutAnswer, CheckoutState, PAYLINK_METHOD, paylink_urls};
+use paybridge_qvickly::checkout::{
+    CheckoutAnswer, CheckoutState, PAYLINK_METHOD, instrument, paylink_urls,
+};
 use serde_json::{Value, json};
 
 use super::{ApiArgs, BodyArgs, answer_json, err, read_json, recorded_payment};
@@ -51,11 +53,6 @@ pub(crate) struct GetArgs {
     /// The checkout's hash (what `init-checkout` printed, or the path segment of its URL).
     #[arg(long)]
     hash: String,
-}
-
-/// The instrument a checkout's payment is recorded with.
-fn instrument(number: &str, hash: &str) -> String {
-    format!("checkout {number} {hash}")
 }
 
 fn checkout_json(a: &CheckoutAnswer) -> Value {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::Router;
 use clap::Args;
 use paybridge_ledger::forward::{Delivery, Forwarder, HttpSink, Sink};
-use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 
@@ -35,23 +34,37 @@ pub(crate) struct DevArgs {
     forward_secret: Option<SecretString>,
 }
 
-/// The live log: each state change the receiver hands out.
-struct Logged;
-
-#[async_trait::async_trait]
-impl CallbackHandler for Logged {
-    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
-        let c = &callback.change;
-        eprintln!(
-            "    change {} {} {} → {}{} {}",
-            callback.provider,
-            crate::output::terminal_safe(&c.reference),
-            c.previous_status.as_str(),
-            c.status.as_str(),
-            c.anomaly.map(|a| format!(" ({a})")).unwrap_or_default(),
-            c.webhook_id
-        );
-        crate::ledger::Record.handle(callback).await
+/// The live log of state changes: every change the ledger records, whoever recorded it —
+/// dev's receiver, a payment command's own answer (`charge --ledger`), the reconciler, a
+/// refund — read from the ledger in the order recorded, one line each.
+async fn log_changes(ledger: Arc<paybridge_ledger::Ledger>) {
+    let mut last = match ledger.last_change_id().await {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("    (no live log of changes: {e})");
+            return;
+        }
+    };
+    loop {
+        match ledger.changes_after(last, 100).await {
+            Ok(changes) => {
+                for c in &changes {
+                    last = last.max(c.id);
+                    eprintln!(
+                        "    change {} {} {} → {}{} {} ({})",
+                        c.provider,
+                        crate::output::terminal_safe(&c.reference),
+                        c.previous_status.as_str(),
+                        c.status.as_str(),
+                        c.anomaly.map(|a| format!(" ({a})")).unwrap_or_default(),
+                        c.webhook_id,
+                        c.source
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the live log could not read the ledger"),
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
 
@@ -118,7 +131,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
         None,
         Some(ledger.clone()),
         crate::sandbox::Wiring {
-            handler: Some(Arc::new(Logged)),
+            handler: None,
             card_callbacks_to_receiver: true,
             layer: Some(request_log),
         },
@@ -131,6 +144,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     let reconciling = tokio::spawn(async move {
         reconciler.run(std::future::pending::<()>()).await;
     });
+    let logging = tokio::spawn(log_changes(ledger.clone()));
     let interrupted = crate::sandbox::interrupt()?;
     let forwarding = forwarder.map(|f| {
         tokio::spawn(async move {
@@ -158,6 +172,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     crate::output::print_out(&format!("{line}\n"));
     eprintln!("paybridge dev listening on {base} (Ctrl-C to stop)");
     interrupted.await;
+    logging.abort();
     if let Some(task) = forwarding {
         task.abort();
     }
@@ -223,7 +238,7 @@ fn reconciler(
         ledger.clone(),
         asked,
         paybridge_ledger::Schedule::default(),
-        Arc::new(Logged),
+        Arc::new(crate::ledger::Record),
     ))
 }
 

@@ -923,6 +923,34 @@ impl Db {
         })
     }
 
+    /// Changes numbered after `after`, in number order, at most `limit`.
+    pub(crate) async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
+        let sql =
+            format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE id > $1 ORDER BY id LIMIT $2");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(change_record!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The highest change number so far (0 for none).
+    pub(crate) async fn last_change_id(&self) -> Result<i64> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM changes")
+                .fetch_one(pool)
+                .await?;
+            Ok(col!(&row, "last"))
+        })
+    }
+
     /// Claim change `id` until `until`: its new fence, or `None` when another holder's lease
     /// is running or it is done.
     pub(crate) async fn claim_change(&self, id: i64, until: i64, now: i64) -> Result<Option<i64>> {

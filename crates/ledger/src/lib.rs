@@ -951,6 +951,20 @@ impl Ledger {
         self.db.report(provider, outcome, source, now_ms()).await
     }
 
+    /// Every change numbered after `after` (whoever recorded it: a receiver, a payment
+    /// command's answer, the reconciler, a refund), in number order, at most `limit` — a feed
+    /// for a live log (`paybridge dev`), with [`Ledger::last_change_id`] to start from. Not
+    /// for handing changes out: on PostgreSQL a change committed late under a lower number
+    /// can be passed over; the outbox and [`Ledger::claim_change`] never miss one.
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
+        self.db.changes_after(after, limit).await
+    }
+
+    /// The highest change number so far (0 when there is none).
+    pub async fn last_change_id(&self) -> Result<i64> {
+        self.db.last_change_id().await
+    }
+
     /// The changes of a payment not yet handed out (oldest first).
     pub async fn open_changes(&self, provider: &str, reference: &str) -> Result<Vec<Change>> {
         self.db.changes(provider, reference, true).await

@@ -36,7 +36,7 @@ pub(crate) enum Command {
     /// Make a payment reach an outcome in a running `paybridge dev`.
     Trigger(crate::trigger::TriggerArgs),
     /// Serve every provider's callback route over a ledger; print the routes as one JSON line.
-    Receive(crate::ledger::ReceiveArgs),
+    Receive(crate::receive::ReceiveArgs),
     /// Ask the providers about every payment that is not final and whose check is due.
     Reconcile(crate::reconcile::ReconcileArgs),
     /// Read or purge a ledger.

@@ -124,7 +124,7 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
             .map_err(|e| CliError::internal(format!("cannot create {}: {e}", temp.display())))?;
         format!("sqlite://{}", temp.join("ledger.db").display())
     };
-    let ledger = Arc::new(crate::ledger::open(&ledger_url).await?);
+    let ledger = Arc::new(crate::store::open(&ledger_url).await?);
     let (forwarder, forward_secret) = forwarder(&args, &ledger).await?;
     let sandbox = crate::sandbox::start_with(
         args.addr,
@@ -238,7 +238,7 @@ fn reconciler(
         ledger.clone(),
         asked,
         paybridge_ledger::Schedule::default(),
-        Arc::new(crate::ledger::Record),
+        Arc::new(crate::store::Record),
     ))
 }
 

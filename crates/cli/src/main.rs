@@ -32,9 +32,11 @@ mod dev;
 mod ledger;
 mod output;
 mod providers;
+mod receive;
 mod reconcile;
 mod registry;
 mod sandbox;
+mod store;
 mod trigger;
 
 use std::process::ExitCode;
@@ -74,7 +76,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Dev(args) => dev::run(args).await,
         Command::Trigger(args) => trigger::trigger(args).await,
         Command::Completions(args) => Ok(cli::completions(&args)),
-        Command::Receive(args) => ledger::receive(args).await,
+        Command::Receive(args) => receive::receive(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,
         Command::Provider(p) => providers::run(p).await,

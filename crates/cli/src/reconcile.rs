@@ -11,8 +11,8 @@ use paybridge_ledger::{Ledger, Reconciler, Schedule};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::ledger::LedgerArg;
 use crate::output::{CliError, Outcome};
+use crate::store::LedgerArg;
 
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
@@ -220,7 +220,7 @@ pub(crate) fn reconciler(
     providers: Vec<Arc<dyn PaymentProvider>>,
     schedule: Schedule,
 ) -> Reconciler {
-    reconciler_with(ledger, providers, schedule, Arc::new(crate::ledger::Record))
+    reconciler_with(ledger, providers, schedule, Arc::new(crate::store::Record))
 }
 
 /// [`reconciler`] handing changes to `handler`.
@@ -300,6 +300,6 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
         "paybridge reconcile asking {} (Ctrl-C to stop)",
         reconciler.providers().join(", ")
     );
-    reconciler.run(crate::ledger::stop_signal()).await;
+    reconciler.run(crate::store::stop_signal()).await;
     Ok(Outcome::printed())
 }

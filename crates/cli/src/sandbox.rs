@@ -179,7 +179,7 @@ pub(crate) async fn start_with(
     if let Some(ledger) = ledger {
         let handler = wiring
             .handler
-            .unwrap_or_else(|| std::sync::Arc::new(crate::ledger::Record));
+            .unwrap_or_else(|| std::sync::Arc::new(crate::store::Record));
         let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url, handler)?;
         router = router.merge(merchant);
         receive = merchant_routes;
@@ -210,7 +210,7 @@ pub(crate) async fn serve(args: &SandboxArgs) -> Result<Outcome, CliError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::internal(format!("cannot create {}: {e}", dir.display())))?;
     let ledger_url = format!("sqlite://{}", dir.join("ledger.db").display());
-    let ledger = std::sync::Arc::new(crate::ledger::open(&ledger_url).await?);
+    let ledger = std::sync::Arc::new(crate::store::open(&ledger_url).await?);
     let sandbox = start(args.addr, args.card_callback_url.clone(), Some(ledger)).await?;
     let mut map = sandbox.endpoints_json();
     let receive = sandbox.receive_json();

@@ -429,7 +429,7 @@ async fn linkifier(args: &TriggerArgs, t: &Target) -> Result<(&'static str, Unti
     let ledger = paybridge_ledger::Ledger::open_existing(&t.ledger, Duration::from_secs(10))
         .await
         .map_err(paybridge_core::Error::from)?;
-    crate::ledger::record_first(
+    crate::store::record_first(
         &ledger,
         &paybridge_ledger::NewPayment::new(
             PROVIDER_ID,

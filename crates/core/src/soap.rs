@@ -21,14 +21,14 @@
 mod call;
 mod envelope;
 mod fault;
+mod fragment;
 mod read;
 mod version;
 
 pub use call::{SoapCall, call, call_rpc, call_rpc_answered};
-pub use envelope::{
-    Envelope, EnvelopeStyle, EnvelopeTemplate, from_fragment, to_fragment, wrap, wrap_rpc,
-};
+pub use envelope::{Envelope, EnvelopeStyle, EnvelopeTemplate, wrap, wrap_rpc};
 pub use fault::SoapFault;
+pub use fragment::{from_fragment, to_fragment};
 pub use read::{RawEnvelope, decode_rpc};
 pub use version::{Action, SoapVersion};
 

@@ -18,6 +18,15 @@ pub(crate) enum FencedChange {
     Release,
 }
 
+/// What follows a check that left the payment pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterCheck {
+    /// Check again at this time (Unix milliseconds).
+    Next(i64),
+    /// Give up: `needs_review`, `unreconciled`.
+    GiveUp,
+}
+
 /// What a status check came to, as [`Db::finish_check`] records it.
 pub(crate) struct CheckResult<'a> {
     /// The provider's answer, if it gave one.
@@ -27,7 +36,7 @@ pub(crate) struct CheckResult<'a> {
     /// Why there is no answer.
     pub error: Option<&'a str>,
     /// When to ask again if the payment is still pending.
-    pub after: crate::reconcile::AfterCheck,
+    pub after: AfterCheck,
 }
 
 /// What a delivery did.
@@ -1410,7 +1419,7 @@ impl Db {
             };
             if applied == Applied::Unchanged {
                 match after {
-                    crate::reconcile::AfterCheck::Next(at) => {
+                    AfterCheck::Next(at) => {
                         sqlx::query(NEXT_CHECK)
                             .bind(at)
                             .bind(provider)
@@ -1418,7 +1427,7 @@ impl Db {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    crate::reconcile::AfterCheck::GiveUp => {
+                    AfterCheck::GiveUp => {
                         let gave_up = Outcome::new(
                             reference,
                             paybridge_core::PaymentStatus::NeedsReview,

@@ -50,6 +50,7 @@ use futures_util::StreamExt as _;
 use paybridge_core::{PaymentProvider, PaymentRef};
 use tokio::time::Instant;
 
+use crate::db::AfterCheck;
 use crate::handler::{
     Callback, CallbackHandler, HandedOut, Handler, TransactionalHandler, hand_out,
 };
@@ -171,15 +172,6 @@ impl FromStr for Schedule {
         }
         Self::new(steps)
     }
-}
-
-/// What follows a check that left the payment pending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AfterCheck {
-    /// Check again at this time (Unix milliseconds).
-    Next(i64),
-    /// Give up: `needs_review`, `unreconciled`.
-    GiveUp,
 }
 
 /// What one sweep did.

@@ -25,16 +25,14 @@ impl SealKey {
     /// A key from 64 hex digits (e.g. an environment variable).
     pub fn from_hex(hex: &str) -> Result<Self> {
         let mut key = [0_u8; 32];
-        let digits = hex.trim().as_bytes();
-        if digits.len() != 64 {
-            return Err(LedgerError::Seal("a seal key is 64 hex digits".into()));
-        }
-        for (byte, pair) in key.iter_mut().zip(digits.chunks_exact(2)) {
-            let text =
-                std::str::from_utf8(pair).map_err(|_| LedgerError::Seal("not hex".into()))?;
-            *byte =
-                u8::from_str_radix(text, 16).map_err(|_| LedgerError::Seal("not hex".into()))?;
-        }
+        ::hex::decode_to_slice(hex.trim(), &mut key).map_err(|e| {
+            LedgerError::Seal(match e {
+                ::hex::FromHexError::InvalidStringLength | ::hex::FromHexError::OddLength => {
+                    "a seal key is 64 hex digits".into()
+                }
+                ::hex::FromHexError::InvalidHexCharacter { .. } => "not hex".into(),
+            })
+        })?;
         Ok(Self::new(&key))
     }
 

@@ -193,7 +193,7 @@ async fn card_and_amount(
 
 async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     let ledger = match &args.ledger {
-        Some(url) => Some(crate::ledger::open(url).await?),
+        Some(url) => Some(crate::store::open(url).await?),
         None => None,
     };
     let (card, amount) = card_and_amount(&args, ledger.as_ref()).await?;
@@ -236,7 +236,7 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
         )
         .secret(card.seal())
         .instrument(card.serial.clone());
-        crate::ledger::record_first(ledger, &payment, "a request id is used once").await?;
+        crate::store::record_first(ledger, &payment, "a request id is used once").await?;
     }
     let result = if charge {
         client.charge(&card, amount, &request_id).await
@@ -245,7 +245,7 @@ async fn call(args: ChargeArgs, charge: bool) -> Result<Outcome, CliError> {
     }
     .map_err(paybridge_core::Error::from);
     let result =
-        crate::ledger::sent(ledger.as_ref(), PROVIDER_ID, request_id.as_str(), result).await?;
+        crate::store::sent(ledger.as_ref(), PROVIDER_ID, request_id.as_str(), result).await?;
     if let Some(ledger) = &ledger {
         // The gateway's transaction id, once it gave one, is the payment's provider reference.
         if let Some(trans_id) = result.trans_id.as_deref().filter(|t| !t.is_empty())

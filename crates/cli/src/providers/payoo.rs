@@ -348,21 +348,21 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
             let ledger = match &a.ledger {
                 Some(url) => {
                     let amount = Money::new(order.cyber_cash, Currency::VND)?;
-                    let ledger = crate::ledger::open(url).await?;
+                    let ledger = crate::store::open(url).await?;
                     let payment = paybridge_ledger::NewPayment::new(
                         paybridge_payoo::PROVIDER_ID,
                         &order.order_no,
                         paybridge_core::PaymentStatus::Pending,
                         amount,
                     );
-                    crate::ledger::record_first(&ledger, &payment, "use a new order number")
+                    crate::store::record_first(&ledger, &payment, "use a new order number")
                         .await?;
                     Some(ledger)
                 }
                 None => None,
             };
             let sent = a.conn.client()?.create_pre_order(&order).await;
-            crate::ledger::sent(
+            crate::store::sent(
                 ledger.as_ref(),
                 paybridge_payoo::PROVIDER_ID,
                 &order.order_no,

@@ -154,13 +154,13 @@ pub(super) async fn recorded_then_sent(
     ledger_url: &str,
 ) -> Result<(paybridge_ledger::Ledger, paybridge_ledger::NewPayment, Value), CliError> {
     let payment = recorded_payment(data)?;
-    let ledger = crate::ledger::open(ledger_url).await?;
-    crate::ledger::record_first(&ledger, &payment, "use a new orderid").await?;
+    let ledger = crate::store::open(ledger_url).await?;
+    crate::store::record_first(&ledger, &payment, "use a new orderid").await?;
     let sent = api
         .call_data(function, data)
         .await
         .map_err(paybridge_core::Error::from);
-    let answer = crate::ledger::sent(
+    let answer = crate::store::sent(
         Some(&ledger),
         paybridge_qvickly::PROVIDER_ID,
         &payment.reference,
@@ -393,10 +393,10 @@ async fn credit_recorded(a: &CreditArgs, url: &str) -> Result<Outcome, CliError>
         format!(
             "{}-{}",
             a.number,
-            amount.map_or_else(|| "rest".to_owned(), crate::ledger::minor_units_text)
+            amount.map_or_else(|| "rest".to_owned(), crate::store::minor_units_text)
         )
     });
-    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let ledger = std::sync::Arc::new(crate::store::open(url).await?);
     let verifier = paybridge_qvickly::CallbackVerifier::new(Some(a.api.id.clone()), &a.api.secret)
         .map_err(err)?;
     let provider = paybridge_qvickly::QvicklyProvider::new(
@@ -412,7 +412,7 @@ async fn credit_recorded(a: &CreditArgs, url: &str) -> Result<Outcome, CliError>
         reference: reference.clone(),
         provider_reference: Some(a.number.clone()),
     };
-    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
+    let r = crate::store::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({
         "credited_payment": a.number,
         "order_id": reference,

@@ -283,14 +283,14 @@ impl CreateArgs {
         let Some(url) = &self.ledger else {
             return Ok(None);
         };
-        let ledger = crate::ledger::open(url).await?;
+        let ledger = crate::store::open(url).await?;
         let payment = paybridge_ledger::NewPayment::new(
             paybridge_woopay::PROVIDER_ID,
             &self.reference_id,
             paybridge_core::PaymentStatus::Pending,
             self.money()?,
         );
-        crate::ledger::record_first(&ledger, &payment, "use a new reference").await?;
+        crate::store::record_first(&ledger, &payment, "use a new reference").await?;
         Ok(Some(ledger))
     }
 
@@ -300,7 +300,7 @@ impl CreateArgs {
         ledger: Option<paybridge_ledger::Ledger>,
         sent: Result<Invoice, paybridge_woopay::WoopayError>,
     ) -> Result<Outcome, CliError> {
-        let invoice = &crate::ledger::sent(
+        let invoice = &crate::store::sent(
             ledger.as_ref(),
             paybridge_woopay::PROVIDER_ID,
             &self.reference_id,
@@ -604,7 +604,7 @@ fn err(e: paybridge_woopay::WoopayError) -> CliError {
 /// `Ledger::refund` — the sum rule and the refund id checked before anything is sent.
 async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError> {
     let client = a.creds.client()?;
-    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let ledger = std::sync::Arc::new(crate::store::open(url).await?);
     let details = client
         .operation_data_extended(&[a.operation_id])
         .await
@@ -642,7 +642,7 @@ async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError>
         format!(
             "{}-{}",
             a.operation_id,
-            amount.map_or_else(|| "rest".to_owned(), crate::ledger::minor_units_text)
+            amount.map_or_else(|| "rest".to_owned(), crate::store::minor_units_text)
         )
     });
     let request = match amount {
@@ -657,7 +657,7 @@ async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError>
         reference: reference.clone(),
         provider_reference: Some(a.operation_id.to_string()),
     };
-    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
+    let r = crate::store::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({
         "operation_id": a.operation_id,
         "reference": reference,

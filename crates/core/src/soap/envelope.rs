@@ -2,11 +2,12 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 
+use super::fragment::to_fragment;
 use super::read::RawEnvelope;
 use super::version::SoapVersion;
 use super::{SOAP_ENC_NS, XSD_NS, XSI_NS, encoded};
+use crate::Result;
 use crate::xml;
-use crate::{Error, Result};
 
 /// How an envelope is written: version, prefix, extra namespace declarations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,25 +153,6 @@ pub(super) fn put(out: &mut String, parts: &[&str]) {
     }
 }
 
-/// Serialize a yaserde value as an element, without XML declaration or indentation.
-pub fn to_fragment<T: YaSerialize>(value: &T) -> Result<String> {
-    yaserde::ser::to_string_with_config(
-        value,
-        &yaserde::ser::Config {
-            perform_indent: false,
-            write_document_declaration: false,
-            indent_string: None,
-        },
-    )
-    .map_err(|e| Error::Input(format!("cannot serialize request: {e}")))
-}
-
-/// Deserialize a yaserde value from a standalone element.
-pub fn from_fragment<T: YaDeserialize>(fragment: &str) -> Result<T> {
-    yaserde::de::from_str(fragment)
-        .map_err(|e| Error::decode(format!("unexpected SOAP payload: {e}")))
-}
-
 /// A typed envelope: an optional header block and a body element, both yaserde types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope<H, B> {
@@ -196,7 +178,7 @@ impl<H: YaSerialize, B: YaSerialize> Envelope<H, B> {
 }
 
 impl<H: YaDeserialize, B: YaDeserialize> Envelope<H, B> {
-    /// Parse and decode (a Fault becomes [`Error::Provider`]).
+    /// Parse and decode (a Fault becomes [`Error::Provider`](crate::Error::Provider)).
     pub fn from_xml(text: &str) -> Result<Self> {
         let raw = RawEnvelope::parse(text)?;
         Ok(Self {

@@ -3,8 +3,8 @@
 use yaserde::YaDeserialize;
 
 use super::encoded;
-use super::envelope::from_fragment;
 use super::fault::SoapFault;
+use super::fragment::from_fragment;
 use super::version::SoapVersion;
 use crate::xml;
 use crate::{Error, Result};

@@ -284,7 +284,7 @@ async fn order_info(a: &OrderInfoArgs) -> Result<Outcome, CliError> {
 /// before anything is sent, the payment `partially_refunded` then `reversed`.
 async fn refund_recorded(a: &RefundArgs, url: &str, shop_id: i64) -> Result<Outcome, CliError> {
     let amount = vnd(&a.amount)?;
-    let ledger = std::sync::Arc::new(crate::ledger::open(url).await?);
+    let ledger = std::sync::Arc::new(crate::store::open(url).await?);
     let provider = paybridge_payoo::PayooProvider::current(
         a.conn.client()?,
         a.conn.secrets.checksum_key.clone(),
@@ -302,7 +302,7 @@ async fn refund_recorded(a: &RefundArgs, url: &str, shop_id: i64) -> Result<Outc
         request = request.purchase_date(day);
     }
     let payment = paybridge_core::PaymentRef::merchant(&a.order_no);
-    let r = crate::ledger::refund_through(&ledger, &provider, &payment, request).await?;
+    let r = crate::store::refund_through(&ledger, &provider, &payment, request).await?;
     Ok(Outcome::ok(json!({
         "order_no": a.order_no,
         "refund_id": a.refund_id,
@@ -415,14 +415,14 @@ async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
     };
     let ledger = match &a.ledger {
         Some(url) => {
-            let ledger = crate::ledger::open(url).await?;
+            let ledger = crate::store::open(url).await?;
             let payment = paybridge_ledger::NewPayment::new(
                 paybridge_payoo::PROVIDER_ID,
                 &a.order_no,
                 paybridge_core::PaymentStatus::Pending,
                 amount,
             );
-            crate::ledger::record_first(&ledger, &payment, "use a new order number").await?;
+            crate::store::record_first(&ledger, &payment, "use a new order number").await?;
             Some(ledger)
         }
         None => None,
@@ -437,7 +437,7 @@ async fn checkout(a: &CheckoutArgs) -> Result<Outcome, CliError> {
         .create(&order, &options)
         .await
         .map_err(paybridge_core::Error::from);
-    let created = crate::ledger::sent(
+    let created = crate::store::sent(
         ledger.as_ref(),
         paybridge_payoo::PROVIDER_ID,
         &a.order_no,

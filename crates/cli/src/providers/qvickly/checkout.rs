@@ -115,7 +115,7 @@ pub(super) async fn update(a: &UpdateArgs) -> Result<Outcome, CliError> {
             &CheckoutAnswer::from_data(&answer).map_err(err)?,
         )));
     };
-    let ledger = crate::ledger::open(url).await?;
+    let ledger = crate::store::open(url).await?;
     let prefix = format!("checkout {} ", a.number);
     let recorded = ledger
         .payment_by_instrument(paybridge_qvickly::PROVIDER_ID, &prefix)

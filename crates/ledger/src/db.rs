@@ -39,9 +39,14 @@ pub(crate) struct CheckResult<'a> {
     pub after: AfterCheck,
 }
 
-/// What a delivery did.
-pub(crate) struct Delivered {
+/// What a callback's delivery did ([`crate::Ledger::deliver`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Delivered {
+    /// How many times this callback has been delivered, this one included (more than 1: a
+    /// provider's retry).
     pub deliveries: i64,
+    /// What its report did to the payment.
     pub applied: Applied,
 }
 

@@ -102,6 +102,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use paybridge_core::{Currency, Money, PaymentStatus};
 use secrecy::SecretString;
 
+pub use db::Delivered;
 pub use reconcile::{Reconciler, Schedule};
 pub use seal::SealKey;
 pub use state::{Anomaly, Decision, decide, rank};
@@ -924,14 +925,8 @@ impl Ledger {
     /// what it reports, in one transaction: the payment's state change (if any), checked
     /// against the recorded money; a reference the ledger does not hold is recorded as
     /// `unknown_payment`. Returns how many deliveries there were and what was applied.
-    pub async fn deliver(
-        &self,
-        provider: &str,
-        key: &str,
-        outcome: &Outcome,
-    ) -> Result<(i64, Applied)> {
-        let d = self.db.deliver(provider, key, outcome, now_ms()).await?;
-        Ok((d.deliveries, d.applied))
+    pub async fn deliver(&self, provider: &str, key: &str, outcome: &Outcome) -> Result<Delivered> {
+        self.db.deliver(provider, key, outcome, now_ms()).await
     }
 
     /// Count one more delivery of a callback recorded before (a duplicate answered from the

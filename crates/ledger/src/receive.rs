@@ -306,7 +306,11 @@ impl Receiver {
         );
         outcome.amount = state.amount;
         let applied = match self.ledger.deliver(provider, &key, &outcome).await {
-            Ok((deliveries, applied)) => {
+            Ok(crate::Delivered {
+                deliveries,
+                applied,
+                ..
+            }) => {
                 crate::metrics::callback(
                     provider,
                     match &applied {

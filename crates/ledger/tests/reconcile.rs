@@ -176,11 +176,11 @@ async fn a_charge_that_timed_out_is_found_succeeded_by_asking_and_a_late_callbac
         // The genuine callback, late: the same news, no change; nothing due any more.
         let late = Outcome::new(&reference, PaymentStatus::Succeeded, "1")
             .with_amount(Money::parse("50000", Currency::VND).unwrap());
-        let (_, applied) = ledger
+        let delivered = ledger
             .deliver("card-charging", &format!("{reference}:1"), &late)
             .await
             .unwrap();
-        assert_eq!(applied, Applied::Unchanged, "{backend}");
+        assert_eq!(delivered.applied, Applied::Unchanged, "{backend}");
         assert_eq!(reconciler.sweep().await.unwrap().checked, 0, "{backend}");
         assert_eq!(seen.changes.lock().unwrap().len(), 1, "{backend}");
     }

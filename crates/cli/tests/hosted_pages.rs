@@ -398,43 +398,74 @@ async fn qvickly_checkout(browser: &Browser, endpoints: &Value) {
         ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
     ];
     let mut shop = shop().await;
-    let orderid = unique("BOOKING");
-    let data = json!({
-        "CheckoutData": {"terms": "https://shop.example/terms"},
-        "PaymentData": {"currency": "SEK", "language": "sv", "country": "SE", "orderid": orderid,
-                        "autoactivate": "1", "accepturl": shop.url(), "cancelurl": shop.url(),
-                        "returnmethod": "POST"},
-        "Articles": [{"artnr": "M-60", "title": "Massage 60 min", "quantity": "1", "aprice": "60000",
-                      "taxrate": "25", "discount": "0", "withouttax": "60000"}],
-        "Cart": {"Total": {"withouttax": "60000", "tax": "15000", "rounding": "0", "withtax": "75000"}}
-    });
-    let (code, v) = verify_file(
-        &["qvickly", "init-checkout"],
-        data.to_string().as_bytes(),
-        env.clone(),
-    )
-    .await;
-    assert_eq!(code, 0, "{v}");
-    let checkout_number = v["number"].as_str().unwrap().to_owned();
-    assert_eq!(
-        browser.open(v["url"].as_str().unwrap(), "amount").await,
-        "750.00 SEK"
-    );
-    assert_eq!(browser.text("order").await, orderid);
-    assert_eq!(browser.text("description").await, "Massage 60 min");
-    browser.screenshot("qvickly-checkout").await;
-    browser.click_until("pay", shop.url()).await;
-    let received = shop.next(Duration::from_secs(5)).await.unwrap();
-    let (code, r) = verified_return(&received, env.clone()).await;
-    assert_eq!(code, 0, "{r}");
-    assert_eq!(
-        (&r["order_id"], &r["provider_status"]),
-        (&json!(orderid), &json!("Paid")),
-        "{r}"
-    );
-    assert_ne!(
-        r["number"],
-        json!(checkout_number),
-        "the payment has its own number"
-    );
+    for (button, status) in [
+        ("pay", Some("Paid")),
+        ("pending", Some("Pending")),
+        ("decline", None),
+    ] {
+        let orderid = unique("BOOKING");
+        let data = json!({
+            "CheckoutData": {"terms": "https://shop.example/terms"},
+            "PaymentData": {"currency": "SEK", "language": "sv", "country": "SE", "orderid": orderid,
+                            "autoactivate": "1", "accepturl": format!("{}?accepted=1", shop.url()),
+                            "cancelurl": format!("{}?cancelled=1", shop.url()), "returnmethod": "POST"},
+            "Articles": [{"artnr": "M-60", "title": "Massage 60 min", "quantity": "1", "aprice": "60000",
+                          "taxrate": "25", "discount": "0", "withouttax": "60000"}],
+            "Cart": {"Total": {"withouttax": "60000", "tax": "15000", "rounding": "0", "withtax": "75000"}}
+        });
+        let (code, v) = verify_file(
+            &["qvickly", "init-checkout"],
+            data.to_string().as_bytes(),
+            env.clone(),
+        )
+        .await;
+        assert_eq!(code, 0, "{v}");
+        let checkout_number = v["number"].as_str().unwrap().to_owned();
+        let url = v["url"].as_str().unwrap().to_owned();
+        assert_eq!(browser.open(&url, "amount").await, "750.00 SEK");
+        assert_eq!(browser.text("order").await, orderid);
+        assert_eq!(browser.text("description").await, "Massage 60 min");
+        if button == "pay" {
+            browser.screenshot("qvickly-checkout").await;
+        }
+        let landed = browser.click_until(button, shop.url()).await;
+        let received = shop.next(Duration::from_secs(5)).await.unwrap();
+        let Some(status) = status else {
+            // Declined: back to cancelurl, the checkout cancelled, no payment made.
+            assert!(landed.ends_with("?cancelled=1"), "{landed}");
+            let hash = v["hash"].as_str().unwrap();
+            let (code, state) = cli(
+                strings(&["--json", "qvickly", "get-checkout", "--hash", hash]),
+                env.clone(),
+            )
+            .await;
+            assert_eq!(code, 0, "{state}");
+            assert_eq!(
+                (&state["provider_status"], &state["number"]),
+                (&json!("Cancelled"), &Value::Null),
+                "{state}"
+            );
+            continue;
+        };
+        assert!(landed.ends_with("?accepted=1"), "{landed}");
+        let (code, r) = verified_return(&received, env.clone()).await;
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(
+            (&r["order_id"], &r["provider_status"]),
+            (&json!(orderid), &json!(status)),
+            "{button}: {r}"
+        );
+        assert_ne!(
+            r["number"],
+            json!(checkout_number),
+            "the payment has its own number"
+        );
+        // Completed, the page says so.
+        assert!(
+            browser
+                .open(&url, "message")
+                .await
+                .contains("This checkout is")
+        );
+    }
 }

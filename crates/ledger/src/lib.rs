@@ -48,9 +48,6 @@
 //! decides the answer like a callback's (source `status_check`); a schedule that runs out ends
 //! in `needs_review`/`unreconciled`. See [`reconcile`].
 //!
-//! The older per-callback API ([`Ledger::claim`], [`Ledger::complete`], [`Ledger::release`])
-//! still counts deliveries of one natural key; its `complete` decides the report the same way.
-//!
 //! ## Payments
 //!
 //! [`Ledger::record_payment`] keeps what a payment needs later — provider, merchant reference
@@ -58,28 +55,58 @@
 //! AES-256-GCM under a key the application supplies ([`Ledger::with_seal_key`]), a secret the
 //! provider needs again (a prepaid card's code, to `check` it). Without a key, no secret is
 //! stored. Statuses only move forward ([`rank`]): a late `pending` never undoes `succeeded`;
-//! a payment under review ([`Anomaly`]) waits for a person.
-//! Every report is appended to the event log with who said it.
+//! a payment under review ([`Anomaly`]) waits for a person. Every report is appended to the
+//! event log with who said it; [`Ledger::timeline`] tells a payment's whole story.
+//!
+//! ## Receiving callbacks
+//!
+//! A service mounts each provider's route on a `receive::Receiver` (feature `axum`) with its
+//! handler: the route verifies the callback (and confirms it with the provider where the
+//! callback alone proves nothing), the ledger decides it, the handler gets each change once
+//! its money was checked, and only then is the provider acknowledged. Refunds go through
+//! [`Ledger::refund`] (never more back than was paid, never twice for one refund id); changes
+//! reach other services through the outbox ([`forward`], Standard Webhooks).
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), paybridge_ledger::LedgerError> {
-//! use std::time::Duration;
-//! use paybridge_ledger::{Claim, Ledger, Outcome};
+//! # #[cfg(feature = "axum")]
+//! # async fn run(card: paybridge_card_charging::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
 //! use paybridge_core::PaymentStatus;
+//! use paybridge_ledger::Ledger;
+//! use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, Receiver};
 //!
-//! let ledger = Ledger::open("sqlite://paybridge.db").await?;
-//! match ledger.claim("card-charging", "order-1:1", Duration::from_secs(30)).await? {
-//!     Claim::New(lease) => {
-//!         // ... credit the order in your own database ...
-//!         ledger.complete(&lease, &Outcome::new("order-1", PaymentStatus::Succeeded, "1")).await?;
-//!         // acknowledge now
+//! /// Credits an order: called once per change of a payment, before the provider is
+//! /// acknowledged; an `Err` makes the provider retry.
+//! struct Books;
+//!
+//! #[async_trait::async_trait]
+//! impl CallbackHandler for Books {
+//!     async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+//!         let change = &callback.change; // its money already compared with the recorded amount
+//!         if change.status == PaymentStatus::Succeeded {
+//!             // credit change.reference with change.paid_amount, keyed by change.webhook_id
+//!             // (a unique key: a redelivery after a crash is then harmless)
+//!         }
+//!         Ok(())
 //!     }
-//!     Claim::Done(_) => { /* a duplicate: acknowledge again, credit nothing */ }
-//!     Claim::InFlight { .. } => { /* answer 503 with Retry-After */ }
 //! }
+//!
+//! let ledger = Arc::new(Ledger::open("sqlite://shop.db").await?);
+//! let callbacks = Receiver::new(ledger, Arc::new(Books))
+//!     .mount(paybridge_card_charging::route::Route::confirmed(card))
+//!     .router();
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//! let stop = std::future::pending::<()>(); // your shutdown signal
+//! paybridge_ledger::receive::serve(listener, axum::Router::new().nest("/receive", callbacks), stop)
+//!     .await?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The older per-callback API ([`Ledger::claim`], [`Ledger::complete`], [`Ledger::release`])
+//! counts deliveries of one natural key and hands out nothing: it is kept for code written
+//! against it, and is not the way to receive callbacks (it will be retired; see
+//! `docs/upgrading.md`).
 #![forbid(unsafe_code)]
 
 mod budget;

@@ -1,5 +1,6 @@
-//! Calendar dates from Unix time, without a date library (timestamps on the wire and in
-//! logs need only this).
+//! Calendar dates from Unix time, by the `time` crate (the calendar arithmetic is its, not
+//! ours): timestamps on the wire (Payoo's Vietnam time, Wooppay's Kazakhstan time) and in
+//! logs and webhook events.
 
 /// A UTC (or offset) calendar time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,29 +19,23 @@ pub struct Civil {
     pub second: i64,
 }
 
-/// The calendar time of `unix_seconds` (proleptic Gregorian; Howard Hinnant's
-/// civil-from-days).
+/// The calendar time of `unix_seconds` (UTC; add an offset's seconds first for a local
+/// time). Outside the years −9999 to 9999, which no timestamp of ours reaches, the nearest end.
 #[must_use]
 pub fn civil(unix_seconds: i64) -> Civil {
-    let (days, secs) = (
-        unix_seconds.div_euclid(86_400),
-        unix_seconds.rem_euclid(86_400),
-    );
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix_seconds).unwrap_or(if unix_seconds < 0 {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        });
     Civil {
-        year: yoe + era * 400 + i64::from(month <= 2),
-        month,
-        day,
-        hour: secs / 3600,
-        minute: secs % 3600 / 60,
-        second: secs % 60,
+        year: i64::from(t.year()),
+        month: i64::from(u8::from(t.month())),
+        day: i64::from(t.day()),
+        hour: i64::from(t.hour()),
+        minute: i64::from(t.minute()),
+        second: i64::from(t.second()),
     }
 }
 
@@ -74,5 +69,12 @@ mod tests {
             (1969, 12, 31, 23, 59, 59)
         );
         assert_eq!(rfc3339_ms(1_764_637_826_041), "2025-12-02T01:10:26.041Z");
+        let c = civil(951_782_400); // 2000-02-29, a leap day of a year divisible by 400
+        assert_eq!((c.year, c.month, c.day), (2000, 2, 29));
+        assert_eq!(
+            civil(i64::MAX).year,
+            9999,
+            "far out of range: the nearest end"
+        );
     }
 }

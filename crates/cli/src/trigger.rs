@@ -49,10 +49,13 @@ enum Until {
     Status(PaymentStatus),
 }
 
-/// Where a trigger runs: the running dev, its ledger, the payment's reference.
+/// Where a trigger runs: the running dev, its ledger (the URL the payment commands are given,
+/// and the ledger itself, opened once, that the trigger reads and records in), the payment's
+/// reference.
 struct Target {
     dev: String,
     ledger: String,
+    store: paybridge_ledger::Ledger,
     reference: String,
 }
 
@@ -63,17 +66,23 @@ pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
     let recorded = |key: &str| last.get(key).and_then(Value::as_str).map(str::to_owned);
+    let dev = args
+        .dev
+        .clone()
+        .or_else(|| recorded("dev"))
+        .ok_or_else(|| CliError::input("no running `paybridge dev` found: give --dev URL"))?;
+    let ledger = args
+        .ledger
+        .clone()
+        .or_else(|| recorded("ledger"))
+        .ok_or_else(|| CliError::input("give --ledger (the ledger `paybridge dev` printed)"))?;
+    let store = paybridge_ledger::Ledger::open_existing(&ledger, Duration::from_secs(10))
+        .await
+        .map_err(paybridge_core::Error::from)?;
     let target = Target {
-        dev: args
-            .dev
-            .clone()
-            .or_else(|| recorded("dev"))
-            .ok_or_else(|| CliError::input("no running `paybridge dev` found: give --dev URL"))?,
-        ledger: args
-            .ledger
-            .clone()
-            .or_else(|| recorded("ledger"))
-            .ok_or_else(|| CliError::input("give --ledger (the ledger `paybridge dev` printed)"))?,
+        dev,
+        ledger,
+        store,
         reference: args
             .reference
             .clone()
@@ -100,12 +109,10 @@ pub(crate) async fn trigger(args: TriggerArgs) -> Result<Outcome, CliError> {
 
 /// The payment's status once it is what `until` asks (30 s at most).
 async fn wait(target: &Target, provider: &str, until: &Until) -> Result<PaymentStatus, CliError> {
-    let ledger = paybridge_ledger::Ledger::open_existing(&target.ledger, Duration::from_secs(10))
-        .await
-        .map_err(paybridge_core::Error::from)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let status = ledger
+        let status = target
+            .store
             .payment(provider, &target.reference)
             .await
             .map_err(paybridge_core::Error::from)?
@@ -426,11 +433,8 @@ async fn linkifier(args: &TriggerArgs, t: &Target) -> Result<(&'static str, Unti
         args.amount.as_deref().unwrap_or("19.99"),
         paybridge_core::Currency::USD,
     )?;
-    let ledger = paybridge_ledger::Ledger::open_existing(&t.ledger, Duration::from_secs(10))
-        .await
-        .map_err(paybridge_core::Error::from)?;
     crate::store::record_first(
-        &ledger,
+        &t.store,
         &paybridge_ledger::NewPayment::new(
             PROVIDER_ID,
             &t.reference,

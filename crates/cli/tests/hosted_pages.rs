@@ -76,6 +76,20 @@ async fn verified_return(received: &[u8], env: Vec<(&'static str, String)>) -> (
     verify_file(&["qvickly", "verify-callback"], callback.as_bytes(), env).await
 }
 
+/// The Qvickly commands' environment: the sandbox merchant and the sandbox's Payment API.
+fn qvickly_env(endpoints: &Value) -> Vec<(&'static str, String)> {
+    let forward = endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap();
+    vec![
+        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant".to_owned()),
+        (
+            "PAYBRIDGE_QVICKLY_SECRET",
+            common::QVICKLY_SECRET.to_owned(),
+        ),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
+    ]
+}
+
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -295,16 +309,7 @@ async fn payoo(browser: &Browser, endpoints: &Value) {
 /// `credentials` and `data` — by GET or by POST per `returnmethod` — which verify as a
 /// callback does; the callback itself reaches `callbackurl`.
 async fn qvickly(browser: &Browser, endpoints: &Value) {
-    let forward = endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap();
-    let env = vec![
-        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant".to_owned()),
-        (
-            "PAYBRIDGE_QVICKLY_SECRET",
-            common::QVICKLY_SECRET.to_owned(),
-        ),
-        ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
-    ];
+    let env = qvickly_env(endpoints);
     let mut shop = shop().await;
     let mut callbacks = CallbackReceiver::start("/qvickly/callback", "OK")
         .await
@@ -387,16 +392,7 @@ async fn qvickly(browser: &Browser, endpoints: &Value) {
 /// Qvickly Checkout: the checkout's page (`init-checkout`'s `url`), Pay, then `accepturl` with
 /// the signed callback of a payment whose number is not the checkout's.
 async fn qvickly_checkout(browser: &Browser, endpoints: &Value) {
-    let forward = endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap();
-    let env = vec![
-        ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant".to_owned()),
-        (
-            "PAYBRIDGE_QVICKLY_SECRET",
-            common::QVICKLY_SECRET.to_owned(),
-        ),
-        ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
-    ];
+    let env = qvickly_env(endpoints);
     let mut shop = shop().await;
     for (button, status) in [
         ("pay", Some("Paid")),

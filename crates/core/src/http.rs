@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub use config::{HttpConfig, RetryPolicy};
-pub use request::{Endpoint, HttpRequest, Reconcile, RequestUrl, check_endpoint};
+pub use request::{Endpoint, HttpRequest, Reconcile, RequestUrl, check_endpoint, with_query};
 use response::{Exchange, same_origin};
 pub use response::{HttpResponse, printable, redacted_url};
 pub use transport::{BoxFuture, Incoming, Outgoing, Transport, TransportError};

@@ -140,9 +140,10 @@ impl CallbackRoute for Route {
             && record.provider_reference.is_none()
             && let Some(number) = cb.number.as_deref().filter(|n| !n.is_empty())
         {
-            let mut known = record.clone();
-            known.status = paybridge_core::PaymentStatus::Pending;
-            records.remember(known.provider_reference(number)).await?;
+            // `remember` of a payment already recorded only adds its provider reference.
+            records
+                .remember(record.clone().provider_reference(number))
+                .await?;
         }
         let recorded = if confirmed.is_some() { None } else { recorded };
         Ok(Received::report(

@@ -58,15 +58,6 @@ impl WoopayProvider {
     }
 }
 
-/// `url` with `key=value` appended to its query.
-fn with_param(url: &str, key: &str, value: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let pair: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, value)
-        .finish();
-    format!("{url}{sep}{pair}")
-}
-
 #[async_trait]
 impl PaymentProvider for WoopayProvider {
     fn id(&self) -> &'static str {
@@ -90,7 +81,7 @@ impl PaymentProvider for WoopayProvider {
             request.reference.clone(),
             request.amount,
             back_url,
-            with_param(&notify, "reference", &request.reference),
+            paybridge_core::http::with_query(&notify, &[("reference", &request.reference)]),
         );
         inv.description.clone_from(&request.description);
         // Remembered before it is sent: an invoice whose creation times out is still known

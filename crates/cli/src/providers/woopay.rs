@@ -233,15 +233,10 @@ pub(crate) struct CreateArgs {
 impl CreateArgs {
     fn invoice(&self) -> Result<InvoiceRequest, CliError> {
         let request_url = if self.ledger.is_some() {
-            let pair: String = form_urlencoded::Serializer::new(String::new())
-                .append_pair("reference", &self.reference_id)
-                .finish();
-            let sep = if self.request_url.contains('?') {
-                '&'
-            } else {
-                '?'
-            };
-            format!("{}{sep}{pair}", self.request_url)
+            paybridge_core::http::with_query(
+                &self.request_url,
+                &[("reference", self.reference_id.as_str())],
+            )
         } else {
             self.request_url.clone()
         };

@@ -5,6 +5,33 @@ use http::{HeaderName, HeaderValue, Method};
 
 use crate::{Error, Result};
 
+/// `url` with `pairs` added to its query (after any query it has; before a `#fragment`).
+#[must_use]
+pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+    if pairs.is_empty() {
+        return url.to_owned();
+    }
+    let (base, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(b, f)| (b, Some(f)));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let joiner = if !base.contains('?') {
+        "?"
+    } else if base.ends_with('?') || base.ends_with('&') {
+        ""
+    } else {
+        "&"
+    };
+    let mut out = format!("{base}{joiner}{query}");
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
 /// Check that `endpoint` is an `http://` or `https://` URL ([`Error::Config`] otherwise).
 pub fn check_endpoint(endpoint: &str) -> Result<()> {
     Endpoint::parse(endpoint).map(drop)
@@ -207,5 +234,27 @@ impl HttpRequest {
         self.provider = provider;
         self.operation = operation;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_urls_keep_their_own_query_and_fragment() {
+        assert_eq!(
+            with_query("https://shop/r", &[("a", "1 2")]),
+            "https://shop/r?a=1+2"
+        );
+        assert_eq!(
+            with_query("https://shop/r?x=1#top", &[("a", "&")]),
+            "https://shop/r?x=1&a=%26#top"
+        );
+        assert_eq!(
+            with_query("https://shop/r?", &[("a", "1")]),
+            "https://shop/r?a=1"
+        );
+        assert_eq!(with_query("https://shop/r?x=1", &[]), "https://shop/r?x=1");
     }
 }

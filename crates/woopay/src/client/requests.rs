@@ -153,12 +153,7 @@ impl Invoice {
 /// Add `view_format=frame` to a payment-form URL.
 #[must_use]
 pub fn frame_url(operation_url: &str) -> String {
-    let sep = if operation_url.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    format!("{operation_url}{sep}view_format=frame")
+    paybridge_core::http::with_query(operation_url, &[("view_format", "frame")])
 }
 
 #[cfg(test)]

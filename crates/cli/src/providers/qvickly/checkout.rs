@@ -128,14 +128,13 @@ pub(super) async fn update(a: &UpdateArgs) -> Result<Outcome, CliError> {
             ))
         })?;
     let old = recorded.payment.reference.clone();
-    let mut updated = recorded_payment(&json!({
+    let updated = recorded_payment(&json!({
         "PaymentData": {
             "orderid": data.pointer("/PaymentData/orderid").cloned().unwrap_or(json!(old)),
             "currency": recorded.payment.amount.currency().code(),
         },
         "Cart": data.get("Cart").cloned().unwrap_or_else(|| json!({"Total": {"withtax": recorded.payment.amount.to_minor_units()}})),
     }))?;
-    updated.instrument.clone_from(&recorded.payment.instrument);
     let follow = |from: String, to: String, amount: paybridge_core::Money| {
         let ledger = &ledger;
         async move {

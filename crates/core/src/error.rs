@@ -112,6 +112,19 @@ pub enum Error {
         /// The operation asked for.
         operation: &'static str,
     },
+    /// The merchant's own records (the ledger's database) could not be read or written. Nothing
+    /// the provider or the caller did: a callback met with it is answered "retry later".
+    #[error("storage error: {message}")]
+    Storage {
+        /// What happened (never a password).
+        message: String,
+        /// Whether the same call may succeed later (the database was down or busy), or not
+        /// (a row that cannot be read back).
+        retryable: bool,
+        /// The underlying error, kept for `source()` chains.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// The SDK is misconfigured (missing credential, bad endpoint URL, TLS setup).
     #[error("configuration error: {message}")]
     Config {
@@ -186,7 +199,8 @@ pub enum ErrorKind {
     Signature,
     /// Bad input or configuration.
     Input,
-    /// Transport, timeout, an undecodable answer, or an outcome unknown.
+    /// Transport, timeout, an undecodable answer, an outcome unknown, or the merchant's own
+    /// records unavailable (exit 3 on the command line).
     Transport,
     /// The operation does not exist for this provider.
     Unsupported,
@@ -240,7 +254,7 @@ impl Error {
                 status.is_none_or(|s| s == 429 || s == 502 || s == 503 || s == 504)
             }
             Self::Timeout(_) => true,
-            Self::Provider { retryable, .. } => *retryable,
+            Self::Provider { retryable, .. } | Self::Storage { retryable, .. } => *retryable,
             Self::OutcomeUnknown { .. }
             | Self::Callback { .. }
             | Self::Signature(_)
@@ -261,6 +275,7 @@ impl Error {
             Self::Transport { .. }
             | Self::Timeout(_)
             | Self::Decode { .. }
+            | Self::Storage { .. }
             | Self::OutcomeUnknown { .. } => ErrorKind::Transport,
             Self::Unsupported { .. } => ErrorKind::Unsupported,
         }

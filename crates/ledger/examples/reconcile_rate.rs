@@ -116,10 +116,14 @@ async fn main() {
         .await;
     eprintln!("{n} charges recorded in {:?}", started.elapsed());
     // Their status as a timed-out charge leaves it: pending, checked at once.
-    ledger
-        .execute_for_tests("UPDATE payments SET status = 'pending', next_check_at = 0 WHERE provider = 'card-charging'")
-        .await
-        .unwrap();
+    {
+        sqlx::any::install_default_drivers();
+        let db = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE payments SET status = 'pending', next_check_at = 0 WHERE provider = 'card-charging'")
+            .execute(&db)
+            .await
+            .unwrap();
+    }
 
     if std::env::var("PROBE").is_ok() {
         let t = Instant::now();

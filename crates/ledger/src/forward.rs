@@ -19,7 +19,11 @@ use std::time::Duration;
 use paybridge_core::http::{HttpConfig, HttpRequest, HttpTransport, RetryPolicy};
 use paybridge_core::webhooks::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookSecret};
 
-use crate::{Change, Ledger, Result, now_ms};
+use crate::changes::Change;
+use crate::error::Result;
+use crate::store::Ledger;
+
+pub use crate::outbox::OutboxEntry;
 
 /// When a failed delivery is tried again: the delay after each failed attempt (Svix's).
 pub const RETRY_SCHEDULE: [Duration; 7] = [
@@ -34,37 +38,6 @@ pub const RETRY_SCHEDULE: [Duration; 7] = [
 
 /// How long a merchant has to answer a delivery.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// A claimed delivery (crate-internal).
-#[derive(Debug, Clone)]
-pub(crate) struct Queued {
-    pub change: Change,
-    /// The payment's provider reference, read in the claim.
-    pub provider_reference: Option<String>,
-    /// The forward target it is for.
-    pub target: String,
-    pub attempts: i64,
-    pub claimed_until: i64,
-}
-
-/// A delivery not delivered yet, as `ledger outbox` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OutboxEntry {
-    /// The change.
-    pub change: Change,
-    /// The forward target it is for (show it with
-    /// [`paybridge_core::http::redacted_url`]: it may hold a token).
-    pub target: String,
-    /// `pending` (queued, or being attempted) or `failed` (gave up).
-    pub state: String,
-    /// Attempts so far.
-    pub attempts: i64,
-    /// When the next attempt is due (Unix ms).
-    pub next_attempt_at: i64,
-    /// What the last attempt ran into.
-    pub last_error: Option<String>,
-}
 
 /// One delivery: its id (`webhook-id`), timestamp (seconds) and JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +70,7 @@ pub fn body(change: &Change, provider_reference: Option<&str>, now_ms: i64) -> s
         "provider_reference": provider_reference,
         "status": change.status.as_str(),
         "previous_status": change.previous_status.as_str(),
-        "anomaly": change.anomaly.map(crate::Anomaly::as_str),
+        "anomaly": change.anomaly.map(crate::state::Anomaly::as_str),
         "amount": money(recorded),
         "currency": recorded.map(|m| m.currency().code().to_owned()),
         "paid_amount": money(change.paid_amount),
@@ -125,7 +98,9 @@ pub fn body(change: &Change, provider_reference: Option<&str>, now_ms: i64) -> s
 
 impl Delivery {
     fn of(change: Change, provider_reference: Option<&str>) -> Self {
-        let now = now_ms();
+        // The wall clock's time, whatever the ledger's: a receiver checks the signature's
+        // timestamp against its own clock.
+        let now = crate::clock::now_ms();
         Self {
             id: change.webhook_id.clone(),
             timestamp: now / 1000,
@@ -318,24 +293,16 @@ impl Forwarder {
 
     /// Deliver what is due now, once.
     pub async fn forward_once(&self) -> Result<Forwarded> {
-        let now = now_ms();
-        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         let claimed = self
             .ledger
-            .db
-            .claim_deliveries(
-                now,
-                now.saturating_add(lease_ms),
-                self.batch,
-                self.target.as_deref(),
-            )
+            .claim_deliveries(self.lease, self.batch, self.target.as_deref())
             .await?;
         let mut run = Forwarded::default();
         for q in claimed {
             let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
             let delivery = Delivery::of(q.change.clone(), q.provider_reference.as_deref());
             let result = self.sink.deliver(&delivery).await;
-            let now = now_ms();
+            let now = self.ledger.now_ms();
             let (error, retry_at) = match &result {
                 Ok(()) => (None, None),
                 Err(e) => (
@@ -346,8 +313,7 @@ impl Forwarder {
                 ),
             };
             self.ledger
-                .db
-                .finish_delivery(&q, error.as_deref(), retry_at, now)
+                .finish_delivery(&q, error.as_deref(), retry_at)
                 .await?;
             let outcome = match (result, retry_at) {
                 (Ok(()), _) => {
@@ -391,26 +357,5 @@ impl Forwarder {
                 () = tokio::time::sleep(every) => {}
             }
         }
-    }
-}
-
-impl Ledger {
-    /// Register a forward target: from now on each state change is queued for delivery to it
-    /// (one delivery per target, each with its own attempts and order), in the transaction
-    /// that records the change.
-    pub async fn register_forward_target(&self, url: &str) -> Result<()> {
-        self.db.register_forward_target(url, now_ms()).await
-    }
-
-    /// The deliveries not delivered yet (queued or failed); with `failed`, only those that
-    /// gave up.
-    pub async fn outbox(&self, failed: bool) -> Result<Vec<OutboxEntry>> {
-        self.db.outbox(failed).await
-    }
-
-    /// Queue the delivery of the change whose `webhook-id` is `webhook_id` again, due now.
-    /// Returns whether the change exists.
-    pub async fn redeliver(&self, webhook_id: &str) -> Result<bool> {
-        self.db.redeliver(webhook_id, now_ms()).await
     }
 }

@@ -8,9 +8,40 @@ use std::time::Duration;
 
 use paybridge_core::{Notification, Verified};
 
-use crate::{Change, ChangeLease, InTransaction, Ledger, LedgerError, LedgerTx};
+use crate::changes::{Change, ChangeLease, done_in};
+use crate::error::{LedgerError, Result};
+use crate::store::Ledger;
 
-pub use crate::HandlerError;
+/// A boxed error from the merchant's handler.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The ledger's own database transaction, handed to a [`TransactionalHandler`]: write your
+/// books here (`sqlx::query(…).execute(&mut *tx)`, the same SQL on SQLite and PostgreSQL
+/// through sqlx's `Any` driver) and they commit together with the change's completion — or
+/// not at all.
+pub struct LedgerTx<'c> {
+    conn: &'c mut sqlx::AnyConnection,
+}
+
+impl std::fmt::Debug for LedgerTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerTx")
+    }
+}
+
+impl std::ops::Deref for LedgerTx<'_> {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for LedgerTx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.conn
+    }
+}
 
 /// A change of a payment's state, handed to the merchant — with the verified callback that
 /// reported it when a callback did (or, when an earlier delivery left the change open, the one
@@ -93,16 +124,27 @@ impl std::fmt::Debug for Handler {
     }
 }
 
-/// A [`TransactionalHandler`] with its callback, as the ledger's [`InTransaction`] work.
-struct InTx<'a> {
-    handler: &'a dyn TransactionalHandler,
-    callback: &'a Callback,
-}
-
-#[async_trait::async_trait]
-impl InTransaction for InTx<'_> {
-    async fn run(&self, tx: LedgerTx<'_>, _change: &Change) -> Result<(), HandlerError> {
-        self.handler.handle(tx, self.callback).await
+impl Ledger {
+    /// Complete a claimed change and run `handler` on `callback` in the same database
+    /// transaction: the merchant's effect and the completion commit together, exactly once.
+    /// `Ok(Err(e))` when the handler failed (rolled back; the change stays open);
+    /// [`LedgerError::LeaseLost`] when the claim no longer holds (nothing ran).
+    pub async fn complete_change_with(
+        &self,
+        claim: &ChangeLease,
+        handler: &dyn TransactionalHandler,
+        callback: &Callback,
+    ) -> Result<Result<(), HandlerError>> {
+        let mut tx = self.pool().begin().await?;
+        if !done_in(&mut tx, claim.change.id, claim.fence, self.now_ms()).await? {
+            return Err(claim.change.lost());
+        }
+        if let Err(e) = handler.handle(LedgerTx { conn: &mut tx }, callback).await {
+            tx.rollback().await?;
+            return Ok(Err(e));
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 }
 
@@ -146,11 +188,9 @@ pub(crate) async fn hand_out(
             }
         }
         Handler::Transactional(handler) => {
-            let work = InTx {
-                handler: handler.as_ref(),
-                callback: &callback,
-            };
-            ledger.complete_change_with(&claim, &work).await
+            ledger
+                .complete_change_with(&claim, handler.as_ref(), &callback)
+                .await
         }
     };
     match outcome {

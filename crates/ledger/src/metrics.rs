@@ -6,7 +6,8 @@
 
 use paybridge_core::PaymentStatus;
 
-use crate::{Ledger, Result, now_ms};
+use crate::error::Result;
+use crate::store::Ledger;
 
 /// Callbacks by provider and what became of them: `verified`, `duplicate`, `anomaly` (the
 /// money or the order disagreed), `unknown_payment`, `refused` (signature), `unconfirmed`
@@ -70,7 +71,7 @@ impl Ledger {
     /// Set the gauges that need the ledger (outbox depth and failures, payments awaiting
     /// reconciliation and the age of the oldest, per provider): what a scrape calls first.
     pub async fn update_gauges(&self) -> Result<()> {
-        let g = self.db.gauges().await?;
+        let g = self.gauges().await?;
         #[allow(
             clippy::cast_precision_loss,
             reason = "gauges are approximate by nature"
@@ -78,7 +79,7 @@ impl Ledger {
         {
             metrics::gauge!(OUTBOX_DEPTH).set(g.outbox_pending as f64);
             metrics::gauge!(OUTBOX_FAILED).set(g.outbox_failed as f64);
-            let now = now_ms();
+            let now = self.now_ms();
             for (provider, count, oldest) in g.pending {
                 metrics::gauge!(AWAITING, "provider" => provider.clone()).set(count as f64);
                 metrics::gauge!(OLDEST_AGE, "provider" => provider)
@@ -89,9 +90,34 @@ impl Ledger {
     }
 }
 
-/// What the gauges are set from (crate-internal).
-pub(crate) struct Gauges {
-    pub outbox_pending: i64,
-    pub outbox_failed: i64,
-    pub pending: Vec<(String, i64, i64)>,
+/// What the gauges are set from.
+struct Gauges {
+    outbox_pending: i64,
+    outbox_failed: i64,
+    /// Per provider: payments not final, and the oldest one's creation time.
+    pending: Vec<(String, i64, i64)>,
+}
+
+impl Ledger {
+    /// Queued and failed deliveries, and per provider the payments not final and the oldest
+    /// one's creation time.
+    async fn gauges(&self) -> Result<Gauges> {
+        let (outbox_pending, outbox_failed): (i64, i64) = sqlx::query_as(
+            "SELECT \
+               (SELECT COUNT(*) FROM deliveries WHERE delivery_state = 'pending'), \
+               (SELECT COUNT(*) FROM deliveries WHERE delivery_state = 'failed')",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let pending = sqlx::query_as(
+            "SELECT provider, COUNT(*), MIN(created_at) FROM payments WHERE status = 'pending' GROUP BY provider",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(Gauges {
+            outbox_pending,
+            outbox_failed,
+            pending,
+        })
+    }
 }

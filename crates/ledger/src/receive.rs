@@ -48,8 +48,10 @@ use paybridge_core::{
     Acknowledgement, CallbackReport, CallbackRoute, ErrorKind, RawNotification, Received,
 };
 
+use crate::error::LedgerError;
 use crate::handler::{HandedOut, Handler, hand_out};
-use crate::{Applied, Ledger, LedgerError, Outcome};
+use crate::reports::{Applied, Outcome};
+use crate::store::Ledger;
 
 pub use crate::handler::{Callback, CallbackHandler, HandlerError, TransactionalHandler};
 
@@ -271,9 +273,9 @@ impl Receiver {
             match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
                 HandedOut::Done => {}
                 // Another worker holds it: the provider retries (and finds it done, or free).
-                HandedOut::Busy => return Some(retry_later(crate::now_ms() + 1_000)),
+                HandedOut::Busy => return Some(retry_later(crate::clock::now_ms() + 1_000)),
                 HandedOut::HandlerFailed => {
-                    metrics::counter!("paybridge_handler_failures_total", "provider" => provider)
+                    metrics::counter!(crate::metrics::HANDLER_FAILURES, "provider" => provider)
                         .increment(1);
                     return Some(
                         (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
@@ -281,7 +283,7 @@ impl Receiver {
                     );
                 }
                 HandedOut::LeaseLost(e) => {
-                    metrics::counter!("paybridge_leases_lost_total", "provider" => provider)
+                    metrics::counter!(crate::metrics::LEASES_LOST, "provider" => provider)
                         .increment(1);
                     return Some(retry_later_for(&e));
                 }
@@ -306,7 +308,7 @@ impl Receiver {
         );
         outcome.amount = state.amount;
         let applied = match self.ledger.deliver(provider, &key, &outcome).await {
-            Ok(crate::Delivered {
+            Ok(crate::callbacks::Delivered {
                 deliveries,
                 applied,
                 ..
@@ -487,7 +489,7 @@ fn acknowledge(ack: Acknowledgement) -> Response {
 }
 
 fn retry_later(until_ms: i64) -> Response {
-    let seconds = (until_ms - crate::now_ms()).max(1_000) / 1_000;
+    let seconds = (until_ms - crate::clock::now_ms()).max(1_000) / 1_000;
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, seconds.to_string())],
@@ -498,7 +500,7 @@ fn retry_later(until_ms: i64) -> Response {
 
 fn retry_later_for(e: &LedgerError) -> Response {
     tracing::warn!(error = %e, "lease lost while handling; another delivery will acknowledge");
-    retry_later(crate::now_ms() + 1_000)
+    retry_later(crate::clock::now_ms() + 1_000)
 }
 
 fn ledger_down(e: &LedgerError) -> Response {

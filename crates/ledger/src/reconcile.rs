@@ -50,11 +50,16 @@ use futures_util::StreamExt as _;
 use paybridge_core::{PaymentProvider, PaymentRef};
 use tokio::time::Instant;
 
-use crate::db::AfterCheck;
+use crate::changes::Change;
+use crate::checks::{AfterCheck, CheckResult};
+use crate::clock::duration_ms;
+use crate::error::LedgerError;
 use crate::handler::{
     Callback, CallbackHandler, HandedOut, Handler, TransactionalHandler, hand_out,
 };
-use crate::{Applied, Ledger, LedgerError, Outcome, PaymentRow, duration_ms, now_ms};
+use crate::payments::PaymentRow;
+use crate::reports::{Applied, Outcome};
+use crate::store::Ledger;
 
 /// When a pending payment is asked about again: the delay before each check, the first
 /// counted from its recording.
@@ -439,14 +444,9 @@ impl Reconciler {
 
     /// One sweep: every payment due now is asked about (or given up on), and every change a
     /// handler left open is handed out again.
+    /// The time is the ledger's clock's ([`Ledger::with_clock`]).
     pub async fn sweep(&self) -> Result<Sweep, LedgerError> {
-        self.sweep_at(now_ms()).await
-    }
-
-    /// [`Reconciler::sweep`] as if the time were `now` (Unix milliseconds): for tests of the
-    /// schedule without waiting.
-    #[doc(hidden)]
-    pub async fn sweep_at(&self, now: i64) -> Result<Sweep, LedgerError> {
+        let now = self.ledger.now_ms();
         let mut total = Sweep::default();
         // The providers one after the other, each's checks `in_flight` at a time under its
         // own pace: a provider's backlog waits on that provider's limit only in its turn.
@@ -471,10 +471,11 @@ impl Reconciler {
     ) -> Result<Sweep, LedgerError> {
         let mut total = Sweep::default();
         loop {
-            let until = now.max(now_ms()).saturating_add(duration_ms(self.lease));
+            let until = now
+                .max(self.ledger.now_ms())
+                .saturating_add(duration_ms(self.lease));
             let batch = self
                 .ledger
-                .db
                 .claim_due(id, now, until, i64::from(self.batch))
                 .await?;
             if batch.is_empty() {
@@ -580,18 +581,16 @@ impl Reconciler {
         };
         let applied = self
             .ledger
-            .db
             .finish_check(
                 id,
                 &payment.reference,
                 claimed_until,
-                crate::db::CheckResult {
+                CheckResult {
                     answer: outcome.as_ref(),
                     provider_reference: found_reference.as_deref(),
                     error: error.as_deref(),
                     after,
                 },
-                now_ms(),
             )
             .await?;
         let mut sweep = Sweep {
@@ -621,8 +620,7 @@ impl Reconciler {
         let before = now.saturating_sub(duration_ms(self.lease));
         let stranded = self
             .ledger
-            .db
-            .stranded_changes(before, now, i64::from(self.batch))
+            .stranded_changes(before, i64::from(self.batch))
             .await?;
         self.hand_out_all(stranded.into_iter().filter_map(|change| {
             let (id, _) = self.asked.get_key_value(change.provider.as_str())?;
@@ -635,7 +633,7 @@ impl Reconciler {
     /// handler failed, stays for later — only a ledger that cannot be reached stops it.
     async fn hand_out_all(
         &self,
-        changes: impl Iterator<Item = (&'static str, crate::Change)>,
+        changes: impl Iterator<Item = (&'static str, Change)>,
     ) -> Result<(), LedgerError> {
         for (id, change) in changes {
             let callback = Callback::new(id, change, None);

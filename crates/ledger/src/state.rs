@@ -1,5 +1,5 @@
 //! When a report changes a payment's state: one pure function, [`decide`], that every path
-//! into the ledger (callbacks, status checks, `complete`, `report_status`) goes through inside
+//! into the ledger (callbacks, status checks, a command's answer, refunds) goes through inside
 //! the transaction that records it.
 //!
 //! The rules:

@@ -4,7 +4,12 @@
 
 use paybridge_core::{Money, PaymentStatus};
 
-use crate::{Anomaly, Ledger, PaymentRow, RefundRecord, Result};
+use crate::error::Result;
+use crate::payments::PaymentRow;
+use crate::refunds::RefundRecord;
+use crate::reports::Source;
+use crate::state::Anomaly;
+use crate::store::Ledger;
 
 /// One forward attempt of a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +131,7 @@ impl Ledger {
         };
         let mut entries = Vec::new();
         for e in self.events(provider, reference).await? {
-            entries.push(if e.source == crate::Source::Created.as_str() {
+            entries.push(if e.source == Source::Created.as_str() {
                 Entry::Recorded {
                     at: e.at,
                     amount: e.amount.or(Some(payment.payment.amount)),
@@ -144,7 +149,7 @@ impl Ledger {
                 }
             });
         }
-        for c in self.db.changes(provider, reference, false).await? {
+        for c in self.changes_of_payment(provider, reference, false).await? {
             entries.push(Entry::Change {
                 at: c.created_at,
                 from: c.previous_status,
@@ -169,8 +174,7 @@ impl Ledger {
             });
         }
         entries.extend(
-            self.db
-                .attempts(provider, reference)
+            self.attempts(provider, reference)
                 .await?
                 .into_iter()
                 .map(Entry::Delivery),
@@ -178,5 +182,44 @@ impl Ledger {
         // Stable: entries of one kind and millisecond keep the order they were read in.
         entries.sort_by_key(|e| (e.at(), e.rank()));
         Ok(Some(Timeline { payment, entries }))
+    }
+}
+
+/// A forward attempt, for a payment's timeline.
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    change_id: i64,
+    webhook_id: Option<String>,
+    target: String,
+    attempt: i64,
+    at: i64,
+    http_status: Option<i64>,
+    error: Option<String>,
+}
+
+impl Ledger {
+    /// Every forward attempt of a payment's changes, oldest first.
+    pub(crate) async fn attempts(&self, provider: &str, reference: &str) -> Result<Vec<Attempt>> {
+        const SQL: &str = "SELECT a.change_id, c.webhook_id, a.target, a.attempt, a.at, a.http_status, a.error \
+             FROM delivery_attempts a JOIN changes c ON c.id = a.change_id \
+             WHERE c.provider = $1 AND c.reference = $2 ORDER BY a.at, a.change_id";
+        let rows: Vec<AttemptRow> = sqlx::query_as(SQL)
+            .bind(provider)
+            .bind(reference)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Attempt {
+                webhook_id: row
+                    .webhook_id
+                    .unwrap_or_else(|| format!("chg_{}", row.change_id)),
+                target: row.target,
+                attempt: row.attempt,
+                at: row.at,
+                http_status: row.http_status,
+                error: row.error,
+            })
+            .collect())
     }
 }

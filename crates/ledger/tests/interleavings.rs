@@ -10,14 +10,17 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_ledger::clock::{Clock as _, ManualClock};
+use paybridge_ledger::handler::{Callback, TransactionalHandler};
 use paybridge_ledger::{
-    Applied, Change, ChangeLease, HandlerError, InTransaction, Ledger, LedgerError, LedgerTx,
-    NewPayment, Outcome, Source,
+    Applied, ChangeLease, HandlerError, Ledger, LedgerError, LedgerTx, NewPayment, Outcome, Source,
 };
 use proptest::prelude::*;
 
@@ -57,18 +60,12 @@ fn op() -> impl Strategy<Value = Op> {
 struct Effect(Arc<AtomicUsize>);
 
 #[async_trait::async_trait]
-impl InTransaction for Effect {
-    async fn run(&self, tx: LedgerTx<'_>, change: &Change) -> Result<(), HandlerError> {
-        const SQL: &str = "INSERT INTO effects (change_id) VALUES ($1)";
-        match tx {
-            LedgerTx::Sqlite(c) => {
-                sqlx::query(SQL).bind(change.stable_id()).execute(c).await?;
-            }
-            LedgerTx::Postgres(c) => {
-                sqlx::query(SQL).bind(change.stable_id()).execute(c).await?;
-            }
-            _ => return Err("unknown backend".into()),
-        }
+impl TransactionalHandler for Effect {
+    async fn handle(&self, mut tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError> {
+        sqlx::query("INSERT INTO effects (change_id) VALUES ($1)")
+            .bind(callback.change.stable_id())
+            .execute(&mut *tx)
+            .await?;
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -76,7 +73,7 @@ impl InTransaction for Effect {
 
 /// The SQLite ledger, and the PostgreSQL one when `PAYBRIDGE_TEST_POSTGRES` is set (each
 /// process gets its own file and schema, made once).
-async fn ledgers() -> Vec<Ledger> {
+async fn ledgers() -> Vec<(String, Ledger, ManualClock)> {
     let dir = std::env::temp_dir().join("paybridge-ledger-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("interleavings-{}.db", std::process::id()));
@@ -97,15 +94,26 @@ async fn ledgers() -> Vec<Ledger> {
     }
     let mut out = Vec::new();
     for url in urls {
-        let ledger = Ledger::open(&url).await.unwrap();
-        ledger
-            .execute_for_tests("CREATE TABLE IF NOT EXISTS effects (change_id TEXT PRIMARY KEY)")
+        let clock = ManualClock::at(1_000_000);
+        let ledger = Ledger::open(&url)
             .await
-            .unwrap();
-        out.push(ledger);
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        // The merchant's table, made once per process (the file and schema are the process's).
+        if !CREATED.load(Ordering::SeqCst) {
+            common::execute(
+                &url,
+                "CREATE TABLE IF NOT EXISTS effects (change_id TEXT PRIMARY KEY)",
+            )
+            .await;
+        }
+        out.push((url, ledger, clock));
     }
+    CREATED.store(true, Ordering::SeqCst);
     out
 }
+
+static CREATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
 
@@ -113,7 +121,10 @@ static CASE: AtomicUsize = AtomicUsize::new(0);
     clippy::too_many_lines,
     reason = "one interpreter of the operations, every case in one match"
 )]
-async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
+async fn run(
+    (url, ledger, clock): &(String, Ledger, ManualClock),
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
     let reference = format!("p-{}", CASE.fetch_add(1, Ordering::SeqCst));
     ledger
         .record_payment(&NewPayment::new(
@@ -135,7 +146,7 @@ async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let only_transactional = !ops.iter().any(|op| matches!(op, Op::Complete(_)));
     let effects = Arc::new(AtomicUsize::new(0));
     let mut held: [Option<ChangeLease>; 3] = [None, None, None];
-    let mut now: i64 = 1_000_000;
+    let mut now: i64 = clock.now_ms();
     let mut last_fence = 0;
     let mut completions = 0;
     for op in ops.into_iter().chain([
@@ -146,7 +157,8 @@ async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
     ]) {
         match op {
             Op::Claim(w) => {
-                if let Some(claim) = ledger.claim_change_at(&change, LEASE, now).await.unwrap() {
+                clock.set(now);
+                if let Some(claim) = ledger.claim_change(&change, LEASE).await.unwrap() {
                     prop_assert!(claim.fence > last_fence, "fences only grow");
                     last_fence = claim.fence;
                     held[w] = Some(claim);
@@ -154,7 +166,8 @@ async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Renew(w) => {
                 if let Some(claim) = held[w].as_mut() {
-                    let _ = ledger.renew_change_at(claim, LEASE, now).await;
+                    clock.set(now);
+                    let _ = ledger.renew_change(claim, LEASE).await;
                 }
             }
             Op::Complete(w) => {
@@ -169,7 +182,11 @@ async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::CompleteTx(w) => {
                 if let Some(claim) = held[w].take() {
                     match ledger
-                        .complete_change_with(&claim, &Effect(effects.clone()))
+                        .complete_change_with(
+                            &claim,
+                            &Effect(effects.clone()),
+                            &Callback::new("card-charging", claim.change.clone(), None),
+                        )
                         .await
                     {
                         Ok(Ok(())) => completions += 1,
@@ -198,13 +215,14 @@ async fn run(ledger: &Ledger, ops: Vec<Op>) -> Result<(), TestCaseError> {
     prop_assert!(effects.load(Ordering::SeqCst) <= 1);
     if only_transactional {
         prop_assert_eq!(effects.load(Ordering::SeqCst), 1, "exactly once");
-        let rows = ledger
-            .count_for_tests(&format!(
-                "SELECT COUNT(*) AS n FROM effects WHERE change_id = '{}'",
+        let rows = common::count(
+            url,
+            &format!(
+                "SELECT COUNT(*) FROM effects WHERE change_id = '{}'",
                 change.stable_id()
-            ))
-            .await
-            .unwrap();
+            ),
+        )
+        .await;
         prop_assert_eq!(rows, 1);
     }
     prop_assert!(

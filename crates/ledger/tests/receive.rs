@@ -104,9 +104,15 @@ async fn serve_with(ledger: Arc<Ledger>, shop: Arc<Shop>, lease: std::time::Dura
 }
 
 async fn ledgers() -> Vec<Arc<Ledger>> {
+    ledgers_at().await.into_iter().map(|(_, l)| l).collect()
+}
+
+/// The ledgers with their URLs (for a test that also reaches their database itself).
+async fn ledgers_at() -> Vec<(String, Arc<Ledger>)> {
     let mut out = Vec::new();
     for (_, url) in common::ledger_urls("receive").await {
-        out.push(Arc::new(Ledger::open(&url).await.unwrap()));
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        out.push((url, ledger));
     }
     out
 }
@@ -777,23 +783,14 @@ struct Books {
 impl paybridge_ledger::receive::TransactionalHandler for Books {
     async fn handle(
         &self,
-        tx: paybridge_ledger::LedgerTx<'_>,
+        mut tx: paybridge_ledger::LedgerTx<'_>,
         callback: &Callback,
     ) -> Result<(), HandlerError> {
-        const SQL: &str = "INSERT INTO books (change_id, reference) VALUES ($1, $2)";
-        let (id, reference) = (
-            callback.change.stable_id(),
-            callback.change.reference.clone(),
-        );
-        match tx {
-            paybridge_ledger::LedgerTx::Sqlite(c) => {
-                sqlx::query(SQL).bind(id).bind(reference).execute(c).await?;
-            }
-            paybridge_ledger::LedgerTx::Postgres(c) => {
-                sqlx::query(SQL).bind(id).bind(reference).execute(c).await?;
-            }
-            _ => return Err("unknown backend".into()),
-        }
+        sqlx::query("INSERT INTO books (change_id, reference) VALUES ($1, $2)")
+            .bind(callback.change.stable_id())
+            .bind(&callback.change.reference)
+            .execute(&mut *tx)
+            .await?;
         // Fails after its write: the write must roll back with it.
         if self
             .fail_first
@@ -808,10 +805,13 @@ impl paybridge_ledger::receive::TransactionalHandler for Books {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transactional_handler_credits_exactly_once() {
-    for (i, ledger) in ledgers().await.into_iter().enumerate() {
+    for (i, (url, ledger)) in ledgers_at().await.into_iter().enumerate() {
         // The merchant's table lives in the ledger's database.
-        let url_books = "CREATE TABLE IF NOT EXISTS books (change_id TEXT PRIMARY KEY, reference TEXT NOT NULL)";
-        ledger.execute_for_tests(url_books).await.unwrap();
+        common::execute(
+            &url,
+            "CREATE TABLE IF NOT EXISTS books (change_id TEXT PRIMARY KEY, reference TEXT NOT NULL)",
+        )
+        .await;
         let books = Arc::new(Books {
             fail_first: AtomicUsize::new(1),
         });
@@ -860,13 +860,7 @@ async fn a_transactional_handler_credits_exactly_once() {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
-        assert_eq!(
-            ledger
-                .count_for_tests("SELECT COUNT(*) AS n FROM books")
-                .await
-                .unwrap(),
-            10
-        );
+        assert_eq!(common::count(&url, "SELECT COUNT(*) FROM books").await, 10);
     }
 }
 
@@ -987,7 +981,8 @@ async fn post_once(base: &str, path: &str, body: String) -> u16 {
 /// call's fence; on its first call the ledger's completion is made to fail after the handler
 /// ran (another worker's takeover raises the fence under it).
 struct Idempotent {
-    ledger: Arc<Ledger>,
+    /// The ledger's database, reached behind the ledger's back.
+    url: String,
     calls: std::sync::Mutex<Vec<(String, i64)>>,
     credits: std::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -1003,13 +998,14 @@ impl CallbackHandler for Idempotent {
         };
         self.credits.lock().unwrap().insert(id);
         if first {
-            self.ledger
-                .execute_for_tests(&format!(
+            common::execute(
+                &self.url,
+                &format!(
                     "UPDATE changes SET fence = fence + 1 WHERE id = {}",
                     callback.change.id
-                ))
-                .await
-                .unwrap();
+                ),
+            )
+            .await;
         }
         Ok(())
     }
@@ -1017,9 +1013,9 @@ impl CallbackHandler for Idempotent {
 
 #[tokio::test]
 async fn a_completion_that_fails_after_the_handler_ran_never_credits_twice() {
-    for ledger in ledgers().await {
+    for (url, ledger) in ledgers_at().await {
         let handler = Arc::new(Idempotent {
-            ledger: ledger.clone(),
+            url,
             calls: std::sync::Mutex::default(),
             credits: std::sync::Mutex::default(),
         });

@@ -23,10 +23,11 @@ use paybridge_card_charging::sandbox::{
 use paybridge_card_charging::{CardChargingProvider, Client, Config};
 use paybridge_core::http::{HttpConfig, HttpTransport};
 use paybridge_core::provider::prelude::*;
+use paybridge_ledger::clock::ManualClock;
 use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
-use paybridge_ledger::reconcile::RateLimit;
+use paybridge_ledger::reconcile::{RateLimit, Sweep};
 use paybridge_ledger::{
-    Anomaly, Applied, Ledger, NewPayment, Outcome, Reconciler, Schedule, SealKey,
+    Anomaly, Applied, Ledger, LedgerError, NewPayment, Outcome, Reconciler, Schedule, SealKey,
 };
 use secrecy::SecretString;
 
@@ -101,13 +102,29 @@ fn card_request(reference: &str, code: &str) -> PaymentRequest {
     )
 }
 
-async fn open(url: &str) -> Arc<Ledger> {
+async fn open(url: &str, clock: &ManualClock) -> Arc<Ledger> {
     Arc::new(
         Ledger::open(url)
             .await
             .unwrap()
-            .with_seal_key(SealKey::new(&[7; 32])),
+            .with_seal_key(SealKey::new(&[7; 32]))
+            .with_clock(Arc::new(clock.clone())),
     )
+}
+
+/// A clock standing at the system's time now: the test moves it.
+fn clock() -> ManualClock {
+    ManualClock::at(paybridge_ledger::now_ms())
+}
+
+/// A sweep as if the time were `at` (the ledgers' clock set first).
+async fn sweep_at(
+    reconciler: &Reconciler,
+    clock: &ManualClock,
+    at: i64,
+) -> Result<Sweep, LedgerError> {
+    clock.set(at);
+    reconciler.sweep().await
 }
 
 #[tokio::test]
@@ -120,7 +137,8 @@ async fn a_charge_that_timed_out_is_found_succeeded_by_asking_and_a_late_callbac
         paybridge_testkit::swallowing_proxy(sandbox.trim_end_matches(ENDPOINT_PATH))
     );
     for (backend, url) in common::ledger_urls("reconcile_timeout").await {
-        let ledger = open(&url).await;
+        let clock = clock();
+        let ledger = open(&url, &clock).await;
         let reference = common::unique("charge");
         // Sent through a gateway that never answers: outcome unknown.
         let err = card_provider(&hanging, &ledger, Duration::from_secs(2))
@@ -191,7 +209,8 @@ async fn a_callback_that_never_came_is_replaced_by_a_check_when_due_and_not_befo
     let sim = Simulator::new().unwrap();
     let sandbox = format!("{}{ENDPOINT_PATH}", serve(sim.router()).await);
     for (backend, url) in common::ledger_urls("reconcile_due").await {
-        let ledger = open(&url).await;
+        let clock = clock();
+        let ledger = open(&url, &clock).await;
         let provider = card_provider(&sandbox, &ledger, Duration::from_secs(10));
         let reference = common::unique("pending");
         // Last digit 9: pending now, settled (success) by the gateway 50 ms later; its
@@ -209,11 +228,11 @@ async fn a_callback_that_never_came_is_replaced_by_a_check_when_due_and_not_befo
         let now = paybridge_ledger::now_ms();
         // Not due yet: the first check comes a minute after the charge.
         assert_eq!(
-            reconciler.sweep_at(now).await.unwrap().checked,
+            sweep_at(&reconciler, &clock, now).await.unwrap().checked,
             0,
             "{backend}"
         );
-        let sweep = reconciler.sweep_at(now + 61_000).await.unwrap();
+        let sweep = sweep_at(&reconciler, &clock, now + 61_000).await.unwrap();
         assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
         let row = ledger
             .payment("card-charging", &reference)
@@ -300,10 +319,12 @@ async fn record_pending(ledger: &Ledger, provider: &str, reference: &str) {
 )]
 async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
     for (backend, url) in common::ledger_urls("reconcile_down").await {
+        let clock = clock();
         let ledger = Arc::new(
             Ledger::open(&url)
                 .await
                 .unwrap()
+                .with_clock(Arc::new(clock.clone()))
                 .with_first_check(Duration::from_secs(1)),
         );
         let down = Scripted::down("scripted");
@@ -317,7 +338,10 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
         let t0 = paybridge_ledger::now_ms();
         // 1 s: first check (postponed: 503), next after a minute (±10 %).
         assert_eq!(
-            reconciler.sweep_at(t0 + 1_500).await.unwrap().checked,
+            sweep_at(&reconciler, &clock, t0 + 1_500)
+                .await
+                .unwrap()
+                .checked,
             1,
             "{backend}"
         );
@@ -339,17 +363,23 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
         );
         // Not before its time.
         assert_eq!(
-            reconciler.sweep_at(t0 + 30_000).await.unwrap().checked,
+            sweep_at(&reconciler, &clock, t0 + 30_000)
+                .await
+                .unwrap()
+                .checked,
             0,
             "{backend}"
         );
         assert_eq!(
-            reconciler.sweep_at(t0 + 200_000).await.unwrap().checked,
+            sweep_at(&reconciler, &clock, t0 + 200_000)
+                .await
+                .unwrap()
+                .checked,
             1,
             "{backend}"
         );
         // The third and last check: the schedule has run out.
-        let sweep = reconciler.sweep_at(t0 + 400_000).await.unwrap();
+        let sweep = sweep_at(&reconciler, &clock, t0 + 400_000).await.unwrap();
         assert_eq!(
             (sweep.checked, sweep.changed, sweep.needs_review),
             (1, 1, 1),
@@ -389,7 +419,10 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
         );
         // Nothing more is asked about it.
         assert_eq!(
-            reconciler.sweep_at(t0 + 100_000_000).await.unwrap().checked,
+            sweep_at(&reconciler, &clock, t0 + 100_000_000)
+                .await
+                .unwrap()
+                .checked,
             0,
             "{backend}"
         );
@@ -404,7 +437,7 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
             ),
         ));
         assert_eq!(blind.cannot_check(), ["linkifier-ipn"], "{backend}");
-        let sweep = blind.sweep_at(t0 + 2_000).await.unwrap();
+        let sweep = sweep_at(&blind, &clock, t0 + 100_002_000).await.unwrap();
         assert_eq!((sweep.checked, sweep.needs_review), (1, 0), "{backend}");
         let row = ledger
             .payment("linkifier-ipn", &never)
@@ -438,10 +471,12 @@ async fn a_provider_down_for_the_whole_schedule_ends_in_review_once() {
 #[tokio::test]
 async fn the_rate_limit_spaces_the_checks() {
     let url = common::sqlite_url("reconcile_rate");
+    let clock = clock();
     let ledger = Arc::new(
         Ledger::open(&url)
             .await
             .unwrap()
+            .with_clock(Arc::new(clock.clone()))
             .with_first_check(Duration::ZERO),
     );
     let a = Scripted::down("scripted-a");
@@ -520,7 +555,8 @@ async fn two_reconcilers_on_one_ledger_check_each_due_payment_once() {
     let (sandbox, counts) = counting_card_sandbox().await;
     for (backend, url) in common::ledger_urls("reconcile_fleet").await {
         counts.lock().unwrap().clear();
-        let ledger = open(&url).await;
+        let clock = clock();
+        let ledger = open(&url, &clock).await;
         let provider = card_provider(&sandbox, &ledger, Duration::from_secs(30));
         let prefix = common::unique("fleet");
         let n = 1_000;
@@ -540,9 +576,12 @@ async fn two_reconcilers_on_one_ledger_check_each_due_payment_once() {
                 .provider(card_provider(&sandbox, &ledger, Duration::from_secs(30)))
         };
         // Two processes' worth: two ledger handles (two pools) on one database.
-        let (one, two) = (reconciler(open(&url).await), reconciler(open(&url).await));
-        let due = paybridge_ledger::now_ms() + 61_000;
-        let (a, b) = tokio::join!(one.sweep_at(due), two.sweep_at(due));
+        let (one, two) = (
+            reconciler(open(&url, &clock).await),
+            reconciler(open(&url, &clock).await),
+        );
+        clock.set(paybridge_ledger::now_ms() + 61_000);
+        let (a, b) = tokio::join!(one.sweep(), two.sweep());
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.checked + b.checked, n, "{backend}: {a:?} {b:?}");
         let checked: Vec<usize> = counts.lock().unwrap().values().copied().collect();
@@ -568,7 +607,13 @@ async fn two_reconcilers_on_one_ledger_check_each_due_payment_once() {
 #[tokio::test]
 async fn paging_returns_every_payment_once_while_payments_are_added() {
     for (backend, url) in common::ledger_urls("reconcile_paging").await {
-        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let clock = clock();
+        let ledger = Arc::new(
+            Ledger::open(&url)
+                .await
+                .unwrap()
+                .with_clock(Arc::new(clock.clone())),
+        );
         let mut before = Vec::new();
         for i in 0..120 {
             let r = format!("old-{i:03}");
@@ -665,10 +710,12 @@ impl CallbackHandler for FailsOnce {
 #[tokio::test]
 async fn a_change_its_handler_failed_is_handed_out_again_by_a_later_sweep() {
     for (backend, url) in common::ledger_urls("reconcile_stranded").await {
+        let clock = clock();
         let ledger = Arc::new(
             Ledger::open(&url)
                 .await
                 .unwrap()
+                .with_clock(Arc::new(clock.clone()))
                 .with_first_check(Duration::ZERO),
         );
         let paid = Scripted::down("scripted");
@@ -680,7 +727,7 @@ async fn a_change_its_handler_failed_is_handed_out_again_by_a_later_sweep() {
         let reference = common::unique("stranded");
         record_pending(&ledger, "scripted", &reference).await;
         let t0 = paybridge_ledger::now_ms();
-        let sweep = reconciler.sweep_at(t0).await.unwrap();
+        let sweep = sweep_at(&reconciler, &clock, t0).await.unwrap();
         assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
         assert!(handler.handled.lock().unwrap().is_empty(), "{backend}");
         assert_eq!(
@@ -692,10 +739,12 @@ async fn a_change_its_handler_failed_is_handed_out_again_by_a_later_sweep() {
             1
         );
         // Within the lease it is left alone (a receiver may be about to hand it out).
-        reconciler.sweep_at(t0 + 1_000).await.unwrap();
+        sweep_at(&reconciler, &clock, t0 + 1_000).await.unwrap();
         assert!(handler.handled.lock().unwrap().is_empty(), "{backend}");
         // After it, the sweep hands it out; the provider is not asked again.
-        reconciler.sweep_at(t0 + 6 * 60_000).await.unwrap();
+        sweep_at(&reconciler, &clock, t0 + 6 * 60_000)
+            .await
+            .unwrap();
         assert_eq!(handler.handled.lock().unwrap().len(), 1, "{backend}");
         assert!(
             ledger
@@ -733,7 +782,13 @@ async fn a_wooppay_invoice_whose_creation_timed_out_is_found_by_its_reference() 
         ))
     };
     for (backend, url) in common::ledger_urls("reconcile_woopay").await {
-        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        let clock = clock();
+        let ledger = Arc::new(
+            Ledger::open(&url)
+                .await
+                .unwrap()
+                .with_clock(Arc::new(clock.clone())),
+        );
         let reference = common::unique("invoice");
         let mut request =
             PaymentRequest::new(&reference, Money::parse("1500", Currency::KZT).unwrap());
@@ -769,10 +824,13 @@ async fn a_wooppay_invoice_whose_creation_timed_out_is_found_by_its_reference() 
         assert!(row.next_check_at.is_some(), "{backend}");
         // The payer pays; the next check finds it done, with the invoice's sum.
         let _ = sim.pay(id).await;
-        let sweep = reconciler
-            .sweep_at(paybridge_ledger::now_ms() + 10 * 60_000)
-            .await
-            .unwrap();
+        let sweep = sweep_at(
+            &reconciler,
+            &clock,
+            paybridge_ledger::now_ms() + 10 * 60_000,
+        )
+        .await
+        .unwrap();
         assert_eq!((sweep.checked, sweep.changed), (1, 1), "{backend}");
         let row = ledger.payment("woopay", &reference).await.unwrap().unwrap();
         assert_eq!(row.payment.status, PaymentStatus::Succeeded, "{backend}");
@@ -825,10 +883,12 @@ impl PaymentProvider for Liar {
 #[tokio::test]
 async fn the_reconciler_refuses_an_answer_about_another_payment_and_a_success_without_money() {
     for (backend, url) in common::ledger_urls("reconcile_liar").await {
+        let clock = clock();
         let ledger = Arc::new(
             Ledger::open(&url)
                 .await
                 .unwrap()
+                .with_clock(Arc::new(clock.clone()))
                 .with_first_check(Duration::ZERO),
         );
         let seen = Arc::new(Seen::default());

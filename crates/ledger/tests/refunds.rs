@@ -11,7 +11,10 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use paybridge_core::{Currency, Money, PaymentStatus, RefundStatus};
+use paybridge_ledger::clock::ManualClock;
 use paybridge_ledger::{
     Applied, Ledger, LedgerError, NewPayment, Outcome, RefundOutcome, RefundStart, Source,
 };
@@ -169,11 +172,11 @@ async fn a_partial_then_the_rest_reverses_the_payment_and_never_more_than_was_pa
                 .is_err()
         );
         // And the database itself refuses more than was paid, whatever the code says.
-        let bypass = ledger
-            .execute_for_tests(
-                "UPDATE payments SET refunded_minor = refunded_minor + 1 WHERE reference = 'order-1'",
-            )
-            .await;
+        let bypass = common::try_execute(
+            &url,
+            "UPDATE payments SET refunded_minor = refunded_minor + 1 WHERE reference = 'order-1'",
+        )
+        .await;
         assert!(bypass.is_err(), "{backend}: the CHECK must refuse it");
         assert_eq!(ledger.refunds("p", "order-1").await.unwrap().len(), 2);
     }
@@ -582,7 +585,11 @@ async fn a_refund_whose_outcome_was_unknown_is_finished_by_asking() {
 #[tokio::test]
 async fn retrying_a_refund_whose_outcome_is_unknown_asks_the_provider() {
     for (backend, url) in common::ledger_urls("refunds_retry").await {
-        let ledger = Ledger::open(&url).await.unwrap();
+        let clock = ManualClock::at(paybridge_ledger::now_ms());
+        let ledger = Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
         paid(&ledger, "o-1").await;
         ledger
             .start_refund("p", "o-1", "r-lost", Some(vnd(3_000)))
@@ -600,10 +607,7 @@ async fn retrying_a_refund_whose_outcome_is_unknown_asks_the_provider() {
         };
         assert_eq!(record.status, RefundStatus::Pending, "{backend}");
         // A minute on: asked, and settled by what the provider says.
-        ledger
-            .execute_for_tests("UPDATE refunds SET updated_at = updated_at - 120000")
-            .await
-            .unwrap();
+        clock.advance(std::time::Duration::from_mins(2));
         let r = ledger
             .refund(&Knows(Some(RefundStatus::Succeeded)), &payment, retry())
             .await

@@ -105,7 +105,7 @@ impl Shop {
 /// provider then delivers again).
 #[async_trait::async_trait]
 impl TransactionalHandler for Shop {
-    async fn handle(&self, tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError> {
+    async fn handle(&self, mut tx: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError> {
         let change = &callback.change;
         match change.status {
             PaymentStatus::Succeeded => {
@@ -113,9 +113,6 @@ impl TransactionalHandler for Shop {
                 // provider that reports none (Qvickly) paid the recorded amount.
                 let Some(paid) = change.amount else {
                     return Err("a success without an amount: not credited".into());
-                };
-                let LedgerTx::Sqlite(conn) = tx else {
-                    return Err("the example shop keeps its books in SQLite".into());
                 };
                 sqlx::query(
                     "INSERT INTO shop_credits (change_id, provider, reference, amount, currency) VALUES ($1, $2, $3, $4, $5)",
@@ -125,7 +122,7 @@ impl TransactionalHandler for Shop {
                 .bind(&change.reference)
                 .bind(paid.amount_string())
                 .bind(paid.currency().code())
-                .execute(conn)
+                .execute(&mut *tx)
                 .await?;
                 tracing::info!(provider = %change.provider, order = %change.reference, amount = %paid, "order credited");
             }

@@ -61,3 +61,42 @@ pub async fn ledger_urls(name: &str) -> Vec<(&'static str, String)> {
     }
     out
 }
+
+/// The test's own connection to a ledger's database (a fixture: what a test arranges or
+/// inspects behind the ledger's back, as an operator with `psql` would).
+pub async fn database(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(url).await.unwrap()
+}
+
+/// Run `sql` on the ledger's database at `url`.
+pub async fn execute(url: &str, sql: &str) {
+    let pool = database(url).await;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// The single number `sql` selects (a `COUNT(*)`) on the ledger's database at `url`.
+pub async fn count(url: &str, sql: &str) -> i64 {
+    let pool = database(url).await;
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+/// [`execute`], its refusal returned (a constraint the database itself must enforce).
+pub async fn try_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
+    let pool = database(url).await;
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&pool)
+        .await
+        .map(drop);
+    pool.close().await;
+    done
+}

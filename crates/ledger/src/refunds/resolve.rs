@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use paybridge_core::{Money, PaymentProvider, PaymentRef, RefundQuery, RefundRequest};
 
-use crate::{Ledger, RefundOutcome, RefundRecord, Result, duration_ms, now_ms};
+use crate::clock::duration_ms;
+use crate::error::Result;
+use crate::refunds::{RefundOutcome, RefundRecord, StoredRefund};
+use crate::reports::SUCCEEDED_REFUNDS_MINOR;
+use crate::store::Ledger;
+use crate::values::{from_minor_units, money_from};
 
 /// How long a refund stays `pending` before its outcome counts as unknown: longer than any
 /// request's deadline, so that a refund still being sent is never asked about (nor its
@@ -28,6 +33,17 @@ pub struct PendingRefund {
     pub refunded_before: Money,
     /// The payment's provider reference.
     pub provider_reference: Option<String>,
+}
+
+/// A pending refund as read, with its payment's money.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    #[sqlx(flatten)]
+    refund: StoredRefund,
+    payment_amount: String,
+    paid_amount: Option<String>,
+    provider_reference: Option<String>,
+    succeeded_minor: i64,
 }
 
 /// What [`Ledger::resolve_refunds`] did.
@@ -52,8 +68,8 @@ impl Ledger {
         provider: &str,
         older_than: Duration,
     ) -> Result<Vec<PendingRefund>> {
-        let before = now_ms().saturating_sub(duration_ms(older_than));
-        self.db.pending_refunds(provider, before, 100, None).await
+        let before = self.now_ms().saturating_sub(duration_ms(older_than));
+        self.pending_before(provider, before, 100, None).await
     }
 
     /// Ask `provider` about each of its refunds pending longer than `older_than` and record
@@ -84,15 +100,60 @@ impl Ledger {
         reference: &str,
         refund_id: &str,
     ) -> Result<()> {
-        let before = now_ms().saturating_sub(duration_ms(UNKNOWN_AFTER));
+        let before = self.now_ms().saturating_sub(duration_ms(UNKNOWN_AFTER));
         for pending in self
-            .db
-            .pending_refunds(provider.id(), before, 1, Some((reference, refund_id)))
+            .pending_before(provider.id(), before, 1, Some((reference, refund_id)))
             .await?
         {
             self.resolve_one(provider, &pending).await?;
         }
         Ok(())
+    }
+
+    /// Refunds of `provider` still pending whose last word is older than `before` (an outcome
+    /// unknown), oldest first, each with what its payment was paid and what refunds that
+    /// succeeded gave back.
+    async fn pending_before(
+        &self,
+        provider: &str,
+        before: i64,
+        limit: i64,
+        only: Option<(&str, &str)>,
+    ) -> Result<Vec<PendingRefund>> {
+        let sql = format!(
+            "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
+               r.provider_refund_id, r.created_at, r.amount_minor, p.amount AS payment_amount, p.paid_amount, \
+               p.provider_reference, {SUCCEEDED_REFUNDS_MINOR} AS succeeded_minor \
+             FROM refunds r JOIN payments p ON p.provider = r.provider AND p.reference = r.reference \
+             WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 \
+               AND ($4 IS NULL OR (r.reference = $4 AND r.refund_id = $5)) \
+             ORDER BY r.created_at LIMIT $3"
+        );
+        let (reference, refund_id) = only.unzip();
+        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(provider)
+            .bind(before)
+            .bind(limit)
+            .bind(reference)
+            .bind(refund_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let paid = row.paid_amount.as_deref().unwrap_or(&row.payment_amount);
+                let paid = money_from(paid, &row.refund.currency)?;
+                let refund = RefundRecord::try_from(row.refund)?;
+                Ok(PendingRefund {
+                    paid,
+                    refunded_before: from_minor_units(
+                        row.succeeded_minor,
+                        refund.amount.currency(),
+                    )?,
+                    provider_reference: row.provider_reference,
+                    refund,
+                })
+            })
+            .collect()
     }
 
     /// Ask `provider` about one pending refund and record what it says; `None` when it could

@@ -1,0 +1,250 @@
+//! The outbox: each change's deliveries, one per registered forward target, written in the
+//! transaction that records the change ([`crate::reports`]); claimed by forwarders (for each
+//! payment and target only its oldest queued change, so a payment's changes arrive in order;
+//! on PostgreSQL rows another forwarder holds are skipped), their attempts recorded.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::changes::{CHANGE_COLUMNS, Change, ChangeRow};
+use crate::error::{LedgerError, Result};
+use crate::reports::QUEUE_DELIVERIES;
+use crate::store::Ledger;
+
+/// A claimed delivery (crate-internal).
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub change: Change,
+    /// The payment's provider reference, read in the claim.
+    pub provider_reference: Option<String>,
+    /// The forward target it is for.
+    pub target: String,
+    pub attempts: i64,
+    pub claimed_until: i64,
+}
+
+/// A delivery not delivered yet, as `ledger outbox` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxEntry {
+    /// The change.
+    pub change: Change,
+    /// The forward target it is for (show it with
+    /// [`paybridge_core::http::redacted_url`]: it may hold a token).
+    pub target: String,
+    /// `pending` (queued, or being attempted) or `failed` (gave up).
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (Unix ms).
+    pub next_attempt_at: i64,
+    /// What the last attempt ran into.
+    pub last_error: Option<String>,
+}
+
+/// A queued delivery as `ledger outbox` reads it.
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    #[sqlx(flatten)]
+    change: ChangeRow,
+    target: String,
+    delivery_state: String,
+    attempts: i64,
+    next_at: i64,
+    last_error: Option<String>,
+}
+
+/// A claimed change with its payment's provider reference.
+#[derive(sqlx::FromRow)]
+struct ClaimedChange {
+    #[sqlx(flatten)]
+    change: ChangeRow,
+    provider_reference: Option<String>,
+}
+
+impl Ledger {
+    /// Register a forward target: from now on each state change is queued for delivery to it
+    /// (one delivery per target, each with its own attempts and order), in the transaction
+    /// that records the change.
+    pub async fn register_forward_target(&self, url: &str) -> Result<()> {
+        sqlx::query("INSERT INTO forward_targets (url, registered_at) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
+            .bind(url)
+            .bind(self.now_ms())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Claim up to `limit` deliveries due now for `lease`, of `target` (every target when
+    /// `None`): for each payment and target only its oldest queued change, oldest first.
+    pub(crate) async fn claim_deliveries(
+        &self,
+        lease: Duration,
+        limit: i64,
+        target: Option<&str>,
+    ) -> Result<Vec<Queued>> {
+        let (now, until) = (self.now_ms(), self.after(lease));
+        let lock = self.store.skip_locked();
+        let claim = format!(
+            "UPDATE deliveries SET next_at = $1 WHERE (change_id, target) IN ( \
+               SELECT d.change_id, d.target FROM deliveries d \
+               WHERE d.delivery_state = 'pending' AND d.next_at <= $2 AND ($4 IS NULL OR d.target = $4) \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.target = d.target \
+                                 AND o.payment_provider = d.payment_provider AND o.payment_reference = d.payment_reference \
+                                 AND o.delivery_state = 'pending' AND o.change_id < d.change_id) \
+               ORDER BY d.next_at, d.change_id LIMIT $3 {lock}) \
+             RETURNING change_id, target, attempts"
+        );
+        let mut tx = self.pool().begin().await?;
+        let claimed: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(claim))
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .bind(target)
+            .fetch_all(&mut *tx)
+            .await?;
+        // The claimed changes in one statement (their ids are the database's own integers).
+        let mut changes = HashMap::new();
+        if !claimed.is_empty() {
+            let ids: Vec<String> = claimed.iter().map(|(id, _, _)| id.to_string()).collect();
+            let sql = format!(
+                "SELECT {CHANGE_COLUMNS}, \
+                   (SELECT p.provider_reference FROM payments p \
+                    WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
+                 FROM changes WHERE id IN ({})",
+                ids.join(", ")
+            );
+            let rows: Vec<ClaimedChange> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in rows {
+                let change = Change::try_from(row.change)?;
+                changes.insert(change.id, (change, row.provider_reference));
+            }
+        }
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(claimed.len());
+        for (id, target, attempts) in claimed {
+            let (change, provider_reference) = changes
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| LedgerError::Row(format!("claimed change {id} is gone")))?;
+            out.push(Queued {
+                change,
+                provider_reference,
+                target,
+                attempts,
+                claimed_until: until,
+            });
+        }
+        out.sort_by_key(|q| q.change.id);
+        Ok(out)
+    }
+
+    /// Record an attempt of a claimed delivery (nothing when another forwarder took it over
+    /// since): delivered, or — with `retry_at` — due again then, or failed for good. Returns
+    /// whether the claim still held.
+    pub(crate) async fn finish_delivery(
+        &self,
+        queued: &Queued,
+        error: Option<&str>,
+        retry_at: Option<i64>,
+    ) -> Result<bool> {
+        let now = self.now_ms();
+        let state = match (error, retry_at) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "pending",
+            (Some(_), None) => "failed",
+        };
+        // "HTTP 503" from the sink: the merchant's answer, kept apart for `ledger show`.
+        let http_status = error
+            .and_then(|e| e.strip_prefix("HTTP "))
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse::<i64>().ok());
+        let mut tx = self.pool().begin().await?;
+        let attempt: Option<i64> = sqlx::query_scalar("UPDATE deliveries SET delivery_state = $1, attempts = attempts + 1, \
+               next_at = $2, last_error = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END \
+             WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts")
+            .bind(state)
+            .bind(retry_at.unwrap_or(now))
+            .bind(error)
+            .bind(now)
+            .bind(queued.change.id)
+            .bind(&queued.target)
+            .bind(queued.claimed_until)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(attempt) = attempt else {
+            return Ok(false);
+        };
+        sqlx::query("INSERT INTO delivery_attempts (change_id, target, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(queued.change.id)
+            .bind(&queued.target)
+            .bind(attempt)
+            .bind(now)
+            .bind(http_status)
+            .bind(error)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The deliveries not delivered yet (queued or failed); with `failed`, only those that
+    /// gave up.
+    pub async fn outbox(&self, failed: bool) -> Result<Vec<OutboxEntry>> {
+        let states = if failed {
+            "('failed')"
+        } else {
+            "('pending', 'failed')"
+        };
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS}, target, delivery_state, attempts, next_at, last_error \
+             FROM deliveries JOIN changes ON changes.id = deliveries.change_id \
+             WHERE delivery_state IN {states} ORDER BY change_id, target LIMIT 10000"
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OutboxEntry {
+                    change: Change::try_from(row.change)?,
+                    target: row.target,
+                    state: row.delivery_state,
+                    attempts: row.attempts,
+                    next_attempt_at: row.next_at,
+                    last_error: row.last_error,
+                })
+            })
+            .collect()
+    }
+
+    /// Queue the delivery of the change whose `webhook-id` is `webhook_id` again, due now, to
+    /// every registered target (a failed one, or one delivered that the merchant lost).
+    /// Returns whether the change exists.
+    pub async fn redeliver(&self, webhook_id: &str) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let found: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, provider, reference FROM changes WHERE webhook_id = $1")
+                .bind(webhook_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, provider, reference)) = found else {
+            return Ok(false);
+        };
+        // (SQLite needs the `WHERE` to read `ON CONFLICT` as the upsert's.)
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{QUEUE_DELIVERIES} WHERE true \
+             ON CONFLICT (change_id, target) DO UPDATE SET delivery_state = 'pending', attempts = 0, next_at = $4, last_error = NULL"
+        )))
+        .bind(id)
+        .bind(provider)
+        .bind(reference)
+        .bind(self.now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

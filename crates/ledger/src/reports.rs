@@ -1,0 +1,348 @@
+//! Reports of a payment's state and the one decision they all go through: inside the
+//! transaction that records it, the payment row is locked, the report logged as an event, and
+//! — when [`crate::state::decide`] says the state moves — the payment updated, the change
+//! written with what the merchant is told, and its deliveries queued (the outbox).
+
+use paybridge_core::{Money, PaymentStatus};
+
+use crate::changes::{Change, ChangeRefund, paid_after};
+use crate::error::Result;
+use crate::state::{Anomaly, Decision, decide};
+use crate::store::Ledger;
+use crate::values::{anomaly_from, money_columns, money_from, positive_minor_units, status_from};
+
+/// What a provider said of a payment: a callback's report, a status check's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The merchant reference of the payment.
+    pub reference: String,
+    /// Normalized status.
+    pub status: PaymentStatus,
+    /// The provider's own status code or word.
+    pub provider_status: String,
+    /// The amount the callback reported, if any.
+    pub amount: Option<Money>,
+}
+
+impl Outcome {
+    /// An outcome without an amount.
+    #[must_use]
+    pub fn new(
+        reference: impl Into<String>,
+        status: PaymentStatus,
+        provider_status: impl Into<String>,
+    ) -> Self {
+        Self {
+            reference: reference.into(),
+            status,
+            provider_status: provider_status.into(),
+            amount: None,
+        }
+    }
+
+    /// The same outcome with an amount.
+    #[must_use]
+    pub fn with_amount(mut self, amount: Money) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+}
+
+/// Who reported a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The payment was created.
+    Created,
+    /// A verified callback.
+    Callback,
+    /// A status check: the merchant's, or the [`crate::Reconciler`]'s.
+    StatusCheck,
+    /// A refund the merchant made ([`Ledger::finish_refund`]).
+    Refund,
+    /// A payment command's own synchronous answer (a card `charge` answered at once, a
+    /// payment answered paid): decided like any report, money checked.
+    Answer,
+}
+
+impl Source {
+    /// The name stored in the event log.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Callback => "callback",
+            Self::StatusCheck => "status_check",
+            Self::Refund => "refund",
+            Self::Answer => "answer",
+        }
+    }
+}
+
+/// What recording a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per report, returned and matched at once, never stored in bulk"
+)]
+pub enum Applied {
+    /// The payment's state changed: hand the change to the merchant.
+    Changed(Change),
+    /// Nothing changed (the same news again, a lower state, a payment under review).
+    Unchanged,
+    /// The ledger holds no such payment: recorded as `unknown_payment`, not a payment.
+    UnknownPayment,
+}
+
+impl Applied {
+    /// What did not add up about the report, if anything.
+    pub(crate) fn anomaly(&self) -> Option<Anomaly> {
+        match self {
+            Self::UnknownPayment => Some(Anomaly::UnknownPayment),
+            Self::Changed(change) => change.anomaly,
+            Self::Unchanged => None,
+        }
+    }
+}
+
+/// One entry of the event log: every report, applied or not, and a payment's recording.
+pub(crate) const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The first statement of every report's transaction: it takes the payment row's write lock
+/// (PostgreSQL: the row; SQLite: the database) before the state is read, so two reports of
+/// one payment are decided one after the other, never both on the same old state.
+pub(crate) const LOCK_PAYMENT: &str =
+    "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2";
+
+/// What refunds that succeeded gave back of the payment row `p`, in minor units: one
+/// definition for the decision, the refund totals and the pending refunds.
+pub(crate) const SUCCEEDED_REFUNDS_MINOR: &str = "(SELECT CAST(COALESCE(SUM(s.amount_minor), 0) AS BIGINT) FROM refunds s \
+     WHERE s.provider = p.provider AND s.reference = p.reference AND s.status = 'succeeded')";
+
+/// The state a report is decided on, and the money the change will carry: refunded is what
+/// refunds that succeeded gave back (a refund's own row is already updated when its change is
+/// decided).
+fn read_state() -> String {
+    format!(
+        "SELECT status, amount, currency, anomaly, paid_amount, {SUCCEEDED_REFUNDS_MINOR} AS refunded_minor \
+         FROM payments p WHERE provider = $1 AND reference = $2"
+    )
+}
+
+/// A payment's state as a report is decided on it.
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    status: String,
+    amount: String,
+    currency: String,
+    anomaly: Option<String>,
+    paid_amount: Option<String>,
+    refunded_minor: i64,
+}
+
+/// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
+const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4, \
+       next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
+     WHERE provider = $5 AND reference = $6";
+
+/// A change, with what the merchant is told of it; its deliveries follow in the same
+/// transaction ([`QUEUE_DELIVERIES`]).
+const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
+       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
+       $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+
+/// The change's deliveries, one per registered forward target, in the same transaction (the
+/// outbox): every target gets every change.
+pub(crate) const QUEUE_DELIVERIES: &str = "INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
+     SELECT $1, url, $2, $3, 'pending', $4 FROM forward_targets";
+
+/// One report to decide.
+#[derive(Clone, Copy)]
+pub(crate) struct Report<'a> {
+    pub provider: &'a str,
+    pub outcome: &'a Outcome,
+    pub source: Source,
+    pub now: i64,
+    /// A callback's report: the delivery it came in.
+    pub callback_key: Option<&'a str>,
+    /// A refund's report: the refund the change carries.
+    pub refund: Option<&'a ChangeRefund>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(provider: &'a str, outcome: &'a Outcome, source: Source, now: i64) -> Self {
+        Self {
+            provider,
+            outcome,
+            source,
+            now,
+            callback_key: None,
+            refund: None,
+        }
+    }
+}
+
+/// The ordinary decision of a report: [`decide`] on what it says.
+pub(crate) fn on_what_it_says(
+    outcome: &Outcome,
+) -> impl FnOnce(PaymentStatus, Option<Anomaly>, Money) -> Decision + Send + '_ {
+    |current, anomaly, recorded| decide(current, anomaly, recorded, outcome.status, outcome.amount)
+}
+
+/// Decide and record one report in `conn`'s transaction (see the module): `decision` is
+/// given the payment's state, anomaly and recorded money.
+pub(crate) async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    report: Report<'_>,
+    decision: impl FnOnce(PaymentStatus, Option<Anomaly>, Money) -> Decision + Send,
+) -> Result<Applied> {
+    let Report {
+        provider,
+        outcome,
+        source,
+        now,
+        ..
+    } = report;
+    sqlx::query(LOCK_PAYMENT)
+        .bind(provider)
+        .bind(&outcome.reference)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<StateRow> = sqlx::query_as(sqlx::AssertSqlSafe(read_state()))
+        .bind(provider)
+        .bind(&outcome.reference)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        log_event(conn, report, false, Some(Anomaly::UnknownPayment)).await?;
+        return Ok(Applied::UnknownPayment);
+    };
+    let current = status_from(&row.status)?;
+    let recorded = money_from(&row.amount, &row.currency)?;
+    let decided = decision(current, anomaly_from(row.anomaly.as_deref()), recorded);
+    log_event(conn, report, decided.changed, decided.anomaly).await?;
+    if !decided.changed {
+        return Ok(Applied::Unchanged);
+    }
+    let (paid, paid_currency) = money_columns(outcome.amount);
+    sqlx::query(SET_STATE)
+        .bind(decided.status.as_str())
+        .bind(decided.anomaly.map(Anomaly::as_str))
+        .bind(&paid)
+        .bind(now)
+        .bind(provider)
+        .bind(&outcome.reference)
+        .execute(&mut *conn)
+        .await?;
+    let change = Change {
+        id: 0,
+        webhook_id: crate::ids::webhook_id(now),
+        provider: provider.to_owned(),
+        reference: outcome.reference.clone(),
+        previous_status: current,
+        status: decided.status,
+        anomaly: decided.anomaly,
+        amount: outcome.amount,
+        recorded: Some(recorded),
+        paid_amount: paid_after(outcome.amount, row.paid_amount.as_deref(), &row.currency)?,
+        refunded_amount: positive_minor_units(row.refunded_minor, recorded.currency())?,
+        refund: report.refund.cloned(),
+        source: source.as_str().to_owned(),
+        created_at: now,
+    };
+    let id: i64 = sqlx::query_scalar(INSERT_CHANGE)
+        .bind(provider)
+        .bind(&outcome.reference)
+        .bind(current.as_str())
+        .bind(decided.status.as_str())
+        .bind(decided.anomaly.map(Anomaly::as_str))
+        .bind(&paid)
+        .bind(&paid_currency)
+        .bind(source.as_str())
+        .bind(now)
+        .bind(&change.webhook_id)
+        .bind(&row.amount)
+        .bind(&row.currency)
+        .bind(change.paid_amount.map(|m| m.amount_string()))
+        .bind(change.refunded_amount.map(|m| m.amount_string()))
+        .bind(change.refund.as_ref().map(|r| r.id.as_str()))
+        .bind(change.refund.as_ref().map(|r| r.amount.amount_string()))
+        .bind(
+            change
+                .refund
+                .as_ref()
+                .and_then(|r| r.provider_refund_id.as_deref()),
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(QUEUE_DELIVERIES)
+        .bind(id)
+        .bind(provider)
+        .bind(&outcome.reference)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Applied::Changed(Change { id, ..change }))
+}
+
+async fn log_event(
+    conn: &mut sqlx::AnyConnection,
+    report: Report<'_>,
+    applied: bool,
+    anomaly: Option<Anomaly>,
+) -> Result<()> {
+    let outcome = report.outcome;
+    let (amount, currency) = money_columns(outcome.amount);
+    sqlx::query(EVENT)
+        .bind(report.provider)
+        .bind(&outcome.reference)
+        .bind(outcome.status.as_str())
+        .bind(&outcome.provider_status)
+        .bind(report.source.as_str())
+        .bind(i64::from(applied))
+        .bind(report.now)
+        .bind(anomaly.map(Anomaly::as_str))
+        .bind(amount)
+        .bind(currency)
+        .bind(report.callback_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Ledger {
+    /// Decide a report from `source` (a status check, a command's own answer, …) in one
+    /// transaction (see [`crate::state`]).
+    pub async fn report(
+        &self,
+        provider: &str,
+        outcome: &Outcome,
+        source: Source,
+    ) -> Result<Applied> {
+        let mut tx = self.pool().begin().await?;
+        let report = Report::new(provider, outcome, source, self.now_ms());
+        let applied = apply(&mut tx, report, on_what_it_says(outcome)).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Report a status (without an amount) for a payment: [`Ledger::report`]; `Ok(true)` when
+    /// the payment's state changed.
+    pub async fn report_status(
+        &self,
+        provider: &str,
+        reference: &str,
+        status: PaymentStatus,
+        provider_status: &str,
+        source: Source,
+    ) -> Result<bool> {
+        let outcome = Outcome::new(reference, status, provider_status);
+        Ok(matches!(
+            self.report(provider, &outcome, source).await?,
+            Applied::Changed(_)
+        ))
+    }
+}

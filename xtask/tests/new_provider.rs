@@ -160,6 +160,83 @@ fn a_scaffolded_soap_provider_builds_passes_its_tests_and_is_registered() {
             "warnings",
         ],
     );
+    registered_with_receive_and_the_reconciler(&copy, &target);
+}
+
+/// Registered everywhere by its one line: `receive` mounts its route, the reconciler asks it.
+fn registered_with_receive_and_the_reconciler(copy: &Path, target: &Path) {
+    cargo(
+        copy,
+        target,
+        &["build", "--offline", "-q", "-p", "paybridge"],
+    );
+    let paybridge = target.join("debug/paybridge");
+    let ledger = format!("sqlite://{}", target.join("scaffold-registry.db").display());
+    let _ = std::fs::remove_file(target.join("scaffold-registry.db"));
+    let routes = first_line_of_receive(&paybridge, &ledger);
+    assert_eq!(
+        routes
+            .get("acme-pay")
+            .and_then(serde_json::Value::as_str)
+            .map(|u| u.ends_with("/acme-pay/callback")),
+        Some(true),
+        "receive mounts the new provider's route: {routes}"
+    );
+    let reconcile = |env: &[(&str, &str)]| {
+        let mut command = Command::new(&paybridge);
+        command.args(["reconcile", "--once", "--ledger", &ledger]);
+        clear_paybridge_env(&mut command);
+        command.envs(env.iter().copied());
+        command.output().unwrap()
+    };
+    let without = reconcile(&[]);
+    assert_eq!(
+        without.status.code(),
+        Some(2),
+        "nothing to ask without its settings"
+    );
+    let with = reconcile(&[
+        ("PAYBRIDGE_ACME_PAY_ENDPOINT", "http://127.0.0.1:9/acme"),
+        ("PAYBRIDGE_ACME_PAY_MERCHANT_ID", "m-1"),
+        ("PAYBRIDGE_ACME_PAY_SECRET", "s3cret"),
+    ]);
+    assert!(
+        with.status.success(),
+        "the reconciler asks the new provider: {}{}",
+        String::from_utf8_lossy(&with.stdout),
+        String::from_utf8_lossy(&with.stderr)
+    );
+}
+
+/// Remove every `PAYBRIDGE_*` variable the test's own environment may hold.
+fn clear_paybridge_env(command: &mut Command) {
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PAYBRIDGE_") {
+            command.env_remove(name);
+        }
+    }
+}
+
+/// Start `paybridge receive` with only the new provider's secret, read the routes it prints
+/// first, stop it.
+fn first_line_of_receive(paybridge: &Path, ledger: &str) -> serde_json::Value {
+    use std::io::BufRead as _;
+    let mut command = Command::new(paybridge);
+    command.args(["receive", "--no-reconcile", "--ledger", ledger]);
+    clear_paybridge_env(&mut command);
+    let mut child = command
+        .env("PAYBRIDGE_ACME_PAY_SECRET", "s3cret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
 }
 
 #[test]

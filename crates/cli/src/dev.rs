@@ -226,44 +226,26 @@ fn reconciler(
     sandbox: &crate::sandbox::RunningSandbox,
     ledger: &Arc<paybridge_ledger::Ledger>,
 ) -> Result<paybridge_ledger::Reconciler, CliError> {
-    let asked = crate::reconcile::StatusEndpoints {
-        card: sandbox.endpoints.get("card-charging").cloned(),
-        woopay: sandbox.endpoints.get("woopay").cloned(),
-        payoo: None,
-        payoo_rest: sandbox.endpoints.get("payoo-rest").cloned(),
-        qvickly: sandbox.endpoints.get("qvickly-api").cloned(),
-    }
-    .providers_with(ledger, &sandbox_credential)?;
+    // The sandbox's endpoints and public credentials, by the names production gives them.
+    let lookup = |name: &str| {
+        let endpoint = match name {
+            "PAYBRIDGE_CARD_ENDPOINT" => "card-charging",
+            "PAYBRIDGE_WOOPAY_ENDPOINT" => "woopay",
+            "PAYBRIDGE_PAYOO_REST_ENDPOINT" => "payoo-rest",
+            "PAYBRIDGE_QVICKLY_ENDPOINT" => "qvickly-api",
+            "PAYBRIDGE_PAYOO_ENDPOINT" => return None,
+            _ => return crate::sandbox::credential(name),
+        };
+        sandbox.endpoints.get(endpoint).cloned()
+    };
+    let asked =
+        crate::providers::status_providers(&crate::settings::Settings::new(&lookup), ledger)?;
     Ok(crate::reconcile::reconciler_with(
         ledger.clone(),
         asked,
         paybridge_ledger::Schedule::default(),
         Arc::new(crate::store::Record),
     ))
-}
-
-/// The sandbox's public test credentials, by the variable that names each in production.
-fn sandbox_credential(name: &str) -> Option<String> {
-    use paybridge_card_charging::sandbox as card;
-    use paybridge_payoo::sandbox as payoo;
-    Some(
-        match name {
-            "PAYBRIDGE_CARD_PARTNER_ID" => card::SANDBOX_PARTNER_ID,
-            "PAYBRIDGE_CARD_PARTNER_KEY" => card::SANDBOX_PARTNER_KEY,
-            "PAYBRIDGE_WOOPAY_USERNAME" => paybridge_woopay::sandbox::SANDBOX_USERNAME,
-            "PAYBRIDGE_WOOPAY_PASSWORD" => paybridge_woopay::sandbox::SANDBOX_PASSWORD,
-            "PAYBRIDGE_PAYOO_USERNAME" => payoo::SANDBOX_USERNAME,
-            "PAYBRIDGE_PAYOO_PASSWORD" => payoo::SANDBOX_PASSWORD,
-            "PAYBRIDGE_PAYOO_SIGNATURE" => payoo::SANDBOX_SIGNATURE,
-            "PAYBRIDGE_PAYOO_CHECKSUM_KEY" => payoo::SANDBOX_CHECKSUM_KEY,
-            "PAYBRIDGE_PAYOO_SHOP_ID" => "11495",
-            "PAYBRIDGE_QVICKLY_ID" => paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID,
-            "PAYBRIDGE_QVICKLY_SECRET" => paybridge_qvickly::sandbox::SANDBOX_SECRET,
-            "PAYBRIDGE_LINKIFIER_KEY" => paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
-            _ => return None,
-        }
-        .to_owned(),
-    )
 }
 
 /// The file the last `paybridge dev` started writes its addresses to.

@@ -87,7 +87,7 @@ async fn refunds(a: RefundsArgs) -> Result<Outcome, CliError> {
     let unknown_after = Duration::from_secs(a.pending_for);
     let mut resolved = serde_json::Map::new();
     if a.resolve {
-        let providers = crate::reconcile::StatusEndpoints::from_env().providers(&ledger)?;
+        let providers = crate::reconcile::providers_from_env(&ledger)?;
         for provider in providers {
             let r = ledger
                 .resolve_refunds(provider.as_ref(), unknown_after)

@@ -36,6 +36,7 @@ mod receive;
 mod reconcile;
 mod registry;
 mod sandbox;
+mod settings;
 mod store;
 mod trigger;
 

@@ -76,7 +76,7 @@ pub(crate) struct ReceiveArgs {
     card_partner_id: Option<String>,
     /// Wooppay's service endpoint: enables the `requestUrl` route, each call confirmed with
     /// `cash_getOperationData` (credentials from `PAYBRIDGE_WOOPAY_USERNAME`/`_PASSWORD`).
-    #[arg(long)]
+    #[arg(long, env = "PAYBRIDGE_WOOPAY_ENDPOINT")]
     woopay_endpoint: Option<String>,
     /// Wooppay merchant login.
     #[arg(long, env = "PAYBRIDGE_WOOPAY_USERNAME")]
@@ -89,34 +89,32 @@ pub(crate) struct ReceiveArgs {
     no_reconcile: bool,
 }
 
-/// The Qvickly route of `receive`: confirmed with the Payment API when it is configured.
-fn qvickly_route(
-    id: Option<&str>,
-    endpoint: Option<&str>,
-    accept_test: bool,
-    key: &SecretString,
-) -> Result<paybridge_qvickly::route::Route, CliError> {
-    let verifier = paybridge_qvickly::CallbackVerifier::new(id.map(str::to_owned), key)
-        .map_err(paybridge_core::Error::from)?;
-    let route = match (endpoint, id) {
-        (Some(endpoint), Some(id)) => paybridge_qvickly::route::Route::confirmed(
-            verifier,
-            paybridge_qvickly::PaymentApi::new(
-                endpoint,
-                id,
-                key,
-                paybridge_core::http::HttpTransport::with_defaults()?,
-            )
-            .map_err(paybridge_core::Error::from)?,
-        ),
-        (Some(_), None) => {
-            return Err(CliError::input(
-                "--qvickly-endpoint needs --qvickly-id (PAYBRIDGE_QVICKLY_ID)",
-            ));
+impl ReceiveArgs {
+    /// What a flag of this command says of the setting `name` (the variable that names it,
+    /// or the flag itself for a switch no variable sets): the providers' routes and the
+    /// reconciler read their settings through this.
+    fn setting(&self, name: &str) -> Option<String> {
+        let secret = |s: &Option<SecretString>| {
+            s.as_ref()
+                .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned())
+        };
+        match name {
+            "PAYBRIDGE_CARD_PARTNER_KEY" => secret(&self.card_partner_key),
+            "PAYBRIDGE_CARD_PARTNER_ID" => self.card_partner_id.clone(),
+            "PAYBRIDGE_CARD_ENDPOINT" => self.card_endpoint.clone(),
+            "--trust-unsigned-card-status" => self.trust_unsigned_card_status.then(|| "1".into()),
+            "PAYBRIDGE_QVICKLY_ID" => self.qvickly_id.clone(),
+            "PAYBRIDGE_QVICKLY_SECRET" => secret(&self.qvickly_secret),
+            "PAYBRIDGE_QVICKLY_ENDPOINT" => self.qvickly_endpoint.clone(),
+            "PAYBRIDGE_QVICKLY_ACCEPT_TEST" => self.qvickly_accept_test.then(|| "1".into()),
+            "PAYBRIDGE_PAYOO_CHECKSUM_KEY" => secret(&self.payoo_checksum_key),
+            "PAYBRIDGE_LINKIFIER_KEY" => secret(&self.linkifier_key),
+            "PAYBRIDGE_WOOPAY_ENDPOINT" => self.woopay_endpoint.clone(),
+            "PAYBRIDGE_WOOPAY_USERNAME" => self.woopay_username.clone(),
+            "PAYBRIDGE_WOOPAY_PASSWORD" => secret(&self.woopay_password),
+            _ => None,
         }
-        _ => paybridge_qvickly::route::Route::new(verifier),
-    };
-    Ok(route.accept_test(accept_test))
+    }
 }
 
 /// The forwarder of `receive --forward URL`: its target registered (from now on every state
@@ -144,25 +142,6 @@ async fn forwarder(
         )),
         _ => Ok(None),
     }
-}
-
-/// The Wooppay route of `receive`: each `requestUrl` call confirmed with Wooppay.
-fn woopay_route(
-    endpoint: String,
-    username: Option<String>,
-    password: Option<SecretString>,
-) -> Result<paybridge_woopay::route::Route, CliError> {
-    let (Some(username), Some(password)) = (username, password) else {
-        return Err(CliError::input(
-            "--woopay-endpoint needs PAYBRIDGE_WOOPAY_USERNAME and PAYBRIDGE_WOOPAY_PASSWORD",
-        ));
-    };
-    let client = paybridge_woopay::Client::new(
-        paybridge_woopay::Config::new(endpoint, username, password),
-        paybridge_core::http::HttpTransport::with_defaults()?,
-    )
-    .map_err(paybridge_core::Error::from)?;
-    Ok(paybridge_woopay::route::Route::new(client))
 }
 
 /// Install the Prometheus recorder and serve `GET /metrics` on `addr` (the ledger's gauges
@@ -209,7 +188,6 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
     let mut receiver =
         Receiver::new(ledger.clone(), Arc::new(Record)).lease(Duration::from_secs(args.lease));
-    let mut enabled = Vec::new();
     let forwarder = forwarder(
         &ledger,
         args.forward.as_deref(),
@@ -217,72 +195,23 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     )
     .await?
     .map(|f| f.lease(Duration::from_secs(args.lease)));
+    // Every setting by the variable that names it: this command's flags (clap read the
+    // environment into most of them), the environment for the rest.
+    let lookup = |name: &str| args.setting(name).or_else(|| crate::settings::env(name));
+    let settings = crate::settings::Settings::new(&lookup);
     let reconciler = if args.no_reconcile {
         None
     } else {
-        crate::reconcile::beside_receive(
-            &ledger,
-            args.card_endpoint.clone(),
-            args.woopay_endpoint.clone(),
-        )?
+        crate::reconcile::beside_receive(&ledger, &settings)?
     };
-    if let Some(key) = args.card_partner_key {
-        // `callback_sign` covers only the card: without `check`, the status, the amounts and
-        // the request id of a callback are believed as sent.
-        receiver = match (args.card_endpoint, args.trust_unsigned_card_status) {
-            (Some(endpoint), _) => {
-                let partner_id = args.card_partner_id.ok_or_else(|| {
-                    CliError::input("--card-endpoint needs PAYBRIDGE_CARD_PARTNER_ID")
-                })?;
-                let client = paybridge_card_charging::Client::new(
-                    paybridge_card_charging::Config::new(endpoint, partner_id, key),
-                    paybridge_core::http::HttpTransport::with_defaults()?,
-                )
-                .map_err(paybridge_core::Error::from)?;
-                receiver.mount(paybridge_card_charging::route::Route::confirmed(client))
-            }
-            (None, true) => {
-                receiver.mount(paybridge_card_charging::route::Route::trusting_unsigned_status(key))
-            }
-            (None, false) => {
-                return Err(CliError::input(
-                    "card callbacks sign only the card (code and serial), not their status or amounts: give --card-endpoint URL (with PAYBRIDGE_CARD_PARTNER_ID) so each is confirmed with `check`, or start knowingly without confirmation with --trust-unsigned-card-status",
-                ));
-            }
-        };
-        enabled.push("card-charging");
-    }
-    if let Some(key) = &args.qvickly_secret {
-        receiver = receiver.mount(qvickly_route(
-            args.qvickly_id.as_deref(),
-            args.qvickly_endpoint.as_deref(),
-            args.qvickly_accept_test,
-            key,
-        )?);
-        enabled.push("qvickly");
-    }
-    if let Some(key) = args.payoo_checksum_key {
-        receiver = receiver.mount(paybridge_payoo::route::Route::new(key));
-        enabled.push("payoo");
-    }
-    if let Some(key) = args.linkifier_key {
-        receiver = receiver.mount(paybridge_linkifier_ipn::route::Route::new(
-            paybridge_linkifier_ipn::CallbackVerifier::new(key),
-        ));
-        enabled.push("linkifier-ipn");
-    }
-    if let Some(endpoint) = args.woopay_endpoint {
-        receiver = receiver.mount(woopay_route(
-            endpoint,
-            args.woopay_username,
-            args.woopay_password,
-        )?);
-        enabled.push("woopay");
-    }
-    if enabled.is_empty() {
+    let routes = crate::providers::receive_routes(&settings)?;
+    if routes.is_empty() {
         return Err(CliError::input(
-            "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY",
+            "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY (or give --woopay-endpoint)",
         ));
+    }
+    for route in routes {
+        receiver = receiver.mount_shared(route);
     }
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await

@@ -1,11 +1,13 @@
 //! How a provider is registered: the `providers!` macro builds, from one line per provider,
-//! its module, the `paybridge <provider>` subcommand, its dispatch, its sandbox mount and its
-//! demo flow. The list itself is in `providers/mod.rs`.
+//! its module, the `paybridge <provider>` subcommand, its dispatch, its sandbox mount, its
+//! demo flow, its `receive` route and the provider the reconciler asks. The list itself is in
+//! `providers/mod.rs`.
 
 /// Declares every provider from one list: the provider modules (`providers/<module>.rs`),
 /// the `paybridge <provider>` subcommand enum, its dispatch, the sandbox mounts and the demo
-/// flows. Each listed module provides `Command`, `run`, `mount` and
-/// `demo(endpoint, base_url, log)`.
+/// flows, `receive`'s routes and the reconciler's providers. Each listed module provides
+/// `Command`, `run`, `mount`, `demo(endpoint, base_url, log)`, `receive_route(settings)` and
+/// `status_provider(settings, stores)`.
 macro_rules! providers {
     ($( $(#[$doc:meta])* $variant:ident => $module:ident, $name:literal; )*) => {
         $(pub(crate) mod $module;)*
@@ -51,6 +53,27 @@ macro_rules! providers {
                 }
             )*
             results
+        }
+
+        /// Every provider's callback route whose settings are there (`paybridge receive`).
+        pub(crate) fn receive_routes(
+            settings: &$crate::settings::Settings<'_>,
+        ) -> Result<Vec<std::sync::Arc<dyn paybridge_core::CallbackRoute>>, $crate::output::CliError> {
+            let mut routes = Vec::new();
+            $(routes.extend($module::receive_route(settings)?);)*
+            Ok(routes)
+        }
+
+        /// Every provider whose settings say where to ask it about its payments (the
+        /// reconciler, `ledger refunds --resolve`), keeping them in `ledger`.
+        pub(crate) fn status_providers(
+            settings: &$crate::settings::Settings<'_>,
+            ledger: &std::sync::Arc<paybridge_ledger::Ledger>,
+        ) -> Result<Vec<std::sync::Arc<dyn paybridge_core::PaymentProvider>>, $crate::output::CliError> {
+            let stores = || paybridge_core::Stores::in_memory().records(ledger.clone());
+            let mut providers = Vec::new();
+            $(providers.extend($module::status_provider(settings, stores())?);)*
+            Ok(providers)
         }
     };
 }

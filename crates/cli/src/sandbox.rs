@@ -72,51 +72,53 @@ pub(crate) fn merchant_receiver(
     base_url: &str,
     handler: std::sync::Arc<dyn paybridge_ledger::handler::CallbackHandler>,
 ) -> Result<(Router, MountedRoutes), CliError> {
-    use secrecy::SecretString;
-    let woopay = paybridge_woopay::Client::new(
-        paybridge_woopay::Config::new(
-            format!("{base_url}{}", paybridge_woopay::sandbox::ENDPOINT_PATH),
-            paybridge_woopay::sandbox::SANDBOX_USERNAME,
-            SecretString::from(paybridge_woopay::sandbox::SANDBOX_PASSWORD),
-        ),
-        paybridge_core::http::HttpTransport::with_defaults()?,
-    )
-    .map_err(paybridge_core::Error::from)?;
-    let qvickly = paybridge_qvickly::CallbackVerifier::new(
-        Some(paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID.into()),
-        &SecretString::from(paybridge_qvickly::sandbox::SANDBOX_SECRET),
-    )
-    .map_err(paybridge_core::Error::from)?;
-    let receiver = paybridge_ledger::receive::Receiver::new(ledger, handler)
-        // Card callbacks confirmed with the sandbox's own gateway, as `receive` does.
-        .mount(paybridge_card_charging::route::Route::confirmed(
-            paybridge_card_charging::Client::new(
-                paybridge_card_charging::Config::new(
-                    format!(
-                        "{base_url}{}",
-                        paybridge_card_charging::sandbox::ENDPOINT_PATH
-                    ),
-                    paybridge_card_charging::sandbox::SANDBOX_PARTNER_ID,
-                    SecretString::from(paybridge_card_charging::sandbox::SANDBOX_PARTNER_KEY),
-                ),
-                paybridge_core::http::HttpTransport::with_defaults()?,
-            )
-            .map_err(paybridge_core::Error::from)?,
-        ))
-        // The sandbox's own Qvickly callbacks are test-mode, as Qvickly's test environment sends
-        // them: accepted here.
-        .mount(paybridge_qvickly::route::Route::new(qvickly).accept_test(true))
-        .mount(paybridge_payoo::route::Route::new(SecretString::from(
-            paybridge_payoo::sandbox::SANDBOX_CHECKSUM_KEY,
-        )))
-        .mount(paybridge_linkifier_ipn::route::Route::new(
-            paybridge_linkifier_ipn::CallbackVerifier::new(SecretString::from(
-                paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
-            )),
-        ))
-        .mount(paybridge_woopay::route::Route::new(woopay));
+    // Every provider's route, as `receive` mounts it, with the sandbox's settings: card
+    // callbacks and Wooppay's `requestUrl` confirmed with the sandbox's own gateway and
+    // service; the sandbox's Qvickly callbacks are test-mode, as Qvickly's test environment
+    // sends them, and accepted here.
+    let lookup = |name: &str| match name {
+        "PAYBRIDGE_CARD_ENDPOINT" => Some(format!(
+            "{base_url}{}",
+            paybridge_card_charging::sandbox::ENDPOINT_PATH
+        )),
+        "PAYBRIDGE_WOOPAY_ENDPOINT" => Some(format!(
+            "{base_url}{}",
+            paybridge_woopay::sandbox::ENDPOINT_PATH
+        )),
+        "PAYBRIDGE_QVICKLY_ACCEPT_TEST" => Some("1".to_owned()),
+        "PAYBRIDGE_QVICKLY_ENDPOINT" => None,
+        _ => credential(name),
+    };
+    let mut receiver = paybridge_ledger::receive::Receiver::new(ledger, handler);
+    for route in crate::providers::receive_routes(&crate::settings::Settings::new(&lookup))? {
+        receiver = receiver.mount_shared(route);
+    }
     let routes = receiver.routes();
     Ok((Router::new().nest("/receive", receiver.router()), routes))
+}
+
+/// The sandbox's public test credentials, by the variable that names each in production.
+pub(crate) fn credential(name: &str) -> Option<String> {
+    use paybridge_card_charging::sandbox as card;
+    use paybridge_payoo::sandbox as payoo;
+    Some(
+        match name {
+            "PAYBRIDGE_CARD_PARTNER_ID" => card::SANDBOX_PARTNER_ID,
+            "PAYBRIDGE_CARD_PARTNER_KEY" => card::SANDBOX_PARTNER_KEY,
+            "PAYBRIDGE_WOOPAY_USERNAME" => paybridge_woopay::sandbox::SANDBOX_USERNAME,
+            "PAYBRIDGE_WOOPAY_PASSWORD" => paybridge_woopay::sandbox::SANDBOX_PASSWORD,
+            "PAYBRIDGE_PAYOO_USERNAME" => payoo::SANDBOX_USERNAME,
+            "PAYBRIDGE_PAYOO_PASSWORD" => payoo::SANDBOX_PASSWORD,
+            "PAYBRIDGE_PAYOO_SIGNATURE" => payoo::SANDBOX_SIGNATURE,
+            "PAYBRIDGE_PAYOO_CHECKSUM_KEY" => payoo::SANDBOX_CHECKSUM_KEY,
+            "PAYBRIDGE_PAYOO_SHOP_ID" => "11495",
+            "PAYBRIDGE_QVICKLY_ID" => paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID,
+            "PAYBRIDGE_QVICKLY_SECRET" => paybridge_qvickly::sandbox::SANDBOX_SECRET,
+            "PAYBRIDGE_LINKIFIER_KEY" => paybridge_linkifier_ipn::sandbox::SANDBOX_KEY,
+            _ => return None,
+        }
+        .to_owned(),
+    )
 }
 
 /// Bind, mount every simulator (and, with a ledger, the merchant's receiver) and serve in

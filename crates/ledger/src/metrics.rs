@@ -11,7 +11,8 @@ use crate::store::Ledger;
 
 /// Callbacks by provider and what became of them: `verified`, `duplicate`, `anomaly` (the
 /// money or the order disagreed), `unknown_payment`, `refused` (signature), `unconfirmed`
-/// (the provider could not be asked), `invalid`, `ignored` (test mode).
+/// (the provider could not be asked), `unavailable` (our side failed: the ledger, the
+/// configuration; the provider retries), `invalid`, `ignored` (test mode).
 pub const CALLBACKS: &str = "paybridge_callbacks_total";
 /// Payment state changes recorded, by provider and new status.
 pub const STATE_CHANGES: &str = "paybridge_state_changes_total";

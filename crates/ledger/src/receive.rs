@@ -101,8 +101,15 @@ impl Receiver {
     /// Serve one provider's callbacks: each provider crate's `route::Route` (the receiver
     /// knows no provider by name).
     #[must_use]
-    pub fn mount(mut self, route: impl CallbackRoute) -> Self {
-        self.routes.push(Arc::new(route));
+    pub fn mount(self, route: impl CallbackRoute) -> Self {
+        self.mount_shared(Arc::new(route))
+    }
+
+    /// [`Receiver::mount`] a route already shared (built from a registry of providers, each
+    /// giving its route as a trait object).
+    #[must_use]
+    pub fn mount_shared(mut self, route: Arc<dyn CallbackRoute>) -> Self {
+        self.routes.push(route);
         self
     }
 
@@ -192,9 +199,14 @@ impl Receiver {
                 Err(e) => {
                     crate::metrics::callback(
                         provider,
-                        match e.kind() {
-                            ErrorKind::Signature => "refused",
-                            ErrorKind::Transport => "unconfirmed",
+                        match (&e, e.kind()) {
+                            (
+                                paybridge_core::Error::Storage { .. }
+                                | paybridge_core::Error::Config { .. },
+                                _,
+                            ) => "unavailable",
+                            (_, ErrorKind::Signature) => "refused",
+                            (_, ErrorKind::Transport) => "unconfirmed",
                             _ => "invalid",
                         },
                     );
@@ -467,6 +479,16 @@ pub async fn serve_with(
 }
 
 fn refused(e: &paybridge_core::Error) -> Response {
+    // Our own failure — the merchant's records unavailable, a misconfiguration (a client that
+    // cannot be built, a seal key that opens nothing) — says nothing of the callback: it may
+    // be genuine, so the provider is told to retry, never that the callback is bad.
+    if matches!(
+        e,
+        paybridge_core::Error::Storage { .. } | paybridge_core::Error::Config { .. }
+    ) {
+        tracing::error!(error = %e, "callback not verified: our side failed; the provider will retry");
+        return (StatusCode::SERVICE_UNAVAILABLE, "unavailable; retry").into_response();
+    }
     let status = match e.kind() {
         ErrorKind::Signature => StatusCode::UNAUTHORIZED,
         // The provider (a confirmation) or the records could not be asked: retry later.
@@ -506,4 +528,41 @@ fn retry_later_for(e: &LedgerError) -> Response {
 fn ledger_down(e: &LedgerError) -> Response {
     tracing::error!(error = %e, "ledger cannot be written; the provider will retry");
     (StatusCode::SERVICE_UNAVAILABLE, "ledger unavailable; retry").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use paybridge_core::Error;
+
+    use super::refused;
+
+    #[test]
+    fn only_a_bad_callback_is_refused_our_own_failures_are_retried() {
+        let storage = Error::from(crate::error::LedgerError::Unreachable {
+            host: "db:5432".into(),
+            message: "refused".into(),
+        });
+        let wrong_key = Error::from(crate::error::LedgerError::Seal("cannot open".into()));
+        for (error, status) in [
+            (storage, StatusCode::SERVICE_UNAVAILABLE),
+            (wrong_key, StatusCode::SERVICE_UNAVAILABLE),
+            (
+                Error::config("no endpoint"),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                Error::Timeout(std::time::Duration::from_secs(1)),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                Error::Signature("bad sign".into()),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (Error::callback("not a callback"), StatusCode::BAD_REQUEST),
+            (Error::Input("bad".into()), StatusCode::BAD_REQUEST),
+        ] {
+            assert_eq!(refused(&error).status(), status, "{error}");
+        }
+    }
 }

@@ -1,5 +1,9 @@
 //! `paybridge card-charging charge | check | verify-callback`.
 
+mod live;
+
+pub(crate) use live::{receive_route, status_provider};
+
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};

@@ -1,5 +1,9 @@
 //! `paybridge linkifier-ipn send | verify`.
 
+mod live;
+
+pub(crate) use live::{receive_route, status_provider};
+
 use paybridge_core::soap::SoapVersion;
 
 use clap::{Args, Subcommand};

@@ -1,7 +1,10 @@
 //! `paybridge payoo call | get-order | create-pre-order | update-order-status` (the legacy
 //! SOAP API) and the current APIs ([`current`]).
 
+mod live;
 mod current;
+
+pub(crate) use live::{receive_route, status_provider};
 
 use paybridge_core::soap::SoapVersion;
 use std::fmt;

@@ -2,7 +2,10 @@
 //! `payment-info`, `activate`, `cancel`, `credit`, `update-payment`, `payment-plans`).
 
 
+mod live;
 mod checkout;
+
+pub(crate) use live::{receive_route, status_provider};
 
 use clap::{Args, Subcommand};
 use paybridge_core::{Currency, PaymentStatus, RawNotification};

@@ -1,5 +1,9 @@
 //! `paybridge woopay …`: every Wooppay operation.
 
+mod live;
+
+pub(crate) use live::{receive_route, status_provider};
+
 
 use clap::{Args, Subcommand};
 use paybridge_core::http::HttpTransport;

@@ -277,3 +277,46 @@ pub fn post(url: &str, content_type: &str, body: &str) -> (u16, String) {
 pub fn post_form(url: &str, body: &str) -> u16 {
     post(url, "application/x-www-form-urlencoded", body).0
 }
+
+/// A form body's type (what a payer's browser posts: `choice=pay` is the page's Pay button).
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A minimal HTTP/1.1 request with std only; returns the status code.
+pub fn http(method: &str, url: &str, content_type: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        sock,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = sock.read_to_string(&mut answer);
+    answer.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0)
+}
+
+/// A server that accepts connections, reads what comes and never answers; counts connections.
+pub fn hung_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::Read;
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut sock = sock;
+                let mut buf = [0_u8; 4096];
+                while sock.read(&mut buf).is_ok_and(|n| n > 0) {}
+            });
+        }
+    });
+    (format!("http://{addr}"), connections)
+}

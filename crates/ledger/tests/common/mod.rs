@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test file uses a part of it")]
 
+pub mod receiving;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A name no other test run uses: process id, a counter, and the clock.

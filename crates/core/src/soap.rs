@@ -30,14 +30,7 @@ pub use envelope::{Envelope, EnvelopeStyle, EnvelopeTemplate, wrap, wrap_rpc};
 pub use fault::SoapFault;
 pub use fragment::{from_fragment, to_fragment};
 pub use read::{RawEnvelope, decode_rpc};
-pub use version::{Action, SoapVersion};
-
-/// `xsi` namespace.
-pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
-/// `xsd` namespace.
-pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
-/// SOAP 1.1 encoding namespace (`SOAP-ENC`), also the rpc/encoded `encodingStyle`.
-pub const SOAP_ENC_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+pub use version::{Action, SOAP_ENC_NS, SoapVersion, XSD_NS, XSI_NS};
 
 // The codegen runtime (see `xml::compact`): public for generated code, out of the docs.
 #[doc(hidden)]

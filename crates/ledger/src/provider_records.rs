@@ -33,7 +33,7 @@ impl paybridge_core::PaymentRecords for Ledger {
             .map(|row| row.payment))
     }
 
-    /// The payment's first check is due at once: the [`Reconciler`] will find out.
+    /// The payment's first check is due at once: the [`crate::Reconciler`] will find out.
     async fn outcome_unknown(&self, provider: &str, reference: &str) -> paybridge_core::Result<()> {
         self.check_now(provider, reference).await?;
         Ok(())

@@ -75,7 +75,7 @@ impl Default for Schedule {
     /// After 1 minute, then every 5 minutes ×5, hourly ×24, daily ×7 (37 checks over about 8
     /// days) — Hyperswitch's and Kill Bill's rhythm, ending, like theirs, with a person.
     fn default() -> Self {
-        let mut steps = vec![Duration::from_mins(1)];
+        let mut steps = vec![crate::store::FIRST_CHECK];
         steps.extend([Duration::from_mins(5); 5]);
         steps.extend([Duration::from_hours(1); 24]);
         steps.extend([Duration::from_hours(24); 7]);

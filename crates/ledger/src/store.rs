@@ -14,6 +14,10 @@ use crate::clock::{Clock, SystemClock, duration_ms};
 use crate::error::{LedgerError, Result};
 use crate::seal::SealKey;
 
+/// How long after it is recorded a pending payment is first checked, unless the ledger is
+/// told otherwise ([`Ledger::with_first_check`]): the default schedule's first step.
+pub(crate) const FIRST_CHECK: Duration = Duration::from_mins(1);
+
 /// Which database a ledger lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(
@@ -79,7 +83,7 @@ impl Ledger {
         Self {
             store,
             seal: None,
-            first_check: crate::reconcile::Schedule::default().first(),
+            first_check: FIRST_CHECK,
             confirmations: Arc::default(),
             clock: Arc::new(SystemClock),
         }

@@ -1,14 +1,16 @@
 //! `paybridge woopay …`: every Wooppay operation.
 
+mod demo;
 mod live;
+mod refund;
 
+pub(crate) use demo::{demo, mount};
 pub(crate) use live::{receive_route, status_provider};
-
+use refund::{RefundArgs, RefundMobileArgs, refund, refund_mobile};
 
 use clap::{Args, Subcommand};
 use paybridge_core::http::HttpTransport;
-use paybridge_core::{Currency, InMemorySeenStore, Money};
-use paybridge_woopay::sandbox::{self, SANDBOX_PASSWORD, SANDBOX_USERNAME, Simulator};
+use paybridge_core::{Currency, Money};
 use paybridge_woopay::{
     Client, Config, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
     Operation, OperationDetails, TransfersQuery,
@@ -18,9 +20,7 @@ use serde_json::{Value, json};
 
 use super::{amount_json, secret};
 use crate::cli::NetArgs;
-use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
-use crate::sandbox::{Mount, SandboxContext};
 
 /// Wooppay invoices (every command logs in first).
 #[derive(Debug, Subcommand)]
@@ -67,20 +67,6 @@ pub(crate) enum Command {
     Logout(Creds),
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct RefundMobileArgs {
-    #[command(flatten)]
-    creds: Creds,
-    /// The paid operation.
-    #[arg(long)]
-    operation_id: i64,
-    /// How much to give back (KZT).
-    #[arg(long)]
-    amount: String,
-    /// Ask Wooppay to refund even where the operator's own checks would refuse (`force`).
-    #[arg(long)]
-    force: bool,
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct OperationsStatusArgs {
@@ -133,26 +119,6 @@ pub(crate) struct CommissionArgs {
     amount: String,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct RefundArgs {
-    #[command(flatten)]
-    creds: Creds,
-    /// The paid operation.
-    #[arg(long)]
-    operation_id: i64,
-    /// How much to give back (KZT); all that is left when absent.
-    #[arg(long)]
-    amount: Option<String>,
-    /// Record the refund in this ledger, against the payment the operation was created for:
-    /// never more than was paid, a repeat of the refund id recognised and not sent again.
-    #[arg(long, env = "PAYBRIDGE_LEDGER", hide_env_values = true)]
-    ledger: Option<String>,
-    /// The refund's id in the ledger (default `<operation-id>-<amount or "rest">`: the same
-    /// command run twice is one refund; give another id for a second refund of the same
-    /// amount).
-    #[arg(long, requires = "ledger")]
-    refund_id: Option<String>,
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct OperationIdArgs {
@@ -438,20 +404,6 @@ fn details_json(d: &OperationDetails) -> Value {
     })
 }
 
-/// `woopay refund-mobile`: a phone-balance payment back to the phone.
-async fn refund_mobile(a: &RefundMobileArgs) -> Result<Outcome, CliError> {
-        let amount = Money::parse(&a.amount, Currency::KZT)?;
-        a.creds
-            .client()?
-            .mobile_refund(a.operation_id, amount, a.force)
-            .await
-            .map_err(err)?;
-        Ok(Outcome::ok(json!({
-            "operation_id": a.operation_id,
-            "refunded": amount.amount_string(),
-            "status": "succeeded",
-        })))
-}
 
 /// `woopay operations-status`: statuses of a reference's operations.
 async fn operations_status(a: &OperationsStatusArgs) -> Result<Outcome, CliError> {
@@ -598,107 +550,7 @@ fn err(e: paybridge_woopay::WoopayError) -> CliError {
     paybridge_core::Error::from(e).into()
 }
 
-/// `woopay refund --ledger`: the refund recorded against the payment the operation was
-/// created for (its reference read back with `cash_getOperationDataExtended`), through
-/// `Ledger::refund` — the sum rule and the refund id checked before anything is sent.
-async fn refund_recorded(a: &RefundArgs, url: &str) -> Result<Outcome, CliError> {
-    let client = a.creds.client()?;
-    let ledger = std::sync::Arc::new(crate::store::open(url).await?);
-    let details = client
-        .operation_data_extended(&[a.operation_id])
-        .await
-        .map_err(err)?;
-    let reference = details
-        .iter()
-        .find(|d| d.id == a.operation_id)
-        .and_then(|d| d.external_id.clone())
-        .ok_or_else(|| CliError::input("Wooppay gave no reference for the operation"))?;
-    let recorded = ledger
-        .payment(paybridge_woopay::PROVIDER_ID, &reference)
-        .await
-        .map_err(paybridge_core::Error::from)?
-        .ok_or_else(|| {
-            CliError::input(format!(
-                "the ledger holds no Wooppay payment {reference:?} (operation {})",
-                a.operation_id
-            ))
-        })?;
-    if recorded.payment.status == paybridge_core::PaymentStatus::Pending {
-        return Err(CliError::input(format!(
-            "the ledger has {reference:?} as pending: let it learn the payment first \
-             (`paybridge reconcile --once` with PAYBRIDGE_WOOPAY_ENDPOINT, or the requestUrl \
-             call through `paybridge receive`), then refund"
-        )));
-    }
-    let amount = a
-        .amount
-        .as_deref()
-        .map(|amount| Money::parse(amount, Currency::KZT))
-        .transpose()?;
-    // The default id names the amount in minor units, not as typed: `1000` and `1000.00`
-    // are one refund, recognised as a repeat, never sent twice.
-    let refund_id = a.refund_id.clone().unwrap_or_else(|| {
-        format!(
-            "{}-{}",
-            a.operation_id,
-            amount.map_or_else(|| "rest".to_owned(), crate::store::minor_units_text)
-        )
-    });
-    let request = match amount {
-        Some(amount) => paybridge_core::RefundRequest::partial(&refund_id, amount),
-        None => paybridge_core::RefundRequest::full(&refund_id),
-    };
-    let provider = paybridge_woopay::WoopayProvider::new(
-        client,
-        paybridge_core::Stores::in_memory().records(ledger.clone()),
-    );
-    let payment = paybridge_core::PaymentRef {
-        reference: reference.clone(),
-        provider_reference: Some(a.operation_id.to_string()),
-    };
-    let r = crate::store::refund_through(&ledger, &provider, &payment, request).await?;
-    Ok(Outcome::ok(json!({
-        "operation_id": a.operation_id,
-        "reference": reference,
-        "refund_id": refund_id,
-        "refunded": r.amount.amount_string(),
-        "status": r.status.as_str(),
-        "repeat": r.repeat,
-        "payment_status": r.payment_status,
-    })))
-}
 
-/// `woopay refund`: `--amount` of a paid operation back, or all that is left.
-async fn refund(a: &RefundArgs) -> Result<Outcome, CliError> {
-    if let Some(url) = &a.ledger {
-        return refund_recorded(a, url).await;
-    }
-    let client = a.creds.client()?;
-    let refunded = if let Some(amount) = &a.amount {
-        let amount = Money::parse(amount, Currency::KZT)?;
-        client
-            .payment_return_partial(a.operation_id, amount)
-            .await
-            .map_err(err)?;
-        amount
-    } else {
-        // A full return gives back the operation's sum (less earlier refunds, which Wooppay
-        // does not report): read it first.
-        let sum = client
-            .operation(a.operation_id)
-            .await
-            .map_err(err)?
-            .sum
-            .ok_or_else(|| CliError::input("Wooppay returned no sum for the operation"))?;
-        client.payment_return(a.operation_id).await.map_err(err)?;
-        sum
-    };
-    Ok(Outcome::ok(json!({
-        "operation_id": a.operation_id,
-        "refunded": refunded.amount_string(),
-        "status": "succeeded",
-    })))
-}
 
 /// `woopay confirm`: the operation confirmed paid (exit 0), or as it stands (exit 1).
 async fn confirm(a: &ConfirmArgs) -> Result<Outcome, CliError> {
@@ -807,114 +659,4 @@ pub(crate) async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Logout(c) => logout(&c).await,
         Command::OperationData(a) => operation_data(&a).await,
     }
-}
-
-/// The simulator, mounted in `paybridge sandbox`.
-pub(crate) fn mount(_ctx: &SandboxContext) -> Result<Mount, CliError> {
-    let sim = Simulator::new()?;
-    Ok(Mount {
-        name: "woopay",
-        endpoint_path: sandbox::ENDPOINT_PATH.to_owned(),
-        router: sim.router(),
-        apis: vec![("woopay-wsdl", "/api/wsd/?wsdl")],
-    })
-}
-
-/// login → create invoice → pay → requestUrl callback → confirmed status 4 → half refunded,
-/// the rest, a further refund refused.
-pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> Result<(), String> {
-    log.start();
-    let mut merchant =
-        callback_endpoint("/woopay/request", paybridge_woopay::REQUEST_URL_ANSWER).await?;
-    let transport = HttpTransport::with_defaults().map_err(|e| e.to_string())?;
-    let client = Client::new(
-        Config::new(endpoint.to_owned(), SANDBOX_USERNAME, SecretString::from(SANDBOX_PASSWORD)),
-        transport.clone(),
-    )
-    .map_err(|e| e.to_string())?;
-    let info = client.login().await.map_err(|e| e.to_string())?;
-    log.step(
-        "login",
-        format!(
-            "user {} roles {}",
-            info.user_id.unwrap_or_default(),
-            info.roles.join(",")
-        ),
-    );
-
-    let amount = Money::parse("2500", Currency::KZT).map_err(|e| e.to_string())?;
-    let invoice = client
-        .create_invoice(&InvoiceRequest::new(
-            "demo-order-1",
-            amount,
-            "https://shop.example/thanks",
-            format!("{}?reference=demo-order-1", merchant.url()),
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    log.step(
-        "create invoice",
-        format!("operation {}", invoice.operation_id),
-    );
-
-    let pay = format!(
-        "{base_url}{}?id={}",
-        sandbox::PAY_PATH,
-        invoice.operation_id
-    );
-    sandbox_post(&transport, pay, None, "pay").await?;
-    log.step("pay", "status 4 on the sandbox payment page");
-
-    let query = next_callback(&mut merchant, "requestUrl call").await?;
-    log.step(
-        "requestUrl callback",
-        format!(
-            "GET ?{} answered {{\"data\":1}}",
-            String::from_utf8_lossy(&query)
-        ),
-    );
-
-    let confirmed = client
-        .handle_request_url(invoice.operation_id, &InMemorySeenStore::new())
-        .await
-        .map_err(|e| e.to_string())?;
-    log.step(
-        "confirmed",
-        format!(
-            "status {} sum {}",
-            confirmed.callback.status.code(),
-            amount_json(confirmed.callback.sum)
-        ),
-    );
-
-    // Money back: half, then the rest; a further refund is refused (14).
-    let half = Money::parse("1250", Currency::KZT).map_err(|e| e.to_string())?;
-    client
-        .payment_return_partial(invoice.operation_id, half)
-        .await
-        .map_err(|e| e.to_string())?;
-    client
-        .payment_return(invoice.operation_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let refused = client
-        .payment_return_partial(invoice.operation_id, half)
-        .await
-        .map_err(|e| e.code().map(paybridge_woopay::ErrorCode::code));
-    let after = client
-        .operation(invoice.operation_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    log.step(
-        "refunds",
-        format!(
-            "1250 back, then the rest: status {}; once more → {}",
-            after.status.code(),
-            match refused {
-                Err(Some(code)) => format!("error {code}"),
-                other => format!("{other:?}"),
-            }
-        ),
-    );
-    Ok(())
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use super::request::DEFAULT_ADVICE;
-use super::{Endpoint, HttpRequest, Reconcile};
+use super::request::{Endpoint, HttpRequest, Reconcile};
 use crate::error::BoxError;
 use crate::{Error, Result};
 

@@ -13,9 +13,6 @@ use crate::{Error, Result};
 
 pub use crate::xml::compact::Node;
 
-/// rpc/encoded is SOAP 1.1 only.
-const SOAP_ENV_NS: &str = super::SoapVersion::V11.namespace();
-
 /// Decoding from an element of an already parsed document.
 ///
 /// Generated rpc/encoded types implement it next to their yaserde derives, so that a
@@ -55,11 +52,11 @@ pub trait RpcElement: DecodeNode {
 /// Namespaces of the attributes rpc/encoded elements carry.
 pub mod ns {
     /// `xsi` (`xsi:type`, `xsi:nil`).
-    pub const XSI: Option<&str> = Some(super::super::XSI_NS);
+    pub const XSI: Option<&str> = Some(crate::soap::version::XSI_NS);
     /// `SOAP-ENC` (`SOAP-ENC:arrayType`).
-    pub const SOAP_ENC: Option<&str> = Some(super::super::SOAP_ENC_NS);
-    /// `SOAP-ENV` 1.1 (`SOAP-ENV:encodingStyle`).
-    pub const SOAP_ENV: Option<&str> = Some(super::SOAP_ENV_NS);
+    pub const SOAP_ENC: Option<&str> = Some(crate::soap::version::SOAP_ENC_NS);
+    /// `SOAP-ENV` 1.1 (`SOAP-ENV:encodingStyle`): rpc/encoded is SOAP 1.1 only.
+    pub const SOAP_ENV: Option<&str> = Some(crate::soap::version::SoapVersion::V11.namespace());
 }
 
 /// The value of the attribute `{namespace}local` (`None`: unqualified).
@@ -477,10 +474,11 @@ mod tests {
     #[test]
     fn rpc_declarations_are_the_namespace_constants() {
         let expected = format!(
-            "\" xmlns:SOAP-ENV=\"{SOAP_ENV_NS}\" xmlns:xsi=\"{}\" xmlns:xsd=\"{}\" xmlns:SOAP-ENC=\"{}\"",
-            super::super::XSI_NS,
-            super::super::XSD_NS,
-            super::super::SOAP_ENC_NS
+            "\" xmlns:SOAP-ENV=\"{}\" xmlns:xsi=\"{}\" xmlns:xsd=\"{}\" xmlns:SOAP-ENC=\"{}\"",
+            crate::soap::version::SoapVersion::V11.namespace(),
+            crate::soap::version::XSI_NS,
+            crate::soap::version::XSD_NS,
+            crate::soap::version::SOAP_ENC_NS
         );
         assert_eq!(RPC_DECLARATIONS, expected);
         let mut out = String::new();

@@ -2,10 +2,10 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 
+use super::encoded;
 use super::fragment::to_fragment;
 use super::read::RawEnvelope;
-use super::version::SoapVersion;
-use super::{SOAP_ENC_NS, XSD_NS, XSI_NS, encoded};
+use super::version::{SOAP_ENC_NS, SoapVersion, XSD_NS, XSI_NS};
 use crate::Result;
 use crate::xml;
 

@@ -208,3 +208,10 @@ pub(super) fn quoted(value: &str) -> String {
 
 /// The SOAP 1.1 `SOAPAction` header.
 pub(super) const SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
+
+/// `xsi` namespace.
+pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// `xsd` namespace.
+pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
+/// SOAP 1.1 encoding namespace (`SOAP-ENC`), also the rpc/encoded `encodingStyle`.
+pub const SOAP_ENC_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";

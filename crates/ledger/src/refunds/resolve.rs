@@ -11,7 +11,7 @@ use paybridge_core::{Money, PaymentProvider, PaymentRef, RefundQuery, RefundRequ
 
 use crate::clock::duration_ms;
 use crate::error::Result;
-use crate::refunds::{RefundOutcome, RefundRecord, StoredRefund};
+use crate::refunds::records::{RefundOutcome, RefundRecord, StoredRefund};
 use crate::reports::SUCCEEDED_REFUNDS_MINOR;
 use crate::store::Ledger;
 use crate::values::{from_minor_units, money_from};

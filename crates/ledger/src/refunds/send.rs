@@ -1,6 +1,6 @@
 //! A refund sent to the provider once, recorded before and after.
 
-use crate::refunds::{RefundOutcome, RefundRecord, RefundStart};
+use crate::refunds::records::{RefundOutcome, RefundRecord, RefundStart};
 use crate::reports::Applied;
 use crate::store::Ledger;
 

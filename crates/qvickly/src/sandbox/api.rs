@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use paybridge_core::sandbox::page;
 use serde_json::{Value, json};
 
+use super::books::{Finished, Payment, back_to_shop, cart_adds_up, cents, s, titles};
 use super::{SANDBOX_MERCHANT_ID, Simulator};
 use crate::php_json::reencode;
 
@@ -35,49 +36,6 @@ use crate::php_json::reencode;
 pub const API_PATH: &str = "/qvickly/api/";
 /// The payer pays a card or bank payment: `POST /qvickly/_sandbox/pay?number=N`.
 pub const PAY_PATH: &str = "/qvickly/_sandbox/pay";
-
-/// One payment.
-#[derive(Debug, Clone)]
-pub(crate) struct Payment {
-    pub(super) orderid: String,
-    pub(super) method: i64,
-    pub(super) currency: String,
-    pub(super) status: String,
-    pub(super) autoactivate: bool,
-    pub(super) callbackurl: String,
-    pub(super) data: Value,
-    /// Cart.Total.withtax, in cents.
-    pub(super) total: i64,
-    /// Credited so far, in cents.
-    pub(super) credited: i64,
-    /// Made by a test call (`credentials.test`): its callbacks say `test`.
-    pub(super) test: bool,
-}
-
-/// The payments, by number.
-#[derive(Debug, Default)]
-pub(crate) struct Payments {
-    pub(super) by_number: HashMap<String, Payment>,
-    pub(super) next: u64,
-    /// Checkouts, by their hash.
-    pub(super) checkouts: HashMap<String, super::checkout::Checkout>,
-}
-
-pub(super) fn cents(v: Option<&Value>) -> i64 {
-    match v {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
-        Some(Value::String(s)) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-pub(super) fn s(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
 
 impl Simulator {
     /// An answer signed as Qvickly signs: `data` PHP-encoded, its HMAC in `credentials.hash`.
@@ -96,19 +54,6 @@ impl Simulator {
     }
 }
 
-/// What a payment page says is paid for: its articles' titles.
-pub(super) fn titles(data: &Value) -> String {
-    data.get("Articles")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.get("title").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
 /// Qvickly's older clients give a card payment's URLs in `Card` (`accepturl`, `cancelurl`,
 /// `callbackurl`, `returnmethod`), which Qvickly still honours: moved into `PaymentData`
 /// where `PaymentData` has none of its own.
@@ -123,11 +68,6 @@ fn with_legacy_card_urls(mut data: Value) -> Value {
         }
     }
     data
-}
-
-/// The cart's totals against its articles (what Qvickly checks, 9102).
-pub(super) fn cart_adds_up(data: &Value) -> bool {
-    crate::api::check_cart_json(data).is_ok()
 }
 
 #[allow(
@@ -337,17 +277,6 @@ pub(crate) async fn pay(
     .into_response()
 }
 
-/// What the payer's choice did to a payment.
-pub(super) struct Finished {
-    pub(super) status: String,
-    /// The callback's `credentials` and `data`.
-    pub(super) parts: (String, String),
-    pub(super) callback: String,
-    pub(super) delivered: Result<u32, String>,
-    /// The payment's `PaymentData` (its return URLs).
-    pub(super) data: Value,
-}
-
 impl Simulator {
     /// Apply the payer's choice to card or bank payment `number` (`None`: no such payment):
     /// paid (`Paid` with `autoactivate`, else `Created`, authorised), declined (`Cancelled`) or
@@ -475,36 +404,4 @@ pub(crate) async fn choose(
         tracing::warn!(number = %number, error = %e, "sandbox callback not acknowledged");
     }
     back_to_shop(&number, choice, &done)
-}
-
-/// The payer sent back to the shop as Qvickly does: to `accepturl` (paid or left pending) or
-/// `cancelurl` (declined), carrying the callback's signed `credentials` and `data`, as Qvickly
-/// wrote them — a form `POST`, or the query of a `GET` when `returnmethod` is `GET`.
-pub(super) fn back_to_shop(number: &str, choice: page::Choice, done: &Finished) -> Response {
-    let field = |k: &str| s(done.data.get(k));
-    let back = if choice == page::Choice::Decline {
-        field("cancelurl")
-    } else {
-        field("accepturl")
-    };
-    if back.is_empty() {
-        return page::message(
-            StatusCode::OK,
-            "Qvickly",
-            &format!(
-                "Payment {number} is {}. The shop gave no return URL.",
-                done.status
-            ),
-        );
-    }
-    let (credentials, data) = &done.parts;
-    let fields = [
-        ("credentials", credentials.as_str()),
-        ("data", data.as_str()),
-    ];
-    if field("returnmethod").eq_ignore_ascii_case("GET") {
-        page::see_other(&back, &fields)
-    } else {
-        page::post_back(&back, &fields)
-    }
 }

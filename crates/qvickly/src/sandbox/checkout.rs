@@ -26,36 +26,8 @@ use paybridge_core::sandbox::page;
 use serde_json::{Value, json};
 
 use super::Simulator;
-use super::api::{Payment, Payments, back_to_shop, cart_adds_up, cents, s, titles};
-
-/// The hosted checkout page: `GET`/`POST /qvickly/_sandbox/checkout/{eid}/{hash}[/test]`.
-pub const PAGE_PREFIX: &str = "/qvickly/_sandbox/checkout";
-
-/// One checkout session.
-#[derive(Debug, Clone)]
-pub(crate) struct Checkout {
-    /// The checkout's number (not the payment's).
-    number: String,
-    eid: String,
-    test: bool,
-    /// `Created` until completed; then the payment's status, or `Cancelled`.
-    status: String,
-    /// `CheckoutData`, `PaymentData`, `PaymentInfo`, `Customer`, `Articles`, `Cart` as sent.
-    data: Value,
-    /// The payment number, once completed.
-    payment: Option<String>,
-}
-
-impl Checkout {
-    fn url(&self, host: &str, hash: &str) -> String {
-        let test = if self.test { "/test" } else { "" };
-        format!("http://{host}{PAGE_PREFIX}/{}/{hash}{test}", self.eid)
-    }
-
-    fn orderid(&self) -> String {
-        s(self.data.get("PaymentData").and_then(|p| p.get("orderid")))
-    }
-}
+pub use super::books::PAGE_PREFIX;
+use super::books::{Checkout, Payment, Payments, back_to_shop, cart_adds_up, cents, s, titles};
 
 const CURRENCIES: [&str; 6] = ["SEK", "NOK", "DKK", "EUR", "USD", "GBP"];
 const COUNTRIES: [&str; 8] = ["SE", "NO", "DK", "FI", "DE", "GB", "US", "NL"];

@@ -37,6 +37,7 @@ use crate::notification::{CallbackFormat, CallbackVerifier};
 use crate::signature::data_json;
 
 pub mod api;
+mod books;
 pub mod checkout;
 
 /// Merchant id of the sandbox.
@@ -71,7 +72,7 @@ pub struct Simulator {
     pub(crate) key: HmacSha512Key,
     verifier: CallbackVerifier,
     transport: HttpTransport,
-    pub(crate) payments: std::sync::Arc<std::sync::Mutex<api::Payments>>,
+    pub(crate) payments: std::sync::Arc<std::sync::Mutex<books::Payments>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -159,11 +160,11 @@ impl Simulator {
                 axum::routing::get(api::page).post(api::choose),
             )
             .route(
-                &format!("{}/{{eid}}/{{hash}}", checkout::PAGE_PREFIX),
+                &format!("{}/{{eid}}/{{hash}}", books::PAGE_PREFIX),
                 axum::routing::get(checkout::page).post(checkout::choose),
             )
             .route(
-                &format!("{}/{{eid}}/{{hash}}/test", checkout::PAGE_PREFIX),
+                &format!("{}/{{eid}}/{{hash}}/test", books::PAGE_PREFIX),
                 axum::routing::get(checkout::page).post(checkout::choose),
             )
             .route(FORWARD_PATH, post(booking_api))

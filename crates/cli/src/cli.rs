@@ -1,7 +1,6 @@
 //! The command-line grammar (clap derive). Provider subcommands are declared in
 //! `registry.rs`, the one place a provider is registered.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -27,9 +26,9 @@ pub(crate) struct Cli {
 )]
 pub(crate) enum Command {
     /// Start every provider simulator on one port and print their endpoints as one JSON line.
-    Sandbox(SandboxArgs),
+    Sandbox(crate::sandbox::SandboxArgs),
     /// Run one complete flow per provider against the in-process sandbox.
-    Demo(DemoArgs),
+    Demo(crate::demo::DemoArgs),
     /// The sandbox, the merchant's receiver over a ledger and (with `--forward`) the forwarder,
     /// wired together in one process, with a live log of every event.
     Dev(crate::dev::DevArgs),
@@ -47,20 +46,6 @@ pub(crate) enum Command {
     #[command(flatten)]
     Provider(ProviderCommand),
 }
-
-#[derive(Debug, Args)]
-pub(crate) struct SandboxArgs {
-    /// Address to listen on, `host:port` (a host name resolves; port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:0", value_parser = socket_addr)]
-    pub addr: SocketAddr,
-    /// Where the card-charging simulator POSTs its callbacks (also settable at run time with
-    /// `PUT /chargingws/v2/_sandbox/callback-url`).
-    #[arg(long)]
-    pub card_callback_url: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct DemoArgs {}
 
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
@@ -89,14 +74,6 @@ pub(crate) struct NetArgs {
     /// Seconds allowed for the command's whole network work, retries included (more than 0).
     #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = positive_seconds)]
     pub timeout: u64,
-}
-
-/// `--addr`: `host:port`, the host a name or an address (`localhost:8123`).
-pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {
-    std::net::ToSocketAddrs::to_socket_addrs(value)
-        .map_err(|e| format!("{value:?} is not host:port: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{value:?} resolves to no address"))
 }
 
 /// `--timeout`: a whole number of seconds, more than 0.

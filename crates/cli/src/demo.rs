@@ -1,56 +1,20 @@
 //! `paybridge demo`: one complete flow per provider against the in-process sandbox.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use paybridge_core::http::{HttpRequest, HttpResponse, HttpTransport};
 use paybridge_core::sandbox::CallbackReceiver;
 use serde_json::{Value, json};
 
-use crate::cli::DemoArgs;
 use crate::output::{CliError, Outcome};
 use crate::sandbox;
 
-/// One step of a flow, timed.
-pub(crate) struct Step {
-    pub name: String,
-    pub elapsed: Duration,
-    pub detail: String,
-}
+pub(crate) use crate::flows::{FlowLog, FlowResult};
 
-/// One provider's flow: its steps, and the error that stopped it, if any.
-pub(crate) struct FlowResult {
-    pub provider: &'static str,
-    pub log: FlowLog,
-    pub error: Option<String>,
-}
-
-/// Records the steps of one flow.
-#[derive(Default)]
-pub(crate) struct FlowLog {
-    pub steps: Vec<Step>,
-    last: Option<Instant>,
-}
-
-impl FlowLog {
-    /// Record a step that ended now.
-    pub fn step(&mut self, name: &str, detail: impl Into<String>) {
-        let now = Instant::now();
-        let elapsed = self.last.map_or(Duration::ZERO, |l| now - l);
-        self.last = Some(now);
-        self.steps.push(Step {
-            name: name.to_owned(),
-            elapsed,
-            detail: detail.into(),
-        });
-    }
-
-    /// Start timing.
-    pub fn start(&mut self) {
-        self.last = Some(Instant::now());
-    }
-}
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {}
 
 /// How long a flow waits for the sandbox's callback.
 const CALLBACK_WAIT: Duration = Duration::from_secs(10);

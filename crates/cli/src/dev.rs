@@ -19,7 +19,7 @@ use crate::output::{CliError, Outcome};
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
     /// Address to listen on, `host:port` (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:0", value_parser = crate::cli::socket_addr)]
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = crate::sandbox::socket_addr)]
     addr: SocketAddr,
     /// The ledger (`sqlite://FILE`, `postgres://…`); default a SQLite file in a temporary
     /// directory, printed.

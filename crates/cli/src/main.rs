@@ -29,7 +29,9 @@
 mod cli;
 mod demo;
 mod dev;
+mod flows;
 mod ledger;
+mod mounts;
 mod output;
 mod providers;
 mod receive;
@@ -51,7 +53,9 @@ fn main() -> ExitCode {
     let json = std::env::args().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return output::usage_error(&e, json),
+        Err(e) => {
+            return output::usage_error(&e, json, <cli::Cli as clap::CommandFactory>::command());
+        }
     };
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -151,13 +151,13 @@ pub(crate) fn finish(result: Result<Outcome, CliError>, json: bool) -> ExitCode 
 
 /// A clap error: help and version print normally (exit 0); usage errors exit 2, as JSON on
 /// stdout when `--json` was given.
-pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+pub(crate) fn usage_error(e: &clap::Error, json: bool, command: clap::Command) -> ExitCode {
     use clap::error::ErrorKind as K;
     if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let hint = env_hint(e);
+    let hint = env_hint(e, command);
     if json {
         let rendered = e.render().to_string();
         let first = rendered
@@ -183,8 +183,7 @@ pub(crate) fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
 
 /// For a missing argument that an environment variable can give (a secret, usually): which
 /// one — the error names both the flag and the variable.
-fn env_hint(e: &clap::Error) -> String {
-    use clap::CommandFactory as _;
+fn env_hint(e: &clap::Error, command: clap::Command) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if e.kind() != ErrorKind::MissingRequiredArgument {
         return String::new();
@@ -193,7 +192,7 @@ fn env_hint(e: &clap::Error) -> String {
         return String::new();
     };
     let mut envs = std::collections::BTreeMap::new();
-    let mut stack = vec![crate::cli::Cli::command()];
+    let mut stack = vec![command];
     while let Some(command) = stack.pop() {
         for arg in command.get_arguments() {
             if let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) {

@@ -34,22 +34,22 @@ macro_rules! providers {
 
         /// Every provider's simulator, mounted on one router.
         pub(crate) fn sandbox_mounts(
-            ctx: &$crate::sandbox::SandboxContext,
-        ) -> Result<Vec<$crate::sandbox::Mount>, $crate::output::CliError> {
+            ctx: &$crate::mounts::SandboxContext,
+        ) -> Result<Vec<$crate::mounts::Mount>, $crate::output::CliError> {
             Ok(vec![$($module::mount(ctx)?,)*])
         }
 
         /// Every provider's demo flow against the running sandbox, in order.
         pub(crate) async fn demo_flows(
-            sandbox: &$crate::sandbox::RunningSandbox,
-        ) -> Vec<$crate::demo::FlowResult> {
+            sandbox: &$crate::mounts::RunningSandbox,
+        ) -> Vec<$crate::flows::FlowResult> {
             let base_url = format!("http://{}", sandbox.addr);
             let mut results = Vec::new();
             $(
                 if let Some(endpoint) = sandbox.endpoints.get($name) {
-                    let mut log = $crate::demo::FlowLog::default();
+                    let mut log = $crate::flows::FlowLog::default();
                     let error = $module::demo(endpoint, &base_url, &mut log).await.err();
-                    results.push($crate::demo::FlowResult { provider: $name, log, error });
+                    results.push($crate::flows::FlowResult { provider: $name, log, error });
                 }
             )*
             results

@@ -6,63 +6,28 @@ use std::net::SocketAddr;
 use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-use crate::cli::SandboxArgs;
 use crate::output::{CliError, Outcome};
 
-/// What a simulator needs to know about the server it is mounted on.
-#[derive(Debug, Clone)]
-pub(crate) struct SandboxContext {
-    /// `http://127.0.0.1:PORT`, no trailing slash.
-    pub base_url: String,
-    /// Callback URL for the card-charging simulator.
+pub(crate) use crate::mounts::{Mount, MountedRoutes, RunningSandbox, SandboxContext};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SandboxArgs {
+    /// Address to listen on, `host:port` (a host name resolves; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = socket_addr)]
+    pub addr: SocketAddr,
+    /// Where the card-charging simulator POSTs its callbacks (also settable at run time with
+    /// `PUT /chargingws/v2/_sandbox/callback-url`).
+    #[arg(long)]
     pub card_callback_url: Option<String>,
 }
 
-/// One provider's simulator: its name, the path of its service endpoint, its routes, and
-/// every other API it serves (name, path), each named in the sandbox's line.
-pub(crate) struct Mount {
-    pub name: &'static str,
-    pub endpoint_path: String,
-    pub router: Router,
-    pub apis: Vec<(&'static str, &'static str)>,
-}
-
-/// A sandbox serving in the background.
-pub(crate) struct RunningSandbox {
-    pub addr: SocketAddr,
-    /// Provider name → endpoint URL.
-    pub endpoints: BTreeMap<&'static str, String>,
-    /// The merchant receiver's routes (provider, path under `/receive`), when it has a ledger.
-    pub receive: MountedRoutes,
-    pub task: JoinHandle<()>,
-}
-
-/// A receiver's routes: (provider, path).
-type MountedRoutes = Vec<(&'static str, &'static str)>;
-
-impl RunningSandbox {
-    /// Provider (and API) name → endpoint URL, as the sandbox's line prints it.
-    pub(crate) fn endpoints_json(&self) -> serde_json::Map<String, Value> {
-        self.endpoints
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
-            .collect()
-    }
-
-    /// Provider → the merchant receiver's callback URL.
-    pub(crate) fn receive_json(&self) -> serde_json::Map<String, Value> {
-        self.receive
-            .iter()
-            .map(|(provider, path)| {
-                (
-                    (*provider).to_owned(),
-                    Value::String(format!("http://{}/receive{path}", self.addr)),
-                )
-            })
-            .collect()
-    }
+/// `--addr`: `host:port`, the host a name or an address (`localhost:8123`).
+pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {
+    std::net::ToSocketAddrs::to_socket_addrs(value)
+        .map_err(|e| format!("{value:?} is not host:port: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{value:?} resolves to no address"))
 }
 
 /// The merchant side the sandbox also plays for `paybridge sandbox`: every provider's

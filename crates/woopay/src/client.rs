@@ -11,24 +11,33 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
+use paybridge_core::Money;
 use paybridge_core::http::{Endpoint, HttpResponse, HttpTransport, Reconcile};
 use paybridge_core::soap::encoded::{
-    EncBool, EncDecimal, EncInt, EncString, EncodingStyle, RpcElement, XsiType,
+    EncDecimal, EncInt, EncString, EncodingStyle, RpcElement, XsiType,
 };
 use paybridge_core::soap::{self, EnvelopeStyle, EnvelopeTemplate, SoapCall, SoapVersion};
-use paybridge_core::{Currency, Money};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::error::{ErrorCode, WoopayError};
 use crate::generated::xml_controller as wire;
 use crate::operation::{Operation, OperationStatus, OperationType};
 
+mod base;
 mod history;
 mod money_back;
 mod requests;
 mod session;
 
-use session::{LastLogin, Session};
+use base::{
+    BALANCE, CONFIRMATION_CODE, CREATE, CREATE_2EXT, CREATE_BY_SERVICE, CREATE_EXT,
+    CREATE_WITH_CURRENCY, ENCODING, Inner, LastLogin, OPERATION_DATA, Op, RpcAnswer, int, kzt,
+    opt_i, opt_s, s, text,
+};
+pub use base::{
+    CONFIRMATION_CODE_ADVICE, CREATE_INVOICE_ADVICE, Client, Config, INVOICE_OPERATION_TYPE,
+    LoginInfo,
+};
 
 pub use history::{OperationDetails, Receipt, StatusRecord, Transfer, Transfers, TransfersQuery};
 pub use money_back::{DECLINE_ADVICE, REFUND_ADVICE};
@@ -40,305 +49,6 @@ pub use requests::{
 pub const PROVIDER_ID: &str = "woopay";
 /// The service namespace.
 pub const NAMESPACE: &str = "urn:XmlControllerwsdl";
-const ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
-
-/// Where and as whom to connect: the API endpoint (e.g.
-/// `https://www.test.wooppay.com/api/wsd/`), the merchant login and its password (never
-/// printed).
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub(crate) endpoint: String,
-    pub(crate) username: String,
-    pub(crate) password: SecretString,
-}
-
-impl Config {
-    /// The endpoint, login and password.
-    #[must_use]
-    pub fn new(
-        endpoint: impl Into<String>,
-        username: impl Into<String>,
-        password: SecretString,
-    ) -> Self {
-        Self {
-            endpoint: endpoint.into(),
-            username: username.into(),
-            password,
-        }
-    }
-
-    /// The API endpoint as given.
-    #[must_use]
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    /// The merchant login.
-    #[must_use]
-    pub fn username(&self) -> &str {
-        &self.username
-    }
-}
-
-/// What `core_login` returns.
-#[derive(Debug, Clone)]
-pub struct LoginInfo {
-    /// The session key (a bearer credential: `Debug` hides it).
-    pub session: SecretString,
-    /// User id.
-    pub user_id: Option<i64>,
-    /// User's display name.
-    pub username: Option<String>,
-    /// Login.
-    pub login: Option<String>,
-    /// User type (3000 merchant, 4000 identified, 5000 unidentified).
-    pub user_type: Option<i64>,
-    /// Roles.
-    pub roles: Vec<String>,
-}
-
-/// The client's shared state: configuration, transport, and the session.
-struct Inner {
-    config: Config,
-    /// `config.endpoint`, parsed.
-    endpoint: Endpoint,
-    transport: HttpTransport,
-    /// PHP SoapServer's envelope style, written out once.
-    envelope: EnvelopeTemplate,
-    /// The current session (held only to read or replace it, never across an await).
-    session: std::sync::Mutex<Option<Session>>,
-    /// Held while logging in, so that concurrent callers wait for one login; it keeps how
-    /// the last login ended, which the callers that waited for it share.
-    login: tokio::sync::Mutex<LastLogin>,
-    generation: AtomicU64,
-    logins: AtomicU64,
-    /// Logins finished so far: read without the login lock, so that a caller knows which
-    /// login it waited for.
-    logins_finished: AtomicU64,
-}
-
-/// A Wooppay client for one merchant account. Cheap to clone; clones share the session.
-#[derive(Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
-    }
-}
-
-#[allow(
-    clippy::unnecessary_wraps,
-    reason = "generated rpc/encoded fields are all `Option`"
-)]
-fn s(v: &str) -> Option<EncString> {
-    Some(EncString::new(v.to_owned()))
-}
-
-#[allow(
-    clippy::unnecessary_wraps,
-    reason = "generated rpc/encoded fields are all `Option`"
-)]
-fn opt_s(v: Option<&str>) -> Option<EncString> {
-    Some(v.map_or_else(EncString::empty, |v| EncString::new(v.to_owned())))
-}
-
-#[allow(
-    clippy::unnecessary_wraps,
-    reason = "generated rpc/encoded fields are all `Option`"
-)]
-fn opt_i(v: Option<i64>) -> Option<EncInt> {
-    Some(v.map_or_else(EncInt::empty, EncInt::new))
-}
-
-fn text(v: Option<&EncString>) -> Result<Option<String>, WoopayError> {
-    Ok(v.map(EncString::get).transpose()?.flatten())
-}
-
-fn int(v: Option<&EncInt>) -> Result<Option<i64>, WoopayError> {
-    Ok(v.map(EncInt::get).transpose()?.flatten())
-}
-
-/// An amount an answer reported in `field`, exact and checked (not negative, not absurd).
-fn kzt(v: Option<&EncDecimal>, field: &str) -> Result<Option<Money>, WoopayError> {
-    let d = v.map(EncDecimal::get).transpose()?.flatten();
-    d.map(|d| {
-        let money = Money::new(d, Currency::KZT)
-            .map_err(|e| WoopayError::decode(format!("{field}: {e}")))?;
-        money.check_reported(field)?;
-        Ok(money)
-    })
-    .transpose()
-}
-
-/// A generated rpc response: its `return` split into the data and the error code.
-trait RpcAnswer: RpcElement {
-    type Data;
-    fn split(self) -> (Option<Self::Data>, Option<EncInt>);
-}
-
-macro_rules! rpc_answer {
-    ($wrapper:ty, $data:ty) => {
-        impl RpcAnswer for $wrapper {
-            type Data = $data;
-            fn split(self) -> (Option<$data>, Option<EncInt>) {
-                match self.return_field {
-                    Some(r) => (r.response, r.error_code),
-                    None => (None, None),
-                }
-            }
-        }
-    };
-}
-
-/// A response that carries only its error code (refunds, decline).
-macro_rules! rpc_code_only {
-    ($wrapper:ty) => {
-        impl RpcAnswer for $wrapper {
-            type Data = ();
-            fn split(self) -> (Option<()>, Option<EncInt>) {
-                match self.return_field {
-                    Some(r) => (None, r.error_code),
-                    None => (None, None),
-                }
-            }
-        }
-    };
-}
-
-rpc_code_only!(wire::CashPaymentReturnRpcResponse);
-rpc_code_only!(wire::CashPaymentReturnPartialRpcResponse);
-rpc_code_only!(wire::CashMobileRefundRpcResponse);
-rpc_code_only!(wire::CashDeclineRpcResponse);
-rpc_code_only!(wire::CoreLogoutRpcResponse);
-rpc_answer!(
-    wire::CashGetOperationDataExtendedRpcResponse,
-    wire::CashGetOperationDataExtendedResponseData
-);
-rpc_answer!(
-    wire::CashGetOperationsStatusRpcResponse,
-    wire::CashGetOperationsStatusResponseRecordArray
-);
-rpc_answer!(
-    wire::CashCreateInvoiceWithCurrencyRpcResponse,
-    wire::CashCreateInvoiceResponseData
-);
-rpc_answer!(
-    wire::CashGetTransfersRpcResponse,
-    wire::CashGetTransfersResponseData
-);
-rpc_answer!(
-    wire::CashGetOperationReceiptRpcResponse,
-    wire::CashGetOperationReceiptResponseData
-);
-rpc_answer!(
-    wire::CashGetCommissionRpcResponse,
-    wire::CashGetCommissionResponseData
-);
-rpc_answer!(wire::CoreLoginRpcResponse, wire::CoreLoginResponseData);
-rpc_answer!(
-    wire::CashCreateInvoiceRpcResponse,
-    wire::CashCreateInvoiceResponseData
-);
-rpc_answer!(
-    wire::CashCreateInvoiceExtendedRpcResponse,
-    wire::CashCreateInvoiceResponseData
-);
-rpc_answer!(
-    wire::CashCreateInvoice2ExtendedRpcResponse,
-    wire::CashCreateInvoiceResponseData
-);
-rpc_answer!(
-    wire::CashCreateInvoiceByServiceRpcResponse,
-    wire::CashCreateInvoiceResponseData
-);
-rpc_answer!(wire::CoreRequestConfirmationCodeRpcResponse, EncBool);
-rpc_answer!(
-    wire::CashGetBalanceRpcResponse,
-    wire::CashGetBalanceResponseData
-);
-rpc_answer!(
-    wire::CashGetOperationDataRpcResponse,
-    wire::CashGetOperationDataResponseData
-);
-rpc_answer!(
-    wire::CashGetOperationDataByExtIdRpcResponse,
-    wire::CashGetOperationDataByExtIdResponseData
-);
-
-/// One operation: name, SOAPAction, and — for one that must not be resent — how to find
-/// out what it did when its outcome is unknown.
-struct Op {
-    name: &'static str,
-    action: soap::Action,
-    advice: Option<&'static str>,
-}
-
-/// How to find out what a create-invoice request whose outcome is unknown did.
-pub const CREATE_INVOICE_ADVICE: &str = "the invoice may exist: do not reuse the reference, create a new invoice with a new reference; an unpaid invoice lapses at its deathDate, which bounds the risk";
-
-/// What to do when an SMS code request's outcome is unknown.
-pub const CONFIRMATION_CODE_ADVICE: &str =
-    "an SMS may have been sent: ask the payer whether it arrived before asking for another";
-
-const LOGIN: Op = Op {
-    name: "core_login",
-    action: wire::CORE_LOGIN_ACTION,
-    advice: None,
-};
-const LOGOUT: Op = Op {
-    name: "core_logout",
-    action: wire::CORE_LOGOUT_ACTION,
-    advice: None,
-};
-const CREATE_WITH_CURRENCY: Op = Op {
-    name: "cash_createInvoiceWithCurrency",
-    action: wire::CASH_CREATE_INVOICE_WITH_CURRENCY_ACTION,
-    advice: Some(CREATE_INVOICE_ADVICE),
-};
-const CREATE: Op = Op {
-    name: "cash_createInvoice",
-    action: wire::CASH_CREATE_INVOICE_ACTION,
-    advice: Some(CREATE_INVOICE_ADVICE),
-};
-const CREATE_EXT: Op = Op {
-    name: "cash_createInvoiceExtended",
-    action: wire::CASH_CREATE_INVOICE_EXTENDED_ACTION,
-    advice: Some(CREATE_INVOICE_ADVICE),
-};
-const CREATE_2EXT: Op = Op {
-    name: "cash_createInvoice2Extended",
-    action: wire::CASH_CREATE_INVOICE2_EXTENDED_ACTION,
-    advice: Some(CREATE_INVOICE_ADVICE),
-};
-const CREATE_BY_SERVICE: Op = Op {
-    name: "cash_createInvoiceByService",
-    action: wire::CASH_CREATE_INVOICE_BY_SERVICE_ACTION,
-    advice: Some(CREATE_INVOICE_ADVICE),
-};
-const CONFIRMATION_CODE: Op = Op {
-    name: "core_requestConfirmationCode",
-    action: wire::CORE_REQUEST_CONFIRMATION_CODE_ACTION,
-    advice: Some(CONFIRMATION_CODE_ADVICE),
-};
-const BALANCE: Op = Op {
-    name: "cash_getBalance",
-    action: wire::CASH_GET_BALANCE_ACTION,
-    advice: None,
-};
-const OPERATION_DATA: Op = Op {
-    name: "cash_getOperationData",
-    action: wire::CASH_GET_OPERATION_DATA_ACTION,
-    advice: None,
-};
-/// The operation type of an invoice paid by the payer (`cash_getOperationDataByExtId`'s
-/// `type` for a merchant's invoice).
-pub const INVOICE_OPERATION_TYPE: i64 = 4;
-
 impl Client {
     /// A client sharing `transport`'s connection pool.
     pub fn new(config: Config, transport: HttpTransport) -> Result<Self, WoopayError> {

@@ -1,6 +1,6 @@
 //! Types inferred from an XML sample document (a provider that publishes no schema).
 
-use super::{
+use super::model::{
     Builtin, Field, FieldType, Model, Occurs, QName, Reader, SchemaError, StructDef, TypeDef,
     elements,
 };

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::xsd::field_type;
-use super::{
+use super::model::{
     FieldType, Model, Operation, Reader, SOAP11, SOAP12, SchemaError, WSDL, XSD, elements, is,
-    read_schema,
 };
+use super::xsd::field_type;
+use super::xsd::read_schema;
 
 pub(super) fn read_wsdl(
     r: &Reader<'_, '_>,

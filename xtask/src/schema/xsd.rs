@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{
+use super::model::{
     ArrayDef, Builtin, EnumDef, Field, FieldType, Model, Occurs, QName, Reader, SOAP_ENC,
     SchemaError, StructDef, TypeDef, WSDL, XSD, elements, is,
 };

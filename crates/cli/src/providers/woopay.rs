@@ -1,25 +1,25 @@
 //! `paybridge woopay …`: every Wooppay operation.
 
+mod creds;
 mod demo;
 mod live;
 mod refund;
 
 pub(crate) use demo::{demo, mount};
 pub(crate) use live::{receive_route, status_provider};
+use creds::{Creds, err};
 use refund::{RefundArgs, RefundMobileArgs, refund, refund_mobile};
 
 use clap::{Args, Subcommand};
-use paybridge_core::http::HttpTransport;
 use paybridge_core::{Currency, Money};
 use paybridge_woopay::{
-    Client, Config, ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
+    ExtendedInvoiceRequest, Invoice, Invoice2ExtendedRequest, InvoiceRequest,
     Operation, OperationDetails, TransfersQuery,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::{amount_json, secret};
-use crate::cli::NetArgs;
+use super::amount_json;
 use crate::output::{CliError, Outcome};
 
 /// Wooppay invoices (every command logs in first).
@@ -139,29 +139,6 @@ pub(crate) struct FindArgs {
     /// The operation type (4: an invoice paid by the payer).
     #[arg(long = "type", default_value_t = paybridge_woopay::INVOICE_OPERATION_TYPE)]
     op_type: i64,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct Creds {
-    #[command(flatten)]
-    net: NetArgs,
-    /// Merchant login.
-    #[arg(long, env = "PAYBRIDGE_WOOPAY_USERNAME")]
-    username: String,
-    /// Merchant password (never printed).
-    #[arg(long, env = "PAYBRIDGE_WOOPAY_PASSWORD", hide_env_values = true, value_parser = secret)]
-    password: SecretString,
-}
-
-impl Creds {
-    fn client(&self) -> Result<Client, CliError> {
-        let transport = HttpTransport::new(self.net.http_config())?;
-        Ok(Client::new(
-            Config::new(self.net.endpoint.clone(), self.username.clone(), self.password.clone()),
-            transport,
-        )
-        .map_err(paybridge_core::Error::from)?)
-    }
 }
 
 #[derive(Debug, Args)]
@@ -546,9 +523,6 @@ async fn transfers(a: &TransfersArgs) -> Result<Outcome, CliError> {
     })))
 }
 
-fn err(e: paybridge_woopay::WoopayError) -> CliError {
-    paybridge_core::Error::from(e).into()
-}
 
 
 

@@ -9,8 +9,8 @@ use paybridge_core::soap::encoded::{
 };
 use paybridge_core::{Currency, Money};
 
+use super::base::{Client, ENCODING, Op, int, kzt, opt_i, opt_s, text};
 use super::requests::is_date_or_datetime;
-use super::{Client, ENCODING, Op, int, kzt, opt_i, opt_s, text};
 use crate::error::WoopayError;
 use crate::generated::xml_controller as wire;
 use crate::operation::{OperationStatus, OperationType};

@@ -8,7 +8,7 @@
 use paybridge_core::soap::encoded::{EncBool, EncDecimal, EncInt, EncodingStyle, XsiType};
 use paybridge_core::{Currency, Money};
 
-use super::{Client, ENCODING, Op};
+use super::base::{Client, ENCODING, Op};
 use crate::error::WoopayError;
 use crate::generated::xml_controller as wire;
 use paybridge_core::CoreFailure as _;

@@ -6,68 +6,12 @@ use paybridge_core::http::HttpResponse;
 use paybridge_core::soap::encoded::{EncString, EncodingStyle, RpcElement, XsiType};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Client, ENCODING, LOGIN, LOGOUT, LoginInfo, Op, RpcAnswer, int, s, text, wire};
+use super::base::{
+    Client, ENCODING, LOGIN, LOGOUT, LoginInfo, Op, RpcAnswer, Session, SharedFailure, int, s, text,
+};
 use crate::error::{ErrorCode, WoopayError};
+use crate::generated::xml_controller as wire;
 use paybridge_core::CoreFailure as _;
-
-#[derive(Clone)]
-pub(super) struct Session {
-    /// `Cookie: session=<key>`, built once per login and marked sensitive (a bearer
-    /// credential: `Debug` of the value prints nothing).
-    cookie: http::HeaderValue,
-    generation: u64,
-}
-
-impl Session {
-    fn new(key: &SecretString, generation: u64) -> Result<Self, WoopayError> {
-        let mut cookie =
-            http::HeaderValue::from_str(&format!("session={}", key.expose_secret()))
-                .map_err(|_| WoopayError::decode("core_login: session key is not header-safe"))?;
-        cookie.set_sensitive(true);
-        Ok(Self { cookie, generation })
-    }
-}
-
-/// How the last `core_login` ended, for the callers that waited for it.
-#[derive(Debug, Default)]
-pub(super) struct LastLogin {
-    /// The number of the last login (as counted by `Inner::logins_finished`).
-    number: u64,
-    /// Its failure, if it failed.
-    failure: Option<SharedFailure>,
-}
-
-/// A login failure as every waiter gets it (errors are not `Clone`; this keeps what a caller
-/// decides on: the Wooppay code, a timeout, or the message).
-#[derive(Debug, Clone)]
-pub(super) enum SharedFailure {
-    Api(ErrorCode),
-    Timeout(std::time::Duration),
-    Other(String),
-}
-
-impl SharedFailure {
-    fn of(e: &WoopayError) -> Self {
-        match e {
-            WoopayError::Api(code) => Self::Api(*code),
-            WoopayError::Core(paybridge_core::Error::Timeout(d)) => Self::Timeout(*d),
-            other => Self::Other(other.to_string()),
-        }
-    }
-
-    fn error(&self) -> WoopayError {
-        match self {
-            Self::Api(code) => WoopayError::Api(*code),
-            Self::Timeout(d) => paybridge_core::Error::Timeout(*d).into(),
-            Self::Other(message) => paybridge_core::Error::Transport {
-                status: None,
-                message: format!("core_login failed: {message}"),
-                source: None,
-            }
-            .into(),
-        }
-    }
-}
 
 impl Client {
     /// Log in now (`core_login`) and keep the session for later calls.

@@ -4,7 +4,7 @@ use clap::Args;
 use paybridge_core::{Currency, Money};
 use serde_json::json;
 
-use super::{Creds, err};
+use super::creds::{Creds, err};
 use crate::output::{CliError, Outcome};
 
 #[derive(Debug, Args)]

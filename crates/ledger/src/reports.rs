@@ -110,11 +110,24 @@ impl Applied {
 pub(crate) const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-/// The first statement of every report's transaction: it takes the payment row's write lock
-/// (PostgreSQL: the row; SQLite: the database) before the state is read, so two reports of
-/// one payment are decided one after the other, never both on the same old state.
-pub(crate) const LOCK_PAYMENT: &str =
-    "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2";
+/// The first statement of every report's (and refund's) transaction: it takes the payment
+/// row's write lock (PostgreSQL: the row; SQLite: the database) before the state is read, so
+/// two reports of one payment are decided one after the other, never both on the same old
+/// state.
+pub(crate) async fn lock_payment(
+    conn: &mut sqlx::AnyConnection,
+    provider: &str,
+    reference: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2",
+    )
+    .bind(provider)
+    .bind(reference)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
 /// What refunds that succeeded gave back of the payment row `p`, in minor units: one
 /// definition for the decision, the refund totals and the pending refunds.
@@ -206,11 +219,7 @@ pub(crate) async fn apply(
         now,
         ..
     } = report;
-    sqlx::query(LOCK_PAYMENT)
-        .bind(provider)
-        .bind(&outcome.reference)
-        .execute(&mut *conn)
-        .await?;
+    lock_payment(conn, provider, &outcome.reference).await?;
     let row: Option<StateRow> = sqlx::query_as(sqlx::AssertSqlSafe(read_state()))
         .bind(provider)
         .bind(&outcome.reference)

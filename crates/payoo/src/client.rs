@@ -148,10 +148,7 @@ impl CallResult {
     /// The value of the result field `name`.
     #[must_use]
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::signature::field(&self.fields, name)
     }
 
     /// Check that this answer answers a request about `order` (in the field `order_field`)

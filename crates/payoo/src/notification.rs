@@ -90,10 +90,7 @@ impl PayooNotification {
     /// A signed field by Payoo's name for it.
     #[must_use]
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::signature::field(&self.fields, name)
     }
 
     /// The payment method, when it is signed (`PaymentMethod`).

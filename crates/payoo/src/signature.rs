@@ -33,6 +33,15 @@ pub fn verify<'a>(
     verify_sha512_hex(&parts(key, values), received)
 }
 
+/// The value of the field `name` in a list of (name, value) fields as Payoo wrote them (the
+/// first, if it is named twice).
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use crate::changes::ChangeRefund;
 use crate::error::{LedgerError, Result};
 use crate::payments::{PAYMENT_COLUMNS, PaymentRow, StoredPayment};
 use crate::reports::{
-    Applied, LOCK_PAYMENT, Outcome, Report, SUCCEEDED_REFUNDS_MINOR, Source, apply,
+    Applied, Outcome, Report, SUCCEEDED_REFUNDS_MINOR, Source, apply, lock_payment,
 };
 use crate::store::Ledger;
 use crate::values::{from_minor_units, minor_units, money_from};
@@ -164,11 +164,7 @@ impl Ledger {
         }
         let now = self.now_ms();
         let mut tx = self.pool().begin().await?;
-        sqlx::query(LOCK_PAYMENT)
-            .bind(provider)
-            .bind(reference)
-            .execute(&mut *tx)
-            .await?;
+        lock_payment(&mut tx, provider, reference).await?;
         if let Some(record) = refund_in(&mut tx, provider, reference, refund_id).await? {
             return Ok(RefundStart::Repeat(RefundRecord::try_from(record)?));
         }
@@ -263,11 +259,7 @@ impl Ledger {
     ) -> Result<Applied> {
         let now = self.now_ms();
         let mut tx = self.pool().begin().await?;
-        sqlx::query(LOCK_PAYMENT)
-            .bind(provider)
-            .bind(reference)
-            .execute(&mut *tx)
-            .await?;
+        lock_payment(&mut tx, provider, reference).await?;
         let Some(stored) = refund_in(&mut tx, provider, reference, refund_id).await? else {
             return refused(format!(
                 "no refund {refund_id:?} of {reference:?} was started"

@@ -75,11 +75,7 @@ impl Options {
     /// Every type and field named here exists in `model` (as a struct type and its own field),
     /// and every serde type's named field types derive serde too.
     fn check(&self, model: &Model) -> Result<(), SchemaError> {
-        let error = |message: String| SchemaError {
-            file: model.sources.join(", "),
-            line: 0,
-            message,
-        };
+        let error = |message: String| model.error(0, message);
         let find = |ty: &str| {
             model.types.iter().find_map(|t| match t {
                 TypeDef::Struct(s) if s.name.name == ty => Some(s),
@@ -172,10 +168,9 @@ pub fn emit(model: &Model, header: &str, options: &Options) -> Result<String, Sc
     let mut seen = BTreeMap::new();
     for t in &model.types {
         if let Some(other) = seen.insert(camel(&t.name().name), t.name()) {
-            return Err(SchemaError {
-                file: model.sources.join(", "),
-                line: 0,
-                message: format!(
+            return Err(model.error(
+                0,
+                format!(
                     "types {{{}}}{} and {{{}}}{} both become `{}` in Rust",
                     other.namespace,
                     other.name,
@@ -183,7 +178,7 @@ pub fn emit(model: &Model, header: &str, options: &Options) -> Result<String, Sc
                     t.name().name,
                     camel(&t.name().name)
                 ),
-            });
+            ));
         }
     }
     let mut items = Vec::new();
@@ -221,11 +216,8 @@ pub fn emit(model: &Model, header: &str, options: &Options) -> Result<String, Sc
         use yaserde::{YaDeserialize, YaSerialize};
         #(#items)*
     };
-    let parsed: syn::File = syn::parse2(file).map_err(|err| SchemaError {
-        file: model.sources.join(", "),
-        line: 0,
-        message: format!("generated code does not parse: {err}"),
-    })?;
+    let parsed: syn::File = syn::parse2(file)
+        .map_err(|err| model.error(0, format!("generated code does not parse: {err}")))?;
     let body = prettyplease::unparse(&parsed);
     let doc: String = header
         .lines()
@@ -312,14 +304,13 @@ impl Emitter<'_> {
                     current = b;
                 }
                 _ => {
-                    return Err(SchemaError {
-                        file: self.model.sources.join(", "),
-                        line: s.line,
-                        message: format!(
+                    return Err(self.model.error(
+                        s.line,
+                        format!(
                             "{}: base {} is not a complex type (or is circular)",
                             s.name.name, base.name
                         ),
-                    });
+                    ));
                 }
             }
         }
@@ -390,14 +381,13 @@ impl Emitter<'_> {
         for f in self.all_fields(s)? {
             let fname = self.options.rust_field_name(&s.name.name, &f.wire_name);
             if let Some(prev) = rust_names.insert(fname.clone(), f.wire_name.clone()) {
-                return Err(SchemaError {
-                    file: self.model.sources.join(", "),
-                    line: s.line,
-                    message: format!(
+                return Err(self.model.error(
+                    s.line,
+                    format!(
                         "{}: fields {prev} and {} both become `{fname}`",
                         s.name.name, f.wire_name
                     ),
-                });
+                ));
             }
             let fid = ident(&fname);
             // Attribute values are plain text even in rpc/encoded services.
@@ -465,13 +455,14 @@ impl Emitter<'_> {
         fname: &str,
         codec: &mut EncodedCodec,
     ) -> Result<(), SchemaError> {
-        let unsupported = |what: &str| SchemaError {
-            file: self.model.sources.join(", "),
-            line: s.line,
-            message: format!(
-                "{}: {what} `{}` in an rpc/encoded type",
-                s.name.name, f.wire_name
-            ),
+        let unsupported = |what: &str| {
+            self.model.error(
+                s.line,
+                format!(
+                    "{}: {what} `{}` in an rpc/encoded type",
+                    s.name.name, f.wire_name
+                ),
+            )
         };
         if f.namespace.is_some() {
             return Err(unsupported("qualified field"));

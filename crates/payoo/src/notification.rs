@@ -186,35 +186,10 @@ fn key_field_value(field: &str, raw: Option<String>) -> Vec<u8> {
     }
 }
 
-/// PHP's `urldecode`: `+` is a space, `%XX` a byte; anything else (a lone `%`) stays.
+/// PHP's `urldecode`: `+` is a space, `%XX` a byte; anything else (a lone `%`) stays — what
+/// `percent_decode` does once the `+`s are spaces (a `%2B` still decodes to `+`).
 fn url_decode(s: &str) -> Vec<u8> {
-    fn hex(b: u8) -> Option<u8> {
-        char::from(b)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                if let (Some(h), Some(l)) = (
-                    bytes.get(i + 1).copied().and_then(hex),
-                    bytes.get(i + 2).copied().and_then(hex),
-                ) {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
-                out.push(b);
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    out
+    percent_encoding::percent_decode_str(&s.replace('+', " ")).collect()
 }
 
 /// The signed values of an XML package's Data: `(name, value)` per `KeyFields` name.

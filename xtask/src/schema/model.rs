@@ -161,6 +161,16 @@ pub struct Operation {
 }
 
 impl Model {
+    /// An error about this model at `line` of its sources (0: no one line).
+    #[must_use]
+    pub fn error(&self, line: u32, message: impl Into<String>) -> SchemaError {
+        SchemaError {
+            file: self.sources.join(", "),
+            line,
+            message: message.into(),
+        }
+    }
+
     /// Whether the service is rpc/encoded (every value carries `xsi:type`).
     #[must_use]
     pub fn encoded(&self) -> bool {

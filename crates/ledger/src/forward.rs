@@ -249,14 +249,25 @@ pub struct Forwarder {
     sink: Arc<dyn Sink>,
     target: Option<String>,
     batch: i64,
+    in_flight: usize,
     lease: Duration,
     schedule: Vec<Duration>,
+}
+
+/// How one attempt ended.
+#[derive(Clone, Copy)]
+enum Attempted {
+    Delivered,
+    Retrying,
+    Failed,
 }
 
 impl Forwarder {
     /// A forwarder of `ledger`'s queued deliveries for the sink's target ([`Sink::target`]:
     /// an [`HttpSink`]'s URL; every target's for an in-process sink) to `sink`: 64 per pass,
-    /// each leased for a minute, retried on [`RETRY_SCHEDULE`].
+    /// 32 in flight at once (each a different payment's or target's: a payment's changes
+    /// still reach each target in order), each leased for a minute, retried on
+    /// [`RETRY_SCHEDULE`].
     #[must_use]
     pub fn new(ledger: Arc<Ledger>, sink: Arc<dyn Sink>) -> Self {
         Self {
@@ -264,6 +275,7 @@ impl Forwarder {
             target: sink.target().map(str::to_owned),
             sink,
             batch: 64,
+            in_flight: 32,
             lease: Duration::from_mins(1),
             schedule: RETRY_SCHEDULE.to_vec(),
         }
@@ -274,6 +286,16 @@ impl Forwarder {
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// How many deliveries are attempted at once (default 32; at least 1). A pass claims
+    /// only each payment's oldest queued change per target, so concurrent deliveries are of
+    /// different payments or targets and a payment's changes still arrive in order.
+    #[must_use]
+    pub fn concurrency(mut self, in_flight: usize) -> Self {
+        self.in_flight = in_flight.max(1);
+        self.batch = self.batch.max(i64::try_from(in_flight).unwrap_or(i64::MAX));
         self
     }
 
@@ -291,40 +313,28 @@ impl Forwarder {
         self
     }
 
-    /// Deliver what is due now, once.
+    /// Deliver what is due now, once: the claimed deliveries attempted `in_flight` at a time.
     pub async fn forward_once(&self) -> Result<Forwarded> {
+        use futures_util::StreamExt as _;
         let claimed = self
             .ledger
             .claim_deliveries(self.lease, self.batch, self.target.as_deref())
             .await?;
+        let mut attempts = futures_util::stream::iter(claimed)
+            .map(|q| self.attempt(q))
+            .buffer_unordered(self.in_flight);
         let mut run = Forwarded::default();
-        for q in claimed {
-            let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
-            let delivery = Delivery::of(q.change.clone(), q.provider_reference.as_deref());
-            let result = self.sink.deliver(&delivery).await;
-            let now = self.ledger.now_ms();
-            let (error, retry_at) = match &result {
-                Ok(()) => (None, None),
-                Err(e) => (
-                    Some(paybridge_core::http::printable(e, 300)),
-                    self.schedule.get(attempt).map(|d| {
-                        now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                    }),
-                ),
-            };
-            self.ledger
-                .finish_delivery(&q, error.as_deref(), retry_at)
-                .await?;
-            let outcome = match (result, retry_at) {
-                (Ok(()), _) => {
+        while let Some(attempted) = attempts.next().await {
+            let outcome = match attempted? {
+                Attempted::Delivered => {
                     run.delivered += 1;
                     "delivered"
                 }
-                (Err(_), Some(_)) => {
+                Attempted::Retrying => {
                     run.retrying += 1;
                     "retrying"
                 }
-                (Err(_), None) => {
+                Attempted::Failed => {
                     run.failed += 1;
                     "failed"
                 }
@@ -332,6 +342,31 @@ impl Forwarder {
             crate::metrics::forward(outcome);
         }
         Ok(run)
+    }
+
+    /// One attempt of a claimed delivery, recorded.
+    async fn attempt(&self, q: crate::outbox::Queued) -> Result<Attempted> {
+        let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
+        let delivery = Delivery::of(q.change.clone(), q.provider_reference.as_deref());
+        let result = self.sink.deliver(&delivery).await;
+        let now = self.ledger.now_ms();
+        let (error, retry_at) = match &result {
+            Ok(()) => (None, None),
+            Err(e) => (
+                Some(paybridge_core::http::printable(e, 300)),
+                self.schedule
+                    .get(attempt)
+                    .map(|d| now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
+            ),
+        };
+        self.ledger
+            .finish_delivery(&q, error.as_deref(), retry_at)
+            .await?;
+        Ok(match (result, retry_at) {
+            (Ok(()), _) => Attempted::Delivered,
+            (Err(_), Some(_)) => Attempted::Retrying,
+            (Err(_), None) => Attempted::Failed,
+        })
     }
 
     /// Forward until `shutdown` resolves, a pass every `every` (at once again while there is

@@ -523,3 +523,65 @@ async fn a_rust_merchant_takes_deliveries_through_an_async_fn() {
     assert_eq!(got.lock().unwrap().len(), 1);
     assert!(got.lock().unwrap()[0].starts_with("msg_"));
 }
+
+/// A merchant that takes a while per delivery and notes how many it was given at once.
+#[derive(Default)]
+struct Slow {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    got: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl Sink for Slow {
+    async fn deliver(&self, d: &Delivery) -> Result<(), String> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let at_once = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(at_once, SeqCst);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        self.got.lock().unwrap().push((
+            d.change.reference.clone(),
+            d.change.status.as_str().to_owned(),
+        ));
+        self.now.fetch_sub(1, SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn different_payments_are_delivered_at_once_each_payments_changes_in_order() {
+    for (backend, url) in common::ledger_urls("forward_concurrent").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger.register_forward_target("in-process").await.unwrap();
+        for i in 0..12 {
+            changes(
+                &ledger,
+                &format!("o-{i}"),
+                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
+            )
+            .await;
+        }
+        let merchant = Arc::new(Slow::default());
+        let forwarder = Forwarder::new(ledger.clone(), merchant.clone()).concurrency(8);
+        let mut delivered = 0;
+        for _ in 0..10 {
+            delivered += forwarder.forward_once().await.unwrap().delivered;
+            if delivered == 24 {
+                break;
+            }
+        }
+        assert_eq!(delivered, 24, "{backend}");
+        let most = merchant.most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=8).contains(&most), "{backend}: {most} at once");
+        // Each payment's success reached the merchant before its reversal.
+        let got = merchant.got.lock().unwrap().clone();
+        for i in 0..12 {
+            let of: Vec<&str> = got
+                .iter()
+                .filter(|(r, _)| *r == format!("o-{i}"))
+                .map(|(_, s)| s.as_str())
+                .collect();
+            assert_eq!(of, ["succeeded", "reversed"], "{backend}: o-{i}");
+        }
+    }
+}

@@ -115,11 +115,20 @@ impl HttpTransport {
         } else {
             reqwest::redirect::Policy::none()
         };
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .redirect(redirects)
-            .user_agent(config.user_agent.clone())
-            .cookie_store(config.cookie_store)
+            .user_agent(config.user_agent.clone());
+        // The cookie jar runs on every request of a client that has one: only when asked.
+        #[cfg(feature = "cookies")]
+        let builder = builder.cookie_store(config.cookie_store);
+        #[cfg(not(feature = "cookies"))]
+        if config.cookie_store {
+            return Err(Error::config(
+                "HttpConfig::cookie_store needs paybridge-core's `cookies` feature",
+            ));
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::config_from(format!("cannot build HTTP client: {e}"), e))?;
         Ok(Self {
@@ -361,6 +370,17 @@ mod tests {
     use http::{HeaderMap, HeaderName, HeaderValue};
 
     use super::*;
+
+    #[test]
+    fn a_cookie_jar_is_built_only_with_the_cookies_feature() {
+        let asked = HttpTransport::new(HttpConfig::default().cookie_store(true));
+        if cfg!(feature = "cookies") {
+            assert!(asked.is_ok());
+        } else {
+            assert!(matches!(asked, Err(Error::Config { .. })));
+        }
+        assert!(HttpTransport::new(HttpConfig::default()).is_ok());
+    }
 
     #[test]
     fn headers_of_any_form_and_invalid_ones_reported_when_sent() {

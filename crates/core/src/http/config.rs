@@ -16,7 +16,8 @@ pub struct HttpConfig {
     pub same_origin_redirects: bool,
     /// Largest response body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Keep cookies between calls (session providers).
+    /// Keep cookies between calls (session providers). Needs this crate's `cookies` feature;
+    /// without it, a client asked to keep cookies is not built (a configuration error).
     pub cookie_store: bool,
     /// How idempotent requests are retried.
     pub retry: RetryPolicy,

@@ -27,6 +27,10 @@ pub(crate) struct ReconcileArgs {
     /// repeated (`*N`); after the last, a payment still not final needs review.
     #[arg(long, default_value = "1m,5m*5,1h*24,1d*7", value_parser = parse_schedule)]
     schedule: Schedule,
+    /// Checks a second to each provider (providers are checked at the same time, each within
+    /// its own rate).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    rate: u32,
 }
 
 fn parse_schedule(text: &str) -> Result<Schedule, String> {
@@ -97,7 +101,9 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
             "no provider to ask: set PAYBRIDGE_CARD_ENDPOINT, PAYBRIDGE_WOOPAY_ENDPOINT, PAYBRIDGE_PAYOO_ENDPOINT or _REST_ENDPOINT, or PAYBRIDGE_QVICKLY_ENDPOINT (with their credentials)",
         ));
     }
-    let reconciler = reconciler(ledger.clone(), providers, args.schedule);
+    let reconciler = reconciler(ledger.clone(), providers, args.schedule).rate_limit(
+        paybridge_ledger::reconcile::RateLimit::new(None, std::num::NonZeroU32::new(args.rate)),
+    );
     if args.all {
         ledger
             .check_all_now()

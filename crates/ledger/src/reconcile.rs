@@ -443,24 +443,40 @@ impl Reconciler {
     }
 
     /// One sweep: every payment due now is asked about (or given up on), and every change a
-    /// handler left open is handed out again.
-    /// The time is the ledger's clock's ([`Ledger::with_clock`]).
+    /// handler left open is handed out again. The providers are swept at the same time, each
+    /// within its own pace (and all within the global one): one provider's backlog never waits
+    /// on another's. The time is the ledger's clock's ([`Ledger::with_clock`]).
     pub async fn sweep(&self) -> Result<Sweep, LedgerError> {
         let now = self.ledger.now_ms();
+        let swept = futures_util::future::join_all(
+            self.asked
+                .iter()
+                .map(|(id, asked)| self.sweep_one_provider(id, asked, now)),
+        )
+        .await;
         let mut total = Sweep::default();
-        // The providers one after the other, each's checks `in_flight` at a time under its
-        // own pace: a provider's backlog waits on that provider's limit only in its turn.
-        for (id, asked) in &self.asked {
-            total.add(self.sweep_provider(id, asked, now).await?);
-            // Refunds left pending by an unknown outcome a minute ago or more: asked about.
-            let resolved = self
-                .ledger
-                .resolve_refunds(asked.provider.as_ref(), crate::refunds::UNKNOWN_AFTER)
-                .await?;
-            total.refunds_resolved += resolved.succeeded + resolved.failed;
+        for sweep in swept {
+            total.add(sweep?);
         }
         self.hand_out_stranded(now).await?;
         Ok(total)
+    }
+
+    /// One provider's part of a sweep: its due payments, then its refunds left pending by an
+    /// unknown outcome a minute ago or more.
+    async fn sweep_one_provider(
+        &self,
+        id: &'static str,
+        asked: &Asked,
+        now: i64,
+    ) -> Result<Sweep, LedgerError> {
+        let mut sweep = self.sweep_provider(id, asked, now).await?;
+        let resolved = self
+            .ledger
+            .resolve_refunds(asked.provider.as_ref(), crate::refunds::UNKNOWN_AFTER)
+            .await?;
+        sweep.refunds_resolved += resolved.succeeded + resolved.failed;
+        Ok(sweep)
     }
 
     async fn sweep_provider(

@@ -930,3 +930,72 @@ async fn the_reconciler_refuses_an_answer_about_another_payment_and_a_success_wi
         );
     }
 }
+
+/// A provider whose status check waits until the other provider's check is under way too:
+/// two of them answer only when the reconciler asks both at the same time.
+struct Meets {
+    id: &'static str,
+    both: Arc<tokio::sync::Barrier>,
+}
+
+#[async_trait]
+impl PaymentProvider for Meets {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TAKE_ONLY
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        if tokio::time::timeout(Duration::from_secs(5), self.both.wait())
+            .await
+            .is_err()
+        {
+            return Err(Error::Transport {
+                status: None,
+                message: "asked alone: the other provider was not asked meanwhile".into(),
+                source: None,
+            });
+        }
+        Ok(PaymentState {
+            payment: payment.clone(),
+            status: PaymentStatus::Failed,
+            provider_status: "declined".into(),
+            amount: None,
+            message: None,
+        })
+    }
+}
+
+#[tokio::test]
+async fn providers_are_asked_at_the_same_time_each_within_its_own_rate() {
+    let url = common::sqlite_url("reconcile_providers_at_once");
+    let ledger = Arc::new(
+        Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_first_check(Duration::ZERO),
+    );
+    let both = Arc::new(tokio::sync::Barrier::new(2));
+    let mut reconciler = Reconciler::new(ledger.clone(), Arc::new(Seen::default()))
+        .rate_limit(RateLimit::new(None, NonZeroU32::new(5)));
+    for id in ["meets-a", "meets-b"] {
+        record_pending(&ledger, id, &format!("{id}-1")).await;
+        reconciler = reconciler.provider(Arc::new(Meets {
+            id,
+            both: both.clone(),
+        }));
+    }
+    let sweep = reconciler.sweep().await.unwrap();
+    assert_eq!((sweep.checked, sweep.changed), (2, 2), "{sweep:?}");
+    for id in ["meets-a", "meets-b"] {
+        let row = ledger
+            .payment(id, &format!("{id}-1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Failed, "{id}");
+    }
+}

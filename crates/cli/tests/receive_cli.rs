@@ -540,8 +540,8 @@ fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
 
 /// `kill -9` of a `receive --forward` while its forwarder is in the middle of a delivery (the
 /// merchant hangs): a second `receive` on the same ledger takes the delivery over once the
-/// dead one's lease runs out, and every change reaches the merchant — nothing lost, nothing
-/// credited twice.
+/// dead one's lease runs out, and every change reaches the merchant — nothing lost; what comes
+/// twice (answered, not yet recorded when the process died) comes under the same `webhook-id`.
 #[test]
 #[allow(
     clippy::too_many_lines,
@@ -600,12 +600,16 @@ fn a_killed_forwarder_loses_and_doubles_nothing() {
         let status = http("POST", v["url"].as_str().unwrap(), FORM, "choice=pay");
         assert!((200..300).contains(&status), "{status}");
     }
-    // The first delivery is in flight (the merchant hangs): kill -9.
+    // The first delivery is in flight (the merchant hangs; others of the same pass, attempted
+    // beside it, may have been answered): kill -9.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while attempts.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(attempts.lock().unwrap().len(), 1);
+    assert!(
+        !attempts.lock().unwrap().is_empty(),
+        "nothing was attempted"
+    );
     first.kill().unwrap();
     let _ = first.wait();
     let (mut second, _) = start("127.0.0.1:0");
@@ -613,27 +617,43 @@ fn a_killed_forwarder_loses_and_doubles_nothing() {
     while verified.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Every change reached the merchant, and only its own change: one answered but not yet
+    // recorded when the process died comes again under the same webhook-id (at least once, as
+    // Standard Webhooks promises), so a merchant deduplicating on `webhook-id` credits each once.
     let bodies = verified.lock().unwrap().clone();
-    let mut references: Vec<String> = bodies
-        .iter()
-        .map(|b| {
-            let v: Value = serde_json::from_str(b).unwrap();
-            v["data"]["reference"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    references.sort();
+    let mut by_reference: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for b in &bodies {
+        let v: Value = serde_json::from_str(b).unwrap();
+        let reference = v["data"]["reference"].as_str().unwrap().to_owned();
+        // The change's own time: the same on every delivery of one change.
+        let change = v["data"]["at"].as_str().unwrap().to_owned();
+        by_reference.entry(reference).or_default().insert(change);
+    }
     assert_eq!(
-        references,
+        by_reference.keys().cloned().collect::<Vec<_>>(),
         ["KILL-1", "KILL-2", "KILL-3"],
         "attempts: {:?}",
         attempts.lock().unwrap()
     );
-    let attempts = attempts.lock().unwrap().clone();
-    assert_eq!(
-        attempts.len(),
-        4,
-        "the hung one once more, the others once: {attempts:?}"
+    assert!(
+        by_reference.values().all(|changes| changes.len() == 1),
+        "{by_reference:?}"
     );
+    // The hung one attempted once more, by the second process; nothing more than twice.
+    let attempts = attempts.lock().unwrap().clone();
+    let hung = attempts[0].clone();
+    assert_eq!(
+        attempts.iter().filter(|a| **a == hung).count(),
+        2,
+        "{attempts:?}"
+    );
+    for id in &attempts {
+        assert!(
+            attempts.iter().filter(|a| *a == id).count() <= 2,
+            "{id}: {attempts:?}"
+        );
+    }
     let (out, v) = run(&["--json", "ledger", "outbox", "--ledger", &ledger], &[]);
     assert_eq!(
         (out.status.code(), &v["deliveries"]),

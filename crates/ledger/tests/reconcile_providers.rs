@@ -1,0 +1,111 @@
+//! The reconciler's providers are asked at the same time, each within its own pace: two
+//! providers that answer only when asked together both answer in one sweep.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use paybridge_core::provider::prelude::*;
+use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
+use paybridge_ledger::reconcile::RateLimit;
+use paybridge_ledger::{Ledger, NewPayment, Reconciler};
+
+/// A merchant that takes every change.
+struct Nothing;
+
+#[async_trait]
+impl CallbackHandler for Nothing {
+    async fn handle(&self, _: &Callback) -> std::result::Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+async fn record_pending(ledger: &Ledger, provider: &str, reference: &str) {
+    ledger
+        .record_payment(&NewPayment::new(
+            provider,
+            reference,
+            PaymentStatus::Pending,
+            Money::new(10_000.into(), Currency::VND).unwrap(),
+        ))
+        .await
+        .unwrap();
+}
+
+/// A provider whose status check waits until the other provider's check is under way too:
+/// two of them answer only when the reconciler asks both at the same time.
+struct Meets {
+    id: &'static str,
+    both: Arc<tokio::sync::Barrier>,
+}
+
+#[async_trait]
+impl PaymentProvider for Meets {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::TAKE_ONLY
+    }
+
+    async fn payment_status(&self, payment: &PaymentRef) -> Result<PaymentState> {
+        if tokio::time::timeout(Duration::from_secs(5), self.both.wait())
+            .await
+            .is_err()
+        {
+            return Err(Error::Transport {
+                status: None,
+                message: "asked alone: the other provider was not asked meanwhile".into(),
+                source: None,
+            });
+        }
+        Ok(PaymentState {
+            payment: payment.clone(),
+            status: PaymentStatus::Failed,
+            provider_status: "declined".into(),
+            amount: None,
+            message: None,
+        })
+    }
+}
+
+#[tokio::test]
+async fn providers_are_asked_at_the_same_time_each_within_its_own_rate() {
+    let url = common::sqlite_url("reconcile_providers_at_once");
+    let ledger = Arc::new(
+        Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_first_check(Duration::ZERO),
+    );
+    let both = Arc::new(tokio::sync::Barrier::new(2));
+    let mut reconciler = Reconciler::new(ledger.clone(), Arc::new(Nothing))
+        .rate_limit(RateLimit::new(None, NonZeroU32::new(5)));
+    for id in ["meets-a", "meets-b"] {
+        record_pending(&ledger, id, &format!("{id}-1")).await;
+        reconciler = reconciler.provider(Arc::new(Meets {
+            id,
+            both: both.clone(),
+        }));
+    }
+    let sweep = reconciler.sweep().await.unwrap();
+    assert_eq!((sweep.checked, sweep.changed), (2, 2), "{sweep:?}");
+    for id in ["meets-a", "meets-b"] {
+        let row = ledger
+            .payment(id, &format!("{id}-1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.payment.status, PaymentStatus::Failed, "{id}");
+    }
+}

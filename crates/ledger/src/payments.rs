@@ -5,7 +5,7 @@ use paybridge_core::{Money, PaymentStatus};
 use secrecy::SecretString;
 
 use crate::error::{LedgerError, Result};
-use crate::reports::{EVENT, Source};
+use crate::reports::{Outcome, Report, Source, log_event};
 use crate::state::Anomaly;
 use crate::store::Ledger;
 use crate::values::{anomaly_from, money_from, money_opt, positive_minor_units, status_from};
@@ -207,20 +207,11 @@ impl Ledger {
             .rows_affected()
             == 1;
         if new {
-            sqlx::query(EVENT)
-                .bind(&p.provider)
-                .bind(&p.reference)
-                .bind(p.status.as_str())
-                .bind(p.status.as_str())
-                .bind(Source::Created.as_str())
-                .bind(1_i64)
-                .bind(now)
-                .bind(None::<&str>)
-                .bind(p.amount.amount_string())
-                .bind(p.amount.currency().code())
-                .bind(None::<&str>)
-                .execute(&mut *tx)
-                .await?;
+            // The recording is the log's first entry: the status and amount as recorded.
+            let recorded =
+                Outcome::new(&p.reference, p.status, p.status.as_str()).with_amount(p.amount);
+            let report = Report::new(&p.provider, &recorded, Source::Created, now);
+            log_event(&mut tx, report, true, None).await?;
         }
         tx.commit().await?;
         Ok(new)

@@ -107,7 +107,7 @@ impl Applied {
 }
 
 /// One entry of the event log: every report, applied or not, and a payment's recording.
-pub(crate) const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
+const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// The first statement of every report's (and refund's) transaction: it takes the payment
@@ -297,7 +297,8 @@ pub(crate) async fn apply(
     Ok(Applied::Changed(Change { id, ..change }))
 }
 
-async fn log_event(
+/// Log one report in the event log (also a payment's recording: source `created`).
+pub(crate) async fn log_event(
     conn: &mut sqlx::AnyConnection,
     report: Report<'_>,
     applied: bool,

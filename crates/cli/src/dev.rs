@@ -131,7 +131,6 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
         None,
         Some(ledger.clone()),
         crate::sandbox::Wiring {
-            handler: None,
             card_callbacks_to_receiver: true,
             layer: Some(request_log),
         },
@@ -244,7 +243,7 @@ fn reconciler(
         ledger.clone(),
         asked,
         paybridge_ledger::Schedule::default(),
-        Arc::new(crate::store::Record),
+        paybridge_ledger::handler::Handler::Transactional(Arc::new(crate::store::Record)),
     ))
 }
 

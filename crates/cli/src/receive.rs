@@ -186,8 +186,8 @@ async fn serve_metrics(addr: &str, ledger: Arc<Ledger>) -> Result<String, CliErr
 )]
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
-    let mut receiver =
-        Receiver::new(ledger.clone(), Arc::new(Record)).lease(Duration::from_secs(args.lease));
+    let mut receiver = Receiver::transactional(ledger.clone(), Arc::new(Record))
+        .lease(Duration::from_secs(args.lease));
     let forwarder = forwarder(
         &ledger,
         args.forward.as_deref(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use paybridge_core::PaymentProvider;
+use paybridge_ledger::handler::Handler;
 use paybridge_ledger::{Ledger, Reconciler, Schedule};
 use serde_json::json;
 
@@ -53,7 +54,12 @@ pub(crate) fn reconciler(
     providers: Vec<Arc<dyn PaymentProvider>>,
     schedule: Schedule,
 ) -> Reconciler {
-    reconciler_with(ledger, providers, schedule, Arc::new(crate::store::Record))
+    reconciler_with(
+        ledger,
+        providers,
+        schedule,
+        Handler::Transactional(Arc::new(crate::store::Record)),
+    )
 }
 
 /// [`reconciler`] handing changes to `handler`.
@@ -61,9 +67,9 @@ pub(crate) fn reconciler_with(
     ledger: Arc<Ledger>,
     providers: Vec<Arc<dyn PaymentProvider>>,
     schedule: Schedule,
-    handler: Arc<dyn paybridge_ledger::handler::CallbackHandler>,
+    handler: Handler,
 ) -> Reconciler {
-    let mut reconciler = Reconciler::new(ledger, handler).schedule(schedule);
+    let mut reconciler = Reconciler::with_handler(ledger, handler).schedule(schedule);
     for provider in providers {
         reconciler = reconciler.provider(provider);
     }

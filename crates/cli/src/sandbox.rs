@@ -35,7 +35,6 @@ pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {
 pub(crate) fn merchant_receiver(
     ledger: std::sync::Arc<paybridge_ledger::Ledger>,
     base_url: &str,
-    handler: std::sync::Arc<dyn paybridge_ledger::handler::CallbackHandler>,
 ) -> Result<(Router, MountedRoutes), CliError> {
     // Every provider's route, as `receive` mounts it, with the sandbox's settings: card
     // callbacks and Wooppay's `requestUrl` confirmed with the sandbox's own gateway and
@@ -54,7 +53,10 @@ pub(crate) fn merchant_receiver(
         "PAYBRIDGE_QVICKLY_ENDPOINT" => None,
         _ => credential(name),
     };
-    let mut receiver = paybridge_ledger::receive::Receiver::new(ledger, handler);
+    let mut receiver = paybridge_ledger::receive::Receiver::transactional(
+        ledger,
+        std::sync::Arc::new(crate::store::Record),
+    );
     for route in crate::providers::receive_routes(&crate::settings::Settings::new(&lookup))? {
         receiver = receiver.mount_shared(route);
     }
@@ -99,8 +101,6 @@ pub(crate) async fn start(
 /// How `paybridge dev` wires the sandbox to its own receiver.
 #[derive(Default)]
 pub(crate) struct Wiring {
-    /// The receiver's handler (default: record and log).
-    pub handler: Option<std::sync::Arc<dyn paybridge_ledger::handler::CallbackHandler>>,
     /// Card callbacks go to the sandbox's own receiver.
     pub card_callbacks_to_receiver: bool,
     /// Wrap the router (a request log).
@@ -144,10 +144,7 @@ pub(crate) async fn start_with(
     }
     let mut receive = Vec::new();
     if let Some(ledger) = ledger {
-        let handler = wiring
-            .handler
-            .unwrap_or_else(|| std::sync::Arc::new(crate::store::Record));
-        let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url, handler)?;
+        let (merchant, merchant_routes) = merchant_receiver(ledger, &ctx.base_url)?;
         router = router.merge(merchant);
         receive = merchant_routes;
     }

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError};
-use paybridge_ledger::{Ledger, SealKey};
+use paybridge_ledger::receive::{Callback, HandlerError, TransactionalHandler};
+use paybridge_ledger::{Ledger, LedgerTx, SealKey};
 
 use crate::output::CliError;
 
@@ -87,13 +87,14 @@ fn sealed(ledger: Ledger) -> Result<Ledger, CliError> {
     }
 }
 
-/// The CLI's handler: recording is the whole job (the ledger records the outcome once the
-/// handler returns); each new callback is logged.
+/// The CLI's handler: recording is the whole job, each change logged. Transactional (it writes
+/// nothing of its own), so a callback's delivery, decision and change are one commit; the
+/// merchant hears of the change through the outbox (`--forward`).
 pub(crate) struct Record;
 
 #[async_trait::async_trait]
-impl CallbackHandler for Record {
-    async fn handle(&self, callback: &Callback) -> Result<(), HandlerError> {
+impl TransactionalHandler for Record {
+    async fn handle(&self, _: LedgerTx<'_>, callback: &Callback) -> Result<(), HandlerError> {
         let change = &callback.change;
         tracing::info!(
             provider = callback.provider,

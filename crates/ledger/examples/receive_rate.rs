@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p paybridge-ledger --features axum --example receive_rate -- LEDGER_URL N [CALLBACK_URL]`
 //! With `CALLBACK_URL` (a running `paybridge receive`'s card route), it only delivers there.
+//! With `HANDLER=transactional` the no-op handler is a transactional one (as `paybridge
+//! receive`'s): the delivery, the decision, the change and the handler in one commit; by default
+//! a plain one (the change claimed in the deciding transaction, completed after the handler).
 //! With `FORWARD=queue` each change is only queued; with `FORWARD=1`, a forward target is registered (each change is queued in its transaction)
 //! and a forwarder delivers, while the callbacks come in, to a loopback merchant that answers
 //! 204; the forwarded rate is the changes delivered over the time until the outbox is empty.
@@ -22,7 +25,9 @@ use std::time::Instant;
 
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_ledger::Ledger;
-use paybridge_ledger::receive::{Callback, CallbackHandler, HandlerError, Receiver};
+use paybridge_ledger::receive::{
+    Callback, CallbackHandler, HandlerError, Receiver, TransactionalHandler,
+};
 use secrecy::SecretString;
 
 const CONCURRENCY: usize = 64;
@@ -33,6 +38,17 @@ struct Nothing;
 #[async_trait::async_trait]
 impl CallbackHandler for Nothing {
     async fn handle(&self, _: &Callback) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionalHandler for Nothing {
+    async fn handle(
+        &self,
+        _: paybridge_ledger::LedgerTx<'_>,
+        _: &Callback,
+    ) -> Result<(), HandlerError> {
         Ok(())
     }
 }
@@ -65,7 +81,12 @@ async fn main() {
                 .await
                 .unwrap();
         }
-        let router = Receiver::new(ledger, Arc::new(Nothing))
+        let receiver = if std::env::var("HANDLER").as_deref() == Ok("transactional") {
+            Receiver::transactional(ledger, Arc::new(Nothing))
+        } else {
+            Receiver::new(ledger, Arc::new(Nothing))
+        };
+        let router = receiver
             .mount(
                 paybridge_card_charging::route::Route::trusting_unsigned_status(
                     SecretString::from(KEY),

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use crate::clock::duration_ms;
 use crate::error::Result;
-use crate::reports::{Applied, Outcome, Report, Source, apply, on_what_it_says};
+use paybridge_core::{Notification, Verified};
+
+use crate::handler::{Callback, Handed, Handing, hand_in_transaction};
+use crate::reports::{Applied, Born, Decided, Outcome, Report, Source, apply, on_what_it_says};
 use crate::state::Anomaly;
 use crate::store::Ledger;
 use crate::values::{anomaly_from, money_columns, money_opt, status_from};
@@ -100,50 +103,99 @@ const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token
 const SET_DELIVERY_ANOMALY: &str =
     "UPDATE callbacks SET anomaly = $1 WHERE provider = $2 AND key = $3";
 
+/// Count a delivery of callback `key` of `provider` in `conn`'s transaction and — on its first
+/// delivery — decide what it reports, its change born as `born` asks.
+async fn count_and_decide(
+    conn: &mut sqlx::AnyConnection,
+    provider: &str,
+    key: &str,
+    outcome: &Outcome,
+    now: i64,
+    born: Born,
+) -> Result<(i64, Decided)> {
+    let (amount, currency) = money_columns(outcome.amount);
+    let deliveries: i64 = sqlx::query_scalar(DELIVERY)
+        .bind(provider)
+        .bind(key)
+        .bind(now)
+        .bind(&outcome.reference)
+        .bind(outcome.status.as_str())
+        .bind(&outcome.provider_status)
+        .bind(amount)
+        .bind(currency)
+        .bind(Source::Callback.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    if deliveries > 1 {
+        return Ok((deliveries, Decided::nothing()));
+    }
+    let report = Report {
+        callback_key: Some(key),
+        born,
+        ..Report::new(provider, outcome, Source::Callback, now)
+    };
+    let decided = apply(conn, report, on_what_it_says(outcome)).await?;
+    if let Some(anomaly) = decided.applied.anomaly() {
+        sqlx::query(SET_DELIVERY_ANOMALY)
+            .bind(anomaly.as_str())
+            .bind(provider)
+            .bind(key)
+            .execute(conn)
+            .await?;
+    }
+    Ok((deliveries, decided))
+}
+
 impl Ledger {
     /// Count a delivery of callback `key` of `provider` and — on its first delivery — decide
     /// what it reports, in one transaction: the payment's state change (if any), checked
     /// against the recorded money; a reference the ledger does not hold is recorded as
-    /// `unknown_payment`. Returns how many deliveries there were and what was applied.
+    /// `unknown_payment`. Returns how many deliveries there were and what was applied. The
+    /// change is left open, for [`Ledger::claim_change`].
     pub async fn deliver(&self, provider: &str, key: &str, outcome: &Outcome) -> Result<Delivered> {
-        let now = self.now_ms();
-        let (amount, currency) = money_columns(outcome.amount);
         let mut tx = self.pool().begin().await?;
-        let deliveries: i64 = sqlx::query_scalar(DELIVERY)
-            .bind(provider)
-            .bind(key)
-            .bind(now)
-            .bind(&outcome.reference)
-            .bind(outcome.status.as_str())
-            .bind(&outcome.provider_status)
-            .bind(amount)
-            .bind(currency)
-            .bind(Source::Callback.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-        let applied = if deliveries == 1 {
-            let report = Report {
-                callback_key: Some(key),
-                ..Report::new(provider, outcome, Source::Callback, now)
-            };
-            let applied = apply(&mut tx, report, on_what_it_says(outcome)).await?;
-            if let Some(anomaly) = applied.anomaly() {
-                sqlx::query(SET_DELIVERY_ANOMALY)
-                    .bind(anomaly.as_str())
-                    .bind(provider)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            applied
-        } else {
-            Applied::Unchanged
-        };
+        let (deliveries, decided) =
+            count_and_decide(&mut tx, provider, key, outcome, self.now_ms(), Born::Open).await?;
         tx.commit().await?;
         Ok(Delivered {
             deliveries,
-            applied,
+            applied: decided.applied,
         })
+    }
+
+    /// [`Ledger::deliver`], and in the same transaction the change handed to the handler as
+    /// `handing` asks (the receiver's one commit per callback): `reported_by` is the verified
+    /// callback the handler is given with it.
+    pub(crate) async fn deliver_handing(
+        &self,
+        provider: &'static str,
+        key: &str,
+        outcome: &Outcome,
+        handing: Handing<'_>,
+        reported_by: (String, Verified<Notification>),
+    ) -> Result<(Delivered, Handed)> {
+        let mut tx = self.pool().begin().await?;
+        let born = handing.born(self);
+        let (deliveries, decided) =
+            count_and_decide(&mut tx, provider, key, outcome, self.now_ms(), born).await?;
+        let applied = decided.applied.clone();
+        let handed = if deliveries > 1 {
+            // Decided before: whatever of the payment is open is handed out after the commit.
+            Handed::Open
+        } else {
+            hand_in_transaction(&mut tx, handing, decided, |change| {
+                Callback::new(provider, change, Some(reported_by))
+            })
+            .await?
+        };
+        tx.commit().await?;
+        Ok((
+            Delivered {
+                deliveries,
+                applied,
+            },
+            handed,
+        ))
     }
 
     /// Count one more delivery of a callback recorded before (a duplicate answered from the

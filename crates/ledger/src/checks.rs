@@ -3,8 +3,9 @@
 //! transaction with the provider's answer decided like any report.
 
 use crate::error::Result;
+use crate::handler::{Callback, Handed, Handing, hand_in_transaction};
 use crate::payments::{PAYMENT_COLUMNS, PaymentRow, SET_PROVIDER_REFERENCE, payments_of};
-use crate::reports::{Applied, Outcome, Report, Source, apply, on_what_it_says};
+use crate::reports::{Applied, Decided, Outcome, Report, Source, apply, on_what_it_says};
 use crate::state::Anomaly;
 use crate::store::Ledger;
 
@@ -101,14 +102,16 @@ impl Ledger {
     /// Record a check of a payment claimed until `claimed_until`, in one transaction: count
     /// it (unless another reconciler took the payment over: `None`), decide the provider's
     /// answer like any report (source `status_check`), and — if the payment is still pending —
-    /// schedule its next check or give up on it (`needs_review`, `unreconciled`).
+    /// schedule its next check or give up on it (`needs_review`, `unreconciled`); the change,
+    /// if any, handed to the handler as `handing` asks — one commit per checked payment.
     pub(crate) async fn finish_check(
         &self,
-        provider: &str,
+        provider: &'static str,
         reference: &str,
         claimed_until: i64,
         result: CheckResult<'_>,
-    ) -> Result<Option<Applied>> {
+        handing: Handing<'_>,
+    ) -> Result<Option<(Applied, Handed)>> {
         let now = self.now_ms();
         let mut tx = self.pool().begin().await?;
         let held = sqlx::query(CHECKED)
@@ -132,14 +135,18 @@ impl Ledger {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut applied = match result.answer {
+        let born = handing.born(self);
+        let mut decided = match result.answer {
             Some(outcome) => {
-                let report = Report::new(provider, outcome, Source::StatusCheck, now);
+                let report = Report {
+                    born,
+                    ..Report::new(provider, outcome, Source::StatusCheck, now)
+                };
                 apply(&mut tx, report, on_what_it_says(outcome)).await?
             }
-            None => Applied::Unchanged,
+            None => Decided::nothing(),
         };
-        if applied == Applied::Unchanged {
+        if decided.applied == Applied::Unchanged {
             match result.after {
                 AfterCheck::Next(at) => {
                     sqlx::query(NEXT_CHECK)
@@ -155,15 +162,23 @@ impl Ledger {
                         paybridge_core::PaymentStatus::NeedsReview,
                         Anomaly::Unreconciled.as_str(),
                     );
-                    let report = Report::new(provider, &gave_up, Source::StatusCheck, now);
-                    applied = apply(&mut tx, report, |current, _, _| {
+                    let report = Report {
+                        born,
+                        ..Report::new(provider, &gave_up, Source::StatusCheck, now)
+                    };
+                    decided = apply(&mut tx, report, |current, _, _| {
                         crate::state::give_up(current)
                     })
                     .await?;
                 }
             }
         }
+        let applied = decided.applied.clone();
+        let handed = hand_in_transaction(&mut tx, handing, decided, |change| {
+            Callback::new(provider, change, None)
+        })
+        .await?;
         tx.commit().await?;
-        Ok(Some(applied))
+        Ok(Some((applied, handed)))
     }
 }

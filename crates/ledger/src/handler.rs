@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use paybridge_core::{Notification, Verified};
 
-use crate::changes::{Change, ChangeLease, done_in};
+use crate::changes::{Change, ChangeLease, done_in, reopen_in};
 use crate::error::{LedgerError, Result};
+use crate::reports::{Applied, Born, Decided};
 use crate::store::Ledger;
 
 /// A boxed error from the merchant's handler.
@@ -148,6 +149,124 @@ impl Ledger {
     }
 }
 
+/// How the change a report makes is handed out by the worker that decides it — inside the
+/// deciding transaction, so that the common path is one commit (transactional handler) or two
+/// (plain handler: the decision with its claim, then the completion).
+#[derive(Clone, Copy)]
+pub(crate) enum Handing<'a> {
+    /// By a plain handler after the commit, under a lease taken in the deciding transaction.
+    Claimed(Duration),
+    /// By a transactional handler, in the deciding transaction.
+    InTransaction(&'a dyn TransactionalHandler),
+}
+
+impl<'a> Handing<'a> {
+    /// How `handler` is handed a change it is given a `lease` on.
+    pub(crate) fn by(handler: &'a Handler, lease: Duration) -> Self {
+        match handler {
+            Handler::Plain(_) => Self::Claimed(lease),
+            Handler::Transactional(handler) => Self::InTransaction(handler.as_ref()),
+        }
+    }
+
+    /// The state the change is born in.
+    pub(crate) fn born(self, ledger: &Ledger) -> Born {
+        match self {
+            Self::Claimed(lease) => Born::Claimed {
+                until: ledger.after(lease),
+            },
+            Self::InTransaction(_) => Born::Done,
+        }
+    }
+}
+
+/// What became of a report's change in the transaction that decided it.
+#[derive(Debug)]
+pub(crate) enum Handed {
+    /// No change, and nothing of the payment open.
+    Nothing,
+    /// Changes of the payment are open (this one waits behind older ones, or the decision is
+    /// unknown: a duplicate delivery): hand them out after the commit ([`hand_out`]).
+    Open,
+    /// Claimed by this worker (fence 1): its plain handler runs after the commit
+    /// ([`handle_claimed`]).
+    Claimed(Box<(ChangeLease, Callback)>),
+    /// Handled and completed in the transaction.
+    Done,
+    /// The transactional handler failed: its writes rolled back, the change open again.
+    Failed(HandlerError),
+}
+
+/// In the deciding transaction, after [`crate::reports::apply`]: hand the change it made to
+/// the handler as `handing` asked — `callback` makes what the handler is given.
+pub(crate) async fn hand_in_transaction(
+    conn: &mut sqlx::AnyConnection,
+    handing: Handing<'_>,
+    decided: Decided,
+    callback: impl FnOnce(Change) -> Callback,
+) -> Result<Handed> {
+    let change = match decided.applied {
+        Applied::Changed(change) if decided.born != Born::Open => change,
+        Applied::Changed(_) => return Ok(Handed::Open),
+        Applied::Unchanged | Applied::UnknownPayment if decided.earlier_open => {
+            return Ok(Handed::Open);
+        }
+        Applied::Unchanged | Applied::UnknownPayment => return Ok(Handed::Nothing),
+    };
+    let mut callback = callback(change);
+    callback.fence = 1;
+    match (handing, decided.born) {
+        (Handing::Claimed(_), Born::Claimed { until }) => Ok(Handed::Claimed(Box::new((
+            ChangeLease {
+                change: callback.change.clone(),
+                fence: 1,
+                until_ms: until,
+            },
+            callback,
+        )))),
+        (Handing::InTransaction(handler), _) => {
+            // The handler's writes can be undone without undoing the decision.
+            sqlx::query("SAVEPOINT handler").execute(&mut *conn).await?;
+            match handler
+                .handle(LedgerTx { conn: &mut *conn }, &callback)
+                .await
+            {
+                Ok(()) => Ok(Handed::Done),
+                Err(e) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT handler")
+                        .execute(&mut *conn)
+                        .await?;
+                    reopen_in(conn, callback.change.id).await?;
+                    Ok(Handed::Failed(e))
+                }
+            }
+        }
+        (Handing::Claimed(_), _) => Ok(Handed::Open),
+    }
+}
+
+/// After the deciding transaction committed: finish the hand-out it started. `None` when it
+/// left changes open for [`hand_out`] (or had none).
+pub(crate) async fn after_commit(
+    ledger: &Arc<Ledger>,
+    handler: &Handler,
+    lease: Duration,
+    handed: Handed,
+) -> Option<HandedOut> {
+    match handed {
+        Handed::Nothing | Handed::Open => None,
+        Handed::Done => Some(HandedOut::Done),
+        Handed::Claimed(claimed) => {
+            let (claim, callback) = *claimed;
+            Some(handle_claimed(ledger, handler, lease, &claim, &callback).await)
+        }
+        Handed::Failed(e) => {
+            tracing::warn!(error = %e, "handler failed; the change stays open");
+            Some(HandedOut::HandlerFailed)
+        }
+    }
+}
+
 /// How handing out one change ended.
 #[derive(Debug)]
 pub(crate) enum HandedOut {
@@ -177,19 +296,31 @@ pub(crate) async fn hand_out(
         Err(e) => return HandedOut::Ledger(e),
     };
     callback.fence = claim.fence;
+    handle_claimed(ledger, handler, lease, &claim, &callback).await
+}
+
+/// Run the handler on a change this worker holds under `claim`, then complete it under the
+/// claim's fence — or release it when the handler failed.
+pub(crate) async fn handle_claimed(
+    ledger: &Arc<Ledger>,
+    handler: &Handler,
+    lease: Duration,
+    claim: &ChangeLease,
+    callback: &Callback,
+) -> HandedOut {
     let outcome = match handler {
         Handler::Plain(handler) => {
             let renewer = renew_while_handling(ledger.clone(), lease, claim.clone());
-            let result = handler.handle(&callback).await;
+            let result = handler.handle(callback).await;
             renewer.abort();
             match result {
-                Ok(()) => ledger.complete_change(&claim).await.map(|()| Ok(())),
+                Ok(()) => ledger.complete_change(claim).await.map(|()| Ok(())),
                 Err(e) => Ok(Err(e)),
             }
         }
         Handler::Transactional(handler) => {
             ledger
-                .complete_change_with(&claim, handler.as_ref(), &callback)
+                .complete_change_with(claim, handler.as_ref(), callback)
                 .await
         }
     };
@@ -197,7 +328,7 @@ pub(crate) async fn hand_out(
         Ok(Ok(())) => HandedOut::Done,
         Ok(Err(e)) => {
             tracing::warn!(provider = callback.provider, change = %callback.change.stable_id(), error = %e, "handler failed; the change stays open");
-            let _ = ledger.release_change(&claim).await;
+            let _ = ledger.release_change(claim).await;
             HandedOut::HandlerFailed
         }
         Err(e @ LedgerError::LeaseLost { .. }) => HandedOut::LeaseLost(e),

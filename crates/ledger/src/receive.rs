@@ -49,7 +49,7 @@ use paybridge_core::{
 };
 
 use crate::error::LedgerError;
-use crate::handler::{HandedOut, Handler, hand_out};
+use crate::handler::{Handed, HandedOut, Handing, Handler, after_commit, hand_out};
 use crate::reports::{Applied, Outcome};
 use crate::store::Ledger;
 
@@ -282,24 +282,9 @@ impl Receiver {
             let mut callback = Callback::new(provider, change, None);
             callback.key.clone_from(&key);
             callback.notification.clone_from(&notification);
-            match hand_out(&self.ledger, &self.handler, self.lease, callback).await {
-                HandedOut::Done => {}
-                // Another worker holds it: the provider retries (and finds it done, or free).
-                HandedOut::Busy => return Some(retry_later(crate::clock::now_ms() + 1_000)),
-                HandedOut::HandlerFailed => {
-                    metrics::counter!(crate::metrics::HANDLER_FAILURES, "provider" => provider)
-                        .increment(1);
-                    return Some(
-                        (StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry")
-                            .into_response(),
-                    );
-                }
-                HandedOut::LeaseLost(e) => {
-                    metrics::counter!(crate::metrics::LEASES_LOST, "provider" => provider)
-                        .increment(1);
-                    return Some(retry_later_for(&e));
-                }
-                HandedOut::Ledger(e) => return Some(ledger_down(&e)),
+            let handed = hand_out(&self.ledger, &self.handler, self.lease, callback).await;
+            if let Some(refusal) = retry_for(provider, handed) {
+                return Some(refusal);
             }
         }
         None
@@ -319,12 +304,26 @@ impl Receiver {
             state.provider_status.clone(),
         );
         outcome.amount = state.amount;
-        let applied = match self.ledger.deliver(provider, &key, &outcome).await {
-            Ok(crate::callbacks::Delivered {
-                deliveries,
-                applied,
-                ..
-            }) => {
+        let handing = Handing::by(&self.handler, self.lease);
+        let delivered = self
+            .ledger
+            .deliver_handing(
+                provider,
+                &key,
+                &outcome,
+                handing,
+                (key.clone(), notification.clone()),
+            )
+            .await;
+        let (applied, handed) = match delivered {
+            Ok((
+                crate::callbacks::Delivered {
+                    deliveries,
+                    applied,
+                    ..
+                },
+                handed,
+            )) => {
                 crate::metrics::callback(
                     provider,
                     match &applied {
@@ -337,21 +336,46 @@ impl Receiver {
                 if let Applied::Changed(c) = &applied {
                     crate::metrics::state_change(provider, c.status);
                 }
-                applied
+                (applied, handed)
             }
             Err(e) => return ledger_down(&e),
         };
         if applied == Applied::UnknownPayment {
             tracing::warn!(provider, reference = %outcome.reference, "verified callback for a payment the ledger does not hold: recorded as unknown_payment, not handed out");
-            return ack;
         }
-        match self
-            .hand_out_open(provider, &outcome.reference, Some(key), Some(notification))
-            .await
-        {
-            Some(refusal) => refusal,
-            None => ack,
+        let refusal = match handed {
+            Handed::Nothing => None,
+            // This change waits behind older ones, or the callback was decided before.
+            Handed::Open => {
+                self.hand_out_open(provider, &outcome.reference, Some(key), Some(notification))
+                    .await
+            }
+            // Handed out in the deciding transaction, or claimed in it: finished here.
+            handed => after_commit(&self.ledger, &self.handler, self.lease, handed)
+                .await
+                .and_then(|handed| retry_for(provider, handed)),
+        };
+        refusal.unwrap_or(ack)
+    }
+}
+
+/// The answer when handing a change out did not end in its completion (`None`: it did): the
+/// provider retries.
+fn retry_for(provider: &'static str, handed: HandedOut) -> Option<Response> {
+    match handed {
+        HandedOut::Done => None,
+        // Another worker holds it: the provider retries (and finds it done, or free).
+        HandedOut::Busy => Some(retry_later(crate::clock::now_ms() + 1_000)),
+        HandedOut::HandlerFailed => {
+            metrics::counter!(crate::metrics::HANDLER_FAILURES, "provider" => provider)
+                .increment(1);
+            Some((StatusCode::INTERNAL_SERVER_ERROR, "handler failed; retry").into_response())
         }
+        HandedOut::LeaseLost(e) => {
+            metrics::counter!(crate::metrics::LEASES_LOST, "provider" => provider).increment(1);
+            Some(retry_later_for_lost(&e))
+        }
+        HandedOut::Ledger(e) => Some(ledger_down(&e)),
     }
 }
 
@@ -520,7 +544,7 @@ fn retry_later(until_ms: i64) -> Response {
         .into_response()
 }
 
-fn retry_later_for(e: &LedgerError) -> Response {
+fn retry_later_for_lost(e: &LedgerError) -> Response {
     tracing::warn!(error = %e, "lease lost while handling; another delivery will acknowledge");
     retry_later(crate::clock::now_ms() + 1_000)
 }

@@ -55,7 +55,8 @@ use crate::checks::{AfterCheck, CheckResult};
 use crate::clock::duration_ms;
 use crate::error::LedgerError;
 use crate::handler::{
-    Callback, CallbackHandler, HandedOut, Handler, TransactionalHandler, hand_out,
+    Callback, CallbackHandler, HandedOut, Handing, Handler, TransactionalHandler, after_commit,
+    hand_out,
 };
 use crate::payments::PaymentRow;
 use crate::reports::{Applied, Outcome};
@@ -595,30 +596,43 @@ impl Reconciler {
                 (None, Some(e.to_string()), next)
             }
         };
-        let applied = self
+        let result = CheckResult {
+            answer: outcome.as_ref(),
+            provider_reference: found_reference.as_deref(),
+            error: error.as_deref(),
+            after,
+        };
+        self.record_check(id, &payment.reference, claimed_until, result)
+            .await
+    }
+
+    /// Record what a check came to, and hand its change (if any) to the handler.
+    async fn record_check(
+        &self,
+        id: &'static str,
+        reference: &str,
+        claimed_until: i64,
+        result: CheckResult<'_>,
+    ) -> Result<Sweep, LedgerError> {
+        let handing = Handing::by(&self.handler, self.lease);
+        let checked = self
             .ledger
-            .finish_check(
-                id,
-                &payment.reference,
-                claimed_until,
-                CheckResult {
-                    answer: outcome.as_ref(),
-                    provider_reference: found_reference.as_deref(),
-                    error: error.as_deref(),
-                    after,
-                },
-            )
+            .finish_check(id, reference, claimed_until, result, handing)
             .await?;
         let mut sweep = Sweep {
             checked: 1,
             ..Sweep::default()
         };
-        if let Some(Applied::Changed(change)) = applied {
+        if let Some((Applied::Changed(change), handed)) = checked {
             crate::metrics::state_change(&change.provider, change.status);
             sweep.changed = 1;
             sweep.needs_review =
                 u64::from(change.status == paybridge_core::PaymentStatus::NeedsReview);
-            self.hand_out_payment(id, &payment.reference).await?;
+            match after_commit(&self.ledger, &self.handler, self.lease, handed).await {
+                None => self.hand_out_payment(id, reference).await?,
+                Some(HandedOut::Ledger(e)) => return Err(e),
+                Some(_) => {}
+            }
         }
         Ok(sweep)
     }

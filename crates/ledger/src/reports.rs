@@ -136,12 +136,41 @@ pub(crate) const SUCCEEDED_REFUNDS_MINOR: &str = "(SELECT CAST(COALESCE(SUM(s.am
 
 /// The state a report is decided on, and the money the change will carry: refunded is what
 /// refunds that succeeded gave back (a refund's own row is already updated when its change is
-/// decided).
-fn read_state() -> String {
-    format!(
-        "SELECT status, amount, currency, anomaly, paid_amount, {SUCCEEDED_REFUNDS_MINOR} AS refunded_minor \
-         FROM payments p WHERE provider = $1 AND reference = $2"
-    )
+/// decided). `open_changes` counts the payment's changes not yet handed out: when there are
+/// any, a new change waits its turn behind them (born open), whoever decided it. `{lock}`:
+/// PostgreSQL takes the row's lock with the read (one round trip).
+const READ_STATE: &str = "SELECT status, amount, currency, anomaly, paid_amount, {refunded} AS refunded_minor, \
+       (SELECT CAST(COUNT(*) AS BIGINT) FROM changes c WHERE c.provider = p.provider AND c.reference = p.reference AND c.state <> 'done') AS open_changes \
+     FROM payments p WHERE provider = $1 AND reference = $2 {lock}";
+
+/// [`READ_STATE`] for SQLite, and for PostgreSQL.
+static READ_STATE_SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let sql = READ_STATE.replace("{refunded}", SUCCEEDED_REFUNDS_MINOR);
+    [
+        sql.replace("{lock}", ""),
+        sql.replace("{lock}", "FOR UPDATE OF p"),
+    ]
+});
+
+/// Lock the payment row and read its state: one statement on PostgreSQL; on SQLite the
+/// database's write lock is taken first ([`lock_payment`], in-process: no round trip), so that
+/// no other writer can slip between the read and the writes the decision makes.
+async fn lock_and_read(
+    conn: &mut sqlx::AnyConnection,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<StateRow>> {
+    let postgres = conn.backend_name() == "PostgreSQL";
+    if !postgres {
+        lock_payment(conn, provider, reference).await?;
+    }
+    let [sqlite, postgresql] = &*READ_STATE_SQL;
+    let sql = if postgres { postgresql } else { sqlite };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(provider)
+        .bind(reference)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// A payment's state as a report is decided on it.
@@ -153,6 +182,7 @@ struct StateRow {
     anomaly: Option<String>,
     paid_amount: Option<String>,
     refunded_minor: i64,
+    open_changes: i64,
 }
 
 /// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
@@ -160,12 +190,60 @@ const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amo
        next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
      WHERE provider = $5 AND reference = $6";
 
-/// A change, with what the merchant is told of it; its deliveries follow in the same
-/// transaction ([`QUEUE_DELIVERIES`]).
+/// A change, with what the merchant is told of it, in the state it is born in ([`Born`]); its
+/// deliveries follow in the same transaction ([`QUEUE_DELIVERIES`]).
 const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
-       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, 0, $9, \
-       $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $18, $19, $20, $9, \
+       $10, $11, $12, $13, $14, $15, $16, $17, $21) RETURNING id";
+
+/// The state a change is written in by the transaction that decides it: the deciding worker
+/// hands it out itself, so the common path needs no second read, claim or commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Born {
+    /// Open: handed out after the commit, by whoever claims it.
+    Open,
+    /// Already claimed by the deciding worker (fence 1) until this time: its plain handler
+    /// runs after the commit, under the lease.
+    Claimed { until: i64 },
+    /// Done (fence 1): its transactional handler runs in this very transaction, which rolls
+    /// the handler's writes back and opens the change again should it fail.
+    Done,
+}
+
+impl Born {
+    /// The state, fence, lease end and completion time the change row is inserted with.
+    fn columns(self, now: i64) -> (&'static str, i64, i64, Option<i64>) {
+        match self {
+            Self::Open => ("pending", 0, 0, None),
+            Self::Claimed { until } => ("handling", 1, until, None),
+            Self::Done => ("done", 1, 0, Some(now)),
+        }
+    }
+}
+
+/// What deciding a report did ([`apply`]).
+#[derive(Debug)]
+pub(crate) struct Decided {
+    /// What it did to the payment.
+    pub applied: Applied,
+    /// The state its change (if any) was born in: [`Born::Open`] whatever was asked when
+    /// older changes of the payment are still open — they go first.
+    pub born: Born,
+    /// The payment had open changes before this report (someone must hand them out).
+    pub earlier_open: bool,
+}
+
+impl Decided {
+    /// Nothing decided (a duplicate delivery, a check without an answer).
+    pub(crate) fn nothing() -> Self {
+        Self {
+            applied: Applied::Unchanged,
+            born: Born::Open,
+            earlier_open: false,
+        }
+    }
+}
 
 /// The change's deliveries, one per registered forward target, in the same transaction (the
 /// outbox): every target gets every change.
@@ -183,6 +261,8 @@ pub(crate) struct Report<'a> {
     pub callback_key: Option<&'a str>,
     /// A refund's report: the refund the change carries.
     pub refund: Option<&'a ChangeRefund>,
+    /// The state its change is born in, when nothing older of the payment is open.
+    pub born: Born,
 }
 
 impl<'a> Report<'a> {
@@ -194,6 +274,7 @@ impl<'a> Report<'a> {
             now,
             callback_key: None,
             refund: None,
+            born: Born::Open,
         }
     }
 }
@@ -211,7 +292,7 @@ pub(crate) async fn apply(
     conn: &mut sqlx::AnyConnection,
     report: Report<'_>,
     decision: impl FnOnce(PaymentStatus, Option<Anomaly>, Money) -> Decision + Send,
-) -> Result<Applied> {
+) -> Result<Decided> {
     let Report {
         provider,
         outcome,
@@ -219,24 +300,32 @@ pub(crate) async fn apply(
         now,
         ..
     } = report;
-    lock_payment(conn, provider, &outcome.reference).await?;
-    let row: Option<StateRow> = sqlx::query_as(sqlx::AssertSqlSafe(read_state()))
-        .bind(provider)
-        .bind(&outcome.reference)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else {
+    let Some(row) = lock_and_read(conn, provider, &outcome.reference).await? else {
         log_event(conn, report, false, Some(Anomaly::UnknownPayment)).await?;
-        return Ok(Applied::UnknownPayment);
+        return Ok(Decided {
+            applied: Applied::UnknownPayment,
+            born: Born::Open,
+            earlier_open: false,
+        });
     };
+    let earlier_open = row.open_changes > 0;
     let current = status_from(&row.status)?;
     let recorded = money_from(&row.amount, &row.currency)?;
     let decided = decision(current, anomaly_from(row.anomaly.as_deref()), recorded);
     log_event(conn, report, decided.changed, decided.anomaly).await?;
     if !decided.changed {
-        return Ok(Applied::Unchanged);
+        return Ok(Decided {
+            applied: Applied::Unchanged,
+            born: Born::Open,
+            earlier_open,
+        });
     }
-    let (paid, paid_currency) = money_columns(outcome.amount);
+    let born = if earlier_open {
+        Born::Open
+    } else {
+        report.born
+    };
+    let (paid, _) = money_columns(outcome.amount);
     sqlx::query(SET_STATE)
         .bind(decided.status.as_str())
         .bind(decided.anomaly.map(Anomaly::as_str))
@@ -262,39 +351,57 @@ pub(crate) async fn apply(
         source: source.as_str().to_owned(),
         created_at: now,
     };
+    let id = insert_change(conn, &change, (&row.amount, &row.currency), born).await?;
+    Ok(Decided {
+        applied: Applied::Changed(Change { id, ..change }),
+        born,
+        earlier_open,
+    })
+}
+
+/// Write `change` (born as `born`; `payment` is the payment's recorded amount and currency, as
+/// stored) and queue its deliveries: its number.
+async fn insert_change(
+    conn: &mut sqlx::AnyConnection,
+    change: &Change,
+    payment: (&str, &str),
+    born: Born,
+) -> Result<i64> {
+    let (state, fence, lease_until, completed_at) = born.columns(change.created_at);
+    let (amount, currency) = money_columns(change.amount);
+    let refund = change.refund.as_ref();
     let id: i64 = sqlx::query_scalar(INSERT_CHANGE)
-        .bind(provider)
-        .bind(&outcome.reference)
-        .bind(current.as_str())
-        .bind(decided.status.as_str())
-        .bind(decided.anomaly.map(Anomaly::as_str))
-        .bind(&paid)
-        .bind(&paid_currency)
-        .bind(source.as_str())
-        .bind(now)
+        .bind(&change.provider)
+        .bind(&change.reference)
+        .bind(change.previous_status.as_str())
+        .bind(change.status.as_str())
+        .bind(change.anomaly.map(Anomaly::as_str))
+        .bind(amount)
+        .bind(currency)
+        .bind(&change.source)
+        .bind(change.created_at)
         .bind(&change.webhook_id)
-        .bind(&row.amount)
-        .bind(&row.currency)
+        .bind(payment.0)
+        .bind(payment.1)
         .bind(change.paid_amount.map(|m| m.amount_string()))
         .bind(change.refunded_amount.map(|m| m.amount_string()))
-        .bind(change.refund.as_ref().map(|r| r.id.as_str()))
-        .bind(change.refund.as_ref().map(|r| r.amount.amount_string()))
-        .bind(
-            change
-                .refund
-                .as_ref()
-                .and_then(|r| r.provider_refund_id.as_deref()),
-        )
+        .bind(refund.map(|r| r.id.as_str()))
+        .bind(refund.map(|r| r.amount.amount_string()))
+        .bind(refund.and_then(|r| r.provider_refund_id.as_deref()))
+        .bind(state)
+        .bind(fence)
+        .bind(lease_until)
+        .bind(completed_at)
         .fetch_one(&mut *conn)
         .await?;
     sqlx::query(QUEUE_DELIVERIES)
         .bind(id)
-        .bind(provider)
-        .bind(&outcome.reference)
-        .bind(now)
+        .bind(&change.provider)
+        .bind(&change.reference)
+        .bind(change.created_at)
         .execute(&mut *conn)
         .await?;
-    Ok(Applied::Changed(Change { id, ..change }))
+    Ok(id)
 }
 
 /// Log one report in the event log (also a payment's recording: source `created`).
@@ -334,9 +441,9 @@ impl Ledger {
     ) -> Result<Applied> {
         let mut tx = self.pool().begin().await?;
         let report = Report::new(provider, outcome, source, self.now_ms());
-        let applied = apply(&mut tx, report, on_what_it_says(outcome)).await?;
+        let decided = apply(&mut tx, report, on_what_it_says(outcome)).await?;
         tx.commit().await?;
-        Ok(applied)
+        Ok(decided.applied)
     }
 
     /// Report a status (without an amount) for a payment: [`Ledger::report`]; `Ok(true)` when

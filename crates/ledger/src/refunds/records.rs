@@ -329,6 +329,7 @@ impl Ledger {
                     crate::state::refunded(current, fully)
                 })
                 .await?
+                .applied
             }
         };
         tx.commit().await?;

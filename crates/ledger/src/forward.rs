@@ -254,13 +254,8 @@ pub struct Forwarder {
     schedule: Vec<Duration>,
 }
 
-/// How one attempt ended.
-#[derive(Clone, Copy)]
-enum Attempted {
-    Delivered,
-    Retrying,
-    Failed,
-}
+/// How many recordings of ended attempts a pass runs at once.
+const RECORDING: usize = 4;
 
 impl Forwarder {
     /// A forwarder of `ledger`'s queued deliveries for the sink's target ([`Sink::target`]:
@@ -320,34 +315,42 @@ impl Forwarder {
             .ledger
             .claim_deliveries(self.lease, self.batch, self.target.as_deref())
             .await?;
-        let mut attempts = futures_util::stream::iter(claimed)
+        // Attempts that end together are recorded together, one commit for all of them (on
+        // SQLite every commit waits for the one writer the receiver needs too), while the
+        // next ones are under way (a few recordings at once: PostgreSQL commits in parallel).
+        let mut recorded = futures_util::stream::iter(claimed)
             .map(|q| self.attempt(q))
-            .buffer_unordered(self.in_flight);
+            .buffer_unordered(self.in_flight)
+            .ready_chunks(self.in_flight)
+            .map(|ended| async move { self.ledger.finish_deliveries(&ended).await.map(|()| ended) })
+            .buffer_unordered(RECORDING);
         let mut run = Forwarded::default();
-        while let Some(attempted) = attempts.next().await {
-            let outcome = match attempted? {
-                Attempted::Delivered => {
-                    run.delivered += 1;
-                    "delivered"
-                }
-                Attempted::Retrying => {
-                    run.retrying += 1;
-                    "retrying"
-                }
-                Attempted::Failed => {
-                    run.failed += 1;
-                    "failed"
-                }
-            };
-            crate::metrics::forward(outcome);
+        while let Some(ended) = recorded.next().await {
+            for attempt in &ended? {
+                let outcome = match (&attempt.error, attempt.retry_at) {
+                    (None, _) => {
+                        run.delivered += 1;
+                        "delivered"
+                    }
+                    (Some(_), Some(_)) => {
+                        run.retrying += 1;
+                        "retrying"
+                    }
+                    (Some(_), None) => {
+                        run.failed += 1;
+                        "failed"
+                    }
+                };
+                crate::metrics::forward(outcome);
+            }
         }
         Ok(run)
     }
 
-    /// One attempt of a claimed delivery, recorded.
-    async fn attempt(&self, q: crate::outbox::Queued) -> Result<Attempted> {
-        let attempt = usize::try_from(q.attempts).unwrap_or(usize::MAX);
-        let delivery = Delivery::of(q.change.clone(), q.provider_reference.as_deref());
+    /// One attempt of a claimed delivery: what to record of it.
+    async fn attempt(&self, queued: crate::outbox::Queued) -> crate::outbox::Attempt {
+        let attempt = usize::try_from(queued.attempts).unwrap_or(usize::MAX);
+        let delivery = Delivery::of(queued.change.clone(), queued.provider_reference.as_deref());
         let result = self.sink.deliver(&delivery).await;
         let now = self.ledger.now_ms();
         let (error, retry_at) = match &result {
@@ -359,14 +362,11 @@ impl Forwarder {
                     .map(|d| now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
             ),
         };
-        self.ledger
-            .finish_delivery(&q, error.as_deref(), retry_at)
-            .await?;
-        Ok(match (result, retry_at) {
-            (Ok(()), _) => Attempted::Delivered,
-            (Err(_), Some(_)) => Attempted::Retrying,
-            (Err(_), None) => Attempted::Failed,
-        })
+        crate::outbox::Attempt {
+            queued,
+            error,
+            retry_at,
+        }
     }
 
     /// Forward until `shutdown` resolves, a pass every `every` (at once again while there is

@@ -62,6 +62,21 @@ struct ClaimedChange {
     provider_reference: Option<String>,
 }
 
+/// An attempt of a claimed delivery, to record ([`Ledger::finish_deliveries`]).
+pub(crate) struct Attempt {
+    /// The delivery.
+    pub queued: Queued,
+    /// Why it was not delivered (`None`: delivered).
+    pub error: Option<String>,
+    /// When to try again (`None` with an error: the schedule ran out, failed for good).
+    pub retry_at: Option<i64>,
+}
+
+/// One attempt recorded, under the claim it was made with.
+const FINISH_DELIVERY: &str = "UPDATE deliveries SET delivery_state = $1, attempts = attempts + 1, \
+       next_at = $2, last_error = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END \
+     WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts";
+
 impl Ledger {
     /// Register a forward target: from now on each state change is queued for delivery to it
     /// (one delivery per target, each with its own attempts and order), in the transaction
@@ -85,13 +100,23 @@ impl Ledger {
     ) -> Result<Vec<Queued>> {
         let (now, until) = (self.now_ms(), self.after(lease));
         let lock = self.store.skip_locked();
+        // A payment's oldest queued delivery only (order per payment), found by one index
+        // probe per candidate (`deliveries_order`) whatever the planner's statistics say —
+        // a fresh ledger under a burst has none yet — and the candidates walked in due order
+        // on `deliveries_due` when the target is known: a claim costs its batch, not the
+        // backlog.
+        let target_is = if target.is_some() {
+            "d.target = $4"
+        } else {
+            "$4 IS NULL"
+        };
         let claim = format!(
             "UPDATE deliveries SET next_at = $1 WHERE (change_id, target) IN ( \
                SELECT d.change_id, d.target FROM deliveries d \
-               WHERE d.delivery_state = 'pending' AND d.next_at <= $2 AND ($4 IS NULL OR d.target = $4) \
-                 AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.target = d.target \
+               WHERE d.delivery_state = 'pending' AND d.next_at <= $2 AND {target_is} \
+                 AND d.change_id = (SELECT MIN(o.change_id) FROM deliveries o WHERE o.target = d.target \
                                  AND o.payment_provider = d.payment_provider AND o.payment_reference = d.payment_reference \
-                                 AND o.delivery_state = 'pending' AND o.change_id < d.change_id) \
+                                 AND o.delivery_state = 'pending') \
                ORDER BY d.next_at, d.change_id LIMIT $3 {lock}) \
              RETURNING change_id, target, attempts"
         );
@@ -141,53 +166,51 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Record an attempt of a claimed delivery (nothing when another forwarder took it over
-    /// since): delivered, or — with `retry_at` — due again then, or failed for good. Returns
-    /// whether the claim still held.
-    pub(crate) async fn finish_delivery(
-        &self,
-        queued: &Queued,
-        error: Option<&str>,
-        retry_at: Option<i64>,
-    ) -> Result<bool> {
+    /// Record attempts of claimed deliveries, in one transaction: each delivered, due again
+    /// at its retry time, or failed for good, with its attempt logged — unless its claim was
+    /// taken over meanwhile (another forwarder's claim, after this one's lease ran out; the
+    /// attempt is not recorded: that forwarder records its own).
+    pub(crate) async fn finish_deliveries(&self, attempts: &[Attempt]) -> Result<()> {
         let now = self.now_ms();
-        let state = match (error, retry_at) {
-            (None, _) => "delivered",
-            (Some(_), Some(_)) => "pending",
-            (Some(_), None) => "failed",
-        };
-        // "HTTP 503" from the sink: the merchant's answer, kept apart for `ledger show`.
-        let http_status = error
-            .and_then(|e| e.strip_prefix("HTTP "))
-            .and_then(|rest| rest.get(..3))
-            .and_then(|code| code.parse::<i64>().ok());
         let mut tx = self.pool().begin().await?;
-        let attempt: Option<i64> = sqlx::query_scalar("UPDATE deliveries SET delivery_state = $1, attempts = attempts + 1, \
-               next_at = $2, last_error = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END \
-             WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts")
-            .bind(state)
-            .bind(retry_at.unwrap_or(now))
-            .bind(error)
-            .bind(now)
-            .bind(queued.change.id)
-            .bind(&queued.target)
-            .bind(queued.claimed_until)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(attempt) = attempt else {
-            return Ok(false);
-        };
-        sqlx::query("INSERT INTO delivery_attempts (change_id, target, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(queued.change.id)
-            .bind(&queued.target)
-            .bind(attempt)
-            .bind(now)
-            .bind(http_status)
-            .bind(error)
-            .execute(&mut *tx)
-            .await?;
+        for attempt in attempts {
+            let queued = &attempt.queued;
+            let error = attempt.error.as_deref();
+            let state = match (error, attempt.retry_at) {
+                (None, _) => "delivered",
+                (Some(_), Some(_)) => "pending",
+                (Some(_), None) => "failed",
+            };
+            // "HTTP 503" from the sink: the merchant's answer, kept apart for `ledger show`.
+            let http_status = error
+                .and_then(|e| e.strip_prefix("HTTP "))
+                .and_then(|rest| rest.get(..3))
+                .and_then(|code| code.parse::<i64>().ok());
+            let count: Option<i64> = sqlx::query_scalar(FINISH_DELIVERY)
+                .bind(state)
+                .bind(attempt.retry_at.unwrap_or(now))
+                .bind(error)
+                .bind(now)
+                .bind(queued.change.id)
+                .bind(&queued.target)
+                .bind(queued.claimed_until)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(count) = count else {
+                continue;
+            };
+            sqlx::query("INSERT INTO delivery_attempts (change_id, target, attempt, at, http_status, error) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(queued.change.id)
+                .bind(&queued.target)
+                .bind(count)
+                .bind(now)
+                .bind(http_status)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(true)
+        Ok(())
     }
 
     /// The deliveries not delivered yet (queued or failed); with `failed`, only those that

@@ -8,6 +8,8 @@
 //! With `HANDLER=transactional` the no-op handler is a transactional one (as `paybridge
 //! receive`'s): the delivery, the decision, the change and the handler in one commit; by default
 //! a plain one (the change claimed in the deciding transaction, completed after the handler).
+//! With `RECEIVERS=k` the receivers (and, with `FORWARD=1`, forwarders) are `k` processes of
+//! this program on the same ledger, the callbacks spread over them (scale-out on PostgreSQL).
 //! With `FORWARD=queue` each change is only queued; with `FORWARD=1`, a forward target is registered (each change is queued in its transaction)
 //! and a forwarder delivers, while the callbacks come in, to a loopback merchant that answers
 //! 204; the forwarded rate is the changes delivered over the time until the outbox is empty.
@@ -22,6 +24,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+use tokio::io::AsyncBufReadExt as _;
 
 use paybridge_core::http::{HttpRequest, HttpTransport};
 use paybridge_ledger::Ledger;
@@ -55,19 +59,18 @@ impl TransactionalHandler for Nothing {
 
 #[tokio::main]
 async fn main() {
+    if let Ok(url) = std::env::var("SERVE_LEDGER") {
+        return serve(url).await;
+    }
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("LEDGER_URL");
     let n: usize = args.next().expect("N").parse().unwrap();
     let run = format!("{:x}", paybridge_ledger::now_ms());
-    let target = if let Some(target) = args.next() {
-        target
+    let mut children = Vec::new();
+    let targets: Vec<String> = if let Some(target) = args.next() {
+        vec![target]
     } else {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
-        match std::env::var("FORWARD").as_deref() {
-            Ok("1") => forward(ledger.clone(), true).await,
-            Ok("queue") => forward(ledger.clone(), false).await,
-            _ => {}
-        }
         // The payments, as a shop records them before charging (not timed).
         let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
         for i in 0..n {
@@ -81,24 +84,40 @@ async fn main() {
                 .await
                 .unwrap();
         }
-        let receiver = if std::env::var("HANDLER").as_deref() == Ok("transactional") {
-            Receiver::transactional(ledger, Arc::new(Nothing))
-        } else {
-            Receiver::new(ledger, Arc::new(Nothing))
+        let forward_to = match std::env::var("FORWARD").as_deref() {
+            Ok("1" | "queue") => Some(merchant(&ledger).await),
+            _ => None,
         };
-        let router = receiver
-            .mount(
-                paybridge_card_charging::route::Route::trusting_unsigned_status(
-                    SecretString::from(KEY),
-                ),
-            )
-            .router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        format!("http://{addr}/card-charging/callback")
+        let deliver = std::env::var("FORWARD").as_deref() == Ok("1");
+        let receivers: usize = std::env::var("RECEIVERS").map_or(0, |v| v.parse().unwrap());
+        if receivers == 0 {
+            if let (Some(hooks), true) = (&forward_to, deliver) {
+                forwarder(ledger.clone(), hooks).await;
+            }
+            vec![receiver_on(ledger).await]
+        } else {
+            // `RECEIVERS` processes of this program on the same ledger, each a receiver (and
+            // a forwarder), as `paybridge receive` runs on several machines.
+            let mut urls = Vec::new();
+            for _ in 0..receivers {
+                let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+                    .env("SERVE_LEDGER", &url)
+                    .env(
+                        "HOOKS",
+                        forward_to.as_deref().filter(|_| deliver).unwrap_or(""),
+                    )
+                    .stdout(std::process::Stdio::piped())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .unwrap();
+                let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+                urls.push(lines.next_line().await.unwrap().unwrap());
+                children.push(child);
+            }
+            urls
+        }
     };
-    let target = Arc::new(target);
+    let targets = Arc::new(targets);
     let (code, serial) = ("312821445892981", "10004783347874");
     let sign = paybridge_card_charging::callback_sign(KEY, code, serial);
     let transport = HttpTransport::with_defaults().unwrap();
@@ -106,12 +125,12 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (transport, next, sign, run, target) = (
+        let (transport, next, sign, run, targets) = (
             transport.clone(),
             next.clone(),
             sign.clone(),
             run.clone(),
-            target.clone(),
+            targets.clone(),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -124,7 +143,7 @@ async fn main() {
                 );
                 let answer = transport
                     .send(
-                        HttpRequest::post(target.as_str(), body)
+                        HttpRequest::post(targets[i % targets.len()].as_str(), body)
                             .header(http::header::CONTENT_TYPE, "application/json")
                             .idempotent(true),
                     )
@@ -153,29 +172,83 @@ async fn main() {
             "forwarded {n} changes by {drained:?}: {:.0} events/s",
             n as f64 / drained.as_secs_f64()
         );
+        let seen = SEEN.lock().unwrap();
+        println!(
+            "the merchant got {} webhooks, {} distinct webhook-ids",
+            seen.0,
+            seen.1.len()
+        );
     }
 }
 
-/// A loopback merchant (204 to everything) registered as the forward target, and — with
-/// `deliver` — a forwarder delivering to it (`FORWARD=queue`: the changes are only queued,
-/// what the outbox costs the callback path itself).
-async fn forward(ledger: Arc<Ledger>, deliver: bool) {
+/// A receiver over `ledger`, served on a port of its own: its card callback URL.
+async fn receiver_on(ledger: Arc<Ledger>) -> String {
+    let receiver = if std::env::var("HANDLER").as_deref() == Ok("transactional") {
+        Receiver::transactional(ledger, Arc::new(Nothing))
+    } else {
+        Receiver::new(ledger, Arc::new(Nothing))
+    };
+    let router = receiver
+        .mount(
+            paybridge_card_charging::route::Route::trusting_unsigned_status(SecretString::from(
+                KEY,
+            )),
+        )
+        .router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}/card-charging/callback")
+}
+
+/// A child process (`RECEIVERS`): a receiver (and, with `HOOKS`, a forwarder) on the ledger
+/// at `url`, its callback URL on the first line of its output, serving until killed.
+async fn serve(url: String) {
+    let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+    match std::env::var("HOOKS") {
+        Ok(hooks) if !hooks.is_empty() => forwarder(ledger.clone(), &hooks).await,
+        _ => {}
+    }
+    println!("{}", receiver_on(ledger).await);
+    std::future::pending::<()>().await;
+}
+
+/// A loopback merchant registered as the forward target: it answers 204 and counts the
+/// webhooks it gets, and the distinct `webhook-id`s among them (printed at the end: several
+/// forwarders on one ledger must not deliver a change twice).
+async fn merchant(ledger: &Ledger) -> String {
     let app = axum::Router::new().route(
         "/hooks",
-        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+        axum::routing::post(|headers: axum::http::HeaderMap| async move {
+            let id = headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let mut seen = SEEN.lock().unwrap();
+            seen.0 += 1;
+            seen.1.insert(id);
+            axum::http::StatusCode::NO_CONTENT
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     ledger.register_forward_target(&url).await.unwrap();
-    if !deliver {
-        return;
-    }
+    url
+}
+
+/// Webhooks the merchant got, and their distinct ids.
+static SEEN: std::sync::Mutex<(usize, std::collections::BTreeSet<String>)> =
+    std::sync::Mutex::new((0, std::collections::BTreeSet::new()));
+
+/// A forwarder of `ledger`'s queued deliveries to the merchant at `hooks`.
+async fn forwarder(ledger: Arc<Ledger>, hooks: &str) {
     let secret = paybridge_core::webhooks::WebhookSecret::parse(
         &paybridge_core::webhooks::WebhookSecret::generate().unwrap(),
     )
     .unwrap();
-    let sink = paybridge_ledger::forward::HttpSink::new(url, secret).unwrap();
+    let sink = paybridge_ledger::forward::HttpSink::new(hooks.to_owned(), secret).unwrap();
     let forwarder = paybridge_ledger::forward::Forwarder::new(ledger, Arc::new(sink));
     tokio::spawn(async move {
         forwarder

@@ -6,7 +6,9 @@
 //! Resident memory is sampled every 5 ms during the sweep. See BENCHMARKS.md.
 //!
 //! `IN_FLIGHT=8 cargo run --release -p paybridge-ledger --example reconcile_rate -- LEDGER_URL N [R]`
-//! (`IN_FLIGHT`: checks in flight per reconciler, default 8 as in the library.)
+//! (`IN_FLIGHT`: checks in flight per reconciler, default 8 as in the library;
+//! `HANDLER=transactional`: the no-op handler is a transactional one, as `paybridge
+//! reconcile`'s — one commit per checked payment; by default a plain one — two.)
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -26,7 +28,9 @@ use paybridge_card_charging::sandbox::{
 use paybridge_card_charging::{CardChargingProvider, Client, Config};
 use paybridge_core::http::HttpTransport;
 use paybridge_core::provider::prelude::*;
-use paybridge_ledger::handler::{Callback, CallbackHandler, HandlerError};
+use paybridge_ledger::handler::{
+    Callback, CallbackHandler, Handler, HandlerError, TransactionalHandler,
+};
 use paybridge_ledger::reconcile::RateLimit;
 use paybridge_ledger::{Ledger, Reconciler, SealKey};
 use secrecy::SecretString;
@@ -36,6 +40,17 @@ struct Nothing;
 #[async_trait]
 impl CallbackHandler for Nothing {
     async fn handle(&self, _: &Callback) -> std::result::Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TransactionalHandler for Nothing {
+    async fn handle(
+        &self,
+        _: paybridge_ledger::LedgerTx<'_>,
+        _: &Callback,
+    ) -> std::result::Result<(), HandlerError> {
         Ok(())
     }
 }
@@ -136,11 +151,16 @@ async fn main() {
         eprintln!("100 sequential payment_status: {:?}", t.elapsed());
     }
     let in_flight: usize = std::env::var("IN_FLIGHT").map_or(8, |v| v.parse().unwrap());
+    let handler = if std::env::var("HANDLER").as_deref() == Ok("transactional") {
+        Handler::Transactional(Arc::new(Nothing))
+    } else {
+        Handler::Plain(Arc::new(Nothing))
+    };
     let mut sweepers = Vec::new();
     for _ in 0..reconcilers {
         let handle = open(&url).await;
         sweepers.push(
-            Reconciler::new(handle.clone(), Arc::new(Nothing))
+            Reconciler::with_handler(handle.clone(), handler.clone())
                 .rate_limit(RateLimit::OFF)
                 .concurrency(in_flight, 100)
                 .provider(provider(&endpoint, &handle)),

@@ -26,6 +26,14 @@
 //!    or release under an older fence ([`LedgerError::LeaseLost`]).
 //! 3. Only after the completion committed is the provider acknowledged.
 //!
+//! The [`receive::Receiver`] and the [`Reconciler`] do all three in as few commits as the
+//! handler allows: the change is written by the transaction that decides it **already handed
+//! out** — done, with a transactional handler run in that very transaction (one commit per
+//! callback or checked payment: the delivery, the decision, the change, its queued webhooks
+//! and the merchant's books); or claimed by the deciding worker (fence 1), with a plain
+//! handler run after the commit and the completion a second. A change that must wait behind an
+//! older open change of the same payment is written open and handed out in order.
+//!
 //! What the merchant gets depends on where its books are. **A plain handler** (its own
 //! database) gets *at least once, fenced*: if its process pauses past the lease (a GC pause, a
 //! stalled disk) or dies between its own commit and the ledger's, the change is handed out

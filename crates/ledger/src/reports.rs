@@ -312,8 +312,8 @@ pub(crate) async fn apply(
     let current = status_from(&row.status)?;
     let recorded = money_from(&row.amount, &row.currency)?;
     let decided = decision(current, anomaly_from(row.anomaly.as_deref()), recorded);
-    log_event(conn, report, decided.changed, decided.anomaly).await?;
     if !decided.changed {
+        log_event(conn, report, false, decided.anomaly).await?;
         return Ok(Decided {
             applied: Applied::Unchanged,
             born: Born::Open,
@@ -325,16 +325,6 @@ pub(crate) async fn apply(
     } else {
         report.born
     };
-    let (paid, _) = money_columns(outcome.amount);
-    sqlx::query(SET_STATE)
-        .bind(decided.status.as_str())
-        .bind(decided.anomaly.map(Anomaly::as_str))
-        .bind(&paid)
-        .bind(now)
-        .bind(provider)
-        .bind(&outcome.reference)
-        .execute(&mut *conn)
-        .await?;
     let change = Change {
         id: 0,
         webhook_id: crate::ids::webhook_id(now),
@@ -351,7 +341,22 @@ pub(crate) async fn apply(
         source: source.as_str().to_owned(),
         created_at: now,
     };
-    let id = insert_change(conn, &change, (&row.amount, &row.currency), born).await?;
+    let id = if conn.backend_name() == "PostgreSQL" {
+        write_change_at_once(conn, report, &change, (&row.amount, &row.currency), born).await?
+    } else {
+        log_event(conn, report, true, decided.anomaly).await?;
+        let (paid, _) = money_columns(outcome.amount);
+        sqlx::query(SET_STATE)
+            .bind(decided.status.as_str())
+            .bind(decided.anomaly.map(Anomaly::as_str))
+            .bind(&paid)
+            .bind(now)
+            .bind(provider)
+            .bind(&outcome.reference)
+            .execute(&mut *conn)
+            .await?;
+        insert_change(conn, &change, (&row.amount, &row.currency), born).await?
+    };
     Ok(Decided {
         applied: Applied::Changed(Change { id, ..change }),
         born,
@@ -402,6 +407,68 @@ async fn insert_change(
         .execute(&mut *conn)
         .await?;
     Ok(id)
+}
+
+/// What a changing report writes after the decision — its event, the payment's new state, the
+/// change and its deliveries ([`EVENT`], [`SET_STATE`], [`INSERT_CHANGE`],
+/// [`QUEUE_DELIVERIES`]) — as one PostgreSQL statement: one round trip instead of four (on
+/// PostgreSQL a callback's time goes mostly to round trips; SQLite, in-process, runs the four).
+const WRITE_CHANGE_AT_ONCE: &str = "WITH event AS ( \
+       INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
+       VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10)), \
+     state AS ( \
+       UPDATE payments SET status = $11, anomaly = $7, paid_amount = COALESCE($8, paid_amount), updated_at = $6, \
+         next_check_at = CASE WHEN $11 = 'pending' THEN next_check_at ELSE NULL END \
+       WHERE provider = $1 AND reference = $2), \
+     change AS ( \
+       INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
+         webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at) \
+       VALUES ($1, $2, $12, $11, $7, $8, $9, $5, $21, $22, $23, $6, $13, $14, $15, $16, $17, $18, $19, $20, $24) RETURNING id), \
+     queued AS ( \
+       INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
+       SELECT change.id, url, $1, $2, 'pending', $6 FROM change, forward_targets) \
+     SELECT id FROM change";
+
+/// [`WRITE_CHANGE_AT_ONCE`]: `change` of `report` (born as `born`; `payment` is the payment's
+/// recorded amount and currency, as stored): its number.
+async fn write_change_at_once(
+    conn: &mut sqlx::AnyConnection,
+    report: Report<'_>,
+    change: &Change,
+    payment: (&str, &str),
+    born: Born,
+) -> Result<i64> {
+    let (state, fence, lease_until, completed_at) = born.columns(change.created_at);
+    let outcome = report.outcome;
+    let (amount, currency) = money_columns(outcome.amount);
+    let refund = change.refund.as_ref();
+    Ok(sqlx::query_scalar(WRITE_CHANGE_AT_ONCE)
+        .bind(report.provider)
+        .bind(&outcome.reference)
+        .bind(outcome.status.as_str())
+        .bind(&outcome.provider_status)
+        .bind(report.source.as_str())
+        .bind(report.now)
+        .bind(change.anomaly.map(Anomaly::as_str))
+        .bind(amount)
+        .bind(currency)
+        .bind(report.callback_key)
+        .bind(change.status.as_str())
+        .bind(change.previous_status.as_str())
+        .bind(&change.webhook_id)
+        .bind(payment.0)
+        .bind(payment.1)
+        .bind(change.paid_amount.map(|m| m.amount_string()))
+        .bind(change.refunded_amount.map(|m| m.amount_string()))
+        .bind(refund.map(|r| r.id.as_str()))
+        .bind(refund.map(|r| r.amount.amount_string()))
+        .bind(refund.and_then(|r| r.provider_refund_id.as_deref()))
+        .bind(state)
+        .bind(fence)
+        .bind(lease_until)
+        .bind(completed_at)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Log one report in the event log (also a payment's recording: source `created`).

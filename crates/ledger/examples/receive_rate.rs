@@ -18,6 +18,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::cast_precision_loss,
+    clippy::indexing_slicing,
     reason = "benchmark harness"
 )]
 
@@ -66,56 +67,9 @@ async fn main() {
     let url = args.next().expect("LEDGER_URL");
     let n: usize = args.next().expect("N").parse().unwrap();
     let run = format!("{:x}", paybridge_ledger::now_ms());
-    let mut children = Vec::new();
-    let targets: Vec<String> = if let Some(target) = args.next() {
-        vec![target]
-    } else {
-        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
-        // The payments, as a shop records them before charging (not timed).
-        let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
-        for i in 0..n {
-            ledger
-                .record_payment(&paybridge_ledger::NewPayment::new(
-                    "card-charging",
-                    format!("{run}-{i}"),
-                    paybridge_core::PaymentStatus::Pending,
-                    amount,
-                ))
-                .await
-                .unwrap();
-        }
-        let forward_to = match std::env::var("FORWARD").as_deref() {
-            Ok("1" | "queue") => Some(merchant(&ledger).await),
-            _ => None,
-        };
-        let deliver = std::env::var("FORWARD").as_deref() == Ok("1");
-        let receivers: usize = std::env::var("RECEIVERS").map_or(0, |v| v.parse().unwrap());
-        if receivers == 0 {
-            if let (Some(hooks), true) = (&forward_to, deliver) {
-                forwarder(ledger.clone(), hooks).await;
-            }
-            vec![receiver_on(ledger).await]
-        } else {
-            // `RECEIVERS` processes of this program on the same ledger, each a receiver (and
-            // a forwarder), as `paybridge receive` runs on several machines.
-            let mut urls = Vec::new();
-            for _ in 0..receivers {
-                let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
-                    .env("SERVE_LEDGER", &url)
-                    .env(
-                        "HOOKS",
-                        forward_to.as_deref().filter(|_| deliver).unwrap_or(""),
-                    )
-                    .stdout(std::process::Stdio::piped())
-                    .kill_on_drop(true)
-                    .spawn()
-                    .unwrap();
-                let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-                urls.push(lines.next_line().await.unwrap().unwrap());
-                children.push(child);
-            }
-            urls
-        }
+    let (targets, _children) = match args.next() {
+        Some(target) => (vec![target], Vec::new()),
+        None => receivers(&url, n, &run).await,
     };
     let targets = Arc::new(targets);
     let (code, serial) = ("312821445892981", "10004783347874");
@@ -181,6 +135,57 @@ async fn main() {
     }
 }
 
+/// The payments recorded (not timed), a forward target registered (`FORWARD`), and the
+/// receivers the callbacks go to: their URLs, and the child processes serving them.
+async fn receivers(url: &str, n: usize, run: &str) -> (Vec<String>, Vec<tokio::process::Child>) {
+    let ledger = Arc::new(Ledger::open(url).await.unwrap());
+    // The payments, as a shop records them before charging (not timed).
+    let amount = paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap();
+    for i in 0..n {
+        ledger
+            .record_payment(&paybridge_ledger::NewPayment::new(
+                "card-charging",
+                format!("{run}-{i}"),
+                paybridge_core::PaymentStatus::Pending,
+                amount,
+            ))
+            .await
+            .unwrap();
+    }
+    let forward_to = match std::env::var("FORWARD").as_deref() {
+        Ok("1" | "queue") => Some(merchant(&ledger).await),
+        _ => None,
+    };
+    let deliver = std::env::var("FORWARD").as_deref() == Ok("1");
+    let receivers: usize = std::env::var("RECEIVERS").map_or(0, |v| v.parse().unwrap());
+    if receivers == 0 {
+        if let (Some(hooks), true) = (&forward_to, deliver) {
+            forwarder(ledger.clone(), hooks);
+        }
+        (vec![receiver_on(ledger).await], Vec::new())
+    } else {
+        // `RECEIVERS` processes of this program on the same ledger, each a receiver (and
+        // a forwarder), as `paybridge receive` runs on several machines.
+        let (mut urls, mut children) = (Vec::new(), Vec::new());
+        for _ in 0..receivers {
+            let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+                .env("SERVE_LEDGER", url)
+                .env(
+                    "HOOKS",
+                    forward_to.as_deref().filter(|_| deliver).unwrap_or(""),
+                )
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            urls.push(lines.next_line().await.unwrap().unwrap());
+            children.push(child);
+        }
+        (urls, children)
+    }
+}
+
 /// A receiver over `ledger`, served on a port of its own: its card callback URL.
 async fn receiver_on(ledger: Arc<Ledger>) -> String {
     let receiver = if std::env::var("HANDLER").as_deref() == Ok("transactional") {
@@ -206,7 +211,7 @@ async fn receiver_on(ledger: Arc<Ledger>) -> String {
 async fn serve(url: String) {
     let ledger = Arc::new(Ledger::open(&url).await.unwrap());
     match std::env::var("HOOKS") {
-        Ok(hooks) if !hooks.is_empty() => forwarder(ledger.clone(), &hooks).await,
+        Ok(hooks) if !hooks.is_empty() => forwarder(ledger.clone(), &hooks),
         _ => {}
     }
     println!("{}", receiver_on(ledger).await);
@@ -243,7 +248,7 @@ static SEEN: std::sync::Mutex<(usize, std::collections::BTreeSet<String>)> =
     std::sync::Mutex::new((0, std::collections::BTreeSet::new()));
 
 /// A forwarder of `ledger`'s queued deliveries to the merchant at `hooks`.
-async fn forwarder(ledger: Arc<Ledger>, hooks: &str) {
+fn forwarder(ledger: Arc<Ledger>, hooks: &str) {
     let secret = paybridge_core::webhooks::WebhookSecret::parse(
         &paybridge_core::webhooks::WebhookSecret::generate().unwrap(),
     )

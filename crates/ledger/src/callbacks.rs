@@ -188,6 +188,15 @@ impl Ledger {
             })
             .await?
         };
+        if let Handed::Failed(e) = handed {
+            // The handler's writes go, and with them this transaction's decision: recorded
+            // again with the change open, for a later delivery (or the reconciler) to hand out.
+            tx.rollback().await?;
+            return Ok((
+                self.deliver(provider, key, outcome).await?,
+                Handed::Failed(e),
+            ));
+        }
         tx.commit().await?;
         Ok((
             Delivered {

@@ -178,17 +178,6 @@ const DONE_CHANGE: &str = "UPDATE changes SET state = 'done', completed_at = $1 
 const RELEASE_CHANGE: &str = "UPDATE changes SET state = 'pending', lease_until = 0 \
      WHERE id = $1 AND fence = $2 AND state = 'handling'";
 
-/// A change born done whose transactional handler failed: open again (the handler's writes
-/// were rolled back to before it ran), for the next claim (fence 2).
-const REOPEN_CHANGE: &str =
-    "UPDATE changes SET state = 'pending', completed_at = NULL, lease_until = 0 WHERE id = $1";
-
-/// Open change `id` again in `conn`'s transaction ([`REOPEN_CHANGE`]).
-pub(crate) async fn reopen_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<()> {
-    sqlx::query(REOPEN_CHANGE).bind(id).execute(conn).await?;
-    Ok(())
-}
-
 /// Mark change `id` done under `fence` in `conn`'s transaction: whether the fence held.
 pub(crate) async fn done_in(
     conn: &mut sqlx::AnyConnection,

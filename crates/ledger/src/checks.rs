@@ -19,6 +19,7 @@ pub(crate) enum AfterCheck {
 }
 
 /// What a status check came to, as [`Ledger::finish_check`] records it.
+#[derive(Clone, Copy)]
 pub(crate) struct CheckResult<'a> {
     /// The provider's answer, if it gave one.
     pub answer: Option<&'a Outcome>,
@@ -178,6 +179,20 @@ impl Ledger {
             Callback::new(provider, change, None)
         })
         .await?;
+        if let Handed::Failed(e) = handed {
+            // As a callback's: the handler's writes and the decision go; recorded again with
+            // the change open (handed out again as a stranded change).
+            tx.rollback().await?;
+            let again = Box::pin(self.finish_check(
+                provider,
+                reference,
+                claimed_until,
+                result,
+                Handing::Later,
+            ))
+            .await?;
+            return Ok(again.map(|(applied, _)| (applied, Handed::Failed(e))));
+        }
         tx.commit().await?;
         Ok(Some((applied, handed)))
     }

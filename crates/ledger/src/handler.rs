@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use paybridge_core::{Notification, Verified};
 
-use crate::changes::{Change, ChangeLease, done_in, reopen_in};
+use crate::changes::{Change, ChangeLease, done_in};
 use crate::error::{LedgerError, Result};
 use crate::reports::{Applied, Born, Decided};
 use crate::store::Ledger;
@@ -154,6 +154,9 @@ impl Ledger {
 /// (plain handler: the decision with its claim, then the completion).
 #[derive(Clone, Copy)]
 pub(crate) enum Handing<'a> {
+    /// Not by the deciding worker: the change is left open (a transactional handler failed
+    /// and its transaction was rolled back: the report is recorded again without it).
+    Later,
     /// By a plain handler after the commit, under a lease taken in the deciding transaction.
     Claimed(Duration),
     /// By a transactional handler, in the deciding transaction.
@@ -172,6 +175,7 @@ impl<'a> Handing<'a> {
     /// The state the change is born in.
     pub(crate) fn born(self, ledger: &Ledger) -> Born {
         match self {
+            Self::Later => Born::Open,
             Self::Claimed(lease) => Born::Claimed {
                 until: ledger.after(lease),
             },
@@ -193,7 +197,8 @@ pub(crate) enum Handed {
     Claimed(Box<(ChangeLease, Callback)>),
     /// Handled and completed in the transaction.
     Done,
-    /// The transactional handler failed: its writes rolled back, the change open again.
+    /// The transactional handler failed: the deciding transaction must be rolled back (and
+    /// the report recorded again with its change open, [`Handing::Later`]).
     Failed(HandlerError),
 }
 
@@ -224,24 +229,15 @@ pub(crate) async fn hand_in_transaction(
             },
             callback,
         )))),
+        // No savepoint (a round trip on every callback): a handler that fails is rare, and
+        // its caller rolls everything back and records the report again, change open.
         (Handing::InTransaction(handler), _) => {
-            // The handler's writes can be undone without undoing the decision.
-            sqlx::query("SAVEPOINT handler").execute(&mut *conn).await?;
-            match handler
-                .handle(LedgerTx { conn: &mut *conn }, &callback)
-                .await
-            {
+            match handler.handle(LedgerTx { conn }, &callback).await {
                 Ok(()) => Ok(Handed::Done),
-                Err(e) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT handler")
-                        .execute(&mut *conn)
-                        .await?;
-                    reopen_in(conn, callback.change.id).await?;
-                    Ok(Handed::Failed(e))
-                }
+                Err(e) => Ok(Handed::Failed(e)),
             }
         }
-        (Handing::Claimed(_), _) => Ok(Handed::Open),
+        (Handing::Claimed(_) | Handing::Later, _) => Ok(Handed::Open),
     }
 }
 

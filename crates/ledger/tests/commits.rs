@@ -6,10 +6,8 @@
 //! payment of the reconciler likewise. SQLite runs the same statements (one code path through
 //! sqlx's `Any` driver) but has no such counter.
 //!
-//! The transactional handler here only reads (its change, born done in the transaction it is
-//! handed): a handler that writes runs under a savepoint, which PostgreSQL gives a transaction
-//! id of its own without a commit of its own. One test in its own binary: nothing else writes
-//! to the server while it counts (an autovacuum's analyze might: a slack of two).
+//! One test in its own binary: nothing else writes to the server while it counts (an
+//! autovacuum's analyze might: a slack of two).
 
 #![allow(
     clippy::unwrap_used,
@@ -34,8 +32,8 @@ use secrecy::SecretString;
 const N: i64 = 20;
 const SLACK: i64 = 2;
 
-/// Reads, in the transaction it is handed, the state of its change: the fence it was given and
-/// what the row says.
+/// Writes its books in the transaction it is handed, and reads there the state of its change:
+/// the fence it was given and what the row says.
 #[derive(Default)]
 struct Sees {
     seen: std::sync::Mutex<Vec<(i64, String)>>,
@@ -51,6 +49,10 @@ impl TransactionalHandler for Sees {
         let state: String = sqlx::query_scalar("SELECT state FROM changes WHERE id = $1")
             .bind(callback.change.id)
             .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO books (change_id) VALUES ($1)")
+            .bind(callback.change.stable_id())
+            .execute(&mut *tx)
             .await?;
         self.seen.lock().unwrap().push((callback.fence, state));
         Ok(())
@@ -130,6 +132,10 @@ async fn a_callback_is_one_commit_with_a_transactional_handler_two_with_a_plain_
     };
     let ledger = Arc::new(Ledger::open(&url).await.unwrap());
     let pool = common::database(&url).await;
+    sqlx::query("CREATE TABLE books (change_id TEXT PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
     for prefix in ["tx", "plain", "check"] {
         for i in 0..N {
             expect_payment(
@@ -204,5 +210,9 @@ async fn a_callback_is_one_commit_with_a_transactional_handler_two_with_a_plain_
     assert_eq!(
         sees.seen.lock().unwrap().clone(),
         vec![done; usize::try_from(2 * N).unwrap()]
+    );
+    assert_eq!(
+        common::count(&url, "SELECT COUNT(*) FROM books").await,
+        2 * N
     );
 }

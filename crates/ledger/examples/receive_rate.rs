@@ -10,6 +10,7 @@
 //! a plain one (the change claimed in the deciding transaction, completed after the handler).
 //! With `RECEIVERS=k` the receivers (and, with `FORWARD=1`, forwarders) are `k` processes of
 //! this program on the same ledger, the callbacks spread over them (scale-out on PostgreSQL).
+//! `FORWARD_PASSES=p`: the forwarder's passes at once (default 4, as the library's).
 //! With `FORWARD=queue` each change is only queued; with `FORWARD=1`, a forward target is registered (each change is queued in its transaction)
 //! and a forwarder delivers, while the callbacks come in, to a loopback merchant that answers
 //! 204; the forwarded rate is the changes delivered over the time until the outbox is empty.
@@ -254,7 +255,9 @@ fn forwarder(ledger: Arc<Ledger>, hooks: &str) {
     )
     .unwrap();
     let sink = paybridge_ledger::forward::HttpSink::new(hooks.to_owned(), secret).unwrap();
-    let forwarder = paybridge_ledger::forward::Forwarder::new(ledger, Arc::new(sink));
+    let passes = std::env::var("FORWARD_PASSES").map_or(4, |v| v.parse().unwrap());
+    let forwarder =
+        paybridge_ledger::forward::Forwarder::new(ledger, Arc::new(sink)).passes(passes);
     tokio::spawn(async move {
         forwarder
             .run(std::time::Duration::from_millis(10), std::future::pending())

@@ -250,6 +250,7 @@ pub struct Forwarder {
     target: Option<String>,
     batch: i64,
     in_flight: usize,
+    passes: usize,
     lease: Duration,
     schedule: Vec<Duration>,
 }
@@ -260,7 +261,7 @@ const RECORDING: usize = 4;
 impl Forwarder {
     /// A forwarder of `ledger`'s queued deliveries for the sink's target ([`Sink::target`]:
     /// an [`HttpSink`]'s URL; every target's for an in-process sink) to `sink`: 64 per pass,
-    /// 32 in flight at once (each a different payment's or target's: a payment's changes
+    /// four passes at once ([`Forwarder::run`]), 32 in flight in each (each a different payment's or target's: a payment's changes
     /// still reach each target in order), each leased for a minute, retried on
     /// [`RETRY_SCHEDULE`].
     #[must_use]
@@ -271,6 +272,7 @@ impl Forwarder {
             sink,
             batch: 64,
             in_flight: 32,
+            passes: 4,
             lease: Duration::from_mins(1),
             schedule: RETRY_SCHEDULE.to_vec(),
         }
@@ -291,6 +293,17 @@ impl Forwarder {
     pub fn concurrency(mut self, in_flight: usize) -> Self {
         self.in_flight = in_flight.max(1);
         self.batch = self.batch.max(i64::try_from(in_flight).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// How many passes run at once (default 4; at least 1): while one waits for its claim or
+    /// its records, the other's deliveries are under way — a busy database answers a claim in
+    /// tens of milliseconds, as long as a batch of loopback deliveries takes. Each pass claims
+    /// only what no other holds, and a payment's next change only once its earlier one was
+    /// delivered: order per payment holds across passes as within one.
+    #[must_use]
+    pub fn passes(mut self, passes: usize) -> Self {
+        self.passes = passes.max(1);
         self
     }
 
@@ -369,10 +382,24 @@ impl Forwarder {
         }
     }
 
-    /// Forward until `shutdown` resolves, a pass every `every` (at once again while there is
-    /// a full batch).
+    /// Forward until `shutdown` resolves: [`Forwarder::passes`] loops, each a pass every
+    /// `every` (at once again after a full batch); the passes in hand finish first.
     pub async fn run(&self, every: Duration, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let loops = futures_util::future::join_all(
+            (0..self.passes).map(|_| self.pass_loop(every, stopped.clone())),
+        );
+        tokio::pin!(loops);
+        tokio::select! {
+            _ = &mut loops => return,
+            () = shutdown => {}
+        }
+        let _ = stop.send(true);
+        loops.await;
+    }
+
+    /// One loop of passes, until `stopped` says so.
+    async fn pass_loop(&self, every: Duration, mut stopped: tokio::sync::watch::Receiver<bool>) {
         loop {
             let busy = match self.forward_once().await {
                 Ok(run) => {
@@ -384,11 +411,14 @@ impl Forwarder {
                     false
                 }
             };
+            if *stopped.borrow() {
+                return;
+            }
             if busy {
                 continue;
             }
             tokio::select! {
-                () = &mut shutdown => return,
+                _ = stopped.changed() => return,
                 () = tokio::time::sleep(every) => {}
             }
         }

@@ -585,3 +585,56 @@ async fn different_payments_are_delivered_at_once_each_payments_changes_in_order
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_at_once_keep_each_payments_changes_in_order() {
+    for (backend, url) in common::ledger_urls("forward_passes").await {
+        let ledger = Arc::new(Ledger::open(&url).await.unwrap());
+        ledger.register_forward_target("in-process").await.unwrap();
+        for i in 0..20 {
+            changes(
+                &ledger,
+                &format!("p-{i}"),
+                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
+            )
+            .await;
+        }
+        let merchant = Arc::new(Slow::default());
+        // Four passes of at most two deliveries each: passes overlap, each claiming what the
+        // others do not hold.
+        let forwarder = Forwarder::new(ledger.clone(), merchant.clone())
+            .concurrency(2)
+            .passes(4);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = {
+            let forwarder = Arc::new(forwarder);
+            tokio::spawn(async move {
+                forwarder
+                    .run(std::time::Duration::from_millis(5), async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            })
+        };
+        for _ in 0..400 {
+            if ledger.outbox(false).await.unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let _ = stop.send(());
+        running.await.unwrap();
+        let got = merchant.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 40, "{backend}: each change once");
+        let most = merchant.most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(most > 2, "{backend}: passes overlapped ({most} at once)");
+        for i in 0..20 {
+            let of: Vec<&str> = got
+                .iter()
+                .filter(|(r, _)| *r == format!("p-{i}"))
+                .map(|(_, s)| s.as_str())
+                .collect();
+            assert_eq!(of, ["succeeded", "reversed"], "{backend}: p-{i}");
+        }
+    }
+}

@@ -7,10 +7,11 @@
 //! `Receiver::new(ledger, handler).mount(paybridge_card_charging::route::Route::confirmed(client))`.
 //! Each route verifies the callback; the ledger records the delivery
 //! and decides, in one transaction, whether it changes the payment's state (money checked: see
-//! the crate's front page); every open change of the payment is claimed under a fenced lease,
-//! handed to the merchant's handler ([`CallbackHandler`], or a [`TransactionalHandler`] in the
-//! ledger's own transaction) and completed — and only then is the provider answered what it
-//! expects:
+//! the crate's front page); the change is handed to the merchant's handler from that same
+//! transaction — a [`TransactionalHandler`] runs in it (one commit for everything), a
+//! [`CallbackHandler`] runs after it under the fenced lease the change was written with, then
+//! the change is completed — and any change an earlier delivery left open is claimed, handled
+//! and completed first, in order. Only then is the provider answered what it expects:
 //!
 //! The provider crates' routes:
 //!
@@ -29,8 +30,8 @@
 //!
 //! What the provider is told otherwise: a bad signature → `401`, a body that is no callback →
 //! `400` (neither is recorded); a body over 64 KiB → `413`, one that does not arrive within the
-//! body deadline → `408`; a handler error → the change is released, `500` (the provider
-//! retries); news that changes nothing (a duplicate, another word for the same state, a lower
+//! body deadline → `408`; a handler error → the change is left open (a transactional
+//! handler's writes rolled back), `500` (the provider retries); news that changes nothing (a duplicate, another word for the same state, a lower
 //! state) → the acknowledgement, the handler not called; a payment the ledger does not hold →
 //! the acknowledgement, recorded as `unknown_payment`; another worker handling the same change →
 //! `503` with `Retry-After`; a ledger that cannot be written → `503` (retry). A sender that hangs

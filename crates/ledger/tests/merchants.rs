@@ -1,0 +1,239 @@
+//! Merchants of a platform in the ledger (SQLite, and PostgreSQL when configured): settings
+//! sealed under the ledger's key and never stored or listed in the clear, refused without a
+//! key, opened only with it; an update replaces a value at once, a rotation keeps the old one
+//! valid for its grace period and not after.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paybridge_ledger::clock::ManualClock;
+use paybridge_ledger::{Ledger, LedgerError, NewMerchant, SealKey};
+use secrecy::{ExposeSecret, SecretString};
+
+const KEY: [u8; 32] = [7; 32];
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+fn opened(values: &[SecretString]) -> Vec<&str> {
+    values.iter().map(ExposeSecret::expose_secret).collect()
+}
+
+/// A ledger with a key and a manual clock, two merchants registered: shop-a (a Qvickly
+/// secret, a card key, a forward target, a `CompanyId`) and shop-b (a Qvickly secret).
+async fn registered(url: &str) -> (Ledger, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(1_000_000));
+    let ledger = Ledger::open(url)
+        .await
+        .unwrap()
+        .with_seal_key(SealKey::new(&KEY))
+        .with_clock(clock.clone());
+    let a = NewMerchant::new("shop-a")
+        .set("PAYBRIDGE_QVICKLY_SECRET", secret("qvickly-secret-a1"))
+        .set("PAYBRIDGE_CARD_PARTNER_KEY", secret("card-key-a"))
+        .forward("https://a.example/hooks", secret("whsec_a-forward"))
+        .company_id("company-7");
+    ledger.add_merchant(&a).await.unwrap();
+    ledger
+        .add_merchant(
+            &NewMerchant::new("shop-b").set("PAYBRIDGE_QVICKLY_SECRET", secret("qvickly-secret-b")),
+        )
+        .await
+        .unwrap();
+    (ledger, clock)
+}
+
+#[tokio::test]
+async fn a_merchants_settings_are_sealed_and_listed_by_name_only() {
+    for (backend, url) in common::ledger_urls("merchants").await {
+        let (ledger, _) = registered(&url).await;
+        // Listed by name, never by value.
+        let listed = ledger.merchants().await.unwrap();
+        assert_eq!(listed.len(), 2, "{backend}");
+        assert_eq!(listed[0].id, "shop-a");
+        assert_eq!(
+            listed[0].settings,
+            ["PAYBRIDGE_CARD_PARTNER_KEY", "PAYBRIDGE_QVICKLY_SECRET"],
+            "{backend}"
+        );
+        assert_eq!(
+            listed[0].forward.as_deref(),
+            Some("https://a.example/hooks")
+        );
+        assert_eq!(listed[0].company_id.as_deref(), Some("company-7"));
+        assert!(!format!("{listed:?}").contains("secret-a1"), "{backend}");
+
+        // Stored sealed: no value in the clear anywhere in the rows.
+        let pool = common::database(&url).await;
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM merchant_settings")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 3, "{backend}");
+        for row in &rows {
+            for plain in ["qvickly-secret-a1", "card-key-a", "qvickly-secret-b"] {
+                assert!(
+                    !row.windows(plain.len()).any(|w| w == plain.as_bytes()),
+                    "{backend}: {plain} in the clear"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_value_opens_only_with_its_key_in_its_own_row() {
+    for (backend, url) in common::ledger_urls("merchants").await {
+        let (ledger, _) = registered(&url).await;
+        let pool = common::database(&url).await;
+        // Opened with the key, each value only in its own merchant's row.
+        let a_secret = ledger
+            .merchant_setting("shop-a", "PAYBRIDGE_QVICKLY_SECRET")
+            .await
+            .unwrap();
+        assert_eq!(opened(&a_secret), ["qvickly-secret-a1"], "{backend}");
+        let (url_a, forward_a) = ledger.merchant_forward("shop-a").await.unwrap().unwrap();
+        assert_eq!(
+            (url_a.as_str(), forward_a.expose_secret()),
+            ("https://a.example/hooks", "whsec_a-forward")
+        );
+        // A row moved to another merchant does not open there.
+        sqlx::query(
+            "UPDATE merchant_settings SET sealed = (SELECT sealed FROM merchant_settings WHERE merchant = 'shop-a' AND name = 'PAYBRIDGE_QVICKLY_SECRET') \
+             WHERE merchant = 'shop-b'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let moved = ledger
+            .merchant_setting("shop-b", "PAYBRIDGE_QVICKLY_SECRET")
+            .await;
+        assert!(
+            matches!(moved, Err(LedgerError::Seal(_))),
+            "{backend}: {moved:?}"
+        );
+        // Another key opens nothing.
+        let other = Ledger::open(&url)
+            .await
+            .unwrap()
+            .with_seal_key(SealKey::new(&[8; 32]));
+        assert!(matches!(
+            other
+                .merchant_setting("shop-a", "PAYBRIDGE_QVICKLY_SECRET")
+                .await,
+            Err(LedgerError::Seal(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_rotation_keeps_the_old_value_for_its_grace_period_an_update_does_not() {
+    for (backend, url) in common::ledger_urls("merchants").await {
+        let (ledger, clock) = registered(&url).await;
+        // Rotation: old and new both valid during the grace period, then only the new.
+        ledger
+            .rotate_merchant(
+                "shop-a",
+                vec![(
+                    "PAYBRIDGE_QVICKLY_SECRET".into(),
+                    secret("qvickly-secret-a2"),
+                )],
+                Duration::from_hours(1),
+            )
+            .await
+            .unwrap();
+        let during = ledger
+            .merchant_setting("shop-a", "PAYBRIDGE_QVICKLY_SECRET")
+            .await
+            .unwrap();
+        assert_eq!(
+            opened(&during),
+            ["qvickly-secret-a2", "qvickly-secret-a1"],
+            "{backend}"
+        );
+        clock.advance(Duration::from_secs(3_601));
+        let after = ledger
+            .merchant_setting("shop-a", "PAYBRIDGE_QVICKLY_SECRET")
+            .await
+            .unwrap();
+        assert_eq!(opened(&after), ["qvickly-secret-a2"], "{backend}");
+        // An update (not a rotation) replaces at once.
+        ledger
+            .add_merchant(
+                &NewMerchant::new("shop-a")
+                    .set("PAYBRIDGE_CARD_PARTNER_KEY", secret("card-key-a2")),
+            )
+            .await
+            .unwrap();
+        let card = ledger
+            .merchant_setting("shop-a", "PAYBRIDGE_CARD_PARTNER_KEY")
+            .await
+            .unwrap();
+        assert_eq!(opened(&card), ["card-key-a2"], "{backend}");
+        // Kept what the update did not name.
+        let a = ledger.merchant("shop-a").await.unwrap().unwrap();
+        assert_eq!(
+            a.forward.as_deref(),
+            Some("https://a.example/hooks"),
+            "{backend}"
+        );
+
+        // Removal forgets every value.
+        assert!(ledger.remove_merchant("shop-a").await.unwrap());
+        assert!(!ledger.remove_merchant("shop-a").await.unwrap());
+        assert_eq!(
+            common::count(
+                &url,
+                "SELECT COUNT(*) FROM merchant_settings WHERE merchant = 'shop-a'"
+            )
+            .await,
+            0
+        );
+        assert!(ledger.merchant("shop-a").await.unwrap().is_none());
+        assert!(
+            ledger
+                .rotate_merchant("shop-a", Vec::new(), Duration::ZERO)
+                .await
+                .is_err(),
+            "{backend}: rotating a merchant that is gone"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_key_nothing_is_stored_and_a_bad_id_is_refused() {
+    for (backend, url) in common::ledger_urls("merchants_refused").await {
+        let ledger = Ledger::open(&url).await.unwrap();
+        let refused = ledger
+            .add_merchant(&NewMerchant::new("shop").set("PAYBRIDGE_QVICKLY_SECRET", secret("s")))
+            .await;
+        assert!(matches!(refused, Err(LedgerError::Seal(_))), "{backend}");
+        // A configuration error: the CLI's exit 2.
+        let as_core = paybridge_core::Error::from(refused.unwrap_err());
+        assert!(
+            matches!(as_core, paybridge_core::Error::Config { .. }),
+            "{backend}"
+        );
+        assert!(ledger.merchants().await.unwrap().is_empty(), "{backend}");
+        let keyed = ledger.with_seal_key(SealKey::new(&KEY));
+        for bad in ["", "Shop", "shop/a", "a b", &"x".repeat(65)] {
+            assert!(
+                matches!(
+                    keyed.add_merchant(&NewMerchant::new(bad)).await,
+                    Err(LedgerError::Input(_))
+                ),
+                "{backend}: {bad:?}"
+            );
+        }
+    }
+}

@@ -36,8 +36,12 @@ pub(crate) struct DevArgs {
 
 /// The live log of state changes: every change the ledger records, whoever recorded it —
 /// dev's receiver, a payment command's own answer (`charge --ledger`), the reconciler, a
-/// refund — read from the ledger in the order recorded, one line each.
-async fn log_changes(ledger: Arc<paybridge_ledger::Ledger>) {
+/// refund — read from the ledger in the order recorded, one line each. When `stop` says so, a
+/// last read prints what came since (a change recorded just before Ctrl-C is still told).
+async fn log_changes(
+    ledger: Arc<paybridge_ledger::Ledger>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut last = match ledger.last_change_id().await {
         Ok(id) => id,
         Err(e) => {
@@ -46,25 +50,36 @@ async fn log_changes(ledger: Arc<paybridge_ledger::Ledger>) {
         }
     };
     loop {
-        match ledger.changes_after(last, 100).await {
-            Ok(changes) => {
-                for c in &changes {
-                    last = last.max(c.id);
-                    eprintln!(
-                        "    change {} {} {} → {}{} {} ({})",
-                        c.provider,
-                        crate::output::terminal_safe(&c.reference),
-                        c.previous_status.as_str(),
-                        c.status.as_str(),
-                        c.anomaly.map(|a| format!(" ({a})")).unwrap_or_default(),
-                        c.webhook_id,
-                        c.source
-                    );
-                }
+        print_changes(&ledger, &mut last).await;
+        tokio::select! {
+            _ = stop.changed() => {
+                print_changes(&ledger, &mut last).await;
+                return;
             }
-            Err(e) => tracing::warn!(error = %e, "the live log could not read the ledger"),
+            () = tokio::time::sleep(Duration::from_millis(150)) => {}
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// Print the changes recorded after `last`, moving it on.
+async fn print_changes(ledger: &paybridge_ledger::Ledger, last: &mut i64) {
+    match ledger.changes_after(*last, 100).await {
+        Ok(changes) => {
+            for c in &changes {
+                *last = (*last).max(c.id);
+                eprintln!(
+                    "    change {} {} {} → {}{} {} ({})",
+                    c.provider,
+                    crate::output::terminal_safe(&c.reference),
+                    c.previous_status.as_str(),
+                    c.status.as_str(),
+                    c.anomaly.map(|a| format!(" ({a})")).unwrap_or_default(),
+                    c.webhook_id,
+                    c.source
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the live log could not read the ledger"),
     }
 }
 
@@ -143,7 +158,8 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     let reconciling = tokio::spawn(async move {
         reconciler.run(std::future::pending::<()>()).await;
     });
-    let logging = tokio::spawn(log_changes(ledger.clone()));
+    let (stop_logging, logging_stopped) = tokio::sync::watch::channel(false);
+    let logging = tokio::spawn(log_changes(ledger.clone(), logging_stopped));
     let interrupted = crate::sandbox::interrupt()?;
     let forwarding = forwarder.map(|f| {
         tokio::spawn(async move {
@@ -171,12 +187,14 @@ pub(crate) async fn run(args: DevArgs) -> Result<Outcome, CliError> {
     crate::output::print_out(&format!("{line}\n"));
     eprintln!("paybridge dev listening on {base} (Ctrl-C to stop)");
     interrupted.await;
-    logging.abort();
     if let Some(task) = forwarding {
         task.abort();
     }
     reconciling.abort();
     sandbox.task.abort();
+    // Nothing records changes any more: the live log tells the last of them, then stops.
+    let _ = stop_logging.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), logging).await;
     if args.ledger.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }

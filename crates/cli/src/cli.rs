@@ -41,6 +41,9 @@ pub(crate) enum Command {
     /// Read or purge a ledger.
     #[command(subcommand)]
     Ledger(crate::ledger::LedgerCommand),
+    /// A platform's merchants, each with its own provider settings (sealed in the ledger).
+    #[command(subcommand)]
+    Merchants(crate::merchants::MerchantsCommand),
     /// Print a shell completion script: `paybridge completions bash > ~/.local/share/bash-completion/completions/paybridge`.
     Completions(CompletionsArgs),
     #[command(flatten)]

@@ -31,6 +31,7 @@ mod demo;
 mod dev;
 mod flows;
 mod ledger;
+mod merchants;
 mod mounts;
 mod output;
 mod providers;
@@ -84,6 +85,7 @@ async fn run(command: Command) -> Result<Outcome, CliError> {
         Command::Receive(args) => receive::receive(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Ledger(command) => ledger::run(command).await,
+        Command::Merchants(command) => merchants::run(command).await,
         Command::Provider(p) => providers::run(p).await,
     }
 }

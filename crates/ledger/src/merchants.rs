@@ -149,9 +149,7 @@ impl Ledger {
                 m.id
             )));
         }
-        let key = self.seal.as_ref().ok_or_else(|| {
-            LedgerError::Seal("a merchant's settings are sealed: set the ledger's key".into())
-        })?;
+        let key = self.seal_key("a merchant's settings are sealed: set the ledger's key")?;
         let now = self.now_ms();
         let forward_secret = m
             .forward
@@ -193,46 +191,45 @@ impl Ledger {
 
     /// Every registered merchant, by id.
     pub async fn merchants(&self) -> Result<Vec<Merchant>> {
-        let rows: Vec<MerchantRow> = sqlx::query_as(
-            "SELECT id, forward_url, company_id, created_at FROM merchants ORDER BY id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.with_settings(row).await?);
-        }
-        Ok(out)
+        self.merchants_of(None).await
     }
 
     /// Merchant `id`, if registered.
     pub async fn merchant(&self, id: &str) -> Result<Option<Merchant>> {
-        let row: Option<MerchantRow> = sqlx::query_as(
-            "SELECT id, forward_url, company_id, created_at FROM merchants WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_settings(row).await?)),
-            None => Ok(None),
-        }
+        Ok(self.merchants_of(Some(id)).await?.into_iter().next())
     }
 
-    async fn with_settings(&self, row: MerchantRow) -> Result<Merchant> {
-        let settings: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT name FROM merchant_settings WHERE merchant = $1 AND valid_until IS NULL ORDER BY name",
+    /// Every merchant, or the one `id` names, with its current settings' names: two queries
+    /// however many merchants there are.
+    async fn merchants_of(&self, id: Option<&str>) -> Result<Vec<Merchant>> {
+        let rows: Vec<MerchantRow> = sqlx::query_as(
+            "SELECT id, forward_url, company_id, created_at FROM merchants WHERE ($1 IS NULL OR id = $1) ORDER BY id",
         )
-        .bind(&row.id)
+        .bind(id)
         .fetch_all(self.pool())
         .await?;
-        Ok(Merchant {
-            id: row.id,
-            settings,
-            forward: row.forward_url,
-            company_id: row.company_id,
-            created_at: row.created_at,
-        })
+        let names: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT merchant, name FROM merchant_settings \
+             WHERE valid_until IS NULL AND ($1 IS NULL OR merchant = $1) ORDER BY merchant, name",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut settings: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for (merchant, name) in names {
+            settings.entry(merchant).or_default().push(name);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| Merchant {
+                settings: settings.remove(&row.id).unwrap_or_default(),
+                id: row.id,
+                forward: row.forward_url,
+                company_id: row.company_id,
+                created_at: row.created_at,
+            })
+            .collect())
     }
 
     /// The values of merchant `id`'s setting `name` valid now, opened: the current one first,
@@ -250,9 +247,7 @@ impl Ledger {
         if sealed.is_empty() {
             return Ok(Vec::new());
         }
-        let key = self.seal.as_ref().ok_or_else(|| {
-            LedgerError::Seal("a merchant's settings are stored but no seal key is set".into())
-        })?;
+        let key = self.seal_key("a merchant's settings are stored but no seal key is set")?;
         sealed
             .iter()
             .map(|s| key.open(s, &context(id, name)))
@@ -269,9 +264,7 @@ impl Ledger {
         let Some((Some(url), Some(sealed))) = row else {
             return Ok(None);
         };
-        let key = self.seal.as_ref().ok_or_else(|| {
-            LedgerError::Seal("a merchant's settings are stored but no seal key is set".into())
-        })?;
+        let key = self.seal_key("a merchant's settings are stored but no seal key is set")?;
         Ok(Some((
             url,
             key.open(&sealed, &context(id, FORWARD_SECRET))?,

@@ -363,10 +363,7 @@ impl Ledger {
         let Some(sealed) = sealed.flatten() else {
             return Ok(None);
         };
-        let key = self
-            .seal
-            .as_ref()
-            .ok_or_else(|| LedgerError::Seal("a secret is stored but no seal key is set".into()))?;
+        let key = self.seal_key("a secret is stored but no seal key is set")?;
         key.open(&sealed, &crate::seal::context(provider, reference))
             .map(Some)
     }

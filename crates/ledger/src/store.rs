@@ -119,6 +119,13 @@ impl Ledger {
         self.clock.now_ms()
     }
 
+    /// The seal key, or [`LedgerError::Seal`] saying `why` one is needed.
+    pub(crate) fn seal_key(&self, why: &str) -> Result<&SealKey> {
+        self.seal
+            .as_ref()
+            .ok_or_else(|| LedgerError::Seal(why.to_owned()))
+    }
+
     /// Now plus `d`, by the ledger's clock.
     pub(crate) fn after(&self, d: Duration) -> i64 {
         self.now_ms().saturating_add(duration_ms(d))

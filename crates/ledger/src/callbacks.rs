@@ -165,14 +165,14 @@ impl Ledger {
 
     /// [`Ledger::deliver`], and in the same transaction the change handed to the handler as
     /// `handing` asks (the receiver's one commit per callback): `reported_by` is the verified
-    /// callback the handler is given with it.
+    /// callback the handler is given with it (copied only when a change is handed over).
     pub(crate) async fn deliver_handing(
         &self,
         provider: &'static str,
         key: &str,
         outcome: &Outcome,
         handing: Handing<'_>,
-        reported_by: (String, Verified<Notification>),
+        reported_by: &(String, Verified<Notification>),
     ) -> Result<(Delivered, Handed)> {
         let mut tx = self.pool().begin().await?;
         let born = handing.born(self);
@@ -184,7 +184,7 @@ impl Ledger {
             Handed::Open
         } else {
             hand_in_transaction(&mut tx, handing, decided, |change| {
-                Callback::new(provider, change, Some(reported_by))
+                Callback::new(provider, change, Some(reported_by.clone()))
             })
             .await?
         };

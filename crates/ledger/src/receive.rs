@@ -306,15 +306,10 @@ impl Receiver {
         );
         outcome.amount = state.amount;
         let handing = Handing::by(&self.handler, self.lease);
+        let reported_by = (key, notification);
         let delivered = self
             .ledger
-            .deliver_handing(
-                provider,
-                &key,
-                &outcome,
-                handing,
-                (key.clone(), notification.clone()),
-            )
+            .deliver_handing(provider, &reported_by.0, &outcome, handing, &reported_by)
             .await;
         let (applied, handed) = match delivered {
             Ok((
@@ -348,6 +343,7 @@ impl Receiver {
             Handed::Nothing => None,
             // This change waits behind older ones, or the callback was decided before.
             Handed::Open => {
+                let (key, notification) = reported_by;
                 self.hand_out_open(provider, &outcome.reference, Some(key), Some(notification))
                     .await
             }

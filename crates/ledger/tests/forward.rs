@@ -464,14 +464,7 @@ async fn order_per_payment_holds_with_two_forwarders_at_once() {
             .register_forward_target("https://merchant.example/hooks")
             .await
             .unwrap();
-        for i in 0..12 {
-            changes(
-                &ledger,
-                &format!("o-{i}"),
-                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
-            )
-            .await;
-        }
+        paid_then_reversed(&ledger, "o", 12).await;
         let merchant = Arc::new(Merchant::default());
         let a = Forwarder::new(
             Arc::new(Ledger::open(&url).await.unwrap()),
@@ -548,19 +541,38 @@ impl Sink for Slow {
     }
 }
 
+/// `n` payments `{prefix}-{i}`, each succeeded, then reversed: two changes each, queued.
+async fn paid_then_reversed(ledger: &Ledger, prefix: &str, n: usize) {
+    for i in 0..n {
+        changes(
+            ledger,
+            &format!("{prefix}-{i}"),
+            &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
+        )
+        .await;
+    }
+}
+
+/// Each of the `n` payments' success reached the merchant (`got`: reference, status), once,
+/// before its reversal.
+fn assert_paid_then_reversed(got: &[(String, String)], prefix: &str, n: usize, backend: &str) {
+    for i in 0..n {
+        let reference = format!("{prefix}-{i}");
+        let of: Vec<&str> = got
+            .iter()
+            .filter(|(r, _)| *r == reference)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        assert_eq!(of, ["succeeded", "reversed"], "{backend}: {reference}");
+    }
+}
+
 #[tokio::test]
 async fn different_payments_are_delivered_at_once_each_payments_changes_in_order() {
     for (backend, url) in common::ledger_urls("forward_concurrent").await {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
         ledger.register_forward_target("in-process").await.unwrap();
-        for i in 0..12 {
-            changes(
-                &ledger,
-                &format!("o-{i}"),
-                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
-            )
-            .await;
-        }
+        paid_then_reversed(&ledger, "o", 12).await;
         let merchant = Arc::new(Slow::default());
         let forwarder = Forwarder::new(ledger.clone(), merchant.clone()).concurrency(8);
         let mut delivered = 0;
@@ -575,14 +587,7 @@ async fn different_payments_are_delivered_at_once_each_payments_changes_in_order
         assert!((2..=8).contains(&most), "{backend}: {most} at once");
         // Each payment's success reached the merchant before its reversal.
         let got = merchant.got.lock().unwrap().clone();
-        for i in 0..12 {
-            let of: Vec<&str> = got
-                .iter()
-                .filter(|(r, _)| *r == format!("o-{i}"))
-                .map(|(_, s)| s.as_str())
-                .collect();
-            assert_eq!(of, ["succeeded", "reversed"], "{backend}: o-{i}");
-        }
+        assert_paid_then_reversed(&got, "o", 12, backend);
     }
 }
 
@@ -591,14 +596,7 @@ async fn passes_at_once_keep_each_payments_changes_in_order() {
     for (backend, url) in common::ledger_urls("forward_passes").await {
         let ledger = Arc::new(Ledger::open(&url).await.unwrap());
         ledger.register_forward_target("in-process").await.unwrap();
-        for i in 0..20 {
-            changes(
-                &ledger,
-                &format!("p-{i}"),
-                &[PaymentStatus::Succeeded, PaymentStatus::Reversed],
-            )
-            .await;
-        }
+        paid_then_reversed(&ledger, "p", 20).await;
         let merchant = Arc::new(Slow::default());
         // Four passes of at most two deliveries each: passes overlap, each claiming what the
         // others do not hold.
@@ -628,13 +626,6 @@ async fn passes_at_once_keep_each_payments_changes_in_order() {
         assert_eq!(got.len(), 40, "{backend}: each change once");
         let most = merchant.most.load(std::sync::atomic::Ordering::SeqCst);
         assert!(most > 2, "{backend}: passes overlapped ({most} at once)");
-        for i in 0..20 {
-            let of: Vec<&str> = got
-                .iter()
-                .filter(|(r, _)| *r == format!("p-{i}"))
-                .map(|(_, s)| s.as_str())
-                .collect();
-            assert_eq!(of, ["succeeded", "reversed"], "{backend}: p-{i}");
-        }
+        assert_paid_then_reversed(&got, "p", 20, backend);
     }
 }

@@ -17,6 +17,8 @@ use crate::values::{anomaly_from, money_columns, money_opt, status_from};
 /// A callback as the ledger holds it (one row per natural key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackRecord {
+    /// Whose route it came in on: `""` for the default merchant.
+    pub merchant: String,
     /// Provider id.
     pub provider: String,
     /// The natural key.
@@ -48,10 +50,11 @@ pub struct Delivered {
     pub applied: Applied,
 }
 
-const CALLBACK_COLUMNS: &str = "provider, key, state, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at, anomaly, source";
+const CALLBACK_COLUMNS: &str = "merchant, provider, key, state, reference, status, provider_status, amount, currency, deliveries, first_received_at, last_received_at, anomaly, source";
 
 #[derive(sqlx::FromRow)]
 struct CallbackRow {
+    merchant: String,
     provider: String,
     key: String,
     state: String,
@@ -81,6 +84,7 @@ impl TryFrom<CallbackRow> for CallbackRecord {
             _ => None,
         };
         Ok(Self {
+            merchant: row.merchant,
             provider: row.provider,
             key: row.key,
             done: row.state == "done",
@@ -95,18 +99,19 @@ impl TryFrom<CallbackRow> for CallbackRecord {
 }
 
 /// A delivery of a callback: counted, and recorded with what it said the first time.
-const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token, lease_until, deliveries, first_received_at, last_received_at, reference, status, provider_status, amount, currency, completed_at, source) \
-     VALUES ($1, $2, 'done', NULL, 0, 1, $3, $3, $4, $5, $6, $7, $8, $3, $9) \
-     ON CONFLICT (provider, key) DO UPDATE SET deliveries = callbacks.deliveries + 1, last_received_at = excluded.last_received_at \
+const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token, lease_until, deliveries, first_received_at, last_received_at, reference, status, provider_status, amount, currency, completed_at, source, merchant) \
+     VALUES ($1, $2, 'done', NULL, 0, 1, $3, $3, $4, $5, $6, $7, $8, $3, $9, $10) \
+     ON CONFLICT (merchant, provider, key) DO UPDATE SET deliveries = callbacks.deliveries + 1, last_received_at = excluded.last_received_at \
      RETURNING deliveries";
 
 const SET_DELIVERY_ANOMALY: &str =
-    "UPDATE callbacks SET anomaly = $1 WHERE provider = $2 AND key = $3";
+    "UPDATE callbacks SET anomaly = $1 WHERE provider = $2 AND key = $3 AND merchant = $4";
 
 /// Count a delivery of callback `key` of `provider` in `conn`'s transaction and — on its first
 /// delivery — decide what it reports, its change born as `born` asks.
 async fn count_and_decide(
     conn: &mut sqlx::AnyConnection,
+    merchant: &str,
     provider: &str,
     key: &str,
     outcome: &Outcome,
@@ -124,6 +129,7 @@ async fn count_and_decide(
         .bind(amount)
         .bind(currency)
         .bind(Source::Callback.as_str())
+        .bind(merchant)
         .fetch_one(&mut *conn)
         .await?;
     if deliveries > 1 {
@@ -132,7 +138,7 @@ async fn count_and_decide(
     let report = Report {
         callback_key: Some(key),
         born,
-        ..Report::new(provider, outcome, Source::Callback, now)
+        ..Report::new(merchant, provider, outcome, Source::Callback, now)
     };
     let decided = apply(conn, report, on_what_it_says(outcome)).await?;
     if let Some(anomaly) = decided.applied.anomaly() {
@@ -140,6 +146,7 @@ async fn count_and_decide(
             .bind(anomaly.as_str())
             .bind(provider)
             .bind(key)
+            .bind(merchant)
             .execute(conn)
             .await?;
     }
@@ -154,8 +161,16 @@ impl Ledger {
     /// change is left open, for [`Ledger::claim_change`].
     pub async fn deliver(&self, provider: &str, key: &str, outcome: &Outcome) -> Result<Delivered> {
         let mut tx = self.pool().begin().await?;
-        let (deliveries, decided) =
-            count_and_decide(&mut tx, provider, key, outcome, self.now_ms(), Born::Open).await?;
+        let (deliveries, decided) = count_and_decide(
+            &mut tx,
+            self.merchant_id(),
+            provider,
+            key,
+            outcome,
+            self.now_ms(),
+            Born::Open,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Delivered {
             deliveries,
@@ -176,8 +191,16 @@ impl Ledger {
     ) -> Result<(Delivered, Handed)> {
         let mut tx = self.pool().begin().await?;
         let born = handing.born(self);
-        let (deliveries, decided) =
-            count_and_decide(&mut tx, provider, key, outcome, self.now_ms(), born).await?;
+        let (deliveries, decided) = count_and_decide(
+            &mut tx,
+            self.merchant_id(),
+            provider,
+            key,
+            outcome,
+            self.now_ms(),
+            born,
+        )
+        .await?;
         let applied = decided.applied.clone();
         let handed = if deliveries > 1 {
             // Decided before: whatever of the payment is open is handed out after the commit.
@@ -210,10 +233,11 @@ impl Ledger {
     /// Count one more delivery of a callback recorded before (a duplicate answered from the
     /// ledger, [`paybridge_core::Received::Duplicate`]); `false` when it was never recorded.
     pub async fn count_delivery(&self, provider: &str, key: &str) -> Result<bool> {
-        let counted = sqlx::query("UPDATE callbacks SET deliveries = deliveries + 1, last_received_at = $1 WHERE provider = $2 AND key = $3")
+        let counted = sqlx::query("UPDATE callbacks SET deliveries = deliveries + 1, last_received_at = $1 WHERE provider = $2 AND key = $3 AND merchant = $4")
             .bind(self.now_ms())
             .bind(provider)
             .bind(key)
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(counted.rows_affected() == 1)
@@ -221,34 +245,39 @@ impl Ledger {
 
     /// The callback `key` of `provider`, if it was ever delivered.
     pub async fn callback(&self, provider: &str, key: &str) -> Result<Option<CallbackRecord>> {
-        let sql =
-            format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE provider = $1 AND key = $2");
+        let sql = format!(
+            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE provider = $1 AND key = $2 AND merchant = $3"
+        );
         let row: Option<CallbackRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(provider)
             .bind(key)
+            .bind(self.merchant_id())
             .fetch_optional(self.pool())
             .await?;
         row.map(CallbackRecord::try_from).transpose()
     }
 
-    /// Callbacks, newest first, optionally of one provider and/or one reference.
+    /// This merchant's callbacks, newest first, optionally of one provider and/or one
+    /// reference.
     pub async fn callbacks(
         &self,
         provider: Option<&str>,
         reference: Option<&str>,
     ) -> Result<Vec<CallbackRecord>> {
         let sql = format!(
-            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE ($1 IS NULL OR provider = $1) AND ($2 IS NULL OR reference = $2) ORDER BY last_received_at DESC, key"
+            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE ($1 IS NULL OR provider = $1) AND ($2 IS NULL OR reference = $2) AND merchant = $3 ORDER BY last_received_at DESC, key"
         );
         let rows: Vec<CallbackRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(CallbackRecord::try_from).collect()
     }
 
-    /// Remove completed callbacks whose last delivery is older than `horizon(provider)` —
+    /// Remove completed callbacks (every merchant's) whose last delivery is older than
+    /// `horizon(provider)` —
     /// each provider's retry horizon plus a margin: a delivery after it could no longer be
     /// recognised as a duplicate. Returns how many were removed.
     pub async fn purge(&self, horizon: impl Fn(&str) -> Duration) -> Result<u64> {

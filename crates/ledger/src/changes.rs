@@ -24,6 +24,8 @@ pub struct Change {
     /// it — the same on every delivery and after a restart, never reused by another ledger, a
     /// restored backup or a re-created database. What `webhook-id` carries.
     pub webhook_id: String,
+    /// Whose payment it is: `""` for the default merchant, else a platform's merchant id.
+    pub merchant: String,
     /// Provider id.
     pub provider: String,
     /// The merchant reference.
@@ -96,7 +98,7 @@ pub struct ChangeLease {
 }
 
 /// The columns a [`ChangeRow`] reads.
-pub(crate) const CHANGE_COLUMNS: &str = "id, webhook_id, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at, \
+pub(crate) const CHANGE_COLUMNS: &str = "id, webhook_id, merchant, provider, reference, previous_status, status, anomaly, amount, currency, source, created_at, \
      payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id";
 
 /// A change as stored.
@@ -104,6 +106,7 @@ pub(crate) const CHANGE_COLUMNS: &str = "id, webhook_id, provider, reference, pr
 pub(crate) struct ChangeRow {
     id: i64,
     webhook_id: Option<String>,
+    merchant: String,
     provider: String,
     reference: String,
     previous_status: String,
@@ -143,6 +146,7 @@ impl TryFrom<ChangeRow> for Change {
         Ok(Self {
             webhook_id: row.webhook_id.unwrap_or_else(|| format!("chg_{}", row.id)),
             id: row.id,
+            merchant: row.merchant,
             provider: row.provider,
             reference: row.reference,
             previous_status: status_from(&row.previous_status)?,
@@ -235,9 +239,10 @@ impl Ledger {
     ) -> Result<Vec<Change>> {
         let open = if open_only { "AND state <> 'done'" } else { "" };
         let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE provider = $1 AND reference = $2 {open} ORDER BY id"
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE merchant = $1 AND provider = $2 AND reference = $3 {open} ORDER BY id"
         );
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(self.merchant_id())
             .bind(provider)
             .bind(reference)
             .fetch_all(self.pool())
@@ -245,16 +250,17 @@ impl Ledger {
         changes_of(rows)
     }
 
-    /// Changes still open that were recorded before `before` and are not held under a running
-    /// lease now, oldest first.
+    /// This merchant's changes still open that were recorded before `before` and are not held
+    /// under a running lease now, oldest first.
     pub(crate) async fn stranded_changes(&self, before: i64, limit: i64) -> Result<Vec<Change>> {
         let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE state <> 'done' AND created_at < $1 AND lease_until <= $2 ORDER BY created_at LIMIT $3"
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE state <> 'done' AND created_at < $1 AND lease_until <= $2 AND merchant = $4 ORDER BY created_at LIMIT $3"
         );
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(before)
             .bind(self.now_ms())
             .bind(limit)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         changes_of(rows)

@@ -33,26 +33,25 @@ pub(crate) struct CheckResult<'a> {
 
 /// A pending payment is due for a check now (an outcome-unknown request, `reconcile --all`).
 const DUE_NOW: &str = "UPDATE payments SET next_check_at = $1 \
-     WHERE provider = $2 AND reference = $3 AND next_check_at IS NOT NULL AND next_check_at > $1";
+     WHERE provider = $2 AND reference = $3 AND merchant = $4 AND next_check_at IS NOT NULL AND next_check_at > $1";
 
-const ALL_DUE_NOW: &str =
-    "UPDATE payments SET next_check_at = $1 WHERE next_check_at IS NOT NULL AND next_check_at > $1";
+const ALL_DUE_NOW: &str = "UPDATE payments SET next_check_at = $1 WHERE merchant = $2 AND next_check_at IS NOT NULL AND next_check_at > $1";
 
 /// Take up to `$4` payments of a provider whose check is due (`next_check_at <= $3`): each
 /// taken row's next check moves to the claim's end (`$1`), so no other reconciler takes it
 /// meanwhile and, should this one die, it is due again then. PostgreSQL skips rows another
 /// transaction holds (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time.
-const CLAIM_DUE: &str = "UPDATE payments SET next_check_at = $1 WHERE (provider, reference) IN ( \
-       SELECT provider, reference FROM payments WHERE provider = $2 AND next_check_at <= $3 \
+const CLAIM_DUE: &str = "UPDATE payments SET next_check_at = $1 WHERE (merchant, provider, reference) IN ( \
+       SELECT merchant, provider, reference FROM payments WHERE merchant = $5 AND provider = $2 AND next_check_at <= $3 \
        ORDER BY next_check_at LIMIT $4 {lock}) \
      RETURNING {columns}";
 
 /// The check's claim still holds (no other reconciler took the payment over since): count it.
 const CHECKED: &str = "UPDATE payments SET checks = checks + 1, last_check_error = $1 \
-     WHERE provider = $2 AND reference = $3 AND next_check_at = $4";
+     WHERE provider = $2 AND reference = $3 AND next_check_at = $4 AND merchant = $5";
 
 const NEXT_CHECK: &str = "UPDATE payments SET next_check_at = $1 \
-     WHERE provider = $2 AND reference = $3 AND status = 'pending'";
+     WHERE provider = $2 AND reference = $3 AND status = 'pending' AND merchant = $4";
 
 impl Ledger {
     /// Make a pending payment's check due now: the request that created it ended with its
@@ -63,6 +62,7 @@ impl Ledger {
             .bind(self.now_ms())
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(due.rows_affected() == 1)
@@ -73,6 +73,7 @@ impl Ledger {
     pub async fn check_all_now(&self) -> Result<u64> {
         let due = sqlx::query(ALL_DUE_NOW)
             .bind(self.now_ms())
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(due.rows_affected())
@@ -95,6 +96,7 @@ impl Ledger {
             .bind(provider)
             .bind(due)
             .bind(limit)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         payments_of(rows)
@@ -120,6 +122,7 @@ impl Ledger {
             .bind(provider)
             .bind(reference)
             .bind(claimed_until)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -133,6 +136,7 @@ impl Ledger {
                 .bind(now)
                 .bind(provider)
                 .bind(reference)
+                .bind(self.merchant_id())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -141,7 +145,13 @@ impl Ledger {
             Some(outcome) => {
                 let report = Report {
                     born,
-                    ..Report::new(provider, outcome, Source::StatusCheck, now)
+                    ..Report::new(
+                        self.merchant_id(),
+                        provider,
+                        outcome,
+                        Source::StatusCheck,
+                        now,
+                    )
                 };
                 apply(&mut tx, report, on_what_it_says(outcome)).await?
             }
@@ -154,6 +164,7 @@ impl Ledger {
                         .bind(at)
                         .bind(provider)
                         .bind(reference)
+                        .bind(self.merchant_id())
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -165,7 +176,13 @@ impl Ledger {
                     );
                     let report = Report {
                         born,
-                        ..Report::new(provider, &gave_up, Source::StatusCheck, now)
+                        ..Report::new(
+                            self.merchant_id(),
+                            provider,
+                            &gave_up,
+                            Source::StatusCheck,
+                            now,
+                        )
                     };
                     decided = apply(&mut tx, report, |current, _, _| {
                         crate::state::give_up(current)

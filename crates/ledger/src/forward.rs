@@ -53,7 +53,7 @@ pub struct Delivery {
 }
 
 /// The body of a change's delivery: `{"type": "payment.<status>", "timestamp", "data":
-/// {provider, reference, provider_reference, status, previous_status, amount, currency,
+/// {merchant (a platform's merchant only), provider, reference, provider_reference, status, previous_status, amount, currency,
 /// paid_amount, refunded_amount, anomaly, source, at}}` — `amount` and `currency` the
 /// payment's recorded ones, `paid_amount` what arrived, `refunded_amount` what went back, and
 /// for a refund's change `refund: {id, amount, currency, provider_refund_id}`. Its schema per
@@ -78,6 +78,10 @@ pub fn body(change: &Change, provider_reference: Option<&str>, now_ms: i64) -> s
         "source": change.source,
         "at": paybridge_core::time::rfc3339_ms(change.created_at),
     });
+    // A platform's merchant is named; the default merchant's events stay as they were.
+    if let (false, Some(obj)) = (change.merchant.is_empty(), data.as_object_mut()) {
+        obj.insert("merchant".into(), change.merchant.clone().into());
+    }
     if let (Some(refund), Some(obj)) = (&change.refund, data.as_object_mut()) {
         obj.insert(
             "refund".into(),

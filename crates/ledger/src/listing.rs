@@ -65,20 +65,21 @@ impl std::fmt::Display for Cursor {
 }
 
 impl Ledger {
-    /// Payments, newest first, optionally of one provider — every one of them, in memory: for
+    /// This merchant's payments, newest first, optionally of one provider — every one of them, in memory: for
     /// a small ledger. A large one is listed a page at a time: [`Ledger::payments_page`].
     pub async fn payments(&self, provider: Option<&str>) -> Result<Vec<PaymentRow>> {
         let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE ($1 IS NULL OR provider = $1) ORDER BY created_at DESC, reference"
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE merchant = $2 AND ($1 IS NULL OR provider = $1) ORDER BY created_at DESC, reference"
         );
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(provider)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         payments_of(rows)
     }
 
-    /// One page of payments, newest first (by recording time, then provider and reference: a
+    /// One page of this merchant's payments, newest first (by recording time, then provider and reference: a
     /// stable order), optionally of one provider and/or status: at most `limit`, after the
     /// page whose [`PaymentPage::next`] is `after`. Each page is one index range scan, so its
     /// cost and memory do not grow with the ledger.
@@ -114,8 +115,9 @@ impl Ledger {
         // every combination is one range scan of an index (`payments_listing`,
         // `payments_by_status`, `payments_by_provider`), never `$n IS NULL OR …`, which a
         // prepared statement's generic plan cannot use an index for.
-        let mut filters = Vec::new();
-        let mut n = 1;
+        // A merchant's payments only: every index leads with the merchant.
+        let mut filters = vec!["merchant = $1".to_owned()];
+        let mut n = 2;
         for (given, column) in [
             (provider.is_some(), "provider"),
             (status.is_some(), "status"),
@@ -142,15 +144,12 @@ impl Ledger {
                 )
             });
         }
-        let filters = if filters.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", filters.join(" AND "))
-        };
+        let filters = format!("WHERE {}", filters.join(" AND "));
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments {filters} ORDER BY created_at DESC, provider DESC, reference DESC LIMIT ${limit_at}"
         );
-        let mut query = sqlx::query_as::<_, StoredPayment>(sqlx::AssertSqlSafe(sql));
+        let mut query =
+            sqlx::query_as::<_, StoredPayment>(sqlx::AssertSqlSafe(sql)).bind(self.merchant_id());
         if let Some(p) = provider {
             query = query.bind(p);
         }

@@ -78,20 +78,23 @@ const FINISH_DELIVERY: &str = "UPDATE deliveries SET delivery_state = $1, attemp
      WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts";
 
 impl Ledger {
-    /// Register a forward target: from now on each state change is queued for delivery to it
-    /// (one delivery per target, each with its own attempts and order), in the transaction
-    /// that records the change.
+    /// Register a forward target of this merchant: from now on each change of its payments
+    /// is queued for delivery to it (one delivery per target, each with its own attempts and
+    /// order), in the transaction that records the change. Another merchant's changes never
+    /// go to it.
     pub async fn register_forward_target(&self, url: &str) -> Result<()> {
-        sqlx::query("INSERT INTO forward_targets (url, registered_at) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
+        sqlx::query("INSERT INTO forward_targets (url, registered_at, merchant) VALUES ($1, $2, $3) ON CONFLICT (merchant, url) DO NOTHING")
             .bind(url)
             .bind(self.now_ms())
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(())
     }
 
-    /// Claim up to `limit` deliveries due now for `lease`, of `target` (every target when
-    /// `None`): for each payment and target only its oldest queued change, oldest first.
+    /// Claim up to `limit` of this merchant's deliveries due now for `lease`, of `target`
+    /// (every target when `None`): for each payment and target only its oldest queued change,
+    /// oldest first.
     pub(crate) async fn claim_deliveries(
         &self,
         lease: Duration,
@@ -113,8 +116,8 @@ impl Ledger {
         let claim = format!(
             "UPDATE deliveries SET next_at = $1 WHERE (change_id, target) IN ( \
                SELECT d.change_id, d.target FROM deliveries d \
-               WHERE d.delivery_state = 'pending' AND d.next_at <= $2 AND {target_is} \
-                 AND d.change_id = (SELECT MIN(o.change_id) FROM deliveries o WHERE o.target = d.target \
+               WHERE d.merchant = $5 AND d.delivery_state = 'pending' AND d.next_at <= $2 AND {target_is} \
+                 AND d.change_id = (SELECT MIN(o.change_id) FROM deliveries o WHERE o.merchant = d.merchant AND o.target = d.target \
                                  AND o.payment_provider = d.payment_provider AND o.payment_reference = d.payment_reference \
                                  AND o.delivery_state = 'pending') \
                ORDER BY d.next_at, d.change_id LIMIT $3 {lock}) \
@@ -126,6 +129,7 @@ impl Ledger {
             .bind(now)
             .bind(limit)
             .bind(target)
+            .bind(self.merchant_id())
             .fetch_all(&mut *tx)
             .await?;
         // The claimed changes in one statement (their ids are the database's own integers).
@@ -135,7 +139,7 @@ impl Ledger {
             let sql = format!(
                 "SELECT {CHANGE_COLUMNS}, \
                    (SELECT p.provider_reference FROM payments p \
-                    WHERE p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
+                    WHERE p.merchant = changes.merchant AND p.provider = changes.provider AND p.reference = changes.reference) AS provider_reference \
                  FROM changes WHERE id IN ({})",
                 ids.join(", ")
             );
@@ -213,8 +217,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// The deliveries not delivered yet (queued or failed); with `failed`, only those that
-    /// gave up.
+    /// This merchant's deliveries not delivered yet (queued or failed); with `failed`, only
+    /// those that gave up.
     pub async fn outbox(&self, failed: bool) -> Result<Vec<OutboxEntry>> {
         let states = if failed {
             "('failed')"
@@ -223,10 +227,12 @@ impl Ledger {
         };
         let sql = format!(
             "SELECT {CHANGE_COLUMNS}, target, delivery_state, attempts, next_at, last_error \
-             FROM deliveries JOIN changes ON changes.id = deliveries.change_id \
-             WHERE delivery_state IN {states} ORDER BY change_id, target LIMIT 10000"
+             FROM (SELECT change_id, target, delivery_state, attempts, next_at, last_error FROM deliveries \
+                   WHERE merchant = $1 AND delivery_state IN {states}) d \
+             JOIN changes ON changes.id = d.change_id ORDER BY change_id, target LIMIT 10000"
         );
         let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         rows.into_iter()
@@ -243,28 +249,31 @@ impl Ledger {
             .collect()
     }
 
-    /// Queue the delivery of the change whose `webhook-id` is `webhook_id` again, due now, to
-    /// every registered target (a failed one, or one delivered that the merchant lost).
-    /// Returns whether the change exists.
+    /// Queue the delivery of this merchant's change whose `webhook-id` is `webhook_id` again,
+    /// due now, to each of its registered targets (a failed one, or one delivered that the
+    /// merchant lost). Returns whether the change exists.
     pub async fn redeliver(&self, webhook_id: &str) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
-        let found: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT id, provider, reference FROM changes WHERE webhook_id = $1")
-                .bind(webhook_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let found: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, provider, reference FROM changes WHERE webhook_id = $1 AND merchant = $2",
+        )
+        .bind(webhook_id)
+        .bind(self.merchant_id())
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((id, provider, reference)) = found else {
             return Ok(false);
         };
-        // (SQLite needs the `WHERE` to read `ON CONFLICT` as the upsert's.)
+        // (SQLite needs [`QUEUE_DELIVERIES`]'s `WHERE` to read `ON CONFLICT` as the upsert's.)
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{QUEUE_DELIVERIES} WHERE true \
+            "{QUEUE_DELIVERIES} \
              ON CONFLICT (change_id, target) DO UPDATE SET delivery_state = 'pending', attempts = 0, next_at = $4, last_error = NULL"
         )))
         .bind(id)
         .bind(provider)
         .bind(reference)
         .bind(self.now_ms())
+        .bind(self.merchant_id())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -21,6 +21,8 @@ pub type NewPayment = paybridge_core::PaymentRecord;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PaymentRow {
+    /// Whose payment it is: `""` for the default merchant, else a platform's merchant id.
+    pub merchant: String,
     /// Provider, reference, provider reference, status, amount.
     pub payment: paybridge_core::PaymentRecord,
     /// When recorded (Unix milliseconds).
@@ -43,11 +45,12 @@ pub struct PaymentRow {
 }
 
 /// The columns a [`StoredPayment`] reads.
-pub(crate) const PAYMENT_COLUMNS: &str = "provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error, refunded_minor";
+pub(crate) const PAYMENT_COLUMNS: &str = "merchant, provider, reference, provider_reference, status, amount, currency, created_at, updated_at, instrument, anomaly, paid_amount, next_check_at, checks, last_check_error, refunded_minor";
 
 /// A payment row as stored (no secret: see [`Ledger::secret`]).
 #[derive(sqlx::FromRow)]
 pub(crate) struct StoredPayment {
+    merchant: String,
     provider: String,
     reference: String,
     provider_reference: Option<String>,
@@ -79,6 +82,7 @@ impl TryFrom<StoredPayment> for PaymentRow {
         payment.provider_reference = row.provider_reference;
         payment.instrument = row.instrument;
         Ok(Self {
+            merchant: row.merchant,
             payment,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -157,17 +161,17 @@ impl TryFrom<EventRow> for PaymentEvent {
     }
 }
 
-const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument, next_check_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) ON CONFLICT (provider, reference) DO NOTHING";
+const INSERT_PAYMENT: &str = "INSERT INTO payments (provider, reference, provider_reference, status, amount, currency, sealed, created_at, updated_at, instrument, next_check_at, merchant) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) ON CONFLICT (merchant, provider, reference) DO NOTHING";
 
 pub(crate) const SET_PROVIDER_REFERENCE: &str = "UPDATE payments SET provider_reference = $1, updated_at = $2 \
-     WHERE provider = $3 AND reference = $4 AND provider_reference IS NULL";
+     WHERE provider = $3 AND reference = $4 AND merchant = $5 AND provider_reference IS NULL";
 
 const FOLLOW_UPDATE: &str = "UPDATE payments SET reference = $1, amount = $2, updated_at = $3 \
-     WHERE provider = $4 AND reference = $5 AND currency = $6 AND status = 'pending' \
+     WHERE provider = $4 AND reference = $5 AND merchant = $8 AND currency = $6 AND status = 'pending' \
      AND provider_reference IS NULL AND sealed IS NULL \
-     AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.provider = $4 AND e.reference = $5 AND e.source <> $7) \
-     AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.provider = $4 AND c.reference = $5)";
+     AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.merchant = $8 AND e.provider = $4 AND e.reference = $5 AND e.source <> $7) \
+     AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.merchant = $8 AND c.provider = $4 AND c.reference = $5)";
 
 impl Ledger {
     /// Record a created payment; `false` when the provider already has this reference (the
@@ -183,9 +187,10 @@ impl Ledger {
             )));
         }
         let sealed = match (&self.seal, &p.secret) {
-            (Some(key), Some(secret)) => {
-                Some(key.seal(secret, &crate::seal::context(&p.provider, &p.reference))?)
-            }
+            (Some(key), Some(secret)) => Some(key.seal(
+                secret,
+                &crate::seal::context(self.merchant_id(), &p.provider, &p.reference),
+            )?),
             _ => None,
         };
         let now = self.now_ms();
@@ -202,6 +207,7 @@ impl Ledger {
             .bind(now)
             .bind(&p.instrument)
             .bind(first_check)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -210,7 +216,13 @@ impl Ledger {
             // The recording is the log's first entry: the status and amount as recorded.
             let recorded =
                 Outcome::new(&p.reference, p.status, p.status.as_str()).with_amount(p.amount);
-            let report = Report::new(&p.provider, &recorded, Source::Created, now);
+            let report = Report::new(
+                self.merchant_id(),
+                &p.provider,
+                &recorded,
+                Source::Created,
+                now,
+            );
             log_event(&mut tx, report, true, None).await?;
         }
         tx.commit().await?;
@@ -229,6 +241,7 @@ impl Ledger {
             .bind(self.now_ms())
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -240,17 +253,19 @@ impl Ledger {
             .await
     }
 
-    /// The payment row `condition` (over `$1` and `$2`) selects first, if any.
+    /// This merchant's payment row `condition` (over `$1` and `$2`) selects first, if any.
     async fn one_payment(
         &self,
         condition: &'static str,
         first: &str,
         second: &str,
     ) -> Result<Option<PaymentRow>> {
-        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {condition}");
+        let sql =
+            format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE merchant = $3 AND {condition}");
         let row: Option<StoredPayment> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(first)
             .bind(second)
+            .bind(self.merchant_id())
             .fetch_optional(self.pool())
             .await?;
         row.map(PaymentRow::try_from).transpose()
@@ -264,11 +279,12 @@ impl Ledger {
         reference: &str,
         instrument: &str,
     ) -> Result<bool> {
-        let set = sqlx::query("UPDATE payments SET instrument = $1, updated_at = $2 WHERE provider = $3 AND reference = $4 AND instrument IS NULL")
+        let set = sqlx::query("UPDATE payments SET instrument = $1, updated_at = $2 WHERE provider = $3 AND reference = $4 AND merchant = $5 AND instrument IS NULL")
             .bind(instrument)
             .bind(self.now_ms())
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .execute(self.pool())
             .await?;
         Ok(set.rows_affected() == 1)
@@ -318,17 +334,19 @@ impl Ledger {
             .bind(reference)
             .bind(amount.currency().code())
             .bind(Source::Created.as_str())
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?
             .rows_affected()
             == 1;
         if moved && new_reference != reference {
             sqlx::query(
-                "UPDATE payment_events SET reference = $1 WHERE provider = $2 AND reference = $3",
+                "UPDATE payment_events SET reference = $1 WHERE provider = $2 AND reference = $3 AND merchant = $4",
             )
             .bind(new_reference)
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?;
         }
@@ -341,11 +359,12 @@ impl Ledger {
     pub async fn events(&self, provider: &str, reference: &str) -> Result<Vec<PaymentEvent>> {
         const SQL: &str = "SELECT e.provider, e.reference, e.status, e.provider_status, e.source, e.applied, e.at, e.anomaly, \
                e.amount, e.currency, c.deliveries \
-             FROM payment_events e LEFT JOIN callbacks c ON c.provider = e.provider AND c.key = e.callback_key \
-             WHERE e.provider = $1 AND e.reference = $2 ORDER BY e.seq";
+             FROM payment_events e LEFT JOIN callbacks c ON c.merchant = e.merchant AND c.provider = e.provider AND c.key = e.callback_key \
+             WHERE e.provider = $1 AND e.reference = $2 AND e.merchant = $3 ORDER BY e.seq";
         let rows: Vec<EventRow> = sqlx::query_as(SQL)
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(PaymentEvent::try_from).collect()
@@ -354,17 +373,21 @@ impl Ledger {
     /// The payment's sealed secret, opened (`None` when none was stored).
     pub async fn secret(&self, provider: &str, reference: &str) -> Result<Option<SecretString>> {
         let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
-            "SELECT sealed FROM payments WHERE provider = $1 AND reference = $2",
+            "SELECT sealed FROM payments WHERE provider = $1 AND reference = $2 AND merchant = $3",
         )
         .bind(provider)
         .bind(reference)
+        .bind(self.merchant_id())
         .fetch_optional(self.pool())
         .await?;
         let Some(sealed) = sealed.flatten() else {
             return Ok(None);
         };
         let key = self.seal_key("a secret is stored but no seal key is set")?;
-        key.open(&sealed, &crate::seal::context(provider, reference))
-            .map(Some)
+        key.open(
+            &sealed,
+            &crate::seal::context(self.merchant_id(), provider, reference),
+        )
+        .map(Some)
     }
 }

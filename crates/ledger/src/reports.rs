@@ -107,8 +107,8 @@ impl Applied {
 }
 
 /// One entry of the event log: every report, applied or not, and a payment's recording.
-const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key, merchant) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// The first statement of every report's (and refund's) transaction: it takes the payment
 /// row's write lock (PostgreSQL: the row; SQLite: the database) before the state is read, so
@@ -116,12 +116,14 @@ const EVENT: &str = "INSERT INTO payment_events (provider, reference, status, pr
 /// state.
 pub(crate) async fn lock_payment(
     conn: &mut sqlx::AnyConnection,
+    merchant: &str,
     provider: &str,
     reference: &str,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE payments SET updated_at = updated_at WHERE provider = $1 AND reference = $2",
+        "UPDATE payments SET updated_at = updated_at WHERE merchant = $1 AND provider = $2 AND reference = $3",
     )
+    .bind(merchant)
     .bind(provider)
     .bind(reference)
     .execute(conn)
@@ -132,7 +134,7 @@ pub(crate) async fn lock_payment(
 /// What refunds that succeeded gave back of the payment row `p`, in minor units: one
 /// definition for the decision, the refund totals and the pending refunds.
 pub(crate) const SUCCEEDED_REFUNDS_MINOR: &str = "(SELECT CAST(COALESCE(SUM(s.amount_minor), 0) AS BIGINT) FROM refunds s \
-     WHERE s.provider = p.provider AND s.reference = p.reference AND s.status = 'succeeded')";
+     WHERE s.merchant = p.merchant AND s.provider = p.provider AND s.reference = p.reference AND s.status = 'succeeded')";
 
 /// The state a report is decided on, and the money the change will carry: refunded is what
 /// refunds that succeeded gave back (a refund's own row is already updated when its change is
@@ -140,8 +142,8 @@ pub(crate) const SUCCEEDED_REFUNDS_MINOR: &str = "(SELECT CAST(COALESCE(SUM(s.am
 /// any, a new change waits its turn behind them (born open), whoever decided it. `{lock}`:
 /// PostgreSQL takes the row's lock with the read (one round trip).
 const READ_STATE: &str = "SELECT status, amount, currency, anomaly, paid_amount, {refunded} AS refunded_minor, \
-       (SELECT CAST(COUNT(*) AS BIGINT) FROM changes c WHERE c.provider = p.provider AND c.reference = p.reference AND c.state <> 'done') AS open_changes \
-     FROM payments p WHERE provider = $1 AND reference = $2 {lock}";
+       (SELECT CAST(COUNT(*) AS BIGINT) FROM changes c WHERE c.merchant = p.merchant AND c.provider = p.provider AND c.reference = p.reference AND c.state <> 'done') AS open_changes \
+     FROM payments p WHERE merchant = $1 AND provider = $2 AND reference = $3 {lock}";
 
 /// [`READ_STATE`] for SQLite, and for PostgreSQL.
 static READ_STATE_SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
@@ -157,16 +159,18 @@ static READ_STATE_SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::n
 /// no other writer can slip between the read and the writes the decision makes.
 async fn lock_and_read(
     conn: &mut sqlx::AnyConnection,
+    merchant: &str,
     provider: &str,
     reference: &str,
 ) -> Result<Option<StateRow>> {
     let postgres = conn.backend_name() == "PostgreSQL";
     if !postgres {
-        lock_payment(conn, provider, reference).await?;
+        lock_payment(conn, merchant, provider, reference).await?;
     }
     let [sqlite, postgresql] = &*READ_STATE_SQL;
     let sql = if postgres { postgresql } else { sqlite };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(merchant)
         .bind(provider)
         .bind(reference)
         .fetch_optional(conn)
@@ -188,14 +192,14 @@ struct StateRow {
 /// A payment that leaves `pending` has nothing more to reconcile: its next check goes.
 const SET_STATE: &str = "UPDATE payments SET status = $1, anomaly = $2, paid_amount = COALESCE($3, paid_amount), updated_at = $4, \
        next_check_at = CASE WHEN $1 = 'pending' THEN next_check_at ELSE NULL END \
-     WHERE provider = $5 AND reference = $6";
+     WHERE provider = $5 AND reference = $6 AND merchant = $7";
 
 /// A change, with what the merchant is told of it, in the state it is born in ([`Born`]); its
 /// deliveries follow in the same transaction ([`QUEUE_DELIVERIES`]).
 const INSERT_CHANGE: &str = "INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
-       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at) \
+       webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at, merchant) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $18, $19, $20, $9, \
-       $10, $11, $12, $13, $14, $15, $16, $17, $21) RETURNING id";
+       $10, $11, $12, $13, $14, $15, $16, $17, $21, $22) RETURNING id";
 
 /// The state a change is written in by the transaction that decides it: the deciding worker
 /// hands it out itself, so the common path needs no second read, claim or commit.
@@ -245,14 +249,17 @@ impl Decided {
     }
 }
 
-/// The change's deliveries, one per registered forward target, in the same transaction (the
-/// outbox): every target gets every change.
-pub(crate) const QUEUE_DELIVERIES: &str = "INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
-     SELECT $1, url, $2, $3, 'pending', $4 FROM forward_targets";
+/// The change's deliveries, one per forward target registered for its merchant, in the same
+/// transaction (the outbox): every target of a merchant gets every change of its payments,
+/// and no other merchant's.
+pub(crate) const QUEUE_DELIVERIES: &str = "INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at, merchant) \
+     SELECT $1, url, $2, $3, 'pending', $4, merchant FROM forward_targets WHERE merchant = $5";
 
 /// One report to decide.
 #[derive(Clone, Copy)]
 pub(crate) struct Report<'a> {
+    /// Whose payment: `""` for the default merchant.
+    pub merchant: &'a str,
     pub provider: &'a str,
     pub outcome: &'a Outcome,
     pub source: Source,
@@ -266,8 +273,15 @@ pub(crate) struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(provider: &'a str, outcome: &'a Outcome, source: Source, now: i64) -> Self {
+    pub fn new(
+        merchant: &'a str,
+        provider: &'a str,
+        outcome: &'a Outcome,
+        source: Source,
+        now: i64,
+    ) -> Self {
         Self {
+            merchant,
             provider,
             outcome,
             source,
@@ -294,13 +308,14 @@ pub(crate) async fn apply(
     decision: impl FnOnce(PaymentStatus, Option<Anomaly>, Money) -> Decision + Send,
 ) -> Result<Decided> {
     let Report {
+        merchant,
         provider,
         outcome,
         source,
         now,
         ..
     } = report;
-    let Some(row) = lock_and_read(conn, provider, &outcome.reference).await? else {
+    let Some(row) = lock_and_read(conn, merchant, provider, &outcome.reference).await? else {
         log_event(conn, report, false, Some(Anomaly::UnknownPayment)).await?;
         return Ok(Decided {
             applied: Applied::UnknownPayment,
@@ -328,6 +343,7 @@ pub(crate) async fn apply(
     let change = Change {
         id: 0,
         webhook_id: crate::ids::webhook_id(now),
+        merchant: merchant.to_owned(),
         provider: provider.to_owned(),
         reference: outcome.reference.clone(),
         previous_status: current,
@@ -353,6 +369,7 @@ pub(crate) async fn apply(
             .bind(now)
             .bind(provider)
             .bind(&outcome.reference)
+            .bind(merchant)
             .execute(&mut *conn)
             .await?;
         insert_change(conn, &change, (&row.amount, &row.currency), born).await?
@@ -397,6 +414,7 @@ async fn insert_change(
         .bind(fence)
         .bind(lease_until)
         .bind(completed_at)
+        .bind(&change.merchant)
         .fetch_one(&mut *conn)
         .await?;
     sqlx::query(QUEUE_DELIVERIES)
@@ -404,6 +422,7 @@ async fn insert_change(
         .bind(&change.provider)
         .bind(&change.reference)
         .bind(change.created_at)
+        .bind(&change.merchant)
         .execute(&mut *conn)
         .await?;
     Ok(id)
@@ -414,19 +433,19 @@ async fn insert_change(
 /// [`QUEUE_DELIVERIES`]) — as one PostgreSQL statement: one round trip instead of four (on
 /// PostgreSQL a callback's time goes mostly to round trips; SQLite, in-process, runs the four).
 const WRITE_CHANGE_AT_ONCE: &str = "WITH event AS ( \
-       INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key) \
-       VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10)), \
+       INSERT INTO payment_events (provider, reference, status, provider_status, source, applied, at, anomaly, amount, currency, callback_key, merchant) \
+       VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $25)), \
      state AS ( \
        UPDATE payments SET status = $11, anomaly = $7, paid_amount = COALESCE($8, paid_amount), updated_at = $6, \
          next_check_at = CASE WHEN $11 = 'pending' THEN next_check_at ELSE NULL END \
-       WHERE provider = $1 AND reference = $2), \
+       WHERE merchant = $25 AND provider = $1 AND reference = $2), \
      change AS ( \
        INSERT INTO changes (provider, reference, previous_status, status, anomaly, amount, currency, source, state, fence, lease_until, created_at, \
-         webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at) \
-       VALUES ($1, $2, $12, $11, $7, $8, $9, $5, $21, $22, $23, $6, $13, $14, $15, $16, $17, $18, $19, $20, $24) RETURNING id), \
+         webhook_id, payment_amount, payment_currency, paid_amount, refunded_amount, refund_id, refund_amount, provider_refund_id, completed_at, merchant) \
+       VALUES ($1, $2, $12, $11, $7, $8, $9, $5, $21, $22, $23, $6, $13, $14, $15, $16, $17, $18, $19, $20, $24, $25) RETURNING id), \
      queued AS ( \
-       INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at) \
-       SELECT change.id, url, $1, $2, 'pending', $6 FROM change, forward_targets) \
+       INSERT INTO deliveries (change_id, target, payment_provider, payment_reference, delivery_state, next_at, merchant) \
+       SELECT change.id, url, $1, $2, 'pending', $6, forward_targets.merchant FROM change, forward_targets WHERE forward_targets.merchant = $25) \
      SELECT id FROM change";
 
 /// [`WRITE_CHANGE_AT_ONCE`]: `change` of `report` (born as `born`; `payment` is the payment's
@@ -467,6 +486,7 @@ async fn write_change_at_once(
         .bind(fence)
         .bind(lease_until)
         .bind(completed_at)
+        .bind(report.merchant)
         .fetch_one(conn)
         .await?)
 }
@@ -492,6 +512,7 @@ pub(crate) async fn log_event(
         .bind(amount)
         .bind(currency)
         .bind(report.callback_key)
+        .bind(report.merchant)
         .execute(conn)
         .await?;
     Ok(())
@@ -507,7 +528,7 @@ impl Ledger {
         source: Source,
     ) -> Result<Applied> {
         let mut tx = self.pool().begin().await?;
-        let report = Report::new(provider, outcome, source, self.now_ms());
+        let report = Report::new(self.merchant_id(), provider, outcome, source, self.now_ms());
         let decided = apply(&mut tx, report, on_what_it_says(outcome)).await?;
         tx.commit().await?;
         Ok(decided.applied)

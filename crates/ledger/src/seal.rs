@@ -80,8 +80,22 @@ impl std::fmt::Debug for SealKey {
 }
 
 /// The associated data of a payment's secret.
-pub(crate) fn context(provider: &str, reference: &str) -> Vec<u8> {
-    [provider.as_bytes(), b"\0", reference.as_bytes()].concat()
+pub(crate) fn context(merchant: &str, provider: &str, reference: &str) -> Vec<u8> {
+    // The default merchant's payments keep the context they were sealed under before
+    // merchants existed; another merchant's name it, so a secret opens only in its own row.
+    if merchant.is_empty() {
+        [provider.as_bytes(), b"\0", reference.as_bytes()].concat()
+    } else {
+        [
+            b"payment\0",
+            merchant.as_bytes(),
+            b"\0",
+            provider.as_bytes(),
+            b"\0",
+            reference.as_bytes(),
+        ]
+        .concat()
+    }
 }
 
 #[cfg(test)]
@@ -92,19 +106,21 @@ mod tests {
     fn sealed_secrets_open_only_with_their_key_and_row() {
         let key = SealKey::new(&[7; 32]);
         let secret = SecretString::from("312821445892981");
-        let sealed = key.seal(&secret, &context("card", "r1")).unwrap();
+        let sealed = key.seal(&secret, &context("", "card", "r1")).unwrap();
         assert!(!sealed.windows(15).any(|w| w == b"312821445892981"));
-        let opened = key.open(&sealed, &context("card", "r1")).unwrap();
+        let opened = key.open(&sealed, &context("", "card", "r1")).unwrap();
         assert_eq!(opened.expose_secret(), "312821445892981");
-        assert!(key.open(&sealed, &context("card", "r2")).is_err());
+        assert!(key.open(&sealed, &context("", "card", "r2")).is_err());
+        // Another merchant's payment with the same reference: not this row.
+        assert!(key.open(&sealed, &context("acme", "card", "r1")).is_err());
         assert!(
             SealKey::new(&[8; 32])
-                .open(&sealed, &context("card", "r1"))
+                .open(&sealed, &context("", "card", "r1"))
                 .is_err()
         );
         assert_ne!(
             sealed,
-            key.seal(&secret, &context("card", "r1")).unwrap(),
+            key.seal(&secret, &context("", "card", "r1")).unwrap(),
             "fresh nonce"
         );
         assert!(!format!("{key:?}").contains('7'));

@@ -57,6 +57,10 @@ pub struct Ledger {
     pub(crate) first_check: Duration,
     pub(crate) confirmations: Arc<crate::budget::Budget>,
     clock: Arc<dyn Clock>,
+    /// Whose payments this handle sees and records: `""`, the default merchant, or a
+    /// platform's registered merchant ([`Ledger::for_merchant`]). Every statement about a
+    /// payment is bound to it, so nothing recorded for one merchant is read as another's.
+    merchant: Arc<str>,
 }
 
 impl Ledger {
@@ -86,7 +90,30 @@ impl Ledger {
             first_check: FIRST_CHECK,
             confirmations: Arc::default(),
             clock: Arc::new(SystemClock),
+            merchant: Arc::from(""),
         }
+    }
+
+    /// The same ledger seen as merchant `id`'s: its payments, callbacks, changes, refunds and
+    /// forward targets only, keyed by (merchant, provider, reference) — two merchants may use
+    /// the same order number. `""` is the default merchant (what [`Ledger::open`] gives);
+    /// another id must be a valid one ([`crate::valid_merchant_id`]), registered or not.
+    pub fn for_merchant(&self, id: &str) -> Result<Self> {
+        if !id.is_empty() && !crate::merchants::valid_merchant_id(id) {
+            return Err(LedgerError::Input(format!(
+                "merchant id {id:?}: 1–64 of a-z, 0-9, '-', '_'"
+            )));
+        }
+        Ok(Self {
+            merchant: Arc::from(id),
+            ..self.clone()
+        })
+    }
+
+    /// Whose payments this handle sees: `""` for the default merchant.
+    #[must_use]
+    pub fn merchant_id(&self) -> &str {
+        &self.merchant
     }
 
     /// How long after it is recorded a pending payment is first checked by a

@@ -202,10 +202,11 @@ impl Ledger {
     pub(crate) async fn attempts(&self, provider: &str, reference: &str) -> Result<Vec<Attempt>> {
         const SQL: &str = "SELECT a.change_id, c.webhook_id, a.target, a.attempt, a.at, a.http_status, a.error \
              FROM delivery_attempts a JOIN changes c ON c.id = a.change_id \
-             WHERE c.provider = $1 AND c.reference = $2 ORDER BY a.at, a.change_id";
+             WHERE c.provider = $1 AND c.reference = $2 AND c.merchant = $3 ORDER BY a.at, a.change_id";
         let rows: Vec<AttemptRow> = sqlx::query_as(SQL)
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         Ok(rows

@@ -116,15 +116,15 @@ struct RefundablePayment {
 /// Reserve a refund's amount against what was paid: refused (no row) when it would give back
 /// more. The first refund fixes what can be refunded at all (`$1`, the paid amount).
 const RESERVE_REFUND: &str = "UPDATE payments SET refundable_minor = COALESCE(refundable_minor, $1), refunded_minor = refunded_minor + $2 \
-     WHERE provider = $3 AND reference = $4 AND refunded_minor + $2 <= COALESCE(refundable_minor, $1)";
+     WHERE provider = $3 AND reference = $4 AND merchant = $5 AND refunded_minor + $2 <= COALESCE(refundable_minor, $1)";
 
-const RELEASE_REFUND: &str = "UPDATE payments SET refunded_minor = refunded_minor - $1 WHERE provider = $2 AND reference = $3";
+const RELEASE_REFUND: &str = "UPDATE payments SET refunded_minor = refunded_minor - $1 WHERE provider = $2 AND reference = $3 AND merchant = $4";
 
-const INSERT_REFUND: &str = "INSERT INTO refunds (provider, reference, refund_id, amount, currency, amount_minor, status, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)";
+const INSERT_REFUND: &str = "INSERT INTO refunds (provider, reference, refund_id, amount, currency, amount_minor, status, created_at, updated_at, merchant) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8)";
 
 const SET_REFUND: &str = "UPDATE refunds SET status = $1, provider_status = $2, provider_refund_id = COALESCE($3, provider_refund_id), updated_at = $4 \
-     WHERE provider = $5 AND reference = $6 AND refund_id = $7";
+     WHERE provider = $5 AND reference = $6 AND refund_id = $7 AND merchant = $8";
 
 fn refused<T>(why: String) -> Result<T> {
     Err(LedgerError::Refund(why))
@@ -164,16 +164,19 @@ impl Ledger {
         }
         let now = self.now_ms();
         let mut tx = self.pool().begin().await?;
-        lock_payment(&mut tx, provider, reference).await?;
-        if let Some(record) = refund_in(&mut tx, provider, reference, refund_id).await? {
+        lock_payment(&mut tx, self.merchant_id(), provider, reference).await?;
+        if let Some(record) =
+            refund_in(&mut tx, self.merchant_id(), provider, reference, refund_id).await?
+        {
             return Ok(RefundStart::Repeat(RefundRecord::try_from(record)?));
         }
         let sql = format!(
-            "SELECT {PAYMENT_COLUMNS}, refundable_minor FROM payments WHERE provider = $1 AND reference = $2"
+            "SELECT {PAYMENT_COLUMNS}, refundable_minor FROM payments WHERE provider = $1 AND reference = $2 AND merchant = $3"
         );
         let Some(row): Option<RefundablePayment> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .fetch_optional(&mut *tx)
             .await?
         else {
@@ -210,6 +213,7 @@ impl Ledger {
             .bind(minor)
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -231,6 +235,7 @@ impl Ledger {
             .bind(amount.currency().code())
             .bind(minor)
             .bind(now)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -259,8 +264,10 @@ impl Ledger {
     ) -> Result<Applied> {
         let now = self.now_ms();
         let mut tx = self.pool().begin().await?;
-        lock_payment(&mut tx, provider, reference).await?;
-        let Some(stored) = refund_in(&mut tx, provider, reference, refund_id).await? else {
+        lock_payment(&mut tx, self.merchant_id(), provider, reference).await?;
+        let Some(stored) =
+            refund_in(&mut tx, self.merchant_id(), provider, reference, refund_id).await?
+        else {
             return refused(format!(
                 "no refund {refund_id:?} of {reference:?} was started"
             ));
@@ -279,6 +286,7 @@ impl Ledger {
             .bind(provider)
             .bind(reference)
             .bind(refund_id)
+            .bind(self.merchant_id())
             .execute(&mut *tx)
             .await?;
         let applied = match outcome.status {
@@ -288,6 +296,7 @@ impl Ledger {
                     .bind(minor)
                     .bind(provider)
                     .bind(reference)
+                    .bind(self.merchant_id())
                     .execute(&mut *tx)
                     .await?;
                 Applied::Unchanged
@@ -295,11 +304,12 @@ impl Ledger {
             _ => {
                 let (refundable, succeeded): (Option<i64>, i64) = sqlx::query_as(
                     sqlx::AssertSqlSafe(format!(
-                        "SELECT refundable_minor, {SUCCEEDED_REFUNDS_MINOR} FROM payments p WHERE provider = $1 AND reference = $2"
+                        "SELECT refundable_minor, {SUCCEEDED_REFUNDS_MINOR} FROM payments p WHERE provider = $1 AND reference = $2 AND merchant = $3"
                     )),
                 )
                 .bind(provider)
                 .bind(reference)
+                .bind(self.merchant_id())
                 .fetch_one(&mut *tx)
                 .await?;
                 let fully = succeeded >= refundable.unwrap_or(i64::MAX);
@@ -323,7 +333,7 @@ impl Ledger {
                 };
                 let report = Report {
                     refund: Some(&carried),
-                    ..Report::new(provider, &said, Source::Refund, now)
+                    ..Report::new(self.merchant_id(), provider, &said, Source::Refund, now)
                 };
                 apply(&mut tx, report, |current, _, _| {
                     crate::state::refunded(current, fully)
@@ -339,11 +349,12 @@ impl Ledger {
     /// The refunds of a payment, oldest first.
     pub async fn refunds(&self, provider: &str, reference: &str) -> Result<Vec<RefundRecord>> {
         let sql = format!(
-            "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 ORDER BY created_at, refund_id"
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 AND merchant = $3 ORDER BY created_at, refund_id"
         );
         let rows: Vec<StoredRefund> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(provider)
             .bind(reference)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         rows.into_iter().map(RefundRecord::try_from).collect()
@@ -353,17 +364,19 @@ impl Ledger {
 /// Refund `refund_id` of a payment, read in `conn`'s transaction.
 async fn refund_in(
     conn: &mut sqlx::AnyConnection,
+    merchant: &str,
     provider: &str,
     reference: &str,
     refund_id: &str,
 ) -> Result<Option<StoredRefund>> {
     let sql = format!(
-        "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 AND refund_id = $3"
+        "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND reference = $2 AND refund_id = $3 AND merchant = $4"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(provider)
         .bind(reference)
         .bind(refund_id)
+        .bind(merchant)
         .fetch_optional(conn)
         .await?)
 }

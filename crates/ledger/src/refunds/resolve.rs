@@ -124,8 +124,8 @@ impl Ledger {
             "SELECT r.provider, r.reference, r.refund_id, r.amount, r.currency, r.status, r.provider_status, \
                r.provider_refund_id, r.created_at, r.amount_minor, p.amount AS payment_amount, p.paid_amount, \
                p.provider_reference, {SUCCEEDED_REFUNDS_MINOR} AS succeeded_minor \
-             FROM refunds r JOIN payments p ON p.provider = r.provider AND p.reference = r.reference \
-             WHERE r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 \
+             FROM refunds r JOIN payments p ON p.merchant = r.merchant AND p.provider = r.provider AND p.reference = r.reference \
+             WHERE r.merchant = $6 AND r.provider = $1 AND r.status = 'pending' AND r.updated_at <= $2 \
                AND ($4 IS NULL OR (r.reference = $4 AND r.refund_id = $5)) \
              ORDER BY r.created_at LIMIT $3"
         );
@@ -136,6 +136,7 @@ impl Ledger {
             .bind(limit)
             .bind(reference)
             .bind(refund_id)
+            .bind(self.merchant_id())
             .fetch_all(self.pool())
             .await?;
         rows.into_iter()

@@ -14,6 +14,11 @@ pub(crate) struct Cli {
     /// Print exactly one JSON object on stdout (logs go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// A platform's merchant (`paybridge merchants add`): payment, provider and ledger
+    /// commands record, list and refund its payments only — keyed by (merchant, provider,
+    /// reference). Without it, the default merchant's.
+    #[arg(long, global = true, env = "PAYBRIDGE_MERCHANT", value_name = "M")]
+    pub merchant: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,

@@ -34,6 +34,7 @@ mod ledger;
 mod merchants;
 mod mounts;
 mod output;
+mod platform;
 mod providers;
 mod receive;
 mod reconcile;
@@ -71,7 +72,17 @@ fn main() -> ExitCode {
             );
         }
     };
-    let result = runtime.block_on(run(cli.command));
+    if let Some(m) = &cli.merchant {
+        store::set_merchant(m.clone());
+    }
+    let result = match (cli.merchant, &cli.command) {
+        (Some(_), Command::Provider(_) | Command::Ledger(_)) | (None, _) => {
+            runtime.block_on(run(cli.command))
+        }
+        (Some(m), _) => Err(CliError::input(format!(
+            "--merchant {m:?} is for payment, provider and ledger commands: receive and reconcile serve every registered merchant"
+        ))),
+    };
     output::finish(result, cli.json)
 }
 

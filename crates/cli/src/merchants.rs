@@ -1,8 +1,8 @@
 //! `paybridge merchants add | list | remove | rotate`: the merchants of a platform, each with
 //! its own provider settings, sealed in the ledger under `PAYBRIDGE_LEDGER_KEY`.
 //!
-//! This is the registry only: `receive`, the reconciler and the payment commands do not read
-//! it yet (they serve the default merchant, from flags and the environment).
+//! `receive` serves every registered merchant's routes (`/m/{id}/…`), forwards its events to
+//! its own target and reconciles its payments with its own credentials ([`crate::platform`]).
 
 use std::time::Duration;
 
@@ -63,6 +63,9 @@ pub(crate) struct RemoveArgs {
     /// The merchant's id.
     #[arg(long)]
     id: String,
+    /// Remove it even though some of its payments are not final (nobody checks them after).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,7 +114,7 @@ fn setting(text: &str) -> Result<Setting, String> {
 
 /// The provider a setting belongs to: `PAYBRIDGE_` + its name in capitals (`-` as `_`), or its
 /// first word (`PAYBRIDGE_CARD_…` for `card-charging`), + `_…`.
-fn provider_of(name: &str) -> Option<&'static str> {
+pub(crate) fn provider_of(name: &str) -> Option<&'static str> {
     let rest = name.strip_prefix("PAYBRIDGE_")?;
     crate::providers::PROVIDER_NAMES
         .iter()
@@ -181,7 +184,11 @@ pub(crate) async fn run(command: MerchantsCommand) -> Result<Outcome, CliError> 
         }
         MerchantsCommand::Remove(a) => {
             let ledger = a.ledger.open().await?;
-            if !ledger.remove_merchant(&a.id).await.map_err(ledger_error)? {
+            if !ledger
+                .remove_merchant(&a.id, a.force)
+                .await
+                .map_err(ledger_error)?
+            {
                 return Err(CliError::input(format!("no merchant {:?}", a.id)));
             }
             Ok(Outcome::ok(json!({ "removed": a.id })))

@@ -185,6 +185,7 @@ async fn serve_metrics(addr: &str, ledger: Arc<Ledger>) -> Result<String, CliErr
     reason = "one route per provider, each a few lines of its own flags: a table, not logic"
 )]
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
+    let args = Arc::new(args);
     let ledger = Arc::new(args.ledger.open().await?);
     let mut receiver = Receiver::transactional(ledger.clone(), Arc::new(Record))
         .lease(Duration::from_secs(args.lease));
@@ -197,7 +198,11 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     .map(|f| f.lease(Duration::from_secs(args.lease)));
     // Every setting by the variable that names it: this command's flags (clap read the
     // environment into most of them), the environment for the rest.
-    let lookup = |name: &str| args.setting(name).or_else(|| crate::settings::env(name));
+    let process: crate::platform::Lookup = {
+        let args = args.clone();
+        Arc::new(move |name: &str| args.setting(name).or_else(|| crate::settings::env(name)))
+    };
+    let lookup = |name: &str| process(name);
     let settings = crate::settings::Settings::new(&lookup);
     let reconciler = if args.no_reconcile {
         None
@@ -205,13 +210,18 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         crate::reconcile::beside_receive(&ledger, &settings)?
     };
     let routes = crate::providers::receive_routes(&settings)?;
-    if routes.is_empty() {
-        return Err(CliError::input(
-            "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY (or give --woopay-endpoint)",
-        ));
-    }
     for route in routes {
         receiver = receiver.mount_shared(route);
+    }
+    // A platform's merchants: `/m/{id}/…` for each, registered now or later.
+    receiver = receiver.merchants(Arc::new(crate::platform::Routes {
+        process: process.clone(),
+    }));
+    let merchants = receiver.merchant_routes().await?;
+    if receiver.routes().is_empty() && merchants.is_empty() {
+        return Err(CliError::input(
+            "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY (or give --woopay-endpoint), or register a merchant (paybridge merchants add)",
+        ));
     }
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -228,6 +238,13 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         let url = serve_metrics(metrics_addr, ledger.clone()).await?;
         routes.insert("metrics".into(), json!(url));
     }
+    let mut by_merchant = serde_json::Map::new();
+    for (id, provider, path) in merchants {
+        if let Value::Object(m) = by_merchant.entry(id).or_insert_with(|| json!({})) {
+            m.insert(provider.to_owned(), json!(format!("http://{addr}{path}")));
+        }
+    }
+    routes.insert("merchants".into(), Value::Object(by_merchant));
     // Listening for SIGINT/SIGTERM before anyone learns the address.
     let signalled = stop_signal();
     crate::output::print_out(&format!("{}\n", Value::Object(routes)));
@@ -237,6 +254,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         receiver.router(),
         reconciler,
         forwarder,
+        (ledger, process, Duration::from_secs(args.lease)),
         signalled,
     )
     .await?;
@@ -250,6 +268,7 @@ async fn serve_until_stopped(
     router: axum::Router,
     reconciler: Option<paybridge_ledger::Reconciler>,
     forwarder: Option<paybridge_ledger::forward::Forwarder>,
+    (ledger, process, lease): (Arc<Ledger>, crate::platform::Lookup, Duration),
     signalled: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     // One stop for both: the signal closes the channel.
@@ -274,6 +293,13 @@ async fn serve_until_stopped(
         let stopped = until_stopped(stopped.clone());
         tokio::spawn(async move { forwarder.run(Duration::from_secs(1), stopped).await })
     });
+    // Each merchant's forwarder and reconciler, for the merchants registered now and later.
+    let platform = tokio::spawn(crate::platform::run_merchants(
+        ledger,
+        process,
+        lease,
+        stopped.clone(),
+    ));
     // Hardened for the open internet (header/body deadlines, a connection cap, one callback
     // per connection), with the peer's address (Payoo's JSON notification is signed over
     // it); a stop stops accepting and lets the callbacks in hand finish.
@@ -288,5 +314,6 @@ async fn serve_until_stopped(
         // It finishes the delivery in hand; what is left stays queued for the next start.
         let _ = task.await;
     }
+    let _ = platform.await;
     served
 }

@@ -34,21 +34,27 @@ impl LedgerArg {
     /// `PAYBRIDGE_LEDGER_KEY`, when set.
     pub async fn open(&self) -> Result<Ledger, CliError> {
         let timeout = Duration::from_secs(self.ledger_timeout);
-        sealed(
+        self.scoped(sealed(
             Ledger::open_within(&self.ledger, timeout)
                 .await
                 .map_err(|e| ledger_error(&self.ledger, e))?,
-        )
+        )?)
+        .await
+    }
+
+    async fn scoped(&self, ledger: Ledger) -> Result<Ledger, CliError> {
+        scoped(&self.ledger, ledger).await
     }
 
     /// Open it to read: nothing is created or migrated (a missing file, an old schema: exit 2).
     pub async fn open_existing(&self) -> Result<Ledger, CliError> {
         let timeout = Duration::from_secs(self.ledger_timeout);
-        sealed(
+        self.scoped(sealed(
             Ledger::open_existing(&self.ledger, timeout)
                 .await
                 .map_err(|e| ledger_error(&self.ledger, e))?,
-        )
+        )?)
+        .await
     }
 }
 
@@ -73,7 +79,45 @@ fn ledger_error(url: &str, e: paybridge_ledger::LedgerError) -> CliError {
 
 /// Open the ledger at `url` to write; `PAYBRIDGE_LEDGER_KEY` (64 hex digits) seals secrets.
 pub(crate) async fn open(url: &str) -> Result<Ledger, CliError> {
-    sealed(Ledger::open(url).await.map_err(|e| ledger_error(url, e))?)
+    scoped(
+        url,
+        sealed(Ledger::open(url).await.map_err(|e| ledger_error(url, e))?)?,
+    )
+    .await
+}
+
+/// The merchant of this run (`--merchant`, `PAYBRIDGE_MERCHANT`), set once when the command
+/// line is read: every ledger the command opens is that merchant's.
+static MERCHANT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set the merchant of this run (once, from the command line).
+pub(crate) fn set_merchant(id: String) {
+    let _ = MERCHANT.set(id);
+}
+
+/// The merchant of this run, if one was given.
+pub(crate) fn merchant() -> Option<&'static str> {
+    MERCHANT.get().map(String::as_str)
+}
+
+/// `ledger` seen as the run's merchant's (which must be registered in it: a typo is an
+/// error, not an empty list), or — without `--merchant` — the default merchant's.
+async fn scoped(url: &str, ledger: Ledger) -> Result<Ledger, CliError> {
+    let Some(id) = merchant() else {
+        return Ok(ledger);
+    };
+    let registered = ledger
+        .merchant(id)
+        .await
+        .map_err(|e| ledger_error(url, e))?;
+    if registered.is_none() {
+        return Err(CliError::input(format!(
+            "no merchant {id:?} in this ledger (paybridge merchants add --id {id} …)"
+        )));
+    }
+    ledger
+        .for_merchant(id)
+        .map_err(|e| CliError::input(e.to_string()))
 }
 
 /// `ledger` with the seal key from `PAYBRIDGE_LEDGER_KEY`, when set.

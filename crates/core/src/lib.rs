@@ -132,6 +132,8 @@ pub use provider::{
     RefundStatus, Stores,
 };
 pub use records::{InMemoryRecords, PaymentRecord, PaymentRecords};
-pub use route::{Acknowledgement, CallbackReport, CallbackRoute, Received, confirmation_budget};
+pub use route::{
+    Acknowledgement, AnyOf, CallbackReport, CallbackRoute, Received, confirmation_budget,
+};
 pub use seen::{InMemorySeenStore, SeenStore};
 pub use status::PaymentStatus;

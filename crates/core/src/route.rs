@@ -175,3 +175,67 @@ pub trait CallbackRoute: Send + Sync + 'static {
         records: &dyn PaymentRecords,
     ) -> Result<Received>;
 }
+
+/// One provider's route verified by any of several routes of it, tried in order — the
+/// current secret's first, then one being rotated out (still valid for its grace period): a
+/// callback is recorded through the first that accepts it. A route that refuses a signature
+/// asks nobody, so trying the next costs only a digest; any other error (a confirmation the
+/// provider did not answer, a body that is no callback) ends the search: it is the answer.
+pub struct AnyOf {
+    routes: Vec<std::sync::Arc<dyn CallbackRoute>>,
+}
+
+impl AnyOf {
+    /// The routes of one provider at one path, most current first; `None` when there are none
+    /// or they are not one provider's at one path.
+    #[must_use]
+    pub fn new(routes: Vec<std::sync::Arc<dyn CallbackRoute>>) -> Option<Self> {
+        let first = routes.first()?;
+        let (provider, path) = (first.provider(), first.path());
+        routes
+            .iter()
+            .all(|r| r.provider() == provider && r.path() == path)
+            .then_some(Self { routes })
+    }
+}
+
+impl std::fmt::Debug for AnyOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnyOf")
+            .field("routes", &self.routes.len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl CallbackRoute for AnyOf {
+    fn provider(&self) -> &'static str {
+        self.routes.first().map_or("", |r| r.provider())
+    }
+
+    fn path(&self) -> &'static str {
+        self.routes.first().map_or("", |r| r.path())
+    }
+
+    fn methods(&self) -> &'static [Method] {
+        self.routes.first().map_or(&[], |r| r.methods())
+    }
+
+    async fn receive(
+        &self,
+        raw: &RawNotification,
+        records: &dyn PaymentRecords,
+    ) -> Result<Received> {
+        let mut first_error = None;
+        for route in &self.routes {
+            match route.receive(raw, records).await {
+                Ok(received) => return Ok(received),
+                Err(e) if e.kind() == crate::ErrorKind::Signature => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(first_error.unwrap_or_else(|| crate::Error::config("no route to verify with")))
+    }
+}

@@ -132,6 +132,8 @@ pub mod forward;
 pub mod handler;
 mod ids;
 mod listing;
+#[cfg(feature = "axum")]
+pub mod merchant_routes;
 mod merchants;
 pub mod metrics;
 mod outbox;

@@ -170,6 +170,21 @@ impl Ledger {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        if let Some((url, _)) = &m.forward {
+            // Its target is registered with it: every change of its payments is queued for
+            // it from now on, whether or not a forwarder runs yet. A new URL replaces the old.
+            sqlx::query("DELETE FROM forward_targets WHERE merchant = $1 AND url <> $2")
+                .bind(&m.id)
+                .bind(url)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO forward_targets (url, registered_at, merchant) VALUES ($1, $2, $3) ON CONFLICT (merchant, url) DO NOTHING")
+                .bind(url)
+                .bind(now)
+                .bind(&m.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         for (name, sealed) in sealed {
             sqlx::query(END_CURRENT)
                 .bind(now.saturating_add(duration_ms(grace)))
@@ -271,9 +286,34 @@ impl Ledger {
         )))
     }
 
-    /// Forget merchant `id` and every value it had; `false` when it was not registered.
-    pub async fn remove_merchant(&self, id: &str) -> Result<bool> {
+    /// How many of merchant `id`'s payments are not final (pending, or waiting for a person).
+    pub async fn open_payments_of(&self, id: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM payments WHERE merchant = $1 AND status IN ('pending', 'needs_review')",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Forget merchant `id` and every value it had, and stop forwarding its changes; `false`
+    /// when it was not registered. Its payments stay in the ledger (their history is the
+    /// platform's record); without `force`, a merchant with payments that are not final is
+    /// refused ([`LedgerError::Input`]): nobody could check them any more.
+    pub async fn remove_merchant(&self, id: &str, force: bool) -> Result<bool> {
+        if !force {
+            let open = self.open_payments_of(id).await?;
+            if open > 0 {
+                return Err(LedgerError::Input(format!(
+                    "merchant {id:?} has {open} payments that are not final (pending or under review): finish them first, or force the removal"
+                )));
+            }
+        }
         let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM forward_targets WHERE merchant = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM merchant_settings WHERE merchant = $1")
             .bind(id)
             .execute(&mut *tx)

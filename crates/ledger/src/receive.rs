@@ -55,6 +55,7 @@ use crate::reports::{Applied, Outcome};
 use crate::store::Ledger;
 
 pub use crate::handler::{Callback, CallbackHandler, HandlerError, TransactionalHandler};
+pub use crate::merchant_routes::{MerchantRoutes, MerchantTable};
 
 /// The receiver's configuration: the ledger, the handler, and each provider's verifier
 /// (a provider without one has no route).
@@ -65,6 +66,7 @@ pub struct Receiver {
     lease: Duration,
     body_timeout: Duration,
     routes: Vec<Arc<dyn CallbackRoute>>,
+    merchants: Option<Arc<crate::merchant_routes::Merchants>>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -96,7 +98,74 @@ impl Receiver {
             lease: Duration::from_mins(1),
             body_timeout: SERVE_TIMEOUT,
             routes: Vec::new(),
+            merchants: None,
         }
+    }
+
+    /// Serve a platform's merchants beside the mounted routes: `/m/{merchant}/` + each route's
+    /// path, for every merchant `factory` builds routes for (read again at most every
+    /// [`crate::merchant_routes::REFRESH`]), each callback verified by that merchant's routes
+    /// only and recorded under that merchant ([`Ledger::for_merchant`]) — see
+    /// [`crate::merchant_routes`].
+    #[must_use]
+    pub fn merchants(self, factory: Arc<dyn MerchantRoutes>) -> Self {
+        self.merchants_every(factory, crate::merchant_routes::REFRESH)
+    }
+
+    /// [`Receiver::merchants`], the table read again at most every `refresh`.
+    #[must_use]
+    pub fn merchants_every(mut self, factory: Arc<dyn MerchantRoutes>, refresh: Duration) -> Self {
+        self.merchants = Some(Arc::new(crate::merchant_routes::Merchants::new(
+            factory, refresh,
+        )));
+        self
+    }
+
+    /// The registered merchants' routes now: (merchant, provider, path with its `/m/{merchant}`
+    /// prefix). Empty without [`Receiver::merchants`].
+    pub async fn merchant_routes(
+        &self,
+    ) -> paybridge_core::Result<Vec<(String, &'static str, String)>> {
+        let Some(merchants) = &self.merchants else {
+            return Ok(Vec::new());
+        };
+        let table = merchants.table(&self.ledger).await?;
+        Ok(table
+            .iter()
+            .flat_map(|(id, routes)| {
+                routes
+                    .iter()
+                    .map(move |r| (id.clone(), r.provider(), format!("/m/{id}{}", r.path())))
+            })
+            .collect())
+    }
+
+    /// A callback on merchant `merchant`'s route `path`: verified by that merchant's route and
+    /// processed by a receiver over that merchant's ledger; `404` for a merchant or route that
+    /// is not registered.
+    async fn process_merchant(&self, merchant: &str, path: &str, raw: RawNotification) -> Response {
+        let Some(merchants) = &self.merchants else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let table = match merchants.table(&self.ledger).await {
+            Ok(table) => table,
+            Err(e) => return refused(&e),
+        };
+        let Some(route) = crate::merchant_routes::route_of(&table, merchant, path, &raw.method)
+        else {
+            return (StatusCode::NOT_FOUND, "no such merchant route").into_response();
+        };
+        let ledger = match self.ledger.for_merchant(merchant) {
+            Ok(ledger) => Arc::new(ledger),
+            Err(e) => return ledger_down(&e),
+        };
+        let scoped = Self {
+            ledger,
+            routes: Vec::new(),
+            merchants: None,
+            ..self.clone()
+        };
+        scoped.process(route, raw).await
     }
 
     /// Serve one provider's callbacks: each provider crate's `route::Route` (the receiver
@@ -159,24 +228,33 @@ impl Receiver {
                           body: Bytes| {
                         let route = route.clone();
                         async move {
-                            // The peer's address, when the server passes it: Payoo's JSON
-                            // notification is signed over it.
-                            let remote_addr = extensions
-                                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                                .map(|c| c.0.ip().to_canonical());
-                            let raw = RawNotification {
-                                method,
-                                query: query.unwrap_or_default(),
-                                headers,
-                                body,
-                                remote_addr,
-                            };
+                            let raw = raw_of(method, query, headers, &extensions, body);
                             r.process(route, raw).await
                         }
                     },
                 );
             }
             router = router.route(route.path(), methods);
+        }
+        if self.merchants.is_some() {
+            router = router.route(
+                "/m/{merchant}/{*path}",
+                axum::routing::any(
+                    |State(r): State<Receiver>,
+                     axum::extract::Path((merchant, path)): axum::extract::Path<(
+                        String,
+                        String,
+                    )>,
+                     method: Method,
+                     RawQuery(query): RawQuery,
+                     headers: HeaderMap,
+                     extensions: axum::http::Extensions,
+                     body: Bytes| async move {
+                        let raw = raw_of(method, query, headers, &extensions, body);
+                        r.process_merchant(&merchant, &path, raw).await
+                    },
+                ),
+            );
         }
         // Callbacks are small and quick: a body over core's callback limit is refused (413)
         // before it is read further, one that does not arrive in time is refused (408).
@@ -386,6 +464,27 @@ pub const MAX_CONNECTIONS: usize = 1_024;
 const DRAIN: Duration = Duration::from_secs(30);
 
 /// Read the whole body under core's callback limit within `timeout`, then go on.
+/// A request as a route reads it, with the peer's address when the server passes it (Payoo's
+/// JSON notification is signed over it).
+fn raw_of(
+    method: Method,
+    query: Option<String>,
+    headers: HeaderMap,
+    extensions: &axum::http::Extensions,
+    body: Bytes,
+) -> RawNotification {
+    let remote_addr = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical());
+    RawNotification {
+        method,
+        query: query.unwrap_or_default(),
+        headers,
+        body,
+        remote_addr,
+    }
+}
+
 async fn read_body_within(
     req: axum::extract::Request,
     next: axum::middleware::Next,

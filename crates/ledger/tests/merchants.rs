@@ -189,8 +189,8 @@ async fn a_rotation_keeps_the_old_value_for_its_grace_period_an_update_does_not(
         );
 
         // Removal forgets every value.
-        assert!(ledger.remove_merchant("shop-a").await.unwrap());
-        assert!(!ledger.remove_merchant("shop-a").await.unwrap());
+        assert!(ledger.remove_merchant("shop-a", false).await.unwrap());
+        assert!(!ledger.remove_merchant("shop-a", false).await.unwrap());
         assert_eq!(
             common::count(
                 &url,

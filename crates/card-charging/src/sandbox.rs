@@ -10,7 +10,11 @@
 //! default, or as a `GET` with the fields in the query ([`Simulator::set_callback_method`], or
 //! `PUT /chargingws/v2/_sandbox/callback-method` with `GET` or `POST`).
 //!
-//! Credentials: partner id [`SANDBOX_PARTNER_ID`], key [`SANDBOX_PARTNER_KEY`].
+//! Credentials: partner id [`SANDBOX_PARTNER_ID`], key [`SANDBOX_PARTNER_KEY`]. More partners
+//! — a platform's merchants, each with its own gateway account — are added with
+//! [`Simulator::add_partner`] (`PUT /chargingws/v2/_sandbox/partners/{id}` with the key as the
+//! body); each has its own callback URL when one is set for it
+//! (`PUT …/_sandbox/callback-url?partner_id=ID`), else the gateway's.
 //!
 //! Outcomes are decided by the **last digit of the card code**:
 //!
@@ -94,9 +98,11 @@ impl Record {
 }
 
 struct Inner {
-    partners: HashMap<String, String>,
+    partners: Mutex<HashMap<String, String>>,
     records: Mutex<HashMap<(String, String), Record>>,
     callback_url: Mutex<Option<String>>,
+    /// A partner's own callback URL, over the gateway's.
+    partner_callback_urls: Mutex<HashMap<String, String>>,
     callback_method: Mutex<Method>,
     callback_delay: Duration,
     next_trans_id: AtomicU64,
@@ -138,15 +144,40 @@ impl Simulator {
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
-                partners: HashMap::from([(partner_id.to_owned(), partner_key.to_owned())]),
+                partners: Mutex::new(HashMap::from([(
+                    partner_id.to_owned(),
+                    partner_key.to_owned(),
+                )])),
                 records: Mutex::new(HashMap::new()),
                 callback_url: Mutex::new(None),
+                partner_callback_urls: Mutex::new(HashMap::new()),
                 callback_method: Mutex::new(Method::POST),
                 callback_delay,
                 next_trans_id: AtomicU64::new(1),
                 transport,
             }),
         })
+    }
+
+    /// One more partner account, with its key (a platform's merchant at the same gateway).
+    pub fn add_partner(&self, partner_id: &str, partner_key: &str) {
+        if let Ok(mut partners) = self.inner.partners.lock() {
+            partners.insert(partner_id.to_owned(), partner_key.to_owned());
+        }
+    }
+
+    /// Where partner `partner_id`'s callbacks go (`None`: where the gateway's go).
+    pub fn set_partner_callback_url(&self, partner_id: &str, url: Option<String>) {
+        if let Ok(mut urls) = self.inner.partner_callback_urls.lock() {
+            match url {
+                Some(url) => urls.insert(partner_id.to_owned(), url),
+                None => urls.remove(partner_id),
+            };
+        }
+    }
+
+    fn partner_key(&self, partner_id: &str) -> Option<String> {
+        self.inner.partners.lock().ok()?.get(partner_id).cloned()
     }
 
     /// Where callbacks go (`None`: nowhere).
@@ -179,6 +210,10 @@ impl Simulator {
                 &format!("{ENDPOINT_PATH}/_sandbox/callback-method"),
                 put(set_callback_method),
             )
+            .route(
+                &format!("{ENDPOINT_PATH}/_sandbox/partners/{{id}}"),
+                put(add_partner),
+            )
             .with_state(self.clone())
     }
 
@@ -195,14 +230,14 @@ impl Simulator {
             );
         }
         let get = |k: &str| fields.get(k).map_or("", String::as_str);
-        let Some(key) = self.inner.partners.get(get("partner_id")) else {
+        let Some(key) = self.partner_key(get("partner_id")) else {
             return fail(ChargeStatus::SubmissionFailed, "partner_id không tồn tại");
         };
         let command = get("command");
         if command != "charging" && command != "check" {
             return fail(ChargeStatus::SubmissionFailed, "command không hợp lệ");
         }
-        if !signed_by(key, fields) {
+        if !signed_by(&key, fields) {
             return fail(ChargeStatus::SubmissionFailed, "Sai chữ ký");
         }
         let telco = match get("telco").parse::<Telco>() {
@@ -279,7 +314,6 @@ impl Simulator {
         drop(records);
         if let Some(final_status) = final_status {
             let sim = self.clone();
-            let key = key.clone();
             tokio::spawn(async move { sim.decide_later(slot, final_status, key).await });
         }
         answer
@@ -297,7 +331,13 @@ impl Simulator {
             settle(r, status);
             r.clone()
         };
-        let url = self.inner.callback_url.lock().ok().and_then(|u| u.clone());
+        let own = self
+            .inner
+            .partner_callback_urls
+            .lock()
+            .ok()
+            .and_then(|urls| urls.get(&slot.0).cloned());
+        let url = own.or_else(|| self.inner.callback_url.lock().ok().and_then(|u| u.clone()));
         let Some(url) = url else { return };
         let mut body = record.answer(&slot.1);
         if let Value::Object(map) = &mut body {
@@ -428,7 +468,7 @@ async fn fees(
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     let partner = q.get("partner_id").map_or("", String::as_str);
-    if !sim.inner.partners.contains_key(partner) {
+    if sim.partner_key(partner).is_none() {
         return axum::Json(json!({"status": 100, "message": "partner_id không tồn tại"}));
     }
     let rows: Vec<Value> = [
@@ -458,13 +498,30 @@ async fn set_callback_method(State(sim): State<Simulator>, body: String) -> Stat
     StatusCode::NO_CONTENT
 }
 
-async fn set_callback(State(sim): State<Simulator>, body: String) -> StatusCode {
+async fn set_callback(
+    State(sim): State<Simulator>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+    body: String,
+) -> StatusCode {
     let url = body.trim();
-    sim.set_callback_url(if url.is_empty() {
-        None
-    } else {
-        Some(url.to_owned())
-    });
+    let url = (!url.is_empty()).then(|| url.to_owned());
+    match q.get("partner_id") {
+        Some(partner) => sim.set_partner_callback_url(partner, url),
+        None => sim.set_callback_url(url),
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn add_partner(
+    State(sim): State<Simulator>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: String,
+) -> StatusCode {
+    let key = body.trim();
+    if id.is_empty() || key.is_empty() {
+        return StatusCode::BAD_REQUEST;
+    }
+    sim.add_partner(&id, key);
     StatusCode::NO_CONTENT
 }
 

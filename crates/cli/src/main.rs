@@ -53,6 +53,22 @@ use crate::output::{CliError, Outcome};
 
 fn main() -> ExitCode {
     let json = std::env::args().any(|a| a == "--json");
+    // A provider command for a merchant reads its credentials as it parses: run again with
+    // the merchant's (before parsing here, where this process's would be missing or wrong).
+    if let Some(m) = platform::provider_command_for_merchant() {
+        return match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt
+                .block_on(platform::run_as_merchant(&m))
+                .unwrap_or_else(|e| output::finish(Err(e), json)),
+            Err(e) => output::finish(
+                Err(CliError::internal(format!("cannot start runtime: {e}"))),
+                json,
+            ),
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -120,17 +120,53 @@ impl MerchantRoutes for Routes {
     }
 }
 
+/// What the default merchant's reconciler (or providers) came to, on a ledger that has
+/// registered merchants (`platform`) or not: on a platform, the default merchant may have no
+/// credentials of its own while the endpoints its merchants share are set — a warning, not a
+/// failure. Without merchants, as before: the error.
+pub(crate) fn default_merchants<T>(
+    built: Result<Option<T>, CliError>,
+    platform: bool,
+) -> Result<Option<T>, CliError> {
+    match built {
+        Err(e) if platform => {
+            eprintln!(
+                "warning: the default merchant's payments are not checked here: {}",
+                e.message
+            );
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+/// What every merchant's tasks share.
+pub(crate) struct MerchantTasks {
+    /// The ledger (the default merchant's handle).
+    pub ledger: Arc<Ledger>,
+    /// The process's settings, for what merchants share.
+    pub process: Lookup,
+    /// The forwarder's lease.
+    pub lease: Duration,
+    /// Whether to run each merchant's reconciler (`receive --no-reconcile`: no).
+    pub reconcile: bool,
+}
+
 /// Every registered merchant's forwarder (to its own target, signed with its own secret) and
 /// reconciler (asking its providers with its own credentials), started for each merchant
 /// registered now and — checked every [`paybridge_ledger::merchant_routes::REFRESH`] — for
 /// each registered later, until `stopped`. A merchant's settings changed while it runs take
 /// effect at the next start.
 pub(crate) async fn run_merchants(
-    ledger: Arc<Ledger>,
-    process: Lookup,
-    lease: Duration,
+    shared: MerchantTasks,
     stopped: tokio::sync::watch::Receiver<()>,
 ) {
+    let MerchantTasks {
+        ledger,
+        process,
+        lease,
+        reconcile,
+    } = shared;
     let mut started = HashSet::new();
     let mut tasks = Vec::new();
     let mut tick = tokio::time::interval(paybridge_ledger::merchant_routes::REFRESH);
@@ -151,7 +187,8 @@ pub(crate) async fn run_merchants(
             if started.contains(&m.id) {
                 continue;
             }
-            match merchant_tasks(&ledger, &m.id, &m.settings, &process, lease, &stopped).await {
+            let each = (&process, lease, reconcile);
+            match merchant_tasks(&ledger, &m.id, &m.settings, each, &stopped).await {
                 Ok(mut spawned) => {
                     started.insert(m.id);
                     tasks.append(&mut spawned);
@@ -173,8 +210,7 @@ async fn merchant_tasks(
     ledger: &Ledger,
     id: &str,
     names: &[String],
-    process: &Lookup,
-    lease: Duration,
+    (process, lease, reconcile): (&Lookup, Duration, bool),
     stopped: &tokio::sync::watch::Receiver<()>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, CliError> {
     let scoped = Arc::new(
@@ -204,13 +240,148 @@ async fn merchant_tasks(
             forwarder.run(Duration::from_secs(1), stop).await;
         }));
     }
-    let values = values_of(ledger, id, names)
-        .await
-        .map_err(paybridge_core::Error::from)?;
-    let current = lookup(&values, None, process);
-    if let Some(reconciler) = crate::reconcile::beside_receive(&scoped, &Settings::new(&current))? {
+    let providers = if reconcile {
+        providers_of(&scoped, names, process).await?
+    } else {
+        Vec::new()
+    };
+    if !providers.is_empty() {
+        let reconciler =
+            crate::reconcile::reconciler(scoped, providers, paybridge_ledger::Schedule::default());
         let stop = until_stopped(stopped.clone());
         tasks.push(tokio::spawn(async move { reconciler.run(stop).await }));
     }
     Ok(tasks)
+}
+
+/// The providers the reconciler asks about merchant `scoped`'s payments, with its own
+/// credentials (its settings `names`; the platform's endpoints from `process`).
+async fn providers_of(
+    scoped: &Arc<Ledger>,
+    names: &[String],
+    process: &Lookup,
+) -> Result<Vec<Arc<dyn paybridge_core::PaymentProvider>>, CliError> {
+    let values = values_of(scoped, scoped.merchant_id(), names)
+        .await
+        .map_err(paybridge_core::Error::from)?;
+    let current = lookup(&values, None, process);
+    crate::providers::status_providers(&Settings::new(&current), scoped)
+}
+
+/// Every registered merchant's ledger and the providers that can be asked about its payments
+/// (`paybridge reconcile`): the platform's endpoints from the environment, each merchant's
+/// credentials from the ledger.
+pub(crate) async fn merchant_providers(
+    ledger: &Ledger,
+) -> Result<Vec<(Arc<Ledger>, Vec<Arc<dyn paybridge_core::PaymentProvider>>)>, CliError> {
+    let process: Lookup = Arc::new(crate::settings::env);
+    let mut out = Vec::new();
+    for m in ledger
+        .merchants()
+        .await
+        .map_err(paybridge_core::Error::from)?
+    {
+        let scoped = Arc::new(
+            ledger
+                .for_merchant(&m.id)
+                .map_err(paybridge_core::Error::from)?,
+        );
+        let providers = providers_of(&scoped, &m.settings, &process).await?;
+        out.push((scoped, providers));
+    }
+    Ok(out)
+}
+
+/// Set in the environment of a provider command run again as a merchant's: its settings are
+/// in place.
+const AS_MERCHANT: &str = "PAYBRIDGE_AS_MERCHANT";
+
+/// Whether this process is already the merchant's run of a provider command.
+pub(crate) fn running_as_merchant() -> bool {
+    std::env::var_os(AS_MERCHANT).is_some()
+}
+
+/// The merchant of a provider command not yet run as the merchant's: `--merchant M` (or
+/// `PAYBRIDGE_MERCHANT`) and a provider's name as the subcommand.
+pub(crate) fn provider_command_for_merchant() -> Option<String> {
+    if running_as_merchant() {
+        return None;
+    }
+    let mut merchant = crate::settings::env("PAYBRIDGE_MERCHANT");
+    let mut subcommand = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--merchant" {
+            merchant = args.next();
+        } else if let Some(m) = arg.strip_prefix("--merchant=") {
+            merchant = Some(m.to_owned());
+        } else if !arg.starts_with('-') && subcommand.is_none() {
+            subcommand = Some(arg);
+        }
+    }
+    let provider =
+        subcommand.is_some_and(|s| crate::providers::PROVIDER_NAMES.contains(&s.as_str()));
+    merchant.filter(|_| provider)
+}
+
+/// The ledger a command line names (`--ledger URL`, `--ledger=URL`), else `PAYBRIDGE_LEDGER`.
+fn ledger_of_command_line() -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--ledger" {
+            return args.next();
+        }
+        if let Some(url) = arg.strip_prefix("--ledger=") {
+            return Some(url.to_owned());
+        }
+    }
+    crate::settings::env("PAYBRIDGE_LEDGER")
+}
+
+/// `paybridge --merchant M <provider> …`: the provider commands read their credentials from
+/// flags and the environment (clap, when the command line is parsed), so the command runs
+/// again as a child process whose environment holds M's settings from the ledger in place of
+/// this process's — none of this process's provider secrets or ids reaches it (only what the
+/// platform shares: endpoints, switches). Its exit code is this command's.
+pub(crate) async fn run_as_merchant(id: &str) -> Result<std::process::ExitCode, CliError> {
+    let url = ledger_of_command_line().ok_or_else(|| {
+        CliError::input(format!(
+            "--merchant {id:?}: its settings are in the ledger: give --ledger URL (or PAYBRIDGE_LEDGER)"
+        ))
+    })?;
+    let ledger = crate::store::open(&url).await?;
+    let names = ledger
+        .merchant(id)
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .map(|m| m.settings)
+        .unwrap_or_default();
+    let values = values_of(&ledger, id, &names)
+        .await
+        .map_err(|e| CliError::input(format!("merchant {id:?}: {e} (PAYBRIDGE_LEDGER_KEY)")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::internal(format!("cannot find this program: {e}")))?;
+    let mut child = std::process::Command::new(exe);
+    child
+        .args(std::env::args_os().skip(1))
+        .env(AS_MERCHANT, "1");
+    for (name, _) in std::env::vars() {
+        if crate::merchants::provider_of(&name).is_some() && !shared(&name) {
+            child.env_remove(name);
+        }
+    }
+    for (name, valid) in &values {
+        if let Some(current) = valid.first() {
+            child.env(name, current.expose_secret());
+        }
+    }
+    let status = child
+        .status()
+        .map_err(|e| CliError::internal(format!("cannot run the command as {id:?}: {e}")))?;
+    Ok(std::process::ExitCode::from(
+        status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1),
+    ))
 }

@@ -204,10 +204,18 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     };
     let lookup = |name: &str| process(name);
     let settings = crate::settings::Settings::new(&lookup);
+    let platform = !ledger
+        .merchants()
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .is_empty();
     let reconciler = if args.no_reconcile {
         None
     } else {
-        crate::reconcile::beside_receive(&ledger, &settings)?
+        crate::platform::default_merchants(
+            crate::reconcile::beside_receive(&ledger, &settings),
+            platform,
+        )?
     };
     let routes = crate::providers::receive_routes(&settings)?;
     for route in routes {
@@ -254,7 +262,12 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         receiver.router(),
         reconciler,
         forwarder,
-        (ledger, process, Duration::from_secs(args.lease)),
+        (
+            !args.no_reconcile,
+            ledger,
+            process,
+            Duration::from_secs(args.lease),
+        ),
         signalled,
     )
     .await?;
@@ -268,7 +281,7 @@ async fn serve_until_stopped(
     router: axum::Router,
     reconciler: Option<paybridge_ledger::Reconciler>,
     forwarder: Option<paybridge_ledger::forward::Forwarder>,
-    (ledger, process, lease): (Arc<Ledger>, crate::platform::Lookup, Duration),
+    (reconcile, ledger, process, lease): (bool, Arc<Ledger>, crate::platform::Lookup, Duration),
     signalled: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     // One stop for both: the signal closes the channel.
@@ -295,9 +308,12 @@ async fn serve_until_stopped(
     });
     // Each merchant's forwarder and reconciler, for the merchants registered now and later.
     let platform = tokio::spawn(crate::platform::run_merchants(
-        ledger,
-        process,
-        lease,
+        crate::platform::MerchantTasks {
+            ledger,
+            process,
+            lease,
+            reconcile,
+        },
         stopped.clone(),
     ));
     // Hardened for the open internet (header/body deadlines, a connection cap, one callback

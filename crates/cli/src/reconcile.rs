@@ -101,37 +101,87 @@ pub(crate) fn beside_receive(
 
 pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
-    let providers = providers_from_env(&ledger)?;
-    if providers.is_empty() {
+    // The default merchant's payments with the providers of the environment, and each
+    // registered merchant's with its own credentials.
+    let merchants = crate::platform::merchant_providers(&ledger).await?;
+    let default = crate::platform::default_merchants(
+        providers_from_env(&ledger).map(Some),
+        !merchants.is_empty(),
+    )?;
+    let mut each = vec![(ledger.clone(), default.unwrap_or_default())];
+    each.extend(merchants);
+    let reconcilers: Vec<(Arc<Ledger>, Reconciler)> = each
+        .into_iter()
+        .filter(|(_, providers)| !providers.is_empty())
+        .map(|(ledger, providers)| {
+            let reconciler = reconciler(ledger.clone(), providers, args.schedule.clone())
+                .rate_limit(paybridge_ledger::reconcile::RateLimit::new(
+                    None,
+                    std::num::NonZeroU32::new(args.rate),
+                ));
+            (ledger, reconciler)
+        })
+        .collect();
+    if reconcilers.is_empty() {
         return Err(CliError::input(
             "no provider to ask: set PAYBRIDGE_CARD_ENDPOINT, PAYBRIDGE_WOOPAY_ENDPOINT, PAYBRIDGE_PAYOO_ENDPOINT or _REST_ENDPOINT, or PAYBRIDGE_QVICKLY_ENDPOINT (with their credentials)",
         ));
     }
-    let reconciler = reconciler(ledger.clone(), providers, args.schedule).rate_limit(
-        paybridge_ledger::reconcile::RateLimit::new(None, std::num::NonZeroU32::new(args.rate)),
-    );
     if args.all {
-        ledger
-            .check_all_now()
-            .await
-            .map_err(paybridge_core::Error::from)?;
+        for (ledger, _) in &reconcilers {
+            ledger
+                .check_all_now()
+                .await
+                .map_err(paybridge_core::Error::from)?;
+        }
     }
     if args.once {
-        let sweep = reconciler
-            .sweep()
-            .await
-            .map_err(paybridge_core::Error::from)?;
+        let mut total = paybridge_ledger::reconcile::Sweep::default();
+        for (_, reconciler) in &reconcilers {
+            let sweep = reconciler
+                .sweep()
+                .await
+                .map_err(paybridge_core::Error::from)?;
+            total.checked += sweep.checked;
+            total.changed += sweep.changed;
+            total.needs_review += sweep.needs_review;
+            total.refunds_resolved += sweep.refunds_resolved;
+        }
         return Ok(Outcome::ok(json!({
-            "checked": sweep.checked,
-            "changed": sweep.changed,
-            "needs_review": sweep.needs_review,
-            "refunds_resolved": sweep.refunds_resolved,
+            "checked": total.checked,
+            "changed": total.changed,
+            "needs_review": total.needs_review,
+            "refunds_resolved": total.refunds_resolved,
         })));
     }
-    eprintln!(
-        "paybridge reconcile asking {} (Ctrl-C to stop)",
-        reconciler.providers().join(", ")
-    );
-    reconciler.run(crate::store::stop_signal()).await;
+    for (ledger, reconciler) in &reconcilers {
+        let whose = match ledger.merchant_id() {
+            "" => String::new(),
+            id => format!(" for merchant {id}"),
+        };
+        eprintln!(
+            "paybridge reconcile asking {}{whose} (Ctrl-C to stop)",
+            reconciler.providers().join(", ")
+        );
+    }
+    // One stop for all: the signal closes the channel.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        crate::store::stop_signal().await;
+        drop(stop);
+    });
+    let runs = reconcilers.into_iter().map(|(_, reconciler)| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            reconciler
+                .run(async move {
+                    let _ = stopped.changed().await;
+                })
+                .await;
+        })
+    });
+    for run in runs.collect::<Vec<_>>() {
+        let _ = run.await;
+    }
     Ok(Outcome::printed())
 }

@@ -1,0 +1,398 @@
+//! One `paybridge receive` for a platform's merchants (SQLite, and PostgreSQL when
+//! configured): two merchants, each its own card gateway partner (its own key) in the
+//! sandbox and its own webhook target, charge the same order number with `--merchant`; each
+//! one's callback is verified with its key and confirmed with its credentials, recorded for
+//! it only; a callback signed with A's key on B's route is refused and nothing recorded; each
+//! target gets only its merchant's events, verifiable only with its own secret; a merchant
+//! added while `receive` runs is served within 5 s; a rotated Qvickly secret verifies beside
+//! the new one during its grace period and not after; `reconcile` checks each merchant's
+//! payment with its own partner.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+const LEDGER_KEY: &str = "0909090909090909090909090909090909090909090909090909090909090909";
+const SECRET_A: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SECRET_B: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// Everything a webhook target was sent: each request's headers and body.
+type Got = Arc<Mutex<Vec<(http::HeaderMap, Vec<u8>)>>>;
+
+/// A webhook target answering 204 to everything: its URL and what it got.
+fn target() -> (String, Got) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let got: Got = Arc::default();
+    let kept = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Some(request) = read_request(&stream) else {
+                continue;
+            };
+            kept.lock().unwrap().push(request);
+            respond(stream, "204 No Content");
+        }
+    });
+    (url, got)
+}
+
+fn merchants(args: &[&str], ledger: &str) -> Value {
+    let mut all = vec!["--json", "merchants"];
+    all.extend_from_slice(args);
+    all.extend(["--ledger", ledger]);
+    let (out, v) = run(&all, &[("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)]);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {v}");
+    v
+}
+
+/// `paybridge receive` for the platform: no default credentials, the card gateway's endpoint
+/// shared by every merchant.
+fn receive(ledger: &str, card_endpoint: &str) -> (Child, Value) {
+    let mut child = Command::new(BIN)
+        .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
+        .env("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)
+        .env("PAYBRIDGE_CARD_ENDPOINT", card_endpoint)
+        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = first_line(&mut child);
+    (child, line)
+}
+
+/// `paybridge --merchant M card-charging charge … --ledger L`: M's credentials from the
+/// ledger — the default partner's in this process's environment are not used.
+fn charge(merchant: &str, endpoint: &str, code: &str, ledger: &str) -> Value {
+    let mut args = vec!["--merchant", merchant];
+    args.extend(charge_args(endpoint, "charge", code, "order-1"));
+    args.extend(["--ledger", ledger]);
+    let (out, v) = run(
+        &args,
+        &[
+            ("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY),
+            ("PAYBRIDGE_CARD_PARTNER_ID", "sandbox-partner"),
+            ("PAYBRIDGE_CARD_PARTNER_KEY", KEY),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{merchant}: {v}");
+    v
+}
+
+fn ledger_payments(merchant: Option<&str>, ledger: &str) -> Vec<Value> {
+    let mut args = vec!["--json", "ledger", "payments", "--ledger", ledger];
+    if let Some(m) = merchant {
+        args.extend(["--merchant", m]);
+    }
+    let (out, v) = run(&args, &[("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    v["payments"].as_array().unwrap().clone()
+}
+
+/// Wait until `done` holds, at most `within`.
+fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+/// Each event a target got, verified with `secret` (and refused with `other`).
+fn events(got: &Got, secret: &str, other: &str) -> Vec<Value> {
+    let (mine, theirs) = (
+        standardwebhooks::Webhook::new(secret).unwrap(),
+        standardwebhooks::Webhook::new(other).unwrap(),
+    );
+    got.lock()
+        .unwrap()
+        .iter()
+        .map(|(headers, body)| {
+            mine.verify(body, headers).unwrap();
+            assert!(
+                theirs.verify(body, headers).is_err(),
+                "verifiable with another merchant's secret"
+            );
+            assert_valid_event(body);
+            serde_json::from_slice(body).unwrap()
+        })
+        .collect()
+}
+
+fn card_callback(request_id: &str, key: &str) -> String {
+    let (code, serial) = ("312821445892989", "10004783347874");
+    let sign = paybridge_card_charging::callback_sign(key, code, serial);
+    format!(
+        r#"{{"status":1,"message":"ok","request_id":"{request_id}","declared_value":50000,"value":50000,"amount":35000,"code":"{code}","serial":"{serial}","telco":"VIETTEL","trans_id":7,"callback_sign":"{sign}"}}"#
+    )
+}
+
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: two merchants on one receive, from registration to their webhooks"
+)]
+fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
+    for (backend, ledger) in common::ledger_urls("platform") {
+        let sb = sandbox();
+        let card_ep = sb.endpoints["card-charging"].as_str().unwrap().to_owned();
+        for (partner, key) in [("partner-a", "key-a"), ("partner-b", "key-b")] {
+            let url = format!("{card_ep}/_sandbox/partners/{partner}");
+            assert_eq!(http("PUT", &url, "text/plain", key), 204);
+        }
+        let ((url_a, got_a), (url_b, got_b)) = (target(), target());
+        for (id, partner, key, url, secret) in [
+            ("shop-a", "partner-a", "key-a", &url_a, SECRET_A),
+            ("shop-b", "partner-b", "key-b", &url_b, SECRET_B),
+        ] {
+            merchants(
+                &[
+                    "add",
+                    "--id",
+                    id,
+                    "--set",
+                    &format!("PAYBRIDGE_CARD_PARTNER_ID={partner}"),
+                    "--set",
+                    &format!("PAYBRIDGE_CARD_PARTNER_KEY={key}"),
+                    "--forward",
+                    url,
+                    "--forward-secret",
+                    secret,
+                ],
+                &ledger,
+            );
+        }
+        let (mut rx, line) = receive(&ledger, &card_ep);
+        let route = |m: &str| {
+            line["merchants"][m]["card-charging"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let (route_a, route_b) = (route("shop-a"), route("shop-b"));
+        assert!(
+            route_a.ends_with("/m/shop-a/card-charging/callback"),
+            "{line}"
+        );
+        assert!(
+            line.get("card-charging").is_none(),
+            "no default card route: {line}"
+        );
+        for (partner, url) in [("partner-a", &route_a), ("partner-b", &route_b)] {
+            let set = format!("{card_ep}/_sandbox/callback-url?partner_id={partner}");
+            assert_eq!(http("PUT", &set, "text/plain", url), 204);
+        }
+
+        // The same order number, charged for each merchant with its own partner.
+        for m in ["shop-a", "shop-b"] {
+            let v = charge(m, &card_ep, "312821445892989", &ledger);
+            assert_eq!(v["status"], "pending", "{backend} {m}: {v}");
+        }
+        let paid = |m: &str| {
+            let p = ledger_payments(Some(m), &ledger);
+            p.len() == 1 && p[0]["status"] == "succeeded"
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || paid("shop-a") && paid("shop-b")),
+            "{backend}: {:?} {:?}",
+            ledger_payments(Some("shop-a"), &ledger),
+            ledger_payments(Some("shop-b"), &ledger)
+        );
+        assert_eq!(
+            ledger_payments(None, &ledger),
+            Vec::<Value>::new(),
+            "{backend}: the default merchant has none"
+        );
+
+        // A's key on B's route: refused, nothing recorded for B.
+        let (status, _) = post(
+            &route_b,
+            "application/json",
+            &card_callback("order-1", "key-a"),
+        );
+        assert_eq!(status, 401, "{backend}");
+
+        // Each target: its merchant's event only, signed with its secret only.
+        assert!(
+            eventually(Duration::from_secs(10), || {
+                got_a.lock().unwrap().len() == 1 && got_b.lock().unwrap().len() == 1
+            }),
+            "{backend}"
+        );
+        let (a, b) = (
+            events(&got_a, SECRET_A, SECRET_B),
+            events(&got_b, SECRET_B, SECRET_A),
+        );
+        for (event, m) in [(&a[0], "shop-a"), (&b[0], "shop-b")] {
+            assert_eq!(event["type"], "payment.succeeded", "{backend} {event}");
+            assert_eq!(
+                (&event["data"]["merchant"], &event["data"]["reference"]),
+                (&json!(m), &json!("order-1")),
+                "{backend}"
+            );
+        }
+
+        // A merchant registered while receive runs: served within 5 s.
+        merchants(
+            &[
+                "add",
+                "--id",
+                "shop-c",
+                "--set",
+                "PAYBRIDGE_CARD_PARTNER_KEY=key-c",
+                "--set",
+                "PAYBRIDGE_CARD_PARTNER_ID=partner-c",
+            ],
+            &ledger,
+        );
+        let added = Instant::now();
+        let route_c = route_a.replace("/m/shop-a/", "/m/shop-c/");
+        assert!(
+            eventually(Duration::from_secs(5), || {
+                post(&route_c, "application/json", &card_callback("c-1", "not-c")).0 == 401
+            }),
+            "{backend}: /m/shop-c/ not served 5 s after it was added"
+        );
+        eprintln!(
+            "{backend}: shop-c served {:?} after it was added",
+            added.elapsed()
+        );
+        let _ = rx.kill();
+        let _ = rx.wait();
+        reconcile_each_with_its_partner(backend, &ledger, &card_ep);
+    }
+}
+
+/// With `receive` gone and the partners' callbacks going nowhere, `order-2` of each merchant
+/// stays pending until `reconcile` asks the gateway — as each merchant's partner: asked as
+/// another, the gateway knows no such request.
+fn reconcile_each_with_its_partner(backend: &str, ledger: &str, card_ep: &str) {
+    for partner in ["partner-a", "partner-b"] {
+        let set = format!("{card_ep}/_sandbox/callback-url?partner_id={partner}");
+        assert_eq!(http("PUT", &set, "text/plain", ""), 204);
+    }
+    for m in ["shop-a", "shop-b"] {
+        let mut args = vec!["--merchant", m];
+        args.extend(charge_args(card_ep, "charge", "312821445892989", "order-2"));
+        args.extend(["--ledger", ledger]);
+        let (out, v) = run(&args, &[("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)]);
+        assert_eq!(
+            (out.status.code(), &v["status"]),
+            (Some(0), &json!("pending")),
+            "{v}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let (out, v) = run(
+        &["--json", "reconcile", "--once", "--all", "--ledger", ledger],
+        &[
+            ("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY),
+            ("PAYBRIDGE_CARD_ENDPOINT", card_ep),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{backend}: {v}");
+    assert_eq!(
+        (&v["checked"], &v["changed"]),
+        (&json!(2), &json!(2)),
+        "{backend}: {v}"
+    );
+    for m in ["shop-a", "shop-b"] {
+        let payments = ledger_payments(Some(m), ledger);
+        let order_2 = payments
+            .iter()
+            .find(|p| p["reference"] == "order-2")
+            .unwrap();
+        assert_eq!(order_2["status"], "succeeded", "{backend} {m}: {order_2}");
+    }
+}
+
+/// A Qvickly callback for order `orderid` signed with `secret`.
+fn qvickly_callback(secret: &str, orderid: &str) -> String {
+    let key = paybridge_core::signature::HmacSha512Key::new(secret.as_bytes()).unwrap();
+    let data = paybridge_qvickly::signature::data_json(
+        Some("9001"),
+        Some("Paid"),
+        Some(orderid),
+        Some("https://qvickly.invalid/9001"),
+    );
+    let hash = paybridge_qvickly::signature::sign(&key, &data);
+    format!(r#"{{"credentials":{{"hash":"{hash}","id":"9","test":"0"}},"data":{data}}}"#)
+}
+
+#[test]
+fn a_rotated_qvickly_secret_verifies_beside_the_new_one_for_its_grace_and_not_after() {
+    let dir = std::env::temp_dir().join(unique("rotation"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    merchants(
+        &[
+            "add",
+            "--id",
+            "shop-a",
+            "--set",
+            "PAYBRIDGE_QVICKLY_SECRET=old-secret",
+        ],
+        &ledger,
+    );
+    let (mut rx, line) = receive(&ledger, "http://127.0.0.1:9/unused");
+    let route = line["merchants"]["shop-a"]["qvickly"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = |secret: &str, order: &str| {
+        post(&route, "application/json", &qvickly_callback(secret, order)).0
+    };
+    assert_eq!(answer("old-secret", "q-1"), 200);
+    assert_eq!(answer("new-secret", "q-2"), 401);
+    merchants(
+        &[
+            "rotate",
+            "--id",
+            "shop-a",
+            "--set",
+            "PAYBRIDGE_QVICKLY_SECRET=new-secret",
+            "--grace",
+            "4",
+        ],
+        &ledger,
+    );
+    let rotated = Instant::now();
+    assert!(
+        eventually(Duration::from_secs(3), || answer("new-secret", "q-3")
+            == 200),
+        "the new secret"
+    );
+    assert_eq!(
+        answer("old-secret", "q-4"),
+        200,
+        "the old one, in its grace period"
+    );
+    // After the grace (4 s) and a refresh (2 s): the old one is refused.
+    std::thread::sleep(Duration::from_secs(6).saturating_sub(rotated.elapsed()));
+    assert!(
+        eventually(Duration::from_secs(3), || answer("old-secret", "q-5")
+            == 401),
+        "the old one after its grace"
+    );
+    assert_eq!(answer("new-secret", "q-6"), 200);
+    let _ = rx.kill();
+    let _ = rx.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

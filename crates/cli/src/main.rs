@@ -31,6 +31,7 @@ mod demo;
 mod dev;
 mod flows;
 mod ledger;
+mod merchant_settings;
 mod merchants;
 mod mounts;
 mod output;

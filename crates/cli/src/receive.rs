@@ -198,7 +198,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     .map(|f| f.lease(Duration::from_secs(args.lease)));
     // Every setting by the variable that names it: this command's flags (clap read the
     // environment into most of them), the environment for the rest.
-    let process: crate::platform::Lookup = {
+    let process: crate::merchant_settings::Lookup = {
         let args = args.clone();
         Arc::new(move |name: &str| args.setting(name).or_else(|| crate::settings::env(name)))
     };
@@ -212,7 +212,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     let reconciler = if args.no_reconcile {
         None
     } else {
-        crate::platform::default_merchants(
+        crate::merchant_settings::default_merchants(
             crate::reconcile::beside_receive(&ledger, &settings),
             platform,
         )?
@@ -281,7 +281,12 @@ async fn serve_until_stopped(
     router: axum::Router,
     reconciler: Option<paybridge_ledger::Reconciler>,
     forwarder: Option<paybridge_ledger::forward::Forwarder>,
-    (reconcile, ledger, process, lease): (bool, Arc<Ledger>, crate::platform::Lookup, Duration),
+    (reconcile, ledger, process, lease): (
+        bool,
+        Arc<Ledger>,
+        crate::merchant_settings::Lookup,
+        Duration,
+    ),
     signalled: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     // One stop for both: the signal closes the channel.

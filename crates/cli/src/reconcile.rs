@@ -103,8 +103,8 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
     let ledger = Arc::new(args.ledger.open().await?);
     // The default merchant's payments with the providers of the environment, and each
     // registered merchant's with its own credentials.
-    let merchants = crate::platform::merchant_providers(&ledger).await?;
-    let default = crate::platform::default_merchants(
+    let merchants = crate::merchant_settings::merchant_providers(&ledger).await?;
+    let default = crate::merchant_settings::default_merchants(
         providers_from_env(&ledger).map(Some),
         !merchants.is_empty(),
     )?;

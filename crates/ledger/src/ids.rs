@@ -1,4 +1,5 @@
-//! Ids the merchant sees: unique in the world, not per database.
+//! Ids the merchant sees — unique in the world, not per database — and the ids merchants are
+//! registered under.
 
 use aes_gcm::aead::OsRng;
 use aes_gcm::aead::rand_core::RngCore as _;
@@ -29,6 +30,15 @@ pub(crate) fn webhook_id(now_ms: i64) -> String {
         hex.get(16..20).unwrap_or_default(),
         hex.get(20..32).unwrap_or_default()
     )
+}
+
+/// Whether `id` can name a merchant (and its routes, `/m/{id}/…`).
+#[must_use]
+pub fn valid_merchant_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

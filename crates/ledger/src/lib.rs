@@ -66,6 +66,16 @@
 //! a payment under review ([`Anomaly`]) waits for a person. Every report is appended to the
 //! event log with who said it; [`Ledger::timeline`] tells a payment's whole story.
 //!
+//! ## A platform's merchants
+//!
+//! One ledger can hold the payments of many merchants (a booking or marketplace platform):
+//! payments are keyed by (merchant, provider, reference), and a handle sees one merchant's
+//! ([`Ledger::for_merchant`]; [`Ledger::open`] gives the default merchant's, `""`). Merchants
+//! are registered with their provider settings sealed under the ledger's key
+//! ([`Ledger::add_merchant`], [`Ledger::rotate_merchant`] with a grace period); a receiver
+//! serves each one's routes at `/m/{merchant}/…` from a [`merchant_routes::MerchantRoutes`]
+//! factory (feature `axum`), verifying each callback with that merchant's secrets only.
+//!
 //! ## Receiving callbacks
 //!
 //! A service mounts each provider's route on a `receive::Receiver` (feature `axum`) with its
@@ -155,8 +165,9 @@ pub use changes::{Change, ChangeLease, ChangeRefund};
 pub use clock::{format_time, now_ms};
 pub use error::{LedgerError, Result};
 pub use handler::{HandlerError, LedgerTx};
+pub use ids::valid_merchant_id;
 pub use listing::PaymentPage;
-pub use merchants::{Merchant, NewMerchant, valid_merchant_id};
+pub use merchants::{Merchant, NewMerchant};
 pub use payments::{NewPayment, PaymentEvent, PaymentRow};
 pub use reconcile::{Reconciler, Schedule};
 pub use refunds::{REFUND_ADVICE, RefundOutcome, RefundRecord, RefundStart, Refunded};

@@ -77,14 +77,7 @@ pub struct Merchant {
     pub created_at: i64,
 }
 
-/// Whether `id` can name a merchant (and its routes, `/m/{id}/…`).
-#[must_use]
-pub fn valid_merchant_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
+use crate::ids::valid_merchant_id;
 
 /// The associated data a merchant's value is sealed under: it opens only in its own row.
 fn context(merchant: &str, name: &str) -> Vec<u8> {

@@ -99,7 +99,7 @@ impl Ledger {
     /// the same order number. `""` is the default merchant (what [`Ledger::open`] gives);
     /// another id must be a valid one ([`crate::valid_merchant_id`]), registered or not.
     pub fn for_merchant(&self, id: &str) -> Result<Self> {
-        if !id.is_empty() && !crate::merchants::valid_merchant_id(id) {
+        if !id.is_empty() && !crate::ids::valid_merchant_id(id) {
             return Err(LedgerError::Input(format!(
                 "merchant id {id:?}: 1–64 of a-z, 0-9, '-', '_'"
             )));

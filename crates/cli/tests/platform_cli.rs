@@ -59,7 +59,24 @@ fn merchants(args: &[&str], ledger: &str) -> Value {
 }
 
 /// `paybridge receive` for the platform: no default credentials, the card gateway's endpoint
-/// shared by every merchant.
+/// shared by every merchant; its trace log in `log`.
+fn receive_logging(ledger: &str, card_endpoint: &str, log: &std::path::Path) -> (Child, Value) {
+    let mut child = Command::new(BIN)
+        .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
+        .env("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)
+        .env("PAYBRIDGE_CARD_ENDPOINT", card_endpoint)
+        .env("PAYBRIDGE_LOG", "trace")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
+        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let line = first_line(&mut child);
+    (child, line)
+}
+
+/// [`receive_logging`] without the log.
 fn receive(ledger: &str, card_endpoint: &str) -> (Child, Value) {
     let mut child = Command::new(BIN)
         .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
@@ -179,7 +196,8 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
                 &ledger,
             );
         }
-        let (mut rx, line) = receive(&ledger, &card_ep);
+        let log = std::env::temp_dir().join(unique("platform-receive.log"));
+        let (mut rx, line) = receive_logging(&ledger, &card_ep, &log);
         let route = |m: &str| {
             line["merchants"][m]["card-charging"]
                 .as_str()
@@ -276,6 +294,16 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
         );
         let _ = rx.kill();
         let _ = rx.wait();
+        // No merchant's secret in receive's trace log.
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            logged.contains("TRACE") || logged.contains("DEBUG"),
+            "{backend}: no trace log?"
+        );
+        for secret in ["key-a", "key-b", "key-c", SECRET_A, SECRET_B, LEDGER_KEY] {
+            assert!(!logged.contains(secret), "{backend}: {secret} in the log");
+        }
+        let _ = std::fs::remove_file(&log);
         reconcile_each_with_its_partner(backend, &ledger, &card_ep);
     }
 }

@@ -45,8 +45,9 @@ pub(crate) struct AddArgs {
     /// The secret its events are signed with (`whsec_…`).
     #[arg(long, requires = "forward", value_parser = crate::providers::secret)]
     forward_secret: Option<SecretString>,
-    /// Qvickly's booking-API `CompanyId` of this merchant.
-    #[arg(long)]
+    /// Qvickly's booking-API `CompanyId` of this merchant (a GUID): what `paybridge --merchant M
+    /// qvickly forward` sends.
+    #[arg(long, value_parser = crate::providers::qvickly::guid)]
     company_id: Option<String>,
 }
 

@@ -245,12 +245,16 @@ pub(crate) async fn run_as_merchant(id: &str) -> Result<std::process::ExitCode, 
         ))
     })?;
     let ledger = crate::store::open(&url).await?;
-    let names = ledger
+    let merchant = ledger
         .merchant(id)
         .await
-        .map_err(paybridge_core::Error::from)?
-        .map(|m| m.settings)
-        .unwrap_or_default();
+        .map_err(paybridge_core::Error::from)?;
+    let Some(merchant) = merchant else {
+        return Err(CliError::input(format!(
+            "no merchant {id:?} in this ledger (paybridge merchants add --id {id} …)"
+        )));
+    };
+    let (names, company_id) = (merchant.settings, merchant.company_id);
     let values = values_of(&ledger, id, &names)
         .await
         .map_err(|e| CliError::input(format!("merchant {id:?}: {e} (PAYBRIDGE_LEDGER_KEY)")))?;
@@ -269,6 +273,9 @@ pub(crate) async fn run_as_merchant(id: &str) -> Result<std::process::ExitCode, 
         if let Some(current) = valid.first() {
             child.env(name, current.expose_secret());
         }
+    }
+    if let Some(company_id) = company_id {
+        child.env("PAYBRIDGE_QVICKLY_COMPANY_ID", company_id);
     }
     let status = child
         .status()

@@ -40,7 +40,7 @@ fn registered(name: &str) -> (std::path::PathBuf, String) {
             "--forward-secret",
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             "--company-id",
-            "42",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
         ],
         &[key[0], ("PAYBRIDGE_CARD_PARTNER_KEY", KEY)],
     );
@@ -106,7 +106,10 @@ fn merchants_are_listed_by_name_and_stored_sealed() {
     let merchants = v["merchants"].as_array().unwrap();
     assert_eq!(merchants.len(), 2, "{v}");
     assert_eq!(merchants[0]["forward"], "https://shop-a.example/hooks");
-    assert_eq!(merchants[0]["company_id"], "42");
+    assert_eq!(
+        merchants[0]["company_id"],
+        "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    );
     assert_eq!(merchants[1]["providers"], serde_json::json!(["payoo"]));
     assert!(!v.to_string().contains("payoo-b"), "{v}");
     assert!(!v.to_string().contains("whsec_"), "{v}");

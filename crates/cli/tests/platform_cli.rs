@@ -361,7 +361,9 @@ fn qvickly_callback(secret: &str, orderid: &str) -> String {
         Some("https://qvickly.invalid/9001"),
     );
     let hash = paybridge_qvickly::signature::sign(&key, &data);
-    format!(r#"{{"credentials":{{"hash":"{hash}","id":"9","test":"0"}},"data":{data}}}"#)
+    format!(
+        r#"{{"credentials":{{"hash":"{hash}","id":"9","version":"2.2.2","client":"Qvickly:Test:1.0","serverdata":[],"time":"2026-12-05 12:00:00","test":"0"}},"data":{data}}}"#
+    )
 }
 
 #[test]
@@ -422,5 +424,74 @@ fn a_rotated_qvickly_secret_verifies_beside_the_new_one_for_its_grace_and_not_af
     assert_eq!(answer("new-secret", "q-6"), 200);
     let _ = rx.kill();
     let _ = rx.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `paybridge --merchant M qvickly forward`: M's `CompanyId` from the ledger goes to the
+/// booking API, without `--company-id` on the command line; a merchant not registered is
+/// exit 2 and nothing is sent.
+#[test]
+fn a_merchants_company_id_goes_with_its_forwarded_callbacks() {
+    const GUID: &str = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+    let dir = std::env::temp_dir().join(unique("company"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
+    merchants(
+        &[
+            "add",
+            "--id",
+            "shop-a",
+            "--set",
+            "PAYBRIDGE_QVICKLY_SECRET=a-secret",
+            "--company-id",
+            GUID,
+        ],
+        &ledger,
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!(
+        "http://{}/payment/billmate/v1/ipncallback",
+        listener.local_addr().unwrap()
+    );
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let kept = sent.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            if let Some((_, body)) = read_request(&stream) {
+                kept.lock().unwrap().push(String::from_utf8(body).unwrap());
+            }
+            respond(stream, "200 OK");
+        }
+    });
+    let body = dir.join("callback.json");
+    std::fs::write(&body, qvickly_callback("a-secret", "B-1")).unwrap();
+    let body = body.display().to_string();
+    let forward = |merchant: &str| {
+        run(
+            &[
+                "--json",
+                "--merchant",
+                merchant,
+                "qvickly",
+                "forward",
+                "--endpoint",
+                &endpoint,
+                "--body",
+                &body,
+            ],
+            // (`forward` records nothing: the ledger its settings are in, from the environment.)
+            &[
+                ("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY),
+                ("PAYBRIDGE_LEDGER", &ledger),
+            ],
+        )
+    };
+    let (out, v) = forward("shop-z");
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert!(sent.lock().unwrap().is_empty());
+    let _ = forward("shop-a");
+    let sent = sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains(GUID), "{}", sent[0]);
     let _ = std::fs::remove_dir_all(dir);
 }

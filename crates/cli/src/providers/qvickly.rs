@@ -292,8 +292,9 @@ pub(crate) struct ForwardArgs {
     /// or `-` for stdin).
     #[arg(long)]
     body: String,
-    /// Your company's id at the booking API, a GUID (`CompanyId`).
-    #[arg(long, value_parser = guid)]
+    /// Your company's id at the booking API, a GUID (`CompanyId`); with `--merchant M`, M's
+    /// (`merchants add --company-id`).
+    #[arg(long, env = "PAYBRIDGE_QVICKLY_COMPANY_ID", value_parser = guid)]
     company_id: Option<String>,
     /// The booking this payment belongs to (`BookingId`).
     #[arg(long)]
@@ -575,7 +576,7 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
 }
 
 /// `--company-id`: a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits).
-fn guid(value: &str) -> Result<String, String> {
+pub(crate) fn guid(value: &str) -> Result<String, String> {
     let groups: Vec<&str> = value.split('-').collect();
     let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
     if lengths_ok

@@ -87,7 +87,12 @@ async fn refunds(a: RefundsArgs) -> Result<Outcome, CliError> {
     let unknown_after = Duration::from_secs(a.pending_for);
     let mut resolved = serde_json::Map::new();
     if a.resolve {
-        let providers = crate::reconcile::providers_from_env(&ledger)?;
+        // A platform's merchant's refunds are asked about with its own credentials.
+        let providers = if ledger.merchant_id().is_empty() {
+            crate::reconcile::providers_from_env(&ledger)?
+        } else {
+            crate::merchant_settings::providers_of_merchant(&ledger).await?
+        };
         for provider in providers {
             let r = ledger
                 .resolve_refunds(provider.as_ref(), unknown_after)

@@ -95,6 +95,21 @@ pub(crate) async fn providers_of(
     crate::providers::status_providers(&Settings::new(&current), scoped)
 }
 
+/// The providers to ask about the payments of `scoped`'s merchant (a registered one), with
+/// its own credentials and the environment's endpoints (`ledger refunds --resolve --merchant`).
+pub(crate) async fn providers_of_merchant(
+    scoped: &Arc<Ledger>,
+) -> Result<Vec<Arc<dyn paybridge_core::PaymentProvider>>, CliError> {
+    let names = scoped
+        .merchant(scoped.merchant_id())
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .map(|m| m.settings)
+        .unwrap_or_default();
+    let process: Lookup = Arc::new(crate::settings::env);
+    providers_of(scoped, &names, &process).await
+}
+
 /// Every registered merchant's ledger and the providers that can be asked about its payments
 /// (`paybridge reconcile`): the platform's endpoints from the environment, each merchant's
 /// credentials from the ledger.

@@ -59,8 +59,11 @@ fn merchants(args: &[&str], ledger: &str) -> Value {
 }
 
 /// `paybridge receive` for the platform: no default credentials, the card gateway's endpoint
-/// shared by every merchant; its trace log in `log`.
-fn receive_logging(ledger: &str, card_endpoint: &str, log: &std::path::Path) -> (Child, Value) {
+/// shared by every merchant; its trace log in `log`, when given.
+fn receive(ledger: &str, card_endpoint: &str, log: Option<&std::path::Path>) -> (Child, Value) {
+    let stderr = log.map_or_else(Stdio::null, |log| {
+        Stdio::from(std::fs::File::create(log).unwrap())
+    });
     let mut child = Command::new(BIN)
         .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
         .env("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)
@@ -69,23 +72,7 @@ fn receive_logging(ledger: &str, card_endpoint: &str, log: &std::path::Path) -> 
         .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
         .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let line = first_line(&mut child);
-    (child, line)
-}
-
-/// [`receive_logging`] without the log.
-fn receive(ledger: &str, card_endpoint: &str) -> (Child, Value) {
-    let mut child = Command::new(BIN)
-        .args(["receive", "--addr", "127.0.0.1:0", "--ledger", ledger])
-        .env("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)
-        .env("PAYBRIDGE_CARD_ENDPOINT", card_endpoint)
-        .env_remove("PAYBRIDGE_CARD_PARTNER_KEY")
-        .env_remove("PAYBRIDGE_CARD_PARTNER_ID")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let line = first_line(&mut child);
@@ -197,7 +184,7 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
             );
         }
         let log = std::env::temp_dir().join(unique("platform-receive.log"));
-        let (mut rx, line) = receive_logging(&ledger, &card_ep, &log);
+        let (mut rx, line) = receive(&ledger, &card_ep, Some(&log));
         let route = |m: &str| {
             line["merchants"][m]["card-charging"]
                 .as_str()
@@ -368,63 +355,62 @@ fn qvickly_callback(secret: &str, orderid: &str) -> String {
 
 #[test]
 fn a_rotated_qvickly_secret_verifies_beside_the_new_one_for_its_grace_and_not_after() {
-    let dir = std::env::temp_dir().join(unique("rotation"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ledger = format!("sqlite://{}", dir.join("paybridge.db").display());
-    merchants(
-        &[
-            "add",
-            "--id",
-            "shop-a",
-            "--set",
-            "PAYBRIDGE_QVICKLY_SECRET=old-secret",
-        ],
-        &ledger,
-    );
-    let (mut rx, line) = receive(&ledger, "http://127.0.0.1:9/unused");
-    let route = line["merchants"]["shop-a"]["qvickly"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let answer = |secret: &str, order: &str| {
-        post(&route, "application/json", &qvickly_callback(secret, order)).0
-    };
-    assert_eq!(answer("old-secret", "q-1"), 200);
-    assert_eq!(answer("new-secret", "q-2"), 401);
-    merchants(
-        &[
-            "rotate",
-            "--id",
-            "shop-a",
-            "--set",
-            "PAYBRIDGE_QVICKLY_SECRET=new-secret",
-            "--grace",
-            "4",
-        ],
-        &ledger,
-    );
-    let rotated = Instant::now();
-    assert!(
-        eventually(Duration::from_secs(3), || answer("new-secret", "q-3")
-            == 200),
-        "the new secret"
-    );
-    assert_eq!(
-        answer("old-secret", "q-4"),
-        200,
-        "the old one, in its grace period"
-    );
-    // After the grace (4 s) and a refresh (2 s): the old one is refused.
-    std::thread::sleep(Duration::from_secs(6).saturating_sub(rotated.elapsed()));
-    assert!(
-        eventually(Duration::from_secs(3), || answer("old-secret", "q-5")
-            == 401),
-        "the old one after its grace"
-    );
-    assert_eq!(answer("new-secret", "q-6"), 200);
-    let _ = rx.kill();
-    let _ = rx.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    for (backend, ledger) in &common::ledger_urls("rotation") {
+        eprintln!("{backend}");
+        merchants(
+            &[
+                "add",
+                "--id",
+                "shop-a",
+                "--set",
+                "PAYBRIDGE_QVICKLY_SECRET=old-secret",
+            ],
+            ledger,
+        );
+        let (mut rx, line) = receive(ledger, "http://127.0.0.1:9/unused", None);
+        let route = line["merchants"]["shop-a"]["qvickly"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let answer = |secret: &str, order: &str| {
+            post(&route, "application/json", &qvickly_callback(secret, order)).0
+        };
+        assert_eq!(answer("old-secret", "q-1"), 200);
+        assert_eq!(answer("new-secret", "q-2"), 401);
+        merchants(
+            &[
+                "rotate",
+                "--id",
+                "shop-a",
+                "--set",
+                "PAYBRIDGE_QVICKLY_SECRET=new-secret",
+                "--grace",
+                "4",
+            ],
+            ledger,
+        );
+        let rotated = Instant::now();
+        assert!(
+            eventually(Duration::from_secs(3), || answer("new-secret", "q-3")
+                == 200),
+            "the new secret"
+        );
+        assert_eq!(
+            answer("old-secret", "q-4"),
+            200,
+            "the old one, in its grace period"
+        );
+        // After the grace (4 s) and a refresh (2 s): the old one is refused.
+        std::thread::sleep(Duration::from_secs(6).saturating_sub(rotated.elapsed()));
+        assert!(
+            eventually(Duration::from_secs(3), || answer("old-secret", "q-5")
+                == 401),
+            "the old one after its grace"
+        );
+        assert_eq!(answer("new-secret", "q-6"), 200);
+        let _ = rx.kill();
+        let _ = rx.wait();
+    }
 }
 
 /// `paybridge --merchant M qvickly forward`: M's `CompanyId` from the ledger goes to the

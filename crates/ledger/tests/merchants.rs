@@ -295,83 +295,82 @@ async fn a_merchant_with_payments_not_final_is_removed_only_when_forced() {
 /// upgrade every row is the default merchant's, and a merchant may use the same reference.
 #[tokio::test]
 async fn rows_recorded_before_merchants_are_the_default_merchants() {
-    let url = common::sqlite_url("merchants_upgrade");
-    let path = url.strip_prefix("sqlite://").unwrap();
-    {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .connect_with(
-                sqlx::sqlite::SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true),
-            )
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run_to(9, &pool)
-            .await
-            .unwrap();
-        sqlx::query(
+    for (backend, url) in common::ledger_urls("merchants_upgrade").await {
+        let old = if backend == "sqlite" {
+            let pool = common::database(&format!("{url}?mode=rwc")).await;
+            sqlx::migrate!("./migrations/sqlite")
+                .run_to(9, &pool)
+                .await
+                .unwrap();
+            pool
+        } else {
+            let pool = common::database(&url).await;
+            sqlx::migrate!("./migrations/postgres")
+                .run_to(9, &pool)
+                .await
+                .unwrap();
+            pool
+        };
+        for sql in [
             "INSERT INTO payments (provider, reference, status, amount, currency, created_at, updated_at) \
              VALUES ('card-charging', 'order-1', 'pending', '50000', 'VND', 1, 1)",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
             "INSERT INTO callbacks (provider, key, state, lease_until, deliveries, first_received_at, last_received_at) \
              VALUES ('card-charging', 'k-1', 'done', 0, 1, 1, 1)",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO forward_targets (url, registered_at) VALUES ('https://old.example/hooks', 1)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-    let ledger = Ledger::open(&url).await.unwrap();
-    let row = ledger
-        .payment("card-charging", "order-1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.merchant, "");
-    assert_eq!(ledger.callbacks(None, None).await.unwrap()[0].merchant, "");
-    assert_eq!(
-        common::count(
-            &url,
-            "SELECT COUNT(*) FROM forward_targets WHERE merchant = ''"
-        )
-        .await,
-        1
-    );
-    let a = ledger.for_merchant("shop-a").unwrap();
-    assert!(
-        a.payment("card-charging", "order-1")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        a.record_payment(&paybridge_ledger::NewPayment::new(
-            "card-charging",
-            "order-1",
-            paybridge_core::PaymentStatus::Pending,
-            paybridge_core::Money::parse("70000", paybridge_core::Currency::VND).unwrap(),
-        ))
-        .await
-        .unwrap(),
-        "the same reference, another merchant: a payment of its own"
-    );
-    assert_eq!(
-        ledger
+            "INSERT INTO forward_targets (url, registered_at) VALUES ('https://old.example/hooks', 1)",
+        ] {
+            sqlx::query(sql).execute(&old).await.unwrap();
+        }
+        old.close().await;
+        let ledger = Ledger::open(&url).await.unwrap();
+        let row = ledger
             .payment("card-charging", "order-1")
             .await
             .unwrap()
-            .unwrap()
-            .payment
-            .amount,
-        row.payment.amount
-    );
+            .unwrap();
+        assert_eq!(row.merchant, "", "{backend}");
+        assert_eq!(
+            ledger.callbacks(None, None).await.unwrap()[0].merchant,
+            "",
+            "{backend}"
+        );
+        assert_eq!(
+            common::count(
+                &url,
+                "SELECT COUNT(*) FROM forward_targets WHERE merchant = ''"
+            )
+            .await,
+            1,
+            "{backend}"
+        );
+        let a = ledger.for_merchant("shop-a").unwrap();
+        assert!(
+            a.payment("card-charging", "order-1")
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend}"
+        );
+        assert!(
+            a.record_payment(&paybridge_ledger::NewPayment::new(
+                "card-charging",
+                "order-1",
+                paybridge_core::PaymentStatus::Pending,
+                paybridge_core::Money::parse("70000", paybridge_core::Currency::VND).unwrap(),
+            ))
+            .await
+            .unwrap(),
+            "{backend}: the same reference, another merchant: a payment of its own"
+        );
+        assert_eq!(
+            ledger
+                .payment("card-charging", "order-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .payment
+                .amount,
+            row.payment.amount,
+            "{backend}"
+        );
+    }
 }

@@ -8,6 +8,52 @@
 //! The table of merchants is read again at most every [`REFRESH`] (on the first callback after
 //! it ran out): a merchant registered, rotated or removed while the receiver runs is served —
 //! or refused — within that time, without a restart.
+//!
+//! A platform builds each merchant's routes from the settings it registered
+//! ([`Ledger::add_merchant`]); a secret being rotated verifies with either value
+//! ([`paybridge_core::AnyOf`], current first):
+//!
+//! ```no_run
+//! # async fn run(ledger: std::sync::Arc<paybridge_ledger::Ledger>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use paybridge_core::{AnyOf, CallbackRoute};
+//! use paybridge_ledger::Ledger;
+//! use paybridge_ledger::receive::{CallbackHandler, MerchantRoutes, MerchantTable, Receiver};
+//!
+//! struct CardMerchants;
+//!
+//! #[async_trait::async_trait]
+//! impl MerchantRoutes for CardMerchants {
+//!     async fn routes(&self, ledger: &Ledger) -> paybridge_core::Result<MerchantTable> {
+//!         let mut table = MerchantTable::new();
+//!         for m in ledger.merchants().await? {
+//!             // Every card key valid now: the current one, then one in its grace period.
+//!             let keys = ledger.merchant_setting(&m.id, "PAYBRIDGE_CARD_PARTNER_KEY").await?;
+//!             let routes: Vec<Arc<dyn CallbackRoute>> = keys
+//!                 .into_iter()
+//!                 .map(|key| {
+//!                     Arc::new(paybridge_card_charging::route::Route::trusting_unsigned_status(key))
+//!                         as Arc<dyn CallbackRoute>
+//!                 })
+//!                 .collect();
+//!             let route: Option<Arc<dyn CallbackRoute>> = match routes.len() {
+//!                 0 => None,
+//!                 1 => routes.into_iter().next(),
+//!                 _ => AnyOf::new(routes).map(|r| Arc::new(r) as Arc<dyn CallbackRoute>),
+//!             };
+//!             table.insert(m.id, route.into_iter().collect());
+//!         }
+//!         Ok(table)
+//!     }
+//! }
+//!
+//! # let books: Arc<dyn CallbackHandler> = todo!();
+//! let router = Receiver::new(ledger, books)
+//!     .merchants(Arc::new(CardMerchants)) // /m/{merchant}/card-charging/callback
+//!     .router();
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! the default merchant's are built from flags and the environment; and a provider command
 //! run as a merchant's (`--merchant M`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,23 +85,24 @@ pub(crate) struct MerchantTasks {
     pub reconcile: bool,
 }
 
+/// One merchant's running forwarder and reconciler: started with its settings as they were
+/// at `updated_at`, stopped by dropping `stop`.
+struct Running {
+    updated_at: i64,
+    stop: tokio::sync::watch::Sender<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
 /// Every registered merchant's forwarder (to its own target, signed with its own secret) and
-/// reconciler (asking its providers with its own credentials), started for each merchant
-/// registered now and — checked every [`paybridge_ledger::merchant_routes::REFRESH`] — for
-/// each registered later, until `stopped`. A merchant's settings changed while it runs take
-/// effect at the next start.
+/// reconciler (asking its providers with its own credentials), for the merchants registered
+/// now and — checked every [`paybridge_ledger::merchant_routes::REFRESH`] — those registered
+/// later; a merchant updated (`merchants add` again, `rotate`) has its tasks started again
+/// with its new settings, a merchant removed has them stopped. Until `stopped`.
 pub(crate) async fn run_merchants(
     shared: MerchantTasks,
     stopped: tokio::sync::watch::Receiver<()>,
 ) {
-    let MerchantTasks {
-        ledger,
-        process,
-        lease,
-        reconcile,
-    } = shared;
-    let mut started = HashSet::new();
-    let mut tasks = Vec::new();
+    let mut running: std::collections::HashMap<String, Running> = std::collections::HashMap::new();
     let mut tick = tokio::time::interval(paybridge_ledger::merchant_routes::REFRESH);
     let mut stop = stopped.clone();
     loop {
@@ -109,50 +110,80 @@ pub(crate) async fn run_merchants(
             _ = stop.changed() => break,
             _ = tick.tick() => {}
         }
-        let merchants = match ledger.merchants().await {
+        let merchants = match shared.ledger.merchants().await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, "merchants could not be read");
                 continue;
             }
         };
+        // Gone, or changed since its tasks started: stopped (a delivery or sweep in hand
+        // finishes; the rest stays queued for the tasks started again).
+        running.retain(|id, r| {
+            merchants
+                .iter()
+                .any(|m| &m.id == id && m.updated_at == r.updated_at)
+        });
         for m in merchants {
-            if started.contains(&m.id) {
+            if running.contains_key(&m.id) {
                 continue;
             }
-            let each = (&process, lease, reconcile);
-            match merchant_tasks(&ledger, &m.id, &m.settings, each, &stopped).await {
-                Ok(mut spawned) => {
-                    started.insert(m.id);
-                    tasks.append(&mut spawned);
-                }
-                Err(e) => {
-                    eprintln!("warning: merchant {:?}: {}", m.id, e.message);
-                    started.insert(m.id);
-                }
-            }
+            let (own_stop, own_stopped) = tokio::sync::watch::channel(());
+            let tasks =
+                match merchant_tasks(&shared, &m.id, &m.settings, [stopped.clone(), own_stopped])
+                    .await
+                {
+                    Ok(tasks) => tasks,
+                    Err(e) => {
+                        eprintln!("warning: merchant {:?}: {}", m.id, e.message);
+                        Vec::new()
+                    }
+                };
+            running.insert(
+                m.id,
+                Running {
+                    updated_at: m.updated_at,
+                    stop: own_stop,
+                    tasks,
+                },
+            );
         }
     }
-    for task in tasks {
-        let _ = task.await;
+    for (_, r) in running {
+        drop(r.stop);
+        for task in r.tasks {
+            let _ = task.await;
+        }
     }
 }
 
-/// Merchant `id`'s forwarder and reconciler, running until `stopped`.
+/// Merchant `id`'s forwarder and reconciler, running until either of `stops` fires.
 async fn merchant_tasks(
-    ledger: &Ledger,
+    shared: &MerchantTasks,
     id: &str,
     names: &[String],
-    (process, lease, reconcile): (&Lookup, Duration, bool),
-    stopped: &tokio::sync::watch::Receiver<()>,
+    stops: [tokio::sync::watch::Receiver<()>; 2],
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, CliError> {
+    let MerchantTasks {
+        ledger,
+        process,
+        lease,
+        reconcile,
+    } = shared;
     let scoped = Arc::new(
         ledger
             .for_merchant(id)
             .map_err(paybridge_core::Error::from)?,
     );
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
-        let _ = rx.changed().await;
+    // Whichever comes first: the process's stop, or this merchant's.
+    let until_stopped = || {
+        let [mut all, mut own] = stops.clone();
+        async move {
+            tokio::select! {
+                _ = all.changed() => {}
+                _ = own.changed() => {}
+            }
+        }
     };
     let mut tasks = Vec::new();
     if let Some((url, secret)) = ledger
@@ -167,13 +198,13 @@ async fn merchant_tasks(
             .await
             .map_err(paybridge_core::Error::from)?;
         let forwarder =
-            paybridge_ledger::forward::Forwarder::new(scoped.clone(), Arc::new(sink)).lease(lease);
-        let stop = until_stopped(stopped.clone());
+            paybridge_ledger::forward::Forwarder::new(scoped.clone(), Arc::new(sink)).lease(*lease);
+        let stop = until_stopped();
         tasks.push(tokio::spawn(async move {
             forwarder.run(Duration::from_secs(1), stop).await;
         }));
     }
-    let providers = if reconcile {
+    let providers = if *reconcile {
         providers_of(&scoped, names, process).await?
     } else {
         Vec::new()
@@ -181,7 +212,7 @@ async fn merchant_tasks(
     if !providers.is_empty() {
         let reconciler =
             crate::reconcile::reconciler(scoped, providers, paybridge_ledger::Schedule::default());
-        let stop = until_stopped(stopped.clone());
+        let stop = until_stopped();
         tasks.push(tokio::spawn(async move { reconciler.run(stop).await }));
     }
     Ok(tasks)

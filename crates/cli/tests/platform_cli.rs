@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 const LEDGER_KEY: &str = "0909090909090909090909090909090909090909090909090909090909090909";
 const SECRET_A: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SECRET_B: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+const SECRET_C: &str = "whsec_cGF5YnJpZGdlLXRlc3Qtc2VjcmV0LWMh";
 
 /// Everything a webhook target was sent: each request's headers and body.
 type Got = Arc<Mutex<Vec<(http::HeaderMap, Vec<u8>)>>>;
@@ -279,6 +280,7 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
             "{backend}: shop-c served {:?} after it was added",
             added.elapsed()
         );
+        moved_webhooks_follow(backend, &ledger, &card_ep, &got_a);
         let _ = rx.kill();
         let _ = rx.wait();
         // No merchant's secret in receive's trace log.
@@ -287,12 +289,47 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
             logged.contains("TRACE") || logged.contains("DEBUG"),
             "{backend}: no trace log?"
         );
-        for secret in ["key-a", "key-b", "key-c", SECRET_A, SECRET_B, LEDGER_KEY] {
+        for secret in ["key-a", "key-b", "key-c", SECRET_A, SECRET_B, SECRET_C, LEDGER_KEY] {
             assert!(!logged.contains(secret), "{backend}: {secret} in the log");
         }
         let _ = std::fs::remove_file(&log);
         reconcile_each_with_its_partner(backend, &ledger, &card_ep);
     }
+}
+
+/// shop-a's webhooks move to another target with another secret while `receive` runs: its
+/// next event goes there, signed with the new secret only; the old target hears nothing more.
+fn moved_webhooks_follow(backend: &str, ledger: &str, card_ep: &str, old: &Got) {
+    let (url, got) = target();
+    merchants(
+        &[
+            "add",
+            "--id",
+            "shop-a",
+            "--forward",
+            &url,
+            "--forward-secret",
+            SECRET_C,
+        ],
+        ledger,
+    );
+    let mut args = vec!["--merchant", "shop-a"];
+    args.extend(charge_args(card_ep, "charge", "312821445892989", "order-3"));
+    args.extend(["--ledger", ledger]);
+    let (out, v) = run(&args, &[("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(
+        eventually(Duration::from_secs(10), || got.lock().unwrap().len() == 1),
+        "{backend}: nothing at the new target"
+    );
+    let moved = events(&got, SECRET_C, SECRET_A);
+    assert_eq!(moved[0]["data"]["reference"], "order-3", "{backend}");
+    assert_eq!(moved[0]["data"]["merchant"], "shop-a", "{backend}");
+    assert_eq!(
+        old.lock().unwrap().len(),
+        1,
+        "{backend}: the old target got more"
+    );
 }
 
 /// With `receive` gone and the partners' callbacks going nowhere, `order-2` of each merchant

@@ -75,6 +75,9 @@ pub struct Merchant {
     pub company_id: Option<String>,
     /// When it was registered (Unix milliseconds).
     pub created_at: i64,
+    /// When it was last registered again, its settings rotated or its target changed (Unix
+    /// milliseconds): what runs with its settings starts again when this moves.
+    pub updated_at: i64,
 }
 
 use crate::ids::valid_merchant_id;
@@ -105,6 +108,7 @@ struct MerchantRow {
     forward_url: Option<String>,
     company_id: Option<String>,
     created_at: i64,
+    updated_at: i64,
 }
 
 impl Ledger {
@@ -211,7 +215,7 @@ impl Ledger {
     /// however many merchants there are.
     async fn merchants_of(&self, id: Option<&str>) -> Result<Vec<Merchant>> {
         let rows: Vec<MerchantRow> = sqlx::query_as(
-            "SELECT id, forward_url, company_id, created_at FROM merchants WHERE ($1 IS NULL OR id = $1) ORDER BY id",
+            "SELECT id, forward_url, company_id, created_at, updated_at FROM merchants WHERE ($1 IS NULL OR id = $1) ORDER BY id",
         )
         .bind(id)
         .fetch_all(self.pool())
@@ -236,6 +240,7 @@ impl Ledger {
                 forward: row.forward_url,
                 company_id: row.company_id,
                 created_at: row.created_at,
+                updated_at: row.updated_at,
             })
             .collect())
     }

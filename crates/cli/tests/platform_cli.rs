@@ -176,6 +176,8 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
                     &format!("PAYBRIDGE_CARD_PARTNER_ID={partner}"),
                     "--set",
                     &format!("PAYBRIDGE_CARD_PARTNER_KEY={key}"),
+                    "--set",
+                    &format!("PAYBRIDGE_QVICKLY_SECRET=qvickly-{key}"),
                     "--forward",
                     url,
                     "--forward-secret",
@@ -228,12 +230,64 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
         );
 
         // A's key on B's route: refused, nothing recorded for B.
+        let events_of = |m: &str| {
+            let args = [
+                "--json",
+                "--merchant",
+                m,
+                "ledger",
+                "events",
+                "--ledger",
+                &ledger,
+            ];
+            let (out, v) = run(&args, &[("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY)]);
+            assert_eq!(out.status.code(), Some(0), "{v}");
+            v["events"].as_array().unwrap().clone()
+        };
+        let before = events_of("shop-b");
         let (status, _) = post(
             &route_b,
             "application/json",
             &card_callback("order-1", "key-a"),
         );
         assert_eq!(status, 401, "{backend}");
+        // The same with Qvickly: each merchant's genuine callback recorded for it, A's
+        // secret on B's route refused.
+        let qvickly = |m: &str| line["merchants"][m]["qvickly"].as_str().unwrap().to_owned();
+        let signed_by_a = qvickly_callback("qvickly-key-a", "Q-A");
+        assert_eq!(
+            post(&qvickly("shop-b"), "application/json", &signed_by_a).0,
+            401,
+            "{backend}"
+        );
+        assert_eq!(
+            events_of("shop-b"),
+            before,
+            "{backend}: nothing of A's recorded under B"
+        );
+        assert_eq!(
+            post(&qvickly("shop-a"), "application/json", &signed_by_a).0,
+            200,
+            "{backend}"
+        );
+        let signed_by_b = qvickly_callback("qvickly-key-b", "Q-B");
+        assert_eq!(
+            post(&qvickly("shop-b"), "application/json", &signed_by_b).0,
+            200,
+            "{backend}"
+        );
+        for (m, order) in [("shop-a", "Q-A"), ("shop-b", "Q-B")] {
+            let events = events_of(m);
+            assert!(
+                events.iter().any(|e| e["reference"] == order),
+                "{backend} {m}: {events:?}"
+            );
+            let other = if order == "Q-A" { "Q-B" } else { "Q-A" };
+            assert!(
+                !events.iter().any(|e| e["reference"] == other),
+                "{backend} {m}: {events:?}"
+            );
+        }
 
         // Each target: its merchant's event only, signed with its secret only.
         assert!(
@@ -289,7 +343,16 @@ fn two_merchants_on_one_receive_each_paid_verified_and_told_as_its_own() {
             logged.contains("TRACE") || logged.contains("DEBUG"),
             "{backend}: no trace log?"
         );
-        for secret in ["key-a", "key-b", "key-c", SECRET_A, SECRET_B, SECRET_C, LEDGER_KEY] {
+        for secret in [
+            "key-a",
+            "key-b",
+            "key-c",
+            "qvickly-key-a",
+            SECRET_A,
+            SECRET_B,
+            SECRET_C,
+            LEDGER_KEY,
+        ] {
             assert!(!logged.contains(secret), "{backend}: {secret} in the log");
         }
         let _ = std::fs::remove_file(&log);

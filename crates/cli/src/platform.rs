@@ -56,17 +56,68 @@ pub(crate) fn routes_of(
 pub(crate) struct Routes {
     /// The process's settings, for what merchants share.
     pub process: Lookup,
+    /// Each merchant's routes as last built, and the `updated_at` they were built at: built
+    /// again only when the merchant changed, or while an old value is in its grace period
+    /// (it stops verifying when the period ends). A table refresh of many merchants then
+    /// costs two queries, not a query and an unsealing per setting per merchant.
+    built: tokio::sync::Mutex<BTreeMap<String, Built>>,
+}
+
+/// One merchant's routes as built.
+struct Built {
+    updated_at: i64,
+    in_grace: bool,
+    routes: Vec<Arc<dyn CallbackRoute>>,
+}
+
+impl Routes {
+    /// Routes over the process's settings `process`, none built yet.
+    pub(crate) fn new(process: Lookup) -> Self {
+        Self {
+            process,
+            built: tokio::sync::Mutex::default(),
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl MerchantRoutes for Routes {
     async fn routes(&self, ledger: &Ledger) -> paybridge_core::Result<MerchantTable> {
+        let merchants = ledger.merchants().await?;
+        let mut built = self.built.lock().await;
+        built.retain(|id, _| merchants.iter().any(|m| &m.id == id));
         let mut table = MerchantTable::new();
-        for m in ledger.merchants().await? {
-            let values = values_of(ledger, &m.id, &m.settings).await?;
-            let routes = routes_of(&values, &self.process).map_err(|e| {
-                paybridge_core::Error::config(format!("merchant {:?}: {}", m.id, e.message))
-            })?;
+        for m in merchants {
+            let fresh = built
+                .get(&m.id)
+                .is_some_and(|b| b.updated_at == m.updated_at && !b.in_grace);
+            if !fresh {
+                // One merchant's settings that cannot be read or make no route leave it
+                // without routes (404, logged), never the others.
+                let this = match values_of(ledger, &m.id, &m.settings).await {
+                    Ok(values) => routes_of(&values, &self.process)
+                        .map(|routes| Built {
+                            updated_at: m.updated_at,
+                            in_grace: values.values().any(|v| v.len() > 1),
+                            routes,
+                        })
+                        .map_err(|e| e.message),
+                    Err(e) => Err(e.to_string()),
+                };
+                match this {
+                    Ok(b) => {
+                        built.insert(m.id.clone(), b);
+                    }
+                    Err(why) => {
+                        tracing::warn!(merchant = %m.id, error = %why, "the merchant's routes could not be built; it has none");
+                        built.remove(&m.id);
+                    }
+                }
+            }
+            let routes = built
+                .get(&m.id)
+                .map(|b| b.routes.clone())
+                .unwrap_or_default();
             table.insert(m.id, routes);
         }
         Ok(table)

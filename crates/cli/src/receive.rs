@@ -222,9 +222,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         receiver = receiver.mount_shared(route);
     }
     // A platform's merchants: `/m/{id}/…` for each, registered now or later.
-    receiver = receiver.merchants(Arc::new(crate::platform::Routes {
-        process: process.clone(),
-    }));
+    receiver = receiver.merchants(Arc::new(crate::platform::Routes::new(process.clone())));
     let merchants = receiver.merchant_routes().await?;
     if receiver.routes().is_empty() && merchants.is_empty() {
         return Err(CliError::input(
@@ -246,7 +244,14 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         let url = serve_metrics(metrics_addr, ledger.clone()).await?;
         routes.insert("metrics".into(), json!(url));
     }
-    let mut by_merchant = serde_json::Map::new();
+    // Every registered merchant, `{}` for one whose settings make no route (logged).
+    let mut by_merchant: serde_json::Map<String, Value> = ledger
+        .merchants()
+        .await
+        .map_err(paybridge_core::Error::from)?
+        .into_iter()
+        .map(|m| (m.id, json!({})))
+        .collect();
     for (id, provider, path) in merchants {
         if let Value::Object(m) = by_merchant.entry(id).or_insert_with(|| json!({})) {
             m.insert(provider.to_owned(), json!(format!("http://{addr}{path}")));

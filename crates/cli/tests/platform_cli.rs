@@ -467,7 +467,26 @@ fn a_rotated_qvickly_secret_verifies_beside_the_new_one_for_its_grace_and_not_af
             ],
             ledger,
         );
+        // A merchant whose settings make no route (an endpoint without the id it needs):
+        // it has none, and nobody else is affected.
+        merchants(
+            &[
+                "add",
+                "--id",
+                "shop-bad",
+                "--set",
+                "PAYBRIDGE_QVICKLY_SECRET=bad-secret",
+                "--set",
+                "PAYBRIDGE_QVICKLY_ENDPOINT=http://127.0.0.1:9/",
+            ],
+            ledger,
+        );
         let (mut rx, line) = receive(ledger, "http://127.0.0.1:9/unused", None);
+        assert_eq!(
+            line["merchants"]["shop-bad"],
+            json!({}),
+            "{backend}: {line}"
+        );
         let route = line["merchants"]["shop-a"]["qvickly"]
             .as_str()
             .unwrap()

@@ -32,10 +32,12 @@ INSERT INTO payments_keyed (provider, reference, provider_reference, status, amo
     FROM payments;
 DROP TABLE payments;
 ALTER TABLE payments_keyed RENAME TO payments;
+-- As in PostgreSQL's migration: listings lead with the merchant except the provider
+-- listing's, so that only the key fixes more than one leading column of a lookup.
 CREATE INDEX payments_listing ON payments (merchant, created_at, provider, reference);
 CREATE INDEX payments_due ON payments (merchant, provider, next_check_at) WHERE next_check_at IS NOT NULL;
 CREATE INDEX payments_by_status ON payments (merchant, status, created_at, provider, reference);
-CREATE INDEX payments_by_provider ON payments (merchant, provider, created_at, reference);
+CREATE INDEX payments_by_provider ON payments (provider, created_at, reference, merchant);
 
 CREATE TABLE callbacks_keyed (
     merchant TEXT NOT NULL DEFAULT '',
@@ -104,7 +106,3 @@ ALTER TABLE changes ADD COLUMN merchant TEXT NOT NULL DEFAULT '';
 DROP INDEX changes_open;
 CREATE INDEX changes_open ON changes (merchant, provider, reference, state);
 ALTER TABLE deliveries ADD COLUMN merchant TEXT NOT NULL DEFAULT '';
-DROP INDEX deliveries_due;
-DROP INDEX deliveries_order;
-CREATE INDEX deliveries_due ON deliveries (merchant, target, next_at, change_id) WHERE delivery_state = 'pending';
-CREATE INDEX deliveries_order ON deliveries (merchant, target, payment_provider, payment_reference, change_id) WHERE delivery_state = 'pending';

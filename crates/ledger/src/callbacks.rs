@@ -107,50 +107,53 @@ const DELIVERY: &str = "INSERT INTO callbacks (provider, key, state, lease_token
 const SET_DELIVERY_ANOMALY: &str =
     "UPDATE callbacks SET anomaly = $1 WHERE provider = $2 AND key = $3 AND merchant = $4";
 
-/// Count a delivery of callback `key` of `provider` in `conn`'s transaction and — on its first
-/// delivery — decide what it reports, its change born as `born` asks.
-async fn count_and_decide(
-    conn: &mut sqlx::AnyConnection,
-    merchant: &str,
-    provider: &str,
-    key: &str,
-    outcome: &Outcome,
-    now: i64,
-    born: Born,
-) -> Result<(i64, Decided)> {
-    let (amount, currency) = money_columns(outcome.amount);
-    let deliveries: i64 = sqlx::query_scalar(DELIVERY)
-        .bind(provider)
-        .bind(key)
-        .bind(now)
-        .bind(&outcome.reference)
-        .bind(outcome.status.as_str())
-        .bind(&outcome.provider_status)
-        .bind(amount)
-        .bind(currency)
-        .bind(Source::Callback.as_str())
-        .bind(merchant)
-        .fetch_one(&mut *conn)
-        .await?;
-    if deliveries > 1 {
-        return Ok((deliveries, Decided::nothing()));
-    }
-    let report = Report {
-        callback_key: Some(key),
-        born,
-        ..Report::new(merchant, provider, outcome, Source::Callback, now)
-    };
-    let decided = apply(conn, report, on_what_it_says(outcome)).await?;
-    if let Some(anomaly) = decided.applied.anomaly() {
-        sqlx::query(SET_DELIVERY_ANOMALY)
-            .bind(anomaly.as_str())
+impl Ledger {
+    /// Count a delivery of callback `key` of `provider` (this ledger's merchant's, now) in
+    /// `conn`'s transaction and — on its first delivery — decide what it reports, its change
+    /// born as `born` asks.
+    async fn count_and_decide(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        provider: &str,
+        key: &str,
+        outcome: &Outcome,
+        born: Born,
+    ) -> Result<(i64, Decided)> {
+        let (merchant, now) = (self.merchant_id(), self.now_ms());
+        let (amount, currency) = money_columns(outcome.amount);
+        let deliveries: i64 = sqlx::query_scalar(DELIVERY)
             .bind(provider)
             .bind(key)
+            .bind(now)
+            .bind(&outcome.reference)
+            .bind(outcome.status.as_str())
+            .bind(&outcome.provider_status)
+            .bind(amount)
+            .bind(currency)
+            .bind(Source::Callback.as_str())
             .bind(merchant)
-            .execute(conn)
+            .fetch_one(&mut *conn)
             .await?;
+        if deliveries > 1 {
+            return Ok((deliveries, Decided::nothing()));
+        }
+        let report = Report {
+            callback_key: Some(key),
+            born,
+            ..Report::new(merchant, provider, outcome, Source::Callback, now)
+        };
+        let decided = apply(conn, report, on_what_it_says(outcome)).await?;
+        if let Some(anomaly) = decided.applied.anomaly() {
+            sqlx::query(SET_DELIVERY_ANOMALY)
+                .bind(anomaly.as_str())
+                .bind(provider)
+                .bind(key)
+                .bind(merchant)
+                .execute(conn)
+                .await?;
+        }
+        Ok((deliveries, decided))
     }
-    Ok((deliveries, decided))
 }
 
 impl Ledger {
@@ -161,16 +164,9 @@ impl Ledger {
     /// change is left open, for [`Ledger::claim_change`].
     pub async fn deliver(&self, provider: &str, key: &str, outcome: &Outcome) -> Result<Delivered> {
         let mut tx = self.pool().begin().await?;
-        let (deliveries, decided) = count_and_decide(
-            &mut tx,
-            self.merchant_id(),
-            provider,
-            key,
-            outcome,
-            self.now_ms(),
-            Born::Open,
-        )
-        .await?;
+        let (deliveries, decided) = self
+            .count_and_decide(&mut tx, provider, key, outcome, Born::Open)
+            .await?;
         tx.commit().await?;
         Ok(Delivered {
             deliveries,
@@ -191,16 +187,9 @@ impl Ledger {
     ) -> Result<(Delivered, Handed)> {
         let mut tx = self.pool().begin().await?;
         let born = handing.born(self);
-        let (deliveries, decided) = count_and_decide(
-            &mut tx,
-            self.merchant_id(),
-            provider,
-            key,
-            outcome,
-            self.now_ms(),
-            born,
-        )
-        .await?;
+        let (deliveries, decided) = self
+            .count_and_decide(&mut tx, provider, key, outcome, born)
+            .await?;
         let applied = decided.applied.clone();
         let handed = if deliveries > 1 {
             // Decided before: whatever of the payment is open is handed out after the commit.

@@ -61,7 +61,8 @@ impl paybridge_core::PaymentRecords for Ledger {
 
     /// At most ten confirmations a minute per payment, in this process.
     fn may_confirm(&self, provider: &str, reference: &str) -> bool {
-        self.confirmations.take(provider, reference, self.now_ms())
+        self.confirmations
+            .take((self.merchant_id(), provider, reference), self.now_ms())
     }
 
     /// Only with a seal key: without one, secrets are not stored.

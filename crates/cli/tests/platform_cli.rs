@@ -600,3 +600,111 @@ fn a_merchants_company_id_goes_with_its_forwarded_callbacks() {
     assert!(sent[0].contains(GUID), "{}", sent[0]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A merchant's Qvickly payment created, reconciled and refunded with `--merchant`: every
+/// call made with the merchant's credentials from the ledger (this process's environment holds
+/// none), the payment and its refund recorded for it, the default merchant's ledger empty.
+#[test]
+fn a_merchants_payment_is_refunded_with_its_own_credentials() {
+    let sb = sandbox();
+    let forward = sb.endpoints["qvickly"].as_str().unwrap();
+    let base = forward.split("/payment/").next().unwrap().to_owned();
+    let endpoint = format!("{base}/qvickly/api/");
+    // Only what the platform shares: the endpoint.
+    let env = [
+        ("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", endpoint.as_str()),
+    ];
+    for (backend, ledger) in common::ledger_urls("merchant-refund") {
+        merchants(
+            &[
+                "add",
+                "--id",
+                "shop-q",
+                "--set",
+                "PAYBRIDGE_QVICKLY_ID=sandbox-merchant",
+                "--set",
+                &format!("PAYBRIDGE_QVICKLY_SECRET={QVICKLY_SECRET}"),
+            ],
+            &ledger,
+        );
+        let orderid = unique("R");
+        let dir = std::env::temp_dir().join(unique("merchant-refund"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let body = dir.join("add.json");
+        let data = json!({
+            "PaymentData": {"method": "8", "currency": "SEK", "language": "sv", "country": "SE",
+                            "orderid": orderid, "autoactivate": "1",
+                            "accepturl": "https://shop.example/accept", "cancelurl": "https://shop.example/cancel"},
+            "Customer": {"Billing": {"email": "asa@example.se"}},
+            "Articles": [{"artnr": "A-1", "title": "Tröja", "quantity": "1", "aprice": "25000", "taxrate": "25", "discount": "0", "withouttax": "25000"}],
+            "Cart": {"Total": {"withouttax": "25000", "tax": "6250", "rounding": "0", "withtax": "31250"}}
+        });
+        std::fs::write(&body, data.to_string()).unwrap();
+        let as_shop = |args: &[&str]| {
+            let mut all = vec!["--json", "--merchant", "shop-q"];
+            all.extend_from_slice(args);
+            let (out, v) = run(&all, &env);
+            assert_eq!(out.status.code(), Some(0), "{backend} {args:?}: {v}");
+            v
+        };
+        let body = body.display().to_string();
+        let v = as_shop(&[
+            "qvickly",
+            "add-payment",
+            "--body",
+            &body,
+            "--ledger",
+            &ledger,
+        ]);
+        let number = v["number"].as_str().unwrap().to_owned();
+        let page = v["url"].as_str().unwrap().to_owned();
+        assert!((200..300).contains(&http(
+            "POST",
+            &page,
+            "application/x-www-form-urlencoded",
+            "choice=pay"
+        )));
+        let (out, v) = run(
+            &[
+                "--json",
+                "reconcile",
+                "--once",
+                "--all",
+                "--ledger",
+                &ledger,
+            ],
+            &env,
+        );
+        assert_eq!(
+            (out.status.code(), &v["changed"]),
+            (Some(0), &json!(1)),
+            "{backend}: {v}"
+        );
+        let v = as_shop(&[
+            "qvickly", "credit", "--number", &number, "--ledger", &ledger, "--amount", "62.50",
+        ]);
+        assert_eq!(
+            (&v["refunded"], &v["payment_status"]),
+            (&json!("62.50"), &json!("partially_refunded")),
+            "{backend}: {v}"
+        );
+        let v = as_shop(&[
+            "ledger",
+            "show",
+            "--ledger",
+            &ledger,
+            "--provider",
+            "qvickly",
+            "--reference",
+            &orderid,
+        ]);
+        assert_eq!(v["payment"]["refunded_amount"], "62.50", "{backend}: {v}");
+        assert_eq!(
+            ledger_payments(None, &ledger),
+            Vec::<Value>::new(),
+            "{backend}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

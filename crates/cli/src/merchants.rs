@@ -47,7 +47,7 @@ pub(crate) struct AddArgs {
     forward_secret: Option<SecretString>,
     /// Qvickly's booking-API `CompanyId` of this merchant (a GUID): what `paybridge --merchant M
     /// qvickly forward` sends.
-    #[arg(long, value_parser = crate::providers::qvickly::guid)]
+    #[arg(long, value_parser = crate::providers::guid)]
     company_id: Option<String>,
 }
 

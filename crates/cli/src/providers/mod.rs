@@ -22,6 +22,23 @@ use secrecy::SecretString;
 
 use crate::output::CliError;
 
+/// `--company-id`: a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits).
+pub(crate) fn guid(value: &str) -> Result<String, String> {
+    let groups: Vec<&str> = value.split('-').collect();
+    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
+    if lengths_ok
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{value:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        ))
+    }
+}
+
 /// clap value parser for secrets: the value goes straight into a `SecretString`.
 pub(crate) fn secret(value: &str) -> Result<SecretString, String> {
     if value.is_empty() {

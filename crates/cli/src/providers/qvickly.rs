@@ -18,7 +18,7 @@ use paybridge_qvickly::{
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::{read_input, secret};
+use super::{guid, read_input, secret};
 use crate::cli::NetArgs;
 use crate::demo::{FlowLog, callback_endpoint, next_callback, sandbox_post};
 use crate::output::{CliError, Outcome};
@@ -575,19 +575,3 @@ pub(crate) async fn demo(endpoint: &str, base_url: &str, log: &mut FlowLog) -> R
     Ok(())
 }
 
-/// `--company-id`: a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits).
-pub(crate) fn guid(value: &str) -> Result<String, String> {
-    let groups: Vec<&str> = value.split('-').collect();
-    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
-    if lengths_ok
-        && groups
-            .iter()
-            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        Ok(value.to_owned())
-    } else {
-        Err(format!(
-            "{value:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
-        ))
-    }
-}

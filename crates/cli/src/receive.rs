@@ -224,7 +224,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     // A platform's merchants: `/m/{id}/…` for each, registered now or later.
     receiver = receiver.merchants(Arc::new(crate::platform::Routes::new(process.clone())));
     let merchants = receiver.merchant_routes().await?;
-    if receiver.routes().is_empty() && merchants.is_empty() {
+    if receiver.routes().is_empty() && !platform {
         return Err(CliError::input(
             "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY (or give --woopay-endpoint), or register a merchant (paybridge merchants add)",
         ));

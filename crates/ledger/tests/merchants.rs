@@ -374,3 +374,35 @@ async fn rows_recorded_before_merchants_are_the_default_merchants() {
         );
     }
 }
+
+/// A payment is looked up on its key, not on a listing index, on a PostgreSQL table never
+/// analysed (a fresh ledger under its first burst): with a listing index fixing two of the
+/// lookup's columns the planner once took it, and each lookup walked the provider's payments
+/// (the receiver at a fifth of its rate; BENCHMARKS.md).
+#[tokio::test]
+async fn a_payment_lookup_uses_the_key_before_any_statistics() {
+    let Some(url) = common::postgres_url("plans").await else {
+        return;
+    };
+    let _ledger = Ledger::open(&url).await.unwrap();
+    common::execute(
+        &url,
+        "INSERT INTO payments (merchant, provider, reference, status, amount, currency, created_at, updated_at) \
+         SELECT '', 'card-charging', 'r' || g, 'pending', '50000', 'VND', g, g FROM generate_series(1, 20000) g",
+    )
+    .await;
+    let pool = common::database(&url).await;
+    for lookup in [
+        "SELECT status FROM payments WHERE merchant = '' AND provider = 'card-charging' AND reference = 'r7'",
+        "SELECT status FROM payments p WHERE merchant = '' AND provider = 'card-charging' AND reference = 'r7' FOR UPDATE OF p",
+    ] {
+        let plan: Vec<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {lookup}")))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("payments_pkey"), "{lookup}:\n{plan}");
+    }
+    pool.close().await;
+}

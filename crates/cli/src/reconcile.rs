@@ -138,14 +138,12 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
     if args.once {
         let mut total = paybridge_ledger::reconcile::Sweep::default();
         for (_, reconciler) in &reconcilers {
-            let sweep = reconciler
-                .sweep()
-                .await
-                .map_err(paybridge_core::Error::from)?;
-            total.checked += sweep.checked;
-            total.changed += sweep.changed;
-            total.needs_review += sweep.needs_review;
-            total.refunds_resolved += sweep.refunds_resolved;
+            total.add(
+                reconciler
+                    .sweep()
+                    .await
+                    .map_err(paybridge_core::Error::from)?,
+            );
         }
         return Ok(Outcome::ok(json!({
             "checked": total.checked,

@@ -195,7 +195,8 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    fn add(&mut self, other: Self) {
+    /// Add `other`'s counts to these (sweeps of several reconcilers, reported as one).
+    pub fn add(&mut self, other: Self) {
         self.checked += other.checked;
         self.changed += other.changed;
         self.needs_review += other.needs_review;

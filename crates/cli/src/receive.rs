@@ -204,11 +204,10 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     };
     let lookup = |name: &str| process(name);
     let settings = crate::settings::Settings::new(&lookup);
-    let platform = !ledger
-        .merchants()
-        .await
-        .map_err(paybridge_core::Error::from)?
-        .is_empty();
+    // A platform's merchants: `/m/{id}/…` for each, registered now or later.
+    receiver = receiver.merchants(Arc::new(crate::platform::Routes::new(process.clone())));
+    let merchants = receiver.merchant_routes().await?;
+    let platform = !merchants.is_empty();
     let reconciler = if args.no_reconcile {
         None
     } else {
@@ -221,9 +220,6 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
     for route in routes {
         receiver = receiver.mount_shared(route);
     }
-    // A platform's merchants: `/m/{id}/…` for each, registered now or later.
-    receiver = receiver.merchants(Arc::new(crate::platform::Routes::new(process.clone())));
-    let merchants = receiver.merchant_routes().await?;
     if receiver.routes().is_empty() && !platform {
         return Err(CliError::input(
             "no provider credentials: set PAYBRIDGE_CARD_PARTNER_KEY, PAYBRIDGE_QVICKLY_SECRET, PAYBRIDGE_PAYOO_CHECKSUM_KEY or PAYBRIDGE_LINKIFIER_KEY (or give --woopay-endpoint), or register a merchant (paybridge merchants add)",
@@ -245,18 +241,18 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<Outcome, CliError> {
         routes.insert("metrics".into(), json!(url));
     }
     // Every registered merchant, `{}` for one whose settings make no route (logged).
-    let mut by_merchant: serde_json::Map<String, Value> = ledger
-        .merchants()
-        .await
-        .map_err(paybridge_core::Error::from)?
+    let by_merchant: serde_json::Map<String, Value> = merchants
         .into_iter()
-        .map(|m| (m.id, json!({})))
+        .map(|(id, paths)| {
+            let urls: serde_json::Map<String, Value> = paths
+                .into_iter()
+                .map(|(provider, path)| {
+                    (provider.to_owned(), json!(format!("http://{addr}{path}")))
+                })
+                .collect();
+            (id, Value::Object(urls))
+        })
         .collect();
-    for (id, provider, path) in merchants {
-        if let Value::Object(m) = by_merchant.entry(id).or_insert_with(|| json!({})) {
-            m.insert(provider.to_owned(), json!(format!("http://{addr}{path}")));
-        }
-    }
     routes.insert("merchants".into(), Value::Object(by_merchant));
     // Listening for SIGINT/SIGTERM before anyone learns the address.
     let signalled = stop_signal();

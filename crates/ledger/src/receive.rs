@@ -121,21 +121,25 @@ impl Receiver {
         self
     }
 
-    /// The registered merchants' routes now: (merchant, provider, path with its `/m/{merchant}`
-    /// prefix). Empty without [`Receiver::merchants`].
+    /// The registered merchants' routes now, by merchant: each one the factory knows (with
+    /// no routes when its settings make none), each route as (provider, path with its
+    /// `/m/{merchant}` prefix). Empty without [`Receiver::merchants`].
     pub async fn merchant_routes(
         &self,
-    ) -> paybridge_core::Result<Vec<(String, &'static str, String)>> {
+    ) -> paybridge_core::Result<std::collections::BTreeMap<String, Vec<(&'static str, String)>>>
+    {
         let Some(merchants) = &self.merchants else {
-            return Ok(Vec::new());
+            return Ok(std::collections::BTreeMap::new());
         };
         let table = merchants.table(&self.ledger).await?;
         Ok(table
             .iter()
-            .flat_map(|(id, routes)| {
-                routes
+            .map(|(id, routes)| {
+                let paths = routes
                     .iter()
-                    .map(move |r| (id.clone(), r.provider(), format!("/m/{id}{}", r.path())))
+                    .map(|r| (r.provider(), format!("/m/{id}{}", r.path())))
+                    .collect();
+                (id.clone(), paths)
             })
             .collect())
     }

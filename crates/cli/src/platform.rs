@@ -284,35 +284,35 @@ pub(crate) fn provider_command_for_merchant() -> Option<String> {
     if running_as_merchant() {
         return None;
     }
-    let mut merchant = crate::settings::env("PAYBRIDGE_MERCHANT");
-    let mut subcommand = None;
+    // The subcommand: the first word that is neither a flag nor `--merchant`'s value (the
+    // only top-level flag that takes one).
     let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
+    let subcommand = loop {
+        let arg = args.next()?;
         if arg == "--merchant" {
-            merchant = args.next();
-        } else if let Some(m) = arg.strip_prefix("--merchant=") {
-            merchant = Some(m.to_owned());
-        } else if !arg.starts_with('-') && subcommand.is_none() {
-            subcommand = Some(arg);
+            args.next();
+        } else if !arg.starts_with('-') {
+            break arg;
         }
+    };
+    if !crate::providers::PROVIDER_NAMES.contains(&subcommand.as_str()) {
+        return None;
     }
-    let provider =
-        subcommand.is_some_and(|s| crate::providers::PROVIDER_NAMES.contains(&s.as_str()));
-    merchant.filter(|_| provider)
+    command_line_value("--merchant").or_else(|| crate::settings::env("PAYBRIDGE_MERCHANT"))
 }
 
-/// The ledger a command line names (`--ledger URL`, `--ledger=URL`), else `PAYBRIDGE_LEDGER`.
-fn ledger_of_command_line() -> Option<String> {
+/// The value the command line gives `flag` (`--flag VALUE` or `--flag=VALUE`), if any.
+fn command_line_value(flag: &str) -> Option<String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--ledger" {
+        if arg == flag {
             return args.next();
         }
-        if let Some(url) = arg.strip_prefix("--ledger=") {
-            return Some(url.to_owned());
+        if let Some(value) = arg.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+            return Some(value.to_owned());
         }
     }
-    crate::settings::env("PAYBRIDGE_LEDGER")
+    None
 }
 
 /// `paybridge --merchant M <provider> …`: the provider commands read their credentials from
@@ -321,21 +321,15 @@ fn ledger_of_command_line() -> Option<String> {
 /// this process's — none of this process's provider secrets or ids reaches it (only what the
 /// platform shares: endpoints, switches). Its exit code is this command's.
 pub(crate) async fn run_as_merchant(id: &str) -> Result<std::process::ExitCode, CliError> {
-    let url = ledger_of_command_line().ok_or_else(|| {
+    let url = command_line_value("--ledger")
+        .or_else(|| crate::settings::env("PAYBRIDGE_LEDGER"))
+        .ok_or_else(|| {
         CliError::input(format!(
             "--merchant {id:?}: its settings are in the ledger: give --ledger URL (or PAYBRIDGE_LEDGER)"
         ))
     })?;
     let ledger = crate::store::open(&url).await?;
-    let merchant = ledger
-        .merchant(id)
-        .await
-        .map_err(paybridge_core::Error::from)?;
-    let Some(merchant) = merchant else {
-        return Err(CliError::input(format!(
-            "no merchant {id:?} in this ledger (paybridge merchants add --id {id} …)"
-        )));
-    };
+    let merchant = crate::store::registered(&url, &ledger, id).await?;
     let (names, company_id) = (merchant.settings, merchant.company_id);
     let values = values_of(&ledger, id, &names)
         .await

@@ -34,27 +34,19 @@ impl LedgerArg {
     /// `PAYBRIDGE_LEDGER_KEY`, when set.
     pub async fn open(&self) -> Result<Ledger, CliError> {
         let timeout = Duration::from_secs(self.ledger_timeout);
-        self.scoped(sealed(
-            Ledger::open_within(&self.ledger, timeout)
-                .await
-                .map_err(|e| ledger_error(&self.ledger, e))?,
-        )?)
-        .await
-    }
-
-    async fn scoped(&self, ledger: Ledger) -> Result<Ledger, CliError> {
-        scoped(&self.ledger, ledger).await
+        let ledger = Ledger::open_within(&self.ledger, timeout)
+            .await
+            .map_err(|e| ledger_error(&self.ledger, e))?;
+        scoped(&self.ledger, sealed(ledger)?).await
     }
 
     /// Open it to read: nothing is created or migrated (a missing file, an old schema: exit 2).
     pub async fn open_existing(&self) -> Result<Ledger, CliError> {
         let timeout = Duration::from_secs(self.ledger_timeout);
-        self.scoped(sealed(
-            Ledger::open_existing(&self.ledger, timeout)
-                .await
-                .map_err(|e| ledger_error(&self.ledger, e))?,
-        )?)
-        .await
+        let ledger = Ledger::open_existing(&self.ledger, timeout)
+            .await
+            .map_err(|e| ledger_error(&self.ledger, e))?;
+        scoped(&self.ledger, sealed(ledger)?).await
     }
 }
 
@@ -106,18 +98,28 @@ async fn scoped(url: &str, ledger: Ledger) -> Result<Ledger, CliError> {
     let Some(id) = merchant() else {
         return Ok(ledger);
     };
-    let registered = ledger
-        .merchant(id)
-        .await
-        .map_err(|e| ledger_error(url, e))?;
-    if registered.is_none() {
-        return Err(CliError::input(format!(
-            "no merchant {id:?} in this ledger (paybridge merchants add --id {id} …)"
-        )));
-    }
+    registered(url, &ledger, id).await?;
     ledger
         .for_merchant(id)
         .map_err(|e| CliError::input(e.to_string()))
+}
+
+/// Merchant `id` of the ledger at `url`: one not registered is an input error saying how to
+/// register it.
+pub(crate) async fn registered(
+    url: &str,
+    ledger: &Ledger,
+    id: &str,
+) -> Result<paybridge_ledger::Merchant, CliError> {
+    ledger
+        .merchant(id)
+        .await
+        .map_err(|e| ledger_error(url, e))?
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "no merchant {id:?} in this ledger (paybridge merchants add --id {id} …)"
+            ))
+        })
 }
 
 /// `ledger` with the seal key from `PAYBRIDGE_LEDGER_KEY`, when set.

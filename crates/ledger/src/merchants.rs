@@ -87,6 +87,9 @@ fn context(merchant: &str, name: &str) -> Vec<u8> {
     [b"merchant\0", merchant.as_bytes(), b"\0", name.as_bytes()].concat()
 }
 
+/// Why a merchant's sealed value cannot be opened without the ledger's key.
+const STORED_WITHOUT_KEY: &str = "a merchant's settings are stored but no seal key is set";
+
 /// Its forward secret's setting name in [`context`].
 const FORWARD_SECRET: &str = "forward-secret";
 
@@ -175,7 +178,7 @@ impl Ledger {
                 .bind(url)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO forward_targets (url, registered_at, merchant) VALUES ($1, $2, $3) ON CONFLICT (merchant, url) DO NOTHING")
+            sqlx::query(crate::outbox::REGISTER_TARGET)
                 .bind(url)
                 .bind(now)
                 .bind(&m.id)
@@ -260,7 +263,7 @@ impl Ledger {
         if sealed.is_empty() {
             return Ok(Vec::new());
         }
-        let key = self.seal_key("a merchant's settings are stored but no seal key is set")?;
+        let key = self.seal_key(STORED_WITHOUT_KEY)?;
         sealed
             .iter()
             .map(|s| key.open(s, &context(id, name)))
@@ -277,7 +280,7 @@ impl Ledger {
         let Some((Some(url), Some(sealed))) = row else {
             return Ok(None);
         };
-        let key = self.seal_key("a merchant's settings are stored but no seal key is set")?;
+        let key = self.seal_key(STORED_WITHOUT_KEY)?;
         Ok(Some((
             url,
             key.open(&sealed, &context(id, FORWARD_SECRET))?,

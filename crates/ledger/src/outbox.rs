@@ -77,13 +77,17 @@ const FINISH_DELIVERY: &str = "UPDATE deliveries SET delivery_state = $1, attemp
        next_at = $2, last_error = $3, delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END \
      WHERE change_id = $5 AND target = $6 AND delivery_state = 'pending' AND next_at = $7 RETURNING attempts";
 
+/// A merchant's forward target, registered once (`$1` the URL, `$2` now, `$3` the merchant).
+pub(crate) const REGISTER_TARGET: &str = "INSERT INTO forward_targets (url, registered_at, merchant) VALUES ($1, $2, $3) \
+     ON CONFLICT (merchant, url) DO NOTHING";
+
 impl Ledger {
     /// Register a forward target of this merchant: from now on each change of its payments
     /// is queued for delivery to it (one delivery per target, each with its own attempts and
     /// order), in the transaction that records the change. Another merchant's changes never
     /// go to it.
     pub async fn register_forward_target(&self, url: &str) -> Result<()> {
-        sqlx::query("INSERT INTO forward_targets (url, registered_at, merchant) VALUES ($1, $2, $3) ON CONFLICT (merchant, url) DO NOTHING")
+        sqlx::query(REGISTER_TARGET)
             .bind(url)
             .bind(self.now_ms())
             .bind(self.merchant_id())

@@ -243,11 +243,8 @@ async fn merchant_tasks(
         .map_err(paybridge_core::Error::from)?
     {
         let secret = paybridge_core::webhooks::WebhookSecret::parse(&secret)?;
+        // Its target was registered with it (`merchants add`, or migration 0010).
         let sink = paybridge_ledger::forward::HttpSink::new(&url, secret)?;
-        scoped
-            .register_forward_target(&url)
-            .await
-            .map_err(paybridge_core::Error::from)?;
         let forwarder =
             paybridge_ledger::forward::Forwarder::new(scoped.clone(), Arc::new(sink)).lease(*lease);
         let stop = until_stopped();

@@ -317,6 +317,7 @@ async fn rows_recorded_before_merchants_are_the_default_merchants() {
             "INSERT INTO callbacks (provider, key, state, lease_until, deliveries, first_received_at, last_received_at) \
              VALUES ('card-charging', 'k-1', 'done', 0, 1, 1, 1)",
             "INSERT INTO forward_targets (url, registered_at) VALUES ('https://old.example/hooks', 1)",
+            "INSERT INTO merchants (id, forward_url, created_at, updated_at) VALUES ('shop-old', 'https://old-shop.example/hooks', 1, 1)",
         ] {
             sqlx::query(sql).execute(&old).await.unwrap();
         }
@@ -339,6 +340,12 @@ async fn rows_recorded_before_merchants_are_the_default_merchants() {
                 "SELECT COUNT(*) FROM forward_targets WHERE merchant = ''"
             )
             .await,
+            1,
+            "{backend}"
+        );
+        // A merchant registered with a target before targets had a merchant keeps it.
+        assert_eq!(
+            common::count(&url, "SELECT COUNT(*) FROM forward_targets WHERE merchant = 'shop-old' AND url = 'https://old-shop.example/hooks'").await,
             1,
             "{backend}"
         );

@@ -21,6 +21,9 @@ CREATE INDEX changes_open ON changes (merchant, provider, reference, state);
 ALTER TABLE forward_targets ADD COLUMN merchant TEXT NOT NULL DEFAULT '';
 ALTER TABLE forward_targets DROP CONSTRAINT forward_targets_pkey;
 ALTER TABLE forward_targets ADD PRIMARY KEY (merchant, url);
+-- A merchant registered with a forward target before targets had a merchant: its target.
+INSERT INTO forward_targets (url, registered_at, merchant)
+    SELECT forward_url, updated_at, id FROM merchants WHERE forward_url IS NOT NULL;
 ALTER TABLE deliveries ADD COLUMN merchant TEXT NOT NULL DEFAULT '';
 -- Listings and the reconciler's sweep are a merchant's: each index leads with it — except
 -- the provider listing's, where the merchant comes last. No index but the key may have more

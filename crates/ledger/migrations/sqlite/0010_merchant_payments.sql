@@ -98,6 +98,9 @@ CREATE TABLE forward_targets_keyed (
 INSERT INTO forward_targets_keyed (url, registered_at) SELECT url, registered_at FROM forward_targets;
 DROP TABLE forward_targets;
 ALTER TABLE forward_targets_keyed RENAME TO forward_targets;
+-- A merchant registered with a forward target before targets had a merchant: its target.
+INSERT INTO forward_targets (url, registered_at, merchant)
+    SELECT forward_url, updated_at, id FROM merchants WHERE forward_url IS NOT NULL;
 
 ALTER TABLE payment_events ADD COLUMN merchant TEXT NOT NULL DEFAULT '';
 DROP INDEX payment_events_payment;

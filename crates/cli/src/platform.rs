@@ -228,11 +228,11 @@ async fn merchant_tasks(
     );
     // Whichever comes first: the process's stop, or this merchant's.
     let until_stopped = || {
-        let [mut all, mut own] = stops.clone();
+        let [all, own] = stops.clone();
         async move {
             tokio::select! {
-                _ = all.changed() => {}
-                _ = own.changed() => {}
+                () = crate::store::stopped(all) => {}
+                () = crate::store::stopped(own) => {}
             }
         }
     };

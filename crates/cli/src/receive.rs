@@ -290,15 +290,9 @@ async fn serve_until_stopped(
     ),
     signalled: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
-    // One stop for both: the signal closes the channel.
-    let (stop, stopped) = tokio::sync::watch::channel(());
-    tokio::spawn(async move {
-        signalled.await;
-        drop(stop);
-    });
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
-        let _ = rx.changed().await;
-    };
+    // One stop for every task: the signal closes the channel.
+    let stopped = crate::store::stop_on(signalled);
+    let until_stopped = crate::store::stopped;
     let reconciling = reconciler.map(|reconciler| {
         eprintln!(
             "reconciling the pending payments of {}",

@@ -163,20 +163,10 @@ pub(crate) async fn run(args: ReconcileArgs) -> Result<Outcome, CliError> {
         );
     }
     // One stop for all: the signal closes the channel.
-    let (stop, stopped) = tokio::sync::watch::channel(());
-    tokio::spawn(async move {
-        crate::store::stop_signal().await;
-        drop(stop);
-    });
+    let stop = crate::store::stop_on(crate::store::stop_signal());
     let runs = reconcilers.into_iter().map(|(_, reconciler)| {
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            reconciler
-                .run(async move {
-                    let _ = stopped.changed().await;
-                })
-                .await;
-        })
+        let stopped = crate::store::stopped(stop.clone());
+        tokio::spawn(async move { reconciler.run(stopped).await })
     });
     for run in runs.collect::<Vec<_>>() {
         let _ = run.await;

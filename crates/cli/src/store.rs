@@ -262,6 +262,24 @@ pub(crate) async fn sent<T>(
     Err(error)
 }
 
+/// A stop every task of a command waits on: the channel closes when `signal` resolves
+/// ([`stopped`] on a clone of it resolves then).
+pub(crate) fn stop_on(
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::sync::watch::Receiver<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        signal.await;
+        drop(stop);
+    });
+    stopped
+}
+
+/// Resolves once `stop` ([`stop_on`]) closed.
+pub(crate) async fn stopped(mut stop: tokio::sync::watch::Receiver<()>) {
+    let _ = stop.changed().await;
+}
+
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this is called, not
 /// when the future is first polled: a signal sent right after a server printed its address
 /// is not lost.

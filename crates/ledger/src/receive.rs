@@ -163,11 +163,15 @@ impl Receiver {
             Ok(ledger) => Arc::new(ledger),
             Err(e) => return ledger_down(&e),
         };
+        // The merchant's receiver: its ledger, this one's handler and deadlines (not a copy of
+        // the default routes or the table: it serves only `route`).
         let scoped = Self {
             ledger,
+            handler: self.handler.clone(),
+            lease: self.lease,
+            body_timeout: self.body_timeout,
             routes: Vec::new(),
             merchants: None,
-            ..self.clone()
         };
         scoped.process(route, raw).await
     }

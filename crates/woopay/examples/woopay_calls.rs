@@ -19,8 +19,9 @@ use paybridge_core::{Currency, Money};
 use paybridge_woopay::{Client, Config, InvoiceRequest};
 use secrecy::SecretString;
 
-/// The envelope paybridge sends for the invoice below (what raw reqwest posts).
-const ENVELOPE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="urn:XmlControllerwsdl" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:cash_createInvoice><request xsi:type="ns1:CashCreateInvoiceRequest"><referenceId xsi:type="xsd:string">9379992</referenceId><backUrl xsi:type="xsd:string">https://shop.example/back</backUrl><requestUrl xsi:type="xsd:string">https://shop.example/paid</requestUrl><amount xsi:type="xsd:float">100</amount></request></ns1:cash_createInvoice></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+/// The envelope paybridge sends for the invoice below, byte for byte (what raw reqwest posts;
+/// `tests/client.rs` checks that the client sends exactly these bytes).
+const ENVELOPE: &str = include_str!("create_invoice.envelope.xml");
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -64,7 +65,7 @@ fn main() {
                         .post(&url)
                         .header("content-type", "text/xml; charset=utf-8")
                         .header("soapaction", "\"urn:XmlControllerwsdl#cash_createInvoice\"")
-                        .header("cookie", "session=canned")
+                        .header("cookie", "session=06e66b5a182aeeb197a250a35bae0ed5")
                         .body(body.clone())
                         .send()
                         .await

@@ -495,3 +495,45 @@ async fn an_operation_is_found_by_the_merchants_reference() {
         r#"<tns:cash_getOperationDataByExtId xmlns:tns="urn:XmlControllerwsdl" xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><cashGetOperationDataByExtIdRequest xsi:type="ns1:CashGetOperationDataByExtIdRequest"><externalId xsi:type="xsd:string">9379992</externalId><type xsi:type="xsd:int">4</type></cashGetOperationDataByExtIdRequest></tns:cash_getOperationDataByExtId>"#
     );
 }
+
+/// The instruction-count benchmark (`examples/woopay_calls.rs`) compares `create_invoice` with
+/// raw reqwest posting a fixed envelope: that envelope must be, byte for byte, what the client
+/// sends for the benchmark's invoice, or the comparison measures two different requests.
+#[tokio::test]
+async fn the_benchmark_envelope_is_what_create_invoice_sends() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_has("core_login"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(sample("core_login.response.xml")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_has("cash_createInvoice"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(sample("cash_createInvoice.response.xml")),
+        )
+        .mount(&server)
+        .await;
+    let invoice = InvoiceRequest::new(
+        "9379992",
+        kzt("100"),
+        "https://shop.example/back",
+        "https://shop.example/paid",
+    );
+    client(server.uri(), SANDBOX_PASSWORD)
+        .create_invoice(&invoice)
+        .await
+        .unwrap();
+    let sent = server.received_requests().await.unwrap();
+    let body = std::str::from_utf8(&sent[1].body).unwrap();
+    assert_eq!(
+        body,
+        include_str!("../examples/create_invoice.envelope.xml"),
+        "update examples/create_invoice.envelope.xml to what the client sends"
+    );
+    assert_eq!(
+        sent[1].headers.get("cookie").unwrap(),
+        "session=06e66b5a182aeeb197a250a35bae0ed5",
+        "the cookie the benchmark's raw loop sends"
+    );
+}

@@ -67,22 +67,28 @@ pub async fn call_rpc_answered<T: encoded::RpcElement>(
     exchange(transport, call, envelope.into(), decode_rpc_inner::<T>).await
 }
 
-/// The HTTP request of a SOAP call: its two headers are the action's constants.
+/// The HTTP request of a SOAP call: its two headers are the action's constants. Filled in
+/// place rather than through the request's builder methods, each of which moves the whole
+/// request (−0.2 k instructions a call, BENCHMARKS.md).
 pub(super) fn request(call: SoapCall<'_>, envelope: impl Into<bytes::Bytes>) -> HttpRequest {
-    let mut request = HttpRequest::post(call.endpoint, envelope)
-        .idempotent(call.idempotent)
-        .operation(call.provider, call.operation);
-    request.reconcile = call.reconcile;
-    request.headers = call.extra_headers;
+    let mut headers = call.extra_headers;
     match call.version {
-        SoapVersion::V11 => request
-            .header(http::header::CONTENT_TYPE, V11_CONTENT_TYPE_VALUE)
-            .header(SOAP_ACTION, call.action.soap11.clone()),
-        SoapVersion::V12 => request.header(
+        SoapVersion::V11 => {
+            headers.push((http::header::CONTENT_TYPE, V11_CONTENT_TYPE_VALUE));
+            headers.push((SOAP_ACTION, call.action.soap11.clone()));
+        }
+        SoapVersion::V12 => headers.push((
             http::header::CONTENT_TYPE,
             call.action.soap12_content_type.clone(),
-        ),
+        )),
     }
+    let mut request = HttpRequest::post(call.endpoint, envelope);
+    request.idempotent = call.idempotent;
+    request.provider = call.provider;
+    request.operation = call.operation;
+    request.reconcile = call.reconcile;
+    request.headers = headers;
+    request
 }
 
 /// Send the call and read the answer. The request is built inside, so the future holds the

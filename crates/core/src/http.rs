@@ -172,7 +172,8 @@ impl HttpTransport {
         let url = match std::mem::replace(&mut request.url, RequestUrl::Text(String::new())) {
             RequestUrl::Endpoint(Endpoint(url)) => url,
             RequestUrl::Text(text) => reqwest::Url::parse(&text)
-                .map_err(|e| Error::config_from(format!("invalid endpoint URL: {e}"), e))?,
+                .map_err(|e| Error::config_from(format!("invalid endpoint URL: {e}"), e))?
+                .into(),
         };
         let span = tracing::info_span!(
             "paybridge.http",
@@ -189,7 +190,7 @@ impl HttpTransport {
     async fn send_with_retry(
         &self,
         mut request: HttpRequest,
-        url: reqwest::Url,
+        url: Arc<reqwest::Url>,
     ) -> Result<HttpResponse> {
         let config = &self.inner.config;
         let max_attempts = if request.idempotent {
@@ -474,7 +475,7 @@ mod tests {
 
     #[test]
     fn non_2xx_is_a_transport_error_with_status() {
-        let url = reqwest::Url::parse("http://gateway.example/x").unwrap();
+        let url = Arc::new(reqwest::Url::parse("http://gateway.example/x").unwrap());
         let answer = |idempotent: bool| HttpResponse {
             status: 500,
             headers: HeaderMap::new(),

@@ -38,9 +38,10 @@ pub fn check_endpoint(endpoint: &str) -> Result<()> {
 }
 
 /// A provider endpoint: an `http://` or `https://` URL, checked and parsed once, when a
-/// client is built, so a bad configuration fails there and no call parses it again.
+/// client is built, so a bad configuration fails there and no call parses it again. Shared:
+/// a call holds it without copying the URL (one copy fewer per call, BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint(pub(super) reqwest::Url);
+pub struct Endpoint(pub(super) std::sync::Arc<reqwest::Url>);
 
 impl Endpoint {
     /// Parse and check `endpoint` ([`Error::Config`] when it is not an http(s) URL).
@@ -49,7 +50,7 @@ impl Endpoint {
             Error::config_from(format!("endpoint {endpoint:?} is not a URL: {e}"), e)
         })?;
         if matches!(parsed.scheme(), "http" | "https") {
-            Ok(Self(parsed))
+            Ok(Self(parsed.into()))
         } else {
             Err(Error::config(format!(
                 "endpoint must be an http(s) URL, got {endpoint:?}"
@@ -60,13 +61,13 @@ impl Endpoint {
     /// This endpoint with `query` added to its query (no parse of the whole URL again).
     #[must_use]
     pub fn with_query(&self, query: &str) -> Self {
-        let mut url = self.0.clone();
+        let mut url = reqwest::Url::clone(&self.0);
         let joined = match url.query() {
             Some(existing) if !existing.is_empty() => format!("{existing}&{query}"),
             _ => query.to_owned(),
         };
         url.set_query(Some(&joined));
-        Self(url)
+        Self(url.into())
     }
 
     /// The URL as text (normalized by the parse: `http://H` reads `http://H/`).

@@ -29,7 +29,7 @@ pub struct HttpResponse {
 #[derive(Debug)]
 pub(super) struct Exchange {
     /// The URL the request was sent to.
-    pub(super) url: reqwest::Url,
+    pub(super) url: Arc<reqwest::Url>,
     provider: &'static str,
     operation: &'static str,
     /// `Some` for a request that must not be repeated.
@@ -38,7 +38,7 @@ pub(super) struct Exchange {
 
 impl Exchange {
     /// The exchange of `request` (its reconciliation advice taken) to `url`.
-    pub(super) fn of(request: &mut HttpRequest, url: reqwest::Url) -> Self {
+    pub(super) fn of(request: &mut HttpRequest, url: Arc<reqwest::Url>) -> Self {
         let reconcile = request.reconcile.take();
         Self {
             url,

@@ -361,8 +361,9 @@ macro_rules! encoded_value {
             /// A value written with its `xsi:type`.
             #[must_use]
             pub fn new(value: $ty) -> Self {
-                let show: fn(&$ty) -> String = $show;
-                Self { xsi_type: Some(XsiType::from_static($xsd)), xsi_nil: None, text: Some(show(&value)) }
+                // By value: a string is moved in, not copied.
+                let show: fn($ty) -> String = $show;
+                Self { xsi_type: Some(XsiType::from_static($xsd)), xsi_nil: None, text: Some(show(value)) }
             }
 
             /// An empty element with its `xsi:type` (what PHP sends for an unset value).
@@ -394,7 +395,7 @@ macro_rules! encoded_value {
 
 encoded_value!(
     /// An `xsd:string` value.
-    EncString, "xsd:string", String, |t| Some(t.to_owned()), Clone::clone
+    EncString, "xsd:string", String, |t| Some(t.to_owned()), std::convert::identity
 );
 impl EncString {
     /// [`get`](Self::get), taking the value: no copy when the text needs no trimming.
@@ -417,7 +418,7 @@ impl EncString {
 
 encoded_value!(
     /// An `xsd:int` value.
-    EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), ToString::to_string
+    EncInt, "xsd:int", i64, |t| i64::from_str(t).ok(), |i| i.to_string()
 );
 encoded_value!(
     /// An `xsd:float`/`xsd:double` value, held exactly (never `f64`).
@@ -425,7 +426,7 @@ encoded_value!(
 );
 encoded_value!(
     /// An `xsd:boolean` value (`true`/`false`/`1`/`0`).
-    EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, ToString::to_string
+    EncBool, "xsd:boolean", bool, |t| match t { "true" | "1" => Some(true), "false" | "0" => Some(false), _ => None }, |b| b.to_string()
 );
 
 #[cfg(test)]

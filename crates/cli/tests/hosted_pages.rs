@@ -78,15 +78,13 @@ async fn verified_return(received: &[u8], env: Vec<(&'static str, String)>) -> (
 
 /// The Qvickly commands' environment: the sandbox merchant and the sandbox's Payment API.
 fn qvickly_env(endpoints: &Value) -> Vec<(&'static str, String)> {
-    let forward = endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap();
     vec![
         ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant".to_owned()),
         (
             "PAYBRIDGE_QVICKLY_SECRET",
             common::QVICKLY_SECRET.to_owned(),
         ),
-        ("PAYBRIDGE_QVICKLY_ENDPOINT", format!("{base}/qvickly/api/")),
+        ("PAYBRIDGE_QVICKLY_ENDPOINT", common::qvickly_api(endpoints)),
     ]
 }
 

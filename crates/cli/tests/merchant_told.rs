@@ -359,9 +359,7 @@ fn ureq_post(url: &str, body: &str) -> u16 {
 )]
 fn a_retried_qvickly_credit_credits_once() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let endpoint = format!("{base}/qvickly/api/");
+    let endpoint = sb.qvickly_api();
     let env = [
         ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
         ("PAYBRIDGE_QVICKLY_SECRET", common::QVICKLY_SECRET),

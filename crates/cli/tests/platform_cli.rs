@@ -607,9 +607,7 @@ fn a_merchants_company_id_goes_with_its_forwarded_callbacks() {
 #[test]
 fn a_merchants_payment_is_refunded_with_its_own_credentials() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let endpoint = format!("{base}/qvickly/api/");
+    let endpoint = sb.qvickly_api();
     // Only what the platform shares: the endpoint.
     let env = [
         ("PAYBRIDGE_LEDGER_KEY", LEDGER_KEY),

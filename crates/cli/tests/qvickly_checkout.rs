@@ -402,9 +402,7 @@ fn a_checkout_against_an_independent_server_is_recorded_once_and_checked() {
 #[test]
 fn a_checkout_in_the_sandbox_completes_on_its_page() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let api = format!("{base}/qvickly/api/");
+    let (base, api) = (sb.base(), sb.qvickly_api());
     let id = paybridge_qvickly::sandbox::SANDBOX_MERCHANT_ID;
     let env = [
         ("PAYBRIDGE_QVICKLY_ID", id),

@@ -104,9 +104,7 @@ fn qvickly_verify_and_forward() {
 )]
 fn qvickly_payment_api_commands() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let endpoint = format!("{base}/qvickly/api/");
+    let endpoint = sb.qvickly_api();
     let env = [
         ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
         ("PAYBRIDGE_QVICKLY_SECRET", "sandbox-secret-0001"),

@@ -326,9 +326,7 @@ fn verifying_merchant(secret: &str) -> (String, Shared, Shared) {
 )]
 fn receive_forwards_each_state_change_as_a_standard_webhook() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let api = format!("{base}/qvickly/api/");
+    let api = sb.qvickly_api();
     let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     let (merchant, verified, attempts) = verifying_merchant(secret);
     let dir = std::env::temp_dir().join(unique("forward"));
@@ -549,9 +547,7 @@ fn hanging_once_merchant(secret: &str) -> (String, Shared, Shared) {
 )]
 fn a_killed_forwarder_loses_and_doubles_nothing() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let api = format!("{base}/qvickly/api/");
+    let api = sb.qvickly_api();
     let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     let (merchant, verified, attempts) = hanging_once_merchant(secret);
     let dir = std::env::temp_dir().join(unique("forward-kill"));

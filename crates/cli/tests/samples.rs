@@ -19,9 +19,7 @@ fn sample(name: &str) -> String {
 #[test]
 fn every_sample_body_is_accepted_by_its_command() {
     let sb = sandbox();
-    let forward = sb.endpoints["qvickly"].as_str().unwrap();
-    let base = forward.split("/payment/").next().unwrap().to_owned();
-    let api = format!("{base}/qvickly/api/");
+    let api = sb.qvickly_api();
     let qvickly = [
         ("PAYBRIDGE_QVICKLY_ID", "sandbox-merchant"),
         ("PAYBRIDGE_QVICKLY_SECRET", common::QVICKLY_SECRET),

@@ -44,6 +44,30 @@ impl Drop for Sandbox {
     }
 }
 
+/// A sandbox's own address, read off its endpoints line: its `qvickly` value is the hosted
+/// payment page under it.
+pub fn sandbox_base(endpoints: &Value) -> String {
+    let page = endpoints["qvickly"].as_str().unwrap();
+    page.split("/payment/").next().unwrap().to_owned()
+}
+
+/// The Qvickly Payment API a sandbox serves.
+pub fn qvickly_api(endpoints: &Value) -> String {
+    format!("{}/qvickly/api/", sandbox_base(endpoints))
+}
+
+impl Sandbox {
+    /// Its own address ([`sandbox_base`]).
+    pub fn base(&self) -> String {
+        sandbox_base(&self.endpoints)
+    }
+
+    /// The Qvickly Payment API it serves ([`qvickly_api`]).
+    pub fn qvickly_api(&self) -> String {
+        qvickly_api(&self.endpoints)
+    }
+}
+
 pub fn sandbox() -> Sandbox {
     sandbox_at("127.0.0.1:0")
 }

@@ -138,9 +138,9 @@ impl<'i> Parser<'i> {
             pos: 0,
             // Sized for a typical answer (Wooppay's create-invoice answer: 9 elements, 7
             // attributes, since namespace declarations never enter it), so it is read without
-            // growing, and each vector under 1 KiB: the
-            // allocator serves that from its per-thread cache, a larger one from its bins at
-            // ~500 instructions each (callgrind, BENCHMARKS.md).
+            // growing, and each vector under 1 KiB: the allocator serves that from its
+            // per-thread cache, a larger one from its bins at ~500 instructions each
+            // (callgrind, BENCHMARKS.md).
             doc: Document {
                 elements: Vec::with_capacity(12),
                 attributes: Vec::with_capacity(12),

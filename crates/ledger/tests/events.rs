@@ -14,18 +14,15 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use paybridge_core::{Currency, Money, PaymentStatus, RefundStatus};
+use paybridge_core::{Money, PaymentStatus, RefundStatus};
 use paybridge_ledger::forward::{Forwarder, HttpSink};
 use paybridge_ledger::{Anomaly, Applied, Ledger, NewPayment, Outcome, RefundOutcome, Source};
 use serde_json::Value;
-
-fn vnd(n: i64) -> Money {
-    Money::new(n.into(), Currency::VND).unwrap()
-}
 
 /// The repository's schema of each event type, compiled.
 fn schemas() -> HashMap<String, jsonschema::Validator> {

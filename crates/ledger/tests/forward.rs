@@ -14,19 +14,16 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_core::PaymentStatus;
 use paybridge_ledger::forward::{Delivery, Forwarder, HttpSink, Sink};
 use paybridge_ledger::{Ledger, NewPayment, Outcome, Source};
 use secrecy::SecretString;
-
-fn vnd(n: i64) -> Money {
-    Money::new(n.into(), Currency::VND).unwrap()
-}
 
 /// A payment recorded pending, then reported as `statuses` in turn: one change each.
 async fn changes(ledger: &Ledger, reference: &str, statuses: &[PaymentStatus]) {

@@ -11,12 +11,13 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_core::PaymentStatus;
 use paybridge_ledger::clock::ManualClock;
 use paybridge_ledger::{
     Applied, Change, Ledger, LedgerError, NewPayment, Outcome, SealKey, Source,
@@ -32,10 +33,6 @@ async fn ledgers(name: &str) -> Vec<(&'static str, String, Ledger)> {
         out.push((backend, url.clone(), Ledger::open(&url).await.unwrap()));
     }
     out
-}
-
-fn vnd(n: i64) -> Money {
-    Money::new(rust_decimal::Decimal::from(n), Currency::VND).unwrap()
 }
 
 /// A recorded card payment and its first change: a success reported by a callback.

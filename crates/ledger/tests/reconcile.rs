@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -292,10 +293,6 @@ impl PaymentProvider for Scripted {
             }),
         }
     }
-}
-
-fn vnd(n: i64) -> Money {
-    Money::new(n.into(), Currency::VND).unwrap()
 }
 
 async fn record_pending(ledger: &Ledger, provider: &str, reference: &str) {

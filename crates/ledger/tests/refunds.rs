@@ -10,6 +10,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::sync::Arc;
 
@@ -18,10 +19,6 @@ use paybridge_ledger::clock::ManualClock;
 use paybridge_ledger::{
     Applied, Ledger, LedgerError, NewPayment, Outcome, RefundOutcome, RefundStart, Source,
 };
-
-fn vnd(n: i64) -> Money {
-    Money::new(n.into(), Currency::VND).unwrap()
-}
 
 async fn paid(ledger: &Ledger, reference: &str) {
     ledger

@@ -8,6 +8,11 @@ pub mod receiving;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// `n` Vietnamese đồng: the money most tests record and report.
+pub fn vnd(n: i64) -> paybridge_core::Money {
+    paybridge_core::Money::new(n.into(), paybridge_core::Currency::VND).unwrap()
+}
+
 /// A name no other test run uses: process id, a counter, and the clock.
 pub fn unique(name: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);

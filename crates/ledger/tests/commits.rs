@@ -17,6 +17,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use common::receiving::*;
 
@@ -86,7 +87,7 @@ impl PaymentProvider for Paid {
             payment: payment.clone(),
             status: PaymentStatus::Succeeded,
             provider_status: "1".into(),
-            amount: Some(Money::parse("50000", Currency::VND).unwrap()),
+            amount: Some(vnd(50_000)),
             message: None,
         })
     }

@@ -11,12 +11,13 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_core::PaymentStatus;
 use paybridge_ledger::clock::{Clock as _, ManualClock};
 use paybridge_ledger::handler::{Callback, TransactionalHandler};
 use paybridge_ledger::{
@@ -131,7 +132,7 @@ async fn run(
             "card-charging",
             &reference,
             PaymentStatus::Pending,
-            Money::parse("50000", Currency::VND).unwrap(),
+            vnd(50_000),
         ))
         .await
         .unwrap();

@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -247,7 +248,7 @@ async fn a_merchant_with_payments_not_final_is_removed_only_when_forced() {
             "card-charging",
             "order-1",
             paybridge_core::PaymentStatus::Pending,
-            paybridge_core::Money::parse("50000", paybridge_core::Currency::VND).unwrap(),
+            vnd(50_000),
         ))
         .await
         .unwrap();
@@ -362,7 +363,7 @@ async fn rows_recorded_before_merchants_are_the_default_merchants() {
                 "card-charging",
                 "order-1",
                 paybridge_core::PaymentStatus::Pending,
-                paybridge_core::Money::parse("70000", paybridge_core::Currency::VND).unwrap(),
+                vnd(70_000),
             ))
             .await
             .unwrap(),

@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use common::receiving::*;
 
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use paybridge_core::http::HttpTransport;
 use paybridge_core::soap::SoapVersion;
-use paybridge_core::{Currency, Money, PaymentStatus};
+use paybridge_core::{Currency, PaymentStatus};
 use paybridge_ledger::NewPayment;
 use paybridge_ledger::receive::Receiver;
 use secrecy::SecretString;
@@ -38,7 +39,7 @@ async fn the_provider_is_acknowledged_only_after_the_handler_committed() {
                 "card-charging",
                 "order-1",
                 PaymentStatus::Pending,
-                Money::parse("50000", Currency::VND).unwrap(),
+                vnd(50_000),
             ))
             .await
             .unwrap();
@@ -267,7 +268,7 @@ async fn card_callbacks_are_confirmed_with_the_gateway_and_matched_to_the_record
     use paybridge_card_charging::{Card, RequestId, Telco};
     let client = card_gateway(Arc::default()).await;
     let ledger = ledgers().await.remove(0);
-    let fifty = Money::parse("50000", Currency::VND).unwrap();
+    let fifty = vnd(50_000);
     let now = paybridge_ledger::now_ms();
     // Three orders, each recorded with its card before it is charged: a good card, a
     // failed card (status 3) and a victim's card still pending.
@@ -573,7 +574,7 @@ async fn a_duplicate_callback_is_answered_from_the_ledger_without_asking_the_gat
     for ledger in ledgers().await {
         checks.store(0, Ordering::SeqCst);
         let rid = format!("dup-{}", paybridge_ledger::now_ms());
-        let fifty = Money::parse("50000", Currency::VND).unwrap();
+        let fifty = vnd(50_000);
         let (code, serial) = ("312821445892981", "10004783347874");
         ledger
             .record_payment(

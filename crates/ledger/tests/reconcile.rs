@@ -94,13 +94,9 @@ fn card_provider(
 }
 
 fn card_request(reference: &str, code: &str) -> PaymentRequest {
-    PaymentRequest::new(reference, Money::parse("50000", Currency::VND).unwrap()).with_method(
-        PaymentMethod::PrepaidCard(paybridge_core::PrepaidCard::new(
-            "VIETTEL",
-            "10004783347874",
-            SecretString::from(code),
-        )),
-    )
+    PaymentRequest::new(reference, vnd(50_000)).with_method(PaymentMethod::PrepaidCard(
+        paybridge_core::PrepaidCard::new("VIETTEL", "10004783347874", SecretString::from(code)),
+    ))
 }
 
 async fn open(url: &str, clock: &ManualClock) -> Arc<Ledger> {
@@ -193,8 +189,7 @@ async fn a_charge_that_timed_out_is_found_succeeded_by_asking_and_a_late_callbac
             "{backend}"
         );
         // The genuine callback, late: the same news, no change; nothing due any more.
-        let late = Outcome::new(&reference, PaymentStatus::Succeeded, "1")
-            .with_amount(Money::parse("50000", Currency::VND).unwrap());
+        let late = Outcome::new(&reference, PaymentStatus::Succeeded, "1").with_amount(vnd(50_000));
         let delivered = ledger
             .deliver("card-charging", &format!("{reference}:1"), &late)
             .await

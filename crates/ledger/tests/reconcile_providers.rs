@@ -9,6 +9,7 @@
 )]
 
 mod common;
+use common::vnd;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ async fn record_pending(ledger: &Ledger, provider: &str, reference: &str) {
             provider,
             reference,
             PaymentStatus::Pending,
-            Money::new(10_000.into(), Currency::VND).unwrap(),
+            vnd(10_000),
         ))
         .await
         .unwrap();
